@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store;
+
+import java.util.List;
+
+/**
+ * One slot: an embedded RocksDB holding many users' mail (metadata on the metadata path, bodies
+ * in their own column family whose files may live on another disk), one committer thread that
+ * groups concurrent commits into one synced WAL write, and the change log that replication reads.
+ */
+public interface SlotStore extends AutoCloseable {
+    /** Opens (creating if needed) the slot described by the config. */
+    static SlotStore open(SlotConfig config) {
+        return dev.cairn.store.rocks.RocksSlotStore.open(config);
+    }
+
+    SlotConfig config();
+
+    /** The user's store, or {@link StoreException.Reason#NO_SUCH_USER}. */
+    UserStore user(String user);
+
+    /**
+     * The user's store, created on first use with INBOX and the default special-use folders
+     * (Drafts, Sent, Junk, Trash, Archive) subscribed.
+     */
+    UserStore openOrCreateUser(String user);
+
+    boolean hasUser(String user);
+
+    List<String> users();
+
+    /** Removes the user and everything it holds (bodies lose one reference each). */
+    void deleteUser(String user);
+
+    /** Verifies every invariant of the given users (all when null), repairing when asked. */
+    CheckReport check(String userOrNull, boolean repair);
+
+    /** Number of change-log channels; users are hashed onto them. */
+    int channels();
+
+    int channelOf(String user);
+
+    @Override void close();
+}
