@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol;
+
+import dev.cairn.protocol.tls.TlsContexts;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * One client connection: bounded buffered input ({@link LineInput}), buffered output, the
+ * remote address, TLS state and the idle timeout. Used by one session thread at a time.
+ *
+ * <p>The stream layers are replaceable: {@link #startTls} swaps the socket for a TLS socket
+ * (and drops anything the client pipelined in plaintext), {@link #installCompression} stacks a
+ * compressing layer on top (IMAP COMPRESS=DEFLATE, RFC 4978).
+ */
+public final class Connection implements Closeable {
+    private static final int INPUT_BUFFER = 16 * 1024;
+    private static final int OUTPUT_BUFFER = 16 * 1024;
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final String id = Long.toString(IDS.incrementAndGet(), 36);
+    private Socket socket; // null for a unix-domain connection
+    private final SocketChannel unixChannel; // null for TCP
+    private final TimedChannelInputStream unixInput;
+    private final SocketAddress remoteAddress;
+    private final LineInput input;
+    private OutputStream rawOutput;
+    private OutputStream output;
+    private boolean secure;
+    private boolean compressed;
+    private long idleTimeoutMillis;
+
+    private Connection(Socket socket, SocketChannel unixChannel, boolean secure) throws IOException {
+        this.socket = socket;
+        this.unixChannel = unixChannel;
+        this.secure = secure;
+        if (socket != null) {
+            this.unixInput = null;
+            this.remoteAddress = socket.getRemoteSocketAddress();
+            this.input = new LineInput(socket.getInputStream(), INPUT_BUFFER);
+            this.rawOutput = socket.getOutputStream();
+        } else {
+            this.unixInput = new TimedChannelInputStream(unixChannel);
+            this.remoteAddress = unixChannel.getRemoteAddress();
+            this.input = new LineInput(unixInput, INPUT_BUFFER);
+            this.rawOutput = Channels.newOutputStream(unixChannel);
+        }
+        this.output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+    }
+
+    /** A TCP connection; {@code secure} when the socket is already TLS (implicit TLS port). */
+    public static Connection of(Socket socket, boolean secure) throws IOException {
+        return new Connection(Objects.requireNonNull(socket), null, secure);
+    }
+
+    /** A unix-domain connection (blocking channel). Local peers count as loopback. */
+    public static Connection ofUnix(SocketChannel channel) throws IOException {
+        channel.configureBlocking(true);
+        return new Connection(null, channel, false);
+    }
+
+    /** Short id for log lines. */
+    public String id() { return id; }
+
+    public SocketAddress remoteAddress() { return remoteAddress; }
+
+    /** The client's IP address; the loopback address for a unix-domain connection. */
+    public InetAddress remoteInetAddress() {
+        return remoteAddress instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress() : InetAddress.getLoopbackAddress();
+    }
+
+    /** True for loopback TCP peers and unix-domain peers (policies such as plaintext login use it). */
+    public boolean isLoopback() { return socket == null || remoteInetAddress().isLoopbackAddress(); }
+
+    public boolean isSecure() { return secure; }
+
+    /** Whether {@link #startTls} can work here (not on a unix-domain socket, not twice). */
+    public boolean canStartTls() { return socket != null && !secure; }
+
+    public boolean isCompressed() { return compressed; }
+
+    public SSLSession tlsSession() { return socket instanceof SSLSocket ssl ? ssl.getSession() : null; }
+
+    /** The longest the client may stay silent while the session waits for input; zero means forever. */
+    public void setIdleTimeout(Duration timeout) throws IOException {
+        idleTimeoutMillis = Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        applyTimeout(idleTimeoutMillis);
+    }
+
+    private void applyTimeout(long millis) throws IOException {
+        if (socket != null) socket.setSoTimeout((int) millis);
+        else unixInput.setTimeoutMillis(millis);
+    }
+
+    // ---- input ----
+
+    /** The bounded reader; see {@link LineInput} for line-end and NUL rules. */
+    public LineInput input() { return input; }
+
+    /** Shorthand for {@link LineInput#readCommandLine(int)}. */
+    public byte[] readCommandLine(int maxLength) throws IOException { return input.readCommandLine(maxLength); }
+
+    // ---- output ----
+
+    /** The buffered output; bytes go out at {@link #flush()}. */
+    public OutputStream output() { return output; }
+
+    public void write(byte[] bytes) throws IOException { output.write(bytes); }
+
+    /** Writes text as UTF-8 (protocol replies are ASCII). */
+    public void write(String text) throws IOException { output.write(text.getBytes(StandardCharsets.UTF_8)); }
+
+    /** Writes text followed by CRLF. */
+    public void writeLine(String text) throws IOException {
+        write(text);
+        output.write('\r');
+        output.write('\n');
+    }
+
+    public void flush() throws IOException { output.flush(); }
+
+    // ---- stream layering ----
+
+    /**
+     * Upgrades to TLS in place (STARTTLS, STLS; RFC 3207, RFC 2595, RFC 9051 §6.2.1). Call it
+     * right after reading the STARTTLS command line, with the protocol's go-ahead reply: the
+     * octets already buffered behind that command were sent before the client could have seen
+     * the go-ahead, so they are dropped unread (the CVE-2011-0411 command-injection class);
+     * then the reply is sent and the handshake runs. After it every octet read comes from TLS.
+     *
+     * @param readyReply the go-ahead, complete with CRLF (e.g. {@code "+OK Begin TLS\r\n"})
+     * @param handshakeTimeout how long the client gets to finish the handshake
+     */
+    public TlsUpgrade startTls(SSLContext context, byte[] readyReply, Duration handshakeTimeout) throws IOException {
+        if (!canStartTls()) throw new IllegalStateException(secure ? "TLS is already active" : "no TLS on this transport");
+        int discarded = input.takeBuffered().length;
+        output.write(readyReply);
+        output.flush();
+        // No octets consumed from the socket belong to the handshake: pass none on.
+        SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, null, true);
+        TlsContexts.configureServer(ssl);
+        socket = ssl;
+        input.replaceSource(ssl.getInputStream());
+        rawOutput = ssl.getOutputStream();
+        output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+        secure = true;
+        handshake(ssl, handshakeTimeout);
+        return new TlsUpgrade(discarded);
+    }
+
+    /** Runs the server handshake of an implicit-TLS connection (done by {@link ConnectionServer}). */
+    void handshake(SSLSocket ssl, Duration timeout) throws IOException {
+        applyTimeout(Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        ssl.startHandshake();
+        applyTimeout(idleTimeoutMillis);
+    }
+
+    /**
+     * Stacks a layer on both directions from now on, e.g. DEFLATE for IMAP COMPRESS (RFC 4978):
+     * send the OK first, then call this. Octets already buffered were sent by the client after
+     * the command, so they belong to the new layer and are fed to it first.
+     */
+    public void installCompression(UnaryOperator<InputStream> inputLayer, UnaryOperator<OutputStream> outputLayer) throws IOException {
+        if (compressed) throw new IllegalStateException("compression is already active");
+        output.flush();
+        byte[] pending = input.takeBuffered();
+        InputStream below = input.source();
+        if (pending.length > 0) below = new SequenceInputStream(new ByteArrayInputStream(pending), below);
+        input.replaceSource(inputLayer.apply(below));
+        rawOutput = outputLayer.apply(rawOutput);
+        output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+        compressed = true;
+    }
+
+    /** Flushes what it can and closes the connection; never throws. */
+    @Override public void close() {
+        try {
+            output.flush();
+        } catch (IOException ignored) {
+            // the peer is gone: nothing to flush to
+        }
+        try {
+            if (socket != null) socket.close();
+            else unixChannel.close();
+        } catch (IOException ignored) {
+            // closing is best effort
+        }
+    }
+
+    Socket socket() { return socket; }
+
+    public boolean isClosed() { return socket != null ? socket.isClosed() : !unixChannel.isOpen(); }
+
+    @Override public String toString() { return "connection " + id + " from " + remoteAddress; }
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol;
+
+import dev.cairn.protocol.tls.TlsContexts;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts connections on one address (TCP, or a unix-domain socket path) and serves each on
+ * its own virtual thread with a {@link ConnectionHandler}. The accept loop runs on a platform
+ * thread so that a flood of sessions cannot starve it of a carrier.
+ */
+public final class ConnectionServer implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionServer.class);
+
+    /**
+     * @param name             for thread names and logs, e.g. "pop3" or "lmtp-unix"
+     * @param bindAddress      an {@link InetSocketAddress} (port 0 picks a free port) or a
+     *                         {@link UnixDomainSocketAddress} (a stale socket file is replaced)
+     * @param maxConnections   connections served at once; more are handed to the reject handler
+     * @param implicitTls      non-null: every connection is TLS from its first octet
+     * @param handshakeTimeout how long an implicit-TLS client gets for its handshake
+     */
+    public record Config(String name, SocketAddress bindAddress, int maxConnections, SSLContext implicitTls,
+                         Duration handshakeTimeout) {
+        public Config {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(bindAddress);
+            Objects.requireNonNull(handshakeTimeout);
+            if (maxConnections < 1) throw new IllegalArgumentException("maxConnections " + maxConnections);
+            if (implicitTls != null && bindAddress instanceof UnixDomainSocketAddress) {
+                throw new IllegalArgumentException("implicit TLS needs a TCP address");
+            }
+        }
+
+        public static Config plain(String name, SocketAddress bindAddress, int maxConnections) {
+            return new Config(name, bindAddress, maxConnections, null, Duration.ofSeconds(30));
+        }
+    }
+
+    private final Config config;
+    private final ConnectionHandler handler;
+    private final ConnectionHandler rejectOverLimit;
+    private final Set<Connection> live = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger active = new AtomicInteger();
+    private volatile boolean closed;
+    private ServerSocket tcpServer;
+    private ServerSocketChannel unixServer;
+    private Thread acceptThread;
+
+    /**
+     * @param handler         serves one connection
+     * @param rejectOverLimit runs instead when {@code maxConnections} are busy: send the
+     *                        protocol's "too many connections" greeting; the connection is closed after
+     */
+    public ConnectionServer(Config config, ConnectionHandler handler, ConnectionHandler rejectOverLimit) {
+        this.config = Objects.requireNonNull(config);
+        this.handler = Objects.requireNonNull(handler);
+        this.rejectOverLimit = Objects.requireNonNull(rejectOverLimit);
+    }
+
+    /** Binds and starts accepting. */
+    public synchronized void start() throws IOException {
+        if (acceptThread != null) throw new IllegalStateException("already started");
+        if (config.bindAddress() instanceof UnixDomainSocketAddress unix) {
+            Path path = unix.getPath();
+            Files.deleteIfExists(path); // a stale socket file from an earlier run blocks bind
+            unixServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            unixServer.bind(unix);
+        } else {
+            tcpServer = new ServerSocket();
+            tcpServer.setReuseAddress(true);
+            tcpServer.bind(config.bindAddress(), 128);
+        }
+        acceptThread = Thread.ofPlatform().name("cairn-" + config.name() + "-accept").daemon(true).start(this::acceptLoop);
+        log.info("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
+    }
+
+    /** The address actually bound (the real port when 0 was asked for). */
+    public SocketAddress boundAddress() {
+        if (tcpServer != null) return tcpServer.getLocalSocketAddress();
+        try {
+            return unixServer != null ? unixServer.getLocalAddress() : null;
+        } catch (IOException e) {
+            return config.bindAddress();
+        }
+    }
+
+    /** The bound TCP address; fails for a unix-domain server. */
+    public InetSocketAddress boundInetAddress() {
+        if (tcpServer == null) throw new IllegalStateException("not a started TCP server");
+        return (InetSocketAddress) tcpServer.getLocalSocketAddress();
+    }
+
+    /** Connections being served now (not counting rejected ones). */
+    public int activeConnections() { return active.get(); }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Connection connection;
+            try {
+                connection = acceptOne();
+            } catch (IOException e) {
+                if (closed) return;
+                log.warn("{}: accept failed: {}", config.name(), e.toString());
+                sleepQuietly(100); // e.g. out of file descriptors: do not spin
+                continue;
+            }
+            if (active.incrementAndGet() > config.maxConnections()) {
+                active.decrementAndGet();
+                log.warn("{}: over {} connections, refusing {}", config.name(), config.maxConnections(), connection.remoteAddress());
+                Thread.ofVirtual().name("cairn-" + config.name() + "-reject").start(() -> serve(connection, rejectOverLimit, false));
+            } else {
+                Thread.ofVirtual().name("cairn-" + config.name() + "-" + connection.id()).start(() -> serve(connection, handler, true));
+            }
+        }
+    }
+
+    private Connection acceptOne() throws IOException {
+        if (unixServer != null) {
+            SocketChannel channel = unixServer.accept();
+            return Connection.ofUnix(channel);
+        }
+        Socket socket = tcpServer.accept();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            if (config.implicitTls() == null) return Connection.of(socket, false);
+            SSLSocket ssl = (SSLSocket) config.implicitTls().getSocketFactory().createSocket(socket, null, true);
+            TlsContexts.configureServer(ssl);
+            return Connection.of(ssl, true);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    private void serve(Connection connection, ConnectionHandler h, boolean counted) {
+        live.add(connection);
+        try {
+            if (closed) return;
+            if (config.implicitTls() != null) {
+                connection.handshake((SSLSocket) connection.socket(), config.handshakeTimeout());
+            }
+            log.debug("{}: {} opened", config.name(), connection);
+            h.handle(connection);
+        } catch (EOFException | IdleTimeoutException e) {
+            log.debug("{}: {} ended: {}", config.name(), connection, e.getMessage());
+        } catch (SSLException e) {
+            log.info("{}: {} TLS failed: {}", config.name(), connection, e.getMessage());
+        } catch (SocketException e) {
+            if (!closed) log.debug("{}: {} ended: {}", config.name(), connection, e.toString());
+        } catch (Exception e) {
+            if (!closed) log.warn("{}: {} failed", config.name(), connection, e);
+        } finally {
+            connection.close();
+            live.remove(connection);
+            if (counted) active.decrementAndGet();
+            log.debug("{}: {} closed", config.name(), connection);
+        }
+    }
+
+    /** Stops accepting and closes every live connection (their sessions end with an I/O error). */
+    @Override public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            if (tcpServer != null) tcpServer.close();
+            if (unixServer != null) {
+                unixServer.close();
+                Files.deleteIfExists(((UnixDomainSocketAddress) config.bindAddress()).getPath());
+            }
+        } catch (IOException e) {
+            log.debug("{}: closing listener: {}", config.name(), e.toString());
+        }
+        for (Connection c : live) c.close();
+        if (acceptThread != null) {
+            try {
+                acceptThread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        log.info("{} stopped", config.name());
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Bounded, byte-oriented buffered input shared by every protocol: lines up to a limit, and
+ * exact byte counts (IMAP literals, BDAT chunks). Memory use is the fixed buffer plus at most
+ * one line of the caller's limit, whatever the client sends.
+ *
+ * <p>Line ends: LF ends a line and one CR right before it is removed. A bare LF is accepted as
+ * a line end, as Dovecot does, because real clients send it; {@link Line#crlf()} tells which
+ * it was for callers that must care (message bodies). A CR elsewhere is ordinary content.
+ *
+ * <p>The source is replaceable: {@link Connection} swaps it for the TLS stream after STARTTLS
+ * (dropping whatever was buffered) and for an inflating stream under IMAP COMPRESS (keeping it).
+ */
+public final class LineInput {
+    private InputStream source;
+    private final byte[] buffer;
+    private int position;
+    private int limit;
+
+    public LineInput(InputStream source, int bufferSize) {
+        this.source = Objects.requireNonNull(source);
+        this.buffer = new byte[bufferSize];
+    }
+
+    /**
+     * Reads a command line: content up to {@code maxLength} octets, without the terminator.
+     *
+     * @throws LineTooLongException after skipping the rest of a longer line
+     * @throws NulInLineException   after consuming a line that contains NUL
+     * @throws EOFException         when the client closed the connection
+     * @throws IdleTimeoutException when nothing arrived within the idle timeout
+     */
+    public byte[] readCommandLine(int maxLength) throws IOException {
+        return readLine(maxLength, false).bytes();
+    }
+
+    /**
+     * Reads a line of up to {@code maxLength} content octets (terminator not counted).
+     *
+     * @param allowNul false for command lines (NUL refused), true for message data
+     */
+    public Line readLine(int maxLength, boolean allowNul) throws IOException {
+        if (maxLength < 0) throw new IllegalArgumentException("maxLength " + maxLength);
+        // One more than the limit so that a CR right before the LF still fits.
+        byte[] line = new byte[Math.min(maxLength + 1, 256)];
+        int count = 0;
+        boolean tooLong = false;
+        boolean nul = false;
+        while (true) {
+            if (position == limit && !fill()) {
+                throw new EOFException(count > 0 || tooLong ? "connection closed in the middle of a line" : "connection closed");
+            }
+            int lf = indexOf((byte) '\n', position, limit);
+            int end = lf >= 0 ? lf : limit;
+            int chunk = end - position;
+            if (!allowNul && !nul) nul = indexOf((byte) 0, position, end) >= 0;
+            if (!tooLong) {
+                if (count + chunk > maxLength + 1) {
+                    tooLong = true;
+                    line = null; // skip the rest without keeping it
+                } else {
+                    if (count + chunk > line.length) {
+                        line = Arrays.copyOf(line, Math.min(maxLength + 1, Math.max(line.length * 2, count + chunk)));
+                    }
+                    System.arraycopy(buffer, position, line, count, chunk);
+                    count += chunk;
+                }
+            }
+            position = end;
+            if (lf < 0) continue;
+            position = lf + 1;
+            if (tooLong) throw new LineTooLongException(maxLength);
+            boolean crlf = count > 0 && line[count - 1] == '\r';
+            if (crlf) count--;
+            if (count > maxLength) throw new LineTooLongException(maxLength);
+            if (nul) throw new NulInLineException();
+            return new Line(Arrays.copyOf(line, count), crlf);
+        }
+    }
+
+    /**
+     * Copies exactly {@code count} octets to {@code sink}. The caller has checked {@code count}
+     * against its limit; this never buffers more than its fixed buffer.
+     */
+    public void readExactly(long count, OutputStream sink) throws IOException {
+        if (count < 0) throw new IllegalArgumentException("count " + count);
+        long remaining = count;
+        while (remaining > 0) {
+            if (position == limit && !fill()) {
+                throw new EOFException("connection closed with " + remaining + " of " + count + " octets missing");
+            }
+            int n = (int) Math.min(remaining, limit - position);
+            sink.write(buffer, position, n);
+            position += n;
+            remaining -= n;
+        }
+    }
+
+    /** Skips exactly {@code count} octets (a literal or chunk that is refused but must be consumed). */
+    public void skipExactly(long count) throws IOException {
+        readExactly(count, OutputStream.nullOutputStream());
+    }
+
+    /** Reads at most {@code length} octets, blocking until at least one is there; -1 at end of input. */
+    public int read(byte[] into, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, into.length);
+        if (length == 0) return 0;
+        if (position == limit && !fill()) return -1;
+        int n = Math.min(length, limit - position);
+        System.arraycopy(buffer, position, into, offset, n);
+        position += n;
+        return n;
+    }
+
+    /** Octets received and buffered but not yet consumed. */
+    public int buffered() { return limit - position; }
+
+    /** Removes and returns the buffered octets. */
+    public byte[] takeBuffered() {
+        byte[] pending = Arrays.copyOfRange(buffer, position, limit);
+        position = limit = 0;
+        return pending;
+    }
+
+    /** Reads from {@code newSource} from now on; the caller has taken or dropped the buffered octets. */
+    void replaceSource(InputStream newSource) {
+        if (buffered() != 0) throw new IllegalStateException("buffered input must be taken before replacing the source");
+        source = Objects.requireNonNull(newSource);
+        position = limit = 0;
+    }
+
+    InputStream source() { return source; }
+
+    private boolean fill() throws IOException {
+        int n;
+        try {
+            n = source.read(buffer, 0, buffer.length);
+        } catch (SocketTimeoutException e) {
+            throw new IdleTimeoutException("idle timeout", e);
+        }
+        if (n <= 0) return false; // a blocking stream returns 0 only for a zero-length request
+        position = 0;
+        limit = n;
+        return true;
+    }
+
+    private int indexOf(byte b, int from, int to) {
+        for (int i = from; i < to; i++) if (buffer[i] == b) return i;
+        return -1;
+    }
+}

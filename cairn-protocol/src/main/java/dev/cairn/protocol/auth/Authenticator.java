@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol.auth;
+
+import java.net.InetAddress;
+
+/**
+ * Checks credentials for IMAP, POP3 and the proxy. Implemented by the directory. Blocking; it
+ * must answer the same way, in about the same time, for an unknown user and a wrong password.
+ */
+@FunctionalInterface
+public interface Authenticator {
+    /**
+     * @param authcid  the authentication identity (login name) as the client sent it
+     * @param password the password
+     * @param authzid  the authorization identity to act as, or null for "the same as authcid"
+     * @param remote   the client's address (for policies and logs)
+     * @param secure   whether the connection is encrypted
+     */
+    AuthResult authenticate(String authcid, String password, String authzid, InetAddress remote, boolean secure);
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol.tls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The certificate Cairn uses when none is configured: generated once with the JDK's keytool
+ * (EC P-256, CN=localhost, SAN DNS:localhost and IP:127.0.0.1) into a directory, then reused,
+ * so clients that pinned it on first use keep trusting it across restarts.
+ */
+public final class SelfSignedCertificate {
+    public static final String KEYSTORE_FILE = "selfsigned.p12";
+    public static final String PASSWORD_FILE = "selfsigned.p12.password";
+    private static final String ALIAS = "cairn";
+    private static final Logger log = LoggerFactory.getLogger(SelfSignedCertificate.class);
+
+    private final Path keystore;
+    private final char[] password;
+
+    private SelfSignedCertificate(Path keystore, char[] password) {
+        this.keystore = keystore;
+        this.password = password;
+    }
+
+    /** Loads the certificate in {@code directory}, generating it first if it is not there yet. */
+    public static synchronized SelfSignedCertificate loadOrCreate(Path directory) throws IOException, GeneralSecurityException {
+        Files.createDirectories(directory);
+        Path keystore = directory.resolve(KEYSTORE_FILE);
+        Path passwordFile = directory.resolve(PASSWORD_FILE);
+        if (!Files.exists(keystore) || !Files.exists(passwordFile)) generate(directory, keystore, passwordFile);
+        char[] password = Files.readString(passwordFile, StandardCharsets.US_ASCII).strip().toCharArray();
+        return new SelfSignedCertificate(keystore, password);
+    }
+
+    private static void generate(Path directory, Path keystore, Path passwordFile) throws IOException {
+        byte[] random = new byte[18];
+        new SecureRandom().nextBytes(random);
+        String password = HexFormat.of().formatHex(random);
+        Path temporary = Files.createTempFile(directory, "selfsigned", ".p12.tmp");
+        Files.delete(temporary); // keytool refuses to write into an existing empty file
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        List<String> command = List.of(keytool.toString(), "-genkeypair", "-noprompt",
+                "-alias", ALIAS, "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
+                "-validity", "3650", "-dname", "CN=localhost, O=Cairn self-signed",
+                "-ext", "SAN=DNS:localhost,IP:127.0.0.1",
+                "-storetype", "PKCS12", "-keystore", temporary.toString(),
+                "-storepass", password, "-keypass", password);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String outputText;
+        try (InputStream in = process.getInputStream()) {
+            outputText = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IOException("keytool failed: " + outputText.strip());
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while generating a certificate", e);
+        }
+        Path temporaryPassword = directory.resolve(PASSWORD_FILE + ".tmp");
+        Files.writeString(temporaryPassword, password + "\n", StandardCharsets.US_ASCII);
+        try {
+            Files.setPosixFilePermissions(temporaryPassword, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // best effort on file systems without POSIX permissions
+        }
+        // Password first: a keystore without its password file is regenerated on the next start.
+        move(temporaryPassword, passwordFile);
+        move(temporary, keystore);
+        log.info("generated a self-signed certificate for localhost in {}", keystore);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    public Path keystore() { return keystore; }
+
+    public SSLContext serverContext() throws IOException, GeneralSecurityException {
+        return TlsContexts.fromPkcs12(keystore, password);
+    }
+
+    public X509Certificate certificate() throws IOException, GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            ks.load(in, password);
+        }
+        return (X509Certificate) ks.getCertificate(ALIAS);
+    }
+}

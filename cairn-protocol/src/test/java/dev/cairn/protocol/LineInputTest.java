@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LineInputTest {
+
+    /** Delivers the input in the given pieces, one per read call, as a socket might. */
+    static InputStream pieces(byte[] data, int... cuts) {
+        return new InputStream() {
+            int pos = 0;
+            int cut = 0;
+
+            @Override public int read() { throw new UnsupportedOperationException(); }
+
+            @Override public int read(byte[] b, int off, int len) {
+                if (pos >= data.length) return -1;
+                int end = cut < cuts.length ? cuts[cut++] : data.length;
+                int n = Math.min(len, Math.max(1, end - pos));
+                System.arraycopy(data, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+        };
+    }
+
+    static byte[] ascii(String s) { return s.getBytes(StandardCharsets.ISO_8859_1); }
+
+    /** Reads every line, recording exceptions as "!" + class name, until EOF. */
+    static List<String> readAll(LineInput in, int max, boolean allowNul) throws IOException {
+        List<String> out = new ArrayList<>();
+        while (true) {
+            try {
+                Line line = in.readLine(max, allowNul);
+                out.add(new String(line.bytes(), StandardCharsets.ISO_8859_1) + (line.crlf() ? "<CRLF>" : "<LF>"));
+            } catch (ProtocolInputException e) {
+                out.add("!" + e.getClass().getSimpleName());
+            } catch (EOFException e) {
+                return out;
+            }
+        }
+    }
+
+    @Test
+    void sameLinesWhateverTheInputIsSplitAt() throws IOException {
+        byte[] data = ascii("a1 LOGIN x y\r\nbare lf\n\r\nCR\rinside\r\ntoo long line here\r\nnul\0here\nlast\r\n");
+        List<String> expected = List.of("a1 LOGIN x y<CRLF>", "bare lf<LF>", "<CRLF>", "CR\rinside<CRLF>",
+                "!LineTooLongException", "!NulInLineException", "last<CRLF>");
+        assertThat(readAll(new LineInput(new ByteArrayInputStream(data), 64), 12, false)).isEqualTo(expected);
+        for (int i = 1; i < data.length; i++) {
+            for (int j = i + 1; j <= data.length; j += 7) {
+                // Tiny buffer too, so lines span refills.
+                List<String> got = readAll(new LineInput(pieces(data, i, j), 5), 12, false);
+                assertThat(got).as("split at %d and %d", i, j).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void lineLengthLimitIsExclusiveOfTheTerminator() throws IOException {
+        int max = 100;
+        for (boolean crlf : new boolean[] {true, false}) {
+            String end = crlf ? "\r\n" : "\n";
+            String data = "x".repeat(max - 1) + end + "y".repeat(max) + end + "z".repeat(max + 1) + end + "ok" + end;
+            LineInput in = new LineInput(new ByteArrayInputStream(ascii(data)), 7);
+            assertThat(in.readCommandLine(max)).hasSize(max - 1);
+            assertThat(in.readCommandLine(max)).hasSize(max);
+            assertThatThrownBy(() -> in.readCommandLine(max)).isInstanceOf(LineTooLongException.class);
+            // The too-long line was skipped entirely: the next read is in sync.
+            assertThat(new String(in.readCommandLine(max), StandardCharsets.US_ASCII)).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void aHugeLineIsSkippedWithoutKeepingIt() throws IOException {
+        byte[] data = ascii("A".repeat(5_000_000) + "\r\nNEXT\r\n");
+        LineInput in = new LineInput(new ByteArrayInputStream(data), 1024);
+        assertThatThrownBy(() -> in.readCommandLine(1000)).isInstanceOf(LineTooLongException.class);
+        assertThat(in.readCommandLine(1000)).isEqualTo(ascii("NEXT"));
+    }
+
+    @Test
+    void nulIsAllowedInDataLines() throws IOException {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("a\0b\r\n")), 16);
+        assertThat(in.readLine(10, true)).isEqualTo(new Line(ascii("a\0b"), true));
+    }
+
+    @Test
+    void endOfInputInTheMiddleOfALineIsAnEof() {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("partial")), 16);
+        assertThatThrownBy(() -> in.readCommandLine(100)).isInstanceOf(EOFException.class).hasMessageContaining("middle");
+    }
+
+    @Test
+    void readExactlyCopiesAcrossBufferRefillsAndLeavesTheRest() throws IOException {
+        byte[] data = ascii("0123456789abcdef\r\nNEXT\r\n");
+        for (int cut = 1; cut < data.length; cut++) {
+            LineInput in = new LineInput(pieces(data, cut), 4);
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            in.readExactly(16, sink);
+            assertThat(sink.toString(StandardCharsets.US_ASCII)).isEqualTo("0123456789abcdef");
+            assertThat(in.readCommandLine(10)).isEmpty();
+            assertThat(in.readCommandLine(10)).isEqualTo(ascii("NEXT"));
+        }
+    }
+
+    @Test
+    void readExactlyFailsWhenTheClientHangsUpEarly() {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("short")), 4);
+        assertThatThrownBy(() -> in.readExactly(10, new ByteArrayOutputStream()))
+                .isInstanceOf(EOFException.class).hasMessageContaining("5 of 10");
+    }
+
+    @Test
+    void aSocketTimeoutSurfacesAsIdleTimeout() {
+        InputStream silent = new InputStream() {
+            @Override public int read() throws IOException { throw new SocketTimeoutException("Read timed out"); }
+
+            @Override public int read(byte[] b, int off, int len) throws IOException { return read(); }
+        };
+        LineInput in = new LineInput(silent, 16);
+        assertThatThrownBy(() -> in.readCommandLine(10)).isInstanceOf(IdleTimeoutException.class);
+    }
+
+    @Test
+    void takeBufferedReturnsWhatWasReceivedButNotRead() throws IOException {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("STARTTLS\r\nNOOP\r\n")), 64);
+        assertThat(in.readCommandLine(100)).isEqualTo(ascii("STARTTLS"));
+        assertThat(in.buffered()).isEqualTo(6);
+        assertThat(in.takeBuffered()).isEqualTo(ascii("NOOP\r\n"));
+        assertThat(in.buffered()).isZero();
+    }
+}
