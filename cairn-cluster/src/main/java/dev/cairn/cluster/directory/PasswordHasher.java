@@ -42,14 +42,13 @@ public final class PasswordHasher {
     private final Semaphore running;
     private final LongAdder verifications = new LongAdder();
     /** Verified against when the user is unknown, so an unknown name costs as much as a known one. */
-    private final String decoy;
+    private volatile String decoy;
 
     public PasswordHasher(Parameters parameters, int maxConcurrent) {
         this.parameters = parameters;
         this.function = Argon2Function.getInstance(parameters.memoryKib(), parameters.iterations(),
                 parameters.parallelism(), HASH_BYTES, Argon2.ID, Argon2Function.ARGON2_VERSION_13);
         this.running = new Semaphore(maxConcurrent, true);
-        this.decoy = hash("cairn decoy password".toCharArray());
     }
 
     public PasswordHasher() {
@@ -81,18 +80,36 @@ public final class PasswordHasher {
      */
     public boolean verify(char[] password, String hash) {
         verifications.increment();
+        String decoy = decoy();
         if (password == null || password.length == 0 || password.length > MAX_PASSWORD_LENGTH) {
             limited(() -> function.check(CharBuffer.wrap("x"), decoy));
             return false;
         }
-        String against = hash != null && hash.startsWith("$argon2") ? hash : decoy;
-        boolean match = limited(() -> Argon2Function.getInstanceFromHash(against).check(CharBuffer.wrap(password), against));
-        return match && against != decoy;
+        boolean real = hash != null && hash.startsWith("$argon2");
+        String against = real ? hash : decoy;
+        boolean match = limited(() -> {
+            try {
+                return Argon2Function.getInstanceFromHash(against).check(CharBuffer.wrap(password), against);
+            } catch (RuntimeException damagedHash) {
+                return false;
+            }
+        });
+        return match && real;
     }
 
     /** How many passwords were checked (a metric, and how tests see that a decoy check ran). */
     public long verifications() {
         return verifications.sum();
+    }
+
+    /** Made at first need, not at start-up: a CLI command that only adds a user never needs it. */
+    private String decoy() {
+        String d = decoy;
+        if (d == null) {
+            d = hash("cairn decoy password".toCharArray());
+            decoy = d;
+        }
+        return d;
     }
 
     /** True when the hash was made with other parameters than the current ones. */

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import dev.cairn.cluster.directory.DirectoryException;
+import dev.cairn.server.cli.CairnCommand;
+import dev.cairn.server.config.ConfigException;
+import dev.cairn.store.StoreException;
+import picocli.CommandLine;
+
+import java.io.InputStream;
+
+/** The `cairn` command (run by the ./cairn launcher). */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(System.in, args));
+    }
+
+    /** Runs the command line in this process and returns its exit status. */
+    public static int run(InputStream in, String... args) {
+        return commandLine(new CairnCommand(in)).execute(args);
+    }
+
+    /**
+     * The command line with Cairn's error handling: an operator error (bad config, unknown user,
+     * address taken, store refusal) prints one line and exits 1; anything else prints its trace.
+     */
+    public static CommandLine commandLine(CairnCommand root) {
+        CommandLine cli = new CommandLine(root);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof ConfigException || e instanceof DirectoryException || e instanceof StoreException
+                    || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                commandLine.getErr().println("cairn: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli;
+    }
+}

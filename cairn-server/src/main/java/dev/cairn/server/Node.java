@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.server.config.ListenAddress;
+import dev.cairn.server.config.ListenerConfig;
+import dev.cairn.server.config.NodeConfig;
+import dev.cairn.store.QuotaPolicy;
+import dev.cairn.store.SlotConfig;
+import dev.cairn.store.SlotStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One running node: its directory, its slot, its protocol listeners and its admin endpoint.
+ * Started by `cairn serve`; {@link #close()} stops the listeners first (no new work), then the
+ * admin endpoint, then closes the store so RocksDB shuts down cleanly, then the directory.
+ */
+public final class Node implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+    private final NodeConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
+    private JvmGcMetrics gcMetrics;
+    private SqliteDirectory directory;
+    private SlotStore store;
+    private AdminServer admin;
+    private volatile boolean serving;
+    private boolean runFileWritten;
+    private boolean closed;
+    private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
+
+    private Node(NodeConfig config) {
+        this.config = config;
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    /** Starts a node; on any failure, what was started is stopped again and the cause thrown. */
+    public static Node start(NodeConfig config, Map<String, ListenerStarter> starters) throws IOException {
+        Node node = new Node(config);
+        try {
+            node.startAll(starters);
+            return node;
+        } catch (IOException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Map<String, ListenerStarter> starters) throws IOException {
+        createLayout(config);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+
+        directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
+        store = SlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
+        log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
+        NodeServices services = new NodeServices(config, store, directory, registry);
+
+        for (ListenerConfig listener : config.protocolListeners()) {
+            if (!listener.enabled()) {
+                continue;
+            }
+            ListenerStarter starter = starters.get(listener.name());
+            if (starter == null) {
+                log.warn("{}: not available in this build; not listening on {}", listener.name(), listener.address());
+                continue;
+            }
+            if (listener.implicitTls() && !Files.isRegularFile(config.certificateFile())) {
+                log.warn("{}: no certificate at {}; not listening on {}", listener.name(), config.certificateFile(), listener.address());
+                continue;
+            }
+            RunningListener running = starter.start(listener, services);
+            listeners.put(listener.name(), running);
+            log.info("{}: listening on {}", listener.name(), format(running.address()));
+        }
+        String token = RunFile.newToken();
+        if (config.admin().enabled()) {
+            admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
+            log.info("admin: listening on http://{}/ (/health, /metrics)", format(admin.address()));
+            new RunFile(reachable(admin.address()), ProcessHandle.current().pid(), token).write(config.runFile());
+            runFileWritten = true;
+        }
+        serving = true;
+    }
+
+    /** The slot as the config describes it, with the given quota source and meters. */
+    public static SlotConfig slotConfig(NodeConfig config, QuotaPolicy quota, MeterRegistry meters) {
+        return new SlotConfig(config.metadataDir(), config.bodiesDir(), config.store().sync(),
+                config.store().maxMessageSize(), config.store().channels(), quota, meters);
+    }
+
+    /** The data directory's layout: the slot's directories, the directory database's, the TLS one. */
+    public static void createLayout(NodeConfig config) throws IOException {
+        Files.createDirectories(config.data());
+        Files.createDirectories(config.metadataDir());
+        Files.createDirectories(config.bodiesDir());
+        Path dbParent = config.directoryFile().toAbsolutePath().getParent();
+        if (dbParent != null) {
+            Files.createDirectories(dbParent);
+        }
+        if (config.tlsDir() != null) {
+            Files.createDirectories(config.tlsDir());
+        }
+    }
+
+    private static String format(InetSocketAddress address) {
+        return new ListenAddress(address.getAddress().getHostAddress(), address.getPort()).toString();
+    }
+
+    /** An address a client on this machine can connect to: a wildcard bind is reached over loopback. */
+    private static String reachable(InetSocketAddress address) {
+        String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getAddress().getHostAddress();
+        return new ListenAddress(host, address.getPort()).toString();
+    }
+
+    public NodeConfig config() { return config; }
+
+    public PrometheusMeterRegistry registry() { return registry; }
+
+    public SqliteDirectory directory() { return directory; }
+
+    public SlotStore store() { return store; }
+
+    public boolean serving() { return serving; }
+
+    /** The bound address of a running listener ("imap", "lmtp", ..., or "admin"). */
+    public InetSocketAddress address(String listener) {
+        if (listener.equals("admin")) {
+            if (admin == null) {
+                throw new IllegalStateException("admin is not listening");
+            }
+            return admin.address();
+        }
+        RunningListener running = listeners.get(listener);
+        if (running == null) {
+            throw new IllegalStateException(listener + " is not listening");
+        }
+        return running.address();
+    }
+
+    public List<String> listening() {
+        List<String> names = new ArrayList<>(listeners.keySet());
+        if (admin != null) {
+            names.add("admin");
+        }
+        return names;
+    }
+
+    /** Asks `serve` to stop (SIGTERM, SIGINT); {@link #awaitStopRequest()} returns. */
+    public void requestStop() {
+        stopRequested.countDown();
+    }
+
+    public void awaitStopRequest() throws InterruptedException {
+        stopRequested.await();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        serving = false;
+        log.info("stopping");
+        for (Map.Entry<String, RunningListener> e : listeners.entrySet()) {
+            try {
+                e.getValue().close();
+            } catch (RuntimeException ex) {
+                log.warn("{}: stopping failed", e.getKey(), ex);
+            }
+        }
+        listeners.clear();
+        if (admin != null) {
+            admin.close();
+        }
+        if (runFileWritten) {
+            try {
+                Files.deleteIfExists(config.runFile());
+            } catch (IOException ex) {
+                log.warn("cannot remove {}: {}", config.runFile(), ex.getMessage());
+            }
+        }
+        if (store != null) {
+            try {
+                store.close();
+                log.info("store: closed cleanly");
+            } catch (RuntimeException ex) {
+                log.error("store: closing failed", ex);
+            }
+        }
+        if (directory != null) {
+            directory.close();
+        }
+        if (gcMetrics != null) {
+            gcMetrics.close();
+        }
+        registry.close();
+        log.info("stopped");
+    }
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.cli;
+
+import dev.cairn.cluster.directory.AddressEntry;
+import dev.cairn.cluster.directory.Directory;
+import dev.cairn.cluster.directory.NewUser;
+import dev.cairn.cluster.directory.QuotaLimits;
+import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.cluster.directory.User;
+import dev.cairn.cluster.directory.UserNames;
+import dev.cairn.server.config.Sizes;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * `cairn user ...`: accounts in the directory. Writes the directory database directly, so it
+ * works whether or not the server runs; a running server sees each change at its next lookup.
+ */
+@Command(name = "user", description = "Add, change, list and delete users and their addresses.",
+        subcommands = {UserCommand.Add.class, UserCommand.List_.class, UserCommand.Show.class, UserCommand.Passwd.class,
+                UserCommand.Set.class, UserCommand.Delete.class, UserCommand.Alias.class})
+public final class UserCommand implements Runnable {
+    @CommandLine.Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static long parseLimit(String text, boolean size) {
+        if (text.equalsIgnoreCase("none") || text.equalsIgnoreCase("unlimited")) {
+            return QuotaLimits.NONE;
+        }
+        if (size) {
+            return Sizes.parseBytes(text);
+        }
+        try {
+            long n = Long.parseLong(text.strip());
+            if (n < 0) {
+                throw new IllegalArgumentException("a message count is >= 0 (or 'none')");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a message count (or 'none')");
+        }
+    }
+
+    static String describe(User u) {
+        StringBuilder b = new StringBuilder(u.name());
+        u.primaryAddress().ifPresent(a -> b.append(" <").append(a).append('>'));
+        b.append(" storage=").append(u.quota().hasStorageLimit() ? Sizes.formatBytes(u.quota().storageBytes()) : "unlimited");
+        b.append(" messages=").append(u.quota().hasMessageLimit() ? Long.toString(u.quota().messages()) : "unlimited");
+        u.group().ifPresent(g -> b.append(" group=").append(g));
+        if (u.disabled()) {
+            b.append(" DISABLED");
+        }
+        if (!u.hasPassword()) {
+            b.append(" (no password)");
+        }
+        return b.toString();
+    }
+
+    @Command(name = "add", description = "Add a user. The password is asked at the terminal, or read from standard input.")
+    static final class Add implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "user name (login); an address, or a name the default domain is added to")
+        String name;
+        @Option(names = "--password-stdin", description = "read the password from the first line of standard input")
+        boolean passwordStdin;
+        @Option(names = "--no-password", description = "an account that receives mail but cannot log in")
+        boolean noPassword;
+        @Option(names = "--address", paramLabel = "ADDRESS", description = "primary address (default: NAME if it is one, else NAME@default_domain)")
+        String address;
+        @Option(names = "--quota-storage", paramLabel = "SIZE", description = "storage limit, like 500M or 2G (default: none)")
+        String quotaStorage;
+        @Option(names = "--quota-messages", paramLabel = "N", description = "message count limit (default: none)")
+        String quotaMessages;
+        @Option(names = "--group", paramLabel = "GROUP", description = "placement group: users of one group share a store")
+        String group;
+
+        @Override
+        public Integer call() throws Exception {
+            QuotaLimits quota = new QuotaLimits(quotaStorage == null ? QuotaLimits.NONE : parseLimit(quotaStorage, true),
+                    quotaMessages == null ? QuotaLimits.NONE : parseLimit(quotaMessages, false));
+            char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
+            try (SqliteDirectory directory = options.openDirectory()) {
+                User user = directory.addUser(new NewUser(name, password, quota, Optional.ofNullable(group),
+                        Optional.ofNullable(address)));
+                spec.commandLine().getOut().println("added " + describe(user));
+            } finally {
+                Passwords.wipe(password);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List users.")
+    static final class List_ implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try (SqliteDirectory directory = options.openDirectory()) {
+                PrintWriter out = spec.commandLine().getOut();
+                List<User> users = directory.users();
+                for (User u : users) {
+                    out.println(describe(u));
+                }
+                out.println(users.size() == 1 ? "1 user" : users.size() + " users");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "show", description = "Show one user and their addresses.")
+    static final class Show implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(paramLabel = "NAME") String name;
+
+        @Override
+        public Integer call() {
+            try (SqliteDirectory directory = options.openDirectory()) {
+                PrintWriter out = spec.commandLine().getOut();
+                Optional<User> user = directory.user(name);
+                if (user.isEmpty()) {
+                    spec.commandLine().getErr().println("cairn: no user " + name);
+                    return 1;
+                }
+                User u = user.get();
+                out.println(describe(u));
+                out.println("created " + DateTimeFormatter.ISO_INSTANT.format(u.created().atOffset(ZoneOffset.UTC)));
+                for (AddressEntry a : directory.addresses(Optional.of(u.name()))) {
+                    out.println((a.primary() ? "address " : "alias   ") + a.address());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "passwd", description = "Set a user's password.")
+    static final class Passwd implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--password-stdin", description = "read the password from the first line of standard input")
+        boolean passwordStdin;
+
+        @Override
+        public Integer call() throws Exception {
+            try (SqliteDirectory directory = options.openDirectory()) {
+                if (directory.user(name).isEmpty()) {
+                    spec.commandLine().getErr().println("cairn: no user " + name);
+                    return 1;
+                }
+                char[] password = Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
+                try {
+                    directory.setPassword(name, password);
+                } finally {
+                    Passwords.wipe(password);
+                }
+                spec.commandLine().getOut().println("password of " + directory.user(name).orElseThrow().name() + " changed");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "set", description = "Change a user's quota, group, primary address, or enable/disable the account.")
+    static final class Set implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--quota-storage", paramLabel = "SIZE", description = "storage limit like 2G, or 'none'")
+        String quotaStorage;
+        @Option(names = "--quota-messages", paramLabel = "N", description = "message count limit, or 'none'")
+        String quotaMessages;
+        @Option(names = "--group", paramLabel = "GROUP", description = "placement group, or 'none'")
+        String group;
+        @Option(names = "--address", paramLabel = "ADDRESS", description = "new primary address (the old one stays as an alias)")
+        String address;
+        @Option(names = "--disable", description = "refuse logins and deliveries")
+        boolean disable;
+        @Option(names = "--enable", description = "allow logins again")
+        boolean enable;
+
+        @Override
+        public Integer call() {
+            if (disable && enable) {
+                throw new IllegalArgumentException("--disable and --enable contradict each other");
+            }
+            try (Directory directory = options.openDirectory()) {
+                User user = directory.user(name).orElseThrow(() -> new IllegalArgumentException("no user " + name));
+                if (quotaStorage != null || quotaMessages != null) {
+                    directory.setQuota(user.name(), new QuotaLimits(
+                            quotaStorage == null ? user.quota().storageBytes() : parseLimit(quotaStorage, true),
+                            quotaMessages == null ? user.quota().messages() : parseLimit(quotaMessages, false)));
+                }
+                if (group != null) {
+                    directory.setGroup(user.name(), group.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(group));
+                }
+                if (address != null) {
+                    directory.setPrimaryAddress(user.name(), address);
+                }
+                if (disable || enable) {
+                    directory.setDisabled(user.name(), disable);
+                }
+                spec.commandLine().getOut().println(describe(directory.user(user.name()).orElseThrow()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a user: the account, its addresses, and its mail in the store.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--keep-mail", description = "keep the user's mail in the store")
+        boolean keepMail;
+
+        @Override
+        public Integer call() throws Exception {
+            String canonical = UserNames.canonical(name);
+            boolean inDirectory;
+            try (SqliteDirectory directory = options.openDirectory()) {
+                // The account goes first: no login or delivery starts while its mail is removed.
+                inDirectory = directory.deleteUser(canonical);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (inDirectory) {
+                out.println("deleted " + canonical + " from the directory");
+            }
+            boolean mailDeleted = false;
+            if (!keepMail) {
+                SlotAccess.Outcome outcome = SlotAccess.deleteUserData(options.load(), canonical);
+                mailDeleted = outcome.ok();
+                if (mailDeleted || inDirectory) {
+                    out.print(outcome.text());
+                }
+            }
+            out.flush();
+            if (!inDirectory && !mailDeleted) {
+                spec.commandLine().getErr().println("cairn: no user " + name);
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "alias", description = "Addresses that deliver to a user.",
+            subcommands = {Alias.AliasAdd.class, Alias.AliasRemove.class, Alias.AliasList.class})
+    static final class Alias implements Runnable {
+        @CommandLine.Spec CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "add", description = "Deliver mail to ADDRESS to USER.")
+        static final class AliasAdd implements Callable<Integer> {
+            @Mixin ConfigOptions options;
+            @CommandLine.Spec CommandSpec spec;
+            @Parameters(index = "0", paramLabel = "ADDRESS") String address;
+            @Parameters(index = "1", paramLabel = "USER") String user;
+
+            @Override
+            public Integer call() {
+                try (SqliteDirectory directory = options.openDirectory()) {
+                    directory.addAlias(address, user);
+                    spec.commandLine().getOut().println("alias " + address + " -> " + directory.user(user).orElseThrow().name());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "remove", description = "Remove an address (alias or primary).")
+        static final class AliasRemove implements Callable<Integer> {
+            @Mixin ConfigOptions options;
+            @CommandLine.Spec CommandSpec spec;
+            @Parameters(index = "0", paramLabel = "ADDRESS") String address;
+
+            @Override
+            public Integer call() {
+                try (SqliteDirectory directory = options.openDirectory()) {
+                    if (!directory.removeAddress(address)) {
+                        spec.commandLine().getErr().println("cairn: no address " + address);
+                        return 1;
+                    }
+                    spec.commandLine().getOut().println("removed " + address);
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "list", description = "List addresses, of one user or of all.")
+        static final class AliasList implements Callable<Integer> {
+            @Mixin ConfigOptions options;
+            @CommandLine.Spec CommandSpec spec;
+            @Parameters(index = "0", arity = "0..1", paramLabel = "USER") String user;
+
+            @Override
+            public Integer call() {
+                try (SqliteDirectory directory = options.openDirectory()) {
+                    for (AddressEntry a : directory.addresses(Optional.ofNullable(user))) {
+                        spec.commandLine().getOut().println(a.address() + " -> " + a.user() + (a.primary() ? " (primary)" : ""));
+                    }
+                }
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.config;
+
+import org.tomlj.Toml;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlTable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads a node's config: the embedded defaults, overlaid by a TOML file. Every key the file may
+ * hold is listed here; any other key is an error naming it, so a typo never silently leaves a
+ * default in place.
+ *
+ * <pre>
+ * data = "/var/lib/cairn"            # the data directory; relative paths below are inside it
+ *
+ * [directory]
+ * file = "directory.db"
+ * default_domain = "example.org"
+ *
+ * [store]
+ * metadata = "slot-0/meta"           # fast disk
+ * bodies = "slot-0/bodies"           # big disk
+ * sync = true
+ * max_message_size = "64M"
+ * channels = 8
+ *
+ * [imap]                             # also [imaps], [pop3], [pop3s], [lmtp], [admin]
+ * listen = "127.0.0.1:1143"
+ * enabled = true
+ *
+ * [tls]
+ * certificate = "tls/cert.pem"
+ * key = "tls/key.pem"
+ *
+ * [limits]
+ * max_connections = 10000
+ * max_connections_per_address = 100
+ * idle_timeout = "30m"
+ * max_auth_failures = 3
+ * </pre>
+ */
+public final class ConfigLoader {
+    private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
+    private static final Map<String, Set<String>> SECTIONS = Map.of(
+            "directory", Set.of("file", "default_domain"),
+            "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
+            "tls", Set.of("certificate", "key"),
+            "limits", Set.of("max_connections", "max_connections_per_address", "idle_timeout", "max_auth_failures"),
+            "listener", Set.of("listen", "enabled"));
+
+    private ConfigLoader() {}
+
+    public static NodeConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    /** The defaults overlaid by the TOML text; {@code source} names it in error messages. */
+    public static NodeConfig parse(String toml, String source) {
+        TomlParseResult result = Toml.parse(toml);
+        if (result.hasErrors()) {
+            throw new ConfigException(source + ": " + result.errors().getFirst().toString());
+        }
+        Reader r = new Reader(source);
+        NodeConfig d = NodeConfig.defaults();
+
+        r.checkKeys(result, "", union(Set.of("data"), SECTIONS.keySet(), LISTENERS));
+        Path data = r.path(result, "data").orElse(d.data());
+
+        TomlTable dir = r.section(result, "directory");
+        DirectoryConfig directory = new DirectoryConfig(
+                r.path(dir, "directory.file").orElse(d.directory().file()),
+                r.string(dir, "directory.default_domain").or(d.directory()::defaultDomain));
+
+        TomlTable st = r.section(result, "store");
+        StoreConfig store = new StoreConfig(
+                r.path(st, "store.metadata").orElse(d.store().metadata()),
+                r.path(st, "store.bodies").orElse(d.store().bodies()),
+                r.bool(st, "store.sync").orElse(d.store().sync()),
+                r.size(st, "store.max_message_size").orElse(d.store().maxMessageSize()),
+                r.integer(st, "store.channels", 1, 1024).orElse(d.store().channels()));
+
+        TomlTable t = r.section(result, "tls");
+        TlsConfig tls = new TlsConfig(r.path(t, "tls.certificate").orElse(d.tls().certificate()),
+                r.path(t, "tls.key").orElse(d.tls().key()));
+
+        TomlTable l = r.section(result, "limits");
+        LimitsConfig limits = new LimitsConfig(
+                r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnections()),
+                r.integer(l, "limits.max_connections_per_address", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnectionsPerAddress()),
+                r.duration(l, "limits.idle_timeout").orElse(d.limits().idleTimeout()),
+                r.integer(l, "limits.max_auth_failures", 1, 1000).orElse(d.limits().maxAuthFailures()));
+
+        NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
+                d.admin(), tls, limits);
+        for (String name : List.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin")) {
+            TomlTable section = r.section(result, name);
+            if (section == null) {
+                continue;
+            }
+            r.checkKeys(section, name + ".", SECTIONS.get("listener"));
+            ListenerConfig def = d.listener(name);
+            ListenAddress address = r.string(section, name + ".listen").map(s -> r.address(name + ".listen", s))
+                    .orElse(def.address());
+            boolean enabled = r.bool(section, name + ".enabled").orElse(section.contains("listen") || def.enabled());
+            config = config.withListener(new ListenerConfig(name, enabled, address, def.implicitTls()));
+        }
+        return config;
+    }
+
+    @SafeVarargs
+    private static Set<String> union(Set<String>... sets) {
+        Set<String> all = new TreeSet<>();
+        for (Set<String> s : sets) {
+            all.addAll(s);
+        }
+        return all;
+    }
+
+    /** Typed access that names the key in every error. */
+    private record Reader(String source) {
+        ConfigException error(String key, String what) {
+            return new ConfigException(source + ": " + key + ": " + what);
+        }
+
+        void checkKeys(TomlTable table, String prefix, Set<String> allowed) {
+            for (String key : new TreeSet<>(table.keySet())) {
+                if (!allowed.contains(key)) {
+                    throw error(prefix + key, "unknown key (known here: " + String.join(", ", new TreeSet<>(allowed)) + ")");
+                }
+            }
+        }
+
+        TomlTable section(TomlTable root, String name) {
+            Object v = root.get(List.of(name));
+            if (v == null) {
+                return null;
+            }
+            if (!(v instanceof TomlTable table)) {
+                throw error(name, "must be a table ([" + name + "])");
+            }
+            if (SECTIONS.containsKey(name)) {
+                checkKeys(table, name + ".", SECTIONS.get(name));
+            }
+            return table;
+        }
+
+        private Object value(TomlTable table, String key) {
+            if (table == null) {
+                return null;
+            }
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            return table.get(List.of(leaf));
+        }
+
+        Optional<String> string(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            if (!(v instanceof String s)) {
+                throw error(key, "must be a string");
+            }
+            return Optional.of(s);
+        }
+
+        Optional<Path> path(TomlTable table, String key) {
+            return string(table, key).map(s -> {
+                if (s.isBlank()) {
+                    throw error(key, "must not be empty");
+                }
+                return Path.of(s);
+            });
+        }
+
+        Optional<Boolean> bool(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            if (!(v instanceof Boolean b)) {
+                throw error(key, "must be true or false");
+            }
+            return Optional.of(b);
+        }
+
+        Optional<Integer> integer(TomlTable table, String key, int min, int max) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            if (!(v instanceof Long n)) {
+                throw error(key, "must be a whole number");
+            }
+            if (n < min || n > max) {
+                throw error(key, n + " is not between " + min + " and " + max);
+            }
+            return Optional.of(n.intValue());
+        }
+
+        Optional<Long> size(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            try {
+                long n = switch (v) {
+                    case Long l -> l;
+                    case String s -> Sizes.parseBytes(s);
+                    default -> throw error(key, "must be a size (octets, or a string like \"64M\")");
+                };
+                if (n <= 0) {
+                    throw error(key, "must be above 0");
+                }
+                return Optional.of(n);
+            } catch (ConfigException e) {
+                throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
+            }
+        }
+
+        Optional<Duration> duration(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(switch (v) {
+                    case Long l when l >= 0 -> Duration.ofSeconds(l);
+                    case String s -> Sizes.parseDuration(s);
+                    default -> throw error(key, "must be a duration (seconds, or a string like \"30m\")");
+                });
+            } catch (ConfigException e) {
+                throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
+            }
+        }
+
+        ListenAddress address(String key, String value) {
+            try {
+                return ListenAddress.parse(value);
+            } catch (ConfigException e) {
+                throw error(key, e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything a node runs with. {@link #defaults()} is the embedded default of `cairn serve`: one
+ * slot in ./data, every listener on loopback.
+ */
+public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
+                         ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
+                         ListenerConfig admin, TlsConfig tls, LimitsConfig limits) {
+
+    public static NodeConfig defaults() {
+        return new NodeConfig(
+                Path.of("data"),
+                new DirectoryConfig(Path.of("directory.db"), Optional.empty()),
+                new StoreConfig(Path.of("slot-0", "meta"), Path.of("slot-0", "bodies"), true, 64L << 20, 8),
+                new ListenerConfig("imap", true, new ListenAddress("127.0.0.1", 1143), false),
+                new ListenerConfig("imaps", false, new ListenAddress("127.0.0.1", 1993), true),
+                new ListenerConfig("pop3", true, new ListenAddress("127.0.0.1", 1110), false),
+                new ListenerConfig("pop3s", false, new ListenAddress("127.0.0.1", 1995), true),
+                new ListenerConfig("lmtp", true, new ListenAddress("127.0.0.1", 2424), false),
+                new ListenerConfig("admin", true, new ListenAddress("127.0.0.1", 8080), false),
+                new TlsConfig(Path.of("tls", "cert.pem"), Path.of("tls", "key.pem")),
+                new LimitsConfig(10_000, 100, Duration.ofMinutes(30), 3));
+    }
+
+    /** The protocol listeners (not admin), in the order they start. */
+    public List<ListenerConfig> protocolListeners() {
+        return List.of(imap, imaps, pop3, pop3s, lmtp);
+    }
+
+    /** A path from the config: relative ones are under the data directory. */
+    public Path resolve(Path path) {
+        return data.resolve(path);
+    }
+
+    public Path directoryFile() { return resolve(directory.file()); }
+
+    public Path metadataDir() { return resolve(store.metadata()); }
+
+    public Path bodiesDir() { return resolve(store.bodies()); }
+
+    public Path certificateFile() { return resolve(tls.certificate()); }
+
+    public Path keyFile() { return resolve(tls.key()); }
+
+    public Path tlsDir() { return certificateFile().getParent(); }
+
+    /** Written while the node runs: where its admin endpoint is, and the token the CLI uses. */
+    public Path runFile() { return data.resolve("server.properties"); }
+
+    public NodeConfig withData(Path data) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+    }
+
+    public NodeConfig withListener(ListenerConfig l) {
+        return new NodeConfig(data, directory, store,
+                l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
+                l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits);
+    }
+
+    public NodeConfig withDirectory(DirectoryConfig directory) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+    }
+
+    public NodeConfig withStore(StoreConfig store) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+    }
+
+    public ListenerConfig listener(String name) {
+        return switch (name) {
+            case "imap" -> imap;
+            case "imaps" -> imaps;
+            case "pop3" -> pop3;
+            case "pop3s" -> pop3s;
+            case "lmtp" -> lmtp;
+            case "admin" -> admin;
+            default -> throw new IllegalArgumentException("no listener " + name);
+        };
+    }
+}

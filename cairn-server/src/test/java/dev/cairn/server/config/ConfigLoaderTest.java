@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.config;
+
+import dev.cairn.server.cli.CairnCommand;
+import dev.cairn.server.cli.ServeCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    @TempDir Path dir;
+
+    @Test
+    void defaultsAreTheEmbeddedNode() {
+        NodeConfig d = NodeConfig.defaults();
+        assertThat(d.data()).isEqualTo(Path.of("data"));
+        assertThat(d.imap()).isEqualTo(new ListenerConfig("imap", true, new ListenAddress("127.0.0.1", 1143), false));
+        assertThat(d.pop3().address()).isEqualTo(new ListenAddress("127.0.0.1", 1110));
+        assertThat(d.lmtp().address()).isEqualTo(new ListenAddress("127.0.0.1", 2424));
+        assertThat(d.admin().address()).isEqualTo(new ListenAddress("127.0.0.1", 8080));
+        assertThat(d.imaps().enabled()).isFalse();
+        assertThat(d.imaps().implicitTls()).isTrue();
+        assertThat(d.directoryFile()).isEqualTo(Path.of("data", "directory.db"));
+        assertThat(d.metadataDir()).isEqualTo(Path.of("data", "slot-0", "meta"));
+        assertThat(d.store().sync()).isTrue();
+        // An empty file is the defaults.
+        assertThat(ConfigLoader.parse("", "empty.toml")).isEqualTo(d);
+    }
+
+    @Test
+    void readsEveryKey() throws Exception {
+        Path file = dir.resolve("cairn.toml");
+        Files.writeString(file, """
+                data = "/srv/cairn"
+                [directory]
+                file = "/etc/cairn/users.db"
+                default_domain = "example.org"
+                [store]
+                metadata = "/ssd/slot-0"
+                bodies = "/hdd/slot-0"
+                sync = false
+                max_message_size = "100M"
+                channels = 16
+                [imap]
+                listen = "0.0.0.0:143"
+                [imaps]
+                listen = "[::]:993"
+                [pop3]
+                enabled = false
+                [pop3s]
+                listen = ":995"
+                enabled = true
+                [lmtp]
+                listen = "127.0.0.1:24"
+                [admin]
+                listen = "127.0.0.1:9090"
+                [tls]
+                certificate = "/etc/cairn/cert.pem"
+                key = "/etc/cairn/key.pem"
+                [limits]
+                max_connections = 500
+                max_connections_per_address = 20
+                idle_timeout = "31m"
+                max_auth_failures = 5
+                """);
+        NodeConfig c = ConfigLoader.load(file);
+        assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
+        assertThat(c.directoryFile()).isEqualTo(Path.of("/etc/cairn/users.db"));
+        assertThat(c.directory().defaultDomain()).contains("example.org");
+        assertThat(c.store()).isEqualTo(new StoreConfig(Path.of("/ssd/slot-0"), Path.of("/hdd/slot-0"), false, 100L << 20, 16));
+        assertThat(c.imap()).isEqualTo(new ListenerConfig("imap", true, new ListenAddress("0.0.0.0", 143), false));
+        assertThat(c.imaps()).isEqualTo(new ListenerConfig("imaps", true, new ListenAddress("::", 993), true));
+        assertThat(c.pop3().enabled()).isFalse();
+        assertThat(c.pop3s().address()).isEqualTo(new ListenAddress("0.0.0.0", 995));
+        assertThat(c.lmtp().address().port()).isEqualTo(24);
+        assertThat(c.admin().address().port()).isEqualTo(9090);
+        assertThat(c.certificateFile()).isEqualTo(Path.of("/etc/cairn/cert.pem"));
+        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, 20, Duration.ofMinutes(31), 5));
+        // Relative paths are under the data directory.
+        NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
+        assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
+    }
+
+    @Test
+    void unknownKeysAreErrorsNamingTheKey() {
+        assertThatThrownBy(() -> ConfigLoader.parse("datta = \"x\"", "cairn.toml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cairn.toml: datta: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nmax_msg_size = 5", "cairn.toml"))
+                .hasMessageContaining("store.max_msg_size: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nport = 143", "cairn.toml"))
+                .hasMessageContaining("imap.port: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[smtp]\nlisten = \":25\"", "cairn.toml"))
+                .hasMessageContaining("smtp: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nidle = 5", "cairn.toml"))
+                .hasMessageContaining("limits.idle: unknown key");
+    }
+
+    @Test
+    void wrongValuesAreErrorsNamingTheKey() {
+        assertThatThrownBy(() -> ConfigLoader.parse("data = 5", "c")).hasMessageContaining("data: must be a string");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nsync = \"yes\"", "c")).hasMessageContaining("store.sync: must be true or false");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nchannels = 0", "c")).hasMessageContaining("store.channels: 0 is not between 1 and 1024");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nchannels = 1025", "c")).hasMessageContaining("store.channels");
+        assertThat(ConfigLoader.parse("[store]\nchannels = 1024", "c").store().channels()).isEqualTo(1024);
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nmax_message_size = \"lots\"", "c")).hasMessageContaining("store.max_message_size");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\nmax_message_size = 0", "c")).hasMessageContaining("store.max_message_size: must be above 0");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlisten = \"localhost\"", "c")).hasMessageContaining("imap.listen");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlisten = \"127.0.0.1:65536\"", "c")).hasMessageContaining("imap.listen");
+        assertThat(ConfigLoader.parse("[imap]\nlisten = \"127.0.0.1:65535\"", "c").imap().address().port()).isEqualTo(65535);
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlisten = \"::1:143\"", "c")).hasMessageContaining("brackets");
+        assertThatThrownBy(() -> ConfigLoader.parse("imap = 5", "c")).hasMessageContaining("imap: must be a table");
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nidle_timeout = \"5 weeks\"", "c")).hasMessageContaining("limits.idle_timeout");
+        assertThatThrownBy(() -> ConfigLoader.parse("data = ", "c")).isInstanceOf(ConfigException.class).hasMessageStartingWith("c:");
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.toml"))).hasMessageContaining("cannot read config");
+    }
+
+    @Test
+    void commandLineOverridesTheFile() throws Exception {
+        Path file = dir.resolve("cairn.toml");
+        Files.writeString(file, "data = \"from-file\"\n[imap]\nlisten = \"0.0.0.0:143\"\n[lmtp]\nlisten = \"0.0.0.0:24\"\n");
+        NodeConfig c = serveConfig("--config", file.toString(), "--data", "/tmp/x", "--imap", "127.0.0.1:0",
+                "--pop3", "off", "--admin", "[::1]:0", "--imaps", "127.0.0.1:1993");
+        assertThat(c.data()).isEqualTo(Path.of("/tmp/x"));
+        assertThat(c.imap().address()).isEqualTo(new ListenAddress("127.0.0.1", 0));
+        assertThat(c.pop3().enabled()).isFalse();
+        assertThat(c.lmtp().address()).isEqualTo(new ListenAddress("0.0.0.0", 24));
+        assertThat(c.admin().address()).isEqualTo(new ListenAddress("::1", 0));
+        assertThat(c.imaps().enabled()).isTrue();
+
+        assertThat(serveConfig()).isEqualTo(NodeConfig.defaults());
+        assertThatThrownBy(() -> serveConfig("--imap", "nonsense")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
+    void sizesAndDurations() {
+        assertThat(Sizes.parseBytes("1024")).isEqualTo(1024);
+        assertThat(Sizes.parseBytes("1K")).isEqualTo(1024);
+        assertThat(Sizes.parseBytes("500M")).isEqualTo(500L << 20);
+        assertThat(Sizes.parseBytes("2g")).isEqualTo(2L << 30);
+        assertThat(Sizes.parseBytes("2GiB")).isEqualTo(2L << 30);
+        assertThat(Sizes.parseBytes("1TB")).isEqualTo(1L << 40);
+        assertThatThrownBy(() -> Sizes.parseBytes("-1")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> Sizes.parseBytes("1X")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> Sizes.parseBytes("99999999999T")).isInstanceOf(ConfigException.class);
+        assertThat(Sizes.formatBytes(1L << 30)).isEqualTo("1G");
+        assertThat(Sizes.formatBytes(1000)).isEqualTo("1000");
+        assertThat(Sizes.parseDuration("90")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(Sizes.parseDuration("30m")).isEqualTo(Duration.ofMinutes(30));
+        assertThat(Sizes.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
+        assertThatThrownBy(() -> Sizes.parseDuration("m")).isInstanceOf(ConfigException.class);
+    }
+
+    private static NodeConfig serveConfig(String... args) {
+        CommandLine cli = new CommandLine(new CairnCommand(new ByteArrayInputStream(new byte[0])));
+        String[] all = new String[args.length + 1];
+        all[0] = "serve";
+        System.arraycopy(args, 0, all, 1, args.length);
+        CommandLine.ParseResult parsed = cli.parseArgs(all);
+        return ((ServeCommand) parsed.subcommand().commandSpec().userObject()).config();
+    }
+
+    @Test
+    void defaultDomainIsOptional() {
+        assertThat(NodeConfig.defaults().directory().defaultDomain()).isEqualTo(Optional.empty());
+    }
+}
