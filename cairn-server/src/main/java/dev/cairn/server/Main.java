@@ -14,6 +14,11 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // Commands other than serve speak for themselves; the log only shows what went wrong.
+        boolean serve = args.length > 0 && args[0].equals("serve");
+        if (!serve && System.getProperty("CAIRN_LOG_LEVEL") == null && System.getenv("CAIRN_LOG_LEVEL") == null) {
+            System.setProperty("CAIRN_LOG_LEVEL", "WARN");
+        }
         System.exit(run(System.in, args));
     }
 
