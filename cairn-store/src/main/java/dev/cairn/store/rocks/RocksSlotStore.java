@@ -1,14 +1,433 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.rocks;
 
+import dev.cairn.store.BodyId;
+import dev.cairn.store.CheckReport;
+import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.SpecialUse;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.StoreException.Reason;
+import dev.cairn.store.UserStore;
+import dev.cairn.store.changelog.Change;
+import dev.cairn.store.changelog.ChangeLog;
+import dev.cairn.store.mime.ParsedCodec;
+import io.micrometer.core.instrument.Gauge;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.zip.CRC32;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.DbPath;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
 
-/** The RocksDB slot store (being written). */
-public final class RocksSlotStore {
-    private RocksSlotStore() {}
+/**
+ * The RocksDB slot store: one database per slot, one committer thread, users loaded on demand
+ * and kept in memory while they have open views (see {@link UserState}).
+ *
+ * <p>Bodies are stored once per slot by SHA-256, with a reference count changed in the same
+ * batch as the messages that reference it. A commit that changes a body's count holds that
+ * body's stripe lock from reading the count until the batch is durable, so two users appending
+ * the same new body, or one expunging its last reference while another adds one, never both act
+ * on a stale count. A count reaching 0 deletes the body in the same batch: the slot never holds
+ * an unreferenced body ("orphan": a body, parse or count entry whose count is 0 or that no
+ * message references), and check() reports one if it finds it.
+ */
+public final class RocksSlotStore implements SlotStore {
+    static final int CHUNK = 1 << 20;
+    private static final int STRIPES = 256;
 
+    private final SlotConfig config;
+    final RocksDB db;
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    final ColumnFamilyHandle meta, index, messages, tombstones, bodies, parsed, refcounts, changelog;
+    final Committer committer;
+    private final Map<String, UserState> users = new ConcurrentHashMap<>();
+    private final ReentrantLock userRegistry = new ReentrantLock();
+    private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
+    private final SecureRandom random = new SecureRandom();
+    private final RocksChangeLog changeLog;
+    private volatile boolean closed;
+
+    private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
+        this.config = config;
+        RocksDB.loadLibrary();
+        Files.createDirectories(config.metadataDir());
+        Files.createDirectories(config.bodiesDir());
+        dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2).setKeepLogFileNum(5);
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        for (String name : List.of("default", "meta", "index", "messages", "tombstones", "bodies", "parsed", "refcounts", "changelog")) {
+            ColumnFamilyOptions o = new ColumnFamilyOptions();
+            if (name.equals("bodies")) {
+                // Large values go to blob files, so compaction moves keys, not message bodies.
+                o.setEnableBlobFiles(true).setMinBlobSize(4096).setBlobFileSize(256L << 20)
+                        .setEnableBlobGarbageCollection(true).setBlobCompressionType(CompressionType.LZ4_COMPRESSION)
+                        .setCfPaths(List.of(new DbPath(config.bodiesDir(), Long.MAX_VALUE)));
+            } else {
+                o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10)));
+                o.setCompressionType(CompressionType.LZ4_COMPRESSION);
+            }
+            cfOptions.add(o);
+            descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), o));
+        }
+        db = RocksDB.open(dbOptions, config.metadataDir().toString(), descriptors, handles);
+        meta = handles.get(1); index = handles.get(2); messages = handles.get(3); tombstones = handles.get(4);
+        bodies = handles.get(5); parsed = handles.get(6); refcounts = handles.get(7); changelog = handles.get(8);
+        for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
+        committer = new Committer(db, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
+        changeLog = new RocksChangeLog(this);
+        Gauge.builder("cairn.store.users.open", users, Map::size).description("users held in memory").register(config.meters());
+    }
+
+    /** Opens (creating if needed) the slot. */
     public static SlotStore open(SlotConfig config) {
-        throw new UnsupportedOperationException("the RocksDB slot store is being written");
+        try {
+            return new RocksSlotStore(config);
+        } catch (RocksDBException | IOException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "cannot open slot at " + config.metadataDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override public SlotConfig config() { return config; }
+
+    /** The change log that replication reads. */
+    public ChangeLog changeLog() { return changeLog; }
+
+    long epoch() { return 0; }
+
+    // --- users ---------------------------------------------------------------------------------
+
+    @Override public UserStore user(String user) {
+        UserState s = state(user);
+        if (s == null) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + user);
+        return s;
+    }
+
+    /** The loaded state of a user, loading it if the user exists; null if it does not. */
+    UserState state(String user) {
+        checkOpen();
+        UserState s = users.get(user);
+        if (s != null && !s.deleted) return s;
+        userRegistry.lock();
+        try {
+            s = users.get(user);
+            if (s != null && !s.deleted) return s;
+            Integer id = userId(user);
+            if (id == null) return null;
+            s = new UserState(this, user, id, UserState.load(this, id));
+            users.put(user, s);
+            return s;
+        } finally {
+            userRegistry.unlock();
+        }
+    }
+
+    Integer userId(String user) {
+        byte[] v = get(meta, Keys.userTagString(0, Keys.USER_BY_NAME, user));
+        return v == null ? null : java.nio.ByteBuffer.wrap(v).getInt();
+    }
+
+    @Override public UserStore openOrCreateUser(String user) {
+        UserState s = state(user);
+        if (s != null) return s;
+        validateUserName(user);
+        userRegistry.lock();
+        try {
+            s = users.get(user);
+            if (s != null && !s.deleted) return s;
+            if (userId(user) != null) return state(user);
+            byte[] next = get(meta, Keys.userTag(0, Keys.NEXT_USER));
+            int id = next == null ? 1 : (int) Keys.getLong(next);
+            UserHeader header = new UserHeader();
+            header.nextMailbox = 1;
+            header.nextThread = 1;
+            UserState created = new UserState(this, user, id, UserState.index(header, new TreeMap<>(), new TreeSet<>()));
+            created.write(t -> {
+                t.ops.put(meta, Keys.userTag(0, Keys.NEXT_USER), Keys.longBytes(id + 1L));
+                t.ops.put(meta, Keys.userTagString(0, Keys.USER_BY_NAME, user), Keys.intBytes(id));
+                t.ops.put(meta, Keys.userTag(id, Keys.NAME), user.getBytes(StandardCharsets.UTF_8));
+                t.changes.add(new Change.UserCreated(user));
+                record Default(String name, SpecialUse use) {}
+                t.subscriptions = new TreeSet<>();
+                for (Default d : List.of(new Default("INBOX", null), new Default("Drafts", SpecialUse.DRAFTS),
+                        new Default("Sent", SpecialUse.SENT), new Default("Junk", SpecialUse.JUNK),
+                        new Default("Trash", SpecialUse.TRASH), new Default("Archive", SpecialUse.ARCHIVE))) {
+                    created.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
+                    t.subscriptions.add(d.name());
+                    t.ops.put(meta, Keys.userTagString(id, Keys.SUBSCRIPTION, d.name()), new byte[0]);
+                    t.changes.add(new Change.Subscribed(d.name()));
+                }
+                return null;
+            });
+            users.put(user, created);
+            return created;
+        } finally {
+            userRegistry.unlock();
+        }
+    }
+
+    private static void validateUserName(String user) {
+        if (user == null || user.isEmpty() || user.getBytes(StandardCharsets.UTF_8).length > 255
+                || user.chars().anyMatch(c -> c < 0x21 || c == 0x7F)) {
+            throw new StoreException(Reason.INVALID_ARGUMENT, "invalid user name");
+        }
+    }
+
+    @Override public boolean hasUser(String user) {
+        checkOpen();
+        return userId(user) != null;
+    }
+
+    @Override public List<String> users() {
+        checkOpen();
+        List<String> out = new ArrayList<>();
+        byte[] prefix = Keys.userTag(0, Keys.USER_BY_NAME);
+        scan(meta, prefix, (k, v) -> out.add(new String(k, prefix.length, k.length - prefix.length, StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    @Override public void deleteUser(String user) {
+        UserState s = state(user);
+        if (s == null) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + user);
+        userRegistry.lock();
+        try {
+            s.delete();
+            users.remove(user, s);
+        } finally {
+            userRegistry.unlock();
+        }
+    }
+
+    /** Drops users from memory that no session holds a view of (they reload on next use). */
+    public int evictIdleUsers(long idleNanos) {
+        int n = 0;
+        long now = System.nanoTime();
+        for (UserState s : users.values()) {
+            if (now - s.lastUsedNanos < idleNanos || !s.idle()) continue;
+            if (!s.lock.tryLock()) continue;
+            try {
+                if (s.idle() && users.remove(s.name, s)) n++;
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    @Override public CheckReport check(String userOrNull, boolean repair) {
+        checkOpen();
+        return new Checker(this).run(userOrNull, repair);
+    }
+
+    @Override public int channels() { return config.channels(); }
+
+    @Override public int channelOf(String user) {
+        CRC32 crc = new CRC32();
+        crc.update(user.getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % config.channels());
+    }
+
+    // --- bodies --------------------------------------------------------------------------------
+
+    /** Stripe locks of some bodies, taken in stripe order (so two commits never wait on each other in a cycle). */
+    final class BodyLocks implements AutoCloseable {
+        private final List<ReentrantLock> held = new ArrayList<>();
+
+        BodyLocks(Collection<BodyId> ids) {
+            TreeSet<Integer> stripes = new TreeSet<>();
+            if (ids == null) for (int i = 0; i < STRIPES; i++) stripes.add(i);
+            else for (BodyId id : ids) stripes.add(id.hashCode() & (STRIPES - 1));
+            for (int s : stripes) {
+                bodyStripes[s].lock();
+                held.add(bodyStripes[s]);
+            }
+        }
+
+        @Override public void close() { for (ReentrantLock l : held.reversed()) l.unlock(); }
+    }
+
+    BodyLocks lockBodies(Collection<BodyId> ids) { return new BodyLocks(ids); }
+
+    /** Every stripe: no commit that changes a reference count runs while held (check). */
+    BodyLocks lockAllBodies() { return new BodyLocks(null); }
+
+    long refcount(BodyId id) {
+        byte[] v = get(refcounts, Keys.body(id));
+        return v == null ? 0 : Keys.getLong(v);
+    }
+
+    void putRefcount(WriteOps ops, BodyId id, long count) { ops.put(refcounts, Keys.body(id), Keys.longBytes(count)); }
+
+    void writeBody(WriteOps ops, PreparedBody p) {
+        byte[] b = p.bytes;
+        int chunks = Math.max(1, (b.length + CHUNK - 1) / CHUNK);
+        for (int i = 0; i < chunks; i++) {
+            int from = i * CHUNK, to = Math.min(b.length, from + CHUNK);
+            ops.put(bodies, Keys.chunk(p.id, i), java.util.Arrays.copyOfRange(b, from, to));
+        }
+        ops.put(parsed, Keys.body(p.id), ParsedCodec.encode(p.parsed()));
+    }
+
+    void deleteBody(WriteOps ops, BodyId id) {
+        ops.deleteRange(bodies, Keys.chunk(id, 0), Keys.after(Keys.body(id)));
+        ops.delete(parsed, Keys.body(id));
+        ops.delete(refcounts, Keys.body(id));
+    }
+
+    boolean hasParsed(BodyId id) { return get(parsed, Keys.body(id)) != null; }
+
+    ParsedMessage parsed(BodyId id) {
+        byte[] v = get(parsed, Keys.body(id));
+        if (v == null) throw new StoreException(Reason.NONEXISTENT, "no such body: " + id);
+        return ParsedCodec.decode(v);
+    }
+
+    /** Streams the chunks from one DB snapshot, so a concurrent delete cannot cut the body short. */
+    InputStream openBody(BodyId id) throws IOException {
+        checkOpen();
+        org.rocksdb.Snapshot snap = db.getSnapshot();
+        ReadOptions ro = new ReadOptions().setSnapshot(snap);
+        try {
+            byte[] first = db.get(bodies, ro, Keys.chunk(id, 0));
+            if (first == null) throw new StoreException(Reason.NONEXISTENT, "no such body: " + id);
+            return new InputStream() {
+                byte[] chunk = first;
+                int chunkNo = 0, pos = 0;
+                boolean closed;
+
+                private boolean fill() throws IOException {
+                    while (chunk != null && pos >= chunk.length) {
+                        if (closed) throw new IOException("body stream closed");
+                        try {
+                            chunk = db.get(bodies, ro, Keys.chunk(id, ++chunkNo));
+                        } catch (RocksDBException e) {
+                            throw new IOException(e);
+                        }
+                        pos = 0;
+                    }
+                    return chunk != null;
+                }
+
+                @Override public int read() throws IOException {
+                    return fill() ? chunk[pos++] & 0xFF : -1;
+                }
+
+                @Override public int read(byte[] b, int off, int len) throws IOException {
+                    java.util.Objects.checkFromIndexSize(off, len, b.length);
+                    if (len == 0) return 0;
+                    if (!fill()) return -1;
+                    int n = Math.min(len, chunk.length - pos);
+                    System.arraycopy(chunk, pos, b, off, n);
+                    pos += n;
+                    return n;
+                }
+
+                @Override public void close() {
+                    if (closed) return;
+                    closed = true;
+                    ro.close();
+                    db.releaseSnapshot(snap);
+                }
+            };
+        } catch (RocksDBException | RuntimeException e) {
+            ro.close();
+            db.releaseSnapshot(snap);
+            if (e instanceof StoreException se) throw se;
+            throw new IOException(e);
+        }
+    }
+
+    // --- committing ------------------------------------------------------------------------------
+
+    /** Hands the batch to the committer and waits until it is durable. */
+    void commitDurably(WriteOps ops) {
+        checkOpen();
+        try {
+            committer.submit(ops).get();
+        } catch (ExecutionException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            // The batch may still become durable; the caller cannot know, as after a crash.
+            Thread.currentThread().interrupt();
+            throw new StoreException(Reason.UNAVAILABLE, "interrupted while committing");
+        }
+    }
+
+    dev.cairn.store.MailboxId newMailboxId() {
+        byte[] b = new byte[12];
+        random.nextBytes(b);
+        return new dev.cairn.store.MailboxId("F" + Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+    }
+
+    // --- reading helpers -----------------------------------------------------------------------
+
+    byte[] get(ColumnFamilyHandle cf, byte[] key) {
+        try {
+            return db.get(cf, key);
+        } catch (RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        }
+    }
+
+    List<byte[]> multiGet(ColumnFamilyHandle cf, List<byte[]> keys) {
+        if (keys.isEmpty()) return List.of();
+        try {
+            return db.multiGetAsList(java.util.Collections.nCopies(keys.size(), cf), keys);
+        } catch (RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every key with the prefix, in order. */
+    void scan(ColumnFamilyHandle cf, byte[] prefix, BiConsumer<byte[], byte[]> each) {
+        try (Slice upper = prefix.length == 0 ? null : new Slice(Keys.after(prefix));
+             ReadOptions ro = upper == null ? new ReadOptions() : new ReadOptions().setIterateUpperBound(upper);
+             RocksIterator it = db.newIterator(cf, ro)) {
+            for (it.seek(prefix); it.isValid(); it.next()) each.accept(it.key(), it.value());
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new StoreException(Reason.UNAVAILABLE, "slot is closed");
+    }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        committer.close();
+        for (ColumnFamilyHandle h : handles) h.close();
+        db.close();
+        dbOptions.close();
+        for (ColumnFamilyOptions o : cfOptions) o.close();
     }
 }

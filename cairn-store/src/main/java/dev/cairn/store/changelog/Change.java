@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.changelog;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.SpecialUse;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One mutation of a user's data, as the change log keeps it: complete enough for a replica that
+ * has everything up to the previous sequence number to apply it (bodies are named by id; the
+ * replica fetches the ones it lacks). Mailboxes are named by their uniqueid, never by name.
+ */
+public sealed interface Change {
+    /** The user was created (its default mailboxes follow as MailboxCreated in the same record). */
+    record UserCreated(String user) implements Change {}
+
+    /** The user and everything it held were removed. */
+    record UserDeleted(String user) implements Change {}
+
+    record MailboxCreated(MailboxId id, String name, long uidValidity, Set<SpecialUse> specialUse) implements Change {
+        public MailboxCreated { specialUse = Set.copyOf(specialUse); }
+    }
+
+    record MailboxRenamed(MailboxId id, String oldName, String newName) implements Change {}
+
+    /** The mailbox and all its messages are gone (its UIDs are never reused: the id is never reused). */
+    record MailboxDeleted(MailboxId id, String name) implements Change {}
+
+    /** New messages (APPEND, delivery, COPY, MOVE's copy half), UIDs ascending. */
+    record MessagesAppended(MailboxId mailbox, List<AppendedMessage> messages) implements Change {
+        public MessagesAppended { messages = List.copyOf(messages); }
+    }
+
+    record AppendedMessage(long uid, Flags flags, Instant internalDate, Instant saveDate, long size, BodyId body,
+                           String threadId) {}
+
+    /** Messages whose flags became exactly the given ones (not a delta: idempotent to apply). */
+    record FlagsSet(MailboxId mailbox, List<FlagState> messages) implements Change {
+        public FlagsSet { messages = List.copyOf(messages); }
+    }
+
+    record FlagState(long uid, Flags flags) {}
+
+    record MessagesExpunged(MailboxId mailbox, List<Long> uids) implements Change {
+        public MessagesExpunged { uids = List.copyOf(uids); }
+    }
+
+    record Subscribed(String name) implements Change {}
+
+    record Unsubscribed(String name) implements Change {}
+
+    /** SETACL/DELETEACL: empty rights remove the entry. */
+    record AclSet(MailboxId mailbox, String identifier, String rights) implements Change {}
+}

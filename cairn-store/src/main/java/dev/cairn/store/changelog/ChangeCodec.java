@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.changelog;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.SpecialUse;
+import dev.cairn.store.changelog.Change.*;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
+import java.io.DataInputStream;
+import java.io.DataOutput;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The binary form of a {@link ChangeRecord}: a version byte, then the record. A reader refuses a
+ * version it does not know instead of guessing; a new field means a new version.
+ */
+public final class ChangeCodec {
+    private ChangeCodec() {}
+
+    public static final int VERSION = 1;
+
+    private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
+            MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
+            ACL_SET = 11;
+
+    public static byte[] encode(ChangeRecord record) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(VERSION);
+            writeString(out, record.user());
+            out.writeLong(record.seq());
+            out.writeLong(record.epoch());
+            out.writeLong(record.time().toEpochMilli());
+            out.writeInt(record.changes().size());
+            for (Change c : record.changes()) write(out, c);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ChangeRecord decode(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int version = in.readUnsignedByte();
+            if (version != VERSION) throw new IllegalArgumentException("unknown change record version " + version);
+            String user = readString(in);
+            long seq = in.readLong(), epoch = in.readLong();
+            Instant time = Instant.ofEpochMilli(in.readLong());
+            int n = in.readInt();
+            List<Change> changes = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) changes.add(read(in));
+            return new ChangeRecord(user, seq, epoch, time, changes);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("corrupt change record", e);
+        }
+    }
+
+    private static void write(DataOutput out, Change change) throws IOException {
+        switch (change) {
+            case UserCreated c -> { out.writeByte(USER_CREATED); writeString(out, c.user()); }
+            case UserDeleted c -> { out.writeByte(USER_DELETED); writeString(out, c.user()); }
+            case MailboxCreated c -> {
+                out.writeByte(MAILBOX_CREATED);
+                writeString(out, c.id().value()); writeString(out, c.name()); out.writeLong(c.uidValidity());
+                out.writeInt(specialUseBits(c.specialUse()));
+            }
+            case MailboxRenamed c -> {
+                out.writeByte(MAILBOX_RENAMED);
+                writeString(out, c.id().value()); writeString(out, c.oldName()); writeString(out, c.newName());
+            }
+            case MailboxDeleted c -> { out.writeByte(MAILBOX_DELETED); writeString(out, c.id().value()); writeString(out, c.name()); }
+            case MessagesAppended c -> {
+                out.writeByte(APPENDED);
+                writeString(out, c.mailbox().value());
+                out.writeInt(c.messages().size());
+                for (AppendedMessage m : c.messages()) {
+                    out.writeLong(m.uid()); writeFlags(out, m.flags());
+                    out.writeLong(m.internalDate().toEpochMilli()); out.writeLong(m.saveDate().toEpochMilli());
+                    out.writeLong(m.size()); out.write(m.body().bytes()); writeString(out, m.threadId());
+                }
+            }
+            case FlagsSet c -> {
+                out.writeByte(FLAGS_SET);
+                writeString(out, c.mailbox().value());
+                out.writeInt(c.messages().size());
+                for (FlagState m : c.messages()) { out.writeLong(m.uid()); writeFlags(out, m.flags()); }
+            }
+            case MessagesExpunged c -> {
+                out.writeByte(EXPUNGED);
+                writeString(out, c.mailbox().value());
+                out.writeInt(c.uids().size());
+                for (long uid : c.uids()) out.writeLong(uid);
+            }
+            case Subscribed c -> { out.writeByte(SUBSCRIBED); writeString(out, c.name()); }
+            case Unsubscribed c -> { out.writeByte(UNSUBSCRIBED); writeString(out, c.name()); }
+            case AclSet c -> {
+                out.writeByte(ACL_SET);
+                writeString(out, c.mailbox().value()); writeString(out, c.identifier()); writeString(out, c.rights());
+            }
+        }
+    }
+
+    private static Change read(DataInput in) throws IOException {
+        int type = in.readUnsignedByte();
+        return switch (type) {
+            case USER_CREATED -> new UserCreated(readString(in));
+            case USER_DELETED -> new UserDeleted(readString(in));
+            case MAILBOX_CREATED -> new MailboxCreated(new MailboxId(readString(in)), readString(in), in.readLong(),
+                    specialUses(in.readInt()));
+            case MAILBOX_RENAMED -> new MailboxRenamed(new MailboxId(readString(in)), readString(in), readString(in));
+            case MAILBOX_DELETED -> new MailboxDeleted(new MailboxId(readString(in)), readString(in));
+            case APPENDED -> {
+                MailboxId id = new MailboxId(readString(in));
+                int n = in.readInt();
+                List<AppendedMessage> ms = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    long uid = in.readLong();
+                    Flags flags = readFlags(in);
+                    Instant internal = Instant.ofEpochMilli(in.readLong()), save = Instant.ofEpochMilli(in.readLong());
+                    long size = in.readLong();
+                    byte[] sha = new byte[BodyId.LENGTH];
+                    in.readFully(sha);
+                    ms.add(new AppendedMessage(uid, flags, internal, save, size, BodyId.of(sha), readString(in)));
+                }
+                yield new MessagesAppended(id, ms);
+            }
+            case FLAGS_SET -> {
+                MailboxId id = new MailboxId(readString(in));
+                int n = in.readInt();
+                List<FlagState> ms = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) ms.add(new FlagState(in.readLong(), readFlags(in)));
+                yield new FlagsSet(id, ms);
+            }
+            case EXPUNGED -> {
+                MailboxId id = new MailboxId(readString(in));
+                int n = in.readInt();
+                List<Long> uids = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) uids.add(in.readLong());
+                yield new MessagesExpunged(id, uids);
+            }
+            case SUBSCRIBED -> new Subscribed(readString(in));
+            case UNSUBSCRIBED -> new Unsubscribed(readString(in));
+            case ACL_SET -> new AclSet(new MailboxId(readString(in)), readString(in), readString(in));
+            default -> throw new IOException("unknown change type " + type);
+        };
+    }
+
+    static void writeFlags(DataOutput out, Flags flags) throws IOException {
+        out.writeByte(flags.system());
+        out.writeShort(flags.keywords().size());
+        for (String k : flags.keywords()) writeString(out, k);
+    }
+
+    static Flags readFlags(DataInput in) throws IOException {
+        int system = in.readUnsignedByte();
+        int n = in.readUnsignedShort();
+        List<String> k = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) k.add(readString(in));
+        return new Flags(system, Set.copyOf(k));
+    }
+
+    public static int specialUseBits(Set<SpecialUse> uses) {
+        int bits = 0;
+        for (SpecialUse u : uses) bits |= 1 << u.ordinal();
+        return bits;
+    }
+
+    public static Set<SpecialUse> specialUses(int bits) {
+        EnumSet<SpecialUse> s = EnumSet.noneOf(SpecialUse.class);
+        for (SpecialUse u : SpecialUse.values()) if ((bits & (1 << u.ordinal())) != 0) s.add(u);
+        return s;
+    }
+
+    /** A length-prefixed UTF-8 string; length -1 is null. Not writeUTF: that caps at 64 KiB and mangles NUL. */
+    public static void writeString(DataOutput out, String s) throws IOException {
+        if (s == null) { out.writeInt(-1); return; }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    public static String readString(DataInput in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) return null;
+        if (n > 64 << 20) throw new IOException("string length " + n);
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,904 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.rocks;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxChange;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.MailboxInfo;
+import dev.cairn.store.MailboxView;
+import dev.cairn.store.MessageRecord;
+import dev.cairn.store.ModSeq;
+import dev.cairn.store.NewMessage;
+import dev.cairn.store.ParsedMessage;
+import dev.cairn.store.QuotaPolicy;
+import dev.cairn.store.QuotaUsage;
+import dev.cairn.store.Results.AclEntry;
+import dev.cairn.store.Results.AppendResult;
+import dev.cairn.store.Results.CopyResult;
+import dev.cairn.store.Results.ExpungeResult;
+import dev.cairn.store.Results.FlagOp;
+import dev.cairn.store.Results.FlagUpdate;
+import dev.cairn.store.Results.StoreFlagsResult;
+import dev.cairn.store.Results.Tombstone;
+import dev.cairn.store.SpecialUse;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.StoreException.Reason;
+import dev.cairn.store.Uid;
+import dev.cairn.store.UserStore;
+import dev.cairn.store.changelog.Change;
+import dev.cairn.store.changelog.ChangeCodec;
+import dev.cairn.store.changelog.ChangeRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One user's state on this node, shared by all its sessions: the mailbox list with counters,
+ * subscriptions, and the open mailbox views. Reads of the mailbox list are lock-free (an
+ * immutable {@link Data} swapped at each commit). Writes are serialized by {@link #lock} from
+ * choosing UIDs and MODSEQ until the commit is durable and the views are told, so the change log,
+ * the views' listeners and the MODSEQs all see one order. Different users commit concurrently
+ * and share the committer's fsyncs.
+ */
+final class UserState implements UserStore {
+    /** An immutable picture of the user's metadata; replaced as a whole by each commit. */
+    record Data(UserHeader header, Map<Integer, MailboxMeta> byNum, Map<String, Integer> byName,
+                Map<MailboxId, Integer> byId, Set<String> subscriptions) {
+        Data {
+            byNum = Collections.unmodifiableMap(byNum);
+            byName = Collections.unmodifiableMap(byName);
+            byId = Collections.unmodifiableMap(byId);
+            subscriptions = Collections.unmodifiableSet(subscriptions);
+        }
+
+        MailboxMeta byName(String name) {
+            Integer n = byName.get(name);
+            return n == null ? null : byNum.get(n);
+        }
+
+        MailboxMeta byId(MailboxId id) {
+            Integer n = byId.get(id);
+            return n == null ? null : byNum.get(n);
+        }
+    }
+
+    final RocksSlotStore slot;
+    final String name;
+    final int id;
+    final int channel;
+    final ReentrantLock lock = new ReentrantLock();
+    volatile Data data;
+    volatile boolean deleted;
+    volatile long lastUsedNanos = System.nanoTime();
+    private final Map<Integer, View> views = new ConcurrentHashMap<>();
+
+    UserState(RocksSlotStore slot, String name, int id, Data data) {
+        this.slot = slot;
+        this.name = name;
+        this.id = id;
+        this.channel = slot.channelOf(name);
+        this.data = data;
+    }
+
+    static Data load(RocksSlotStore slot, int id) {
+        UserHeader header = UserHeader.decode(slot.get(slot.meta, Keys.userTag(id, Keys.HEADER)));
+        Map<Integer, MailboxMeta> byNum = new TreeMap<>();
+        slot.scan(slot.meta, Keys.userTag(id, Keys.MAILBOX), (k, v) -> {
+            int num = ByteBuffer.wrap(k, 5, 4).getInt();
+            byNum.put(num, MailboxMeta.decode(num, v));
+        });
+        Set<String> subs = new TreeSet<>();
+        slot.scan(slot.meta, Keys.userTag(id, Keys.SUBSCRIPTION),
+                (k, v) -> subs.add(new String(k, 5, k.length - 5, StandardCharsets.UTF_8)));
+        return index(header, byNum, subs);
+    }
+
+    static Data index(UserHeader header, Map<Integer, MailboxMeta> byNum, Set<String> subs) {
+        Map<String, Integer> byName = new HashMap<>();
+        Map<MailboxId, Integer> byId = new HashMap<>();
+        for (MailboxMeta m : byNum.values()) {
+            byName.put(m.name, m.num);
+            byId.put(m.id, m.num);
+        }
+        return new Data(header, byNum, byName, byId, subs);
+    }
+
+    private Data live() {
+        if (deleted) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + name);
+        lastUsedNanos = System.nanoTime();
+        return data;
+    }
+
+    boolean idle() { return views.values().stream().allMatch(v -> v.attachments() == 0); }
+
+    @Override public String user() { return name; }
+
+    // --- reads ---------------------------------------------------------------------------------
+
+    @Override public List<MailboxInfo> mailboxes() {
+        return live().byNum().values().stream().map(MailboxMeta::info)
+                .sorted(java.util.Comparator.comparing(MailboxInfo::name)).toList();
+    }
+
+    @Override public Optional<MailboxInfo> mailbox(String mailbox) {
+        String canonical;
+        try {
+            canonical = MailboxNames.canonical(mailbox);
+        } catch (StoreException e) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(live().byName(canonical)).map(MailboxMeta::info);
+    }
+
+    @Override public Optional<MailboxInfo> mailbox(MailboxId mailbox) {
+        return Optional.ofNullable(live().byId(mailbox)).map(MailboxMeta::info);
+    }
+
+    private MailboxMeta existing(Data d, MailboxId mailbox) {
+        MailboxMeta m = d.byId(mailbox);
+        if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + mailbox);
+        return m;
+    }
+
+    private MailboxMeta existing(Data d, String canonicalName) {
+        MailboxMeta m = d.byName(canonicalName);
+        if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonicalName);
+        return m;
+    }
+
+    @Override public Optional<MessageRecord> message(MailboxId mailbox, Uid uid) {
+        List<MessageRecord> r = messages(mailbox, List.of(uid));
+        return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
+    }
+
+    @Override public List<MessageRecord> messages(MailboxId mailbox, Collection<Uid> uids) {
+        MailboxMeta m = existing(live(), mailbox);
+        return readMessages(m, sortedUids(uids));
+    }
+
+    /** Reads records straight from the DB (the flags' keyword names from the mailbox's table). */
+    private List<MessageRecord> readMessages(MailboxMeta m, long[] uids) {
+        List<byte[]> keys = new ArrayList<>(uids.length);
+        for (long uid : uids) keys.add(Keys.message(id, m.num, uid));
+        List<byte[]> idx = slot.multiGet(slot.index, keys);
+        List<byte[]> msg = slot.multiGet(slot.messages, keys);
+        List<MessageRecord> out = new ArrayList<>();
+        for (int i = 0; i < uids.length; i++) {
+            if (idx.get(i) == null || msg.get(i) == null) continue;
+            out.add(record(m, uids[i], idx.get(i), msg.get(i)));
+        }
+        return out;
+    }
+
+    private MessageRecord record(MailboxMeta m, long uid, byte[] index, byte[] message) {
+        ByteBuffer ib = ByteBuffer.wrap(index);
+        long modSeq = ib.getLong(), mask = ib.getLong();
+        MessageValue v = MessageValue.decode(message);
+        return new MessageRecord(m.id, Uid.of(uid), ModSeq.of(modSeq), m.flags(mask), v.internalDate(), v.saveDate(),
+                v.size(), v.body(), threadName(v.thread()));
+    }
+
+    static String threadName(long thread) { return "T" + Long.toHexString(thread); }
+
+    private static long[] sortedUids(Collection<Uid> uids) {
+        return uids.stream().mapToLong(Uid::value).sorted().distinct().toArray();
+    }
+
+    @Override public ParsedMessage parsed(BodyId body) {
+        live();
+        return slot.parsed(body);
+    }
+
+    @Override public InputStream openBody(BodyId body) throws IOException {
+        live();
+        return slot.openBody(body);
+    }
+
+    @Override public List<Tombstone> expungedSince(MailboxId mailbox, long modSeq) {
+        MailboxMeta m = existing(live(), mailbox);
+        List<Tombstone> out = new ArrayList<>();
+        slot.scan(slot.tombstones, Keys.mailboxPrefix(id, m.num), (k, v) -> {
+            long ms = Keys.getLong(v);
+            if (ms > modSeq) out.add(new Tombstone(Uid.of(Keys.uidOf(k)), ModSeq.of(ms)));
+        });
+        return out;
+    }
+
+    @Override public Set<String> subscriptions() { return live().subscriptions(); }
+
+    @Override public List<AclEntry> acl(String mailbox) {
+        MailboxMeta m = existing(live(), MailboxNames.canonical(mailbox));
+        List<AclEntry> out = new ArrayList<>();
+        byte[] prefix = Keys.userTagInt(id, Keys.ACL, m.num);
+        slot.scan(slot.meta, prefix, (k, v) -> out.add(new AclEntry(
+                new String(k, prefix.length, k.length - prefix.length, StandardCharsets.UTF_8),
+                new String(v, StandardCharsets.UTF_8))));
+        return out;
+    }
+
+    @Override public QuotaUsage quota() {
+        UserHeader h = live().header();
+        QuotaPolicy.Limits l = slot.config().quota().limits(name);
+        return new QuotaUsage(h.storageUsed, l.storageBytes(), h.messagesUsed, l.messages());
+    }
+
+    @Override public long highestModSeq() { return live().header().seq; }
+
+    // --- views ---------------------------------------------------------------------------------
+
+    @Override public MailboxView view(MailboxId mailbox) {
+        MailboxMeta m = existing(live(), mailbox);
+        View v = views.get(m.num);
+        if (v != null) return v;
+        lock.lock();
+        try {
+            // Loaded under the write lock: no commit can slip between the scan and the first publish.
+            m = existing(live(), mailbox);
+            v = views.get(m.num);
+            if (v == null) {
+                v = new View(m.id, loadSnapshot(m));
+                views.put(m.num, v);
+            }
+            return v;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Snapshot loadSnapshot(MailboxMeta m) {
+        int cap = (int) Math.min(Math.max(16, m.messages + 16), Integer.MAX_VALUE - 8);
+        int[][] uids = {new int[cap]};
+        long[][] modSeqs = {new long[cap]};
+        long[][] masks = {new long[cap]};
+        int[] n = {0};
+        slot.scan(slot.index, Keys.mailboxPrefix(id, m.num), (k, v) -> {
+            int i = n[0];
+            if (i == uids[0].length) {
+                int c = i * 2;
+                uids[0] = java.util.Arrays.copyOf(uids[0], c);
+                modSeqs[0] = java.util.Arrays.copyOf(modSeqs[0], c);
+                masks[0] = java.util.Arrays.copyOf(masks[0], c);
+            }
+            uids[0][i] = ByteBuffer.wrap(k, 8, 4).getInt();
+            ByteBuffer vb = ByteBuffer.wrap(v);
+            modSeqs[0][i] = vb.getLong();
+            masks[0][i] = vb.getLong();
+            n[0] = i + 1;
+        });
+        return Snapshot.of(m.info(), m.keywords, uids[0], modSeqs[0], masks[0], n[0]);
+    }
+
+    // --- the write path ------------------------------------------------------------------------
+
+    /** One commit being built: copies of what it changes, the write ops, the change record. */
+    final class Txn {
+        final Data before;
+        final UserHeader header;
+        final long seq;
+        final Instant now = Instant.now();
+        final Map<Integer, MailboxMeta> touched = new LinkedHashMap<>();
+        final Set<Integer> removed = new TreeSet<>();
+        final Map<Integer, MailboxMeta> added = new LinkedHashMap<>();
+        Set<String> subscriptions;
+        final WriteOps ops = new WriteOps();
+        final List<Change> changes = new ArrayList<>();
+        final Map<BodyId, Long> refDelta = new HashMap<>();
+        final Map<BodyId, PreparedBody> bodies = new HashMap<>();
+        final List<Runnable> afterCommit = new ArrayList<>();
+        final Map<String, Long> newThreads = new HashMap<>();
+        boolean userDeleted;
+
+        Txn(Data before) {
+            this.before = before;
+            this.header = before.header().copy();
+            this.seq = header.seq + 1;
+        }
+
+        MailboxMeta mailbox(MailboxMeta m) {
+            MailboxMeta copy = touched.get(m.num);
+            if (copy == null) {
+                copy = added.containsKey(m.num) ? added.get(m.num) : m.copy();
+                touched.put(m.num, copy);
+            }
+            return copy;
+        }
+
+        /** The mailbox as this commit sees it (new or renamed ones included), by canonical name. */
+        MailboxMeta byName(String n) {
+            for (MailboxMeta m : touched.values()) if (m.name.equals(n) && !removed.contains(m.num)) return m;
+            for (MailboxMeta m : added.values()) if (m.name.equals(n)) return m;
+            MailboxMeta m = before.byName(n);
+            if (m == null || removed.contains(m.num) || touched.containsKey(m.num)) return null;
+            return m;
+        }
+
+        void ref(BodyId body, long delta) { refDelta.merge(body, delta, Long::sum); }
+    }
+
+    /**
+     * Runs {@code build} under the user's write lock, commits what it built and returns its result.
+     * A StoreException from build leaves everything as it was: nothing was written.
+     */
+    <T> T write(java.util.function.Function<Txn, T> build) {
+        lock.lock();
+        try {
+            Txn t = new Txn(live());
+            T result = build.apply(t);
+            if (t.changes.isEmpty()) return result;
+            commit(t);
+            return result;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commit(Txn t) {
+        List<BodyId> bodies = new ArrayList<>(t.refDelta.keySet());
+        bodies.removeIf(b -> t.refDelta.get(b) == 0);
+        try (RocksSlotStore.BodyLocks held = slot.lockBodies(bodies)) {
+            for (BodyId b : bodies) {
+                long before = slot.refcount(b);
+                long after = before + t.refDelta.get(b);
+                if (after < 0) after = 0; // a count already wrong; check() reports and repairs it
+                if (before == 0 && after > 0) {
+                    PreparedBody p = t.bodies.get(b);
+                    if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
+                    slot.writeBody(t.ops, p);
+                }
+                if (after == 0) slot.deleteBody(t.ops, b);
+                else slot.putRefcount(t.ops, b, after);
+            }
+            Map<Integer, MailboxMeta> byNum = new TreeMap<>(t.before.byNum());
+            for (int num : t.removed) byNum.remove(num);
+            for (MailboxMeta m : t.added.values()) byNum.put(m.num, m);
+            for (MailboxMeta m : t.touched.values()) if (!t.removed.contains(m.num)) byNum.put(m.num, m);
+            for (MailboxMeta m : t.added.values()) t.ops.put(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num), m.encode());
+            for (MailboxMeta m : t.touched.values()) {
+                if (!t.removed.contains(m.num)) t.ops.put(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num), m.encode());
+            }
+            t.header.seq = t.seq;
+            if (!t.userDeleted) t.ops.put(slot.meta, Keys.userTag(id, Keys.HEADER), t.header.encode());
+            ChangeRecord record = new ChangeRecord(name, t.seq, slot.epoch(), t.now, t.changes);
+            t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), ChangeCodec.encode(record));
+            slot.commitDurably(t.ops);
+            data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
+        } catch (StoreException e) {
+            if (e.reason() == Reason.UNAVAILABLE) reload();
+            throw e;
+        }
+        for (Runnable r : t.afterCommit) r.run();
+    }
+
+    /** After a failed write: the DB may or may not hold it; memory follows the DB again. */
+    void reload() {
+        try {
+            data = load(slot, id);
+            for (Map.Entry<Integer, View> e : views.entrySet()) {
+                MailboxMeta m = data.byNum().get(e.getKey());
+                if (m == null) views.remove(e.getKey());
+                else e.getValue().publish(loadSnapshot(m), null);
+            }
+        } catch (RuntimeException e) {
+            // The DB itself is failing: the next write will fail again and retry the reload.
+        }
+    }
+
+    // --- mailboxes -------------------------------------------------------------------------------
+
+    @Override public MailboxInfo createMailbox(String mailbox, Set<SpecialUse> specialUse) {
+        String canonical = MailboxNames.canonical(mailbox);
+        return write(t -> {
+            if (t.byName(canonical) != null) throw new StoreException(Reason.ALREADY_EXISTS, "mailbox exists: " + canonical);
+            createWithParents(t, canonical, specialUse);
+            return t.byName(canonical).info();
+        });
+    }
+
+    private void createWithParents(Txn t, String canonical, Set<SpecialUse> specialUse) {
+        String parent = MailboxNames.parent(canonical);
+        if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
+        create(t, canonical, specialUse);
+    }
+
+    MailboxMeta create(Txn t, String canonical, Set<SpecialUse> specialUse) {
+        int num = t.header.nextMailbox++;
+        MailboxMeta m = new MailboxMeta(num, slot.newMailboxId(), canonical, t.header.nextUidValidity(), 1, t.seq,
+                ChangeCodec.specialUseBits(specialUse), 0, 0, 0, 0, new String[0]);
+        t.added.put(num, m);
+        t.changes.add(new Change.MailboxCreated(m.id, canonical, m.uidValidity, specialUse));
+        return m;
+    }
+
+    @Override public void deleteMailbox(String mailbox) {
+        String canonical = MailboxNames.canonical(mailbox);
+        if (canonical.equals("INBOX")) throw new StoreException(Reason.CANNOT, "INBOX cannot be deleted");
+        write(t -> {
+            MailboxMeta m = t.byName(canonical);
+            if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
+            // Children stay (RFC 9051 §6.3.5 allows it; they simply lose their parent).
+            byte[] prefix = Keys.mailboxPrefix(id, m.num);
+            long[] count = {0, 0};
+            slot.scan(slot.messages, prefix, (k, v) -> {
+                MessageValue mv = MessageValue.decode(v);
+                t.ref(mv.body(), -1);
+                count[0]++;
+                count[1] += mv.size();
+            });
+            t.header.messagesUsed -= count[0];
+            t.header.storageUsed -= count[1];
+            byte[] end = Keys.after(prefix);
+            t.ops.deleteRange(slot.index, prefix, end);
+            t.ops.deleteRange(slot.messages, prefix, end);
+            t.ops.deleteRange(slot.tombstones, prefix, end);
+            byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
+            t.ops.deleteRange(slot.meta, acl, Keys.after(acl));
+            t.ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
+            t.removed.add(m.num);
+            t.changes.add(new Change.MailboxDeleted(m.id, m.name));
+            int num = m.num;
+            t.afterCommit.add(() -> {
+                View v = views.remove(num);
+                if (v != null) v.publish(v.snapshot(), new MailboxChange.Deleted(t.seq));
+            });
+            return null;
+        });
+    }
+
+    @Override public void renameMailbox(String from, String to) {
+        String src = MailboxNames.canonical(from), dst = MailboxNames.canonical(to);
+        write(t -> {
+            MailboxMeta m = t.byName(src);
+            if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + src);
+            if (t.byName(dst) != null) throw new StoreException(Reason.ALREADY_EXISTS, "mailbox exists: " + dst);
+            if (dst.startsWith(src + "/")) throw new StoreException(Reason.CANNOT, "cannot rename a mailbox into itself");
+            if (src.equals("INBOX")) {
+                // RFC 9051 §6.3.6: INBOX's messages move to a new mailbox; INBOX stays, empty; its children stay.
+                String parent = MailboxNames.parent(dst);
+                if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
+                MailboxMeta target = create(t, dst, Set.of());
+                long[] all = allUids(m);
+                copyInto(t, m, all, target, true);
+                return null;
+            }
+            List<MailboxMeta> moving = new ArrayList<>();
+            for (MailboxMeta c : t.before.byNum().values()) {
+                if (c.name.equals(src) || c.name.startsWith(src + "/")) moving.add(c);
+            }
+            for (MailboxMeta c : moving) {
+                String newName = dst + c.name.substring(src.length());
+                MailboxNames.canonical(newName); // still valid (length, levels)?
+                if (t.byName(newName) != null) throw new StoreException(Reason.ALREADY_EXISTS, "mailbox exists: " + newName);
+            }
+            for (MailboxMeta c : moving) {
+                String oldName = c.name, newName = dst + c.name.substring(src.length());
+                MailboxMeta w = t.mailbox(c);
+                w.name = newName;
+                w.highestModSeq = t.seq;
+                t.changes.add(new Change.MailboxRenamed(c.id, oldName, newName));
+                afterMetaChange(t, w, new MailboxChange.Renamed(newName, t.seq));
+            }
+            String parent = MailboxNames.parent(dst);
+            if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
+            return null;
+        });
+    }
+
+    private long[] allUids(MailboxMeta m) {
+        List<Long> uids = new ArrayList<>();
+        slot.scan(slot.index, Keys.mailboxPrefix(id, m.num), (k, v) -> uids.add(Keys.uidOf(k)));
+        return uids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** After commit, give the view (if open) the mailbox's new info and tell the listeners. */
+    private void afterMetaChange(Txn t, MailboxMeta m, MailboxChange change) {
+        t.afterCommit.add(() -> {
+            View v = views.get(m.num);
+            if (v != null) v.publish(v.snapshot().withInfo(m.info(), m.keywords), change);
+        });
+    }
+
+    // --- messages --------------------------------------------------------------------------------
+
+    @Override public AppendResult append(String mailbox, List<NewMessage> messages) {
+        String canonical = MailboxNames.canonical(mailbox);
+        existing(live(), canonical);
+        if (messages.isEmpty()) throw new StoreException(Reason.INVALID_ARGUMENT, "nothing to append");
+        List<PreparedBody> prepared = new ArrayList<>(messages.size());
+        for (NewMessage nm : messages) {
+            PreparedBody p = PreparedBody.read(nm.body(), slot.config().maxMessageSize());
+            if (!slot.hasParsed(p.id)) p.parsed(); // parse outside the lock; skipped when the slot has it
+            prepared.add(p);
+        }
+        return write(t -> {
+            MailboxMeta m = t.byName(canonical);
+            if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
+            long bytes = 0;
+            for (PreparedBody p : prepared) bytes += p.bytes.length;
+            checkQuota(t, bytes, prepared.size());
+            MailboxMeta w = t.mailbox(m);
+            List<Uid> uids = new ArrayList<>();
+            List<Change.AppendedMessage> appended = new ArrayList<>();
+            List<MessageRecord> records = new ArrayList<>();
+            long[] masks = new long[prepared.size()];
+            for (int i = 0; i < prepared.size(); i++) {
+                PreparedBody p = prepared.get(i);
+                NewMessage nm = messages.get(i);
+                t.bodies.put(p.id, p);
+                t.ref(p.id, 1);
+                long thread = threadOf(t, p);
+                masks[i] = w.mask(nm.flags(), true);
+                long uid = addMessage(t, w, nm.flags(), masks[i], nm.internalDate(), t.now, p.bytes.length, p.id, thread);
+                uids.add(Uid.of(uid));
+                Flags stored = w.flags(masks[i]);
+                appended.add(new Change.AppendedMessage(uid, stored, nm.internalDate(), t.now, p.bytes.length, p.id, threadName(thread)));
+                records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, nm.internalDate(), t.now,
+                        p.bytes.length, p.id, threadName(thread)));
+            }
+            t.changes.add(new Change.MessagesAppended(w.id, appended));
+            afterAppend(t, w, records, masks);
+            return new AppendResult(w.id, w.uidValidity, uids, ModSeq.of(t.seq));
+        });
+    }
+
+    private void checkQuota(Txn t, long bytes, long count) {
+        QuotaPolicy.Limits l = slot.config().quota().limits(name);
+        if (l.storageBytes() >= 0 && t.header.storageUsed + bytes > l.storageBytes()) {
+            throw new StoreException(Reason.OVER_QUOTA, "storage quota of " + l.storageBytes() + " octets would be exceeded");
+        }
+        if (l.messages() >= 0 && t.header.messagesUsed + count > l.messages()) {
+            throw new StoreException(Reason.OVER_QUOTA, "message quota of " + l.messages() + " would be exceeded");
+        }
+    }
+
+    /** Writes one new message into a mailbox (the copy {@code w}); returns its UID. */
+    private long addMessage(Txn t, MailboxMeta w, Flags flags, long mask, Instant internalDate, Instant saveDate,
+                            long size, BodyId body, long thread) {
+        long uid = w.uidNext;
+        if (uid > Uid.MAX) throw new StoreException(Reason.CANNOT, "mailbox " + w.name + " has used up its UIDs");
+        w.uidNext = uid + 1;
+        w.highestModSeq = t.seq;
+        w.messages++;
+        w.size += size;
+        if (!flags.has(Flags.SEEN)) w.unseen++;
+        if (flags.has(Flags.DELETED)) w.deleted++;
+        t.header.messagesUsed++;
+        t.header.storageUsed += size;
+        byte[] key = Keys.message(id, w.num, uid);
+        t.ops.put(slot.index, key, indexValue(t.seq, mask));
+        t.ops.put(slot.messages, key, new MessageValue(internalDate, saveDate, size, body, thread).encode());
+        return uid;
+    }
+
+    static byte[] indexValue(long modSeq, long mask) { return ByteBuffer.allocate(16).putLong(modSeq).putLong(mask).array(); }
+
+    private void afterAppend(Txn t, MailboxMeta w, List<MessageRecord> records, long[] masks) {
+        long[] uids = records.stream().mapToLong(r -> r.uid().value()).toArray();
+        long[] modSeqs = new long[uids.length];
+        java.util.Arrays.fill(modSeqs, t.seq);
+        MailboxChange change = new MailboxChange.Appended(List.copyOf(records), t.seq);
+        t.afterCommit.add(() -> {
+            View v = views.get(w.num);
+            if (v != null) v.publish(v.snapshot().appended(w.info(), w.keywords, uids, modSeqs, masks), change);
+        });
+    }
+
+    /**
+     * THREADID (RFC 8474 §5.2): the thread of the first known Message-ID this message refers to,
+     * else a new thread. The message's own Message-ID is remembered for later replies.
+     */
+    private long threadOf(Txn t, PreparedBody p) {
+        ParsedMessage parsed = p.parsed != null ? p.parsed : slot.parsed(p.id);
+        Long thread = null;
+        for (String ref : parsed.references()) {
+            String key = messageIdKey(ref);
+            if (key == null) continue;
+            thread = t.newThreads.get(key);
+            if (thread == null) {
+                byte[] v = slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, key));
+                if (v != null) thread = Keys.getLong(v);
+            }
+            if (thread != null) break;
+        }
+        if (thread == null) thread = t.header.nextThread++;
+        String own = messageIdKey(parsed.envelope().messageId());
+        if (own != null && !t.newThreads.containsKey(own)
+                && slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, own)) == null) {
+            t.newThreads.put(own, thread);
+            t.ops.put(slot.meta, Keys.userTagString(id, Keys.THREAD, own), Keys.longBytes(thread));
+        }
+        return thread;
+    }
+
+    private static String messageIdKey(String messageId) {
+        if (messageId == null) return null;
+        String s = messageId.strip();
+        if (s.isEmpty() || s.length() > 500) return null;
+        return s;
+    }
+
+    @Override public CopyResult copy(MailboxId source, Collection<Uid> uids, String destination) {
+        return copyOrMove(source, uids, destination, false);
+    }
+
+    @Override public CopyResult move(MailboxId source, Collection<Uid> uids, String destination) {
+        return copyOrMove(source, uids, destination, true);
+    }
+
+    private CopyResult copyOrMove(MailboxId source, Collection<Uid> uids, String destination, boolean move) {
+        String dst = MailboxNames.canonical(destination);
+        long[] wanted = sortedUids(uids);
+        return write(t -> {
+            MailboxMeta src = existing(t.before, source);
+            MailboxMeta target = t.byName(dst);
+            if (target == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + dst);
+            return copyInto(t, src, wanted, target, move);
+        });
+    }
+
+    private CopyResult copyInto(Txn t, MailboxMeta src, long[] wanted, MailboxMeta target, boolean move) {
+        List<byte[]> keys = new ArrayList<>();
+        for (long uid : wanted) keys.add(Keys.message(id, src.num, uid));
+        List<byte[]> idx = slot.multiGet(slot.index, keys), msg = slot.multiGet(slot.messages, keys);
+        List<Uid> from = new ArrayList<>(), to = new ArrayList<>();
+        List<Change.AppendedMessage> appended = new ArrayList<>();
+        List<MessageRecord> records = new ArrayList<>();
+        List<Long> maskList = new ArrayList<>();
+        long bytes = 0;
+        int count = 0;
+        for (int i = 0; i < wanted.length; i++) {
+            if (idx.get(i) != null && msg.get(i) != null) { bytes += MessageValue.decode(msg.get(i)).size(); count++; }
+        }
+        if (!move) checkQuota(t, bytes, count);
+        MailboxMeta w = t.mailbox(target);
+        MailboxMeta s = t.mailbox(src);
+        List<Long> gone = new ArrayList<>();
+        for (int i = 0; i < wanted.length; i++) {
+            if (idx.get(i) == null || msg.get(i) == null) continue;
+            ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
+            ib.getLong();
+            long srcMask = ib.getLong();
+            Flags flags = s.flags(srcMask);
+            MessageValue mv = MessageValue.decode(msg.get(i));
+            long mask = w.mask(flags, true);
+            long uid = addMessage(t, w, flags, mask, mv.internalDate(), t.now, mv.size(), mv.body(), mv.thread());
+            t.ref(mv.body(), 1);
+            from.add(Uid.of(wanted[i]));
+            to.add(Uid.of(uid));
+            maskList.add(mask);
+            Flags stored = w.flags(mask);
+            appended.add(new Change.AppendedMessage(uid, stored, mv.internalDate(), t.now, mv.size(), mv.body(), threadName(mv.thread())));
+            records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, mv.internalDate(), t.now, mv.size(),
+                    mv.body(), threadName(mv.thread())));
+            if (move) {
+                removeMessage(t, s, wanted[i], srcMask, mv);
+                gone.add(wanted[i]);
+            }
+        }
+        if (from.isEmpty()) {
+            // Nothing to copy: nothing changes (the mailboxes touched stay as they were).
+            t.touched.remove(w.num);
+            t.touched.remove(s.num);
+            if (!t.added.isEmpty()) return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(t.seq));
+            return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(Math.max(1, t.before.header().seq)));
+        }
+        t.changes.add(new Change.MessagesAppended(w.id, appended));
+        long[] masks = maskList.stream().mapToLong(Long::longValue).toArray();
+        afterAppend(t, w, records, masks);
+        if (move) {
+            t.changes.add(new Change.MessagesExpunged(s.id, gone));
+            afterExpunge(t, s, gone);
+        }
+        return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
+    }
+
+    private void removeMessage(Txn t, MailboxMeta w, long uid, long mask, MessageValue mv) {
+        byte[] key = Keys.message(id, w.num, uid);
+        t.ops.delete(slot.index, key);
+        t.ops.delete(slot.messages, key);
+        t.ops.put(slot.tombstones, key, Keys.longBytes(t.seq));
+        t.ref(mv.body(), -1);
+        w.messages--;
+        w.size -= mv.size();
+        if ((mask & Flags.SEEN) == 0) w.unseen--;
+        if ((mask & Flags.DELETED) != 0) w.deleted--;
+        w.highestModSeq = t.seq;
+        t.header.messagesUsed--;
+        t.header.storageUsed -= mv.size();
+    }
+
+    private void afterExpunge(Txn t, MailboxMeta w, List<Long> gone) {
+        List<Uid> uids = gone.stream().map(Uid::of).toList();
+        MailboxChange change = new MailboxChange.Expunged(uids, t.seq);
+        t.afterCommit.add(() -> {
+            View v = views.get(w.num);
+            if (v == null) return;
+            Snapshot s = v.snapshot();
+            int[] indexes = uids.stream().mapToInt(s::indexOf).filter(i -> i >= 0).sorted().toArray();
+            v.publish(s.expunged(w.info(), w.keywords, indexes), change);
+        });
+    }
+
+    @Override public StoreFlagsResult storeFlags(MailboxId mailbox, Collection<Uid> uids, FlagOp op, Flags flags,
+                                                 OptionalLong unchangedSince) {
+        long[] wanted = sortedUids(uids);
+        return write(t -> {
+            MailboxMeta m = existing(t.before, mailbox);
+            List<byte[]> keys = new ArrayList<>();
+            for (long uid : wanted) keys.add(Keys.message(id, m.num, uid));
+            List<byte[]> idx = slot.multiGet(slot.index, keys);
+            MailboxMeta w = t.mailbox(m);
+            List<FlagUpdate> updated = new ArrayList<>();
+            List<Uid> modified = new ArrayList<>();
+            List<Change.FlagState> states = new ArrayList<>();
+            List<Long> changedUids = new ArrayList<>(), changedMasks = new ArrayList<>();
+            for (int i = 0; i < wanted.length; i++) {
+                if (idx.get(i) == null) continue;
+                ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
+                long modSeq = ib.getLong(), mask = ib.getLong();
+                if (unchangedSince.isPresent() && modSeq > unchangedSince.getAsLong()) {
+                    modified.add(Uid.of(wanted[i]));
+                    continue;
+                }
+                Flags current = w.flags(mask);
+                Flags next = switch (op) {
+                    case ADD -> current.plus(flags);
+                    case REMOVE -> current.minus(flags);
+                    case REPLACE -> flags;
+                };
+                long newMask = w.mask(next, true);
+                if (newMask == mask) {
+                    // Unchanged: reported (RFC 7162 §3.2 wants every matched message in FETCH when
+                    // UNCHANGEDSINCE is given) but its MODSEQ stays.
+                    if (unchangedSince.isPresent()) updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(modSeq), current));
+                    continue;
+                }
+                if ((mask & Flags.SEEN) == 0 && (newMask & Flags.SEEN) != 0) w.unseen--;
+                if ((mask & Flags.SEEN) != 0 && (newMask & Flags.SEEN) == 0) w.unseen++;
+                if ((mask & Flags.DELETED) == 0 && (newMask & Flags.DELETED) != 0) w.deleted++;
+                if ((mask & Flags.DELETED) != 0 && (newMask & Flags.DELETED) == 0) w.deleted--;
+                t.ops.put(slot.index, keys.get(i), indexValue(t.seq, newMask));
+                Flags stored = w.flags(newMask);
+                updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(t.seq), stored));
+                states.add(new Change.FlagState(wanted[i], stored));
+                changedUids.add(wanted[i]);
+                changedMasks.add(newMask);
+            }
+            if (states.isEmpty()) {
+                t.touched.remove(m.num);
+                return new StoreFlagsResult(updated, modified);
+            }
+            w.highestModSeq = t.seq;
+            t.changes.add(new Change.FlagsSet(w.id, states));
+            List<FlagUpdate> changes = updated.stream().filter(u -> u.modSeq().value() == t.seq).toList();
+            MailboxChange change = new MailboxChange.FlagsChanged(changes, t.seq);
+            long[] cu = changedUids.stream().mapToLong(Long::longValue).toArray();
+            long[] cm = changedMasks.stream().mapToLong(Long::longValue).toArray();
+            t.afterCommit.add(() -> {
+                View v = views.get(w.num);
+                if (v == null) return;
+                Snapshot s = v.snapshot();
+                List<Integer> at = new ArrayList<>();
+                List<Long> ms = new ArrayList<>();
+                for (int i = 0; i < cu.length; i++) {
+                    int x = s.indexOf(Uid.of(cu[i]));
+                    if (x >= 0) { at.add(x); ms.add(cm[i]); }
+                }
+                v.publish(s.flagged(w.info(), w.keywords, at.stream().mapToInt(Integer::intValue).toArray(), t.seq,
+                        ms.stream().mapToLong(Long::longValue).toArray()), change);
+            });
+            return new StoreFlagsResult(updated, modified);
+        });
+    }
+
+    @Override public ExpungeResult expunge(MailboxId mailbox, Collection<Uid> uids) {
+        long[] wanted = sortedUids(uids);
+        return write(t -> {
+            MailboxMeta m = existing(t.before, mailbox);
+            List<byte[]> keys = new ArrayList<>();
+            for (long uid : wanted) keys.add(Keys.message(id, m.num, uid));
+            List<byte[]> idx = slot.multiGet(slot.index, keys), msg = slot.multiGet(slot.messages, keys);
+            MailboxMeta w = t.mailbox(m);
+            List<Long> gone = new ArrayList<>();
+            for (int i = 0; i < wanted.length; i++) {
+                if (idx.get(i) == null || msg.get(i) == null) continue;
+                ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
+                ib.getLong();
+                removeMessage(t, w, wanted[i], ib.getLong(), MessageValue.decode(msg.get(i)));
+                gone.add(wanted[i]);
+            }
+            if (gone.isEmpty()) {
+                t.touched.remove(m.num);
+                return new ExpungeResult(List.of(), ModSeq.of(Math.max(1, m.highestModSeq)));
+            }
+            t.changes.add(new Change.MessagesExpunged(w.id, gone));
+            afterExpunge(t, w, gone);
+            return new ExpungeResult(gone.stream().map(Uid::of).toList(), ModSeq.of(t.seq));
+        });
+    }
+
+    // --- subscriptions, ACL --------------------------------------------------------------------
+
+    @Override public void subscribe(String mailbox) {
+        String canonical = MailboxNames.canonical(mailbox);
+        write(t -> {
+            if (t.before.subscriptions().contains(canonical)) return null;
+            t.subscriptions = new TreeSet<>(t.before.subscriptions());
+            t.subscriptions.add(canonical);
+            t.ops.put(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical), new byte[0]);
+            t.changes.add(new Change.Subscribed(canonical));
+            return null;
+        });
+    }
+
+    @Override public void unsubscribe(String mailbox) {
+        String canonical = MailboxNames.canonical(mailbox);
+        write(t -> {
+            if (!t.before.subscriptions().contains(canonical)) return null;
+            t.subscriptions = new TreeSet<>(t.before.subscriptions());
+            t.subscriptions.remove(canonical);
+            t.ops.delete(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical));
+            t.changes.add(new Change.Unsubscribed(canonical));
+            return null;
+        });
+    }
+
+    @Override public void setAcl(String mailbox, String identifier, String rights) {
+        String canonical = MailboxNames.canonical(mailbox);
+        if (identifier == null || identifier.isEmpty() || identifier.length() > 255 || identifier.chars().anyMatch(c -> c < 0x20)) {
+            throw new StoreException(Reason.INVALID_ARGUMENT, "invalid ACL identifier");
+        }
+        if (rights == null || !rights.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+            throw new StoreException(Reason.INVALID_ARGUMENT, "invalid ACL rights: " + rights);
+        }
+        write(t -> {
+            MailboxMeta m = t.byName(canonical);
+            if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
+            byte[] key = Keys.acl(id, m.num, identifier);
+            if (rights.isEmpty()) t.ops.delete(slot.meta, key);
+            else t.ops.put(slot.meta, key, rights.getBytes(StandardCharsets.UTF_8));
+            t.changes.add(new Change.AclSet(m.id, identifier, rights));
+            return null;
+        });
+    }
+
+    // --- user lifecycle ----------------------------------------------------------------------------
+
+    /** Removes everything of the user in one commit; the change log keeps its records (ending with UserDeleted). */
+    void delete() {
+        write(t -> {
+            byte[] prefix = Keys.user(id);
+            slot.scan(slot.messages, prefix, (k, v) -> t.ref(MessageValue.decode(v).body(), -1));
+            byte[] end = Keys.after(prefix);
+            t.ops.deleteRange(slot.index, prefix, end);
+            t.ops.deleteRange(slot.messages, prefix, end);
+            t.ops.deleteRange(slot.tombstones, prefix, end);
+            t.ops.deleteRange(slot.meta, prefix, end);
+            t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, name));
+            t.changes.add(new Change.UserDeleted(name));
+            t.userDeleted = true;
+            t.afterCommit.add(() -> {
+                deleted = true;
+                for (View v : views.values()) v.publish(v.snapshot(), new MailboxChange.Deleted(t.seq));
+                views.clear();
+            });
+            return null;
+        });
+    }
+}
