@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.pop3;
+
+import dev.cairn.protocol.Limits;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How the POP3 server runs.
+ *
+ * @param listen              the plain port (STLS upgrades it; default 127.0.0.1:1110), or null
+ * @param implicitTlsListen   the implicit-TLS port (RFC 8314 §3.3, 995 in production), or null
+ * @param hostname            for the greeting
+ * @param tls                 the server certificate for STLS and the implicit-TLS port; null disables both
+ * @param allowPlaintextAuth  allow USER/PASS and AUTH PLAIN on an unencrypted connection from a
+ *                            non-loopback address (off by default: RFC 8314 §5)
+ * @param maxConnections      concurrent connections per port
+ * @param limits              line length, bad commands, idle timeouts (RFC 1939 §3: at least 10 minutes)
+ */
+public record Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTlsListen, String hostname, SSLContext tls,
+                         boolean allowPlaintextAuth, int maxConnections, Limits limits) {
+    public static final int DEFAULT_PORT = 1110;
+
+    public Pop3Config {
+        Objects.requireNonNull(hostname);
+        Objects.requireNonNull(limits);
+        if (listen == null && implicitTlsListen == null) throw new IllegalArgumentException("POP3 needs at least one address");
+        if (implicitTlsListen != null && tls == null) throw new IllegalArgumentException("the implicit-TLS port needs a certificate");
+        if (maxConnections < 1) throw new IllegalArgumentException("maxConnections " + maxConnections);
+    }
+
+    /** Embedded defaults: plain 127.0.0.1:1110 only, no TLS until a certificate is given. */
+    public static Pop3Config defaults() {
+        return new Pop3Config(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), null, "localhost", null, false, 1000,
+                Limits.DEFAULT.withMaxLineLength(8192).withIdleTimeouts(Duration.ofMinutes(1), Duration.ofMinutes(10)));
+    }
+
+    public Pop3Config withListen(InetSocketAddress v) { return new Pop3Config(v, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits); }
+    public Pop3Config withImplicitTlsListen(InetSocketAddress v) { return new Pop3Config(listen, v, hostname, tls, allowPlaintextAuth, maxConnections, limits); }
+    public Pop3Config withHostname(String v) { return new Pop3Config(listen, implicitTlsListen, v, tls, allowPlaintextAuth, maxConnections, limits); }
+    public Pop3Config withTls(SSLContext v) { return new Pop3Config(listen, implicitTlsListen, hostname, v, allowPlaintextAuth, maxConnections, limits); }
+    public Pop3Config withAllowPlaintextAuth(boolean v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, v, maxConnections, limits); }
+    public Pop3Config withMaxConnections(int v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, v, limits); }
+    public Pop3Config withLimits(Limits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, v); }
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.pop3;
+
+import dev.cairn.protocol.ConnectionServer;
+import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.Authenticator;
+import dev.cairn.store.SlotStore;
+import dev.cairn.store.UserStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Function;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The POP3 listeners: the plain port (with STLS when a certificate is configured) and the
+ * implicit-TLS port. Both share the per-user lock, so a user has one POP3 session on this node.
+ */
+public final class Pop3Server implements Closeable {
+    private final Pop3Config config;
+    private final Function<String, UserStore> users;
+    private final Authenticator authenticator;
+    private final AuthThrottle throttle;
+    private final Pop3Locks locks = new Pop3Locks();
+    private ConnectionServer plain;
+    private ConnectionServer implicitTls;
+
+    /**
+     * @param users         the store of an authenticated (canonical) user
+     * @param authenticator checks USER/PASS and AUTH credentials
+     * @param throttle      failed-login delays, shared with IMAP so guesses count across protocols
+     */
+    public Pop3Server(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle) {
+        this.config = Objects.requireNonNull(config);
+        this.users = Objects.requireNonNull(users);
+        this.authenticator = Objects.requireNonNull(authenticator);
+        this.throttle = Objects.requireNonNull(throttle);
+    }
+
+    /** Serves users of one slot, creating a user's store at first login. */
+    public Pop3Server(Pop3Config config, SlotStore store, Authenticator authenticator, AuthThrottle throttle) {
+        this(config, store::openOrCreateUser, authenticator, throttle);
+    }
+
+    public synchronized void start() throws IOException {
+        try {
+            if (config.listen() != null) {
+                plain = server("pop3", config.listen(), null);
+                plain.start();
+            }
+            if (config.implicitTlsListen() != null) {
+                implicitTls = server("pop3s", config.implicitTlsListen(), config.tls());
+                implicitTls.start();
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private ConnectionServer server(String name, InetSocketAddress address, SSLContext tls) {
+        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30)),
+                connection -> new Pop3Session(config, users, authenticator, throttle, locks, connection).run(),
+                connection -> connection.writeLine("-ERR [SYS/TEMP] Too many connections, try again later"));
+    }
+
+    /** The plain port's bound address, or null. */
+    public InetSocketAddress boundAddress() { return plain == null ? null : plain.boundInetAddress(); }
+
+    /** The implicit-TLS port's bound address, or null. */
+    public InetSocketAddress boundTlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
+
+    @Override public synchronized void close() {
+        if (plain != null) plain.close();
+        if (implicitTls != null) implicitTls.close();
+    }
+}
