@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.pop3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** A scripted client: {@code c(...)} sends a line, {@code s(...)} expects the next server line. */
+final class Conversation implements Closeable {
+    Socket socket;
+    InputStream in;
+    OutputStream out;
+
+    Conversation(InetSocketAddress address) throws IOException {
+        socket = new Socket(address.getAddress(), address.getPort());
+        socket.setSoTimeout(20_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    void use(Socket s) throws IOException {
+        socket = s;
+        in = s.getInputStream();
+        out = s.getOutputStream();
+    }
+
+    /** Sends one line with CRLF. */
+    Conversation c(String line) throws IOException { return raw(line + "\r\n"); }
+
+    /** Sends exactly these characters (ISO-8859-1) in one write. */
+    Conversation raw(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return this;
+    }
+
+    Conversation raw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    /** Expects this exact line; "…" at the end of {@code expected} means "starts with". */
+    Conversation s(String expected) throws IOException {
+        String line = readLine();
+        if (expected.endsWith("…")) assertThat(line).startsWith(expected.substring(0, expected.length() - 1));
+        else assertThat(line).isEqualTo(expected);
+        return this;
+    }
+
+    /** The next line without its CRLF, or null at end of stream. */
+    String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+            line.write(b);
+        }
+        String s = line.toString(StandardCharsets.UTF_8);
+        assertThat(s).as("server lines end with CRLF").endsWith("\r");
+        return s.substring(0, s.length() - 1);
+    }
+
+    void expectClosed() throws IOException { assertThat(readLine()).isNull(); }
+
+    @Override public void close() throws IOException { socket.close(); }
+}
