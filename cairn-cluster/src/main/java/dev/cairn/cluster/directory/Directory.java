@@ -46,10 +46,16 @@ public interface Directory extends AutoCloseable {
     List<AddressEntry> addresses(Optional<String> user);
 
     /**
-     * The canonical user name when the login (a user name or one of the user's addresses) and
-     * password match an enabled account. Takes the same time whether or not the user exists.
+     * Checks a login (a user name or one of the user's addresses) and password. Takes the same
+     * time whether or not the user exists.
      */
-    Optional<String> authenticate(String login, char[] password);
+    Login login(String login, char[] password);
+
+    /** The canonical user name when the login and password match an enabled account. */
+    default Optional<String> authenticate(String login, char[] password) {
+        Login result = login(login, password);
+        return result.succeeded() ? result.user() : Optional.empty();
+    }
 
     /**
      * The user a recipient address delivers to: the exact address first, then

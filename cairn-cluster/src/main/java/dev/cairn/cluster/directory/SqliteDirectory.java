@@ -372,7 +372,7 @@ public final class SqliteDirectory implements Directory {
     private record Credentials(String name, String hash, boolean disabled) {}
 
     @Override
-    public Optional<String> authenticate(String login, char[] password) {
+    public Login login(String login, char[] password) {
         Optional<Credentials> found = Optional.empty();
         if (login != null && login.length() <= 2 * Addresses.MAX_ADDRESS) {
             found = withConnection(c -> {
@@ -396,10 +396,13 @@ public final class SqliteDirectory implements Directory {
         // take as long as a wrong password for a real user (no user enumeration by timing).
         String hash = found.map(Credentials::hash).orElse(null);
         boolean match = hasher.verify(password, hash);
-        if (!match || found.get().disabled()) {
-            return Optional.empty();
+        if (!match) {
+            return Login.INVALID;
         }
         String name = found.get().name();
+        if (found.get().disabled()) {
+            return new Login(Login.Outcome.DISABLED, Optional.of(name));
+        }
         if (hasher.needsRehash(hash)) {
             // Raised parameters apply at the next successful login; compare-and-set so a password
             // changed meanwhile (by `cairn user passwd`) is not overwritten with the old one.
@@ -415,7 +418,7 @@ public final class SqliteDirectory implements Directory {
                 return null;
             });
         }
-        return Optional.of(name);
+        return new Login(Login.Outcome.SUCCESS, Optional.of(name));
     }
 
     private static Optional<Credentials> credentials(Connection c, String sql, String key) throws SQLException {

@@ -113,8 +113,12 @@ class SqliteDirectoryTest {
             assertThat(directory.authenticate(login, pw("secret"))).as(login).isEmpty();
             assertThat(FAST.verifications() - before).as(login).isEqualTo(1);
         }
+        // Only the right password learns that the account is disabled.
+        assertThat(directory.login("alice", pw("secret"))).isEqualTo(new Login(Login.Outcome.DISABLED, Optional.of("alice")));
+        assertThat(directory.login("alice", pw("wrong"))).isEqualTo(new Login(Login.Outcome.INVALID_CREDENTIALS, Optional.empty()));
         directory.setDisabled("alice", false);
         assertThat(directory.authenticate("alice", pw("secret"))).contains("alice");
+        assertThat(directory.login("ALICE", pw("secret"))).isEqualTo(new Login(Login.Outcome.SUCCESS, Optional.of("alice")));
     }
 
     @Test
