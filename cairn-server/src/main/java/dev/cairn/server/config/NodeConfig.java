@@ -49,6 +49,9 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     public Path keyFile() { return resolve(tls.key()); }
 
+    /** Where large incoming messages are spooled while they arrive. */
+    public Path spoolDir() { return data.resolve("spool"); }
+
     public Path tlsDir() { return certificateFile().getParent(); }
 
     /** Written while the node runs: where its admin endpoint is, and the token the CLI uses. */
