@@ -17,21 +17,33 @@ import java.util.function.Consumer;
 public final class CairnCommand implements Runnable {
     private final InputStream in;
     private final Consumer<Node> onServing;
+    private final boolean handleSignals;
 
     @CommandLine.Spec
     CommandSpec spec;
 
+    /** The command as a process runs it: `serve` stops on SIGTERM and SIGINT. */
     public CairnCommand(InputStream in) {
-        this(in, node -> { });
+        this(in, node -> { }, true);
     }
 
-    /** @param onServing called with the node once `serve` has started it (tests reach the node) */
-    public CairnCommand(InputStream in, Consumer<Node> onServing) {
+    private CairnCommand(InputStream in, Consumer<Node> onServing, boolean handleSignals) {
         this.in = in;
         this.onServing = onServing;
+        this.handleSignals = handleSignals;
+    }
+
+    /**
+     * The command run inside another program (tests): `serve` leaves the process's signals alone
+     * and hands its node to {@code onServing}, whose {@link Node#requestStop()} stops it.
+     */
+    public static CairnCommand embedded(InputStream in, Consumer<Node> onServing) {
+        return new CairnCommand(in, onServing, false);
     }
 
     Consumer<Node> onServing() { return onServing; }
+
+    boolean handleSignals() { return handleSignals; }
 
     /** Standard input of the command (a password with --password-stdin). */
     public InputStream in() { return in; }

@@ -73,7 +73,9 @@ public final class ServeCommand implements Callable<Integer> {
         // way the JVM ends (System.exit elsewhere) so the store is closed in every case.
         Thread hook = new Thread(node::close, "cairn-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        Signals.onTerminate(node::requestStop);
+        if (CairnCommand.root(spec).handleSignals()) {
+            Signals.onTerminate(node::requestStop);
+        }
         log.info("serving {} (listening: {}); add a user with: ./cairn user add NAME --data {}",
                 config.data().toAbsolutePath().normalize(), String.join(", ", node.listening()), config.data());
         CairnCommand.root(spec).onServing().accept(node);
