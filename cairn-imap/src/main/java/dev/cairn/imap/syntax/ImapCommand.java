@@ -2,7 +2,6 @@
 package dev.cairn.imap.syntax;
 
 import java.time.Instant;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -21,7 +20,7 @@ public sealed interface ImapCommand {
     /** AUTHENTICATE with an optional SASL-IR initial response (RFC 4959), null when absent. */
     record Authenticate(String mechanism, String initialResponse) implements ImapCommand {}
     record Login(String user, String password) implements ImapCommand {}
-    record Enable(List<String> capabilities) implements ImapCommand {}
+    record Enable(java.util.List<String> capabilities) implements ImapCommand {}
     /** QRESYNC parameters of SELECT/EXAMINE (RFC 7162 §3.2.5); knownUids and seqMatch may be null. */
     record QResync(long uidValidity, long modSeq, SequenceSet knownUids, SequenceSet seqMatchSeqs, SequenceSet seqMatchUids) {}
     record Select(String mailbox, boolean condStore, QResync qresync) implements ImapCommand {}

@@ -16,7 +16,7 @@ import java.nio.file.Path;
  *
  * @param binary whether it was sent as literal8 ({@code ~{N}}, RFC 3516)
  */
-public record Literal(byte[] bytes, Path file, long size, boolean binary) implements BodySource, AutoCloseable {
+public record Literal(byte[] bytes, Path file, long size, boolean binary) implements RawCommand.Segment, BodySource, AutoCloseable {
     public static Literal inMemory(byte[] bytes, boolean binary) { return new Literal(bytes, null, bytes.length, binary); }
 
     @Override public InputStream open() throws IOException {

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.tls.TlsConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How to run the IMAP listeners.
+ *
+ * @param listen               plaintext listener with STARTTLS (143-style), or null for none
+ * @param implicitTlsListen    implicit-TLS listener (993-style, RFC 8314), or null for none
+ * @param tls                  server TLS context; null disables STARTTLS and the TLS listener
+ * @param plaintextAuthAllowed allow LOGIN/AUTHENTICATE on an unencrypted connection from a
+ *                             non-loopback address (off by default: RFC 9051 §11.1 LOGINDISABLED)
+ * @param spoolDirectory       where large APPEND literals are spooled while they arrive
+ */
+public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
+                         boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory) {
+
+    /**
+     * Every limit, each answered with a tagged NO/BAD and a response code (or BYE where the
+     * client can no longer be understood).
+     *
+     * @param maxLineLength         octets in one command line (Dovecot: 64 KiB)
+     * @param maxLiteralSize        octets in one APPEND message: APPENDLIMIT (RFC 7889), [TOOBIG]
+     * @param maxLiterals           literals in one command (MULTIAPPEND of many messages counts each)
+     * @param maxNesting            depth of parentheses (SEARCH, FETCH)
+     * @param maxSequenceRanges     ranges in one sequence-set
+     * @param maxBadCommandsPreAuth bad commands before authentication, then BYE
+     * @param maxBadCommands        bad commands after authentication, then BYE
+     * @param preAuthIdleTimeout    silence allowed before authentication
+     * @param idleTimeout           silence allowed after authentication (RFC 9051 §5.4: at least 30 min)
+     * @param idleCommandTimeout    silence allowed in IDLE (clients re-issue IDLE every 29 min)
+     * @param maxConnections        connections per listener
+     * @param spoolThreshold        APPEND literals larger than this go to a temp file
+     */
+    public record Limits(int maxLineLength, long maxLiteralSize, int maxLiterals, int maxNesting, int maxSequenceRanges,
+                         int maxBadCommandsPreAuth, int maxBadCommands, Duration preAuthIdleTimeout, Duration idleTimeout,
+                         Duration idleCommandTimeout, int maxConnections, long spoolThreshold) {
+        public static final Limits DEFAULT = new Limits(64 * 1024, 64L << 20, 1000, 64, 10_000, 3, 20,
+                Duration.ofMinutes(30), Duration.ofMinutes(30), Duration.ofMinutes(60), 20_000, 256 * 1024);
+
+        public Limits {
+            if (maxLineLength < 1024) throw new IllegalArgumentException("maxLineLength below 1024");
+            if (maxLiteralSize < 0 || maxLiterals < 1 || maxNesting < 2 || maxSequenceRanges < 1) throw new IllegalArgumentException("limits");
+        }
+
+        public Limits withMaxLineLength(int v) { return new Limits(v, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withMaxLiteralSize(long v) { return new Limits(maxLineLength, v, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withMaxLiterals(int v) { return new Limits(maxLineLength, maxLiteralSize, v, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withMaxNesting(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, v, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withMaxSequenceRanges(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, v, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withBadCommands(int preAuth, int authenticated) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, preAuth, authenticated, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
+        public Limits withTimeouts(Duration preAuth, Duration authenticated, Duration idle) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuth, authenticated, idle, maxConnections, spoolThreshold); }
+        public Limits withSpoolThreshold(long v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, v); }
+    }
+
+    /**
+     * Loopback listeners on the given ports (0 = any free port), a self-signed certificate kept in
+     * {@code dataDir/tls} (made on first start), plaintext auth refused off loopback.
+     */
+    public static ImapConfig defaults(Path dataDir, int port, int tlsPort) throws IOException, GeneralSecurityException {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        SSLContext tls = TlsConfig.selfSigned(dataDir.resolve("tls")).serverContext();
+        return new ImapConfig(new InetSocketAddress(lo, port), new InetSocketAddress(lo, tlsPort), tls, false,
+                Limits.DEFAULT, AuthThrottle.Config.DEFAULT, dataDir.resolve("imap-spool"));
+    }
+
+    public ImapConfig withLimits(Limits limits) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory);
+    }
+
+    public ImapConfig withPlaintextAuthAllowed(boolean allowed) {
+        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory);
+    }
+
+    public ImapConfig withThrottle(AuthThrottle.Config throttle) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory);
+    }
+}

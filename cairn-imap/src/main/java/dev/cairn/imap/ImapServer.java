@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.protocol.ConnectionServer;
+import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.Authenticator;
+import dev.cairn.store.SlotStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The IMAP service: a plaintext listener with STARTTLS and an implicit-TLS listener, each serving
+ * every connection on its own virtual thread with an {@link ImapSession} over the slot store.
+ */
+public final class ImapServer implements AutoCloseable {
+    private final ImapConfig config;
+    private final SlotStore store;
+    private final Authenticator authenticator;
+    private final AuthThrottle throttle;
+    private final List<ConnectionServer> listeners = new ArrayList<>();
+    private ConnectionServer plain;
+    private ConnectionServer implicitTls;
+
+    public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator) {
+        this(config, store, authenticator, new AuthThrottle(config.throttle(), Clock.systemUTC(), AuthThrottle.Sleeper.REAL));
+    }
+
+    /** With a throttle shared with other protocols (so POP3 failures count for IMAP too). */
+    public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator, AuthThrottle throttle) {
+        this.config = Objects.requireNonNull(config);
+        this.store = Objects.requireNonNull(store);
+        this.authenticator = Objects.requireNonNull(authenticator);
+        this.throttle = Objects.requireNonNull(throttle);
+    }
+
+    public synchronized void start() throws IOException {
+        if (!listeners.isEmpty()) throw new IllegalStateException("already started");
+        int max = config.limits().maxConnections();
+        try {
+            if (config.listen() != null) {
+                plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30)),
+                        c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
+                plain.start();
+                listeners.add(plain);
+            }
+            if (config.implicitTlsListen() != null && config.tls() != null) {
+                implicitTls = new ConnectionServer(new ConnectionServer.Config("imaps", config.implicitTlsListen(), max, config.tls(), Duration.ofSeconds(30)),
+                        c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
+                implicitTls.start();
+                listeners.add(implicitTls);
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The plaintext (STARTTLS) listener's address, or null. */
+    public InetSocketAddress address() { return plain == null ? null : plain.boundInetAddress(); }
+
+    /** The implicit-TLS listener's address, or null. */
+    public InetSocketAddress tlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
+
+    public int activeConnections() {
+        int n = 0;
+        for (ConnectionServer s : listeners) n += s.activeConnections();
+        return n;
+    }
+
+    ImapConfig config() { return config; }
+    SlotStore store() { return store; }
+    Authenticator authenticator() { return authenticator; }
+    AuthThrottle throttle() { return throttle; }
+
+    @Override public synchronized void close() {
+        for (ConnectionServer s : listeners) s.close();
+        listeners.clear();
+    }
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.imap.ImapSession.Result;
+import dev.cairn.imap.syntax.ImapCommand;
+import dev.cairn.imap.syntax.ResponseWriter;
+import dev.cairn.store.MailboxInfo;
+import dev.cairn.store.SpecialUse;
+import dev.cairn.store.UserStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * LIST and LSUB (RFC 9051 §6.3.9) with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
+ * SPECIAL-USE (RFC 6154) and CHILDREN (RFC 3348). One namespace, separator '/'.
+ */
+final class MailboxLister {
+    @FunctionalInterface
+    interface StatusWriter {
+        void write(MailboxInfo info, List<String> items) throws IOException;
+    }
+
+    private final UserStore store;
+    private final ResponseWriter out;
+    private final StatusWriter status;
+
+    MailboxLister(UserStore store, ResponseWriter out, StatusWriter status) {
+        this.store = store;
+        this.out = out;
+        this.status = status;
+    }
+
+    Result list(ImapCommand.List c) throws IOException {
+        for (String o : c.selectOptions()) {
+            if (!Set.of("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE").contains(o)) return Result.bad("Unknown LIST selection option " + o);
+        }
+        for (String o : c.returnOptions()) {
+            if (!Set.of("SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS").contains(o)) return Result.bad("Unknown LIST return option " + o);
+        }
+        if (c.selectOptions().equals(Set.of("RECURSIVEMATCH"))) return Result.bad("RECURSIVEMATCH needs another selection option");
+        if (c.patterns().size() == 1 && c.patterns().get(0).isEmpty() && !c.extended()) {
+            out.line("* LIST (\\Noselect) \"/\" \"\"");
+            return Result.ok("LIST completed");
+        }
+        boolean subscribedOnly = c.selectOptions().contains("SUBSCRIBED");
+        boolean specialOnly = c.selectOptions().contains("SPECIAL-USE");
+        boolean showSubscribed = subscribedOnly || c.returnOptions().contains("SUBSCRIBED");
+        Map<String, MailboxInfo> byName = new TreeMap<>();
+        for (MailboxInfo m : store.mailboxes()) byName.put(m.name(), m);
+        Set<String> subscriptions = showSubscribed ? store.subscriptions() : Set.of();
+        Set<String> candidates = new TreeSet<>(byName.keySet());
+        if (subscribedOnly) candidates = new TreeSet<>(subscriptions);
+        List<Pattern> patterns = new ArrayList<>();
+        for (String p : c.patterns()) patterns.add(compile(c.reference(), p));
+        for (String name : candidates) {
+            if (patterns.stream().noneMatch(p -> p.matcher(name).matches())) continue;
+            MailboxInfo info = byName.get(name);
+            if (specialOnly && (info == null || info.specialUse().isEmpty())) continue;
+            List<String> attrs = new ArrayList<>();
+            if (info == null) attrs.add("\\NonExistent");
+            else attrs.add(hasChildren(name, byName.keySet()) ? "\\HasChildren" : "\\HasNoChildren");
+            if (showSubscribed && subscriptions.contains(name)) attrs.add("\\Subscribed");
+            if (info != null) for (SpecialUse u : info.specialUse()) attrs.add(u.attribute());
+            out.raw("* LIST (" + String.join(" ", attrs) + ") \"/\" ").mailbox(name);
+            out.crlf();
+            if (c.returnOptions().contains("STATUS") && info != null) status.write(info, c.statusItems());
+        }
+        return Result.ok("LIST completed");
+    }
+
+    Result lsub(ImapCommand.Lsub c) throws IOException {
+        Set<String> existing = new TreeSet<>();
+        for (MailboxInfo m : store.mailboxes()) existing.add(m.name());
+        Pattern p = compile(c.reference(), c.pattern());
+        for (String name : new TreeSet<>(store.subscriptions())) {
+            if (!p.matcher(name).matches()) continue;
+            out.raw("* LSUB (" + (existing.contains(name) ? "" : "\\Noselect") + ") \"/\" ").mailbox(name).crlf();
+        }
+        return Result.ok("LSUB completed");
+    }
+
+    private static boolean hasChildren(String name, Set<String> all) {
+        String prefix = name + "/";
+        for (String n : all) if (n.startsWith(prefix)) return true;
+        return false;
+    }
+
+    /** The reference and pattern as a regex: '*' matches anything, '%' anything but '/'; INBOX in any case. */
+    static Pattern compile(String reference, String pattern) {
+        String full = reference + pattern;
+        if (full.length() >= 5 && full.regionMatches(true, 0, "INBOX", 0, 5) && (full.length() == 5 || full.charAt(5) == '/')) {
+            full = "INBOX" + full.substring(5);
+        }
+        StringBuilder re = new StringBuilder();
+        StringBuilder literal = new StringBuilder();
+        for (int i = 0; i < full.length(); i++) {
+            char ch = full.charAt(i);
+            if (ch == '*' || ch == '%') {
+                if (literal.length() > 0) re.append(Pattern.quote(literal.toString()));
+                literal.setLength(0);
+                re.append(ch == '*' ? ".*" : "[^/]*");
+            } else {
+                literal.append(ch);
+            }
+        }
+        if (literal.length() > 0) re.append(Pattern.quote(literal.toString()));
+        return Pattern.compile(re.toString(), Pattern.DOTALL);
+    }
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.imap.syntax.Section;
+import dev.cairn.store.MessageRecord;
+import dev.cairn.store.ParsedMessage;
+import dev.cairn.store.ParsedMessage.BodyPart;
+import dev.cairn.store.UserStore;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import org.apache.james.mime4j.codec.QuotedPrintableInputStream;
+
+/**
+ * Finds body sections in a stored message by the offsets the store kept in its parse (RFC 9051
+ * §6.4.5 part numbering), and reads them as byte ranges without parsing the body again.
+ */
+final class MessageParts {
+    /** A byte range of the message, or the bytes of a filtered header. */
+    record Content(long start, long end, byte[] bytes) {
+        long length() { return bytes != null ? bytes.length : end - start; }
+    }
+
+    private final UserStore store;
+    private final MessageRecord record;
+    private ParsedMessage parsed;
+
+    MessageParts(UserStore store, MessageRecord record) {
+        this.store = store;
+        this.record = record;
+    }
+
+    ParsedMessage parsed() {
+        if (parsed == null) parsed = store.parsed(record.body());
+        return parsed;
+    }
+
+    BodyPart root() { return parsed().structure(); }
+
+    /** The part a path names, or null (RFC 9051 §6.4.5: part 1 of a single-part message is its body). */
+    BodyPart part(int[] path) {
+        BodyPart cur = root();
+        for (int depth = 0; depth < path.length; depth++) {
+            int n = path[depth];
+            if (cur.isMultipart()) {
+                if (n < 1 || n > cur.children().size()) return null;
+                cur = cur.children().get(n - 1);
+            } else if (cur.isMessage() && (depth > 0 || cur != root())) {
+                BodyPart embedded = cur.embedded();
+                if (embedded == null) return null;
+                if (embedded.isMultipart()) {
+                    if (n < 1 || n > embedded.children().size()) return null;
+                    cur = embedded.children().get(n - 1);
+                } else if (n == 1) {
+                    cur = embedded;
+                } else {
+                    return null;
+                }
+            } else if (depth == 0 && n == 1) {
+                // the body of a single-part message
+            } else {
+                return null;
+            }
+        }
+        return cur;
+    }
+
+    /** The bytes a section names, or null when it names nothing. */
+    Content section(Section s) throws IOException {
+        long size = record.size();
+        BodyPart p = s.part().length == 0 ? root() : part(s.part());
+        if (p == null) return null;
+        long headerStart, headerEnd, textEnd;
+        if (s.part().length == 0) {
+            headerStart = 0;
+            headerEnd = root().bodyOffset();
+            textEnd = size;
+        } else if (s.kind() == Section.Kind.ALL) {
+            return new Content(p.bodyOffset(), p.endOffset(), null);
+        } else if (s.kind() == Section.Kind.MIME) {
+            return new Content(p.headerOffset(), p.bodyOffset(), null);
+        } else {
+            BodyPart embedded = p.isMessage() ? p.embedded() : null;
+            if (embedded == null) return null;
+            headerStart = embedded.headerOffset();
+            headerEnd = embedded.bodyOffset();
+            textEnd = embedded.endOffset();
+        }
+        return switch (s.kind()) {
+            case ALL -> new Content(0, size, null);
+            case HEADER -> new Content(headerStart, headerEnd, null);
+            case TEXT -> new Content(headerEnd, textEnd, null);
+            case HEADER_FIELDS, HEADER_FIELDS_NOT -> new Content(0, 0,
+                    filterHeader(read(headerStart, headerEnd), s.fields(), s.kind() == Section.Kind.HEADER_FIELDS));
+            case MIME -> new Content(p.headerOffset(), p.bodyOffset(), null);
+        };
+    }
+
+    InputStream open(Content c) throws IOException {
+        if (c.bytes() != null) return new java.io.ByteArrayInputStream(c.bytes());
+        InputStream in = store.openBody(record.body());
+        in.skipNBytes(c.start());
+        return in;
+    }
+
+    byte[] read(long start, long end) throws IOException {
+        try (InputStream in = store.openBody(record.body())) {
+            in.skipNBytes(start);
+            return in.readNBytes((int) Math.max(0, end - start));
+        }
+    }
+
+    byte[] readAll(Content c) throws IOException {
+        if (c.bytes() != null) return c.bytes();
+        return read(c.start(), c.end());
+    }
+
+    /** The message header's raw bytes. */
+    byte[] header() throws IOException { return read(0, root().bodyOffset()); }
+
+    /** Decoded content of a part (BINARY, RFC 3516): base64 and quoted-printable undone. */
+    byte[] decoded(int[] path) throws IOException {
+        BodyPart p = path.length == 0 ? root() : part(path);
+        if (p == null) return null;
+        if (path.length == 0 && !p.isMultipart()) {
+            return decode(read(p.bodyOffset(), p.endOffset()), p.encoding());
+        }
+        if (path.length == 0) return read(0, record.size());
+        return decode(read(p.bodyOffset(), p.endOffset()), p.encoding());
+    }
+
+    static byte[] decode(byte[] raw, String encoding) throws IOException {
+        String e = encoding == null ? "" : encoding.toLowerCase(Locale.ROOT);
+        return switch (e) {
+            case "base64" -> Base64.getMimeDecoder().wrap(new java.io.ByteArrayInputStream(raw)).readAllBytes();
+            case "quoted-printable" -> {
+                try (InputStream in = new QuotedPrintableInputStream(new java.io.ByteArrayInputStream(raw), false)) {
+                    yield in.readAllBytes();
+                }
+            }
+            default -> raw;
+        };
+    }
+
+    /** Keeps (or drops) the named fields of a header, each with its continuation lines, then CRLF. */
+    static byte[] filterHeader(byte[] header, java.util.List<String> names, boolean keep) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int i = 0;
+        while (i < header.length) {
+            int end = i;
+            // a field runs until a line that does not start with whitespace
+            while (true) {
+                int lf = indexOf(header, (byte) '\n', end);
+                end = lf < 0 ? header.length : lf + 1;
+                if (end >= header.length || (header[end] != ' ' && header[end] != '\t')) break;
+            }
+            int colon = indexOf(header, (byte) ':', i);
+            boolean blank = header[i] == '\r' || header[i] == '\n';
+            if (!blank && colon > i && colon < end) {
+                String name = new String(header, i, colon - i, StandardCharsets.US_ASCII).trim();
+                boolean named = false;
+                for (String n : names) if (n.equalsIgnoreCase(name)) named = true;
+                if (named == keep) out.write(header, i, end - i);
+            }
+            i = end;
+        }
+        out.write('\r');
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    private static int indexOf(byte[] b, byte v, int from) {
+        for (int i = from; i < b.length; i++) if (b[i] == v) return i;
+        return -1;
+    }
+}

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.imap.syntax.ImapCommand;
+import dev.cairn.imap.syntax.SearchKey;
+import dev.cairn.imap.syntax.SequenceSet;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxSnapshot;
+import dev.cairn.store.MessageRecord;
+import dev.cairn.store.ParsedMessage;
+import dev.cairn.store.ParsedMessage.BodyPart;
+import dev.cairn.store.Uid;
+import dev.cairn.store.UserStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.james.mime4j.codec.DecodeMonitor;
+import org.apache.james.mime4j.codec.DecoderUtil;
+
+/** SEARCH (RFC 9051 §6.4.4), SORT and THREAD (RFC 5256) over a session's messages. */
+final class Searcher {
+    record Outcome(long[] uids, boolean usedModSeq, long highestModSeq) {}
+
+    private final UserStore store;
+    private boolean usedModSeq;
+
+    Searcher(UserStore store) { this.store = store; }
+
+    /** One message while it is being matched; the costly parts are loaded when a key needs them. */
+    private final class Candidate {
+        final SelectedMailbox sm;
+        final int msn;
+        final long uid;
+        final Flags flags;
+        final long modSeq;
+        MessageRecord record;
+        MessageParts parts;
+        String header;
+        String body;
+
+        Candidate(SelectedMailbox sm, int msn, long uid, Flags flags, long modSeq) {
+            this.sm = sm;
+            this.msn = msn;
+            this.uid = uid;
+            this.flags = flags;
+            this.modSeq = modSeq;
+        }
+
+        MessageRecord record() {
+            if (record == null) record = store.message(sm.id, Uid.of(uid)).orElseThrow(() -> new GoneException());
+            return record;
+        }
+
+        MessageParts parts() {
+            if (parts == null) parts = new MessageParts(store, record());
+            return parts;
+        }
+
+        ParsedMessage parsed() { return parts().parsed(); }
+
+        /** The header unfolded, encoded words decoded. */
+        String header() {
+            if (header == null) {
+                try {
+                    header = decodeHeader(new String(parts().header(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return header;
+        }
+
+        String body() {
+            if (body == null) {
+                StringBuilder sb = new StringBuilder();
+                try {
+                    text(parts(), parts().root(), sb, 0);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                body = sb.toString().toLowerCase(Locale.ROOT);
+            }
+            return body;
+        }
+    }
+
+    /** A message expunged while it was being searched: it simply does not match. */
+    private static final class GoneException extends RuntimeException {
+        GoneException() { super(null, null, false, false); }
+    }
+
+    Outcome search(SelectedMailbox sm, SearchKey key, long[] saved) {
+        List<Candidate> matches = matching(sm, key, saved);
+        long[] uids = matches.stream().mapToLong(c -> c.uid).toArray();
+        long highest = matches.stream().mapToLong(c -> c.modSeq).max().orElse(0);
+        return new Outcome(uids, usedModSeq, highest);
+    }
+
+    private List<Candidate> matching(SelectedMailbox sm, SearchKey key, long[] saved) {
+        MailboxSnapshot snap = sm.view.snapshot();
+        List<Candidate> out = new ArrayList<>();
+        for (int msn = 1; msn <= sm.count(); msn++) {
+            long uid = sm.uidAt(msn);
+            int i = snap.indexOf(Uid.of(uid));
+            if (i < 0) continue;
+            Candidate c = new Candidate(sm, msn, uid, snap.flags(i), snap.modSeq(i).value());
+            try {
+                if (matches(c, key, saved)) out.add(c);
+            } catch (GoneException gone) {
+                // expunged by another session meanwhile
+            }
+        }
+        return out;
+    }
+
+    private boolean matches(Candidate c, SearchKey key, long[] saved) {
+        return switch (key) {
+            case SearchKey.All a -> true;
+            case SearchKey.Flag f -> (f.keyword() != null ? c.flags.hasKeyword(f.keyword()) : c.flags.has(f.bit())) == f.set();
+            case SearchKey.Recent r -> !r.set(); // \Recent is never set in this server (RFC 9051 removed it)
+            case SearchKey.New n -> false;
+            case SearchKey.Header h -> headerMatches(c, h.field(), h.value());
+            case SearchKey.Body b -> c.body().contains(b.text().toLowerCase(Locale.ROOT));
+            case SearchKey.Text t -> {
+                String v = t.text().toLowerCase(Locale.ROOT);
+                yield c.header().toLowerCase(Locale.ROOT).contains(v) || c.body().contains(v);
+            }
+            case SearchKey.InternalDate d -> compare(c.record().internalDate(), d.op(), d.date());
+            case SearchKey.SentDate d -> {
+                Instant sent = c.parsed().sentDate();
+                yield compare(sent != null ? sent : c.record().internalDate(), d.op(), d.date());
+            }
+            case SearchKey.SaveDate d -> c.record().saveDate() != null && compare(c.record().saveDate(), d.op(), d.date());
+            case SearchKey.SaveDateSupported s -> true;
+            case SearchKey.Size s -> s.larger() ? c.record().size() > s.size() : c.record().size() < s.size();
+            case SearchKey.Uid u -> {
+                if (u.set().isSaved()) yield Arrays.binarySearch(saved, c.uid) >= 0;
+                yield u.set().contains(c.uid, c.sm.maxUid());
+            }
+            case SearchKey.Sequence s -> {
+                if (s.set().isSaved()) yield Arrays.binarySearch(saved, c.uid) >= 0;
+                yield s.set().contains(c.msn, c.sm.count());
+            }
+            case SearchKey.Not n -> !matches(c, n.key(), saved);
+            case SearchKey.Or o -> matches(c, o.a(), saved) || matches(c, o.b(), saved);
+            case SearchKey.And a -> {
+                for (SearchKey k : a.keys()) if (!matches(c, k, saved)) yield false;
+                yield true;
+            }
+            case SearchKey.ModSeq m -> {
+                usedModSeq = true;
+                yield c.modSeq >= m.modSeq();
+            }
+            case SearchKey.Age a -> {
+                Instant limit = Instant.now().minusSeconds(a.seconds());
+                Instant date = c.record().internalDate();
+                yield a.older() ? !date.isAfter(limit) : !date.isBefore(limit);
+            }
+            case SearchKey.EmailId e -> c.record().emailId().equals(e.id());
+            case SearchKey.ThreadId t -> t.id().equals(c.record().threadId());
+        };
+    }
+
+    private static boolean compare(Instant instant, SearchKey.DateOp op, LocalDate date) {
+        LocalDate d = instant.atZone(ZoneOffset.UTC).toLocalDate();
+        return switch (op) {
+            case BEFORE -> d.isBefore(date);
+            case ON -> d.isEqual(date);
+            case SINCE -> !d.isBefore(date);
+        };
+    }
+
+    private static boolean headerMatches(Candidate c, String field, String value) {
+        String v = value.toLowerCase(Locale.ROOT);
+        String prefix = field.toLowerCase(Locale.ROOT) + ":";
+        for (String line : c.header().split("\n")) {
+            if (line.length() >= prefix.length() && line.substring(0, prefix.length()).toLowerCase(Locale.ROOT).equals(prefix)) {
+                if (v.isEmpty() || line.substring(prefix.length()).toLowerCase(Locale.ROOT).contains(v)) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Unfolds a header block into one line per field and decodes RFC 2047 words. */
+    static String decodeHeader(String raw) {
+        String unfolded = raw.replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
+        return DecoderUtil.decodeEncodedWords(unfolded, DecodeMonitor.SILENT);
+    }
+
+    /** The decoded text of every text part (and embedded message headers), for BODY and TEXT. */
+    private static void text(MessageParts parts, BodyPart p, StringBuilder sb, int depth) throws IOException {
+        if (p == null || depth > 20 || sb.length() > 4_000_000) return;
+        if (p.isMultipart()) {
+            for (BodyPart child : p.children()) text(parts, child, sb, depth + 1);
+        } else if (p.isMessage() && p.embedded() != null) {
+            sb.append(decodeHeader(new String(parts.read(p.embedded().headerOffset(), p.embedded().bodyOffset()), StandardCharsets.UTF_8)));
+            text(parts, p.embedded(), sb, depth + 1);
+        } else if (p.type() == null || p.type().equalsIgnoreCase("text")) {
+            byte[] raw = MessageParts.decode(parts.read(p.bodyOffset(), p.endOffset()), p.encoding());
+            sb.append(new String(raw, charsetOf(p))).append('\n');
+        }
+    }
+
+    private static Charset charsetOf(BodyPart p) {
+        if (p.parameters() != null) {
+            for (ParsedMessage.Parameter param : p.parameters()) {
+                if (param.name().equalsIgnoreCase("charset") && param.value() != null) {
+                    try {
+                        return Charset.forName(param.value().trim());
+                    } catch (RuntimeException unknown) {
+                        return StandardCharsets.UTF_8;
+                    }
+                }
+            }
+        }
+        return StandardCharsets.UTF_8;
+    }
+
+    // ---- SORT (RFC 5256 §3) ----
+
+    String sort(SelectedMailbox sm, ImapCommand.Sort c, long[] saved) {
+        List<Candidate> matches = matching(sm, c.key(), saved);
+        Comparator<Candidate> order = null;
+        for (String criterion : c.criteria()) {
+            boolean reverse = criterion.startsWith("REVERSE ");
+            String name = reverse ? criterion.substring(8) : criterion;
+            Comparator<Candidate> one = switch (name) {
+                case "ARRIVAL" -> Comparator.comparing((Candidate m) -> m.record().internalDate());
+                case "DATE" -> Comparator.comparing(Searcher::sentDate);
+                case "SIZE" -> Comparator.comparingLong((Candidate m) -> m.record().size());
+                case "SUBJECT" -> Comparator.comparing((Candidate m) -> baseSubject(m.parsed().envelope().subject()));
+                case "FROM" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().from()));
+                case "TO" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().to()));
+                case "CC" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().cc()));
+                case "DISPLAYFROM" -> Comparator.comparing((Candidate m) -> display(m.parsed().envelope().from()));
+                case "DISPLAYTO" -> Comparator.comparing((Candidate m) -> display(m.parsed().envelope().to()));
+                default -> throw new IllegalArgumentException("Unknown sort criterion " + name);
+            };
+            if (reverse) one = one.reversed();
+            order = order == null ? one : order.thenComparing(one);
+        }
+        order = order.thenComparingInt(m -> m.msn);
+        matches.sort(order);
+        StringBuilder sb = new StringBuilder();
+        for (Candidate m : matches) sb.append(' ').append(c.uid() ? m.uid : m.msn);
+        return sb.toString();
+    }
+
+    private static Instant sentDate(Candidate m) {
+        Instant s = m.parsed().sentDate();
+        return s != null ? s : m.record().internalDate();
+    }
+
+    private static String firstMailbox(List<ParsedMessage.Address> list) {
+        if (list == null) return "";
+        for (ParsedMessage.Address a : list) if (a.mailbox() != null && a.host() != null) return a.mailbox().toLowerCase(Locale.ROOT);
+        return "";
+    }
+
+    private static String display(List<ParsedMessage.Address> list) {
+        if (list == null) return "";
+        for (ParsedMessage.Address a : list) {
+            if (a.host() == null) continue;
+            if (a.name() != null && !a.name().isBlank()) return DecoderUtil.decodeEncodedWords(a.name(), DecodeMonitor.SILENT).toLowerCase(Locale.ROOT);
+            return (a.mailbox() + "@" + a.host()).toLowerCase(Locale.ROOT);
+        }
+        return "";
+    }
+
+    /** RFC 5256 §2.1 base subject: decoded, whitespace collapsed, reply/forward markers removed. */
+    static String baseSubject(String subject) {
+        if (subject == null) return "";
+        String s = DecoderUtil.decodeEncodedWords(subject, DecodeMonitor.SILENT).replaceAll("[\\t\\r\\n ]+", " ").trim();
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            String before = s;
+            s = s.replaceAll("(?i)\\s*\\(fwd\\)$", "").trim();
+            s = s.replaceAll("(?i)^((\\[[^\\[\\]]*\\]\\s*)*(re|fwd?)\\s*(\\[[^\\[\\]]*\\])?\\s*:\\s*)", "").trim();
+            String blob = s.replaceAll("^\\[[^\\[\\]]*\\]\\s*", "");
+            if (!blob.isEmpty()) s = blob;
+            if (s.regionMatches(true, 0, "[fwd:", 0, 5) && s.endsWith("]")) s = s.substring(5, s.length() - 1).trim();
+            if (!s.equals(before)) changed = true;
+        }
+        return s.toLowerCase(Locale.ROOT);
+    }
+
+    // ---- THREAD (RFC 5256 §3) ----
+
+    private static final class Node {
+        Candidate message;
+        Node parent;
+        final List<Node> children = new ArrayList<>();
+
+        Instant date() {
+            if (message != null) return sentDate(message);
+            return children.isEmpty() ? Instant.EPOCH : children.get(0).date();
+        }
+
+        boolean isAncestorOf(Node other) {
+            for (Node n = other; n != null; n = n.parent) if (n == this) return true;
+            return false;
+        }
+    }
+
+    String thread(SelectedMailbox sm, ImapCommand.Thread c, long[] saved) {
+        List<Candidate> matches = matching(sm, c.key(), saved);
+        matches.sort(Comparator.comparing(Searcher::sentDate).thenComparingInt(m -> m.msn));
+        List<Node> roots = c.algorithm().equals("ORDEREDSUBJECT") ? orderedSubject(matches) : references(matches);
+        StringBuilder sb = new StringBuilder(" ");
+        for (Node r : roots) {
+            sb.append('(');
+            write(r, sb, c.uid());
+            sb.append(')');
+        }
+        return sb.toString().equals(" ") ? "" : sb.toString();
+    }
+
+    private static List<Node> orderedSubject(List<Candidate> sorted) {
+        Map<String, Node> bySubject = new LinkedHashMap<>();
+        for (Candidate m : sorted) {
+            String base = baseSubject(m.parsed().envelope().subject());
+            Node n = new Node();
+            n.message = m;
+            Node root = bySubject.get(base);
+            if (root == null) bySubject.put(base, n);
+            else {
+                n.parent = root;
+                root.children.add(n);
+            }
+        }
+        return new ArrayList<>(bySubject.values());
+    }
+
+    /** Links messages by Message-ID and References (RFC 5256 REFERENCES steps 1-4 and 6). */
+    private static List<Node> references(List<Candidate> sorted) {
+        Map<String, Node> byId = new HashMap<>();
+        List<Node> all = new ArrayList<>();
+        for (Candidate m : sorted) {
+            String id = normaliseId(m.parsed().envelope().messageId());
+            Node n = id != null ? byId.get(id) : null;
+            if (n == null || n.message != null) {
+                n = new Node();
+                if (id != null && !byId.containsKey(id)) byId.put(id, n);
+                all.add(n);
+            }
+            n.message = m;
+            Node previous = null;
+            List<String> refs = m.parsed().references() == null ? List.of() : m.parsed().references();
+            for (String ref : refs) {
+                String rid = normaliseId(ref);
+                if (rid == null) continue;
+                Node r = byId.computeIfAbsent(rid, k -> {
+                    Node empty = new Node();
+                    all.add(empty);
+                    return empty;
+                });
+                if (previous != null && r.parent == null && !r.isAncestorOf(previous) && r != previous) link(previous, r);
+                previous = r;
+            }
+            if (previous != null && previous != n && !n.isAncestorOf(previous)) {
+                if (n.parent != null) n.parent.children.remove(n);
+                n.parent = null;
+                link(previous, n);
+            }
+        }
+        List<Node> roots = new ArrayList<>();
+        for (Node n : all) if (n.parent == null) roots.add(n);
+        List<Node> pruned = new ArrayList<>();
+        for (Node r : roots) pruned.addAll(prune(r, true));
+        sortTree(pruned);
+        return pruned;
+    }
+
+    private static void link(Node parent, Node child) {
+        child.parent = parent;
+        parent.children.add(child);
+    }
+
+    /** Drops empty containers: their children move up (a root keeps one to hold several children). */
+    private static List<Node> prune(Node n, boolean root) {
+        List<Node> kids = new ArrayList<>();
+        for (Node child : n.children) kids.addAll(prune(child, false));
+        n.children.clear();
+        for (Node k : kids) {
+            k.parent = n;
+            n.children.add(k);
+        }
+        if (n.message != null) return List.of(n);
+        if (n.children.isEmpty()) return List.of();
+        if (root && n.children.size() > 1) return List.of(n);
+        for (Node k : n.children) k.parent = null;
+        return new ArrayList<>(n.children);
+    }
+
+    private static void sortTree(List<Node> nodes) {
+        nodes.sort(Comparator.comparing(Node::date).thenComparingInt(n -> n.message != null ? n.message.msn : Integer.MAX_VALUE));
+        for (Node n : nodes) sortTree(n.children);
+    }
+
+    private static void write(Node n, StringBuilder sb, boolean uid) {
+        boolean wrote = false;
+        if (n.message != null) {
+            sb.append(uid ? n.message.uid : n.message.msn);
+            wrote = true;
+        }
+        if (n.children.size() == 1 && n.message != null) {
+            sb.append(' ');
+            write(n.children.get(0), sb, uid);
+        } else if (!n.children.isEmpty()) {
+            if (wrote) sb.append(' ');
+            for (Node child : n.children) {
+                sb.append('(');
+                write(child, sb, uid);
+                sb.append(')');
+            }
+        }
+    }
+
+    private static String normaliseId(String id) {
+        if (id == null) return null;
+        String t = id.trim();
+        return t.isEmpty() ? null : t.toLowerCase(Locale.ROOT);
+    }
+}

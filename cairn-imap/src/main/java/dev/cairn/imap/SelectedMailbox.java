@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import dev.cairn.imap.syntax.SequenceSet;
+import dev.cairn.store.MailboxChange;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.MailboxSnapshot;
+import dev.cairn.store.MailboxView;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * A session's selected mailbox: its own message sequence numbers (MSN i is {@code uids[i-1]}),
+ * which change only when this session tells its client (EXISTS, EXPUNGE, VANISHED), and the
+ * changes committed by others that it has not told yet (RFC 9051 §7.5.1). Used only by the
+ * session's thread, except {@link #changed} which the store calls.
+ */
+final class SelectedMailbox implements MailboxChange.Listener {
+    /** A change, tagged with the selection it belongs to (a late one from an old selection is dropped). */
+    record Event(SelectedMailbox source, MailboxChange change) {}
+
+    final MailboxId id;
+    final boolean readOnly;
+    final long uidValidity;
+    String name;
+    private final java.util.concurrent.BlockingQueue<Object> events;
+    MailboxView view;
+    MailboxView.Attachment attachment;
+    private long[] uids = new long[0];
+    private int count;
+    /** Expunged by others, not yet told: still have their MSN (RFC 9051 §7.5.1). */
+    final TreeSet<Long> pendingExpunges = new TreeSet<>();
+    /** The highest MODSEQ of any change applied to this session's state. */
+    long seenModSeq;
+    /** The EXISTS count the client was last told. */
+    int reportedExists;
+    boolean deleted;
+
+    SelectedMailbox(MailboxId id, String name, boolean readOnly, long uidValidity, java.util.concurrent.BlockingQueue<Object> events) {
+        this.id = id;
+        this.name = name;
+        this.readOnly = readOnly;
+        this.uidValidity = uidValidity;
+        this.events = events;
+    }
+
+    void start(MailboxView view, MailboxView.Attachment attachment) {
+        this.view = view;
+        this.attachment = attachment;
+        MailboxSnapshot s = attachment.snapshot();
+        uids = new long[Math.max(16, s.size())];
+        count = s.size();
+        for (int i = 0; i < count; i++) uids[i] = s.uid(i).value();
+        seenModSeq = s.info().highestModSeq();
+        reportedExists = count;
+    }
+
+    @Override public void changed(MailboxChange change) { events.offer(new Event(this, change)); }
+
+    int count() { return count; }
+
+    long uidAt(int msn) { return uids[msn - 1]; }
+
+    /** The MSN of a UID, or 0 when this session has no such message. */
+    int msnOf(long uid) {
+        int i = Arrays.binarySearch(uids, 0, count, uid);
+        return i >= 0 ? i + 1 : 0;
+    }
+
+    long maxUid() { return count == 0 ? 0 : uids[count - 1]; }
+
+    void append(long uid) {
+        if (count > 0 && uid <= uids[count - 1]) return; // already known (e.g. seen at attach)
+        if (count == uids.length) uids = Arrays.copyOf(uids, Math.max(16, count * 2));
+        uids[count++] = uid;
+    }
+
+    /** Removes a message; returns its MSN before removal, or 0. */
+    int remove(long uid) {
+        int msn = msnOf(uid);
+        if (msn == 0) return 0;
+        System.arraycopy(uids, msn, uids, msn - 1, count - msn);
+        count--;
+        return msn;
+    }
+
+    /** The UIDs named by a sequence set (MSNs, or UIDs when {@code uid}), ascending; only messages this session knows. */
+    long[] resolve(SequenceSet set, boolean uid) {
+        long[] out = new long[16];
+        int n = 0;
+        if (count == 0) return new long[0];
+        if (uid) {
+            long max = maxUid();
+            long low = set.low(max), high = set.high(max);
+            int from = Arrays.binarySearch(uids, 0, count, low);
+            if (from < 0) from = -from - 1;
+            for (int i = from; i < count && uids[i] <= high; i++) {
+                if (set.contains(uids[i], max)) {
+                    if (n == out.length) out = Arrays.copyOf(out, n * 2);
+                    out[n++] = uids[i];
+                }
+            }
+        } else {
+            long low = Math.max(1, set.low(count)), high = Math.min(count, set.high(count));
+            for (long msn = low; msn <= high; msn++) {
+                if (set.contains(msn, count)) {
+                    if (n == out.length) out = Arrays.copyOf(out, n * 2);
+                    out[n++] = uids[(int) msn - 1];
+                }
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** Whether every MSN of the set exists (RFC 9051 §6.4: an MSN beyond EXISTS is an error). */
+    boolean validMsns(SequenceSet set) {
+        return set.high(count) <= count && set.low(count) >= 1;
+    }
+
+    void close() {
+        if (attachment != null) attachment.close();
+        attachment = null;
+    }
+}
