@@ -634,7 +634,7 @@ public final class CommandParser {
 
         private String listMailbox() throws ParseException {
             int p = c.peek();
-            String raw = (p == '"' || p == Cursor.LITERAL) ? c.string() : c.atomLike(Syntax::isListChar);
+            String raw = (p == '"' || p == Cursor.LITERAL) ? c.string() : c.atomLike(ch -> Syntax.isListChar(ch) || ch >= 0x80);
             return decodeName(raw);
         }
 
@@ -782,7 +782,7 @@ public final class CommandParser {
             if (c < 0 || !allowed.test(c)) throw new ParseException(c == END ? "Missing argument" : "Unexpected character");
             byte[] b = ((RawCommand.Text) segments.get(segment)).bytes();
             while (pos < b.length && allowed.test(b[pos] & 0xff)) pos++;
-            return new String(b, start, pos - start, StandardCharsets.UTF_8);
+            return utf8(java.util.Arrays.copyOfRange(b, start, pos));
         }
 
         /** The next word, upper-cased, without consuming it ("" if none). */
@@ -846,7 +846,8 @@ public final class CommandParser {
         String astring() throws ParseException {
             int c = peek();
             if (c == '"' || c == LITERAL) return string();
-            return atomLike(Syntax::isAstringChar);
+            // 8-bit octets are taken in atoms too (UTF-8 names from clients that do not quote them)
+            return atomLike(ch -> Syntax.isAstringChar(ch) || ch >= 0x80);
         }
 
         String nstring() throws ParseException {
