@@ -2,6 +2,8 @@
 package dev.cairn.server;
 
 import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
 import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
@@ -24,10 +26,15 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * One running node: its directory, its slot, its protocol listeners and its admin endpoint.
@@ -79,24 +86,29 @@ public final class Node implements AutoCloseable {
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
         store = SlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
-        NodeServices services = new NodeServices(config, store, directory, registry);
+        NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
+                new DirectoryAuthenticator(directory, registry),
+                new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
+                new DirectoryRecipientResolver(directory));
 
-        for (ListenerConfig listener : config.protocolListeners()) {
-            if (!listener.enabled()) {
+        for (String protocol : List.of("imap", "pop3", "lmtp")) {
+            String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
+            Optional<ListenerConfig> plain = Optional.of(config.listener(names[0])).filter(ListenerConfig::enabled);
+            Optional<ListenerConfig> implicitTls = Optional.ofNullable(names[1]).map(config::listener)
+                    .filter(ListenerConfig::enabled);
+            if (plain.isEmpty() && implicitTls.isEmpty()) {
                 continue;
             }
-            ListenerStarter starter = starters.get(listener.name());
+            ListenerStarter starter = starters.get(protocol);
             if (starter == null) {
-                log.warn("{}: not available in this build; not listening on {}", listener.name(), listener.address());
+                log.warn("{}: not available in this build; not listening on {}", protocol,
+                        String.join(", ", Stream.concat(plain.stream(), implicitTls.stream())
+                                .map(l -> l.address().toString()).toList()));
                 continue;
             }
-            if (listener.implicitTls() && !Files.isRegularFile(config.certificateFile())) {
-                log.warn("{}: no certificate at {}; not listening on {}", listener.name(), config.certificateFile(), listener.address());
-                continue;
-            }
-            RunningListener running = starter.start(listener, services);
-            listeners.put(listener.name(), running);
-            log.info("{}: listening on {}", listener.name(), format(running.address()));
+            RunningListener running = starter.start(plain, implicitTls, services);
+            listeners.put(protocol, running);
+            running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
         }
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
@@ -112,6 +124,23 @@ public final class Node implements AutoCloseable {
     public static SlotConfig slotConfig(NodeConfig config, QuotaPolicy quota, MeterRegistry meters) {
         return new SlotConfig(config.metadataDir(), config.bodiesDir(), config.store().sync(),
                 config.store().maxMessageSize(), config.store().channels(), quota, meters);
+    }
+
+    /**
+     * The certificate for STARTTLS and implicit TLS: the configured PEM files when they exist,
+     * else a self-signed one made once and kept in the TLS directory (clients will warn).
+     */
+    static SSLContext tlsContext(NodeConfig config) throws IOException {
+        try {
+            if (Files.isRegularFile(config.certificateFile())) {
+                log.info("tls: certificate {}", config.certificateFile());
+                return new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
+            }
+            log.info("tls: no certificate at {}; using a self-signed one in {}", config.certificateFile(), config.tlsDir());
+            return TlsConfig.selfSigned(config.tlsDir()).serverContext();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("tls: cannot load the certificate: " + e.getMessage(), e);
+        }
     }
 
     /** The data directory's layout: the slot's directories, the directory database's, the TLS one. */
@@ -148,7 +177,7 @@ public final class Node implements AutoCloseable {
 
     public boolean serving() { return serving; }
 
-    /** The bound address of a running listener ("imap", "lmtp", ..., or "admin"). */
+    /** The bound address of a running listener ("imap", "pop3s", "lmtp", ..., or "admin"). */
     public InetSocketAddress address(String listener) {
         if (listener.equals("admin")) {
             if (admin == null) {
@@ -156,15 +185,19 @@ public final class Node implements AutoCloseable {
             }
             return admin.address();
         }
-        RunningListener running = listeners.get(listener);
-        if (running == null) {
-            throw new IllegalStateException(listener + " is not listening");
+        for (RunningListener running : listeners.values()) {
+            InetSocketAddress address = running.addresses().get(listener);
+            if (address != null) {
+                return address;
+            }
         }
-        return running.address();
+        throw new IllegalStateException(listener + " is not listening");
     }
 
+    /** Names of the listeners that listen. */
     public List<String> listening() {
-        List<String> names = new ArrayList<>(listeners.keySet());
+        List<String> names = new ArrayList<>();
+        listeners.values().forEach(l -> names.addAll(l.addresses().keySet()));
         if (admin != null) {
             names.add("admin");
         }

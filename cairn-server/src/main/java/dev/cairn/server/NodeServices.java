@@ -2,10 +2,24 @@
 package dev.cairn.server;
 
 import dev.cairn.cluster.directory.Directory;
+import dev.cairn.lmtp.RecipientResolver;
+import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.SlotStore;
 import io.micrometer.core.instrument.MeterRegistry;
 
-/** What a protocol listener is built on: the node's config, its slot, its directory and its meters. */
-public record NodeServices(NodeConfig config, SlotStore store, Directory directory, MeterRegistry meters) {
+import javax.net.ssl.SSLContext;
+
+/**
+ * What a protocol server is built on.
+ *
+ * @param tls           the node's certificate (configured PEM files, or a self-signed one kept in
+ *                      the data directory) for STARTTLS and implicit TLS
+ * @param authenticator logins checked against the directory
+ * @param throttle      one per node, so IMAP and POP3 failures count together
+ * @param recipients    LMTP recipients resolved by the directory
+ */
+public record NodeServices(NodeConfig config, SlotStore store, Directory directory, MeterRegistry meters, SSLContext tls,
+                           Authenticator authenticator, AuthThrottle throttle, RecipientResolver recipients) {
 }

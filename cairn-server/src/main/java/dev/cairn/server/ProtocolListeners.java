@@ -3,51 +3,84 @@ package dev.cairn.server;
 
 import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
+import dev.cairn.pop3.Pop3Config;
+import dev.cairn.pop3.Pop3Server;
+import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * The wiring point of the protocol servers: one {@link ListenerStarter} per listener name of the
- * config (imap, imaps, pop3, pop3s, lmtp). {@link Node} starts each enabled listener whose name
- * is here, in this order, and warns about enabled ones that are missing.
+ * The wiring point of the protocol servers: one {@link ListenerStarter} per protocol. {@link Node}
+ * starts each protocol whose plain or implicit-TLS listener is enabled in the config, in this
+ * order, and warns about enabled ones that are missing here.
  *
- * <p>To wire a protocol, add one line to {@link #builtIn()}, for example
+ * <p>To wire a protocol, add one entry to {@link #builtIn()}, for example
  * <pre>
- * starters.put("imap", (listener, node) -> started(new ImapServer(...listener.address().socketAddress()...,
- *         node.store(), new DirectoryAuthenticator(node.directory(), node.meters()))));
+ * starters.put("imap", (plain, implicitTls, node) -> { var server = new ImapServer(...); server.start();
+ *         return listener(Map.of("imap", server.boundAddress(), ...), server::close); });
  * </pre>
- * The starter gets the listener's config (address, implicit TLS) and {@link NodeServices}: the
- * node config, slot store, directory and meter registry.
+ * {@link NodeServices} holds the slot store, the directory, the authenticator, the auth
+ * throttle, the TLS context and the meter registry.
  */
 public final class ProtocolListeners {
+    /** Protocol name to its plain and implicit-TLS listener names in the config. */
+    public static final Map<String, String[]> PROTOCOLS = Map.of(
+            "imap", new String[] {"imap", "imaps"},
+            "pop3", new String[] {"pop3", "pop3s"},
+            "lmtp", new String[] {"lmtp", null});
+
     private ProtocolListeners() {}
 
     public static Map<String, ListenerStarter> builtIn() {
         Map<String, ListenerStarter> starters = new LinkedHashMap<>();
-        // starters.put("imap", ...);  starters.put("imaps", ...);
-        // starters.put("pop3", ...);  starters.put("pop3s", ...);
-        starters.put("lmtp", (listener, node) -> lmtp(node, listener.address().socketAddress()));
+        // starters.put("imap", ...);
+        starters.put("pop3", ProtocolListeners::pop3);
+        starters.put("lmtp", (plain, implicitTls, node) -> lmtp(node, plain.orElseThrow()));
         return starters;
     }
 
-    static RunningListener lmtp(NodeServices node, InetSocketAddress address) throws IOException {
+    /** A running listener from its bound addresses and how to stop it. */
+    public static RunningListener listener(Map<String, InetSocketAddress> addresses, Runnable close) {
+        Map<String, InetSocketAddress> bound = new LinkedHashMap<>(addresses);
+        bound.values().removeIf(a -> a == null);
+        return new RunningListener() {
+            @Override public Map<String, InetSocketAddress> addresses() { return bound; }
+            @Override public void close() { close.run(); }
+        };
+    }
+
+    static RunningListener pop3(Optional<ListenerConfig> plain, Optional<ListenerConfig> implicitTls, NodeServices node)
+            throws java.io.IOException {
+        NodeConfig c = node.config();
+        Pop3Config defaults = Pop3Config.defaults();
+        Pop3Config config = new Pop3Config(
+                plain.map(l -> l.address().socketAddress()).orElse(null),
+                implicitTls.map(l -> l.address().socketAddress()).orElse(null),
+                defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
+                defaults.limits());
+        Pop3Server server = new Pop3Server(config, node.store(), node.authenticator(), node.throttle());
+        server.start();
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
+        addresses.put("pop3", server.boundAddress());
+        addresses.put("pop3s", server.boundTlsAddress());
+        return listener(addresses, server::close);
+    }
+
+    static RunningListener lmtp(NodeServices node, ListenerConfig listener) throws java.io.IOException {
         NodeConfig c = node.config();
         Files.createDirectories(c.spoolDir());
         LmtpConfig defaults = LmtpConfig.defaults();
-        LmtpConfig config = new LmtpConfig(address, null, defaults.hostname(), c.store().maxMessageSize(),
-                defaults.maxRecipients(), defaults.quotaTemporary(), defaults.maxDataLineLength(),
-                defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(), null, defaults.deliveredTo(),
-                defaults.limits());
-        LmtpServer server = new LmtpServer(config, node.store(), new DirectoryRecipientResolver(node.directory()));
+        LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null, defaults.hostname(),
+                c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
+                defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
+                node.tls(), defaults.deliveredTo(), defaults.limits());
+        LmtpServer server = new LmtpServer(config, node.store(), node.recipients());
         server.start();
-        return new RunningListener() {
-            @Override public InetSocketAddress address() { return server.boundAddress(); }
-            @Override public void close() { server.close(); }
-        };
+        return listener(Map.of("lmtp", server.boundAddress()), server::close);
     }
 }

@@ -2,11 +2,12 @@
 package dev.cairn.server;
 
 import java.net.InetSocketAddress;
+import java.util.Map;
 
-/** A protocol listener that accepts connections until closed. */
+/** A protocol server that accepts connections until closed. */
 public interface RunningListener extends AutoCloseable {
-    /** The bound address (the real port when the config asked for port 0). */
-    InetSocketAddress address();
+    /** Bound addresses by listener name ("pop3", "pop3s"), with real ports when 0 was asked for. */
+    Map<String, InetSocketAddress> addresses();
 
     /** Stops accepting, closes open sessions, and returns when they are gone. */
     @Override

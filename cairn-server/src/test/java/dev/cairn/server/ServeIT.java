@@ -86,7 +86,7 @@ class ServeIT {
     @Test
     void servesMetricsOfStoreWritesChecksAndStopsCleanly() throws Exception {
         Node node = serve();
-        assertThat(node.listening()).contains("lmtp", "admin");
+        assertThat(node.listening()).contains("pop3", "lmtp", "admin");
         assertThat(Files.isDirectory(data.resolve("slot-0/meta"))).isTrue();
         assertThat(Files.isDirectory(data.resolve("tls"))).isTrue();
         assertThat(Files.isRegularFile(data.resolve("directory.db"))).isTrue();
@@ -151,6 +151,10 @@ class ServeIT {
         assertThat(cairn("", "user", "alias", "add", "c@example.net", "carol").status()).isZero();
         assertThat(deliverOverLmtp(node.address("lmtp"), "c@example.net", "Subject: x\r\n\r\nbody\r\n").getLast()).startsWith("250");
         assertThat(node.store().hasUser("carol")).isTrue();
+        // A real POP3 login over the node's listener goes through the directory.
+        assertThat(pop3(node.address("pop3"), "USER carol", "PASS second", "STAT"))
+                .containsExactly("+OK", "+OK", "+OK", "+OK 1");
+        assertThat(pop3(node.address("pop3"), "USER carol", "PASS first").get(2)).startsWith("-ERR");
 
         // Deleting removes the account at once and the mail through the running server.
         CliRun delete = cairn("", "user", "delete", "carol");
@@ -189,6 +193,27 @@ class ServeIT {
             send(out, "QUIT");
         }
         return replies;
+    }
+
+    /** A POP3 conversation: the greeting and each reply, cut to the status and first word after it. */
+    static List<String> pop3(InetSocketAddress address, String... commands) throws Exception {
+        List<String> replies = new ArrayList<>();
+        try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = socket.getOutputStream();
+            replies.add(in.readLine());
+            for (String command : commands) {
+                send(out, command);
+                replies.add(in.readLine());
+            }
+            send(out, "QUIT");
+        }
+        return replies.stream().map(r -> {
+            String[] words = r.split(" ");
+            return r.startsWith("+OK") && words.length > 1 && words[1].matches("\\d+") ? "+OK " + words[1]
+                    : r.startsWith("+OK") ? "+OK" : r;
+        }).toList();
     }
 
     private static void send(OutputStream out, String line) throws Exception {
