@@ -801,7 +801,7 @@ public final class CommandParser {
             byte[] b = ((RawCommand.Text) segments.get(segment)).bytes();
             int e = pos + word.length();
             if (e > b.length) return false;
-            if (e < b.length && b[e] != ' ') return false;
+            if (e < b.length && Syntax.isAtomChar(b[e] & 0xff)) return false;
             return new String(b, pos, word.length(), StandardCharsets.US_ASCII).equalsIgnoreCase(word);
         }
 

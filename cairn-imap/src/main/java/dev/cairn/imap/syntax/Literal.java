@@ -38,4 +38,9 @@ public record Literal(byte[] bytes, Path file, long size, boolean binary) implem
             }
         }
     }
+
+    /** Size, kind and where it is kept; the content itself is never logged. */
+    @Override public String toString() {
+        return "Literal[size=" + size + (binary ? ", binary" : "") + (file != null ? ", spooled" : ", in memory") + "]";
+    }
 }

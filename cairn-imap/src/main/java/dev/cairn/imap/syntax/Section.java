@@ -34,4 +34,6 @@ public record Section(int[] part, Kind kind, List<String> fields) {
         }
         return sb.toString();
     }
+
+    @Override public String toString() { return "Section[" + spec() + "]"; }
 }
