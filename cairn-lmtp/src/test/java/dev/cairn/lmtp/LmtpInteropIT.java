@@ -65,6 +65,11 @@ class LmtpInteropIT {
     }
 
     List<String> python(String sender, String message, String... recipients) throws Exception {
+        return python("127.0.0.1", server.boundAddress().getPort(), sender, message, recipients);
+    }
+
+    /** {@code host} may be a unix socket path: smtplib.LMTP connects to it when it starts with '/'. */
+    List<String> python(String host, int port, String sender, String message, String... recipients) throws Exception {
         Path python = ExternalProgram.require("python3");
         Path script = dir.resolve("lmtp_client.py");
         try (InputStream in = getClass().getResourceAsStream("/lmtp_client.py")) {
@@ -72,8 +77,7 @@ class LmtpInteropIT {
         }
         Path msg = dir.resolve("message.eml");
         Files.writeString(msg, message, StandardCharsets.UTF_8);
-        List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString(), "127.0.0.1",
-                Integer.toString(server.boundAddress().getPort()), sender, msg.toString()));
+        List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString(), host, Integer.toString(port), sender, msg.toString()));
         cmd.addAll(Arrays.asList(recipients));
         ExternalProgram.Result r = ExternalProgram.run(cmd, Duration.ofSeconds(60));
         assertThat(r.exit()).as(r.all()).isZero();
@@ -181,5 +185,33 @@ class LmtpInteropIT {
         assertThat(swaks("--from", "s@remote.example", "--to", "ghost@example.com"))
                 .contains("550 5.1.1 <ghost@example.com> User unknown");
         assertThat(inbox("alice", "INBOX")).isEmpty();
+    }
+
+    @Test
+    void pythonSmtplibOverAUnixSocket() throws Exception {
+        Path socket = dir.resolve("lmtp.sock");
+        try (LmtpServer unix = new LmtpServer(LmtpConfig.defaults().withUnixSocket(socket).withListen(null).withHostname("mx.test")
+                .withSpoolDirectory(dir), slot, resolver)) {
+            unix.start();
+            List<String> out = python(socket.toString(), 0, "s@remote.example", "Subject: unix\r\n\r\nvia a unix socket\r\n", "bob@example.com");
+            assertThat(out).contains("data 250 2.0.0 <bob@example.com> Saved in INBOX as UID 1");
+        }
+        assertThat(inbox("bob", "INBOX")).singleElement().asString().contains("via a unix socket");
+    }
+
+    @Test
+    void swaksWithStartTls(@TempDir Path certs) throws Exception {
+        var cert = dev.cairn.protocol.tls.SelfSignedCertificate.loadOrCreate(certs);
+        try (LmtpServer tls = new LmtpServer(LmtpConfig.defaults().withListen(new InetSocketAddress("127.0.0.1", 0)).withHostname("mx.test")
+                .withSpoolDirectory(dir).withStartTls(cert.serverContext()), slot, resolver)) {
+            tls.start();
+            Path swaks = ExternalProgram.require("swaks");
+            ExternalProgram.Result r = ExternalProgram.run(List.of(swaks.toString(), "--protocol", "LMTP", "--server", "127.0.0.1",
+                    "--port", Integer.toString(tls.boundAddress().getPort()), "--tls", "--from", "s@remote.example",
+                    "--to", "alice@example.com", "--data", "Subject: tls\r\n\r\nover TLS\r\n"), Duration.ofSeconds(60));
+            assertThat(r.all()).contains("220 2.0.0 Ready to start TLS").contains("TLS started")
+                    .contains("250 2.0.0 <alice@example.com> Saved in INBOX as UID 1");
+        }
+        assertThat(inbox("alice", "INBOX")).singleElement().asString().contains("over TLS");
     }
 }

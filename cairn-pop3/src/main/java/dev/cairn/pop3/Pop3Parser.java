@@ -64,7 +64,7 @@ public final class Pop3Parser {
     }
 
     private static int count(String s) throws Pop3SyntaxException {
-        if (!s.matches("[0-9]{1,10}")) throw new Pop3SyntaxException("Invalid line count");
+        if (!s.matches("[0-9]{1,18}")) throw new Pop3SyntaxException("Invalid line count");
         return (int) Math.min(Long.parseLong(s), Integer.MAX_VALUE);
     }
 }
