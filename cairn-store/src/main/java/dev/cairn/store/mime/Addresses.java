@@ -24,6 +24,7 @@ final class Addresses {
             s.skipSeparators();
             if (s.atEnd()) break;
             int mark = s.i;
+            try {
             String phrase = s.phrase();
             char c = s.atEnd() ? 0 : s.peek();
             if (c == ':') {
@@ -32,8 +33,10 @@ final class Addresses {
                 while (!s.atEnd() && s.peek() != ';' && out.size() < MAX) {
                     s.skipSeparators();
                     if (s.atEnd() || s.peek() == ';') break;
+                    int before = s.i;
                     Address a = mailbox(s);
                     if (a != null) out.add(a);
+                    if (s.i <= before) s.i = before + 1;
                 }
                 if (!s.atEnd()) s.i++; // ';'
                 out.add(new Address(null, null, null, null));
@@ -41,6 +44,9 @@ final class Addresses {
                 s.i = mark;
                 Address a = mailbox(s);
                 if (a != null) out.add(a);
+            }
+            } finally {
+                if (s.i <= mark) s.i = mark + 1; // junk such as a stray ';': skip it, always move on
             }
         }
         return out;

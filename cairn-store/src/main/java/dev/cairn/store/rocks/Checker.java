@@ -40,9 +40,8 @@ final class Checker {
             names = slot.users();
         }
         for (String name : names) {
-            UserState s = slot.state(name);
+            UserState s = slot.lockedState(name);
             if (s == null) continue;
-            s.lock.lock();
             try {
                 checkUser(s, repair);
             } finally {

@@ -103,6 +103,7 @@ public final class RocksSlotStore implements SlotStore {
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
         committer = new Committer(db, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
         changeLog = new RocksChangeLog(this);
+        evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
         Gauge.builder("cairn.store.users.open", users, Map::size).description("users held in memory").register(config.meters());
     }
 
@@ -127,7 +128,7 @@ public final class RocksSlotStore implements SlotStore {
     @Override public UserStore user(String user) {
         UserState s = state(user);
         if (s == null) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + user);
-        return s;
+        return new UserHandle(this, user);
     }
 
     /** The loaded state of a user, loading it if the user exists; null if it does not. */
@@ -155,6 +156,11 @@ public final class RocksSlotStore implements SlotStore {
     }
 
     @Override public UserStore openOrCreateUser(String user) {
+        createUser(user);
+        return new UserHandle(this, user);
+    }
+
+    private UserState createUser(String user) {
         UserState s = state(user);
         if (s != null) return s;
         validateUserName(user);
@@ -214,14 +220,47 @@ public final class RocksSlotStore implements SlotStore {
     }
 
     @Override public void deleteUser(String user) {
-        UserState s = state(user);
-        if (s == null) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + user);
         userRegistry.lock();
         try {
-            s.delete();
-            users.remove(user, s);
+            UserState s = lockedState(user);
+            if (s == null) throw new StoreException(Reason.NO_SUCH_USER, "no such user: " + user);
+            try {
+                s.delete();
+                users.remove(user, s);
+            } finally {
+                s.lock.unlock();
+            }
         } finally {
             userRegistry.unlock();
+        }
+    }
+
+    /** The user's current state with its write lock held (never an evicted one), or null. */
+    UserState lockedState(String user) {
+        while (true) {
+            UserState s = state(user);
+            if (s == null) return null;
+            s.lock.lock();
+            if (!s.evicted) return s;
+            s.lock.unlock();
+        }
+    }
+
+    private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+    private final Thread evictor;
+
+    private void evictLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(30_000);
+            } catch (InterruptedException e) {
+                continue;
+            }
+            try {
+                if (!closed) evictIdleUsers(IDLE_NANOS);
+            } catch (RuntimeException e) {
+                // next round
+            }
         }
     }
 
@@ -233,7 +272,10 @@ public final class RocksSlotStore implements SlotStore {
             if (now - s.lastUsedNanos < idleNanos || !s.idle()) continue;
             if (!s.lock.tryLock()) continue;
             try {
-                if (s.idle() && users.remove(s.name, s)) n++;
+                if (s.idle() && users.remove(s.name, s)) {
+                    s.evicted = true;
+                    n++;
+                }
             } finally {
                 s.lock.unlock();
             }
@@ -424,6 +466,7 @@ public final class RocksSlotStore implements SlotStore {
     @Override public void close() {
         if (closed) return;
         closed = true;
+        evictor.interrupt();
         committer.close();
         for (ColumnFamilyHandle h : handles) h.close();
         db.close();

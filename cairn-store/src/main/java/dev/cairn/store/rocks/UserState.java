@@ -86,6 +86,13 @@ final class UserState implements UserStore {
     final ReentrantLock lock = new ReentrantLock();
     volatile Data data;
     volatile boolean deleted;
+    /** Set (under {@link #lock}) when the slot drops this state; writes then go to a fresh state. */
+    volatile boolean evicted;
+
+    /** Thrown to the {@link UserHandle}, which retries on the current state. */
+    static final class Evicted extends RuntimeException {
+        Evicted() { super("user state evicted", null, false, false); }
+    }
     volatile long lastUsedNanos = System.nanoTime();
     private final Map<Integer, View> views = new ConcurrentHashMap<>();
 
@@ -249,6 +256,7 @@ final class UserState implements UserStore {
         if (v != null) return v;
         lock.lock();
         try {
+            if (evicted) throw new Evicted();
             // Loaded under the write lock: no commit can slip between the scan and the first publish.
             m = existing(live(), mailbox);
             v = views.get(m.num);
@@ -339,6 +347,7 @@ final class UserState implements UserStore {
     <T> T write(java.util.function.Function<Txn, T> build) {
         lock.lock();
         try {
+            if (evicted) throw new Evicted();
             Txn t = new Txn(live());
             T result = build.apply(t);
             if (t.changes.isEmpty()) return result;
@@ -604,7 +613,11 @@ final class UserState implements UserStore {
      * else a new thread. The message's own Message-ID is remembered for later replies.
      */
     private long threadOf(Txn t, PreparedBody p) {
-        ParsedMessage parsed = p.parsed != null ? p.parsed : slot.parsed(p.id);
+        ParsedMessage parsed = p.parsed;
+        if (parsed == null) {
+            byte[] stored = slot.get(slot.parsed, Keys.body(p.id));
+            parsed = stored != null ? dev.cairn.store.mime.ParsedCodec.decode(stored) : p.parsed();
+        }
         Long thread = null;
         for (String ref : parsed.references()) {
             String key = messageIdKey(ref);
