@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import dev.cairn.imap.ImapConfig;
+import dev.cairn.imap.ImapServer;
 import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
 import dev.cairn.pop3.Pop3Config;
 import dev.cairn.pop3.Pop3Server;
+import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
 
@@ -38,7 +41,7 @@ public final class ProtocolListeners {
 
     public static Map<String, ListenerStarter> builtIn() {
         Map<String, ListenerStarter> starters = new LinkedHashMap<>();
-        // starters.put("imap", ...);
+        starters.put("imap", ProtocolListeners::imap);
         starters.put("pop3", ProtocolListeners::pop3);
         starters.put("lmtp", (plain, implicitTls, node) -> lmtp(node, plain.orElseThrow()));
         return starters;
@@ -52,6 +55,28 @@ public final class ProtocolListeners {
             @Override public Map<String, InetSocketAddress> addresses() { return bound; }
             @Override public void close() { close.run(); }
         };
+    }
+
+    static RunningListener imap(Optional<ListenerConfig> plain, Optional<ListenerConfig> implicitTls, NodeServices node)
+            throws java.io.IOException {
+        NodeConfig c = node.config();
+        Files.createDirectories(c.imapSpoolDir());
+        ImapConfig.Limits defaults = ImapConfig.Limits.DEFAULT;
+        ImapConfig.Limits limits = new ImapConfig.Limits(defaults.maxLineLength(), c.store().maxMessageSize(),
+                defaults.maxLiterals(), defaults.maxNesting(), defaults.maxSequenceRanges(),
+                defaults.maxBadCommandsPreAuth(), defaults.maxBadCommands(), defaults.preAuthIdleTimeout(),
+                c.limits().idleTimeout(), defaults.idleCommandTimeout(), c.limits().maxConnections(),
+                defaults.spoolThreshold());
+        ImapConfig config = new ImapConfig(
+                plain.map(l -> l.address().socketAddress()).orElse(null),
+                implicitTls.map(l -> l.address().socketAddress()).orElse(null),
+                node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir());
+        ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle());
+        server.start();
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
+        addresses.put("imap", server.address());
+        addresses.put("imaps", server.tlsAddress());
+        return listener(addresses, server::close);
     }
 
     static RunningListener pop3(Optional<ListenerConfig> plain, Optional<ListenerConfig> implicitTls, NodeServices node)

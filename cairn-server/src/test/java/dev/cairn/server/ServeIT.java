@@ -86,7 +86,7 @@ class ServeIT {
     @Test
     void servesMetricsOfStoreWritesChecksAndStopsCleanly() throws Exception {
         Node node = serve();
-        assertThat(node.listening()).contains("pop3", "lmtp", "admin");
+        assertThat(node.listening()).contains("imap", "pop3", "lmtp", "admin");
         assertThat(Files.isDirectory(data.resolve("slot-0/meta"))).isTrue();
         assertThat(Files.isDirectory(data.resolve("tls"))).isTrue();
         assertThat(Files.isRegularFile(data.resolve("directory.db"))).isTrue();
@@ -155,6 +155,8 @@ class ServeIT {
         assertThat(pop3(node.address("pop3"), "USER carol", "PASS second", "STAT"))
                 .containsExactly("+OK", "+OK", "+OK", "+OK 1");
         assertThat(pop3(node.address("pop3"), "USER carol", "PASS first").get(2)).startsWith("-ERR");
+        List<String> imap = imap(node.address("imap"), "LOGIN carol@example.org second", "SELECT INBOX", "LOGOUT");
+        assertThat(imap).contains("* 1 EXISTS").anyMatch(l -> l.startsWith("a1 OK")).anyMatch(l -> l.startsWith("a2 OK"));
 
         // Deleting removes the account at once and the mail through the running server.
         CliRun delete = cairn("", "user", "delete", "carol");
@@ -214,6 +216,30 @@ class ServeIT {
             return r.startsWith("+OK") && words.length > 1 && words[1].matches("\\d+") ? "+OK " + words[1]
                     : r.startsWith("+OK") ? "+OK" : r;
         }).toList();
+    }
+
+    /** An IMAP conversation: commands tagged a1, a2, ...; every line the server sent. */
+    static List<String> imap(InetSocketAddress address, String... commands) throws Exception {
+        List<String> lines = new ArrayList<>();
+        try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = socket.getOutputStream();
+            lines.add(in.readLine());
+            for (int i = 0; i < commands.length; i++) {
+                String tag = "a" + (i + 1);
+                send(out, tag + " " + commands[i]);
+                String line;
+                do {
+                    line = in.readLine();
+                    if (line == null) {
+                        return lines;
+                    }
+                    lines.add(line);
+                } while (!line.startsWith(tag + " "));
+            }
+        }
+        return lines;
     }
 
     private static void send(OutputStream out, String line) throws Exception {

@@ -52,6 +52,9 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     /** Where large incoming messages are spooled while they arrive. */
     public Path spoolDir() { return data.resolve("spool"); }
 
+    /** Where large IMAP APPEND literals are spooled while they arrive. */
+    public Path imapSpoolDir() { return data.resolve("spool").resolve("imap"); }
+
     public Path tlsDir() { return certificateFile().getParent(); }
 
     /** Written while the node runs: where its admin endpoint is, and the token the CLI uses. */
