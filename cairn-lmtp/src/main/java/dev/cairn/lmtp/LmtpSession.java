@@ -59,13 +59,7 @@ final class LmtpSession {
         Transaction(LmtpCommand.Mail mail) { this.mail = mail; }
 
         void close() {
-            if (bdatSpool != null) {
-                try {
-                    bdatSpool.close();
-                } catch (IOException e) {
-                    log.warn("could not remove a spool file: {}", e.toString());
-                }
-            }
+            if (bdatSpool != null) bdatSpool.close();
         }
     }
 
@@ -292,6 +286,11 @@ final class LmtpSession {
     private void deliver(MessageSpool spool) throws IOException {
         if (spool.tooBig()) {
             for (Accepted a : tx.recipients) reply("552 5.3.4 <" + a.address() + "> Message too big");
+            return;
+        }
+        if (spool.failure() != null) {
+            log.error("lmtp {}: spooling the message failed: {}", c.id(), spool.failure().toString());
+            for (Accepted a : tx.recipients) reply("451 4.3.0 <" + a.address() + "> Temporary failure storing the message, try again later");
             return;
         }
         Instant received = Instant.now();

@@ -26,6 +26,7 @@ final class MessageSpool extends OutputStream {
     private OutputStream fileOut;
     private long size;
     private boolean finished;
+    private IOException failure;
 
     MessageSpool(int memoryThreshold, long maxSize, Path directory) {
         this.memoryThreshold = memoryThreshold;
@@ -33,24 +34,36 @@ final class MessageSpool extends OutputStream {
         this.directory = directory;
     }
 
-    @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
+    @Override public void write(int b) { write(new byte[] {(byte) b}, 0, 1); }
 
-    @Override public void write(byte[] b, int off, int len) throws IOException {
+    /**
+     * Never throws for a spool problem (disk full, spool directory gone): the failure is kept,
+     * the rest is only counted, and the transaction is answered 451 so the MTA retries.
+     */
+    @Override public void write(byte[] b, int off, int len) {
         if (finished) throw new IllegalStateException("spool finished");
         size += len;
-        if (size > maxSize) {
+        if (size > maxSize || failure != null) {
             discard();
             return;
         }
-        if (fileOut == null && memory != null && memory.size() + len > memoryThreshold) {
-            file = Files.createTempFile(directory, "cairn-lmtp-", ".eml");
-            fileOut = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
-            memory.writeTo(fileOut);
-            memory = null;
+        try {
+            if (fileOut == null && memory != null && memory.size() + len > memoryThreshold) {
+                file = Files.createTempFile(directory, "cairn-lmtp-", ".eml");
+                fileOut = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
+                memory.writeTo(fileOut);
+                memory = null;
+            }
+            if (fileOut != null) fileOut.write(b, off, len);
+            else memory.write(b, off, len);
+        } catch (IOException e) {
+            failure = e;
+            discard();
         }
-        if (fileOut != null) fileOut.write(b, off, len);
-        else memory.write(b, off, len);
     }
+
+    /** The spool's own I/O failure, or null. */
+    IOException failure() { return failure; }
 
     /** Octets written so far, counted even past the limit. */
     long size() { return size; }
@@ -58,17 +71,22 @@ final class MessageSpool extends OutputStream {
     boolean tooBig() { return size > maxSize; }
 
     /** Ends writing; the content can then be read any number of times. */
-    void finish() throws IOException {
+    void finish() {
         finished = true;
-        if (fileOut != null) {
-            fileOut.close();
+        if (fileOut != null && failure == null) {
+            try {
+                fileOut.close();
+            } catch (IOException e) {
+                failure = e;
+                discard();
+            }
             fileOut = null;
         }
     }
 
     /** The message with {@code prefix} (added header lines) in front, for the store to read. */
     BodySource withPrefix(byte[] prefix) {
-        if (!finished || tooBig()) throw new IllegalStateException("spool not finished or over its limit");
+        if (!finished || tooBig() || failure != null) throw new IllegalStateException("spool not finished or over its limit");
         long total = prefix.length + size;
         byte[] inMemory = memory != null ? memory.toByteArray() : null;
         Path spooled = file;
@@ -84,20 +102,24 @@ final class MessageSpool extends OutputStream {
 
     boolean onDisk() { return file != null; }
 
-    private void discard() throws IOException {
+    private void discard() {
         memory = null;
-        if (fileOut != null) {
-            fileOut.close();
-            fileOut = null;
+        try {
+            if (fileOut != null) fileOut.close();
+        } catch (IOException ignored) {
+            // the file goes anyway
         }
-        if (file != null) {
-            Files.deleteIfExists(file);
-            file = null;
+        fileOut = null;
+        try {
+            if (file != null) Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a temporary file in the spool directory; nothing refers to it
         }
+        file = null;
     }
 
     /** Removes the temporary file, if any. */
-    @Override public void close() throws IOException {
+    @Override public void close() {
         finished = true;
         discard();
     }

@@ -264,6 +264,18 @@ class LmtpConversationIT {
     }
 
     @Test
+    void aSpoolFailureIsTemporary() throws IOException {
+        // The spool directory is gone (think: disk full): the MTA must retry, nothing is stored.
+        startGreeted(config().withMemoryThreshold(0).withSpoolDirectory(spool.resolve("missing")));
+        s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<alice@example.com>").s("250…").c("RCPT TO:<bob@example.com>").s("250…");
+        s.c("DATA").s("354…").raw("x\r\n.\r\n");
+        s.s("451 4.3.0 <alice@example.com> Temporary failure storing the message, try again later");
+        s.s("451 4.3.0 <bob@example.com> Temporary failure storing the message, try again later");
+        s.c("NOOP").s("250 2.0.0 OK");
+        assertThat(stores.get("alice").messages("INBOX")).isEmpty();
+    }
+
+    @Test
     void dataLineTooLongIsRefusedPerRecipient() throws IOException {
         startGreeted(config());
         s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<alice@example.com>").s("250…").c("DATA").s("354…");

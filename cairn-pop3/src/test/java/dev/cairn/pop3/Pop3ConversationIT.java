@@ -283,6 +283,16 @@ class Pop3ConversationIT {
     }
 
     @Test
+    void overTheConnectionLimit() throws Exception {
+        start(config().withMaxConnections(1));
+        try (Conversation second = new Conversation(server.boundAddress())) {
+            second.s("-ERR [SYS/TEMP] Too many connections, try again later");
+            second.expectClosed();
+        }
+        login();
+    }
+
+    @Test
     void idleTimeout() throws Exception {
         start(config().withLimits(config().limits().withIdleTimeouts(Duration.ofMillis(300), Duration.ofMillis(300))));
         s.s("-ERR Disconnected for inactivity");
