@@ -800,7 +800,7 @@ final class ImapSession {
     }
 
     private Result search(String tag, Search c) throws IOException {
-        if (c.charset() != null && !c.charset().equals("UTF-8") && !c.charset().equals("US-ASCII")) {
+        if (c.charset() != null && !supportedCharset(c.charset())) {
             return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         }
         Searcher.Outcome r = new Searcher(store).search(selected, c.key(), savedSearch);
@@ -830,10 +830,18 @@ final class ImapSession {
         return Result.ok("SEARCH completed");
     }
 
+    private static boolean supportedCharset(String name) {
+        try {
+            return java.nio.charset.Charset.isSupported(name);
+        } catch (RuntimeException illegalName) {
+            return false;
+        }
+    }
+
     private interface Computation { String run() throws IOException; }
 
     private Result sortOrThread(String tag, boolean uid, String charset, Computation computation, String name) throws IOException {
-        if (!charset.equals("UTF-8") && !charset.equals("US-ASCII")) return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
+        if (!supportedCharset(charset)) return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         out.line("* " + name + computation.run());
         return Result.ok(name + " completed");
     }

@@ -331,6 +331,7 @@ public final class CommandParser {
                 c.sp();
                 charset = c.astring().toUpperCase(Locale.ROOT);
                 c.sp();
+                c.useCharset(charset);
             }
             return new ImapCommand.Search(uid, charset, ret, esearch, searchKeys());
         }
@@ -351,6 +352,7 @@ public final class CommandParser {
             c.sp();
             String charset = c.astring().toUpperCase(Locale.ROOT);
             c.sp();
+            c.useCharset(charset);
             return new ImapCommand.Sort(uid, criteria, charset, searchKeys());
         }
 
@@ -364,6 +366,7 @@ public final class CommandParser {
         }
 
         private SearchKey searchKeys() throws ParseException {
+            c.searchStrings = true;
             List<SearchKey> keys = new ArrayList<>();
             do keys.add(searchKey()); while (c.optionalSp());
             return keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys);
@@ -717,6 +720,8 @@ public final class CommandParser {
         private int segment;
         private int pos;
         private int depth;
+        private java.nio.charset.Charset charset = StandardCharsets.UTF_8;
+        boolean searchStrings;
 
         Cursor(RawCommand raw, Options options) {
             this.segments = raw.segments();
@@ -829,7 +834,7 @@ public final class CommandParser {
                 }
                 out.write(ch);
             }
-            return utf8(out.toByteArray());
+            return decodeString(out.toByteArray());
         }
 
         String string() throws ParseException {
@@ -838,7 +843,7 @@ public final class CommandParser {
             if (c == LITERAL) {
                 Literal l = literal();
                 if (l.bytes() == null) throw new ParseException("Literal too large for a string");
-                return utf8(l.bytes());
+                return decodeString(l.bytes());
             }
             throw new ParseException("Expected a string");
         }
@@ -889,6 +894,26 @@ public final class CommandParser {
             long v = Long.parseLong(digits);
             if (v < 0) throw new ParseException("Number out of range");
             return v;
+        }
+
+        /** SEARCH/SORT CHARSET (RFC 9051 §6.4.4): later strings are in it; unknown ones fail in the session (BADCHARSET). */
+        void useCharset(String name) {
+            try {
+                if (java.nio.charset.Charset.isSupported(name)) charset = java.nio.charset.Charset.forName(name);
+            } catch (RuntimeException illegalName) {
+                // stays UTF-8; the session refuses the charset
+            }
+        }
+
+        private String decodeString(byte[] bytes) throws ParseException {
+            if (charset != StandardCharsets.UTF_8) return new String(bytes, charset);
+            try {
+                return utf8(bytes);
+            } catch (ParseException e) {
+                // Search strings without CHARSET should be ASCII; clients (Jakarta Mail) send Latin-1 anyway
+                if (searchStrings) return new String(bytes, StandardCharsets.ISO_8859_1);
+                throw e;
+            }
         }
 
         private static String utf8(byte[] bytes) throws ParseException {
