@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.directory.Addresses;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
@@ -44,9 +45,7 @@ import java.util.TreeSet;
  *
  * [limits]
  * max_connections = 10000
- * max_connections_per_address = 100
  * idle_timeout = "30m"
- * max_auth_failures = 3
  * </pre>
  */
 public final class ConfigLoader {
@@ -55,7 +54,7 @@ public final class ConfigLoader {
             "directory", Set.of("file", "default_domain"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
-            "limits", Set.of("max_connections", "max_connections_per_address", "idle_timeout", "max_auth_failures"),
+            "limits", Set.of("max_connections", "idle_timeout"),
             "listener", Set.of("listen", "enabled"));
 
     private ConfigLoader() {}
@@ -85,7 +84,12 @@ public final class ConfigLoader {
         TomlTable dir = r.section(result, "directory");
         DirectoryConfig directory = new DirectoryConfig(
                 r.path(dir, "directory.file").orElse(d.directory().file()),
-                r.string(dir, "directory.default_domain").or(d.directory()::defaultDomain));
+                r.string(dir, "directory.default_domain").map(domain -> {
+                    if (Addresses.problem("postmaster@" + domain) != null) {
+                        throw r.error("directory.default_domain", "'" + domain + "' is not a domain name");
+                    }
+                    return domain;
+                }).or(d.directory()::defaultDomain));
 
         TomlTable st = r.section(result, "store");
         StoreConfig store = new StoreConfig(
@@ -102,9 +106,7 @@ public final class ConfigLoader {
         TomlTable l = r.section(result, "limits");
         LimitsConfig limits = new LimitsConfig(
                 r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnections()),
-                r.integer(l, "limits.max_connections_per_address", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnectionsPerAddress()),
-                r.duration(l, "limits.idle_timeout").orElse(d.limits().idleTimeout()),
-                r.integer(l, "limits.max_auth_failures", 1, 1000).orElse(d.limits().maxAuthFailures()));
+                r.duration(l, "limits.idle_timeout").orElse(d.limits().idleTimeout()));
 
         NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
                 d.admin(), tls, limits);

@@ -4,13 +4,12 @@ package dev.cairn.server.config;
 import java.time.Duration;
 
 /**
- * Limits every protocol listener enforces.
+ * Limits of the protocol listeners (the protocols' own limits, such as line lengths, bad
+ * commands and the login throttle, keep their defaults).
  *
- * @param maxConnections           open connections per listener
- * @param maxConnectionsPerAddress open connections per client IP address
- * @param idleTimeout              an idle connection is closed after it (IMAP IDLE: RFC 9051
- *                                 section 5.4 asks for at least 30 minutes)
- * @param maxAuthFailures          failed logins before the connection is closed
+ * @param maxConnections open connections per listener
+ * @param idleTimeout    an authenticated IMAP connection is closed after this much silence
+ *                       (RFC 9051 section 5.4 asks for at least 30 minutes)
  */
-public record LimitsConfig(int maxConnections, int maxConnectionsPerAddress, Duration idleTimeout, int maxAuthFailures) {
+public record LimitsConfig(int maxConnections, Duration idleTimeout) {
 }

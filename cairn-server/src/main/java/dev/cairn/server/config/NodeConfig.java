@@ -26,7 +26,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                 new ListenerConfig("lmtp", true, new ListenAddress("127.0.0.1", 2424), false),
                 new ListenerConfig("admin", true, new ListenAddress("127.0.0.1", 8080), false),
                 new TlsConfig(Path.of("tls", "cert.pem"), Path.of("tls", "key.pem")),
-                new LimitsConfig(10_000, 100, Duration.ofMinutes(30), 3));
+                new LimitsConfig(10_000, Duration.ofMinutes(30)));
     }
 
     /** The protocol listeners (not admin), in the order they start. */

@@ -68,9 +68,7 @@ class ConfigLoaderTest {
                 key = "/etc/cairn/key.pem"
                 [limits]
                 max_connections = 500
-                max_connections_per_address = 20
                 idle_timeout = "31m"
-                max_auth_failures = 5
                 """);
         NodeConfig c = ConfigLoader.load(file);
         assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
@@ -84,7 +82,7 @@ class ConfigLoaderTest {
         assertThat(c.lmtp().address().port()).isEqualTo(24);
         assertThat(c.admin().address().port()).isEqualTo(9090);
         assertThat(c.certificateFile()).isEqualTo(Path.of("/etc/cairn/cert.pem"));
-        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, 20, Duration.ofMinutes(31), 5));
+        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31)));
         // Relative paths are under the data directory.
         NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
         assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
@@ -119,6 +117,8 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlisten = \"::1:143\"", "c")).hasMessageContaining("brackets");
         assertThatThrownBy(() -> ConfigLoader.parse("imap = 5", "c")).hasMessageContaining("imap: must be a table");
         assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nidle_timeout = \"5 weeks\"", "c")).hasMessageContaining("limits.idle_timeout");
+        assertThatThrownBy(() -> ConfigLoader.parse("[directory]\ndefault_domain = \"not a domain\"", "c"))
+                .hasMessageContaining("directory.default_domain: 'not a domain' is not a domain name");
         assertThatThrownBy(() -> ConfigLoader.parse("data = ", "c")).isInstanceOf(ConfigException.class).hasMessageStartingWith("c:");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.toml"))).hasMessageContaining("cannot read config");
     }
