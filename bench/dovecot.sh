@@ -9,7 +9,9 @@
 #             fast     (Dovecot's documented high-performance login mode:
 #                       service_count = 0, process_min_avail = CPU count)
 #       Prints the master pid. PASSWORD defaults to "pass"; hashed with $PASS_SCHEME
-#       (default SHA512-CRYPT, the scheme Dovecot's documentation recommends).
+#       (default SHA512-CRYPT, the scheme Dovecot's documentation recommends), or given
+#       whole in $DOVECOT_HASH (e.g. "{ARGON2ID}$argon2id$..." copied from Cairn's directory,
+#       so that both servers pay the same for a login).
 #   bench/dovecot.sh stop DIR
 #   bench/dovecot.sh install      apt-get install dovecot-imapd dovecot-lmtpd if missing, and make
 #                                 sure the system service does not run on the standard ports
@@ -51,9 +53,11 @@ start() {
   mail_gid=$(id -g "$mail_user")
   chown "$mail_uid:$mail_gid" "$dir/mail"
 
-  local hash
-  hash=$(doveadm -c /dev/null pw -s "${PASS_SCHEME:-SHA512-CRYPT}" -p "$password" 2>/dev/null) \
-    || hash=$(doveadm pw -s "${PASS_SCHEME:-SHA512-CRYPT}" -p "$password")
+  local hash=${DOVECOT_HASH:-}
+  if [ -z "$hash" ]; then
+    hash=$(doveadm -c /dev/null pw -s "${PASS_SCHEME:-SHA512-CRYPT}" -p "$password" 2>/dev/null) \
+      || hash=$(doveadm pw -s "${PASS_SCHEME:-SHA512-CRYPT}" -p "$password")
+  fi
   : > "$dir/users"
   for ((i = 1; i <= users; i++)); do
     printf 'u%d:%s\n' "$i" "$hash" >> "$dir/users"
@@ -122,7 +126,9 @@ protocol lmtp {
   postmaster_address = postmaster@example.com
 }
 EOF
-  dovecot -c "$dir/dovecot.conf"
+  # The daemon must not inherit our stdout: whoever reads it would wait for it forever.
+  dovecot -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.start.log" 2>&1 \
+    || { cat "$dir/dovecot.start.log" >&2; die "dovecot refused to start"; }
   for _ in $(seq 1 50); do
     if [ -s "$dir/run/master.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$imap_port") 2>/dev/null; then
       cat "$dir/run/master.pid"
@@ -130,7 +136,7 @@ EOF
     fi
     sleep 0.1
   done
-  cat "$dir/dovecot.log" >&2 || true
+  cat "$dir/dovecot.start.log" "$dir/dovecot.log" >&2 || true
   die "dovecot did not start (log above)"
 }
 

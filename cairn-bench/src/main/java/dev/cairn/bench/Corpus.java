@@ -129,8 +129,25 @@ public final class Corpus {
             int r = random.nextInt(100);
             kind = r < 45 ? Kind.PLAIN : r < 75 ? Kind.ALTERNATIVE : r < 85 ? Kind.HTML : Kind.ATTACHMENT;
         }
-        byte[] bytes = new Builder(random, index, kind, nonAscii, target).build();
+        // Small multipart messages carry proportionally more structure than the renderer plans
+        // for: render again with a larger budget until the message reaches its size.
+        int floor = Math.max(MIN_SIZE, target * 9 / 10);
+        int budget = target;
+        byte[] bytes;
+        for (int attempt = 0; ; attempt++) {
+            bytes = new Builder(new SplittableRandom(mix(seed, index) ^ 0x5DEECE66DL), index, kind, nonAscii, budget)
+                .build();
+            if (bytes.length >= floor || attempt == 4) {
+                break;
+            }
+            budget += floor - bytes.length + 64;
+        }
         return new Message(seed, index, kind, nonAscii, bytes, sha256(bytes));
+    }
+
+    /** The size message {@code index} is rendered to (within a few %). */
+    int plannedSize(int index) {
+        return Math.min(maxSize, targetSize(new SplittableRandom(mix(seed, index))));
     }
 
     /** The size drawn for a message before it is rendered (rendering lands within a few % of it). */

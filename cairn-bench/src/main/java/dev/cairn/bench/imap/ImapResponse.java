@@ -35,7 +35,13 @@ public sealed interface ImapResponse {
 
     /** {@code * n FETCH (...)}; uid, flags, size and body are null when the response lacks them. */
     record Fetch(long sequence, Long uid, List<String> flags, Long size, byte[] body, Map<String, Value> other)
-            implements ImapResponse {}
+            implements ImapResponse {
+        @Override
+        public String toString() {
+            return "Fetch[" + sequence + " UID " + uid + " FLAGS " + flags + " SIZE " + size
+                + (body == null ? "" : " BODY " + body.length + " bytes") + " " + other + "]";
+        }
+    }
 
     /** Any other untagged data: {@code * CAPABILITY ...}, {@code * LIST ...}, {@code * 3 RECENT} (number set). */
     record Data(Long number, String keyword, List<Value> values) implements ImapResponse {}
@@ -51,6 +57,11 @@ public sealed interface ImapResponse {
         record Str(byte[] bytes) implements Value {
             public String text() {
                 return new String(bytes, StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public String toString() {
+                return "Str[" + text() + "]";
             }
         }
 
