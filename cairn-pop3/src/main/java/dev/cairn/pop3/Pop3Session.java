@@ -310,6 +310,8 @@ final class Pop3Session {
             case Pop3Command.Noop noop -> ok("");
             case Pop3Command.Quit quit -> {
                 update();
+                // Unlock before the reply leaves: a client that reconnects at once must not see [IN-USE].
+                locks.release(user, this);
                 c.flush();
                 return false;
             }
