@@ -210,6 +210,31 @@ class ConcurrencyTest {
         }
     }
 
+    /** 64 writers on 64 users with sync on share fsyncs: fewer WAL writes than commits. */
+    @Test void concurrentCommitsShareFsyncs() throws Exception {
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(true).withMeters(meters))) {
+            for (int i = 0; i < 64; i++) slot.openOrCreateUser("u" + i);
+            double commitsBefore = meters.counter("cairn.store.commits").count();
+            double fsyncsBefore = meters.counter("cairn.store.fsyncs").count();
+            try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 64; i++) {
+                    int n = i;
+                    pool.submit(() -> {
+                        for (int k = 0; k < 20; k++) slot.user("u" + n).append("INBOX", List.of(msg(mail(n * 100 + k))));
+                        return null;
+                    });
+                }
+            }
+            double commits = meters.counter("cairn.store.commits").count() - commitsBefore;
+            double fsyncs = meters.counter("cairn.store.fsyncs").count() - fsyncsBefore;
+            assertThat(commits).isEqualTo(64 * 20);
+            assertThat(fsyncs).isLessThan(commits / 2);
+            assertThat(meters.get("cairn.store.users.open").gauge().value()).isEqualTo(64);
+            assertThat(meters.get("cairn.store.commit.latency").timer().count()).isGreaterThanOrEqualTo(64 * 20);
+        }
+    }
+
     @Test void deletedUserIsGone() {
         try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
