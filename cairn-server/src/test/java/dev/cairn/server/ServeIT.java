@@ -43,10 +43,14 @@ class ServeIT {
     private final HttpClient http = HttpClient.newHttpClient();
 
     private Node serve() throws Exception {
+        return serve("127.0.0.1:0");
+    }
+
+    private Node serve(String admin) throws Exception {
         serving = CompletableFuture.supplyAsync(() -> {
             CommandLine cli = Main.commandLine(CairnCommand.embedded(new ByteArrayInputStream(new byte[0]), started::complete));
             int status = cli.execute("serve", "--data", data.toString(), "--imap", "127.0.0.1:0", "--pop3", "127.0.0.1:0",
-                    "--lmtp", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+                    "--lmtp", "127.0.0.1:0", "--admin", admin);
             started.completeExceptionally(new IllegalStateException("serve ended with " + status + " before serving"));
             return status;
         }, runnable -> Thread.ofPlatform().name("serve").start(runnable));
@@ -165,6 +169,19 @@ class ServeIT {
         assertThat(node.store().hasUser("carol")).isFalse();
         assertThat(deliverOverLmtp(node.address("lmtp"), "c@example.net", "Subject: x\r\n\r\nbody\r\n"))
                 .anyMatch(line -> line.startsWith("550"));
+        assertThat(stop(node)).isZero();
+    }
+
+    @Test
+    void checkWithoutAdminEndpointSaysTheSlotIsInUse() throws Exception {
+        Node node = serve("off");
+        assertThat(node.listening()).doesNotContain("admin");
+        assertThat(Files.exists(data.resolve("server.properties"))).isFalse();
+        CliRun check = cairn("", "check");
+        assertThat(check.status()).isEqualTo(1);
+        assertThat(check.err()).contains("cannot open the slot").contains("admin endpoint");
+        // The refused check left the running node's store alone.
+        assertThat(node.store().check(null, false).clean()).isTrue();
         assertThat(stop(node)).isZero();
     }
 
