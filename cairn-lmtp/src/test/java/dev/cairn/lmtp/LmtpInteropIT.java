@@ -146,9 +146,13 @@ class LmtpInteropIT {
     }
 
     List<String> swaks(String... args) throws Exception {
+        return swaks(server, args);
+    }
+
+    List<String> swaks(LmtpServer target, String... args) throws Exception {
         Path swaks = ExternalProgram.require("swaks");
         List<String> cmd = new ArrayList<>(List.of(swaks.toString(), "--protocol", "LMTP", "--server", "127.0.0.1",
-                "--port", Integer.toString(server.boundAddress().getPort()), "--helo", "swaks.test", "--timeout", "30"));
+                "--port", Integer.toString(target.boundAddress().getPort()), "--helo", "swaks.test", "--timeout", "30"));
         cmd.addAll(Arrays.asList(args));
         ExternalProgram.Result r = ExternalProgram.run(cmd, Duration.ofSeconds(60));
         // The server's replies in the transcript: "<-" (ok), "<~" (ok, pipelined), "<**" and "<~*" (errors).
@@ -185,6 +189,25 @@ class LmtpInteropIT {
         assertThat(swaks("--from", "s@remote.example", "--to", "ghost@example.com"))
                 .contains("550 5.1.1 <ghost@example.com> User unknown");
         assertThat(inbox("alice", "INBOX")).isEmpty();
+    }
+
+    @Test
+    void swaksTemporaryQuotaAndTooManyRecipients() throws Exception {
+        // The slot's quota policy (see start()) gives "full" 10 octets; this server answers it as temporary.
+        try (LmtpServer strict = new LmtpServer(LmtpConfig.defaults().withListen(new InetSocketAddress("127.0.0.1", 0))
+                .withHostname("mx.test").withSpoolDirectory(dir).withQuotaTemporary(true).withMaxRecipients(2), slot, resolver)) {
+            strict.start();
+            List<String> replies = swaks(strict, "--pipeline", "--from", "s@remote.example",
+                    "--to", "full@example.com,alice@example.com,bob@example.com", "--data", "Subject: q\r\n\r\nquota\r\n");
+            assertThat(replies).containsSubsequence(
+                    "250 2.1.5 <full@example.com> Recipient OK",
+                    "250 2.1.5 <alice@example.com> Recipient OK",
+                    "452 4.5.3 Too many recipients",
+                    "452 4.2.2 <full@example.com> Mailbox full",
+                    "250 2.0.0 <alice@example.com> Saved in INBOX as UID 1");
+        }
+        assertThat(inbox("alice", "INBOX")).hasSize(1);
+        assertThat(slot.hasUser("bob") ? inbox("bob", "INBOX") : List.of()).isEmpty();
     }
 
     @Test
