@@ -525,9 +525,43 @@ final class ImapSession {
         out.flush();
         // RFC 4978 §4: raw DEFLATE both ways; a sync flush at every flush keeps responses prompt
         conn.installCompression(in -> new InflaterInputStream(in, new Inflater(true), 4096),
-                o -> new DeflaterOutputStream(o, new Deflater(Deflater.DEFAULT_COMPRESSION, true), 4096, true));
+                o -> new SyncFlushDeflater(o));
         compressed = true;
         return null;
+    }
+
+    /**
+     * DEFLATE that sync-flushes at each flush, but only when something was written since the last
+     * one: an empty flush still emits a sync marker, which some clients (mbsync) read as an empty
+     * response when it arrives on its own.
+     */
+    private static final class SyncFlushDeflater extends DeflaterOutputStream {
+        private boolean dirty;
+
+        SyncFlushDeflater(java.io.OutputStream out) {
+            super(out, new Deflater(Deflater.DEFAULT_COMPRESSION, true), 4096, true);
+        }
+
+        @Override public void write(int b) throws IOException {
+            dirty = true;
+            super.write(b);
+        }
+
+        @Override public void write(byte[] b, int off, int len) throws IOException {
+            if (len > 0) dirty = true;
+            super.write(b, off, len);
+        }
+
+        @Override public void flush() throws IOException {
+            if (!dirty) return;
+            dirty = false;
+            super.flush();
+        }
+
+        @Override public void close() throws IOException {
+            def.end();
+            out.close();
+        }
     }
 
     // ---- mailboxes ----
