@@ -35,6 +35,9 @@ public interface SlotStore extends AutoCloseable {
     /** Verifies every invariant of the given users (all when null), repairing when asked. */
     CheckReport check(String userOrNull, boolean repair);
 
+    /** The slot's change log (what replication ships): records per user, read per user or per channel. */
+    dev.cairn.store.changelog.ChangeLog changeLog();
+
     /** Number of change-log channels; users are hashed onto them. */
     int channels();
 

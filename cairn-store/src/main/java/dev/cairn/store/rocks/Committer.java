@@ -59,11 +59,13 @@ final class Committer implements AutoCloseable {
     /** Queues the batch; the future completes when it is durable, or fails with the RocksDBException. */
     CompletableFuture<Void> submit(WriteOps ops) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (closed) {
-            done.completeExceptionally(new IllegalStateException("slot closed"));
-            return done;
+        synchronized (queue) { // against close(): nothing is queued after STOP
+            if (closed) {
+                done.completeExceptionally(new IllegalStateException("slot closed"));
+                return done;
+            }
+            queue.add(new Pending(ops, done, System.nanoTime()));
         }
-        queue.add(new Pending(ops, done, System.nanoTime()));
         return done;
     }
 
@@ -130,8 +132,11 @@ final class Committer implements AutoCloseable {
     }
 
     @Override public void close() {
-        closed = true;
-        queue.add(STOP);
+        synchronized (queue) {
+            if (closed) return;
+            closed = true;
+            queue.add(STOP);
+        }
         try {
             thread.join();
         } catch (InterruptedException e) {

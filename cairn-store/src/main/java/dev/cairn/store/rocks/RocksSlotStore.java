@@ -118,8 +118,7 @@ public final class RocksSlotStore implements SlotStore {
 
     @Override public SlotConfig config() { return config; }
 
-    /** The change log that replication reads. */
-    public ChangeLog changeLog() { return changeLog; }
+    @Override public ChangeLog changeLog() { return changeLog; }
 
     long epoch() { return 0; }
 

@@ -476,7 +476,6 @@ final class UserState implements UserStore {
             MailboxMeta m = t.byName(src);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + src);
             if (t.byName(dst) != null) throw new StoreException(Reason.ALREADY_EXISTS, "mailbox exists: " + dst);
-            if (dst.startsWith(src + "/")) throw new StoreException(Reason.CANNOT, "cannot rename a mailbox into itself");
             if (src.equals("INBOX")) {
                 // RFC 9051 §6.3.6: INBOX's messages move to a new mailbox; INBOX stays, empty; its children stay.
                 String parent = MailboxNames.parent(dst);
@@ -486,6 +485,7 @@ final class UserState implements UserStore {
                 copyInto(t, m, all, target, true);
                 return null;
             }
+            if (dst.startsWith(src + "/")) throw new StoreException(Reason.CANNOT, "cannot rename a mailbox into itself");
             List<MailboxMeta> moving = new ArrayList<>();
             for (MailboxMeta c : t.before.byNum().values()) {
                 if (c.name.equals(src) || c.name.startsWith(src + "/")) moving.add(c);

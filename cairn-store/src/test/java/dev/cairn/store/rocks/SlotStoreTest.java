@@ -225,4 +225,81 @@ class SlotStoreTest {
         assertThat(u.mailboxes()).isEqualTo(before);
         assertThat(log.read("alice", 0, 1000)).last().extracting(r -> r.seq()).isEqualTo(seq);
     }
+
+    @Test void threadIdsFollowReferences() {
+        UserStore u = slot.openOrCreateUser("alice");
+        var id = u.mailbox("INBOX").orElseThrow().id();
+        u.append("INBOX", List.of(msg("Message-ID: <root@x>\r\nSubject: a\r\n\r\nroot\r\n"),
+                msg("Message-ID: <reply@x>\r\nIn-Reply-To: <root@x>\r\n\r\nreply\r\n"),
+                msg("Message-ID: <other@x>\r\n\r\nother\r\n")));
+        u.append("Sent", List.of(msg("Message-ID: <r2@x>\r\nReferences: <unknown@x> <reply@x>\r\n\r\nr2\r\n")));
+        var m = u.messages(id, List.of(Uid.of(1), Uid.of(2), Uid.of(3)));
+        String sent = u.message(u.mailbox("Sent").orElseThrow().id(), Uid.of(1)).orElseThrow().threadId();
+        assertThat(m.get(1).threadId()).isEqualTo(m.get(0).threadId());
+        assertThat(sent).isEqualTo(m.get(0).threadId());
+        assertThat(m.get(2).threadId()).isNotEqualTo(m.get(0).threadId());
+        assertThat(m.get(0).threadId()).matches("[A-Za-z0-9_-]+");
+        // A copy keeps its thread; the same content gets the same EMAILID.
+        var c = u.copy(id, List.of(Uid.of(2)), "Archive");
+        var copy = u.message(c.destination(), c.destinationUids().getFirst()).orElseThrow();
+        assertThat(copy.threadId()).isEqualTo(m.get(1).threadId());
+        assertThat(copy.emailId()).isEqualTo(m.get(1).emailId());
+    }
+
+    @Test void deleteLeavesChildrenAndRenameInboxIntoItsOwnChild() {
+        UserStore u = slot.openOrCreateUser("alice");
+        u.createMailbox("p/c", Set.of());
+        u.deleteMailbox("p");
+        assertThat(u.mailbox("p")).isEmpty();
+        assertThat(u.mailbox("p/c")).isPresent();
+        u.append("INBOX", List.of(msg(mail(1))));
+        u.renameMailbox("INBOX", "INBOX/old");
+        assertThat(u.mailbox("INBOX/old").orElseThrow().messages()).isEqualTo(1);
+        assertThat(u.mailbox("INBOX").orElseThrow().messages()).isZero();
+        assertThatThrownBy(() -> u.renameMailbox("p", "p/c/d")).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.NONEXISTENT);
+        assertThatThrownBy(() -> u.renameMailbox("p/c", "p/c/d")).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.CANNOT);
+        assertThat(slot.check(null, false).problems()).isEmpty();
+    }
+
+    @Test void largeBodyIsChunkedAndStreamed() throws Exception {
+        UserStore u = slot.openOrCreateUser("alice");
+        byte[] big = new byte[3 * RocksSlotStore.CHUNK + 12345];
+        new java.util.Random(7).nextBytes(big);
+        byte[] header = "Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(header, 0, big, 0, header.length);
+        var r = u.append("INBOX", List.of(new NewMessage(BodySource.of(big), Flags.NONE, Instant.now())));
+        var m = u.message(r.mailbox(), r.uids().getFirst()).orElseThrow();
+        assertThat(m.size()).isEqualTo(big.length);
+        try (var in = u.openBody(m.body())) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[7777];
+            int n;
+            while ((n = in.read(buf)) > 0) out.write(buf, 0, n);
+            assertThat(out.toByteArray()).isEqualTo(big);
+        }
+        // Expunging the last reference removes every chunk.
+        u.expunge(r.mailbox(), r.uids());
+        RocksSlotStore rocks = (RocksSlotStore) slot;
+        List<byte[]> left = new ArrayList<>();
+        rocks.scan(rocks.bodies, new byte[0], (k, v) -> left.add(k));
+        assertThat(left).isEmpty();
+        assertThatThrownBy(() -> u.openBody(m.body())).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.NONEXISTENT);
+    }
+
+    @Test void unchangedSinceReportsModifiedAndTouched() {
+        UserStore u = slot.openOrCreateUser("alice");
+        var id = u.mailbox("INBOX").orElseThrow().id();
+        u.append("INBOX", List.of(msg(mail(1)), msg(mail(2), Flags.of("\\Seen"))));
+        long appendSeq = u.highestModSeq();
+        u.storeFlags(id, List.of(Uid.of(1)), FlagOp.ADD, Flags.of("\\Flagged"), OptionalLong.empty());
+        var r = u.storeFlags(id, List.of(Uid.of(1), Uid.of(2)), FlagOp.ADD, Flags.of("\\Seen"), OptionalLong.of(appendSeq));
+        assertThat(r.modified()).containsExactly(Uid.of(1));
+        // UID 2 already had \Seen: reported (RFC 7162 §3.2) with its unchanged MODSEQ, no new commit.
+        assertThat(r.updated()).hasSize(1);
+        assertThat(r.updated().getFirst().modSeq().value()).isEqualTo(appendSeq);
+        assertThat(u.highestModSeq()).isEqualTo(appendSeq + 1);
+        var replace = u.storeFlags(id, List.of(Uid.of(1)), FlagOp.REPLACE, Flags.of("$a"), OptionalLong.empty());
+        assertThat(replace.updated().getFirst().flags()).isEqualTo(Flags.of("$A"));
+        assertThat(u.mailbox(id).orElseThrow().unseen()).isEqualTo(1);
+    }
 }
