@@ -82,18 +82,20 @@ if [[ " $SERVERS " == *" cairn "* ]]; then
   mkdir -p "$data"
   # One user through the CLI (so the hash is Cairn's own Argon2id), the rest copied in SQL:
   # a JVM per user would take minutes.
-  echo "$PASSWORD" | ./cairn user add u1 --password-stdin --data "$data" >&2
+  echo "$PASSWORD" | ./cairn user add u1 --password-stdin --address "u1@$domain" --data "$data" >&2
   db="$data/directory.db"
   if [ "$USERS" -gt 1 ]; then
     if command -v sqlite3 >/dev/null 2>&1; then
-      domain=$(sqlite3 "$db" "SELECT substr(address, instr(address, '@') + 1) FROM addresses WHERE user_name = 'u1' AND is_primary = 1")
       sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $USERS)
         INSERT INTO users (name, password_hash, created_at) SELECT 'u' || i, (SELECT password_hash FROM users WHERE name = 'u1'),
           (SELECT created_at FROM users WHERE name = 'u1') FROM n;
         WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $USERS)
         INSERT INTO addresses (address, user_name, is_primary) SELECT 'u' || i || '@$domain', 'u' || i, 1 FROM n;"
+      [ "$(./cairn user list --data "$data" | tail -1)" = "$USERS users" ] || die "copying users into Cairn's directory failed"
     else
-      for ((i = 2; i <= USERS; i++)); do echo "$PASSWORD" | ./cairn user add "u$i" --password-stdin --data "$data" >/dev/null; done
+      for ((i = 2; i <= USERS; i++)); do
+        echo "$PASSWORD" | ./cairn user add "u$i" --password-stdin --address "u$i@$domain" --data "$data" >/dev/null
+      done
     fi
   fi
   ./cairn serve --data "$data" --imap "127.0.0.1:$CAIRN_IMAP" --lmtp "127.0.0.1:$CAIRN_LMTP" \
