@@ -306,7 +306,10 @@ final class LmtpSession {
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Accepted a : tx.recipients) {
                 RecipientResolver.Recipient r = a.recipient();
-                String key = r.user() + "\0" + r.detail().orElse("");
+                String folder = folderFor(r);
+                // One copy per (user, folder): an alias and the address itself, or a detail that
+                // falls back to INBOX, must not store the message twice.
+                String key = r.user() + "\0" + (folder != null ? folder : "?" + r.detail().orElse(""));
                 targetOf.add(key);
                 if (byTarget.containsKey(key)) continue;
                 String prefix = returnPath + (deliveredTo ? "Delivered-To: " + a.address() + "\r\n" : "");
@@ -314,7 +317,7 @@ final class LmtpSession {
                 byTarget.put(key, executor.submit(() -> {
                     parallel.acquire();
                     try {
-                        return deliverOne(r, body, received);
+                        return deliverOne(r, folder, body, received);
                     } finally {
                         parallel.release();
                     }
@@ -340,11 +343,22 @@ final class LmtpSession {
         }
     }
 
+    /** The folder a recipient's copy goes to, or null when the store cannot say now. */
+    private String folderFor(RecipientResolver.Recipient r) {
+        try {
+            if (r.detail().isEmpty()) return "INBOX";
+            UserStore store = users.apply(r.user());
+            return r.detail().filter(d -> store.mailbox(d).isPresent()).orElse("INBOX");
+        } catch (RuntimeException e) {
+            return null; // deliverOne meets the same failure and answers it
+        }
+    }
+
     /** One append; the reply text without the address. */
-    private String deliverOne(RecipientResolver.Recipient r, BodySource body, Instant received) {
+    private String deliverOne(RecipientResolver.Recipient r, String knownFolder, BodySource body, Instant received) {
         try {
             UserStore store = users.apply(r.user());
-            String folder = r.detail().filter(d -> store.mailbox(d).isPresent()).orElse("INBOX");
+            String folder = knownFolder != null ? knownFolder : r.detail().filter(d -> store.mailbox(d).isPresent()).orElse("INBOX");
             AppendResult result;
             try {
                 result = store.append(folder, List.of(new NewMessage(body, Flags.NONE, received)));

@@ -119,6 +119,11 @@ class LmtpConversationIT {
         // A detail without a folder of that name goes to INBOX.
         s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<alice+nosuch@example.com>").s("250…");
         s.c("DATA").s("354…").raw("y\r\n.\r\n").s("250 2.0.0 <alice+nosuch@example.com> Saved in INBOX as UID 1");
+        // The address and a detail that falls back to INBOX name the same folder: one copy.
+        s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<alice@example.com>").s("250…").c("RCPT TO:<alice+nosuch@example.com>").s("250…");
+        s.c("DATA").s("354…").raw("z\r\n.\r\n").s("250 2.0.0 <alice@example.com> Saved in INBOX as UID 2")
+                .s("250 2.0.0 <alice+nosuch@example.com> Saved in INBOX as UID 2");
+        assertThat(stores.get("alice").messages("INBOX")).hasSize(2);
     }
 
     @Test
