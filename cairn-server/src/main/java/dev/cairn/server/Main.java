@@ -8,6 +8,7 @@ import dev.cairn.store.StoreException;
 import picocli.CommandLine;
 
 import java.io.InputStream;
+import java.net.BindException;
 
 /** The `cairn` command (run by the ./cairn launcher). */
 public final class Main {
@@ -35,7 +36,8 @@ public final class Main {
         CommandLine cli = new CommandLine(root);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof ConfigException || e instanceof DirectoryException || e instanceof StoreException
-                    || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                    || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof BindException) {
                 commandLine.getErr().println("cairn: " + e.getMessage());
                 return 1;
             }

@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,13 +107,23 @@ public final class Node implements AutoCloseable {
                                 .map(l -> l.address().toString()).toList()));
                 continue;
             }
-            RunningListener running = starter.start(plain, implicitTls, services);
+            RunningListener running;
+            try {
+                running = starter.start(plain, implicitTls, services);
+            } catch (BindException e) {
+                throw new BindException(protocol + ": cannot listen on " + String.join(", ", Stream.concat(plain.stream(),
+                        implicitTls.stream()).map(l -> l.address().toString()).toList()) + ": " + e.getMessage());
+            }
             listeners.put(protocol, running);
             running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
         }
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
-            admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
+            try {
+                admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
+            } catch (BindException e) {
+                throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
+            }
             log.info("admin: listening on http://{}/ (/health, /metrics)", format(admin.address()));
             new RunFile(reachable(admin.address()), ProcessHandle.current().pid(), token).write(config.runFile());
             runFileWritten = true;

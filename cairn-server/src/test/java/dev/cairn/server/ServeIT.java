@@ -185,6 +185,23 @@ class ServeIT {
         assertThat(stop(node)).isZero();
     }
 
+    @Test
+    void portInUseIsOneClearLineAndExitStatusOne() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            CliRun run = CliRun.run("", "serve", "--data", data.toString(), "--imap", "127.0.0.1:0", "--pop3", "127.0.0.1:0",
+                    "--lmtp", address, "--admin", "127.0.0.1:0");
+            assertThat(run.status()).isEqualTo(1);
+            assertThat(run.err()).startsWith("cairn: lmtp: cannot listen on " + address).doesNotContain("\tat ");
+        }
+        // What had started was stopped again: the slot and the directory open in this process.
+        NodeConfig config = NodeConfig.defaults().withData(data);
+        try (SlotStore store = SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()))) {
+            assertThat(store.users()).isEmpty();
+        }
+        assertThat(Files.exists(data.resolve("server.properties"))).isFalse();
+    }
+
     /** One LMTP transaction (RFC 2033); the replies, one per line read. */
     static List<String> deliverOverLmtp(InetSocketAddress lmtp, String recipient, String message) throws Exception {
         List<String> replies = new ArrayList<>();
