@@ -69,10 +69,11 @@ public final class RocksSlotStore implements SlotStore {
     final ColumnFamilyHandle meta, index, messages, tombstones, bodies, parsed, refcounts, changelog;
     final Committer committer;
     private final Map<String, UserState> users = new ConcurrentHashMap<>();
-    private final ReentrantLock userRegistry = new ReentrantLock();
+    final ReentrantLock userRegistry = new ReentrantLock();
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
     private final SecureRandom random = new SecureRandom();
     private final RocksChangeLog changeLog;
+    private final SlotReplication replication;
     private volatile boolean closed;
 
     private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
@@ -104,6 +105,7 @@ public final class RocksSlotStore implements SlotStore {
         committer = new Committer(db, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
         changeLog = new RocksChangeLog(this);
         evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
+        replication = new SlotReplication(this);
         Gauge.builder("cairn.store.users.open", users, Map::size).description("users held in memory").register(config.meters());
     }
 
@@ -120,7 +122,10 @@ public final class RocksSlotStore implements SlotStore {
 
     @Override public ChangeLog changeLog() { return changeLog; }
 
-    long epoch() { return 0; }
+    long epoch() { return replication.epoch(); }
+
+    /** Replication's hooks into this slot: fence, epoch, commit hook, apply, reservations, resync. */
+    public SlotReplication replication() { return replication; }
 
     // --- users ---------------------------------------------------------------------------------
 

@@ -133,6 +133,8 @@ final class UserState implements UserStore {
         return data;
     }
 
+    boolean hasViews() { return !views.isEmpty(); }
+
     boolean idle() { return views.values().stream().allMatch(v -> v.attachments() == 0); }
 
     @Override public String user() { return name; }
@@ -301,6 +303,10 @@ final class UserState implements UserStore {
         final UserHeader header;
         final long seq;
         final Instant now = Instant.now();
+        /** The epoch the change record carries; a replica keeps the master's (see ReplicaApplier). */
+        long epoch = slot.epoch();
+        /** Applied from a master's change log: no reservation, no shipping, no fence. */
+        boolean replicated;
         final Map<Integer, MailboxMeta> touched = new LinkedHashMap<>();
         final Set<Integer> removed = new TreeSet<>();
         final Map<Integer, MailboxMeta> added = new LinkedHashMap<>();
@@ -313,10 +319,13 @@ final class UserState implements UserStore {
         final Map<String, Long> newThreads = new HashMap<>();
         boolean userDeleted;
 
-        Txn(Data before) {
+        Txn(Data before) { this(before, before.header().seq + 1); }
+
+        /** A commit at a given seq: a replica applies a master's record under the master's number. */
+        Txn(Data before, long seq) {
             this.before = before;
             this.header = before.header().copy();
-            this.seq = header.seq + 1;
+            this.seq = seq;
         }
 
         MailboxMeta mailbox(MailboxMeta m) {
@@ -345,20 +354,27 @@ final class UserState implements UserStore {
      * A StoreException from build leaves everything as it was: nothing was written.
      */
     <T> T write(java.util.function.Function<Txn, T> build) {
+        long committedSeq = 0;
         lock.lock();
         try {
             if (evicted) throw new Evicted();
+            slot.replication().checkWritable();
             Txn t = new Txn(live());
             T result = build.apply(t);
             if (t.changes.isEmpty()) return result;
             commit(t);
+            committedSeq = t.seq;
             return result;
         } finally {
             lock.unlock();
+            // Sync replication: the caller's OK waits for a replica, outside the lock (other
+            // commits of this user proceed and share the round trip).
+            if (committedSeq > 0) slot.replication().awaitReplicated(name, committedSeq);
         }
     }
 
-    private void commit(Txn t) {
+    void commit(Txn t) {
+        if (!t.replicated) slot.replication().beforeCommit(name, t);
         List<BodyId> bodies = new ArrayList<>(t.refDelta.keySet());
         bodies.removeIf(b -> t.refDelta.get(b) == 0);
         try (RocksSlotStore.BodyLocks held = slot.lockBodies(bodies)) {
@@ -384,10 +400,11 @@ final class UserState implements UserStore {
             }
             t.header.seq = t.seq;
             if (!t.userDeleted) t.ops.put(slot.meta, Keys.userTag(id, Keys.HEADER), t.header.encode());
-            ChangeRecord record = new ChangeRecord(name, t.seq, slot.epoch(), t.now, t.changes);
+            ChangeRecord record = new ChangeRecord(name, t.seq, t.epoch, t.now, t.changes);
             t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), ChangeCodec.encode(record));
             slot.commitDurably(t.ops);
             data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
+            if (!t.replicated) slot.replication().committed(record);
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) reload();
             throw e;

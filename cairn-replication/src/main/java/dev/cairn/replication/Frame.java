@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import dev.cairn.store.BodyId;
+import java.util.List;
+
+/**
+ * One message of the replication protocol (see PROTOCOL.md in this module for the byte layout).
+ * The master connects; the replica answers. Every frame after the handshake names the store and
+ * the sender's epoch, so a frame from a superseded master is recognised as such and refused.
+ */
+public sealed interface Frame {
+    /** Master to replica, first: who is calling, for which store and channel, at which epoch. */
+    record Hello(int version, String node, String store, long epoch, int channel, byte[] nonce) implements Frame {}
+
+    /** Replica to master: its own nonce and its proof that it knows the cluster secret. */
+    record Challenge(String node, long epoch, byte[] nonce, byte[] mac) implements Frame {}
+
+    /** Master to replica: the master's proof. */
+    record Auth(byte[] mac) implements Frame {}
+
+    /** Replica to master, after Auth: where the replica's copy of each user of the channel stands. */
+    record Positions(String store, long epoch, List<Position> positions) implements Frame {}
+
+    record Position(String user, long seq, long recordEpoch) {}
+
+    /** Master to replica: change records in order per user, with the bodies the replica may lack. */
+    record Changes(String store, long epoch, List<Entry> entries) implements Frame {}
+
+    /** One change record of a user: its seq, the record's bytes (ChangeCodec) and bodies it adds. */
+    record Entry(String user, long seq, byte[] record, List<Body> bodies) {}
+
+    record Body(BodyId id, byte[] bytes) {}
+
+    /** Replica to master: each user's seq now durable on the replica (answers Changes and Resync). */
+    record Ack(String store, long epoch, List<Applied> applied) implements Frame {}
+
+    record Applied(String user, long seq) {}
+
+    /** Replica to master: the record at seq needs these bodies; the master sends it again with them. */
+    record NeedBodies(String user, long seq, List<BodyId> bodies) implements Frame {}
+
+    /** Replica to master: the user's copy cannot follow the log; the master copies it whole. */
+    record NeedResync(String user, String reason) implements Frame {}
+
+    /** Master to replica: record durably that MODSEQs up to seq and the UIDs given (otherUids in unlisted mailboxes) may be handed out. */
+    record Reserve(long request, String user, long seq, List<UidCeiling> uids, long otherUids) implements Frame {}
+
+    record UidCeiling(String mailbox, long uid) {}
+
+    /** Replica to master: the reservation is durable. */
+    record Reserved(long request) implements Frame {}
+
+    /**
+     * Master to replica: part of a whole-user image (SlotReplication.UserImage bytes), parts in
+     * order, the last one flagged; seq -1 (with no bytes) means the user is gone from the master.
+     */
+    record Resync(String user, long seq, boolean last, byte[] part) implements Frame {}
+
+    /** Either side: a refusal; the connection closes after it. {@code epoch} is the sender's. */
+    record Error(int code, long epoch, String message) implements Frame {}
+
+    /** Error codes. */
+    int STALE_EPOCH = 1, BAD_AUTH = 2, UNKNOWN_STORE = 3, BAD_FRAME = 4, VERSION = 5, NOT_REPLICA = 6;
+}

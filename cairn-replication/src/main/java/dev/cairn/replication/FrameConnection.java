@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** One replication connection: frames out (one writer at a time), frames in (one reader). */
+final class FrameConnection implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final FrameCodec.Decoder decoder;
+    private final Deque<Frame> ready = new ArrayDeque<>();
+    private final byte[] buffer = new byte[64 * 1024];
+    private final ReentrantLock writeLock = new ReentrantLock();
+
+    FrameConnection(Socket socket, int maxFrame) throws IOException {
+        this.socket = socket;
+        socket.setTcpNoDelay(true);
+        this.in = socket.getInputStream();
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        this.decoder = new FrameCodec.Decoder(maxFrame);
+    }
+
+    void send(Frame frame) throws IOException {
+        byte[] bytes = FrameCodec.encode(frame);
+        writeLock.lock();
+        try {
+            out.write(bytes);
+            out.flush();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** The next frame; EOFException when the peer closed between frames. */
+    Frame read() throws IOException, FrameCodec.BadFrame {
+        while (ready.isEmpty()) {
+            int n = in.read(buffer);
+            if (n < 0) throw new EOFException(decoder.idle() ? "connection closed" : "connection closed inside a frame");
+            ready.addAll(decoder.feed(buffer, 0, n));
+        }
+        return ready.poll();
+    }
+
+    void setTimeout(int millis) throws IOException { socket.setSoTimeout(millis); }
+
+    String peer() { return String.valueOf(socket.getRemoteSocketAddress()); }
+
+    @Override public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+}

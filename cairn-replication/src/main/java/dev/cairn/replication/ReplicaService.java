@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import dev.cairn.replication.Frame.*;
+import dev.cairn.store.BodyId;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.changelog.ChangeCodec;
+import dev.cairn.store.changelog.ChangeRecord;
+import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.rocks.SlotReplication;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replica side: a listener that masters connect to, one virtual thread per channel. It checks
+ * the master's proof and epoch, reports where each user stands, applies Changes (users of one
+ * frame in parallel, each user's records in order), records reservations and installs resyncs,
+ * answering each frame once what it asked is durable.
+ */
+final class ReplicaService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaService.class);
+    private static final long MAX_IMAGE = 1L << 31;
+
+    private final Replication node;
+    private final ServerSocket server;
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final List<FrameConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean closed;
+
+    ReplicaService(Replication node, InetSocketAddress listen) throws IOException {
+        this.node = node;
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(listen, 64);
+        Thread.ofVirtual().name("cairn-repl-accept").start(this::accept);
+    }
+
+    InetSocketAddress address() { return (InetSocketAddress) server.getLocalSocketAddress(); }
+
+    private void accept() {
+        while (!closed) {
+            try {
+                Socket s = server.accept();
+                workers.submit(() -> serve(s));
+            } catch (IOException e) {
+                if (!closed) log.warn("replication listener: {}", e.toString());
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        FrameConnection c;
+        try {
+            c = new FrameConnection(socket, node.config.tuning().maxFrame());
+        } catch (IOException e) {
+            return;
+        }
+        open.add(c);
+        String store = "?";
+        try {
+            c.setTimeout(30_000);
+            Frame first = c.read();
+            if (!(first instanceof Hello hello)) throw new FrameCodec.BadFrame("expected Hello, got " + FrameCodec.describe(first));
+            store = hello.store();
+            if (hello.version() != FrameCodec.VERSION) {
+                c.send(new Frame.Error(Frame.VERSION, 0, "protocol version " + hello.version() + " not supported (this node: " + FrameCodec.VERSION + ")"));
+                return;
+            }
+            RocksSlotStore slot = node.localSlot(hello.store());
+            if (slot == null) {
+                c.send(new Frame.Error(Frame.UNKNOWN_STORE, 0, "no slot of store " + hello.store() + " on " + node.config.node()));
+                return;
+            }
+            SlotReplication r = slot.replication();
+            if (hello.channel() < 0 || hello.channel() >= slot.channels()) throw new FrameCodec.BadFrame("channel " + hello.channel());
+            byte[] nonce = Handshake.nonce();
+            c.send(new Challenge(node.config.node(), r.epoch(),
+                    nonce, Handshake.replicaProof(node.config.secret(), hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch())));
+            Frame auth = c.read();
+            if (!(auth instanceof Auth a) || !Handshake.verify(
+                    Handshake.masterProof(node.config.secret(), hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch()), a.mac())) {
+                log.warn("replication: {} ({}) failed authentication for store {}", hello.node(), c.peer(), hello.store());
+                c.send(new Frame.Error(Frame.BAD_AUTH, r.epoch(), "authentication failed"));
+                return;
+            }
+            if (!node.acceptMaster(hello.store(), hello.node(), hello.epoch())) {
+                c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " is at epoch " + r.epoch()
+                        + (node.isMaster(hello.store()) ? " and mastered here" : "")));
+                return;
+            }
+            c.setTimeout(0);
+            List<SlotReplication.Position> ps = r.positions(hello.channel());
+            List<Position> out = new ArrayList<>(ps.size());
+            for (SlotReplication.Position p : ps) out.add(new Position(p.user(), p.seq(), p.epoch()));
+            c.send(new Positions(hello.store(), r.epoch(), out));
+            loop(c, hello, slot);
+        } catch (EOFException | SocketException e) {
+            if (!closed) log.debug("replication {}: {} closed: {}", store, c.peer(), e.getMessage());
+        } catch (FrameCodec.BadFrame e) {
+            log.warn("replication {}: bad frame from {}: {}; closing", store, c.peer(), e.getMessage());
+            try {
+                c.send(new Frame.Error(Frame.BAD_FRAME, 0, e.getMessage()));
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) log.warn("replication {}: {}: {}", store, c.peer(), e.toString());
+        } finally {
+            open.remove(c);
+            c.close();
+        }
+    }
+
+    private void loop(FrameConnection c, Hello hello, RocksSlotStore slot) throws IOException, FrameCodec.BadFrame {
+        SlotReplication r = slot.replication();
+        Map<String, ByteArrayOutputStream> images = new HashMap<>();
+        while (!closed) {
+            Frame f = c.read();
+            // Fencing: anything from a master whose epoch was superseded meanwhile is refused.
+            if (hello.epoch() < r.epoch() || node.isMaster(hello.store())) {
+                c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " moved on to epoch " + r.epoch()));
+                return;
+            }
+            switch (f) {
+                case Changes ch -> {
+                    if (ch.epoch() != hello.epoch() || !ch.store().equals(hello.store())) {
+                        throw new FrameCodec.BadFrame("Changes for " + ch.store() + "@" + ch.epoch() + " on a " + hello.store() + "@" + hello.epoch() + " channel");
+                    }
+                    apply(c, hello, slot, ch);
+                }
+                case Reserve res -> {
+                    Map<MailboxId, Long> uids = new HashMap<>();
+                    for (UidCeiling u : res.uids()) uids.merge(new MailboxId(u.mailbox()), u.uid(), Math::max);
+                    r.reserve(res.user(), new SlotReplication.Reservation(res.seq(), uids, res.otherUids()));
+                    c.send(new Reserved(res.request()));
+                }
+                case Resync rs -> {
+                    ByteArrayOutputStream buf = images.computeIfAbsent(rs.user(), u -> new ByteArrayOutputStream());
+                    if ((long) buf.size() + rs.part().length > MAX_IMAGE) throw new FrameCodec.BadFrame("user image over " + MAX_IMAGE + " bytes");
+                    buf.write(rs.part());
+                    if (!rs.last()) continue;
+                    images.remove(rs.user());
+                    if (rs.seq() < 0) r.dropUser(rs.user());
+                    else {
+                        SlotReplication.UserImage image;
+                        try {
+                            image = SlotReplication.UserImage.decode(buf.toByteArray());
+                        } catch (IllegalArgumentException e) {
+                            throw new FrameCodec.BadFrame(e.getMessage());
+                        }
+                        if (!image.user().equals(rs.user())) throw new FrameCodec.BadFrame("image of " + image.user() + " sent as " + rs.user());
+                        r.installUser(image);
+                        log.info("replication {}: installed a copy of {} at seq {}", hello.store(), rs.user(), image.seq());
+                    }
+                    node.resynced(hello.store(), rs.user());
+                    c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(rs.user(), r.seq(rs.user())))));
+                }
+                case Frame.Error e -> {
+                    log.warn("replication {}: master {} says: {}", hello.store(), hello.node(), e.message());
+                    return;
+                }
+                default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
+            }
+        }
+    }
+
+    private sealed interface UserResult {}
+    private record Done() implements UserResult {}
+    private record Missing(long seq, List<BodyId> bodies) implements UserResult {}
+    private record Unfollowable(String reason) implements UserResult {}
+
+    private void apply(FrameConnection c, Hello hello, RocksSlotStore slot, Changes ch) throws IOException, FrameCodec.BadFrame {
+        Map<String, List<Entry>> byUser = new LinkedHashMap<>();
+        for (Entry e : ch.entries()) byUser.computeIfAbsent(e.user(), u -> new ArrayList<>()).add(e);
+        // Decode everything first: a bad record is a bad frame, before anything is applied.
+        Map<Entry, ChangeRecord> records = new HashMap<>();
+        for (Entry e : ch.entries()) {
+            ChangeRecord rec;
+            try {
+                rec = ChangeCodec.decode(e.record());
+            } catch (IllegalArgumentException ex) {
+                throw new FrameCodec.BadFrame("record " + e.seq() + " of " + e.user() + ": " + ex.getMessage());
+            }
+            if (!rec.user().equals(e.user()) || rec.seq() != e.seq()) throw new FrameCodec.BadFrame("entry does not match its record");
+            records.put(e, rec);
+        }
+        SlotReplication r = slot.replication();
+        Map<String, UserResult> results = new LinkedHashMap<>();
+        if (byUser.size() == 1) {
+            Map.Entry<String, List<Entry>> only = byUser.entrySet().iterator().next();
+            results.put(only.getKey(), applyUser(r, only.getValue(), records));
+        } else {
+            List<Callable<UserResult>> tasks = new ArrayList<>();
+            for (List<Entry> es : byUser.values()) tasks.add(() -> applyUser(r, es, records));
+            try {
+                List<Future<UserResult>> done = workers.invokeAll(tasks);
+                int i = 0;
+                for (String user : byUser.keySet()) results.put(user, done.get(i++).get());
+            } catch (InterruptedException e) {
+                throw new IOException("interrupted");
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("apply failed: " + e.getCause(), e.getCause());
+            }
+        }
+        List<Applied> applied = new ArrayList<>();
+        for (Map.Entry<String, UserResult> e : results.entrySet()) {
+            switch (e.getValue()) {
+                case Done d -> { }
+                case Missing m -> c.send(new NeedBodies(e.getKey(), m.seq(), m.bodies()));
+                case Unfollowable rs -> c.send(new NeedResync(e.getKey(), rs.reason()));
+            }
+            applied.add(new Applied(e.getKey(), r.seq(e.getKey())));
+        }
+        c.send(new Ack(hello.store(), r.epoch(), applied));
+    }
+
+    private UserResult applyUser(SlotReplication r, List<Entry> entries, Map<Entry, ChangeRecord> records) {
+        for (Entry e : entries) {
+            Map<BodyId, byte[]> bodies = new HashMap<>();
+            for (Body b : e.bodies()) bodies.put(b.id(), b.bytes());
+            try {
+                r.apply(records.get(e), bodies::get);
+            } catch (SlotReplication.MissingBodies m) {
+                return new Missing(e.seq(), m.bodies());
+            } catch (SlotReplication.NeedsResync n) {
+                return new Unfollowable(n.getMessage());
+            } catch (StoreException | IllegalStateException ex) {
+                log.warn("replication: applying {} seq {} failed: {}", e.user(), e.seq(), ex.toString());
+                return new Unfollowable("apply failed: " + ex.getMessage());
+            }
+        }
+        return new Done();
+    }
+
+    @Override public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        synchronized (open) {
+            for (FrameConnection c : open) c.close();
+        }
+        workers.shutdownNow();
+    }
+}

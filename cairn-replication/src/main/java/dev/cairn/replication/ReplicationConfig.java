@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node's replication settings (static membership: every node's config names every store's
+ * master slot and replica slots).
+ *
+ * @param node   this node's name
+ * @param secret the cluster secret every node shares (HMAC key of the handshake)
+ * @param listen where this node's replication listener binds (port 0: any free port)
+ * @param peers  every node's replication address, this one's included
+ * @param stores the stores this node has a slot of
+ */
+public record ReplicationConfig(String node, byte[] secret, InetSocketAddress listen, Map<String, InetSocketAddress> peers,
+                                List<StoreSpec> stores, Tuning tuning) {
+
+    public enum Mode { SYNC, ASYNC }
+
+    /** A slot on a node: "node/slot". */
+    public record SlotRef(String node, String slot) {
+        public static SlotRef parse(String s) {
+            int i = s.indexOf('/');
+            if (i <= 0 || i == s.length() - 1) throw new IllegalArgumentException("not NODE/SLOT: " + s);
+            return new SlotRef(s.substring(0, i), s.substring(i + 1));
+        }
+
+        @Override public String toString() { return node + "/" + slot; }
+    }
+
+    /** A store: its name, mode, and slots (the master first as configured; promotion changes it at run time). */
+    public record StoreSpec(String name, Mode mode, SlotRef master, List<SlotRef> replicas) {
+        public StoreSpec { replicas = List.copyOf(replicas); }
+
+        public List<SlotRef> slots() {
+            java.util.ArrayList<SlotRef> all = new java.util.ArrayList<>();
+            all.add(master);
+            all.addAll(replicas);
+            return all;
+        }
+    }
+
+    /**
+     * @param syncTimeout  how long a sync-mode commit waits for a replica before the store falls back to async
+     * @param uidBlock     UIDs reserved ahead per mailbox
+     * @param modSeqBlock  MODSEQs reserved ahead per user
+     * @param maxFrame     frame size limit
+     * @param batchRecords change records per Changes frame at most
+     */
+    public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                         Duration reconnectDelay, Duration replyTimeout) {
+        public static Tuning defaults() {
+            return new Tuning(Duration.ofSeconds(2), 1000, 10_000, FrameCodec.DEFAULT_MAX_FRAME, 500,
+                    Duration.ofMillis(200), Duration.ofSeconds(30));
+        }
+    }
+
+    public StoreSpec store(String name) {
+        return stores.stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no store " + name));
+    }
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.SlotRef;
+import dev.cairn.replication.ReplicationConfig.StoreSpec;
+import dev.cairn.replication.ReplicationConfig.Tuning;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.changelog.ChangeRecord;
+import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.rocks.SlotReplication;
+import dev.cairn.store.rocks.SlotReplication.Reservation;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master side of one store on this node: the slot's commit hook (UID/MODSEQ reservation
+ * before a commit, shipping after it, the sync-mode wait), one {@link ChannelSender} per replica
+ * and channel, the sync/async state, and what it tells status and metrics.
+ */
+final class StoreMaster implements SlotReplication.CommitHook {
+    private static final Logger log = LoggerFactory.getLogger(StoreMaster.class);
+
+    final StoreSpec spec;
+    final String node;
+    final byte[] secret;
+    final Tuning tuning;
+    final RocksSlotStore slot;
+    private final BiConsumer<String, Long> onNewerEpoch;
+    final Map<String, ChannelSender[]> senders = new HashMap<>();
+    private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
+    private final Map<String, Long> replicated = new ConcurrentHashMap<>();
+    private final ReentrantLock ackLock = new ReentrantLock();
+    private final Condition ackArrived = ackLock.newCondition();
+    private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Counter degradations;
+    private volatile boolean degraded, stopped;
+
+    StoreMaster(StoreSpec spec, String node, byte[] secret, Tuning tuning, RocksSlotStore slot,
+                Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
+        this.spec = spec;
+        this.node = node;
+        this.secret = secret;
+        this.tuning = tuning;
+        this.slot = slot;
+        this.onNewerEpoch = onNewerEpoch;
+        for (SlotRef r : spec.slots()) {
+            if (r.equals(self)) continue;
+            InetSocketAddress address = peers.get(r.node());
+            if (address == null) throw new IllegalArgumentException("no address for node " + r.node());
+            ChannelSender[] cs = new ChannelSender[slot.channels()];
+            for (int i = 0; i < cs.length; i++) cs[i] = new ChannelSender(this, r.node(), address, i);
+            senders.put(r.node(), cs);
+        }
+        this.degradations = Counter.builder("cairn.replication.sync.fallbacks").tag("store", spec.name())
+                .description("times the store fell back from sync to async").register(meters);
+        Gauge.builder("cairn.replication.sync", this, m -> m.syncActive() ? 1 : 0).tag("store", spec.name())
+                .description("1 while commits wait for a replica (sync mode, not fallen back)").register(meters);
+        Gauge.builder("cairn.replication.lag.changes", this, m -> m.lagChanges()).tag("store", spec.name()).register(meters);
+        Gauge.builder("cairn.replication.lag.ms", this, m -> m.lagMillis()).tag("store", spec.name()).register(meters);
+    }
+
+    void start() {
+        slot.replication().setHook(this);
+        for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.start();
+    }
+
+    void stop() {
+        stopped = true;
+        slot.replication().setHook(null);
+        for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
+        ackLock.lock();
+        try {
+            ackArrived.signalAll();
+        } finally {
+            ackLock.unlock();
+        }
+    }
+
+    boolean syncActive() { return spec.mode() == Mode.SYNC && !degraded && !senders.isEmpty(); }
+
+    boolean degraded() { return degraded; }
+
+    // --- the commit hook -----------------------------------------------------------------------
+
+    @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {
+        if (senders.isEmpty()) return;
+        Reservation have = reserved.getOrDefault(user, Reservation.NONE);
+        boolean enough = seq <= have.seq();
+        for (Map.Entry<MailboxId, Long> e : highestUids.entrySet()) if (e.getValue() > have.uid(e.getKey())) enough = false;
+        if (enough) return;
+        Map<MailboxId, Long> uids = new HashMap<>(have.uids());
+        for (Map.Entry<MailboxId, Long> e : highestUids.entrySet()) {
+            if (e.getValue() > have.uid(e.getKey()) - tuning.uidBlock() / 2) uids.put(e.getKey(), e.getValue() + tuning.uidBlock());
+        }
+        Reservation wanted = new Reservation(Math.max(have.seq(), seq + tuning.modSeqBlock()), uids,
+                Math.max(have.otherUids(), tuning.uidBlock()));
+        int channel = slot.channelOf(user);
+        long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
+        while (true) {
+            List<CompletableFuture<Void>> asked = new ArrayList<>();
+            for (ChannelSender[] cs : senders.values()) if (cs[channel].connected()) asked.add(cs[channel].reserve(user, wanted));
+            for (CompletableFuture<Void> f : asked) {
+                try {
+                    f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    reserved.put(user, have.max(wanted));
+                    return;
+                } catch (Exception e) {
+                    // try the next replica
+                }
+            }
+            if (stopped || System.nanoTime() > deadline) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE,
+                        "store " + spec.name() + ": no replica reachable to reserve UIDs");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while reserving UIDs");
+            }
+        }
+    }
+
+    @Override public void committed(ChangeRecord record) {
+        int channel = slot.channelOf(record.user());
+        for (ChannelSender[] cs : senders.values()) cs[channel].changed(record.user());
+    }
+
+    @Override public void awaitReplicated(String user, long seq) {
+        if (!syncActive()) return;
+        long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
+        ackLock.lock();
+        try {
+            while (replicated.getOrDefault(user, 0L) < seq) {
+                if (stopped) {
+                    throw new StoreException(StoreException.Reason.UNAVAILABLE,
+                            "store " + spec.name() + " is no longer mastered here; the change may not be kept");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    fallBack();
+                    return;
+                }
+                ackArrived.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while waiting for a replica");
+        } finally {
+            ackLock.unlock();
+        }
+    }
+
+    private void fallBack() {
+        if (degraded) return;
+        degraded = true;
+        degradations.increment();
+        log.warn("store {}: no replica applied a commit within {} ms: falling back to async replication",
+                spec.name(), tuning.syncTimeout().toMillis());
+    }
+
+    void acked(String user, long seq) {
+        replicated.merge(user, seq, Math::max);
+        ackLock.lock();
+        try {
+            ackArrived.signalAll();
+        } finally {
+            ackLock.unlock();
+        }
+    }
+
+    void caughtUp(ChannelSender sender) {
+        if (!degraded || spec.mode() != Mode.SYNC) return;
+        for (ChannelSender c : senders.get(sender.replicaNode)) if (!c.connected() || c.lagChanges() > 0) return;
+        degraded = false;
+        log.info("store {}: replica {} caught up: back to sync replication", spec.name(), sender.replicaNode);
+    }
+
+    void newerEpochSeen(long epoch, String from) {
+        log.warn("store {}: {} knows a newer epoch {} (ours {}): this node stops writing for the store",
+                spec.name(), from, epoch, slot.replication().epoch());
+        onNewerEpoch.accept(spec.name(), epoch);
+    }
+
+    void diverged(String user, String replica, long seq, long epoch) {
+        String line = "store " + spec.name() + ": " + replica + " holds " + user + " at seq " + seq + " (epoch " + epoch
+                + ") which this master never had; copied whole from the master";
+        log.warn(line);
+        report.add(line);
+    }
+
+    void resynced(String user, String replica) { }
+
+    List<String> report() { return List.copyOf(report); }
+
+    /** Prunes every user's log below what every replica has acknowledged. */
+    int prune() {
+        int n = 0;
+        for (String user : slot.users()) {
+            int ch = slot.channelOf(user);
+            long min = Long.MAX_VALUE;
+            for (ChannelSender[] cs : senders.values()) min = Math.min(min, cs[ch].acked(user));
+            if (min <= 0 || min == Long.MAX_VALUE) continue;
+            if (slot.changeLog().firstSeq(user) <= min) {
+                slot.changeLog().prune(user, min - 1); // keep the record at min: it proves where the replica is
+                n++;
+            }
+        }
+        return n;
+    }
+
+    long lagChanges() {
+        long n = 0;
+        for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) n = Math.max(n, c.lagChanges());
+        return n;
+    }
+
+    long lagMillis() {
+        long n = 0;
+        for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) n = Math.max(n, c.lagMillis());
+        return n;
+    }
+
+    void resync(String user) {
+        for (ChannelSender[] cs : senders.values()) {
+            if (user != null) cs[slot.channelOf(user)].resync(user);
+            else for (String u : slot.users()) cs[slot.channelOf(u)].resync(u);
+        }
+    }
+}

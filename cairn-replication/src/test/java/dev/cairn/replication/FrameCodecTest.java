@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cairn.replication.Frame.*;
+import dev.cairn.store.BodyId;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FrameCodecTest {
+    static final BodyId BODY = BodyId.of(new byte[32]);
+
+    static List<Frame> samples() {
+        return List.of(
+                new Hello(FrameCodec.VERSION, "node-a", "store-1", 7, 3, new byte[16]),
+                new Challenge("node-b", 7, new byte[16], new byte[32]),
+                new Auth(new byte[32]),
+                new Positions("store-1", 7, List.of(new Position("alice", 12, 7), new Position("bøb", 0, -1))),
+                new Changes("store-1", 7, List.of(
+                        new Entry("alice", 13, new byte[]{1, 2, 3}, List.of(new Body(BODY, "hello".getBytes(StandardCharsets.UTF_8)))),
+                        new Entry("carol", 2, new byte[0], List.of()))),
+                new Ack("store-1", 7, List.of(new Applied("alice", 13))),
+                new NeedBodies("alice", 13, List.of(BODY)),
+                new NeedResync("alice", "gap"),
+                new Reserve(99, "alice", 10_013, List.of(new UidCeiling("Fabc", 1_012)), 1000),
+                new Reserved(99),
+                new Resync("alice", 13, true, new byte[]{9, 9}),
+                new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"));
+    }
+
+    /** Records with byte arrays compare by identity: compare their encodings instead. */
+    static void assertSame(List<Frame> got, List<Frame> want) {
+        assertThat(got).hasSameSizeAs(want);
+        for (int i = 0; i < want.size(); i++) {
+            assertThat(FrameCodec.encode(got.get(i))).isEqualTo(FrameCodec.encode(want.get(i)));
+            assertThat(got.get(i).getClass()).isEqualTo(want.get(i).getClass());
+        }
+    }
+
+    @Test void everyFrameSurvivesTheRoundTripSplitAtEveryByte() throws Exception {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (Frame f : samples()) all.writeBytes(FrameCodec.encode(f));
+        byte[] wire = all.toByteArray();
+        for (int split = 0; split <= wire.length; split++) {
+            FrameCodec.Decoder d = new FrameCodec.Decoder(1 << 20);
+            List<Frame> got = new ArrayList<>(d.feed(wire, 0, split));
+            got.addAll(d.feed(wire, split, wire.length - split));
+            assertSame(got, samples());
+            assertThat(d.idle()).isTrue();
+        }
+        FrameCodec.Decoder d = new FrameCodec.Decoder(1 << 20);
+        List<Frame> got = new ArrayList<>();
+        for (byte b : wire) got.addAll(d.feed(new byte[]{b}, 0, 1));
+        assertSame(got, samples());
+    }
+
+    @Test void aFrameAtTheLimitPassesAndOneOverIsRefusedBeforeItIsBuffered() throws Exception {
+        byte[] frame = FrameCodec.encode(new Resync("u", 1, true, new byte[100]));
+        int length = frame.length - 4;
+        assertThat(new FrameCodec.Decoder(length).feed(frame, 0, frame.length)).hasSize(1);
+        assertThatThrownBy(() -> new FrameCodec.Decoder(length - 1).feed(frame, 0, 4))
+                .isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("limit");
+        byte[] huge = ByteBuffer.allocate(4).putInt(-1).array();
+        assertThatThrownBy(() -> new FrameCodec.Decoder(1 << 20).feed(huge, 0, 4)).isInstanceOf(FrameCodec.BadFrame.class);
+    }
+
+    @Test void lyingCountsLengthsAndTypesAreBadFramesNotCrashes() {
+        byte[] ack = FrameCodec.encode(new Ack("s", 1, List.of(new Applied("u", 1))));
+        byte[] body = Arrays.copyOfRange(ack, 4, ack.length);
+        // count of entries claims more than the frame holds
+        byte[] lying = body.clone();
+        ByteBuffer.wrap(lying).putInt(1 + 4 + 1 + 8, 1_000_000);
+        assertThatThrownBy(() -> FrameCodec.decode(lying)).isInstanceOf(FrameCodec.BadFrame.class);
+        // truncated at every length
+        for (int n = 0; n < body.length; n++) {
+            byte[] cut = Arrays.copyOf(body, n);
+            assertThatThrownBy(() -> FrameCodec.decode(cut)).isInstanceOf(FrameCodec.BadFrame.class);
+        }
+        byte[] trailing = Arrays.copyOf(body, body.length + 1);
+        assertThatThrownBy(() -> FrameCodec.decode(trailing)).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("trailing");
+        assertThatThrownBy(() -> FrameCodec.decode(new byte[]{(byte) 200})).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("unknown");
+    }
+
+    @Test void proofsBindSecretNoncesRoleStoreChannelAndEpoch() {
+        byte[] secret = "s3cret".getBytes(StandardCharsets.UTF_8);
+        byte[] m = Handshake.nonce(), r = Handshake.nonce();
+        byte[] replica = Handshake.replicaProof(secret, m, r, "s1", 0, 4);
+        assertThat(Handshake.verify(Handshake.replicaProof(secret, m, r, "s1", 0, 4), replica)).isTrue();
+        assertThat(Handshake.verify(Handshake.replicaProof("other".getBytes(StandardCharsets.UTF_8), m, r, "s1", 0, 4), replica)).isFalse();
+        assertThat(Handshake.verify(Handshake.replicaProof(secret, r, m, "s1", 0, 4), replica)).isFalse();
+        assertThat(Handshake.verify(Handshake.masterProof(secret, m, r, "s1", 0, 4), replica)).isFalse();
+        assertThat(Handshake.verify(Handshake.replicaProof(secret, m, r, "s2", 0, 4), replica)).isFalse();
+        assertThat(Handshake.verify(Handshake.replicaProof(secret, m, r, "s1", 1, 4), replica)).isFalse();
+        assertThat(Handshake.verify(Handshake.replicaProof(secret, m, r, "s1", 0, 5), replica)).isFalse();
+    }
+}

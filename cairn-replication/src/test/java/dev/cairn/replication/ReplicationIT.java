@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.store.BodySource;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxInfo;
+import dev.cairn.store.NewMessage;
+import dev.cairn.store.Results.AppendResult;
+import dev.cairn.store.Results.FlagOp;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.Uid;
+import dev.cairn.store.UserStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two nodes over loopback TCP: a master slot and a replica slot of one store. */
+class ReplicationIT {
+    @TempDir Path dir;
+
+    static NewMessage message(String subject, String body) {
+        String text = "From: a@example.org\r\nTo: b@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject
+                + "@example.org>\r\n\r\n" + body + "\r\n";
+        return new NewMessage(BodySource.of(text.getBytes(StandardCharsets.UTF_8)), Flags.NONE, Instant.parse("2026-01-02T03:04:05Z"));
+    }
+
+    static void mixedWorkload(UserStore u, int n) {
+        MailboxInfo work = u.createMailbox("Work/Projects", Set.of());
+        List<Uid> inbox = new ArrayList<>();
+        for (int i = 0; i < n; i++) inbox.addAll(u.append("INBOX", List.of(message("m" + i, "body " + i))).uids());
+        u.append("Work/Projects", List.of(message("w1", "work"), message("w2", "work 2")));
+        MailboxInfo in = u.mailbox("INBOX").orElseThrow();
+        u.storeFlags(in.id(), inbox.subList(0, n / 2), FlagOp.ADD, Flags.of("\\Seen", "$Important"), OptionalLong.empty());
+        u.storeFlags(in.id(), inbox.subList(1, 2), FlagOp.REPLACE, Flags.of("\\Flagged"), OptionalLong.empty());
+        u.copy(in.id(), inbox.subList(0, 3), "Work/Projects");
+        u.move(in.id(), inbox.subList(3, 5), "Archive");
+        u.storeFlags(in.id(), inbox.subList(5, 7), FlagOp.ADD, Flags.of("\\Deleted"), OptionalLong.empty());
+        u.expunge(in.id(), inbox.subList(5, 7));
+        u.renameMailbox("Work", "Jobs");
+        u.createMailbox("Old", Set.of());
+        u.append("Old", List.of(message("old", "old one")));
+        u.deleteMailbox("Old");
+        u.subscribe("Jobs/Projects");
+        u.unsubscribe("Junk");
+        u.setAcl("Jobs/Projects", "bob", "lrs");
+        u.setAcl("INBOX", "carol", "lr");
+        u.setAcl("INBOX", "carol", "");
+        assertThat(work.id()).isEqualTo(u.mailbox("Jobs/Projects").orElseThrow().id());
+    }
+
+    @Test void everyKindOfChangeConverges() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            mixedWorkload(t.user("a", "alice"), 10);
+            UserStore bob = t.user("a", "bob");
+            bob.append("INBOX", List.of(message("b1", "same body")));
+            t.user("a", "gone").append("INBOX", List.of(message("g", "gone")));
+            t.slot("a").deleteUser("gone");
+            t.awaitCaughtUp("a", "b", "alice", "bob", "gone");
+            t.assertConverged("alice");
+            t.assertConverged("bob");
+            assertThat(t.slot("b").hasUser("gone")).isFalse();
+            assertThat(t.slot("b").check(null, false).problems()).isEmpty();
+            assertThat(t.slot("a").check(null, false).problems()).isEmpty();
+        }
+    }
+
+    @Test void theReplicaRefusesLocalWrites() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            t.user("a", "alice").append("INBOX", List.of(message("x", "y")));
+            t.awaitCaughtUp("a", "b", "alice");
+            UserStore onReplica = t.slot("b").user("alice");
+            assertThatThrownBy(() -> onReplica.append("INBOX", List.of(message("z", "z"))))
+                    .isInstanceOfSatisfying(StoreException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE);
+                        assertThat(e.getMessage()).contains("replica");
+                    });
+            assertThatThrownBy(() -> t.slot("b").openOrCreateUser("newcomer")).isInstanceOf(StoreException.class);
+        }
+    }
+
+    @Test void syncModeAcknowledgesOnlyWhatTheReplicaApplied() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.SYNC, TwoNodes.fast())) {
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 8; c++) {
+                String user = "u" + c;
+                done.add(pool.submit(() -> {
+                    UserStore u = t.user("a", user);
+                    for (int i = 0; i < 20; i++) {
+                        AppendResult r = u.append("INBOX", List.of(message(user + "-" + i, "x")));
+                        // Acknowledged: the replica has applied it already.
+                        assertThat(t.slot("b").replication().seq(user)).isGreaterThanOrEqualTo(r.modSeq().value());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) f.get();
+            assertThat(t.nodes.get("a").status().getFirst().mode()).isEqualTo("sync");
+
+            // The replica goes away: a commit waits the bound, then the store falls back to async.
+            t.stop("b");
+            UserStore u0 = t.user("a", "u0");
+            long start = System.nanoTime();
+            u0.append("INBOX", List.of(message("while-down", "x")));
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TwoNodes.fast().syncTimeout().toNanos());
+            assertThat(t.nodes.get("a").status().getFirst().mode()).contains("async");
+            u0.append("INBOX", List.of(message("while-down-2", "x")));
+
+            // It comes back, catches up, and the store returns to sync.
+            t.start("b");
+            t.awaitCaughtUp("a", "b", "u0");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!t.nodes.get("a").status().getFirst().mode().equals("sync") && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(t.nodes.get("a").status().getFirst().mode()).isEqualTo("sync");
+            t.assertConverged("u0");
+        }
+    }
+
+    @Test void aReplicaThatWasDownCatchesUpFromTheLogOrByResync() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            UserStore alice = t.user("a", "alice");
+            UserStore bob = t.user("a", "bob");
+            alice.append("INBOX", List.of(message("first", "1")));
+            bob.append("INBOX", List.of(message("first", "1")));
+            t.awaitCaughtUp("a", "b", "alice", "bob");
+            t.stop("b");
+            mixedWorkload(alice, 8);
+            mixedWorkload(bob, 8);
+            // Bob's log is pruned past what the replica has: it must be copied whole.
+            t.slot("a").changeLog().prune("bob", t.slot("a").replication().seq("bob") - 2);
+            t.start("b");
+            t.awaitCaughtUp("a", "b", "alice", "bob");
+            t.assertConverged("alice");
+            t.assertConverged("bob");
+            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("bob"));
+            bob.append("INBOX", List.of(message("after", "resync")));
+            t.awaitCaughtUp("a", "b", "bob");
+            t.assertConverged("bob");
+            assertThat(t.slot("b").check(null, false).problems()).isEmpty();
+        }
+    }
+
+    @Test void onDemandResyncCopiesTheUserAgain() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            mixedWorkload(t.user("a", "alice"), 8);
+            t.awaitCaughtUp("a", "b", "alice");
+            t.nodes.get("a").resync("s1", "alice");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (t.nodes.get("b").report().isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("alice"));
+            t.assertConverged("alice");
+        }
+    }
+
+    @Test void aPromotedReplicaNeverReusesAUidOrModSeqAndTheOldMasterIsFenced() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            UserStore alice = t.user("a", "alice");
+            alice.append("INBOX", List.of(message("one", "1")));
+            t.awaitCaughtUp("a", "b", "alice");
+            // The replica falls behind (gone), the master goes on within its reserved block.
+            t.stop("b");
+            long lastUid = 0, lastModSeq = 0;
+            for (int i = 0; i < 5; i++) {
+                AppendResult r = alice.append("INBOX", List.of(message("lost" + i, "x")));
+                lastUid = r.uids().getLast().value();
+                lastModSeq = r.modSeq().value();
+            }
+            // The master dies (its replication stops); the replica is promoted.
+            t.stop("a");
+            t.start("b");
+            long epoch = t.nodes.get("b").promote("s1");
+            assertThat(epoch).isEqualTo(1);
+            UserStore onB = t.slot("b").user("alice");
+            MailboxInfo inbox = onB.mailbox("INBOX").orElseThrow();
+            assertThat(inbox.uidNext()).isGreaterThan(lastUid);
+            assertThat(onB.highestModSeq()).isGreaterThan(lastModSeq);
+
+            // The old master comes back believing it is master: the new master's epoch fences it.
+            t.start("a");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (t.slot("a").replication().fenceReason() == null && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThatThrownBy(() -> alice.append("INBOX", List.of(message("zombie", "z"))))
+                    .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE));
+
+            // The new master reserves on it and writes; no UID or MODSEQ of the old master is given again.
+            AppendResult after = onB.append("INBOX", List.of(message("new-master", "y")));
+            assertThat(after.uids().getFirst().value()).isGreaterThan(lastUid);
+            assertThat(after.modSeq().value()).isGreaterThan(lastModSeq);
+            assertThat(t.slot("b").check(null, false).problems()).isEmpty();
+
+            // ... and the old master follows the new one (what only it had is reported).
+            t.awaitCaughtUp("b", "a", "alice");
+            assertThat(TwoNodes.describe(t.slot("a"), "alice")).isEqualTo(TwoNodes.describe(t.slot("b"), "alice"));
+            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("alice"));
+            assertThat(t.slot("a").check(null, false).problems()).isEmpty();
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.SlotRef;
+import dev.cairn.replication.ReplicationConfig.StoreSpec;
+import dev.cairn.replication.ReplicationConfig.Tuning;
+import dev.cairn.store.MailboxInfo;
+import dev.cairn.store.MessageRecord;
+import dev.cairn.store.SlotConfig;
+import dev.cairn.store.SlotStore;
+import dev.cairn.store.Uid;
+import dev.cairn.store.UserStore;
+import dev.cairn.store.rocks.RocksSlotStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Two nodes in one JVM: "a" masters store "s1" (slot "s0"), "b" holds its replica; real TCP on loopback. */
+final class TwoNodes implements AutoCloseable {
+    static final byte[] SECRET = "test cluster secret".getBytes(StandardCharsets.UTF_8);
+
+    final Path dir;
+    final Mode mode;
+    final Tuning tuning;
+    final Map<String, InetSocketAddress> peers = new ConcurrentHashMap<>();
+    final Map<String, RocksSlotStore> slots = new ConcurrentHashMap<>();
+    final Map<String, Replication> nodes = new ConcurrentHashMap<>();
+    final Map<String, Integer> ports = new ConcurrentHashMap<>();
+
+    TwoNodes(Path dir, Mode mode, Tuning tuning) throws IOException {
+        this.dir = dir;
+        this.mode = mode;
+        this.tuning = tuning;
+        openSlot("b");
+        openSlot("a");
+        start("b");
+        start("a");
+    }
+
+    static Tuning fast() {
+        return new Tuning(Duration.ofMillis(500), 1000, 10_000, FrameCodec.DEFAULT_MAX_FRAME, 500, Duration.ofMillis(50),
+                Duration.ofSeconds(10));
+    }
+
+    void openSlot(String node) {
+        SlotConfig d = SlotConfig.defaults(dir.resolve(node));
+        slots.put(node, (RocksSlotStore) SlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), false, d.maxMessageSize(),
+                4, d.quota(), new SimpleMeterRegistry())));
+    }
+
+    ReplicationConfig config(String node) {
+        int port = ports.getOrDefault(node, 0);
+        StoreSpec s = new StoreSpec("s1", mode, new SlotRef("a", "s0"), List.of(new SlotRef("b", "s0")));
+        return new ReplicationConfig(node, SECRET, new InetSocketAddress("127.0.0.1", port), peers, List.of(s), tuning);
+    }
+
+    Replication start(String node) throws IOException {
+        Replication r;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                r = Replication.start(config(node), Map.of("s0", slots.get(node)), new SimpleMeterRegistry());
+                break;
+            } catch (java.net.BindException e) {
+                // The port it had may be briefly taken by another socket's ephemeral end.
+                if (attempt == 50) throw e;
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    throw new IOException(ie);
+                }
+            }
+        }
+        ports.put(node, r.address().getPort());
+        peers.put(node, r.address());
+        nodes.put(node, r);
+        return r;
+    }
+
+    void stop(String node) {
+        Replication r = nodes.remove(node);
+        if (r != null) r.close();
+    }
+
+    RocksSlotStore slot(String node) { return slots.get(node); }
+
+    UserStore user(String node, String user) { return slots.get(node).openOrCreateUser(user); }
+
+    /** Waits until the replica has every change the master has for these users. */
+    void awaitCaughtUp(String master, String replica, String... users) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        for (String u : users) {
+            while (slot(replica).replication().seq(u) != slot(master).replication().seq(u)
+                    || slot(replica).hasUser(u) && slot(replica).user(u).highestModSeq() != slot(master).replication().seq(u)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(u + ": replica at " + slot(replica).replication().seq(u) + ", master at "
+                            + slot(master).replication().seq(u));
+                }
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    /** Everything IMAP can see of the user, as text: equal on both nodes when they converged. */
+    static String describe(SlotStore slot, String user) {
+        if (!slot.hasUser(user)) return "(no user)";
+        UserStore u = slot.user(user);
+        StringBuilder b = new StringBuilder();
+        b.append("subscriptions ").append(new java.util.TreeSet<>(u.subscriptions())).append('\n');
+        b.append("highestmodseq ").append(u.highestModSeq()).append('\n');
+        for (MailboxInfo m : u.mailboxes()) {
+            b.append(m.name()).append(" id=").append(m.id()).append(" uidvalidity=").append(m.uidValidity())
+                    .append(" highestmodseq=").append(m.highestModSeq()).append(" messages=").append(m.messages())
+                    .append(" unseen=").append(m.unseen()).append(" deleted=").append(m.deleted()).append(" size=").append(m.size())
+                    .append(" special=").append(new java.util.TreeSet<>(m.specialUse())).append(" acl=").append(u.acl(m.name())).append('\n');
+            List<Uid> uids = new ArrayList<>();
+            for (long i = 1; i < m.uidNext(); i++) uids.add(Uid.of(i));
+            for (MessageRecord r : u.messages(m.id(), uids)) {
+                b.append("  ").append(r.uid()).append(" modseq=").append(r.modSeq()).append(" flags=").append(r.flags())
+                        .append(" size=").append(r.size()).append(" internal=").append(r.internalDate())
+                        .append(" thread=").append(r.threadId()).append(" sha=").append(hash(u, r)).append('\n');
+            }
+            b.append("  vanished ").append(u.expungedSince(m.id(), 0)).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static String hash(UserStore u, MessageRecord r) {
+        try (InputStream in = u.openBody(r.body())) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes())).substring(0, 16);
+        } catch (Exception e) {
+            return "unreadable: " + e;
+        }
+    }
+
+    void assertConverged(String user) {
+        assertThat(describe(slot("b"), user)).isEqualTo(describe(slot("a"), user));
+    }
+
+    static Map<String, String> byName(List<MailboxInfo> ms) {
+        Map<String, String> m = new TreeMap<>();
+        for (MailboxInfo i : ms) m.put(i.name(), i.id().value());
+        return m;
+    }
+
+    @Override public void close() {
+        for (String n : List.copyOf(nodes.keySet())) stop(n);
+        for (RocksSlotStore s : slots.values()) s.close();
+    }
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.rocks;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.StoreException.Reason;
+import dev.cairn.store.changelog.ChangeCodec;
+import dev.cairn.store.changelog.ChangeRecord;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * What replication needs from a slot, in one place: the write fence, the epoch, the commit hook
+ * (reservation before a commit, shipping after it, the sync wait before the caller's OK), and on
+ * the replica side the exact apply of a master's change records, the UID/MODSEQ reservations, the
+ * promotion past them, and whole-user copies (resync).
+ *
+ * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, and per user the reservation.
+ */
+public final class SlotReplication {
+    /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
+    private static final byte EPOCH = 10, RESERVATION = 11;
+
+    /** Called by the store around every local commit; set by the replication module on a master. */
+    public interface CommitHook {
+        /**
+         * Before the commit is written, under the user's lock: may block to reserve UIDs and MODSEQs
+         * on a replica; throws {@link StoreException} (UNAVAILABLE) to refuse the commit.
+         *
+         * @param highestUids for every mailbox the commit touches, the highest UID it has given out (uidNext - 1)
+         */
+        void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids);
+
+        /** After the commit is durable, still under the user's lock (so in seq order per user); must not block. */
+        void committed(ChangeRecord record);
+
+        /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
+        void awaitReplicated(String user, long seq);
+    }
+
+    /**
+     * A replica's record of what a master may hand out for a user: MODSEQs up to {@code seq}, UIDs
+     * up to {@code uids} in the mailboxes listed and up to {@code otherUids} in every other one
+     * (so a new mailbox needs no round trip for its first block).
+     */
+    public record Reservation(long seq, Map<MailboxId, Long> uids, long otherUids) {
+        public static final Reservation NONE = new Reservation(0, Map.of(), 0);
+
+        public Reservation { uids = Map.copyOf(uids); }
+
+        public long uid(MailboxId mailbox) { return uids.getOrDefault(mailbox, otherUids); }
+
+        /** The larger of both, per field. */
+        public Reservation max(Reservation o) {
+            Map<MailboxId, Long> m = new HashMap<>();
+            for (MailboxId k : uids.keySet()) m.put(k, Math.max(uid(k), o.uid(k)));
+            for (MailboxId k : o.uids.keySet()) m.put(k, Math.max(uid(k), o.uid(k)));
+            return new Reservation(Math.max(seq, o.seq), m, Math.max(otherUids, o.otherUids));
+        }
+    }
+
+    public enum ApplyOutcome { APPLIED, ALREADY_APPLIED }
+
+    /** The record needs bodies this slot does not have and that did not come with it. */
+    public static final class MissingBodies extends RuntimeException {
+        private final List<BodyId> bodies;
+
+        public MissingBodies(List<BodyId> bodies) {
+            super("missing bodies: " + bodies, null, false, false);
+            this.bodies = List.copyOf(bodies);
+        }
+
+        public List<BodyId> bodies() { return bodies; }
+    }
+
+    /** The record does not follow this slot's copy of the user: only a whole copy (resync) helps. */
+    public static final class NeedsResync extends RuntimeException {
+        public NeedsResync(String why) { super(why, null, false, false); }
+    }
+
+    /** Where a replica's copy of a user stands: its seq and the epoch of the record at that seq (0, 0 for none). */
+    public record Position(String user, long seq, long epoch) {}
+
+    private final RocksSlotStore slot;
+    private final ReplicaApplier applier;
+    private volatile String fence;
+    private volatile long epoch;
+    private volatile CommitHook hook;
+
+    SlotReplication(RocksSlotStore slot) {
+        this.slot = slot;
+        this.applier = new ReplicaApplier(slot);
+        byte[] e = slot.get(slot.meta, Keys.userTag(0, EPOCH));
+        this.epoch = e == null ? 0 : Keys.getLong(e);
+    }
+
+    // --- fence and epoch -------------------------------------------------------------------------
+
+    /** Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former master). */
+    public void fence(String reason) { this.fence = reason; }
+
+    public void unfence() { this.fence = null; }
+
+    /** Null when writable. */
+    public String fenceReason() { return fence; }
+
+    void checkWritable() {
+        String f = fence;
+        if (f != null) throw new StoreException(Reason.UNAVAILABLE, f);
+    }
+
+    public long epoch() { return epoch; }
+
+    /** Records a newer epoch durably; an older one is ignored. Returns the epoch now in force. */
+    public synchronized long raiseEpoch(long newEpoch) {
+        if (newEpoch <= epoch) return epoch;
+        WriteOps ops = new WriteOps();
+        ops.put(slot.meta, Keys.userTag(0, EPOCH), Keys.longBytes(newEpoch));
+        slot.commitDurably(ops);
+        epoch = newEpoch;
+        return epoch;
+    }
+
+    // --- the commit hook -------------------------------------------------------------------------
+
+    public void setHook(CommitHook hook) { this.hook = hook; }
+
+    void beforeCommit(String user, UserState.Txn t) {
+        CommitHook h = hook;
+        if (h == null) return;
+        Map<MailboxId, Long> uids = new LinkedHashMap<>();
+        for (MailboxMeta m : t.added.values()) uids.put(m.id, m.uidNext - 1);
+        for (MailboxMeta m : t.touched.values()) if (!t.removed.contains(m.num)) uids.put(m.id, m.uidNext - 1);
+        h.beforeCommit(user, t.seq, uids);
+    }
+
+    void committed(ChangeRecord record) {
+        CommitHook h = hook;
+        if (h != null) h.committed(record);
+    }
+
+    void awaitReplicated(String user, long seq) {
+        CommitHook h = hook;
+        if (h != null) h.awaitReplicated(user, seq);
+    }
+
+    // --- replica side: positions and apply ---------------------------------------------------------
+
+    /** The user's seq on this slot (0 when the user is not here). */
+    public long seq(String user) {
+        Integer id = slot.userId(user);
+        if (id == null) return 0;
+        byte[] h = slot.get(slot.meta, Keys.userTag(id, Keys.HEADER));
+        return h == null ? 0 : UserHeader.decode(h).seq;
+    }
+
+    /** Every user of a channel with its seq and the epoch of its last kept record. */
+    public List<Position> positions(int channel) {
+        List<Position> out = new ArrayList<>();
+        for (String user : slot.users()) {
+            if (slot.channelOf(user) != channel) continue;
+            long seq = seq(user);
+            out.add(new Position(user, seq, recordEpoch(user, seq)));
+        }
+        return out;
+    }
+
+    /** The epoch of the user's record at seq, or -1 when this slot does not keep that record. */
+    public long recordEpoch(String user, long seq) {
+        if (seq == 0 || !slot.hasUser(user)) return -1;
+        List<ChangeRecord> r = slot.changeLog().read(user, seq, 1);
+        return r.isEmpty() || r.getFirst().seq() != seq ? -1 : r.getFirst().epoch();
+    }
+
+    public boolean hasBody(BodyId body) { return slot.refcount(body) > 0; }
+
+    /**
+     * Applies a master's record with its exact seq, UIDs and MODSEQs, durably, the applied position
+     * (the user's seq) in the same batch. A record at or below the user's seq is skipped (applied
+     * already). Bodies the slot lacks must be in {@code bodies}.
+     *
+     * @throws MissingBodies when a body is neither here nor given
+     * @throws NeedsResync   when the record does not follow what this slot has
+     */
+    public ApplyOutcome apply(ChangeRecord record, Function<BodyId, byte[]> bodies) {
+        return applier.apply(record, bodies);
+    }
+
+    // --- reservations --------------------------------------------------------------------------------
+
+    public Reservation reservation(String user) {
+        byte[] v = slot.get(slot.meta, Keys.userTagString(0, RESERVATION, user));
+        return v == null ? Reservation.NONE : decodeReservation(v);
+    }
+
+    /** Records (durably, merged with what is recorded) what a master may hand out for the user. */
+    public synchronized Reservation reserve(String user, Reservation wanted) {
+        Reservation merged = reservation(user).max(wanted);
+        WriteOps ops = new WriteOps();
+        ops.put(slot.meta, Keys.userTagString(0, RESERVATION, user), encodeReservation(merged));
+        slot.commitDurably(ops);
+        return merged;
+    }
+
+    /**
+     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
+     * move past what the former master reserved here, so nothing it may have handed out is handed
+     * out again (a record with no changes marks the jump in the user's change log).
+     */
+    public synchronized int promote(long newEpoch) {
+        raiseEpoch(newEpoch);
+        int bumped = 0;
+        byte[] prefix = Keys.userTag(0, RESERVATION);
+        Map<String, Reservation> all = new LinkedHashMap<>();
+        slot.scan(slot.meta, prefix, (k, v) -> all.put(
+                new String(k, prefix.length, k.length - prefix.length, java.nio.charset.StandardCharsets.UTF_8),
+                decodeReservation(v)));
+        for (Map.Entry<String, Reservation> e : all.entrySet()) {
+            if (applier.jumpPast(e.getKey(), e.getValue(), epoch)) bumped++;
+        }
+        return bumped;
+    }
+
+    static byte[] encodeReservation(Reservation r) {
+        try {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(b);
+            out.writeByte(1);
+            out.writeLong(r.seq());
+            out.writeLong(r.otherUids());
+            out.writeInt(r.uids().size());
+            for (Map.Entry<MailboxId, Long> e : r.uids().entrySet()) {
+                ChangeCodec.writeString(out, e.getKey().value());
+                out.writeLong(e.getValue());
+            }
+            return b.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Reservation decodeReservation(byte[] v) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(v));
+            if (in.readUnsignedByte() != 1) throw new IOException("reservation version");
+            long seq = in.readLong(), other = in.readLong();
+            int n = in.readInt();
+            Map<MailboxId, Long> uids = new HashMap<>();
+            for (int i = 0; i < n; i++) uids.put(new MailboxId(ChangeCodec.readString(in)), in.readLong());
+            return new Reservation(seq, uids, other);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // --- resync: whole-user copies ---------------------------------------------------------------------
+
+    /**
+     * A consistent copy of everything the user holds (taken under the user's lock): its records
+     * in every column family but the change log, keyed without the slot-local user id, and the
+     * bodies its messages reference. Null when the user is not here.
+     */
+    public UserImage exportUser(String user) { return applier.export(user); }
+
+    /**
+     * Replaces this slot's copy of the user with the image, in one durable batch: the user's
+     * change log restarts at the image's seq (a record with no changes), reference counts follow.
+     */
+    public void installUser(UserImage image) { applier.install(image); }
+
+    /** Drops the user here (a resync of a user the master no longer has). */
+    public void dropUser(String user) { applier.drop(user); }
+
+    /** The image's wire form: version, user, seq, entries, bodies. */
+    public record UserImage(String user, long seq, List<Entry> entries, Map<BodyId, byte[]> bodies) {
+        public record Entry(byte family, byte[] key, byte[] value) {}
+
+        public byte[] encode() {
+            try {
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                DataOutputStream out = new DataOutputStream(b);
+                out.writeByte(1);
+                ChangeCodec.writeString(out, user);
+                out.writeLong(seq);
+                out.writeInt(entries.size());
+                for (Entry e : entries) {
+                    out.writeByte(e.family());
+                    out.writeInt(e.key().length); out.write(e.key());
+                    out.writeInt(e.value().length); out.write(e.value());
+                }
+                out.writeInt(bodies.size());
+                for (Map.Entry<BodyId, byte[]> e : bodies.entrySet()) {
+                    out.write(e.getKey().bytes());
+                    out.writeInt(e.getValue().length); out.write(e.getValue());
+                }
+                return b.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        public static UserImage decode(byte[] data) {
+            try {
+                ByteBuffer in = ByteBuffer.wrap(data);
+                if (in.get() != 1) throw new IllegalArgumentException("user image version");
+                DataInputStream d = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1));
+                String user = ChangeCodec.readString(d);
+                long seq = d.readLong();
+                int n = d.readInt();
+                if (n < 0) throw new IllegalArgumentException("entries " + n);
+                List<Entry> entries = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    byte fam = d.readByte();
+                    byte[] k = new byte[checked(d.readInt(), data.length)]; d.readFully(k);
+                    byte[] v = new byte[checked(d.readInt(), data.length)]; d.readFully(v);
+                    entries.add(new Entry(fam, k, v));
+                }
+                int nb = d.readInt();
+                if (nb < 0) throw new IllegalArgumentException("bodies " + nb);
+                Map<BodyId, byte[]> bodies = new LinkedHashMap<>();
+                for (int i = 0; i < nb; i++) {
+                    byte[] sha = new byte[BodyId.LENGTH]; d.readFully(sha);
+                    byte[] v = new byte[checked(d.readInt(), data.length)]; d.readFully(v);
+                    bodies.put(BodyId.of(sha), v);
+                }
+                return new UserImage(user, seq, entries, bodies);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("corrupt user image", e);
+            }
+        }
+
+        private static int checked(int n, int limit) {
+            if (n < 0 || n > limit) throw new IllegalArgumentException("length " + n);
+            return n;
+        }
+    }
+
+    static Instant now() { return Instant.now(); }
+}
