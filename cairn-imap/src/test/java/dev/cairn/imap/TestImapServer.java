@@ -25,9 +25,12 @@ final class TestImapServer implements AutoCloseable {
     TestImapServer(Path dir, ImapConfig.Limits limits) throws Exception { this(dir, limits, false); }
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed) throws Exception {
+        this(dir, limits, plaintextAllowed, InetAddress.getLoopbackAddress());
+    }
+
+    TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo) throws Exception {
         this.dir = dir;
         store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
-        InetAddress lo = InetAddress.getLoopbackAddress();
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), plaintextAllowed, limits,
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
