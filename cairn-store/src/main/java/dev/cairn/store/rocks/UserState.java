@@ -272,27 +272,41 @@ final class UserState implements UserStore {
         }
     }
 
+    /**
+     * Reads the mailbox's index into primitive arrays. Keys and values are read into two reused
+     * direct buffers (no byte[] per message), so a 100,000-message mailbox opens in one pass.
+     */
     private Snapshot loadSnapshot(MailboxMeta m) {
         int cap = (int) Math.min(Math.max(16, m.messages + 16), Integer.MAX_VALUE - 8);
-        int[][] uids = {new int[cap]};
-        long[][] modSeqs = {new long[cap]};
-        long[][] masks = {new long[cap]};
-        int[] n = {0};
-        slot.scan(slot.index, Keys.mailboxPrefix(id, m.num), (k, v) -> {
-            int i = n[0];
-            if (i == uids[0].length) {
-                int c = i * 2;
-                uids[0] = java.util.Arrays.copyOf(uids[0], c);
-                modSeqs[0] = java.util.Arrays.copyOf(modSeqs[0], c);
-                masks[0] = java.util.Arrays.copyOf(masks[0], c);
+        int[] uids = new int[cap];
+        long[] modSeqs = new long[cap], masks = new long[cap];
+        int n = 0;
+        byte[] prefix = Keys.mailboxPrefix(id, m.num);
+        ByteBuffer key = ByteBuffer.allocateDirect(64), value = ByteBuffer.allocateDirect(64);
+        try (org.rocksdb.Slice upper = new org.rocksdb.Slice(Keys.after(prefix));
+             org.rocksdb.ReadOptions ro = new org.rocksdb.ReadOptions().setIterateUpperBound(upper).setReadaheadSize(2 << 20);
+             org.rocksdb.RocksIterator it = slot.db.newIterator(slot.index, ro)) {
+            for (it.seek(prefix); it.isValid(); it.next()) {
+                key.clear();
+                value.clear();
+                if (it.key(key) != 12 || it.value(value) != 16) {
+                    throw new StoreException(Reason.UNAVAILABLE, "corrupt index entry in " + m.name);
+                }
+                if (n == uids.length) {
+                    uids = java.util.Arrays.copyOf(uids, n * 2);
+                    modSeqs = java.util.Arrays.copyOf(modSeqs, n * 2);
+                    masks = java.util.Arrays.copyOf(masks, n * 2);
+                }
+                uids[n] = key.getInt(8);
+                modSeqs[n] = value.getLong(0);
+                masks[n] = value.getLong(8);
+                n++;
             }
-            uids[0][i] = ByteBuffer.wrap(k, 8, 4).getInt();
-            ByteBuffer vb = ByteBuffer.wrap(v);
-            modSeqs[0][i] = vb.getLong();
-            masks[0][i] = vb.getLong();
-            n[0] = i + 1;
-        });
-        return Snapshot.of(m.info(), m.keywords, uids[0], modSeqs[0], masks[0], n[0]);
+            it.status();
+        } catch (org.rocksdb.RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        }
+        return Snapshot.of(m.info(), m.keywords, uids, modSeqs, masks, n);
     }
 
     // --- the write path ------------------------------------------------------------------------

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The RocksDB slot store.
+ *
+ * <h2>Layout</h2>
+ * One RocksDB per slot; column families {@code meta}, {@code index}, {@code messages},
+ * {@code tombstones}, {@code bodies} (BlobDB, files in {@code SlotConfig.bodiesDir}),
+ * {@code parsed}, {@code refcounts}, {@code changelog}. Keys are binary and big-endian and start
+ * with the user's 4-byte id (see {@link dev.cairn.store.rocks.Keys}), so a user is one prefix.
+ * Per message the {@code index} holds only MODSEQ and a 64-bit flag mask (16 bytes, scanned to
+ * open a view); {@code messages} holds the rest (dates, size, body id, thread).
+ *
+ * <h2>Commit path</h2>
+ * A write takes the user's lock, builds its batch on the Java heap ({@code WriteOps}) together
+ * with its change record (numbered by the user's next sequence, which is the MODSEQ), takes the
+ * stripe locks of the bodies whose reference counts it changes, and hands the batch to the
+ * slot's committer thread, which merges every waiting batch into one native WriteBatch and one
+ * synced WAL write. When the write is durable the caller publishes the user's new in-memory
+ * state, tells the mailbox views (in commit order, still under the user lock) and releases its
+ * locks. A failed write answers UNAVAILABLE and reloads the user's state from the database.
+ *
+ * <h2>Known limits</h2>
+ * Writes of one user are serial (one fsync wait each); different users share fsyncs. Appending
+ * the same body to several users serializes those appends on the body's stripe lock until each is
+ * durable. A mailbox interns at most 59 keywords. User deletion keeps the user's change log.
+ */
+package dev.cairn.store.rocks;
