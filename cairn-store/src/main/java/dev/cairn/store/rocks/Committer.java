@@ -38,7 +38,7 @@ final class Committer implements AutoCloseable {
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final Counter commits, groups, failures;
-    private final DistributionSummary groupSize;
+    private final DistributionSummary groupSize, groupBytes;
     private final Timer latency, writeTime;
     private volatile boolean closed;
     /** Tests: make the next writes fail as a full disk would. */
@@ -51,6 +51,7 @@ final class Committer implements AutoCloseable {
         this.groups = Counter.builder("cairn.store.fsyncs").description("commit groups written (one WAL write and fsync each)").register(meters);
         this.failures = Counter.builder("cairn.store.commit.failures").register(meters);
         this.groupSize = DistributionSummary.builder("cairn.store.commit.group.size").description("commits per group").register(meters);
+        this.groupBytes = DistributionSummary.builder("cairn.store.commit.group.bytes").baseUnit("bytes").description("bytes written per group").register(meters);
         this.latency = Timer.builder("cairn.store.commit.latency").description("from submit to durable").register(meters);
         this.writeTime = Timer.builder("cairn.store.commit.write").description("native write of one group").register(meters);
         this.thread = Thread.ofPlatform().name("cairn-committer-" + name).daemon(true).start(this::run);
@@ -108,6 +109,9 @@ final class Committer implements AutoCloseable {
         groups.increment();
         commits.increment(group.size());
         groupSize.record(group.size());
+        long bytes = 0;
+        for (Pending p : group) bytes += p.ops().bytes();
+        groupBytes.record(bytes);
         for (Pending p : group) {
             latency.record(end - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
             p.done().complete(null);

@@ -32,7 +32,28 @@ public final class CrashWriter {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(true));
         for (String u : USERS) slot.openOrCreateUser(u);
+        slot.openOrCreateUser("churn");
         out.println("READY");
+        // One thread churns another user: appends bodies shared with the others, flags, moves and
+        // expunges them, so a kill also lands in the middle of reference-count decrements.
+        Thread.ofPlatform().start(() -> {
+            Random r = new Random(seed);
+            try {
+                UserStore u = slot.user("churn");
+                var inbox = u.mailbox("INBOX").orElseThrow().id();
+                for (long n = 0; ; n++) {
+                    var a = u.append("INBOX", List.of(new NewMessage(BodySource.of(body(r, seed, n)), Flags.NONE, Instant.now())));
+                    var uid = a.uids().getFirst();
+                    switch (r.nextInt(3)) {
+                        case 0 -> u.storeFlags(inbox, List.of(uid), dev.cairn.store.Results.FlagOp.ADD, Flags.of("\\Seen", "$k"), java.util.OptionalLong.empty());
+                        case 1 -> u.move(inbox, List.of(uid), "Trash");
+                        default -> u.expunge(inbox, List.of(uid));
+                    }
+                }
+            } catch (Exception e) {
+                e.printStackTrace();
+            }
+        });
         for (int t = 0; t < threads; t++) {
             long s = seed * 100 + t;
             Thread.ofPlatform().start(() -> {
