@@ -54,6 +54,10 @@ final class ChannelSender implements Runnable {
     private final Condition work = lock.newCondition();
     private final Set<String> dirty = new LinkedHashSet<>();
     private final Set<String> resyncs = new LinkedHashSet<>();
+    /** Users whose copy here holds changes the master never had: merged first (user -> common seq). */
+    private final Map<String, Long> reconciles = new LinkedHashMap<>();
+    /** Users not shipped to while their reconciliation runs. */
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<ReserveRequest> reserves = new ArrayDeque<>();
     private final Map<String, Long> acked = new ConcurrentHashMap<>();
     private final Map<String, Set<BodyId>> forced = new HashMap<>();
@@ -243,6 +247,20 @@ final class ChannelSender implements Runnable {
                 reserveOn(c, r);
                 continue;
             }
+            Map.Entry<String, Long> merge = null;
+            lock.lock();
+            try {
+                if (!reconciles.isEmpty()) {
+                    merge = reconciles.entrySet().iterator().next();
+                    reconciles.remove(merge.getKey());
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (merge != null) {
+                reconcile(c, merge.getKey(), merge.getValue());
+                continue;
+            }
             if (resync != null) {
                 resyncUser(c, resync);
                 continue;
@@ -284,6 +302,7 @@ final class ChannelSender implements Runnable {
         SlotReplication r = slot.replication();
         ChangeLog log = slot.changeLog();
         Set<String> toShip = new LinkedHashSet<>(), toCopy = new LinkedHashSet<>();
+        Map<String, Long> toMerge = new LinkedHashMap<>();
         for (String user : slot.users()) {
             if (slot.channelOf(user) != channel) continue;
             Position p = at.remove(user);
@@ -295,18 +314,29 @@ final class ChannelSender implements Runnable {
                         || (myEpoch == -1 && pos >= log.firstSeq(user));
                 if (diverged) {
                     master.diverged(user, replicaNode, pos, p.recordEpoch());
-                    toCopy.add(user);
+                    toMerge.put(user, commonPoint(user, pos, p.recordEpoch()));
                     continue;
                 }
             }
             acked.put(user, pos);
             if (mine > pos) toShip.add(user);
         }
-        toCopy.addAll(at.keySet()); // users the replica has and the master does not: dropped there
+        long epochNow = r.epoch();
+        for (Position p : at.values()) {
+            // Users only the replica has: from a former master (older epoch), merged; else dropped there.
+            if (p.recordEpoch() >= 0 && p.recordEpoch() < epochNow) {
+                master.diverged(p.user(), replicaNode, p.seq(), p.recordEpoch());
+                toMerge.put(p.user(), 0L);
+            } else {
+                toCopy.add(p.user());
+            }
+        }
         lock.lock();
         try {
             dirty.addAll(toShip);
             resyncs.addAll(toCopy);
+            reconciles.putAll(toMerge);
+            held.addAll(toMerge.keySet());
             if (!dirty.isEmpty() && oldestUnackedNanos == 0) oldestUnackedNanos = System.nanoTime();
             forced.clear();
         } finally {
@@ -342,6 +372,7 @@ final class ChannelSender implements Runnable {
         int budget = master.tuning.batchRecords();
         for (int i = 0; i < users.size(); i++) {
             String user = users.get(i);
+            if (held.contains(user)) continue; // shipped (copied) once its merge is done
             if (entries.size() >= budget || bytes >= BATCH_BYTES) { again.add(user); continue; }
             long from = acked.getOrDefault(user, 0L) + 1;
             List<ChangeRecord> records;
@@ -448,6 +479,57 @@ final class ChannelSender implements Runnable {
             }
         }
         return out;
+    }
+
+    /**
+     * The last seq both sides share: the master's last record at or below the replica's position
+     * written in an epoch no newer than the replica's record there (records after it on the
+     * replica are the former master's own, which never reached this one).
+     */
+    private long commonPoint(String user, long pos, long replicaEpoch) {
+        ChangeLog changeLog = slot.changeLog();
+        long common = Math.max(0, changeLog.firstSeq(user) - 1);
+        for (long from = 0; from <= pos; ) {
+            List<ChangeRecord> rs = changeLog.read(user, from, 1000);
+            if (rs.isEmpty()) break;
+            for (ChangeRecord rec : rs) {
+                if (rec.seq() > pos) return common;
+                if (rec.epoch() <= replicaEpoch) common = rec.seq();
+                from = rec.seq() + 1;
+            }
+        }
+        return common;
+    }
+
+    /** Asks the replica for its records after the common point, merges them here, then copies the user back whole. */
+    private void reconcile(FrameConnection c, String user, long common) throws IOException, FrameCodec.BadFrame {
+        c.send(new Reconcile(user, common));
+        Diverged d = expect(c, Diverged.class);
+        if (!d.user().equals(user)) throw new FrameCodec.BadFrame("diverged records of " + d.user() + ", asked for " + user);
+        List<ChangeRecord> tail = new ArrayList<>();
+        for (byte[] b : d.records()) {
+            try {
+                tail.add(ChangeCodec.decode(b));
+            } catch (IllegalArgumentException e) {
+                throw new FrameCodec.BadFrame("diverged record: " + e.getMessage());
+            }
+        }
+        Map<BodyId, byte[]> bodies = new HashMap<>();
+        for (Body b : d.bodies()) bodies.put(b.id(), b.bytes());
+        // The merge commits through the store, which may need a reservation on this very channel:
+        // it runs beside this thread, and the user is copied back to the replica when it is done.
+        Thread.ofVirtual().name("cairn-reconcile-" + user).start(() -> {
+            try {
+                List<String> lines = new Reconciler(slot, replicaNode).merge(user, tail, bodies);
+                master.reconciled(user, replicaNode, tail.size(), lines);
+            } catch (RuntimeException e) {
+                log.error("replication {}: merging {} from {} failed; copying the master's version", master.spec.name(), user, replicaNode, e);
+                master.reconciled(user, replicaNode, tail.size(), List.of(user + ": merge failed: " + e.getMessage()));
+            } finally {
+                held.remove(user);
+                resync(user);
+            }
+        });
     }
 
     private void resyncUser(FrameConnection c, String user) throws IOException, FrameCodec.BadFrame {

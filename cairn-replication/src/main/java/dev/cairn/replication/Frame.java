@@ -57,6 +57,12 @@ public sealed interface Frame {
      */
     record Resync(String user, long seq, boolean last, byte[] part) implements Frame {}
 
+    /** Master to replica: send me your records after fromSeq (you hold changes I never had: reconciliation). */
+    record Reconcile(String user, long fromSeq) implements Frame {}
+
+    /** Replica to master: its records after the common point, with the bodies they add that it still has. */
+    record Diverged(String user, List<byte[]> records, List<Body> bodies) implements Frame {}
+
     /** Either side: a refusal; the connection closes after it. {@code epoch} is the sender's. */
     record Error(int code, long epoch, String message) implements Frame {}
 

@@ -27,7 +27,7 @@ public final class FrameCodec {
     public static final int DEFAULT_MAX_FRAME = 80 << 20;
 
     static final int HELLO = 1, CHALLENGE = 2, AUTH = 3, POSITIONS = 4, CHANGES = 5, ACK = 6, NEED_BODIES = 7,
-            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12;
+            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14;
 
     /** A frame that cannot be decoded; the channel closes with this as the logged reason. */
     public static final class BadFrame extends Exception {
@@ -77,6 +77,13 @@ public final class FrameCodec {
                 case Reserved f -> { out.writeByte(RESERVED); out.writeLong(f.request()); }
                 case Resync f -> {
                     out.writeByte(RESYNC); str(out, f.user()); out.writeLong(f.seq()); out.writeBoolean(f.last()); blob(out, f.part());
+                }
+                case Reconcile f -> { out.writeByte(RECONCILE); str(out, f.user()); out.writeLong(f.fromSeq()); }
+                case Diverged f -> {
+                    out.writeByte(DIVERGED); str(out, f.user()); out.writeInt(f.records().size());
+                    for (byte[] r : f.records()) blob(out, r);
+                    out.writeInt(f.bodies().size());
+                    for (Body b : f.bodies()) { out.write(b.id().bytes()); blob(out, b.bytes()); }
                 }
                 case Frame.Error f -> { out.writeByte(ERROR); out.writeInt(f.code()); out.writeLong(f.epoch()); str(out, f.message()); }
             }
@@ -165,6 +172,17 @@ public final class FrameCodec {
                     byte last = in.get();
                     if (last != 0 && last != 1) throw new BadFrame("resync last flag " + last);
                     yield new Resync(user, seq, last == 1, blob(in));
+                }
+                case RECONCILE -> new Reconcile(str(in), in.getLong());
+                case DIVERGED -> {
+                    String user = str(in);
+                    int n = count(in, 4);
+                    List<byte[]> records = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) records.add(blob(in));
+                    int nb = count(in, BodyId.LENGTH + 4);
+                    List<Body> bodies = new ArrayList<>(nb);
+                    for (int j = 0; j < nb; j++) bodies.add(new Body(bodyId(in), blob(in)));
+                    yield new Diverged(user, records, bodies);
                 }
                 case ERROR -> new Frame.Error(in.getInt(), in.getLong(), str(in));
                 default -> throw new BadFrame("unknown frame type " + type);

@@ -172,6 +172,7 @@ final class ReplicaService implements AutoCloseable {
                     node.resynced(hello.store(), rs.user());
                     c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(rs.user(), r.seq(rs.user())))));
                 }
+                case Reconcile rc -> c.send(diverged(slot, rc));
                 case Frame.Error e -> {
                     log.warn("replication {}: master {} says: {}", hello.store(), hello.node(), e.message());
                     return;
@@ -179,6 +180,39 @@ final class ReplicaService implements AutoCloseable {
                 default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
             }
         }
+    }
+
+    /** This slot's records of the user after the common point, with the bodies they add (those still here). */
+    private Diverged diverged(RocksSlotStore slot, Reconcile rc) {
+        List<byte[]> records = new ArrayList<>();
+        List<Body> bodies = new ArrayList<>();
+        java.util.Set<BodyId> seen = new java.util.HashSet<>();
+        long budget = node.config.tuning().maxFrame() / 2;
+        if (slot.hasUser(rc.user())) {
+            for (ChangeRecord rec : slot.changeLog().read(rc.user(), rc.fromSeq() + 1, Integer.MAX_VALUE)) {
+                byte[] b = ChangeCodec.encode(rec);
+                budget -= b.length;
+                records.add(b);
+                for (var ch : rec.changes()) {
+                    if (!(ch instanceof dev.cairn.store.changelog.Change.MessagesAppended a)) continue;
+                    for (var m : a.messages()) {
+                        if (!seen.add(m.body()) || !slot.replication().hasBody(m.body())) continue;
+                        try (java.io.InputStream in = slot.user(rc.user()).openBody(m.body())) {
+                            byte[] body = in.readAllBytes();
+                            budget -= body.length;
+                            bodies.add(new Body(m.body(), body));
+                        } catch (IOException | StoreException e) {
+                            // gone: reported by the master as not mergeable
+                        }
+                    }
+                }
+                if (budget < 0) {
+                    log.warn("replication: {}'s diverged changes exceed a frame; the rest are not merged", rc.user());
+                    break;
+                }
+            }
+        }
+        return new Diverged(rc.user(), records, bodies);
     }
 
     private sealed interface UserResult {}

@@ -199,10 +199,19 @@ final class StoreMaster implements SlotReplication.CommitHook {
     }
 
     void diverged(String user, String replica, long seq, long epoch) {
-        String line = "store " + spec.name() + ": " + replica + " holds " + user + " at seq " + seq + " (epoch " + epoch
-                + ") which this master never had; copied whole from the master";
-        log.warn(line);
-        report.add(line);
+        log.warn("store {}: {} holds {} at seq {} (epoch {}), changes this master never had: reconciling",
+                spec.name(), replica, user, seq, epoch);
+    }
+
+    void reconciled(String user, String replica, int records, List<String> lines) {
+        String head = "store " + spec.name() + ": reconciled " + user + " with " + replica + " (" + records
+                + " change(s) it had that this master did not)";
+        log.warn(head);
+        report.add(head);
+        for (String l : lines) {
+            log.warn("store {}: {}", spec.name(), l);
+            report.add("store " + spec.name() + ": " + l);
+        }
     }
 
     void resynced(String user, String replica) { }

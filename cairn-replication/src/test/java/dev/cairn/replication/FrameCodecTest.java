@@ -31,6 +31,8 @@ class FrameCodecTest {
                 new Reserve(99, "alice", 10_013, List.of(new UidCeiling("Fabc", 1_012)), 1000),
                 new Reserved(99),
                 new Resync("alice", 13, true, new byte[]{9, 9}),
+                new Reconcile("alice", 12),
+                new Diverged("alice", List.of(new byte[]{1}, new byte[0]), List.of(new Body(BODY, new byte[]{7}))),
                 new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"));
     }
 

@@ -165,6 +165,59 @@ class ReplicationIT {
         }
     }
 
+    static void awaitReport(TwoNodes t, String node, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (t.nodes.get(node).report().stream().noneMatch(l -> l.contains(text))) {
+            if (System.nanoTime() > deadline) throw new AssertionError("no report line with " + text + ": " + t.nodes.get(node).report());
+            Thread.sleep(20);
+        }
+    }
+
+    static List<String> subjects(UserStore u, String mailbox) {
+        MailboxInfo m = u.mailbox(mailbox).orElseThrow();
+        List<Uid> all = new ArrayList<>();
+        for (long i = 1; i < m.uidNext(); i++) all.add(Uid.of(i));
+        List<String> out = new ArrayList<>();
+        for (var r : u.messages(m.id(), all)) out.add(u.parsed(r.body()).envelope().subject());
+        return out;
+    }
+
+    @Test void splitBrainMailboxesAndMessagesAreMergedNotDropped() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            UserStore alice = t.user("a", "alice");
+            alice.append("INBOX", List.of(message("shared", "1"), message("flagme", "2"), message("expungeme", "3")));
+            t.awaitCaughtUp("a", "b", "alice");
+            t.stop("b");
+            // Only the old master sees these: a new folder, one whose name the new master will also use,
+            // a message, a flag change and an expunge.
+            MailboxInfo in = alice.mailbox("INBOX").orElseThrow();
+            alice.createMailbox("OnlyOld", Set.of());
+            alice.append("OnlyOld", List.of(message("in-only-old", "4")));
+            alice.createMailbox("Both", Set.of());
+            alice.append("Both", List.of(message("both-old", "5")));
+            alice.storeFlags(in.id(), List.of(Uid.of(2)), FlagOp.ADD, Flags.of("\\Flagged"), OptionalLong.empty());
+            alice.expunge(in.id(), List.of(Uid.of(3)));
+            t.stop("a");
+            t.start("b");
+            t.nodes.get("b").promote("s1");
+            t.start("a");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (t.slot("a").replication().fenceReason() == null && System.nanoTime() < deadline) Thread.sleep(20);
+            UserStore onB = t.slot("b").user("alice");
+            onB.createMailbox("Both", Set.of());
+            onB.append("Both", List.of(message("both-new", "6")));
+            awaitReport(t, "b", "reconciled alice");
+            t.awaitCaughtUp("b", "a", "alice");
+            assertThat(subjects(onB, "OnlyOld")).containsExactly("in-only-old");
+            assertThat(subjects(onB, "Both")).containsExactly("both-new");
+            assertThat(subjects(onB, "Both (from a)")).containsExactly("both-old");
+            assertThat(onB.message(in.id(), Uid.of(2)).orElseThrow().flags().has(Flags.FLAGGED)).isTrue();
+            assertThat(onB.message(in.id(), Uid.of(3))).isEmpty();
+            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("Both (from a)"));
+            t.assertConvergedOn("b", "a", "alice");
+        }
+    }
+
     @Test void aPromotedReplicaNeverReusesAUidOrModSeqAndTheOldMasterIsFenced() throws Exception {
         try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
             UserStore alice = t.user("a", "alice");
@@ -201,11 +254,17 @@ class ReplicationIT {
             assertThat(after.modSeq().value()).isGreaterThan(lastModSeq);
             assertThat(t.slot("b").check(null, false).problems()).isEmpty();
 
-            // ... and the old master follows the new one (what only it had is reported).
+            // ... and the old master follows the new one; what only it had is merged, not dropped.
+            awaitReport(t, "b", "reconciled alice");
             t.awaitCaughtUp("b", "a", "alice");
             assertThat(TwoNodes.describe(t.slot("a"), "alice")).isEqualTo(TwoNodes.describe(t.slot("b"), "alice"));
-            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("alice"));
+            List<String> subjects = subjects(t.slot("b").user("alice"), "INBOX");
+            assertThat(subjects).contains("one", "lost0", "lost1", "lost2", "lost3", "lost4", "new-master");
+            assertThat(subjects).doesNotHaveDuplicates();
+            assertThat(t.slot("b").user("alice").mailbox("INBOX").orElseThrow().uidValidity()).isEqualTo(inbox.uidValidity());
+            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("appended message") && l.contains("again as UID"));
             assertThat(t.slot("a").check(null, false).problems()).isEmpty();
+            assertThat(t.slot("b").check(null, false).problems()).isEmpty();
         }
     }
 }

@@ -146,6 +146,10 @@ final class TwoNodes implements AutoCloseable {
         }
     }
 
+    void assertConvergedOn(String master, String replica, String user) {
+        assertThat(describe(slot(replica), user)).isEqualTo(describe(slot(master), user));
+    }
+
     void assertConverged(String user) {
         assertThat(describe(slot("b"), user)).isEqualTo(describe(slot("a"), user));
     }
