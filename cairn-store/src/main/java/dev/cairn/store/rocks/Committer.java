@@ -99,7 +99,9 @@ final class Committer implements AutoCloseable {
             if (failure != null) throw failure;
             if (CHAIN) writeChained(group);
             else writeMerged(group);
-        } catch (RocksDBException | RuntimeException e) {
+        } catch (RocksDBException | RuntimeException | Error e) {
+            // Even an Error (out of memory building the batch) fails only this group: the
+            // committer must outlive it or every later commit would wait forever.
             failures.increment(group.size());
             for (Pending p : group) p.done().completeExceptionally(e);
             return;
