@@ -178,6 +178,8 @@ public final class RocksSlotStore implements SlotStore {
             UserHeader header = new UserHeader();
             header.nextMailbox = 1;
             header.nextThread = 1;
+            byte[] lastUv = get(meta, Keys.userTagString(0, Keys.LAST_UIDVALIDITY_OF_DELETED, user));
+            if (lastUv != null) header.lastUidValidity = Keys.getLong(lastUv);
             UserState created = new UserState(this, user, id, UserState.index(header, new TreeMap<>(), new TreeSet<>()));
             created.write(t -> {
                 t.ops.put(meta, Keys.userTag(0, Keys.NEXT_USER), Keys.longBytes(id + 1L));

@@ -935,6 +935,8 @@ final class UserState implements UserStore {
             t.ops.deleteRange(slot.tombstones, prefix, end);
             t.ops.deleteRange(slot.meta, prefix, end);
             t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, name));
+            // Remembered so a user created again under this name starts above every UIDVALIDITY it had.
+            t.ops.put(slot.meta, Keys.userTagString(0, Keys.LAST_UIDVALIDITY_OF_DELETED, name), Keys.longBytes(t.header.lastUidValidity));
             t.changes.add(new Change.UserDeleted(name));
             t.userDeleted = true;
             t.afterCommit.add(() -> {

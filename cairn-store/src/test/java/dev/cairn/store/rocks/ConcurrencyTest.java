@@ -244,6 +244,14 @@ class ConcurrencyTest {
                     .extracting(e -> ((StoreException) e).reason()).isEqualTo(StoreException.Reason.NO_SUCH_USER);
             UserStore again = slot.openOrCreateUser("alice");
             assertThat(again.mailbox("INBOX").orElseThrow().messages()).isZero();
+            // Many mailboxes made within a second push UIDVALIDITY ahead of the clock; a new
+            // user under the same name still starts above all of them.
+            long highest = 0;
+            for (int i = 0; i < 50; i++) highest = Math.max(highest, again.createMailbox("m" + i, java.util.Set.of()).uidValidity());
+            slot.deleteUser("alice");
+            UserStore third = slot.openOrCreateUser("alice");
+            assertThat(third.createMailbox("m49", java.util.Set.of()).uidValidity()).isGreaterThan(highest);
+            assertThat(third.mailbox("INBOX").orElseThrow().uidValidity()).isGreaterThan(highest);
         }
     }
 }
