@@ -156,7 +156,19 @@ public final class Node implements AutoCloseable {
 
     /** The data directory's layout: the slot's directories, the directory database's, the TLS one. */
     public static void createLayout(NodeConfig config) throws IOException {
-        Files.createDirectories(config.data());
+        if (!Files.exists(config.data())) {
+            // Mail, password hashes and the admin token live here: owner only.
+            Path parent = config.data().toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try {
+                Files.createDirectory(config.data(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            } catch (UnsupportedOperationException notPosix) {
+                Files.createDirectories(config.data());
+            }
+        }
         Files.createDirectories(config.metadataDir());
         Files.createDirectories(config.bodiesDir());
         Path dbParent = config.directoryFile().toAbsolutePath().getParent();

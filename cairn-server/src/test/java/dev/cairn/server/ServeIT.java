@@ -89,8 +89,10 @@ class ServeIT {
 
     @Test
     void servesMetricsOfStoreWritesChecksAndStopsCleanly() throws Exception {
+        data = data.resolve("new-data");
         Node node = serve();
         assertThat(node.listening()).contains("imap", "pop3", "lmtp", "admin");
+        assertThat(Files.getPosixFilePermissions(data)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         assertThat(Files.isDirectory(data.resolve("slot-0/meta"))).isTrue();
         assertThat(Files.isDirectory(data.resolve("tls"))).isTrue();
         assertThat(Files.isRegularFile(data.resolve("directory.db"))).isTrue();

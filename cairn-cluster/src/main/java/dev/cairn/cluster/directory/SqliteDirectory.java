@@ -8,6 +8,7 @@ import org.sqlite.SQLiteConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,6 +66,7 @@ public final class SqliteDirectory implements Directory {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
+            createOwnerOnly(directory.file);
             for (int i = 0; i < POOL_SIZE; i++) {
                 Connection c = directory.connect();
                 directory.all.add(c);
@@ -86,6 +88,23 @@ public final class SqliteDirectory implements Directory {
 
     public static SqliteDirectory open(Path file, Optional<String> defaultDomain) {
         return open(file, defaultDomain, new PasswordHasher());
+    }
+
+    /**
+     * The database holds password hashes: it is created readable by its owner only, and SQLite
+     * gives its -wal and -shm files the same permissions.
+     */
+    private static void createOwnerOnly(Path file) throws java.io.IOException {
+        if (Files.exists(file)) {
+            return;
+        }
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException notPosix) {
+            Files.createFile(file);
+        } catch (java.nio.file.FileAlreadyExistsException createdMeanwhile) {
+            // Another process (the CLI or the server) made it first.
+        }
     }
 
     public Path file() { return file; }

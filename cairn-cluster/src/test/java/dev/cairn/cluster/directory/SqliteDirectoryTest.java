@@ -298,6 +298,18 @@ class SqliteDirectoryTest {
     }
 
     @Test
+    void databaseIsReadableByItsOwnerOnly() throws Exception {
+        directory.addUser(NewUser.of("alice", pw("x")));
+        assertThat(java.nio.file.Files.getPosixFilePermissions(file))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path wal = dir.resolve("directory.db-wal");
+        if (java.nio.file.Files.exists(wal)) {
+            assertThat(java.nio.file.Files.getPosixFilePermissions(wal))
+                    .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    @Test
     void refusesSchemaNewerThanItKnows() throws Exception {
         directory.close();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
