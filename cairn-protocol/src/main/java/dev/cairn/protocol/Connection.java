@@ -49,6 +49,8 @@ public final class Connection implements Closeable {
     private boolean secure;
     private boolean compressed;
     private long idleTimeoutMillis;
+    /** System.nanoTime() when a write to the peer began and has not returned yet; 0 when none. */
+    private volatile long writeStartedNanos;
 
     private Connection(Socket socket, SocketChannel unixChannel, boolean secure) throws IOException {
         this.socket = socket;
@@ -58,12 +60,12 @@ public final class Connection implements Closeable {
             this.unixInput = null;
             this.remoteAddress = socket.getRemoteSocketAddress();
             this.input = new LineInput(socket.getInputStream(), INPUT_BUFFER);
-            this.rawOutput = socket.getOutputStream();
+            this.rawOutput = new PeerOutput(socket.getOutputStream());
         } else {
             this.unixInput = new TimedChannelInputStream(unixChannel);
             this.remoteAddress = unixChannel.getRemoteAddress();
             this.input = new LineInput(unixInput, INPUT_BUFFER);
-            this.rawOutput = Channels.newOutputStream(unixChannel);
+            this.rawOutput = new PeerOutput(Channels.newOutputStream(unixChannel));
         }
         this.output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
     }
@@ -162,7 +164,7 @@ public final class Connection implements Closeable {
         TlsContexts.configureServer(ssl);
         socket = ssl;
         input.replaceSource(ssl.getInputStream());
-        rawOutput = ssl.getOutputStream();
+        rawOutput = new PeerOutput(ssl.getOutputStream());
         output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
         secure = true;
         handshake(ssl, handshakeTimeout);
@@ -191,6 +193,56 @@ public final class Connection implements Closeable {
         rawOutput = outputLayer.apply(rawOutput);
         output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
         compressed = true;
+    }
+
+    /**
+     * How long the current write to the peer has been blocked, in nanoseconds; 0 when no write
+     * is under way. A client that stops reading (a "slow read" attack on a large RETR or FETCH)
+     * blocks the write forever, since sockets have no write timeout: {@link ConnectionServer}
+     * aborts such connections.
+     */
+    long writeBlockedNanos(long nowNanos) {
+        long started = writeStartedNanos;
+        return started == 0 ? 0 : nowNanos - started;
+    }
+
+    /** Closes the socket at once without flushing (the peer may not be reading); never throws. */
+    void abort() {
+        try {
+            if (socket != null) socket.close();
+            else unixChannel.close();
+        } catch (IOException ignored) {
+            // closing is best effort
+        }
+    }
+
+    /** The stream to the peer, timing every write so a stalled one can be found. */
+    private final class PeerOutput extends OutputStream {
+        private final OutputStream peer;
+
+        PeerOutput(OutputStream peer) { this.peer = peer; }
+
+        @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
+
+        @Override public void write(byte[] b, int off, int len) throws IOException {
+            writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
+            try {
+                peer.write(b, off, len);
+            } finally {
+                writeStartedNanos = 0;
+            }
+        }
+
+        @Override public void flush() throws IOException {
+            writeStartedNanos = System.nanoTime() | 1;
+            try {
+                peer.flush();
+            } finally {
+                writeStartedNanos = 0;
+            }
+        }
+
+        @Override public void close() throws IOException { peer.close(); }
     }
 
     /** Flushes what it can and closes the connection; never throws. */

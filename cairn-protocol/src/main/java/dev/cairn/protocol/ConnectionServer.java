@@ -21,6 +21,9 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -70,6 +73,11 @@ public final class ConnectionServer implements Closeable {
     private ServerSocket tcpServer;
     private ServerSocketChannel unixServer;
     private Thread acceptThread;
+    private volatile Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
+    private ScheduledExecutorService watchdog;
+
+    /** How long one write to a client may block before the connection is dropped. */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofMinutes(5);
 
     /**
      * @param handler         serves one connection
@@ -82,6 +90,15 @@ public final class ConnectionServer implements Closeable {
         this.rejectOverLimit = Objects.requireNonNull(rejectOverLimit);
     }
 
+    /**
+     * Sets how long a single write to a client may stay blocked (the client stopped reading)
+     * before the connection is aborted; call before {@link #start()}.
+     */
+    public void setWriteTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("write timeout " + timeout);
+        this.writeTimeout = timeout;
+    }
+
     /** Binds and starts accepting. */
     public synchronized void start() throws IOException {
         if (acceptThread != null) throw new IllegalStateException("already started");
@@ -92,9 +109,18 @@ public final class ConnectionServer implements Closeable {
             unixServer.bind(unix);
         } else {
             tcpServer = new ServerSocket();
-            tcpServer.setReuseAddress(true);
-            tcpServer.bind(config.bindAddress(), 128);
+            try {
+                tcpServer.setReuseAddress(true);
+                tcpServer.bind(config.bindAddress(), 128);
+            } catch (IOException e) {
+                tcpServer.close();
+                tcpServer = null;
+                throw e;
+            }
         }
+        long period = Math.clamp(writeTimeout.toMillis() / 4, 50, 10_000);
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("cairn-" + config.name() + "-watchdog").daemon(true).unstarted(r));
+        watchdog.scheduleAtFixedRate(this::abortStalledWrites, period, period, TimeUnit.MILLISECONDS);
         acceptThread = Thread.ofPlatform().name("cairn-" + config.name() + "-accept").daemon(true).start(this::acceptLoop);
         log.info("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
     }
@@ -135,6 +161,17 @@ public final class ConnectionServer implements Closeable {
                 Thread.ofVirtual().name("cairn-" + config.name() + "-reject").start(() -> serve(connection, rejectOverLimit, false));
             } else {
                 Thread.ofVirtual().name("cairn-" + config.name() + "-" + connection.id()).start(() -> serve(connection, handler, true));
+            }
+        }
+    }
+
+    private void abortStalledWrites() {
+        long now = System.nanoTime();
+        long limit = writeTimeout.toNanos();
+        for (Connection c : live) {
+            if (c.writeBlockedNanos(now) > limit) {
+                log.info("{}: {} stopped reading for {}, closing it", config.name(), c, writeTimeout);
+                c.abort();
             }
         }
     }
@@ -196,7 +233,8 @@ public final class ConnectionServer implements Closeable {
         } catch (IOException e) {
             log.debug("{}: closing listener: {}", config.name(), e.toString());
         }
-        for (Connection c : live) c.close();
+        if (watchdog != null) watchdog.shutdownNow();
+        for (Connection c : live) c.abort(); // no flush: a client that is not reading must not block shutdown
         if (acceptThread != null) {
             try {
                 acceptThread.join(2000);

@@ -39,6 +39,7 @@ class ConnectionServerIT {
 
     final List<String> executed = new CopyOnWriteArrayList<>();
     final List<Integer> discarded = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch floodEnded = new java.util.concurrent.CountDownLatch(1);
     ConnectionServer server;
 
     @BeforeAll
@@ -86,6 +87,18 @@ class ConnectionServerIT {
                     c.flush();
                     c.installCompression(in -> new InflaterInputStream(in, new Inflater(true)),
                             out -> new DeflaterOutputStream(out, new Deflater(Deflater.DEFAULT_COMPRESSION, true), true));
+                }
+                case "FLOOD" -> {
+                    // Writes until the write fails: the client never reads.
+                    byte[] chunk = new byte[64 * 1024];
+                    try {
+                        while (true) {
+                            c.write(chunk);
+                            c.flush();
+                        }
+                    } finally {
+                        floodEnded.countDown();
+                    }
                 }
                 case "SHORT_IDLE" -> {
                     c.setIdleTimeout(Duration.ofMillis(200));
@@ -218,6 +231,24 @@ class ConnectionServerIT {
             assertThat(in.readLine()).isEqualTo("OK");
             assertThat(in.readLine()).isEqualTo("BYE idle");
             assertThat(in.readLine()).isNull();
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingIsDroppedAfterTheWriteTimeout() throws Exception {
+        server = new ConnectionServer(ConnectionServer.Config.plain("test", new InetSocketAddress("127.0.0.1", 0), 10),
+                this::session, c -> { });
+        server.setWriteTimeout(Duration.ofMillis(300));
+        server.start();
+        try (Socket s = new Socket("127.0.0.1", server.boundInetAddress().getPort())) {
+            s.setReceiveBufferSize(4096);
+            reader(s).readLine();
+            send(s, "FLOOD\r\n");
+            // Never read: the server's write blocks once the socket buffers are full.
+            assertThat(floodEnded.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (server.activeConnections() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(server.activeConnections()).isZero();
         }
     }
 
