@@ -213,6 +213,14 @@ final class ImapSession implements Closeable {
 
     private void checkBody(long uid, ImapResponse.Fetch fetch) {
         byte[] body = fetch.body();
+        if (body.length == 0) {
+            // A server may answer NIL or "" for a message another session expunged meanwhile
+            // (RFC 2180 section 4.1.3); no corpus message is empty, so alone it is an error.
+            if (alone()) {
+                errors.report("body-missing", user.name + ": UID " + uid + " fetched as an empty body");
+            }
+            return;
+        }
         if (fetch.size() != null && fetch.size() != body.length) {
             errors.report("size-mismatch", user.name + ": UID " + uid + " RFC822.SIZE " + fetch.size()
                 + " but BODY[] has " + body.length + " bytes");
@@ -246,8 +254,15 @@ final class ImapSession implements Closeable {
 
     private void storeFlag(long uid, String flag, boolean add) throws IOException {
         boolean wasAlone = alone();
+        long ticket = user.beginStore();
         long start = System.nanoTime();
-        Result result = connection.execute("UID STORE " + uid + (add ? " +FLAGS (" : " -FLAGS (") + flag + ")");
+        Result result;
+        boolean unrivalled;
+        try {
+            result = connection.execute("UID STORE " + uid + (add ? " +FLAGS (" : " -FLAGS (") + flag + ")");
+        } finally {
+            unrivalled = user.endStore(ticket);
+        }
         recorder.record("store", start);
         boolean reported = false;
         boolean shown = false;
@@ -261,7 +276,7 @@ final class ImapSession implements Closeable {
         if (!succeeded("store", result)) {
             return;
         }
-        if (reported && !shown) {
+        if (reported && !shown && unrivalled) {
             errors.report("flag-lost", user.name + ": UID STORE " + uid + (add ? " +FLAGS " : " -FLAGS ") + flag
                 + " answered with flags that " + (add ? "lack" : "still have") + " it");
         } else if (!reported && wasAlone && alone() && !expunged.contains(uid)) {
@@ -346,9 +361,13 @@ final class ImapSession implements Closeable {
         }
     }
 
-    /** STATUS of INBOX; its UIDNEXT must be above every UID confirmed before it was asked. */
+    /**
+     * STATUS of INBOX. While alone, its UIDNEXT must be above every UID confirmed before it was
+     * asked; with other sessions it may lag, since STATUS of the selected mailbox may answer from
+     * this session's view, not yet told of their appends (RFC 9051 section 6.3.11).
+     */
     void status() throws IOException {
-        long confirmed = user.highestConfirmedUid();
+        long confirmed = alone() ? user.highestConfirmedUid() : 0;
         long start = System.nanoTime();
         Result result = connection.execute("STATUS " + MAILBOX + " (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)");
         recorder.record("status", start);
@@ -359,7 +378,7 @@ final class ImapSession implements Closeable {
                 for (int i = 0; i + 1 < items.size(); i += 2) {
                     String item = name(items.get(i)).toUpperCase(Locale.ROOT);
                     long number = parseUid(items.get(i + 1));
-                    if (item.equals("UIDNEXT") && number <= confirmed) {
+                    if (item.equals("UIDNEXT") && number <= confirmed && alone()) {
                         errors.report("uidnext-not-above-known-uid", user.name + ": STATUS UIDNEXT " + number
                             + " but UID " + confirmed + " was already confirmed");
                     }

@@ -21,6 +21,8 @@ final class UserState {
     private final Map<Long, Corpus.Message> appended = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong logins = new AtomicLong();
+    private final AtomicLong storesStarted = new AtomicLong();
+    private final AtomicInteger storesRunning = new AtomicInteger();
 
     UserState(String name) {
         this.name = name;
@@ -67,6 +69,23 @@ final class UserState {
 
     void leave() {
         active.decrementAndGet();
+    }
+
+    /**
+     * A session sends a STORE. The FETCH that answers it shows the flags as they are when the
+     * server answers, which another session's STORE in between may have changed again; so the
+     * flag is only required in the answer when no other STORE of this user overlapped.
+     * Returns a ticket for {@link #endStore}.
+     */
+    long beginStore() {
+        long ticket = storesStarted.incrementAndGet();
+        return storesRunning.incrementAndGet() == 1 ? ticket : -ticket;
+    }
+
+    /** The STORE of {@code ticket} is answered; true if no other STORE of this user overlapped it. */
+    boolean endStore(long ticket) {
+        storesRunning.decrementAndGet();
+        return ticket > 0 && storesStarted.get() == ticket;
     }
 
     /**

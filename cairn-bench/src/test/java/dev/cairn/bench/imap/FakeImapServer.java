@@ -98,7 +98,8 @@ final class FakeImapServer implements Closeable {
 
     private void serve(Socket socket) {
         try (socket) {
-            new Session(socket.getInputStream(), new BufferedOutputStream(socket.getOutputStream())).run();
+            new Session(new java.io.BufferedInputStream(socket.getInputStream()),
+                new BufferedOutputStream(socket.getOutputStream())).run();
         } catch (IOException e) {
             // the client went away
         }
