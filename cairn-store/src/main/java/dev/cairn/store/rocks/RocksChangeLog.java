@@ -15,8 +15,25 @@ import org.rocksdb.Slice;
 /** The change log in its column family: keys (channel, user id, seq). */
 final class RocksChangeLog implements ChangeLog {
     private final RocksSlotStore slot;
+    private final java.util.concurrent.CopyOnWriteArrayList<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     RocksChangeLog(RocksSlotStore slot) { this.slot = slot; }
+
+    @Override public AutoCloseable listen(Listener listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /** After a durable commit (user lock held, so in seq order per user). */
+    void committed(int channel, String user, long seq) {
+        for (Listener l : listeners) {
+            try {
+                l.committed(channel, user, seq);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(RocksChangeLog.class).warn("change-log listener failed", e);
+            }
+        }
+    }
 
     private int id(String user) {
         Integer id = slot.userId(user);

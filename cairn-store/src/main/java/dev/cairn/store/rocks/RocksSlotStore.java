@@ -72,7 +72,7 @@ public final class RocksSlotStore implements SlotStore {
     final ReentrantLock userRegistry = new ReentrantLock();
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
     private final SecureRandom random = new SecureRandom();
-    private final RocksChangeLog changeLog;
+    final RocksChangeLog changeLog;
     private final SlotReplication replication;
     private volatile boolean closed;
 

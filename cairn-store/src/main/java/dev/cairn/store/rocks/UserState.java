@@ -424,6 +424,7 @@ final class UserState implements UserStore {
             throw e;
         }
         for (Runnable r : t.afterCommit) r.run();
+        slot.changeLog.committed(channel, name, t.seq);
     }
 
     /** After a failed write: the DB may or may not hold it; memory follows the DB again. */

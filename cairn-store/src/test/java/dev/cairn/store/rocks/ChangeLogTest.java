@@ -113,6 +113,19 @@ class ChangeLogTest {
             }
             assertThat(seen).isEqualTo(names);
             assertThat(total).isEqualTo(40);
+            // Tailing: the listener names each commit, in seq order per user.
+            List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+            try (AutoCloseable l = log.listen((channel, user, seq) -> {
+                assertThat(channel).isEqualTo(slot.channelOf(user));
+                heard.add(user + ":" + seq);
+            })) {
+                slot.user("user0").subscribe("x");
+                slot.user("user7").append("INBOX", List.of(msg(mail(70))));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            slot.user("user0").unsubscribe("x");
+            assertThat(heard).containsExactly("user0:3", "user7:3");
             log.prune("user3", 1);
             assertThat(log.read("user3", 0, 10)).extracting(ChangeRecord::seq).containsExactly(2L);
             assertThat(log.firstSeq("user3")).isEqualTo(2);
