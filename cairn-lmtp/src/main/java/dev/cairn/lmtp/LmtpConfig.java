@@ -51,7 +51,8 @@ public record LmtpConfig(SocketAddress listen, Path unixSocket, String hostname,
         Objects.requireNonNull(deliveredTo);
         Objects.requireNonNull(limits);
         if (listen == null && unixSocket == null) throw new IllegalArgumentException("LMTP needs a TCP address or a unix socket");
-        if (maxMessageSize < 1 || maxRecipients < 1 || maxDataLineLength < 1000 || memoryThreshold < 0 || maxConnections < 1) {
+        if (maxMessageSize < 1 || maxRecipients < 1 || maxDataLineLength < 1000 || maxDataLineLength > dev.cairn.protocol.LineInput.MAX_LINE
+                || memoryThreshold < 0 || maxConnections < 1) {
             throw new IllegalArgumentException("LMTP limits out of range");
         }
     }

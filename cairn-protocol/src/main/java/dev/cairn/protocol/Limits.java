@@ -22,7 +22,7 @@ public record Limits(int maxLineLength, long maxLiteralSize, int maxBadCommands,
             Duration.ofMinutes(3), Duration.ofMinutes(30));
 
     public Limits {
-        if (maxLineLength < 64) throw new IllegalArgumentException("maxLineLength below 64: " + maxLineLength);
+        if (maxLineLength < 64 || maxLineLength > LineInput.MAX_LINE) throw new IllegalArgumentException("maxLineLength out of range: " + maxLineLength);
         if (maxLiteralSize < 0) throw new IllegalArgumentException("maxLiteralSize " + maxLiteralSize);
         if (maxBadCommands < 1 || maxBadCommandsPreAuth < 1) throw new IllegalArgumentException("bad command limits must be >= 1");
         if (preAuthIdleTimeout.isNegative() || idleTimeout.isNegative()) throw new IllegalArgumentException("negative timeout");

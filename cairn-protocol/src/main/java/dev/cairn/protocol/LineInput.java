@@ -22,6 +22,9 @@ import java.util.Objects;
  * (dropping whatever was buffered) and for an inflating stream under IMAP COMPRESS (keeping it).
  */
 public final class LineInput {
+    /** The largest line limit a caller may ask for (a line is held in one array). */
+    public static final int MAX_LINE = Integer.MAX_VALUE - 16;
+
     private InputStream source;
     private final byte[] buffer;
     private int position;
@@ -50,7 +53,7 @@ public final class LineInput {
      * @param allowNul false for command lines (NUL refused), true for message data
      */
     public Line readLine(int maxLength, boolean allowNul) throws IOException {
-        if (maxLength < 0) throw new IllegalArgumentException("maxLength " + maxLength);
+        if (maxLength < 0 || maxLength > MAX_LINE) throw new IllegalArgumentException("maxLength " + maxLength);
         // One more than the limit so that a CR right before the LF still fits.
         byte[] line = new byte[Math.min(maxLength + 1, 256)];
         int count = 0;
@@ -70,7 +73,7 @@ public final class LineInput {
                     line = null; // skip the rest without keeping it
                 } else {
                     if (count + chunk > line.length) {
-                        line = Arrays.copyOf(line, Math.min(maxLength + 1, Math.max(line.length * 2, count + chunk)));
+                        line = Arrays.copyOf(line, (int) Math.min(maxLength + 1L, Math.max(line.length * 2L, count + chunk)));
                     }
                     System.arraycopy(buffer, position, line, count, chunk);
                     count += chunk;

@@ -92,6 +92,14 @@ class LineInputTest {
     }
 
     @Test
+    void theLargestLimitWorksAndNonsenseIsRefused() throws IOException {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("ok\r\n")), 16);
+        assertThat(in.readLine(LineInput.MAX_LINE, false)).isEqualTo(new Line(ascii("ok"), true));
+        assertThatThrownBy(() -> in.readLine(Integer.MAX_VALUE, false)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> in.readLine(-1, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void nulIsAllowedInDataLines() throws IOException {
         LineInput in = new LineInput(new ByteArrayInputStream(ascii("a\0b\r\n")), 16);
         assertThat(in.readLine(10, true)).isEqualTo(new Line(ascii("a\0b"), true));
