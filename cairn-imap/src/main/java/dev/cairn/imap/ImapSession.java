@@ -578,9 +578,9 @@ final class ImapSession {
         if (info == null) return Result.no("NONEXISTENT", "No such mailbox");
         SelectedMailbox sm = new SelectedMailbox(info.id(), info.name(), readOnly, info.uidValidity(), events);
         MailboxView view = store.view(info.id());
+        events.clear(); // before attaching: what arrives after belongs to this selection
         MailboxView.Attachment attachment = view.attach(sm);
         sm.start(view, attachment);
-        events.clear();
         MailboxSnapshot snap = attachment.snapshot();
         selected = sm;
         savedSearch = new long[0];

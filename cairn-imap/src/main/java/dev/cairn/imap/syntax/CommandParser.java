@@ -299,6 +299,16 @@ public final class CommandParser {
                     date = dateTime(c.quoted());
                     c.sp();
                 }
+                if (c.peekWord("UTF8")) {
+                    // RFC 6855 §4: APPEND ... UTF8 (~{N}) carries a message with UTF-8 headers
+                    c.atom();
+                    c.sp();
+                    c.open();
+                    if (c.peek() != Cursor.LITERAL) throw new ParseException("UTF8 needs a literal8");
+                    messages.add(new AppendMessage(flags, date, c.literal()));
+                    c.close();
+                    continue;
+                }
                 if (c.peek() != Cursor.LITERAL) throw new ParseException("APPEND needs the message as a literal");
                 messages.add(new AppendMessage(flags, date, c.literal()));
             }
