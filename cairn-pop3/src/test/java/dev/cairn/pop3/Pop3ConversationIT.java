@@ -141,6 +141,9 @@ class Pop3ConversationIT {
         assertThat(seen).isEmpty(); // nothing happens before QUIT
         s.c("QUIT").s("+OK Logging out, 1 messages deleted");
         s.expectClosed();
+        // The view is told after the commit; allow for it to arrive on the committing thread.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (seen.stream().noneMatch(MailboxChange.Expunged.class::isInstance) && System.nanoTime() < deadline) Thread.sleep(10);
         attachment.close();
 
         assertThat(seen).anySatisfy(change -> assertThat(change).isInstanceOfSatisfying(MailboxChange.Expunged.class,
