@@ -182,4 +182,28 @@ class ImapExtensionsIT {
                 S: r NO [NONEXISTENT] No such quota root
                 """);
     }
+
+    @Test void utf8AcceptNamesAndAppend() throws Exception {
+        String m = "Subject: Grüße<CRLF><CRLF>ü<CRLF>";
+        int n = m.replace("<CRLF>", "\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        play(login("ext5") + """
+                C: b ENABLE UTF8=ACCEPT
+                S: * ENABLED UTF8=ACCEPT
+                S: b OK ENABLE completed
+                C: c CREATE "Entwürfe/Ärger"
+                S~ c OK .*
+                C: d LIST "" "Entw*"
+                S: * LIST (\\HasChildren) "/" "Entwürfe"
+                S: * LIST (\\HasNoChildren) "/" "Entwürfe/Ärger"
+                S: d OK LIST completed
+                C: e APPEND "Entwürfe/Ärger" UTF8 (~{%d+}
+                C: %s)
+                S~ e OK \\[APPENDUID \\d+ 1\\] APPEND completed
+                C: f EXAMINE "Entwürfe/Ärger"
+                S* f OK .*
+                C: g SEARCH SUBJECT "Grüße"
+                S: * SEARCH 1
+                S: g OK SEARCH completed
+                """.formatted(n, m));
+    }
 }
