@@ -340,7 +340,16 @@ final class Pop3Session {
         InputStream body;
         try {
             body = store.openBody(maildrop.body(n));
-        } catch (StoreException | IOException e) {
+        } catch (StoreException e) {
+            if (e.reason() == StoreException.Reason.NONEXISTENT) {
+                // Expunged by an IMAP session since login, and its body is gone with it.
+                err("Message " + n + " no longer exists");
+            } else {
+                log.warn("pop3 {}: reading message {} (UID {}) of {} failed: {}", c.id(), n, maildrop.uid(n), user, e.toString());
+                err("[SYS/TEMP] Message cannot be read now");
+            }
+            return;
+        } catch (IOException e) {
             log.warn("pop3 {}: reading message {} (UID {}) of {} failed: {}", c.id(), n, maildrop.uid(n), user, e.toString());
             err("[SYS/TEMP] Message cannot be read now");
             return;

@@ -162,6 +162,20 @@ class Pop3ConversationIT {
     }
 
     @Test
+    void aMessageExpungedByImapDuringTheSession() throws Exception {
+        start(config());
+        login();
+        UserStore alice = slot.user("alice");
+        MailboxInfo inbox = alice.mailbox("INBOX").orElseThrow();
+        alice.expunge(inbox.id(), List.of(Uid.of(2)));
+        // The maildrop keeps its numbering (RFC 1939 §8); the body is gone.
+        s.c("RETR 2").s("-ERR Message 2 no longer exists");
+        s.c("DELE 2").s("+OK Marked to be deleted");
+        s.c("QUIT").s("+OK Logging out, 1 messages deleted");
+        assertThat(alice.mailbox("INBOX").orElseThrow().messages()).isEqualTo(2);
+    }
+
+    @Test
     void messageNumberErrors() throws Exception {
         start(config());
         login();
