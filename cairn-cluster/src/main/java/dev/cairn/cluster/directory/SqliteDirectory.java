@@ -13,6 +13,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +40,8 @@ public final class SqliteDirectory implements Directory {
     private final Path file;
     private final Optional<String> defaultDomain;
     private final PasswordHasher hasher;
+    /** Successful verifications remembered for 10 minutes: repeated logins skip Argon2id. */
+    private final VerifiedPasswords verified = new VerifiedPasswords(100_000, Duration.ofMinutes(10), Clock.systemUTC());
     private final BlockingQueue<Connection> pool = new ArrayBlockingQueue<>(POOL_SIZE);
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
@@ -414,10 +418,11 @@ public final class SqliteDirectory implements Directory {
         // Always one hash: an unknown login, a user without password and a disabled user all
         // take as long as a wrong password for a real user (no user enumeration by timing).
         String hash = found.map(Credentials::hash).orElse(null);
-        boolean match = hasher.verify(password, hash);
+        boolean match = verified.matches(hash, password) || hasher.verify(password, hash);
         if (!match) {
             return Login.INVALID;
         }
+        verified.remember(hash, password);
         String name = found.get().name();
         if (found.get().disabled()) {
             return new Login(Login.Outcome.DISABLED, Optional.of(name));

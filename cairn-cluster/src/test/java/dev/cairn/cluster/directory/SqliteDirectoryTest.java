@@ -122,6 +122,21 @@ class SqliteDirectoryTest {
     }
 
     @Test
+    void repeatedLoginsPayOneHashUntilThePasswordChanges() {
+        directory.addUser(NewUser.of("alice", pw("old")));
+        long before = FAST.verifications();
+        for (int i = 0; i < 5; i++) assertThat(directory.authenticate("alice", pw("old"))).contains("alice");
+        assertThat(FAST.verifications() - before).isEqualTo(1);
+        // A wrong password is never answered from memory.
+        assertThat(directory.authenticate("alice", pw("olD"))).isEmpty();
+        assertThat(FAST.verifications() - before).isEqualTo(2);
+        // The remembered success belongs to the old hash: after a change the old password fails.
+        directory.setPassword("alice", pw("new"));
+        assertThat(directory.authenticate("alice", pw("old"))).isEmpty();
+        assertThat(directory.authenticate("alice", pw("new"))).contains("alice");
+    }
+
+    @Test
     void passwordChangeAndRemoval() {
         directory.addUser(NewUser.of("alice", pw("old")));
         directory.setPassword("Alice", pw("new"));
