@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
+import dev.cairn.bench.BenchCommand;
 import dev.cairn.server.Node;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,7 @@ import java.util.function.Consumer;
 /** The root of the `cairn` command. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,versionProvider = VersionCommand.Provider.class,
         description = "Cairn: a replicated mail store (IMAP, POP3, LMTP).",
-        subcommands = {ServeCommand.class, UserCommand.class, CheckCommand.class, VersionCommand.class,
+        subcommands = {ServeCommand.class, UserCommand.class, CheckCommand.class, BenchCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CairnCommand implements Runnable {
     private final InputStream in;
