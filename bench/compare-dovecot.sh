@@ -71,9 +71,9 @@ export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 bench() { "$java_bin" -cp "cairn-bench/target/cairn-bench.jar:cairn-bench/target/lib/*" dev.cairn.bench.BenchMain "$@"; }
 
 # --- Cairn -------------------------------------------------------------------------------
-CAIRN_IMAP=${CAIRN_IMAP:-11143}; CAIRN_LMTP=${CAIRN_LMTP:-11024}
-DOVECOT_IMAP=${DOVECOT_IMAP:-12143}; DOVECOT_LMTP=${DOVECOT_LMTP:-12024}
-FAST_IMAP=${FAST_IMAP:-13143}; FAST_LMTP=${FAST_LMTP:-13024}
+CAIRN_IMAP=${CAIRN_IMAP:-31143}; CAIRN_LMTP=${CAIRN_LMTP:-31024}
+DOVECOT_IMAP=${DOVECOT_IMAP:-32143}; DOVECOT_LMTP=${DOVECOT_LMTP:-32024}
+FAST_IMAP=${FAST_IMAP:-33143}; FAST_LMTP=${FAST_LMTP:-33024}
 declare -A imap_port lmtp_port server_pid
 domain=example.org
 

@@ -86,7 +86,7 @@ public final class LoadRun {
         long serverEnd = ProcessCpu.treeNanos(settings.serverPids());
         stop.set(true);
         if (settings.progress()) {
-            log.print("\r" + " ".repeat(100) + "\r");
+            log.print(terminal ? "\r" + " ".repeat(100) + "\r" : "");
             log.println("stopping " + settings.clients() + " clients...");
         }
         for (Thread thread : threads) {
@@ -101,12 +101,15 @@ public final class LoadRun {
 
     private long lastProgress;
 
+    // On a terminal the line is rewritten every second; into a file or pipe, a new line every ten.
+    private final boolean terminal = System.console() != null && System.console().isTerminal();
+
     private void progress(String phase, long from, long until, long operations, LongAdder live, Errors errors) {
         if (!settings.progress()) {
             return;
         }
         long now = System.nanoTime();
-        if (lastProgress != 0 && now - lastProgress < 900_000_000L) {
+        if (lastProgress != 0 && now - lastProgress < (terminal ? 900_000_000L : 9_900_000_000L)) {
             return;
         }
         double elapsed = (now - from) / 1e9;
@@ -116,7 +119,7 @@ public final class LoadRun {
             : String.format(Locale.ROOT, "%.0f/%.0f s, %d ops", elapsed, (until - from) / 1e9, done);
         String line = String.format(Locale.ROOT, "\r[%s] %s, %.0f ops/s, %d errors", phase, of,
             phase.equals("run") && elapsed > 0 ? done / elapsed : 0.0, errors.total());
-        log.print(line + " ".repeat(Math.max(0, 60 - line.length())));
+        log.print(terminal ? line + " ".repeat(Math.max(0, 60 - line.length())) : line.substring(1) + "\n");
         log.flush();
         lastProgress = now;
     }

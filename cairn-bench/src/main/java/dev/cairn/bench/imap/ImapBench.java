@@ -95,17 +95,18 @@ public final class ImapBench {
                 }
             }));
         }
+        boolean terminal = System.console() != null && System.console().isTerminal();
         for (Thread thread : threads) {
-            while (!thread.join(java.time.Duration.ofSeconds(1))) {
+            while (!thread.join(java.time.Duration.ofSeconds(terminal ? 1 : 10))) {
                 if (config.load().progress()) {
-                    log.print("\r[fill] " + done.get() + "/" + users.size() + " users with " + config.fill()
-                        + " messages, " + errors.total() + " errors   ");
+                    log.print((terminal ? "\r" : "") + "[fill] " + done.get() + "/" + users.size() + " users with "
+                        + config.fill() + " messages, " + errors.total() + " errors   " + (terminal ? "" : "\n"));
                     log.flush();
                 }
             }
         }
         if (config.load().progress()) {
-            log.println("\r[fill] " + users.size() + " users hold " + config.fill() + "+ messages, " + errors.total()
+            log.println((terminal ? "\r" : "") + "[fill] " + users.size() + " users hold " + config.fill() + "+ messages, " + errors.total()
                 + " errors   ");
         }
     }

@@ -178,7 +178,7 @@ public final class ImapResponseReader {
         Long size = null;
         List<String> flags = null;
         byte[] body = null;
-        Map<String, Value> other = new LinkedHashMap<>();
+        Map<String, Value> other = Map.of();
         boolean first = true;
         while (peek() != ')') {
             if (!first) {
@@ -211,7 +211,12 @@ public final class ImapResponseReader {
                         default -> throw error(name + " is not a string");
                     };
                 }
-                default -> other.put(upper, value(1, false));
+                default -> {
+                    if (other.isEmpty()) {
+                        other = new LinkedHashMap<>();
+                    }
+                    other.put(upper, value(1, false));
+                }
             }
             if (other.size() + 4 > limits.maxItems()) {
                 throw error("too many FETCH attributes");
@@ -348,16 +353,34 @@ public final class ImapResponseReader {
      * are read as atoms too; inside a response code {@code ]} ends it.
      */
     private String atom(boolean inCode) throws IOException {
+        // Fast path: the whole atom is in the buffer (almost always).
+        int end = position;
+        while (end < this.end && isAtomChar(buffer[end] & 0xff, inCode)) {
+            end++;
+        }
+        if (end < this.end && end > position) {
+            int length = end - position;
+            if (lineBytes + length > limits.maxLineLength()) {
+                throw error("response longer than " + limits.maxLineLength() + " bytes outside literals");
+            }
+            String atom = new String(buffer, position, length, StandardCharsets.ISO_8859_1);
+            position = end;
+            lineBytes += length;
+            return atom;
+        }
         StringBuilder atom = new StringBuilder();
         int c;
-        while ((c = peek()) != EOF && c > ' ' && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"'
-                && c != '[' && !(inCode && c == ']')) {
+        while ((c = peek()) != EOF && isAtomChar(c, inCode)) {
             atom.append((char) next());
         }
         if (atom.isEmpty()) {
             throw error(c == EOF ? "connection closed inside a response" : "expected an atom, got " + describe(c));
         }
         return atom.toString();
+    }
+
+    private static boolean isAtomChar(int c, boolean inCode) {
+        return c > ' ' && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"' && c != '[' && !(inCode && c == ']');
     }
 
     private long number() throws IOException {
