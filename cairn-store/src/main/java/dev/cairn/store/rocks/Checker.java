@@ -14,8 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksIterator;
 
 /**
  * `cairn check`: verifies every invariant the store keeps, per user under the user's write lock,
@@ -205,19 +203,16 @@ final class Checker {
      */
     private void checkBodies(boolean wholeSlot, boolean repair) {
         List<BodyId> all = new ArrayList<>();
-        try (RocksSlotStore.BodyLocks locks = slot.lockAllBodies();
-             ReadOptions ro = new ReadOptions()) {
+        try (RocksSlotStore.BodyLocks locks = slot.lockAllBodies()) {
             Map<BodyId, Long> refs = new HashMap<>();
             Map<BodyId, String> owner = new HashMap<>();
             Map<Integer, String> names = new HashMap<>();
-            try (RocksIterator it = slot.db.newIterator(slot.messages, ro)) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                    BodyId b = MessageValue.decode(it.value()).body();
-                    refs.merge(b, 1L, Long::sum);
-                    int uid = ByteBuffer.wrap(it.key()).getInt();
-                    owner.putIfAbsent(b, names.computeIfAbsent(uid, this::userName));
-                }
-            }
+            slot.scan(slot.messages, new byte[0], (k, v) -> {
+                BodyId b = MessageValue.decode(v).body();
+                refs.merge(b, 1L, Long::sum);
+                int uid = ByteBuffer.wrap(k).getInt();
+                owner.putIfAbsent(b, names.computeIfAbsent(uid, this::userName));
+            });
             Map<BodyId, Long> counts = new HashMap<>();
             slot.scan(slot.refcounts, new byte[0], (k, v) -> counts.put(BodyId.of(k), Keys.getLong(v)));
             WriteOps fix = new WriteOps();

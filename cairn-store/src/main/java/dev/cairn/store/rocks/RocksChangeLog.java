@@ -46,12 +46,15 @@ final class RocksChangeLog implements ChangeLog {
         int channel = slot.channelOf(user);
         List<ChangeRecord> out = new ArrayList<>();
         byte[] prefix = Keys.changePrefix(channel, id);
+        java.util.concurrent.locks.Lock open = slot.reading();
         try (Slice upper = new Slice(Keys.after(prefix));
              ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
              RocksIterator it = slot.db.newIterator(slot.changelog, ro)) {
             for (it.seek(Keys.change(channel, id, Math.max(0, fromSeq))); it.isValid() && out.size() < max; it.next()) {
                 out.add(ChangeCodec.decode(it.value()));
             }
+        } finally {
+            open.unlock();
         }
         return out;
     }
@@ -60,6 +63,7 @@ final class RocksChangeLog implements ChangeLog {
         byte[] prefix = ByteBuffer.allocate(2).putShort((short) channel).array();
         List<ChangeRecord> out = new ArrayList<>();
         Position end = after;
+        java.util.concurrent.locks.Lock open = slot.reading();
         try (Slice upper = new Slice(Keys.after(prefix));
              ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
              RocksIterator it = slot.db.newIterator(slot.changelog, ro)) {
@@ -74,6 +78,8 @@ final class RocksChangeLog implements ChangeLog {
                 end = new Position(k.getInt(), k.getLong());
                 out.add(ChangeCodec.decode(it.value()));
             }
+        } finally {
+            open.unlock();
         }
         return new Batch(out, end);
     }

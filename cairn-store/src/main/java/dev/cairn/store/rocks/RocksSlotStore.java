@@ -76,6 +76,8 @@ public final class RocksSlotStore implements SlotStore {
     final RocksChangeLog changeLog;
     private final SlotReplication replication;
     private volatile boolean closed;
+    /** Reads hold it shared, close() exclusively: no native call ever runs on a closed database. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
         this.config = config;
@@ -360,11 +362,16 @@ public final class RocksSlotStore implements SlotStore {
 
     /** Streams the chunks from one DB snapshot, so a concurrent delete cannot cut the body short. */
     InputStream openBody(BodyId id) throws IOException {
-        checkOpen();
+        java.util.concurrent.locks.Lock open = reading();
         org.rocksdb.Snapshot snap = db.getSnapshot();
         ReadOptions ro = new ReadOptions().setSnapshot(snap);
         try {
-            byte[] first = db.get(bodies, ro, Keys.chunk(id, 0));
+            byte[] first;
+            try {
+                first = db.get(bodies, ro, Keys.chunk(id, 0));
+            } finally {
+                open.unlock();
+            }
             if (first == null) throw new StoreException(Reason.NONEXISTENT, "no such body: " + id);
             return new InputStream() {
                 byte[] chunk = first;
@@ -374,10 +381,18 @@ public final class RocksSlotStore implements SlotStore {
                 private boolean fill() throws IOException {
                     while (chunk != null && pos >= chunk.length) {
                         if (closed) throw new IOException("body stream closed");
+                        java.util.concurrent.locks.Lock l;
+                        try {
+                            l = reading();
+                        } catch (StoreException e) {
+                            throw new IOException("slot closed while reading a body", e);
+                        }
                         try {
                             chunk = db.get(bodies, ro, Keys.chunk(id, ++chunkNo));
                         } catch (RocksDBException e) {
                             throw new IOException(e);
+                        } finally {
+                            l.unlock();
                         }
                         pos = 0;
                     }
@@ -401,15 +416,24 @@ public final class RocksSlotStore implements SlotStore {
                 @Override public void close() {
                     if (closed) return;
                     closed = true;
-                    ro.close();
-                    db.releaseSnapshot(snap);
+                    release(snap, ro);
                 }
             };
         } catch (RocksDBException | RuntimeException e) {
-            ro.close();
-            db.releaseSnapshot(snap);
+            release(snap, ro);
             if (e instanceof StoreException se) throw se;
             throw new IOException(e);
+        }
+    }
+
+    private void release(org.rocksdb.Snapshot snap, ReadOptions ro) {
+        java.util.concurrent.locks.Lock l = lifecycle.readLock();
+        l.lock();
+        try {
+            ro.close();
+            if (!closed) db.releaseSnapshot(snap); // a closed database has let go of it already
+        } finally {
+            l.unlock();
         }
     }
 
@@ -438,24 +462,31 @@ public final class RocksSlotStore implements SlotStore {
     // --- reading helpers -----------------------------------------------------------------------
 
     byte[] get(ColumnFamilyHandle cf, byte[] key) {
+        java.util.concurrent.locks.Lock l = reading();
         try {
             return db.get(cf, key);
         } catch (RocksDBException e) {
             throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        } finally {
+            l.unlock();
         }
     }
 
     List<byte[]> multiGet(ColumnFamilyHandle cf, List<byte[]> keys) {
         if (keys.isEmpty()) return List.of();
+        java.util.concurrent.locks.Lock l = reading();
         try {
             return db.multiGetAsList(java.util.Collections.nCopies(keys.size(), cf), keys);
         } catch (RocksDBException e) {
             throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        } finally {
+            l.unlock();
         }
     }
 
     /** Every key with the prefix, in order. */
     void scan(ColumnFamilyHandle cf, byte[] prefix, BiConsumer<byte[], byte[]> each) {
+        java.util.concurrent.locks.Lock l = reading();
         try (Slice upper = prefix.length == 0 ? null : new Slice(Keys.after(prefix));
              ReadOptions ro = upper == null ? new ReadOptions() : new ReadOptions().setIterateUpperBound(upper);
              RocksIterator it = db.newIterator(cf, ro)) {
@@ -463,7 +494,20 @@ public final class RocksSlotStore implements SlotStore {
             it.status();
         } catch (RocksDBException e) {
             throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        } finally {
+            l.unlock();
         }
+    }
+
+    /** Holds the slot open for a read; UNAVAILABLE if it is closed. Unlock when done. */
+    java.util.concurrent.locks.Lock reading() {
+        java.util.concurrent.locks.Lock l = lifecycle.readLock();
+        l.lock();
+        if (closed) {
+            l.unlock();
+            throw new StoreException(Reason.UNAVAILABLE, "slot is closed");
+        }
+        return l;
     }
 
     private void checkOpen() {
@@ -472,9 +516,19 @@ public final class RocksSlotStore implements SlotStore {
 
     @Override public void close() {
         if (closed) return;
-        closed = true;
         evictor.interrupt();
         committer.close();
+        lifecycle.writeLock().lock();
+        try {
+            closeDatabase();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    private void closeDatabase() {
+        if (closed) return;
+        closed = true;
         for (ColumnFamilyHandle h : handles) h.close();
         db.close();
         dbOptions.close();

@@ -283,6 +283,7 @@ final class UserState implements UserStore {
         int n = 0;
         byte[] prefix = Keys.mailboxPrefix(id, m.num);
         ByteBuffer key = ByteBuffer.allocateDirect(64), value = ByteBuffer.allocateDirect(64);
+        java.util.concurrent.locks.Lock open = slot.reading();
         try (org.rocksdb.Slice upper = new org.rocksdb.Slice(Keys.after(prefix));
              org.rocksdb.ReadOptions ro = new org.rocksdb.ReadOptions().setIterateUpperBound(upper).setReadaheadSize(2 << 20);
              org.rocksdb.RocksIterator it = slot.db.newIterator(slot.index, ro)) {
@@ -305,6 +306,8 @@ final class UserState implements UserStore {
             it.status();
         } catch (org.rocksdb.RocksDBException e) {
             throw new StoreException(Reason.UNAVAILABLE, "read failed: " + e.getMessage(), e);
+        } finally {
+            open.unlock();
         }
         return Snapshot.of(m.info(), m.keywords, uids, modSeqs, masks, n);
     }

@@ -302,4 +302,20 @@ class SlotStoreTest {
         assertThat(replace.updated().getFirst().flags()).isEqualTo(Flags.of("$A"));
         assertThat(u.mailbox(id).orElseThrow().unseen()).isEqualTo(1);
     }
+
+    @Test void closedSlotRefusesCleanly() throws Exception {
+        UserStore u = slot.openOrCreateUser("alice");
+        byte[] big = new byte[2 * RocksSlotStore.CHUNK + 10];
+        var r = u.append("INBOX", List.of(new NewMessage(BodySource.of(big), Flags.NONE, Instant.now())));
+        var body = u.message(r.mailbox(), r.uids().getFirst()).orElseThrow().body();
+        var in = u.openBody(body);
+        assertThat(in.readNBytes(RocksSlotStore.CHUNK)).hasSize(RocksSlotStore.CHUNK);
+        slot.close();
+        // The next chunk would need the (closed) database: an I/O error, not a crash.
+        assertThatThrownBy(in::read).isInstanceOf(java.io.IOException.class);
+        in.close();
+        assertThatThrownBy(() -> u.append("INBOX", List.of(msg(mail(1))))).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
+        assertThatThrownBy(() -> slot.user("alice")).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
+        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); // for @AfterEach
+    }
 }
