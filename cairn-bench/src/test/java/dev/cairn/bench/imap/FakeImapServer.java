@@ -48,13 +48,24 @@ final class FakeImapServer implements Closeable {
         Pattern.CASE_INSENSITIVE);
 
     private final Fault fault;
+    private final String capabilities;
     private final ServerSocket server;
     private final Map<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
     private final Thread acceptor;
 
     FakeImapServer(Fault fault) throws IOException {
+        this(fault, true, null);
+    }
+
+    /**
+     * @param literalPlus whether to offer LITERAL+ (else clients must wait for "+" before a literal)
+     * @param tls null for plain sockets, else implicit TLS with this context
+     */
+    FakeImapServer(Fault fault, boolean literalPlus, javax.net.ssl.SSLContext tls) throws IOException {
         this.fault = fault;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.capabilities = "IMAP4rev1 UIDPLUS" + (literalPlus ? " LITERAL+" : "");
+        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+            : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = Thread.ofVirtual().start(this::accept);
     }
 
@@ -118,7 +129,7 @@ final class FakeImapServer implements Closeable {
         }
 
         void run() throws IOException {
-            send("* OK [CAPABILITY IMAP4rev1 UIDPLUS LITERAL+] fake ready");
+            send("* OK [CAPABILITY " + capabilities + "] fake ready");
             String line;
             while ((line = line()) != null) {
                 int space = line.indexOf(' ');
@@ -130,13 +141,13 @@ final class FakeImapServer implements Closeable {
                 }
                 switch (verb) {
                     case "CAPABILITY" -> {
-                        send("* CAPABILITY IMAP4rev1 UIDPLUS LITERAL+");
+                        send("* CAPABILITY " + capabilities);
                         send(tag + " OK done");
                     }
                     case "LOGIN" -> {
                         String user = command.split(" ")[1].replace("\"", "");
                         mailbox = mailboxes.computeIfAbsent(user, u -> new Mailbox());
-                        send(tag + " OK [CAPABILITY IMAP4rev1 UIDPLUS LITERAL+] logged in");
+                        send(tag + " OK [CAPABILITY " + capabilities + "] logged in");
                     }
                     case "SELECT" -> select(tag);
                     case "UID FETCH" -> fetch(tag, command);

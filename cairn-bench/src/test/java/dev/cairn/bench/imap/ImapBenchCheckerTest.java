@@ -7,6 +7,12 @@ import dev.cairn.bench.Endpoint;
 import dev.cairn.bench.LoadRun;
 import dev.cairn.bench.Report;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.io.TempDir;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
@@ -42,13 +48,66 @@ class ImapBenchCheckerTest {
         assertThat(report.totalErrors()).isPositive();
     }
 
+    @Test
+    void synchronizingLiteralsWhenTheServerLacksLiteralPlus() throws Exception {
+        try (FakeImapServer server = new FakeImapServer(FakeImapServer.Fault.NONE, false, null)) {
+            Report report = run(Endpoint.plain("127.0.0.1", server.port()), 300);
+            assertThat(report.errors()).as(report.errorSamples().toString()).isEmpty();
+            assertThat(report.kind("append").count()).isPositive();
+        }
+    }
+
+    @Test
+    void implicitTls(@TempDir Path dir) throws Exception {
+        try (FakeImapServer server = new FakeImapServer(FakeImapServer.Fault.NONE, true, selfSigned(dir))) {
+            Report report = run(new Endpoint("127.0.0.1", server.port(), Endpoint.Tls.IMPLICIT, true, Duration.ofSeconds(30)), 300);
+            assertThat(report.errors()).as(report.errorSamples().toString()).isEmpty();
+            assertThat(report.totalOps()).isGreaterThanOrEqualTo(300);
+        }
+    }
+
+    @Test
+    void anUntrustedCertificateIsRefusedUnlessInsecure(@TempDir Path dir) throws Exception {
+        try (FakeImapServer server = new FakeImapServer(FakeImapServer.Fault.NONE, true, selfSigned(dir))) {
+            Report report = run(new Endpoint("127.0.0.1", server.port(), Endpoint.Tls.IMPLICIT, false, Duration.ofSeconds(30)), 0);
+            assertThat(report.errors()).containsKey("connection");
+            assertThat(report.totalOps()).isZero();
+        }
+    }
+
     private static Report runAgainst(FakeImapServer.Fault fault) throws Exception {
         try (FakeImapServer server = new FakeImapServer(fault)) {
-            // A count of operations, not a duration: the machine may be slow, the test must not be flaky.
-            var load = new LoadRun.Settings(2, Duration.ZERO, Duration.ZERO, 800, false, List.of());
-            var config = new ImapBench.Config(Endpoint.plain("127.0.0.1", server.port()), "u%d", "pass", 3, 1, 8, 5,
-                32 * 1024, 30, ImapMix.defaults(), load);
-            return new ImapBench(config, new PrintStream(OutputStream.nullOutputStream())).run();
+            return run(Endpoint.plain("127.0.0.1", server.port()), 800);
         }
+    }
+
+    /** A count of operations, not a duration: the machine may be slow, the test must not be flaky. */
+    private static Report run(Endpoint endpoint, long operations) throws Exception {
+        var load = operations > 0
+            ? new LoadRun.Settings(2, Duration.ZERO, Duration.ZERO, operations, false, List.of())
+            : new LoadRun.Settings(2, Duration.ZERO, Duration.ofMillis(500), 0, false, List.of());
+        var config = new ImapBench.Config(endpoint, "u%d", "pass", 3, 1, operations > 0 ? 8 : 0, 5, 32 * 1024, 30,
+            ImapMix.defaults(), load);
+        return new ImapBench(config, new PrintStream(OutputStream.nullOutputStream())).run();
+    }
+
+    /** A TLS context with a fresh self-signed certificate, made by the JDK's keytool. */
+    private static SSLContext selfSigned(Path dir) throws Exception {
+        Path keystore = dir.resolve("fake.p12");
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "fake", "-keyalg", "EC",
+            "-dname", "CN=localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+            "-storepass", "secret", "-keypass", "secret").redirectErrorStream(true).start();
+        process.getInputStream().transferTo(OutputStream.nullOutputStream());
+        assertThat(process.waitFor()).isZero();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            store.load(in, "secret".toCharArray());
+        }
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, "secret".toCharArray());
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keys.getKeyManagers(), null, null);
+        return context;
     }
 }
