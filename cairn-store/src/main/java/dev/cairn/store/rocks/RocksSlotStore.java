@@ -499,6 +499,32 @@ public final class RocksSlotStore implements SlotStore {
         }
     }
 
+    /**
+     * Long scans (opening a big mailbox's view) run here when the caller is a virtual thread: a
+     * scan is many native calls in a row, and on a virtual thread each would hold one of the few
+     * carriers; on this bounded pool they hold a platform thread while the caller parks.
+     */
+    private final java.util.concurrent.ExecutorService scans = java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            Thread.ofPlatform().name("cairn-scan-", 0).daemon(true).factory());
+
+    <T> T longScan(java.util.concurrent.Callable<T> scan) {
+        try {
+            if (!Thread.currentThread().isVirtual()) return scan.call();
+            return scans.submit(scan).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new StoreException(Reason.UNAVAILABLE, "scan failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(Reason.UNAVAILABLE, "interrupted");
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StoreException(Reason.UNAVAILABLE, "scan failed: " + e, e);
+        }
+    }
+
     /** Holds the slot open for a read; UNAVAILABLE if it is closed. Unlock when done. */
     java.util.concurrent.locks.Lock reading() {
         java.util.concurrent.locks.Lock l = lifecycle.readLock();
@@ -517,6 +543,7 @@ public final class RocksSlotStore implements SlotStore {
     @Override public void close() {
         if (closed) return;
         evictor.interrupt();
+        scans.shutdown();
         committer.close();
         lifecycle.writeLock().lock();
         try {

@@ -263,7 +263,8 @@ final class UserState implements UserStore {
             m = existing(live(), mailbox);
             v = views.get(m.num);
             if (v == null) {
-                v = new View(m.id, loadSnapshot(m));
+                MailboxMeta meta = m;
+                v = new View(m.id, slot.longScan(() -> loadSnapshot(meta)));
                 views.put(m.num, v);
             }
             return v;
