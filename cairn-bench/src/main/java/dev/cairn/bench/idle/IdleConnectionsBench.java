@@ -45,6 +45,8 @@ public final class IdleConnectionsBench implements Callable<Integer> {
             description = "the server is a JVM: measure its heap with jcmd (off for Dovecot and other servers)") boolean jvm;
     @Option(names = "--parallel", defaultValue = "32", description = "connections being set up at once") int parallel;
     @Option(names = "--select", defaultValue = "INBOX") String mailbox;
+    @Option(names = "--hold", defaultValue = "0",
+            description = "seconds to keep the connections open after the last step (to inspect the server)") int holdSeconds;
 
     private final List<Socket> open = new ArrayList<>();
 
@@ -73,6 +75,7 @@ public final class IdleConnectionsBench implements Callable<Integer> {
                         a.connections(), b.connections(),
                         (b.heapBytes() - a.heapBytes()) / 1024.0 / n, (b.rssBytes() - a.rssBytes()) / 1024.0 / n);
             }
+            Thread.sleep(holdSeconds * 1000L);
         } finally {
             for (Socket s : open) {
                 try { s.close(); } catch (IOException ignored) { /* closing */ }
