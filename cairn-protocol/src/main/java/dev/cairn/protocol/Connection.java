@@ -3,7 +3,6 @@ package dev.cairn.protocol;
 
 import dev.cairn.protocol.tls.TlsContexts;
 
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -34,6 +33,8 @@ import javax.net.ssl.SSLSocket;
  * compressing layer on top (IMAP COMPRESS=DEFLATE, RFC 4978).
  */
 public final class Connection implements Closeable {
+    // Upper bounds: both buffers are held only while there is traffic (an idle connection in
+    // IMAP IDLE holds a few hundred octets), see LineInput and ReleasingOutputStream.
     private static final int INPUT_BUFFER = 16 * 1024;
     private static final int OUTPUT_BUFFER = 16 * 1024;
     private static final AtomicLong IDS = new AtomicLong();
@@ -67,7 +68,7 @@ public final class Connection implements Closeable {
             this.input = new LineInput(unixInput, INPUT_BUFFER);
             this.rawOutput = new PeerOutput(Channels.newOutputStream(unixChannel));
         }
-        this.output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+        this.output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
     }
 
     /** A TCP connection; {@code secure} when the socket is already TLS (implicit TLS port). */
@@ -165,7 +166,7 @@ public final class Connection implements Closeable {
         socket = ssl;
         input.replaceSource(ssl.getInputStream());
         rawOutput = new PeerOutput(ssl.getOutputStream());
-        output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+        output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
         secure = true;
         handshake(ssl, handshakeTimeout);
         return new TlsUpgrade(discarded);
@@ -191,7 +192,7 @@ public final class Connection implements Closeable {
         if (pending.length > 0) below = new SequenceInputStream(new ByteArrayInputStream(pending), below);
         input.replaceSource(inputLayer.apply(below));
         rawOutput = outputLayer.apply(rawOutput);
-        output = new BufferedOutputStream(rawOutput, OUTPUT_BUFFER);
+        output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
         compressed = true;
     }
 

@@ -18,6 +18,10 @@ import java.util.Objects;
  * a line end, as Dovecot does, because real clients send it; {@link Line#crlf()} tells which
  * it was for callers that must care (message bodies). A CR elsewhere is ordinary content.
  *
+ * <p>The buffer follows the traffic: a read that fills it grows it (up to the size given), a
+ * read that brings a short line shrinks it back before the next blocking read, so a connection
+ * that sits idle (IMAP IDLE, thousands at once) holds {@value #IDLE_BUFFER} octets, not the maximum.
+ *
  * <p>The source is replaceable: {@link Connection} swaps it for the TLS stream after STARTTLS
  * (dropping whatever was buffered) and for an inflating stream under IMAP COMPRESS (keeping it).
  */
@@ -25,14 +29,21 @@ public final class LineInput {
     /** The largest line limit a caller may ask for (a line is held in one array). */
     public static final int MAX_LINE = Integer.MAX_VALUE - 16;
 
+    /** The buffer of a connection whose last read brought only a short command. */
+    static final int IDLE_BUFFER = 256;
+
     private InputStream source;
-    private final byte[] buffer;
+    private final int maxBuffer;
+    private byte[] buffer;
+    private boolean growNext, shrinkNext;
     private int position;
     private int limit;
 
     public LineInput(InputStream source, int bufferSize) {
+        if (bufferSize <= 0) throw new IllegalArgumentException("bufferSize " + bufferSize);
         this.source = Objects.requireNonNull(source);
-        this.buffer = new byte[bufferSize];
+        this.maxBuffer = bufferSize;
+        this.buffer = new byte[Math.min(IDLE_BUFFER, bufferSize)];
     }
 
     /**
@@ -144,7 +155,17 @@ public final class LineInput {
 
     InputStream source() { return source; }
 
+    /** The size of the buffer now (tests). */
+    int bufferSize() { return buffer.length; }
+
+    /** Called only when every buffered octet is consumed, so the buffer may be swapped. */
     private boolean fill() throws IOException {
+        if (growNext) {
+            buffer = new byte[(int) Math.min(maxBuffer, buffer.length * 4L)];
+        } else if (shrinkNext) {
+            buffer = new byte[IDLE_BUFFER];
+        }
+        growNext = shrinkNext = false;
         int n;
         try {
             n = source.read(buffer, 0, buffer.length);
@@ -154,7 +175,21 @@ public final class LineInput {
         if (n <= 0) return false; // a blocking stream returns 0 only for a zero-length request
         position = 0;
         limit = n;
+        resizeAfter(n);
         return true;
+    }
+
+    /**
+     * A full read means more is coming (a literal, a pipeline): grow for the next one. A short
+     * read is a command and then, usually, silence: shrink, once it is consumed, so the blocking
+     * read that follows holds little. Resizing happens only at the next fill, when nothing is buffered.
+     */
+    private void resizeAfter(int n) {
+        if (n == buffer.length && buffer.length < maxBuffer) {
+            growNext = true;
+        } else if (n < IDLE_BUFFER && buffer.length > IDLE_BUFFER) {
+            shrinkNext = true;
+        }
     }
 
     private int indexOf(byte b, int from, int to) {

@@ -150,4 +150,58 @@ class LineInputTest {
         assertThat(in.takeBuffered()).isEqualTo(ascii("NOOP\r\n"));
         assertThat(in.buffered()).isZero();
     }
+
+    @Test
+    void theBufferGrowsForBulkDataAndShrinksBackWhenTheConnectionGoesQuiet() throws IOException {
+        byte[] literal = new byte[64 * 1024];
+        java.util.Arrays.fill(literal, (byte) 'x');
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        all.writeBytes(ascii("a APPEND INBOX {65536}\r\n"));
+        all.writeBytes(literal);
+        all.writeBytes(ascii("\r\nb IDLE\r\n"));
+        int afterLiteral = all.size() - ascii("b IDLE\r\n").length;
+        // A socket that has the literal ready in bulk, then a short command, then silence.
+        byte[] data = all.toByteArray();
+        InputStream socket = new InputStream() {
+            int pos = 0;
+
+            @Override public int read() { throw new UnsupportedOperationException(); }
+
+            @Override public int read(byte[] b, int off, int len) {
+                if (pos >= data.length) return -1;
+                int end = pos < afterLiteral ? afterLiteral : data.length;
+                int n = Math.min(len, end - pos);
+                System.arraycopy(data, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+        };
+        LineInput in = new LineInput(socket, 16 * 1024);
+        assertThat(in.bufferSize()).isEqualTo(LineInput.IDLE_BUFFER);
+
+        assertThat(in.readCommandLine(1000)).isEqualTo(ascii("a APPEND INBOX {65536}"));
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        in.readExactly(literal.length, body);
+        assertThat(body.toByteArray()).isEqualTo(literal);
+        assertThat(in.bufferSize()).as("grown while the literal streamed").isEqualTo(16 * 1024);
+
+        assertThat(in.readCommandLine(1000)).isEmpty(); // the CRLF that ends the APPEND line
+        assertThat(in.readCommandLine(1000)).isEqualTo(ascii("b IDLE"));
+        assertThatThrownBy(() -> in.readCommandLine(1000)).isInstanceOf(EOFException.class);
+        assertThat(in.bufferSize()).as("the blocking read after a short command").isEqualTo(LineInput.IDLE_BUFFER);
+    }
+
+    @Test
+    void everyLineSurvivesTheBufferChangingSizeUnderIt() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 2000; i++) text.append("line ").append(i).append(i % 7 == 0 ? "\n" : "\r\n");
+        byte[] data = ascii(text.toString());
+        List<String> expected = readAll(new LineInput(new ByteArrayInputStream(data), data.length + 1), 100, false);
+        for (int cut : new int[] {1, 7, 255, 256, 257, 1000, 4096}) {
+            int[] cuts = new int[data.length / cut + 1];
+            for (int i = 0; i < cuts.length; i++) cuts[i] = Math.min(data.length, (i + 1) * cut);
+            assertThat(readAll(new LineInput(pieces(data, cuts), 16 * 1024), 100, false)).as("cut " + cut).isEqualTo(expected);
+        }
+        assertThat(expected).hasSize(2000);
+    }
 }
