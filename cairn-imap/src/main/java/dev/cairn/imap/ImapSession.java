@@ -180,6 +180,10 @@ final class ImapSession {
                 result = execute(tagged.tag(), command);
             } catch (StoreException e) {
                 result = storeFailure(e, command);
+            } catch (RuntimeException e) {
+                // a bug or an unexpected store failure: this command fails, the session goes on
+                log.warn("imap {}: {} failed", conn.id(), command.name(), e);
+                result = Result.no("SERVERBUG", "Internal error; the command was not completed");
             } catch (InterruptedException e) {
                 java.lang.Thread.currentThread().interrupt();
                 throw new IOException(e);
@@ -876,7 +880,13 @@ final class ImapSession {
 
     private Result sortOrThread(String tag, boolean uid, String charset, Computation computation, String name) throws IOException {
         if (!supportedCharset(charset)) return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
-        out.line("* " + name + computation.run());
+        String answer;
+        try {
+            answer = computation.run();
+        } catch (IllegalArgumentException e) {
+            return Result.bad(e.getMessage());
+        }
+        out.line("* " + name + answer);
         return Result.ok(name + " completed");
     }
 
