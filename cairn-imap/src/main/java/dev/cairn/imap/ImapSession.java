@@ -965,7 +965,7 @@ final class ImapSession {
             for (Results.FlagUpdate f : r.updated()) {
                 int msn = selected.msnOf(f.uid().value());
                 if (msn == 0 || selected.pendingExpunges.contains(f.uid().value())) continue;
-                writeFlagsFetch(msn, f.uid().value(), f.flags(), f.modSeq().value(), c.uid() || true);
+                writeFlagsFetch(msn, f.uid().value(), f.flags(), f.modSeq().value(), true);
             }
         }
         if (!r.modified().isEmpty()) {

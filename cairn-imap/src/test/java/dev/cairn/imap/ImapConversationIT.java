@@ -358,4 +358,56 @@ class ImapConversationIT {
                 S: i OK THREAD completed
                 """);
     }
+
+    @Test void errorPathsOfMailboxAndMessageCommands() throws Exception {
+        play("""
+                C: a LOGIN conv12 pw-conv12
+                S~ a OK .*
+                C: b RENAME Nowhere Somewhere
+                S~ b NO \\[NONEXISTENT\\] .*
+                C: c RENAME Drafts Sent
+                S~ c NO \\[ALREADYEXISTS\\] .*
+                C: d DELETE Nowhere
+                S~ d NO \\[NONEXISTENT\\] .*
+                C: e ENABLE NOSUCHTHING
+                S: * ENABLED
+                S: e OK ENABLE completed
+                C: f SELECT INBOX (QRESYNC (1 1))
+                S: f BAD Enable QRESYNC first
+                C: g APPEND INBOX (\\Bogus) {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S: g BAD Invalid flag: not a system flag: \\Bogus
+                C: h APPEND INBOX "99-Foo-2024 00:00:00 +0000" {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S: h BAD Invalid month Foo
+                C: i EXAMINE INBOX
+                S* i OK \\[READ-ONLY\\] EXAMINE completed
+                C: j EXPUNGE
+                S: j NO [READ-ONLY] Mailbox is read-only
+                C: k MOVE 1:* Trash
+                S: k NO [READ-ONLY] Mailbox is read-only
+                C: l COPY 1 Trash
+                S: l BAD Invalid message sequence number
+                C: m UID COPY 1:* Trash
+                S: m OK COPY completed
+                C: n STORE 1 FLAGS (\\Seen)
+                S: n NO [READ-ONLY] Mailbox is read-only
+                C: o SEARCH BOGUSKEY
+                S: o BAD Unknown search key BOGUSKEY
+                C: p FETCH 1 (BOGUS)
+                S: p BAD Unknown FETCH item BOGUS
+                C: q SORT (BOGUS) UTF-8 ALL
+                S: q BAD Unknown sort criterion BOGUS
+                C: r IDLE
+                S: + idling
+                C: NOTDONE
+                S: r BAD Expected DONE
+                C: s COMPRESS BOGUS
+                S: s BAD Unknown compression mechanism
+                C: t AUTHENTICATE PLAIN
+                S: t BAD Already logged in
+                C: u STARTTLS
+                S: u BAD Already logged in
+                """);
+    }
 }
