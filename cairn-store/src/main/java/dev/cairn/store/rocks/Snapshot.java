@@ -29,11 +29,33 @@ final class Snapshot implements MailboxSnapshot {
     private final MailboxInfo info;
     private final Arrays3 arrays;
     private final int size;
-    private final String[] keywords;
+    /**
+     * A mailbox's keyword table with the Flags of each mask seen, shared by the snapshots that
+     * have the same table: FETCH FLAGS of 100,000 messages makes a handful of Flags, not 100,000.
+     */
+    static final class FlagTable {
+        final String[] keywords;
+        private final java.util.concurrent.ConcurrentHashMap<Long, Flags> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
-    Snapshot(MailboxInfo info, Arrays3 arrays, int size, String[] keywords) {
-        this.info = info; this.arrays = arrays; this.size = size; this.keywords = keywords;
+        FlagTable(String[] keywords) { this.keywords = keywords; }
+
+        Flags flags(long mask) {
+            Flags f = cache.get(mask);
+            if (f == null) {
+                f = MailboxMeta.flags(mask, keywords);
+                if (cache.size() < 4096) cache.putIfAbsent(mask, f);
+            }
+            return f;
+        }
     }
+
+    private final FlagTable table;
+
+    Snapshot(MailboxInfo info, Arrays3 arrays, int size, FlagTable table) {
+        this.info = info; this.arrays = arrays; this.size = size; this.table = table;
+    }
+
+    private FlagTable table(String[] keywords) { return keywords == table.keywords ? table : new FlagTable(keywords); }
 
     @Override public MailboxInfo info() { return info; }
 
@@ -53,7 +75,7 @@ final class Snapshot implements MailboxSnapshot {
 
     @Override public Flags flags(int index) {
         if (index < 0 || index >= size) throw new IndexOutOfBoundsException(index);
-        return MailboxMeta.flags(arrays.masks[index], keywords);
+        return table.flags(arrays.masks[index]);
     }
 
     long maskAt(int index) { return arrays.masks[index]; }
@@ -71,7 +93,7 @@ final class Snapshot implements MailboxSnapshot {
         return -(lo + 1);
     }
 
-    Snapshot withInfo(MailboxInfo newInfo, String[] newKeywords) { return new Snapshot(newInfo, arrays, size, newKeywords); }
+    Snapshot withInfo(MailboxInfo newInfo, String[] newKeywords) { return new Snapshot(newInfo, arrays, size, table(newKeywords)); }
 
     /** This snapshot plus messages with higher UIDs, sharing arrays when this is the newest snapshot on them. */
     Snapshot appended(MailboxInfo newInfo, String[] newKeywords, long[] uids, long[] modSeqs, long[] masks) {
@@ -89,7 +111,7 @@ final class Snapshot implements MailboxSnapshot {
             target.masks[size + i] = masks[i];
         }
         target.used = size + n;
-        return new Snapshot(newInfo, target, size + n, newKeywords);
+        return new Snapshot(newInfo, target, size + n, table(newKeywords));
     }
 
     /** A copy with the given messages' modseq and mask replaced (indexes into this snapshot). */
@@ -99,7 +121,7 @@ final class Snapshot implements MailboxSnapshot {
             target.modSeqs[indexes[i]] = modSeq;
             target.masks[indexes[i]] = masks[i];
         }
-        return new Snapshot(newInfo, target, size, newKeywords);
+        return new Snapshot(newInfo, target, size, table(newKeywords));
     }
 
     /** A copy without the messages at the given (ascending) indexes. */
@@ -120,7 +142,7 @@ final class Snapshot implements MailboxSnapshot {
         System.arraycopy(arrays.modSeqs, from, target.modSeqs, to, len);
         System.arraycopy(arrays.masks, from, target.masks, to, len);
         target.used = n;
-        return new Snapshot(newInfo, target, n, newKeywords);
+        return new Snapshot(newInfo, target, n, table(newKeywords));
     }
 
     private Arrays3 copy(int capacity) {
@@ -137,6 +159,6 @@ final class Snapshot implements MailboxSnapshot {
         Arrays3 a = new Arrays3(0);
         a.uids = Arrays.copyOf(uids, size); a.modSeqs = Arrays.copyOf(modSeqs, size); a.masks = Arrays.copyOf(masks, size);
         a.used = size;
-        return new Snapshot(info, a, size, keywords);
+        return new Snapshot(info, a, size, new FlagTable(keywords));
     }
 }
