@@ -14,7 +14,7 @@
 #   CLIENTS="10" RUNS=1 DURATION=10s bench/compare-dovecot.sh   # a quick look
 #
 # Settings (environment): CLIENTS ("50 200"), USERS_PER_CLIENT (2), FILL (30), RUNS (3),
-# DURATION (60s), WARMUP (10s), LMTP_CONNECTIONS (8), LMTP_DURATION (=DURATION), SEED (1),
+# DURATION (60s), WARMUP (10s), LMTP_CONNECTIONS (8), LMTP_DURATION (30s), SEED (1),
 # SERVERS ("cairn dovecot dovecot-fast"), KEEP (1 keeps the work directory), WORK (directory).
 # Results: a table on stdout, every raw JSON report in $WORK/results/.
 set -euo pipefail
@@ -28,7 +28,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-60s}
 WARMUP=${WARMUP:-10s}
 LMTP_CONNECTIONS=${LMTP_CONNECTIONS:-8}
-LMTP_DURATION=${LMTP_DURATION:-$DURATION}
+LMTP_DURATION=${LMTP_DURATION:-30s}
 SEED=${SEED:-1}
 SERVERS=${SERVERS:-"cairn dovecot dovecot-fast"}
 PASSWORD=bench-pass
@@ -71,10 +71,15 @@ export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 bench() { "$java_bin" -cp "cairn-bench/target/cairn-bench.jar:cairn-bench/target/lib/*" dev.cairn.bench.BenchMain "$@"; }
 
 # --- Cairn -------------------------------------------------------------------------------
-CAIRN_IMAP=${CAIRN_IMAP:-31143}; CAIRN_LMTP=${CAIRN_LMTP:-31024}
-DOVECOT_IMAP=${DOVECOT_IMAP:-32143}; DOVECOT_LMTP=${DOVECOT_LMTP:-32024}
-FAST_IMAP=${FAST_IMAP:-33143}; FAST_LMTP=${FAST_LMTP:-33024}
+CAIRN_IMAP=${CAIRN_IMAP:-21143}; CAIRN_LMTP=${CAIRN_LMTP:-21024}
+DOVECOT_IMAP=${DOVECOT_IMAP:-22143}; DOVECOT_LMTP=${DOVECOT_LMTP:-22024}
+FAST_IMAP=${FAST_IMAP:-23143}; FAST_LMTP=${FAST_LMTP:-23024}
 declare -A imap_port lmtp_port server_pid
+for port in $CAIRN_IMAP $CAIRN_LMTP $DOVECOT_IMAP $DOVECOT_LMTP $FAST_IMAP $FAST_LMTP; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port is in use (set CAIRN_IMAP, CAIRN_LMTP, DOVECOT_IMAP, DOVECOT_LMTP, FAST_IMAP, FAST_LMTP)"
+  fi
+done
 domain=example.org
 
 if [[ " $SERVERS " == *" cairn "* ]]; then
@@ -147,6 +152,11 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 # --- summary ---------------------------------------------------------------------------------
+echo
+echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+  "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(df -h "$WORK" | awk 'NR==2 {print $1}') ($(uname -r))"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+  "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), runs of $DURATION after $WARMUP warm-up, $FILL messages per user"
 python3 - "$WORK/results" "$SERVERS" <<'EOF'
 import json, os, statistics, sys, collections
 results, servers = sys.argv[1], sys.argv[2].split()
@@ -160,15 +170,18 @@ for name in sorted(os.listdir(results)):
 def med(reports, key):
     values = [r[key] for r in reports if r.get(key, -1) is not None and r.get(key, -1) >= 0]
     return statistics.median(values) if values else float("nan")
-print("\n| load | server | ops/s (median) | p50 ms | p99 ms | server CPU us/op | errors | runs |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("\n| load | server | ops/s (median) | p50 ms | p99 ms | server CPU us/op | bench CPU us/op | errors | runs |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 loads = sorted({(k, l) for (k, l, s) in groups}, key=lambda x: (x[0], int(x[1][1:])))
 for kind, load in loads:
     for server in servers:
         rs = groups.get((kind, load, server), [])
         if rs:
-            print("| %s %s | %s | %.0f | %.2f | %.2f | %.0f | %d | %d |" % (kind, load, server, med(rs, "ops_per_second"),
-                med(rs, "p50_ms"), med(rs, "p99_ms"), med(rs, "server_cpu_us_per_op"), sum(r["errors"] for r in rs), len(rs)))
+            for r in rs:
+                r["generator_cpu_us_per_op"] = 1e6 * r["generator_cpu_seconds"] / r["ops"] if r["ops"] else -1
+            print("| %s %s | %s | %.0f | %.2f | %.2f | %.0f | %.0f | %d | %d |" % (kind, load, server,
+                med(rs, "ops_per_second"), med(rs, "p50_ms"), med(rs, "p99_ms"), med(rs, "server_cpu_us_per_op"),
+                med(rs, "generator_cpu_us_per_op"), sum(r["errors"] for r in rs), len(rs)))
 if "cairn" in servers:
     print("\n| load | peer | Cairn ops/s ÷ peer ops/s | peer CPU/op ÷ Cairn CPU/op |")
     print("| --- | --- | ---: | ---: |")
