@@ -264,7 +264,7 @@ final class UserState implements UserStore {
             v = views.get(m.num);
             if (v == null) {
                 MailboxMeta meta = m;
-                v = new View(m.id, slot.longScan(() -> loadSnapshot(meta)));
+                v = new View(this, m.id, slot.longScan(() -> loadSnapshot(meta)));
                 views.put(m.num, v);
             }
             return v;
@@ -500,7 +500,7 @@ final class UserState implements UserStore {
             int num = m.num;
             t.afterCommit.add(() -> {
                 View v = views.remove(num);
-                if (v != null) v.publish(v.snapshot(), new MailboxChange.Deleted(t.seq));
+                if (v != null) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
             });
             return null;
         });
@@ -555,7 +555,7 @@ final class UserState implements UserStore {
     private void afterMetaChange(Txn t, MailboxMeta m, MailboxChange change) {
         t.afterCommit.add(() -> {
             View v = views.get(m.num);
-            if (v != null) v.publish(v.snapshot().withInfo(m.info(), m.keywords), change);
+            if (v != null) v.publish(v.current().withInfo(m.info(), m.keywords), change);
         });
     }
 
@@ -640,7 +640,7 @@ final class UserState implements UserStore {
         MailboxChange change = new MailboxChange.Appended(List.copyOf(records), t.seq);
         t.afterCommit.add(() -> {
             View v = views.get(w.num);
-            if (v != null) v.publish(v.snapshot().appended(w.info(), w.keywords, uids, modSeqs, masks), change);
+            if (v != null) v.publish(v.current().appended(w.info(), w.keywords, uids, modSeqs, masks), change);
         });
     }
 
@@ -778,7 +778,7 @@ final class UserState implements UserStore {
         t.afterCommit.add(() -> {
             View v = views.get(w.num);
             if (v == null) return;
-            Snapshot s = v.snapshot();
+            Snapshot s = v.current();
             int[] indexes = uids.stream().mapToInt(s::indexOf).filter(i -> i >= 0).sorted().toArray();
             v.publish(s.expunged(w.info(), w.keywords, indexes), change);
         });
@@ -842,7 +842,7 @@ final class UserState implements UserStore {
             t.afterCommit.add(() -> {
                 View v = views.get(w.num);
                 if (v == null) return;
-                Snapshot s = v.snapshot();
+                Snapshot s = v.current();
                 List<Integer> at = new ArrayList<>();
                 List<Long> ms = new ArrayList<>();
                 for (int i = 0; i < cu.length; i++) {
@@ -946,7 +946,7 @@ final class UserState implements UserStore {
             t.userDeleted = true;
             t.afterCommit.add(() -> {
                 deleted = true;
-                for (View v : views.values()) v.publish(v.snapshot(), new MailboxChange.Deleted(t.seq));
+                for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
                 views.clear();
             });
             return null;

@@ -17,20 +17,43 @@ import org.slf4j.LoggerFactory;
 final class View implements MailboxView {
     private static final Logger log = LoggerFactory.getLogger(View.class);
 
+    private final UserState owner;
     private final MailboxId id;
     private volatile Snapshot snapshot;
     private final CopyOnWriteArrayList<Hold> holds = new CopyOnWriteArrayList<>();
 
-    View(MailboxId id, Snapshot snapshot) { this.id = id; this.snapshot = snapshot; }
+    View(UserState owner, MailboxId id, Snapshot snapshot) { this.owner = owner; this.id = id; this.snapshot = snapshot; }
 
     @Override public MailboxId id() { return id; }
 
-    @Override public Snapshot snapshot() { return snapshot; }
+    /**
+     * The latest state. A view whose user was evicted from memory (no session attached for a
+     * while) hands over to the user's current view, so an unattached holder never reads a frozen one.
+     */
+    @Override public MailboxSnapshot snapshot() {
+        owner.lastUsedNanos = System.nanoTime();
+        if (owner.evicted) return owner.slot.user(owner.name).view(id).snapshot();
+        return snapshot;
+    }
 
-    @Override public synchronized Attachment attach(MailboxChange.Listener listener) {
-        Hold h = new Hold(listener, snapshot);
-        holds.add(h);
-        return h;
+    Snapshot current() { return snapshot; }
+
+    /** Under the user's lock: eviction (which holds it) and attaching are never interleaved. */
+    @Override public Attachment attach(MailboxChange.Listener listener) {
+        owner.lock.lock();
+        try {
+            owner.lastUsedNanos = System.nanoTime();
+            if (!owner.evicted) {
+                synchronized (this) {
+                    Hold h = new Hold(listener, snapshot);
+                    holds.add(h);
+                    return h;
+                }
+            }
+        } finally {
+            owner.lock.unlock();
+        }
+        return owner.slot.user(owner.name).view(id).attach(listener);
     }
 
     int attachments() { return holds.size(); }

@@ -235,6 +235,26 @@ class ConcurrencyTest {
         }
     }
 
+    /** A view held across an eviction of its user (without an attachment) keeps showing the latest state. */
+    @Test void viewHeldAcrossEvictionFollowsTheUser() {
+        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+            RocksSlotStore rocks = (RocksSlotStore) slot;
+            UserStore u = slot.openOrCreateUser("alice");
+            MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
+            MailboxView held = u.view(inbox);
+            assertThat(rocks.evictIdleUsers(0)).isEqualTo(1);
+            u.append("INBOX", List.of(msg(mail(1))));
+            assertThat(held.snapshot().size()).isEqualTo(1);
+            List<MailboxChange> seen = new ArrayList<>();
+            MailboxView.Attachment a = held.attach(seen::add);
+            assertThat(rocks.evictIdleUsers(0)).isZero(); // attached: stays
+            u.append("INBOX", List.of(msg(mail(2))));
+            assertThat(seen).hasSize(1);
+            assertThat(a.snapshot().size()).isEqualTo(1);
+            a.close();
+        }
+    }
+
     @Test void deletedUserIsGone() {
         try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
