@@ -87,6 +87,7 @@ public final class Corpus {
         DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
 
     private final long seed;
+    private final int minSize;
     private final int maxSize;
 
     public Corpus(long seed) {
@@ -95,10 +96,19 @@ public final class Corpus {
 
     /** A corpus whose messages are at most {@code maxSize} bytes (the size distribution is cut there). */
     public Corpus(long seed, int maxSize) {
-        if (maxSize < MIN_SIZE) {
-            throw new IllegalArgumentException("max size below " + MIN_SIZE + " bytes: " + maxSize);
+        this(seed, MIN_SIZE, maxSize);
+    }
+
+    /**
+     * A corpus whose sizes are the distribution clamped to [minSize, maxSize]: equal bounds give
+     * messages of one size (within a few %), e.g. the 10 KiB deliveries of a delivery benchmark.
+     */
+    public Corpus(long seed, int minSize, int maxSize) {
+        if (minSize < MIN_SIZE || maxSize < minSize) {
+            throw new IllegalArgumentException("sizes must be " + MIN_SIZE + " <= min <= max bytes: " + minSize + ", " + maxSize);
         }
         this.seed = seed;
+        this.minSize = minSize;
         this.maxSize = maxSize;
     }
 
@@ -111,7 +121,8 @@ public final class Corpus {
      * is one (a capped corpus renders other bytes for the same index).
      */
     public String name() {
-        return maxSize == MAX_SIZE ? Long.toString(seed) : seed + "m" + maxSize;
+        String name = maxSize == MAX_SIZE ? Long.toString(seed) : seed + "m" + maxSize;
+        return minSize == MIN_SIZE ? name : name + "n" + minSize;
     }
 
     /** The message number {@code index} of this corpus; the same for every call. */
@@ -120,7 +131,7 @@ public final class Corpus {
             throw new IllegalArgumentException("negative index " + index);
         }
         SplittableRandom random = new SplittableRandom(mix(seed, index));
-        int target = Math.min(maxSize, targetSize(random));
+        int target = Math.clamp(targetSize(random), minSize, maxSize);
         boolean nonAscii = random.nextInt(5) == 0;
         Kind kind;
         if (target >= 64 * 1024) {
@@ -147,7 +158,7 @@ public final class Corpus {
 
     /** The size message {@code index} is rendered to (within a few %). */
     int plannedSize(int index) {
-        return Math.min(maxSize, targetSize(new SplittableRandom(mix(seed, index))));
+        return Math.clamp(targetSize(new SplittableRandom(mix(seed, index))), minSize, maxSize);
     }
 
     /** The size drawn for a message before it is rendered (rendering lands within a few % of it). */

@@ -39,6 +39,10 @@ public final class LoadOptions {
         description = "Largest corpus message in bytes (default: ${DEFAULT-VALUE}, 5 MiB).")
     public int maxSize;
 
+    @Option(names = "--min-size", defaultValue = "1024",
+        description = "Smallest corpus message in bytes; equal to --max-size for messages of one size (default: ${DEFAULT-VALUE}).")
+    public int minSize;
+
     @Option(names = "--pool", defaultValue = "200", description = "Distinct corpus messages in use (default: ${DEFAULT-VALUE}).")
     public int pool;
 

@@ -2,6 +2,7 @@
 package dev.cairn.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -88,6 +89,18 @@ class CorpusTest {
             assertThat(capped.message(i).size()).isLessThan(64 * 1024 + 1500);
         }
         assertThat(capped.name()).isNotEqualTo(new Corpus(1).name());
+    }
+
+    @Test
+    void equalBoundsGiveMessagesOfOneSize() {
+        Corpus tenKib = new Corpus(1, 10 * 1024, 10 * 1024);
+        for (int i = 0; i < 200; i++) {
+            Corpus.Message m = tenKib.message(i);
+            assertThat(m.size()).as("message " + i).isBetween(9 * 1024, 11 * 1024);
+            assertWellFormed(m);
+        }
+        assertThat(tenKib.name()).isNotEqualTo(new Corpus(1, 10 * 1024).name());
+        assertThatThrownBy(() -> new Corpus(1, 20 * 1024, 10 * 1024)).isInstanceOf(IllegalArgumentException.class);
     }
 
     private static void assertWellFormed(Corpus.Message message) {

@@ -73,7 +73,7 @@ class DovecotBenchIT {
     void lmtpLoadAgainstDovecotIsAcceptedThenReadBackIntact() throws Exception {
         var load = new LoadRun.Settings(2, Duration.ZERO, Duration.ofSeconds(2), 0, false, List.of(pid));
         var lmtp = new LmtpBench.Config(Endpoint.plain("127.0.0.1", lmtpPort), "u%d@example.com", 6, 1, 1, 3,
-            "bench@example.net", 11, 256 * 1024, 40, load);
+            "bench@example.net", 11, Corpus.MIN_SIZE, 256 * 1024, 40, load);
         Report delivered = new LmtpBench(lmtp, quiet()).run();
         assertThat(delivered.errors()).as(delivered.errorSamples().toString()).isEmpty();
         assertThat(delivered.totalOps()).isPositive();

@@ -33,7 +33,7 @@ public final class LmtpBench {
     public static final List<String> KINDS = List.of("deliver");
 
     public record Config(Endpoint endpoint, String recipientPattern, int users, int firstUser, int minRecipients,
-            int maxRecipients, String sender, long seed, int maxMessageSize, int poolSize, LoadRun.Settings load) {
+            int maxRecipients, String sender, long seed, int minMessageSize, int maxMessageSize, int poolSize, LoadRun.Settings load) {
         public Config {
             if (minRecipients < 1 || maxRecipients < minRecipients || maxRecipients > users) {
                 throw new IllegalArgumentException("recipients per message must be 1 <= min <= max <= users");
@@ -56,7 +56,7 @@ public final class LmtpBench {
     public LmtpBench(Config config, PrintStream log) {
         this.config = config;
         this.log = log;
-        this.pool = new MessagePool(new Corpus(config.seed(), config.maxMessageSize()), config.poolSize());
+        this.pool = new MessagePool(new Corpus(config.seed(), config.minMessageSize(), config.maxMessageSize()), config.poolSize());
     }
 
     public Report run() throws InterruptedException {

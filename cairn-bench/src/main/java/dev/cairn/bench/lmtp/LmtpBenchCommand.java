@@ -46,7 +46,7 @@ public final class LmtpBenchCommand implements Callable<Integer> {
         int min = Integer.parseInt(range[0].trim());
         int max = range.length > 1 ? Integer.parseInt(range[1].trim()) : min;
         var config = new LmtpBench.Config(load.endpoint(port), recipient, users, firstUser, min, max, from, load.seed,
-            load.maxSize, load.pool, load.settings(connections));
+            load.minSize, load.maxSize, load.pool, load.settings(connections));
         LmtpBench bench = new LmtpBench(config, System.err);
         Report report = bench.run();
         return load.finish(report, System.out);

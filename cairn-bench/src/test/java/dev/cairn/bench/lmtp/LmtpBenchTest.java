@@ -84,7 +84,7 @@ class LmtpBenchTest {
         // A count of operations, not a duration: the machine may be slow, the test must not be flaky.
         var load = new LoadRun.Settings(3, Duration.ZERO, Duration.ZERO, 40, false, List.of());
         var config = new LmtpBench.Config(Endpoint.plain("127.0.0.1", server.port()), "u%d@example.com", 5, 1, 1, 3,
-            "bench@example.net", 9, 64 * 1024, 20, load);
+            "bench@example.net", 9, Corpus.MIN_SIZE, 64 * 1024, 20, load);
         return new LmtpBench(config, new PrintStream(OutputStream.nullOutputStream())).run();
     }
 
