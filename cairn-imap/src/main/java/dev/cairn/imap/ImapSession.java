@@ -962,10 +962,22 @@ final class ImapSession {
         // RFC 7162 §3.1.3: with UNCHANGEDSINCE the FETCH goes out even for .SILENT
         boolean report = !c.silent() || c.unchangedSince() >= 0;
         if (report) {
-            for (Results.FlagUpdate f : r.updated()) {
-                int msn = selected.msnOf(f.uid().value());
-                if (msn == 0 || selected.pendingExpunges.contains(f.uid().value())) continue;
-                writeFlagsFetch(msn, f.uid().value(), f.flags(), f.modSeq().value(), true);
+            // every message the STORE named gets its FETCH, changed or not (RFC 9051 §6.4.6)
+            java.util.Map<Long, Results.FlagUpdate> byUid = new java.util.HashMap<>();
+            for (Results.FlagUpdate f : r.updated()) byUid.put(f.uid().value(), f);
+            Set<Long> modified = new java.util.HashSet<>();
+            for (Uid u : r.modified()) modified.add(u.value());
+            MailboxSnapshot snap = selected.view.snapshot();
+            for (long uid : uids) {
+                int msn = selected.msnOf(uid);
+                if (msn == 0 || modified.contains(uid) || selected.pendingExpunges.contains(uid)) continue;
+                Results.FlagUpdate f = byUid.get(uid);
+                if (f != null) {
+                    writeFlagsFetch(msn, uid, f.flags(), f.modSeq().value(), true);
+                } else {
+                    int i = snap.indexOf(Uid.of(uid));
+                    if (i >= 0) writeFlagsFetch(msn, uid, snap.flags(i), snap.modSeq(i).value(), true);
+                }
             }
         }
         if (!r.modified().isEmpty()) {

@@ -228,6 +228,9 @@ class ImapConversationIT {
                     C: d STORE 1 +FLAGS (\\Flagged)
                     S: * 1 FETCH (UID 1 FLAGS (\\Flagged))
                     S: d OK STORE completed
+                    C: d2 STORE 1 +FLAGS (\\Flagged)
+                    S: * 1 FETCH (UID 1 FLAGS (\\Flagged))
+                    S: d2 OK STORE completed
                     """);
             idler.run("""
                     C: d NOOP
