@@ -1073,6 +1073,10 @@ final class ImapSession {
     private void apply(Object ev, boolean allowExpunge) throws IOException, SessionEnd {
         if (!(ev instanceof SelectedMailbox.Event e) || e.source() != selected) return;
         SelectedMailbox sm = selected;
+        if (sm.overflowed) {
+            bye("Too many changes waiting for this session; please reconnect");
+            throw new SessionEnd();
+        }
         MailboxChange change = e.change();
         sm.seenModSeq = Math.max(sm.seenModSeq, change.highestModSeq());
         switch (change) {

@@ -10,7 +10,6 @@ import dev.cairn.store.UserStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -51,8 +50,9 @@ final class MailboxLister {
         boolean subscribedOnly = c.selectOptions().contains("SUBSCRIBED");
         boolean specialOnly = c.selectOptions().contains("SPECIAL-USE");
         boolean showSubscribed = subscribedOnly || c.returnOptions().contains("SUBSCRIBED");
-        Map<String, MailboxInfo> byName = new TreeMap<>();
+        TreeMap<String, MailboxInfo> byName = new TreeMap<>();
         for (MailboxInfo m : store.mailboxes()) byName.put(m.name(), m);
+        java.util.NavigableSet<String> names = byName.navigableKeySet();
         Set<String> subscriptions = showSubscribed ? store.subscriptions() : Set.of();
         Set<String> candidates = new TreeSet<>(byName.keySet());
         if (subscribedOnly) candidates = new TreeSet<>(subscriptions);
@@ -64,7 +64,7 @@ final class MailboxLister {
             if (specialOnly && (info == null || info.specialUse().isEmpty())) continue;
             List<String> attrs = new ArrayList<>();
             if (info == null) attrs.add("\\NonExistent");
-            else attrs.add(hasChildren(name, byName.keySet()) ? "\\HasChildren" : "\\HasNoChildren");
+            else attrs.add(hasChildren(name, names) ? "\\HasChildren" : "\\HasNoChildren");
             if (showSubscribed && subscriptions.contains(name)) attrs.add("\\Subscribed");
             if (info != null) for (SpecialUse u : info.specialUse()) attrs.add(u.attribute());
             out.raw("* LIST (" + String.join(" ", attrs) + ") \"/\" ").mailbox(name);
@@ -85,10 +85,11 @@ final class MailboxLister {
         return Result.ok("LSUB completed");
     }
 
-    private static boolean hasChildren(String name, Set<String> all) {
+    /** Names are sorted, so a child, if any, is the first name at or after "name/". */
+    private static boolean hasChildren(String name, java.util.NavigableSet<String> all) {
         String prefix = name + "/";
-        for (String n : all) if (n.startsWith(prefix)) return true;
-        return false;
+        String next = all.ceiling(prefix);
+        return next != null && next.startsWith(prefix);
     }
 
     /** The reference and pattern as a regex: '*' matches anything, '%' anything but '/'; INBOX in any case. */

@@ -55,7 +55,18 @@ final class SelectedMailbox implements MailboxChange.Listener {
         reportedExists = count;
     }
 
-    @Override public void changed(MailboxChange change) { events.offer(new Event(this, change)); }
+    /** Changes queued for a session that is not reading them (a stalled client): past this, it is ended. */
+    static final int MAX_PENDING = 100_000;
+    volatile boolean overflowed;
+
+    @Override public void changed(MailboxChange change) {
+        if (overflowed) return;
+        if (events.size() >= MAX_PENDING) {
+            overflowed = true; // memory stays bounded; the session says BYE at its next step
+            return;
+        }
+        events.offer(new Event(this, change));
+    }
 
     int count() { return count; }
 
