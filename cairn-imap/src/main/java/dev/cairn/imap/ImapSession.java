@@ -154,7 +154,7 @@ final class ImapSession {
                 bye("Cannot continue after a refused non-synchronizing literal");
                 throw new SessionEnd();
             }
-            countBad();
+            if (!e.no()) countBad(); // a message over APPENDLIMIT is a valid command the server declines
             return true;
         }
         try (raw) {

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * IMAP4rev2 and IMAP4rev1 over the slot store: protocol behaviour. {@link dev.cairn.imap.ImapServer}
+ * runs the listeners; each connection is an {@link dev.cairn.imap.ImapSession} on its own virtual
+ * thread, which dispatches the parsed commands of {@link dev.cairn.imap.syntax} by an exhaustive
+ * switch and keeps its own message sequence numbers ({@code SelectedMailbox}) fed by the store's
+ * mailbox changes. FETCH, SEARCH/SORT/THREAD and LIST each have their own class.
+ */
+package dev.cairn.imap;

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * IMAP protocol syntax, without behaviour: the bounded command reader (lines and literals, with
+ * large APPEND literals spooled to files), the parser into {@link dev.cairn.imap.syntax.ImapCommand}
+ * records, value types (sequence sets, sections, fetch items, search keys), modified UTF-7 and the
+ * response writer.
+ */
+package dev.cairn.imap.syntax;
