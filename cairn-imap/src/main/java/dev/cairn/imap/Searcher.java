@@ -380,8 +380,68 @@ final class Searcher {
         for (Node n : all) if (n.parent == null) roots.add(n);
         List<Node> pruned = new ArrayList<>();
         for (Node r : roots) pruned.addAll(prune(r, true));
-        sortTree(pruned);
-        return pruned;
+        List<Node> merged = groupBySubject(pruned);
+        sortTree(merged);
+        return merged;
+    }
+
+    private static String subjectOf(Node n) {
+        Node m = n.message != null ? n : n.children.isEmpty() ? null : n.children.get(0);
+        return m == null || m.message == null ? "" : baseSubject(m.message.parsed().envelope().subject());
+    }
+
+    /** Whether a root's own subject was a reply or forward of its base subject. */
+    private static boolean isReply(Node n) {
+        if (n.message == null) return false;
+        String raw = n.message.parsed().envelope().subject();
+        if (raw == null) return false;
+        String plain = DecoderUtil.decodeEncodedWords(raw, DecodeMonitor.SILENT).replaceAll("[\\t\\r\\n ]+", " ").trim();
+        return !plain.toLowerCase(Locale.ROOT).equals(baseSubject(raw));
+    }
+
+    /** RFC 5256 REFERENCES step 5: roots with the same base subject are gathered into one thread. */
+    private static List<Node> groupBySubject(List<Node> roots) {
+        Map<String, Node> table = new HashMap<>();
+        for (Node r : roots) {
+            String subject = subjectOf(r);
+            if (subject.isEmpty()) continue;
+            Node old = table.get(subject);
+            if (old == null || (r.message == null && old.message != null) || (isReply(old) && !isReply(r) && r.message != null && old.message != null)) {
+                table.put(subject, r);
+            }
+        }
+        List<Node> out = new ArrayList<>();
+        for (Node r : roots) {
+            String subject = subjectOf(r);
+            Node keeper = subject.isEmpty() ? null : table.get(subject);
+            if (keeper == null || keeper == r) {
+                if (!out.contains(r)) out.add(r);
+                continue;
+            }
+            if (keeper.message == null && r.message == null) {
+                for (Node c : r.children) link(keeper, c);
+                r.children.clear();
+            } else if (keeper.message == null) {
+                link(keeper, r);
+            } else if (r.message == null) {
+                // the dummy takes the keeper's place
+                link(r, keeper);
+                table.put(subject, r);
+                out.remove(keeper);
+                out.add(r);
+            } else if (isReply(r) && !isReply(keeper)) {
+                link(keeper, r);
+            } else {
+                Node dummy = new Node();
+                link(dummy, keeper);
+                link(dummy, r);
+                table.put(subject, dummy);
+                out.remove(keeper);
+                out.add(dummy);
+            }
+            if (!out.contains(table.get(subject))) out.add(table.get(subject));
+        }
+        return out;
     }
 
     private static void link(Node parent, Node child) {

@@ -112,9 +112,11 @@ class ImapExtensionsIT {
         String b = "Message-ID: <b@x><CRLF>In-Reply-To: <a@x><CRLF>References: <a@x><CRLF>Subject: Re: topic<CRLF>Date: Mon, 2 Nov 2026 11:00:00 +0000<CRLF><CRLF>b<CRLF>";
         String c = "Message-ID: <c@x><CRLF>References: <a@x> <b@x><CRLF>Subject: Re: topic<CRLF>Date: Mon, 2 Nov 2026 12:00:00 +0000<CRLF><CRLF>c<CRLF>";
         String d = "Message-ID: <d@x><CRLF>Subject: other<CRLF>Date: Mon, 2 Nov 2026 09:00:00 +0000<CRLF><CRLF>d<CRLF>";
+        // no References: joined to d's thread by subject alone (RFC 5256 REFERENCES step 5)
+        String e = "Message-ID: <e@x><CRLF>Subject: Re: other<CRLF>Date: Mon, 2 Nov 2026 13:00:00 +0000<CRLF><CRLF>e<CRLF>";
         StringBuilder script = new StringBuilder(login("ext3"));
         int i = 0;
-        for (String m : new String[] {a, b, c, d}) {
+        for (String m : new String[] {a, b, c, d, e}) {
             script.append("C: x").append(i++).append(" APPEND INBOX {").append(m.replace("<CRLF>", "\r\n").length()).append("+}\n")
                     .append("C: ").append(m).append("\nS~ x.* OK .*\n");
         }
@@ -122,13 +124,13 @@ class ImapExtensionsIT {
                 C: b SELECT INBOX
                 S* b OK .*
                 C: c THREAD REFERENCES UTF-8 ALL
-                S: * THREAD (4)(1 2 3)
+                S: * THREAD (4 5)(1 2 3)
                 S: c OK THREAD completed
                 C: d THREAD ORDEREDSUBJECT UTF-8 ALL
-                S: * THREAD (4)(1 (2)(3))
+                S: * THREAD (4 5)(1 (2)(3))
                 S: d OK THREAD completed
                 C: e SORT (DATE) UTF-8 ALL
-                S: * SORT 4 1 2 3
+                S: * SORT 4 1 2 3 5
                 S: e OK SORT completed
                 C: f UID SORT (REVERSE ARRIVAL) UTF-8 SUBJECT topic
                 S: * SORT 3 2 1
