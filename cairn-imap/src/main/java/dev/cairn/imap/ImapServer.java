@@ -23,6 +23,7 @@ public final class ImapServer implements AutoCloseable {
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
     private final List<ConnectionServer> listeners = new ArrayList<>();
+    private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
 
@@ -77,7 +78,18 @@ public final class ImapServer implements AutoCloseable {
     Authenticator authenticator() { return authenticator; }
     AuthThrottle throttle() { return throttle; }
 
+    java.util.Set<ImapSession> sessions() { return sessions; }
+
+    /** Says BYE to every session (RFC 9051 §7.1.5), gives them a moment to send it, then closes. */
     @Override public synchronized void close() {
+        if (!sessions.isEmpty()) {
+            for (ImapSession s : sessions) s.shutdown();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (ConnectionServer s : listeners) s.close();
         listeners.clear();
     }

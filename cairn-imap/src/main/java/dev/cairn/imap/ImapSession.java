@@ -76,6 +76,9 @@ final class ImapSession {
 
     private record Done(String line, IOException error) {}
 
+    /** Queued by {@link #shutdown} to wake a session waiting in IDLE. */
+    private static final Object SHUTDOWN = new Object();
+
     private final ImapServer server;
     private final ImapConfig.Limits limits;
     private final Connection conn;
@@ -92,6 +95,10 @@ final class ImapSession {
     /** MODSEQ of this session's own silent flag change, whose FETCH the client must not get. */
     private long suppressFlagsModSeq = -1;
     private String currentTag;
+    /** Held while the session writes, so that {@link #shutdown} never writes into the middle of a response. */
+    private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.atomic.AtomicBoolean byeSent = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean shuttingDown;
 
     ImapSession(ImapServer server, Connection conn) {
         this.server = server;
@@ -108,13 +115,18 @@ final class ImapSession {
     }
 
     void run() throws IOException {
+        server.sessions().add(this);
         try {
             conn.setIdleTimeout(limits.preAuthIdleTimeout());
-            out.line("* OK [CAPABILITY " + capabilities() + "] " + SERVER_NAME + " ready");
-            out.flush();
+            busy.lock();
+            try {
+                out.line("* OK [CAPABILITY " + capabilities() + "] " + SERVER_NAME + " ready");
+                out.flush();
+            } finally {
+                busy.unlock();
+            }
             while (state != State.LOGOUT) {
                 if (!step()) break;
-                out.flush();
             }
         } catch (SessionEnd end) {
             // BYE was sent
@@ -125,12 +137,37 @@ final class ImapSession {
         } catch (IOException e) {
             log.debug("imap {}: {}", conn.id(), e.toString());
         } finally {
-            out.flush();
+            server.sessions().remove(this);
+            busy.lock();
+            try {
+                out.flush();
+            } catch (IOException ignored) {
+                // the peer is gone
+            } finally {
+                busy.unlock();
+            }
             if (selected != null) selected.close();
         }
     }
 
+    /**
+     * The server is stopping: says BYE now if the session is waiting for a command, or lets it say
+     * BYE itself (from IDLE, or after the command it is running).
+     */
+    void shutdown() {
+        shuttingDown = true;
+        events.offer(SHUTDOWN);
+        if (busy.tryLock()) {
+            try {
+                bye("Server shutting down");
+            } finally {
+                busy.unlock();
+            }
+        }
+    }
+
     private void bye(String text) {
+        if (!byeSent.compareAndSet(false, true)) return;
         try {
             out.line("* BYE " + text);
             out.flush();
@@ -144,19 +181,50 @@ final class ImapSession {
         RawCommand raw;
         try {
             raw = reader.read(conn.input(), () -> {
-                out.line("+ OK");
-                out.flush();
+                busy.lock();
+                try {
+                    out.line("+ OK");
+                    out.flush();
+                } finally {
+                    busy.unlock();
+                }
             });
         } catch (CommandReader.RefusedException e) {
-            String tag = e.tag() == null ? "*" : e.tag();
-            out.line(tag + (e.no() ? " NO" : " BAD") + " [" + e.code() + "] " + e.getMessage());
-            if (e.fatal()) {
-                bye("Cannot continue after a refused non-synchronizing literal");
+            busy.lock();
+            try {
+                return refused(e);
+            } finally {
+                busy.unlock();
+            }
+        }
+        busy.lock();
+        try {
+            boolean more = handle(raw);
+            if (shuttingDown) {
+                bye("Server shutting down");
                 throw new SessionEnd();
             }
-            if (!e.no()) countBad(); // a message over APPENDLIMIT is a valid command the server declines
-            return true;
+            out.flush();
+            return more;
+        } finally {
+            busy.unlock();
         }
+    }
+
+    /** Answers a command the reader refused before it was whole (a limit, or NUL). */
+    private boolean refused(CommandReader.RefusedException e) throws IOException, SessionEnd {
+        String tag = e.tag() == null ? "*" : e.tag();
+        out.line(tag + (e.no() ? " NO" : " BAD") + " [" + e.code() + "] " + e.getMessage());
+        if (e.fatal()) {
+            bye("Cannot continue after a refused non-synchronizing literal");
+            throw new SessionEnd();
+        }
+        if (!e.no()) countBad(); // a message over APPENDLIMIT is a valid command the server declines
+        out.flush();
+        return true;
+    }
+
+    private boolean handle(RawCommand raw) throws IOException, SessionEnd {
         try (raw) {
             CommandParser.Tagged tagged;
             try {
@@ -782,10 +850,20 @@ final class ImapSession {
         });
         Done done;
         while (true) {
-            Object ev = events.take();
+            Object ev;
+            busy.unlock(); // waiting: shutdown may write
+            try {
+                ev = events.take();
+            } finally {
+                busy.lock();
+            }
             if (ev instanceof Done d) {
                 done = d;
                 break;
+            }
+            if (ev == SHUTDOWN) {
+                bye("Server shutting down");
+                throw new SessionEnd();
             }
             apply(ev, true);
             out.flush();
@@ -1034,7 +1112,7 @@ final class ImapSession {
     /** Reports every queued change; expunges only when the command allows them. */
     private void sync(boolean allowExpunge) throws IOException, SessionEnd {
         if (selected == null) {
-            events.removeIf(e -> !(e instanceof Done));
+            events.removeIf(e -> !(e instanceof Done) && e != SHUTDOWN);
             return;
         }
         if (allowExpunge) flushExpunges();
