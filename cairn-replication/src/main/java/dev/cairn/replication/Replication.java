@@ -5,6 +5,7 @@ import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.rocks.SlotReplication;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -51,8 +52,12 @@ public final class Replication implements AutoCloseable {
             SlotRef self = r.self(s);
             if (self == null) continue;
             r.currentMaster.put(s.name(), s.master().toString());
-            if (s.master().equals(self)) r.becomeMaster(s);
-            else r.becomeReplica(s, s.master().toString());
+            RocksSlotStore slot = r.localSlot(s.name());
+            // A configured master that was taken over (and not promoted again since) stays a replica.
+            SlotReplication.Role role = slot.replication().role();
+            if (role == SlotReplication.Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
+            else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
+                    : s.master().toString());
         }
         return r;
     }
@@ -105,6 +110,7 @@ public final class Replication implements AutoCloseable {
             newerEpoch(store, epoch);
         }
         slot.replication().raiseEpoch(epoch);
+        slot.replication().setRole(SlotReplication.Role.REPLICA);
         currentMaster.put(store, node);
         return true;
     }
@@ -119,6 +125,7 @@ public final class Replication implements AutoCloseable {
             log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
         }
         slot.replication().raiseEpoch(epoch);
+        slot.replication().setRole(SlotReplication.Role.REPLICA);
     }
 
     /**

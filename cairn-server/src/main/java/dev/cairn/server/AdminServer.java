@@ -92,6 +92,11 @@ public final class AdminServer implements AutoCloseable {
         return new AdminServer(http, executor);
     }
 
+    /** For endpoints registered by other parts of the node (replication). */
+    HttpServer http() {
+        return http;
+    }
+
     public InetSocketAddress address() {
         return http.getAddress();
     }

@@ -51,6 +51,7 @@ public final class Node implements AutoCloseable {
     private JvmGcMetrics gcMetrics;
     private SqliteDirectory directory;
     private SlotStore store;
+    private dev.cairn.replication.Replication replication;
     private AdminServer admin;
     private volatile boolean serving;
     private boolean runFileWritten;
@@ -87,6 +88,12 @@ public final class Node implements AutoCloseable {
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
         store = SlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
+        if (config.replication() != null) {
+            // Before the listeners: a replica slot is fenced before any client can write to it.
+            replication = dev.cairn.replication.Replication.start(config.replication().config(),
+                    Map.of(config.replication().slot(), store), registry);
+            log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
+        }
         NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
                 new DirectoryAuthenticator(directory, registry),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
@@ -121,6 +128,7 @@ public final class Node implements AutoCloseable {
         if (config.admin().enabled()) {
             try {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
+            if (replication != null) ReplicationAdmin.register(admin, replication, store, token);
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
@@ -198,6 +206,9 @@ public final class Node implements AutoCloseable {
 
     public SlotStore store() { return store; }
 
+    /** Replication on this node, or null when the config has none. */
+    public dev.cairn.replication.Replication replication() { return replication; }
+
     public boolean serving() { return serving; }
 
     /** The bound address of a running listener ("imap", "pop3s", "lmtp", ..., or "admin"). */
@@ -260,6 +271,13 @@ public final class Node implements AutoCloseable {
                 Files.deleteIfExists(config.runFile());
             } catch (IOException ex) {
                 log.warn("cannot remove {}: {}", config.runFile(), ex.getMessage());
+            }
+        }
+        if (replication != null) {
+            try {
+                replication.close();
+            } catch (RuntimeException ex) {
+                log.warn("replication: stopping failed", ex);
             }
         }
         if (store != null) {

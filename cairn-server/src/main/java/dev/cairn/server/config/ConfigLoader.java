@@ -46,6 +46,9 @@ import java.util.TreeSet;
  * [limits]
  * max_connections = 10000
  * idle_timeout = "30m"
+ *
+ * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
+ * node = "n1"
  * </pre>
  */
 public final class ConfigLoader {
@@ -78,7 +81,7 @@ public final class ConfigLoader {
         Reader r = new Reader(source);
         NodeConfig d = NodeConfig.defaults();
 
-        r.checkKeys(result, "", union(Set.of("data"), SECTIONS.keySet(), LISTENERS));
+        r.checkKeys(result, "", union(Set.of("data", "replication"), SECTIONS.keySet(), LISTENERS));
         Path data = r.path(result, "data").orElse(d.data());
 
         TomlTable dir = r.section(result, "directory");
@@ -121,6 +124,11 @@ public final class ConfigLoader {
                     .orElse(def.address());
             boolean enabled = r.bool(section, name + ".enabled").orElse(section.contains("listen") || def.enabled());
             config = config.withListener(new ListenerConfig(name, enabled, address, def.implicitTls()));
+        }
+        Object replication = result.get(List.of("replication"));
+        if (replication != null) {
+            if (!(replication instanceof TomlTable table)) throw new ConfigException(source + ": replication: must be a table ([replication])");
+            config = config.withReplication(ReplicationSettings.parse(table, source, data));
         }
         return config;
     }

@@ -12,7 +12,19 @@ import java.util.Optional;
  */
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
-                         ListenerConfig admin, TlsConfig tls, LimitsConfig limits) {
+                         ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication) {
+
+    /** Without replication (the embedded default). */
+    public NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap, ListenerConfig imaps,
+                      ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
+                      LimitsConfig limits) {
+        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, null);
+    }
+
+    /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
+    public NodeConfig withReplication(ReplicationSettings replication) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
+    }
 
     public static NodeConfig defaults() {
         return new NodeConfig(
@@ -61,22 +73,22 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
     }
 
     public ListenerConfig listener(String name) {

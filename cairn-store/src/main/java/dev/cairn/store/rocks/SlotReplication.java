@@ -32,7 +32,7 @@ import java.util.function.Function;
  */
 public final class SlotReplication {
     /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
-    private static final byte EPOCH = 10, RESERVATION = 11;
+    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12;
 
     /** Called by the store around every local commit; set by the replication module on a master. */
     public interface CommitHook {
@@ -134,6 +134,26 @@ public final class SlotReplication {
         return epoch;
     }
 
+    /** What this slot last was for its store, kept across restarts (null: as the config says). */
+    public enum Role { MASTER, REPLICA }
+
+    /**
+     * The role this slot was last given by promotion (MASTER) or by another node taking the store
+     * over (REPLICA); null when neither happened. It wins over the config at start, so a former
+     * master whose config still names it does not start as master, and a promoted one stays master.
+     */
+    public Role role() {
+        byte[] v = slot.get(slot.meta, Keys.userTag(0, ROLE));
+        return v == null ? null : Role.values()[v[0]];
+    }
+
+    public synchronized void setRole(Role role) {
+        if (role == role()) return;
+        WriteOps ops = new WriteOps();
+        ops.put(slot.meta, Keys.userTag(0, ROLE), new byte[]{(byte) role.ordinal()});
+        slot.commitDurably(ops);
+    }
+
     // --- the commit hook -------------------------------------------------------------------------
 
     public void setHook(CommitHook hook) { this.hook = hook; }
@@ -222,6 +242,7 @@ public final class SlotReplication {
      */
     public synchronized int promote(long newEpoch) {
         raiseEpoch(newEpoch);
+        setRole(Role.MASTER);
         int bumped = 0;
         byte[] prefix = Keys.userTag(0, RESERVATION);
         Map<String, Reservation> all = new LinkedHashMap<>();

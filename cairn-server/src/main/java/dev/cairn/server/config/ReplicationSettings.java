@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.config;
+
+import dev.cairn.replication.ReplicationConfig;
+import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.SlotRef;
+import dev.cairn.replication.ReplicationConfig.StoreSpec;
+import dev.cairn.replication.ReplicationConfig.Tuning;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlTable;
+
+/**
+ * The [replication] section: this node's name, its slot's name, the replication listener, the
+ * cluster secret, every node's replication address, and every store with its master and replica
+ * slots (static membership; promotion is an operator command).
+ *
+ * <pre>
+ * [replication]
+ * node = "n1"                    # this node
+ * slot = "s0"                    # the name of this node's slot (the [store] one)
+ * listen = "127.0.0.1:7101"
+ * secret_file = "cluster.secret" # or secret = "..." (at least 16 characters)
+ * sync_timeout = "2s"            # sync mode falls back to async after this
+ * uid_block = 1000               # UIDs reserved ahead per mailbox
+ * modseq_block = 10000           # MODSEQs reserved ahead per user
+ *
+ * [replication.peers]            # every node's replication address, this one's too
+ * n1 = "127.0.0.1:7101"
+ * n2 = "127.0.0.1:7102"
+ *
+ * [[replication.stores]]
+ * name = "s1"
+ * mode = "sync"                  # or "async"
+ * master = "n1/s0"
+ * replicas = ["n2/s0"]
+ * </pre>
+ */
+public record ReplicationSettings(ReplicationConfig config, String slot) {
+    private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
+            "uid_block", "modseq_block", "peers", "stores");
+    private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
+
+    static ReplicationSettings parse(TomlTable t, String source, Path data) {
+        for (String k : new TreeSet<>(t.keySet())) {
+            if (!KEYS.contains(k)) throw error(source, "replication." + k, "unknown key (known here: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
+        }
+        String node = string(t, source, "node", null);
+        String slot = string(t, source, "slot", "s0");
+        ListenAddress listen = ListenAddress.parse(string(t, source, "listen", "127.0.0.1:7101"));
+        byte[] secret;
+        if (t.contains("secret_file")) {
+            Path file = data.resolve(string(t, source, "secret_file", null));
+            try {
+                secret = Files.readString(file).strip().getBytes(StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw error(source, "replication.secret_file", "cannot read " + file + ": " + e.getMessage());
+            }
+        } else {
+            secret = string(t, source, "secret", null).getBytes(StandardCharsets.UTF_8);
+        }
+        if (secret.length < 16) throw error(source, "replication.secret", "the cluster secret must have at least 16 characters");
+        Tuning d = Tuning.defaults();
+        Duration syncTimeout = t.contains("sync_timeout") ? Sizes.parseDuration(string(t, source, "sync_timeout", null)) : d.syncTimeout();
+        long uidBlock = t.contains("uid_block") ? number(t, source, "uid_block") : d.uidBlock();
+        long modSeqBlock = t.contains("modseq_block") ? number(t, source, "modseq_block") : d.modSeqBlock();
+        Map<String, InetSocketAddress> peers = new LinkedHashMap<>();
+        TomlTable p = t.getTable("peers");
+        if (p != null) {
+            for (String k : p.keySet()) {
+                ListenAddress a = ListenAddress.parse(p.getString(k));
+                peers.put(k, new InetSocketAddress(a.host(), a.port()));
+            }
+        }
+        if (!peers.containsKey(node)) throw error(source, "replication.peers", "must name this node (" + node + ") too");
+        List<StoreSpec> stores = new ArrayList<>();
+        TomlArray arr = t.getArray("stores");
+        if (arr != null) {
+            for (int i = 0; i < arr.size(); i++) {
+                TomlTable s = arr.getTable(i);
+                for (String k : new TreeSet<>(s.keySet())) {
+                    if (!STORE_KEYS.contains(k)) throw error(source, "replication.stores." + k, "unknown key");
+                }
+                String name = string(s, source, "name", null);
+                Mode mode = switch (string(s, source, "mode", "sync").toLowerCase(Locale.ROOT)) {
+                    case "sync" -> Mode.SYNC;
+                    case "async" -> Mode.ASYNC;
+                    default -> throw error(source, "replication.stores.mode", "must be sync or async");
+                };
+                SlotRef master = slotRef(source, string(s, source, "master", null), peers);
+                List<SlotRef> replicas = new ArrayList<>();
+                TomlArray r = s.getArray("replicas");
+                if (r != null) for (int j = 0; j < r.size(); j++) replicas.add(slotRef(source, r.getString(j), peers));
+                stores.add(new StoreSpec(name, mode, master, replicas));
+            }
+        }
+        Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout());
+        return new ReplicationSettings(new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
+                peers, stores, tuning), slot);
+    }
+
+    private static SlotRef slotRef(String source, String s, Map<String, InetSocketAddress> peers) {
+        SlotRef r;
+        try {
+            r = SlotRef.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw error(source, "replication.stores", e.getMessage());
+        }
+        if (!peers.containsKey(r.node())) throw error(source, "replication.stores", "node " + r.node() + " is not in [replication.peers]");
+        return r;
+    }
+
+    private static String string(TomlTable t, String source, String key, String def) {
+        Object v = t.get(List.of(key));
+        if (v == null) {
+            if (def == null) throw error(source, "replication." + key, "is required");
+            return def;
+        }
+        if (!(v instanceof String s) || s.isBlank()) throw error(source, "replication." + key, "must be a non-empty string");
+        return s;
+    }
+
+    private static long number(TomlTable t, String source, String key) {
+        Object v = t.get(List.of(key));
+        if (!(v instanceof Long n) || n < 1) throw error(source, "replication." + key, "must be a positive number");
+        return n;
+    }
+
+    private static ConfigException error(String source, String key, String what) {
+        return new ConfigException(source + ": " + key + ": " + what);
+    }
+}
