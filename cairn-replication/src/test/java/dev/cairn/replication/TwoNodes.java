@@ -41,7 +41,14 @@ final class TwoNodes implements AutoCloseable {
     final Map<String, Replication> nodes = new ConcurrentHashMap<>();
     final Map<String, Integer> ports = new ConcurrentHashMap<>();
 
+    final boolean syncWal;
+
     TwoNodes(Path dir, Mode mode, Tuning tuning) throws IOException {
+        this(dir, mode, tuning, false);
+    }
+
+    TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal) throws IOException {
+        this.syncWal = syncWal;
         this.dir = dir;
         this.mode = mode;
         this.tuning = tuning;
@@ -58,7 +65,7 @@ final class TwoNodes implements AutoCloseable {
 
     void openSlot(String node) {
         SlotConfig d = SlotConfig.defaults(dir.resolve(node));
-        slots.put(node, (RocksSlotStore) SlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), false, d.maxMessageSize(),
+        slots.put(node, (RocksSlotStore) SlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), syncWal, d.maxMessageSize(),
                 4, d.quota(), new SimpleMeterRegistry())));
     }
 
@@ -101,7 +108,11 @@ final class TwoNodes implements AutoCloseable {
 
     /** Waits until the replica has every change the master has for these users. */
     void awaitCaughtUp(String master, String replica, String... users) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        awaitCaughtUp(master, replica, Duration.ofSeconds(20), users);
+    }
+
+    void awaitCaughtUp(String master, String replica, Duration limit, String... users) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
         for (String u : users) {
             while (slot(replica).replication().seq(u) != slot(master).replication().seq(u)
                     || slot(replica).hasUser(u) && slot(replica).user(u).highestModSeq() != slot(master).replication().seq(u)) {
