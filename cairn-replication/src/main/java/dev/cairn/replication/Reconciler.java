@@ -88,7 +88,19 @@ final class Reconciler {
                             + "the former master's is kept as \"" + name + "\"");
                     return;
                 }
-                MailboxInfo made = u.createMailbox(m.name(), m.specialUse());
+                MailboxInfo made;
+                try {
+                    made = u.createMailbox(m.name(), m.specialUse());
+                } catch (StoreException e) {
+                    if (e.reason() != StoreException.Reason.ALREADY_EXISTS) throw e;
+                    // Created here meanwhile: a different mailbox under the same name.
+                    String name = freeName(u, m.name() + " (from " + from + ")");
+                    made = u.createMailbox(name, Set.of());
+                    mailboxes.put(m.id(), made.id());
+                    line(user, "mailbox " + m.name() + " was created on both sides with different identities; "
+                            + "the former master's is kept as \"" + name + "\"");
+                    return;
+                }
                 mailboxes.put(m.id(), made.id());
                 line(user, "created mailbox " + m.name());
             }

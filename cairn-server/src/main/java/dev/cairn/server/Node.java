@@ -95,7 +95,7 @@ public final class Node implements AutoCloseable {
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
         }
         NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
-                new DirectoryAuthenticator(directory, registry),
+                replicaAware(new DirectoryAuthenticator(directory, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 new DirectoryRecipientResolver(directory));
 
@@ -137,6 +137,23 @@ public final class Node implements AutoCloseable {
             runFileWritten = true;
         }
         serving = true;
+    }
+
+    /**
+     * On a node whose slot is a replica (or a fenced former master), a correct login gets a
+     * temporary failure: IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP]; the client goes to the master
+     * (or will, through the proxy). Credentials are checked first, so the answer leaks nothing.
+     */
+    private static dev.cairn.protocol.auth.Authenticator replicaAware(dev.cairn.protocol.auth.Authenticator auth, SlotStore store) {
+        if (!(store instanceof dev.cairn.store.rocks.RocksSlotStore rocks)) return auth;
+        return (authcid, password, authzid, remote, secure) -> {
+            dev.cairn.protocol.auth.AuthResult r = auth.authenticate(authcid, password, authzid, remote, secure);
+            String fence = rocks.replication().fenceReason();
+            if (r instanceof dev.cairn.protocol.auth.AuthResult.Success && fence != null) {
+                return new dev.cairn.protocol.auth.AuthResult.Failure(dev.cairn.protocol.auth.AuthResult.Reason.TEMPORARY_FAILURE, fence);
+            }
+            return r;
+        };
     }
 
     /** The slot as the config describes it, with the given quota source and meters. */

@@ -348,5 +348,39 @@ class ReplicationFailoverIT {
             if (there != null) assertThat(there).as("UID " + vu[1]).isEqualTo(e.getValue());
         }
         assertThat(admin(master, "GET", "/replication/status")).contains("role=master");
+
+        // A replica serves no writes: a login gets NO [UNAVAILABLE], a delivery 451 4.3.0.
+        String replica = order.stream().filter(n -> !n.equals(master)).findFirst().orElseThrow();
+        assertThat(admin(replica, "GET", "/replication/status")).contains("role=replica");
+        try (Socket s = new Socket("127.0.0.1", ports.get(replica).get("imap"))) {
+            s.setSoTimeout(20_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            in.readLine();
+            s.getOutputStream().write("a LOGIN bob pw-of-the-test\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(tagged(in, "a")).startsWith("a NO [UNAVAILABLE]");
+        }
+        try (Socket s = new Socket("127.0.0.1", ports.get(replica).get("lmtp"))) {
+            s.setSoTimeout(20_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            in.readLine();
+            out.write("LHLO test\r\n".getBytes(StandardCharsets.US_ASCII));
+            String line;
+            while ((line = in.readLine()) != null && line.startsWith("250-")) { }
+            out.write("MAIL FROM:<load@example.org>\r\nRCPT TO:<alice@example.org>\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            in.readLine();
+            String rcpt = in.readLine();
+            String answer = rcpt;
+            if (rcpt.startsWith("250")) {
+                out.write(("DATA\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                in.readLine();
+                out.write((message("to-a-replica") + ".\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                answer = in.readLine();
+            }
+            assertThat(answer).startsWith("451 4.3.0");
+        }
     }
 }
