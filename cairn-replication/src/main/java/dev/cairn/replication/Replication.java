@@ -32,6 +32,20 @@ public final class Replication implements AutoCloseable {
     private final Map<String, String> currentMaster = new ConcurrentHashMap<>();
     private final Map<String, List<String>> resyncLog = new ConcurrentHashMap<>();
     private final ReplicaService service;
+    private volatile boolean closed;
+    /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
+    private final Thread pruner = Thread.ofVirtual().name("cairn-repl-prune").unstarted(() -> {
+        while (!closed) {
+            try {
+                Thread.sleep(60_000);
+                prune();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("replication: pruning failed: {}", e.toString());
+            }
+        }
+    });
 
     private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         this.config = config;
@@ -59,6 +73,7 @@ public final class Replication implements AutoCloseable {
             else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
                     : s.master().toString());
         }
+        r.pruner.start();
         return r;
     }
 
@@ -200,6 +215,8 @@ public final class Replication implements AutoCloseable {
     public record ChannelStatus(String replica, int channel, boolean connected, int users, long lagChanges, long lagMillis) {}
 
     @Override public void close() {
+        closed = true;
+        pruner.interrupt();
         for (StoreMaster m : masters.values()) m.stop();
         masters.clear();
         service.close();

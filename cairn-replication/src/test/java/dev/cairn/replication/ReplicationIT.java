@@ -74,6 +74,14 @@ class ReplicationIT {
             assertThat(t.slot("b").hasUser("gone")).isFalse();
             assertThat(t.slot("b").check(null, false).problems()).isEmpty();
             assertThat(t.slot("a").check(null, false).problems()).isEmpty();
+
+            // The master prunes its log below what the replica has, and shipping goes on.
+            assertThat(t.nodes.get("a").prune()).isPositive();
+            assertThat(t.slot("a").changeLog().firstSeq("alice")).isEqualTo(t.slot("a").replication().seq("alice"));
+            bob.append("INBOX", List.of(message("after-prune", "x")));
+            t.awaitCaughtUp("a", "b", "bob");
+            t.assertConverged("bob");
+            assertThat(t.slot("a").check(null, false).problems()).isEmpty();
         }
     }
 
