@@ -47,15 +47,21 @@ final class TwoNodes implements AutoCloseable {
         this(dir, mode, tuning, false);
     }
 
+    final List<String> names;
+
     TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal) throws IOException {
+        this(dir, mode, tuning, syncWal, List.of("a", "b"));
+    }
+
+    /** The first node masters the store, the others hold replicas (started replicas first). */
+    TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal, List<String> names) throws IOException {
         this.syncWal = syncWal;
         this.dir = dir;
         this.mode = mode;
         this.tuning = tuning;
-        openSlot("b");
-        openSlot("a");
-        start("b");
-        start("a");
+        this.names = names;
+        for (String n : names.reversed()) openSlot(n);
+        for (String n : names.reversed()) start(n);
     }
 
     static Tuning fast() {
@@ -71,7 +77,8 @@ final class TwoNodes implements AutoCloseable {
 
     ReplicationConfig config(String node) {
         int port = ports.getOrDefault(node, 0);
-        StoreSpec s = new StoreSpec("s1", mode, new SlotRef("a", "s0"), List.of(new SlotRef("b", "s0")));
+        StoreSpec s = new StoreSpec("s1", mode, new SlotRef(names.getFirst(), "s0"),
+                names.subList(1, names.size()).stream().map(n -> new SlotRef(n, "s0")).toList());
         return new ReplicationConfig(node, SECRET, new InetSocketAddress("127.0.0.1", port), peers, List.of(s), tuning);
     }
 
