@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.lmtp;
 
+import dev.cairn.protocol.testing.Conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.Limits;

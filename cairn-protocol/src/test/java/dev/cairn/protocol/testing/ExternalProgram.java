@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.lmtp;
+package dev.cairn.protocol.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,19 +10,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs real peers (python3, swaks, postfix) as subprocesses. */
-final class ExternalProgram {
+/** Runs real peers (python3, swaks, postfix, fetchmail) as subprocesses in interoperability tests. */
+public final class ExternalProgram {
     private ExternalProgram() {}
 
-    record Result(int exit, String stdout, String stderr) {
-        String all() { return stdout + stderr; }
+    public record Result(int exit, String stdout, String stderr) {
+        public String all() { return stdout + stderr; }
     }
 
     /** The program's path. Missing: the test is skipped, except in CI (CI=true) where it fails. */
-    static Path require(String program) {
+    public static Path require(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             for (String d : List.of(dir, "/usr/sbin", "/sbin")) {
                 Path p = Path.of(d, program);
@@ -34,8 +35,14 @@ final class ExternalProgram {
         return null;
     }
 
-    static Result run(List<String> command, Duration timeout) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).start();
+    public static Result run(List<String> command, Duration timeout) throws IOException, InterruptedException {
+        return run(command, Map.of(), timeout);
+    }
+
+    public static Result run(List<String> command, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         p.getOutputStream().close();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));

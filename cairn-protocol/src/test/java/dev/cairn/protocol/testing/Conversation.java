@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.lmtp;
+package dev.cairn.protocol.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,43 +12,46 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
-/** A scripted client: {@code c(...)} sends a line, {@code s(...)} expects the next server line. */
-final class Conversation implements Closeable {
-    Socket socket;
-    InputStream in;
-    OutputStream out;
+/**
+ * A scripted line-protocol client for conversation tests (LMTP, POP3): {@code c(...)} sends a
+ * line, {@code s(...)} expects the next server line.
+ */
+public final class Conversation implements Closeable {
+    public Socket socket;
+    public InputStream in;
+    public OutputStream out;
 
-    Conversation(InetSocketAddress address) throws IOException {
+    public Conversation(InetSocketAddress address) throws IOException {
         socket = new Socket(address.getAddress(), address.getPort());
         socket.setSoTimeout(20_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }
 
-    void use(Socket s) throws IOException {
+    public void use(Socket s) throws IOException {
         socket = s;
         in = s.getInputStream();
         out = s.getOutputStream();
     }
 
     /** Sends one line with CRLF. */
-    Conversation c(String line) throws IOException { return raw(line + "\r\n"); }
+    public Conversation c(String line) throws IOException { return raw(line + "\r\n"); }
 
     /** Sends exactly these characters (ISO-8859-1) in one write. */
-    Conversation raw(String text) throws IOException {
+    public Conversation raw(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         return this;
     }
 
-    Conversation raw(byte[] bytes) throws IOException {
+    public Conversation raw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         return this;
     }
 
     /** Expects this exact line; "…" at the end of {@code expected} means "starts with". */
-    Conversation s(String expected) throws IOException {
+    public Conversation s(String expected) throws IOException {
         String line = readLine();
         if (expected.endsWith("…")) assertThat(line).startsWith(expected.substring(0, expected.length() - 1));
         else assertThat(line).isEqualTo(expected);
@@ -56,7 +59,7 @@ final class Conversation implements Closeable {
     }
 
     /** The next line without its CRLF, or null at end of stream. */
-    String readLine() throws IOException {
+    public String readLine() throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) != '\n') {
@@ -68,7 +71,7 @@ final class Conversation implements Closeable {
         return s.substring(0, s.length() - 1);
     }
 
-    void expectClosed() throws IOException { assertThat(readLine()).isNull(); }
+    public void expectClosed() throws IOException { assertThat(readLine()).isNull(); }
 
     @Override public void close() throws IOException { socket.close(); }
 }
