@@ -14,7 +14,9 @@
 #   CLIENTS="10" RUNS=1 DURATION=10s bench/compare-dovecot.sh   # a quick look
 #
 # Settings (environment): CLIENTS ("50 200"), USERS_PER_CLIENT (2), FILL (30), RUNS (3),
-# DURATION (60s), WARMUP (10s), LMTP_CONNECTIONS (8), LMTP_DURATION (30s), SEED (1),
+# DURATION (60s), WARMUP (10s), LMTP_CONNECTIONS ("8"; a list runs each), LMTP_RECIPIENTS ("1-3";
+# a list of N or MIN-MAX runs each), LMTP_SIZE (bytes; empty = the realistic size distribution),
+# LMTP_DURATION (30s), SEED (1),
 # SERVERS ("cairn dovecot dovecot-fast"), KEEP (1 keeps the work directory), WORK (directory).
 # Results: a table on stdout, every raw JSON report in $WORK/results/.
 set -euo pipefail
@@ -28,6 +30,8 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-60s}
 WARMUP=${WARMUP:-10s}
 LMTP_CONNECTIONS=${LMTP_CONNECTIONS:-8}
+LMTP_RECIPIENTS=${LMTP_RECIPIENTS:-1-3}
+LMTP_SIZE=${LMTP_SIZE:-}
 LMTP_DURATION=${LMTP_DURATION:-30s}
 SEED=${SEED:-1}
 SERVERS=${SERVERS:-"cairn dovecot dovecot-fast"}
@@ -37,7 +41,9 @@ die() { echo "compare-dovecot: $*" >&2; exit 1; }
 
 max_clients=0
 for c in $CLIENTS; do [ "$c" -gt "$max_clients" ] && max_clients=$c; done
-USERS=$((max_clients * USERS_PER_CLIENT))
+# Enough users for the IMAP clients, and never fewer than LMTP's recipients need.
+USERS=${USERS:-$((max_clients * USERS_PER_CLIENT))}
+[ "$USERS" -ge 20 ] || USERS=20
 
 WORK=${WORK:-$(mktemp -d /tmp/cairn-compare.XXXXXX)}
 mkdir -p "$WORK/results"
@@ -141,13 +147,22 @@ for clients in $CLIENTS; do
     done
   done
 done
-for ((run = 1; run <= RUNS; run++)); do
-  for server in $SERVERS; do
-    out="$WORK/results/lmtp-c$LMTP_CONNECTIONS-$server-$run.json"
-    echo "== lmtp, $LMTP_CONNECTIONS connections, run $run/$RUNS: $server" >&2
-    bench lmtp --port "${lmtp_port[$server]}" --rcpt "u%d@$domain" --users "$USERS" \
-      --connections "$LMTP_CONNECTIONS" --duration "$LMTP_DURATION" --warmup "$WARMUP" --seed "$SEED" \
-      --server-pid "${server_pid[$server]}" --json > "$out" || true
+size_options=()
+[ -n "$LMTP_SIZE" ] && size_options=(--min-size "$LMTP_SIZE" --max-size "$LMTP_SIZE")
+for connections in $LMTP_CONNECTIONS; do
+  for recipients in $LMTP_RECIPIENTS; do
+    # "c8" for the default mix of 1-3 recipients, "c8r10" for 10 recipients a message.
+    load="c$connections"; [ "$recipients" != "1-3" ] && load="c${connections}r$recipients"
+    for ((run = 1; run <= RUNS; run++)); do
+      for server in $SERVERS; do
+        out="$WORK/results/lmtp-$load-$server-$run.json"
+        echo "== lmtp, $connections connections, $recipients recipients, run $run/$RUNS: $server" >&2
+        bench lmtp --port "${lmtp_port[$server]}" --rcpt "u%d@$domain" --users "$USERS" --recipients "$recipients" \
+          --connections "$connections" --duration "$LMTP_DURATION" --warmup "$WARMUP" --seed "$SEED" \
+          "${size_options[@]}" --server-pid "${server_pid[$server]}" --json > "$out" || true
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("   %.0f deliveries/s, %s errors, server %.0f us/op" % (r["ops_per_second"], r["errors"], r["server_cpu_us_per_op"]))' "$out" >&2 || true
+      done
+    done
   done
 done
 
@@ -172,7 +187,10 @@ def med(reports, key):
     return statistics.median(values) if values else float("nan")
 print("\n| load | server | ops/s (median) | p50 ms | p99 ms | server CPU us/op | bench CPU us/op | errors | runs |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-loads = sorted({(k, l) for (k, l, s) in groups}, key=lambda x: (x[0], int(x[1][1:])))
+def load_key(load):
+    c, _, r = load[1:].partition("r")
+    return (int(c), int(r) if r else 0)
+loads = sorted({(k, l) for (k, l, s) in groups}, key=lambda x: (x[0], load_key(x[1])))
 for kind, load in loads:
     for server in servers:
         rs = groups.get((kind, load, server), [])
@@ -194,5 +212,5 @@ if "cairn" in servers:
             print("| %s %s | %s | %.2f | %.2f |" % (kind, load, peer,
                 med(cairn, "ops_per_second") / max(med(p, "ops_per_second"), 1e-9),
                 med(p, "server_cpu_us_per_op") / max(med(cairn, "server_cpu_us_per_op"), 1e-9)))
-print("\n(c = IMAP clients or LMTP connections; raw reports in %s)" % results)
+print("\n(c = IMAP clients or LMTP connections, r = recipients a message; raw reports in %s)" % results)
 EOF
