@@ -23,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-CLIENTS=${CLIENTS:-"50 200"}
+CLIENTS=${CLIENTS-"50 200"}  # CLIENTS="" runs no IMAP load
 USERS_PER_CLIENT=${USERS_PER_CLIENT:-2}
 FILL=${FILL:-30}
 RUNS=${RUNS:-3}
@@ -47,6 +47,8 @@ USERS=${USERS:-$((max_clients * USERS_PER_CLIENT))}
 
 WORK=${WORK:-$(mktemp -d /tmp/cairn-compare.XXXXXX)}
 mkdir -p "$WORK/results"
+# mktemp makes it 0700: Dovecot's auth process (user dovecot) must reach the users file inside.
+chmod 755 "$WORK"
 echo "compare-dovecot: work directory $WORK, $USERS users, clients: $CLIENTS, $RUNS runs of $DURATION" >&2
 
 pids=()
