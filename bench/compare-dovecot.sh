@@ -173,7 +173,8 @@ echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
   "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(df -h "$WORK" | awk 'NR==2 {print $1}') ($(uname -r))"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
-  "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), runs of $DURATION after $WARMUP warm-up, $FILL messages per user"
+  "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), IMAP runs of $DURATION and LMTP runs of $LMTP_DURATION" \
+  "after $WARMUP warm-up, $FILL messages per user${LMTP_SIZE:+, LMTP messages of $LMTP_SIZE bytes}"
 python3 - "$WORK/results" "$SERVERS" <<'EOF'
 import json, os, statistics, sys, collections
 results, servers = sys.argv[1], sys.argv[2].split()
