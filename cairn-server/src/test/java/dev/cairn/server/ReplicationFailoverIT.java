@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Then every message that got a 250 or an OK must be on the new master, and no (UIDVALIDITY, UID)
  * an APPEND was given may name another message. In async mode the same holds once the killed
  * master has rejoined and been reconciled (with a report). Rounds: 2 (sync) and 1 (async) here,
- * more with -Dcairn.failover.rounds=N.
+ * more with the environment variable CAIRN_FAILOVER_ROUNDS=N.
  */
 class ReplicationFailoverIT {
     private static final String SECRET = "failover test cluster secret";
@@ -265,11 +265,14 @@ class ReplicationFailoverIT {
     void killTheMasterPromoteAReplicaNothingAcknowledgedIsLostNoUidReused(String mode) throws Exception {
         // Sync: a 250/OK means a replica has it. Async: the killed master has it, and gives it back
         // (reconciliation) when it rejoins, which every round does before the next kill.
-        int rounds = Integer.getInteger("cairn.failover.rounds", mode.equals("sync") ? 2 : 1);
+        String more = System.getenv("CAIRN_FAILOVER_ROUNDS");
+        int rounds = more != null && !more.isBlank() ? Integer.parseInt(more.strip()) : mode.equals("sync") ? 2 : 1;
         writeConfigs(mode);
         addUsers();
         for (String n : List.of("n2", "n3", "n1")) start(n);
-        Random random = new Random(Long.getLong("cairn.failover.seed", System.nanoTime()));
+        long seed = System.nanoTime();
+        System.out.println("failover " + mode + ": seed " + seed);
+        Random random = new Random(seed);
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ids = new AtomicInteger();
         List<Thread> load = new ArrayList<>();
