@@ -125,7 +125,9 @@ final class Reconciler {
                     box = u.mailbox("INBOX").orElseThrow();
                     line(user, a.messages().size() + " message(s) of a mailbox that no longer exists go to INBOX");
                 }
+                List<Long> vanished = new ArrayList<>();
                 for (Change.AppendedMessage m : a.messages()) {
+                    if (box.id().equals(a.mailbox()) && u.message(box.id(), Uid.of(m.uid())).isEmpty()) vanished.add(m.uid());
                     byte[] bytes = bodies.get(m.body());
                     if (bytes == null) {
                         line(user, "message " + m.uid() + " of " + box.name() + " could not be merged: its body is gone");
@@ -135,6 +137,10 @@ final class Reconciler {
                     AppendResult r = u.append(box.name(), List.of(new NewMessage(BodySource.of(bytes), m.flags(), m.internalDate())));
                     uids.computeIfAbsent(a.mailbox(), k -> new HashMap<>()).put(m.uid(), r.uids().getFirst().value());
                     line(user, "appended message " + m.uid() + " to " + box.name() + " again as UID " + r.uids().getFirst().value());
+                }
+                // The former master's UIDs for them never existed here: they read as expunged (RFC 7162 VANISHED).
+                if (!vanished.isEmpty() && master instanceof dev.cairn.store.rocks.RocksSlotStore rocks) {
+                    rocks.replication().vanish(user, box.id(), vanished);
                 }
             }
             case Change.FlagsSet f -> {

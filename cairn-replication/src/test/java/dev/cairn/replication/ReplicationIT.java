@@ -276,6 +276,12 @@ class ReplicationIT {
             assertThat(subjects).doesNotHaveDuplicates();
             assertThat(t.slot("b").user("alice").mailbox("INBOX").orElseThrow().uidValidity()).isEqualTo(inbox.uidValidity());
             assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("appended message") && l.contains("again as UID"));
+            // The UIDs the old master gave them read as expunged on the new one (QRESYNC VANISHED), on every copy.
+            MailboxInfo inboxNow = t.slot("b").user("alice").mailbox("INBOX").orElseThrow();
+            for (String node : List.of("a", "b")) {
+                assertThat(t.slot(node).user("alice").expungedSince(inboxNow.id(), 0).stream().map(x -> x.uid().value()).toList())
+                        .as(node).contains(2L, 3L, 4L, 5L, 6L);
+            }
             assertThat(t.slot("a").check(null, false).problems()).isEmpty();
             assertThat(t.slot("b").check(null, false).problems()).isEmpty();
         }

@@ -174,7 +174,16 @@ final class ReplicaApplier {
                     byte[] key = Keys.message(uid0, w.num, uid);
                     long[] idx = index(p, key);
                     MessageValue mv = message(p, key);
-                    if (idx == null || mv == null) continue;
+                    if (idx == null || mv == null) {
+                        // A UID another master handed out that never got here (see vanish): remembered as
+                        // expunged, so QRESYNC clients that saw it are told it is gone.
+                        if (!p.removed.contains(ByteBuffer.wrap(key)) && slot.get(slot.tombstones, key) == null) {
+                            t.ops.put(slot.tombstones, key, Keys.longBytes(t.seq));
+                            p.removed.add(ByteBuffer.wrap(key));
+                            w.uidNext = Math.max(w.uidNext, uid + 1);
+                        }
+                        continue;
+                    }
                     t.ops.delete(slot.index, key);
                     t.ops.delete(slot.messages, key);
                     t.ops.put(slot.tombstones, key, Keys.longBytes(t.seq));
@@ -288,6 +297,28 @@ final class ReplicaApplier {
         ops.put(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, user), Keys.intBytes(id));
         ops.put(slot.meta, Keys.userTag(id, Keys.NAME), user.getBytes(StandardCharsets.UTF_8));
         return id;
+    }
+
+    /**
+     * On a master: remembers UIDs of a mailbox as expunged although they never existed here (a
+     * former master handed them out; reconciliation appended their messages again under new
+     * UIDs), in a commit that is shipped like any other. False when the mailbox is not here.
+     */
+    boolean vanish(String user, MailboxId mailbox, List<Long> uids) {
+        UserState s = slot.lockedState(user);
+        if (s == null) return false;
+        try {
+            if (s.data.byId(mailbox) == null) return false;
+            UserState.Txn t = s.new Txn(s.data);
+            Change c = new Change.MessagesExpunged(mailbox, uids);
+            applyChange(s, t, c, new Pending());
+            t.changes.add(c);
+            s.commit(t);
+            if (s.hasViews()) s.reload();
+            return true;
+        } finally {
+            s.lock.unlock();
+        }
     }
 
     // --- promotion ------------------------------------------------------------------------------

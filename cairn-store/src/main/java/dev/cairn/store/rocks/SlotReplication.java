@@ -219,6 +219,16 @@ public final class SlotReplication {
         return applier.apply(record, bodies);
     }
 
+    /**
+     * Master side of reconciliation: the given UIDs of the mailbox, which a former master handed
+     * out and which never existed here, are remembered as expunged (QRESYNC VANISHED tells clients
+     * that saw them); the commit is shipped to the replicas like any other.
+     */
+    public boolean vanish(String user, MailboxId mailbox, List<Long> uids) {
+        checkWritable();
+        return applier.vanish(user, mailbox, uids);
+    }
+
     // --- reservations --------------------------------------------------------------------------------
 
     public Reservation reservation(String user) {
