@@ -260,6 +260,72 @@ class ReplicationFailoverIT {
         return out;
     }
 
+    record QresyncState(long uidValidity, long highestModSeq, java.util.TreeSet<Long> uids) {}
+
+    private static final Pattern HIGHESTMODSEQ = Pattern.compile("\\[HIGHESTMODSEQ (\\d+)]");
+    private static final Pattern UIDVALIDITY = Pattern.compile("\\[UIDVALIDITY (\\d+)]");
+    private static final Pattern FETCH_UID = Pattern.compile("^\\* \\d+ FETCH \\(.*UID (\\d+)");
+
+    private BufferedReader login(Socket s, OutputStream o) throws IOException {
+        s.setSoTimeout(30_000);
+        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        in.readLine();
+        o.write("a LOGIN bob pw-of-the-test\r\nb ENABLE QRESYNC\r\n".getBytes(StandardCharsets.US_ASCII));
+        o.flush();
+        assertThat(tagged(in, "a")).startsWith("a OK");
+        assertThat(tagged(in, "b")).startsWith("b OK");
+        return in;
+    }
+
+    /** bob's INBOX as a QRESYNC client keeps it: UIDVALIDITY, HIGHESTMODSEQ, the UIDs. */
+    private QresyncState qresyncState(String node) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", ports.get(node).get("imap"))) {
+            OutputStream o = s.getOutputStream();
+            BufferedReader in = login(s, o);
+            long uv = 0, hms = 0;
+            o.write("c SELECT INBOX\r\nd UID FETCH 1:* (UID)\r\n".getBytes(StandardCharsets.US_ASCII));
+            o.flush();
+            java.util.TreeSet<Long> uids = new java.util.TreeSet<>();
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("c ")) {
+                Matcher m = UIDVALIDITY.matcher(line);
+                if (m.find()) uv = Long.parseLong(m.group(1));
+                m = HIGHESTMODSEQ.matcher(line);
+                if (m.find()) hms = Long.parseLong(m.group(1));
+            }
+            while ((line = in.readLine()) != null && !line.startsWith("d ")) {
+                Matcher m = FETCH_UID.matcher(line);
+                if (m.find()) uids.add(Long.parseLong(m.group(1)));
+            }
+            return new QresyncState(uv, hms, uids);
+        }
+    }
+
+    /** What a client with the old state ends up with after SELECT INBOX (QRESYNC (...)). */
+    private java.util.TreeSet<Long> qresyncFrom(String node, QresyncState old) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", ports.get(node).get("imap"))) {
+            OutputStream o = s.getOutputStream();
+            BufferedReader in = login(s, o);
+            o.write(("c SELECT INBOX (QRESYNC (" + old.uidValidity() + " " + old.highestModSeq() + "))\r\n").getBytes(StandardCharsets.US_ASCII));
+            o.flush();
+            java.util.TreeSet<Long> uids = new java.util.TreeSet<>(old.uids());
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("c ")) {
+                if (line.startsWith("* VANISHED (EARLIER) ")) {
+                    for (String part : line.substring(21).strip().split(",")) {
+                        String[] r = part.split(":");
+                        long a = Long.parseLong(r[0]), b = r.length > 1 ? Long.parseLong(r[1]) : a;
+                        uids.removeIf(u -> u >= Math.min(a, b) && u <= Math.max(a, b));
+                    }
+                }
+                Matcher m = FETCH_UID.matcher(line);
+                if (m.find()) uids.add(Long.parseLong(m.group(1)));
+            }
+            assertThat(line).as("SELECT (QRESYNC)").startsWith("c OK");
+            return uids;
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"sync", "async"})
     void killTheMasterPromoteAReplicaNothingAcknowledgedIsLostNoUidReused(String mode) throws Exception {
@@ -296,6 +362,8 @@ class ReplicationFailoverIT {
             }));
         }
         List<String> order = new ArrayList<>(List.of("n1", "n2", "n3"));
+        Thread.sleep(500);
+        QresyncState known = qresyncState(master);
         for (int round = 0; round < rounds; round++) {
             Thread.sleep(1000 + random.nextInt(1500));
             String dead = master;
@@ -351,6 +419,11 @@ class ReplicationFailoverIT {
             if (there != null) assertThat(there).as("UID " + vu[1]).isEqualTo(e.getValue());
         }
         assertThat(admin(master, "GET", "/replication/status")).contains("role=master");
+
+        // A client that knew bob's INBOX before the first failover resyncs with QRESYNC (RFC 7162
+        // §3.2.5): its old UIDs, minus VANISHED (EARLIER), plus what FETCH reports, are exactly
+        // the UIDs the new master has.
+        assertThat(qresyncFrom(master, known)).isEqualTo(qresyncState(master).uids());
 
         // A replica serves no writes: a login gets NO [UNAVAILABLE], a delivery 451 4.3.0.
         String replica = order.stream().filter(n -> !n.equals(master)).findFirst().orElseThrow();
