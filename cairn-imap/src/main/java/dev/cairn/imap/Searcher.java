@@ -21,7 +21,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -297,28 +296,27 @@ final class Searcher {
         return s.toLowerCase(Locale.ROOT);
     }
 
-    // ---- THREAD (RFC 5256 §3) ----
+    // ---- THREAD (RFC 5256 §4; REFERENCES is in ReferencesThreads) ----
 
+    /** ORDEREDSUBJECT (RFC 5256 §4): a thread per base subject, the rest children of its first message. */
     private static final class Node {
         Candidate message;
-        Node parent;
         final List<Node> children = new ArrayList<>();
-
-        Instant date() {
-            if (message != null) return sentDate(message);
-            return children.isEmpty() ? Instant.EPOCH : children.get(0).date();
-        }
-
-        boolean isAncestorOf(Node other) {
-            for (Node n = other; n != null; n = n.parent) if (n == this) return true;
-            return false;
-        }
     }
 
     String thread(SelectedMailbox sm, ImapCommand.Thread c, long[] saved) {
         List<Candidate> matches = matching(sm, c.key(), saved);
+        if (c.algorithm().equals("REFERENCES")) {
+            List<ReferencesThreads.Message> messages = new ArrayList<>(matches.size());
+            for (Candidate m : matches) {
+                ParsedMessage.Envelope e = m.parsed().envelope();
+                messages.add(new ReferencesThreads.Message(c.uid() ? m.uid : m.msn, m.msn, e.messageId(), e.inReplyTo(),
+                        m.parsed().references(), e.subject(), sentDate(m)));
+            }
+            return ReferencesThreads.render(messages);
+        }
         matches.sort(Comparator.comparing(Searcher::sentDate).thenComparingInt(m -> m.msn));
-        List<Node> roots = c.algorithm().equals("ORDEREDSUBJECT") ? orderedSubject(matches) : references(matches);
+        List<Node> roots = orderedSubject(matches);
         StringBuilder sb = new StringBuilder(" ");
         for (Node r : roots) {
             sb.append('(');
@@ -336,138 +334,9 @@ final class Searcher {
             n.message = m;
             Node root = bySubject.get(base);
             if (root == null) bySubject.put(base, n);
-            else {
-                n.parent = root;
-                root.children.add(n);
-            }
+            else root.children.add(n);
         }
         return new ArrayList<>(bySubject.values());
-    }
-
-    /** Links messages by Message-ID and References (RFC 5256 REFERENCES steps 1-4 and 6). */
-    private static List<Node> references(List<Candidate> sorted) {
-        Map<String, Node> byId = new HashMap<>();
-        List<Node> all = new ArrayList<>();
-        for (Candidate m : sorted) {
-            String id = normaliseId(m.parsed().envelope().messageId());
-            Node n = id != null ? byId.get(id) : null;
-            if (n == null || n.message != null) {
-                n = new Node();
-                if (id != null && !byId.containsKey(id)) byId.put(id, n);
-                all.add(n);
-            }
-            n.message = m;
-            Node previous = null;
-            List<String> refs = m.parsed().references() == null ? List.of() : m.parsed().references();
-            for (String ref : refs) {
-                String rid = normaliseId(ref);
-                if (rid == null) continue;
-                Node r = byId.computeIfAbsent(rid, k -> {
-                    Node empty = new Node();
-                    all.add(empty);
-                    return empty;
-                });
-                if (previous != null && r.parent == null && !r.isAncestorOf(previous) && r != previous) link(previous, r);
-                previous = r;
-            }
-            if (previous != null && previous != n && !n.isAncestorOf(previous)) {
-                if (n.parent != null) n.parent.children.remove(n);
-                n.parent = null;
-                link(previous, n);
-            }
-        }
-        List<Node> roots = new ArrayList<>();
-        for (Node n : all) if (n.parent == null) roots.add(n);
-        List<Node> pruned = new ArrayList<>();
-        for (Node r : roots) pruned.addAll(prune(r, true));
-        List<Node> merged = groupBySubject(pruned);
-        sortTree(merged);
-        return merged;
-    }
-
-    private static String subjectOf(Node n) {
-        Node m = n.message != null ? n : n.children.isEmpty() ? null : n.children.get(0);
-        return m == null || m.message == null ? "" : baseSubject(m.message.parsed().envelope().subject());
-    }
-
-    /** Whether a root's own subject was a reply or forward of its base subject. */
-    private static boolean isReply(Node n) {
-        if (n.message == null) return false;
-        String raw = n.message.parsed().envelope().subject();
-        if (raw == null) return false;
-        String plain = DecoderUtil.decodeEncodedWords(raw, DecodeMonitor.SILENT).replaceAll("[\\t\\r\\n ]+", " ").trim();
-        return !plain.toLowerCase(Locale.ROOT).equals(baseSubject(raw));
-    }
-
-    /** RFC 5256 REFERENCES step 5: roots with the same base subject are gathered into one thread. */
-    private static List<Node> groupBySubject(List<Node> roots) {
-        Map<String, Node> table = new HashMap<>();
-        for (Node r : roots) {
-            String subject = subjectOf(r);
-            if (subject.isEmpty()) continue;
-            Node old = table.get(subject);
-            if (old == null || (r.message == null && old.message != null) || (isReply(old) && !isReply(r) && r.message != null && old.message != null)) {
-                table.put(subject, r);
-            }
-        }
-        List<Node> out = new ArrayList<>();
-        for (Node r : roots) {
-            String subject = subjectOf(r);
-            Node keeper = subject.isEmpty() ? null : table.get(subject);
-            if (keeper == null || keeper == r) {
-                if (!out.contains(r)) out.add(r);
-                continue;
-            }
-            if (keeper.message == null && r.message == null) {
-                for (Node c : r.children) link(keeper, c);
-                r.children.clear();
-            } else if (keeper.message == null) {
-                link(keeper, r);
-            } else if (r.message == null) {
-                // the dummy takes the keeper's place
-                link(r, keeper);
-                table.put(subject, r);
-                out.remove(keeper);
-                out.add(r);
-            } else if (isReply(r) && !isReply(keeper)) {
-                link(keeper, r);
-            } else {
-                Node dummy = new Node();
-                link(dummy, keeper);
-                link(dummy, r);
-                table.put(subject, dummy);
-                out.remove(keeper);
-                out.add(dummy);
-            }
-            if (!out.contains(table.get(subject))) out.add(table.get(subject));
-        }
-        return out;
-    }
-
-    private static void link(Node parent, Node child) {
-        child.parent = parent;
-        parent.children.add(child);
-    }
-
-    /** Drops empty containers: their children move up (a root keeps one to hold several children). */
-    private static List<Node> prune(Node n, boolean root) {
-        List<Node> kids = new ArrayList<>();
-        for (Node child : n.children) kids.addAll(prune(child, false));
-        n.children.clear();
-        for (Node k : kids) {
-            k.parent = n;
-            n.children.add(k);
-        }
-        if (n.message != null) return List.of(n);
-        if (n.children.isEmpty()) return List.of();
-        if (root && n.children.size() > 1) return List.of(n);
-        for (Node k : n.children) k.parent = null;
-        return new ArrayList<>(n.children);
-    }
-
-    private static void sortTree(List<Node> nodes) {
-        nodes.sort(Comparator.comparing(Node::date).thenComparingInt(n -> n.message != null ? n.message.msn : Integer.MAX_VALUE));
-        for (Node n : nodes) sortTree(n.children);
     }
 
     private static void write(Node n, StringBuilder sb, boolean uid) {
@@ -487,11 +356,5 @@ final class Searcher {
                 sb.append(')');
             }
         }
-    }
-
-    private static String normaliseId(String id) {
-        if (id == null) return null;
-        String t = id.trim();
-        return t.isEmpty() ? null : t.toLowerCase(Locale.ROOT);
     }
 }
