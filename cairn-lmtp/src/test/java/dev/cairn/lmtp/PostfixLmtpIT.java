@@ -9,6 +9,7 @@ import dev.cairn.store.MailboxInfo;
 import dev.cairn.store.MessageRecord;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.io.IOException;
@@ -25,6 +26,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +48,7 @@ class PostfixLmtpIT {
     LmtpServer lmtp;
     int smtpPort;
     boolean postfixStarted;
+    final AtomicBoolean unwritable = new AtomicBoolean();
 
     @BeforeEach
     void start() throws Exception {
@@ -55,8 +59,13 @@ class PostfixLmtpIT {
         assumeTrue(root, "starting a Postfix instance needs root");
 
         slot = SlotStore.open(SlotConfig.defaults(storeDir.resolve("slot")));
+        // While `unwritable` is set the store answers as a read-only or full slot would.
+        Function<String, UserStore> users = user -> {
+            if (unwritable.get()) throw new StoreException(StoreException.Reason.UNAVAILABLE, "slot is read-only");
+            return slot.openOrCreateUser(user);
+        };
         lmtp = new LmtpServer(LmtpConfig.defaults().withListen(new InetSocketAddress("127.0.0.1", 0)).withHostname("cairn.test")
-                .withSpoolDirectory(storeDir), slot, new MapRecipientResolver(Map.of(
+                .withSpoolDirectory(storeDir), users, new MapRecipientResolver(Map.of(
                 "alice@example.com", "alice", "bob@example.com", "bob", "postmaster@example.com", "alice")));
         lmtp.start();
 
@@ -92,6 +101,10 @@ class PostfixLmtpIT {
                 "alias_database =",
                 "maillog_file_prefixes = " + postfixDir,
                 "maillog_file = " + postfixDir.resolve("postfix.log"),
+                // Retry deferred mail within seconds, not Postfix's default minutes.
+                "queue_run_delay = 1s",
+                "minimal_backoff_time = 1s",
+                "maximal_backoff_time = 2s",
                 ""));
         // Only what a delivery needs, nothing chrooted, SMTP on the free port only.
         Files.writeString(etc.resolve("master.cf"), String.join("\n",
@@ -159,6 +172,16 @@ class PostfixLmtpIT {
         throw new AssertionError("Postfix did not listen on " + port);
     }
 
+    List<MessageRecord> records(String user) {
+        if (!slot.hasUser(user)) return List.of();
+        UserStore u = slot.user(user);
+        MailboxInfo info = u.mailbox("INBOX").orElseThrow();
+        var snapshot = u.view(info.id()).snapshot();
+        List<Uid> uids = new ArrayList<>();
+        for (int i = 0; i < snapshot.size(); i++) uids.add(snapshot.uid(i));
+        return u.messages(info.id(), uids);
+    }
+
     List<String> messages(String user) throws IOException {
         if (!slot.hasUser(user)) return List.of();
         UserStore u = slot.user(user);
@@ -197,5 +220,36 @@ class PostfixLmtpIT {
         String log = log();
         assertThat(log).contains("to=<alice@example.com>").contains("to=<bob@example.com>").contains("status=sent")
                 .contains("to=<ghost@example.com>").contains("status=bounced");
+        // Postfix sent alice and bob in one LMTP transaction: the slot holds that body once.
+        List<MessageRecord> forAlice = records("alice");
+        List<MessageRecord> forBob = records("bob");
+        assertThat(forAlice.stream().map(MessageRecord::body)).contains(forBob.getFirst().body());
+    }
+
+    @Test
+    void anUnwritableStoreMakesPostfixDeferAndDeliverLater() throws Exception {
+        unwritable.set(true);
+        Path swaks = ExternalProgram.require("swaks");
+        ExternalProgram.Result sent = ExternalProgram.run(List.of(swaks.toString(), "--server", "127.0.0.1", "--port", Integer.toString(smtpPort),
+                "--helo", "client.test", "--from", "postmaster@example.com", "--to", "bob@example.com",
+                "--header", "Subject: deferred first"), Duration.ofSeconds(60));
+        assertThat(sent.exit()).as(sent.all()).isZero();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!log().contains("status=deferred") && System.nanoTime() < deadline) Thread.sleep(200);
+        assertThat(log()).contains("to=<bob@example.com>").contains("dsn=4.3.0").contains("status=deferred")
+                .doesNotContain("status=sent");
+        assertThat(records("bob")).as("nothing half-delivered while unwritable").isEmpty();
+
+        unwritable.set(false);
+        ExternalProgram.run(List.of(postfix.resolveSibling("postqueue").toString(), "-c", postfixDir.resolve("etc").toString(), "-f"),
+                Duration.ofSeconds(30));
+        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (messages("bob").isEmpty() && System.nanoTime() < deadline) Thread.sleep(200);
+        assertThat(messages("bob")).as(log()).singleElement().asString().contains("Subject: deferred first");
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!log().contains("status=sent") && System.nanoTime() < deadline) Thread.sleep(200);
+        String log = log();
+        assertThat(log.indexOf("status=sent")).as(log).isGreaterThan(log.indexOf("status=deferred"));
     }
 }
