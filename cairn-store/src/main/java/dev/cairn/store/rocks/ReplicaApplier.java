@@ -108,24 +108,7 @@ final class ReplicaApplier {
             }
             case Change.MailboxDeleted m -> {
                 MailboxMeta meta = existing(t, m.id());
-                byte[] prefix = Keys.mailboxPrefix(uid0, meta.num);
-                long[] count = {0, 0};
-                slot.scan(slot.messages, prefix, (k, v) -> {
-                    MessageValue mv = MessageValue.decode(v);
-                    t.ref(mv.body(), -1);
-                    count[0]++;
-                    count[1] += mv.size();
-                });
-                t.header.messagesUsed -= count[0];
-                t.header.storageUsed -= count[1];
-                byte[] end = Keys.after(prefix);
-                t.ops.deleteRange(slot.index, prefix, end);
-                t.ops.deleteRange(slot.messages, prefix, end);
-                t.ops.deleteRange(slot.tombstones, prefix, end);
-                byte[] acl = Keys.userTagInt(uid0, Keys.ACL, meta.num);
-                t.ops.deleteRange(slot.meta, acl, Keys.after(acl));
-                t.ops.delete(slot.meta, Keys.userTagInt(uid0, Keys.MAILBOX, meta.num));
-                t.removed.add(meta.num);
+                t.dropMailbox(meta);
                 t.added.remove(meta.num);
             }
             case Change.MessagesAppended a -> {

@@ -317,6 +317,31 @@ final class UserState implements UserStore {
 
     /** One commit being built: copies of what it changes, the write ops, the change record. */
     final class Txn {
+        /**
+         * Removes a mailbox with everything it holds (messages, their body references, quota
+         * usage, tombstones, ACL) in this batch: DELETE here and on a replica applying it.
+         */
+        void dropMailbox(MailboxMeta m) {
+            byte[] prefix = Keys.mailboxPrefix(id, m.num);
+            long[] count = {0, 0};
+            slot.scan(slot.messages, prefix, (k, v) -> {
+                MessageValue mv = MessageValue.decode(v);
+                ref(mv.body(), -1);
+                count[0]++;
+                count[1] += mv.size();
+            });
+            header.messagesUsed -= count[0];
+            header.storageUsed -= count[1];
+            byte[] end = Keys.after(prefix);
+            ops.deleteRange(slot.index, prefix, end);
+            ops.deleteRange(slot.messages, prefix, end);
+            ops.deleteRange(slot.tombstones, prefix, end);
+            byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
+            ops.deleteRange(slot.meta, acl, Keys.after(acl));
+            ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
+            removed.add(m.num);
+        }
+
         final Data before;
         final UserHeader header;
         final long seq;
@@ -478,24 +503,7 @@ final class UserState implements UserStore {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
             // Children stay (RFC 9051 §6.3.5 allows it; they simply lose their parent).
-            byte[] prefix = Keys.mailboxPrefix(id, m.num);
-            long[] count = {0, 0};
-            slot.scan(slot.messages, prefix, (k, v) -> {
-                MessageValue mv = MessageValue.decode(v);
-                t.ref(mv.body(), -1);
-                count[0]++;
-                count[1] += mv.size();
-            });
-            t.header.messagesUsed -= count[0];
-            t.header.storageUsed -= count[1];
-            byte[] end = Keys.after(prefix);
-            t.ops.deleteRange(slot.index, prefix, end);
-            t.ops.deleteRange(slot.messages, prefix, end);
-            t.ops.deleteRange(slot.tombstones, prefix, end);
-            byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
-            t.ops.deleteRange(slot.meta, acl, Keys.after(acl));
-            t.ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
-            t.removed.add(m.num);
+            t.dropMailbox(m);
             t.changes.add(new Change.MailboxDeleted(m.id, m.name));
             int num = m.num;
             t.afterCommit.add(() -> {
