@@ -276,7 +276,11 @@ final class ImapSession implements Closeable {
         if (!succeeded("store", result)) {
             return;
         }
-        if (reported && !shown && unrivalled) {
+        // A message another session flagged \Deleted and expunged before this STORE ran cannot take the
+        // flag (RFC 2180 section 4.2 lets the STORE answer OK with no effect); the answer may still carry
+        // that session's FETCH with the old flags (an unsolicited update, RFC 9051 section 7.5.2) and
+        // then its EXPUNGE. Only a message that is still there must show the change.
+        if (reported && !shown && unrivalled && !expunged.contains(uid)) {
             errors.report("flag-lost", user.name + ": UID STORE " + uid + (add ? " +FLAGS " : " -FLAGS ") + flag
                 + " answered with flags that " + (add ? "lack" : "still have") + " it");
         } else if (!reported && wasAlone && alone() && !expunged.contains(uid)) {

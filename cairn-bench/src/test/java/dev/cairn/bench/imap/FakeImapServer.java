@@ -41,6 +41,12 @@ final class FakeImapServer implements Closeable {
         EXISTS_BACKWARDS,
         /** A fetched body has its last byte changed. */
         CORRUPT_BODY,
+        /**
+         * Not a fault: every third UID STORE +FLAGS finds its message flagged \Deleted and expunged by
+         * another session just before it runs, so the STORE changes nothing (RFC 2180 section 4.2)
+         * and its answer carries that session's FETCH (without the stored flag) and the EXPUNGE.
+         */
+        EXPUNGED_UNDER_STORE,
     }
 
     private static final long UID_VALIDITY = 1_700_000_000L;
@@ -52,6 +58,9 @@ final class FakeImapServer implements Closeable {
     private final ServerSocket server;
     private final Map<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
     private final Thread acceptor;
+    private final java.util.concurrent.atomic.AtomicInteger stores = new java.util.concurrent.atomic.AtomicInteger();
+    /** How many STOREs met a message expunged under them ({@link Fault#EXPUNGED_UNDER_STORE}). */
+    final java.util.concurrent.atomic.AtomicInteger expungedUnderStore = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeImapServer(Fault fault) throws IOException {
         this(fault, true, null);
@@ -251,6 +260,16 @@ final class FakeImapServer implements Closeable {
                 int index = view.indexOf(uid);
                 if (message != null && index >= 0) {
                     Set<String> reported = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+                    if (add && fault == Fault.EXPUNGED_UNDER_STORE && !flag.equalsIgnoreCase("\\Deleted")
+                            && !message.flags.contains(flag) && stores.incrementAndGet() % 3 == 0) {
+                        message.flags.add("\\Deleted");
+                        send("* " + (index + 1) + " FETCH (UID " + uid + " FLAGS (" + String.join(" ", message.flags) + "))");
+                        mailbox.messages.remove(uid);
+                        expungedUnderStore.incrementAndGet();
+                        sync();
+                        send(tag + " OK stored");
+                        return;
+                    }
                     if (add && fault == Fault.DROP_FLAG && flag.equalsIgnoreCase("\\Flagged")) {
                         reported.addAll(message.flags);
                     } else if (add && fault == Fault.FORGET_FLAG && flag.equalsIgnoreCase("\\Answered")) {
