@@ -68,6 +68,11 @@ final class FetchResponder {
 
     private void writeOne(int msn, long uid, Flags flags, long modSeq, MessageRecord record, List<FetchItem> items,
                           boolean uidCommand, boolean withFlags, boolean withModSeq) throws IOException {
+        MessageParts parts = record == null ? null : new MessageParts(store, record);
+        if (parts != null && !parts.load(items.stream().anyMatch(FetchResponder::needsParse),
+                items.stream().anyMatch(FetchResponder::needsBody))) {
+            return; // expunged (by another session) after this FETCH looked it up
+        }
         out.raw("* " + msn + " FETCH (");
         boolean first = true;
         boolean uidWritten = false;
@@ -86,7 +91,6 @@ final class FetchResponder {
             out.raw("MODSEQ (" + modSeq + ")");
             first = false;
         }
-        MessageParts parts = record == null ? null : new MessageParts(store, record);
         for (FetchItem item : items) {
             if (item instanceof FetchItem.Flags || item instanceof FetchItem.ModSeq) continue;
             if (item instanceof FetchItem.Uid && uidWritten) continue;
@@ -157,6 +161,15 @@ final class FetchResponder {
             sb.append(part[i]);
         }
         return sb.toString();
+    }
+
+    private static boolean needsParse(FetchItem item) {
+        return item instanceof FetchItem.Envelope || item instanceof FetchItem.Structure || needsBody(item);
+    }
+
+    private static boolean needsBody(FetchItem item) {
+        return item instanceof FetchItem.Body || item instanceof FetchItem.Rfc822 || item instanceof FetchItem.Binary
+                || item instanceof FetchItem.BinarySize;
     }
 
     private static byte[] slice(byte[] data, long offset, long length) {

@@ -5,6 +5,7 @@ import dev.cairn.imap.syntax.Section;
 import dev.cairn.store.MessageRecord;
 import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.ParsedMessage.BodyPart;
+import dev.cairn.store.StoreException;
 import dev.cairn.store.UserStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,9 +25,13 @@ final class MessageParts {
         long length() { return bytes != null ? bytes.length : end - start; }
     }
 
+    /** Bodies up to this size are read once, before a FETCH line is started (see {@link #load}). */
+    static final long PRELOAD_LIMIT = 1 << 20;
+
     private final UserStore store;
     private final MessageRecord record;
     private ParsedMessage parsed;
+    private byte[] body;
 
     MessageParts(UserStore store, MessageRecord record) {
         this.store = store;
@@ -36,6 +41,33 @@ final class MessageParts {
     ParsedMessage parsed() {
         if (parsed == null) parsed = store.parsed(record.body());
         return parsed;
+    }
+
+    /**
+     * Reads what the FETCH items need before the FETCH line is started: the parse, and a body of
+     * up to {@link #PRELOAD_LIMIT} octets. Another session may expunge the message's last copy
+     * at any moment, and its body and parse go in the same commit; once a response has begun
+     * there is no clean way to say so. False means the message is gone: say nothing about it
+     * (RFC 9051 §7.5.1 lets a server omit a message expunged meanwhile). A larger body is
+     * streamed from one RocksDB snapshot taken when it is opened.
+     */
+    boolean load(boolean needParse, boolean needBody) throws IOException {
+        try {
+            if (needParse) parsed();
+            if (needBody && body == null && record.size() <= PRELOAD_LIMIT) {
+                try (InputStream in = store.openBody(record.body())) {
+                    body = in.readAllBytes();
+                }
+            }
+            return true;
+        } catch (StoreException e) {
+            if (e.reason() == StoreException.Reason.NONEXISTENT) return false;
+            throw e;
+        }
+    }
+
+    private InputStream openBody() throws IOException {
+        return body != null ? new java.io.ByteArrayInputStream(body) : store.openBody(record.body());
     }
 
     BodyPart root() { return parsed().structure(); }
@@ -101,13 +133,13 @@ final class MessageParts {
 
     InputStream open(Content c) throws IOException {
         if (c.bytes() != null) return new java.io.ByteArrayInputStream(c.bytes());
-        InputStream in = store.openBody(record.body());
+        InputStream in = openBody();
         in.skipNBytes(c.start());
         return in;
     }
 
     byte[] read(long start, long end) throws IOException {
-        try (InputStream in = store.openBody(record.body())) {
+        try (InputStream in = openBody()) {
             in.skipNBytes(start);
             return in.readNBytes((int) Math.max(0, end - start));
         }
