@@ -16,10 +16,18 @@ public interface BodySource {
 
     InputStream open() throws IOException;
 
+    /**
+     * The bytes themselves when the source already holds them, so the store hashes and writes
+     * them without a copy; null for sources that must be read. The array must not change until
+     * the store call that was given this source returns.
+     */
+    default byte[] inMemory() { return null; }
+
     static BodySource of(byte[] bytes) {
         return new BodySource() {
             @Override public long size() { return bytes.length; }
             @Override public InputStream open() { return new ByteArrayInputStream(bytes); }
+            @Override public byte[] inMemory() { return bytes; }
         };
     }
 

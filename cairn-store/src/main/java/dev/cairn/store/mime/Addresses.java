@@ -4,6 +4,7 @@ package dev.cairn.store.mime;
 import dev.cairn.store.ParsedMessage.Address;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * RFC 5322 §3.4 address lists as the IMAP ENVELOPE wants them (RFC 9051 §7.5.2): display names
@@ -15,6 +16,7 @@ final class Addresses {
     private Addresses() {}
 
     private static final int MAX = 1000;
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     static List<Address> parse(String value) {
         if (value == null) return null;
@@ -159,7 +161,7 @@ final class Addresses {
                 out.append(c);
                 i++;
             }
-            return out.toString().replaceAll("\\s+", " ");
+            return WHITESPACE.matcher(out).replaceAll(" ");
         }
     }
 }

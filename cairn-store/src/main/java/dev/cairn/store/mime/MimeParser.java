@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.james.mime4j.codec.DecodeMonitor;
 import org.apache.james.mime4j.field.DateTimeFieldLenientImpl;
 import org.apache.james.mime4j.stream.RawField;
@@ -36,6 +37,7 @@ public final class MimeParser {
 
     public static final int MAX_DEPTH = 64;
     private static final int MAX_PARTS = 10_000;
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     /** Parses a whole message. Never throws on malformed input. */
     public static ParsedMessage parse(byte[] message) {
@@ -200,7 +202,7 @@ public final class MimeParser {
         while ((i = value.indexOf('<', i)) >= 0) {
             int j = value.indexOf('>', i + 1);
             if (j < 0) break;
-            String id = value.substring(i, j + 1).replaceAll("\\s+", "");
+            String id = WHITESPACE.matcher(value.substring(i, j + 1)).replaceAll("");
             if (id.length() > 2 && id.length() <= 500) out.add(id);
             i = j + 1;
         }

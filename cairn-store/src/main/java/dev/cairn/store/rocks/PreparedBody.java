@@ -28,23 +28,33 @@ final class PreparedBody {
             throw new StoreException(StoreException.Reason.TOO_BIG,
                     "message of " + source.size() + " octets is over the limit of " + maxSize);
         }
+        byte[] held = source.inMemory();
+        if (held != null) return new PreparedBody(BodyId.of(sha256().digest(held)), held);
         try (InputStream in = source.open()) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Math.max(source.size(), 0), maxSize));
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[64 * 1024];
-            long total = 0;
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                total += n;
-                if (total > maxSize) {
-                    throw new StoreException(StoreException.Reason.TOO_BIG, "message is over the limit of " + maxSize);
-                }
-                sha.update(buf, 0, n);
-                out.write(buf, 0, n);
-            }
-            return new PreparedBody(BodyId.of(sha.digest()), out.toByteArray());
+            // The announced size in one array; only a source that turns out longer is read on.
+            byte[] bytes = in.readNBytes((int) Math.max(0, Math.min(source.size(), Integer.MAX_VALUE - 8)));
+            int next = in.read();
+            if (next >= 0) bytes = readOn(in, bytes, next, maxSize);
+            return new PreparedBody(BodyId.of(sha256().digest(bytes)), bytes);
         } catch (IOException e) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "cannot read the message: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] readOn(InputStream in, byte[] first, int next, long maxSize) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(first.length + 8192);
+        out.write(first);
+        out.write(next);
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while (out.size() <= maxSize && (n = in.read(buf)) > 0) out.write(buf, 0, n);
+        if (out.size() > maxSize) throw new StoreException(StoreException.Reason.TOO_BIG, "message is over the limit of " + maxSize);
+        return out.toByteArray();
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
