@@ -19,6 +19,17 @@
  * state, tells the mailbox views (in commit order, still under the user lock) and releases its
  * locks. A failed write answers UNAVAILABLE and reloads the user's state from the database.
  *
+ * <h2>Bodies on disk</h2>
+ * Bodies of 4 KiB and more live in blob files; compactions move only their keys. Blob garbage
+ * collection does not run in ordinary compactions (body keys are hashes, so every compaction
+ * spans the whole key space and would copy the oldest bodies again each time); the slot's
+ * reclaimer checks every 10 minutes and, once a quarter of the blob bytes (and at least 64 MiB)
+ * belongs to deleted bodies, compacts the bodies column family with garbage collection on
+ * ({@code RocksSlotStore.reclaimBodySpace}). Gauges {@code cairn.store.bodies.bytes} and
+ * {@code cairn.store.bodies.garbage.bytes} show where it stands. WAL files are recycled and
+ * flushes and compactions use direct I/O where the file system allows it, so appends do not
+ * keep faulting fresh page-cache pages in.
+ *
  * <h2>Known limits</h2>
  * Writes of one user are serial (one fsync wait each); different users share fsyncs. Appending
  * the same body to several users serializes those appends on the body's stripe lock until each is
