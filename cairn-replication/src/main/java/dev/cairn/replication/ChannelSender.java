@@ -206,8 +206,7 @@ final class ChannelSender implements Runnable {
     }
 
     private void serve() throws IOException, FrameCodec.BadFrame {
-        Socket socket = new Socket();
-        socket.connect(address, 5000);
+        Socket socket = FrameConnection.connect(address, master.tls, 5000);
         FrameConnection c = new FrameConnection(socket, master.tuning.maxFrame());
         connection = c;
         if (stopped) { c.close(); return; }

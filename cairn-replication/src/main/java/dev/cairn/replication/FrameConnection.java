@@ -6,10 +6,13 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /** One replication connection: frames out (one writer at a time), frames in (one reader). */
 final class FrameConnection implements AutoCloseable {
@@ -27,6 +30,47 @@ final class FrameConnection implements AutoCloseable {
         this.in = socket.getInputStream();
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.decoder = new FrameCodec.Decoder(maxFrame);
+    }
+
+    /** Replication speaks TLS 1.3 only: both ends are Cairn nodes, nothing older needs serving. */
+    private static final String[] TLS_PROTOCOLS = {"TLSv1.3"};
+
+    /** The master's side: connects and, with TLS, completes the handshake (the replica's certificate must be trusted). */
+    static Socket connect(InetSocketAddress address, SSLContext tls, int timeoutMillis) throws IOException {
+        Socket plain = new Socket();
+        try {
+            plain.connect(address, timeoutMillis);
+            if (tls == null) return plain;
+            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, address.getHostString(), address.getPort(), true);
+            s.setUseClientMode(true);
+            s.setEnabledProtocols(TLS_PROTOCOLS);
+            s.setSoTimeout(timeoutMillis);
+            s.startHandshake();
+            return s;
+        } catch (IOException | RuntimeException e) {
+            plain.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The replica's side of an accepted connection: with TLS, the handshake, which requires the
+     * master's certificate and refuses a peer that speaks anything but TLS (a plaintext Hello).
+     */
+    static Socket accepted(Socket plain, SSLContext tls, int timeoutMillis) throws IOException {
+        if (tls == null) return plain;
+        try {
+            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, null, true);
+            s.setUseClientMode(false);
+            s.setNeedClientAuth(true);
+            s.setEnabledProtocols(TLS_PROTOCOLS);
+            s.setSoTimeout(timeoutMillis);
+            s.startHandshake();
+            return s;
+        } catch (IOException | RuntimeException e) {
+            plain.close();
+            throw e;
+        }
     }
 
     void send(Frame frame) throws IOException {

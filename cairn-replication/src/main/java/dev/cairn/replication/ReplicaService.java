@@ -65,11 +65,14 @@ final class ReplicaService implements AutoCloseable {
         }
     }
 
-    private void serve(Socket socket) {
+    private void serve(Socket plain) {
         FrameConnection c;
         try {
+            Socket socket = FrameConnection.accepted(plain, node.config.tls(), 30_000);
             c = new FrameConnection(socket, node.config.tuning().maxFrame());
         } catch (IOException e) {
+            // With TLS on: a plaintext peer, an untrusted certificate, or no certificate at all.
+            if (!closed) log.warn("replication: refused {}: {}", plain.getRemoteSocketAddress(), e.toString());
             return;
         }
         open.add(c);

@@ -100,7 +100,7 @@ public final class Replication implements AutoCloseable {
 
     private synchronized void becomeMaster(StoreSpec s) {
         RocksSlotStore slot = localSlot(s.name());
-        StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tuning(), slot, config.peers(), self(s),
+        StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tls(), config.tuning(), slot, config.peers(), self(s),
                 meters, this::newerEpoch);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
@@ -134,13 +134,14 @@ public final class Replication implements AutoCloseable {
     synchronized void newerEpoch(String store, long epoch) {
         RocksSlotStore slot = localSlot(store);
         slot.replication().fence("store " + store + " moved to another master (epoch " + epoch + ")");
+        // Durable before the senders stop: stopping interrupts them, and this may run on one of them.
+        slot.replication().raiseEpoch(epoch);
+        slot.replication().setRole(SlotReplication.Role.REPLICA);
         StoreMaster m = masters.remove(store);
         if (m != null) {
             Thread.ofVirtual().start(m::stop); // not on the sender's own thread's stack
             log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
         }
-        slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(SlotReplication.Role.REPLICA);
     }
 
     /**

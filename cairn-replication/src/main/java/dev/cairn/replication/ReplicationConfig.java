@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * A node's replication settings (static membership: every node's config names every store's
@@ -15,9 +16,18 @@ import java.util.Map;
  * @param listen where this node's replication listener binds (port 0: any free port)
  * @param peers  every node's replication address, this one's included
  * @param stores the stores this node has a slot of
+ * @param tls    null: plain TCP; else every connection, both ways, is TLS with this context, which
+ *               presents this node's certificate and trusts only the peers' (see
+ *               {@code TlsContexts.mutual}); the HMAC handshake still runs inside it
  */
 public record ReplicationConfig(String node, byte[] secret, InetSocketAddress listen, Map<String, InetSocketAddress> peers,
-                                List<StoreSpec> stores, Tuning tuning) {
+                                List<StoreSpec> stores, Tuning tuning, SSLContext tls) {
+
+    /** Without TLS. */
+    public ReplicationConfig(String node, byte[] secret, InetSocketAddress listen, Map<String, InetSocketAddress> peers,
+                             List<StoreSpec> stores, Tuning tuning) {
+        this(node, secret, listen, peers, stores, tuning, null);
+    }
 
     public enum Mode { SYNC, ASYNC }
 

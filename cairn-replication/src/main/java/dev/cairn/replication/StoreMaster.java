@@ -39,6 +39,8 @@ final class StoreMaster implements SlotReplication.CommitHook {
     final StoreSpec spec;
     final String node;
     final byte[] secret;
+    /** Null: plain TCP to the replicas. */
+    final javax.net.ssl.SSLContext tls;
     final Tuning tuning;
     final RocksSlotStore slot;
     private final BiConsumer<String, Long> onNewerEpoch;
@@ -51,11 +53,12 @@ final class StoreMaster implements SlotReplication.CommitHook {
     private final Counter degradations;
     private volatile boolean degraded, stopped;
 
-    StoreMaster(StoreSpec spec, String node, byte[] secret, Tuning tuning, RocksSlotStore slot,
+    StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, RocksSlotStore slot,
                 Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
         this.spec = spec;
         this.node = node;
         this.secret = secret;
+        this.tls = tls;
         this.tuning = tuning;
         this.slot = slot;
         this.onNewerEpoch = onNewerEpoch;

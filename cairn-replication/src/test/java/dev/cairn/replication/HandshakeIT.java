@@ -2,18 +2,68 @@
 package dev.cairn.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.replication.Frame.*;
 import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.store.StoreException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The replica's listener against a hand-driven master: wrong secret, old epoch, garbage. */
+/** The replica's listener against a hand-driven master: wrong secret, old epoch, garbage, TLS peers it must refuse. */
 class HandshakeIT {
     @TempDir Path dir;
+    @TempDir static Path certificates;
+    /** The cluster's two nodes, and an impostor whose certificate neither trusts (it does hold the secret). */
+    static TestCertificates certA, certB, foreign;
+
+    @BeforeAll static void makeCertificates() throws Exception {
+        certA = TestCertificates.generate(certificates.resolve("a"));
+        certB = TestCertificates.generate(certificates.resolve("b"));
+        foreign = TestCertificates.generate(certificates.resolve("mallory"));
+    }
+
+    /** Both nodes with TLS, each trusting both cluster certificates. */
+    private TwoNodes tlsNodes() throws Exception {
+        TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast(), false, List.of("a", "b"), Map.of(
+                "a", certA.trusting(certA.certificate(), certB.certificate()),
+                "b", certB.trusting(certA.certificate(), certB.certificate())));
+        t.awaitConnected("a");
+        return t;
+    }
+
+    /** The master has tried to connect (and failed): with no replica to reserve UIDs on, it takes no mail. */
+    private static void assertNothingShipped(TwoNodes t) throws InterruptedException {
+        Thread.sleep(1000);
+        assertThat(t.nodes.get("a").status().getFirst().channels()).noneMatch(Replication.ChannelStatus::connected);
+        assertThatThrownBy(() -> t.user("a", "alice").append("INBOX", List.of(ReplicationIT.message("secret", "mail"))))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE));
+        assertThat(t.slot("b").hasUser("alice")).isFalse();
+    }
+
+    private static InetSocketAddress address(TwoNodes t, String node) {
+        return new InetSocketAddress("127.0.0.1", t.nodes.get(node).address().getPort());
+    }
+
+    /** The frames in what a peer sent, none when it is not a frame at all. */
+    private static List<Frame> frames(byte[] bytes) {
+        try {
+            return new FrameCodec.Decoder(1 << 20).feed(bytes, 0, bytes.length);
+        } catch (FrameCodec.BadFrame e) {
+            return new ArrayList<>();
+        }
+    }
 
     private FrameConnection connect(TwoNodes t) throws Exception {
         return new FrameConnection(new Socket("127.0.0.1", t.nodes.get("b").address().getPort()), 1 << 20);
@@ -66,6 +116,72 @@ class HandshakeIT {
             }
             t.user("a", "alice").append("INBOX", java.util.List.of(ReplicationIT.message("still", "works")));
             t.awaitCaughtUp("a", "b", "alice");
+        }
+    }
+
+    @Test void replicationOverTlsConverges() throws Exception {
+        try (TwoNodes t = tlsNodes()) {
+            t.user("a", "alice").append("INBOX", List.of(ReplicationIT.message("over", "tls")));
+            t.user("a", "alice").createMailbox("Projects", java.util.Set.of());
+            t.awaitCaughtUp("a", "b", "alice");
+            t.assertConverged("alice");
+            // A trusted master reaches the HMAC handshake inside TLS 1.3, and it is the same handshake.
+            try (SSLSocket s = (SSLSocket) FrameConnection.connect(address(t, "b"), certA.trusting(certB.certificate()), 5000);
+                 FrameConnection c = new FrameConnection(s, 1 << 20)) {
+                assertThat(s.getSession().getProtocol()).isEqualTo("TLSv1.3");
+                byte[] nonce = Handshake.nonce();
+                c.send(new Hello(FrameCodec.VERSION, "a", "s1", t.slot("a").replication().epoch(), 0, nonce));
+                Challenge ch = (Challenge) c.read();
+                assertThat(Handshake.verify(Handshake.replicaProof(TwoNodes.SECRET, nonce, ch.nonce(), "s1", 0, ch.epoch()), ch.mac())).isTrue();
+            }
+        }
+    }
+
+    @Test void plaintextMasterToTlsReplicaIsRefused() throws Exception {
+        try (TwoNodes t = tlsNodes(); Socket s = new Socket("127.0.0.1", address(t, "b").getPort())) {
+            s.setSoTimeout(5000);
+            byte[] nonce = Handshake.nonce();
+            s.getOutputStream().write(FrameCodec.encode(new Hello(FrameCodec.VERSION, "a", "s1", 0, 0, nonce)));
+            s.getOutputStream().flush();
+            // The TLS handshake fails on a plaintext Hello: no Challenge (and no replica proof), the connection closes.
+            byte[] answer = s.getInputStream().readAllBytes();
+            assertThat(frames(answer)).noneMatch(f -> f instanceof Challenge);
+            assertThat(answer.length).isLessThan(100);
+        }
+    }
+
+    @Test void plaintextReplicaGetsNothingFromATlsMaster() throws Exception {
+        // "a" ships over TLS only; "b" listens in plain TCP (a downgrade): nothing crosses.
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast(), false, List.of("a", "b"),
+                Map.of("a", certA.trusting(certA.certificate(), certB.certificate())))) {
+            assertNothingShipped(t);
+        }
+    }
+
+    @Test void masterWithForeignCertificateIsRefused() throws Exception {
+        try (TwoNodes t = tlsNodes()) {
+            // The impostor knows the secret and trusts the replica; the replica does not trust it.
+            assertThatThrownBy(() -> {
+                try (FrameConnection c = new FrameConnection(FrameConnection.connect(address(t, "b"), foreign.trusting(certB.certificate()), 5000), 1 << 20)) {
+                    byte[] nonce = Handshake.nonce();
+                    c.send(new Hello(FrameCodec.VERSION, "a", "s1", 0, 0, nonce));
+                    c.read(); // TLS 1.3: the replica's refusal of the client certificate arrives here
+                }
+            }).isInstanceOf(IOException.class);
+            // The real master still ships.
+            t.user("a", "alice").append("INBOX", List.of(ReplicationIT.message("still", "works")));
+            t.awaitCaughtUp("a", "b", "alice");
+        }
+    }
+
+    @Test void replicaWithForeignCertificateIsRefused() throws Exception {
+        // An impostor answers on b's address with the secret but a certificate the master does not trust.
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast(), false, List.of("a", "b"), Map.of(
+                "a", certA.trusting(certA.certificate(), certB.certificate()),
+                "b", foreign.trusting(certA.certificate())))) {
+            assertThatThrownBy(() -> FrameConnection.connect(address(t, "b"), certA.trusting(certA.certificate(), certB.certificate()), 5000).close())
+                    .isInstanceOf(SSLHandshakeException.class);
+            assertNothingShipped(t);
         }
     }
 }

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
 
 /** Two nodes in one JVM: "a" masters store "s1" (slot "s0"), "b" holds its replica; real TCP on loopback. */
 final class TwoNodes implements AutoCloseable {
@@ -55,6 +56,14 @@ final class TwoNodes implements AutoCloseable {
 
     /** The first node masters the store, the others hold replicas (started replicas first). */
     TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal, List<String> names) throws IOException {
+        this(dir, mode, tuning, syncWal, names, Map.of());
+    }
+
+    /** Each node's replication TLS context (a node not in the map speaks plain TCP). */
+    final Map<String, SSLContext> tls = new ConcurrentHashMap<>();
+
+    TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal, List<String> names, Map<String, SSLContext> tls) throws IOException {
+        this.tls.putAll(tls);
         this.syncWal = syncWal;
         this.dir = dir;
         this.mode = mode;
@@ -79,7 +88,7 @@ final class TwoNodes implements AutoCloseable {
         int port = ports.getOrDefault(node, 0);
         StoreSpec s = new StoreSpec("s1", mode, new SlotRef(names.getFirst(), "s0"),
                 names.subList(1, names.size()).stream().map(n -> new SlotRef(n, "s0")).toList());
-        return new ReplicationConfig(node, SECRET, new InetSocketAddress("127.0.0.1", port), peers, List.of(s), tuning);
+        return new ReplicationConfig(node, SECRET, new InetSocketAddress("127.0.0.1", port), peers, List.of(s), tuning, tls.get(node));
     }
 
     Replication start(String node) throws IOException {
@@ -112,6 +121,16 @@ final class TwoNodes implements AutoCloseable {
     RocksSlotStore slot(String node) { return slots.get(node); }
 
     UserStore user(String node, String user) { return slots.get(node).openOrCreateUser(user); }
+
+    /** Waits until every channel of the master to every replica is connected (a TLS handshake takes a moment). */
+    void awaitConnected(String master) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!nodes.get(master).status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)
+                || nodes.get(master).status().getFirst().channels().isEmpty()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("channels of " + master + " not connected: " + nodes.get(master).status());
+            Thread.sleep(10);
+        }
+    }
 
     /** Waits until the replica has every change the master has for these users. */
     void awaitCaughtUp(String master, String replica, String... users) throws InterruptedException {

@@ -59,14 +59,40 @@ public final class TlsContexts {
      * {@code openssl pkcs8 -topk8 -nocrypt}). The key may also sit in the certificate file.
      */
     public static SSLContext fromPem(Path certificateChain, Path privateKey) throws IOException, GeneralSecurityException {
+        return fromKeyStore(pemKeyStore(certificateChain, privateKey), new char[0]);
+    }
+
+    /** The PEM chain and key as an in-memory keystore with an empty password. */
+    private static KeyStore pemKeyStore(Path certificateChain, Path privateKey) throws IOException, GeneralSecurityException {
         List<X509Certificate> chain = readCertificates(certificateChain);
         if (chain.isEmpty()) throw new GeneralSecurityException("no certificate in " + certificateChain);
         PrivateKey key = readPrivateKey(privateKey);
-        char[] password = new char[0];
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
-        ks.setKeyEntry("server", key, password, chain.toArray(Certificate[]::new));
-        return fromKeyStore(ks, password);
+        ks.setKeyEntry("server", key, new char[0], chain.toArray(Certificate[]::new));
+        return ks;
+    }
+
+    /**
+     * For links whose two ends are both Cairn nodes (replication): the context presents the key's
+     * certificate, on either side of the handshake, and accepts only a peer whose certificate chains
+     * to one of {@code trusted} (a cluster CA, or the peers' own certificates). Host names are not
+     * checked: peers are named by address, and the trust set is the cluster's own.
+     */
+    public static SSLContext mutual(KeyStore keys, char[] password, List<X509Certificate> trusted)
+            throws IOException, GeneralSecurityException {
+        if (trusted.isEmpty()) throw new GeneralSecurityException("no trusted certificate: every peer would be refused");
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, password);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), trustManagers(trusted), null);
+        return context;
+    }
+
+    /** {@link #mutual(KeyStore, char[], List)} with the key and chain from PEM files. */
+    public static SSLContext mutualFromPem(Path certificateChain, Path privateKey, List<X509Certificate> trusted)
+            throws IOException, GeneralSecurityException {
+        return mutual(pemKeyStore(certificateChain, privateKey), new char[0], trusted);
     }
 
     private static SSLContext fromKeyStore(KeyStore ks, char[] password) throws GeneralSecurityException {
@@ -111,13 +137,17 @@ public final class TlsContexts {
 
     /** A client context trusting exactly the given certificates (tests, the proxy's back-end link). */
     public static SSLContext clientTrusting(List<X509Certificate> trusted) throws GeneralSecurityException, IOException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trustManagers(trusted), null);
+        return context;
+    }
+
+    private static javax.net.ssl.TrustManager[] trustManagers(List<X509Certificate> trusted) throws GeneralSecurityException, IOException {
         KeyStore ts = KeyStore.getInstance("PKCS12");
         ts.load(null, null);
         for (int i = 0; i < trusted.size(); i++) ts.setCertificateEntry("trusted-" + i, trusted.get(i));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(ts);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context;
+        return tmf.getTrustManagers();
     }
 }

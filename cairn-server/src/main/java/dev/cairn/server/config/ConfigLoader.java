@@ -128,7 +128,7 @@ public final class ConfigLoader {
         Object replication = result.get(List.of("replication"));
         if (replication != null) {
             if (!(replication instanceof TomlTable table)) throw new ConfigException(source + ": replication: must be a table ([replication])");
-            config = config.withReplication(ReplicationSettings.parse(table, source, data));
+            config = config.withReplication(ReplicationSettings.parse(table, source, data, tls));
         }
         return config;
     }

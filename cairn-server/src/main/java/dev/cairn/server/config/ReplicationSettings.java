@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.replication.ReplicationConfig;
 import dev.cairn.replication.ReplicationConfig.Mode;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
@@ -11,6 +12,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import javax.net.ssl.SSLContext;
 import org.tomlj.TomlArray;
 import org.tomlj.TomlTable;
 
@@ -37,6 +41,11 @@ import org.tomlj.TomlTable;
  * uid_block = 1000               # UIDs reserved ahead per mailbox
  * modseq_block = 10000           # MODSEQs reserved ahead per user
  *
+ * tls = true                     # replication connections over TLS 1.3, both ends verified
+ * certificate = "tls/cert.pem"   # this node's certificate chain (default: [tls] certificate)
+ * key = "tls/key.pem"            # its PKCS#8 key (default: [tls] key)
+ * trust = "tls/cluster-ca.pem"   # the peers' CA or their own certificates (required with tls)
+ *
  * [replication.peers]            # every node's replication address, this one's too
  * n1 = "127.0.0.1:7101"
  * n2 = "127.0.0.1:7102"
@@ -50,10 +59,14 @@ import org.tomlj.TomlTable;
  */
 public record ReplicationSettings(ReplicationConfig config, String slot) {
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
-            "uid_block", "modseq_block", "peers", "stores");
+            "uid_block", "modseq_block", "peers", "stores", "tls", "certificate", "key", "trust");
     private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
 
-    static ReplicationSettings parse(TomlTable t, String source, Path data) {
+    /**
+     * @param nodeTls the node's [tls] certificate and key (relative to {@code data}): the
+     *                replication certificate unless the section names its own
+     */
+    static ReplicationSettings parse(TomlTable t, String source, Path data, TlsConfig nodeTls) {
         for (String k : new TreeSet<>(t.keySet())) {
             if (!KEYS.contains(k)) throw error(source, "replication." + k, "unknown key (known here: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
         }
@@ -108,7 +121,35 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         }
         Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout());
         return new ReplicationSettings(new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
-                peers, stores, tuning), slot);
+                peers, stores, tuning, tls(t, source, data, nodeTls)), slot);
+    }
+
+    /** Null without {@code tls = true}; else the context that presents this node's certificate and trusts the peers'. */
+    private static SSLContext tls(TomlTable t, String source, Path data, TlsConfig nodeTls) {
+        Object on = t.get(List.of("tls"));
+        if (on != null && !(on instanceof Boolean)) throw error(source, "replication.tls", "must be true or false");
+        if (!Boolean.TRUE.equals(on)) {
+            for (String k : List.of("certificate", "key", "trust")) {
+                if (t.contains(k)) throw error(source, "replication." + k, "only with tls = true");
+            }
+            return null;
+        }
+        if (!t.contains("trust")) {
+            throw error(source, "replication.trust", "is required with tls = true (the peers' CA certificate, or their own certificates, PEM)");
+        }
+        Path certificate = data.resolve(t.contains("certificate") ? Path.of(string(t, source, "certificate", null)) : nodeTls.certificate());
+        Path key = data.resolve(t.contains("key") ? Path.of(string(t, source, "key", null)) : nodeTls.key());
+        Path trust = data.resolve(string(t, source, "trust", null));
+        for (Path f : List.of(certificate, key, trust)) {
+            if (!Files.isRegularFile(f)) throw error(source, "replication.tls", "no such file: " + f);
+        }
+        try {
+            List<X509Certificate> trusted = TlsContexts.readCertificates(trust);
+            if (trusted.isEmpty()) throw error(source, "replication.trust", "no PEM certificate in " + trust);
+            return TlsContexts.mutualFromPem(certificate, key, trusted);
+        } catch (IOException | GeneralSecurityException e) {
+            throw error(source, "replication.tls", "cannot load the certificate, key or trust: " + e.getMessage());
+        }
     }
 
     private static SlotRef slotRef(String source, String s, Map<String, InetSocketAddress> peers) {
