@@ -20,9 +20,17 @@ import javax.net.ssl.SSLContext;
  * @param plaintextAuthAllowed allow LOGIN/AUTHENTICATE on an unencrypted connection from a
  *                             non-loopback address (off by default: RFC 9051 §11.1 LOGINDISABLED)
  * @param spoolDirectory       where large APPEND literals are spooled while they arrive
+ * @param verifyAccess         the read-only login of `cairn replica verify`, or null for none
  */
 public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
-                         boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory) {
+                         boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
+                         VerifyAccess verifyAccess) {
+
+    /** Without verification logins. */
+    public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
+                      boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory) {
+        this(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, null);
+    }
 
     /**
      * Every limit, each answered with a tagged NO/BAD and a response code (or BYE where the
@@ -74,14 +82,18 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
     }
 
     public ImapConfig withLimits(Limits limits) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
     }
 
     public ImapConfig withPlaintextAuthAllowed(boolean allowed) {
-        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory);
+        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess);
+    }
+
+    public ImapConfig withVerifyAccess(VerifyAccess verifyAccess) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
     }
 
     public ImapConfig withThrottle(AuthThrottle.Config throttle) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
     }
 }

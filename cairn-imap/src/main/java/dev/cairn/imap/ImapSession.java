@@ -88,6 +88,8 @@ final class ImapSession {
     private State state = State.NOT_AUTHENTICATED;
     private UserStore store;
     private String user;
+    /** Logged in by `cairn replica verify` ({@link VerifyAccess}): nothing may change. */
+    private boolean verifyOnly;
     private SelectedMailbox selected;
     private boolean rev2, utf8, condStore, qresync, compressed;
     private int badCommands;
@@ -245,7 +247,9 @@ final class ImapSession {
             }
             Result result;
             try {
-                result = execute(tagged.tag(), command);
+                result = verifyOnly && writes(command)
+                        ? Result.no("UNAVAILABLE", "This login is read-only (replica verification)")
+                        : execute(tagged.tag(), command);
             } catch (StoreException e) {
                 result = storeFailure(e, command);
             } catch (RuntimeException e) {
@@ -324,6 +328,56 @@ final class ImapSession {
 
     private static boolean authenticated(State s) { return s == State.AUTHENTICATED || s == State.SELECTED; }
 
+    /**
+     * The commands that change stored data: refused in a verification session. SELECT is not
+     * here (it becomes EXAMINE there), nor CLOSE (it expunges only a read-write selection).
+     */
+    static boolean writes(ImapCommand command) {
+        return switch (command) {
+            case Create c -> true;
+            case Delete c -> true;
+            case Rename c -> true;
+            case Subscribe c -> true;
+            case Unsubscribe c -> true;
+            case Append c -> true;
+            case SetQuota c -> true;
+            case SetAcl c -> true;
+            case DeleteAcl c -> true;
+            case Expunge c -> true;
+            case Store c -> true;
+            case Copy c -> true;
+            case Move c -> true;
+            case Capability c -> false;
+            case Noop c -> false;
+            case Logout c -> false;
+            case Id c -> false;
+            case StartTls c -> false;
+            case Authenticate c -> false;
+            case Login c -> false;
+            case Enable c -> false;
+            case Select c -> false;
+            case Examine c -> false;
+            case ImapCommand.List c -> false;
+            case Lsub c -> false;
+            case Namespace c -> false;
+            case Status c -> false;
+            case Idle c -> false;
+            case Compress c -> false;
+            case GetQuota c -> false;
+            case GetQuotaRoot c -> false;
+            case GetAcl c -> false;
+            case ListRights c -> false;
+            case MyRights c -> false;
+            case Check c -> false;
+            case Close c -> false;
+            case Unselect c -> false;
+            case Search c -> false;
+            case Fetch c -> false;
+            case Sort c -> false;
+            case ImapCommand.Thread c -> false;
+        };
+    }
+
     private String wrongStateText(ImapCommand command) {
         return switch (state) {
             case NOT_AUTHENTICATED -> "Log in first";
@@ -368,7 +422,7 @@ final class ImapSession {
             case Authenticate c -> authenticate(c);
             case Login c -> login(c.user(), c.password(), null);
             case Enable c -> enable(c);
-            case Select c -> select(c.mailbox(), false, c.condStore(), c.qresync());
+            case Select c -> select(c.mailbox(), verifyOnly, c.condStore(), c.qresync());
             case Examine c -> select(c.mailbox(), true, c.condStore(), c.qresync());
             case Create c -> create(c);
             case Delete c -> {
@@ -537,6 +591,8 @@ final class ImapSession {
 
     private Result login(String name, String password, String authzid) throws IOException, InterruptedException {
         if (plaintextAuthRefused()) return Result.no("PRIVACYREQUIRED", "Use TLS before logging in");
+        VerifyAccess verify = server.config().verifyAccess();
+        if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, password, authzid);
         AuthResult r = server.authenticator().authenticate(name, password, authzid, conn.remoteInetAddress(), conn.isSecure());
         switch (r) {
             case AuthResult.Success s -> {
@@ -554,6 +610,33 @@ final class ImapSession {
                 return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
             }
         }
+    }
+
+    /**
+     * A verification login (see {@link VerifyAccess}): not through the directory, so it works on a
+     * replica, where user logins are refused. One answer for every failure, throttled like any.
+     */
+    private Result verifyLogin(VerifyAccess verify, String password, String authzid) throws IOException, InterruptedException {
+        java.net.InetAddress remote = conn.remoteInetAddress();
+        String refused = authzid == null || authzid.isEmpty() ? "no authorization identity"
+                : !verify.trusts(remote) ? "untrusted address"
+                : !verify.passwordMatches(password, authzid) ? "wrong password" : null;
+        if (refused != null) {
+            log.warn("imap {}: verification login refused from {}: {}", conn.id(), remote.getHostAddress(), refused);
+            server.throttle().failed(VerifyAccess.IDENTITY, remote);
+            return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
+        }
+        server.throttle().succeeded(VerifyAccess.IDENTITY, remote);
+        // never openOrCreateUser: a verification must not create what it compares
+        if (!server.store().hasUser(authzid)) return Result.no("NONEXISTENT", "No such user in this slot");
+        store = server.store().user(authzid);
+        user = authzid;
+        verifyOnly = true;
+        state = State.AUTHENTICATED;
+        badCommands = 0;
+        conn.setIdleTimeout(limits.idleTimeout());
+        log.info("imap {}: read-only verification login for {} from {}", conn.id(), authzid, remote.getHostAddress());
+        return Result.ok("CAPABILITY " + capabilities(), "Logged in read-only for verification");
     }
 
     private Result enable(Enable c) throws IOException {

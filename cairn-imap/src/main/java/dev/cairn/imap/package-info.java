@@ -5,5 +5,9 @@
  * thread, which dispatches the parsed commands of {@link dev.cairn.imap.syntax} by an exhaustive
  * switch and keeps its own message sequence numbers ({@code SelectedMailbox}) fed by the store's
  * mailbox changes. FETCH, SEARCH/SORT/THREAD and LIST each have their own class.
+ *
+ * <p>Besides users (checked by the directory), one more login exists: the read-only one of
+ * `cairn replica verify`, which works on replicas too and is described, with how it is
+ * secured, in {@link dev.cairn.imap.VerifyAccess}.
  */
 package dev.cairn.imap;
