@@ -3,6 +3,7 @@ package dev.cairn.server;
 
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.ImapServer;
+import dev.cairn.imap.VerifyAccess;
 import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
 import dev.cairn.pop3.Pop3Config;
@@ -70,7 +71,9 @@ public final class ProtocolListeners {
         ImapConfig config = new ImapConfig(
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
-                node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir());
+                node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
+                // the read-only login of `cairn replica verify`: only where there is a cluster secret
+                c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
         ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle());
         server.start();
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();

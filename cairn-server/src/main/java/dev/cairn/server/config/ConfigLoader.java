@@ -38,6 +38,7 @@ import java.util.TreeSet;
  * [imap]                             # also [imaps], [pop3], [pop3s], [lmtp], [admin]
  * listen = "127.0.0.1:1143"
  * enabled = true
+ * trusted_networks = ["10.0.0.0/8"]  # [imap] only: where `cairn replica verify` may log in (default: loopback)
  *
  * [tls]
  * certificate = "tls/cert.pem"
@@ -118,7 +119,11 @@ public final class ConfigLoader {
             if (section == null) {
                 continue;
             }
-            r.checkKeys(section, name + ".", SECTIONS.get("listener"));
+            r.checkKeys(section, name + ".", name.equals("imap") ? union(SECTIONS.get("listener"), Set.of("trusted_networks"))
+                    : SECTIONS.get("listener"));
+            if (name.equals("imap") && section.contains("trusted_networks")) {
+                config = config.withTrustedNetworks(r.networks(section, "imap.trusted_networks"));
+            }
             ListenerConfig def = d.listener(name);
             ListenAddress address = r.string(section, name + ".listen").map(s -> r.address(name + ".listen", s))
                     .orElse(def.address());
@@ -257,6 +262,24 @@ public final class ConfigLoader {
             } catch (ConfigException e) {
                 throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
             }
+        }
+
+        /** A list of address blocks ("10.0.0.0/8", "::1"); an empty list trusts no address. */
+        List<dev.cairn.imap.VerifyAccess.Network> networks(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (!(v instanceof org.tomlj.TomlArray array)) {
+                throw error(key, "must be a list of address blocks, like [\"10.0.0.0/8\", \"::1\"]");
+            }
+            List<dev.cairn.imap.VerifyAccess.Network> networks = new java.util.ArrayList<>();
+            for (int i = 0; i < array.size(); i++) {
+                if (!(array.get(i) instanceof String s)) throw error(key, "must be a list of strings");
+                try {
+                    networks.add(dev.cairn.imap.VerifyAccess.Network.parse(s));
+                } catch (IllegalArgumentException e) {
+                    throw error(key, e.getMessage());
+                }
+            }
+            return networks;
         }
 
         ListenAddress address(String key, String value) {

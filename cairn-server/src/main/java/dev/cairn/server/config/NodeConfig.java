@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.imap.VerifyAccess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,18 +13,38 @@ import java.util.Optional;
  */
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
-                         ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication) {
+                         ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
+                         List<VerifyAccess.Network> trustedNetworks) {
+
+    public NodeConfig {
+        trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    /** Trusted networks: loopback only. */
+    public NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap, ListenerConfig imaps,
+                      ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
+                      LimitsConfig limits, ReplicationSettings replication) {
+        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK);
+    }
 
     /** Without replication (the embedded default). */
     public NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap, ListenerConfig imaps,
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits) {
-        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, null);
+        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, null, VerifyAccess.LOOPBACK);
     }
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+    }
+
+    /**
+     * Where the read-only verification login of `cairn replica verify` is accepted from
+     * ([imap] trusted_networks; loopback when unset).
+     */
+    public NodeConfig withTrustedNetworks(List<VerifyAccess.Network> trustedNetworks) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
     }
 
     public static NodeConfig defaults() {
@@ -73,22 +94,22 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
     }
 
     public ListenerConfig listener(String name) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.imap.VerifyAccess;
 import dev.cairn.server.cli.CairnCommand;
 import dev.cairn.server.cli.ServeCommand;
 import org.junit.jupiter.api.Test;
@@ -9,6 +10,7 @@ import picocli.CommandLine;
 
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -86,6 +88,26 @@ class ConfigLoaderTest {
         // Relative paths are under the data directory.
         NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
         assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
+    }
+
+    @Test
+    void trustedNetworksOfVerificationLogins() {
+        assertThat(NodeConfig.defaults().trustedNetworks()).isEqualTo(VerifyAccess.LOOPBACK);
+        NodeConfig c = ConfigLoader.parse("[imap]\ntrusted_networks = [\"10.1.0.0/16\", \"fd00::1\"]", "c");
+        assertThat(c.imap().enabled()).isTrue();
+        assertThat(c.trustedNetworks()).extracting(Object::toString).containsExactly("10.1.0.0/16", "fd00:0:0:0:0:0:0:1/128");
+        assertThat(c.trustedNetworks().getFirst().contains(InetAddress.ofLiteral("10.1.255.3"))).isTrue();
+        assertThat(c.trustedNetworks().getFirst().contains(InetAddress.ofLiteral("10.2.0.1"))).isFalse();
+        assertThat(c.trustedNetworks().getFirst().contains(InetAddress.ofLiteral("127.0.0.1"))).isFalse();
+        assertThat(ConfigLoader.parse("[imap]\ntrusted_networks = []", "c").trustedNetworks()).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = \"10.0.0.0/8\"", "c"))
+                .hasMessageContaining("imap.trusted_networks: must be a list");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = [\"10.0.0.0/33\"]", "c"))
+                .hasMessageContaining("imap.trusted_networks: prefix /33 too long");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = [\"mail.example.org\"]", "c"))
+                .hasMessageContaining("imap.trusted_networks: 'mail.example.org' is not an address block");
+        assertThatThrownBy(() -> ConfigLoader.parse("[pop3]\ntrusted_networks = []", "c"))
+                .hasMessageContaining("pop3.trusted_networks: unknown key");
     }
 
     @Test
