@@ -128,7 +128,7 @@ public final class Node implements AutoCloseable {
         if (config.admin().enabled()) {
             try {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
-            if (replication != null) ReplicationAdmin.register(admin, replication, store, token);
+            if (replication != null) ReplicationAdmin.register(admin, replication, token);
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }

@@ -2,9 +2,7 @@
 package dev.cairn.server;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.cairn.replication.Digest;
 import dev.cairn.replication.Replication;
-import dev.cairn.store.SlotStore;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URLDecoder;
@@ -22,7 +20,6 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /replication/promote?store=S}: makes this node's slot the store's master (new epoch)</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
- *   <li>{@code GET /replication/digest[?user=U]}: what clients can see of each user (for `cairn replica verify`)</li>
  *   <li>{@code POST /replication/prune}: prunes change logs below what every replica has</li>
  * </ul>
  */
@@ -35,7 +32,7 @@ final class ReplicationAdmin {
         String run(Map<String, String> query) throws Exception;
     }
 
-    static void register(AdminServer admin, Replication replication, SlotStore store, String token) {
+    static void register(AdminServer admin, Replication replication, String token) {
         context(admin, token, "/replication/status", "GET", q -> {
             StringBuilder b = new StringBuilder();
             for (Replication.StoreStatus s : replication.status()) {
@@ -61,10 +58,6 @@ final class ReplicationAdmin {
             return "resync of " + (user == null ? "every user" : user) + " of store " + s + " queued\n";
         });
         context(admin, token, "/replication/report", "GET", q -> String.join("\n", replication.report()) + "\n");
-        context(admin, token, "/replication/digest", "GET", q -> {
-            String user = q.get("user");
-            return user == null || user.isEmpty() ? Digest.of(store) : Digest.of(store, user);
-        });
         context(admin, token, "/replication/prune", "POST", q -> "pruned the logs of " + replication.prune() + " user(s)\n");
     }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
+import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.cluster.directory.User;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
+import dev.cairn.server.verify.ReplicaVerifier;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -65,9 +68,11 @@ public final class ReplicaCommand implements Runnable {
         }
     }
 
-    @Command(name = "verify", description = {"Compare what clients see on this node with what they see on other nodes",
-            "(--with CONFIG, the other nodes' config files): folders, subscriptions, UIDVALIDITY, HIGHESTMODSEQ,",
-            "per-UID flags, MODSEQ, size and body hash. Exit 0 when identical."})
+    @Command(name = "verify", description = {"Log into IMAP on this node (--config, normally the master) and on each other node",
+            "(--with CONFIG, their config files) with the read-only verification login, and compare what a client",
+            "sees of every user of the directory (or --user): LIST, LSUB, STATUS (MESSAGES UIDNEXT UIDVALIDITY",
+            "HIGHESTMODSEQ), and per UID FLAGS, MODSEQ, RFC822.SIZE and the SHA-256 of BODY[].",
+            "Prints each difference; exit 0 when identical, 1 when anything differs, 2 when a node cannot be read."})
     public static final class Verify implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -75,27 +80,28 @@ public final class ReplicaCommand implements Runnable {
         @Option(names = "--user", paramLabel = "USER") String user;
 
         @Override public Integer call() throws Exception {
-            String q = user == null ? "" : "?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8);
             NodeConfig self = options.load();
-            AdminClient.Answer mine = AdminClient.call(self, "GET", "/replication/digest" + q);
-            if (!mine.ok()) return print(spec, mine);
-            PrintWriter out = spec.commandLine().getOut();
+            List<String> users;
+            if (user != null) {
+                users = List.of(user);
+            } else {
+                try (SqliteDirectory directory = options.openDirectory()) {
+                    users = directory.users().stream().map(User::name).sorted().toList();
+                }
+            }
+            ReplicaVerifier verifier = new ReplicaVerifier(spec.commandLine().getOut());
+            ReplicaVerifier.Target reference = ReplicaVerifier.Target.of(self, "this node");
             boolean same = true;
             for (Path other : others) {
-                AdminClient.Answer theirs = AdminClient.call(ConfigLoader.load(other), "GET", "/replication/digest" + q);
-                if (!theirs.ok()) return print(spec, theirs);
-                List<String> a = mine.body().lines().toList(), b = theirs.body().lines().toList();
-                if (a.equals(b)) {
-                    out.println("identical to " + other + " (" + a.size() + " lines)");
-                    continue;
+                try {
+                    ReplicaVerifier.Outcome o = verifier.compare(reference, ReplicaVerifier.Target.of(ConfigLoader.load(other), other.toString()), users);
+                    same &= o.differences() == 0;
+                } catch (java.io.IOException e) {
+                    // not a difference: the comparison could not be made (node down, login refused)
+                    spec.commandLine().getErr().println("cairn: replica verify: " + e.getMessage());
+                    return 2;
                 }
-                same = false;
-                out.println("differs from " + other + ":");
-                int shown = 0;
-                for (String l : a) if (!b.contains(l) && shown++ < 50) out.println("  only here:  " + l);
-                for (String l : b) if (!a.contains(l) && shown++ < 100) out.println("  only there: " + l);
             }
-            out.flush();
             return same ? 0 : 1;
         }
     }

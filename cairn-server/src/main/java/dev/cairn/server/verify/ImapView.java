@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.verify;
+
+import dev.cairn.server.verify.VerifyConnection.Atom;
+import dev.cairn.server.verify.VerifyConnection.BodyHash;
+import dev.cairn.server.verify.VerifyConnection.Str;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What an IMAP client sees of one user on one node, read over a verification login: the
+ * folder list (name, delimiter, attributes incl. special-use), the subscriptions, per folder the
+ * STATUS items, and per UID the flags, MODSEQ, size and body hash.
+ *
+ * @param folders LIST: name to "(attributes) delimiter"
+ * @param subscriptions LSUB: name to "(attributes) delimiter"
+ * @param mailboxes per selectable folder, what it holds
+ */
+record ImapView(SortedMap<String, String> folders, SortedMap<String, String> subscriptions,
+                SortedMap<String, Mailbox> mailboxes) {
+
+    /** STATUS items as the server gave them, and the messages by UID. */
+    record Mailbox(Map<String, String> status, SortedMap<Long, Message> messages) {}
+
+    /** Flags sorted (\Recent left out: it belongs to a session, not to the message). */
+    record Message(String flags, String modSeq, String size, String sha256) {}
+
+    static final List<String> STATUS_ITEMS = List.of("MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ");
+
+    /** Reads everything over a logged-in connection; read-only (EXAMINE, BODY.PEEK). */
+    static ImapView read(VerifyConnection c) throws IOException {
+        c.command("ENABLE CONDSTORE");
+        SortedMap<String, String> folders = names(c.command("LIST \"\" \"*\""), "LIST");
+        SortedMap<String, String> subscriptions = names(c.command("LSUB \"\" \"*\""), "LSUB");
+        SortedMap<String, Mailbox> mailboxes = new TreeMap<>();
+        for (Map.Entry<String, String> f : folders.entrySet()) {
+            String attributes = f.getValue().toUpperCase(Locale.ROOT);
+            if (attributes.contains("\\NOSELECT") || attributes.contains("\\NONEXISTENT")) continue;
+            mailboxes.put(f.getKey(), mailbox(c, f.getKey()));
+        }
+        return new ImapView(folders, subscriptions, mailboxes);
+    }
+
+    private static SortedMap<String, String> names(List<List<Object>> responses, String keyword) throws IOException {
+        SortedMap<String, String> names = new TreeMap<>();
+        for (List<Object> r : responses) {
+            if (r.size() != 4 || !is(r.get(0), keyword)) continue;
+            if (!(r.get(1) instanceof List<?> attributes)) throw new VerifyConnection.ImapException(keyword + " without attributes: " + r);
+            TreeSet<String> sorted = new TreeSet<>();
+            for (Object a : attributes) sorted.add(a.toString());
+            names.put(text(r.get(3)), "(" + String.join(" ", sorted) + ") " + r.get(2));
+        }
+        return names;
+    }
+
+    private static Mailbox mailbox(VerifyConnection c, String name) throws IOException {
+        Map<String, String> status = new LinkedHashMap<>();
+        for (List<Object> r : c.command("STATUS " + VerifyConnection.quote(name) + " (" + String.join(" ", STATUS_ITEMS) + ")")) {
+            if (r.size() == 3 && is(r.get(0), "STATUS") && r.get(2) instanceof List<?> items) {
+                for (int i = 0; i + 1 < items.size(); i += 2) status.put(items.get(i).toString().toUpperCase(Locale.ROOT), items.get(i + 1).toString());
+            }
+        }
+        SortedMap<Long, Message> messages = new TreeMap<>();
+        if (!"0".equals(status.get("MESSAGES"))) {
+            c.command("EXAMINE " + VerifyConnection.quote(name));
+            for (List<Object> r : c.command("UID FETCH 1:* (UID FLAGS MODSEQ RFC822.SIZE BODY.PEEK[])")) {
+                if (r.size() != 3 || !is(r.get(1), "FETCH") || !(r.get(2) instanceof List<?> items)) continue;
+                Map<String, Object> item = new LinkedHashMap<>();
+                for (int i = 0; i + 1 < items.size(); i += 2) item.put(items.get(i).toString().toUpperCase(Locale.ROOT), items.get(i + 1));
+                if (!(item.get("BODY[]") instanceof BodyHash body) || item.get("UID") == null) {
+                    throw new VerifyConnection.ImapException("FETCH without UID or BODY[]: " + r);
+                }
+                TreeSet<String> flags = new TreeSet<>();
+                if (item.get("FLAGS") instanceof List<?> fl) for (Object f : fl) if (!f.toString().equalsIgnoreCase("\\Recent")) flags.add(f.toString());
+                Object modSeq = item.get("MODSEQ") instanceof List<?> m && m.size() == 1 ? m.getFirst() : item.get("MODSEQ");
+                messages.put(Long.parseLong(item.get("UID").toString()), new Message("(" + String.join(" ", flags) + ")",
+                        String.valueOf(modSeq), String.valueOf(item.get("RFC822.SIZE")), body.sha256()));
+            }
+            c.command("UNSELECT");
+        }
+        return new Mailbox(status, messages);
+    }
+
+    private static boolean is(Object token, String keyword) {
+        return token instanceof Atom a && a.text().equalsIgnoreCase(keyword);
+    }
+
+    private static String text(Object token) {
+        return switch (token) {
+            case Str s -> s.text();
+            case Atom a -> a.text();
+            default -> token.toString();
+        };
+    }
+
+    int messageCount() {
+        int n = 0;
+        for (Mailbox m : mailboxes.values()) n += m.messages().size();
+        return n;
+    }
+
+    /**
+     * Every way two views differ, one line each: "folder, uid, field: a-name has X, b-name has Y".
+     * Empty when a client could not tell the nodes apart.
+     */
+    static List<String> differences(ImapView a, String aName, ImapView b, String bName) {
+        List<String> out = new ArrayList<>();
+        compareMaps(out, "LIST", a.folders, b.folders, aName, bName);
+        compareMaps(out, "LSUB", a.subscriptions, b.subscriptions, aName, bName);
+        for (String folder : union(a.mailboxes.keySet(), b.mailboxes.keySet())) {
+            Mailbox x = a.mailboxes.get(folder), y = b.mailboxes.get(folder);
+            if (x == null || y == null) continue; // LIST already says so
+            String where = "folder " + VerifyConnection.quote(folder);
+            for (String item : STATUS_ITEMS) {
+                String vx = x.status.get(item), vy = y.status.get(item);
+                if (!java.util.Objects.equals(vx, vy)) out.add(where + ", STATUS " + item + ": " + has(aName, vx) + ", " + has(bName, vy));
+            }
+            for (Long uid : union(x.messages.keySet(), y.messages.keySet())) {
+                Message mx = x.messages.get(uid), my = y.messages.get(uid);
+                String at = where + ", uid " + uid;
+                if (mx == null || my == null) {
+                    out.add(at + ": " + (mx == null ? aName + " has no such message, " + bName + " has it"
+                            : aName + " has it, " + bName + " has no such message"));
+                    continue;
+                }
+                field(out, at, "FLAGS", mx.flags(), my.flags(), aName, bName);
+                field(out, at, "MODSEQ", mx.modSeq(), my.modSeq(), aName, bName);
+                field(out, at, "RFC822.SIZE", mx.size(), my.size(), aName, bName);
+                field(out, at, "BODY[] SHA-256", mx.sha256(), my.sha256(), aName, bName);
+            }
+        }
+        return out;
+    }
+
+    private static void compareMaps(List<String> out, String what, SortedMap<String, String> x, SortedMap<String, String> y,
+                                    String aName, String bName) {
+        for (String name : union(x.keySet(), y.keySet())) {
+            String vx = x.get(name), vy = y.get(name);
+            if (!java.util.Objects.equals(vx, vy)) {
+                out.add(what + " " + VerifyConnection.quote(name) + ": " + has(aName, vx) + ", " + has(bName, vy));
+            }
+        }
+    }
+
+    private static void field(List<String> out, String at, String name, String x, String y, String aName, String bName) {
+        if (!x.equals(y)) out.add(at + ", " + name + ": " + has(aName, x) + ", " + has(bName, y));
+    }
+
+    private static String has(String node, String value) {
+        return value == null ? node + " has nothing" : node + " has " + value;
+    }
+
+    private static <T extends Comparable<T>> TreeSet<T> union(java.util.Set<T> x, java.util.Set<T> y) {
+        TreeSet<T> all = new TreeSet<>(x);
+        all.addAll(y);
+        return all;
+    }
+}

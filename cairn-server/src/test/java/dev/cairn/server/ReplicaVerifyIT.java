@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.replication.Replication;
+import dev.cairn.server.cli.CliRun;
+import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.store.Flags;
+import dev.cairn.store.MailboxInfo;
+import dev.cairn.store.Results;
+import dev.cairn.store.Uid;
+import dev.cairn.store.UserStore;
+import dev.cairn.store.rocks.RocksSlotStore;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `cairn replica verify` end to end: two nodes (n1 master, n2 replica, sync mode) in this JVM, a
+ * mixed LMTP and IMAP workload on n1, then the tool, run as the command, compares both over IMAP
+ * and finds them identical; then n2's store is changed behind replication's back and the tool
+ * names each difference and exits 1.
+ */
+class ReplicaVerifyIT {
+    private static final String SECRET = "verify test cluster secret";
+    private static final String PASSWORD = "pw-of-the-test";
+
+    @TempDir Path dir;
+    private final Map<String, Node> nodes = new java.util.LinkedHashMap<>();
+    private final Map<String, Map<String, Integer>> ports = new java.util.HashMap<>();
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Path config(String node) { return dir.resolve(node + ".toml"); }
+
+    private void writeConfigs() throws IOException {
+        for (String n : List.of("n1", "n2")) ports.put(n, Map.of("imap", freePort(), "lmtp", freePort(), "repl", freePort()));
+        for (String n : List.of("n1", "n2")) {
+            Map<String, Integer> p = ports.get(n);
+            Files.writeString(config(n), """
+                    data = "%s"
+                    [store]
+                    sync = false
+                    channels = 2
+                    [imap]
+                    listen = "127.0.0.1:%d"
+                    [lmtp]
+                    listen = "127.0.0.1:%d"
+                    [admin]
+                    enabled = false
+                    [pop3]
+                    enabled = false
+                    [replication]
+                    node = "%s"
+                    slot = "s0"
+                    listen = "127.0.0.1:%d"
+                    secret = "%s"
+                    sync_timeout = "5s"
+                    [replication.peers]
+                    n1 = "127.0.0.1:%d"
+                    n2 = "127.0.0.1:%d"
+                    [[replication.stores]]
+                    name = "s1"
+                    mode = "sync"
+                    master = "n1/s0"
+                    replicas = ["n2/s0"]
+                    """.formatted(dir.resolve(n).toString().replace("\\", "/"), p.get("imap"), p.get("lmtp"), n, p.get("repl"),
+                    SECRET, ports.get("n1").get("repl"), ports.get("n2").get("repl")));
+            for (String u : List.of("alice", "bob")) {
+                assertThat(Main.run(new ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
+                        "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--config", config(n).toString()))
+                        .isZero();
+            }
+        }
+    }
+
+    private void start(String n) throws IOException {
+        nodes.put(n, Node.start(ConfigLoader.load(config(n)), ProtocolListeners.builtIn()));
+    }
+
+    @AfterEach void stop() {
+        for (Node n : nodes.values()) n.close();
+    }
+
+    private CliRun verify(String... more) {
+        List<String> args = new ArrayList<>(List.of("replica", "verify", "--config", config("n1").toString(), "--with", config("n2").toString()));
+        args.addAll(List.of(more));
+        return CliRun.run("", args.toArray(String[]::new));
+    }
+
+    @Test void identicalAfterAMixedWorkloadThenEveryDifferenceIsNamed() throws Exception {
+        writeConfigs();
+        start("n1");
+        start("n2");
+
+        for (int i = 1; i <= 5; i++) deliver(i, "alice@example.org", "bob@example.org");
+        try (Imap alice = new Imap(ports.get("n1").get("imap"), "alice")) {
+            alice.ok("CREATE Work");
+            alice.ok("CREATE Work/Old");
+            alice.ok("SUBSCRIBE Work");
+            alice.ok("UNSUBSCRIBE Junk");
+            alice.append("INBOX", "(\\Flagged)", message("appended 6", 100));
+            alice.append("INBOX", "", message("appended 7, big", 300_000)); // several socket reads: streamed hash
+            alice.append("Work", "($Project)", message("appended to Work", 10));
+            alice.ok("SELECT INBOX");
+            alice.ok("UID STORE 1 +FLAGS (\\Seen $Important)");
+            alice.ok("UID COPY 1:2 Work");
+            alice.ok("UID MOVE 6 Work/Old");
+            alice.ok("UID STORE 3 +FLAGS (\\Deleted)");
+            alice.ok("EXPUNGE");
+            alice.ok("RENAME Work/Old Work/Archive");
+            alice.ok("CREATE Tmp");
+            alice.append("Tmp", "", message("short-lived", 10));
+            alice.ok("DELETE Tmp");
+            alice.ok("SETACL Work bob lr");
+        }
+        try (Imap bob = new Imap(ports.get("n1").get("imap"), "bob")) {
+            bob.ok("SELECT INBOX");
+            bob.ok("UID STORE 2,4 +FLAGS (\\Flagged)");
+            bob.ok("UID STORE 4 -FLAGS (\\Flagged)");
+        }
+        awaitReplicaCaughtUp();
+
+        CliRun same = verify();
+        assertThat(same.status()).as(same.out() + same.err()).isZero();
+        // alice: INBOX 5, Work 3, Work/Archive 1 (+ 5 empty default folders); bob: INBOX 5 (+ 5)
+        assertThat(same.out()).isEqualTo("identical: n1 and n2 over IMAP (2 users, 14 folders, 14 messages compared)\n");
+        CliRun one = verify("--user", "bob");
+        assertThat(one.status()).isZero();
+        assertThat(one.out()).contains("(1 users, 6 folders, 5 messages compared)");
+
+        // Behind replication's back, as if n2's disk had lost or changed something.
+        RocksSlotStore replica = (RocksSlotStore) nodes.get("n2").store();
+        String fence = replica.replication().fenceReason();
+        assertThat(fence).as("n2 is a fenced replica").isNotNull();
+        replica.replication().unfence();
+        UserStore a = replica.user("alice");
+        MailboxInfo inbox = a.mailbox("INBOX").orElseThrow();
+        a.storeFlags(inbox.id(), List.of(Uid.of(2)), Results.FlagOp.ADD, Flags.of("\\Answered"), OptionalLong.empty());
+        a.expunge(a.mailbox("Work/Archive").orElseThrow().id(), List.of(Uid.of(1)));
+        a.subscribe("Trash/Gone");
+        replica.replication().fence(fence);
+
+        CliRun different = verify();
+        assertThat(different.status()).as(different.out() + different.err()).isEqualTo(1);
+        assertThat(different.out())
+                .containsPattern("differs: user alice, folder \"INBOX\", uid 2, FLAGS: n1 has \\(\\), n2 has \\(\\\\Answered\\)\n")
+                .containsPattern("differs: user alice, folder \"INBOX\", uid 2, MODSEQ: n1 has \\d+, n2 has \\d+\n")
+                .containsPattern("differs: user alice, folder \"INBOX\", STATUS HIGHESTMODSEQ: n1 has \\d+, n2 has \\d+\n")
+                .contains("differs: user alice, folder \"Work/Archive\", STATUS MESSAGES: n1 has 1, n2 has 0\n")
+                .contains("differs: user alice, folder \"Work/Archive\", uid 1: n1 has it, n2 has no such message\n")
+                .contains("differs: user alice, LSUB \"Trash/Gone\": n1 has nothing, n2 has (\\Noselect) \"/\"\n")
+                .doesNotContain("user bob")
+                .endsWith("DIFFERENT: n1 and n2: 7 differences (2 users, 14 folders, 14 messages compared)\n");
+
+        // The comparison could not be made: not "identical", not "different".
+        nodes.remove("n2").close();
+        CliRun down = verify();
+        assertThat(down.status()).isEqualTo(2);
+        assertThat(down.err()).contains("cairn: replica verify: n2");
+    }
+
+    /** A user's own login on the replica is still refused; the verification login is not a way around writes. */
+    @Test void usersStillCannotLogInOnTheReplica() throws Exception {
+        writeConfigs();
+        start("n1");
+        start("n2");
+        deliver(1, "alice@example.org");
+        try (Socket s = new Socket("127.0.0.1", ports.get("n2").get("imap"))) {
+            s.setSoTimeout(10_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            in.readLine();
+            out.write(("a LOGIN alice " + PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).startsWith("a NO [UNAVAILABLE]");
+        }
+    }
+
+    private void awaitReplicaCaughtUp() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            boolean caughtUp = true;
+            for (Replication.StoreStatus s : nodes.get("n1").replication().status()) {
+                if (s.channels().isEmpty()) caughtUp = false;
+                for (Replication.ChannelStatus c : s.channels()) caughtUp &= c.connected() && c.lagChanges() == 0;
+            }
+            if (caughtUp) return;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the replica did not catch up: " + nodes.get("n1").replication().status());
+    }
+
+    /** A message of at least {@code minLength} octets. */
+    private static String message(String subject, int minLength) {
+        StringBuilder b = new StringBuilder("From: load@example.org\r\nTo: alice@example.org\r\nSubject: " + subject
+                + "\r\nMessage-ID: <" + subject.hashCode() + "@test>\r\n\r\n");
+        for (int i = 0; b.length() < minLength; i++) b.append("line ").append(i).append(" of ").append(subject).append("\r\n");
+        return b.toString();
+    }
+
+    private void deliver(int i, String... recipients) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", ports.get("n1").get("lmtp"))) {
+            s.setSoTimeout(20_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            assertThat(in.readLine()).startsWith("220");
+            out.write("LHLO test\r\n".getBytes(StandardCharsets.US_ASCII));
+            String line;
+            while ((line = in.readLine()) != null && line.startsWith("250-")) { }
+            out.write("MAIL FROM:<load@example.org>\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).startsWith("250");
+            for (String r : recipients) {
+                out.write(("RCPT TO:<" + r + ">\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertThat(in.readLine()).startsWith("250");
+            }
+            out.write("DATA\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).startsWith("354");
+            out.write((message("delivered " + i, 200) + ".\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (String r : recipients) assertThat(in.readLine()).as("delivery to " + r).startsWith("250");
+        }
+    }
+
+    /** A user's IMAP session on a node, over a raw socket; every command must answer OK. */
+    private static final class Imap implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+        private int tag;
+
+        Imap(int port, String user) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(20_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            out = socket.getOutputStream();
+            in.readLine();
+            ok("LOGIN " + user + " " + PASSWORD);
+        }
+
+        void ok(String command) throws IOException {
+            send(command + "\r\n");
+        }
+
+        void append(String mailbox, String flags, String message) throws IOException {
+            byte[] m = message.getBytes(StandardCharsets.US_ASCII);
+            send("APPEND " + mailbox + (flags.isEmpty() ? "" : " " + flags) + " {" + m.length + "+}\r\n" + message + "\r\n");
+        }
+
+        private void send(String text) throws IOException {
+            String t = "t" + ++tag;
+            out.write((t + " " + text).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith(t + " ")) { }
+            assertThat(line).as(text.lines().findFirst().orElse("")).startsWith(t + " OK");
+        }
+
+        @Override public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
