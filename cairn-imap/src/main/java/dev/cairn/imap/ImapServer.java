@@ -26,6 +26,7 @@ public final class ImapServer implements AutoCloseable {
     private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
+    private Runnable fenceListener;
 
     public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator) {
         this(config, store, authenticator, new AuthThrottle(config.throttle(), Clock.systemUTC(), AuthThrottle.Sleeper.REAL));
@@ -42,6 +43,7 @@ public final class ImapServer implements AutoCloseable {
     public synchronized void start() throws IOException {
         if (!listeners.isEmpty()) throw new IllegalStateException("already started");
         int max = config.limits().maxConnections();
+        fenceListener = store.onFenced(this::fenced);
         try {
             if (config.listen() != null) {
                 plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30)),
@@ -80,8 +82,14 @@ public final class ImapServer implements AutoCloseable {
 
     java.util.Set<ImapSession> sessions() { return sessions; }
 
+    /** The store got another master: every logged-in session ends with BYE [UNAVAILABLE]. */
+    private void fenced(String reason) {
+        for (ImapSession s : sessions) s.fenced(reason);
+    }
+
     /** Says BYE to every session (RFC 9051 §7.1.5), gives them a moment to send it, then closes. */
     @Override public synchronized void close() {
+        if (fenceListener != null) fenceListener.run();
         if (!sessions.isEmpty()) {
             for (ImapSession s : sessions) s.shutdown();
             try {

@@ -78,6 +78,8 @@ final class ImapSession {
 
     /** Queued by {@link #shutdown} to wake a session waiting in IDLE. */
     private static final Object SHUTDOWN = new Object();
+    /** Queued by {@link #fenced} to wake a session waiting in IDLE. */
+    private static final Object FENCED = new Object();
 
     private final ImapServer server;
     private final ImapConfig.Limits limits;
@@ -101,6 +103,8 @@ final class ImapSession {
     private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.atomic.AtomicBoolean byeSent = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean shuttingDown;
+    /** Why the store stopped taking writes here (another node is its master now); null while it takes them. */
+    private volatile String fenced;
 
     ImapSession(ImapServer server, Connection conn) {
         this.server = server;
@@ -168,6 +172,34 @@ final class ImapSession {
         }
     }
 
+    /**
+     * The store got another master (epoch fencing, issue 5): a logged-in session ends with
+     * {@code BYE [UNAVAILABLE]} (RFC 9051 §7.1.5) now if it is waiting for a command or in IDLE,
+     * else right after the command it is running; the client reconnects and finds the new master.
+     * A session not logged in goes on: its login is refused while the store is fenced.
+     */
+    void fenced(String reason) {
+        fenced = reason;
+        events.offer(FENCED);
+        if (busy.tryLock()) {
+            try {
+                if (authenticated(state)) {
+                    byeFenced();
+                    conn.close(); // wakes the thread reading the next command
+                } else {
+                    fenced = null;
+                }
+            } finally {
+                busy.unlock();
+            }
+        }
+    }
+
+    private void byeFenced() {
+        String reason = fenced;
+        bye("[UNAVAILABLE] " + (reason == null ? "Mail store moved to another server" : reason.replace('\r', ' ').replace('\n', ' ')));
+    }
+
     private void bye(String text) {
         if (!byeSent.compareAndSet(false, true)) return;
         try {
@@ -204,6 +236,10 @@ final class ImapSession {
             boolean more = handle(raw);
             if (shuttingDown) {
                 bye("Server shutting down");
+                throw new SessionEnd();
+            }
+            if (fenced != null && authenticated(state)) {
+                byeFenced();
                 throw new SessionEnd();
             }
             out.flush();
@@ -933,6 +969,10 @@ final class ImapSession {
         });
         Done done;
         while (true) {
+            if (fenced != null) {
+                byeFenced();
+                throw new SessionEnd();
+            }
             Object ev;
             busy.unlock(); // waiting: shutdown may write
             try {
@@ -1195,7 +1235,7 @@ final class ImapSession {
     /** Reports every queued change; expunges only when the command allows them. */
     private void sync(boolean allowExpunge) throws IOException, SessionEnd {
         if (selected == null) {
-            events.removeIf(e -> !(e instanceof Done) && e != SHUTDOWN);
+            events.removeIf(e -> !(e instanceof Done) && e != SHUTDOWN && e != FENCED);
             return;
         }
         if (allowExpunge) flushExpunges();

@@ -26,6 +26,10 @@ public final class Pop3Server implements Closeable {
     private final Pop3Locks locks = new Pop3Locks();
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
+    /** The slot whose fencing ends the sessions (null when built over a user lookup only). */
+    private final SlotStore fenceSource;
+    private Runnable fenceListener;
+    private final java.util.Set<Pop3Session> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param users         the store of an authenticated (canonical) user
@@ -33,6 +37,12 @@ public final class Pop3Server implements Closeable {
      * @param throttle      failed-login delays, shared with IMAP so guesses count across protocols
      */
     public Pop3Server(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle) {
+        this(config, users, authenticator, throttle, null);
+    }
+
+    private Pop3Server(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle,
+                       SlotStore fenceSource) {
+        this.fenceSource = fenceSource;
         this.config = Objects.requireNonNull(config);
         this.users = Objects.requireNonNull(users);
         this.authenticator = Objects.requireNonNull(authenticator);
@@ -41,10 +51,11 @@ public final class Pop3Server implements Closeable {
 
     /** Serves users of one slot, creating a user's store at first login. */
     public Pop3Server(Pop3Config config, SlotStore store, Authenticator authenticator, AuthThrottle throttle) {
-        this(config, store::openOrCreateUser, authenticator, throttle);
+        this(config, store::openOrCreateUser, authenticator, throttle, store);
     }
 
     public synchronized void start() throws IOException {
+        if (fenceSource != null) fenceListener = fenceSource.onFenced(reason -> { for (Pop3Session s : sessions) s.fenced(reason); });
         try {
             if (config.listen() != null) {
                 plain = server("pop3", config.listen(), null);
@@ -62,7 +73,15 @@ public final class Pop3Server implements Closeable {
 
     private ConnectionServer server(String name, InetSocketAddress address, SSLContext tls) {
         return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30)),
-                connection -> new Pop3Session(config, users, authenticator, throttle, locks, connection).run(),
+                connection -> {
+                    Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, connection);
+                    sessions.add(session);
+                    try {
+                        session.run();
+                    } finally {
+                        sessions.remove(session);
+                    }
+                },
                 connection -> connection.writeLine("-ERR [SYS/TEMP] Too many connections, try again later"));
     }
 
@@ -73,6 +92,7 @@ public final class Pop3Server implements Closeable {
     public InetSocketAddress boundTlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
 
     @Override public synchronized void close() {
+        if (fenceListener != null) fenceListener.run();
         if (plain != null) plain.close();
         if (implicitTls != null) implicitTls.close();
     }

@@ -43,6 +43,11 @@ final class Pop3Session {
     private UserStore store;
     private Maildrop maildrop;
     private int badCommands;
+    /** Held except while waiting for the client's next line, so {@link #fenced} never writes into a reply. */
+    private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
+    /** Why the store stopped taking writes here (another node is its master now); null while it takes them. */
+    private volatile String fenced;
+    private boolean fencedSaid;
 
     private static final class Hangup extends Exception {
         Hangup() { super(null, null, false, false); }
@@ -59,14 +64,16 @@ final class Pop3Session {
     }
 
     void run() throws IOException {
+        busy.lock();
         try {
             c.setIdleTimeout(config.limits().preAuthIdleTimeout());
             ok("Cairn POP3 ready");
             while (true) {
+                if (fencedOut()) return;
                 if (c.input().buffered() == 0) c.flush();
                 String line;
                 try {
-                    line = new String(c.readCommandLine(config.limits().maxLineLength()), StandardCharsets.UTF_8);
+                    line = new String(readLine(), StandardCharsets.UTF_8);
                 } catch (LineTooLongException e) {
                     bad("Line too long");
                     continue;
@@ -89,8 +96,54 @@ final class Pop3Session {
         } catch (Hangup e) {
             c.flush();
         } finally {
+            busy.unlock();
             if (user != null) locks.release(user, this);
         }
+    }
+
+    private byte[] readLine() throws IOException {
+        busy.unlock(); // waiting: fenced() may answer now
+        try {
+            return c.readCommandLine(config.limits().maxLineLength());
+        } finally {
+            busy.lock();
+        }
+    }
+
+    /**
+     * The store got another master (epoch fencing, issue 5): a logged-in session gets -ERR
+     * [SYS/TEMP] (RFC 3206 §4: temporary, try later) and is closed, now if it waits for a command,
+     * else after the command it runs; it never reaches UPDATE. One not logged in goes on: its
+     * login is refused while the store is fenced.
+     */
+    void fenced(String reason) {
+        fenced = reason;
+        if (busy.tryLock()) {
+            try {
+                if (maildrop != null) {
+                    fencedOut();
+                    c.close(); // wakes the thread reading the next command
+                } else {
+                    fenced = null;
+                }
+            } catch (IOException ignored) {
+                // the peer is gone
+            } finally {
+                busy.unlock();
+            }
+        }
+    }
+
+    /** Under {@link #busy}: true (and the -ERR sent) when this logged-in session must end. */
+    private boolean fencedOut() throws IOException {
+        String reason = fenced;
+        if (reason == null || maildrop == null) return false;
+        if (!fencedSaid) {
+            fencedSaid = true;
+            err("[SYS/TEMP] " + reason.replace('\r', ' ').replace('\n', ' '));
+            c.flush();
+        }
+        return true;
     }
 
     // ---- AUTHORIZATION state (RFC 1939 §4) ----

@@ -110,6 +110,23 @@ class Pop3ConversationIT {
                 .s("EXPIRE NEVER").s("IMPLEMENTATION Cairn").s(".");
     }
 
+    /** Epoch fencing (issue 5): the store got another master; the logged-in session is told and closed, nothing is deleted. */
+    @Test
+    void aFencedStoreEndsTheLoggedInSession() throws Exception {
+        start(config());
+        login();
+        s.c("DELE 1").s("+OK Marked to be deleted");
+        Conversation waiting = new Conversation(server.boundAddress());
+        waiting.s("+OK Cairn POP3 ready");
+        ((dev.cairn.store.rocks.RocksSlotStore) slot).replication().fence("store s1 moved to another master (epoch 2)");
+        s.s("-ERR [SYS/TEMP] store s1 moved to another master (epoch 2)");
+        s.expectClosed();
+        // Not logged in yet: it goes on (on a node, its login is refused while the store is fenced).
+        waiting.c("CAPA").s("+OK Capability list follows");
+        waiting.close();
+        assertThat(slot.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(3);
+    }
+
     @Test
     void readAndDeleteThenUpdateAtQuit() throws Exception {
         start(config());

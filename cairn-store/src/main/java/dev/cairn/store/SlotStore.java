@@ -43,5 +43,19 @@ public interface SlotStore extends AutoCloseable {
 
     int channelOf(String user);
 
+    /**
+     * Tells the listener, once each time, when the slot stops taking writes because another node
+     * became master of its store (epoch fencing): the protocol servers end their sessions (IMAP
+     * BYE, POP3 -ERR, LMTP 451). Called on a thread of its own, after writes are already refused.
+     * Running the returned action removes the listener.
+     */
+    default Runnable onFenced(FenceListener listener) { return () -> {}; }
+
+    @FunctionalInterface
+    interface FenceListener {
+        /** @param reason why writes are refused (the fence's text, as UNAVAILABLE answers give it) */
+        void fenced(String reason);
+    }
+
     @Override void close();
 }

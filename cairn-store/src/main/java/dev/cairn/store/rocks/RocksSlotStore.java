@@ -153,6 +153,8 @@ public final class RocksSlotStore implements SlotStore {
     /** Replication's hooks into this slot: fence, epoch, commit hook, apply, reservations, resync. */
     public SlotReplication replication() { return replication; }
 
+    @Override public Runnable onFenced(FenceListener listener) { return replication.onFenced(listener); }
+
     // --- users ---------------------------------------------------------------------------------
 
     @Override public UserStore user(String user) {

@@ -109,10 +109,43 @@ public final class SlotReplication {
 
     // --- fence and epoch -------------------------------------------------------------------------
 
-    /** Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former master). */
-    public void fence(String reason) { this.fence = reason; }
+    private final java.util.concurrent.CopyOnWriteArrayList<dev.cairn.store.SlotStore.FenceListener> fenceListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public void unfence() { this.fence = null; }
+    /**
+     * Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former
+     * master). A slot that took writes until now tells the fence listeners (its sessions end).
+     */
+    public void fence(String reason) {
+        boolean wasWritable;
+        synchronized (fenceListeners) {
+            wasWritable = fence == null;
+            this.fence = reason;
+        }
+        if (wasWritable && !fenceListeners.isEmpty()) {
+            // Not on the caller's thread: listeners write to sockets, and the fence runs inside replication's locks.
+            Thread.ofVirtual().name("cairn-fenced").start(() -> {
+                for (dev.cairn.store.SlotStore.FenceListener l : fenceListeners) {
+                    try {
+                        l.fenced(reason);
+                    } catch (RuntimeException e) {
+                        org.slf4j.LoggerFactory.getLogger(SlotReplication.class).warn("fence listener failed", e);
+                    }
+                }
+            });
+        }
+    }
+
+    Runnable onFenced(dev.cairn.store.SlotStore.FenceListener listener) {
+        fenceListeners.add(listener);
+        return () -> fenceListeners.remove(listener);
+    }
+
+    public void unfence() {
+        synchronized (fenceListeners) {
+            this.fence = null;
+        }
+    }
 
     /** Null when writable. */
     public String fenceReason() { return fence; }
