@@ -167,6 +167,7 @@ final class Reconciler {
                 MailboxInfo box = mailbox(u, a.mailbox());
                 if (box != null) u.setAcl(box.name(), a.identifier(), a.rights());
             }
+            case Change.UidNextRaised r -> { } // its own promotion's UID skip: the new master reserves its own UIDs
         }
     }
 

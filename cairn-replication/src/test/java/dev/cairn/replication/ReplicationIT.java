@@ -234,6 +234,28 @@ class ReplicationIT {
         }
     }
 
+    @Test void replicasFollowingAPromotedMasterGetItsUidNextJump() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast(), false, List.of("a", "b", "c"))) {
+            t.user("a", "alice").append("INBOX", List.of(message("one", "1")));
+            t.awaitCaughtUp("a", "b", "alice");
+            t.awaitCaughtUp("a", "c", "alice");
+            t.stop("a");
+            t.nodes.get("b").promote("s1");
+            MailboxInfo onB = t.slot("b").user("alice").mailbox("INBOX").orElseThrow();
+            assertThat(onB.uidNext()).as("UIDNEXT past a's reservation").isGreaterThan(2);
+            // c follows b through the log: it skips the same UIDs, so STATUS UIDNEXT agrees on both.
+            t.awaitCaughtUp("b", "c", "alice");
+            assertThat(t.slot("c").user("alice").mailbox("INBOX").orElseThrow().uidNext()).isEqualTo(onB.uidNext());
+            assertThat(t.slot("c").user("alice").mailbox("INBOX").orElseThrow().highestModSeq()).isEqualTo(onB.highestModSeq());
+            AppendResult r = t.slot("b").user("alice").append("INBOX", List.of(message("two", "2")));
+            assertThat(r.uids().getFirst().value()).isEqualTo(onB.uidNext());
+            t.awaitCaughtUp("b", "c", "alice");
+            assertThat(t.slot("c").user("alice").mailbox("INBOX").orElseThrow().uidNext()).isEqualTo(onB.uidNext() + 1);
+            t.assertConvergedOn("b", "c", "alice");
+            assertThat(t.slot("c").check(null, false).problems()).isEmpty();
+        }
+    }
+
     @Test void aPromotedReplicaNeverReusesAUidOrModSeqAndTheOldMasterIsFenced() throws Exception {
         try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
             UserStore alice = t.user("a", "alice");

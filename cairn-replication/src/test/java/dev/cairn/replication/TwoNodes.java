@@ -160,6 +160,7 @@ final class TwoNodes implements AutoCloseable {
         b.append("highestmodseq ").append(u.highestModSeq()).append('\n');
         for (MailboxInfo m : u.mailboxes()) {
             b.append(m.name()).append(" id=").append(m.id()).append(" uidvalidity=").append(m.uidValidity())
+                    .append(" uidnext=").append(m.uidNext())
                     .append(" highestmodseq=").append(m.highestModSeq()).append(" messages=").append(m.messages())
                     .append(" unseen=").append(m.unseen()).append(" deleted=").append(m.deleted()).append(" size=").append(m.size())
                     .append(" special=").append(new java.util.TreeSet<>(m.specialUse())).append(" acl=").append(u.acl(m.name())).append('\n');

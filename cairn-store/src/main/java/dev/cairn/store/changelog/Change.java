@@ -55,4 +55,10 @@ public sealed interface Change {
 
     /** SETACL/DELETEACL: empty rights remove the entry. */
     record AclSet(MailboxId mailbox, String identifier, String rights) implements Change {}
+
+    /**
+     * The mailbox's UIDNEXT moved up with no message: a promoted master skips the UIDs its
+     * predecessor may have handed out (its reservation), and replicas that follow it skip them too.
+     */
+    record UidNextRaised(MailboxId mailbox, long uidNext) implements Change {}
 }

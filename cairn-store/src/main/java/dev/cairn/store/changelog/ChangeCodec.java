@@ -32,7 +32,7 @@ public final class ChangeCodec {
 
     private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
             MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
-            ACL_SET = 11;
+            ACL_SET = 11, UID_NEXT_RAISED = 12;
 
     public static byte[] encode(ChangeRecord record) {
         try {
@@ -111,6 +111,7 @@ public final class ChangeCodec {
                 out.writeByte(ACL_SET);
                 writeString(out, c.mailbox().value()); writeString(out, c.identifier()); writeString(out, c.rights());
             }
+            case UidNextRaised c -> { out.writeByte(UID_NEXT_RAISED); writeString(out, c.mailbox().value()); out.writeLong(c.uidNext()); }
         }
     }
 
@@ -155,6 +156,7 @@ public final class ChangeCodec {
             case SUBSCRIBED -> new Subscribed(readString(in));
             case UNSUBSCRIBED -> new Unsubscribed(readString(in));
             case ACL_SET -> new AclSet(new MailboxId(readString(in)), readString(in), readString(in));
+            case UID_NEXT_RAISED -> new UidNextRaised(new MailboxId(readString(in)), in.readLong());
             default -> throw new IOException("unknown change type " + type);
         };
     }

@@ -197,6 +197,11 @@ final class ReplicaApplier {
                 if (acl.rights().isEmpty()) t.ops.delete(slot.meta, key);
                 else t.ops.put(slot.meta, key, acl.rights().getBytes(StandardCharsets.UTF_8));
             }
+            case Change.UidNextRaised r -> {
+                // As on the master: UIDNEXT only (HIGHESTMODSEQ stays), so both report the same STATUS.
+                MailboxMeta w = t.mailbox(existing(t, r.mailbox()));
+                w.uidNext = Math.max(w.uidNext, r.uidNext());
+            }
         }
     }
 
@@ -319,7 +324,10 @@ final class ReplicaApplier {
             UserState.Txn t = s.new Txn(d, Math.max(d.header().seq, r.seq()) + 1);
             t.epoch = epoch;
             t.replicated = true;
-            for (MailboxMeta m : bump) t.mailbox(m).uidNext = r.uid(m.id) + 1;
+            for (MailboxMeta m : bump) {
+                t.mailbox(m).uidNext = r.uid(m.id) + 1;
+                t.changes.add(new Change.UidNextRaised(m.id, r.uid(m.id) + 1)); // replicas following this master skip them too
+            }
             s.commit(t);
             if (s.hasViews()) s.reload();
             return true;
