@@ -77,6 +77,9 @@ public final class Replication implements AutoCloseable {
         return r;
     }
 
+    /** Whether this node's replication connections are TLS ({@code [replication] tls = true}). */
+    public boolean tls() { return config.tls() != null; }
+
     /** The bound address of the replication listener. */
     public InetSocketAddress address() { return service.address(); }
 

@@ -38,7 +38,7 @@ final class ReplicationAdmin {
             for (Replication.StoreStatus s : replication.status()) {
                 b.append("store ").append(s.store()).append(" role=").append(s.role()).append(" master=").append(s.master())
                         .append(" replicas=").append(String.join(",", s.replicas())).append(" mode=").append(s.mode())
-                        .append(" epoch=").append(s.epoch()).append('\n');
+                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off").append('\n');
                 for (Replication.ChannelStatus c : s.channels()) {
                     b.append("  replica=").append(c.replica()).append(" channel=").append(c.channel())
                             .append(c.connected() ? " connected" : " disconnected").append(" users=").append(c.users())

@@ -109,6 +109,13 @@ class ReplicationTlsIT {
                 Thread.sleep(20);
             }
             assertThat(replica.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
+            // `cairn replica status` says so.
+            RunFile run = RunFile.read(c1.runFile()).orElseThrow();
+            try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+                String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + run.admin() + "/replication/status"))
+                        .header("Authorization", "Bearer " + run.token()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(status).contains("store s1 role=master").contains(" tls=on");
+            }
         }
     }
 
