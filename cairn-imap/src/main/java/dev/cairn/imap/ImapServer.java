@@ -84,7 +84,7 @@ public final class ImapServer implements AutoCloseable {
 
     /** The store got another master: every logged-in session ends with BYE [UNAVAILABLE]. */
     private void fenced(String reason) {
-        for (ImapSession s : sessions) s.fenced(reason);
+        for (ImapSession s : sessions) Thread.ofVirtual().name("imap-fenced").start(() -> s.fenced(reason));
     }
 
     /** Says BYE to every session (RFC 9051 §7.1.5), gives them a moment to send it, then closes. */

@@ -177,21 +177,24 @@ final class ImapSession {
      * {@code BYE [UNAVAILABLE]} (RFC 9051 §7.1.5) now if it is waiting for a command or in IDLE,
      * else right after the command it is running; the client reconnects and finds the new master.
      * A session not logged in goes on: its login is refused while the store is fenced.
+     *
+     * <p>Blocks while the session runs a command (call it on a thread of its own): the session
+     * says BYE itself after that command, and a lock (not a tryLock) leaves no moment between its
+     * check and its next read in which the fence could be missed.
      */
     void fenced(String reason) {
         fenced = reason;
-        events.offer(FENCED);
-        if (busy.tryLock()) {
-            try {
-                if (authenticated(state)) {
-                    byeFenced();
-                    conn.close(); // wakes the thread reading the next command
-                } else {
-                    fenced = null;
-                }
-            } finally {
-                busy.unlock();
+        events.offer(FENCED); // wakes IDLE, which waits without holding busy
+        busy.lock();
+        try {
+            if (authenticated(state)) {
+                byeFenced();
+                conn.close(); // wakes the thread reading the next command
+            } else {
+                fenced = null;
             }
+        } finally {
+            busy.unlock();
         }
     }
 

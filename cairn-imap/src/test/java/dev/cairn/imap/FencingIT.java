@@ -3,8 +3,14 @@ package dev.cairn.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.rocks.SlotReplication;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +46,35 @@ class FencingIT {
             assertThat(server.store.user("fe").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
             Conversation.play(server.port(), "C: a LOGIN fe pw-fe\nS~ a OK .*\nC: b APPEND INBOX {5+}\nC: again\nS~ b NO \\[UNAVAILABLE\\] .*");
             assertThat(server.store.user("fe").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
+        }
+    }
+
+    @Test void aSessionInsideACommandFinishesItThenHearsBye() throws Exception {
+        try (TestImapServer server = new TestImapServer(dir); Conversation c = new Conversation(server.port())) {
+            RocksSlotStore slot = (RocksSlotStore) server.store;
+            slot.openOrCreateUser("fe");
+            // A commit that waits (as sync mode waits for a replica) until the test lets it go.
+            CountDownLatch inCommit = new CountDownLatch(1), release = new CountDownLatch(1);
+            slot.replication().setHook(new SlotReplication.CommitHook() {
+                @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {}
+
+                @Override public void committed(ChangeRecord record) {}
+
+                @Override public void awaitReplicated(String user, long seq) {
+                    inCommit.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            c.run("C: a LOGIN fe pw-fe\nS~ a OK .*\nC: b SELECT INBOX\nS* b OK .*\nC: c APPEND INBOX {5+}\nC: hello");
+            assertThat(inCommit.await(10, TimeUnit.SECONDS)).isTrue();
+            slot.replication().fence(REASON);
+            Thread.sleep(200); // the fence listener ran and found the session busy: nothing written into its reply
+            release.countDown();
+            c.run("S* c OK .*APPEND completed\nS: * BYE [UNAVAILABLE] " + REASON + "\nS: <closed>");
         }
     }
 

@@ -55,7 +55,9 @@ public final class Pop3Server implements Closeable {
     }
 
     public synchronized void start() throws IOException {
-        if (fenceSource != null) fenceListener = fenceSource.onFenced(reason -> { for (Pop3Session s : sessions) s.fenced(reason); });
+        if (fenceSource != null) fenceListener = fenceSource.onFenced(reason -> {
+            for (Pop3Session s : sessions) Thread.ofVirtual().name("pop3-fenced").start(() -> s.fenced(reason));
+        });
         try {
             if (config.listen() != null) {
                 plain = server("pop3", config.listen(), null);

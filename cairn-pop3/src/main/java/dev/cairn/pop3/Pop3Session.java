@@ -118,19 +118,18 @@ final class Pop3Session {
      */
     void fenced(String reason) {
         fenced = reason;
-        if (busy.tryLock()) {
-            try {
-                if (maildrop != null) {
-                    fencedOut();
-                    c.close(); // wakes the thread reading the next command
-                } else {
-                    fenced = null;
-                }
-            } catch (IOException ignored) {
-                // the peer is gone
-            } finally {
-                busy.unlock();
+        busy.lock(); // blocks while a command runs (call it on a thread of its own); the session ends itself after it
+        try {
+            if (maildrop != null) {
+                fencedOut();
+                c.close(); // wakes the thread reading the next command
+            } else {
+                fenced = null;
             }
+        } catch (IOException ignored) {
+            // the peer is gone
+        } finally {
+            busy.unlock();
         }
     }
 
