@@ -28,6 +28,10 @@ public final class LoadOptions {
         description = "Stop after this many measured operations instead of after --duration.")
     public long ops;
 
+    @Option(names = "--rate", defaultValue = "0",
+        description = "Operations per second of all clients together, paced evenly (default: ${DEFAULT-VALUE}, as fast as they can).")
+    public double rate;
+
     @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
         description = "Load run before measuring, not counted (default: ${DEFAULT-VALUE}).")
     public Duration warmup;
@@ -67,7 +71,7 @@ public final class LoadOptions {
     }
 
     public LoadRun.Settings settings(int clients) {
-        return new LoadRun.Settings(clients, warmup, duration, ops, !noProgress, serverPids);
+        return new LoadRun.Settings(clients, warmup, duration, ops, !noProgress, serverPids, rate);
     }
 
     /** Prints the report (table or JSON) and returns the exit code: 0, or 1 when there were errors. */

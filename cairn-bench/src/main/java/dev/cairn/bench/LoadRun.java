@@ -34,13 +34,25 @@ public final class LoadRun {
         Client create(int index, Recorder recorder);
     }
 
+    /**
+     * @param rate operations per second of all clients together, spread evenly over them (a steady
+     *             load below the maximum); 0 runs every client as fast as it can
+     */
     public record Settings(int clients, Duration warmup, Duration duration, long operations, boolean progress,
-            List<Long> serverPids) {
+            List<Long> serverPids, double rate) {
         public Settings {
             if (clients < 1) {
                 throw new IllegalArgumentException("at least one client");
             }
+            if (rate < 0) {
+                throw new IllegalArgumentException("rate must not be negative");
+            }
             serverPids = List.copyOf(serverPids);
+        }
+
+        public Settings(int clients, Duration warmup, Duration duration, long operations, boolean progress,
+                List<Long> serverPids) {
+            this(clients, warmup, duration, operations, progress, serverPids, 0);
         }
     }
 
@@ -58,11 +70,13 @@ public final class LoadRun {
         List<Recorder> recorders = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // Each client's share of the rate: one operation every `pace` nanoseconds (0: no pause).
+        long pace = settings.rate() > 0 ? (long) (1e9 * settings.clients() / settings.rate()) : 0;
         for (int i = 0; i < settings.clients(); i++) {
             Recorder recorder = new Recorder(kinds, live);
             recorders.add(recorder);
             Client client = factory.create(i, recorder);
-            threads.add(Thread.ofVirtual().name("bench-client-" + i).start(() -> drive(client, stop, errors)));
+            threads.add(Thread.ofVirtual().name("bench-client-" + i).start(() -> drive(client, stop, errors, pace)));
         }
         long started = System.nanoTime();
         long warmupEnd = started + settings.warmup().toNanos();
@@ -96,6 +110,10 @@ public final class LoadRun {
         }
         double generatorCpu = cpuStart < 0 || cpuEnd < 0 ? -1 : (cpuEnd - cpuStart) / 1e9;
         double serverCpu = serverStart < 0 || serverEnd < 0 ? -1 : (serverEnd - serverStart) / 1e9;
+        if (settings.rate() > 0) {
+            described = new java.util.LinkedHashMap<>(described);
+            described.put("rate", String.format(Locale.ROOT, "%.0f ops/s paced", settings.rate()));
+        }
         return Report.of(command, target, described, seconds, kinds, recorders, errors, generatorCpu, serverCpu);
     }
 
@@ -124,9 +142,20 @@ public final class LoadRun {
         lastProgress = now;
     }
 
-    private static void drive(Client client, java.util.concurrent.atomic.AtomicBoolean stop, Errors errors) {
+    private static void drive(Client client, java.util.concurrent.atomic.AtomicBoolean stop, Errors errors, long pace) {
+        // Clients start spread over one interval, so a paced load does not arrive in bursts.
+        long next = System.nanoTime() + (pace > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(pace) : 0);
         while (!stop.get()) {
             try {
+                if (pace > 0) {
+                    long now = System.nanoTime();
+                    // A client that fell more than a second behind drops what it missed instead of bursting.
+                    next = Math.max(next, now - 1_000_000_000L);
+                    if (next > now) {
+                        TimeUnit.NANOSECONDS.sleep(next - now);
+                    }
+                    next += pace;
+                }
                 client.step();
             } catch (IOException e) {
                 if (stop.get()) {
@@ -140,6 +169,8 @@ public final class LoadRun {
                 } catch (InterruptedException interrupted) {
                     break;
                 }
+            } catch (InterruptedException e) {
+                break;
             } catch (RuntimeException e) {
                 errors.report("bench-bug", e.toString());
                 client.drop();

@@ -27,11 +27,17 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ImapBench {
 
     public record Config(Endpoint endpoint, String userPattern, String password, int users, int firstUser, int fill,
-            long seed, int maxMessageSize, int poolSize, ImapMix mix, LoadRun.Settings load) {
+            long seed, int minMessageSize, int maxMessageSize, int poolSize, ImapMix mix, LoadRun.Settings load) {
         public Config {
             if (users < 1) {
                 throw new IllegalArgumentException("at least one user");
             }
+        }
+
+        /** The corpus' own size distribution up to {@code maxMessageSize}. */
+        public Config(Endpoint endpoint, String userPattern, String password, int users, int firstUser, int fill,
+                long seed, int maxMessageSize, int poolSize, ImapMix mix, LoadRun.Settings load) {
+            this(endpoint, userPattern, password, users, firstUser, fill, seed, 0, maxMessageSize, poolSize, mix, load);
         }
 
         String user(int number) {
@@ -55,7 +61,9 @@ public final class ImapBench {
         for (int i = 0; i < config.users(); i++) {
             users.add(new UserState(config.user(config.firstUser() + i)));
         }
-        this.pool = new MessagePool(new Corpus(config.seed(), config.maxMessageSize()), config.poolSize());
+        this.pool = new MessagePool(config.minMessageSize() > 0
+            ? new Corpus(config.seed(), config.minMessageSize(), config.maxMessageSize())
+            : new Corpus(config.seed(), config.maxMessageSize()), config.poolSize());
     }
 
     public Report run() throws InterruptedException {
@@ -187,13 +195,15 @@ public final class ImapBench {
             }
         }
 
-        /** Appends and expunges keep a mailbox between half and twice its filled size. */
+        /** Appends and expunges keep a mailbox between half and twice its filled size (when the mix expunges). */
         private ImapMix.Operation balance(ImapMix.Operation operation) {
             int target = Math.max(config.fill(), 10);
             if (operation == ImapMix.Operation.EXPUNGE && session.exists() <= target / 2) {
                 return ImapMix.Operation.APPEND;
             }
-            if (operation == ImapMix.Operation.APPEND && session.exists() >= target * 2) {
+            // A mix without expunges (an APPEND-only load) lets mailboxes grow.
+            if (operation == ImapMix.Operation.APPEND && session.exists() >= target * 2
+                    && config.mix().weights().getOrDefault(ImapMix.Operation.EXPUNGE, 0) > 0) {
                 return ImapMix.Operation.EXPUNGE;
             }
             return operation;

@@ -47,7 +47,7 @@ public final class ImapBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var config = new ImapBench.Config(load.endpoint(port), user, password, users, firstUser, fill, load.seed,
-            load.maxSize, load.pool, ImapMix.parse(mix), load.settings(clients));
+            load.minSize, load.maxSize, load.pool, ImapMix.parse(mix), load.settings(clients));
         Report report = new ImapBench(config, System.err).run();
         return load.finish(report, System.out);
     }
