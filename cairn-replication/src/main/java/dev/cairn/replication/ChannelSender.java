@@ -33,15 +33,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master's side of one channel to one replica: connects, authenticates, learns where the
- * replica stands, then ships every change of the channel's users in order, one Changes frame per
- * round trip (records that accumulate meanwhile share the next frame), with reservations and
- * whole-user copies (resync) in between. Reconnects after any failure and resumes from the
- * replica's positions.
+ * replica stands, then ships every change of the channel's users in order, with reservations and
+ * whole-user copies (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at
+ * once (the replica applies them while the next ones travel and answers them in order); this
+ * thread sends, a second one ({@link #readAnswers}) reads the answers. Reconnects after any
+ * failure and resumes from the replica's positions.
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
+    /** Frames awaiting their Ack at most (Changes and whole-user copies). */
+    static final int WINDOW = 4;
+    /** Commit times kept per user for the lag (beyond it the newest ones share one entry). */
+    private static final int TIMES_PER_USER = 64;
 
     private record ReserveRequest(long id, String user, SlotReplication.Reservation wanted, CompletableFuture<Void> done) {}
 
@@ -59,14 +64,25 @@ final class ChannelSender implements Runnable {
     /** Users not shipped to while their reconciliation runs. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<ReserveRequest> reserves = new ArrayDeque<>();
+    /** Reserve frames sent, answered by Reserved (request id -> request). */
+    private final Map<Long, ReserveRequest> reserving = new ConcurrentHashMap<>();
+    /** Users asked for their diverged records (Reconcile sent, Diverged not read yet) -> common seq. */
+    private final Map<String, Long> reconciling = new ConcurrentHashMap<>();
     private final Map<String, Long> acked = new ConcurrentHashMap<>();
+    /** The highest seq of each user sent on this connection (only the sending thread writes it). */
+    private final Map<String, Long> shipped = new ConcurrentHashMap<>();
+    /** Users the replica could not follow from a record on (NeedBodies): shipped again from there. */
+    private final Map<String, Long> rewinds = new HashMap<>();
+    /** Per user, (seq, System.nanoTime()) of commits not yet acknowledged: the lag and its histogram. */
+    private final Map<String, ArrayDeque<long[]>> unacked = new HashMap<>();
+    private int inFlight;
+    private volatile Exception failure;
     private final Map<String, Set<BodyId>> forced = new HashMap<>();
     private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override protected boolean removeEldestEntry(Map.Entry<BodyId, Boolean> e) { return size() > 10_000; }
     };
     private final AtomicLong requests = new AtomicLong();
     private volatile boolean connected, stopped;
-    private volatile long oldestUnackedNanos;
     private volatile FrameConnection connection;
     private Thread thread;
 
@@ -99,11 +115,25 @@ final class ChannelSender implements Runnable {
 
     boolean connected() { return connected; }
 
-    /** A commit of the user is durable: ship it. */
+    /** A commit of the user is durable: ship it (and time it until the replica has it). */
+    void committed(String user, long seq) {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            ArrayDeque<long[]> times = unacked.computeIfAbsent(user, u -> new ArrayDeque<>());
+            if (times.size() < TIMES_PER_USER) times.add(new long[]{seq, now});
+            else times.peekLast()[0] = seq; // counted from an earlier commit: the lag errs on the long side
+            dirty.add(user);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The user has changes to ship. */
     void changed(String user) {
         lock.lock();
         try {
-            if (dirty.isEmpty() && oldestUnackedNanos == 0) oldestUnackedNanos = System.nanoTime();
             dirty.add(user);
             work.signal();
         } finally {
@@ -140,23 +170,46 @@ final class ChannelSender implements Runnable {
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
 
-    /** Changes the master has that this replica has not acknowledged (users waiting to be shipped). */
+    /** Changes the master has that this replica has not acknowledged (of users changed since this node started or connected). */
     long lagChanges() {
-        long n = 0;
-        List<String> users;
+        Set<String> users = new HashSet<>();
         lock.lock();
         try {
-            users = new ArrayList<>(dirty);
+            users.addAll(dirty);
+            users.addAll(unacked.keySet());
         } finally {
             lock.unlock();
         }
+        for (Map.Entry<String, Long> e : shipped.entrySet()) if (e.getValue() > acked.getOrDefault(e.getKey(), 0L)) users.add(e.getKey());
+        long n = 0;
         for (String u : users) n += Math.max(0, slot.replication().seq(u) - acked.getOrDefault(u, 0L));
         return n;
     }
 
+    /** How long ago the oldest commit this replica has not acknowledged was made (0: none). */
     long lagMillis() {
-        long t = oldestUnackedNanos;
-        return t == 0 ? 0 : (System.nanoTime() - t) / 1_000_000;
+        long oldest = Long.MAX_VALUE;
+        lock.lock();
+        try {
+            for (ArrayDeque<long[]> times : unacked.values()) if (!times.isEmpty()) oldest = Math.min(oldest, times.peekFirst()[1]);
+        } finally {
+            lock.unlock();
+        }
+        return oldest == Long.MAX_VALUE ? 0 : (System.nanoTime() - oldest) / 1_000_000;
+    }
+
+    /** The replica has the user's changes up to seq: they leave the lag, their delay goes to the histogram. */
+    private void acknowledged(String user, long seq) {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            ArrayDeque<long[]> times = unacked.get(user);
+            if (times == null) return;
+            while (!times.isEmpty() && times.peekFirst()[0] <= seq) master.delay(replicaNode, now - times.poll()[1]);
+            if (times.isEmpty()) unacked.remove(user);
+        } finally {
+            lock.unlock();
+        }
     }
 
     int ackedUsers() { return acked.size(); }
@@ -191,6 +244,12 @@ final class ChannelSender implements Runnable {
             connection = null;
             for (ReserveRequest r : reserves) r.done().completeExceptionally(new IllegalStateException("disconnected"));
             reserves.clear();
+            for (ReserveRequest r : reserving.values()) r.done().completeExceptionally(new IllegalStateException("disconnected"));
+            reserving.clear();
+            // A merge asked for and not answered is asked for again after the next handshake (from the positions).
+            reconciling.clear();
+            inFlight = 0;
+            failure = null;
         } finally {
             lock.unlock();
         }
@@ -223,6 +282,9 @@ final class ChannelSender implements Runnable {
         c.send(new Auth(Handshake.masterProof(master.secret, nonce, ch.nonce(), store, channel, epoch)));
         Positions positions = expect(c, Positions.class);
         start(positions);
+        // From here the reader waits for answers as long as it takes when nothing is in flight;
+        // the reply timeout is checked against the oldest frame in flight instead (see below).
+        c.setTimeout(0);
         lock.lock();
         try {
             connected = true;
@@ -231,30 +293,53 @@ final class ChannelSender implements Runnable {
         }
         log.info("replication {} -> {} channel {}: connected at epoch {}, {} users at the replica",
                 store, replicaNode, channel, epoch, positions.positions().size());
-        while (!stopped) {
+        Thread reader = Thread.ofVirtual().name("cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
+                .start(() -> readAnswers(c));
+        try {
+            ship(c);
+        } finally {
+            c.close();
+            reader.interrupt();
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Exception f = failure;
+        if (f instanceof StaleEpoch se) throw se;
+        if (f instanceof FrameCodec.BadFrame bf) throw bf;
+        if (f instanceof IOException io) throw io;
+        if (f instanceof RuntimeException re) throw re;
+    }
+
+    /** The sending side: reservations first, then merges, copies and Changes frames while the window has room. */
+    private void ship(FrameConnection c) throws IOException, FrameCodec.BadFrame {
+        long replyTimeout = master.tuning.replyTimeout().toNanos();
+        long oldestSent = 0; // when the oldest frame still in flight was sent (0: none)
+        while (!stopped && failure == null) {
             ReserveRequest r;
-            String resync;
+            String resync = null;
+            Map.Entry<String, Long> merge = null;
+            boolean room;
             lock.lock();
             try {
                 r = reserves.poll();
-                resync = r == null ? (resyncs.isEmpty() ? null : resyncs.iterator().next()) : null;
-                if (resync != null) resyncs.remove(resync);
+                if (r == null && !reconciles.isEmpty()) {
+                    merge = reconciles.entrySet().iterator().next();
+                    reconciles.remove(merge.getKey());
+                }
+                room = inFlight < WINDOW;
+                if (r == null && merge == null && room && !resyncs.isEmpty()) {
+                    resync = resyncs.iterator().next();
+                    resyncs.remove(resync);
+                }
             } finally {
                 lock.unlock();
             }
             if (r != null) {
                 reserveOn(c, r);
                 continue;
-            }
-            Map.Entry<String, Long> merge = null;
-            lock.lock();
-            try {
-                if (!reconciles.isEmpty()) {
-                    merge = reconciles.entrySet().iterator().next();
-                    reconciles.remove(merge.getKey());
-                }
-            } finally {
-                lock.unlock();
             }
             if (merge != null) {
                 reconcile(c, merge.getKey(), merge.getValue());
@@ -264,22 +349,102 @@ final class ChannelSender implements Runnable {
                 resyncUser(c, resync);
                 continue;
             }
-            if (!shipBatch(c)) {
-                lock.lock();
-                try {
-                    if (dirty.isEmpty()) {
-                        oldestUnackedNanos = 0;
-                        master.caughtUp(this);
+            if (room && shipBatch(c)) continue;
+            lock.lock();
+            try {
+                if (inFlight == 0) {
+                    oldestSent = 0;
+                    if (dirty.isEmpty()) master.caughtUp(this);
+                } else if (oldestSent == 0) {
+                    oldestSent = System.nanoTime();
+                } else if (System.nanoTime() - oldestSent > replyTimeout) {
+                    throw new IOException("replica " + replicaNode + " did not answer within " + master.tuning.replyTimeout());
+                }
+                boolean idle = reserves.isEmpty() && reconciles.isEmpty() && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
+                if (idle && !stopped && failure == null) work.await(inFlight > 0 ? 100 : 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                if (stopped) return;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The reading side: Acks (in the order the frames went), and what the replica asks in between. */
+    private void readAnswers(FrameConnection c) {
+        try {
+            while (!stopped) {
+                Frame f = c.read();
+                switch (f) {
+                    case Ack a -> {
+                        for (Applied ap : a.applied()) {
+                            acked.merge(ap.user(), ap.seq(), Math::max);
+                            long now = acked.get(ap.user());
+                            master.acked(ap.user(), now);
+                            if (!slot.hasUser(ap.user())) forget(ap.user());
+                            else acknowledged(ap.user(), now);
+                            if (now < slot.replication().seq(ap.user())) changed(ap.user());
+                        }
+                        lock.lock();
+                        try {
+                            if (inFlight > 0) inFlight--;
+                            work.signal();
+                        } finally {
+                            lock.unlock();
+                        }
                     }
-                    if (dirty.isEmpty() && reserves.isEmpty() && resyncs.isEmpty() && !stopped) {
-                        work.await(1, java.util.concurrent.TimeUnit.SECONDS);
+                    case NeedBodies nb -> {
+                        if (!nb.bodies().stream().allMatch(slot.replication()::hasBody)) {
+                            // Expunged here since: that record can never be applied as it was; copy the user.
+                            resync(nb.user());
+                            continue;
+                        }
+                        lock.lock();
+                        try {
+                            forced.computeIfAbsent(nb.user(), u -> new HashSet<>()).addAll(nb.bodies());
+                            rewinds.merge(nb.user(), nb.seq() - 1, Math::min);
+                            dirty.add(nb.user());
+                            work.signal();
+                        } finally {
+                            lock.unlock();
+                        }
                     }
-                } catch (InterruptedException e) {
-                    if (stopped) return;
-                } finally {
-                    lock.unlock();
+                    case NeedResync nr -> {
+                        log.info("replication {} -> {}: {} needs a resync: {}", master.spec.name(), replicaNode, nr.user(), nr.reason());
+                        resync(nr.user());
+                    }
+                    case Reserved done -> {
+                        ReserveRequest r = reserving.remove(done.request());
+                        if (r == null) throw new FrameCodec.BadFrame("reserved " + done.request() + ", never asked for");
+                        r.done().complete(null);
+                    }
+                    case Diverged d -> merged(d);
+                    case Frame.Error e -> {
+                        if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
+                        throw new IOException("replica refused: " + e.message());
+                    }
+                    default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
                 }
             }
+        } catch (IOException | FrameCodec.BadFrame | RuntimeException e) {
+            lock.lock();
+            try {
+                if (failure == null) failure = e;
+                work.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            c.close();
+        }
+    }
+
+    /** The user is gone here (deleted): nothing of it is waited for any more. */
+    private void forget(String user) {
+        lock.lock();
+        try {
+            unacked.remove(user);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -336,28 +501,35 @@ final class ChannelSender implements Runnable {
             resyncs.addAll(toCopy);
             reconciles.putAll(toMerge);
             held.addAll(toMerge.keySet());
-            if (!dirty.isEmpty() && oldestUnackedNanos == 0) oldestUnackedNanos = System.nanoTime();
             forced.clear();
+            rewinds.clear();
         } finally {
             lock.unlock();
         }
-        for (Map.Entry<String, Long> e : acked.entrySet()) master.acked(e.getKey(), e.getValue());
+        // Shipping resumes from what the replica has (also for users copied whole or merged first).
+        shipped.clear();
+        shipped.putAll(acked);
+        for (Map.Entry<String, Long> e : acked.entrySet()) {
+            master.acked(e.getKey(), e.getValue());
+            acknowledged(e.getKey(), e.getValue());
+        }
     }
 
-    private void reserveOn(FrameConnection c, ReserveRequest r) throws IOException, FrameCodec.BadFrame {
+    private void reserveOn(FrameConnection c, ReserveRequest r) throws IOException {
         List<UidCeiling> uids = new ArrayList<>();
         r.wanted().uids().forEach((m, u) -> uids.add(new UidCeiling(m.value(), u)));
+        reserving.put(r.id(), r);
         c.send(new Reserve(r.id(), r.user(), r.wanted().seq(), uids, r.wanted().otherUids()));
-        Reserved done = expect(c, Reserved.class);
-        if (done.request() != r.id()) throw new FrameCodec.BadFrame("reserved " + done.request() + ", expected " + r.id());
-        r.done().complete(null);
     }
 
-    /** Sends one Changes frame if anything is waiting, and handles its answers; false when idle. */
-    private boolean shipBatch(FrameConnection c) throws IOException, FrameCodec.BadFrame {
+    /** Sends one Changes frame if anything is waiting; false when there was nothing to send. */
+    private boolean shipBatch(FrameConnection c) throws IOException {
         List<String> users;
         lock.lock();
         try {
+            // Users the replica stopped at (NeedBodies) are shipped again from there.
+            for (Map.Entry<String, Long> e : rewinds.entrySet()) shipped.merge(e.getKey(), e.getValue(), Math::min);
+            rewinds.clear();
             if (dirty.isEmpty()) return false;
             users = new ArrayList<>(dirty);
             dirty.clear();
@@ -366,19 +538,26 @@ final class ChannelSender implements Runnable {
         }
         ChangeLog changeLog = slot.changeLog();
         List<Entry> entries = new ArrayList<>();
+        Map<String, Long> last = new HashMap<>();
         long bytes = 0;
         List<String> again = new ArrayList<>();
         int budget = master.tuning.batchRecords();
-        for (int i = 0; i < users.size(); i++) {
-            String user = users.get(i);
+        for (String user : users) {
             if (held.contains(user)) continue; // shipped (copied) once its merge is done
+            lock.lock();
+            try {
+                if (resyncs.contains(user)) continue; // to be copied whole: its records would be skipped
+            } finally {
+                lock.unlock();
+            }
             if (entries.size() >= budget || bytes >= BATCH_BYTES) { again.add(user); continue; }
-            long from = acked.getOrDefault(user, 0L) + 1;
+            long from = shipped.getOrDefault(user, acked.getOrDefault(user, 0L)) + 1;
             List<ChangeRecord> records;
             try {
                 if (!slot.hasUser(user)) {
                     // Gone on the master (deleted and pruned): the replica drops it too.
                     if (from > 1) resync(user);
+                    else forget(user);
                     continue;
                 }
                 if (from < changeLog.firstSeq(user)) {
@@ -400,9 +579,11 @@ final class ChannelSender implements Runnable {
                 List<Body> bodies = bodiesOf(user, rec, force);
                 for (Body b : bodies) bytes += b.bytes().length;
                 entries.add(new Entry(user, rec.seq(), ChangeCodec.encode(rec), bodies));
+                last.put(user, rec.seq());
                 if (bytes >= BATCH_BYTES) break;
             }
-            if (!records.isEmpty() && records.getLast().seq() < slot.replication().seq(user)) again.add(user);
+            Long sent = last.get(user);
+            if (sent != null && sent < slot.replication().seq(user)) again.add(user);
         }
         if (!again.isEmpty()) {
             lock.lock();
@@ -414,49 +595,15 @@ final class ChannelSender implements Runnable {
         }
         if (entries.isEmpty()) return !again.isEmpty();
         long epoch = slot.replication().epoch();
-        c.send(new Changes(master.spec.name(), epoch, entries));
-        awaitAck(c);
-        return true;
-    }
-
-    private void awaitAck(FrameConnection c) throws IOException, FrameCodec.BadFrame {
-        while (true) {
-            Frame f = c.read();
-            switch (f) {
-                case Ack a -> {
-                    for (Applied ap : a.applied()) {
-                        acked.put(ap.user(), ap.seq());
-                        master.acked(ap.user(), ap.seq());
-                        if (ap.seq() < slot.replication().seq(ap.user())) changed(ap.user());
-                    }
-                    return;
-                }
-                case NeedBodies nb -> {
-                    if (!nb.bodies().stream().allMatch(slot.replication()::hasBody)) {
-                        // Expunged here since: that record can never be applied as it was; copy the user.
-                        resync(nb.user());
-                        continue;
-                    }
-                    lock.lock();
-                    try {
-                        forced.computeIfAbsent(nb.user(), u -> new HashSet<>()).addAll(nb.bodies());
-                    } finally {
-                        lock.unlock();
-                    }
-                    for (BodyId b : nb.bodies()) sentBodies.remove(b);
-                    changed(nb.user());
-                }
-                case NeedResync nr -> {
-                    log.info("replication {} -> {}: {} needs a resync: {}", master.spec.name(), replicaNode, nr.user(), nr.reason());
-                    resync(nr.user());
-                }
-                case Frame.Error e -> {
-                    if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
-                    throw new IOException("replica refused: " + e.message());
-                }
-                default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
-            }
+        lock.lock();
+        try {
+            inFlight++;
+        } finally {
+            lock.unlock();
         }
+        shipped.putAll(last);
+        c.send(new Changes(master.spec.name(), epoch, entries));
+        return true;
     }
 
     private List<Body> bodiesOf(String user, ChangeRecord rec, Set<BodyId> force) {
@@ -501,10 +648,16 @@ final class ChannelSender implements Runnable {
     }
 
     /** Asks the replica for its records after the common point, merges them here, then copies the user back whole. */
-    private void reconcile(FrameConnection c, String user, long common) throws IOException, FrameCodec.BadFrame {
+    /** Asks the replica for its records after the common point; {@link #merged} takes the answer. */
+    private void reconcile(FrameConnection c, String user, long common) throws IOException {
+        reconciling.put(user, common);
         c.send(new Reconcile(user, common));
-        Diverged d = expect(c, Diverged.class);
-        if (!d.user().equals(user)) throw new FrameCodec.BadFrame("diverged records of " + d.user() + ", asked for " + user);
+    }
+
+    /** Merges the replica's diverged records here, then copies the user back to it whole. */
+    private void merged(Diverged d) throws FrameCodec.BadFrame {
+        String user = d.user();
+        if (reconciling.remove(user) == null) throw new FrameCodec.BadFrame("diverged records of " + user + ", never asked for");
         List<ChangeRecord> tail = new ArrayList<>();
         for (byte[] b : d.records()) {
             try {
@@ -531,12 +684,22 @@ final class ChannelSender implements Runnable {
         });
     }
 
-    private void resyncUser(FrameConnection c, String user) throws IOException, FrameCodec.BadFrame {
+    /** Sends the user whole; its Ack comes in order with the Changes frames. */
+    private void resyncUser(FrameConnection c, String user) throws IOException {
         SlotReplication.UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
         String store = master.spec.name();
+        lock.lock();
+        try {
+            inFlight++;
+        } finally {
+            lock.unlock();
+        }
         if (image == null) {
+            shipped.remove(user);
             c.send(new Resync(user, -1, true, new byte[0]));
         } else {
+            // Records after the image follow it on this connection.
+            shipped.put(user, image.seq());
             byte[] bytes = image.encode();
             for (int off = 0; ; off += RESYNC_PART) {
                 int end = Math.min(bytes.length, off + RESYNC_PART);
@@ -546,7 +709,5 @@ final class ChannelSender implements Runnable {
         }
         master.resynced(user, replicaNode);
         log.info("replication {} -> {}: copied {} whole (seq {})", store, replicaNode, user, image == null ? -1 : image.seq());
-        awaitAck(c);
-        if (image != null && slot.replication().seq(user) > image.seq()) changed(user);
     }
 }

@@ -16,23 +16,25 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The replica side: a listener that masters connect to, one virtual thread per channel. It checks
- * the master's proof and epoch, reports where each user stands, applies Changes (users of one
- * frame in parallel, each user's records in order), records reservations and installs resyncs,
- * answering each frame once what it asked is durable.
+ * the master's proof and epoch, reports where each user stands, applies Changes (several frames
+ * at once, users in parallel, each user's records in order: {@link Pipeline}), records
+ * reservations and installs resyncs, answering each frame once what it asked is durable.
  */
 final class ReplicaService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaService.class);
@@ -134,19 +136,32 @@ final class ReplicaService implements AutoCloseable {
     private void loop(FrameConnection c, Hello hello, RocksSlotStore slot) throws IOException, FrameCodec.BadFrame {
         SlotReplication r = slot.replication();
         Map<String, ByteArrayOutputStream> images = new HashMap<>();
+        Pipeline pipeline = new Pipeline(c, hello, r);
+        try {
+            loop(c, hello, slot, r, images, pipeline);
+        } finally {
+            pipeline.close();
+        }
+    }
+
+    private void loop(FrameConnection c, Hello hello, RocksSlotStore slot, SlotReplication r,
+                      Map<String, ByteArrayOutputStream> images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
         while (!closed) {
             Frame f = c.read();
             // Fencing: anything from a master whose epoch was superseded meanwhile is refused.
             if (hello.epoch() < r.epoch() || node.isMaster(hello.store())) {
+                pipeline.drain();
                 c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " moved on to epoch " + r.epoch()));
                 return;
             }
+            // Changes frames are applied while the next ones arrive; anything else waits until they are done.
+            if (!(f instanceof Changes)) pipeline.drain();
             switch (f) {
                 case Changes ch -> {
                     if (ch.epoch() != hello.epoch() || !ch.store().equals(hello.store())) {
                         throw new FrameCodec.BadFrame("Changes for " + ch.store() + "@" + ch.epoch() + " on a " + hello.store() + "@" + hello.epoch() + " channel");
                     }
-                    apply(c, hello, slot, ch);
+                    pipeline.apply(ch);
                 }
                 case Reserve res -> {
                     Map<MailboxId, Long> uids = new HashMap<>();
@@ -160,7 +175,10 @@ final class ReplicaService implements AutoCloseable {
                     buf.write(rs.part());
                     if (!rs.last()) continue;
                     images.remove(rs.user());
-                    if (rs.seq() < 0) r.dropUser(rs.user());
+                    if (rs.seq() < 0) {
+                        r.dropUser(rs.user());
+                        pipeline.unstall(rs.user());
+                    }
                     else {
                         SlotReplication.UserImage image;
                         try {
@@ -170,6 +188,7 @@ final class ReplicaService implements AutoCloseable {
                         }
                         if (!image.user().equals(rs.user())) throw new FrameCodec.BadFrame("image of " + image.user() + " sent as " + rs.user());
                         r.installUser(image);
+                        pipeline.unstall(rs.user());
                         log.info("replication {}: installed a copy of {} at seq {}", hello.store(), rs.user(), image.seq());
                     }
                     node.resynced(hello.store(), rs.user());
@@ -219,71 +238,153 @@ final class ReplicaService implements AutoCloseable {
     }
 
     private sealed interface UserResult {}
-    private record Done() implements UserResult {}
+    /** The user's records of the frame are applied (or were already); {@code seq}: durable now. */
+    private record Done(long seq) implements UserResult {}
     private record Missing(long seq, List<BodyId> bodies) implements UserResult {}
     private record Unfollowable(String reason) implements UserResult {}
 
-    private void apply(FrameConnection c, Hello hello, RocksSlotStore slot, Changes ch) throws IOException, FrameCodec.BadFrame {
-        Map<String, List<Entry>> byUser = new LinkedHashMap<>();
-        for (Entry e : ch.entries()) byUser.computeIfAbsent(e.user(), u -> new ArrayList<>()).add(e);
-        // Decode everything first: a bad record is a bad frame, before anything is applied.
-        Map<Entry, ChangeRecord> records = new HashMap<>();
-        for (Entry e : ch.entries()) {
-            ChangeRecord rec;
-            try {
-                rec = ChangeCodec.decode(e.record());
-            } catch (IllegalArgumentException ex) {
-                throw new FrameCodec.BadFrame("record " + e.seq() + " of " + e.user() + ": " + ex.getMessage());
-            }
-            if (!rec.user().equals(e.user()) || rec.seq() != e.seq()) throw new FrameCodec.BadFrame("entry does not match its record");
-            records.put(e, rec);
+    /**
+     * The Changes frames of one connection, applied while the next ones arrive (the master keeps
+     * several in flight): each user's records in order, after that user's records of earlier
+     * frames; users of one frame and of successive frames in parallel; each frame's answers
+     * (NeedBodies, NeedResync, then the Ack) sent in the order the frames came.
+     *
+     * <p>A user whose record could not be applied (bodies missing, or it does not follow) is
+     * stalled: its later records already on the way are skipped without complaint, until the
+     * master sends the record that follows again (after NeedBodies) or a copy of the user.
+     */
+    private final class Pipeline {
+        /** Frames whose Ack is not sent yet, at most: a master that sends more waits for the oldest. */
+        private static final int MAX_PENDING = 32;
+
+        private final FrameConnection c;
+        private final Hello hello;
+        private final SlotReplication r;
+        private final Map<String, CompletableFuture<UserResult>> lastOfUser = new ConcurrentHashMap<>();
+        private final Set<String> stalled = ConcurrentHashMap.newKeySet();
+        private final ArrayDeque<CompletableFuture<Void>> pending = new ArrayDeque<>();
+        private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
+
+        Pipeline(FrameConnection c, Hello hello, SlotReplication r) {
+            this.c = c;
+            this.hello = hello;
+            this.r = r;
         }
-        SlotReplication r = slot.replication();
-        Map<String, UserResult> results = new LinkedHashMap<>();
-        if (byUser.size() == 1) {
-            Map.Entry<String, List<Entry>> only = byUser.entrySet().iterator().next();
-            results.put(only.getKey(), applyUser(r, only.getValue(), records));
-        } else {
-            List<Callable<UserResult>> tasks = new ArrayList<>();
-            for (List<Entry> es : byUser.values()) tasks.add(() -> applyUser(r, es, records));
+
+        void apply(Changes ch) throws IOException, FrameCodec.BadFrame {
+            Map<String, List<Entry>> byUser = new LinkedHashMap<>();
+            for (Entry e : ch.entries()) byUser.computeIfAbsent(e.user(), u -> new ArrayList<>()).add(e);
+            // Decode everything first: a bad record is a bad frame, before anything is applied.
+            Map<Entry, ChangeRecord> records = new HashMap<>();
+            for (Entry e : ch.entries()) {
+                ChangeRecord rec;
+                try {
+                    rec = ChangeCodec.decode(e.record());
+                } catch (IllegalArgumentException ex) {
+                    throw new FrameCodec.BadFrame("record " + e.seq() + " of " + e.user() + ": " + ex.getMessage());
+                }
+                if (!rec.user().equals(e.user()) || rec.seq() != e.seq()) throw new FrameCodec.BadFrame("entry does not match its record");
+                records.put(e, rec);
+            }
+            while (pending.size() >= MAX_PENDING) await(pending.poll());
+            Map<String, CompletableFuture<UserResult>> results = new LinkedHashMap<>();
+            for (Map.Entry<String, List<Entry>> u : byUser.entrySet()) {
+                String user = u.getKey();
+                CompletableFuture<UserResult> before = lastOfUser.getOrDefault(user, CompletableFuture.completedFuture(null));
+                CompletableFuture<UserResult> mine = before.handle((x, e) -> null)
+                        .thenApplyAsync(x -> applyUser(user, u.getValue(), records), workers);
+                lastOfUser.put(user, mine);
+                mine.whenComplete((x, e) -> lastOfUser.remove(user, mine));
+                results.put(user, mine);
+            }
+            CompletableFuture<Void> applied = CompletableFuture.allOf(results.values().toArray(CompletableFuture[]::new));
+            CompletableFuture<Void> previous = answered;
+            answered = CompletableFuture.allOf(previous, applied).thenRunAsync(() -> answer(results), workers);
+            answered.whenComplete((x, e) -> {
+                if (e != null) c.close(); // the master reconnects and resumes from the positions
+            });
+            pending.add(answered);
+            pending.removeIf(CompletableFuture::isDone);
+        }
+
+        /** Sent once this frame is applied and every earlier frame answered. */
+        private void answer(Map<String, CompletableFuture<UserResult>> results) {
+            List<Applied> applied = new ArrayList<>();
             try {
-                List<Future<UserResult>> done = workers.invokeAll(tasks);
-                int i = 0;
-                for (String user : byUser.keySet()) results.put(user, done.get(i++).get());
+                for (Map.Entry<String, CompletableFuture<UserResult>> e : results.entrySet()) {
+                    String user = e.getKey();
+                    long seq;
+                    switch (e.getValue().join()) {
+                        case Done d -> seq = d.seq();
+                        case Missing m -> {
+                            c.send(new NeedBodies(user, m.seq(), m.bodies()));
+                            seq = r.seq(user);
+                        }
+                        case Unfollowable u -> {
+                            c.send(new NeedResync(user, u.reason()));
+                            seq = r.seq(user);
+                        }
+                    }
+                    applied.add(new Applied(user, seq));
+                }
+                c.send(new Ack(hello.store(), r.epoch(), applied));
+            } catch (IOException | RuntimeException e) {
+                // The connection is gone or applying failed: the master reconnects and resumes from the positions.
+                if (!closed) log.warn("replication {}: {}: {}", hello.store(), c.peer(), e.toString());
+                c.close();
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }
+
+        /** Waits until every frame received so far is applied and answered. */
+        void drain() throws IOException {
+            await(answered);
+            pending.clear();
+        }
+
+        private void await(CompletableFuture<Void> f) throws IOException {
+            try {
+                f.get();
             } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
             } catch (java.util.concurrent.ExecutionException e) {
                 throw new IOException("apply failed: " + e.getCause(), e.getCause());
             }
         }
-        List<Applied> applied = new ArrayList<>();
-        for (Map.Entry<String, UserResult> e : results.entrySet()) {
-            switch (e.getValue()) {
-                case Done d -> { }
-                case Missing m -> c.send(new NeedBodies(e.getKey(), m.seq(), m.bodies()));
-                case Unfollowable rs -> c.send(new NeedResync(e.getKey(), rs.reason()));
-            }
-            applied.add(new Applied(e.getKey(), r.seq(e.getKey())));
-        }
-        c.send(new Ack(hello.store(), r.epoch(), applied));
-    }
 
-    private UserResult applyUser(SlotReplication r, List<Entry> entries, Map<Entry, ChangeRecord> records) {
-        for (Entry e : entries) {
-            Map<BodyId, byte[]> bodies = new HashMap<>();
-            for (Body b : e.bodies()) bodies.put(b.id(), b.bytes());
-            try {
-                r.apply(records.get(e), bodies::get);
-            } catch (SlotReplication.MissingBodies m) {
-                return new Missing(e.seq(), m.bodies());
-            } catch (SlotReplication.NeedsResync n) {
-                return new Unfollowable(n.getMessage());
-            } catch (StoreException | IllegalStateException ex) {
-                log.warn("replication: applying {} seq {} failed: {}", e.user(), e.seq(), ex.toString());
-                return new Unfollowable("apply failed: " + ex.getMessage());
-            }
+        void unstall(String user) { stalled.remove(user); }
+
+        void close() {
+            for (CompletableFuture<Void> f : pending) f.cancel(false);
         }
-        return new Done();
+
+        private UserResult applyUser(String user, List<Entry> entries, Map<Entry, ChangeRecord> records) {
+            long seq = r.seq(user);
+            for (Entry e : entries) {
+                if (stalled.contains(user)) {
+                    if (e.seq() != seq + 1) continue; // sent before the master learned of the stall
+                    stalled.remove(user);
+                }
+                Map<BodyId, byte[]> bodies = new HashMap<>();
+                for (Body b : e.bodies()) bodies.put(b.id(), b.bytes());
+                try {
+                    r.apply(records.get(e), bodies::get);
+                    seq = Math.max(seq, e.seq());
+                } catch (SlotReplication.MissingBodies m) {
+                    stalled.add(user);
+                    return new Missing(e.seq(), m.bodies());
+                } catch (SlotReplication.NeedsResync n) {
+                    stalled.add(user);
+                    return new Unfollowable(n.getMessage());
+                } catch (StoreException | IllegalStateException ex) {
+                    log.warn("replication: applying {} seq {} failed: {}", e.user(), e.seq(), ex.toString());
+                    stalled.add(user);
+                    return new Unfollowable("apply failed: " + ex.getMessage());
+                }
+            }
+            return new Done(seq);
+        }
     }
 
     @Override public void close() {

@@ -14,6 +14,7 @@ import dev.cairn.store.rocks.SlotReplication.Reservation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,6 +52,8 @@ final class StoreMaster implements SlotReplication.CommitHook {
     private final Condition ackArrived = ackLock.newCondition();
     private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Counter degradations;
+    /** Per replica: the time from a commit here to the replica's acknowledgement of it. */
+    private final Map<String, Timer> delays = new HashMap<>();
     private volatile boolean degraded, stopped;
 
     StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, RocksSlotStore slot,
@@ -69,6 +72,12 @@ final class StoreMaster implements SlotReplication.CommitHook {
             ChannelSender[] cs = new ChannelSender[slot.channels()];
             for (int i = 0; i < cs.length; i++) cs[i] = new ChannelSender(this, r.node(), address, i);
             senders.put(r.node(), cs);
+        }
+        for (String replica : senders.keySet()) {
+            delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
+                    .description("time from a commit on the master to the replica's acknowledgement of it")
+                    .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(100_000))
+                    .maximumExpectedValue(java.time.Duration.ofSeconds(60)).register(meters));
         }
         this.degradations = Counter.builder("cairn.replication.sync.fallbacks").tag("store", spec.name())
                 .description("times the store fell back from sync to async").register(meters);
@@ -142,7 +151,7 @@ final class StoreMaster implements SlotReplication.CommitHook {
 
     @Override public void committed(ChangeRecord record) {
         int channel = slot.channelOf(record.user());
-        for (ChannelSender[] cs : senders.values()) cs[channel].changed(record.user());
+        for (ChannelSender[] cs : senders.values()) cs[channel].committed(record.user(), record.seq());
     }
 
     @Override public void awaitReplicated(String user, long seq) {
@@ -186,6 +195,11 @@ final class StoreMaster implements SlotReplication.CommitHook {
         } finally {
             ackLock.unlock();
         }
+    }
+
+    void delay(String replica, long nanos) {
+        Timer t = delays.get(replica);
+        if (t != null) t.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void caughtUp(ChannelSender sender) {
