@@ -159,6 +159,7 @@ class ReplicaVerifyIT {
         a.storeFlags(inbox.id(), List.of(Uid.of(2)), Results.FlagOp.ADD, Flags.of("\\Answered"), OptionalLong.empty());
         a.expunge(a.mailbox("Work/Archive").orElseThrow().id(), List.of(Uid.of(1)));
         a.subscribe("Trash/Gone");
+        a.setAcl("Work", "bob", "lrs");
         replica.replication().fence(fence);
 
         CliRun different = verify();
@@ -170,8 +171,9 @@ class ReplicaVerifyIT {
                 .contains("differs: user alice, folder \"Work/Archive\", STATUS MESSAGES: n1 has 1, n2 has 0\n")
                 .contains("differs: user alice, folder \"Work/Archive\", uid 1: n1 has it, n2 has no such message\n")
                 .contains("differs: user alice, LSUB \"Trash/Gone\": n1 has nothing, n2 has (\\Noselect) \"/\"\n")
+                .contains("differs: user alice, folder \"Work\", ACL: n1 has (alice lrswipkxtea, bob lr), n2 has (alice lrswipkxtea, bob lrs)\n")
                 .doesNotContain("user bob")
-                .endsWith("DIFFERENT: n1 and n2: 7 differences (2 users, 14 folders, 14 messages compared)\n");
+                .endsWith("DIFFERENT: n1 and n2: 8 differences (2 users, 14 folders, 14 messages compared)\n");
 
         // The comparison could not be made: not "identical", not "different".
         nodes.remove("n2").close();

@@ -17,7 +17,7 @@ import java.util.TreeSet;
 /**
  * What an IMAP client sees of one user on one node, read over a verification login: the
  * folder list (name, delimiter, attributes incl. special-use), the subscriptions, per folder the
- * STATUS items, and per UID the flags, MODSEQ, size and body hash.
+ * STATUS items and the ACL, and per UID the flags, MODSEQ, size and body hash.
  *
  * @param folders LIST: name to "(attributes) delimiter"
  * @param subscriptions LSUB: name to "(attributes) delimiter"
@@ -26,8 +26,8 @@ import java.util.TreeSet;
 record ImapView(SortedMap<String, String> folders, SortedMap<String, String> subscriptions,
                 SortedMap<String, Mailbox> mailboxes) {
 
-    /** STATUS items as the server gave them, and the messages by UID. */
-    record Mailbox(Map<String, String> status, SortedMap<Long, Message> messages) {}
+    /** STATUS items as the server gave them, the ACL (GETACL, RFC 4314) sorted, and the messages by UID. */
+    record Mailbox(Map<String, String> status, String acl, SortedMap<Long, Message> messages) {}
 
     /** Flags sorted (\Recent left out: it belongs to a session, not to the message). */
     record Message(String flags, String modSeq, String size, String sha256) {}
@@ -67,6 +67,11 @@ record ImapView(SortedMap<String, String> folders, SortedMap<String, String> sub
                 for (int i = 0; i + 1 < items.size(); i += 2) status.put(items.get(i).toString().toUpperCase(Locale.ROOT), items.get(i + 1).toString());
             }
         }
+        TreeSet<String> acl = new TreeSet<>();
+        for (List<Object> r : c.command("GETACL " + VerifyConnection.quote(name))) {
+            if (!is(r.get(0), "ACL")) continue;
+            for (int i = 2; i + 1 < r.size(); i += 2) acl.add(text(r.get(i)) + " " + text(r.get(i + 1)));
+        }
         SortedMap<Long, Message> messages = new TreeMap<>();
         if (!"0".equals(status.get("MESSAGES"))) {
             c.command("EXAMINE " + VerifyConnection.quote(name));
@@ -85,7 +90,7 @@ record ImapView(SortedMap<String, String> folders, SortedMap<String, String> sub
             }
             c.command("UNSELECT");
         }
-        return new Mailbox(status, messages);
+        return new Mailbox(status, String.join(", ", acl), messages);
     }
 
     private static boolean is(Object token, String keyword) {
@@ -122,6 +127,7 @@ record ImapView(SortedMap<String, String> folders, SortedMap<String, String> sub
                 String vx = x.status.get(item), vy = y.status.get(item);
                 if (!java.util.Objects.equals(vx, vy)) out.add(where + ", STATUS " + item + ": " + has(aName, vx) + ", " + has(bName, vy));
             }
+            if (!x.acl.equals(y.acl)) out.add(where + ", ACL: " + has(aName, "(" + x.acl + ")") + ", " + has(bName, "(" + y.acl + ")"));
             for (Long uid : union(x.messages.keySet(), y.messages.keySet())) {
                 Message mx = x.messages.get(uid), my = y.messages.get(uid);
                 String at = where + ", uid " + uid;

@@ -69,6 +69,12 @@ final class VerifyConnection implements Closeable {
         use(socket);
     }
 
+    /** Over given streams, after the greeting (tests feed it a server's bytes). */
+    VerifyConnection(InputStream in, OutputStream out) {
+        this.in = new BufferedInputStream(in, 64 * 1024);
+        this.out = out;
+    }
+
     private void use(Socket s) throws IOException {
         socket = s;
         in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
@@ -310,7 +316,7 @@ final class VerifyConnection implements Closeable {
             // closing anyway
         }
         try {
-            socket.close();
+            if (socket != null) socket.close();
         } catch (IOException ignored) {
             // closing is best effort
         }
