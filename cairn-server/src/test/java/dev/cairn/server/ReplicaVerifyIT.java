@@ -17,17 +17,22 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +59,11 @@ class ReplicaVerifyIT {
     private Path config(String node) { return dir.resolve(node + ".toml"); }
 
     private void writeConfigs() throws IOException {
+        writeConfigs("127.0.0.1", Map.of());
+    }
+
+    /** IMAP of both nodes on {@code imapHost}; {@code trusted}: a node's [imap] trusted_networks, if set. */
+    private void writeConfigs(String imapHost, Map<String, String> trusted) throws IOException {
         for (String n : List.of("n1", "n2")) ports.put(n, Map.of("imap", freePort(), "lmtp", freePort(), "repl", freePort()));
         for (String n : List.of("n1", "n2")) {
             Map<String, Integer> p = ports.get(n);
@@ -63,7 +73,8 @@ class ReplicaVerifyIT {
                     sync = false
                     channels = 2
                     [imap]
-                    listen = "127.0.0.1:%d"
+                    listen = "%s:%d"
+                    %s
                     [lmtp]
                     listen = "127.0.0.1:%d"
                     [admin]
@@ -84,7 +95,8 @@ class ReplicaVerifyIT {
                     mode = "sync"
                     master = "n1/s0"
                     replicas = ["n2/s0"]
-                    """.formatted(dir.resolve(n).toString().replace("\\", "/"), p.get("imap"), p.get("lmtp"), n, p.get("repl"),
+                    """.formatted(dir.resolve(n).toString().replace("\\", "/"), imapHost, p.get("imap"),
+                    trusted.containsKey(n) ? "trusted_networks = [\"" + trusted.get(n) + "\"]" : "", p.get("lmtp"), n, p.get("repl"),
                     SECRET, ports.get("n1").get("repl"), ports.get("n2").get("repl")));
             for (String u : List.of("alice", "bob")) {
                 assertThat(Main.run(new ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
@@ -180,6 +192,37 @@ class ReplicaVerifyIT {
         CliRun down = verify();
         assertThat(down.status()).isEqualTo(2);
         assertThat(down.err()).contains("cairn: replica verify: n2");
+    }
+
+    /**
+     * Off loopback, as between machines: both nodes refuse plaintext logins there, so the tool
+     * runs STARTTLS (trusting each node's self-signed certificate from its data directory), and a
+     * node whose trusted_networks do not hold the tool's address refuses it.
+     */
+    @Test void overStartTlsFromATrustedAddressAndRefusedFromAnUntrustedOne() throws Exception {
+        InetAddress external = null;
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!ni.isUp() || ni.isLoopback()) continue;
+            for (InetAddress a : Collections.list(ni.getInetAddresses())) if (a instanceof Inet4Address) external = a;
+        }
+        Assumptions.assumeTrue(external != null, "no non-loopback address on this machine");
+        String ip = external.getHostAddress();
+        writeConfigs(ip, Map.of("n1", ip + "/32", "n2", ip + "/32"));
+        start("n1");
+        start("n2");
+        for (int i = 1; i <= 3; i++) deliver(i, "alice@example.org");
+        awaitReplicaCaughtUp();
+        CliRun same = verify();
+        assertThat(same.status()).as(same.out() + same.err()).isZero();
+        assertThat(same.out()).contains("identical: n1 and n2 over IMAP (2 users, 6 folders, 3 messages compared)"); // bob has no mail yet: on neither node
+
+        nodes.remove("n2").close();
+        Files.writeString(config("n2"), Files.readString(config("n2")).replace("trusted_networks = [\"" + ip + "/32\"]",
+                "trusted_networks = [\"198.51.100.0/24\", \"127.0.0.1\"]"));
+        start("n2");
+        CliRun refused = verify();
+        assertThat(refused.status()).as(refused.out() + refused.err()).isEqualTo(2);
+        assertThat(refused.err()).contains("n2 (IMAP at " + ip).contains("the verification login was refused: NO [AUTHENTICATIONFAILED]");
     }
 
     /** A user's own login on the replica is still refused; the verification login is not a way around writes. */
