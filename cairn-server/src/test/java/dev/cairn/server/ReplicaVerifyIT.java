@@ -172,7 +172,10 @@ class ReplicaVerifyIT {
         a.expunge(a.mailbox("Work/Archive").orElseThrow().id(), List.of(Uid.of(1)));
         a.subscribe("Trash/Gone");
         a.setAcl("Work", "bob", "lrs");
+        replica.openOrCreateUser("carol"); // a user the master never had
         replica.replication().fence(fence);
+        assertThat(Main.run(new ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
+                "user", "add", "carol", "--password-stdin", "--config", config("n1").toString())).isZero();
 
         CliRun different = verify();
         assertThat(different.status()).as(different.out() + different.err()).isEqualTo(1);
@@ -184,8 +187,9 @@ class ReplicaVerifyIT {
                 .contains("differs: user alice, folder \"Work/Archive\", uid 1: n1 has it, n2 has no such message\n")
                 .contains("differs: user alice, LSUB \"Trash/Gone\": n1 has nothing, n2 has (\\Noselect) \"/\"\n")
                 .contains("differs: user alice, folder \"Work\", ACL: n1 has (alice lrswipkxtea, bob lr), n2 has (alice lrswipkxtea, bob lrs)\n")
+                .contains("differs: user carol: n1 has no such user, n2 has it\n")
                 .doesNotContain("user bob")
-                .endsWith("DIFFERENT: n1 and n2: 8 differences (2 users, 14 folders, 14 messages compared)\n");
+                .endsWith("DIFFERENT: n1 and n2: 9 differences (3 users, 14 folders, 14 messages compared)\n");
 
         // The comparison could not be made: not "identical", not "different".
         nodes.remove("n2").close();

@@ -77,15 +77,15 @@ public final class ReplicaVerifier {
             ImapView a = read(reference, user), b = read(other, user);
             List<String> found;
             if (a == null || b == null) {
-                found = a == b ? List.of() : List.of("user: " + (a == null ? reference.name() + " has no such user, " + other.name() + " has it"
-                        : reference.name() + " has it, " + other.name() + " has no such user"));
+                found = a == b ? List.of() : List.of(a == null ? reference.name() + " has no such user, " + other.name() + " has it"
+                        : reference.name() + " has it, " + other.name() + " has no such user");
             } else {
                 found = ImapView.differences(a, reference.name(), b, other.name());
                 folders += a.mailboxes().size();
                 messages += a.messageCount();
             }
             for (String d : found) {
-                if (differences++ < MAX_PRINTED) out.println("differs: user " + user + ", " + d);
+                if (differences++ < MAX_PRINTED) out.println("differs: user " + user + (a == null || b == null ? ": " : ", ") + d);
             }
         }
         if (differences > MAX_PRINTED) out.println("... and " + (differences - MAX_PRINTED) + " more differences");
