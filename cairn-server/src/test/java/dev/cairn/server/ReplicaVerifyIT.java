@@ -229,6 +229,49 @@ class ReplicaVerifyIT {
         assertThat(refused.err()).contains("n2 (IMAP at " + ip).contains("the verification login was refused: NO [AUTHENTICATIONFAILED]");
     }
 
+    /**
+     * Replication cut off (async mode): the replica's replication listener moves where the master
+     * does not look, the master takes more mail and flag changes, and verify shows what the replica
+     * lacks; once the replica is back where the master finds it, it catches up and verify says
+     * identical.
+     */
+    @Test void whatACutOffReplicaLacksIsShownAndGoneAfterCatchUp() throws Exception {
+        writeConfigs();
+        Files.writeString(config("n1"), Files.readString(config("n1")).replace("mode = \"sync\"", "mode = \"async\""));
+        Files.writeString(config("n2"), Files.readString(config("n2")).replace("mode = \"sync\"", "mode = \"async\""));
+        start("n1");
+        start("n2");
+        for (int i = 1; i <= 3; i++) deliver(i, "alice@example.org", "bob@example.org");
+        awaitReplicaCaughtUp();
+        assertThat(verify().status()).isZero();
+
+        String connected = Files.readString(config("n2"));
+        nodes.remove("n2").close();
+        Files.writeString(config("n2"), connected.replace("listen = \"127.0.0.1:" + ports.get("n2").get("repl") + "\"",
+                "listen = \"127.0.0.1:" + freePort() + "\""));
+        start("n2");
+        deliver(4, "alice@example.org");
+        try (Imap alice = new Imap(ports.get("n1").get("imap"), "alice")) {
+            alice.ok("SELECT INBOX");
+            alice.ok("UID STORE 1 +FLAGS (\\Answered)");
+        }
+        CliRun behind = verify();
+        assertThat(behind.status()).as(behind.out() + behind.err()).isEqualTo(1);
+        assertThat(behind.out())
+                .contains("differs: user alice, folder \"INBOX\", STATUS MESSAGES: n1 has 4, n2 has 3\n")
+                .contains("differs: user alice, folder \"INBOX\", uid 4: n1 has it, n2 has no such message\n")
+                .contains("differs: user alice, folder \"INBOX\", uid 1, FLAGS: n1 has (\\Answered), n2 has ()\n")
+                .doesNotContain("user bob");
+
+        nodes.remove("n2").close();
+        Files.writeString(config("n2"), connected);
+        start("n2");
+        awaitReplicaCaughtUp();
+        CliRun caughtUp = verify();
+        assertThat(caughtUp.status()).as(caughtUp.out() + caughtUp.err()).isZero();
+        assertThat(caughtUp.out()).isEqualTo("identical: n1 and n2 over IMAP (2 users, 12 folders, 7 messages compared)\n");
+    }
+
     /** A user's own login on the replica is still refused; the verification login is not a way around writes. */
     @Test void usersStillCannotLogInOnTheReplica() throws Exception {
         writeConfigs();
