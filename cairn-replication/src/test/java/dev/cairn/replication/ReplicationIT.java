@@ -247,6 +247,8 @@ class ReplicationIT {
             t.awaitCaughtUp("b", "c", "alice");
             assertThat(t.slot("c").user("alice").mailbox("INBOX").orElseThrow().uidNext()).isEqualTo(onB.uidNext());
             assertThat(t.slot("c").user("alice").mailbox("INBOX").orElseThrow().highestModSeq()).isEqualTo(onB.highestModSeq());
+            // ... by applying the jump record, not by a whole copy of the user.
+            assertThat(t.nodes.get("c").report()).noneMatch(l -> l.contains("copied whole"));
             AppendResult r = t.slot("b").user("alice").append("INBOX", List.of(message("two", "2")));
             assertThat(r.uids().getFirst().value()).isEqualTo(onB.uidNext());
             t.awaitCaughtUp("b", "c", "alice");

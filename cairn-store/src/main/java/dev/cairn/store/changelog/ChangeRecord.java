@@ -12,4 +12,13 @@ import java.util.List;
  */
 public record ChangeRecord(String user, long seq, long epoch, Instant time, List<Change> changes) {
     public ChangeRecord { changes = List.copyOf(changes); }
+
+    /**
+     * A jump: no changes, or only UIDs skipped (a promotion past reservations, a resync). It may
+     * follow a lower seq than seq - 1; nothing a client sees changes but UIDNEXT.
+     */
+    public boolean isJump() {
+        for (Change c : changes) if (!(c instanceof Change.UidNextRaised)) return false;
+        return true;
+    }
 }

@@ -171,12 +171,11 @@ final class Checker {
         long[] last = {0};
         slot.scan(slot.changelog, prefix, (k, v) -> {
             long seq = ByteBuffer.wrap(k, 6, 8).getLong();
-            // A record without changes, or that only skips UIDs, marks a jump (promotion past reservations, resync).
-            boolean jump = false;
+            boolean jump = false; // a jump record (promotion past reservations, resync) may skip seqs
             try {
                 dev.cairn.store.changelog.ChangeRecord r = ChangeCodec.decode(v);
                 if (r.seq() != seq) problem(s.name, "change record " + seq + " carries another seq", false);
-                jump = r.changes().stream().allMatch(c -> c instanceof dev.cairn.store.changelog.Change.UidNextRaised);
+                jump = r.isJump();
             } catch (RuntimeException e) {
                 problem(s.name, "change record " + seq + " does not decode: " + e.getMessage(), false);
             }

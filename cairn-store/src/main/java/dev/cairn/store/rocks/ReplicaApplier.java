@@ -47,8 +47,8 @@ final class ReplicaApplier {
             UserState.Data d = s.data;
             long have = d.header().seq;
             if (r.seq() <= have) return SlotReplication.ApplyOutcome.ALREADY_APPLIED;
-            // A record with no changes marks a jump (promotion past reserved MODSEQs, or a resync).
-            if (r.seq() != have + 1 && !r.changes().isEmpty()) {
+            // A jump record (promotion past reserved MODSEQs and UIDs, or a resync) may skip seqs.
+            if (r.seq() != have + 1 && !r.isJump()) {
                 throw new SlotReplication.NeedsResync("record " + r.seq() + " of " + r.user() + " does not follow seq " + have);
             }
             UserState.Txn t = s.new Txn(d, r.seq());
