@@ -157,9 +157,11 @@ class ReplicaVerifyIT {
         assertThat(same.status()).as(same.out() + same.err()).isZero();
         // alice: INBOX 5, Work 3, Work/Archive 1 (+ 5 empty default folders); bob: INBOX 5 (+ 5)
         assertThat(same.out()).isEqualTo("identical: n1 and n2 over IMAP (2 users, 14 folders, 14 messages compared)\n");
-        CliRun one = verify("--user", "bob");
-        assertThat(one.status()).isZero();
-        assertThat(one.out()).contains("(1 users, 6 folders, 5 messages compared)");
+        for (String bob : List.of("bob", "BOB", "Bob@Example.org")) {
+            CliRun one = verify("--user", bob);
+            assertThat(one.status()).as(bob).isZero();
+            assertThat(one.out()).as(bob).contains("(1 users, 6 folders, 5 messages compared)");
+        }
 
         // Behind replication's back, as if n2's disk had lost or changed something.
         RocksSlotStore replica = (RocksSlotStore) nodes.get("n2").store();
@@ -192,6 +194,11 @@ class ReplicaVerifyIT {
                 .endsWith("DIFFERENT: n1 and n2: 9 differences (3 users, 14 folders, 14 messages compared)\n");
 
         // The comparison could not be made: not "identical", not "different".
+        Path standalone = dir.resolve("standalone.toml");
+        Files.writeString(standalone, "data = \"" + dir.resolve("standalone").toString().replace("\\", "/") + "\"\n");
+        CliRun noSecret = CliRun.run("", "replica", "verify", "--config", config("n1").toString(), "--with", standalone.toString());
+        assertThat(noSecret.status()).isEqualTo(2);
+        assertThat(noSecret.err()).contains("no [replication] section, so no cluster secret for the verification login");
         nodes.remove("n2").close();
         CliRun down = verify();
         assertThat(down.status()).isEqualTo(2);

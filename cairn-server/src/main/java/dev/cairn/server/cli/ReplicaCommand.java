@@ -3,6 +3,7 @@ package dev.cairn.server.cli;
 
 import dev.cairn.cluster.directory.SqliteDirectory;
 import dev.cairn.cluster.directory.User;
+import dev.cairn.cluster.directory.UserNames;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.server.verify.ReplicaVerifier;
@@ -82,25 +83,25 @@ public final class ReplicaCommand implements Runnable {
         @Override public Integer call() throws Exception {
             NodeConfig self = options.load();
             List<String> users;
-            if (user != null) {
-                users = List.of(user);
-            } else {
-                try (SqliteDirectory directory = options.openDirectory()) {
-                    users = directory.users().stream().map(User::name).sorted().toList();
-                }
+            try (SqliteDirectory directory = options.openDirectory()) {
+                // --user may be an address or differ in case: the store knows the canonical name
+                users = user != null ? List.of(directory.resolve(user).map(r -> r.user())
+                        .orElseGet(() -> UserNames.isValid(user) ? UserNames.canonical(user) : user))
+                        : directory.users().stream().map(User::name).sorted().toList();
             }
             ReplicaVerifier verifier = new ReplicaVerifier(spec.commandLine().getOut());
-            ReplicaVerifier.Target reference = ReplicaVerifier.Target.of(self, "this node");
             boolean same = true;
-            for (Path other : others) {
-                try {
+            try {
+                ReplicaVerifier.Target reference = ReplicaVerifier.Target.of(self, "this node");
+                for (Path other : others) {
                     ReplicaVerifier.Outcome o = verifier.compare(reference, ReplicaVerifier.Target.of(ConfigLoader.load(other), other.toString()), users);
                     same &= o.differences() == 0;
-                } catch (java.io.IOException e) {
-                    // not a difference: the comparison could not be made (node down, login refused)
-                    spec.commandLine().getErr().println("cairn: replica verify: " + e.getMessage());
-                    return 2;
                 }
+            } catch (java.io.IOException | IllegalArgumentException | dev.cairn.server.config.ConfigException e) {
+                // not a difference (exit 1): the comparison could not be made (a node down, a
+                // login refused, an unreadable config or one without [replication] or IMAP)
+                spec.commandLine().getErr().println("cairn: replica verify: " + e.getMessage());
+                return 2;
             }
             return same ? 0 : 1;
         }
