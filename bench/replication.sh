@@ -71,7 +71,10 @@ for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm
   if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ]; then java_home=$candidate; break; fi
 done
 [ -n "$java_home" ] || die "no JDK 25 found (set JAVA_HOME)"
-cairn() { "$java_home/bin/java" --enable-native-access=ALL-UNNAMED ${CAIRN_JAVA_OPTS:-} -cp "$WORK/lib/*" dev.cairn.server.Main "$@"; }
+# An array, not a function: `"${cairn[@]}" serve ... &` must leave the JVM's own pid in $! (to stop,
+# SIGSTOP and measure it), not that of a subshell running a function.
+# shellcheck disable=SC2206
+cairn=("$java_home/bin/java" --enable-native-access=ALL-UNNAMED ${CAIRN_JAVA_OPTS:-} -cp "$WORK/lib/*" dev.cairn.server.Main)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 load_avg() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -124,7 +127,7 @@ EOF
 # users NAME NODE: u1..u$USERS with one password hash (u1 through the CLI, the rest copied in SQL)
 users() {
   local cfg="$WORK/$1/$2.toml" db="$WORK/$1/$2/directory.db"
-  echo "$PASSWORD" | cairn user add u1 --password-stdin --address "u1@$domain" --config "$cfg" >/dev/null
+  echo "$PASSWORD" | "${cairn[@]}" user add u1 --password-stdin --address "u1@$domain" --config "$cfg" >/dev/null
   sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $USERS)
     INSERT INTO users (name, password_hash, created_at) SELECT 'u' || i, (SELECT password_hash FROM users WHERE name = 'u1'),
       (SELECT created_at FROM users WHERE name = 'u1') FROM n;
@@ -134,7 +137,7 @@ users() {
 
 start() {  # NAME NODE
   local name=$1 n=$2
-  cairn serve --config "$WORK/$name/$n.toml" > "$WORK/$name/$n.log" 2>&1 &
+  "${cairn[@]}" serve --config "$WORK/$name/$n.toml" > "$WORK/$name/$n.log" 2>&1 &
   pids+=($!)
   pid[$name-$n]=$!
   for _ in $(seq 1 300); do
@@ -162,7 +165,7 @@ cluster() {
   start "$name" n1
   # Every user's mailboxes exist (and, with a replica, hold their first UID/MODSEQ reservation)
   # before anything is measured: the first delivery to a user creates its store.
-  cairn bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
+  "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
     --clients 32 --fill 1 --mix noop=1 --ops 1 --warmup 0s --max-size 2048 --no-progress --json > "$WORK/$name/fill.json" \
     || die "filling the users' mailboxes failed: $(cat "$WORK/$name/fill.json")"
 }
@@ -177,14 +180,14 @@ server_pids() {  # NAME MODE: the pids of every node of the configuration
 
 lmtp() {  # NAME MODE OUT [extra bench options]
   local name=$1 mode=$2 out=$3; shift 3
-  cairn bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
+  "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
     --connections "$LMTP_CONNECTIONS" --min-size "$LMTP_SIZE" --max-size "$LMTP_SIZE" --seed "$SEED" \
     --server-pid "$(server_pids "$name" "$mode")" --no-progress --json "$@" > "$out" || true
 }
 
 imap_append() {  # NAME MODE OUT
   local name=$1 mode=$2 out=$3
-  cairn bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
+  "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
     --clients "$IMAP_CLIENTS" --mix append=1 --fill 0 --min-size "$LMTP_SIZE" --max-size "$LMTP_SIZE" \
     --duration "$DURATION" --warmup "$WARMUP" --seed "$SEED" --server-pid "$(server_pids "$name" "$mode")" \
     --no-progress --json > "$out" || true
@@ -229,7 +232,7 @@ if [[ " $CONFIGS " == *" async "* ]]; then
 
     echo "== catch-up of $CATCHUP_CHANGES changes, run $run/$RUNS (load $(load_avg))" >&2
     kill -STOP "${pid[$name-n2]}"
-    cairn bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
+    "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
       --connections "$LMTP_CONNECTIONS" --min-size 1024 --max-size 1024 --ops "$CATCHUP_CHANGES" --warmup 0s \
       --seed "$((SEED + run))" --no-progress --json > "$WORK/results/catchup-load-$run.json" || true
     say "$WORK/results/catchup-load-$run.json"
