@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,8 +46,10 @@ final class StoreMaster implements SlotReplication.CommitHook {
     final Map<String, ChannelSender[]> senders = new HashMap<>();
     private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
     private final Map<String, Long> replicated = new ConcurrentHashMap<>();
-    private final ReentrantLock ackLock = new ReentrantLock();
-    private final Condition ackArrived = ackLock.newCondition();
+    /** Sync-mode commits waiting for a replica, per user: each is woken by its own user's Ack only. */
+    private final Map<String, List<Waiter>> waiting = new ConcurrentHashMap<>();
+
+    private record Waiter(long seq, CompletableFuture<Void> done) {}
     private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Counter degradations;
     /** Per replica: the time from a commit here to the replica's acknowledgement of it. */
@@ -96,12 +96,7 @@ final class StoreMaster implements SlotReplication.CommitHook {
         stopped = true;
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
-        ackLock.lock();
-        try {
-            ackArrived.signalAll();
-        } finally {
-            ackLock.unlock();
-        }
+        releaseAll();
     }
 
     boolean syncActive() { return spec.mode() == Mode.SYNC && !degraded && !senders.isEmpty(); }
@@ -155,27 +150,61 @@ final class StoreMaster implements SlotReplication.CommitHook {
     }
 
     @Override public void awaitReplicated(String user, long seq) {
-        if (!syncActive()) return;
-        long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
-        ackLock.lock();
+        if (!syncActive() || replicated.getOrDefault(user, 0L) >= seq) return;
+        Waiter w = new Waiter(seq, new CompletableFuture<>());
+        waiting.compute(user, (u, ws) -> {
+            if (ws == null) ws = new ArrayList<>(2);
+            ws.add(w);
+            return ws;
+        });
+        // The Ack (or stop, or the fallback) may have come between the first look and joining the list.
+        if (replicated.getOrDefault(user, 0L) >= seq) release(user, replicated.get(user));
+        if (stopped || !syncActive()) w.done().complete(null);
         try {
-            while (replicated.getOrDefault(user, 0L) < seq) {
-                if (stopped) {
-                    throw new StoreException(StoreException.Reason.UNAVAILABLE,
-                            "store " + spec.name() + " is no longer mastered here; the change may not be kept");
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    fallBack();
-                    return;
-                }
-                ackArrived.awaitNanos(left);
-            }
+            w.done().get(tuning.syncTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            drop(user, w);
+            fallBack();
+            return;
         } catch (InterruptedException e) {
+            drop(user, w);
             Thread.currentThread().interrupt();
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while waiting for a replica");
-        } finally {
-            ackLock.unlock();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        if (stopped && replicated.getOrDefault(user, 0L) < seq) {
+            throw new StoreException(StoreException.Reason.UNAVAILABLE,
+                    "store " + spec.name() + " is no longer mastered here; the change may not be kept");
+        }
+    }
+
+    private void drop(String user, Waiter w) {
+        waiting.computeIfPresent(user, (u, ws) -> {
+            ws.remove(w);
+            return ws.isEmpty() ? null : ws;
+        });
+    }
+
+    /** Wakes the user's commits that the replica now has. */
+    private void release(String user, long seq) {
+        waiting.computeIfPresent(user, (u, ws) -> {
+            ws.removeIf(w -> {
+                if (w.seq() > seq) return false;
+                w.done().complete(null);
+                return true;
+            });
+            return ws.isEmpty() ? null : ws;
+        });
+    }
+
+    /** Wakes every waiting commit (stopped, or fallen back to async: nobody waits any more). */
+    private void releaseAll() {
+        for (String user : waiting.keySet()) {
+            waiting.computeIfPresent(user, (u, ws) -> {
+                for (Waiter w : ws) w.done().complete(null);
+                return null;
+            });
         }
     }
 
@@ -185,16 +214,12 @@ final class StoreMaster implements SlotReplication.CommitHook {
         degradations.increment();
         log.warn("store {}: no replica applied a commit within {} ms: falling back to async replication",
                 spec.name(), tuning.syncTimeout().toMillis());
+        releaseAll();
     }
 
     void acked(String user, long seq) {
         replicated.merge(user, seq, Math::max);
-        ackLock.lock();
-        try {
-            ackArrived.signalAll();
-        } finally {
-            ackLock.unlock();
-        }
+        release(user, seq);
     }
 
     void delay(String replica, long nanos) {
