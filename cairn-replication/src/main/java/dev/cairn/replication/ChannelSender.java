@@ -381,9 +381,9 @@ final class ChannelSender implements Runnable {
                             acked.merge(ap.user(), ap.seq(), Math::max);
                             long now = acked.get(ap.user());
                             master.acked(ap.user(), now);
-                            if (!slot.hasUser(ap.user())) forget(ap.user());
-                            else acknowledged(ap.user(), now);
-                            if (now < slot.replication().seq(ap.user())) changed(ap.user());
+                            acknowledged(ap.user(), now);
+                            // Behind with nothing more on the way (it skipped or lost records): ship again.
+                            if (shipped.getOrDefault(ap.user(), 0L) <= now && now < slot.replication().seq(ap.user())) changed(ap.user());
                         }
                         lock.lock();
                         try {
@@ -556,8 +556,8 @@ final class ChannelSender implements Runnable {
             try {
                 if (!slot.hasUser(user)) {
                     // Gone on the master (deleted and pruned): the replica drops it too.
+                    forget(user);
                     if (from > 1) resync(user);
-                    else forget(user);
                     continue;
                 }
                 if (from < changeLog.firstSeq(user)) {

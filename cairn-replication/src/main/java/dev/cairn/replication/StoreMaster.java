@@ -276,9 +276,14 @@ final class StoreMaster implements SlotReplication.CommitHook {
         return n;
     }
 
+    /** Changes the most-behind replica has not acknowledged (all its channels together). */
     long lagChanges() {
         long n = 0;
-        for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) n = Math.max(n, c.lagChanges());
+        for (ChannelSender[] cs : senders.values()) {
+            long replica = 0;
+            for (ChannelSender c : cs) replica += c.lagChanges();
+            n = Math.max(n, replica);
+        }
         return n;
     }
 
