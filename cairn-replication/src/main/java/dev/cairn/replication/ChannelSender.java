@@ -76,6 +76,8 @@ final class ChannelSender implements Runnable {
     /** Per user, (seq, System.nanoTime()) of commits not yet acknowledged: the lag and its histogram. */
     private final Map<String, ArrayDeque<long[]>> unacked = new HashMap<>();
     private int inFlight;
+    /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
+    private volatile long lastHeard;
     private volatile Exception failure;
     private final Map<String, Set<BodyId>> forced = new HashMap<>();
     private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
@@ -316,7 +318,6 @@ final class ChannelSender implements Runnable {
     /** The sending side: reservations first, then merges, copies and Changes frames while the window has room. */
     private void ship(FrameConnection c) throws IOException, FrameCodec.BadFrame {
         long replyTimeout = master.tuning.replyTimeout().toNanos();
-        long oldestSent = 0; // when the oldest frame still in flight was sent (0: none)
         while (!stopped && failure == null) {
             ReserveRequest r;
             String resync = null;
@@ -350,16 +351,20 @@ final class ChannelSender implements Runnable {
                 continue;
             }
             if (room && shipBatch(c)) continue;
+            boolean caughtUp;
             lock.lock();
             try {
-                if (inFlight == 0) {
-                    oldestSent = 0;
-                    if (dirty.isEmpty()) master.caughtUp(this);
-                } else if (oldestSent == 0) {
-                    oldestSent = System.nanoTime();
-                } else if (System.nanoTime() - oldestSent > replyTimeout) {
+                if (inFlight > 0 && System.nanoTime() - lastHeard > replyTimeout) {
                     throw new IOException("replica " + replicaNode + " did not answer within " + master.tuning.replyTimeout());
                 }
+                caughtUp = inFlight == 0 && dirty.isEmpty();
+            } finally {
+                lock.unlock();
+            }
+            // Outside this channel's lock: the store looks at every channel's lag.
+            if (caughtUp) master.caughtUp(this);
+            lock.lock();
+            try {
                 boolean idle = reserves.isEmpty() && reconciles.isEmpty() && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
                 if (idle && !stopped && failure == null) work.await(inFlight > 0 ? 100 : 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -375,6 +380,7 @@ final class ChannelSender implements Runnable {
         try {
             while (!stopped) {
                 Frame f = c.read();
+                lastHeard = System.nanoTime();
                 switch (f) {
                     case Ack a -> {
                         for (Applied ap : a.applied()) {
@@ -597,7 +603,7 @@ final class ChannelSender implements Runnable {
         long epoch = slot.replication().epoch();
         lock.lock();
         try {
-            inFlight++;
+            if (inFlight++ == 0) lastHeard = System.nanoTime();
         } finally {
             lock.unlock();
         }
@@ -690,7 +696,7 @@ final class ChannelSender implements Runnable {
         String store = master.spec.name();
         lock.lock();
         try {
-            inFlight++;
+            if (inFlight++ == 0) lastHeard = System.nanoTime();
         } finally {
             lock.unlock();
         }
