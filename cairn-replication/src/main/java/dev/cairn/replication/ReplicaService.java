@@ -361,29 +361,31 @@ final class ReplicaService implements AutoCloseable {
 
         private UserResult applyUser(String user, List<Entry> entries, Map<Entry, ChangeRecord> records) {
             long seq = r.seq(user);
+            List<ChangeRecord> batch = new ArrayList<>(entries.size());
+            Map<BodyId, byte[]> bodies = new HashMap<>();
             for (Entry e : entries) {
                 if (stalled.contains(user)) {
                     if (e.seq() != seq + 1) continue; // sent before the master learned of the stall
                     stalled.remove(user);
                 }
-                Map<BodyId, byte[]> bodies = new HashMap<>();
+                batch.add(records.get(e));
                 for (Body b : e.bodies()) bodies.put(b.id(), b.bytes());
-                try {
-                    r.apply(records.get(e), bodies::get);
-                    seq = Math.max(seq, e.seq());
-                } catch (SlotReplication.MissingBodies m) {
-                    stalled.add(user);
-                    return new Missing(e.seq(), m.bodies());
-                } catch (SlotReplication.NeedsResync n) {
-                    stalled.add(user);
-                    return new Unfollowable(n.getMessage());
-                } catch (StoreException | IllegalStateException ex) {
-                    log.warn("replication: applying {} seq {} failed: {}", e.user(), e.seq(), ex.toString());
-                    stalled.add(user);
-                    return new Unfollowable("apply failed: " + ex.getMessage());
-                }
             }
-            return new Done(seq);
+            if (batch.isEmpty()) return new Done(seq);
+            try {
+                // The user's records of this frame, consecutive ones in one durable batch.
+                return new Done(r.applyAll(user, batch, bodies::get));
+            } catch (SlotReplication.MissingBodies m) {
+                stalled.add(user);
+                return new Missing(r.seq(user) + 1, m.bodies());
+            } catch (SlotReplication.NeedsResync n) {
+                stalled.add(user);
+                return new Unfollowable(n.getMessage());
+            } catch (StoreException | IllegalStateException ex) {
+                log.warn("replication: applying {} after seq {} failed: {}", user, r.seq(user), ex.toString());
+                stalled.add(user);
+                return new Unfollowable("apply failed: " + ex.getMessage());
+            }
         }
     }
 

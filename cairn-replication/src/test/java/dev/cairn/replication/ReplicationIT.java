@@ -164,6 +164,36 @@ class ReplicationIT {
         }
     }
 
+    @Test void aReplicaCatchingUpAppliesAUsersRunOfRecordsInFewDurableBatches() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            UserStore alice = t.user("a", "alice");
+            alice.append("INBOX", List.of(message("first", "1")));
+            t.awaitCaughtUp("a", "b", "alice");
+            t.stop("b");
+            List<Uid> uids = new ArrayList<>();
+            for (int i = 0; i < 200; i++) uids.addAll(alice.append("INBOX", List.of(message("m" + i, "body " + (i % 50)))).uids());
+            MailboxInfo in = alice.mailbox("INBOX").orElseThrow();
+            for (int i = 0; i < 40; i++) {
+                alice.storeFlags(in.id(), uids.subList(i, i + 1), FlagOp.ADD, Flags.of("\\Seen"), OptionalLong.empty());
+            }
+            alice.storeFlags(in.id(), uids.subList(0, 20), FlagOp.ADD, Flags.of("\\Deleted"), OptionalLong.empty());
+            alice.expunge(in.id(), uids.subList(0, 20)); // bodies shared with later messages stay
+            alice.createMailbox("Later", Set.of());
+            alice.copy(in.id(), uids.subList(20, 30), "Later");
+            long records = t.slot("a").replication().seq("alice") - t.slot("b").replication().seq("alice");
+            assertThat(records).isGreaterThan(200);
+
+            var fsyncs = t.slot("b").config().meters().find("cairn.store.fsyncs").counter();
+            double before = fsyncs.count();
+            t.start("b");
+            t.awaitCaughtUp("a", "b", "alice");
+            t.assertConverged("alice");
+            assertThat(t.slot("b").check(null, false).problems()).isEmpty();
+            // One user's records follow each other: applied as runs in one batch each, not one commit per record.
+            assertThat(fsyncs.count() - before).isLessThan(records / 5.0);
+        }
+    }
+
     @Test void onDemandResyncCopiesTheUserAgain() throws Exception {
         try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
             mixedWorkload(t.user("a", "alice"), 8);

@@ -81,6 +81,99 @@ final class ReplicaApplier {
         }
     }
 
+    /**
+     * Applies a user's records in order, consecutive ones in one durable batch where they allow
+     * it (one fsync and one header write for a run of appends, flag changes and expunges instead
+     * of one each). Records that create or delete the user
+     * or a mailbox, jumps, and a record whose bodies are missing or that does not follow are
+     * applied alone, with the same outcome as {@link #apply}; whatever came before them is
+     * committed first.
+     */
+    void applyAll(String user, List<ChangeRecord> records, Function<BodyId, byte[]> bodies) {
+        int i = 0;
+        while (i < records.size()) {
+            int n = records.size() - i > 1 ? applyGroup(user, records, i, bodies) : 0;
+            if (n > 0) {
+                i += n;
+            } else {
+                apply(records.get(i), bodies);
+                i++;
+            }
+        }
+    }
+
+    /** What a group may hold: no change that scans the database for what the group itself wrote. */
+    private static boolean groupable(ChangeRecord r) {
+        if (r.isJump() || r.changes().isEmpty()) return false;
+        for (Change c : r.changes()) {
+            if (c instanceof Change.UserCreated || c instanceof Change.UserDeleted || c instanceof Change.MailboxDeleted) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Applies records from {@code from} on while they follow and are groupable, in one batch;
+     * returns how many it applied (or found applied already), 0 when the first one must go alone.
+     * A change that fails midway abandons the whole group (nothing is written): the records are
+     * then applied one by one and the failing one reports itself.
+     */
+    private int applyGroup(String user, List<ChangeRecord> records, int from, Function<BodyId, byte[]> bodies) {
+        UserState s = slot.lockedState(user);
+        if (s == null) return 0;
+        try {
+            UserState.Data d = s.data;
+            long have = d.header().seq;
+            int k = from;
+            while (k < records.size() && records.get(k).seq() <= have) k++;
+            if (k > from) return k - from; // already applied (idempotent)
+            UserState.Txn t = null;
+            Pending pending = new Pending();
+            List<ChangeRecord> group = new ArrayList<>();
+            long last = have;
+            for (; k < records.size(); k++) {
+                ChangeRecord r = records.get(k);
+                if (!r.user().equals(user) || !groupable(r) || r.seq() != last + 1) break;
+                Map<BodyId, PreparedBody> prepared = new HashMap<>();
+                boolean missing = false;
+                for (Change c : r.changes()) {
+                    if (!(c instanceof Change.MessagesAppended a)) continue;
+                    for (Change.AppendedMessage m : a.messages()) {
+                        if (prepared.containsKey(m.body()) || t != null && t.bodies.containsKey(m.body()) || slot.refcount(m.body()) > 0) continue;
+                        byte[] bytes = bodies.apply(m.body());
+                        if (bytes == null) { missing = true; continue; }
+                        PreparedBody p = PreparedBody.read(BodySource.of(bytes), Long.MAX_VALUE);
+                        if (!p.id.equals(m.body())) { missing = true; continue; } // alone, it reports the mismatch
+                        p.parsed();
+                        prepared.put(p.id, p);
+                    }
+                }
+                if (missing) break;
+                if (t == null) {
+                    t = s.new Txn(d, r.seq());
+                    t.replicated = true;
+                }
+                t.seq = r.seq();
+                t.epoch = r.epoch();
+                t.bodies.putAll(prepared);
+                try {
+                    for (Change c : r.changes()) applyChange(s, t, c, pending);
+                } catch (RuntimeException e) {
+                    return 0;
+                }
+                t.changes.addAll(r.changes());
+                group.add(r);
+                last = r.seq();
+            }
+            if (group.size() < 2) return 0; // nothing gained over the single path (which reports failures)
+            t.records = group;
+            s.commit(t);
+            if (s.hasViews()) s.reload();
+            return group.size();
+        } finally {
+            s.lock.unlock();
+        }
+    }
+
     /** Index entries this commit wrote or removed, for later changes of the same record. */
     private static final class Pending {
         final Map<ByteBuffer, long[]> index = new HashMap<>();

@@ -253,6 +253,16 @@ public final class SlotReplication {
     }
 
     /**
+     * Applies a user's records in order, consecutive ones in one durable batch where they allow
+     * it, and returns the user's seq now durable; fails as {@link #apply} does at the first record
+     * that cannot be applied (MissingBodies, NeedsResync), with everything before it durable.
+     */
+    public long applyAll(String user, List<ChangeRecord> records, Function<BodyId, byte[]> bodies) {
+        applier.applyAll(user, records, bodies);
+        return seq(user);
+    }
+
+    /**
      * Master side of reconciliation: the given UIDs of the mailbox, which a former master handed
      * out and which never existed here, are remembered as expunged (QRESYNC VANISHED tells clients
      * that saw them); the commit is shipped to the replicas like any other.

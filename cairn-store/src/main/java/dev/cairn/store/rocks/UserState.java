@@ -344,7 +344,13 @@ final class UserState implements UserStore {
 
         final Data before;
         final UserHeader header;
-        final long seq;
+        /** This commit's seq (MODSEQ); a replica applying several records in one batch moves it record by record. */
+        long seq;
+        /**
+         * A replica's group of a master's records applied in this one batch (ReplicaApplier.applyAll):
+         * written to the change log as they are, instead of one record of {@link #changes}.
+         */
+        List<ChangeRecord> records;
         final Instant now = Instant.now();
         /** The epoch the change record carries; a replica keeps the master's (see ReplicaApplier). */
         long epoch = slot.epoch();
@@ -444,7 +450,8 @@ final class UserState implements UserStore {
             t.header.seq = t.seq;
             if (!t.userDeleted) t.ops.put(slot.meta, Keys.userTag(id, Keys.HEADER), t.header.encode());
             ChangeRecord record = new ChangeRecord(name, t.seq, t.epoch, t.now, t.changes);
-            t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), ChangeCodec.encode(record));
+            if (t.records == null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), ChangeCodec.encode(record));
+            else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
             slot.commitDurably(t.ops);
             data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
             if (!t.replicated) slot.replication().committed(record);
@@ -453,7 +460,8 @@ final class UserState implements UserStore {
             throw e;
         }
         for (Runnable r : t.afterCommit) r.run();
-        slot.changeLog.committed(channel, name, t.seq);
+        if (t.records == null) slot.changeLog.committed(channel, name, t.seq);
+        else for (ChangeRecord r : t.records) slot.changeLog.committed(channel, name, r.seq());
     }
 
     /** After a failed write: the DB may or may not hold it; memory follows the DB again. */
