@@ -75,7 +75,20 @@ done
 # SIGSTOP and measure it), not that of a subshell running a function.
 # shellcheck disable=SC2206
 cairn=("$java_home/bin/java" --enable-native-access=ALL-UNNAMED ${CAIRN_JAVA_OPTS:-} -cp "$WORK/lib/*" dev.cairn.server.Main)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the ephemeral range (an ephemeral one may be taken by any outgoing connection,
+# e.g. the load generator's, before the node binds it).
+free_port() {
+  python3 -c 'import random, socket
+while True:
+    p = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
 load_avg() { cut -d' ' -f1 /proc/loadavg; }
 
 # --- nodes --------------------------------------------------------------------------------
