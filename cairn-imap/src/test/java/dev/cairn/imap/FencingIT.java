@@ -3,6 +3,7 @@ package dev.cairn.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.rocks.RocksSlotStore;
@@ -58,7 +59,7 @@ class FencingIT {
             slot.replication().setHook(new SlotReplication.CommitHook() {
                 @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {}
 
-                @Override public void committed(ChangeRecord record) {}
+                @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {}
 
                 @Override public void awaitReplicated(String user, long seq) {
                     inCommit.countDown();

@@ -43,6 +43,8 @@ final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
+    /** What the tail of commits not yet shipped may hold (records and bodies); beyond it the log serves. */
+    private static final long TAIL_BYTES = 16L << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
     /** Commit times kept per user for the lag (beyond it the newest ones share one entry). */
@@ -83,6 +85,20 @@ final class ChannelSender implements Runnable {
     private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override protected boolean removeEldestEntry(Map.Entry<BodyId, Boolean> e) { return size() > 10_000; }
     };
+    /**
+     * Per user, the commits made here since the {@code previous} seq of the first one, in order and
+     * without a gap, as the commit encoded them and with the bodies it held: shipped from memory
+     * instead of read back from the change log and the body store. The log stays the source
+     * whenever the tail does not reach back to where shipping resumes (after a reconnect or a
+     * rewind, or when a commit was left out because the tail was full or the replica away).
+     */
+    private final Map<String, ArrayDeque<Committed>> tail = new HashMap<>();
+    private long tailBytes;
+
+    private record Committed(long previous, ChangeRecord record, byte[] encoded, Map<BodyId, byte[]> bodies, long bytes) {
+        /** A record read back from the change log: encoded again when shipped, bodies read from the store. */
+        static Committed fromLog(ChangeRecord record) { return new Committed(-1, record, null, Map.of(), 0); }
+    }
     private final AtomicLong requests = new AtomicLong();
     private volatile boolean connected, stopped;
     private volatile FrameConnection connection;
@@ -117,16 +133,72 @@ final class ChannelSender implements Runnable {
 
     boolean connected() { return connected; }
 
-    /** A commit of the user is durable: ship it (and time it until the replica has it). */
-    void committed(String user, long seq) {
+    /** A commit of the user is durable: ship it (and time it until the replica has it). See {@link SlotReplication.CommitHook}. */
+    void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
+        String user = record.user();
+        long seq = record.seq();
         long now = System.nanoTime();
         lock.lock();
         try {
             ArrayDeque<long[]> times = unacked.computeIfAbsent(user, u -> new ArrayDeque<>());
             if (times.size() < TIMES_PER_USER) times.add(new long[]{seq, now});
             else times.peekLast()[0] = seq; // counted from an earlier commit: the lag errs on the long side
+            keep(user, previous, record, encoded, bodies);
             dirty.add(user);
             work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: adds the commit to the user's tail, starting it anew after a gap. */
+    private void keep(String user, long previous, ChangeRecord record, byte[] encoded, Map<BodyId, byte[]> bodies) {
+        ArrayDeque<Committed> q = tail.get(user);
+        if (q != null && q.peekLast().record().seq() != previous) {
+            dropTail(user); // a record of the user came in between without passing here
+            q = null;
+        }
+        long bytes = encoded.length;
+        for (byte[] b : bodies.values()) bytes += b.length;
+        if (!connected || tailBytes + bytes > TAIL_BYTES) return; // read from the log when it is shipped
+        if (q == null) tail.put(user, q = new ArrayDeque<>());
+        q.add(new Committed(previous, record, encoded, bodies, bytes));
+        tailBytes += bytes;
+    }
+
+    /** Under the lock. */
+    private void dropTail(String user) {
+        ArrayDeque<Committed> q = tail.remove(user);
+        if (q != null) for (Committed k : q) tailBytes -= k.bytes();
+    }
+
+    /**
+     * The user's commits from seq {@code from} on, out of the tail (at most {@code max} of them, and
+     * about {@code maxBytes}), or null when the tail does not hold every record from there: then
+     * the change log must be read. Commits below {@code from} (shipped already) are dropped.
+     */
+    private List<Committed> takeTail(String user, long from, int max, long maxBytes) {
+        lock.lock();
+        try {
+            ArrayDeque<Committed> q = tail.get(user);
+            if (q == null) return null;
+            while (!q.isEmpty() && q.peekFirst().record().seq() < from) tailBytes -= q.pollFirst().bytes();
+            if (q.isEmpty() || q.peekFirst().previous() >= from) {
+                // Empty, or records between from and the tail's first are only in the log (the
+                // tail's commits that the log read covers are dropped here next time).
+                if (q.isEmpty()) tail.remove(user);
+                return null;
+            }
+            List<Committed> out = new ArrayList<>();
+            long bytes = 0;
+            while (!q.isEmpty() && out.size() < max && bytes < maxBytes) {
+                Committed k = q.pollFirst();
+                tailBytes -= k.bytes();
+                bytes += k.bytes();
+                out.add(k);
+            }
+            if (q.isEmpty()) tail.remove(user);
+            return out;
         } finally {
             lock.unlock();
         }
@@ -241,6 +313,9 @@ final class ChannelSender implements Runnable {
         lock.lock();
         try {
             connected = false;
+            // Shipping resumes from the replica's positions, mostly below the tail: free it.
+            tail.clear();
+            tailBytes = 0;
             FrameConnection c = connection;
             if (c != null) c.close();
             connection = null;
@@ -449,6 +524,7 @@ final class ChannelSender implements Runnable {
         lock.lock();
         try {
             unacked.remove(user);
+            dropTail(user);
         } finally {
             lock.unlock();
         }
@@ -558,7 +634,7 @@ final class ChannelSender implements Runnable {
             }
             if (entries.size() >= budget || bytes >= BATCH_BYTES) { again.add(user); continue; }
             long from = shipped.getOrDefault(user, acked.getOrDefault(user, 0L)) + 1;
-            List<ChangeRecord> records;
+            List<Committed> commits;
             try {
                 if (!slot.hasUser(user)) {
                     // Gone on the master (deleted and pruned): the replica drops it too.
@@ -566,11 +642,16 @@ final class ChannelSender implements Runnable {
                     if (from > 1) resync(user);
                     continue;
                 }
-                if (from < changeLog.firstSeq(user)) {
-                    resync(user); // the log no longer has what the replica needs
-                    continue;
+                commits = takeTail(user, from, budget - entries.size(), BATCH_BYTES - bytes);
+                if (commits == null) {
+                    if (from < changeLog.firstSeq(user)) {
+                        resync(user); // the log no longer has what the replica needs
+                        continue;
+                    }
+                    commits = new ArrayList<>();
+                    for (ChangeRecord rec : changeLog.read(user, from, budget - entries.size())) commits.add(Committed.fromLog(rec));
+                    if (!commits.isEmpty()) takeTail(user, commits.getLast().record().seq() + 1, 0, 0); // drops what the log covered
                 }
-                records = changeLog.read(user, from, budget - entries.size());
             } catch (StoreException e) {
                 continue;
             }
@@ -581,10 +662,11 @@ final class ChannelSender implements Runnable {
             } finally {
                 lock.unlock();
             }
-            for (ChangeRecord rec : records) {
-                List<Body> bodies = bodiesOf(user, rec, force);
+            for (Committed k : commits) {
+                ChangeRecord rec = k.record();
+                List<Body> bodies = bodiesOf(user, rec, force, k.bodies());
                 for (Body b : bodies) bytes += b.bytes().length;
-                entries.add(new Entry(user, rec.seq(), ChangeCodec.encode(rec), bodies));
+                entries.add(new Entry(user, rec.seq(), k.encoded() != null ? k.encoded() : ChangeCodec.encode(rec), bodies));
                 last.put(user, rec.seq());
                 if (bytes >= BATCH_BYTES) break;
             }
@@ -612,7 +694,8 @@ final class ChannelSender implements Runnable {
         return true;
     }
 
-    private List<Body> bodiesOf(String user, ChangeRecord rec, Set<BodyId> force) {
+    /** The bodies the record's appends need that this channel has not sent (or must send again), from memory where the commit had them. */
+    private List<Body> bodiesOf(String user, ChangeRecord rec, Set<BodyId> force, Map<BodyId, byte[]> inMemory) {
         List<Body> out = new ArrayList<>();
         Set<BodyId> seen = new HashSet<>();
         for (Change ch : rec.changes()) {
@@ -622,6 +705,12 @@ final class ChannelSender implements Runnable {
                 if (!seen.add(id)) continue;
                 boolean forcedHere = force != null && force.contains(id);
                 if (!forcedHere && sentBodies.containsKey(id)) continue;
+                byte[] held = inMemory.get(id);
+                if (held != null) {
+                    out.add(new Body(id, held));
+                    sentBodies.put(id, Boolean.TRUE);
+                    continue;
+                }
                 try (InputStream in = slot.user(user).openBody(id)) {
                     out.add(new Body(id, in.readAllBytes()));
                     sentBodies.put(id, Boolean.TRUE);

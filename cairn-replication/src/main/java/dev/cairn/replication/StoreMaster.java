@@ -5,6 +5,7 @@ import dev.cairn.replication.ReplicationConfig.Mode;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.replication.ReplicationConfig.Tuning;
+import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeRecord;
@@ -144,9 +145,9 @@ final class StoreMaster implements SlotReplication.CommitHook {
         }
     }
 
-    @Override public void committed(ChangeRecord record) {
+    @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
         int channel = slot.channelOf(record.user());
-        for (ChannelSender[] cs : senders.values()) cs[channel].committed(record.user(), record.seq());
+        for (ChannelSender[] cs : senders.values()) cs[channel].committed(record, previous, encoded, bodies);
     }
 
     @Override public void awaitReplicated(String user, long seq) {

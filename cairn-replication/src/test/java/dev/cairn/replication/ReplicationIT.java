@@ -16,6 +16,7 @@ import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,6 +162,28 @@ class ReplicationIT {
             t.awaitCaughtUp("a", "b", "bob");
             t.assertConverged("bob");
             assertThat(t.slot("b").check(null, false).problems()).isEmpty();
+        }
+    }
+
+    @Test void aCommitTooBigToShipFromMemoryIsShippedFromTheLogAndTheRecordsAroundItToo() throws Exception {
+        // The master ships what a commit held in memory; a body larger than that tail (16 MiB a
+        // channel) is left out of it, which breaks the user's run: the records after it must not be
+        // shipped from memory past the gap, but from the log.
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            UserStore alice = t.user("a", "alice");
+            alice.append("INBOX", List.of(message("before", "small")));
+            byte[] big = new byte[17 << 20];
+            byte[] header = "From: a@example.org\r\nSubject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            java.util.Arrays.fill(big, (byte) 'x');
+            System.arraycopy(header, 0, big, 0, header.length);
+            alice.append("INBOX", List.of(new NewMessage(BodySource.of(big), Flags.NONE, Instant.parse("2026-01-02T03:04:05Z"))));
+            for (int i = 0; i < 5; i++) alice.append("INBOX", List.of(message("after" + i, "small " + i)));
+            t.awaitCaughtUp("a", "b", Duration.ofSeconds(30), "alice");
+            t.assertConverged("alice");
+            assertThat(t.slot("b").user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(7);
+            // Followed record by record: shipping past the gap would have made the replica copy alice whole.
+            assertThat(t.nodes.get("b").report()).noneMatch(l -> l.contains("alice"));
+            assertThat(t.nodes.get("a").report()).noneMatch(l -> l.contains("alice"));
         }
     }
 

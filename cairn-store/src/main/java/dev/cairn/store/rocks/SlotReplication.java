@@ -44,8 +44,13 @@ public final class SlotReplication {
          */
         void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids);
 
-        /** After the commit is durable, still under the user's lock (so in seq order per user); must not block. */
-        void committed(ChangeRecord record);
+        /**
+         * After the commit is durable, still under the user's lock (so in seq order per user); must
+         * not block. {@code previous} is the user's seq before this commit (no record lies between),
+         * {@code encoded} the record as the change log holds it, {@code bodies} the bodies the commit
+         * had in memory (those it appended), so a master can ship them without reading them back.
+         */
+        void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies);
 
         /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
         void awaitReplicated(String user, long seq);
@@ -200,9 +205,9 @@ public final class SlotReplication {
         h.beforeCommit(user, t.seq, uids);
     }
 
-    void committed(ChangeRecord record) {
+    void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
         CommitHook h = hook;
-        if (h != null) h.committed(record);
+        if (h != null) h.committed(record, previous, encoded, bodies);
     }
 
     void awaitReplicated(String user, long seq) {
@@ -214,6 +219,10 @@ public final class SlotReplication {
 
     /** The user's seq on this slot (0 when the user is not here). */
     public long seq(String user) {
+        // An open user's state is published right after each durable commit (a failed one
+        // reloads it from the database), so it is the database's seq, or just short of it.
+        UserState open = slot.openState(user);
+        if (open != null) return open.data.header().seq;
         Integer id = slot.userId(user);
         if (id == null) return 0;
         byte[] h = slot.get(slot.meta, Keys.userTag(id, Keys.HEADER));

@@ -450,11 +450,12 @@ final class UserState implements UserStore {
             t.header.seq = t.seq;
             if (!t.userDeleted) t.ops.put(slot.meta, Keys.userTag(id, Keys.HEADER), t.header.encode());
             ChangeRecord record = new ChangeRecord(name, t.seq, t.epoch, t.now, t.changes);
-            if (t.records == null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), ChangeCodec.encode(record));
+            byte[] encoded = t.records == null ? ChangeCodec.encode(record) : null;
+            if (encoded != null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), encoded);
             else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
             slot.commitDurably(t.ops);
             data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
-            if (!t.replicated) slot.replication().committed(record);
+            if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, bodyBytes(t));
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) reload();
             throw e;
@@ -462,6 +463,13 @@ final class UserState implements UserStore {
         for (Runnable r : t.afterCommit) r.run();
         if (t.records == null) slot.changeLog.committed(channel, name, t.seq);
         else for (ChangeRecord r : t.records) slot.changeLog.committed(channel, name, r.seq());
+    }
+
+    private static Map<BodyId, byte[]> bodyBytes(Txn t) {
+        if (t.bodies.isEmpty()) return Map.of();
+        Map<BodyId, byte[]> out = new HashMap<>(t.bodies.size() * 2);
+        t.bodies.forEach((id, p) -> out.put(id, p.bytes));
+        return out;
     }
 
     /** After a failed write: the DB may or may not hold it; memory follows the DB again. */
