@@ -22,7 +22,14 @@
 #
 # Settings (environment): RUNS (3), DURATION (20s), WARMUP (5s), USERS (1000), LMTP_CONNECTIONS (32),
 # IMAP_CLIENTS (32), LMTP_SIZE (10240), LAG_DURATION (30s), CATCHUP_CHANGES (100000),
-# CONFIGS ("none async sync"), CHANNELS (8), SEED (1), KEEP (1 keeps the work directory), WORK.
+# CONFIGS ("none async sync"), CHANNELS (8), SEED (1), KEEP (1 keeps the work directory), WORK,
+# PIN (see below).
+#
+# PIN=1 gives each node a core of its own, as on separate machines: n1 (the master, and the only
+# node of "no replica") runs on CPU 0 alone; n2 (the replica) and the load generator share CPU 1,
+# in every configuration alike. Without it (the default) both nodes and the load generator share
+# every core, so a replica's work is taken from the master's CPU: that measures co-location on one
+# machine, not replication. N1_CPUS / N2_CPUS / LOAD_CPUS choose other CPU lists (taskset -c).
 # Results: one table on stdout, every raw JSON report and node log in $WORK.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,6 +48,11 @@ CONFIGS=${CONFIGS:-"none async sync"}
 CHANNELS=${CHANNELS:-8}
 SEED=${SEED:-1}
 KEEP=${KEEP:-0}
+PIN=${PIN:-0}
+if [ "$PIN" = 1 ]; then
+  N1_CPUS=${N1_CPUS:-0}; N2_CPUS=${N2_CPUS:-1}; LOAD_CPUS=${LOAD_CPUS:-1}
+  command -v taskset >/dev/null 2>&1 || { echo "replication.sh: PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+fi
 PASSWORD=bench-pass
 SECRET="replication benchmark cluster secret"
 domain=example.org
@@ -75,6 +87,11 @@ done
 # SIGSTOP and measure it), not that of a subshell running a function.
 # shellcheck disable=SC2206
 cairn=("$java_home/bin/java" --enable-native-access=ALL-UNNAMED ${CAIRN_JAVA_OPTS:-} -cp "$WORK/lib/*" dev.cairn.server.Main)
+# taskset execs the JVM, so $! stays the JVM's pid.
+pinned() {  # n1|n2|load: the command prefix that pins it (nothing without PIN=1)
+  [ "$PIN" = 1 ] || return 0
+  case $1 in n1) echo taskset -c "$N1_CPUS" ;; n2) echo taskset -c "$N2_CPUS" ;; *) echo taskset -c "$LOAD_CPUS" ;; esac
+}
 # A free port below the ephemeral range (an ephemeral one may be taken by any outgoing connection,
 # e.g. the load generator's, before the node binds it).
 free_port() {
@@ -150,7 +167,7 @@ users() {
 
 start() {  # NAME NODE
   local name=$1 n=$2
-  "${cairn[@]}" serve --config "$WORK/$name/$n.toml" > "$WORK/$name/$n.log" 2>&1 &
+  $(pinned "$n") "${cairn[@]}" serve --config "$WORK/$name/$n.toml" > "$WORK/$name/$n.log" 2>&1 &
   pids+=($!)
   pid[$name-$n]=$!
   for _ in $(seq 1 300); do
@@ -178,7 +195,7 @@ cluster() {
   start "$name" n1
   # Every user's mailboxes exist (and, with a replica, hold their first UID/MODSEQ reservation)
   # before anything is measured: the first delivery to a user creates its store.
-  "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
+  $(pinned load) "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
     --clients 32 --fill 1 --mix noop=1 --ops 1 --warmup 0s --max-size 2048 --no-progress --json > "$WORK/$name/fill.json" \
     || die "filling the users' mailboxes failed: $(cat "$WORK/$name/fill.json")"
 }
@@ -193,14 +210,14 @@ server_pids() {  # NAME MODE: the pids of every node of the configuration
 
 lmtp() {  # NAME MODE OUT [extra bench options]
   local name=$1 mode=$2 out=$3; shift 3
-  "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
+  $(pinned load) "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
     --connections "$LMTP_CONNECTIONS" --min-size "$LMTP_SIZE" --max-size "$LMTP_SIZE" --seed "$SEED" \
     --server-pid "$(server_pids "$name" "$mode")" --no-progress --json "$@" > "$out" || true
 }
 
 imap_append() {  # NAME MODE OUT
   local name=$1 mode=$2 out=$3
-  "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
+  $(pinned load) "${cairn[@]}" bench imap --port "${port[$name-n1-imap]}" --user 'u%d' --password "$PASSWORD" --users "$USERS" \
     --clients "$IMAP_CLIENTS" --mix append=1 --fill 0 --min-size "$LMTP_SIZE" --max-size "$LMTP_SIZE" \
     --duration "$DURATION" --warmup "$WARMUP" --seed "$SEED" --server-pid "$(server_pids "$name" "$mode")" \
     --no-progress --json > "$out" || true
@@ -245,7 +262,7 @@ if [[ " $CONFIGS " == *" async "* ]]; then
 
     echo "== catch-up of $CATCHUP_CHANGES changes, run $run/$RUNS (load $(load_avg))" >&2
     kill -STOP "${pid[$name-n2]}"
-    "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
+    $(pinned load) "${cairn[@]}" bench lmtp --port "${port[$name-n1-lmtp]}" --rcpt "u%d@$domain" --users "$USERS" --recipients 1 \
       --connections "$LMTP_CONNECTIONS" --min-size 1024 --max-size 1024 --ops "$CATCHUP_CHANGES" --warmup 0s \
       --seed "$((SEED + run))" --no-progress --json > "$WORK/results/catchup-load-$run.json" || true
     say "$WORK/results/catchup-load-$run.json"
@@ -271,6 +288,7 @@ fi
 echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
   "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(df -h "$WORK" | awk 'NR==2 {print $1}'), JDK $("$java_home/bin/java" -version 2>&1 | head -1 | cut -d'"' -f2)"
+[ "$PIN" = 1 ] && echo "Pinned (taskset): n1 on CPU $N1_CPUS, n2 on CPU $N2_CPUS, load generator on CPU $LOAD_CPUS"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); $RUNS runs of $DURATION" \
   "after $WARMUP warm-up; $USERS users; $LMTP_CONNECTIONS LMTP connections, $IMAP_CLIENTS IMAP clients, messages of $LMTP_SIZE bytes"
 python3 - "$WORK/results" "$CONFIGS" "$CATCHUP_CHANGES" <<'EOF'
