@@ -163,7 +163,6 @@ public final class RocksSlotStore implements SlotStore {
         return new UserHandle(this, user);
     }
 
-    /** The loaded state of a user, loading it if the user exists; null if it does not. */
     /**
      * The user's state if it is in memory now, without loading it: what replication asks of
      * every record it ships or applies (the user's id, its seq) is answered from memory instead
@@ -174,6 +173,7 @@ public final class RocksSlotStore implements SlotStore {
         return s != null && !s.deleted && !s.evicted ? s : null;
     }
 
+    /** The loaded state of a user, loading it if the user exists; null if it does not. */
     UserState state(String user) {
         checkOpen();
         UserState s = users.get(user);
