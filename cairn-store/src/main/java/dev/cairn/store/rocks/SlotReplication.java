@@ -205,9 +205,12 @@ public final class SlotReplication {
         h.beforeCommit(user, t.seq, uids);
     }
 
-    void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
+    void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, PreparedBody> bodies) {
         CommitHook h = hook;
-        if (h != null) h.committed(record, previous, encoded, bodies);
+        if (h == null) return; // a single node: nothing to hand over
+        Map<BodyId, byte[]> bytes = new HashMap<>(bodies.size() * 2);
+        bodies.forEach((id, p) -> bytes.put(id, p.bytes));
+        h.committed(record, previous, encoded, bytes);
     }
 
     void awaitReplicated(String user, long seq) {

@@ -455,7 +455,7 @@ final class UserState implements UserStore {
             else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
             slot.commitDurably(t.ops);
             data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
-            if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, bodyBytes(t));
+            if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, t.bodies);
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) reload();
             throw e;
@@ -463,13 +463,6 @@ final class UserState implements UserStore {
         for (Runnable r : t.afterCommit) r.run();
         if (t.records == null) slot.changeLog.committed(channel, name, t.seq);
         else for (ChangeRecord r : t.records) slot.changeLog.committed(channel, name, r.seq());
-    }
-
-    private static Map<BodyId, byte[]> bodyBytes(Txn t) {
-        if (t.bodies.isEmpty()) return Map.of();
-        Map<BodyId, byte[]> out = new HashMap<>(t.bodies.size() * 2);
-        t.bodies.forEach((id, p) -> out.put(id, p.bytes));
-        return out;
     }
 
     /** After a failed write: the DB may or may not hold it; memory follows the DB again. */
