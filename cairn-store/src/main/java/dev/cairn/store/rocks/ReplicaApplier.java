@@ -478,6 +478,7 @@ final class ReplicaApplier {
                 }
                 bodies.put(b, out.toByteArray());
             }
+            slot.awaitDurable(); // the copy goes to a replica: nothing in it may be short of durable here
             return new UserImage(user, UserHeader.decode(header).seq, entries, bodies);
         } catch (org.rocksdb.RocksDBException e) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "cannot read " + user + ": " + e.getMessage(), e);

@@ -56,6 +56,7 @@ final class RocksChangeLog implements ChangeLog {
         } finally {
             open.unlock();
         }
+        slot.awaitDurable(); // records go to replicas: none may leave before it is durable here
         return out;
     }
 
@@ -81,6 +82,7 @@ final class RocksChangeLog implements ChangeLog {
         } finally {
             open.unlock();
         }
+        slot.awaitDurable();
         return new Batch(out, end);
     }
 

@@ -571,6 +571,21 @@ public final class RocksSlotStore implements SlotStore {
         }
     }
 
+    /**
+     * For readers that hand data out of the process without the user's lock: waits until what
+     * they read is durable (see {@link Committer}: a group is visible up to one fsync early).
+     */
+    void awaitDurable() {
+        try {
+            committer.awaitDurable();
+        } catch (org.rocksdb.RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(Reason.UNAVAILABLE, "interrupted while waiting for the WAL fsync");
+        }
+    }
+
     dev.cairn.store.MailboxId newMailboxId() {
         byte[] b = new byte[12];
         random.nextBytes(b);

@@ -229,6 +229,7 @@ public final class SlotReplication {
         Integer id = slot.userId(user);
         if (id == null) return 0;
         byte[] h = slot.get(slot.meta, Keys.userTag(id, Keys.HEADER));
+        slot.awaitDurable(); // a replica must not be told of a seq this node could still lose
         return h == null ? 0 : UserHeader.decode(h).seq;
     }
 

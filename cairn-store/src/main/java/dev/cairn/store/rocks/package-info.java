@@ -15,9 +15,13 @@
  * with its change record (numbered by the user's next sequence, which is the MODSEQ), takes the
  * stripe locks of the bodies whose reference counts it changes, and hands the batch to the
  * slot's committer thread, which merges every waiting batch into one native WriteBatch and one
- * synced WAL write. When the write is durable the caller publishes the user's new in-memory
- * state, tells the mailbox views (in commit order, still under the user lock) and releases its
- * locks. A failed write answers UNAVAILABLE and reloads the user's state from the database.
+ * WAL write. Under load the committer hands the written group to the syncer thread, whose one
+ * fsync covers every group written since its last, and writes the next group meanwhile; alone,
+ * it fsyncs itself. Readers that ship data to replicas without the user's lock wait for that
+ * fsync ({@code Committer}). When the write is durable the caller publishes the user's new
+ * in-memory state, tells the mailbox views (in commit order, still under the user lock) and
+ * releases its locks. A failed write answers UNAVAILABLE and reloads the user's state from the
+ * database; after a failed fsync the slot refuses writes until it is reopened.
  *
  * <h2>Bodies on disk</h2>
  * Bodies of 4 KiB and more live in blob files; compactions move only their keys. Blob garbage
