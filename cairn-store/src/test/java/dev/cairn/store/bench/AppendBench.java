@@ -47,6 +47,10 @@ public class AppendBench {
     @Param({"true", "false"})
     public boolean sync;
 
+    /** How a commit group reaches the disk (Committer.Mode): -p commit=pipelined,merged,chained compares them. */
+    @Param({"pipelined"})
+    public String commit;
+
     Path dir;
     SlotStore slot;
     SimpleMeterRegistry meters;
@@ -55,14 +59,21 @@ public class AppendBench {
     @Setup(Level.Trial) public void open() throws IOException {
         dir = Files.createTempDirectory("cairn-append-bench");
         meters = new SimpleMeterRegistry();
+        System.setProperty("cairn.store.commit", commit);
         slot = SlotStore.open(SlotConfig.defaults(dir).withSync(sync).withMeters(meters));
         for (int i = 0; i < 64; i++) slot.openOrCreateUser("w" + i);
     }
 
     @TearDown(Level.Trial) public void close() throws IOException {
-        double commits = meters.counter("cairn.store.commits").count(), fsyncs = meters.counter("cairn.store.fsyncs").count();
-        System.out.printf("%n[store] commits %.0f, commit groups (WAL writes%s) %.0f, %.1f commits per group%n",
-                commits, sync ? ", each fsynced" : "", fsyncs, commits / Math.max(1, fsyncs));
+        double commits = meters.counter("cairn.store.commits").count();
+        double groups = meters.counter("cairn.store.commit.groups").count(), fsyncs = meters.counter("cairn.store.fsyncs").count();
+        System.out.printf("%n[store] commits %.0f, commit groups (WAL writes) %.0f, %.1f commits per group; WAL fsyncs %.0f%n",
+                commits, groups, commits / Math.max(1, groups), fsyncs);
+        var write = meters.timer("cairn.store.commit.write");
+        var fsync = meters.timer("cairn.store.commit.fsync");
+        var latency = meters.timer("cairn.store.commit.latency");
+        System.out.printf("[store] native write of a group %.2f ms mean; pipelined fsync %.2f ms mean; commit latency %.2f ms mean%n",
+                write.mean(TimeUnit.MILLISECONDS), fsync.mean(TimeUnit.MILLISECONDS), latency.mean(TimeUnit.MILLISECONDS));
         slot.close();
         try (var paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
