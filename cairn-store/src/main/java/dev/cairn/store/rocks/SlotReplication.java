@@ -226,10 +226,16 @@ public final class SlotReplication {
         // reloads it from the database), so it is the database's seq, or just short of it.
         UserState open = slot.openState(user);
         if (open != null) return open.data.header().seq;
+        long seq = storedSeq(user);
+        slot.awaitDurable(); // a replica must not be told of a seq this node could still lose
+        return seq;
+    }
+
+    /** The seq in the database, possibly one fsync short of durable: fence before shipping it. */
+    private long storedSeq(String user) {
         Integer id = slot.userId(user);
         if (id == null) return 0;
         byte[] h = slot.get(slot.meta, Keys.userTag(id, Keys.HEADER));
-        slot.awaitDurable(); // a replica must not be told of a seq this node could still lose
         return h == null ? 0 : UserHeader.decode(h).seq;
     }
 
@@ -238,16 +244,24 @@ public final class SlotReplication {
         List<Position> out = new ArrayList<>();
         for (String user : slot.users()) {
             if (slot.channelOf(user) != channel) continue;
-            long seq = seq(user);
-            out.add(new Position(user, seq, recordEpoch(user, seq)));
+            UserState open = slot.openState(user);
+            long seq = open != null ? open.data.header().seq : storedSeq(user);
+            out.add(new Position(user, seq, epochAt(user, seq)));
         }
+        slot.awaitDurable(); // once for the whole list, not once a user
         return out;
     }
 
     /** The epoch of the user's record at seq, or -1 when this slot does not keep that record. */
     public long recordEpoch(String user, long seq) {
+        long epoch = epochAt(user, seq);
+        slot.awaitDurable();
+        return epoch;
+    }
+
+    private long epochAt(String user, long seq) {
         if (seq == 0 || !slot.hasUser(user)) return -1;
-        List<ChangeRecord> r = slot.changeLog().read(user, seq, 1);
+        List<ChangeRecord> r = slot.changeLog.readUnfenced(user, seq, 1);
         return r.isEmpty() || r.getFirst().seq() != seq ? -1 : r.getFirst().epoch();
     }
 
