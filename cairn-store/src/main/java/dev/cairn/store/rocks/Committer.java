@@ -64,7 +64,7 @@ final class Committer implements AutoCloseable {
         static Mode fromProperty() {
             return switch (System.getProperty("cairn.store.commit", "pipelined")) {
                 case "merged" -> MERGED;
-                case "chained", "chain" -> CHAINED;
+                case "chained" -> CHAINED;
                 default -> PIPELINED;
             };
         }
@@ -85,8 +85,8 @@ final class Committer implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger syncing = new java.util.concurrent.atomic.AtomicInteger();
     /** Every group up to this number is durable (or failed before it reached the WAL). */
     private long durable;
-    /** The failed fsync, once there was one: no commit is accepted after it. */
-    private Exception syncFailure;
+    /** The failed fsync, once there was one: no commit is accepted after it (set under durability). */
+    private volatile Exception syncFailure;
     /** Set once close() has seen both threads end. */
     private boolean finished;
     private final Object durability = new Object();
@@ -159,9 +159,8 @@ final class Committer implements AutoCloseable {
         try {
             RocksDBException failure = injectedFailure;
             if (failure != null) throw failure;
-            synchronized (durability) {
-                if (syncFailure != null) throw new RocksDBException("an earlier WAL fsync failed: " + syncFailure.getMessage());
-            }
+            Exception earlier = syncFailure;
+            if (earlier != null) throw new RocksDBException("an earlier WAL fsync failed: " + earlier.getMessage());
             if (mode == Mode.CHAINED) writeChained(group);
             else writeMerged(group);
         } catch (RocksDBException | RuntimeException | Error e) {
@@ -214,10 +213,7 @@ final class Committer implements AutoCloseable {
 
     private void sync(List<Written> batch) {
         long last = batch.getLast().number();
-        Exception failure;
-        synchronized (durability) {
-            failure = syncFailure;
-        }
+        Exception failure = syncFailure;
         if (failure == null && batch.stream().anyMatch(w -> !w.commits().isEmpty())) {
             try {
                 Runnable hook = beforeFsync;
