@@ -68,6 +68,7 @@ class ReplicationIT {
             UserStore bob = t.user("a", "bob");
             bob.append("INBOX", List.of(message("b1", "same body")));
             t.user("a", "gone").append("INBOX", List.of(message("g", "gone")));
+            t.awaitCaughtUp("a", "b", "gone"); // the replica has the user before the master deletes it
             t.slot("a").deleteUser("gone");
             t.awaitCaughtUp("a", "b", "alice", "bob", "gone");
             t.assertConverged("alice");

@@ -140,8 +140,11 @@ final class TwoNodes implements AutoCloseable {
     void awaitCaughtUp(String master, String replica, Duration limit, String... users) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         for (String u : users) {
+            // A user the master deleted has seq 0 there, as one the replica never heard of: caught
+            // up means the replica has let go of it too.
             while (slot(replica).replication().seq(u) != slot(master).replication().seq(u)
-                    || slot(replica).hasUser(u) && slot(replica).user(u).highestModSeq() != slot(master).replication().seq(u)) {
+                    || slot(replica).hasUser(u) && slot(replica).user(u).highestModSeq() != slot(master).replication().seq(u)
+                    || slot(replica).hasUser(u) && !slot(master).hasUser(u)) {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError(u + ": replica at " + slot(replica).replication().seq(u) + ", master at "
                             + slot(master).replication().seq(u));
