@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * How to open a slot.
  *
  * @param metadataDir    the RocksDB directory (fast disk)
- * @param bodiesDir      where the bodies column family's files live (big disk); may equal metadataDir
+ * @param bodiesDir      where the message bodies live (segment files, big disk); may equal metadataDir
  * @param sync           fsync the WAL at every commit group (off only for benchmarks and tests)
  * @param maxMessageSize bodies above it are refused with TOO_BIG
  * @param channels       change-log channels, users hashed onto them

@@ -16,7 +16,7 @@ public final class SlotCorruption {
     public static void addOrphanBody(SlotStore store) throws RocksDBException {
         RocksSlotStore slot = (RocksSlotStore) store;
         BodyId orphan = BodyId.of(new byte[32]);
-        slot.db.put(slot.bodies, Keys.chunk(orphan, 0), "x".getBytes());
+        slot.db.put(slot.bodies, Keys.body(orphan), new BodyLog.Location(1, 0, 1).encode());
         slot.db.put(slot.refcounts, Keys.body(orphan), Keys.longBytes(1));
     }
 }

@@ -9,7 +9,6 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeCodec;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -218,10 +217,12 @@ final class Checker {
             WriteOps fix = new WriteOps();
             for (var e : refs.entrySet()) {
                 BodyId b = e.getKey();
-                boolean hasChunk = slot.get(slot.bodies, Keys.chunk(b, 0)) != null;
+                byte[] location = slot.get(slot.bodies, Keys.body(b));
+                boolean hasBody = location != null;
                 boolean hasParsed = slot.get(slot.parsed, Keys.body(b)) != null;
-                if (!hasChunk) problem(owner.get(b), "body " + b + " is missing (" + e.getValue() + " messages refer to it)", false);
-                if (hasChunk && !hasParsed) {
+                if (!hasBody) problem(owner.get(b), "body " + b + " is missing (" + e.getValue() + " messages refer to it)", false);
+                else checkLocation(owner.get(b), b, BodyLog.Location.decode(location));
+                if (hasBody && !hasParsed) {
                     problem(owner.get(b), "body " + b + " has no parse", repair);
                     if (repair) {
                         try (var in = slot.openBody(b)) {
@@ -244,12 +245,8 @@ final class Checker {
                     problem(null, "orphan body " + e.getKey() + " (count " + e.getValue() + ", no message refers to it)", repair);
                     if (repair) slot.deleteBody(fix, e.getKey());
                 }
-                byte[][] lastSeen = {null};
                 slot.scan(slot.bodies, new byte[0], (k, v) -> {
-                    byte[] sha = Arrays.copyOf(k, BodyId.LENGTH);
-                    if (lastSeen[0] != null && Arrays.equals(lastSeen[0], sha)) return;
-                    lastSeen[0] = sha;
-                    BodyId b = BodyId.of(sha);
+                    BodyId b = BodyId.of(k);
                     if (!refs.containsKey(b) && !counts.containsKey(b)) {
                         problem(null, "orphan body " + b + " (no count, no message)", repair);
                         if (repair) slot.deleteBody(fix, b);
@@ -257,13 +254,22 @@ final class Checker {
                 });
                 slot.scan(slot.parsed, new byte[0], (k, v) -> {
                     BodyId b = BodyId.of(k);
-                    if (!refs.containsKey(b) && !counts.containsKey(b) && slot.get(slot.bodies, Keys.chunk(b, 0)) == null) {
+                    if (!refs.containsKey(b) && !counts.containsKey(b) && !slot.hasBody(b)) {
                         problem(null, "orphan parse of body " + b, repair);
                         if (repair) fix.delete(slot.parsed, k);
                     }
                 });
             }
             if (repair && !fix.isEmpty()) slot.commitDurably(fix);
+        }
+    }
+
+    /** The location must lie inside a segment file that is there (its bytes are not hashed again: that reads every body). */
+    private void checkLocation(String user, BodyId b, BodyLog.Location at) {
+        BodyLog.Segment seg = slot.bodyLog.segment(at.segment());
+        if (seg == null) problem(user, "body " + b + " lies in segment " + at.segment() + ", which is not there", false);
+        else if (at.offset() < 0 || at.offset() + at.length() > seg.end) {
+            problem(user, "body " + b + " lies beyond the end of segment " + at.segment() + " (" + at + ", " + seg.end + " bytes)", false);
         }
     }
 

@@ -71,6 +71,8 @@ final class Committer implements AutoCloseable {
     }
 
     private final RocksDB db;
+    /** Its bodies are forced before each WAL fsync: a durable location never points at bytes that are not. */
+    private final BodyLog bodyLog;
     private final Mode mode;
     private final WriteOptions writeOptions;
     private final WriteOptions noSync = new WriteOptions().setSync(false);
@@ -99,8 +101,9 @@ final class Committer implements AutoCloseable {
     /** Tests: runs on the syncer before each fsync (may block it, or throw as a failing disk would). */
     volatile Runnable beforeFsync;
 
-    Committer(RocksDB db, boolean sync, MeterRegistry meters, String name) {
+    Committer(RocksDB db, BodyLog bodyLog, boolean sync, MeterRegistry meters, String name) {
         this.db = db;
+        this.bodyLog = bodyLog;
         this.mode = Mode.fromProperty();
         this.writeOptions = new WriteOptions().setSync(sync && mode != Mode.PIPELINED);
         this.commits = Counter.builder("cairn.store.commits").description("commits made durable").register(meters);
@@ -111,7 +114,7 @@ final class Committer implements AutoCloseable {
         this.groupBytes = DistributionSummary.builder("cairn.store.commit.group.bytes").baseUnit("bytes").description("bytes written per group").register(meters);
         this.latency = Timer.builder("cairn.store.commit.latency").description("from submit to durable").register(meters);
         this.writeTime = Timer.builder("cairn.store.commit.write").description("native write of one group (with its fsync unless pipelined)").register(meters);
-        this.fsyncTime = Timer.builder("cairn.store.commit.fsync").description("one pipelined WAL fsync").register(meters);
+        this.fsyncTime = Timer.builder("cairn.store.commit.fsync").description("one pipelined fsync (body segments, then the WAL)").register(meters);
         this.syncer = sync && mode == Mode.PIPELINED
                 ? Thread.ofPlatform().name("cairn-syncer-" + name).daemon(true).start(this::syncLoop) : null;
         this.thread = Thread.ofPlatform().name("cairn-committer-" + name).daemon(true).start(this::run);
@@ -219,13 +222,14 @@ final class Committer implements AutoCloseable {
                 Runnable hook = beforeFsync;
                 if (hook != null) hook.run();
                 long start = System.nanoTime();
+                bodyLog.force();
                 db.syncWal();
                 fsyncTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 fsyncs.increment();
-            } catch (RocksDBException | RuntimeException e) {
+            } catch (RocksDBException | java.io.IOException | RuntimeException e) {
                 failure = e;
                 org.slf4j.LoggerFactory.getLogger(Committer.class)
-                        .error("WAL fsync failed; this slot refuses every write until it is reopened", e);
+                        .error("fsync of the body segments or the WAL failed; this slot refuses every write until it is reopened", e);
             }
         }
         markDurable(last, failure);
@@ -279,6 +283,7 @@ final class Committer implements AutoCloseable {
     }
 
     private void writeMerged(List<Pending> group) throws RocksDBException {
+        forceBodiesBeforeSyncedWrite();
         try (WriteBatch batch = new WriteBatch()) {
             for (Pending p : group) p.ops().writeTo(batch);
             db.write(writeOptions, batch);
@@ -287,11 +292,25 @@ final class Committer implements AutoCloseable {
 
     /** The alternative measured against merging: each batch its own write, only the last one synced. */
     private void writeChained(List<Pending> group) throws RocksDBException {
+        forceBodiesBeforeSyncedWrite();
         for (int i = 0; i < group.size(); i++) {
             try (WriteBatch batch = new WriteBatch()) {
                 group.get(i).ops().writeTo(batch);
                 db.write(i == group.size() - 1 ? writeOptions : noSync, batch);
             }
+        }
+    }
+
+    /** Modes that fsync the WAL inside db.write make the group's bodies durable first. */
+    private void forceBodiesBeforeSyncedWrite() throws RocksDBException {
+        if (!writeOptions.sync()) return;
+        try {
+            bodyLog.force();
+        } catch (java.io.IOException e) {
+            synchronized (durability) { // final, as a failed WAL fsync (see the class comment)
+                if (syncFailure == null) syncFailure = e;
+            }
+            throw new RocksDBException("body segment fsync failed: " + e.getMessage());
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.Arrays;
  * messages   [user][mbx][uid]       -> internal date, save date, size, body, thread
  * tombstones [user][mbx][uid]       -> modseq(8)
  * changelog  [channel(2)][user][seq(8)] -> ChangeRecord
- * bodies     [sha256][chunk(4)]     -> up to 1 MiB of the body
+ * bodies     [sha256]               -> BodyLog.Location: segment(4) offset(8) length(4)
  * parsed     [sha256]               -> ParsedMessage
  * refcounts  [sha256]               -> count(8)
  * </pre>
@@ -62,7 +62,6 @@ final class Keys {
 
     static byte[] changePrefix(int channel, int user) { return ByteBuffer.allocate(6).putShort((short) channel).putInt(user).array(); }
 
-    static byte[] chunk(BodyId body, int chunk) { return ByteBuffer.allocate(36).put(body.bytes()).putInt(chunk).array(); }
 
     static byte[] body(BodyId body) { return body.bytes(); }
 

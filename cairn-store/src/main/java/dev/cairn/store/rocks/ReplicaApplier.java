@@ -470,13 +470,11 @@ final class ReplicaApplier {
                 }
             }
             for (BodyId b : new ArrayList<>(bodies.keySet())) {
-                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-                for (int i = 0; ; i++) {
-                    byte[] chunk = slot.db.get(slot.bodies, ro, Keys.chunk(b, i));
-                    if (chunk == null) break;
-                    out.writeBytes(chunk);
+                try {
+                    bodies.put(b, slot.readBody(b, ro));
+                } catch (java.io.IOException e) {
+                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "cannot read body " + b + ": " + e.getMessage(), e);
                 }
-                bodies.put(b, out.toByteArray());
             }
             slot.awaitDurable(); // the copy goes to a replica: nothing in it may be short of durable here
             return new UserImage(user, UserHeader.decode(header).seq, entries, bodies);
@@ -570,6 +568,8 @@ final class ReplicaApplier {
                 else slot.putRefcount(ops, b, after);
             }
             slot.commitDurably(ops);
+        } finally {
+            ops.commitEnded(slot.bodyLog); // also when a body was missing after others were appended
         }
     }
 }

@@ -37,11 +37,8 @@ import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
-import org.rocksdb.DbPath;
-import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -61,6 +58,7 @@ import org.rocksdb.Slice;
  * message references), and check() reports one if it finds it.
  */
 public final class RocksSlotStore implements SlotStore {
+    /** How much of a body a stream reads at a time. */
     static final int CHUNK = 1 << 20;
     static final long METADATA_WRITE_BUFFER = Long.getLong("cairn.store.metadataWriteBuffer", 4L << 20);
     // Many stripes: 64 concurrent writers of different bodies rarely share one (and so an fsync wait).
@@ -73,6 +71,7 @@ public final class RocksSlotStore implements SlotStore {
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     final ColumnFamilyHandle meta, index, messages, tombstones, bodies, parsed, refcounts, changelog;
     final Committer committer;
+    final BodyLog bodyLog;
     private final Map<String, UserState> users = new ConcurrentHashMap<>();
     final ReentrantLock userRegistry = new ReentrantLock();
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
@@ -98,22 +97,13 @@ public final class RocksSlotStore implements SlotStore {
                 .setUseDirectIoForFlushAndCompaction(direct);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (String name : List.of("default", "meta", "index", "messages", "tombstones", "bodies", "parsed", "refcounts", "changelog")) {
+            // Bodies themselves are in the BodyLog; the bodies column family holds their locations.
             ColumnFamilyOptions o = new ColumnFamilyOptions();
-            if (name.equals("bodies")) {
-                // Large values go to blob files, so compaction moves keys, not message bodies.
-                // Blob garbage collection is off in ordinary compactions (with random keys every
-                // compaction would copy the oldest bodies again: a fifth of all CPU under steady
-                // appends); reclaimBodySpace() runs it when enough of the blob files is garbage.
-                o.setEnableBlobFiles(true).setMinBlobSize(4096).setBlobFileSize(256L << 20)
-                        .setEnableBlobGarbageCollection(false).setBlobCompressionType(CompressionType.LZ4_COMPRESSION)
-                        .setCfPaths(List.of(new DbPath(config.bodiesDir(), Long.MAX_VALUE)));
-            } else {
-                o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10)));
-                o.setCompressionType(CompressionType.LZ4_COMPRESSION);
-                // Small memtables for small records: an insert walks a skip list whose nodes
-                // are cache misses, so fewer entries per memtable is a shorter walk.
-                o.setWriteBufferSize(METADATA_WRITE_BUFFER);
-            }
+            o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10)));
+            o.setCompressionType(CompressionType.LZ4_COMPRESSION);
+            // Small memtables for small records: an insert walks a skip list whose nodes are
+            // cache misses, so fewer entries per memtable is a shorter walk.
+            o.setWriteBufferSize(METADATA_WRITE_BUFFER);
             cfOptions.add(o);
             descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), o));
         }
@@ -121,18 +111,20 @@ public final class RocksSlotStore implements SlotStore {
         meta = handles.get(1); index = handles.get(2); messages = handles.get(3); tombstones = handles.get(4);
         bodies = handles.get(5); parsed = handles.get(6); refcounts = handles.get(7); changelog = handles.get(8);
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
-        committer = new Committer(db, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
+        bodyLog = new BodyLog(config.bodiesDir().resolve("segments"), Long.getLong("cairn.store.bodySegmentSize", BodyLog.SEGMENT_SIZE));
+        countLiveBodies();
+        committer = new Committer(db, bodyLog, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
         changeLog = new RocksChangeLog(this);
         evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
         reclaimer = Thread.ofPlatform().name("cairn-reclaimer").daemon(true).start(this::reclaimLoop);
         reclaims = Counter.builder("cairn.store.bodies.reclaims")
-                .description("blob garbage collections run (bodies rewritten out of mostly-garbage blob files)").register(config.meters());
+                .description("body segments reclaimed (live bodies moved out, file deleted)").register(config.meters());
         replication = new SlotReplication(this);
         Gauge.builder("cairn.store.users.open", users, Map::size).description("users held in memory").register(config.meters());
         Gauge.builder("cairn.store.bodies.bytes", this, s -> s.bodySpace()[0]).baseUnit("bytes")
-                .description("size of the live blob files holding message bodies").register(config.meters());
+                .description("size of the segment files holding message bodies").register(config.meters());
         Gauge.builder("cairn.store.bodies.garbage.bytes", this, s -> s.bodySpace()[1]).baseUnit("bytes")
-                .description("bytes of deleted bodies still in blob files").register(config.meters());
+                .description("bytes of deleted bodies still in segment files").register(config.meters());
     }
 
     /** Opens (creating if needed) the slot. */
@@ -336,59 +328,88 @@ public final class RocksSlotStore implements SlotStore {
         }
     }
 
-    /** {live blob file bytes, garbage bytes in them}; zeros when the slot is closed. */
+    /** {bytes in body segment files, bytes of deleted bodies in them}; zeros when the slot is closed. */
     long[] bodySpace() {
-        java.util.concurrent.locks.Lock l = lifecycle.readLock();
-        if (!l.tryLock()) return new long[2];
-        try {
-            if (closed) return new long[2];
-            return new long[] {db.getLongProperty(bodies, "rocksdb.live-blob-file-size"),
-                    db.getLongProperty(bodies, "rocksdb.live-blob-file-garbage-size")};
-        } catch (RocksDBException e) {
-            return new long[2];
-        } finally {
-            l.unlock();
-        }
+        return closed ? new long[2] : bodyLog.space();
     }
 
     /**
-     * When at least {@code minGarbageRatio} of the blob files' bytes belong to deleted bodies,
-     * compacts the bodies column family with blob garbage collection on, which copies the live
-     * bodies into new blob files and deletes the old ones. Runs in sixteen key ranges so that
-     * close() waits for one range at most. True when it ran.
+     * Reclaims every sealed body segment of which at least {@code minGarbageRatio} is garbage: its
+     * live bodies are appended to the active segment and their new locations committed (a few
+     * at a time, each under its bodies' stripe locks, so appends and expunges go on meanwhile),
+     * then the file is deleted once no reader has it open. True when a segment was reclaimed.
      */
     public boolean reclaimBodySpace(double minGarbageRatio) {
-        long[] space = bodySpace();
-        if (space[0] == 0 || (double) space[1] / space[0] < minGarbageRatio) return false;
-        MutableColumnFamilyOptions on = MutableColumnFamilyOptions.builder()
-                .setEnableBlobGarbageCollection(true).setBlobGarbageCollectionAgeCutoff(1.0).build();
-        MutableColumnFamilyOptions off = MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(false).build();
         reclaiming.lock();
-        // Bottommost files too: they hold most references, and RocksDB skips them by default.
-        try (CompactRangeOptions everything = new CompactRangeOptions()
-                .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
-            for (int range = 0; range < 16; range++) {
-                java.util.concurrent.locks.Lock l = reading();
-                try {
-                    db.setOptions(bodies, on);
-                    try {
-                        byte[] from = range == 0 ? null : new byte[] {(byte) (range << 4)};
-                        byte[] to = range == 15 ? null : new byte[] {(byte) ((range + 1) << 4)};
-                        db.compactRange(bodies, from, to, everything);
-                    } finally {
-                        db.setOptions(bodies, off);
-                    }
-                } catch (RocksDBException e) {
-                    throw new StoreException(Reason.UNAVAILABLE, "reclaiming body space failed: " + e.getMessage(), e);
-                } finally {
-                    l.unlock();
-                }
+        try {
+            List<BodyLog.Segment> sparse = new ArrayList<>();
+            for (BodyLog.Segment seg : bodyLog.sealed()) {
+                // A commit still carrying one of its bodies may yet write a location into it.
+                if (seg.pending.get() > 0) continue;
+                long size = seg.end;
+                if (size == 0 || (double) (size - Math.max(0, seg.live.get())) / size >= minGarbageRatio) sparse.add(seg);
             }
-            reclaims.increment();
+            if (sparse.isEmpty()) return false;
+            Map<Integer, List<BodyId>> bySegment = new TreeMap<>();
+            for (BodyLog.Segment seg : sparse) bySegment.put(seg.number, new ArrayList<>());
+            scan(bodies, new byte[0], (k, v) -> {
+                List<BodyId> in = bySegment.get(BodyLog.Location.decode(v).segment());
+                if (in != null) in.add(BodyId.of(k));
+            });
+            for (BodyLog.Segment seg : sparse) {
+                List<BodyId> ids = bySegment.get(seg.number);
+                for (int from = 0; from < ids.size(); from += RECLAIM_BATCH) {
+                    moveBodies(seg.number, ids.subList(from, Math.min(ids.size(), from + RECLAIM_BATCH)));
+                }
+                bodyLog.retire(seg);
+                reclaims.increment();
+            }
             return true;
         } finally {
             reclaiming.unlock();
         }
+    }
+
+    private static final int RECLAIM_BATCH = 64;
+
+    /** Moves the bodies that still lie in a segment to the active one, durably. */
+    private void moveBodies(int segment, List<BodyId> ids) {
+        WriteOps ops = new WriteOps();
+        try (BodyLocks held = lockBodies(ids)) {
+            for (BodyId id : ids) {
+                byte[] v = get(bodies, Keys.body(id));
+                if (v == null) continue; // deleted meanwhile
+                BodyLog.Location at = BodyLog.Location.decode(v);
+                if (at.segment() != segment) continue;
+                try {
+                    byte[] bytes = bodyLog.read(at);
+                    if (bytes == null) throw new IOException("segment " + segment + " retired while moving its bodies");
+                    BodyLog.Location moved = bodyLog.append(bytes);
+                    ops.appended(moved);
+                    ops.put(bodies, Keys.body(id), moved.encode());
+                } catch (IOException e) {
+                    throw new StoreException(Reason.UNAVAILABLE, "reclaiming body space failed: " + e.getMessage(), e);
+                }
+                bodyLog.deleted(at);
+            }
+            if (!ops.isEmpty()) commitDurably(ops);
+        } finally {
+            ops.commitEnded(bodyLog);
+        }
+    }
+
+    /** At open: each segment's live bytes from the locations in the database; segments nothing points into go. */
+    private void countLiveBodies() throws RocksDBException {
+        Map<Integer, Long> live = new java.util.HashMap<>();
+        try (RocksIterator it = db.newIterator(bodies)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                BodyLog.Location at = BodyLog.Location.decode(it.value());
+                live.merge(at.segment(), (long) at.length(), Long::sum);
+            }
+            it.status();
+        }
+        bodyLog.countLive(live);
+        for (BodyLog.Segment seg : bodyLog.sealed()) if (!live.containsKey(seg.number)) bodyLog.retire(seg);
     }
 
     /** Drops users from memory that no session holds a view of (they reload on next use). */
@@ -454,21 +475,28 @@ public final class RocksSlotStore implements SlotStore {
 
     void putRefcount(WriteOps ops, BodyId id, long count) { ops.put(refcounts, Keys.body(id), Keys.longBytes(count)); }
 
+    /** Appends the body to the body log now; its location (and parse) go into the batch. */
     void writeBody(WriteOps ops, PreparedBody p) {
-        byte[] b = p.bytes;
-        int chunks = Math.max(1, (b.length + CHUNK - 1) / CHUNK);
-        for (int i = 0; i < chunks; i++) {
-            int from = i * CHUNK, to = Math.min(b.length, from + CHUNK);
-            ops.put(bodies, Keys.chunk(p.id, i), chunks == 1 ? b : java.util.Arrays.copyOfRange(b, from, to));
+        BodyLog.Location at;
+        try {
+            at = bodyLog.append(p.bytes);
+        } catch (IOException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "cannot write the message body: " + e.getMessage(), e);
         }
+        ops.appended(at);
+        ops.put(bodies, Keys.body(p.id), at.encode());
         ops.put(parsed, Keys.body(p.id), ParsedCodec.encode(p.parsed()));
     }
 
     void deleteBody(WriteOps ops, BodyId id) {
-        ops.deleteRange(bodies, Keys.chunk(id, 0), Keys.after(Keys.body(id)));
+        byte[] v = get(bodies, Keys.body(id));
+        if (v != null) bodyLog.deleted(BodyLog.Location.decode(v));
+        ops.delete(bodies, Keys.body(id));
         ops.delete(parsed, Keys.body(id));
         ops.delete(refcounts, Keys.body(id));
     }
+
+    boolean hasBody(BodyId id) { return get(bodies, Keys.body(id)) != null; }
 
     boolean hasParsed(BodyId id) { return get(parsed, Keys.body(id)) != null; }
 
@@ -478,89 +506,100 @@ public final class RocksSlotStore implements SlotStore {
         return ParsedCodec.decode(v);
     }
 
-    /** Streams the chunks from one DB snapshot, so a concurrent delete cannot cut the body short. */
-    InputStream openBody(BodyId id) throws IOException {
-        java.util.concurrent.locks.Lock open = reading();
-        org.rocksdb.Snapshot snap = db.getSnapshot();
-        ReadOptions ro = new ReadOptions().setSnapshot(snap);
+    /** The body's segment, held for reading, and where the body lies in it. */
+    private record HeldBody(BodyLog.Segment segment, BodyLog.Location at) {}
+
+    /**
+     * Finds a body and holds its segment: a segment reclaimed between reading the location and
+     * holding it has moved its bodies, so the location is read again (a body's bytes never change).
+     */
+    private HeldBody hold(BodyId id, ReadOptions snapshot) {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            byte[] v;
+            if (attempt == 0 && snapshot != null) {
+                java.util.concurrent.locks.Lock l = reading();
+                try {
+                    v = db.get(bodies, snapshot, Keys.body(id));
+                } catch (RocksDBException e) {
+                    throw new StoreException(Reason.UNAVAILABLE, e.getMessage(), e);
+                } finally {
+                    l.unlock();
+                }
+            } else v = get(bodies, Keys.body(id));
+            if (v == null) throw new StoreException(Reason.NONEXISTENT, "no such body: " + id);
+            BodyLog.Location at = BodyLog.Location.decode(v);
+            BodyLog.Segment seg = bodyLog.acquire(at.segment());
+            if (seg != null) return new HeldBody(seg, at);
+        }
+        throw new StoreException(Reason.UNAVAILABLE, "body " + id + " keeps moving");
+    }
+
+    /**
+     * The whole body, for a replica's copy of a user read from a snapshot: the body's location is
+     * read from that snapshot, as the body may have been deleted since (its bytes stay in their
+     * segment until it is reclaimed).
+     */
+    byte[] readBody(BodyId id, ReadOptions snapshot) throws IOException {
+        HeldBody h = hold(id, snapshot);
         try {
-            byte[] first;
-            try {
-                first = db.get(bodies, ro, Keys.chunk(id, 0));
-            } finally {
-                open.unlock();
-            }
-            if (first == null) throw new StoreException(Reason.NONEXISTENT, "no such body: " + id);
-            return new InputStream() {
-                byte[] chunk = first;
-                int chunkNo = 0, pos = 0;
-                boolean closed;
-
-                private boolean fill() throws IOException {
-                    while (chunk != null && pos >= chunk.length) {
-                        if (closed) throw new IOException("body stream closed");
-                        java.util.concurrent.locks.Lock l;
-                        try {
-                            l = reading();
-                        } catch (StoreException e) {
-                            throw new IOException("slot closed while reading a body", e);
-                        }
-                        try {
-                            chunk = db.get(bodies, ro, Keys.chunk(id, ++chunkNo));
-                        } catch (RocksDBException e) {
-                            throw new IOException(e);
-                        } finally {
-                            l.unlock();
-                        }
-                        pos = 0;
-                    }
-                    return chunk != null;
-                }
-
-                @Override public int read() throws IOException {
-                    return fill() ? chunk[pos++] & 0xFF : -1;
-                }
-
-                @Override public int read(byte[] b, int off, int len) throws IOException {
-                    java.util.Objects.checkFromIndexSize(off, len, b.length);
-                    if (len == 0) return 0;
-                    if (!fill()) return -1;
-                    int n = Math.min(len, chunk.length - pos);
-                    System.arraycopy(chunk, pos, b, off, n);
-                    pos += n;
-                    return n;
-                }
-
-                @Override public void close() {
-                    if (closed) return;
-                    closed = true;
-                    release(snap, ro);
-                }
-            };
-        } catch (RocksDBException | RuntimeException e) {
-            release(snap, ro);
-            if (e instanceof StoreException se) throw se;
-            throw new IOException(e);
+            return h.segment().read(h.at().offset(), h.at().length());
+        } finally {
+            bodyLog.release(h.segment());
         }
     }
 
-    private void release(org.rocksdb.Snapshot snap, ReadOptions ro) {
-        java.util.concurrent.locks.Lock l = lifecycle.readLock();
-        l.lock();
-        try {
-            ro.close();
-            if (!closed) db.releaseSnapshot(snap); // a closed database has let go of it already
-        } finally {
-            l.unlock();
-        }
+    /**
+     * Streams a body from its segment, read CHUNK bytes at a time. The segment stays held until the
+     * stream is closed, so neither an expunge nor reclaiming cuts the body short.
+     */
+    InputStream openBody(BodyId id) throws IOException {
+        HeldBody h = hold(id, null);
+        return new InputStream() {
+            final long end = h.at().offset() + h.at().length();
+            long next = h.at().offset();
+            byte[] chunk = new byte[0];
+            int pos;
+            boolean closed;
+
+            private boolean fill() throws IOException {
+                if (pos < chunk.length) return true;
+                if (closed) throw new IOException("body stream closed");
+                if (next >= end) return false;
+                int n = (int) Math.min(CHUNK, end - next);
+                chunk = h.segment().read(next, n);
+                next += n;
+                pos = 0;
+                return true;
+            }
+
+            @Override public int read() throws IOException {
+                return fill() ? chunk[pos++] & 0xFF : -1;
+            }
+
+            @Override public int read(byte[] b, int off, int len) throws IOException {
+                java.util.Objects.checkFromIndexSize(off, len, b.length);
+                if (len == 0) return 0;
+                if (!fill()) return -1;
+                int n = Math.min(len, chunk.length - pos);
+                System.arraycopy(chunk, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+
+            @Override public void close() {
+                if (closed) return;
+                closed = true;
+                bodyLog.release(h.segment());
+            }
+        };
     }
 
     // --- committing ------------------------------------------------------------------------------
 
     /** Hands the batch to the committer and waits until it is durable. */
     void commitDurably(WriteOps ops) {
-        checkOpen();
         try {
+            checkOpen();
             committer.submit(ops).get();
         } catch (ExecutionException e) {
             throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getCause().getMessage(), e.getCause());
@@ -568,6 +607,10 @@ public final class RocksSlotStore implements SlotStore {
             // The batch may still become durable; the caller cannot know, as after a crash.
             Thread.currentThread().interrupt();
             throw new StoreException(Reason.UNAVAILABLE, "interrupted while committing");
+        } finally {
+            // Its bodies' segments may be reclaimed again. Callers that append bodies end the
+            // batch in their own finally too, for a batch abandoned before it got here.
+            ops.commitEnded(bodyLog);
         }
     }
 
@@ -679,6 +722,7 @@ public final class RocksSlotStore implements SlotStore {
         reclaimer.interrupt();
         scans.shutdown();
         committer.close();
+        bodyLog.close();
         lifecycle.writeLock().lock();
         try {
             closeDatabase();

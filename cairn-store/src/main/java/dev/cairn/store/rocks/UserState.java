@@ -459,6 +459,8 @@ final class UserState implements UserStore {
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) reload();
             throw e;
+        } finally {
+            t.ops.commitEnded(slot.bodyLog); // also when the batch failed before it was committed
         }
         for (Runnable r : t.afterCommit) r.run();
         if (t.records == null) slot.changeLog.committed(channel, name, t.seq);

@@ -20,6 +20,16 @@ final class WriteOps {
 
     private final List<Op> ops = new ArrayList<>();
     private long bytes;
+    /** Bodies appended to the BodyLog for this batch, told when its commit ends. */
+    private final List<BodyLog.Location> appended = new ArrayList<>();
+
+    void appended(BodyLog.Location at) { appended.add(at); }
+
+    /** The commit ended (durable or not): its bodies' segments may be reclaimed again. */
+    void commitEnded(BodyLog log) {
+        for (BodyLog.Location at : appended) log.committed(at);
+        appended.clear();
+    }
 
     void put(ColumnFamilyHandle cf, byte[] key, byte[] value) { ops.add(new Put(cf, key, value)); bytes += key.length + value.length; }
 

@@ -52,10 +52,10 @@ class CheckerTest {
 
             // An orphan body: stored, counted, referenced by no message.
             BodyId orphan = BodyId.of(new byte[32]);
-            put(slot, slot.bodies, Keys.chunk(orphan, 0), "x".getBytes());
+            put(slot, slot.bodies, Keys.body(orphan), new BodyLog.Location(1, 0, 1).encode());
             put(slot, slot.refcounts, Keys.body(orphan), Keys.longBytes(1));
             checkFindsAndRepairs(slot, "orphan body");
-            assertThat(slot.get(slot.bodies, Keys.chunk(orphan, 0))).isNull();
+            assertThat(slot.get(slot.bodies, Keys.body(orphan))).isNull();
 
             // Mailbox counters and quota usage wrong, UIDNEXT below a UID.
             int id = userId(slot, "alice");
@@ -90,7 +90,7 @@ class CheckerTest {
             assertThat(u.message(inbox.id(), Uid.of(2))).isPresent();
 
             BodyId b1 = u.message(inbox.id(), Uid.of(1)).orElseThrow().body();
-            slot.db.deleteRange(slot.bodies, Keys.chunk(b1, 0), Keys.after(Keys.body(b1)));
+            slot.db.delete(slot.bodies, Keys.body(b1));
             CheckReport r = slot.check(null, true);
             assertThat(r.problems()).anySatisfy(p -> {
                 assertThat(p.what()).contains("is missing");
