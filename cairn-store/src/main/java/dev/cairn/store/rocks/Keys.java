@@ -20,6 +20,7 @@ import java.util.Arrays;
  * tombstones [user][mbx][uid]       -> modseq(8)
  * changelog  [channel(2)][user][seq(8)] -> ChangeRecord
  * bodies     [sha256]               -> BodyLog.Location: segment(4) offset(8) length(4)
+ *            (before 2026-12-05: [sha256][chunk(4)] -> the body, moved at open)
  * parsed     [sha256]               -> ParsedMessage
  * refcounts  [sha256]               -> count(8)
  * </pre>
@@ -62,8 +63,10 @@ final class Keys {
 
     static byte[] changePrefix(int channel, int user) { return ByteBuffer.allocate(6).putShort((short) channel).putInt(user).array(); }
 
-
     static byte[] body(BodyId body) { return body.bytes(); }
+
+    /** Slots written before 2026-12-05 kept each body here, as [sha256][chunk(4)] -> up to 1 MiB. */
+    static byte[] legacyChunk(BodyId body, int chunk) { return ByteBuffer.allocate(BodyId.LENGTH + 4).put(body.bytes()).putInt(chunk).array(); }
 
     /** The smallest key above every key starting with the prefix (for deleteRange and iterate upper bounds). */
     static byte[] after(byte[] prefix) {

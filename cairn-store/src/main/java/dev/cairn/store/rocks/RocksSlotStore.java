@@ -39,6 +39,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.DbPath;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -98,7 +99,9 @@ public final class RocksSlotStore implements SlotStore {
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (String name : List.of("default", "meta", "index", "messages", "tombstones", "bodies", "parsed", "refcounts", "changelog")) {
             // Bodies themselves are in the BodyLog; the bodies column family holds their locations.
+            // Its files stay beside the segments, where slots from before 2026-12-05 have theirs.
             ColumnFamilyOptions o = new ColumnFamilyOptions();
+            if (name.equals("bodies")) o.setCfPaths(List.of(new DbPath(config.bodiesDir(), Long.MAX_VALUE)));
             o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10)));
             o.setCompressionType(CompressionType.LZ4_COMPRESSION);
             // Small memtables for small records: an insert walks a skip list whose nodes are
@@ -112,6 +115,7 @@ public final class RocksSlotStore implements SlotStore {
         bodies = handles.get(5); parsed = handles.get(6); refcounts = handles.get(7); changelog = handles.get(8);
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
         bodyLog = new BodyLog(config.bodiesDir().resolve("segments"), Long.getLong("cairn.store.bodySegmentSize", BodyLog.SEGMENT_SIZE));
+        moveLegacyBodies();
         countLiveBodies();
         committer = new Committer(db, bodyLog, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
         changeLog = new RocksChangeLog(this);
@@ -396,6 +400,49 @@ public final class RocksSlotStore implements SlotStore {
         } finally {
             ops.commitEnded(bodyLog);
         }
+    }
+
+    /**
+     * Slots written before 2026-12-05 keep their bodies in the bodies column family itself, in
+     * chunks (RocksDB blob files). At open they move into the body log, 256 at a time: appended,
+     * forced, then one synced batch puts their locations and deletes their chunks, so a crash
+     * midway leaves each body either where it was or moved. A compaction then lets RocksDB drop
+     * the old blob files.
+     */
+    private void moveLegacyBodies() throws RocksDBException, IOException {
+        List<BodyId> legacy = new ArrayList<>();
+        try (RocksIterator it = db.newIterator(bodies)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length == BodyId.LENGTH + 4 && java.nio.ByteBuffer.wrap(k, BodyId.LENGTH, 4).getInt() == 0) {
+                    legacy.add(BodyId.of(java.util.Arrays.copyOf(k, BodyId.LENGTH)));
+                }
+            }
+            it.status();
+        }
+        if (legacy.isEmpty()) return;
+        org.slf4j.LoggerFactory.getLogger(RocksSlotStore.class).info("moving {} bodies of {} into the body log", legacy.size(), config.metadataDir());
+        try (org.rocksdb.WriteOptions synced = new org.rocksdb.WriteOptions().setSync(config.sync())) {
+            for (int from = 0; from < legacy.size(); from += 256) {
+                List<BodyLog.Location> appended = new ArrayList<>();
+                try (org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+                    for (BodyId id : legacy.subList(from, Math.min(legacy.size(), from + 256))) {
+                        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                        byte[] chunk;
+                        for (int i = 0; (chunk = db.get(bodies, Keys.legacyChunk(id, i))) != null; i++) body.writeBytes(chunk);
+                        BodyLog.Location at = bodyLog.append(body.toByteArray());
+                        appended.add(at);
+                        batch.put(bodies, Keys.body(id), at.encode());
+                        batch.deleteRange(bodies, Keys.legacyChunk(id, 0), Keys.after(Keys.body(id)));
+                    }
+                    if (config.sync()) bodyLog.force();
+                    db.write(synced, batch);
+                } finally {
+                    for (BodyLog.Location at : appended) bodyLog.committed(at);
+                }
+            }
+        }
+        db.compactRange(bodies);
     }
 
     /** At open: each segment's live bytes from the locations in the database; segments nothing points into go. */

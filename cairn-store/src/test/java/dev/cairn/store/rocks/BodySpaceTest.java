@@ -198,6 +198,47 @@ class BodySpaceTest {
         }
     }
 
+    /** A slot written before 2026-12-05 kept bodies as chunks in the bodies column family: they move into the body log at open. */
+    @Test void bodiesInTheOldChunkedFormatMoveIntoTheBodyLogAtOpen() throws Exception {
+        Map<Uid, byte[]> sent = new HashMap<>();
+        MailboxId inbox;
+        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+            RocksSlotStore slot = (RocksSlotStore) opened;
+            UserStore u = slot.openOrCreateUser("alice");
+            Random random = new Random(5);
+            byte[] big = new byte[RocksSlotStore.CHUNK * 2 + 777]; // three chunks
+            random.nextBytes(big);
+            System.arraycopy("Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 0, big, 0, 16);
+            for (byte[] body : List.of(mail(1, random), big, mail(2, random))) {
+                sent.put(u.append("INBOX", List.of(new NewMessage(BodySource.of(body), Flags.NONE, Instant.now()))).uids().getFirst(), body);
+            }
+            inbox = u.mailbox("INBOX").orElseThrow().id();
+            // Rewrite them as the old store kept them.
+            for (MessageRecord m : u.messages(inbox, sent.keySet())) {
+                byte[] body = sent.get(m.uid());
+                slot.db.delete(slot.bodies, Keys.body(m.body()));
+                for (int i = 0; i * RocksSlotStore.CHUNK < body.length; i++) {
+                    int from = i * RocksSlotStore.CHUNK;
+                    slot.db.put(slot.bodies, Keys.legacyChunk(m.body(), i),
+                            java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + RocksSlotStore.CHUNK)));
+                }
+            }
+        }
+        try (SlotStore reopened = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+            RocksSlotStore slot = (RocksSlotStore) reopened;
+            assertIntact(slot.user("alice"), inbox, sent);
+            List<Integer> keyLengths = new ArrayList<>();
+            slot.scan(slot.bodies, new byte[0], (k, v) -> keyLengths.add(k.length));
+            assertThat(keyLengths).as("only locations are left").containsOnly(32).hasSize(3);
+            assertThat(reopened.check(null, false).problems()).isEmpty();
+            Path segments = dir.resolve("bodies").resolve("segments");
+            for (String first : List.of("00000001.seg", "00000002.seg", "00000003.seg")) {
+                assertThat(segments.resolve(first)).as("held only garbage once the bodies moved: deleted at open").doesNotExist();
+            }
+            assertThat(segmentFiles()).as("the moved bodies, 1 MiB segments").isEqualTo(3);
+        }
+    }
+
     @Test void checkSaysWhenASegmentFileIsGone() throws Exception {
         try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = opened.openOrCreateUser("alice");
