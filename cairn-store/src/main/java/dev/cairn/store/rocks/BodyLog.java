@@ -2,7 +2,6 @@
 package dev.cairn.store.rocks;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -247,7 +246,7 @@ final class BodyLog implements AutoCloseable {
             try {
                 s.channel.close();
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                // reading only from here on, and nothing more to read: close the others
             }
         }
     }

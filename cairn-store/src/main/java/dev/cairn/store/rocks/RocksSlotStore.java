@@ -115,8 +115,7 @@ public final class RocksSlotStore implements SlotStore {
         bodies = handles.get(5); parsed = handles.get(6); refcounts = handles.get(7); changelog = handles.get(8);
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
         bodyLog = new BodyLog(config.bodiesDir().resolve("segments"), Long.getLong("cairn.store.bodySegmentSize", BodyLog.SEGMENT_SIZE));
-        moveLegacyBodies();
-        countLiveBodies();
+        openBodies();
         committer = new Committer(db, bodyLog, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
         changeLog = new RocksChangeLog(this);
         evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
@@ -403,24 +402,35 @@ public final class RocksSlotStore implements SlotStore {
     }
 
     /**
-     * Slots written before 2026-12-05 keep their bodies in the bodies column family itself, in
-     * chunks (RocksDB blob files). At open they move into the body log, 256 at a time: appended,
-     * forced, then one synced batch puts their locations and deletes their chunks, so a crash
-     * midway leaves each body either where it was or moved. A compaction then lets RocksDB drop
-     * the old blob files.
+     * At open, one pass over the bodies column family: each segment's live bytes from the
+     * locations, and the bodies of a slot written before 2026-12-05, which kept them in the
+     * column family itself as chunks (RocksDB blob files). Those move into the body log, 256 at a
+     * time: appended, forced, then one synced batch puts their locations and deletes their
+     * chunks, so a crash midway leaves each body either where it was or moved; a compaction then
+     * lets RocksDB drop the old blob files. Segments nothing points into go.
      */
-    private void moveLegacyBodies() throws RocksDBException, IOException {
+    private void openBodies() throws RocksDBException, IOException {
+        Map<Integer, Long> live = new java.util.HashMap<>();
         List<BodyId> legacy = new ArrayList<>();
         try (RocksIterator it = db.newIterator(bodies)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] k = it.key();
-                if (k.length == BodyId.LENGTH + 4 && java.nio.ByteBuffer.wrap(k, BodyId.LENGTH, 4).getInt() == 0) {
+                if (k.length == BodyId.LENGTH) {
+                    BodyLog.Location at = BodyLog.Location.decode(it.value());
+                    live.merge(at.segment(), (long) at.length(), Long::sum);
+                } else if (k.length == BodyId.LENGTH + 4 && java.nio.ByteBuffer.wrap(k, BodyId.LENGTH, 4).getInt() == 0) {
                     legacy.add(BodyId.of(java.util.Arrays.copyOf(k, BodyId.LENGTH)));
                 }
             }
             it.status();
         }
-        if (legacy.isEmpty()) return;
+        bodyLog.countLive(live);
+        if (!legacy.isEmpty()) moveLegacyBodies(legacy);
+        // Counted, not looked up in the map: the move may have filled segments of its own.
+        for (BodyLog.Segment seg : bodyLog.sealed()) if (!live.containsKey(seg.number) && seg.live.get() == 0) bodyLog.retire(seg);
+    }
+
+    private void moveLegacyBodies(List<BodyId> legacy) throws RocksDBException, IOException {
         org.slf4j.LoggerFactory.getLogger(RocksSlotStore.class).info("moving {} bodies of {} into the body log", legacy.size(), config.metadataDir());
         try (org.rocksdb.WriteOptions synced = new org.rocksdb.WriteOptions().setSync(config.sync())) {
             for (int from = 0; from < legacy.size(); from += 256) {
@@ -443,20 +453,6 @@ public final class RocksSlotStore implements SlotStore {
             }
         }
         db.compactRange(bodies);
-    }
-
-    /** At open: each segment's live bytes from the locations in the database; segments nothing points into go. */
-    private void countLiveBodies() throws RocksDBException {
-        Map<Integer, Long> live = new java.util.HashMap<>();
-        try (RocksIterator it = db.newIterator(bodies)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                BodyLog.Location at = BodyLog.Location.decode(it.value());
-                live.merge(at.segment(), (long) at.length(), Long::sum);
-            }
-            it.status();
-        }
-        bodyLog.countLive(live);
-        for (BodyLog.Segment seg : bodyLog.sealed()) if (!live.containsKey(seg.number)) bodyLog.retire(seg);
     }
 
     /** Drops users from memory that no session holds a view of (they reload on next use). */
@@ -561,6 +557,7 @@ public final class RocksSlotStore implements SlotStore {
      * holding it has moved its bodies, so the location is read again (a body's bytes never change).
      */
     private HeldBody hold(BodyId id, ReadOptions snapshot) {
+        BodyLog.Location before = null;
         for (int attempt = 0; attempt < 8; attempt++) {
             byte[] v;
             if (attempt == 0 && snapshot != null) {
@@ -577,6 +574,10 @@ public final class RocksSlotStore implements SlotStore {
             BodyLog.Location at = BodyLog.Location.decode(v);
             BodyLog.Segment seg = bodyLog.acquire(at.segment());
             if (seg != null) return new HeldBody(seg, at);
+            if (at.equals(before)) {
+                throw new StoreException(Reason.UNAVAILABLE, "body " + id + " lies in segment " + at.segment() + ", which is not there");
+            }
+            before = at;
         }
         throw new StoreException(Reason.UNAVAILABLE, "body " + id + " keeps moving");
     }

@@ -254,6 +254,13 @@ class BodySpaceTest {
             assertThat(reopened.check(null, false).problems())
                     .isNotEmpty()
                     .allSatisfy(p -> assertThat(p.what()).contains("lies in segment 1, which is not there"));
+            UserStore u = reopened.user("alice");
+            MessageRecord first = u.messages(u.mailbox("INBOX").orElseThrow().id(), List.of(Uid.of(1))).getFirst();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> u.openBody(first.body()))
+                    .isInstanceOfSatisfying(dev.cairn.store.StoreException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(dev.cairn.store.StoreException.Reason.UNAVAILABLE);
+                        assertThat(e.getMessage()).contains("which is not there");
+                    });
         }
     }
 }
