@@ -57,6 +57,12 @@ final class ImapSession {
     static final String SERVER_NAME = "Cairn";
     private static final String RIGHTS = "lrswipkxtea";
     private static final Duration OWN_CHANGE_WAIT = Duration.ofSeconds(10);
+    /**
+     * Nesting allowed before login: what the commands of that state need (ID's one list), so a
+     * command that is refused there anyway ("Log in first") is never parsed deep (Dovecot's
+     * imap-login allows one level too).
+     */
+    private static final int PRE_AUTH_NESTING = 1;
 
     enum State { NOT_AUTHENTICATED, AUTHENTICATED, SELECTED, LOGOUT }
 
@@ -269,7 +275,8 @@ final class ImapSession {
         try (raw) {
             CommandParser.Tagged tagged;
             try {
-                tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, limits.maxNesting(), limits.maxSequenceRanges()));
+                int nesting = state == State.NOT_AUTHENTICATED ? PRE_AUTH_NESTING : limits.maxNesting();
+                tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, nesting, limits.maxSequenceRanges()));
             } catch (ParseException e) {
                 String tag = CommandParser.tagOf(raw);
                 if (tag == null || tag.isEmpty()) out.line("* BAD [CLIENTBUG] Invalid tag or empty command");

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Commands built to cost the server as much as possible (issue 15): each gets a tagged answer
+ * at once, the session goes on, and nothing stored changes.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HostileCommandsIT {
+    @TempDir static Path dir;
+    static TestImapServer server;
+
+    @BeforeAll static void start() throws Exception { server = new TestImapServer(dir); }
+
+    @AfterAll static void stop() { server.close(); }
+
+    private static final int NESTING = ImapConfig.Limits.DEFAULT.maxNesting();
+
+    @Test void aPreAuthSearchOfSixteenThousandNotsIsRefusedCheaplyAndTheSessionGoesOn() throws Exception {
+        try (Conversation c = new Conversation(server.port())) {
+            c.send("a SEARCH " + "NOT ".repeat(16_000) + "ALL\r\n");
+            c.run("""
+                    S~ a BAD .*
+                    C: b NOOP
+                    S: b OK NOOP completed
+                    C: c LOGIN nots pw-nots
+                    S~ c OK .*
+                    """);
+        }
+    }
+
+    @Test void notAndOrNestingCountsAgainstTheDepthLimit() throws Exception {
+        try (Conversation c = new Conversation(server.port())) {
+            c.run("""
+                    C: a LOGIN nest pw-nest
+                    S~ a OK .*
+                    C: b SELECT INBOX
+                    S* b OK .*
+                    """);
+            c.send("c SEARCH " + "NOT ".repeat(NESTING - 1) + "ALL\r\n");
+            c.run("S: * SEARCH\nS: c OK SEARCH completed");
+            c.send("d SEARCH " + "NOT ".repeat(NESTING + 1) + "ALL\r\n");
+            c.run("S: d BAD [LIMIT] Search keys nested too deep");
+            c.send("e SEARCH " + "OR ALL ".repeat(NESTING - 1) + "ALL\r\n");
+            c.run("S: * SEARCH\nS: e OK SEARCH completed");
+            c.send("f SEARCH " + "OR ALL ".repeat(NESTING + 1) + "ALL\r\n");
+            c.run("S: f BAD [LIMIT] Search keys nested too deep");
+            c.send("g SEARCH " + "NOT ".repeat(16_000) + "ALL\r\n");
+            c.run("""
+                    S: g BAD [LIMIT] Search keys nested too deep
+                    C: h NOOP
+                    S: h OK NOOP completed
+                    """);
+        }
+    }
+}
