@@ -22,6 +22,7 @@ public final class ImapServer implements AutoCloseable {
     private final SlotStore store;
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
+    private final HeavyCommands heavy;
     private final List<ConnectionServer> listeners = new ArrayList<>();
     private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ConnectionServer plain;
@@ -38,6 +39,7 @@ public final class ImapServer implements AutoCloseable {
         this.store = Objects.requireNonNull(store);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
+        this.heavy = new HeavyCommands(config.heavyWork());
     }
 
     public synchronized void start() throws IOException {
@@ -79,6 +81,7 @@ public final class ImapServer implements AutoCloseable {
     SlotStore store() { return store; }
     Authenticator authenticator() { return authenticator; }
     AuthThrottle throttle() { return throttle; }
+    HeavyCommands heavy() { return heavy; }
 
     java.util.Set<ImapSession> sessions() { return sessions; }
 
@@ -100,5 +103,6 @@ public final class ImapServer implements AutoCloseable {
         }
         for (ConnectionServer s : listeners) s.close();
         listeners.clear();
+        heavy.close();
     }
 }
