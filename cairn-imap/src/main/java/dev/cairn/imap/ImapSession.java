@@ -298,6 +298,8 @@ final class ImapSession {
                         : execute(tagged.tag(), command);
             } catch (StoreException e) {
                 result = storeFailure(e, command);
+            } catch (HeavyCommands.OverBudget e) {
+                result = Result.no("LIMIT", command.name() + " took more than its share of the server's time; narrow it down");
             } catch (RuntimeException e) {
                 // a bug or an unexpected store failure: this command fails, the session goes on
                 log.warn("imap {}: {} failed", conn.id(), command.name(), e);
@@ -492,8 +494,8 @@ final class ImapSession {
                 store.unsubscribe(c.mailbox());
                 yield Result.ok("UNSUBSCRIBE completed");
             }
-            case ImapCommand.List c -> new MailboxLister(store, out, this::writeStatus).list(c);
-            case Lsub c -> new MailboxLister(store, out, this::writeStatus).lsub(c);
+            case ImapCommand.List c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).list(c)), out, this::writeStatus);
+            case Lsub c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).lsub(c)), out, this::writeStatus);
             case Namespace c -> {
                 out.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
                 yield Result.ok("NAMESPACE completed");
@@ -1144,6 +1146,11 @@ final class ImapSession {
         }
         new FetchResponder(store, out).fetch(selected, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
         return Result.ok("FETCH completed");
+    }
+
+    /** Runs a CPU-heavy computation as {@link HeavyCommands} says, this thread parked meanwhile. */
+    private <T> T heavy(HeavyCommands.Work<T> work) throws IOException, InterruptedException {
+        return server.heavy().compute(user, work);
     }
 
     private Result storeFlags(Store c) throws IOException, InterruptedException {

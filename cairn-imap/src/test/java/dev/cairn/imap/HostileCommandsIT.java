@@ -63,4 +63,31 @@ class HostileCommandsIT {
                     """);
         }
     }
+
+    @Test void listWithManyWildcardsOverLongNamesAnswersAtOnce() throws Exception {
+        String longName = "a".repeat(1000);
+        String fortyName = "a".repeat(40);
+        try (Conversation c = new Conversation(server.port())) {
+            c.run("""
+                    C: a LOGIN globs pw-globs
+                    S~ a OK .*
+                    C: b CREATE %s
+                    S~ b OK .*
+                    C: c CREATE %s
+                    S~ c OK .*
+                    C: d LIST "" "******b"
+                    S: d OK LIST completed
+                    C: e LIST "" "*************b"
+                    S: e OK LIST completed
+                    C: f LIST "" "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%b"
+                    S: f OK LIST completed
+                    C: g LIST "" "*a*a*%%a%%*a"
+                    S: * LIST (\\HasNoChildren) "/" "%s"
+                    S: * LIST (\\HasNoChildren) "/" "%s"
+                    S: g OK LIST completed
+                    """.formatted(longName, fortyName, fortyName, longName));
+            c.send("h LIST \"\" \"" + "*a".repeat(2000) + "\"\r\n");
+            c.run("S: h OK LIST completed");
+        }
+    }
 }
