@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.HeavyCommands.Budget;
+import dev.cairn.imap.ImapSession.Result;
 import dev.cairn.imap.syntax.FetchItem;
 import dev.cairn.imap.syntax.ResponseWriter;
 import dev.cairn.imap.syntax.Section;
@@ -25,21 +27,31 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** Writes FETCH responses (RFC 9051 §7.5.2) for a session's messages. */
+/**
+ * Writes FETCH responses (RFC 9051 §7.5.2) for a session's messages. Everything that can fail
+ * for a message (it was expunged meanwhile, a BINARY part cannot be decoded) is found out
+ * before its response line is started: a line once begun must be finished.
+ */
 final class FetchResponder {
     static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
     private static final int BATCH = 256;
 
     private final UserStore store;
     private final ResponseWriter out;
+    private final Budget budget;
 
-    FetchResponder(UserStore store, ResponseWriter out) {
+    FetchResponder(UserStore store, ResponseWriter out, Budget budget) {
         this.store = store;
         this.out = out;
+        this.budget = budget;
     }
 
-    void fetch(SelectedMailbox sm, long[] uids, List<FetchItem> items, boolean uidCommand, boolean condStore,
-               long changedSince, Set<Long> flagsChanged) throws IOException {
+    /** Whether a FETCH reads messages' bodies or structures (a heavy command) rather than only their flags and sizes. */
+    static boolean isHeavy(List<FetchItem> items) { return items.stream().anyMatch(FetchResponder::needsParse); }
+
+    /** Writes the responses; the tagged result: OK, or NO [UNKNOWN-CTE] (RFC 3516 §4.3) at the first BINARY part that cannot be decoded. */
+    Result fetch(SelectedMailbox sm, long[] uids, List<FetchItem> items, boolean uidCommand, boolean condStore,
+                 long changedSince, Set<Long> flagsChanged) throws IOException {
         boolean needRecord = items.stream().anyMatch(i -> !(i instanceof FetchItem.Flags || i instanceof FetchItem.Uid || i instanceof FetchItem.ModSeq));
         boolean wantFlags = items.stream().anyMatch(i -> i instanceof FetchItem.Flags);
         boolean wantModSeq = items.stream().anyMatch(i -> i instanceof FetchItem.ModSeq) || (condStore && (wantFlags || changedSince >= 0));
@@ -53,6 +65,7 @@ final class FetchResponder {
                 for (MessageRecord r : store.messages(sm.id, batch)) records.put(r.uid().value(), r);
             }
             for (int k = from; k < to; k++) {
+                budget.check();
                 long uid = uids[k];
                 int i = snap.indexOf(Uid.of(uid));
                 int msn = sm.msnOf(uid);
@@ -60,18 +73,33 @@ final class FetchResponder {
                 if (changedSince >= 0 && snap.modSeq(i).value() <= changedSince) continue;
                 MessageRecord record = records.get(uid);
                 if (needRecord && record == null) continue;
-                writeOne(msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand,
-                        wantFlags || flagsChanged.contains(uid), wantModSeq);
+                try {
+                    writeOne(msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand,
+                            wantFlags || flagsChanged.contains(uid), wantModSeq);
+                } catch (TransferDecoding.UndecodableException e) {
+                    return Result.no("UNKNOWN-CTE", "Message " + msn + ": " + e.getMessage() + "; try BODY.PEEK instead of BINARY");
+                }
             }
         }
+        return Result.ok("FETCH completed");
     }
 
     private void writeOne(int msn, long uid, Flags flags, long modSeq, MessageRecord record, List<FetchItem> items,
-                          boolean uidCommand, boolean withFlags, boolean withModSeq) throws IOException {
+                          boolean uidCommand, boolean withFlags, boolean withModSeq)
+            throws IOException, TransferDecoding.UndecodableException {
         MessageParts parts = record == null ? null : new MessageParts(store, record);
         if (parts != null && !parts.load(items.stream().anyMatch(FetchResponder::needsParse),
                 items.stream().anyMatch(FetchResponder::needsBody))) {
             return; // expunged (by another session) after this FETCH looked it up
+        }
+        // BINARY decodes before the line starts: a part that cannot be decoded fails the command cleanly
+        Map<FetchItem, byte[]> decoded = new java.util.IdentityHashMap<>();
+        for (FetchItem item : items) {
+            switch (item) {
+                case FetchItem.Binary b -> decoded.put(item, parts.decoded(b.part()));
+                case FetchItem.BinarySize b -> decoded.put(item, parts.decoded(b.part()));
+                default -> { }
+            }
         }
         out.raw("* " + msn + " FETCH (");
         boolean first = true;
@@ -132,7 +160,7 @@ final class FetchResponder {
                     out.raw("BINARY[" + path(b.part()) + "]");
                     if (b.offset() >= 0) out.raw("<" + b.offset() + ">");
                     out.sp();
-                    byte[] data = parts.decoded(b.part());
+                    byte[] data = decoded.get(item);
                     if (data == null) {
                         out.raw("NIL");
                     } else {
@@ -143,7 +171,7 @@ final class FetchResponder {
                     }
                 }
                 case FetchItem.BinarySize b -> {
-                    byte[] data = parts.decoded(b.part());
+                    byte[] data = decoded.get(item);
                     out.raw("BINARY.SIZE[" + path(b.part()) + "] " + (data == null ? "NIL" : Long.toString(data.length)));
                 }
                 case FetchItem.EmailId e -> out.raw("EMAILID (" + record.emailId() + ")");

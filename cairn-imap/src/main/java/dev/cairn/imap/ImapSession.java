@@ -560,12 +560,18 @@ final class ImapSession {
                 out.raw("* MYRIGHTS ").mailbox(c.mailbox()).sp().raw(RIGHTS).crlf();
                 yield Result.ok("MYRIGHTS completed");
             }
-            case Sort c -> sortOrThread(tag, c.uid(), c.charset(), () -> new Searcher(store).sort(selected, c, savedSearch), "SORT");
+            case Sort c -> {
+                SelectedMailbox sm = selected;
+                long[] saved = savedSearch;
+                yield sortOrThread(c.charset(), b -> new Searcher(store, b).sort(sm, c, saved), "SORT");
+            }
             case ImapCommand.Thread c -> {
                 if (!c.algorithm().equals("ORDEREDSUBJECT") && !c.algorithm().equals("REFERENCES")) {
                     yield Result.bad("Unknown threading algorithm " + c.algorithm());
                 }
-                yield sortOrThread(tag, c.uid(), c.charset(), () -> new Searcher(store).thread(selected, c, savedSearch), "THREAD");
+                SelectedMailbox sm = selected;
+                long[] saved = savedSearch;
+                yield sortOrThread(c.charset(), b -> new Searcher(store, b).thread(sm, c, saved), "THREAD");
             }
         };
     }
@@ -1050,11 +1056,13 @@ final class ImapSession {
         return selected.resolve(s, uid);
     }
 
-    private Result search(String tag, Search c) throws IOException {
+    private Result search(String tag, Search c) throws IOException, InterruptedException {
         if (c.charset() != null && !supportedCharset(c.charset())) {
             return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         }
-        Searcher.Outcome r = new Searcher(store).search(selected, c.key(), savedSearch);
+        SelectedMailbox sm = selected;
+        long[] saved = savedSearch;
+        Searcher.Outcome r = heavy(b -> new Searcher(store, b).search(sm, c.key(), saved));
         boolean esearch = c.esearch() || rev2;
         Set<String> ret = c.returnOptions().isEmpty() ? Set.of("ALL") : c.returnOptions();
         if (ret.contains("SAVE")) savedSearch = r.uids();
@@ -1089,13 +1097,12 @@ final class ImapSession {
         }
     }
 
-    private interface Computation { String run() throws IOException; }
-
-    private Result sortOrThread(String tag, boolean uid, String charset, Computation computation, String name) throws IOException {
+    private Result sortOrThread(String charset, HeavyCommands.Work<String> computation, String name)
+            throws IOException, InterruptedException {
         if (!supportedCharset(charset)) return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         String answer;
         try {
-            answer = computation.run();
+            answer = heavy(computation);
         } catch (IllegalArgumentException e) {
             return Result.bad(e.getMessage());
         }
@@ -1144,8 +1151,11 @@ final class ImapSession {
                 }
             }
         }
-        new FetchResponder(store, out).fetch(selected, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
-        return Result.ok("FETCH completed");
+        SelectedMailbox sm = selected;
+        boolean modSeqs = condStore;
+        HeavyCommands.Work<Result> work = b -> new FetchResponder(store, out, b).fetch(sm, uids, c.items(), c.uid(), modSeqs,
+                c.changedSince(), seenNow);
+        return FetchResponder.isHeavy(c.items()) ? server.heavy().stream(user, work) : work.run(HeavyCommands.Budget.yielding());
     }
 
     /** Runs a CPU-heavy computation as {@link HeavyCommands} says, this thread parked meanwhile. */
