@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,6 +88,30 @@ class HostileCommandsIT {
                     """.formatted(longName, fortyName, fortyName, longName));
             c.send("h LIST \"\" \"" + "*a".repeat(2000) + "\"\r\n");
             c.run("S: h OK LIST completed");
+        }
+    }
+
+    /** A command that needs more CPU than its budget is stopped at a checkpoint: NO [LIMIT], and the session goes on. */
+    @Test void aSearchPastItsCpuBudgetAnswersLimitAndTheSessionGoesOn() throws Exception {
+        try (TestImapServer tight = new TestImapServer(dir.resolve("tight"), new ImapConfig.HeavyWork(1, 2, Duration.ofMillis(20)));
+             Conversation c = new Conversation(tight.port())) {
+            c.run("C: a LOGIN budget pw-budget\nS~ a OK .*");
+            byte[] message = ("Subject: big\r\n\r\n" + ("lorem ipsum dolor sit amet ".repeat(3) + "\r\n").repeat(2_400))
+                    .getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 60; i++) {
+                c.send(("p APPEND INBOX {" + message.length + "+}\r\n").getBytes(StandardCharsets.US_ASCII));
+                c.send(message);
+                c.run("C: \nS~ p OK \\[APPENDUID .*");
+            }
+            c.run("""
+                    C: b SELECT INBOX
+                    S* b OK .*
+                    C: c SEARCH TEXT "not in there"
+                    S~ c NO \\[LIMIT\\] .*
+                    C: d SEARCH 1:3 SUBJECT big
+                    S: * SEARCH 1 2 3
+                    S: d OK SEARCH completed
+                    """);
         }
     }
 }

@@ -29,12 +29,21 @@ final class TestImapServer implements AutoCloseable {
     }
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo) throws Exception {
+        this(dir, limits, plaintextAllowed, lo, ImapConfig.HeavyWork.DEFAULT);
+    }
+
+    TestImapServer(Path dir, ImapConfig.HeavyWork heavyWork) throws Exception {
+        this(dir, ImapConfig.Limits.DEFAULT, false, InetAddress.getLoopbackAddress(), heavyWork);
+    }
+
+    TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo, ImapConfig.HeavyWork heavyWork)
+            throws Exception {
         this.dir = dir;
         store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), plaintextAllowed, limits,
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
-                dir.resolve("spool"));
+                dir.resolve("spool")).withHeavyWork(heavyWork);
         server = new ImapServer(config, store, (user, password, authzid, remote, secure) ->
                 password.equals("pw-" + user) ? AuthResult.success(user) : AuthResult.invalid("wrong password"));
         server.start();
