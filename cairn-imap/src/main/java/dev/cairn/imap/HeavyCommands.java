@@ -6,10 +6,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -38,33 +41,43 @@ final class HeavyCommands implements AutoCloseable {
      * A command's cooperative checkpoint. On a pool thread it counts the thread's CPU time
      * against the budget; on a session's virtual thread (FETCH, which mostly writes) it gives
      * the carrier to the other sessions every {@link #SLICE_NANOS}, since a virtual thread is
-     * never preempted.
+     * never preempted. Work is stopped here, never by interrupting its thread: an interrupt
+     * closes the FileChannel the thread is reading, and the store's files are shared.
      */
     static final class Budget {
         /** For code run outside a session (tests, tools): never over, never yields. */
-        static final Budget NONE = new Budget(Long.MAX_VALUE, false);
+        static final Budget NONE = new Budget(0, false);
         static final long SLICE_NANOS = 2_000_000;
         private static final int CHECK_EVERY = 16;
 
-        private final long cpuDeadline;
+        private final long cpuNanos;
         private final boolean yields;
+        private long cpuDeadline = Long.MAX_VALUE;
         private long lastYield = System.nanoTime();
         private int calls;
+        private volatile boolean stopped;
 
-        private Budget(long cpuDeadline, boolean yields) {
-            this.cpuDeadline = cpuDeadline;
+        private Budget(long cpuNanos, boolean yields) {
+            this.cpuNanos = cpuNanos;
             this.yields = yields;
         }
 
-        static Budget forThisThread(long cpuNanos) {
+        static Budget ofCpu(long cpuNanos) { return new Budget(cpuNanos, false); }
+
+        static Budget yielding() { return new Budget(0, true); }
+
+        /** The CPU budget counts from here, on the thread that runs the work. */
+        private void start() {
             long now = THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
-            return new Budget(now < 0 ? Long.MAX_VALUE : now + cpuNanos, false);
+            if (now >= 0) cpuDeadline = now + cpuNanos;
         }
 
-        static Budget yielding() { return new Budget(Long.MAX_VALUE, true); }
+        /** The work ends at its next checkpoint (its session went away, or the server stops). */
+        private void stop() { stopped = true; }
 
         /** Throws {@link OverBudget} once the CPU budget is spent; lets others run on a virtual thread. */
         void check() {
+            if (stopped) throw new OverBudget();
             if (yields) {
                 if (System.nanoTime() - lastYield >= SLICE_NANOS) {
                     Thread.yield(); // a virtual thread goes to the back of the carriers' queue
@@ -73,13 +86,15 @@ final class HeavyCommands implements AutoCloseable {
                 return;
             }
             if (cpuDeadline == Long.MAX_VALUE || ++calls % CHECK_EVERY != 0) return;
-            if (Thread.currentThread().isInterrupted() || THREADS.getCurrentThreadCpuTime() > cpuDeadline) throw new OverBudget();
+            if (THREADS.getCurrentThreadCpuTime() > cpuDeadline) throw new OverBudget();
         }
     }
 
     private final ImapConfig.HeavyWork config;
     private final ExecutorService pool;
     private final Map<String, UserPermits> users = new HashMap<>();
+    /** Budgets of the work queued or running, stopped when the server closes. */
+    private final Set<Budget> running = ConcurrentHashMap.newKeySet();
 
     private static final class UserPermits {
         final Semaphore running;
@@ -101,11 +116,21 @@ final class HeavyCommands implements AutoCloseable {
     <T> T compute(String user, Work<T> work) throws IOException, InterruptedException {
         long cpu = config.cpuPerCommand().toNanos();
         return asUser(user, () -> {
-            Future<T> f = pool.submit(() -> work.run(Budget.forThisThread(cpu)));
+            Budget budget = Budget.ofCpu(cpu);
+            running.add(budget);
             try {
+                Future<T> f;
+                try {
+                    f = pool.submit(() -> {
+                        budget.start();
+                        return work.run(budget);
+                    });
+                } catch (RejectedExecutionException closed) {
+                    throw new IOException("the server is stopping");
+                }
                 return f.get();
             } catch (InterruptedException e) {
-                f.cancel(true);
+                budget.stop();
                 throw e;
             } catch (ExecutionException e) {
                 switch (e.getCause()) {
@@ -114,6 +139,8 @@ final class HeavyCommands implements AutoCloseable {
                     case Error err -> throw err;
                     default -> throw new IllegalStateException(e.getCause());
                 }
+            } finally {
+                running.remove(budget);
             }
         });
     }
@@ -150,8 +177,9 @@ final class HeavyCommands implements AutoCloseable {
         }
     }
 
-    /** Stops the pool; a command still queued fails (its session is being told BYE). */
+    /** Stops the pool: work queued or running ends at its next checkpoint (its session is being told BYE). */
     @Override public void close() {
-        for (Runnable queued : pool.shutdownNow()) if (queued instanceof Future<?> f) f.cancel(false);
+        for (Budget b : running) b.stop();
+        pool.shutdown();
     }
 }

@@ -76,4 +76,31 @@ class HeavyCommandsTest {
             assertThat(running.get()).isEqualTo(3);
         }
     }
+
+    /** An interrupt would close the FileChannel the work reads (the store's, shared): closing stops work at a checkpoint instead. */
+    @Test void closingStopsRunningWorkAtACheckpointWithoutInterruptingIt() throws Exception {
+        HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofSeconds(60)));
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicInteger interrupted = new AtomicInteger(-1);
+        Throwable[] outcome = new Throwable[1];
+        Thread session = Thread.ofVirtual().start(() -> {
+            try {
+                heavy.compute("u", budget -> {
+                    started.countDown();
+                    try {
+                        while (true) budget.check();
+                    } finally {
+                        interrupted.set(Thread.currentThread().isInterrupted() ? 1 : 0);
+                    }
+                });
+            } catch (Throwable t) {
+                outcome[0] = t;
+            }
+        });
+        started.await();
+        heavy.close();
+        session.join();
+        assertThat(outcome[0]).isInstanceOf(HeavyCommands.OverBudget.class);
+        assertThat(interrupted.get()).isZero();
+    }
 }
