@@ -46,8 +46,17 @@ final class FetchResponder {
         this.budget = budget;
     }
 
-    /** Whether a FETCH reads messages' bodies or structures (a heavy command) rather than only their flags and sizes. */
-    static boolean isHeavy(List<FetchItem> items) { return items.stream().anyMatch(FetchResponder::needsParse); }
+    /** Messages whose envelopes or structures a FETCH may ask on the session's own thread. */
+    static final int LIGHT_MESSAGES = 64;
+
+    /**
+     * Whether a FETCH is heavy: it sends bodies, or the envelopes or structures of more than
+     * {@value #LIGHT_MESSAGES} messages. Flags, sizes and a screenful of envelopes are light.
+     */
+    static boolean isHeavy(List<FetchItem> items, int messages) {
+        return items.stream().anyMatch(FetchResponder::needsBody)
+                || (messages > LIGHT_MESSAGES && items.stream().anyMatch(FetchResponder::needsParse));
+    }
 
     /** Writes the responses; the tagged result: OK, or NO [UNKNOWN-CTE] (RFC 3516 §4.3) at the first BINARY part that cannot be decoded. */
     Result fetch(SelectedMailbox sm, long[] uids, List<FetchItem> items, boolean uidCommand, boolean condStore,

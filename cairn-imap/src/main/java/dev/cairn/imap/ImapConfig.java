@@ -50,13 +50,16 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
      *                      light commands
      * @param perUser       heavy commands of one user running at once (over all its connections)
      * @param cpuPerCommand CPU time one SEARCH, SORT, THREAD, LIST or LSUB may use; past it NO [LIMIT]
+     * @param streams       big FETCHes running at once on the node, each on a platform thread of its own
      */
-    public record HeavyWork(int threads, int perUser, Duration cpuPerCommand) {
+    public record HeavyWork(int threads, int perUser, Duration cpuPerCommand, int streams) {
         public static final HeavyWork DEFAULT = new HeavyWork(Math.max(1, Runtime.getRuntime().availableProcessors() - 1), 2,
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), 256);
 
         public HeavyWork {
-            if (threads < 1 || perUser < 1 || cpuPerCommand.isNegative() || cpuPerCommand.isZero()) throw new IllegalArgumentException("heavy work");
+            if (threads < 1 || perUser < 1 || streams < 1 || cpuPerCommand.isNegative() || cpuPerCommand.isZero()) {
+                throw new IllegalArgumentException("heavy work");
+            }
         }
     }
 

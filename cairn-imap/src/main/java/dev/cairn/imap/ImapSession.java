@@ -1155,7 +1155,7 @@ final class ImapSession {
         boolean modSeqs = condStore;
         HeavyCommands.Work<Result> work = b -> new FetchResponder(store, out, b).fetch(sm, uids, c.items(), c.uid(), modSeqs,
                 c.changedSince(), seenNow);
-        return FetchResponder.isHeavy(c.items()) ? server.heavy().stream(user, work) : work.run(HeavyCommands.Budget.yielding());
+        return FetchResponder.isHeavy(c.items(), uids.length) ? server.heavy().stream(user, work) : work.run(HeavyCommands.Budget.NONE);
     }
 
     /** Runs a CPU-heavy computation as {@link HeavyCommands} says, this thread parked meanwhile. */

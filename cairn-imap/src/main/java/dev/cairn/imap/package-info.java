@@ -34,10 +34,15 @@
  *       every loop whose length a client or a sender decides: per message and per search key,
  *       per MIME part, per mailbox name, per node of a thread tree. Past it the command answers
  *       {@code NO [LIMIT]} (RFC 5530) and the session goes on.
- *   <li><b>FETCH</b> mostly reads and writes, and a slow reader must not hold a pool thread:
- *       a FETCH of bodies or structures runs on the session's thread within the user's permits
- *       and yields its carrier every 2 ms ({@code Thread.yield}), so other sessions run between
- *       its messages.
+ *   <li><b>A big FETCH</b> (bodies, or envelopes and structures of more than 64 messages) also
+ *       leaves the carriers: its CPU is in reading bodies and in deflating and encrypting them for
+ *       COMPRESS and TLS, and two of them deflating on both carriers held every login for seconds
+ *       in the fairness benchmark. It runs on a platform thread of its own (not one of the few
+ *       CPU threads: a client that reads slowly can block it until the connection's write
+ *       timeout), at most {@code streams} of them on the node, within the user's permits, without
+ *       a CPU budget (it is as long as the mail it sends). {@code Thread.yield} was tried first
+ *       and does not do it: with both carriers busy, a yielding virtual thread got its carrier
+ *       back before a waiting one ran.
  * </ul>
  *
  * <p>A checkpoint only helps if each step between two is short, so the steps are linear in what

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class HeavyCommandsTest {
     @Test void workPastItsCpuBudgetIsStoppedAtACheckpoint() throws Exception {
-        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofMillis(50)))) {
+        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofMillis(50), 4))) {
             assertThatThrownBy(() -> heavy.compute("u", budget -> {
                 while (true) budget.check();
             })).isInstanceOf(HeavyCommands.OverBudget.class);
@@ -25,7 +25,7 @@ class HeavyCommandsTest {
     }
 
     @Test void workWithinItsBudgetRunsOnAPlatformThread() throws Exception {
-        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofSeconds(10)))) {
+        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofSeconds(10), 4))) {
             boolean[] virtual = new boolean[1];
             Thread caller = Thread.ofVirtual().start(() -> {
                 try {
@@ -39,9 +39,50 @@ class HeavyCommandsTest {
         }
     }
 
+    /** A big FETCH writes from a platform thread (the OS preempts it); the node runs at most {@code streams} of them. */
+    @Test void streamsRunOnPlatformThreadsAndTheNodeRunsAtMostItsStreams() throws Exception {
+        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 2, Duration.ofSeconds(10), 1))) {
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch firstRunning = new CountDownLatch(1);
+            boolean[] virtual = {true};
+            Thread first = Thread.ofVirtual().start(() -> {
+                try {
+                    heavy.stream("one", budget -> {
+                        virtual[0] = Thread.currentThread().isVirtual();
+                        firstRunning.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return null;
+                    });
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            firstRunning.await();
+            AtomicInteger secondRan = new AtomicInteger();
+            Thread second = Thread.ofVirtual().start(() -> {
+                try {
+                    heavy.stream("two", budget -> secondRan.incrementAndGet());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            while (second.getState() != Thread.State.WAITING) Thread.onSpinWait(); // parked on the node's streams
+            assertThat(secondRan.get()).isZero();
+            release.countDown();
+            first.join();
+            second.join();
+            assertThat(virtual[0]).isFalse();
+            assertThat(secondRan.get()).isEqualTo(1);
+        }
+    }
+
     /** A user's third heavy command waits for one of its first two; another user's does not. */
     @Test void aUserRunsAtMostItsPermitsAtOnce() throws Exception {
-        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(4, 2, Duration.ofSeconds(10)))) {
+        try (HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(4, 2, Duration.ofSeconds(10), 4))) {
             CountDownLatch release = new CountDownLatch(1);
             AtomicInteger running = new AtomicInteger();
             CountDownLatch twoRunning = new CountDownLatch(2);
@@ -79,7 +120,7 @@ class HeavyCommandsTest {
 
     /** An interrupt would close the FileChannel the work reads (the store's, shared): closing stops work at a checkpoint instead. */
     @Test void closingStopsRunningWorkAtACheckpointWithoutInterruptingIt() throws Exception {
-        HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofSeconds(60)));
+        HeavyCommands heavy = new HeavyCommands(new ImapConfig.HeavyWork(1, 1, Duration.ofSeconds(60), 4));
         CountDownLatch started = new CountDownLatch(1);
         AtomicInteger interrupted = new AtomicInteger(-1);
         Throwable[] outcome = new Throwable[1];

@@ -93,7 +93,7 @@ class HostileCommandsIT {
 
     /** A command that needs more CPU than its budget is stopped at a checkpoint: NO [LIMIT], and the session goes on. */
     @Test void aSearchPastItsCpuBudgetAnswersLimitAndTheSessionGoesOn() throws Exception {
-        try (TestImapServer tight = new TestImapServer(dir.resolve("tight"), new ImapConfig.HeavyWork(1, 2, Duration.ofMillis(20)));
+        try (TestImapServer tight = new TestImapServer(dir.resolve("tight"), new ImapConfig.HeavyWork(1, 2, Duration.ofMillis(20), 4));
              Conversation c = new Conversation(tight.port())) {
             c.run("C: a LOGIN budget pw-budget\nS~ a OK .*");
             byte[] message = ("Subject: big\r\n\r\n" + ("lorem ipsum dolor sit amet ".repeat(3) + "\r\n").repeat(2_400))
