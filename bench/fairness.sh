@@ -56,6 +56,6 @@ for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$IMAP_PORT") 2>/dev/null 
 (exec 3<>"/dev/tcp/127.0.0.1/$IMAP_PORT") 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server did not start"; }
 
 echo "server: $SERVER_TREE ($(git -C "$SERVER_TREE" rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$JAVA_HOME/bin/java" -cp "cairn-bench/target/cairn-bench.jar:cairn-bench/target/lib/*" dev.cairn.bench.BenchMain fairness \
+"$JAVA_HOME/bin/java" ${BENCH_JAVA_OPTS:-} -cp "cairn-bench/target/cairn-bench.jar:cairn-bench/target/lib/*" dev.cairn.bench.BenchMain fairness \
   --port "$IMAP_PORT" --attackers a1,a2 --victim v1 --password "$PASSWORD" --duration "$DURATION" --warmup "$WARMUP" "$@"
 echo "server log: $(grep -c . "$WORK/server.log") lines, $(du -k "$WORK/server.log" | cut -f1) KiB" >&2

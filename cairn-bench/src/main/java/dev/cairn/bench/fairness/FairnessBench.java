@@ -112,16 +112,33 @@ public final class FairnessBench implements Callable<Integer> {
         return 0;
     }
 
+    /** Loops slower than this are listed one by one, step by step. */
+    private static final long SLOW_MICROS = 1_000_000;
+    private final List<String> slow = Collections.synchronizedList(new ArrayList<>());
+
     private void measure(Endpoint endpoint, Histogram loops, long[] unfinished, long[] failures, AtomicReference<ImapConnection> current) {
+        long start = System.nanoTime();
         while (!stop) {
             long t0 = System.nanoTime();
+            long[] steps = new long[5];
             try (ImapConnection c = ImapConnection.open(endpoint)) {
                 current.set(c);
+                steps[0] = System.nanoTime();
                 ok(c.execute("LOGIN " + ImapConnection.quote(victim) + " " + ImapConnection.quote(password)));
+                steps[1] = System.nanoTime();
                 ok(c.execute("SELECT INBOX"));
+                steps[2] = System.nanoTime();
                 ok(c.execute("FETCH 1:10 (FLAGS ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])"));
+                steps[3] = System.nanoTime();
                 c.execute("LOGOUT");
-                loops.record((System.nanoTime() - t0) / 1000);
+                steps[4] = System.nanoTime();
+                long micros = (steps[4] - t0) / 1000;
+                loops.record(micros);
+                if (micros >= SLOW_MICROS) {
+                    slow.add(String.format(Locale.ROOT, "at +%.1f s: %.0f ms (connect %.0f, LOGIN %.0f, SELECT %.0f, FETCH %.0f, LOGOUT %.0f)",
+                            (t0 - start) / 1e9, micros / 1e3, (steps[0] - t0) / 1e6, (steps[1] - steps[0]) / 1e6,
+                            (steps[2] - steps[1]) / 1e6, (steps[3] - steps[2]) / 1e6, (steps[4] - steps[3]) / 1e6));
+                }
             } catch (IOException | RuntimeException e) {
                 if (stop) {
                     unfinished[0] = (System.nanoTime() - t0) / 1000;
@@ -190,6 +207,7 @@ public final class FairnessBench implements Callable<Integer> {
                     loops.max() / 1000.0);
         }
         if (unfinished >= 0) out.printf(Locale.ROOT, "  one loop still waiting at the end, for %.1f ms%n", unfinished / 1000.0);
+        for (String s : slow) out.println("  slow loop " + s);
         out.printf(Locale.ROOT, "attackers %s, %d connections each%s:%n", attackers, connections, compress ? ", COMPRESS=DEFLATE" : "");
         out.printf(Locale.ROOT, "  %-40s %7s %7s %9s %9s %8s %10s%n", "command", "done", "OK", "NO LIMIT", "other", "dropped", "mean ms");
         for (Map.Entry<String, Tally> e : tallies.entrySet()) {
