@@ -11,7 +11,7 @@ import org.apache.james.mime4j.codec.DecoderUtil;
  * repetitions of a regex overflow the stack). Subjects longer than {@value #MAX_CHARS}
  * characters are cut there first, which bounds the work of the rare step that restarts (6).
  *
- * @param text           the base subject, lower case (comparisons are case-insensitive)
+ * @param text           the base subject, its case kept ({@link #key} for comparing)
  * @param replyOrForward whether extraction removed a reply or forward marker ("Re:", "Fwd:",
  *                       "(fwd)", "[fwd: ...]"), which RFC 5256 §4 step 5B asks
  */
@@ -70,8 +70,11 @@ record BaseSubject(String text, boolean replyOrForward) {
             }
             break;
         }
-        return new BaseSubject(s.substring(b, e).strip().toLowerCase(Locale.ROOT), replyOrForward);
+        return new BaseSubject(s.substring(b, e).strip(), replyOrForward);
     }
+
+    /** The text to compare and group by: case does not count. */
+    String key() { return text.toLowerCase(Locale.ROOT); }
 
     /** Tabs, CR, LF and runs of spaces as one space, trimmed (step 1). */
     private static String collapseWhitespace(String s) {

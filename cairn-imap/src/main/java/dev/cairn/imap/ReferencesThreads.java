@@ -290,7 +290,7 @@ final class ReferencesThreads {
     }
 
     /** A top-level container's subject: a dummy's is its first child's (step 5B). */
-    private static String baseSubject(Container c) { return c.subject().text(); }
+    private static String baseSubject(Container c) { return c.subject().key(); }
 
     /**
      * Whether a message's subject marks it a reply or forward (RFC 5256 §4 step 5B): base subject

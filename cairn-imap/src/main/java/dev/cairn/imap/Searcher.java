@@ -89,7 +89,7 @@ final class Searcher {
         ParsedMessage parsed() { return parts().parsed(); }
 
         String baseSubject() {
-            if (baseSubject == null) baseSubject = BaseSubject.of(parsed().envelope().subject()).text();
+            if (baseSubject == null) baseSubject = BaseSubject.of(parsed().envelope().subject()).key();
             return baseSubject;
         }
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** RFC 5256 §2.1 base subjects, and subjects made to make their extraction slow or deep. */
 class BaseSubjectTest {
-    private static String base(String subject) { return BaseSubject.of(subject).text(); }
+    private static String base(String subject) { return BaseSubject.of(subject).key(); }
 
     @Test void leadersTrailersBlobsAndForwardWrappersGo() {
         assertThat(base("Re: hello")).isEqualTo("hello");
@@ -24,6 +24,7 @@ class BaseSubjectTest {
         assertThat(base("  Hello \t\r\n  World  ")).isEqualTo("hello world");
         assertThat(base("=?UTF-8?Q?Re=3A_gr=C3=BC=C3=9Fe?=")).isEqualTo("grüße");
         assertThat(base(null)).isEmpty();
+        assertThat(BaseSubject.of("Re: Hello World").text()).as("the text keeps its case").isEqualTo("Hello World");
         assertThat(base("Reply: hello")).isEqualTo("reply: hello");
     }
 
