@@ -2,8 +2,6 @@
 package dev.cairn.imap;
 
 import java.util.Locale;
-import org.apache.james.mime4j.codec.DecodeMonitor;
-import org.apache.james.mime4j.codec.DecoderUtil;
 
 /**
  * The base subject of RFC 5256 §2.1, for SORT SUBJECT and both THREAD algorithms, found by one
@@ -21,7 +19,7 @@ record BaseSubject(String text, boolean replyOrForward) {
     static BaseSubject of(String subject) {
         if (subject == null) return new BaseSubject("", false);
         String raw = subject.length() > MAX_CHARS ? subject.substring(0, MAX_CHARS) : subject;
-        String s = collapseWhitespace(DecoderUtil.decodeEncodedWords(raw, DecodeMonitor.SILENT));
+        String s = collapseWhitespace(EncodedWords.decode(raw));
         int b = 0;
         int e = s.length();
         boolean replyOrForward = false;

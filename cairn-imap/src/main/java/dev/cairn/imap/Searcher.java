@@ -29,8 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.james.mime4j.codec.DecodeMonitor;
-import org.apache.james.mime4j.codec.DecoderUtil;
 
 /**
  * SEARCH (RFC 9051 §6.4.4), SORT and THREAD (RFC 5256) over a session's messages. What a search
@@ -223,7 +221,7 @@ final class Searcher {
     /** Unfolds a header block into one line per field and decodes RFC 2047 words. */
     static String decodeHeader(String raw) {
         String unfolded = raw.replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
-        return DecoderUtil.decodeEncodedWords(unfolded, DecodeMonitor.SILENT);
+        return EncodedWords.decode(unfolded);
     }
 
     /**
@@ -316,7 +314,7 @@ final class Searcher {
         if (list == null) return "";
         for (ParsedMessage.Address a : list) {
             if (a.host() == null) continue;
-            if (a.name() != null && !a.name().isBlank()) return DecoderUtil.decodeEncodedWords(a.name(), DecodeMonitor.SILENT).toLowerCase(Locale.ROOT);
+            if (a.name() != null && !a.name().isBlank()) return EncodedWords.decode(a.name()).toLowerCase(Locale.ROOT);
             return (a.mailbox() + "@" + a.host()).toLowerCase(Locale.ROOT);
         }
         return "";
