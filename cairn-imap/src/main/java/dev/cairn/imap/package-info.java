@@ -47,10 +47,13 @@
  *
  * <p>A checkpoint only helps if each step between two is short, so the steps are linear in what
  * they look at: LIST patterns match without backtracking ({@link dev.cairn.imap.MailboxPattern}),
- * search strings are found by Knuth-Morris-Pratt, at most 4,000,000 characters of a message's
- * header and of its text are searched, base subjects are one scan
- * ({@link dev.cairn.imap.BaseSubject}), and the THREAD=REFERENCES tree is walked by loops, never
- * by recursion (a References field of 20,000 ids is a chain that deep). Parsing is bounded the
+ * search strings are found by Knuth-Morris-Pratt ({@link dev.cairn.imap.Needle}), at most
+ * 4,000,000 characters of a message's header and of its text are searched, encoded words and base
+ * subjects are decoded in one scan ({@link dev.cairn.imap.EncodedWords},
+ * {@link dev.cairn.imap.BaseSubject}; mime4j's regex took 20 s over one hostile header), and the
+ * THREAD=REFERENCES tree is walked by loops, never by recursion (a References field of 20,000 ids
+ * is a chain that deep). One step that no checkpoint can stop holds a pool thread, and with it
+ * every user's SEARCH queued behind: that is why these steps matter as much as the checkpoints. Parsing is bounded the
  * same way: parentheses and NOT/OR nest at most {@code maxNesting} deep, one level before login.
  * What a sender put in a message never makes a command fail: SEARCH decodes broken base64 as far
  * as it goes, BINARY answers {@code NO [UNKNOWN-CTE]} before its response line starts
