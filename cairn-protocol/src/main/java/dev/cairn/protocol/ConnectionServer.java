@@ -108,6 +108,7 @@ public final class ConnectionServer implements Closeable {
         this.handler = Objects.requireNonNull(handler);
         this.rejectOverLimit = Objects.requireNonNull(rejectOverLimit);
         this.addresses = new AddressCounts(config.limits());
+        this.lastRefusalLogNanos = System.nanoTime() - TimeUnit.MINUTES.toNanos(1); // the first refusal is logged
     }
 
     /**
