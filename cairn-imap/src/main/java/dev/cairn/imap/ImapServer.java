@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.ConnectionServer;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.store.SlotStore;
@@ -22,6 +24,7 @@ public final class ImapServer implements AutoCloseable {
     private final SlotStore store;
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
+    private final MemoryBudget memory;
     private final List<ConnectionServer> listeners = new ArrayList<>();
     private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ConnectionServer plain;
@@ -34,25 +37,35 @@ public final class ImapServer implements AutoCloseable {
 
     /** With a throttle shared with other protocols (so POP3 failures count for IMAP too). */
     public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator, AuthThrottle throttle) {
+        this(config, store, authenticator, throttle, MemoryBudget.quarterOfHeap());
+    }
+
+    /**
+     * @param memory the node's budget for commands in flight (lines and literals held in memory),
+     *               shared with the other protocols
+     */
+    public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator, AuthThrottle throttle, MemoryBudget memory) {
         this.config = Objects.requireNonNull(config);
         this.store = Objects.requireNonNull(store);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
+        this.memory = Objects.requireNonNull(memory);
     }
 
     public synchronized void start() throws IOException {
         if (!listeners.isEmpty()) throw new IllegalStateException("already started");
         int max = config.limits().maxConnections();
+        ConnectionLimits perAddress = config.limits().connectionLimits();
         fenceListener = store.onFenced(this::fenced);
         try {
             if (config.listen() != null) {
-                plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30)),
+                plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30), perAddress),
                         c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
                 plain.start();
                 listeners.add(plain);
             }
             if (config.implicitTlsListen() != null && config.tls() != null) {
-                implicitTls = new ConnectionServer(new ConnectionServer.Config("imaps", config.implicitTlsListen(), max, config.tls(), Duration.ofSeconds(30)),
+                implicitTls = new ConnectionServer(new ConnectionServer.Config("imaps", config.implicitTlsListen(), max, config.tls(), Duration.ofSeconds(30), perAddress),
                         c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
                 implicitTls.start();
                 listeners.add(implicitTls);
@@ -79,6 +92,7 @@ public final class ImapServer implements AutoCloseable {
     SlotStore store() { return store; }
     Authenticator authenticator() { return authenticator; }
     AuthThrottle throttle() { return throttle; }
+    MemoryBudget memory() { return memory; }
 
     java.util.Set<ImapSession> sessions() { return sessions; }
 

@@ -13,6 +13,8 @@ import dev.cairn.imap.syntax.ResponseWriter;
 import dev.cairn.imap.syntax.SequenceSet;
 import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
+import dev.cairn.protocol.InputOverrunException;
+import dev.cairn.protocol.LoginTimeoutException;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
@@ -112,7 +114,8 @@ final class ImapSession {
         this.conn = conn;
         this.out = new ResponseWriter(conn::output);
         this.reader = new CommandReader(new CommandReader.Limits(limits.maxLineLength(), limits.maxLiteralSize(),
-                limits.maxLiterals(), limits.spoolThreshold(), server.config().spoolDirectory()));
+                limits.maxLiterals(), limits.spoolThreshold(), server.config().spoolDirectory(), limits.maxCommandMemory()),
+                server.memory());
     }
 
     static void rejectOverLimit(Connection c) throws IOException {
@@ -136,8 +139,12 @@ final class ImapSession {
             }
         } catch (SessionEnd end) {
             // BYE was sent
+        } catch (LoginTimeoutException e) {
+            bye("Autologout; no login within " + limits.connectionLimits().loginTimeout().toSeconds() + " seconds");
         } catch (IdleTimeoutException e) {
             bye("Autologout; idle for too long");
+        } catch (InputOverrunException e) {
+            bye("[TOOBIG] Line too long in compressed input");
         } catch (EOFException e) {
             // client went away
         } catch (IOException e) {
@@ -225,7 +232,7 @@ final class ImapSession {
                 } finally {
                     busy.unlock();
                 }
-            });
+            }, authenticated(state));
         } catch (CommandReader.RefusedException e) {
             busy.lock();
             try {
@@ -257,10 +264,11 @@ final class ImapSession {
         String tag = e.tag() == null ? "*" : e.tag();
         out.line(tag + (e.no() ? " NO" : " BAD") + " [" + e.code() + "] " + e.getMessage());
         if (e.fatal()) {
-            bye("Cannot continue after a refused non-synchronizing literal");
+            bye(e.farewell());
             throw new SessionEnd();
         }
-        if (!e.no()) countBad(); // a message over APPENDLIMIT is a valid command the server declines
+        // a message over APPENDLIMIT is a valid command the server declines; before login every refusal counts
+        if (!e.no() || state == State.NOT_AUTHENTICATED) countBad();
         out.flush();
         return true;
     }
@@ -641,6 +649,7 @@ final class ImapSession {
                 state = State.AUTHENTICATED;
                 badCommands = 0;
                 conn.setIdleTimeout(limits.idleTimeout());
+                conn.loggedIn();
                 return Result.ok("CAPABILITY " + capabilities(), "Logged in");
             }
             case AuthResult.Failure f -> {
@@ -674,6 +683,7 @@ final class ImapSession {
         state = State.AUTHENTICATED;
         badCommands = 0;
         conn.setIdleTimeout(limits.idleTimeout());
+        conn.loggedIn();
         log.info("imap {}: read-only verification login for {} from {}", conn.id(), authzid, remote.getHostAddress());
         return Result.ok("CAPABILITY " + capabilities(), "Logged in read-only for verification");
     }

@@ -29,6 +29,16 @@ final class TestImapServer implements AutoCloseable {
     }
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo) throws Exception {
+        this(dir, limits, plaintextAllowed, lo, dev.cairn.protocol.MemoryBudget.quarterOfHeap());
+    }
+
+    /** With a node memory budget of the test's choosing. */
+    TestImapServer(Path dir, ImapConfig.Limits limits, dev.cairn.protocol.MemoryBudget memory) throws Exception {
+        this(dir, limits, false, InetAddress.getLoopbackAddress(), memory);
+    }
+
+    TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo,
+                   dev.cairn.protocol.MemoryBudget memory) throws Exception {
         this.dir = dir;
         store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
@@ -36,7 +46,8 @@ final class TestImapServer implements AutoCloseable {
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
                 dir.resolve("spool"));
         server = new ImapServer(config, store, (user, password, authzid, remote, secure) ->
-                password.equals("pw-" + user) ? AuthResult.success(user) : AuthResult.invalid("wrong password"));
+                password.equals("pw-" + user) ? AuthResult.success(user) : AuthResult.invalid("wrong password"),
+                new AuthThrottle(config.throttle(), java.time.Clock.systemUTC(), AuthThrottle.Sleeper.REAL), memory);
         server.start();
     }
 

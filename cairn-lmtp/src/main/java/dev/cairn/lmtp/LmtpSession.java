@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.protocol.Connection;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.Line;
 import dev.cairn.protocol.LineTooLongException;
@@ -41,6 +42,7 @@ final class LmtpSession {
     private static final int PARALLEL_DELIVERIES = 32;
 
     private final LmtpConfig config;
+    private final MemoryBudget memory;
     private final Function<String, UserStore> users;
     private final RecipientResolver resolver;
     private final Connection c;
@@ -68,7 +70,8 @@ final class LmtpSession {
         Hangup() { super(null, null, false, false); }
     }
 
-    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, Connection c) {
+    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory, Connection c) {
+        this.memory = memory;
         this.config = config;
         this.users = users;
         this.resolver = resolver;
@@ -275,7 +278,7 @@ final class LmtpSession {
     }
 
     private MessageSpool newSpool() {
-        return new MessageSpool(config.memoryThreshold(), config.maxMessageSize(), config.spoolDirectory());
+        return new MessageSpool(config.memoryThreshold(), config.maxMessageSize(), config.spoolDirectory(), memory);
     }
 
     /**

@@ -74,7 +74,8 @@ public final class Pop3Server implements Closeable {
     }
 
     private ConnectionServer server(String name, InetSocketAddress address, SSLContext tls) {
-        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30)),
+        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30),
+                        config.connectionLimits()),
                 connection -> {
                     Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, connection);
                     sessions.add(session);

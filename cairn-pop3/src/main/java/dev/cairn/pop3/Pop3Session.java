@@ -4,6 +4,7 @@ package dev.cairn.pop3;
 import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.LineTooLongException;
+import dev.cairn.protocol.LoginTimeoutException;
 import dev.cairn.protocol.NulInLineException;
 import dev.cairn.protocol.TlsUpgrade;
 import dev.cairn.protocol.auth.AuthResult;
@@ -90,6 +91,9 @@ final class Pop3Session {
                 }
                 if (!(maildrop == null ? authorization(command) : transaction(command))) return;
             }
+        } catch (LoginTimeoutException e) {
+            err("Disconnected: no login within " + config.connectionLimits().loginTimeout().toSeconds() + " seconds");
+            c.flush();
         } catch (IdleTimeoutException e) {
             err("Disconnected for inactivity");
             c.flush();
@@ -314,6 +318,7 @@ final class Pop3Session {
         }
         user = canonicalUser;
         c.setIdleTimeout(config.limits().idleTimeout());
+        c.loggedIn();
         badCommands = 0;
         log.info("pop3 {}: {} logged in from {} ({} messages)", c.id(), user, c.remoteInetAddress().getHostAddress(), maildrop.count());
         ok("Logged in, " + maildrop.count() + " messages");

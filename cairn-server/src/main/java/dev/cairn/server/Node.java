@@ -2,6 +2,7 @@
 package dev.cairn.server;
 
 import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
@@ -97,7 +98,7 @@ public final class Node implements AutoCloseable {
         NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
                 replicaAware(new DirectoryAuthenticator(directory, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(directory));
+                new DirectoryRecipientResolver(directory), new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);

@@ -3,6 +3,7 @@ package dev.cairn.server;
 
 import dev.cairn.cluster.directory.Directory;
 import dev.cairn.lmtp.RecipientResolver;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.server.config.NodeConfig;
@@ -19,7 +20,9 @@ import javax.net.ssl.SSLContext;
  * @param authenticator logins checked against the directory
  * @param throttle      one per node, so IMAP and POP3 failures count together
  * @param recipients    LMTP recipients resolved by the directory
+ * @param commandMemory one per node: what IMAP commands and LMTP messages in flight may hold in memory
  */
 public record NodeServices(NodeConfig config, SlotStore store, Directory directory, MeterRegistry meters, SSLContext tls,
-                           Authenticator authenticator, AuthThrottle throttle, RecipientResolver recipients) {
+                           Authenticator authenticator, AuthThrottle throttle, RecipientResolver recipients,
+                           MemoryBudget commandMemory) {
 }

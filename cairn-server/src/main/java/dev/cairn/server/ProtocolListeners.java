@@ -8,6 +8,7 @@ import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
 import dev.cairn.pop3.Pop3Config;
 import dev.cairn.pop3.Pop3Server;
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
@@ -67,19 +68,25 @@ public final class ProtocolListeners {
                 defaults.maxLiterals(), defaults.maxNesting(), defaults.maxSequenceRanges(),
                 defaults.maxBadCommandsPreAuth(), defaults.maxBadCommands(), defaults.preAuthIdleTimeout(),
                 c.limits().idleTimeout(), defaults.idleCommandTimeout(), c.limits().maxConnections(),
-                defaults.spoolThreshold());
+                defaults.spoolThreshold(), c.limits().commandMemoryPerConnection(), connectionLimits(c));
         ImapConfig config = new ImapConfig(
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
-        ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle());
+        ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle(), node.commandMemory());
         server.start();
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         addresses.put("imap", server.address());
         addresses.put("imaps", server.tlsAddress());
         return listener(addresses, server::close);
+    }
+
+    /** The [limits] per client address and the login deadline, as IMAP and POP3 enforce them. */
+    private static ConnectionLimits connectionLimits(NodeConfig c) {
+        return new ConnectionLimits(c.limits().maxConnectionsPerAddress(), c.limits().maxPreAuthConnectionsPerAddress(),
+                c.limits().loginTimeout());
     }
 
     static RunningListener pop3(Optional<ListenerConfig> plain, Optional<ListenerConfig> implicitTls, NodeServices node)
@@ -90,7 +97,7 @@ public final class ProtocolListeners {
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
-                defaults.limits());
+                defaults.limits(), connectionLimits(c));
         Pop3Server server = new Pop3Server(config, node.store(), node.authenticator(), node.throttle());
         server.start();
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -106,8 +113,8 @@ public final class ProtocolListeners {
         LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null, defaults.hostname(),
                 c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
-                node.tls(), defaults.deliveredTo(), defaults.limits());
-        LmtpServer server = new LmtpServer(config, node.store(), node.recipients());
+                node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
+        LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
         server.start();
         return listener(Map.of("lmtp", server.boundAddress()), server::close);
     }

@@ -2,6 +2,7 @@
 package dev.cairn.server.config;
 
 import dev.cairn.cluster.directory.Addresses;
+import dev.cairn.imap.ImapConfig;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
@@ -47,6 +48,11 @@ import java.util.TreeSet;
  * [limits]
  * max_connections = 10000
  * idle_timeout = "30m"
+ * max_connections_per_address = 1000
+ * max_preauth_connections_per_address = 250
+ * login_timeout = "2m"
+ * command_memory_per_connection = "1M"
+ * command_memory = "1G"              # default: a quarter of the JVM's maximum heap
  *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
@@ -58,7 +64,8 @@ public final class ConfigLoader {
             "directory", Set.of("file", "default_domain"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
-            "limits", Set.of("max_connections", "idle_timeout"),
+            "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
+                    "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory"),
             "listener", Set.of("listen", "enabled"));
 
     private ConfigLoader() {}
@@ -108,9 +115,20 @@ public final class ConfigLoader {
                 r.path(t, "tls.key").orElse(d.tls().key()));
 
         TomlTable l = r.section(result, "limits");
+        LimitsConfig dl = d.limits();
         LimitsConfig limits = new LimitsConfig(
-                r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnections()),
-                r.duration(l, "limits.idle_timeout").orElse(d.limits().idleTimeout()));
+                r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(dl.maxConnections()),
+                r.duration(l, "limits.idle_timeout").orElse(dl.idleTimeout()),
+                r.integer(l, "limits.max_connections_per_address", 1, Integer.MAX_VALUE).orElse(dl.maxConnectionsPerAddress()),
+                r.integer(l, "limits.max_preauth_connections_per_address", 1, Integer.MAX_VALUE)
+                        .orElse(dl.maxPreAuthConnectionsPerAddress()),
+                r.duration(l, "limits.login_timeout").orElse(dl.loginTimeout()),
+                r.size(l, "limits.command_memory_per_connection").orElse(dl.commandMemoryPerConnection()),
+                r.size(l, "limits.command_memory").orElse(dl.commandMemory()));
+        if (limits.commandMemoryPerConnection() < ImapConfig.Limits.DEFAULT.maxLineLength()) {
+            throw r.error("limits.command_memory_per_connection", "must hold at least one command line ("
+                    + ImapConfig.Limits.DEFAULT.maxLineLength() + " octets)");
+        }
 
         NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
                 d.admin(), tls, limits);

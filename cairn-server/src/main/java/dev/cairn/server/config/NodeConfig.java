@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
+import dev.cairn.protocol.ConnectionLimits;
+import dev.cairn.protocol.MemoryBudget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +62,9 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                 new ListenerConfig("lmtp", true, new ListenAddress("127.0.0.1", 2424), false),
                 new ListenerConfig("admin", true, new ListenAddress("127.0.0.1", 8080), false),
                 new TlsConfig(Path.of("tls", "cert.pem"), Path.of("tls", "key.pem")),
-                new LimitsConfig(10_000, Duration.ofMinutes(30)));
+                new LimitsConfig(10_000, Duration.ofMinutes(30), ConnectionLimits.DEFAULT.maxPerAddress(),
+                        ConnectionLimits.DEFAULT.maxPreAuthPerAddress(), ConnectionLimits.DEFAULT.loginTimeout(),
+                        ImapConfig.Limits.DEFAULT.maxCommandMemory(), MemoryBudget.quarterOfHeap().capacity()));
     }
 
     /** The protocol listeners (not admin), in the order they start. */

@@ -71,6 +71,11 @@ class ConfigLoaderTest {
                 [limits]
                 max_connections = 500
                 idle_timeout = "31m"
+                max_connections_per_address = 50
+                max_preauth_connections_per_address = 20
+                login_timeout = "45s"
+                command_memory_per_connection = "2M"
+                command_memory = "300M"
                 """);
         NodeConfig c = ConfigLoader.load(file);
         assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
@@ -84,7 +89,12 @@ class ConfigLoaderTest {
         assertThat(c.lmtp().address().port()).isEqualTo(24);
         assertThat(c.admin().address().port()).isEqualTo(9090);
         assertThat(c.certificateFile()).isEqualTo(Path.of("/etc/cairn/cert.pem"));
-        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31)));
+        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31), 50, 20, Duration.ofSeconds(45),
+                2L << 20, 300L << 20));
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\ncommand_memory_per_connection = \"1K\"", "c"))
+                .hasMessageContaining("limits.command_memory_per_connection: must hold at least one command line");
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nmax_preauth_connections_per_address = 0", "c"))
+                .hasMessageContaining("limits.max_preauth_connections_per_address: 0 is not between 1");
         // Relative paths are under the data directory.
         NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
         assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
