@@ -62,6 +62,9 @@ public final class Replication implements AutoCloseable {
      */
     public static Replication start(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         Replication r = new Replication(config, slots, meters);
+        if (config.tls() == null && !config.peersOffLoopback().isEmpty()) {
+            log.warn("replication: mail to and from {} crosses the network unencrypted (TLS is off)", config.peersOffLoopback());
+        }
         for (StoreSpec s : config.stores()) {
             SlotRef self = r.self(s);
             if (self == null) continue;

@@ -91,6 +91,13 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
         }
     }
 
+    /** The peers whose replication address is not on loopback (or does not resolve): their traffic crosses a network. */
+    public List<String> peersOffLoopback() {
+        return peers.entrySet().stream()
+                .filter(e -> e.getValue().getAddress() == null || !e.getValue().getAddress().isLoopbackAddress())
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
     public StoreSpec store(String name) {
         return stores.stream().filter(s -> s.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no store " + name));
