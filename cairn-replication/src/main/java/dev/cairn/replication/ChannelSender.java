@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
+    /** A replica that stays down fails every reconnect the same way: one line a minute, with a count. */
+    private final FailureLog failures = new FailureLog(log);
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
     /** What the tail of commits not yet shipped may hold (records and bodies); beyond it the log serves. */
@@ -113,7 +115,7 @@ final class ChannelSender implements Runnable {
     }
 
     void start() {
-        thread = Thread.ofVirtual().name("cairn-repl-" + master.spec.name() + "-" + replicaNode + "-" + channel).start(this);
+        thread = FailureLog.loggedThreads(log, "cairn-repl-" + master.spec.name() + "-" + replicaNode + "-" + channel).start(this);
     }
 
     void stop() {
@@ -295,8 +297,11 @@ final class ChannelSender implements Runnable {
             } catch (StaleEpoch e) {
                 master.newerEpochSeen(e.epoch, replicaNode);
                 return;
-            } catch (IOException | FrameCodec.BadFrame | RuntimeException e) {
-                if (!stopped) log.warn("replication {} -> {} channel {}: {}", master.spec.name(), replicaNode, channel, e.toString());
+            } catch (IOException | FrameCodec.BadFrame e) {
+                if (!stopped) failures.warn("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel
+                        + ": " + e.getClass().getSimpleName(), address, String.valueOf(e.getMessage()));
+            } catch (RuntimeException | java.lang.Error e) {
+                if (!stopped) failures.unexpected("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel, address, e);
             } finally {
                 disconnected();
             }
@@ -343,7 +348,8 @@ final class ChannelSender implements Runnable {
 
     private void serve() throws IOException, FrameCodec.BadFrame {
         Socket socket = FrameConnection.connect(address, master.tls, 5000);
-        FrameConnection c = new FrameConnection(socket, master.tuning.maxFrame());
+        // Until the replica has proven the secret, whoever answers at its address gets no large buffer either.
+        FrameConnection c = new FrameConnection(socket, FrameCodec.HANDSHAKE_MAX_FRAME);
         connection = c;
         if (stopped) { c.close(); return; }
         c.setTimeout((int) master.tuning.replyTimeout().toMillis());
@@ -356,6 +362,7 @@ final class ChannelSender implements Runnable {
             c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
             throw new IOException("replica " + replicaNode + " failed authentication");
         }
+        c.limit(master.tuning.maxFrame());
         c.send(new Auth(Handshake.masterProof(master.secret, nonce, ch.nonce(), store, channel, epoch)));
         Positions positions = expect(c, Positions.class);
         start(positions);
@@ -370,7 +377,7 @@ final class ChannelSender implements Runnable {
         }
         log.info("replication {} -> {} channel {}: connected at epoch {}, {} users at the replica",
                 store, replicaNode, channel, epoch, positions.positions().size());
-        Thread reader = Thread.ofVirtual().name("cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
+        Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
                 .start(() -> readAnswers(c));
         try {
             ship(c);
@@ -507,10 +514,11 @@ final class ChannelSender implements Runnable {
                     default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
                 }
             }
-        } catch (IOException | FrameCodec.BadFrame | RuntimeException e) {
+        } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
             lock.lock();
             try {
-                if (failure == null) failure = e;
+                // An Error too ends the connection (and is logged by the sending side), instead of the reader dying alone.
+                if (failure == null) failure = e instanceof java.lang.Error err ? new IllegalStateException("reading answers failed: " + err, err) : (Exception) e;
                 work.signalAll();
             } finally {
                 lock.unlock();
@@ -765,7 +773,7 @@ final class ChannelSender implements Runnable {
         for (Body b : d.bodies()) bodies.put(b.id(), b.bytes());
         // The merge commits through the store, which may need a reservation on this very channel:
         // it runs beside this thread, and the user is copied back to the replica when it is done.
-        Thread.ofVirtual().name("cairn-reconcile-" + user).start(() -> {
+        FailureLog.loggedThreads(log, "cairn-reconcile-" + user).start(() -> {
             try {
                 List<String> lines = new Reconciler(slot, replicaNode).merge(user, tail, bodies);
                 master.reconciled(user, replicaNode, tail.size(), lines);

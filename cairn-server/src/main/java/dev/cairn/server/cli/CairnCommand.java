@@ -14,7 +14,7 @@ import java.util.function.Consumer;
 @Command(name = "cairn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,versionProvider = VersionCommand.Provider.class,
         description = "Cairn: a replicated mail store (IMAP, POP3, LMTP).",
         subcommands = {ServeCommand.class, UserCommand.class, CheckCommand.class, BenchCommand.class, StoreCommand.class,
-                ReplicaCommand.class, VersionCommand.class,
+                ReplicaCommand.class, TlsCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CairnCommand implements Runnable {
     private final InputStream in;
