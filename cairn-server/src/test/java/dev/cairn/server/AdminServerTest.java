@@ -16,7 +16,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -80,6 +82,97 @@ class AdminServerTest {
         assertThat(check.headers().firstValue(AdminServer.CHECK_CLEAN_HEADER)).contains("true");
         assertThat(check.body()).contains("no problems");
         assertThat(call("POST", "/delete-user?user=alice", null).statusCode()).isEqualTo(401);
+    }
+
+    /** The store, except that the checker recurses too deep (an Error) and hasUser fails (an exception). */
+    private SlotStore breaking(SlotStore store) {
+        return (SlotStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {SlotStore.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "check" -> throw new StackOverflowError();
+                    case "hasUser" -> throw new IllegalStateException("directory gone");
+                    default -> {
+                        try {
+                            yield method.invoke(store, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
+    }
+
+    private HttpResponse<String> call(AdminServer server, String method, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer t0ken")
+                .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void handlersThatThrowAnswer500AndTheEndpointGoesOn() throws Exception {
+        try (AdminServer broken = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), registry, breaking(store), "t0ken", serving::get)) {
+            for (int i = 0; i < 2 * AdminServer.THREADS; i++) {
+                HttpResponse<String> check = call(broken, "POST", "/check");
+                assertThat(check.statusCode()).isEqualTo(500);
+                assertThat(check.body()).isEqualTo("failed: java.lang.StackOverflowError\n");
+                HttpResponse<String> delete = call(broken, "POST", "/delete-user?user=alice");
+                assertThat(delete.statusCode()).isEqualTo(500);
+                assertThat(delete.body()).isEqualTo("failed: directory gone\n");
+            }
+            assertThat(call(broken, "GET", "/health").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void idleAndSlowAdminConnectionsNeitherStopTheEndpointNorStayForever() throws Exception {
+        List<java.net.Socket> idle = new java.util.ArrayList<>(), slow = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) idle.add(new java.net.Socket("127.0.0.1", admin.address().getPort()));
+            for (int i = 0; i < AdminServer.THREADS - 1; i++) {
+                java.net.Socket s = new java.net.Socket("127.0.0.1", admin.address().getPort());
+                s.getOutputStream().write("GET /hea".getBytes(StandardCharsets.US_ASCII)); // and no more
+                slow.add(s);
+            }
+            for (int i = 0; i < 5; i++) {
+                long start = System.nanoTime();
+                assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
+                assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(2));
+            }
+            // A request whose head does not arrive in time is cut, and so are idle connections.
+            for (java.net.Socket s : slow) {
+                s.setSoTimeout((AdminServer.REQUEST_SECONDS + 10) * 1000);
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+            }
+            assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
+        } finally {
+            for (java.net.Socket s : idle) s.close();
+            for (java.net.Socket s : slow) s.close();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void theEndpointAnswersWhileEveryVirtualThreadCarrierIsBusy() throws Exception {
+        // Virtual threads are not preempted: protocol sessions doing CPU work hold every carrier.
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        int carriers = Runtime.getRuntime().availableProcessors();
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(carriers);
+        List<Thread> spinners = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < carriers; i++) {
+                spinners.add(Thread.ofVirtual().start(() -> {
+                    running.countDown();
+                    long deadline = System.nanoTime() + 30_000_000_000L;
+                    while (!stop.get() && System.nanoTime() < deadline) Thread.onSpinWait();
+                }));
+            }
+            assertThat(running.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
+            assertThat(call(admin, "GET", "/metrics").statusCode()).isEqualTo(200);
+        } finally {
+            stop.set(true);
+            for (Thread t : spinners) t.join();
+        }
     }
 
     @Test
