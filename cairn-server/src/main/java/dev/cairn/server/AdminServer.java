@@ -3,7 +3,6 @@ package dev.cairn.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.SlotStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -18,22 +17,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * The node's admin HTTP endpoint (JDK HttpServer). It must answer while the protocols are under
- * load, so it shares nothing with them: the server's own dispatcher thread accepts and waits for
- * requests, and {@link #THREADS} platform threads of its own (never the virtual-thread carriers,
- * which a protocol's CPU-bound work can hold) read and answer them, with at most
- * {@link #QUEUED} more waiting; past that a connection is closed at once. A request's head has
- * {@link #REQUEST_SECONDS} s to arrive and at most 16 KB in 50 fields, an idle connection is
- * closed, and at most 256 are open at once (JDK properties, set here unless given with -D). A
- * handler that fails answers 500 and the endpoint goes on; only an error that means the JVM
- * itself is broken ({@link FatalErrors}) escapes.
+ * The node's admin HTTP endpoint. It must answer while the protocols are under load, so it shares
+ * nothing with them: its own small server ({@link AdminHttp}) reads requests on a thread of its
+ * own without blocking and runs the handlers on a few platform threads of its own, never on the
+ * virtual-thread carriers that a protocol's CPU-bound work can hold. A handler that fails answers
+ * 500 and the endpoint goes on; only an error that means the JVM itself is broken
+ * ({@link FatalErrors}) escapes.
  *
  * <ul>
  *   <li>{@code GET /health}: 200 while the node serves, 503 once it is stopping</li>
@@ -48,41 +40,16 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     public static final String CHECK_CLEAN_HEADER = "Cairn-Check-Clean";
 
-    /** Platform threads that read and answer requests; a slow client holds one for up to REQUEST_SECONDS. */
-    static final int THREADS = 4;
-    /** Requests waiting for a thread; more are refused (the connection closed). */
-    static final int QUEUED = 64;
-    static final int REQUEST_SECONDS = 10;
+    private final AdminHttp http;
 
-    static {
-        // Read once, when the JDK's server is first used; an operator's -D wins.
-        limit("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS)); // seconds for a request's head (and body)
-        limit("sun.net.httpserver.maxReqHeaderSize", Integer.toString(16 * 1024));
-        limit("sun.net.httpserver.maxReqHeaders", "50");
-        limit("sun.net.httpserver.idleInterval", "30");         // seconds a kept-alive connection may idle
-        limit("sun.net.httpserver.clockTick", "1000");          // how often idle connections are looked for (ms)
-        limit("jdk.httpserver.maxConnections", "256");
-    }
-
-    private static void limit(String property, String value) {
-        if (System.getProperty(property) == null) System.setProperty(property, value);
-    }
-
-    private final HttpServer http;
-    private final ExecutorService executor;
-
-    private AdminServer(HttpServer http, ExecutorService executor) {
+    private AdminServer(AdminHttp http) {
         this.http = http;
-        this.executor = executor;
     }
 
     public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
                                     String token, BooleanSupplier serving) throws IOException {
-        HttpServer http = HttpServer.create(address, 64);
-        ExecutorService executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUED), Thread.ofPlatform().name("cairn-admin-", 1).daemon(true).factory());
-        http.setExecutor(executor);
-        AdminServer admin = new AdminServer(http, executor);
+        AdminHttp http = new AdminHttp(address);
+        AdminServer admin = new AdminServer(http);
         admin.context("/health", exchange -> handle(exchange, "GET", () -> {
             boolean up = serving.getAsBoolean();
             respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
@@ -131,7 +98,7 @@ public final class AdminServer implements AutoCloseable {
      * closed, so neither the client nor the thread is left hanging.
      */
     void context(String path, HttpHandler handler) {
-        http.createContext(path, exchange -> {
+        http.context(path, exchange -> {
             // Not try-with-resources: its close would come before the catch, and the 500 after it.
             try {
                 handler.handle(exchange);
@@ -153,7 +120,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        return http.getAddress();
+        return http.address();
     }
 
     private interface Handler {
@@ -202,7 +169,6 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(1);
-        executor.shutdownNow();
+        http.close();
     }
 }

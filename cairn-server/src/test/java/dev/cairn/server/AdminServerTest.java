@@ -110,7 +110,7 @@ class AdminServerTest {
     @org.junit.jupiter.api.Timeout(60)
     void handlersThatThrowAnswer500AndTheEndpointGoesOn() throws Exception {
         try (AdminServer broken = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), registry, breaking(store), "t0ken", serving::get)) {
-            for (int i = 0; i < 2 * AdminServer.THREADS; i++) {
+            for (int i = 0; i < 2 * AdminHttp.THREADS; i++) {
                 HttpResponse<String> check = call(broken, "POST", "/check");
                 assertThat(check.statusCode()).isEqualTo(500);
                 assertThat(check.body()).isEqualTo("failed: java.lang.StackOverflowError\n");
@@ -122,32 +122,71 @@ class AdminServerTest {
         }
     }
 
+    private java.net.Socket slowClient() throws java.io.IOException {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", admin.address().getPort());
+        s.getOutputStream().write("GET /hea".getBytes(StandardCharsets.US_ASCII)); // and no more
+        return s;
+    }
+
+    private java.time.Duration timedHealth() throws Exception {
+        long start = System.nanoTime();
+        assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
+        return java.time.Duration.ofNanos(System.nanoTime() - start);
+    }
+
     @Test
     @org.junit.jupiter.api.Timeout(60)
-    void idleAndSlowAdminConnectionsNeitherStopTheEndpointNorStayForever() throws Exception {
+    void manyIdleAndSlowAdminConnectionsNeitherStopTheEndpointNorStayForever() throws Exception {
         List<java.net.Socket> idle = new java.util.ArrayList<>(), slow = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < 100; i++) idle.add(new java.net.Socket("127.0.0.1", admin.address().getPort()));
-            for (int i = 0; i < AdminServer.THREADS - 1; i++) {
-                java.net.Socket s = new java.net.Socket("127.0.0.1", admin.address().getPort());
-                s.getOutputStream().write("GET /hea".getBytes(StandardCharsets.US_ASCII)); // and no more
-                slow.add(s);
-            }
-            for (int i = 0; i < 5; i++) {
-                long start = System.nanoTime();
-                assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
-                assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(2));
-            }
-            // A request whose head does not arrive in time is cut, and so are idle connections.
-            for (java.net.Socket s : slow) {
-                s.setSoTimeout((AdminServer.REQUEST_SECONDS + 10) * 1000);
+            for (int i = 0; i < 100; i++) slow.add(slowClient()); // many more than the threads
+            for (int i = 0; i < 5; i++) assertThat(timedHealth()).isLessThan(java.time.Duration.ofSeconds(2));
+            // A request whose head does not arrive in time is cut, and so is an idle connection.
+            for (java.net.Socket s : List.of(slow.getFirst(), slow.getLast(), idle.getFirst())) {
+                s.setSoTimeout((AdminHttp.HEAD_SECONDS + 10) * 1000);
                 assertThat(s.getInputStream().read()).isEqualTo(-1);
             }
-            assertThat(call(admin, "GET", "/health").statusCode()).isEqualTo(200);
+            assertThat(timedHealth()).isLessThan(java.time.Duration.ofSeconds(2));
         } finally {
             for (java.net.Socket s : idle) s.close();
             for (java.net.Socket s : slow) s.close();
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aClientFindsRoomWhenEveryConnectionIsTakenBySlowOnes() throws Exception {
+        List<java.net.Socket> slow = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < AdminHttp.MAX_CONNECTIONS + 10; i++) slow.add(slowClient());
+            assertThat(timedHealth()).isLessThan(java.time.Duration.ofSeconds(2)); // the oldest slow one made room
+        } finally {
+            for (java.net.Socket s : slow) s.close();
+        }
+    }
+
+    private String raw(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", admin.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void requestHeadsOverTheLimitAndRequestBodiesAreRefused() throws Exception {
+        String justUnder = "GET /health HTTP/1.1\r\nX-Pad: " + "a".repeat(AdminHttp.HEAD_LIMIT - 40) + "\r\n\r\n";
+        assertThat(justUnder.length()).isLessThan(AdminHttp.HEAD_LIMIT);
+        assertThat(raw(justUnder)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nserving\n");
+        String over = "GET /health HTTP/1.1\r\nX-Pad: " + "a".repeat(AdminHttp.HEAD_LIMIT) + "\r\n\r\n";
+        assertThat(raw(over)).startsWith("HTTP/1.1 431 ");
+        assertThat(raw("POST /check HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")).startsWith("HTTP/1.1 413 ");
+        assertThat(raw("GET /health HTTP/2.0\r\n\r\n")).startsWith("HTTP/1.1 505 ");
+        assertThat(raw("GET health\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+        assertThat(raw("GET /health HTTP/1.1\r\n folded: x\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+        assertThat(timedHealth()).isLessThan(java.time.Duration.ofSeconds(2));
     }
 
     @Test
