@@ -52,6 +52,8 @@ public final class RepeatedErrorFilter extends TurboFilter {
     private long windowNanos = TimeUnit.SECONDS.toNanos(60);
     private int maxTracked = 1024;
     private Thread reporter;
+    /** Tests: the clock windows are measured with. */
+    java.util.function.LongSupplier clock = System::nanoTime;
 
     /** How long identical events are counted instead of logged (logback.xml: {@code <windowMillis>}). */
     public void setWindowMillis(long millis) {
@@ -76,7 +78,7 @@ public final class RepeatedErrorFilter extends TurboFilter {
         StackTraceElement[] frames = thrown == null ? null : thrown.getStackTrace();
         Key key = new Key(logger.getName(), level, format, thrown == null ? null : thrown.getClass().getName(),
                 frames == null || frames.length == 0 ? null : frames[0].toString());
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         while (true) {
             Window w = windows.get(key);
             if (w == null) {
@@ -122,8 +124,8 @@ public final class RepeatedErrorFilter extends TurboFilter {
     }
 
     /** Ends every window that is over (or all of them), logging the counts. */
-    private void reportEnded(boolean all) {
-        long now = System.nanoTime();
+    void reportEnded(boolean all) {
+        long now = clock.getAsLong();
         for (Map.Entry<Key, Window> e : windows.entrySet()) {
             Window w = e.getValue();
             if ((all || now - w.start >= windowNanos) && windows.remove(e.getKey(), w)) report(e.getKey(), w);
@@ -137,7 +139,7 @@ public final class RepeatedErrorFilter extends TurboFilter {
             w.ended = true;
         }
         if (count == 0 || !(getContext() instanceof LoggerContext context)) return;
-        long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - w.start));
+        long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(clock.getAsLong() - w.start));
         String what = key.exception() == null ? "" : " [" + key.exception() + (key.topFrame() == null ? "" : " at " + key.topFrame()) + "]";
         Logger target = context.getLogger(key.logger());
         String summary = "repeated {} times in the last {} s: {}{}";

@@ -105,20 +105,40 @@ class RepeatedErrorFilterTest {
 
     @Test
     void theWindowEndsWithACountOfWhatWasDropped() throws Exception {
-        Logger log = shortWindow(300).getLogger("dev.cairn.lmtp.LmtpSession");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        RepeatedErrorFilter filter = new RepeatedErrorFilter();
+        filter.clock = now::get;
+        context = newContext();
+        filter.setContext(context);
+        filter.setWindowMillis(60_000);
+        filter.start();
+        context.addTurboFilter(filter);
+        capture(context);
+        Logger log = context.getLogger("dev.cairn.lmtp.LmtpSession");
         for (int i = 0; i < 1000; i++) log.error("lmtp {}: delivery to {} failed", "c" + i, "u" + i, failure(i));
+        now.addAndGet(java.util.concurrent.TimeUnit.SECONDS.toNanos(59));
+        filter.reportEnded(false);
+        assertThat(lines().stream().filter(l -> l.contains("repeated"))).isEmpty(); // the window is not over
 
-        until(10, () -> lines().stream().anyMatch(l -> l.contains("repeated")));
+        now.addAndGet(java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+        filter.reportEnded(false);
         List<String> lines = lines();
         assertThat(lines.stream().filter(l -> l.contains("failed") || l.contains("repeated"))).containsExactly(
                 "ERROR LmtpSession: lmtp c0: delivery to u0 failed",
-                "ERROR LmtpSession: repeated 999 times in the last 1 s: lmtp {}: delivery to {} failed"
+                "ERROR LmtpSession: repeated 999 times in the last 60 s: lmtp {}: delivery to {} failed"
                         + " [java.lang.IllegalStateException at " + failure(0).getStackTrace()[0] + "]");
         assertThat(lines.size()).isLessThan(200);
 
         // The next one opens a new window and is logged in full again.
         log.error("lmtp {}: delivery to {} failed", "c1000", "u1000", failure(1000));
         assertThat(lines()).contains("ERROR LmtpSession: lmtp c1000: delivery to u1000 failed");
+    }
+
+    @Test
+    void theReporterThreadEndsAWindowByItself() throws Exception {
+        Logger log = shortWindow(200).getLogger("x");
+        for (int i = 0; i < 3; i++) log.warn("same {}", i);
+        until(10, () -> lines().stream().anyMatch(l -> l.startsWith("WARN  x: repeated 2 times in the last 1 s: same {}")));
     }
 
     @Test
