@@ -66,6 +66,8 @@ final class AdminHttp implements AutoCloseable {
         final SocketChannel channel;
         final SelectionKey key;
         ByteBuffer in = ByteBuffer.allocate(1024);
+        /** How far the head was searched for its end: each octet is looked at once, however it trickles in. */
+        int scanned;
         ByteBuffer out;
         State state = State.HEAD;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HEAD_SECONDS);
@@ -169,7 +171,7 @@ final class AdminHttp implements AutoCloseable {
                 close(c);
                 return;
             }
-            int end = headEnd(c.in);
+            int end = headEnd(c);
             if (end < 0) {
                 if (c.in.position() >= HEAD_LIMIT) reply(c, Response.of(431, "request head over " + HEAD_LIMIT + " octets\n"));
                 return;
@@ -198,11 +200,12 @@ final class AdminHttp implements AutoCloseable {
     }
 
     /** Where the head ends (after its empty line), or -1. */
-    private static int headEnd(ByteBuffer in) {
-        byte[] a = in.array();
-        for (int i = 3; i < in.position(); i++) {
+    private static int headEnd(Conn c) {
+        byte[] a = c.in.array();
+        for (int i = Math.max(3, c.scanned); i < c.in.position(); i++) {
             if (a[i] == '\n' && a[i - 1] == '\r' && a[i - 2] == '\n' && a[i - 3] == '\r') return i + 1;
         }
+        c.scanned = c.in.position();
         return -1;
     }
 

@@ -176,6 +176,21 @@ class AdminServerTest {
 
     @Test
     @org.junit.jupiter.api.Timeout(60)
+    void aHeadTricklingInOneOctetAtATimeIsAnswered() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", admin.address().getPort())) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(10_000);
+            for (byte b : "GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) {
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+            }
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .startsWith("HTTP/1.1 200 OK\r\n").contains("Connection: close\r\n").endsWith("serving\n");
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
     void requestHeadsOverTheLimitAndRequestBodiesAreRefused() throws Exception {
         String justUnder = "GET /health HTTP/1.1\r\nX-Pad: " + "a".repeat(AdminHttp.HEAD_LIMIT - 40) + "\r\n\r\n";
         assertThat(justUnder.length()).isLessThan(AdminHttp.HEAD_LIMIT);
