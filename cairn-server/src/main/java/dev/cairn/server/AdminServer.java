@@ -2,7 +2,7 @@
 package dev.cairn.server;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpHandler;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.SlotStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -17,12 +17,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The node's admin HTTP endpoint (JDK HttpServer, one virtual thread per request).
+ * The node's admin HTTP endpoint. It must answer while the protocols are under load, so it shares
+ * nothing with them: its own small server ({@link AdminHttp}) reads requests on a thread of its
+ * own without blocking and runs the handlers on a few platform threads of its own, never on the
+ * virtual-thread carriers that a protocol's CPU-bound work can hold. A handler that fails answers
+ * 500 and the endpoint goes on; only an error that means the JVM itself is broken
+ * ({@link FatalErrors}) escapes.
  *
  * <ul>
  *   <li>{@code GET /health}: 200 while the node serves, 503 once it is stopping</li>
@@ -37,26 +40,23 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     public static final String CHECK_CLEAN_HEADER = "Cairn-Check-Clean";
 
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final AdminHttp http;
 
-    private AdminServer(HttpServer http, ExecutorService executor) {
+    private AdminServer(AdminHttp http) {
         this.http = http;
-        this.executor = executor;
     }
 
     public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
                                     String token, BooleanSupplier serving) throws IOException {
-        HttpServer http = HttpServer.create(address, 64);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/health", exchange -> handle(exchange, "GET", () -> {
+        AdminHttp http = new AdminHttp(address);
+        AdminServer admin = new AdminServer(http);
+        admin.context("/health", exchange -> handle(exchange, "GET", () -> {
             boolean up = serving.getAsBoolean();
             respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
         }));
-        http.createContext("/metrics", exchange -> handle(exchange, "GET", () ->
+        admin.context("/metrics", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
-        http.createContext("/check", exchange -> handle(exchange, "POST", () -> {
+        admin.context("/check", exchange -> handle(exchange, "POST", () -> {
             if (!authorized(exchange, token)) {
                 respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n", "text/plain; charset=utf-8");
                 return;
@@ -69,7 +69,7 @@ public final class AdminServer implements AutoCloseable {
             exchange.getResponseHeaders().set(CHECK_CLEAN_HEADER, Boolean.toString(report.clean()));
             respond(exchange, report.clean() ? 200 : 409, CheckReports.format(report, repair), "text/plain; charset=utf-8");
         }));
-        http.createContext("/delete-user", exchange -> handle(exchange, "POST", () -> {
+        admin.context("/delete-user", exchange -> handle(exchange, "POST", () -> {
             if (!authorized(exchange, token)) {
                 respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n", "text/plain; charset=utf-8");
                 return;
@@ -85,20 +85,42 @@ public final class AdminServer implements AutoCloseable {
                 respond(exchange, 200, "deleted the mail of " + user + "\n", "text/plain; charset=utf-8");
             }
         }));
-        http.createContext("/", exchange -> handle(exchange, "GET", () ->
+        admin.context("/", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
                         "cairn admin: GET /health, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
         http.start();
-        return new AdminServer(http, executor);
+        return admin;
     }
 
-    /** For endpoints registered by other parts of the node (replication). */
-    HttpServer http() {
-        return http;
+    /**
+     * Serves a path; also for endpoints of other parts of the node (replication). Whatever the
+     * handler throws, short of a broken JVM, is logged and answered with 500, and the exchange is
+     * closed, so neither the client nor the thread is left hanging.
+     */
+    void context(String path, HttpHandler handler) {
+        http.context(path, exchange -> {
+            // Not try-with-resources: its close would come before the catch, and the 500 after it.
+            try {
+                handler.handle(exchange);
+            } catch (IOException e) {
+                log.debug("admin: {} {}: {}", exchange.getRequestMethod(), path, e.toString()); // the client went away
+            } catch (Throwable e) {
+                if (FatalErrors.isFatal(e)) throw e;
+                log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+                try {
+                    respond(exchange, 500, "failed: " + (e.getMessage() != null ? e.getMessage() : e.toString()) + "\n",
+                            "text/plain; charset=utf-8");
+                } catch (IOException | RuntimeException ignored) {
+                    // The response had begun; the client sees a cut connection.
+                }
+            } finally {
+                exchange.close();
+            }
+        });
     }
 
     public InetSocketAddress address() {
-        return http.getAddress();
+        return http.address();
     }
 
     private interface Handler {
@@ -106,21 +128,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void handle(HttpExchange exchange, String method, Handler handler) throws IOException {
-        try (exchange) {
-            if (!exchange.getRequestMethod().equals(method)) {
-                exchange.getResponseHeaders().set("Allow", method);
-                respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
-                return;
-            }
-            handler.run();
-        } catch (RuntimeException e) {
-            log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
-            try {
-                respond(exchange, 500, "failed: " + e.getMessage() + "\n", "text/plain; charset=utf-8");
-            } catch (IOException | RuntimeException ignored) {
-                // The response had begun; the client sees a cut connection.
-            }
+        if (!exchange.getRequestMethod().equals(method)) {
+            exchange.getResponseHeaders().set("Allow", method);
+            respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
+            return;
         }
+        handler.run();
     }
 
     private static boolean authorized(HttpExchange exchange, String token) {
@@ -156,7 +169,6 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(1);
-        executor.shutdownNow();
+        http.close();
     }
 }

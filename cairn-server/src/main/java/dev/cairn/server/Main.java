@@ -20,6 +20,8 @@ public final class Main {
         if (!serve && System.getProperty("CAIRN_LOG_LEVEL") == null && System.getenv("CAIRN_LOG_LEVEL") == null) {
             System.setProperty("CAIRN_LOG_LEVEL", "WARN");
         }
+        // A broken JVM ends the process (exit status 3) rather than leave a node half-dead.
+        Thread.setDefaultUncaughtExceptionHandler(new FatalErrors());
         System.exit(run(System.in, args));
     }
 

@@ -73,6 +73,8 @@ public final class RocksSlotStore implements SlotStore {
     final ColumnFamilyHandle meta, index, messages, tombstones, bodies, parsed, refcounts, changelog;
     final Committer committer;
     final BodyLog bodyLog;
+    /** Every failed commit, by cause: the committer's and the bodies' that never reached it. */
+    final WriteFailures writeFailures;
     private final Map<String, UserState> users = new ConcurrentHashMap<>();
     final ReentrantLock userRegistry = new ReentrantLock();
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
@@ -116,7 +118,8 @@ public final class RocksSlotStore implements SlotStore {
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
         bodyLog = new BodyLog(config.bodiesDir().resolve("segments"), Long.getLong("cairn.store.bodySegmentSize", BodyLog.SEGMENT_SIZE));
         openBodies();
-        committer = new Committer(db, bodyLog, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
+        writeFailures = new WriteFailures(config.meters());
+        committer = new Committer(db, bodyLog, config.sync(), config.meters(), writeFailures, config.metadataDir());
         changeLog = new RocksChangeLog(this);
         evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
         reclaimer = Thread.ofPlatform().name("cairn-reclaimer").daemon(true).start(this::reclaimLoop);
@@ -391,6 +394,7 @@ public final class RocksSlotStore implements SlotStore {
                     ops.appended(moved);
                     ops.put(bodies, Keys.body(id), moved.encode());
                 } catch (IOException e) {
+                    writeFailures.failed(1, e, bodyLog.dir());
                     throw new StoreException(Reason.UNAVAILABLE, "reclaiming body space failed: " + e.getMessage(), e);
                 }
                 bodyLog.deleted(at);
@@ -524,6 +528,8 @@ public final class RocksSlotStore implements SlotStore {
         try {
             at = bodyLog.append(p.bytes);
         } catch (IOException e) {
+            // The commit fails here, before the committer sees it: counted and logged here.
+            writeFailures.failed(1, e, bodyLog.dir());
             throw new StoreException(Reason.UNAVAILABLE, "cannot write the message body: " + e.getMessage(), e);
         }
         ops.appended(at);
@@ -648,6 +654,7 @@ public final class RocksSlotStore implements SlotStore {
     void commitDurably(WriteOps ops) {
         try {
             checkOpen();
+            ops.submitted();
             committer.submit(ops).get();
         } catch (ExecutionException e) {
             throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getCause().getMessage(), e.getCause());

@@ -23,12 +23,18 @@
  * replicas without the user's lock wait for that fsync ({@code Committer}). When the write is durable the caller publishes the user's new
  * in-memory state, tells the mailbox views (in commit order, still under the user lock) and
  * releases its locks. A failed write answers UNAVAILABLE and reloads the user's state from the
- * database; after a failed fsync the slot refuses writes until it is reopened.
+ * database; after a failed fsync the slot refuses writes until it is reopened. Every failed
+ * commit, whether its body could not be appended or its batch not written, is counted in
+ * {@code cairn.store.commit.failures} by cause (no_space, io, other) and its cause logged
+ * ({@code WriteFailures}).
  *
  * <h2>Bodies on disk</h2>
  * Each body is written once, into the active segment file (256 MiB, then a new one), and made
  * durable before the WAL fsync that makes its location durable, so a durable location never
- * points at bytes that are not; bytes a crash leaves without a location are garbage. Bodies no
+ * points at bytes that are not; bytes a crash leaves without a location are garbage. An append
+ * that fails (a full disk) gives its range back unless a later writer's range follows it, so a
+ * full disk neither grows the segment nor leaves garbage, and the next append reuses the room
+ * ({@code BodyLog}). Bodies no
  * longer go through the WAL, the memtable and a flush into RocksDB blob files (until 2026-12-05):
  * the disk took each body twice and WAL fsyncs waited behind the flushes. Each segment counts the
  * bytes its locations point to (from the database at open, then as bodies come and go); the
