@@ -280,9 +280,11 @@ final class ImapSession {
                 tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, limits.maxNesting(), limits.maxSequenceRanges()));
             } catch (ParseException e) {
                 String tag = CommandParser.tagOf(raw);
+                // a well-formed command naming what cannot exist is declined (NO); before login nothing is
+                boolean declined = e.declined() && state != State.NOT_AUTHENTICATED;
                 if (tag == null || tag.isEmpty()) out.line("* BAD [CLIENTBUG] Invalid tag or empty command");
-                else out.line(tag + " BAD" + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
-                countBad();
+                else out.line(tag + (declined ? " NO" : " BAD") + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
+                if (!declined) countBad();
                 return true;
             }
             currentTag = tagged.tag();
