@@ -18,6 +18,7 @@ import dev.cairn.protocol.LoginTimeoutException;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
+import dev.cairn.store.BodySource;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxChange;
 import dev.cairn.store.MailboxInfo;
@@ -280,9 +281,11 @@ final class ImapSession {
                 tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, limits.maxNesting(), limits.maxSequenceRanges()));
             } catch (ParseException e) {
                 String tag = CommandParser.tagOf(raw);
+                // a well-formed command naming what cannot exist is declined (NO); before login nothing is
+                boolean declined = e.declined() && state != State.NOT_AUTHENTICATED;
                 if (tag == null || tag.isEmpty()) out.line("* BAD [CLIENTBUG] Invalid tag or empty command");
-                else out.line(tag + " BAD" + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
-                countBad();
+                else out.line(tag + (declined ? " NO" : " BAD") + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
+                if (!declined) countBad();
                 return true;
             }
             currentTag = tagged.tag();
@@ -586,7 +589,7 @@ final class ImapSession {
         }
         sb.append(" LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC")
                 .append(" SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN")
-                .append(" ESEARCH SEARCHRES WITHIN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES STATUS=SIZE MULTIAPPEND BINARY")
+                .append(" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES STATUS=SIZE MULTIAPPEND BINARY")
                 .append(" APPENDLIMIT=").append(limits.maxLiteralSize())
                 .append(" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE ACL RIGHTS=texk OBJECTID SAVEDATE UTF8=ACCEPT");
         if (!compressed) sb.append(" COMPRESS=DEFLATE");
@@ -943,7 +946,13 @@ final class ImapSession {
             } catch (IllegalArgumentException e) {
                 return Result.bad("Invalid flag: " + e.getMessage());
             }
-            messages.add(new NewMessage(body, flags, m.internalDate() != null ? m.internalDate() : Instant.now()));
+            BodySource storable;
+            try {
+                storable = BinaryAppend.storable(body);
+            } catch (BinaryAppend.UnstorableException e) {
+                return Result.no("UNKNOWN-CTE", "Cannot store this binary message: " + e.getMessage()); // RFC 3516 §4.3
+            }
+            messages.add(new NewMessage(storable, flags, m.internalDate() != null ? m.internalDate() : Instant.now()));
         }
         Results.AppendResult r;
         try {

@@ -42,7 +42,11 @@ final class MailboxLister {
         for (String o : c.returnOptions()) {
             if (!Set.of("SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS").contains(o)) return Result.bad("Unknown LIST return option " + o);
         }
-        if (c.selectOptions().equals(Set.of("RECURSIVEMATCH"))) return Result.bad("RECURSIVEMATCH needs another selection option");
+        // RFC 5258 §3.1: RECURSIVEMATCH "MUST NOT occur as the only selection option (or only with REMOTE)"
+        boolean recursive = c.selectOptions().contains("RECURSIVEMATCH");
+        if (recursive && c.selectOptions().stream().allMatch(o -> o.equals("RECURSIVEMATCH") || o.equals("REMOTE"))) {
+            return Result.bad("RECURSIVEMATCH needs another selection option");
+        }
         if (c.patterns().size() == 1 && c.patterns().get(0).isEmpty() && !c.extended()) {
             out.line("* LIST (\\Noselect) \"/\" \"\"");
             return Result.ok("LIST completed");
@@ -58,30 +62,70 @@ final class MailboxLister {
         if (subscribedOnly) candidates = new TreeSet<>(subscriptions);
         List<Pattern> patterns = new ArrayList<>();
         for (String p : c.patterns()) patterns.add(compile(c.reference(), p));
+        // RFC 5258 §3.5 RECURSIVEMATCH: a name that matches a pattern but not the selection is
+        // still listed, with CHILDINFO, when a descendant that matches no pattern does match the selection.
+        Set<String> withChildInfo = new TreeSet<>();
+        if (recursive) {
+            for (String selected : candidates) {
+                if (!selectable(selected, byName, specialOnly) || matchesAny(patterns, selected)) continue;
+                for (int slash = selected.indexOf('/'); slash > 0; slash = selected.indexOf('/', slash + 1)) {
+                    String ancestor = selected.substring(0, slash);
+                    if (matchesAny(patterns, ancestor)) withChildInfo.add(ancestor);
+                }
+            }
+            candidates.addAll(withChildInfo);
+        }
         for (String name : candidates) {
-            if (patterns.stream().noneMatch(p -> p.matcher(name).matches())) continue;
+            if (!matchesAny(patterns, name)) continue;
             MailboxInfo info = byName.get(name);
-            if (specialOnly && (info == null || info.specialUse().isEmpty())) continue;
+            boolean selected = (!subscribedOnly || subscriptions.contains(name)) && selectable(name, byName, specialOnly);
+            if (!selected && !withChildInfo.contains(name)) continue;
             List<String> attrs = new ArrayList<>();
             if (info == null) attrs.add("\\NonExistent");
             else attrs.add(hasChildren(name, names) ? "\\HasChildren" : "\\HasNoChildren");
             if (showSubscribed && subscriptions.contains(name)) attrs.add("\\Subscribed");
             if (info != null) for (SpecialUse u : info.specialUse()) attrs.add(u.attribute());
             out.raw("* LIST (" + String.join(" ", attrs) + ") \"/\" ").mailbox(name);
+            if (withChildInfo.contains(name)) out.raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
             out.crlf();
             if (c.returnOptions().contains("STATUS") && info != null) status.write(info, c.statusItems());
         }
         return Result.ok("LIST completed");
     }
 
+    /** Whether a name passes the SPECIAL-USE selection option (RFC 6154 §3), if it was given. */
+    private static boolean selectable(String name, TreeMap<String, MailboxInfo> byName, boolean specialOnly) {
+        if (!specialOnly) return true;
+        MailboxInfo info = byName.get(name);
+        return info != null && !info.specialUse().isEmpty();
+    }
+
+    private static boolean matchesAny(List<Pattern> patterns, String name) {
+        return patterns.stream().anyMatch(p -> p.matcher(name).matches());
+    }
+
+    /**
+     * LSUB (RFC 3501 §6.3.9). When a subscribed name does not match because a '%' stops at its
+     * hierarchy separator, its unsubscribed ancestor that does match is listed with \Noselect:
+     * "foo/bar" subscribed, "foo" not, LSUB "" "%" returns "foo" with \Noselect.
+     */
     Result lsub(ImapCommand.Lsub c) throws IOException {
         Set<String> existing = new TreeSet<>();
         for (MailboxInfo m : store.mailboxes()) existing.add(m.name());
         Pattern p = compile(c.reference(), c.pattern());
-        for (String name : new TreeSet<>(store.subscriptions())) {
-            if (!p.matcher(name).matches()) continue;
-            out.raw("* LSUB (" + (existing.contains(name) ? "" : "\\Noselect") + ") \"/\" ").mailbox(name).crlf();
+        Set<String> subscriptions = new TreeSet<>(store.subscriptions());
+        TreeMap<String, String> answers = new TreeMap<>();
+        for (String name : subscriptions) {
+            if (p.matcher(name).matches()) {
+                answers.put(name, existing.contains(name) ? "" : "\\Noselect");
+                continue;
+            }
+            for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+                String ancestor = name.substring(0, slash);
+                if (!subscriptions.contains(ancestor) && p.matcher(ancestor).matches()) answers.put(ancestor, "\\Noselect");
+            }
         }
+        for (var answer : answers.entrySet()) out.raw("* LSUB (" + answer.getValue() + ") \"/\" ").mailbox(answer.getKey()).crlf();
         return Result.ok("LSUB completed");
     }
 

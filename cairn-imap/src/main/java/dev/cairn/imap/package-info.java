@@ -4,7 +4,10 @@
  * runs the listeners; each connection is an {@link dev.cairn.imap.ImapSession} on its own virtual
  * thread, which dispatches the parsed commands of {@link dev.cairn.imap.syntax} by an exhaustive
  * switch and keeps its own message sequence numbers ({@code SelectedMailbox}) fed by the store's
- * mailbox changes. FETCH, SEARCH/SORT/THREAD and LIST each have their own class.
+ * mailbox changes. FETCH, SEARCH/SORT/THREAD and LIST each have their own class; the sort keys of
+ * RFC 5256 and RFC 5957 are in {@code SortKeys}, and {@code BinaryAppend} stores a literal8 APPEND
+ * so that NUL never leaves in a normal literal. {@code CONFORMANCE.md} beside the module's POM maps
+ * each RFC section to the code and the test that show it.
  *
  * <p>Besides users (checked by the directory), one more login exists: the read-only one of
  * `cairn replica verify`, which works on replicas too and is described, with how it is

@@ -327,9 +327,9 @@ class ImapConversationIT {
                 S: * LIST (\\HasNoChildren) "/" "&ANw-ber"
                 S: c OK LIST completed
                 C: d CREATE &AGE-
-                S: d BAD [CANNOT] Invalid mailbox name: printable character shifted
+                S: d NO [CANNOT] Invalid mailbox name: printable character shifted
                 C: e CREATE &Jjo
-                S: e BAD [CANNOT] Invalid mailbox name: unterminated '&' shift
+                S: e NO [CANNOT] Invalid mailbox name: unterminated '&' shift
                 """);
     }
 

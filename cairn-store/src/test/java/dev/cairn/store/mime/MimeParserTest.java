@@ -117,7 +117,7 @@ class MimeParserTest {
                 new Address("Smith, John", null, "john", "x.example"),
                 new Address(null, null, "bob", "y.example"),
                 new Address(null, null, null, null),
-                new Address(null, null, "carol", "z.example"));
+                new Address("Carol", null, "carol", "z.example")); // a bare addr-spec's trailing comment is its name
         assertThat(e.bcc()).containsExactly(new Address(null, "@route.example", "dave", "w.example"));
     }
 
