@@ -15,7 +15,9 @@ import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.InputOverrunException;
 import dev.cairn.protocol.LoginTimeoutException;
+import dev.cairn.protocol.auth.AuthLog;
 import dev.cairn.protocol.auth.AuthResult;
+import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
 import dev.cairn.store.BodySource;
@@ -470,7 +472,7 @@ final class ImapSession {
             }
             case StartTls c -> startTls(tag);
             case Authenticate c -> authenticate(c);
-            case Login c -> login(c.user(), c.password(), null);
+            case Login c -> login("LOGIN-COMMAND", c.user(), c.password(), null);
             case Enable c -> enable(c);
             case Select c -> select(c.mailbox(), verifyOnly, c.condStore(), c.qresync());
             case Examine c -> select(c.mailbox(), true, c.condStore(), c.qresync());
@@ -613,7 +615,7 @@ final class ImapSession {
                     String response = c.initialResponse() != null ? c.initialResponse() : challenge("");
                     if (Sasl.isCancel(response)) return Result.bad("AUTHENTICATE cancelled");
                     Sasl.Credentials cred = Sasl.decodePlain(response);
-                    return login(cred.authcid(), cred.password(), cred.authzid());
+                    return login("PLAIN", cred.authcid(), cred.password(), cred.authzid());
                 }
                 case "LOGIN" -> {
                     String name = c.initialResponse() != null ? c.initialResponse() : challenge(Sasl.LOGIN_USERNAME_CHALLENGE);
@@ -621,14 +623,14 @@ final class ImapSession {
                     String u = Sasl.decodeLoginField(name);
                     String pw = challenge(Sasl.LOGIN_PASSWORD_CHALLENGE);
                     if (Sasl.isCancel(pw)) return Result.bad("AUTHENTICATE cancelled");
-                    return login(u, Sasl.decodeLoginField(pw), null);
+                    return login("LOGIN", u, Sasl.decodeLoginField(pw), null);
                 }
                 default -> {
                     return Result.no("CANNOT", "Unsupported authentication mechanism");
                 }
             }
         } catch (SaslException e) {
-            server.throttle().failed(null, conn.remoteInetAddress());
+            server.throttle().failed(attempt(c.mechanism(), null), AuthLog.Reason.BAD_SASL);
             return Result.bad("Invalid SASL response: " + e.getMessage());
         }
     }
@@ -639,14 +641,21 @@ final class ImapSession {
         return new String(conn.input().readLine(Sasl.MAX_RESPONSE_CHARS, false).bytes(), StandardCharsets.US_ASCII);
     }
 
-    private Result login(String name, String password, String authzid) throws IOException, InterruptedException {
+    private AuthThrottle.Attempt attempt(String mechanism, String name) {
+        return new AuthThrottle.Attempt("imap", mechanism, name, conn.remoteInetAddress());
+    }
+
+    /** Every login goes through the node's throttle, which also logs it (RFC 9051 §6.2.2, §6.2.3). */
+    private Result login(String mechanism, String name, String password, String authzid) throws IOException, InterruptedException {
         if (plaintextAuthRefused()) return Result.no("PRIVACYREQUIRED", "Use TLS before logging in");
         VerifyAccess verify = server.config().verifyAccess();
-        if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, password, authzid);
-        AuthResult r = server.authenticator().authenticate(name, password, authzid, conn.remoteInetAddress(), conn.isSecure());
+        if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, mechanism, password, authzid);
+        java.net.InetAddress remote = conn.remoteInetAddress();
+        boolean secure = conn.isSecure();
+        AuthResult r = server.throttle().check(attempt(mechanism, name),
+                () -> server.authenticator().authenticate(name, password, authzid, remote, secure));
         switch (r) {
             case AuthResult.Success s -> {
-                server.throttle().succeeded(name, conn.remoteInetAddress());
                 store = server.store().openOrCreateUser(s.user());
                 user = s.user();
                 state = State.AUTHENTICATED;
@@ -657,7 +666,6 @@ final class ImapSession {
             }
             case AuthResult.Failure f -> {
                 if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
-                server.throttle().failed(name, conn.remoteInetAddress());
                 return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
             }
         }
@@ -667,17 +675,20 @@ final class ImapSession {
      * A verification login (see {@link VerifyAccess}): not through the directory, so it works on a
      * replica, where user logins are refused. One answer for every failure, throttled like any.
      */
-    private Result verifyLogin(VerifyAccess verify, String password, String authzid) throws IOException, InterruptedException {
+    private Result verifyLogin(VerifyAccess verify, String mechanism, String password, String authzid)
+            throws IOException, InterruptedException {
         java.net.InetAddress remote = conn.remoteInetAddress();
-        String refused = authzid == null || authzid.isEmpty() ? "no authorization identity"
-                : !verify.trusts(remote) ? "untrusted address"
-                : !verify.passwordMatches(password, authzid) ? "wrong password" : null;
-        if (refused != null) {
-            log.warn("imap {}: verification login refused from {}: {}", conn.id(), remote.getHostAddress(), refused);
-            server.throttle().failed(VerifyAccess.IDENTITY, remote);
+        AuthResult checked = server.throttle().check(attempt(mechanism, VerifyAccess.IDENTITY), () -> {
+            String refused = authzid == null || authzid.isEmpty() ? "no authorization identity"
+                    : !verify.trusts(remote) ? "untrusted address"
+                    : !verify.passwordMatches(password, authzid) ? "wrong password" : null;
+            return refused == null ? AuthResult.success(VerifyAccess.IDENTITY) : AuthResult.invalid(refused);
+        });
+        if (checked instanceof AuthResult.Failure f) {
+            if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
+            log.warn("imap {}: verification login refused from {}: {}", conn.id(), remote.getHostAddress(), f.detail());
             return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
         }
-        server.throttle().succeeded(VerifyAccess.IDENTITY, remote);
         // never openOrCreateUser: a verification must not create what it compares
         if (!server.store().hasUser(authzid)) return Result.no("NONEXISTENT", "No such user in this slot");
         store = server.store().user(authzid);

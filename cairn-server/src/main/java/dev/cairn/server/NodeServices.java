@@ -18,7 +18,8 @@ import javax.net.ssl.SSLContext;
  * @param tls           the node's certificate (configured PEM files, or a self-signed one kept in
  *                      the data directory) for STARTTLS and implicit TLS
  * @param authenticator logins checked against the directory
- * @param throttle      one per node, so IMAP and POP3 failures count together
+ * @param throttle      one per node, so IMAP and POP3 failures count together and their password
+ *                      checks share one bounded pool
  * @param recipients    LMTP recipients resolved by the directory
  * @param commandMemory one per node: what IMAP commands and LMTP messages in flight may hold in memory
  */
