@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,20 +106,28 @@ public final class AdminServer implements AutoCloseable {
         void run() throws IOException;
     }
 
+    /** Runs the handler; every request gets a status and a body, also when the handler fails. */
     private static void handle(HttpExchange exchange, String method, Handler handler) throws IOException {
         try (exchange) {
-            if (!exchange.getRequestMethod().equals(method)) {
-                exchange.getResponseHeaders().set("Allow", method);
-                respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
-                return;
-            }
-            handler.run();
-        } catch (RuntimeException e) {
-            log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
             try {
-                respond(exchange, 500, "failed: " + e.getMessage() + "\n", "text/plain; charset=utf-8");
-            } catch (IOException | RuntimeException ignored) {
-                // The response had begun; the client sees a cut connection.
+                if (!exchange.getRequestMethod().equals(method)) {
+                    exchange.getResponseHeaders().set("Allow", method);
+                    respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
+                    return;
+                }
+                handler.run();
+            } catch (RuntimeException e) {
+                // Answered before the exchange closes (the try above): a client never sees a bare hang-up.
+                if (e instanceof StoreException se && se.reason() == StoreException.Reason.NO_SUCH_USER) {
+                    respond(exchange, 404, e.getMessage() + "\n", "text/plain; charset=utf-8");
+                    return;
+                }
+                log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+                try {
+                    respond(exchange, 500, "failed: " + e.getMessage() + "\n", "text/plain; charset=utf-8");
+                } catch (IOException | RuntimeException ignored) {
+                    // The response had begun; the client sees a cut connection.
+                }
             }
         }
     }
