@@ -3,10 +3,11 @@ package dev.cairn.server.cli;
 
 import dev.cairn.cluster.directory.AddressEntry;
 import dev.cairn.cluster.directory.Addresses;
-import dev.cairn.cluster.directory.LocalDomains;
 import dev.cairn.cluster.directory.Directory;
+import dev.cairn.cluster.directory.LocalDomains;
 import dev.cairn.cluster.directory.NewUser;
 import dev.cairn.cluster.directory.QuotaLimits;
+import dev.cairn.cluster.directory.Resolution;
 import dev.cairn.cluster.directory.SqliteDirectory;
 import dev.cairn.cluster.directory.User;
 import dev.cairn.cluster.directory.UserNames;
@@ -46,25 +47,23 @@ public final class UserCommand implements Runnable {
     }
 
     /**
-     * Every recipient that delivers to the user: its addresses, then its name in the local
-     * domains and bare (what LMTP accepts, see LocalDomains); empty when mail cannot reach it.
+     * The recipients LMTP accepts for the user: its addresses, and its name bare and in each local
+     * domain, each confirmed by the directory's own resolution; empty when mail cannot reach it.
      */
-    static List<String> receivesAs(User user, List<AddressEntry> addresses, LocalDomains local) {
-        List<String> names = new java.util.ArrayList<>();
-        addresses.forEach(a -> names.add(a.address()));
-        // A name that is not a local part (bob@example.org is one by its address) has no such forms.
-        if (Addresses.problem(user.name() + "@localhost") == null && user.name().indexOf('@') < 0) {
-            if (local.bareNames()) {
-                names.add(user.name());
-            }
-            local.domains().forEach(d -> names.add(user.name() + "@" + d));
-        }
-        return names.stream().distinct().toList();
+    static List<String> receivesAs(Directory directory, User user, LocalDomains local) {
+        List<String> candidates = new java.util.ArrayList<>();
+        directory.addresses(Optional.of(user.name())).forEach(a -> candidates.add(a.address()));
+        candidates.add(user.name());
+        local.domains().forEach(d -> candidates.add(user.name() + "@" + d));
+        return candidates.stream().distinct()
+                .filter(c -> directory.resolve(c, local) instanceof Resolution.Found(var r) && r.user().equals(user.name())
+                        && r.detail().isEmpty())
+                .toList();
     }
 
-    /** Says where mail to the user is accepted, or warns (on standard error) that none is. */
-    static void printReceivesAs(CommandSpec spec, User user, List<AddressEntry> addresses, LocalDomains local) {
-        List<String> as = receivesAs(user, addresses, local);
+    /** Says where mail to the user is accepted, or warns (on standard error) that it is nowhere. */
+    static void printReceivesAs(CommandSpec spec, Directory directory, User user, LocalDomains local) {
+        List<String> as = receivesAs(directory, user, local);
         if (as.isEmpty()) {
             spec.commandLine().getErr().println("cairn: warning: " + user.name() + " cannot receive mail: it has no address, and "
                     + "its name is no address here ([lmtp] local_domains is empty, bare_names is off); give it one with --address");
@@ -130,7 +129,7 @@ public final class UserCommand implements Runnable {
                 User user = directory.addUser(new NewUser(name, password, quota, Optional.ofNullable(group),
                         Optional.ofNullable(address)));
                 spec.commandLine().getOut().println("added " + describe(user));
-                printReceivesAs(spec, user, directory.addresses(Optional.of(user.name())), config.localDomains());
+                printReceivesAs(spec, directory, user, config.localDomains());
             } finally {
                 Passwords.wipe(password);
             }
@@ -179,7 +178,7 @@ public final class UserCommand implements Runnable {
                 for (AddressEntry a : addresses) {
                     out.println((a.primary() ? "address " : "alias   ") + a.address());
                 }
-                printReceivesAs(spec, u, addresses, options.load().localDomains());
+                printReceivesAs(spec, directory, u, options.load().localDomains());
             }
             return 0;
         }
