@@ -47,6 +47,8 @@ final class LmtpSession {
     private final RecipientResolver resolver;
     private final Connection c;
     private boolean greeted;
+    /** The domain the client gave in LHLO, for the Received field. */
+    private String lhloDomain;
     private Transaction tx;
     private int badCommands;
 
@@ -117,7 +119,7 @@ final class LmtpSession {
     /** Runs one command; false when the session is over. */
     private boolean execute(LmtpCommand command) throws IOException, Hangup {
         switch (command) {
-            case LmtpCommand.Lhlo lhlo -> lhlo();
+            case LmtpCommand.Lhlo lhlo -> lhlo(lhlo);
             case LmtpCommand.Helo helo -> bad("500 5.5.1 This is LMTP: say LHLO, not " + helo.verb());
             case LmtpCommand.Mail mail -> mail(mail);
             case LmtpCommand.Rcpt rcpt -> rcpt(rcpt);
@@ -139,9 +141,10 @@ final class LmtpSession {
         return true;
     }
 
-    private void lhlo() throws IOException {
+    private void lhlo(LmtpCommand.Lhlo lhlo) throws IOException {
         resetTransaction();
         greeted = true;
+        lhloDomain = lhlo.domain();
         List<String> lines = new ArrayList<>();
         lines.add(config.hostname());
         lines.add("PIPELINING");
@@ -182,20 +185,29 @@ final class LmtpSession {
             reply("553 5.6.7 Non-ASCII address needs SMTPUTF8");
             return;
         }
-        RecipientResolver.Recipient recipient;
+        RecipientResolver.Lookup lookup;
         try {
-            recipient = resolver.resolve(address).orElse(null);
+            lookup = resolver.resolve(address);
         } catch (RuntimeException e) {
             log.warn("lmtp {}: resolving <{}> failed: {}", c.id(), address, e.toString());
             reply("451 4.3.0 <" + address + "> Temporary lookup failure");
             return;
         }
-        if (recipient == null) {
-            reply("550 5.1.1 <" + address + "> User unknown");
-            return;
+        String refusal = switch (lookup) {
+            case RecipientResolver.Lookup.Found found -> {
+                tx.recipients.add(new Accepted(address, found.recipient()));
+                yield null;
+            }
+            case RecipientResolver.Lookup.Unknown unknown -> "550 5.1.1 <" + address + "> User unknown: " + unknown.reason();
+            case RecipientResolver.Lookup.Disabled disabled -> "550 5.2.1 <" + address + "> Mailbox disabled: " + disabled.reason();
+        };
+        if (refusal == null) {
+            reply("250 2.1.5 <" + address + "> Recipient OK");
+        } else {
+            // The reason reaches the sender in the MTA's bounce; the log says it to the operator.
+            log.info("lmtp {}: from=<{}> to=<{}>: {}", c.id(), tx.mail.reversePath(), address, refusal);
+            reply(refusal);
         }
-        tx.recipients.add(new Accepted(address, recipient));
-        reply("250 2.1.5 <" + address + "> Recipient OK");
     }
 
     private void data() throws IOException, Hangup {
@@ -303,6 +315,10 @@ final class LmtpSession {
             case SINGLE_RECIPIENT -> tx.recipients.size() == 1;
             case NEVER -> false;
         };
+        String trace = ReceivedHeader.of(lhloDomain,
+                c.remoteAddress() instanceof java.net.InetSocketAddress inet ? inet.getAddress() : null, config.hostname(),
+                c.isSecure(), tx.mail.smtputf8(), c.id(), tx.recipients.size() == 1 ? tx.recipients.getFirst().address() : null,
+                received.atZone(java.time.ZoneId.systemDefault()));
         Map<String, Future<String>> byTarget = new LinkedHashMap<>();
         List<String> targetOf = new ArrayList<>();
         Semaphore parallel = new Semaphore(PARALLEL_DELIVERIES);
@@ -315,7 +331,7 @@ final class LmtpSession {
                 String key = r.user() + "\0" + (folder != null ? folder : "?" + r.detail().orElse(""));
                 targetOf.add(key);
                 if (byTarget.containsKey(key)) continue;
-                String prefix = returnPath + (deliveredTo ? "Delivered-To: " + a.address() + "\r\n" : "");
+                String prefix = returnPath + (deliveredTo ? "Delivered-To: " + a.address() + "\r\n" : "") + trace;
                 BodySource body = spool.withPrefix(prefix.getBytes(StandardCharsets.UTF_8));
                 byTarget.put(key, executor.submit(() -> {
                     parallel.acquire();

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +107,10 @@ public final class AdminServer implements AutoCloseable {
                 log.debug("admin: {} {}: {}", exchange.getRequestMethod(), path, e.toString()); // the client went away
             } catch (Throwable e) {
                 if (FatalErrors.isFatal(e)) throw e;
+                if (e instanceof StoreException se && se.reason() == StoreException.Reason.NO_SUCH_USER) {
+                    respond(exchange, 404, e.getMessage() + "\n", "text/plain; charset=utf-8");
+                    return;
+                }
                 log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
                 try {
                     respond(exchange, 500, "failed: " + (e.getMessage() != null ? e.getMessage() : e.toString()) + "\n",

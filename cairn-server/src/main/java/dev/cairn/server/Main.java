@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.DirectoryException;
 import dev.cairn.server.cli.CairnCommand;
-import dev.cairn.server.config.ConfigException;
-import dev.cairn.store.StoreException;
+import dev.cairn.server.cli.CliErrors;
 import picocli.CommandLine;
 
 import java.io.InputStream;
-import java.net.BindException;
 
 /** The `cairn` command (run by the ./cairn launcher). */
 public final class Main {
@@ -30,21 +27,8 @@ public final class Main {
         return commandLine(new CairnCommand(in)).execute(args);
     }
 
-    /**
-     * The command line with Cairn's error handling: an operator error (bad config, unknown user,
-     * address taken, store refusal) prints one line and exits 1; anything else prints its trace.
-     */
+    /** The command line with Cairn's error handling (see {@link CliErrors}). */
     public static CommandLine commandLine(CairnCommand root) {
-        CommandLine cli = new CommandLine(root);
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof ConfigException || e instanceof DirectoryException || e instanceof StoreException
-                    || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                    || e instanceof BindException) {
-                commandLine.getErr().println("cairn: " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
-        return cli;
+        return CairnCommand.commandLine(root);
     }
 }

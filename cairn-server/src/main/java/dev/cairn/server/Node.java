@@ -98,7 +98,7 @@ public final class Node implements AutoCloseable {
         NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
                 replicaAware(new DirectoryAuthenticator(directory, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(directory), new MemoryBudget(config.limits().commandMemory()));
+                new DirectoryRecipientResolver(directory, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);

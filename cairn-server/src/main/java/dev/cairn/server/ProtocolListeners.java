@@ -110,7 +110,9 @@ public final class ProtocolListeners {
         NodeConfig c = node.config();
         Files.createDirectories(c.spoolDir());
         LmtpConfig defaults = LmtpConfig.defaults();
-        LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null, defaults.hostname(),
+        // The name in the greeting and in the Received field: this machine's, as Postfix's $myhostname.
+        LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null,
+                dev.cairn.server.config.MachineNames.hostname().orElse(defaults.hostname()),
                 c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
                 node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());

@@ -76,7 +76,7 @@ class PasswordGuessingIT {
             return real.authenticate(authcid, password, authzid, remote, secure);
         };
         NodeServices services = new NodeServices(config, store, directory, new SimpleMeterRegistry(), Node.tlsContext(config),
-                counting, throttle, new DirectoryRecipientResolver(directory), new MemoryBudget(config.limits().commandMemory()));
+                counting, throttle, new DirectoryRecipientResolver(directory, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
         Optional<ListenerConfig> imap = Optional.of(new ListenerConfig("imap", true, new ListenAddress("127.0.0.1", 0), false));
         Optional<ListenerConfig> pop3 = Optional.of(new ListenerConfig("pop3", true, new ListenAddress("127.0.0.1", 0), false));
         RunningListener imapListener = ProtocolListeners.imap(imap, Optional.empty(), services);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.cluster.directory.PasswordPolicy;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.server.cli.CairnCommand;
 import dev.cairn.server.cli.ServeCommand;
@@ -12,6 +14,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -129,9 +132,47 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nport = 143", "cairn.toml"))
                 .hasMessageContaining("imap.port: unknown key");
         assertThatThrownBy(() -> ConfigLoader.parse("[smtp]\nlisten = \":25\"", "cairn.toml"))
-                .hasMessageContaining("smtp: unknown key");
+                .hasMessageContaining("cairn.toml: [smtp]: unknown section");
         assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nidle = 5", "cairn.toml"))
                 .hasMessageContaining("limits.idle: unknown key");
+    }
+
+    /** The README once showed "[listener]" for "any of [imap], [pop3], ..."; a file with it must not start with defaults. */
+    @Test
+    void aListenerSectionIsRefusedLikeAnyUnknownSection() {
+        assertThatThrownBy(() -> ConfigLoader.parse("[listener]\nlisten = \"0.0.0.0:143\"\nenabled = true", "cairn.toml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("cairn.toml: [listener]: unknown section (known here: admin, data, directory, imap,");
+    }
+
+    @Test
+    void localDomainsBareNamesAndPasswordLengthAreRead() {
+        NodeConfig c = ConfigLoader.parse("""
+                [directory]
+                min_password_length = 12
+                [lmtp]
+                local_domains = ["MX.Example.org", "localhost"]
+                bare_names = false
+                """, "c");
+        assertThat(c.directory().passwordPolicy()).isEqualTo(new PasswordPolicy(12));
+        assertThat(c.localDomains()).isEqualTo(LocalDomains.of(List.of("mx.example.org", "localhost"), false));
+        // Unset: this machine's host name and localhost, bare names on, passwords of 8 characters.
+        NodeConfig d = ConfigLoader.parse("", "c");
+        assertThat(d.localDomains()).isEqualTo(MachineNames.localDomains());
+        assertThat(d.localDomains().domains()).contains("localhost");
+        assertThat(d.localDomains().bareNames()).isTrue();
+        assertThat(d.directory().passwordPolicy().minLength()).isEqualTo(8);
+        // Only bare_names given: the default domains stay.
+        assertThat(ConfigLoader.parse("[lmtp]\nbare_names = false", "c").localDomains().domains())
+                .isEqualTo(MachineNames.localDomains().domains());
+        assertThat(ConfigLoader.parse("[lmtp]\nlocal_domains = []", "c").localDomains().domains()).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse("[lmtp]\nlocal_domains = [\"not a domain\"]", "c"))
+                .hasMessageContaining("lmtp.local_domains: 'not a domain' is not a domain name");
+        assertThatThrownBy(() -> ConfigLoader.parse("[lmtp]\nlocal_domains = \"localhost\"", "c"))
+                .hasMessageContaining("lmtp.local_domains: must be a list of domain names");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlocal_domains = []", "c")).hasMessageContaining("imap.local_domains: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[directory]\nmin_password_length = 0", "c"))
+                .hasMessageContaining("directory.min_password_length: 0 is not between 1 and 1024");
     }
 
     @Test
@@ -169,7 +210,9 @@ class ConfigLoaderTest {
         assertThat(c.imaps().enabled()).isTrue();
 
         assertThat(serveConfig()).isEqualTo(NodeConfig.defaults());
-        assertThatThrownBy(() -> serveConfig("--imap", "nonsense")).isInstanceOf(ConfigException.class);
+        // Refused while the command line is read, naming the option.
+        assertThatThrownBy(() -> serveConfig("--imap", "nonsense")).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageStartingWith("Invalid value for option '--imap': 'nonsense' is not host:port");
     }
 
     @Test
