@@ -82,6 +82,9 @@ public final class ImapServer implements AutoCloseable {
     /** The implicit-TLS listener's address, or null. */
     public InetSocketAddress tlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
 
+    /** The started listeners (plain, implicit TLS), for their connection gauges. */
+    public List<ConnectionServer> listeners() { return List.copyOf(listeners); }
+
     public int activeConnections() {
         int n = 0;
         for (ConnectionServer s : listeners) n += s.activeConnections();

@@ -79,6 +79,11 @@ public final class LmtpServer implements Closeable {
                 connection -> connection.writeLine("421 4.3.2 " + config.hostname() + " Too many connections, try again later"));
     }
 
+    /** The started listeners (TCP, unix socket), for their connection gauges. */
+    public java.util.List<ConnectionServer> listeners() {
+        return java.util.stream.Stream.of(tcp, unix).filter(java.util.Objects::nonNull).toList();
+    }
+
     /** The bound TCP address (with the real port when 0 was configured), or null without TCP. */
     public InetSocketAddress boundAddress() { return tcp == null ? null : tcp.boundInetAddress(); }
 

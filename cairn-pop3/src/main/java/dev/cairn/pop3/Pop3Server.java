@@ -88,6 +88,11 @@ public final class Pop3Server implements Closeable {
                 connection -> connection.writeLine("-ERR [SYS/TEMP] Too many connections, try again later"));
     }
 
+    /** The started listeners (plain, implicit TLS), for their connection gauges. */
+    public java.util.List<ConnectionServer> listeners() {
+        return java.util.stream.Stream.of(plain, implicitTls).filter(java.util.Objects::nonNull).toList();
+    }
+
     /** The plain port's bound address, or null. */
     public InetSocketAddress boundAddress() { return plain == null ? null : plain.boundInetAddress(); }
 

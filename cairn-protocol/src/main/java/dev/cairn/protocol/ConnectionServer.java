@@ -162,6 +162,9 @@ public final class ConnectionServer implements Closeable {
         return (InetSocketAddress) tcpServer.getLocalSocketAddress();
     }
 
+    /** Its name ("imap", "pop3s", "lmtp", ...) and limits, as configured. */
+    public Config config() { return config; }
+
     /** Connections being served now (not counting rejected ones). */
     public int activeConnections() { return active.get(); }
 
