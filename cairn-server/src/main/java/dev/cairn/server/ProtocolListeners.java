@@ -77,6 +77,7 @@ public final class ProtocolListeners {
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -125,6 +126,7 @@ public final class ProtocolListeners {
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
                 node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
         LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
         gauges(node, server.listeners());
         return listener(Map.of("lmtp", server.boundAddress()), server::close);

@@ -110,6 +110,14 @@ class OperatorEndpointsIT {
             assertThat(ServeIT.metricValue(scrape, "cairn_auth_attempts_total{protocol=\"imap\",result=\"success\"}")).isEqualTo(1);
             assertThat(ServeIT.metricValue(scrape, "cairn_auth_attempts_total{protocol=\"imap\",result=\"invalid_credentials\"}")).isEqualTo(1);
             assertThat(ServeIT.metricValue(scrape, "cairn_auth_attempts_total{protocol=\"pop3\",result=\"success\"}")).isEqualTo(1);
+            assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"LOGIN\",protocol=\"imap\"}")).isEqualTo(2);
+            assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"SELECT\",protocol=\"imap\"}")).isEqualTo(1);
+            // An invented verb does not get a label of its own.
+            assertThat(scrape).doesNotContain("XNOSUCH");
+            assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"other\",protocol=\"imap\"}")).isEqualTo(1);
+            assertThat(ServeIT.metricValue(scrape, "cairn_lmtp_deliveries_total{outcome=\"delivered\"}")).isEqualTo(1);
+            assertThat(ServeIT.metricValue(scrape, "cairn_lmtp_deliveries_total{outcome=\"rejected\"}")).isEqualTo(1);
+            assertThat(ServeIT.metricValue(scrape, "cairn_lmtp_deliveries_total{outcome=\"tempfailed\"}")).isZero();
             // Every meter of ours explains itself.
             assertThat(scrape.lines().filter(l -> l.startsWith("# HELP cairn_")))
                     .allSatisfy(l -> assertThat(l.split(" ", 4)).hasSize(4));
