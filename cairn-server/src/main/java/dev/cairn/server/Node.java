@@ -111,7 +111,8 @@ public final class Node implements AutoCloseable {
                         implicitTls.stream()).map(l -> l.address().toString()).toList()) + ": " + e.getMessage());
             }
             listeners.put(protocol, running);
-            running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
+            running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
+                    ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
         }
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
