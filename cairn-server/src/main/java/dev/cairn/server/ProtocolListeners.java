@@ -109,6 +109,7 @@ public final class ProtocolListeners {
                 defaults.limits(), connectionLimits(c));
         Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
                 node.throttle());
+        server.meters(node.meters());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();

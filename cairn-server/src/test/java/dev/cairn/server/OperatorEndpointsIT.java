@@ -112,6 +112,7 @@ class OperatorEndpointsIT {
             assertThat(ServeIT.metricValue(scrape, "cairn_auth_attempts_total{protocol=\"pop3\",result=\"success\"}")).isEqualTo(1);
             assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"LOGIN\",protocol=\"imap\"}")).isEqualTo(2);
             assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"SELECT\",protocol=\"imap\"}")).isEqualTo(1);
+            assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"STAT\",protocol=\"pop3\"}")).isEqualTo(1);
             // An invented verb does not get a label of its own.
             assertThat(scrape).doesNotContain("XNOSUCH");
             assertThat(ServeIT.metricValue(scrape, "cairn_commands_seconds_count{command=\"other\",protocol=\"imap\"}")).isEqualTo(1);
