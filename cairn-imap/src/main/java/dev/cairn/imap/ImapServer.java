@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.syntax.ImapCommand;
 import dev.cairn.protocol.ConnectionLimits;
+import dev.cairn.protocol.CommandMeters;
 import dev.cairn.protocol.ConnectionServer;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
@@ -30,6 +32,7 @@ public final class ImapServer implements AutoCloseable {
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
     private Runnable fenceListener;
+    private CommandMeters commands = CommandMeters.none("imap");
 
     public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator) {
         this(config, store, authenticator, new AuthThrottle(config.throttle(), Clock.systemUTC(), AuthThrottle.Sleeper.REAL));
@@ -51,6 +54,14 @@ public final class ImapServer implements AutoCloseable {
         this.throttle = Objects.requireNonNull(throttle);
         this.memory = Objects.requireNonNull(memory);
     }
+
+    /** Counts and times commands in the node's registry ({@link CommandMeters}); call before {@link #start()}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        commands = new CommandMeters(registry, "imap", java.util.Arrays.stream(ImapCommand.class.getPermittedSubclasses())
+                .map(c -> c.getSimpleName().toUpperCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    CommandMeters commands() { return commands; }
 
     public synchronized void start() throws IOException {
         if (!listeners.isEmpty()) throw new IllegalStateException("already started");
@@ -81,6 +92,9 @@ public final class ImapServer implements AutoCloseable {
 
     /** The implicit-TLS listener's address, or null. */
     public InetSocketAddress tlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
+
+    /** The started listeners (plain, implicit TLS), for their connection gauges. */
+    public List<ConnectionServer> listeners() { return List.copyOf(listeners); }
 
     public int activeConnections() {
         int n = 0;

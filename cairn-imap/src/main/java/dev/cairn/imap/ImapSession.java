@@ -104,6 +104,8 @@ final class ImapSession {
     /** MODSEQ of this session's own silent flag change, whose FETCH the client must not get. */
     private long suppressFlagsModSeq = -1;
     private String currentTag;
+    /** The command being handled, for its meter; null until it parses. */
+    private String commandName;
     /** Held while the session writes, so that {@link #shutdown} never writes into the middle of a response. */
     private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.atomic.AtomicBoolean byeSent = new java.util.concurrent.atomic.AtomicBoolean();
@@ -277,6 +279,16 @@ final class ImapSession {
     }
 
     private boolean handle(RawCommand raw) throws IOException, SessionEnd {
+        long start = System.nanoTime();
+        commandName = null;
+        try {
+            return handleParsed(raw);
+        } finally {
+            server.commands().record(commandName, System.nanoTime() - start);
+        }
+    }
+
+    private boolean handleParsed(RawCommand raw) throws IOException, SessionEnd {
         try (raw) {
             CommandParser.Tagged tagged;
             try {
@@ -292,6 +304,7 @@ final class ImapSession {
             }
             currentTag = tagged.tag();
             ImapCommand command = tagged.command();
+            commandName = command.name();
             if (!allowed(command, state)) {
                 out.line(tagged.tag() + " BAD " + wrongStateText(command));
                 countBad();

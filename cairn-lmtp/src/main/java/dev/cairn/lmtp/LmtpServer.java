@@ -25,6 +25,7 @@ public final class LmtpServer implements Closeable {
     private final MemoryBudget memory;
     private ConnectionServer tcp;
     private ConnectionServer unix;
+    private DeliveryMeters deliveries = DeliveryMeters.none();
 
     /**
      * @param users    the store of a resolved account (created on first delivery if the
@@ -75,8 +76,18 @@ public final class LmtpServer implements Closeable {
     private ConnectionServer server(String name, java.net.SocketAddress address) {
         return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), null, Duration.ofSeconds(30),
                 config.connectionLimits()),
-                connection -> new LmtpSession(config, users, resolver, memory, connection).run(),
+                connection -> new LmtpSession(config, users, resolver, memory, deliveries, connection).run(),
                 connection -> connection.writeLine("421 4.3.2 " + config.hostname() + " Too many connections, try again later"));
+    }
+
+    /** Counts recipients by outcome in the node's registry ({@link DeliveryMeters}); call before {@link #start()}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        deliveries = new DeliveryMeters(registry);
+    }
+
+    /** The started listeners (TCP, unix socket), for their connection gauges. */
+    public java.util.List<ConnectionServer> listeners() {
+        return java.util.stream.Stream.of(tcp, unix).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The bound TCP address (with the real port when 0 was configured), or null without TCP. */

@@ -43,6 +43,7 @@ final class LmtpSession {
 
     private final LmtpConfig config;
     private final MemoryBudget memory;
+    private final DeliveryMeters deliveries;
     private final Function<String, UserStore> users;
     private final RecipientResolver resolver;
     private final Connection c;
@@ -72,8 +73,10 @@ final class LmtpSession {
         Hangup() { super(null, null, false, false); }
     }
 
-    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory, Connection c) {
+    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory,
+                DeliveryMeters deliveries, Connection c) {
         this.memory = memory;
+        this.deliveries = deliveries;
         this.config = config;
         this.users = users;
         this.resolver = resolver;
@@ -178,11 +181,11 @@ final class LmtpSession {
         }
         String address = rcpt.address();
         if (tx.recipients.size() >= config.maxRecipients()) {
-            reply("452 4.5.3 Too many recipients");
+            recipientReply("452 4.5.3 Too many recipients");
             return;
         }
         if (!tx.mail.smtputf8() && !LmtpParser.isAscii(address)) {
-            reply("553 5.6.7 Non-ASCII address needs SMTPUTF8");
+            recipientReply("553 5.6.7 Non-ASCII address needs SMTPUTF8");
             return;
         }
         RecipientResolver.Lookup lookup;
@@ -190,7 +193,7 @@ final class LmtpSession {
             lookup = resolver.resolve(address);
         } catch (RuntimeException e) {
             log.warn("lmtp {}: resolving <{}> failed: {}", c.id(), address, e.toString());
-            reply("451 4.3.0 <" + address + "> Temporary lookup failure");
+            recipientReply("451 4.3.0 <" + address + "> Temporary lookup failure");
             return;
         }
         String refusal = switch (lookup) {
@@ -206,7 +209,7 @@ final class LmtpSession {
         } else {
             // The reason reaches the sender in the MTA's bounce; the log says it to the operator.
             log.info("lmtp {}: from=<{}> to=<{}>: {}", c.id(), tx.mail.reversePath(), address, refusal);
-            reply(refusal);
+            recipientReply(refusal);
         }
     }
 
@@ -233,7 +236,7 @@ final class LmtpSession {
             boolean lineTooLong = readDotStuffed(spool);
             spool.finish();
             if (lineTooLong) {
-                for (Accepted a : tx.recipients) reply("554 5.6.0 <" + a.address() + "> Message has a line longer than " + config.maxDataLineLength() + " octets");
+                for (Accepted a : tx.recipients) recipientReply("554 5.6.0 <" + a.address() + "> Message has a line longer than " + config.maxDataLineLength() + " octets");
             } else {
                 deliver(spool);
             }
@@ -300,12 +303,12 @@ final class LmtpSession {
      */
     private void deliver(MessageSpool spool) throws IOException {
         if (spool.tooBig()) {
-            for (Accepted a : tx.recipients) reply("552 5.3.4 <" + a.address() + "> Message too big");
+            for (Accepted a : tx.recipients) recipientReply("552 5.3.4 <" + a.address() + "> Message too big");
             return;
         }
         if (spool.failure() != null) {
             log.error("lmtp {}: spooling the message failed: {}", c.id(), spool.failure().toString());
-            for (Accepted a : tx.recipients) reply("451 4.3.0 <" + a.address() + "> Temporary failure storing the message, try again later");
+            for (Accepted a : tx.recipients) recipientReply("451 4.3.0 <" + a.address() + "> Temporary failure storing the message, try again later");
             return;
         }
         Instant received = Instant.now();
@@ -356,7 +359,7 @@ final class LmtpSession {
                 }
                 // Insert the address after the enhanced code: "250 2.0.0 <a> Saved ...".
                 int second = outcome.indexOf(' ', 4);
-                reply(outcome.substring(0, second) + " <" + address + ">" + outcome.substring(second));
+                recipientReply(outcome.substring(0, second) + " <" + address + ">" + outcome.substring(second));
                 log.info("lmtp {}: from=<{}> to=<{}>: {}", c.id(), tx.mail.reversePath(), address, outcome);
             }
         }
@@ -438,4 +441,10 @@ final class LmtpSession {
     }
 
     private void reply(String line) throws IOException { c.writeLine(line); }
+
+    /** A recipient's final answer: sent, and counted by its outcome. */
+    private void recipientReply(String line) throws IOException {
+        deliveries.count(line);
+        reply(line);
+    }
 }

@@ -38,6 +38,7 @@ final class Pop3Session {
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
     private final Pop3Locks locks;
+    private final dev.cairn.protocol.CommandMeters commands;
     private final Connection c;
 
     private String pendingUser; // after USER, before PASS
@@ -56,8 +57,9 @@ final class Pop3Session {
     }
 
     Pop3Session(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle,
-                Pop3Locks locks, Connection c) {
+                Pop3Locks locks, dev.cairn.protocol.CommandMeters commands, Connection c) {
         this.config = config;
+        this.commands = commands;
         this.users = users;
         this.authenticator = authenticator;
         this.throttle = throttle;
@@ -87,10 +89,18 @@ final class Pop3Session {
                 try {
                     command = Pop3Parser.parse(line);
                 } catch (Pop3SyntaxException e) {
+                    commands.record(null, 0);
                     bad(e.getMessage());
                     continue;
                 }
-                if (!(maildrop == null ? authorization(command) : transaction(command))) return;
+                long start = System.nanoTime();
+                boolean goOn;
+                try {
+                    goOn = maildrop == null ? authorization(command) : transaction(command);
+                } finally {
+                    commands.record(Pop3Server.name(command), System.nanoTime() - start);
+                }
+                if (!goOn) return;
             }
         } catch (LoginTimeoutException e) {
             err("Disconnected: no login within " + config.connectionLimits().loginTimeout().toSeconds() + " seconds");

@@ -143,7 +143,8 @@ public final class ConnectionServer implements Closeable {
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("cairn-" + config.name() + "-watchdog").daemon(true).unstarted(r));
         watchdog.scheduleAtFixedRate(this::abortStalled, period, period, TimeUnit.MILLISECONDS);
         acceptThread = Thread.ofPlatform().name("cairn-" + config.name() + "-accept").daemon(true).start(this::acceptLoop);
-        log.info("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
+        // debug: the node logs each listener once, with the address a client uses
+        log.debug("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
     }
 
     /** The address actually bound (the real port when 0 was asked for). */
@@ -161,6 +162,22 @@ public final class ConnectionServer implements Closeable {
         if (tcpServer == null) throw new IllegalStateException("not a started TCP server");
         return (InetSocketAddress) tcpServer.getLocalSocketAddress();
     }
+
+    /**
+     * The message of the innermost cause: JSSE wraps the real reason ("no cipher suites in
+     * common", a certificate error) in an SSLException that says only "Unexpected exception".
+     */
+    static String innermostMessage(Throwable e) {
+        String message = e.toString();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null) message = t.getMessage();
+            else if (t.getCause() == null) message = t.toString();
+        }
+        return message;
+    }
+
+    /** Its name ("imap", "pop3s", "lmtp", ...) and limits, as configured. */
+    public Config config() { return config; }
 
     /** Connections being served now (not counting rejected ones). */
     public int activeConnections() { return active.get(); }
@@ -264,7 +281,7 @@ public final class ConnectionServer implements Closeable {
         } catch (EOFException | IdleTimeoutException | InputOverrunException e) {
             log.debug("{}: {} ended: {}", config.name(), connection, e.getMessage());
         } catch (SSLException e) {
-            log.info("{}: {} TLS failed: {}", config.name(), connection, e.getMessage());
+            log.info("{}: {} TLS failed: {}", config.name(), connection, innermostMessage(e));
         } catch (SocketException e) {
             if (!closed) log.debug("{}: {} ended: {}", config.name(), connection, e.toString());
         } catch (Exception e) {

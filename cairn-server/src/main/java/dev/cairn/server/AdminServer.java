@@ -19,6 +19,7 @@ import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The node's admin HTTP endpoint. It must answer while the protocols are under load, so it shares
@@ -29,7 +30,10 @@ import java.util.function.BooleanSupplier;
  * ({@link FatalErrors}) escapes.
  *
  * <ul>
- *   <li>{@code GET /health}: 200 while the node serves, 503 once it is stopping</li>
+ *   <li>{@code GET /health}: liveness; 200 while the node serves, 503 once it is stopping</li>
+ *   <li>{@code GET /ready}: readiness for a load balancer; 200 with {@code master} or {@code single}
+ *       when this node serves logins, 503 with {@code replica} when it refuses them (a replica or a
+ *       fenced master) and with {@code stopping} once it stops ({@link NodeRole})</li>
  *   <li>{@code GET /metrics}: every meter in the Prometheus text format</li>
  *   <li>{@code POST /check?user=U&repair=true}: runs the store checker inside the node (RocksDB
  *       lets one process open a slot); needs {@code Authorization: Bearer <token>} from
@@ -49,11 +53,24 @@ public final class AdminServer implements AutoCloseable {
 
     public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
                                     String token, BooleanSupplier serving) throws IOException {
+        return start(address, registry, store, token, serving, () -> NodeRole.SINGLE);
+    }
+
+    public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
+                                    String token, BooleanSupplier serving, Supplier<NodeRole> role) throws IOException {
         AdminHttp http = new AdminHttp(address);
         AdminServer admin = new AdminServer(http);
         admin.context("/health", exchange -> handle(exchange, "GET", () -> {
             boolean up = serving.getAsBoolean();
             respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
+        }));
+        admin.context("/ready", exchange -> handle(exchange, "GET", () -> {
+            if (!serving.getAsBoolean()) {
+                respond(exchange, 503, "stopping\n", "text/plain; charset=utf-8");
+                return;
+            }
+            NodeRole r = role.get();
+            respond(exchange, r.servesLogins() ? 200 : 503, r.word() + "\n", "text/plain; charset=utf-8");
         }));
         admin.context("/metrics", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
@@ -88,7 +105,7 @@ public final class AdminServer implements AutoCloseable {
         }));
         admin.context("/", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
-                        "cairn admin: GET /health, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
+                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
         http.start();
         return admin;
     }

@@ -17,6 +17,12 @@ public final class Main {
         if (!serve && System.getProperty("CAIRN_LOG_LEVEL") == null && System.getenv("CAIRN_LOG_LEVEL") == null) {
             System.setProperty("CAIRN_LOG_LEVEL", "WARN");
         }
+        // logback.xml names its appenders after the formats; any other value would log nothing.
+        String format = System.getProperty("CAIRN_LOG_FORMAT", System.getenv("CAIRN_LOG_FORMAT"));
+        if (format != null && !format.equals("text") && !format.equals("json")) {
+            System.err.println("cairn: CAIRN_LOG_FORMAT must be text or json, not '" + format + "'");
+            System.exit(2);
+        }
         // A broken JVM ends the process (exit status 3) rather than leave a node half-dead.
         Thread.setDefaultUncaughtExceptionHandler(new FatalErrors());
         System.exit(run(System.in, args));

@@ -75,12 +75,21 @@ public final class ProtocolListeners {
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
-        ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle(), node.commandMemory());
+        ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
+                node.throttle(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         addresses.put("imap", server.address());
         addresses.put("imaps", server.tlsAddress());
         return listener(addresses, server::close);
+    }
+
+    private static void gauges(NodeServices node, java.util.List<dev.cairn.protocol.ConnectionServer> listeners) {
+        for (var l : listeners) {
+            NodeMetrics.listener(node.meters(), l.config().name(), l::activeConnections, l.config().maxConnections());
+        }
     }
 
     /** The [limits] per client address and the login deadline, as IMAP and POP3 enforce them. */
@@ -98,8 +107,11 @@ public final class ProtocolListeners {
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
                 defaults.limits(), connectionLimits(c));
-        Pop3Server server = new Pop3Server(config, node.store(), node.authenticator(), node.throttle());
+        Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
+                node.throttle());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         addresses.put("pop3", server.boundAddress());
         addresses.put("pop3s", server.boundTlsAddress());
@@ -117,7 +129,9 @@ public final class ProtocolListeners {
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
                 node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
         LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         return listener(Map.of("lmtp", server.boundAddress()), server::close);
     }
 }
