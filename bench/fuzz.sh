@@ -81,7 +81,7 @@ summarize() {
   grep -h 'Test unit written to' "$log" | sed 's/^/    /' || true
 }
 
-printf '# bench/fuzz.sh %s %s, FUZZ_JOBS=%s, %s, %s\n' "$target" "$duration" "$jobs" "$(date -u +%FT%TZ)" "$(git rev-parse --short HEAD)" > "$summary"
+printf '# bench/fuzz.sh %s %s, FUZZ_JOBS=%s, %s, %s\n' "$target" "$duration" "$jobs" "$(date -u +%FT%TZ)" "$(git rev-parse --short HEAD 2>/dev/null || echo "no git")" > "$summary"
 printf '%-24s %-18s %-7s %7s %12s %8s %6s %7s %7s %7s\n' target module status time executions exec/s cov ft corpus crashes >> "$summary"
 while IFS=$'\t' read -r module class; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done

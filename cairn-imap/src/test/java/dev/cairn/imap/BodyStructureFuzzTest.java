@@ -3,7 +3,7 @@ package dev.cairn.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cairn.imap.syntax.ResponseWriter;
 import dev.cairn.store.ParsedMessage;
@@ -20,11 +20,7 @@ import java.io.IOException;
  */
 class BodyStructureFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"\r\n", "\r\n\r\n", "Content-Type: ", "multipart/mixed; boundary=", "message/rfc822",
-            "multipart/digest", "text/plain; charset=", "\r\n--", "--\r\n", "From: ", "To: ", "Cc: ", "Sender: ",
-            "Reply-To: ", "Subject: ", "Date: ", "Message-ID: <", "In-Reply-To: ", "Content-Disposition: attachment",
-            "; filename*0*=utf-8''", "; name*1=", "Content-Language: ", "Content-Location: ", "Content-ID: ",
-            "Content-Transfer-Encoding: base64", "\"", "\\", "(", ")", "<", ">", "@", ":;", "=?utf-8?q?", "?="})
+    @DictionaryFile(resourcePath = "/dev/cairn/imap/BodyStructureFuzzTest.dict")
     void fetchResponses(byte[] message) throws IOException {
         ParsedMessage parsed = ParsedCodec.decode(ParsedCodec.encode(MimeParser.parse(message)));
         for (boolean utf8 : new boolean[] {false, true}) {

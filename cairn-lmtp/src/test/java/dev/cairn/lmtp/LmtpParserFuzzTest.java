@@ -3,7 +3,7 @@ package dev.cairn.lmtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 
@@ -14,8 +14,7 @@ import java.nio.charset.StandardCharsets;
  */
 class LmtpParserFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"LHLO ", "MAIL FROM:", "RCPT TO:", "DATA", "BDAT ", " LAST", "RSET", "QUIT", "NOOP", "STARTTLS",
-            "<", ">", "@", "\"", "\\", ":", " SIZE=", " BODY=8BITMIME", " BODY=BINARYMIME", " SMTPUTF8", "<@a,@b:"})
+    @DictionaryFile(resourcePath = "/dev/cairn/lmtp/LmtpParserFuzzTest.dict")
     void parse(byte[] data) {
         // one command per line, as the session passes them: terminator removed, NUL refused before
         for (String line : new String(data, StandardCharsets.UTF_8).split("\r?\n", -1)) {

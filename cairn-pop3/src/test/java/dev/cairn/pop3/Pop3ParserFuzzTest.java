@@ -3,7 +3,7 @@ package dev.cairn.pop3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 
@@ -13,8 +13,7 @@ import java.nio.charset.StandardCharsets;
  */
 class Pop3ParserFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"USER ", "PASS ", "APOP ", "AUTH ", "PLAIN ", "CAPA", "STLS", "STAT", "LIST ", "UIDL ",
-            "RETR ", "DELE ", "TOP ", "RSET", "NOOP", "QUIT", " ", "0", "2147483647", "2147483648", "4294967296", "="})
+    @DictionaryFile(resourcePath = "/dev/cairn/pop3/Pop3ParserFuzzTest.dict")
     void parse(byte[] data) {
         // one command per line, as the session passes them: terminator removed, NUL refused before
         for (String line : new String(data, StandardCharsets.UTF_8).split("\r?\n", -1)) {

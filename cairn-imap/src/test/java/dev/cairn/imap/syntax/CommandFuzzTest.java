@@ -3,7 +3,7 @@ package dev.cairn.imap.syntax;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cairn.protocol.LineInput;
 import java.io.ByteArrayInputStream;
@@ -27,16 +27,7 @@ class CommandFuzzTest {
     private static final Path SPOOL = spoolDirectory();
 
     @FuzzTest
-    @DictionaryEntries({"\r\n", " {", "}\r\n", "+}\r\n", "~{", "UID ", "FETCH ", "STORE ", "SEARCH ", "APPEND ",
-            "SELECT ", "EXAMINE ", "LIST ", "LSUB ", "STATUS ", "CREATE ", "RENAME ", "LOGIN ", "AUTHENTICATE ",
-            "SORT ", "THREAD ", "ID ", "ENABLE ", "COPY ", "MOVE ", "EXPUNGE", "GETQUOTAROOT ", "SETACL ",
-            "BODY[", "BODY.PEEK[", "BINARY[", "BINARY.SIZE[", "HEADER.FIELDS (", "HEADER.FIELDS.NOT (", ".MIME]",
-            "TEXT]", "<0.100>", "ENVELOPE", "BODYSTRUCTURE", "RFC822.SIZE", "FLAGS.SILENT", "+FLAGS", "-FLAGS",
-            "\\Seen", "\\*", "(UNCHANGEDSINCE ", "(CHANGEDSINCE ", " VANISHED)", "(QRESYNC (", "CONDSTORE",
-            "NOT ", "OR ", "HEADER ", "CHARSET ", "RETURN (", "MIN MAX COUNT SAVE", "SINCE 1-Feb-2024",
-            "\"01-Jan-2024 00:00:00 +0000\"", "MODSEQ ", "OLDER ", "SENTBEFORE ", "LARGER ", "1:*", "$", "*",
-            "4294967295", "INBOX", "&-", "&AGU-", "%", "NIL", "UTF8 (~{", "(USE (\\Sent))", "RETURN (STATUS (",
-            "(SUBSCRIBED)"})
+    @DictionaryFile(resourcePath = "/dev/cairn/imap/syntax/CommandFuzzTest.dict")
     void commands(byte[] data) throws IOException {
         CommandReader reader = new CommandReader(new CommandReader.Limits(MAX_LINE, MAX_LITERAL, MAX_LITERALS, MAX_LITERAL, SPOOL));
         LineInput in = new LineInput(new ByteArrayInputStream(data), 64);

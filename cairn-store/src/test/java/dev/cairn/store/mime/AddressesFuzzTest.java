@@ -3,7 +3,7 @@ package dev.cairn.store.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cairn.store.ParsedMessage.Address;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +16,7 @@ import java.util.List;
  */
 class AddressesFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"\"", "\\\"", "(", ")", "<", ">", "@", ":", ";", ",", " ", "\t", "<@route,@other:", "=?utf-8?q?"})
+    @DictionaryFile(resourcePath = "/dev/cairn/store/mime/AddressesFuzzTest.dict")
     void parse(byte[] data) {
         String value = new String(data, StandardCharsets.UTF_8);
         List<Address> list = Addresses.parse(value);

@@ -3,7 +3,7 @@ package dev.cairn.store.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cairn.store.ParsedMessage.Parameter;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +16,7 @@ import java.util.Locale;
  */
 class ContentTypeFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"multipart/mixed", "text/plain", "message/rfc822", "; ", "=", "\"", "\\", "(", ")",
-            "boundary=", "charset=", "name*=", "name*0=", "name*1*=", "*0*=", "*999*=", "utf-8''", "iso-8859-1'en'",
-            "utf-16'", "x-unknown''", "%C3%A9", "%ZZ", "%"})
+    @DictionaryFile(resourcePath = "/dev/cairn/store/mime/ContentTypeFuzzTest.dict")
     void parse(byte[] data) {
         String value = new String(data, StandardCharsets.UTF_8);
         for (boolean digest : new boolean[] {false, true}) {

@@ -3,7 +3,7 @@ package dev.cairn.store.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.ParsedMessage.BodyPart;
@@ -15,10 +15,7 @@ import dev.cairn.store.ParsedMessage.BodyPart;
  */
 class MimeParserFuzzTest {
     @FuzzTest
-    @DictionaryEntries({"\r\n", "\r\n\r\n", "\n\n", "Content-Type: ", "multipart/mixed; boundary=", "message/rfc822",
-            "message/global", "multipart/digest", "text/plain", "\r\n--", "--\r\n", "From: ", "To: ", "Subject: ",
-            "Date: ", "References: <", "In-Reply-To: <", "Content-Disposition: ", "Content-Language: ", "; filename*=",
-            "*0*=", "*1=", "\"", "(", ")", "<", ">", "@"})
+    @DictionaryFile(resourcePath = "/dev/cairn/store/mime/MimeParserFuzzTest.dict")
     void parse(byte[] message) {
         ParsedMessage parsed = MimeParser.parse(message);
         assertThat(parsed.envelope()).isNotNull();
