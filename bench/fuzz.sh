@@ -69,16 +69,16 @@ run() {
 summarize() {
   local module=$1 class=$2 log=$3 status=$4 seconds=$5
   local last execs cov ft corp rate crashes
-  last=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1 || true)
+  last=$(grep -aE '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1 || true)
   execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<< "$last")
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<< "$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<< "$last")
   corp=$(sed -nE 's/.* corp: ([0-9]+)\/.*/\1/p' <<< "$last")
   rate=$(sed -nE 's/.* exec\/s: ([0-9]+).*/\1/p' <<< "$last")
-  crashes=$(grep -c 'Test unit written to' "$log" || true)
+  crashes=$(grep -ac 'Test unit written to' "$log" || true)
   printf '%-24s %-18s %-7s %6ss %12s %8s %6s %7s %7s %7s\n' "$class" "$module" "$status" "$seconds" \
     "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes"
-  grep -h 'Test unit written to' "$log" | sed 's/^/    /' || true
+  grep -ah 'Test unit written to' "$log" | sed 's/^/    /' || true
 }
 
 printf '# bench/fuzz.sh %s %s, FUZZ_JOBS=%s, %s, %s\n' "$target" "$duration" "$jobs" "$(date -u +%FT%TZ)" "$(git rev-parse --short HEAD 2>/dev/null || echo "no git")" > "$summary"
