@@ -145,6 +145,26 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.toml"))).hasMessageContaining("cannot read config");
     }
 
+    /** Found by ConfigLoaderFuzzTest: [replication] values of the wrong shape failed without the file and key, or not with ConfigException. */
+    @Test
+    void replicationValuesOfTheWrongShapeAreErrorsNamingTheKey() {
+        String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
+        String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\n";
+        assertThat(ConfigLoader.parse(head + peers, "c").replication()).isNotNull();
+        for (String[] bad : new String[][] {
+                {head + "[replication.peers]\nn1 = \"127.0.0.1:71x01\"\n", "c: replication.peers.n1: '127.0.0.1:71x01' has no port"},
+                {head + "[replication.peers]\nn1 = 7101\n", "c: replication.peers.n1: must be a string"},
+                {head + "peers = 5\n", "c: replication.peers: must be a table"},
+                {head + "listen = \"nowhere\"\n" + peers, "c: replication.listen: 'nowhere' is not host:port"},
+                {head + "sync_timeout = \"soon\"\n" + peers, "c: replication.sync_timeout: 'soon' is not a duration"},
+                {head + "stores = 5\n" + peers, "c: replication.stores: must be a list of tables"},
+                {head + "stores = [5]\n" + peers, "c: replication.stores: must be a table"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = \"n1/s1\"\n", "c: replication.stores.replicas: must be a list"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = [1]\n", "c: replication.stores.replicas: must be a list"}}) {
+            assertThatThrownBy(() -> ConfigLoader.parse(bad[0], "c")).as(bad[0]).isInstanceOf(ConfigException.class).hasMessageStartingWith(bad[1]);
+        }
+    }
+
     @Test
     void commandLineOverridesTheFile() throws Exception {
         Path file = dir.resolve("cairn.toml");
