@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -108,6 +109,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("imap.trusted_networks: 'mail.example.org' is not an address block");
         assertThatThrownBy(() -> ConfigLoader.parse("[pop3]\ntrusted_networks = []", "c"))
                 .hasMessageContaining("pop3.trusted_networks: unknown key");
+    }
+
+    /** Found while fuzzing the config loader: a trusted network that looks like hex ("beef") was looked up in DNS. */
+    @Test
+    void trustedNetworksAreLiteralAddressesNeverLookedUp() {
+        OfflineResolverProvider.asked.clear();
+        OfflineResolverProvider.offline = true;
+        try {
+            for (String name : List.of("beef", "cafe", "dead.beef")) {
+                assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = [\"" + name + "\"]", "c"))
+                        .hasMessageContaining("imap.trusted_networks: '" + name + "' is not an address block");
+            }
+            assertThat(ConfigLoader.parse("[imap]\ntrusted_networks = [\"1.2.3\", \"fd00::/8\"]", "c").trustedNetworks())
+                    .extracting(Object::toString).containsExactly("1.2.0.3/32", "fd00:0:0:0:0:0:0:0/8");
+        } finally {
+            OfflineResolverProvider.offline = false;
+        }
+        assertThat(OfflineResolverProvider.asked).isEmpty();
     }
 
     @Test
