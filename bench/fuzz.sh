@@ -60,7 +60,8 @@ run() {
   local module=$1 class=$2 log="$results/$2.log"
   echo "fuzz.sh: $class ($module) for $duration, log $log" >&2
   local started=$SECONDS status=ok
-  nice -n 19 ./mvnw -B -pl "$module" -am test -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false \
+  # tempDir: surefire's boot files, one directory per run (two runs in one module would delete each other's)
+  nice -n 19 ./mvnw -B -pl "$module" -am test -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false -DtempDir="surefire-$class" \
     -DJAZZER_FUZZ=1 -Djazzer.max_duration="$duration" -Djazzer.instrument='dev.cairn.**' > "$log" 2>&1 || status=FAILED
   summarize "$module" "$class" "$log" "$status" $((SECONDS - started)) > "$results/$class.summary"
 }
