@@ -5,7 +5,7 @@
 #
 #   bench/fuzz.sh                      # every target, 1 h each (the run)
 #   bench/fuzz.sh all 10m              # every target, 10 minutes each
-#   bench/fuzz.sh CommandFuzzTest 30m  # one target (its simple class name)
+#   bench/fuzz.sh CommandFuzzTest 30m  # one target (its simple class name), or several: A,B
 #   bench/fuzz.sh list                 # the targets and their modules
 #   FUZZ_JOBS=2 bench/fuzz.sh all 1h   # two targets at a time (the machine has two cores)
 #
@@ -39,7 +39,7 @@ targets() {
 }
 
 if [ "$target" = list ]; then targets; exit 0; fi
-selected=$(targets | awk -F'\t' -v t="$target" 't == "all" || $2 == t')
+selected=$(targets | awk -F'\t' -v t="$target" 't == "all" || index("," t ",", "," $2 ",") > 0')
 [ -n "$selected" ] || die "no fuzz target '$target' (bench/fuzz.sh list)"
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
