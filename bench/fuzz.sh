@@ -17,7 +17,8 @@
 #
 # Results: target/fuzz/<UTC time>/summary.txt (target, module, executions, executions/s, edges
 # covered ("cov", as libFuzzer counts them), features ("ft"), corpus entries, crashes) and one
-# Maven/libFuzzer log per target beside it. Settings (environment): FUZZ_JOBS (1), RESULTS.
+# Maven/libFuzzer log per target beside it. Settings (environment): FUZZ_JOBS (1), FUZZ_HEAP (2g,
+# the heap of each JVM), RESULTS.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -44,6 +45,9 @@ selected=$(targets | awk -F'\t' -v t="$target" 't == "all" || index("," t ",", "
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export JAVA_HOME MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+# A heap bound for every JVM (Maven's and the fuzzing one): left alone, a fuzzing JVM grows towards
+# a quarter of the machine's memory, two of them towards half.
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Xmx${FUZZ_HEAP:-2g}"
 results=${RESULTS:-target/fuzz/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$results"
 summary="$results/summary.txt"
