@@ -34,6 +34,7 @@ class CommandFuzzTest {
         int[] continuations = {0};
         while (true) {
             RawCommand raw;
+            continuations[0] = 0;
             try {
                 raw = reader.read(in, () -> continuations[0]++);
             } catch (CommandReader.RefusedException e) {
@@ -46,7 +47,6 @@ class CommandFuzzTest {
             }
             try (raw) {
                 assertThat(continuations[0]).isLessThanOrEqualTo(MAX_LITERALS);
-                continuations[0] = 0;
                 assertBounded(raw);
                 String tag = CommandParser.tagOf(raw);
                 if (tag != null) assertValidTag(tag);
