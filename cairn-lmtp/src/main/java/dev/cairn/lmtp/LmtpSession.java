@@ -5,6 +5,7 @@ import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.Line;
+import dev.cairn.protocol.LineInput;
 import dev.cairn.protocol.LineTooLongException;
 import dev.cairn.protocol.NulInLineException;
 import dev.cairn.protocol.TlsUpgrade;
@@ -15,6 +16,7 @@ import dev.cairn.store.Results.AppendResult;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.UserStore;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -233,7 +235,7 @@ final class LmtpSession {
         reply("354 Start mail input; end with <CRLF>.<CRLF>");
         c.flush();
         try (MessageSpool spool = newSpool()) {
-            boolean lineTooLong = readDotStuffed(spool);
+            boolean lineTooLong = readDotStuffed(c.input(), config.maxDataLineLength(), spool);
             spool.finish();
             if (lineTooLong) {
                 for (Accepted a : tx.recipients) recipientReply("554 5.6.0 <" + a.address() + "> Message has a line longer than " + config.maxDataLineLength() + " octets");
@@ -249,12 +251,12 @@ final class LmtpSession {
      * are stored with CRLF; a bare LF is taken as a line end and stored as CRLF, since stored
      * messages are CRLF (RFC 9051 §2.3.3 sizes count CRLF). Returns true if a line was too long.
      */
-    private boolean readDotStuffed(MessageSpool spool) throws IOException {
+    static boolean readDotStuffed(LineInput in, int maxLineLength, OutputStream spool) throws IOException {
         boolean lineTooLong = false;
         while (true) {
             Line line;
             try {
-                line = c.input().readLine(config.maxDataLineLength(), true);
+                line = in.readLine(maxLineLength, true);
             } catch (LineTooLongException e) {
                 lineTooLong = true;
                 continue;

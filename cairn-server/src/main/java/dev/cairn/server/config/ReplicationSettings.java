@@ -80,7 +80,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         }
         String node = string(t, source, "node", null);
         String slot = string(t, source, "slot", "s0");
-        ListenAddress listen = ListenAddress.parse(string(t, source, "listen", "127.0.0.1:7101"));
+        ListenAddress listen = address(source, "replication.listen", string(t, source, "listen", "127.0.0.1:7101"));
         byte[] secret;
         if (t.contains("secret_file")) {
             Path file = data.resolve(string(t, source, "secret_file", null));
@@ -94,23 +94,33 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         }
         if (secret.length < 16) throw error(source, "replication.secret", "the cluster secret must have at least 16 characters");
         Tuning d = Tuning.defaults();
-        Duration syncTimeout = t.contains("sync_timeout") ? Sizes.parseDuration(string(t, source, "sync_timeout", null)) : d.syncTimeout();
+        Duration syncTimeout = d.syncTimeout();
+        if (t.contains("sync_timeout")) {
+            try {
+                syncTimeout = Sizes.parseDuration(string(t, source, "sync_timeout", null));
+            } catch (ConfigException e) {
+                throw error(source, "replication.sync_timeout", e.getMessage());
+            }
+        }
         long uidBlock = t.contains("uid_block") ? number(t, source, "uid_block") : d.uidBlock();
         long modSeqBlock = t.contains("modseq_block") ? number(t, source, "modseq_block") : d.modSeqBlock();
         Map<String, InetSocketAddress> peers = new LinkedHashMap<>();
-        TomlTable p = t.getTable("peers");
+        TomlTable p = table(t.get(List.of("peers")), source, "replication.peers");
         if (p != null) {
             for (String k : p.keySet()) {
-                ListenAddress a = ListenAddress.parse(p.getString(k));
+                if (!(p.get(List.of(k)) instanceof String s)) throw error(source, "replication.peers." + k, "must be a string, host:port");
+                ListenAddress a = address(source, "replication.peers." + k, s);
                 peers.put(k, new InetSocketAddress(a.host(), a.port()));
             }
         }
         if (!peers.containsKey(node)) throw error(source, "replication.peers", "must name this node (" + node + ") too");
         List<StoreSpec> stores = new ArrayList<>();
-        TomlArray arr = t.getArray("stores");
+        Object storesValue = t.get(List.of("stores"));
+        if (storesValue != null && !(storesValue instanceof TomlArray)) throw error(source, "replication.stores", "must be a list of tables ([[replication.stores]])");
+        TomlArray arr = (TomlArray) storesValue;
         if (arr != null) {
             for (int i = 0; i < arr.size(); i++) {
-                TomlTable s = arr.getTable(i);
+                TomlTable s = table(arr.get(i), source, "replication.stores");
                 for (String k : new TreeSet<>(s.keySet())) {
                     if (!STORE_KEYS.contains(k)) throw error(source, "replication.stores." + k, "unknown key");
                 }
@@ -122,8 +132,14 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
                 };
                 SlotRef master = slotRef(source, string(s, source, "master", null), peers);
                 List<SlotRef> replicas = new ArrayList<>();
-                TomlArray r = s.getArray("replicas");
-                if (r != null) for (int j = 0; j < r.size(); j++) replicas.add(slotRef(source, r.getString(j), peers));
+                Object r = s.get(List.of("replicas"));
+                if (r != null && !(r instanceof TomlArray)) throw error(source, "replication.stores.replicas", "must be a list of node/slot strings");
+                if (r != null) {
+                    for (Object replica : ((TomlArray) r).toList()) {
+                        if (!(replica instanceof String ref)) throw error(source, "replication.stores.replicas", "must be a list of node/slot strings");
+                        replicas.add(slotRef(source, ref, peers));
+                    }
+                }
                 stores.add(new StoreSpec(name, mode, master, replicas));
             }
         }
@@ -185,6 +201,20 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
             return TlsContexts.mutualFromPem(certificate, key, trusted);
         } catch (IOException | GeneralSecurityException e) {
             throw error(source, "replication.tls", "cannot load the certificate, key or trust: " + e.getMessage());
+        }
+    }
+
+    /** A table, or null when absent; anything else names the key. */
+    private static TomlTable table(Object v, String source, String key) {
+        if (v != null && !(v instanceof TomlTable)) throw error(source, key, "must be a table");
+        return (TomlTable) v;
+    }
+
+    private static ListenAddress address(String source, String key, String text) {
+        try {
+            return ListenAddress.parse(text);
+        } catch (ConfigException e) {
+            throw error(source, key, e.getMessage());
         }
     }
 

@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -123,6 +124,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("pop3.trusted_networks: unknown key");
     }
 
+    /** Found while fuzzing the config loader: a trusted network that looks like hex ("beef") was looked up in DNS. */
+    @Test
+    void trustedNetworksAreLiteralAddressesNeverLookedUp() {
+        OfflineResolverProvider.asked.clear();
+        OfflineResolverProvider.offline = true;
+        try {
+            for (String name : List.of("beef", "cafe", "dead.beef")) {
+                assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = [\"" + name + "\"]", "c"))
+                        .hasMessageContaining("imap.trusted_networks: '" + name + "' is not an address block");
+            }
+            assertThat(ConfigLoader.parse("[imap]\ntrusted_networks = [\"1.2.3\", \"fd00::/8\"]", "c").trustedNetworks())
+                    .extracting(Object::toString).containsExactly("1.2.0.3/32", "fd00:0:0:0:0:0:0:0/8");
+        } finally {
+            OfflineResolverProvider.offline = false;
+        }
+        assertThat(OfflineResolverProvider.asked).isEmpty();
+    }
+
     @Test
     void unknownKeysAreErrorsNamingTheKey() {
         assertThatThrownBy(() -> ConfigLoader.parse("datta = \"x\"", "cairn.toml"))
@@ -194,6 +213,26 @@ class ConfigLoaderTest {
                 .hasMessageContaining("directory.default_domain: 'not a domain' is not a domain name");
         assertThatThrownBy(() -> ConfigLoader.parse("data = ", "c")).isInstanceOf(ConfigException.class).hasMessageStartingWith("c:");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.toml"))).hasMessageContaining("cannot read config");
+    }
+
+    /** Found by ConfigLoaderFuzzTest: [replication] values of the wrong shape failed without the file and key, or not with ConfigException. */
+    @Test
+    void replicationValuesOfTheWrongShapeAreErrorsNamingTheKey() {
+        String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
+        String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\n";
+        assertThat(ConfigLoader.parse(head + peers, "c").replication()).isNotNull();
+        for (String[] bad : new String[][] {
+                {head + "[replication.peers]\nn1 = \"127.0.0.1:71x01\"\n", "c: replication.peers.n1: '127.0.0.1:71x01' has no port"},
+                {head + "[replication.peers]\nn1 = 7101\n", "c: replication.peers.n1: must be a string"},
+                {head + "peers = 5\n", "c: replication.peers: must be a table"},
+                {head + "listen = \"nowhere\"\n" + peers, "c: replication.listen: 'nowhere' is not host:port"},
+                {head + "sync_timeout = \"soon\"\n" + peers, "c: replication.sync_timeout: 'soon' is not a duration"},
+                {head + "stores = 5\n" + peers, "c: replication.stores: must be a list of tables"},
+                {head + "stores = [5]\n" + peers, "c: replication.stores: must be a table"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = \"n1/s1\"\n", "c: replication.stores.replicas: must be a list"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = [1]\n", "c: replication.stores.replicas: must be a list"}}) {
+            assertThatThrownBy(() -> ConfigLoader.parse(bad[0], "c")).as(bad[0]).isInstanceOf(ConfigException.class).hasMessageStartingWith(bad[1]);
+        }
     }
 
     @Test

@@ -143,6 +143,14 @@ class MimeParserTest {
         assertThat(s.lines()).isEqualTo(-1);
     }
 
+    /** Found by ContentTypeFuzzTest: "*=x" made a parameter with an empty name, sent as ("" "x") in BODYSTRUCTURE. */
+    @Test void aSectionOfNoParameterIsDropped() {
+        BodyPart s = roundTrip(b("Content-Type: text/plain; *=x; *0*=y; charset=utf-8\r\n"
+                + "Content-Disposition: inline; *1=z\r\n\r\nbody")).structure();
+        assertThat(s.parameters()).containsExactly(new Parameter("charset", "utf-8"));
+        assertThat(s.disposition().parameters()).isEmpty();
+    }
+
     @Test void referencesAndInReplyTo() {
         ParsedMessage p = roundTrip(b("References: <a@x> <b@x>\r\n\t<c@x>\r\nIn-Reply-To: <c@x> (comment)\r\nMessage-ID: <d@x>\r\n\r\n"));
         assertThat(p.references()).containsExactly("<a@x>", "<b@x>", "<c@x>");
