@@ -82,6 +82,8 @@ final class ChannelSender implements Runnable {
     private int inFlight;
     /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
     private volatile long lastHeard;
+    /** When a frame last left on this connection (only the sending thread writes it). */
+    private long lastSent;
     private volatile Exception failure;
     private final Map<String, Set<BodyId>> forced = new HashMap<>();
     private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
@@ -369,6 +371,7 @@ final class ChannelSender implements Runnable {
         // From here the reader waits for answers as long as it takes when nothing is in flight;
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
+        lastSent = System.nanoTime();
         lock.lock();
         try {
             connected = true;
@@ -432,7 +435,11 @@ final class ChannelSender implements Runnable {
                 resyncUser(c, resync);
                 continue;
             }
-            if (room && shipBatch(c)) continue;
+            if (room && shipBatch(c)) {
+                lastSent = System.nanoTime();
+                continue;
+            }
+            heartbeat(c);
             boolean caughtUp;
             lock.lock();
             try {
@@ -455,6 +462,30 @@ final class ChannelSender implements Runnable {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * An idle connection still carries a frame now and then, an empty Changes answered by an empty
+     * Ack: a replica that has stopped answering is noticed within the reply timeout even when there
+     * is nothing to ship, and a replica that has moved to a newer epoch (promoted, or taken by
+     * another master) says so at once instead of at the next write.
+     */
+    private void heartbeat(FrameConnection c) throws IOException {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            if (inFlight > 0 || now - lastSent < heartbeatNanos()) return;
+            if (inFlight++ == 0) lastHeard = now;
+        } finally {
+            lock.unlock();
+        }
+        lastSent = now;
+        c.send(new Changes(master.spec.name(), slot.replication().epoch(), List.of()));
+    }
+
+    /** A third of the reply timeout, at most 5 s: a silent replica shows within the timeout and a third. */
+    private long heartbeatNanos() {
+        return Math.min(master.tuning.replyTimeout().toNanos() / 3, 5_000_000_000L);
     }
 
     /** The reading side: Acks (in the order the frames went), and what the replica asks in between. */
