@@ -41,6 +41,8 @@ final class SelectedMailbox implements MailboxChange.Listener {
     long seenModSeq;
     /** The keywords FLAGS has named to the client (RFC 9051 §7.3.5); never fewer. */
     private final TreeSet<String> announcedKeywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    /** The flags last found all announced: the messages of a mailbox share a few Flags objects. */
+    private Flags announcedFlags;
     /**
      * \Recent (RFC 3501 §2.3.2) for an IMAP4rev1 session: the UIDs recent here, as ascending,
      * disjoint [from, to) pairs (a session claims runs of new UIDs, so there are few).
@@ -98,10 +100,11 @@ final class SelectedMailbox implements MailboxChange.Listener {
      * been told, with FLAGS (and PERMANENTFLAGS, which change with it unless read-only).
      */
     void announceKeywords(Flags flags, ResponseWriter out) throws IOException {
-        if (flags.keywords().isEmpty()) return;
+        if (flags == announcedFlags || flags.keywords().isEmpty()) return;
         boolean added = false;
         for (String k : flags.keywords()) added |= announcedKeywords.add(k);
         if (added) writeFlags(out, !readOnly);
+        announcedFlags = flags;
     }
 
     /** A message's flag list as this session shows it: {@code \Recent} after the system flags when it is recent here. */
