@@ -10,6 +10,7 @@ import dev.cairn.imap.syntax.Literal;
 import dev.cairn.imap.syntax.ParseException;
 import dev.cairn.imap.syntax.RawCommand;
 import dev.cairn.imap.syntax.ResponseWriter;
+import dev.cairn.imap.syntax.SearchKey;
 import dev.cairn.imap.syntax.SequenceSet;
 import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
@@ -42,7 +43,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
@@ -457,7 +457,8 @@ final class ImapSession {
         return switch (command) {
             case Fetch f -> f.uid();
             case Store s -> s.uid();
-            case Search s -> s.uid();
+            // RFC 7162 §3.2.10.2: nor during a UID SEARCH that names message numbers
+            case Search s -> s.uid() && !mentions(s.key(), SearchKey.Sequence.class);
             case Sort s -> s.uid();
             case ImapCommand.Thread t -> t.uid();
             default -> true;
@@ -723,6 +724,7 @@ final class ImapSession {
                     if (!rev2) enabled.add("IMAP4rev2");
                     rev2 = true;
                     setUtf8();
+                    if (selected != null) selected.stopRecent(); // RFC 9051 has no \Recent
                 }
                 case "UTF8=ACCEPT" -> {
                     if (!utf8) enabled.add("UTF8=ACCEPT");
@@ -730,12 +732,12 @@ final class ImapSession {
                 }
                 case "CONDSTORE" -> {
                     if (!condStore) enabled.add("CONDSTORE");
-                    condStore = true;
+                    enableCondStore();
                 }
                 case "QRESYNC" -> {
                     if (!qresync) enabled.add("QRESYNC");
                     qresync = true;
-                    condStore = true;
+                    enableCondStore();
                 }
                 default -> { /* RFC 5161: unknown ones are ignored */ }
             }
@@ -800,7 +802,8 @@ final class ImapSession {
     private Result select(String name, boolean readOnly, boolean condStoreParam, QResync qr) throws IOException {
         if (selected != null) {
             unselect();
-            if (qresync || rev2) out.line("* OK [CLOSED] Previous mailbox closed");
+            // RFC 7162 §3.2.11: CONDSTORE is offered, so CLOSED whether or not a session enabled it
+            out.line("* OK [CLOSED] Previous mailbox closed");
         }
         state = State.AUTHENTICATED;
         if (qr != null && !qresync) return Result.bad("Enable QRESYNC first");
@@ -817,22 +820,18 @@ final class ImapSession {
         savedSearch = new long[0];
         state = State.SELECTED;
 
-        Set<String> keywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         int firstUnseen = 0;
-        for (int i = 0; i < snap.size(); i++) {
-            Flags f = snap.flags(i);
-            if (keywords.size() < 1000) keywords.addAll(f.keywords());
-            if (firstUnseen == 0 && !f.has(Flags.SEEN)) firstUnseen = i + 1;
-        }
-        String kw = keywords.isEmpty() ? "" : " " + String.join(" ", keywords);
-        out.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft" + kw + ")");
-        out.line("* OK [PERMANENTFLAGS (" + (readOnly ? "" : "\\Answered \\Flagged \\Deleted \\Seen \\Draft" + kw + " \\*") + ")] Flags permitted");
+        for (int i = 0; i < snap.size() && firstUnseen == 0; i++) if (!snap.flags(i).has(Flags.SEEN)) firstUnseen = i + 1;
+        sm.writeFlags(out, true); // every keyword defined in the mailbox (RFC 9051 §7.3.5)
         out.line("* " + sm.count() + " EXISTS");
+        MailboxInfo now = snap.info();
         if (!rev2) {
-            out.line("* 0 RECENT");
+            // RFC 3501 §2.3.2: recent here are the messages no session was told of; EXAMINE takes none (§6.3.2)
+            long uidNext = now.uidNext();
+            sm.startRecent(readOnly ? store.firstUnclaimedRecent(sm.id) : store.claimRecent(sm.id, uidNext), uidNext);
+            out.line("* " + sm.recentCount() + " RECENT");
             if (firstUnseen > 0) out.line("* OK [UNSEEN " + firstUnseen + "] First unseen");
         }
-        MailboxInfo now = snap.info();
         out.line("* OK [UIDVALIDITY " + now.uidValidity() + "] UIDs valid");
         out.line("* OK [UIDNEXT " + now.uidNext() + "] Predicted next UID");
         out.line("* OK [HIGHESTMODSEQ " + now.highestModSeq() + "] Highest");
@@ -857,9 +856,7 @@ final class ImapSession {
             if (snap.modSeq(i).value() <= qr.modSeq()) continue;
             long u = snap.uid(i).value();
             if (qr.knownUids() != null && !qr.knownUids().contains(u, Uid.MAX)) continue;
-            out.raw("* " + (i + 1) + " FETCH (UID " + u + " FLAGS ");
-            writeFlags(snap.flags(i));
-            out.line(" MODSEQ (" + snap.modSeq(i).value() + "))");
+            writeFlagsFetch(i + 1, u, snap.flags(i), snap.modSeq(i).value(), true);
         }
     }
 
@@ -920,6 +917,7 @@ final class ImapSession {
             if (!Set.of("MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT",
                     "APPENDLIMIT", "MAILBOXID").contains(item)) return Result.bad("Unknown STATUS item " + item);
         }
+        if (c.items().contains("HIGHESTMODSEQ")) enableCondStore();
         writeStatus(info, c.items());
         return Result.ok("STATUS completed");
     }
@@ -939,13 +937,22 @@ final class ImapSession {
                 case "DELETED" -> out.number(info.deleted());
                 case "SIZE" -> out.number(info.size());
                 case "HIGHESTMODSEQ" -> out.number(info.highestModSeq());
-                case "RECENT" -> out.number(0);
+                case "RECENT" -> out.number(rev2 ? 0 : unclaimedRecent(info));
                 case "APPENDLIMIT" -> out.number(limits.maxLiteralSize());
                 case "MAILBOXID" -> out.raw("(" + info.id().value() + ")");
                 default -> out.raw("NIL");
             }
         }
         out.raw(")").crlf();
+    }
+
+    /** STATUS RECENT (RFC 3501 §6.3.10): the messages no session has been told of yet. */
+    private long unclaimedRecent(MailboxInfo info) {
+        long first = store.firstUnclaimedRecent(info.id());
+        if (first >= info.uidNext()) return 0;
+        MailboxSnapshot s = store.view(info.id()).snapshot();
+        int i = s.indexOf(Uid.of(first));
+        return s.size() - (i >= 0 ? i : -i - 1);
     }
 
     private void writeQuota() throws IOException {
@@ -1051,7 +1058,7 @@ final class ImapSession {
             Results.ExpungeResult r = store.expunge(selected.id, uidList(uids));
             if (!r.expunged().isEmpty()) awaitOwnChange(r.modSeq().value(), true);
         }
-        if (qresync && uids.length > 0) return Result.ok("HIGHESTMODSEQ " + selected.seenModSeq, "EXPUNGE completed");
+        if (qresync && uids.length > 0) return Result.ok("HIGHESTMODSEQ " + selected.toldModSeq(), "EXPUNGE completed");
         return Result.ok("EXPUNGE completed");
     }
 
@@ -1088,6 +1095,7 @@ final class ImapSession {
         if (c.charset() != null && !supportedCharset(c.charset())) {
             return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         }
+        if (mentions(c.key(), SearchKey.ModSeq.class)) enableCondStore();
         Searcher.Outcome r = new Searcher(store).search(selected, c.key(), savedSearch);
         boolean esearch = c.esearch() || rev2;
         Set<String> ret = c.returnOptions().isEmpty() ? Set.of("ALL") : c.returnOptions();
@@ -1115,6 +1123,26 @@ final class ImapSession {
         return Result.ok("SEARCH completed");
     }
 
+    /** Whether a search key holds a key of this kind anywhere (walked without recursion: keys come from the wire). */
+    static boolean mentions(SearchKey key, Class<? extends SearchKey> kind) {
+        java.util.ArrayDeque<SearchKey> todo = new java.util.ArrayDeque<>();
+        todo.push(key);
+        while (!todo.isEmpty()) {
+            SearchKey k = todo.pop();
+            if (kind.isInstance(k)) return true;
+            switch (k) {
+                case SearchKey.Not n -> todo.push(n.key());
+                case SearchKey.Or o -> {
+                    todo.push(o.a());
+                    todo.push(o.b());
+                }
+                case SearchKey.And a -> a.keys().forEach(todo::push);
+                default -> { }
+            }
+        }
+        return false;
+    }
+
     private static boolean supportedCharset(String name) {
         try {
             return java.nio.charset.Charset.isSupported(name);
@@ -1140,13 +1168,13 @@ final class ImapSession {
     /** Maps a UID to what the command speaks: itself or its MSN. */
     long number(long uid, boolean uidCommand) { return uidCommand ? uid : selected.msnOf(uid); }
 
-    private Result fetch(Fetch c) throws IOException, InterruptedException {
+    private Result fetch(Fetch c) throws IOException, InterruptedException, SessionEnd {
         long[] uids = targetUids(c.set(), c.uid());
         if (uids == null) return Result.bad("Invalid message sequence number");
+        if (c.vanished() && !qresync) return Result.bad("Enable QRESYNC first");
         boolean modSeqItems = c.changedSince() >= 0 || c.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq);
-        if (modSeqItems) condStore = true;
+        if (modSeqItems) enableCondStore();
         if (c.vanished()) {
-            if (!qresync) return Result.bad("Enable QRESYNC first");
             List<Long> vanished = new ArrayList<>();
             long max = selected.maxUid();
             for (Results.Tombstone t : store.expungedSince(selected.id, c.changedSince())) {
@@ -1171,18 +1199,19 @@ final class ImapSession {
             if (!unseen.isEmpty()) {
                 Results.StoreFlagsResult r = store.storeFlags(selected.id, unseen, Results.FlagOp.ADD, Flags.of("\\Seen"), java.util.OptionalLong.empty());
                 for (Results.FlagUpdate f : r.updated()) seenNow.add(f.uid().value());
-                long m = r.updated().stream().mapToLong(f -> f.modSeq().value()).max().orElse(-1);
-                if (m > 0) {
-                    suppressFlagsModSeq = m;
-                    awaitOwnChange(m, c.uid());
+                if (r.modSeq() > 0) {
+                    // the FETCH below shows the new flags, in place of this change's own report
+                    suppressFlagsModSeq = r.modSeq();
+                    awaitOwnChange(r.modSeq(), c.uid());
                 }
             }
         }
-        new FetchResponder(store, out).fetch(selected, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
+        MailboxSnapshot snap = caughtUp(c.uid());
+        new FetchResponder(store, out).fetch(selected, snap, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
         return Result.ok("FETCH completed");
     }
 
-    private Result storeFlags(Store c) throws IOException, InterruptedException {
+    private Result storeFlags(Store c) throws IOException, InterruptedException, SessionEnd {
         if (selected.readOnly) return Result.no("READ-ONLY", "Mailbox is read-only");
         long[] uids = targetUids(c.set(), c.uid());
         if (uids == null) return Result.bad("Invalid message sequence number");
@@ -1192,7 +1221,7 @@ final class ImapSession {
         } catch (IllegalArgumentException e) {
             return Result.bad("Invalid flag: " + e.getMessage());
         }
-        if (c.unchangedSince() >= 0) condStore = true;
+        if (c.unchangedSince() >= 0) enableCondStore();
         Results.FlagOp op = switch (c.op()) {
             case ADD -> Results.FlagOp.ADD;
             case REMOVE -> Results.FlagOp.REMOVE;
@@ -1201,30 +1230,25 @@ final class ImapSession {
         if (uids.length == 0) return Result.ok("STORE completed");
         Results.StoreFlagsResult r = store.storeFlags(selected.id, uidList(uids), op, flags,
                 c.unchangedSince() >= 0 ? java.util.OptionalLong.of(c.unchangedSince()) : java.util.OptionalLong.empty());
-        long m = r.updated().stream().mapToLong(f -> f.modSeq().value()).max().orElse(-1);
-        if (m > 0) {
-            suppressFlagsModSeq = m;
-            awaitOwnChange(m, c.uid());
-        }
         // RFC 7162 §3.1.3: with UNCHANGEDSINCE the FETCH goes out even for .SILENT
         boolean report = !c.silent() || c.unchangedSince() >= 0;
+        if (r.modSeq() > 0) {
+            // The change itself is told as any other session's is, in commit order among theirs:
+            // a FETCH of it written out of that order could come after a newer state (RFC 7162 §3.1).
+            if (!report) suppressFlagsModSeq = r.modSeq();
+            awaitOwnChange(r.modSeq(), c.uid());
+        }
         if (report) {
-            // every message the STORE named gets its FETCH, changed or not (RFC 9051 §6.4.6)
-            java.util.Map<Long, Results.FlagUpdate> byUid = new java.util.HashMap<>();
-            for (Results.FlagUpdate f : r.updated()) byUid.put(f.uid().value(), f);
-            Set<Long> modified = new java.util.HashSet<>();
-            for (Uid u : r.modified()) modified.add(u.value());
-            MailboxSnapshot snap = selected.view.snapshot();
+            // every other message the STORE named gets its FETCH too, as it is now (RFC 9051 §6.4.6;
+            // those that failed UNCHANGEDSINCE as RFC 7162 §3.1.3 recommends)
+            Set<Long> told = new java.util.HashSet<>();
+            for (Results.FlagUpdate f : r.updated()) if (f.modSeq().value() == r.modSeq()) told.add(f.uid().value());
+            MailboxSnapshot snap = caughtUp(c.uid());
             for (long uid : uids) {
                 int msn = selected.msnOf(uid);
-                if (msn == 0 || modified.contains(uid) || selected.pendingExpunges.contains(uid)) continue;
-                Results.FlagUpdate f = byUid.get(uid);
-                if (f != null) {
-                    writeFlagsFetch(msn, uid, f.flags(), f.modSeq().value(), true);
-                } else {
-                    int i = snap.indexOf(Uid.of(uid));
-                    if (i >= 0) writeFlagsFetch(msn, uid, snap.flags(i), snap.modSeq(i).value(), true);
-                }
+                if (msn == 0 || told.contains(uid) || selected.pendingExpunges.contains(uid)) continue;
+                int i = snap.indexOf(Uid.of(uid));
+                if (i >= 0) writeFlagsFetch(msn, uid, snap.flags(i), snap.modSeq(i).value(), true);
             }
         }
         if (!r.modified().isEmpty()) {
@@ -1249,6 +1273,8 @@ final class ImapSession {
             // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges
             if (copyUid != null) out.line("* OK [" + copyUid + "] Moved");
             awaitOwnChange(r.modSeq().value(), true);
+            // RFC 6851 §4.4: with QRESYNC, a MOVE that moved something ends with the new HIGHESTMODSEQ
+            if (qresync && !r.sourceUids().isEmpty()) return Result.ok("HIGHESTMODSEQ " + selected.toldModSeq(), "MOVE completed");
             return Result.ok("MOVE completed");
         }
         if (r.destination().equals(selected.id)) awaitOwnChange(r.modSeq().value(), true);
@@ -1287,10 +1313,46 @@ final class ImapSession {
         if (allowExpunge) flushExpunges();
         Object ev;
         while ((ev = events.poll()) != null) apply(ev, allowExpunge);
-        if (selected != null && selected.count() != selected.reportedExists) {
-            out.line("* " + selected.count() + " EXISTS");
-            selected.reportedExists = selected.count();
+        if (selected == null) return;
+        reportExists(selected);
+        if (condStore && !selected.pendingExpunges.isEmpty()) {
+            // RFC 7162 §3.2: MODSEQ data may have gone out above an expunge that still waits
+            out.line("* OK [HIGHESTMODSEQ " + selected.toldModSeq() + "] Expunges follow");
         }
+    }
+
+    /**
+     * The selected mailbox's latest state, once the client has been told every change it holds
+     * (expunges wait where the command forbids them): what is reported from it is never older
+     * than what was told before, so a message's MODSEQ only grows in what the client sees (RFC
+     * 7162 §3.1). The changes newer than it stay queued for later, in order.
+     */
+    private MailboxSnapshot caughtUp(boolean allowExpunge) throws IOException, SessionEnd {
+        SelectedMailbox sm = selected;
+        MailboxSnapshot latest = sm.attachment.latest();
+        long upTo = latest.info().highestModSeq();
+        Object ev;
+        while ((ev = events.peek()) != null && !(ev instanceof Done)) {
+            if (ev instanceof SelectedMailbox.Event e && e.source() == sm && e.change().highestModSeq() > upTo) break;
+            events.poll();
+            apply(ev, allowExpunge);
+        }
+        return latest;
+    }
+
+    /** RFC 7162 §3.1: the first CONDSTORE enabling command with a mailbox selected is answered with its HIGHESTMODSEQ. */
+    private void enableCondStore() throws IOException {
+        if (condStore) return;
+        condStore = true;
+        if (selected != null) out.line("* OK [HIGHESTMODSEQ " + selected.toldModSeq() + "] Highest");
+    }
+
+    /** EXISTS when the count changed, with RECENT in IMAP4rev1 (RFC 3501 §7.3.2). */
+    private void reportExists(SelectedMailbox sm) throws IOException {
+        if (sm.count() == sm.reportedExists) return;
+        out.line("* " + sm.count() + " EXISTS");
+        if (sm.tracksRecent()) out.line("* " + sm.recentCount() + " RECENT");
+        sm.reportedExists = sm.count();
     }
 
     /** Waits until this session has seen the change it made itself (so the order of reports stays the commit order). */
@@ -1328,14 +1390,17 @@ final class ImapSession {
         sm.seenModSeq = Math.max(sm.seenModSeq, change.highestModSeq());
         switch (change) {
             case MailboxChange.Appended a -> {
-                for (var m : a.messages()) sm.append(m.uid().value());
-                if (sm.count() != sm.reportedExists) {
-                    out.line("* " + sm.count() + " EXISTS");
-                    sm.reportedExists = sm.count();
+                for (var m : a.messages()) {
+                    sm.announceKeywords(m.flags(), out);
+                    sm.append(m.uid().value());
                 }
+                if (sm.tracksRecent() && !a.messages().isEmpty()) claimRecent(sm, a.messages());
+                reportExists(sm);
             }
             case MailboxChange.Expunged x -> {
+                boolean nonePending = sm.pendingExpunges.isEmpty();
                 for (Uid u : x.uids()) if (sm.msnOf(u.value()) > 0) sm.pendingExpunges.add(u.value());
+                if (nonePending) sm.pendingExpungeModSeq = change.highestModSeq();
                 if (allowExpunge) flushExpunges();
             }
             case MailboxChange.FlagsChanged f -> {
@@ -1351,6 +1416,20 @@ final class ImapSession {
                 bye("Selected mailbox was deleted");
                 throw new SessionEnd();
             }
+        }
+    }
+
+    /**
+     * New messages this session is told of first are recent here (RFC 3501 §2.3.2): a read-write
+     * selection claims them, a read-only one shows those nobody claimed and takes none.
+     */
+    private void claimRecent(SelectedMailbox sm, List<dev.cairn.store.MessageRecord> messages) {
+        long first = messages.getFirst().uid().value(), limit = messages.getLast().uid().value() + 1;
+        try {
+            long from = sm.readOnly ? store.firstUnclaimedRecent(sm.id) : store.claimRecent(sm.id, limit);
+            sm.addRecent(Math.max(first, from), limit);
+        } catch (StoreException gone) {
+            // the mailbox was deleted meanwhile: its Deleted change follows
         }
     }
 
@@ -1373,16 +1452,12 @@ final class ImapSession {
     }
 
     private void writeFlagsFetch(int msn, long uid, Flags flags, long modSeq, boolean withUid) throws IOException {
+        selected.announceKeywords(flags, out);
         out.raw("* " + msn + " FETCH (");
         if (withUid) out.raw("UID " + uid + " ");
-        out.raw("FLAGS ");
-        writeFlags(flags);
+        out.raw("FLAGS " + selected.flagList(uid, flags));
         if (condStore) out.raw(" MODSEQ (" + modSeq + ")");
         out.line(")");
-    }
-
-    private void writeFlags(Flags flags) throws IOException {
-        out.raw("(" + String.join(" ", flags.names()) + ")");
     }
 
     private Result storeFailure(StoreException e, ImapCommand command) {

@@ -129,8 +129,9 @@ final class Searcher {
         return switch (key) {
             case SearchKey.All a -> true;
             case SearchKey.Flag f -> (f.keyword() != null ? c.flags.hasKeyword(f.keyword()) : c.flags.has(f.bit())) == f.set();
-            case SearchKey.Recent r -> !r.set(); // \Recent is never set in this server (RFC 9051 removed it)
-            case SearchKey.New n -> false;
+            // \Recent is per session, IMAP4rev1 only (RFC 3501 §6.4.4: RECENT, OLD, and NEW = RECENT UNSEEN)
+            case SearchKey.Recent r -> c.sm.isRecent(c.uid) == r.set();
+            case SearchKey.New n -> c.sm.isRecent(c.uid) && !c.flags.has(Flags.SEEN);
             case SearchKey.Header h -> headerMatches(c, h.field(), h.value());
             case SearchKey.Body b -> c.body().contains(b.text().toLowerCase(Locale.ROOT));
             case SearchKey.Text t -> {

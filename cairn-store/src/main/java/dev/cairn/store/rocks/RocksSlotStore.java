@@ -81,6 +81,8 @@ public final class RocksSlotStore implements SlotStore {
     private final SecureRandom random = new SecureRandom();
     final RocksChangeLog changeLog;
     private final SlotReplication replication;
+    /** For {@link #putUnsynced}. */
+    private final org.rocksdb.WriteOptions unsynced;
     private volatile boolean closed;
     /** Reads hold it shared, close() exclusively: no native call ever runs on a closed database. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
@@ -88,6 +90,7 @@ public final class RocksSlotStore implements SlotStore {
     private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
         this.config = config;
         RocksDB.loadLibrary();
+        unsynced = new org.rocksdb.WriteOptions().setSync(false);
         Files.createDirectories(config.metadataDir());
         Files.createDirectories(config.bodiesDir());
         // Recycled WAL files and direct I/O for flush and compaction keep the page cache out of
@@ -690,6 +693,21 @@ public final class RocksSlotStore implements SlotStore {
         return new dev.cairn.store.MailboxId("F" + Base64.getUrlEncoder().withoutPadding().encodeToString(b));
     }
 
+    /**
+     * Writes one key outside the change log and without waiting for an fsync: for this node's own
+     * bookkeeping that a crash may set back a little (the \Recent marks), never for mail data.
+     */
+    void putUnsynced(ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        java.util.concurrent.locks.Lock l = reading();
+        try {
+            db.put(cf, unsynced, key, value);
+        } catch (RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getMessage(), e);
+        } finally {
+            l.unlock();
+        }
+    }
+
     // --- reading helpers -----------------------------------------------------------------------
 
     byte[] get(ColumnFamilyHandle cf, byte[] key) {
@@ -791,6 +809,7 @@ public final class RocksSlotStore implements SlotStore {
         closed = true;
         for (ColumnFamilyHandle h : handles) h.close();
         db.close();
+        unsynced.close();
         dbOptions.close();
         for (ColumnFamilyOptions o : cfOptions) o.close();
     }
