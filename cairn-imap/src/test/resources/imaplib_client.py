@@ -154,6 +154,8 @@ assert m.readline().startswith(b"+"), "IDLE continuation"
 ok(other.append("INBOX", None, None, msg("While idling")), "APPEND from the other session")
 line = m.readline()
 assert line == b"* 3 EXISTS\r\n", line
+line = m.readline()  # IMAP4rev1: the new message is recent in the first session told of it
+assert line == b"* 1 RECENT\r\n", line
 m.send(b"DONE\r\n")
 line = m.readline()
 assert line.startswith(tag + b" OK"), line

@@ -1,25 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
-import java.util.Locale;
-
 /**
  * The base subject of RFC 5256 §2.1, for SORT SUBJECT and both THREAD algorithms, found by one
  * scan over the subject (no regex: a subject is the sender's, and "[a][a][a]..." made the group
- * repetitions of a regex overflow the stack). Subjects longer than {@value #MAX_CHARS}
- * characters are cut there first, which bounds the work of the rare step that restarts (6).
+ * repetitions of a regex overflow the stack). The start only moves right and the end only left,
+ * and the unwrapping of (6) starts again from where they are, so the work is linear in the
+ * subject however many leaders, blobs and wrappers it holds.
  *
  * @param text           the base subject, its case kept ({@link #key} for comparing)
  * @param replyOrForward whether extraction removed a reply or forward marker ("Re:", "Fwd:",
  *                       "(fwd)", "[fwd: ...]"), which RFC 5256 §4 step 5B asks
  */
 record BaseSubject(String text, boolean replyOrForward) {
-    static final int MAX_CHARS = 10_000;
-
     static BaseSubject of(String subject) {
         if (subject == null) return new BaseSubject("", false);
-        String raw = subject.length() > MAX_CHARS ? subject.substring(0, MAX_CHARS) : subject;
-        String s = collapseWhitespace(EncodedWords.decode(raw));
+        String s = collapseWhitespace(EncodedWords.decode(subject));
         int b = 0;
         int e = s.length();
         boolean replyOrForward = false;
@@ -71,8 +67,11 @@ record BaseSubject(String text, boolean replyOrForward) {
         return new BaseSubject(s.substring(b, e).strip(), replyOrForward);
     }
 
-    /** The text to compare and group by: case does not count. */
-    String key() { return text.toLowerCase(Locale.ROOT); }
+    /**
+     * The text to compare (with {@link SortKeys#ORDER}) and group by: folded for i;ascii-casemap,
+     * the comparator RFC 5256 §2.3 makes the default, so only a-z lose their case.
+     */
+    String key() { return SortKeys.fold(text); }
 
     /** Tabs, CR, LF and runs of spaces as one space, trimmed (step 1). */
     private static String collapseWhitespace(String s) {

@@ -58,13 +58,20 @@ final class FetchResponder {
                 || (messages > LIGHT_MESSAGES && items.stream().anyMatch(FetchResponder::needsParse));
     }
 
-    /** Writes the responses; the tagged result: OK, or NO [UNKNOWN-CTE] (RFC 3516 §4.3) at the first BINARY part that cannot be decoded. */
-    Result fetch(SelectedMailbox sm, long[] uids, List<FetchItem> items, boolean uidCommand, boolean condStore,
-                 long changedSince, Set<Long> flagsChanged) throws IOException {
+    /**
+     * Writes the responses.
+     *
+     * @param snap         the state to answer from: one the session has caught up with, so nothing
+     *                     it says is older than what it told before
+     * @param flagsChanged messages whose \Seen this FETCH set: their FLAGS go out, and once
+     *                     CONDSTORE is on their UID and MODSEQ too (RFC 7162 §3.2.4)
+     * @return OK, or NO [UNKNOWN-CTE] (RFC 3516 §4.3) at the first BINARY part that cannot be decoded
+     */
+    Result fetch(SelectedMailbox sm, MailboxSnapshot snap, long[] uids, List<FetchItem> items, boolean uidCommand,
+                 boolean condStore, long changedSince, Set<Long> flagsChanged) throws IOException {
         boolean needRecord = items.stream().anyMatch(i -> !(i instanceof FetchItem.Flags || i instanceof FetchItem.Uid || i instanceof FetchItem.ModSeq));
         boolean wantFlags = items.stream().anyMatch(i -> i instanceof FetchItem.Flags);
         boolean wantModSeq = items.stream().anyMatch(i -> i instanceof FetchItem.ModSeq) || (condStore && (wantFlags || changedSince >= 0));
-        MailboxSnapshot snap = sm.view.snapshot();
         for (int from = 0; from < uids.length; from += BATCH) {
             int to = Math.min(uids.length, from + BATCH);
             Map<Long, MessageRecord> records = new HashMap<>();
@@ -82,9 +89,10 @@ final class FetchResponder {
                 if (changedSince >= 0 && snap.modSeq(i).value() <= changedSince) continue;
                 MessageRecord record = records.get(uid);
                 if (needRecord && record == null) continue;
+                boolean seenNow = condStore && flagsChanged.contains(uid);
                 try {
-                    writeOne(msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand,
-                            wantFlags || flagsChanged.contains(uid), wantModSeq);
+                    writeOne(sm, msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand || seenNow,
+                            wantFlags || flagsChanged.contains(uid), wantModSeq || seenNow);
                 } catch (TransferDecoding.UndecodableException e) {
                     return Result.no("UNKNOWN-CTE", "Message " + msn + ": " + e.getMessage() + "; try BODY.PEEK instead of BINARY");
                 }
@@ -93,8 +101,8 @@ final class FetchResponder {
         return Result.ok("FETCH completed");
     }
 
-    private void writeOne(int msn, long uid, Flags flags, long modSeq, MessageRecord record, List<FetchItem> items,
-                          boolean uidCommand, boolean withFlags, boolean withModSeq)
+    private void writeOne(SelectedMailbox sm, int msn, long uid, Flags flags, long modSeq, MessageRecord record,
+                          List<FetchItem> items, boolean withUid, boolean withFlags, boolean withModSeq)
             throws IOException, TransferDecoding.UndecodableException {
         MessageParts parts = record == null ? null : new MessageParts(store, record);
         if (parts != null && !parts.load(items.stream().anyMatch(FetchResponder::needsParse),
@@ -110,17 +118,18 @@ final class FetchResponder {
                 default -> { }
             }
         }
+        if (withFlags) sm.announceKeywords(flags, out); // FLAGS names a keyword before any FETCH shows it
         out.raw("* " + msn + " FETCH (");
         boolean first = true;
         boolean uidWritten = false;
-        if (uidCommand) {
+        if (withUid) {
             out.raw("UID " + uid);
             first = false;
             uidWritten = true;
         }
         if (withFlags) {
             if (!first) out.sp();
-            out.raw("FLAGS (" + String.join(" ", flags.names()) + ")");
+            out.raw("FLAGS " + sm.flagList(uid, flags));
             first = false;
         }
         if (withModSeq) {

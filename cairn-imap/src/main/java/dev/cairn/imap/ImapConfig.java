@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.TlsConfig;
 import java.io.IOException;
@@ -67,38 +68,51 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
      * Every limit, each answered with a tagged NO/BAD and a response code (or BYE where the
      * client can no longer be understood).
      *
-     * @param maxLineLength         octets in one command line (Dovecot: 64 KiB)
+     * @param maxLineLength         octets in one command line (Dovecot: 64 KiB); before login
+     *                              {@link dev.cairn.imap.syntax.CommandReader#PRE_AUTH_MAX_LINE} at most
      * @param maxLiteralSize        octets in one APPEND message: APPENDLIMIT (RFC 7889), [TOOBIG]
      * @param maxLiterals           literals in one command (MULTIAPPEND of many messages counts each)
      * @param maxNesting            depth of parentheses (SEARCH, FETCH)
      * @param maxSequenceRanges     ranges in one sequence-set
      * @param maxBadCommandsPreAuth bad commands before authentication, then BYE
      * @param maxBadCommands        bad commands after authentication, then BYE
-     * @param preAuthIdleTimeout    silence allowed before authentication
+     * @param preAuthIdleTimeout    silence allowed before authentication (Dovecot's login
+     *                              processes: 3 minutes); the login deadline comes on top
      * @param idleTimeout           silence allowed after authentication (RFC 9051 §5.4: at least 30 min)
      * @param idleCommandTimeout    silence allowed in IDLE (clients re-issue IDLE every 29 min)
      * @param maxConnections        connections per listener
      * @param spoolThreshold        APPEND literals larger than this go to a temp file
+     * @param maxCommandMemory      octets one command (so one connection) may hold in memory: its
+     *                              lines and literals; an APPEND message over it goes to the spool
+     *                              file, another command gets NO [LIMIT]
+     * @param connectionLimits      connections per client address, and the login deadline
      */
     public record Limits(int maxLineLength, long maxLiteralSize, int maxLiterals, int maxNesting, int maxSequenceRanges,
                          int maxBadCommandsPreAuth, int maxBadCommands, Duration preAuthIdleTimeout, Duration idleTimeout,
-                         Duration idleCommandTimeout, int maxConnections, long spoolThreshold) {
+                         Duration idleCommandTimeout, int maxConnections, long spoolThreshold, long maxCommandMemory,
+                         ConnectionLimits connectionLimits) {
         public static final Limits DEFAULT = new Limits(64 * 1024, 64L << 20, 1000, 64, 10_000, 3, 20,
-                Duration.ofMinutes(30), Duration.ofMinutes(30), Duration.ofMinutes(60), 20_000, 256 * 1024);
+                Duration.ofMinutes(1), Duration.ofMinutes(30), Duration.ofMinutes(60), 20_000, 256 * 1024,
+                1 << 20, ConnectionLimits.DEFAULT);
 
         public Limits {
             if (maxLineLength < 1024) throw new IllegalArgumentException("maxLineLength below 1024");
             if (maxLiteralSize < 0 || maxLiterals < 1 || maxNesting < 2 || maxSequenceRanges < 1) throw new IllegalArgumentException("limits");
+            if (maxCommandMemory < maxLineLength) throw new IllegalArgumentException("maxCommandMemory below maxLineLength: a whole line must fit");
+            java.util.Objects.requireNonNull(connectionLimits);
         }
 
-        public Limits withMaxLineLength(int v) { return new Limits(v, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withMaxLiteralSize(long v) { return new Limits(maxLineLength, v, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withMaxLiterals(int v) { return new Limits(maxLineLength, maxLiteralSize, v, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withMaxNesting(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, v, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withMaxSequenceRanges(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, v, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withBadCommands(int preAuth, int authenticated) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, preAuth, authenticated, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold); }
-        public Limits withTimeouts(Duration preAuth, Duration authenticated, Duration idle) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuth, authenticated, idle, maxConnections, spoolThreshold); }
-        public Limits withSpoolThreshold(long v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, v); }
+        public Limits withMaxLineLength(int v) { return new Limits(v, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, Math.max(maxCommandMemory, v), connectionLimits); }
+        public Limits withMaxLiteralSize(long v) { return new Limits(maxLineLength, v, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withMaxLiterals(int v) { return new Limits(maxLineLength, maxLiteralSize, v, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withMaxNesting(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, v, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withMaxSequenceRanges(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, v, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withBadCommands(int preAuth, int authenticated) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, preAuth, authenticated, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withTimeouts(Duration preAuth, Duration authenticated, Duration idle) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuth, authenticated, idle, maxConnections, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withSpoolThreshold(long v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, v, maxCommandMemory, connectionLimits); }
+        public Limits withMaxConnections(int v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, v, spoolThreshold, maxCommandMemory, connectionLimits); }
+        public Limits withMaxCommandMemory(long v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, v, connectionLimits); }
+        public Limits withConnectionLimits(ConnectionLimits v) { return new Limits(maxLineLength, maxLiteralSize, maxLiterals, maxNesting, maxSequenceRanges, maxBadCommandsPreAuth, maxBadCommands, preAuthIdleTimeout, idleTimeout, idleCommandTimeout, maxConnections, spoolThreshold, maxCommandMemory, v); }
     }
 
     /**

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.syntax.ImapCommand;
+import dev.cairn.protocol.ConnectionLimits;
+import dev.cairn.protocol.CommandMeters;
 import dev.cairn.protocol.ConnectionServer;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.store.SlotStore;
@@ -23,11 +27,13 @@ public final class ImapServer implements AutoCloseable {
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
     private final HeavyCommands heavy;
+    private final MemoryBudget memory;
     private final List<ConnectionServer> listeners = new ArrayList<>();
     private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
     private Runnable fenceListener;
+    private CommandMeters commands = CommandMeters.none("imap");
 
     public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator) {
         this(config, store, authenticator, new AuthThrottle(config.throttle(), Clock.systemUTC(), AuthThrottle.Sleeper.REAL));
@@ -35,26 +41,44 @@ public final class ImapServer implements AutoCloseable {
 
     /** With a throttle shared with other protocols (so POP3 failures count for IMAP too). */
     public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator, AuthThrottle throttle) {
+        this(config, store, authenticator, throttle, MemoryBudget.quarterOfHeap());
+    }
+
+    /**
+     * @param memory the node's budget for commands in flight (lines and literals held in memory),
+     *               shared with the other protocols
+     */
+    public ImapServer(ImapConfig config, SlotStore store, Authenticator authenticator, AuthThrottle throttle, MemoryBudget memory) {
         this.config = Objects.requireNonNull(config);
         this.store = Objects.requireNonNull(store);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
         this.heavy = new HeavyCommands(config.heavyWork());
+        this.memory = Objects.requireNonNull(memory);
     }
+
+    /** Counts and times commands in the node's registry ({@link CommandMeters}); call before {@link #start()}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        commands = new CommandMeters(registry, "imap", java.util.Arrays.stream(ImapCommand.class.getPermittedSubclasses())
+                .map(c -> c.getSimpleName().toUpperCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    CommandMeters commands() { return commands; }
 
     public synchronized void start() throws IOException {
         if (!listeners.isEmpty()) throw new IllegalStateException("already started");
         int max = config.limits().maxConnections();
+        ConnectionLimits perAddress = config.limits().connectionLimits();
         fenceListener = store.onFenced(this::fenced);
         try {
             if (config.listen() != null) {
-                plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30)),
+                plain = new ConnectionServer(new ConnectionServer.Config("imap", config.listen(), max, null, Duration.ofSeconds(30), perAddress),
                         c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
                 plain.start();
                 listeners.add(plain);
             }
             if (config.implicitTlsListen() != null && config.tls() != null) {
-                implicitTls = new ConnectionServer(new ConnectionServer.Config("imaps", config.implicitTlsListen(), max, config.tls(), Duration.ofSeconds(30)),
+                implicitTls = new ConnectionServer(new ConnectionServer.Config("imaps", config.implicitTlsListen(), max, config.tls(), Duration.ofSeconds(30), perAddress),
                         c -> new ImapSession(this, c).run(), ImapSession::rejectOverLimit);
                 implicitTls.start();
                 listeners.add(implicitTls);
@@ -71,6 +95,9 @@ public final class ImapServer implements AutoCloseable {
     /** The implicit-TLS listener's address, or null. */
     public InetSocketAddress tlsAddress() { return implicitTls == null ? null : implicitTls.boundInetAddress(); }
 
+    /** The started listeners (plain, implicit TLS), for their connection gauges. */
+    public List<ConnectionServer> listeners() { return List.copyOf(listeners); }
+
     public int activeConnections() {
         int n = 0;
         for (ConnectionServer s : listeners) n += s.activeConnections();
@@ -82,6 +109,7 @@ public final class ImapServer implements AutoCloseable {
     Authenticator authenticator() { return authenticator; }
     AuthThrottle throttle() { return throttle; }
     HeavyCommands heavy() { return heavy; }
+    MemoryBudget memory() { return memory; }
 
     java.util.Set<ImapSession> sessions() { return sessions; }
 

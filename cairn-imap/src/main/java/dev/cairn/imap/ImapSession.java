@@ -10,12 +10,18 @@ import dev.cairn.imap.syntax.Literal;
 import dev.cairn.imap.syntax.ParseException;
 import dev.cairn.imap.syntax.RawCommand;
 import dev.cairn.imap.syntax.ResponseWriter;
+import dev.cairn.imap.syntax.SearchKey;
 import dev.cairn.imap.syntax.SequenceSet;
 import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
+import dev.cairn.protocol.InputOverrunException;
+import dev.cairn.protocol.LoginTimeoutException;
+import dev.cairn.protocol.auth.AuthLog;
 import dev.cairn.protocol.auth.AuthResult;
+import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
+import dev.cairn.store.BodySource;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxChange;
 import dev.cairn.store.MailboxInfo;
@@ -37,7 +43,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
@@ -105,6 +110,8 @@ final class ImapSession {
     /** MODSEQ of this session's own silent flag change, whose FETCH the client must not get. */
     private long suppressFlagsModSeq = -1;
     private String currentTag;
+    /** The command being handled, for its meter; null until it parses. */
+    private String commandName;
     /** Held while the session writes, so that {@link #shutdown} never writes into the middle of a response. */
     private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.atomic.AtomicBoolean byeSent = new java.util.concurrent.atomic.AtomicBoolean();
@@ -118,7 +125,8 @@ final class ImapSession {
         this.conn = conn;
         this.out = new ResponseWriter(conn::output);
         this.reader = new CommandReader(new CommandReader.Limits(limits.maxLineLength(), limits.maxLiteralSize(),
-                limits.maxLiterals(), limits.spoolThreshold(), server.config().spoolDirectory()));
+                limits.maxLiterals(), limits.spoolThreshold(), server.config().spoolDirectory(), limits.maxCommandMemory()),
+                server.memory());
     }
 
     static void rejectOverLimit(Connection c) throws IOException {
@@ -142,8 +150,12 @@ final class ImapSession {
             }
         } catch (SessionEnd end) {
             // BYE was sent
+        } catch (LoginTimeoutException e) {
+            bye("Autologout; no login within " + limits.connectionLimits().loginTimeout().toSeconds() + " seconds");
         } catch (IdleTimeoutException e) {
             bye("Autologout; idle for too long");
+        } catch (InputOverrunException e) {
+            bye("[TOOBIG] Line too long in compressed input");
         } catch (EOFException e) {
             // client went away
         } catch (IOException e) {
@@ -231,7 +243,7 @@ final class ImapSession {
                 } finally {
                     busy.unlock();
                 }
-            });
+            }, authenticated(state));
         } catch (CommandReader.RefusedException e) {
             busy.lock();
             try {
@@ -263,15 +275,26 @@ final class ImapSession {
         String tag = e.tag() == null ? "*" : e.tag();
         out.line(tag + (e.no() ? " NO" : " BAD") + " [" + e.code() + "] " + e.getMessage());
         if (e.fatal()) {
-            bye("Cannot continue after a refused non-synchronizing literal");
+            bye(e.farewell());
             throw new SessionEnd();
         }
-        if (!e.no()) countBad(); // a message over APPENDLIMIT is a valid command the server declines
+        // a message over APPENDLIMIT is a valid command the server declines; before login every refusal counts
+        if (!e.no() || state == State.NOT_AUTHENTICATED) countBad();
         out.flush();
         return true;
     }
 
     private boolean handle(RawCommand raw) throws IOException, SessionEnd {
+        long start = System.nanoTime();
+        commandName = null;
+        try {
+            return handleParsed(raw);
+        } finally {
+            server.commands().record(commandName, System.nanoTime() - start);
+        }
+    }
+
+    private boolean handleParsed(RawCommand raw) throws IOException, SessionEnd {
         try (raw) {
             CommandParser.Tagged tagged;
             try {
@@ -279,13 +302,16 @@ final class ImapSession {
                 tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, nesting, limits.maxSequenceRanges()));
             } catch (ParseException e) {
                 String tag = CommandParser.tagOf(raw);
+                // a well-formed command naming what cannot exist is declined (NO); before login nothing is
+                boolean declined = e.declined() && state != State.NOT_AUTHENTICATED;
                 if (tag == null || tag.isEmpty()) out.line("* BAD [CLIENTBUG] Invalid tag or empty command");
-                else out.line(tag + " BAD" + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
-                countBad();
+                else out.line(tag + (declined ? " NO" : " BAD") + (e.code() != null ? " [" + e.code() + "] " : " ") + e.getMessage());
+                if (!declined) countBad();
                 return true;
             }
             currentTag = tagged.tag();
             ImapCommand command = tagged.command();
+            commandName = command.name();
             if (!allowed(command, state)) {
                 out.line(tagged.tag() + " BAD " + wrongStateText(command));
                 countBad();
@@ -440,7 +466,8 @@ final class ImapSession {
         return switch (command) {
             case Fetch f -> f.uid();
             case Store s -> s.uid();
-            case Search s -> s.uid();
+            // RFC 7162 §3.2.10.2: nor during a UID SEARCH that names message numbers
+            case Search s -> s.uid() && !mentions(s.key(), SearchKey.Sequence.class);
             case Sort s -> s.uid();
             case ImapCommand.Thread t -> t.uid();
             default -> true;
@@ -468,7 +495,7 @@ final class ImapSession {
             }
             case StartTls c -> startTls(tag);
             case Authenticate c -> authenticate(c);
-            case Login c -> login(c.user(), c.password(), null);
+            case Login c -> login("LOGIN-COMMAND", c.user(), c.password(), null);
             case Enable c -> enable(c);
             case Select c -> select(c.mailbox(), verifyOnly, c.condStore(), c.qresync());
             case Examine c -> select(c.mailbox(), true, c.condStore(), c.qresync());
@@ -593,7 +620,7 @@ final class ImapSession {
         }
         sb.append(" LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC")
                 .append(" SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN")
-                .append(" ESEARCH SEARCHRES WITHIN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES STATUS=SIZE MULTIAPPEND BINARY")
+                .append(" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES STATUS=SIZE MULTIAPPEND BINARY")
                 .append(" APPENDLIMIT=").append(limits.maxLiteralSize())
                 .append(" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE ACL RIGHTS=texk OBJECTID SAVEDATE UTF8=ACCEPT");
         if (!compressed) sb.append(" COMPRESS=DEFLATE");
@@ -617,7 +644,7 @@ final class ImapSession {
                     String response = c.initialResponse() != null ? c.initialResponse() : challenge("");
                     if (Sasl.isCancel(response)) return Result.bad("AUTHENTICATE cancelled");
                     Sasl.Credentials cred = Sasl.decodePlain(response);
-                    return login(cred.authcid(), cred.password(), cred.authzid());
+                    return login("PLAIN", cred.authcid(), cred.password(), cred.authzid());
                 }
                 case "LOGIN" -> {
                     String name = c.initialResponse() != null ? c.initialResponse() : challenge(Sasl.LOGIN_USERNAME_CHALLENGE);
@@ -625,14 +652,14 @@ final class ImapSession {
                     String u = Sasl.decodeLoginField(name);
                     String pw = challenge(Sasl.LOGIN_PASSWORD_CHALLENGE);
                     if (Sasl.isCancel(pw)) return Result.bad("AUTHENTICATE cancelled");
-                    return login(u, Sasl.decodeLoginField(pw), null);
+                    return login("LOGIN", u, Sasl.decodeLoginField(pw), null);
                 }
                 default -> {
                     return Result.no("CANNOT", "Unsupported authentication mechanism");
                 }
             }
         } catch (SaslException e) {
-            server.throttle().failed(null, conn.remoteInetAddress());
+            server.throttle().failed(attempt(c.mechanism(), null), AuthLog.Reason.BAD_SASL);
             return Result.bad("Invalid SASL response: " + e.getMessage());
         }
     }
@@ -643,24 +670,31 @@ final class ImapSession {
         return new String(conn.input().readLine(Sasl.MAX_RESPONSE_CHARS, false).bytes(), StandardCharsets.US_ASCII);
     }
 
-    private Result login(String name, String password, String authzid) throws IOException, InterruptedException {
+    private AuthThrottle.Attempt attempt(String mechanism, String name) {
+        return new AuthThrottle.Attempt("imap", mechanism, name, conn.remoteInetAddress());
+    }
+
+    /** Every login goes through the node's throttle, which also logs it (RFC 9051 §6.2.2, §6.2.3). */
+    private Result login(String mechanism, String name, String password, String authzid) throws IOException, InterruptedException {
         if (plaintextAuthRefused()) return Result.no("PRIVACYREQUIRED", "Use TLS before logging in");
         VerifyAccess verify = server.config().verifyAccess();
-        if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, password, authzid);
-        AuthResult r = server.authenticator().authenticate(name, password, authzid, conn.remoteInetAddress(), conn.isSecure());
+        if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, mechanism, password, authzid);
+        java.net.InetAddress remote = conn.remoteInetAddress();
+        boolean secure = conn.isSecure();
+        AuthResult r = server.throttle().check(attempt(mechanism, name),
+                () -> server.authenticator().authenticate(name, password, authzid, remote, secure));
         switch (r) {
             case AuthResult.Success s -> {
-                server.throttle().succeeded(name, conn.remoteInetAddress());
                 store = server.store().openOrCreateUser(s.user());
                 user = s.user();
                 state = State.AUTHENTICATED;
                 badCommands = 0;
                 conn.setIdleTimeout(limits.idleTimeout());
+                conn.loggedIn();
                 return Result.ok("CAPABILITY " + capabilities(), "Logged in");
             }
             case AuthResult.Failure f -> {
                 if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
-                server.throttle().failed(name, conn.remoteInetAddress());
                 return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
             }
         }
@@ -670,17 +704,20 @@ final class ImapSession {
      * A verification login (see {@link VerifyAccess}): not through the directory, so it works on a
      * replica, where user logins are refused. One answer for every failure, throttled like any.
      */
-    private Result verifyLogin(VerifyAccess verify, String password, String authzid) throws IOException, InterruptedException {
+    private Result verifyLogin(VerifyAccess verify, String mechanism, String password, String authzid)
+            throws IOException, InterruptedException {
         java.net.InetAddress remote = conn.remoteInetAddress();
-        String refused = authzid == null || authzid.isEmpty() ? "no authorization identity"
-                : !verify.trusts(remote) ? "untrusted address"
-                : !verify.passwordMatches(password, authzid) ? "wrong password" : null;
-        if (refused != null) {
-            log.warn("imap {}: verification login refused from {}: {}", conn.id(), remote.getHostAddress(), refused);
-            server.throttle().failed(VerifyAccess.IDENTITY, remote);
+        AuthResult checked = server.throttle().check(attempt(mechanism, VerifyAccess.IDENTITY), () -> {
+            String refused = authzid == null || authzid.isEmpty() ? "no authorization identity"
+                    : !verify.trusts(remote) ? "untrusted address"
+                    : !verify.passwordMatches(password, authzid) ? "wrong password" : null;
+            return refused == null ? AuthResult.success(VerifyAccess.IDENTITY) : AuthResult.invalid(refused);
+        });
+        if (checked instanceof AuthResult.Failure f) {
+            if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
+            log.warn("imap {}: verification login refused from {}: {}", conn.id(), remote.getHostAddress(), f.detail());
             return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
         }
-        server.throttle().succeeded(VerifyAccess.IDENTITY, remote);
         // never openOrCreateUser: a verification must not create what it compares
         if (!server.store().hasUser(authzid)) return Result.no("NONEXISTENT", "No such user in this slot");
         store = server.store().user(authzid);
@@ -689,6 +726,7 @@ final class ImapSession {
         state = State.AUTHENTICATED;
         badCommands = 0;
         conn.setIdleTimeout(limits.idleTimeout());
+        conn.loggedIn();
         log.info("imap {}: read-only verification login for {} from {}", conn.id(), authzid, remote.getHostAddress());
         return Result.ok("CAPABILITY " + capabilities(), "Logged in read-only for verification");
     }
@@ -701,6 +739,7 @@ final class ImapSession {
                     if (!rev2) enabled.add("IMAP4rev2");
                     rev2 = true;
                     setUtf8();
+                    if (selected != null) selected.stopRecent(); // RFC 9051 has no \Recent
                 }
                 case "UTF8=ACCEPT" -> {
                     if (!utf8) enabled.add("UTF8=ACCEPT");
@@ -708,12 +747,12 @@ final class ImapSession {
                 }
                 case "CONDSTORE" -> {
                     if (!condStore) enabled.add("CONDSTORE");
-                    condStore = true;
+                    enableCondStore();
                 }
                 case "QRESYNC" -> {
                     if (!qresync) enabled.add("QRESYNC");
                     qresync = true;
-                    condStore = true;
+                    enableCondStore();
                 }
                 default -> { /* RFC 5161: unknown ones are ignored */ }
             }
@@ -778,7 +817,8 @@ final class ImapSession {
     private Result select(String name, boolean readOnly, boolean condStoreParam, QResync qr) throws IOException {
         if (selected != null) {
             unselect();
-            if (qresync || rev2) out.line("* OK [CLOSED] Previous mailbox closed");
+            // RFC 7162 §3.2.11: CONDSTORE is offered, so CLOSED whether or not a session enabled it
+            out.line("* OK [CLOSED] Previous mailbox closed");
         }
         state = State.AUTHENTICATED;
         if (qr != null && !qresync) return Result.bad("Enable QRESYNC first");
@@ -795,22 +835,18 @@ final class ImapSession {
         savedSearch = new long[0];
         state = State.SELECTED;
 
-        Set<String> keywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         int firstUnseen = 0;
-        for (int i = 0; i < snap.size(); i++) {
-            Flags f = snap.flags(i);
-            if (keywords.size() < 1000) keywords.addAll(f.keywords());
-            if (firstUnseen == 0 && !f.has(Flags.SEEN)) firstUnseen = i + 1;
-        }
-        String kw = keywords.isEmpty() ? "" : " " + String.join(" ", keywords);
-        out.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft" + kw + ")");
-        out.line("* OK [PERMANENTFLAGS (" + (readOnly ? "" : "\\Answered \\Flagged \\Deleted \\Seen \\Draft" + kw + " \\*") + ")] Flags permitted");
+        for (int i = 0; i < snap.size() && firstUnseen == 0; i++) if (!snap.flags(i).has(Flags.SEEN)) firstUnseen = i + 1;
+        sm.writeFlags(out, true); // every keyword defined in the mailbox (RFC 9051 §7.3.5)
         out.line("* " + sm.count() + " EXISTS");
+        MailboxInfo now = snap.info();
         if (!rev2) {
-            out.line("* 0 RECENT");
+            // RFC 3501 §2.3.2: recent here are the messages no session was told of; EXAMINE takes none (§6.3.2)
+            long uidNext = now.uidNext();
+            sm.startRecent(readOnly ? store.firstUnclaimedRecent(sm.id) : store.claimRecent(sm.id, uidNext), uidNext);
+            out.line("* " + sm.recentCount() + " RECENT");
             if (firstUnseen > 0) out.line("* OK [UNSEEN " + firstUnseen + "] First unseen");
         }
-        MailboxInfo now = snap.info();
         out.line("* OK [UIDVALIDITY " + now.uidValidity() + "] UIDs valid");
         out.line("* OK [UIDNEXT " + now.uidNext() + "] Predicted next UID");
         out.line("* OK [HIGHESTMODSEQ " + now.highestModSeq() + "] Highest");
@@ -835,9 +871,7 @@ final class ImapSession {
             if (snap.modSeq(i).value() <= qr.modSeq()) continue;
             long u = snap.uid(i).value();
             if (qr.knownUids() != null && !qr.knownUids().contains(u, Uid.MAX)) continue;
-            out.raw("* " + (i + 1) + " FETCH (UID " + u + " FLAGS ");
-            writeFlags(snap.flags(i));
-            out.line(" MODSEQ (" + snap.modSeq(i).value() + "))");
+            writeFlagsFetch(i + 1, u, snap.flags(i), snap.modSeq(i).value(), true);
         }
     }
 
@@ -898,6 +932,7 @@ final class ImapSession {
             if (!Set.of("MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT",
                     "APPENDLIMIT", "MAILBOXID").contains(item)) return Result.bad("Unknown STATUS item " + item);
         }
+        if (c.items().contains("HIGHESTMODSEQ")) enableCondStore();
         writeStatus(info, c.items());
         return Result.ok("STATUS completed");
     }
@@ -917,13 +952,22 @@ final class ImapSession {
                 case "DELETED" -> out.number(info.deleted());
                 case "SIZE" -> out.number(info.size());
                 case "HIGHESTMODSEQ" -> out.number(info.highestModSeq());
-                case "RECENT" -> out.number(0);
+                case "RECENT" -> out.number(rev2 ? 0 : unclaimedRecent(info));
                 case "APPENDLIMIT" -> out.number(limits.maxLiteralSize());
                 case "MAILBOXID" -> out.raw("(" + info.id().value() + ")");
                 default -> out.raw("NIL");
             }
         }
         out.raw(")").crlf();
+    }
+
+    /** STATUS RECENT (RFC 3501 §6.3.10): the messages no session has been told of yet. */
+    private long unclaimedRecent(MailboxInfo info) {
+        long first = store.firstUnclaimedRecent(info.id());
+        if (first >= info.uidNext()) return 0;
+        MailboxSnapshot s = store.view(info.id()).snapshot();
+        int i = s.indexOf(Uid.of(first));
+        return s.size() - (i >= 0 ? i : -i - 1);
     }
 
     private void writeQuota() throws IOException {
@@ -948,7 +992,13 @@ final class ImapSession {
             } catch (IllegalArgumentException e) {
                 return Result.bad("Invalid flag: " + e.getMessage());
             }
-            messages.add(new NewMessage(body, flags, m.internalDate() != null ? m.internalDate() : Instant.now()));
+            BodySource storable;
+            try {
+                storable = BinaryAppend.storable(body);
+            } catch (BinaryAppend.UnstorableException e) {
+                return Result.no("UNKNOWN-CTE", "Cannot store this binary message: " + e.getMessage()); // RFC 3516 §4.3
+            }
+            messages.add(new NewMessage(storable, flags, m.internalDate() != null ? m.internalDate() : Instant.now()));
         }
         Results.AppendResult r;
         try {
@@ -1023,7 +1073,7 @@ final class ImapSession {
             Results.ExpungeResult r = store.expunge(selected.id, uidList(uids));
             if (!r.expunged().isEmpty()) awaitOwnChange(r.modSeq().value(), true);
         }
-        if (qresync && uids.length > 0) return Result.ok("HIGHESTMODSEQ " + selected.seenModSeq, "EXPUNGE completed");
+        if (qresync && uids.length > 0) return Result.ok("HIGHESTMODSEQ " + selected.toldModSeq(), "EXPUNGE completed");
         return Result.ok("EXPUNGE completed");
     }
 
@@ -1060,6 +1110,7 @@ final class ImapSession {
         if (c.charset() != null && !supportedCharset(c.charset())) {
             return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         }
+        if (mentions(c.key(), SearchKey.ModSeq.class)) enableCondStore();
         SelectedMailbox sm = selected;
         long[] saved = savedSearch;
         Searcher.Outcome r = heavy(b -> new Searcher(store, b).search(sm, c.key(), saved));
@@ -1089,6 +1140,26 @@ final class ImapSession {
         return Result.ok("SEARCH completed");
     }
 
+    /** Whether a search key holds a key of this kind anywhere (walked without recursion: keys come from the wire). */
+    static boolean mentions(SearchKey key, Class<? extends SearchKey> kind) {
+        java.util.ArrayDeque<SearchKey> todo = new java.util.ArrayDeque<>();
+        todo.push(key);
+        while (!todo.isEmpty()) {
+            SearchKey k = todo.pop();
+            if (kind.isInstance(k)) return true;
+            switch (k) {
+                case SearchKey.Not n -> todo.push(n.key());
+                case SearchKey.Or o -> {
+                    todo.push(o.a());
+                    todo.push(o.b());
+                }
+                case SearchKey.And a -> a.keys().forEach(todo::push);
+                default -> { }
+            }
+        }
+        return false;
+    }
+
     private static boolean supportedCharset(String name) {
         try {
             return java.nio.charset.Charset.isSupported(name);
@@ -1113,13 +1184,13 @@ final class ImapSession {
     /** Maps a UID to what the command speaks: itself or its MSN. */
     long number(long uid, boolean uidCommand) { return uidCommand ? uid : selected.msnOf(uid); }
 
-    private Result fetch(Fetch c) throws IOException, InterruptedException {
+    private Result fetch(Fetch c) throws IOException, InterruptedException, SessionEnd {
         long[] uids = targetUids(c.set(), c.uid());
         if (uids == null) return Result.bad("Invalid message sequence number");
+        if (c.vanished() && !qresync) return Result.bad("Enable QRESYNC first");
         boolean modSeqItems = c.changedSince() >= 0 || c.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq);
-        if (modSeqItems) condStore = true;
+        if (modSeqItems) enableCondStore();
         if (c.vanished()) {
-            if (!qresync) return Result.bad("Enable QRESYNC first");
             List<Long> vanished = new ArrayList<>();
             long max = selected.maxUid();
             for (Results.Tombstone t : store.expungedSince(selected.id, c.changedSince())) {
@@ -1144,16 +1215,17 @@ final class ImapSession {
             if (!unseen.isEmpty()) {
                 Results.StoreFlagsResult r = store.storeFlags(selected.id, unseen, Results.FlagOp.ADD, Flags.of("\\Seen"), java.util.OptionalLong.empty());
                 for (Results.FlagUpdate f : r.updated()) seenNow.add(f.uid().value());
-                long m = r.updated().stream().mapToLong(f -> f.modSeq().value()).max().orElse(-1);
-                if (m > 0) {
-                    suppressFlagsModSeq = m;
-                    awaitOwnChange(m, c.uid());
+                if (r.modSeq() > 0) {
+                    // the FETCH below shows the new flags, in place of this change's own report
+                    suppressFlagsModSeq = r.modSeq();
+                    awaitOwnChange(r.modSeq(), c.uid());
                 }
             }
         }
         SelectedMailbox sm = selected;
+        MailboxSnapshot snap = caughtUp(c.uid());
         boolean modSeqs = condStore;
-        HeavyCommands.Work<Result> work = b -> new FetchResponder(store, out, b).fetch(sm, uids, c.items(), c.uid(), modSeqs,
+        HeavyCommands.Work<Result> work = b -> new FetchResponder(store, out, b).fetch(sm, snap, uids, c.items(), c.uid(), modSeqs,
                 c.changedSince(), seenNow);
         return FetchResponder.isHeavy(c.items(), uids.length) ? server.heavy().stream(user, work) : work.run(HeavyCommands.Budget.NONE);
     }
@@ -1163,7 +1235,7 @@ final class ImapSession {
         return server.heavy().compute(user, work);
     }
 
-    private Result storeFlags(Store c) throws IOException, InterruptedException {
+    private Result storeFlags(Store c) throws IOException, InterruptedException, SessionEnd {
         if (selected.readOnly) return Result.no("READ-ONLY", "Mailbox is read-only");
         long[] uids = targetUids(c.set(), c.uid());
         if (uids == null) return Result.bad("Invalid message sequence number");
@@ -1173,7 +1245,7 @@ final class ImapSession {
         } catch (IllegalArgumentException e) {
             return Result.bad("Invalid flag: " + e.getMessage());
         }
-        if (c.unchangedSince() >= 0) condStore = true;
+        if (c.unchangedSince() >= 0) enableCondStore();
         Results.FlagOp op = switch (c.op()) {
             case ADD -> Results.FlagOp.ADD;
             case REMOVE -> Results.FlagOp.REMOVE;
@@ -1182,30 +1254,25 @@ final class ImapSession {
         if (uids.length == 0) return Result.ok("STORE completed");
         Results.StoreFlagsResult r = store.storeFlags(selected.id, uidList(uids), op, flags,
                 c.unchangedSince() >= 0 ? java.util.OptionalLong.of(c.unchangedSince()) : java.util.OptionalLong.empty());
-        long m = r.updated().stream().mapToLong(f -> f.modSeq().value()).max().orElse(-1);
-        if (m > 0) {
-            suppressFlagsModSeq = m;
-            awaitOwnChange(m, c.uid());
-        }
         // RFC 7162 §3.1.3: with UNCHANGEDSINCE the FETCH goes out even for .SILENT
         boolean report = !c.silent() || c.unchangedSince() >= 0;
+        if (r.modSeq() > 0) {
+            // The change itself is told as any other session's is, in commit order among theirs:
+            // a FETCH of it written out of that order could come after a newer state (RFC 7162 §3.1).
+            if (!report) suppressFlagsModSeq = r.modSeq();
+            awaitOwnChange(r.modSeq(), c.uid());
+        }
         if (report) {
-            // every message the STORE named gets its FETCH, changed or not (RFC 9051 §6.4.6)
-            java.util.Map<Long, Results.FlagUpdate> byUid = new java.util.HashMap<>();
-            for (Results.FlagUpdate f : r.updated()) byUid.put(f.uid().value(), f);
-            Set<Long> modified = new java.util.HashSet<>();
-            for (Uid u : r.modified()) modified.add(u.value());
-            MailboxSnapshot snap = selected.view.snapshot();
+            // every other message the STORE named gets its FETCH too, as it is now (RFC 9051 §6.4.6;
+            // those that failed UNCHANGEDSINCE as RFC 7162 §3.1.3 recommends)
+            Set<Long> told = new java.util.HashSet<>();
+            for (Results.FlagUpdate f : r.updated()) if (f.modSeq().value() == r.modSeq()) told.add(f.uid().value());
+            MailboxSnapshot snap = caughtUp(c.uid());
             for (long uid : uids) {
                 int msn = selected.msnOf(uid);
-                if (msn == 0 || modified.contains(uid) || selected.pendingExpunges.contains(uid)) continue;
-                Results.FlagUpdate f = byUid.get(uid);
-                if (f != null) {
-                    writeFlagsFetch(msn, uid, f.flags(), f.modSeq().value(), true);
-                } else {
-                    int i = snap.indexOf(Uid.of(uid));
-                    if (i >= 0) writeFlagsFetch(msn, uid, snap.flags(i), snap.modSeq(i).value(), true);
-                }
+                if (msn == 0 || told.contains(uid) || selected.pendingExpunges.contains(uid)) continue;
+                int i = snap.indexOf(Uid.of(uid));
+                if (i >= 0) writeFlagsFetch(msn, uid, snap.flags(i), snap.modSeq(i).value(), true);
             }
         }
         if (!r.modified().isEmpty()) {
@@ -1230,6 +1297,8 @@ final class ImapSession {
             // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges
             if (copyUid != null) out.line("* OK [" + copyUid + "] Moved");
             awaitOwnChange(r.modSeq().value(), true);
+            // RFC 6851 §4.4: with QRESYNC, a MOVE that moved something ends with the new HIGHESTMODSEQ
+            if (qresync && !r.sourceUids().isEmpty()) return Result.ok("HIGHESTMODSEQ " + selected.toldModSeq(), "MOVE completed");
             return Result.ok("MOVE completed");
         }
         if (r.destination().equals(selected.id)) awaitOwnChange(r.modSeq().value(), true);
@@ -1268,10 +1337,46 @@ final class ImapSession {
         if (allowExpunge) flushExpunges();
         Object ev;
         while ((ev = events.poll()) != null) apply(ev, allowExpunge);
-        if (selected != null && selected.count() != selected.reportedExists) {
-            out.line("* " + selected.count() + " EXISTS");
-            selected.reportedExists = selected.count();
+        if (selected == null) return;
+        reportExists(selected);
+        if (condStore && !selected.pendingExpunges.isEmpty()) {
+            // RFC 7162 §3.2: MODSEQ data may have gone out above an expunge that still waits
+            out.line("* OK [HIGHESTMODSEQ " + selected.toldModSeq() + "] Expunges follow");
         }
+    }
+
+    /**
+     * The selected mailbox's latest state, once the client has been told every change it holds
+     * (expunges wait where the command forbids them): what is reported from it is never older
+     * than what was told before, so a message's MODSEQ only grows in what the client sees (RFC
+     * 7162 §3.1). The changes newer than it stay queued for later, in order.
+     */
+    private MailboxSnapshot caughtUp(boolean allowExpunge) throws IOException, SessionEnd {
+        SelectedMailbox sm = selected;
+        MailboxSnapshot latest = sm.attachment.latest();
+        long upTo = latest.info().highestModSeq();
+        Object ev;
+        while ((ev = events.peek()) != null && !(ev instanceof Done)) {
+            if (ev instanceof SelectedMailbox.Event e && e.source() == sm && e.change().highestModSeq() > upTo) break;
+            events.poll();
+            apply(ev, allowExpunge);
+        }
+        return latest;
+    }
+
+    /** RFC 7162 §3.1: the first CONDSTORE enabling command with a mailbox selected is answered with its HIGHESTMODSEQ. */
+    private void enableCondStore() throws IOException {
+        if (condStore) return;
+        condStore = true;
+        if (selected != null) out.line("* OK [HIGHESTMODSEQ " + selected.toldModSeq() + "] Highest");
+    }
+
+    /** EXISTS when the count changed, with RECENT in IMAP4rev1 (RFC 3501 §7.3.2). */
+    private void reportExists(SelectedMailbox sm) throws IOException {
+        if (sm.count() == sm.reportedExists) return;
+        out.line("* " + sm.count() + " EXISTS");
+        if (sm.tracksRecent()) out.line("* " + sm.recentCount() + " RECENT");
+        sm.reportedExists = sm.count();
     }
 
     /** Waits until this session has seen the change it made itself (so the order of reports stays the commit order). */
@@ -1309,14 +1414,17 @@ final class ImapSession {
         sm.seenModSeq = Math.max(sm.seenModSeq, change.highestModSeq());
         switch (change) {
             case MailboxChange.Appended a -> {
-                for (var m : a.messages()) sm.append(m.uid().value());
-                if (sm.count() != sm.reportedExists) {
-                    out.line("* " + sm.count() + " EXISTS");
-                    sm.reportedExists = sm.count();
+                for (var m : a.messages()) {
+                    sm.announceKeywords(m.flags(), out);
+                    sm.append(m.uid().value());
                 }
+                if (sm.tracksRecent() && !a.messages().isEmpty()) claimRecent(sm, a.messages());
+                reportExists(sm);
             }
             case MailboxChange.Expunged x -> {
+                boolean nonePending = sm.pendingExpunges.isEmpty();
                 for (Uid u : x.uids()) if (sm.msnOf(u.value()) > 0) sm.pendingExpunges.add(u.value());
+                if (nonePending) sm.pendingExpungeModSeq = change.highestModSeq();
                 if (allowExpunge) flushExpunges();
             }
             case MailboxChange.FlagsChanged f -> {
@@ -1332,6 +1440,20 @@ final class ImapSession {
                 bye("Selected mailbox was deleted");
                 throw new SessionEnd();
             }
+        }
+    }
+
+    /**
+     * New messages this session is told of first are recent here (RFC 3501 §2.3.2): a read-write
+     * selection claims them, a read-only one shows those nobody claimed and takes none.
+     */
+    private void claimRecent(SelectedMailbox sm, List<dev.cairn.store.MessageRecord> messages) {
+        long first = messages.getFirst().uid().value(), limit = messages.getLast().uid().value() + 1;
+        try {
+            long from = sm.readOnly ? store.firstUnclaimedRecent(sm.id) : store.claimRecent(sm.id, limit);
+            sm.addRecent(Math.max(first, from), limit);
+        } catch (StoreException gone) {
+            // the mailbox was deleted meanwhile: its Deleted change follows
         }
     }
 
@@ -1354,16 +1476,12 @@ final class ImapSession {
     }
 
     private void writeFlagsFetch(int msn, long uid, Flags flags, long modSeq, boolean withUid) throws IOException {
+        selected.announceKeywords(flags, out);
         out.raw("* " + msn + " FETCH (");
         if (withUid) out.raw("UID " + uid + " ");
-        out.raw("FLAGS ");
-        writeFlags(flags);
+        out.raw("FLAGS " + selected.flagList(uid, flags));
         if (condStore) out.raw(" MODSEQ (" + modSeq + ")");
         out.line(")");
-    }
-
-    private void writeFlags(Flags flags) throws IOException {
-        out.raw("(" + String.join(" ", flags.names()) + ")");
     }
 
     private Result storeFailure(StoreException e, ImapCommand command) {

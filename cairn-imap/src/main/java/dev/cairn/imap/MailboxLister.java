@@ -27,8 +27,11 @@ final class MailboxLister {
         void write(MailboxInfo info, List<String> items) throws IOException;
     }
 
-    /** One response line: its attributes, the name, and the mailbox whose STATUS follows it (or null). */
-    record Entry(List<String> attributes, String name, MailboxInfo status) {}
+    /**
+     * One response line: its attributes, the name, whether it carries CHILDINFO (RFC 5258 §3.5),
+     * and the mailbox whose STATUS follows it (or null).
+     */
+    record Entry(List<String> attributes, String name, boolean childInfo, MailboxInfo status) {}
 
     /** What a LIST or LSUB answers: a refusal, or its lines. */
     record Listing(Result refused, String command, List<Entry> entries, List<String> statusItems) {
@@ -50,9 +53,13 @@ final class MailboxLister {
         for (String o : c.returnOptions()) {
             if (!Set.of("SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS").contains(o)) return Listing.refused(Result.bad("Unknown LIST return option " + o));
         }
-        if (c.selectOptions().equals(Set.of("RECURSIVEMATCH"))) return Listing.refused(Result.bad("RECURSIVEMATCH needs another selection option"));
+        // RFC 5258 §3.1: RECURSIVEMATCH "MUST NOT occur as the only selection option (or only with REMOTE)"
+        boolean recursive = c.selectOptions().contains("RECURSIVEMATCH");
+        if (recursive && c.selectOptions().stream().allMatch(o -> o.equals("RECURSIVEMATCH") || o.equals("REMOTE"))) {
+            return Listing.refused(Result.bad("RECURSIVEMATCH needs another selection option"));
+        }
         if (c.patterns().size() == 1 && c.patterns().get(0).isEmpty() && !c.extended()) {
-            return new Listing(null, "LIST", List.of(new Entry(List.of("\\Noselect"), "", null)), List.of());
+            return new Listing(null, "LIST", List.of(new Entry(List.of("\\Noselect"), "", false, null)), List.of());
         }
         boolean subscribedOnly = c.selectOptions().contains("SUBSCRIBED");
         boolean specialOnly = c.selectOptions().contains("SPECIAL-USE");
@@ -66,30 +73,65 @@ final class MailboxLister {
         if (subscribedOnly) candidates = new TreeSet<>(subscriptions);
         List<MailboxPattern> patterns = new ArrayList<>();
         for (String p : c.patterns()) patterns.add(MailboxPattern.of(c.reference(), p));
+        // RFC 5258 §3.5 RECURSIVEMATCH: a name that matches a pattern but not the selection is
+        // still listed, with CHILDINFO, when a descendant that matches no pattern does match the selection.
+        Set<String> withChildInfo = new TreeSet<>();
+        if (recursive) {
+            for (String selected : candidates) {
+                if (!selectable(selected, byName, specialOnly) || matchesAny(patterns, selected)) continue;
+                for (int slash = selected.indexOf('/'); slash > 0; slash = selected.indexOf('/', slash + 1)) {
+                    String ancestor = selected.substring(0, slash);
+                    if (matchesAny(patterns, ancestor)) withChildInfo.add(ancestor);
+                }
+            }
+            candidates.addAll(withChildInfo);
+        }
         List<Entry> entries = new ArrayList<>();
         for (String name : candidates) {
             if (!matchesAny(patterns, name)) continue;
             MailboxInfo info = byName.get(name);
-            if (specialOnly && (info == null || info.specialUse().isEmpty())) continue;
+            boolean selected = (!subscribedOnly || subscriptions.contains(name)) && selectable(name, byName, specialOnly);
+            if (!selected && !withChildInfo.contains(name)) continue;
             List<String> attrs = new ArrayList<>();
             if (info == null) attrs.add("\\NonExistent");
             else attrs.add(hasChildren(name, names) ? "\\HasChildren" : "\\HasNoChildren");
             if (showSubscribed && subscriptions.contains(name)) attrs.add("\\Subscribed");
             if (info != null) for (SpecialUse u : info.specialUse()) attrs.add(u.attribute());
-            entries.add(new Entry(attrs, name, withStatus ? info : null));
+            entries.add(new Entry(attrs, name, withChildInfo.contains(name), withStatus ? info : null));
         }
         return new Listing(null, "LIST", entries, c.statusItems());
     }
 
+    /** Whether a name passes the SPECIAL-USE selection option (RFC 6154 §3), if it was given. */
+    private static boolean selectable(String name, TreeMap<String, MailboxInfo> byName, boolean specialOnly) {
+        if (!specialOnly) return true;
+        MailboxInfo info = byName.get(name);
+        return info != null && !info.specialUse().isEmpty();
+    }
+
+    /**
+     * LSUB (RFC 3501 §6.3.9). When a subscribed name does not match because a '%' stops at its
+     * hierarchy separator, its unsubscribed ancestor that does match is listed with \Noselect:
+     * "foo/bar" subscribed, "foo" not, LSUB "" "%" returns "foo" with \Noselect.
+     */
     Listing lsub(ImapCommand.Lsub c) {
         Set<String> existing = new TreeSet<>();
         for (MailboxInfo m : store.mailboxes()) existing.add(m.name());
         List<MailboxPattern> pattern = List.of(MailboxPattern.of(c.reference(), c.pattern()));
-        List<Entry> entries = new ArrayList<>();
-        for (String name : new TreeSet<>(store.subscriptions())) {
-            if (!matchesAny(pattern, name)) continue;
-            entries.add(new Entry(existing.contains(name) ? List.of() : List.of("\\Noselect"), name, null));
+        Set<String> subscriptions = new TreeSet<>(store.subscriptions());
+        TreeMap<String, List<String>> answers = new TreeMap<>();
+        for (String name : subscriptions) {
+            if (matchesAny(pattern, name)) {
+                answers.put(name, existing.contains(name) ? List.of() : List.of("\\Noselect"));
+                continue;
+            }
+            for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+                String ancestor = name.substring(0, slash);
+                if (!subscriptions.contains(ancestor) && matchesAny(pattern, ancestor)) answers.put(ancestor, List.of("\\Noselect"));
+            }
         }
+        List<Entry> entries = new ArrayList<>();
+        for (var answer : answers.entrySet()) entries.add(new Entry(answer.getValue(), answer.getKey(), false, null));
         return new Listing(null, "LSUB", entries, List.of());
     }
 
@@ -105,6 +147,7 @@ final class MailboxLister {
         if (listing.refused() != null) return listing.refused();
         for (Entry e : listing.entries()) {
             out.raw("* " + listing.command() + " (" + String.join(" ", e.attributes()) + ") \"/\" ").mailbox(e.name());
+            if (e.childInfo()) out.raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
             out.crlf();
             if (e.status() != null) status.write(e.status(), listing.statusItems());
         }

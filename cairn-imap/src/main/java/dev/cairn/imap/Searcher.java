@@ -12,6 +12,7 @@ import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.ParsedMessage.BodyPart;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.store.mime.DateHeader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
@@ -157,17 +158,15 @@ final class Searcher {
         return switch (key) {
             case SearchKey.All a -> true;
             case SearchKey.Flag f -> (f.keyword() != null ? c.flags.hasKeyword(f.keyword()) : c.flags.has(f.bit())) == f.set();
-            case SearchKey.Recent r -> !r.set(); // \Recent is never set in this server (RFC 9051 removed it)
-            case SearchKey.New n -> false;
+            // \Recent is per session, IMAP4rev1 only (RFC 3501 §6.4.4: RECENT, OLD, and NEW = RECENT UNSEEN)
+            case SearchKey.Recent r -> c.sm.isRecent(c.uid) == r.set();
+            case SearchKey.New n -> c.sm.isRecent(c.uid) && !c.flags.has(Flags.SEEN);
             case SearchKey.Header h -> headerMatches(c, h.field(), h.value());
             case SearchKey.Body b -> needle(b.text()).in(c.body());
             case SearchKey.Text t -> needle(t.text()).in(c.header()) || needle(t.text()).in(c.body());
-            case SearchKey.InternalDate d -> compare(c.record().internalDate(), d.op(), d.date());
-            case SearchKey.SentDate d -> {
-                Instant sent = c.parsed().sentDate();
-                yield compare(sent != null ? sent : c.record().internalDate(), d.op(), d.date());
-            }
-            case SearchKey.SaveDate d -> c.record().saveDate() != null && compare(c.record().saveDate(), d.op(), d.date());
+            case SearchKey.InternalDate d -> compare(utcDate(c.record().internalDate()), d.op(), d.date());
+            case SearchKey.SentDate d -> compare(sentDay(c), d.op(), d.date());
+            case SearchKey.SaveDate d -> c.record().saveDate() != null && compare(utcDate(c.record().saveDate()), d.op(), d.date());
             case SearchKey.SaveDateSupported s -> true;
             case SearchKey.Size s -> s.larger() ? c.record().size() > s.size() : c.record().size() < s.size();
             case SearchKey.Uid u -> {
@@ -198,8 +197,25 @@ final class Searcher {
         };
     }
 
-    private static boolean compare(Instant instant, SearchKey.DateOp op, LocalDate date) {
-        LocalDate d = instant.atZone(ZoneOffset.UTC).toLocalDate();
+    /**
+     * RFC 9051 §6.4.4: SENTBEFORE, SENTON and SENTSINCE compare the Date: header "disregarding time
+     * and timezone", that is the calendar date the header states. A Date: header with no date in
+     * it falls back as RFC 5256 §2.2 does for SORT: a date mime4j still reads, else the internal date.
+     */
+    private static LocalDate sentDay(Candidate c) {
+        LocalDate stated = DateHeader.calendarDate(c.parsed().envelope().date());
+        if (stated != null) return stated;
+        Instant sent = c.parsed().sentDate();
+        return utcDate(sent != null ? sent : c.record().internalDate());
+    }
+
+    /**
+     * The internal date's calendar date in UTC, the zone FETCH INTERNALDATE shows it in: the store
+     * keeps the instant, not the zone an APPEND gave (RFC 9051 §6.4.4 BEFORE, ON, SINCE).
+     */
+    private static LocalDate utcDate(Instant instant) { return instant.atZone(ZoneOffset.UTC).toLocalDate(); }
+
+    private static boolean compare(LocalDate d, SearchKey.DateOp op, LocalDate date) {
         return switch (op) {
             case BEFORE -> d.isBefore(date);
             case ON -> d.isEqual(date);
@@ -209,6 +225,10 @@ final class Searcher {
 
     private boolean headerMatches(Candidate c, String field, String value) {
         Needle v = needle(value);
+        if (!value.isEmpty()) {
+            List<ParsedMessage.Address> addresses = addressField(c, field);
+            if (addresses != null) return addressesContain(addresses, v);
+        }
         String prefix = field.toLowerCase(Locale.ROOT) + ":";
         for (String line : c.headerLines()) {
             if (line.startsWith(prefix) && v.in(line, prefix.length())) return true;
@@ -217,6 +237,40 @@ final class Searcher {
     }
 
     private Needle needle(String text) { return needles.computeIfAbsent(text, t -> new Needle(t.toLowerCase(Locale.ROOT))); }
+
+    /**
+     * RFC 9051 §6.4.4: FROM, TO, CC and BCC match "the envelope structure's" field, so they search
+     * the parsed addresses, not the header's text: comments and folding are gone and a trailing
+     * comment is the name, as in FETCH ENVELOPE. HEADER FROM and its kin share the search key and
+     * match the same way, as Dovecot's do; an empty string still tests whether the field is there.
+     * Null for a field that is not an address field or that the message does not have.
+     */
+    private static List<ParsedMessage.Address> addressField(Candidate c, String field) {
+        ParsedMessage.Envelope e = switch (field.toLowerCase(Locale.ROOT)) {
+            case "from", "to", "cc", "bcc" -> c.parsed().envelope();
+            default -> null;
+        };
+        if (e == null) return null;
+        return switch (field.toLowerCase(Locale.ROOT)) {
+            case "from" -> e.from();
+            case "to" -> e.to();
+            case "cc" -> e.cc();
+            default -> e.bcc();
+        };
+    }
+
+    /** Whether any address, written "name &lt;mailbox@host&gt;" (names decoded), or any group name, contains the text. */
+    private static boolean addressesContain(List<ParsedMessage.Address> addresses, Needle text) {
+        for (ParsedMessage.Address a : addresses) {
+            StringBuilder sb = new StringBuilder();
+            if (a.name() != null) sb.append(EncodedWords.decode(a.name())).append(" <");
+            if (a.mailbox() != null) sb.append(a.mailbox());
+            if (a.host() != null && !a.host().isEmpty()) sb.append('@').append(a.host());
+            if (a.name() != null) sb.append('>');
+            if (text.in(sb.toString().toLowerCase(Locale.ROOT))) return true;
+        }
+        return false;
+    }
 
     /** Unfolds a header block into one line per field and decodes RFC 2047 words. */
     static String decodeHeader(String raw) {
@@ -281,12 +335,12 @@ final class Searcher {
                 case "ARRIVAL" -> Comparator.comparing((Candidate m) -> m.record().internalDate());
                 case "DATE" -> Comparator.comparing(Searcher::sentDate);
                 case "SIZE" -> Comparator.comparingLong((Candidate m) -> m.record().size());
-                case "SUBJECT" -> Comparator.comparing(Candidate::baseSubject);
-                case "FROM" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().from()));
-                case "TO" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().to()));
-                case "CC" -> Comparator.comparing((Candidate m) -> firstMailbox(m.parsed().envelope().cc()));
-                case "DISPLAYFROM" -> Comparator.comparing((Candidate m) -> display(m.parsed().envelope().from()));
-                case "DISPLAYTO" -> Comparator.comparing((Candidate m) -> display(m.parsed().envelope().to()));
+                case "SUBJECT" -> Comparator.comparing(Candidate::baseSubject, SortKeys.ORDER);
+                case "FROM" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().from()), SortKeys.ORDER);
+                case "TO" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().to()), SortKeys.ORDER);
+                case "CC" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().cc()), SortKeys.ORDER);
+                case "DISPLAYFROM" -> Comparator.comparing((Candidate m) -> SortKeys.display(m.parsed().envelope().from()), SortKeys.ORDER);
+                case "DISPLAYTO" -> Comparator.comparing((Candidate m) -> SortKeys.display(m.parsed().envelope().to()), SortKeys.ORDER);
                 default -> throw new IllegalArgumentException("Unknown sort criterion " + name);
             };
             if (reverse) one = one.reversed();
@@ -304,21 +358,6 @@ final class Searcher {
         return s != null ? s : m.record().internalDate();
     }
 
-    private static String firstMailbox(List<ParsedMessage.Address> list) {
-        if (list == null) return "";
-        for (ParsedMessage.Address a : list) if (a.mailbox() != null && a.host() != null) return a.mailbox().toLowerCase(Locale.ROOT);
-        return "";
-    }
-
-    private static String display(List<ParsedMessage.Address> list) {
-        if (list == null) return "";
-        for (ParsedMessage.Address a : list) {
-            if (a.host() == null) continue;
-            if (a.name() != null && !a.name().isBlank()) return EncodedWords.decode(a.name()).toLowerCase(Locale.ROOT);
-            return (a.mailbox() + "@" + a.host()).toLowerCase(Locale.ROOT);
-        }
-        return "";
-    }
 
     // ---- THREAD (RFC 5256 §4; REFERENCES is in ReferencesThreads) ----
 

@@ -79,8 +79,8 @@ public record VerifyAccess(byte[] secret, List<Network> trustedNetworks) {
             if (host.isEmpty() || !host.matches("[0-9a-fA-F:.]+")) throw new IllegalArgumentException("'" + text + "' is not an address block");
             byte[] base;
             try {
-                base = InetAddress.getByName(host).getAddress();
-            } catch (java.net.UnknownHostException e) {
+                base = InetAddress.ofLiteral(host).getAddress(); // never a lookup ("beef" is a name to getByName)
+            } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("'" + text + "' is not an address block");
             }
             int prefix;

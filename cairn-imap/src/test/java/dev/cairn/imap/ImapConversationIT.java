@@ -146,8 +146,8 @@ class ImapConversationIT {
                 C: f SELECT INBOX
                 S* f OK \\[READ-WRITE\\] SELECT completed
                 C: g FETCH 1:* (UID FLAGS)
-                S: * 1 FETCH (FLAGS (\\Seen) UID 1)
-                S: * 2 FETCH (FLAGS () UID 2)
+                S: * 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)
+                S: * 2 FETCH (FLAGS (\\Recent) UID 2)
                 S: g OK FETCH completed
                 C: h SEARCH UNSEEN
                 S: * SEARCH 2
@@ -156,7 +156,7 @@ class ImapConversationIT {
                 S: * ESEARCH (TAG "i") UID MIN 1 MAX 2 COUNT 2
                 S: i OK SEARCH completed
                 C: j FETCH 2 (BODY[HEADER.FIELDS (SUBJECT)] BODY[TEXT])
-                S: * 2 FETCH (FLAGS (\\Seen) BODY[HEADER.FIELDS (SUBJECT)] {16}
+                S: * 2 FETCH (FLAGS (\\Seen \\Recent) BODY[HEADER.FIELDS (SUBJECT)] {16}
                 S: Subject: two
                 S:
                 S: \sBODY[TEXT] {16}
@@ -219,6 +219,7 @@ class ImapConversationIT {
                     """);
             idler.run("""
                     S: * 1 EXISTS
+                    S: * 1 RECENT
                     C: DONE
                     S: c OK IDLE terminated
                     """);
@@ -234,7 +235,7 @@ class ImapConversationIT {
                     """);
             idler.run("""
                     C: d NOOP
-                    S: * 1 FETCH (UID 1 FLAGS (\\Flagged))
+                    S: * 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))
                     S: d OK NOOP completed
                     """);
             other.run("""
@@ -268,12 +269,13 @@ class ImapConversationIT {
                 C: d SELECT INBOX
                 S* d OK .*
                 C: e FETCH 1 (FLAGS) (CHANGEDSINCE 1)
-                S~ \\* 1 FETCH \\(FLAGS \\(\\) MODSEQ \\(\\d+\\)\\)
+                S~ \\* 1 FETCH \\(FLAGS \\(\\\\Recent\\) MODSEQ \\(\\d+\\)\\)
                 S: e OK FETCH completed
                 C: f STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)
+                S~ \\* 1 FETCH \\(UID 1 FLAGS \\(\\\\Recent\\) MODSEQ \\(\\d+\\)\\)
                 S~ f OK \\[MODIFIED 1\\] .*
                 C: g STORE 1 +FLAGS (\\Deleted)
-                S~ \\* 1 FETCH \\(UID 1 FLAGS \\(\\\\Deleted\\) MODSEQ \\(\\d+\\)\\)
+                S~ \\* 1 FETCH \\(UID 1 FLAGS \\(\\\\Deleted \\\\Recent\\) MODSEQ \\(\\d+\\)\\)
                 S: g OK STORE completed
                 C: h EXPUNGE
                 S: * VANISHED 1
@@ -327,9 +329,9 @@ class ImapConversationIT {
                 S: * LIST (\\HasNoChildren) "/" "&ANw-ber"
                 S: c OK LIST completed
                 C: d CREATE &AGE-
-                S: d BAD [CANNOT] Invalid mailbox name: printable character shifted
+                S: d NO [CANNOT] Invalid mailbox name: printable character shifted
                 C: e CREATE &Jjo
-                S: e BAD [CANNOT] Invalid mailbox name: unterminated '&' shift
+                S: e NO [CANNOT] Invalid mailbox name: unterminated '&' shift
                 """);
     }
 

@@ -98,7 +98,7 @@ class ImapExtensionsIT {
                 S: * ESEARCH (TAG "j") UID ALL 1
                 S: j OK SEARCH completed
                 C: k UID FETCH $ (FLAGS)
-                S: * 1 FETCH (UID 1 FLAGS (\\Seen))
+                S: * 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))
                 S: k OK FETCH completed
                 C: l FETCH 1 (BODY[]<0.12> BODYSTRUCTURE)
                 S: * 1 FETCH (BODY[]<0> {12}

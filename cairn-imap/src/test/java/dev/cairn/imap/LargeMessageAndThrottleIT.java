@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.testing.FakeClock;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
@@ -18,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -75,11 +75,12 @@ class LargeMessageAndThrottleIT {
         }
     }
 
-    /** Each failed login waits longer (per user and per address); a success resets the count. */
+    /** After each failed login the next one waits longer before its password is checked, whatever the command. */
     @Test void failedLoginsWaitLongerEachTime() throws Exception {
         List<Duration> waits = new CopyOnWriteArrayList<>();
+        FakeClock clock = new FakeClock();
         AuthThrottle throttle = new AuthThrottle(new AuthThrottle.Config(Duration.ofSeconds(2), Duration.ofSeconds(15),
-                Duration.ofMinutes(5), 1000), Clock.systemUTC(), waits::add);
+                Duration.ofMinutes(5), 1000), clock, clock.sleeper(waits));
         InetAddress lo = InetAddress.getLoopbackAddress();
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), null,
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), false, ImapConfig.Limits.DEFAULT,

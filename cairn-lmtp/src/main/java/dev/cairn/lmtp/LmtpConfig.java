@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.lmtp;
 
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.Limits;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -25,10 +26,13 @@ import javax.net.ssl.SSLContext;
  * @param startTls           offered STARTTLS when non-null
  * @param deliveredTo        when to add the Delivered-To header
  * @param limits             command line length, bad commands, idle timeouts
+ * @param maxConnectionsPerAddress TCP connections from one client address (IPv6: one /64) at
+ *                           once; unix-domain connections count only against {@code maxConnections}
  */
 public record LmtpConfig(SocketAddress listen, Path unixSocket, String hostname, long maxMessageSize, int maxRecipients,
                          boolean quotaTemporary, int maxDataLineLength, int memoryThreshold, Path spoolDirectory,
-                         int maxConnections, SSLContext startTls, DeliveredTo deliveredTo, Limits limits) {
+                         int maxConnections, SSLContext startTls, DeliveredTo deliveredTo, Limits limits,
+                         int maxConnectionsPerAddress) {
 
     /**
      * Delivered-To names the address a copy was delivered for (MTAs use it for loop detection).
@@ -52,7 +56,7 @@ public record LmtpConfig(SocketAddress listen, Path unixSocket, String hostname,
         Objects.requireNonNull(limits);
         if (listen == null && unixSocket == null) throw new IllegalArgumentException("LMTP needs a TCP address or a unix socket");
         if (maxMessageSize < 1 || maxRecipients < 1 || maxDataLineLength < 1000 || maxDataLineLength > dev.cairn.protocol.LineInput.MAX_LINE
-                || memoryThreshold < 0 || maxConnections < 1) {
+                || memoryThreshold < 0 || maxConnections < 1 || maxConnectionsPerAddress < 1) {
             throw new IllegalArgumentException("LMTP limits out of range");
         }
     }
@@ -64,19 +68,26 @@ public record LmtpConfig(SocketAddress listen, Path unixSocket, String hostname,
                 DeliveredTo.SINGLE_RECIPIENT,
                 // RFC 5321 §4.5.3.1.4: command lines up to 512 octets; be generous for long addresses.
                 Limits.DEFAULT.withMaxLineLength(4096).withMaxBadCommandsPreAuth(20)
-                        .withIdleTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
+                        .withIdleTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)),
+                ConnectionLimits.DEFAULT.maxPerAddress());
     }
 
-    public LmtpConfig withListen(SocketAddress v) { return new LmtpConfig(v, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withUnixSocket(Path v) { return new LmtpConfig(listen, v, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withHostname(String v) { return new LmtpConfig(listen, unixSocket, v, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withMaxMessageSize(long v) { return new LmtpConfig(listen, unixSocket, hostname, v, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withMaxRecipients(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, v, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withQuotaTemporary(boolean v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, v, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withMemoryThreshold(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, v, spoolDirectory, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withSpoolDirectory(Path v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, v, maxConnections, startTls, deliveredTo, limits); }
-    public LmtpConfig withMaxConnections(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, v, startTls, deliveredTo, limits); }
-    public LmtpConfig withStartTls(SSLContext v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, v, deliveredTo, limits); }
-    public LmtpConfig withDeliveredTo(DeliveredTo v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, v, limits); }
-    public LmtpConfig withLimits(Limits v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, v); }
+    /** What {@link dev.cairn.protocol.ConnectionServer} enforces: connections per address; LMTP has no login to time. */
+    public ConnectionLimits connectionLimits() {
+        return new ConnectionLimits(maxConnectionsPerAddress, maxConnectionsPerAddress, Duration.ZERO);
+    }
+
+    public LmtpConfig withListen(SocketAddress v) { return new LmtpConfig(v, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withUnixSocket(Path v) { return new LmtpConfig(listen, v, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withHostname(String v) { return new LmtpConfig(listen, unixSocket, v, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withMaxMessageSize(long v) { return new LmtpConfig(listen, unixSocket, hostname, v, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withMaxRecipients(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, v, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withQuotaTemporary(boolean v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, v, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withMemoryThreshold(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, v, spoolDirectory, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withSpoolDirectory(Path v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, v, maxConnections, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withMaxConnections(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, v, startTls, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withStartTls(SSLContext v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, v, deliveredTo, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withDeliveredTo(DeliveredTo v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, v, limits, maxConnectionsPerAddress); }
+    public LmtpConfig withLimits(Limits v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, v, maxConnectionsPerAddress); }
+    public LmtpConfig withMaxConnectionsPerAddress(int v) { return new LmtpConfig(listen, unixSocket, hostname, maxMessageSize, maxRecipients, quotaTemporary, maxDataLineLength, memoryThreshold, spoolDirectory, maxConnections, startTls, deliveredTo, limits, v); }
 }

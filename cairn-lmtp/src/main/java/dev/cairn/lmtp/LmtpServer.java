@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.protocol.ConnectionServer;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.UserStore;
 import java.io.Closeable;
@@ -21,8 +22,10 @@ public final class LmtpServer implements Closeable {
     private final LmtpConfig config;
     private final Function<String, UserStore> users;
     private final RecipientResolver resolver;
+    private final MemoryBudget memory;
     private ConnectionServer tcp;
     private ConnectionServer unix;
+    private DeliveryMeters deliveries = DeliveryMeters.none();
 
     /**
      * @param users    the store of a resolved account (created on first delivery if the
@@ -30,14 +33,28 @@ public final class LmtpServer implements Closeable {
      * @param resolver envelope address to account
      */
     public LmtpServer(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver) {
+        this(config, users, resolver, MemoryBudget.quarterOfHeap());
+    }
+
+    /**
+     * @param memory the node's budget for what sessions hold in memory, shared with the other
+     *               protocols: a message that gets no share of it is spooled to disk from its first octet
+     */
+    public LmtpServer(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory) {
         this.config = Objects.requireNonNull(config);
         this.users = Objects.requireNonNull(users);
         this.resolver = Objects.requireNonNull(resolver);
+        this.memory = Objects.requireNonNull(memory);
     }
 
     /** Delivers into one slot, creating a user's store at its first delivery. */
     public LmtpServer(LmtpConfig config, SlotStore store, RecipientResolver resolver) {
         this(config, store::openOrCreateUser, resolver);
+    }
+
+    /** Delivers into one slot, with the node's memory budget. */
+    public LmtpServer(LmtpConfig config, SlotStore store, RecipientResolver resolver, MemoryBudget memory) {
+        this(config, store::openOrCreateUser, resolver, memory);
     }
 
     public synchronized void start() throws IOException {
@@ -57,9 +74,20 @@ public final class LmtpServer implements Closeable {
     }
 
     private ConnectionServer server(String name, java.net.SocketAddress address) {
-        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), null, Duration.ofSeconds(30)),
-                connection -> new LmtpSession(config, users, resolver, connection).run(),
+        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), null, Duration.ofSeconds(30),
+                config.connectionLimits()),
+                connection -> new LmtpSession(config, users, resolver, memory, deliveries, connection).run(),
                 connection -> connection.writeLine("421 4.3.2 " + config.hostname() + " Too many connections, try again later"));
+    }
+
+    /** Counts recipients by outcome in the node's registry ({@link DeliveryMeters}); call before {@link #start()}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        deliveries = new DeliveryMeters(registry);
+    }
+
+    /** The started listeners (TCP, unix socket), for their connection gauges. */
+    public java.util.List<ConnectionServer> listeners() {
+        return java.util.stream.Stream.of(tcp, unix).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The bound TCP address (with the real port when 0 was configured), or null without TCP. */

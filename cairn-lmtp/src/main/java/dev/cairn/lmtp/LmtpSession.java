@@ -2,8 +2,10 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.protocol.Connection;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.Line;
+import dev.cairn.protocol.LineInput;
 import dev.cairn.protocol.LineTooLongException;
 import dev.cairn.protocol.NulInLineException;
 import dev.cairn.protocol.TlsUpgrade;
@@ -14,6 +16,7 @@ import dev.cairn.store.Results.AppendResult;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.UserStore;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,10 +44,14 @@ final class LmtpSession {
     private static final int PARALLEL_DELIVERIES = 32;
 
     private final LmtpConfig config;
+    private final MemoryBudget memory;
+    private final DeliveryMeters deliveries;
     private final Function<String, UserStore> users;
     private final RecipientResolver resolver;
     private final Connection c;
     private boolean greeted;
+    /** The domain the client gave in LHLO, for the Received field. */
+    private String lhloDomain;
     private Transaction tx;
     private int badCommands;
 
@@ -68,7 +75,10 @@ final class LmtpSession {
         Hangup() { super(null, null, false, false); }
     }
 
-    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, Connection c) {
+    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory,
+                DeliveryMeters deliveries, Connection c) {
+        this.memory = memory;
+        this.deliveries = deliveries;
         this.config = config;
         this.users = users;
         this.resolver = resolver;
@@ -114,7 +124,7 @@ final class LmtpSession {
     /** Runs one command; false when the session is over. */
     private boolean execute(LmtpCommand command) throws IOException, Hangup {
         switch (command) {
-            case LmtpCommand.Lhlo lhlo -> lhlo();
+            case LmtpCommand.Lhlo lhlo -> lhlo(lhlo);
             case LmtpCommand.Helo helo -> bad("500 5.5.1 This is LMTP: say LHLO, not " + helo.verb());
             case LmtpCommand.Mail mail -> mail(mail);
             case LmtpCommand.Rcpt rcpt -> rcpt(rcpt);
@@ -136,9 +146,10 @@ final class LmtpSession {
         return true;
     }
 
-    private void lhlo() throws IOException {
+    private void lhlo(LmtpCommand.Lhlo lhlo) throws IOException {
         resetTransaction();
         greeted = true;
+        lhloDomain = lhlo.domain();
         List<String> lines = new ArrayList<>();
         lines.add(config.hostname());
         lines.add("PIPELINING");
@@ -172,27 +183,36 @@ final class LmtpSession {
         }
         String address = rcpt.address();
         if (tx.recipients.size() >= config.maxRecipients()) {
-            reply("452 4.5.3 Too many recipients");
+            recipientReply("452 4.5.3 Too many recipients");
             return;
         }
         if (!tx.mail.smtputf8() && !LmtpParser.isAscii(address)) {
-            reply("553 5.6.7 Non-ASCII address needs SMTPUTF8");
+            recipientReply("553 5.6.7 Non-ASCII address needs SMTPUTF8");
             return;
         }
-        RecipientResolver.Recipient recipient;
+        RecipientResolver.Lookup lookup;
         try {
-            recipient = resolver.resolve(address).orElse(null);
+            lookup = resolver.resolve(address);
         } catch (RuntimeException e) {
             log.warn("lmtp {}: resolving <{}> failed: {}", c.id(), address, e.toString());
-            reply("451 4.3.0 <" + address + "> Temporary lookup failure");
+            recipientReply("451 4.3.0 <" + address + "> Temporary lookup failure");
             return;
         }
-        if (recipient == null) {
-            reply("550 5.1.1 <" + address + "> User unknown");
-            return;
+        String refusal = switch (lookup) {
+            case RecipientResolver.Lookup.Found found -> {
+                tx.recipients.add(new Accepted(address, found.recipient()));
+                yield null;
+            }
+            case RecipientResolver.Lookup.Unknown unknown -> "550 5.1.1 <" + address + "> User unknown: " + unknown.reason();
+            case RecipientResolver.Lookup.Disabled disabled -> "550 5.2.1 <" + address + "> Mailbox disabled: " + disabled.reason();
+        };
+        if (refusal == null) {
+            reply("250 2.1.5 <" + address + "> Recipient OK");
+        } else {
+            // The reason reaches the sender in the MTA's bounce; the log says it to the operator.
+            log.info("lmtp {}: from=<{}> to=<{}>: {}", c.id(), tx.mail.reversePath(), address, refusal);
+            recipientReply(refusal);
         }
-        tx.recipients.add(new Accepted(address, recipient));
-        reply("250 2.1.5 <" + address + "> Recipient OK");
     }
 
     private void data() throws IOException, Hangup {
@@ -215,10 +235,10 @@ final class LmtpSession {
         reply("354 Start mail input; end with <CRLF>.<CRLF>");
         c.flush();
         try (MessageSpool spool = newSpool()) {
-            boolean lineTooLong = readDotStuffed(spool);
+            boolean lineTooLong = readDotStuffed(c.input(), config.maxDataLineLength(), spool);
             spool.finish();
             if (lineTooLong) {
-                for (Accepted a : tx.recipients) reply("554 5.6.0 <" + a.address() + "> Message has a line longer than " + config.maxDataLineLength() + " octets");
+                for (Accepted a : tx.recipients) recipientReply("554 5.6.0 <" + a.address() + "> Message has a line longer than " + config.maxDataLineLength() + " octets");
             } else {
                 deliver(spool);
             }
@@ -231,12 +251,12 @@ final class LmtpSession {
      * are stored with CRLF; a bare LF is taken as a line end and stored as CRLF, since stored
      * messages are CRLF (RFC 9051 §2.3.3 sizes count CRLF). Returns true if a line was too long.
      */
-    private boolean readDotStuffed(MessageSpool spool) throws IOException {
+    static boolean readDotStuffed(LineInput in, int maxLineLength, OutputStream spool) throws IOException {
         boolean lineTooLong = false;
         while (true) {
             Line line;
             try {
-                line = c.input().readLine(config.maxDataLineLength(), true);
+                line = in.readLine(maxLineLength, true);
             } catch (LineTooLongException e) {
                 lineTooLong = true;
                 continue;
@@ -275,7 +295,7 @@ final class LmtpSession {
     }
 
     private MessageSpool newSpool() {
-        return new MessageSpool(config.memoryThreshold(), config.maxMessageSize(), config.spoolDirectory());
+        return new MessageSpool(config.memoryThreshold(), config.maxMessageSize(), config.spoolDirectory(), memory);
     }
 
     /**
@@ -285,12 +305,12 @@ final class LmtpSession {
      */
     private void deliver(MessageSpool spool) throws IOException {
         if (spool.tooBig()) {
-            for (Accepted a : tx.recipients) reply("552 5.3.4 <" + a.address() + "> Message too big");
+            for (Accepted a : tx.recipients) recipientReply("552 5.3.4 <" + a.address() + "> Message too big");
             return;
         }
         if (spool.failure() != null) {
             log.error("lmtp {}: spooling the message failed: {}", c.id(), spool.failure().toString());
-            for (Accepted a : tx.recipients) reply("451 4.3.0 <" + a.address() + "> Temporary failure storing the message, try again later");
+            for (Accepted a : tx.recipients) recipientReply("451 4.3.0 <" + a.address() + "> Temporary failure storing the message, try again later");
             return;
         }
         Instant received = Instant.now();
@@ -300,6 +320,10 @@ final class LmtpSession {
             case SINGLE_RECIPIENT -> tx.recipients.size() == 1;
             case NEVER -> false;
         };
+        String trace = ReceivedHeader.of(lhloDomain,
+                c.remoteAddress() instanceof java.net.InetSocketAddress inet ? inet.getAddress() : null, config.hostname(),
+                c.isSecure(), tx.mail.smtputf8(), c.id(), tx.recipients.size() == 1 ? tx.recipients.getFirst().address() : null,
+                received.atZone(java.time.ZoneId.systemDefault()));
         Map<String, Future<String>> byTarget = new LinkedHashMap<>();
         List<String> targetOf = new ArrayList<>();
         Semaphore parallel = new Semaphore(PARALLEL_DELIVERIES);
@@ -312,7 +336,7 @@ final class LmtpSession {
                 String key = r.user() + "\0" + (folder != null ? folder : "?" + r.detail().orElse(""));
                 targetOf.add(key);
                 if (byTarget.containsKey(key)) continue;
-                String prefix = returnPath + (deliveredTo ? "Delivered-To: " + a.address() + "\r\n" : "");
+                String prefix = returnPath + (deliveredTo ? "Delivered-To: " + a.address() + "\r\n" : "") + trace;
                 BodySource body = spool.withPrefix(prefix.getBytes(StandardCharsets.UTF_8));
                 byTarget.put(key, executor.submit(() -> {
                     parallel.acquire();
@@ -337,7 +361,7 @@ final class LmtpSession {
                 }
                 // Insert the address after the enhanced code: "250 2.0.0 <a> Saved ...".
                 int second = outcome.indexOf(' ', 4);
-                reply(outcome.substring(0, second) + " <" + address + ">" + outcome.substring(second));
+                recipientReply(outcome.substring(0, second) + " <" + address + ">" + outcome.substring(second));
                 log.info("lmtp {}: from=<{}> to=<{}>: {}", c.id(), tx.mail.reversePath(), address, outcome);
             }
         }
@@ -419,4 +443,10 @@ final class LmtpSession {
     }
 
     private void reply(String line) throws IOException { c.writeLine(line); }
+
+    /** A recipient's final answer: sent, and counted by its outcome. */
+    private void recipientReply(String line) throws IOException {
+        deliveries.count(line);
+        reply(line);
+    }
 }

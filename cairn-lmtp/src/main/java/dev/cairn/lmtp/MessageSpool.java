@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.store.BodySource;
+import dev.cairn.protocol.MemoryBudget;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -14,10 +15,15 @@ import java.nio.file.Path;
 
 /**
  * The message being received: in memory up to a threshold, then in a temporary file, so a
- * 50 MB message is never held in memory (let alone twice). Writing past {@code maxSize} stops
- * storing and only counts, so the rest of DATA can be read and refused with 552.
+ * 50 MB message is never held in memory (let alone twice). The octets held in memory are taken
+ * from the node's {@link MemoryBudget} first: when it is spent (many deliveries at once) the
+ * message goes to the file from its first octet. Writing past {@code maxSize} stops storing and
+ * only counts, so the rest of DATA can be read and refused with 552.
  */
 final class MessageSpool extends OutputStream {
+    private final MemoryBudget budget;
+    /** Octets taken from {@link #budget} for {@link #memory}. */
+    private long taken;
     private final int memoryThreshold;
     private final long maxSize;
     private final Path directory;
@@ -28,7 +34,8 @@ final class MessageSpool extends OutputStream {
     private boolean finished;
     private IOException failure;
 
-    MessageSpool(int memoryThreshold, long maxSize, Path directory) {
+    MessageSpool(int memoryThreshold, long maxSize, Path directory, MemoryBudget budget) {
+        this.budget = budget;
         this.memoryThreshold = memoryThreshold;
         this.maxSize = maxSize;
         this.directory = directory;
@@ -48,11 +55,13 @@ final class MessageSpool extends OutputStream {
             return;
         }
         try {
-            if (fileOut == null && memory != null && memory.size() + len > memoryThreshold) {
+            if (fileOut == null && memory != null && (memory.size() + len > memoryThreshold || !budget.tryTake(len))) {
                 file = Files.createTempFile(directory, "cairn-lmtp-", ".eml");
                 fileOut = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
                 memory.writeTo(fileOut);
-                memory = null;
+                releaseMemory();
+            } else if (fileOut == null && memory != null) {
+                taken += len;
             }
             if (fileOut != null) fileOut.write(b, off, len);
             else memory.write(b, off, len);
@@ -102,8 +111,14 @@ final class MessageSpool extends OutputStream {
 
     boolean onDisk() { return file != null; }
 
-    private void discard() {
+    private void releaseMemory() {
         memory = null;
+        budget.give(taken);
+        taken = 0;
+    }
+
+    private void discard() {
+        releaseMemory();
         try {
             if (fileOut != null) fileOut.close();
         } catch (IOException ignored) {

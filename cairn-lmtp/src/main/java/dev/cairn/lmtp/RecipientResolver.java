@@ -1,17 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.lmtp;
 
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Maps an envelope recipient to the account that receives it. Implemented by the directory
- * (users, aliases, {@code user+detail@domain}). It may throw for a temporary failure (the
- * directory is unreachable): the recipient is then answered 451 4.3.0 so the MTA retries.
+ * (users, aliases, {@code user+detail@domain}, user names in the local domains). It may throw for a
+ * temporary failure (the directory is unreachable): the recipient is then answered 451 4.3.0 so
+ * the MTA retries.
  */
 @FunctionalInterface
 public interface RecipientResolver {
-    /** The account for {@code address} (as given in RCPT TO, without brackets), or empty if unknown. */
-    Optional<Recipient> resolve(String address);
+    /** What {@code address} (as given in RCPT TO, without brackets) reaches. */
+    Lookup resolve(String address);
+
+    /** The answer to RCPT TO. */
+    sealed interface Lookup {
+        /** Accepted: 250 2.1.5. */
+        record Found(Recipient recipient) implements Lookup {}
+
+        /** Nobody has that address: 550 5.1.1 with the reason (RFC 3463 §3.2 X.1.1), which the MTA puts in its bounce. */
+        record Unknown(String reason) implements Lookup {}
+
+        /** The account exists but takes no mail: 550 5.2.1 (RFC 3463 §3.3 X.2.1 "Mailbox disabled"). */
+        record Disabled(String reason) implements Lookup {}
+
+        static Lookup found(String user) { return new Found(Recipient.of(user)); }
+    }
 
     /**
      * @param user   the canonical account name
@@ -20,8 +36,8 @@ public interface RecipientResolver {
      */
     record Recipient(String user, Optional<String> detail) {
         public Recipient {
-            java.util.Objects.requireNonNull(user);
-            java.util.Objects.requireNonNull(detail);
+            Objects.requireNonNull(user);
+            Objects.requireNonNull(detail);
         }
 
         public static Recipient of(String user) { return new Recipient(user, Optional.empty()); }

@@ -47,6 +47,7 @@ class LmtpConversationIT {
         addresses.put("bob@example.com", "bob");
         addresses.put("postmaster@example.com", "alice");
         addresses.put("broken@example.com", null);
+        addresses.put("gone@example.com", "disabled:gone");
         resolver = new MapRecipientResolver(addresses);
     }
 
@@ -95,7 +96,7 @@ class LmtpConversationIT {
         startGreeted(config());
         s.c("MAIL FROM:<sender@remote.example>").s("250 2.1.0 Sender OK");
         s.c("RCPT TO:<alice@example.com>").s("250 2.1.5 <alice@example.com> Recipient OK");
-        s.c("RCPT TO:<nobody@example.com>").s("550 5.1.1 <nobody@example.com> User unknown");
+        s.c("RCPT TO:<nobody@example.com>").s("550 5.1.1 <nobody@example.com> User unknown: no address nobody@example.com");
         s.c("RCPT TO:<bob@example.com>").s("250 2.1.5 <bob@example.com> Recipient OK");
         s.c("DATA").s("354 Start mail input; end with <CRLF>.<CRLF>");
         s.raw("Subject: hi\r\n\r\n..dot-stuffed\r\nbare LF\nlast line\r\n.\r\n");
@@ -104,7 +105,7 @@ class LmtpConversationIT {
         s.c("QUIT").s("221 2.0.0 mx.test closing connection");
         s.expectClosed();
         String expected = "Return-Path: <sender@remote.example>\r\nSubject: hi\r\n\r\n.dot-stuffed\r\nbare LF\r\nlast line\r\n";
-        assertThat(text(stores.get("alice").messages("INBOX").getFirst())).isEqualTo(expected);
+        assertThat(TraceFields.withoutReceived(text(stores.get("alice").messages("INBOX").getFirst()))).isEqualTo(expected);
         // Two recipients: no Delivered-To, so both copies are the same bytes (one body in the store).
         assertThat(stores.get("bob").messages("INBOX").getFirst()).isEqualTo(stores.get("alice").messages("INBOX").getFirst());
     }
@@ -115,7 +116,7 @@ class LmtpConversationIT {
         s.c("MAIL FROM:<>").s("250 2.1.0 Sender OK");
         s.c("RCPT TO:<alice+work@example.com>").s("250 2.1.5 <alice+work@example.com> Recipient OK");
         s.c("DATA").s("354…").raw("x\r\n.\r\n").s("250 2.0.0 <alice+work@example.com> Saved in work as UID 1");
-        assertThat(text(stores.get("alice").messages("work").getFirst()))
+        assertThat(TraceFields.withoutReceived(text(stores.get("alice").messages("work").getFirst())))
                 .isEqualTo("Return-Path: <>\r\nDelivered-To: alice+work@example.com\r\nx\r\n");
         // A detail without a folder of that name goes to INBOX.
         s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<alice+nosuch@example.com>").s("250…");
@@ -135,7 +136,7 @@ class LmtpConversationIT {
                 + "RCPT TO:<broken@example.com>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n");
         s.s("250 2.1.0 Sender OK");
         s.s("250 2.1.5 <alice@example.com> Recipient OK");
-        s.s("550 5.1.1 <ghost@example.com> User unknown");
+        s.s("550 5.1.1 <ghost@example.com> User unknown: no address ghost@example.com");
         s.s("451 4.3.0 <broken@example.com> Temporary lookup failure");
         s.s("250 2.1.5 <postmaster@example.com> Recipient OK");
         s.s("250 2.1.5 <bob@example.com> Recipient OK");
@@ -220,7 +221,7 @@ class LmtpConversationIT {
         s.c("DATA").s("503 5.5.1 Need MAIL before DATA");
         s.c("MAIL FROM:<>").s("250…").c("MAIL FROM:<>").s("503 5.5.1 Nested MAIL command");
         s.c("DATA").s("503 5.5.1 No valid recipients");
-        s.c("RCPT TO:<x>").s("550 5.1.1 <x> User unknown");
+        s.c("RCPT TO:<x>").s("550 5.1.1 <x> User unknown: no address x");
         s.c("RSET").s("250 2.0.0 OK");
         s.c("RCPT TO:<alice@example.com>").s("503 5.5.1 Need MAIL before RCPT");
         s.c("MAIL FROM:<> BODY=BINARYMIME").s("250…").c("RCPT TO:<alice@example.com>").s("250…");
@@ -240,7 +241,7 @@ class LmtpConversationIT {
         s.raw("BDAT " + part1.length + "\r\n").raw(part1).s("250 2.0.0 " + part1.length + " octets received");
         s.c("DATA").s("503 5.5.1 DATA after BDAT");
         s.raw("BDAT " + part2.length + " LAST\r\n").raw(part2).s("250 2.0.0 <alice@example.com> Saved in INBOX as UID 1");
-        assertThat(text(stores.get("alice").messages("INBOX").getFirst()))
+        assertThat(TraceFields.withoutReceived(text(stores.get("alice").messages("INBOX").getFirst())))
                 .isEqualTo("Return-Path: <s@r.example>\r\nDelivered-To: alice@example.com\r\n" + new String(part1, StandardCharsets.ISO_8859_1) + ".leading dot stays\r\n");
         // A BDAT out of a transaction is consumed and refused; the connection stays in sync.
         s.raw("BDAT 5\r\nNOOP\n").s("503 5.5.1 Need MAIL before BDAT");
@@ -326,6 +327,53 @@ class LmtpConversationIT {
         lhloReply(); // no STARTTLS offered any more
         s.c("STARTTLS").s("503 5.5.1 TLS already active");
         s.c("MAIL FROM:<>").s("250 2.1.0 Sender OK");
+        s.c("RCPT TO:<bob@example.com>").s("250…").c("DATA").s("354…").raw("over TLS\r\n.\r\n").s("250…");
+        assertThat(TraceFields.received(text(stores.get("bob").messages("INBOX").getFirst())).group(4)).isEqualTo("LMTPS");
+    }
+
+    @Test
+    void eachDeliveryGetsAReceivedFieldWithTheClientAddressAndTheOneRecipient() throws IOException {
+        startGreeted(config());
+        s.c("MAIL FROM:<sender@remote.example>").s("250…").c("RCPT TO:<Bob@Example.com>").s("250…");
+        s.c("DATA").s("354…").raw("Subject: traced\r\n\r\nbody\r\n.\r\n").s("250…");
+        String stored = text(stores.get("bob").messages("INBOX").getFirst());
+        var received = TraceFields.received(stored);
+        assertThat(received.group(1)).isEqualTo("client.test");
+        assertThat(received.group(2)).isEqualTo("[127.0.0.1]");
+        assertThat(received.group(3)).isEqualTo("mx.test");
+        assertThat(received.group(4)).isEqualTo("LMTP");
+        assertThat(received.group(6)).as("for <the recipient as the MTA gave it>").isEqualTo("Bob@Example.com");
+        assertThat(stored).endsWith("Subject: traced\r\n\r\nbody\r\n");
+        // Lines of a header field are at most 78 characters here (RFC 5322 §2.1.1).
+        assertThat(stored.substring(0, received.end()).split("\r\n")).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(78));
+
+        // Two recipients: no "for" (it would tell each the other's address), the same bytes for both.
+        s.c("MAIL FROM:<> SMTPUTF8").s("250…").c("RCPT TO:<alice@example.com>").s("250…").c("RCPT TO:<bob@example.com>").s("250…");
+        s.c("DATA").s("354…").raw("Subject: two\r\n\r\nx\r\n.\r\n").s("250…").s("250…");
+        byte[] alice = stores.get("alice").messages("INBOX").getFirst();
+        assertThat(stores.get("bob").messages("INBOX").get(1)).isEqualTo(alice);
+        var shared = TraceFields.received(text(alice));
+        assertThat(shared.group(6)).isNull();
+        assertThat(shared.group(4)).as("RFC 6531 §3.7.3: SMTPUTF8 transactions say UTF8LMTP").isEqualTo("UTF8LMTP");
+    }
+
+    @Test
+    void aLhloNameThatIsNoDomainIsNotCopiedIntoTheReceivedField() throws IOException {
+        start(config());
+        s.c("LHLO (evil);for<x@y>");
+        lhloReply();
+        s.c("MAIL FROM:<>").s("250…").c("RCPT TO:<bob@example.com>").s("250…").c("DATA").s("354…").raw("x\r\n.\r\n").s("250…");
+        String stored = text(stores.get("bob").messages("INBOX").getFirst());
+        assertThat(TraceFields.received(stored).group(1)).isEqualTo("unknown");
+        assertThat(stored).doesNotContain("evil");
+    }
+
+    @Test
+    void aDisabledAccountIsRefusedWithItsReason() throws IOException {
+        startGreeted(config());
+        s.c("MAIL FROM:<>").s("250…");
+        s.c("RCPT TO:<gone@example.com>").s("550 5.2.1 <gone@example.com> Mailbox disabled: account gone is disabled");
+        s.c("DATA").s("503 5.5.1 No valid recipients");
     }
 
     @Test
@@ -349,5 +397,9 @@ class LmtpConversationIT {
             assertThat(in.readLine()).startsWith("221");
         }
         assertThat(stores.get("bob").messages("INBOX")).hasSize(1);
+        // No IP address to show: "from x", without TCP-info.
+        var received = TraceFields.received(text(stores.get("bob").messages("INBOX").getFirst()));
+        assertThat(received.group(1)).isEqualTo("x");
+        assertThat(received.group(2)).isNull();
     }
 }

@@ -26,6 +26,18 @@ class LmtpParserTest {
         assertThat(LmtpParser.parse("MAIL FROM:<x@y> SIZE=99999999999999999999")).extracting(c -> ((LmtpCommand.Mail) c).size()).isEqualTo(Long.MAX_VALUE);
     }
 
+    /** Found by LmtpParserFuzzTest: a parameter name is quoted in the reply, CR and all, however long. */
+    @Test
+    void aRefusalQuotingTheCommandIsStillOneValidReplyLine() {
+        assertThat(error("MAIL FROM:<a@b> BODY4BINARYMIME\r=")).isEqualTo("555 5.5.4 Unsupported parameter BODY4BINARYMIME?");
+        assertThat(error("RCPT TO:<a@b> X\u00e9\u0000")).isEqualTo("555 5.5.4 Unsupported parameter X??");
+        String prefix = "555 5.5.4 Unsupported parameter ";
+        String under = "P".repeat(LmtpSyntaxException.MAX_REPLY - prefix.length() - 1);
+        assertThat(error("MAIL FROM:<a@b> " + under)).isEqualTo(prefix + under);
+        assertThat(error("MAIL FROM:<a@b> " + under + "PQ")).isEqualTo(prefix + under + "P");
+        assertThat(error("MAIL FROM:<a@b> " + "P".repeat(70_000))).hasSize(LmtpSyntaxException.MAX_REPLY).startsWith("555 5.5.4 Unsupported parameter PPP");
+    }
+
     @Test
     void mailErrors() {
         assertThat(error("MAIL FROM:a@b")).startsWith("501 5.1.7");

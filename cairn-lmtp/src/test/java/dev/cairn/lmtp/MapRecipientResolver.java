@@ -7,14 +7,15 @@ import java.util.Optional;
 
 /**
  * The directory's job in tests: addresses and aliases to users, with "+detail" sub-addressing
- * (RFC 5233) split off the local part. An address mapped to null fails as a directory outage.
+ * (RFC 5233) split off the local part. An address mapped to null fails as a directory outage; one
+ * mapped to "disabled:NAME" is a disabled account.
  */
 final class MapRecipientResolver implements RecipientResolver {
     private final Map<String, String> addresses;
 
     MapRecipientResolver(Map<String, String> addresses) { this.addresses = addresses; }
 
-    @Override public Optional<Recipient> resolve(String address) {
+    @Override public Lookup resolve(String address) {
         String a = address.toLowerCase(Locale.ROOT);
         int at = a.lastIndexOf('@');
         String local = at < 0 ? a : a.substring(0, at);
@@ -26,9 +27,10 @@ final class MapRecipientResolver implements RecipientResolver {
             local = local.substring(0, plus);
         }
         String key = local + domain;
-        if (!addresses.containsKey(key)) return Optional.empty();
+        if (!addresses.containsKey(key)) return new Lookup.Unknown("no address " + key);
         String user = addresses.get(key);
         if (user == null) throw new IllegalStateException("directory unreachable");
-        return Optional.of(new Recipient(user, detail));
+        if (user.startsWith("disabled:")) return new Lookup.Disabled("account " + user.substring(9) + " is disabled");
+        return new Lookup.Found(new Recipient(user, detail));
     }
 }

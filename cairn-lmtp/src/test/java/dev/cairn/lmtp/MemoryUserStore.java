@@ -94,6 +94,8 @@ final class MemoryUserStore implements UserStore {
     @Override public ParsedMessage parsed(BodyId body) { throw new UnsupportedOperationException(); }
     @Override public InputStream openBody(BodyId body) { throw new UnsupportedOperationException(); }
     @Override public List<Tombstone> expungedSince(MailboxId mailbox, long modSeq) { throw new UnsupportedOperationException(); }
+    @Override public long claimRecent(MailboxId mailbox, long uidLimit) { throw new UnsupportedOperationException(); }
+    @Override public long firstUnclaimedRecent(MailboxId mailbox) { throw new UnsupportedOperationException(); }
     @Override public Set<String> subscriptions() { throw new UnsupportedOperationException(); }
     @Override public void subscribe(String name) { throw new UnsupportedOperationException(); }
     @Override public void unsubscribe(String name) { throw new UnsupportedOperationException(); }

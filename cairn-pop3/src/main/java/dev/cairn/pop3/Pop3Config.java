@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.pop3;
 
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.Limits;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -18,14 +19,16 @@ import javax.net.ssl.SSLContext;
  *                            non-loopback address (off by default: RFC 8314 §5)
  * @param maxConnections      concurrent connections per port
  * @param limits              line length, bad commands, idle timeouts (RFC 1939 §3: at least 10 minutes)
+ * @param connectionLimits    connections per client address, and the login deadline
  */
 public record Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTlsListen, String hostname, SSLContext tls,
-                         boolean allowPlaintextAuth, int maxConnections, Limits limits) {
+                         boolean allowPlaintextAuth, int maxConnections, Limits limits, ConnectionLimits connectionLimits) {
     public static final int DEFAULT_PORT = 1110;
 
     public Pop3Config {
         Objects.requireNonNull(hostname);
         Objects.requireNonNull(limits);
+        Objects.requireNonNull(connectionLimits);
         if (listen == null && implicitTlsListen == null) throw new IllegalArgumentException("POP3 needs at least one address");
         if (implicitTlsListen != null && tls == null) throw new IllegalArgumentException("the implicit-TLS port needs a certificate");
         if (maxConnections < 1) throw new IllegalArgumentException("maxConnections " + maxConnections);
@@ -34,14 +37,16 @@ public record Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTls
     /** Embedded defaults: plain 127.0.0.1:1110 only, no TLS until a certificate is given. */
     public static Pop3Config defaults() {
         return new Pop3Config(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), null, "localhost", null, false, 1000,
-                Limits.DEFAULT.withMaxLineLength(8192).withIdleTimeouts(Duration.ofMinutes(1), Duration.ofMinutes(10)));
+                Limits.DEFAULT.withMaxLineLength(8192).withIdleTimeouts(Duration.ofMinutes(1), Duration.ofMinutes(10)),
+                ConnectionLimits.DEFAULT);
     }
 
-    public Pop3Config withListen(InetSocketAddress v) { return new Pop3Config(v, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits); }
-    public Pop3Config withImplicitTlsListen(InetSocketAddress v) { return new Pop3Config(listen, v, hostname, tls, allowPlaintextAuth, maxConnections, limits); }
-    public Pop3Config withHostname(String v) { return new Pop3Config(listen, implicitTlsListen, v, tls, allowPlaintextAuth, maxConnections, limits); }
-    public Pop3Config withTls(SSLContext v) { return new Pop3Config(listen, implicitTlsListen, hostname, v, allowPlaintextAuth, maxConnections, limits); }
-    public Pop3Config withAllowPlaintextAuth(boolean v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, v, maxConnections, limits); }
-    public Pop3Config withMaxConnections(int v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, v, limits); }
-    public Pop3Config withLimits(Limits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, v); }
+    public Pop3Config withListen(InetSocketAddress v) { return new Pop3Config(v, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
+    public Pop3Config withImplicitTlsListen(InetSocketAddress v) { return new Pop3Config(listen, v, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
+    public Pop3Config withHostname(String v) { return new Pop3Config(listen, implicitTlsListen, v, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
+    public Pop3Config withTls(SSLContext v) { return new Pop3Config(listen, implicitTlsListen, hostname, v, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
+    public Pop3Config withAllowPlaintextAuth(boolean v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, v, maxConnections, limits, connectionLimits); }
+    public Pop3Config withMaxConnections(int v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, v, limits, connectionLimits); }
+    public Pop3Config withLimits(Limits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, v, connectionLimits); }
+    public Pop3Config withConnectionLimits(ConnectionLimits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, v); }
 }

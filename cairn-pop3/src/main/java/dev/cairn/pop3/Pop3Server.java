@@ -24,6 +24,7 @@ public final class Pop3Server implements Closeable {
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
     private final Pop3Locks locks = new Pop3Locks();
+    private dev.cairn.protocol.CommandMeters commands = dev.cairn.protocol.CommandMeters.none("pop3");
     private ConnectionServer plain;
     private ConnectionServer implicitTls;
     /** The slot whose fencing ends the sessions (null when built over a user lookup only). */
@@ -74,9 +75,10 @@ public final class Pop3Server implements Closeable {
     }
 
     private ConnectionServer server(String name, InetSocketAddress address, SSLContext tls) {
-        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30)),
+        return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30),
+                        config.connectionLimits()),
                 connection -> {
-                    Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, connection);
+                    Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, commands, connection);
                     sessions.add(session);
                     try {
                         session.run();
@@ -85,6 +87,22 @@ public final class Pop3Server implements Closeable {
                     }
                 },
                 connection -> connection.writeLine("-ERR [SYS/TEMP] Too many connections, try again later"));
+    }
+
+    /** Counts and times commands in the node's registry ({@link dev.cairn.protocol.CommandMeters}); call before {@link #start()}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        commands = new dev.cairn.protocol.CommandMeters(registry, "pop3", java.util.Arrays.stream(Pop3Command.class.getPermittedSubclasses())
+                .map(c -> c.getSimpleName().toUpperCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    /** A command's name for its meter: the parser's type, e.g. RETR. */
+    static String name(Pop3Command command) {
+        return command.getClass().getSimpleName().toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** The started listeners (plain, implicit TLS), for their connection gauges. */
+    public java.util.List<ConnectionServer> listeners() {
+        return java.util.stream.Stream.of(plain, implicitTls).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The plain port's bound address, or null. */

@@ -4,8 +4,10 @@ package dev.cairn.pop3;
 import dev.cairn.protocol.Connection;
 import dev.cairn.protocol.IdleTimeoutException;
 import dev.cairn.protocol.LineTooLongException;
+import dev.cairn.protocol.LoginTimeoutException;
 import dev.cairn.protocol.NulInLineException;
 import dev.cairn.protocol.TlsUpgrade;
+import dev.cairn.protocol.auth.AuthLog;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Authenticator;
@@ -36,6 +38,7 @@ final class Pop3Session {
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
     private final Pop3Locks locks;
+    private final dev.cairn.protocol.CommandMeters commands;
     private final Connection c;
 
     private String pendingUser; // after USER, before PASS
@@ -54,8 +57,9 @@ final class Pop3Session {
     }
 
     Pop3Session(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle,
-                Pop3Locks locks, Connection c) {
+                Pop3Locks locks, dev.cairn.protocol.CommandMeters commands, Connection c) {
         this.config = config;
+        this.commands = commands;
         this.users = users;
         this.authenticator = authenticator;
         this.throttle = throttle;
@@ -85,11 +89,22 @@ final class Pop3Session {
                 try {
                     command = Pop3Parser.parse(line);
                 } catch (Pop3SyntaxException e) {
+                    commands.record(null, 0);
                     bad(e.getMessage());
                     continue;
                 }
-                if (!(maildrop == null ? authorization(command) : transaction(command))) return;
+                long start = System.nanoTime();
+                boolean goOn;
+                try {
+                    goOn = maildrop == null ? authorization(command) : transaction(command);
+                } finally {
+                    commands.record(Pop3Server.name(command), System.nanoTime() - start);
+                }
+                if (!goOn) return;
             }
+        } catch (LoginTimeoutException e) {
+            err("Disconnected: no login within " + config.connectionLimits().loginTimeout().toSeconds() + " seconds");
+            c.flush();
         } catch (IdleTimeoutException e) {
             err("Disconnected for inactivity");
             c.flush();
@@ -164,7 +179,7 @@ final class Pop3Session {
                 } else {
                     String name = pendingUser;
                     pendingUser = null;
-                    login(name, p.password(), null);
+                    login("USER-PASS", name, p.password(), null);
                 }
             }
             case Pop3Command.Auth a -> auth(a);
@@ -239,7 +254,7 @@ final class Pop3Session {
                     String response = a.initialResponse() != null ? a.initialResponse() : challenge("");
                     if (response == null) return;
                     Sasl.Credentials credentials = Sasl.decodePlain(response);
-                    login(credentials.authcid(), credentials.password(), credentials.authzid());
+                    login("PLAIN", credentials.authcid(), credentials.password(), credentials.authzid());
                 }
                 case "LOGIN" -> {
                     String first = a.initialResponse() != null ? a.initialResponse() : challenge(Sasl.LOGIN_USERNAME_CHALLENGE);
@@ -247,12 +262,13 @@ final class Pop3Session {
                     String name = Sasl.decodeLoginField(first);
                     String second = challenge(Sasl.LOGIN_PASSWORD_CHALLENGE);
                     if (second == null) return;
-                    login(name, Sasl.decodeLoginField(second), null);
+                    login("LOGIN", name, Sasl.decodeLoginField(second), null);
                 }
                 default -> bad("Unsupported authentication mechanism");
             }
         } catch (SaslException e) {
-            failedLogin(null, "[AUTH] Invalid SASL response");
+            throttle.failed(attempt(a.mechanism(), null), AuthLog.Reason.BAD_SASL);
+            err("[AUTH] Invalid SASL response");
         }
     }
 
@@ -274,30 +290,33 @@ final class Pop3Session {
         return response;
     }
 
-    private void login(String authcid, String password, String authzid) throws IOException {
-        AuthResult result = authenticator.authenticate(authcid, password, authzid, c.remoteInetAddress(), c.isSecure());
-        switch (result) {
-            case AuthResult.Failure f -> {
-                log.info("pop3 {}: login of '{}' from {} failed: {} {}", c.id(), authcid, c.remoteInetAddress().getHostAddress(), f.reason(), f.detail());
-                if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) err("[SYS/TEMP] Authentication service unavailable, try again later");
-                else failedLogin(authcid, "[AUTH] Authentication failed");
-            }
-            case AuthResult.Success s -> open(s.user(), authcid);
-        }
+    private AuthThrottle.Attempt attempt(String mechanism, String authcid) {
+        return new AuthThrottle.Attempt("pop3", mechanism, authcid, c.remoteInetAddress());
     }
 
-    private void failedLogin(String authcid, String reply) throws IOException {
+    /** Every login goes through the node's throttle, which also logs it (RFC 1939 §7, RFC 5034 §4). */
+    private void login(String mechanism, String authcid, String password, String authzid) throws IOException {
+        java.net.InetAddress remote = c.remoteInetAddress();
+        boolean secure = c.isSecure();
+        AuthResult result;
         try {
-            throttle.failed(authcid, c.remoteInetAddress());
+            result = throttle.check(attempt(mechanism, authcid),
+                    () -> authenticator.authenticate(authcid, password, authzid, remote, secure));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted during the login delay");
         }
-        err(reply);
+        switch (result) {
+            case AuthResult.Failure f -> {
+                // RFC 3206 §4: SYS/TEMP for the directory down or a login refused unchecked
+                if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) err("[SYS/TEMP] Authentication service unavailable, try again later");
+                else err("[AUTH] Authentication failed");
+            }
+            case AuthResult.Success s -> open(s.user());
+        }
     }
 
-    private void open(String canonicalUser, String authcid) throws IOException {
-        throttle.succeeded(authcid, c.remoteInetAddress());
+    private void open(String canonicalUser) throws IOException {
         if (!locks.acquire(canonicalUser, this)) {
             err("[IN-USE] Mailbox is locked by another POP3 session");
             return;
@@ -314,6 +333,7 @@ final class Pop3Session {
         }
         user = canonicalUser;
         c.setIdleTimeout(config.limits().idleTimeout());
+        c.loggedIn();
         badCommands = 0;
         log.info("pop3 {}: {} logged in from {} ({} messages)", c.id(), user, c.remoteInetAddress().getHostAddress(), maildrop.count());
         ok("Logged in, " + maildrop.count() + " messages");

@@ -13,11 +13,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
@@ -26,7 +28,12 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * One client connection: bounded buffered input ({@link LineInput}), buffered output, the
- * remote address, TLS state and the idle timeout. Used by one session thread at a time.
+ * remote address, TLS state, the idle timeout and the login deadline. Used by one session thread
+ * at a time.
+ *
+ * <p>Until the session calls {@link #loggedIn()}, every read waits at most until the login
+ * deadline that {@link ConnectionServer} set at accept ({@link ConnectionLimits#loginTimeout()}):
+ * a client that trickles one octet at a time is stopped there with a {@link LoginTimeoutException}.
  *
  * <p>The stream layers are replaceable: {@link #startTls} swaps the socket for a TLS socket
  * (and drops anything the client pipelined in plaintext), {@link #installCompression} stacks a
@@ -50,6 +57,12 @@ public final class Connection implements Closeable {
     private boolean secure;
     private boolean compressed;
     private long idleTimeoutMillis;
+    /** The timeout set on the socket now, so that a read sets it only when it changes. */
+    private long appliedTimeoutMillis = -1;
+    /** System.nanoTime() by which the client must have logged in; 0 when there is no such deadline (any more). */
+    private volatile long loginDeadlineNanos;
+    private Runnable onLogin;
+    private boolean loggedIn;
     /** System.nanoTime() when a write to the peer began and has not returned yet; 0 when none. */
     private volatile long writeStartedNanos;
 
@@ -60,12 +73,12 @@ public final class Connection implements Closeable {
         if (socket != null) {
             this.unixInput = null;
             this.remoteAddress = socket.getRemoteSocketAddress();
-            this.input = new LineInput(socket.getInputStream(), INPUT_BUFFER);
+            this.input = new LineInput(new PeerInput(socket.getInputStream()), INPUT_BUFFER);
             this.rawOutput = new PeerOutput(socket.getOutputStream());
         } else {
             this.unixInput = new TimedChannelInputStream(unixChannel);
             this.remoteAddress = unixChannel.getRemoteAddress();
-            this.input = new LineInput(unixInput, INPUT_BUFFER);
+            this.input = new LineInput(new PeerInput(unixInput), INPUT_BUFFER);
             this.rawOutput = new PeerOutput(Channels.newOutputStream(unixChannel));
         }
         this.output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
@@ -93,6 +106,9 @@ public final class Connection implements Closeable {
                 ? inet.getAddress() : InetAddress.getLoopbackAddress();
     }
 
+    /** A unix-domain connection (a local process; it has no address of its own). */
+    public boolean isUnixDomain() { return unixChannel != null; }
+
     /** True for loopback TCP peers and unix-domain peers (policies such as plaintext login use it). */
     public boolean isLoopback() { return socket == null || remoteInetAddress().isLoopbackAddress(); }
 
@@ -112,8 +128,49 @@ public final class Connection implements Closeable {
     }
 
     private void applyTimeout(long millis) throws IOException {
+        if (millis == appliedTimeoutMillis) return;
         if (socket != null) socket.setSoTimeout((int) millis);
         else unixInput.setTimeoutMillis(millis);
+        appliedTimeoutMillis = millis;
+    }
+
+    // ---- login ----
+
+    /** Starts the login deadline (by {@link ConnectionServer} at accept); {@code onLogin} runs at {@link #loggedIn()}. */
+    void startLoginDeadline(Duration timeout, Runnable onLogin) {
+        this.onLogin = onLogin;
+        if (!timeout.isZero()) loginDeadlineNanos = System.nanoTime() + timeout.toNanos() | 1; // never 0
+    }
+
+    /**
+     * The client has logged in: the login deadline no longer applies, and the connection stops
+     * counting against its address's pre-login limit. Idempotent.
+     */
+    public void loggedIn() throws IOException {
+        loginDeadlineNanos = 0;
+        loggedIn = true;
+        Runnable r = onLogin;
+        onLogin = null;
+        if (r != null) r.run();
+        applyTimeout(idleTimeoutMillis);
+    }
+
+    /** Whether {@link #loggedIn()} was called. */
+    boolean isLoggedIn() { return loggedIn; }
+
+    /** Whether the login deadline passed more than {@code graceNanos} ago (the watchdog drops such connections). */
+    boolean loginOverdue(long nowNanos, long graceNanos) {
+        long deadline = loginDeadlineNanos;
+        return deadline != 0 && nowNanos - deadline > graceNanos;
+    }
+
+    /** Milliseconds left before the login deadline, or -1 without one; throws once it has passed. */
+    private long loginMillisLeft() throws LoginTimeoutException {
+        long deadline = loginDeadlineNanos;
+        if (deadline == 0) return -1;
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) throw new LoginTimeoutException();
+        return left;
     }
 
     // ---- input ----
@@ -164,7 +221,8 @@ public final class Connection implements Closeable {
         SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, null, true);
         TlsContexts.configureServer(ssl);
         socket = ssl;
-        input.replaceSource(ssl.getInputStream());
+        appliedTimeoutMillis = -1; // set it on the new socket
+        input.replaceSource(new PeerInput(ssl.getInputStream()));
         rawOutput = new PeerOutput(ssl.getOutputStream());
         output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
         secure = true;
@@ -174,7 +232,9 @@ public final class Connection implements Closeable {
 
     /** Runs the server handshake of an implicit-TLS connection (done by {@link ConnectionServer}). */
     void handshake(SSLSocket ssl, Duration timeout) throws IOException {
-        applyTimeout(Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        long millis = Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        long loginLeft = loginMillisLeft();
+        applyTimeout(loginLeft >= 0 ? Math.min(millis, loginLeft) : millis);
         ssl.startHandshake();
         applyTimeout(idleTimeoutMillis);
     }
@@ -191,6 +251,7 @@ public final class Connection implements Closeable {
         InputStream below = input.source();
         if (pending.length > 0) below = new SequenceInputStream(new ByteArrayInputStream(pending), below);
         input.replaceSource(inputLayer.apply(below));
+        input.stopSkippingOverlongLines();
         rawOutput = outputLayer.apply(rawOutput);
         output = new ReleasingOutputStream(rawOutput, OUTPUT_BUFFER);
         compressed = true;
@@ -215,6 +276,39 @@ public final class Connection implements Closeable {
         } catch (IOException ignored) {
             // closing is best effort
         }
+    }
+
+    /**
+     * The stream from the peer. Before login each read waits at most until the login deadline, so
+     * that neither silence nor a trickle of octets keeps a connection past it.
+     */
+    private final class PeerInput extends InputStream {
+        private final InputStream peer;
+
+        PeerInput(InputStream peer) { this.peer = peer; }
+
+        @Override public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override public int read(byte[] b, int off, int len) throws IOException {
+            long loginLeft = loginMillisLeft();
+            if (loginLeft < 0) return peer.read(b, off, len);
+            boolean deadlineFirst = idleTimeoutMillis == 0 || loginLeft < idleTimeoutMillis;
+            applyTimeout(deadlineFirst ? loginLeft : idleTimeoutMillis);
+            try {
+                return peer.read(b, off, len);
+            } catch (SocketTimeoutException e) {
+                if (deadlineFirst) throw new LoginTimeoutException();
+                throw e;
+            }
+        }
+
+        @Override public int available() throws IOException { return peer.available(); }
+
+        @Override public void close() throws IOException { peer.close(); }
     }
 
     /** The stream to the peer, timing every write so a stalled one can be found. */

@@ -46,17 +46,25 @@ public final class ConnectionServer implements Closeable {
      * @param maxConnections   connections served at once; more are handed to the reject handler
      * @param implicitTls      non-null: every connection is TLS from its first octet
      * @param handshakeTimeout how long an implicit-TLS client gets for its handshake
+     * @param limits           connections per client address and the login deadline; over them,
+     *                         a connection is handed to the reject handler too
      */
     public record Config(String name, SocketAddress bindAddress, int maxConnections, SSLContext implicitTls,
-                         Duration handshakeTimeout) {
+                         Duration handshakeTimeout, ConnectionLimits limits) {
         public Config {
             Objects.requireNonNull(name);
             Objects.requireNonNull(bindAddress);
             Objects.requireNonNull(handshakeTimeout);
+            Objects.requireNonNull(limits);
             if (maxConnections < 1) throw new IllegalArgumentException("maxConnections " + maxConnections);
             if (implicitTls != null && bindAddress instanceof UnixDomainSocketAddress) {
                 throw new IllegalArgumentException("implicit TLS needs a TCP address");
             }
+        }
+
+        /** Without per-address limits or login deadline. */
+        public Config(String name, SocketAddress bindAddress, int maxConnections, SSLContext implicitTls, Duration handshakeTimeout) {
+            this(name, bindAddress, maxConnections, implicitTls, handshakeTimeout, ConnectionLimits.NONE);
         }
 
         public static Config plain(String name, SocketAddress bindAddress, int maxConnections) {
@@ -64,11 +72,21 @@ public final class ConnectionServer implements Closeable {
         }
     }
 
+    /**
+     * How long past its login deadline a connection that is still not reading (stuck in a TLS
+     * handshake fed one octet at a time, or in a slow login) is left before it is dropped without a word.
+     */
+    static final Duration LOGIN_GRACE = Duration.ofSeconds(30);
+
     private final Config config;
     private final ConnectionHandler handler;
     private final ConnectionHandler rejectOverLimit;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final AtomicInteger active = new AtomicInteger();
+    private final AddressCounts addresses;
+    /** Refusals not logged yet, and when the last was: a flood must not become a flood of log lines. */
+    private final AtomicInteger refusalsUnlogged = new AtomicInteger();
+    private volatile long lastRefusalLogNanos;
     private volatile boolean closed;
     private ServerSocket tcpServer;
     private ServerSocketChannel unixServer;
@@ -81,13 +99,16 @@ public final class ConnectionServer implements Closeable {
 
     /**
      * @param handler         serves one connection
-     * @param rejectOverLimit runs instead when {@code maxConnections} are busy: send the
-     *                        protocol's "too many connections" greeting; the connection is closed after
+     * @param rejectOverLimit runs instead when {@code maxConnections} are busy, or the client's
+     *                        address has its limit of connections: send the protocol's "too many
+     *                        connections" greeting; the connection is closed after
      */
     public ConnectionServer(Config config, ConnectionHandler handler, ConnectionHandler rejectOverLimit) {
         this.config = Objects.requireNonNull(config);
         this.handler = Objects.requireNonNull(handler);
         this.rejectOverLimit = Objects.requireNonNull(rejectOverLimit);
+        this.addresses = new AddressCounts(config.limits());
+        this.lastRefusalLogNanos = System.nanoTime() - TimeUnit.MINUTES.toNanos(1); // the first refusal is logged
     }
 
     /**
@@ -120,9 +141,10 @@ public final class ConnectionServer implements Closeable {
         }
         long period = Math.clamp(writeTimeout.toMillis() / 4, 50, 10_000);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("cairn-" + config.name() + "-watchdog").daemon(true).unstarted(r));
-        watchdog.scheduleAtFixedRate(this::abortStalledWrites, period, period, TimeUnit.MILLISECONDS);
+        watchdog.scheduleAtFixedRate(this::abortStalled, period, period, TimeUnit.MILLISECONDS);
         acceptThread = Thread.ofPlatform().name("cairn-" + config.name() + "-accept").daemon(true).start(this::acceptLoop);
-        log.info("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
+        // debug: the node logs each listener once, with the address a client uses
+        log.debug("{} listening on {}{}", config.name(), boundAddress(), config.implicitTls() != null ? " (TLS)" : "");
     }
 
     /** The address actually bound (the real port when 0 was asked for). */
@@ -141,8 +163,27 @@ public final class ConnectionServer implements Closeable {
         return (InetSocketAddress) tcpServer.getLocalSocketAddress();
     }
 
+    /**
+     * The message of the innermost cause: JSSE wraps the real reason ("no cipher suites in
+     * common", a certificate error) in an SSLException that says only "Unexpected exception".
+     */
+    static String innermostMessage(Throwable e) {
+        String message = e.toString();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null) message = t.getMessage();
+            else if (t.getCause() == null) message = t.toString();
+        }
+        return message;
+    }
+
+    /** Its name ("imap", "pop3s", "lmtp", ...) and limits, as configured. */
+    public Config config() { return config; }
+
     /** Connections being served now (not counting rejected ones). */
     public int activeConnections() { return active.get(); }
+
+    /** Connections from {@code address} now, and of them not logged in (tests). */
+    int[] connectionsFrom(java.net.InetAddress address) { return addresses.of(address); }
 
     private void acceptLoop() {
         while (!closed) {
@@ -155,22 +196,44 @@ public final class ConnectionServer implements Closeable {
                 sleepQuietly(100); // e.g. out of file descriptors: do not spin
                 continue;
             }
+            // unix-domain peers are local processes (an MTA): counted per listener only
+            Object address = connection.isUnixDomain() ? null : AddressCounts.keyOf(connection.remoteInetAddress());
             if (active.incrementAndGet() > config.maxConnections()) {
                 active.decrementAndGet();
-                log.warn("{}: over {} connections, refusing {}", config.name(), config.maxConnections(), connection.remoteAddress());
-                Thread.ofVirtual().name("cairn-" + config.name() + "-reject").start(() -> serve(connection, rejectOverLimit, false));
+                refuse(connection, "over " + config.maxConnections() + " connections");
+            } else if (address != null && !addresses.tryOpen(address)) {
+                active.decrementAndGet();
+                refuse(connection, "its address has " + config.limits().maxPerAddress() + " connections or "
+                        + config.limits().maxPreAuthPerAddress() + " not logged in");
             } else {
-                Thread.ofVirtual().name("cairn-" + config.name() + "-" + connection.id()).start(() -> serve(connection, handler, true));
+                Thread.ofVirtual().name("cairn-" + config.name() + "-" + connection.id()).start(() -> serve(connection, handler, address));
             }
         }
     }
 
-    private void abortStalledWrites() {
+    private void refuse(Connection connection, String why) {
+        int unlogged = refusalsUnlogged.incrementAndGet();
+        long now = System.nanoTime();
+        if (now - lastRefusalLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+            lastRefusalLogNanos = now;
+            refusalsUnlogged.addAndGet(-unlogged);
+            log.warn("{}: refusing {}: {}{}", config.name(), connection.remoteAddress(), why,
+                    unlogged > 1 ? " (" + (unlogged - 1) + " more refused since the last such line)" : "");
+        }
+        Thread.ofVirtual().name("cairn-" + config.name() + "-reject").start(() -> serve(connection, rejectOverLimit, NOT_COUNTED));
+    }
+
+    /** Aborts connections whose client stopped reading, and those long past their login deadline. */
+    private void abortStalled() {
         long now = System.nanoTime();
         long limit = writeTimeout.toNanos();
+        long grace = LOGIN_GRACE.toNanos();
         for (Connection c : live) {
             if (c.writeBlockedNanos(now) > limit) {
                 log.info("{}: {} stopped reading for {}, closing it", config.name(), c, writeTimeout);
+                c.abort();
+            } else if (c.loginOverdue(now, grace)) {
+                log.info("{}: {} still not logged in {} after its login deadline, closing it", config.name(), c, LOGIN_GRACE);
                 c.abort();
             }
         }
@@ -195,19 +258,30 @@ public final class ConnectionServer implements Closeable {
         }
     }
 
-    private void serve(Connection connection, ConnectionHandler h, boolean counted) {
+    /** Marks a rejected connection, which counts nowhere. */
+    private static final Object NOT_COUNTED = new Object();
+
+    /**
+     * @param address the key it counts under in {@link #addresses}; null for a unix-domain
+     *                connection (counted per listener only), {@link #NOT_COUNTED} for a rejected one
+     */
+    private void serve(Connection connection, ConnectionHandler h, Object address) {
+        boolean counted = address != NOT_COUNTED;
         live.add(connection);
         try {
+            if (counted) {
+                connection.startLoginDeadline(config.limits().loginTimeout(), address == null ? null : () -> addresses.loggedIn(address));
+            }
             if (closed) return;
             if (config.implicitTls() != null) {
                 connection.handshake((SSLSocket) connection.socket(), config.handshakeTimeout());
             }
             log.debug("{}: {} opened", config.name(), connection);
             h.handle(connection);
-        } catch (EOFException | IdleTimeoutException e) {
+        } catch (EOFException | IdleTimeoutException | InputOverrunException e) {
             log.debug("{}: {} ended: {}", config.name(), connection, e.getMessage());
         } catch (SSLException e) {
-            log.info("{}: {} TLS failed: {}", config.name(), connection, e.getMessage());
+            log.info("{}: {} TLS failed: {}", config.name(), connection, innermostMessage(e));
         } catch (SocketException e) {
             if (!closed) log.debug("{}: {} ended: {}", config.name(), connection, e.toString());
         } catch (Exception e) {
@@ -215,7 +289,10 @@ public final class ConnectionServer implements Closeable {
         } finally {
             connection.close();
             live.remove(connection);
-            if (counted) active.decrementAndGet();
+            if (counted) {
+                active.decrementAndGet();
+                if (address != null) addresses.closed(address, !connection.isLoggedIn());
+            }
             log.debug("{}: {} closed", config.name(), connection);
         }
     }

@@ -24,6 +24,9 @@ import java.util.Objects;
  *
  * <p>The source is replaceable: {@link Connection} swaps it for the TLS stream after STARTTLS
  * (dropping whatever was buffered) and for an inflating stream under IMAP COMPRESS (keeping it).
+ * Under compression an over-long line is not skipped to its end but ends the input
+ * ({@link InputOverrunException}): inflating the rest could cost the server a thousand times
+ * what it cost the client.
  */
 public final class LineInput {
     /** The largest line limit a caller may ask for (a line is held in one array). */
@@ -36,6 +39,7 @@ public final class LineInput {
     private final int maxBuffer;
     private byte[] buffer;
     private boolean growNext, shrinkNext;
+    private boolean overlongLinesSkipped = true;
     private int position;
     private int limit;
 
@@ -49,8 +53,9 @@ public final class LineInput {
     /**
      * Reads a command line: content up to {@code maxLength} octets, without the terminator.
      *
-     * @throws LineTooLongException after skipping the rest of a longer line
-     * @throws NulInLineException   after consuming a line that contains NUL
+     * @throws LineTooLongException  after skipping the rest of a longer line
+     * @throws InputOverrunException for a longer line when they are not skipped (compressed input)
+     * @throws NulInLineException    after consuming a line that contains NUL
      * @throws EOFException         when the client closed the connection
      * @throws IdleTimeoutException when nothing arrived within the idle timeout
      */
@@ -80,6 +85,7 @@ public final class LineInput {
             if (!allowNul && !nul) nul = indexOf((byte) 0, position, end) >= 0;
             if (!tooLong) {
                 if (count + chunk > maxLength + 1) {
+                    if (!overlongLinesSkipped) throw new InputOverrunException(maxLength);
                     tooLong = true;
                     line = null; // skip the rest without keeping it
                 } else {
@@ -154,6 +160,15 @@ public final class LineInput {
     }
 
     InputStream source() { return source; }
+
+    /**
+     * Whether a line over its limit is skipped to its end (then the reader is in step again). False
+     * once the source inflates what the client sends: the caller must stop at the limit instead.
+     */
+    public boolean skipsOverlongLines() { return overlongLinesSkipped; }
+
+    /** From now on an over-long line ends the input ({@link InputOverrunException}) instead of being skipped. */
+    void stopSkippingOverlongLines() { overlongLinesSkipped = false; }
 
     /** The size of the buffer now (tests). */
     int bufferSize() { return buffer.length; }

@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
+    /** A replica that stays down fails every reconnect the same way: one line a minute, with a count. */
+    private final FailureLog failures = new FailureLog(log);
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
     /** What the tail of commits not yet shipped may hold (records and bodies); beyond it the log serves. */
@@ -80,6 +82,8 @@ final class ChannelSender implements Runnable {
     private int inFlight;
     /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
     private volatile long lastHeard;
+    /** When a frame last left on this connection (only the sending thread writes it). */
+    private long lastSent;
     private volatile Exception failure;
     private final Map<String, Set<BodyId>> forced = new HashMap<>();
     private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
@@ -113,7 +117,7 @@ final class ChannelSender implements Runnable {
     }
 
     void start() {
-        thread = Thread.ofVirtual().name("cairn-repl-" + master.spec.name() + "-" + replicaNode + "-" + channel).start(this);
+        thread = FailureLog.loggedThreads(log, "cairn-repl-" + master.spec.name() + "-" + replicaNode + "-" + channel).start(this);
     }
 
     void stop() {
@@ -295,8 +299,11 @@ final class ChannelSender implements Runnable {
             } catch (StaleEpoch e) {
                 master.newerEpochSeen(e.epoch, replicaNode);
                 return;
-            } catch (IOException | FrameCodec.BadFrame | RuntimeException e) {
-                if (!stopped) log.warn("replication {} -> {} channel {}: {}", master.spec.name(), replicaNode, channel, e.toString());
+            } catch (IOException | FrameCodec.BadFrame e) {
+                if (!stopped) failures.warn("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel
+                        + ": " + e.getClass().getSimpleName(), address, String.valueOf(e.getMessage()));
+            } catch (RuntimeException | java.lang.Error e) {
+                if (!stopped) failures.unexpected("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel, address, e);
             } finally {
                 disconnected();
             }
@@ -343,7 +350,8 @@ final class ChannelSender implements Runnable {
 
     private void serve() throws IOException, FrameCodec.BadFrame {
         Socket socket = FrameConnection.connect(address, master.tls, 5000);
-        FrameConnection c = new FrameConnection(socket, master.tuning.maxFrame());
+        // Until the replica has proven the secret, whoever answers at its address gets no large buffer either.
+        FrameConnection c = new FrameConnection(socket, FrameCodec.HANDSHAKE_MAX_FRAME);
         connection = c;
         if (stopped) { c.close(); return; }
         c.setTimeout((int) master.tuning.replyTimeout().toMillis());
@@ -356,12 +364,14 @@ final class ChannelSender implements Runnable {
             c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
             throw new IOException("replica " + replicaNode + " failed authentication");
         }
+        c.limit(master.tuning.maxFrame());
         c.send(new Auth(Handshake.masterProof(master.secret, nonce, ch.nonce(), store, channel, epoch)));
         Positions positions = expect(c, Positions.class);
         start(positions);
         // From here the reader waits for answers as long as it takes when nothing is in flight;
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
+        lastSent = System.nanoTime();
         lock.lock();
         try {
             connected = true;
@@ -370,7 +380,7 @@ final class ChannelSender implements Runnable {
         }
         log.info("replication {} -> {} channel {}: connected at epoch {}, {} users at the replica",
                 store, replicaNode, channel, epoch, positions.positions().size());
-        Thread reader = Thread.ofVirtual().name("cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
+        Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
                 .start(() -> readAnswers(c));
         try {
             ship(c);
@@ -425,7 +435,11 @@ final class ChannelSender implements Runnable {
                 resyncUser(c, resync);
                 continue;
             }
-            if (room && shipBatch(c)) continue;
+            if (room && shipBatch(c)) {
+                lastSent = System.nanoTime();
+                continue;
+            }
+            heartbeat(c);
             boolean caughtUp;
             lock.lock();
             try {
@@ -448,6 +462,30 @@ final class ChannelSender implements Runnable {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * An idle connection still carries a frame now and then, an empty Changes answered by an empty
+     * Ack: a replica that has stopped answering is noticed within the reply timeout even when there
+     * is nothing to ship, and a replica that has moved to a newer epoch (promoted, or taken by
+     * another master) says so at once instead of at the next write.
+     */
+    private void heartbeat(FrameConnection c) throws IOException {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            if (inFlight > 0 || now - lastSent < heartbeatNanos()) return;
+            if (inFlight++ == 0) lastHeard = now;
+        } finally {
+            lock.unlock();
+        }
+        lastSent = now;
+        c.send(new Changes(master.spec.name(), slot.replication().epoch(), List.of()));
+    }
+
+    /** A third of the reply timeout, at most 5 s: a silent replica shows within the timeout and a third. */
+    private long heartbeatNanos() {
+        return Math.min(master.tuning.replyTimeout().toNanos() / 3, 5_000_000_000L);
     }
 
     /** The reading side: Acks (in the order the frames went), and what the replica asks in between. */
@@ -507,10 +545,11 @@ final class ChannelSender implements Runnable {
                     default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
                 }
             }
-        } catch (IOException | FrameCodec.BadFrame | RuntimeException e) {
+        } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
             lock.lock();
             try {
-                if (failure == null) failure = e;
+                // An Error too ends the connection (and is logged by the sending side), instead of the reader dying alone.
+                if (failure == null) failure = e instanceof java.lang.Error err ? new IllegalStateException("reading answers failed: " + err, err) : (Exception) e;
                 work.signalAll();
             } finally {
                 lock.unlock();
@@ -765,7 +804,7 @@ final class ChannelSender implements Runnable {
         for (Body b : d.bodies()) bodies.put(b.id(), b.bytes());
         // The merge commits through the store, which may need a reservation on this very channel:
         // it runs beside this thread, and the user is copied back to the replica when it is done.
-        Thread.ofVirtual().name("cairn-reconcile-" + user).start(() -> {
+        FailureLog.loggedThreads(log, "cairn-reconcile-" + user).start(() -> {
             try {
                 List<String> lines = new Reconciler(slot, replicaNode).merge(user, tail, bodies);
                 master.reconciled(user, replicaNode, tail.size(), lines);

@@ -25,6 +25,11 @@ public final class FrameCodec {
     public static final int VERSION = 1;
     /** Default frame limit: a 64 MiB message body and its record fit. */
     public static final int DEFAULT_MAX_FRAME = 80 << 20;
+    /**
+     * Frame limit before the peer has proven the cluster secret: Hello, Challenge, Auth and Error
+     * with names of up to about 2 KiB fit; nothing larger is buffered for a stranger.
+     */
+    public static final int HANDSHAKE_MAX_FRAME = 4096;
 
     static final int HELLO = 1, CHALLENGE = 2, AUTH = 3, POSITIONS = 4, CHANGES = 5, ACK = 6, NEED_BODIES = 7,
             NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14;
@@ -107,8 +112,13 @@ public final class FrameCodec {
 
     /** Decodes one frame's body (type and payload, without the length prefix). */
     public static Frame decode(byte[] body) throws BadFrame {
-        if (body.length == 0) throw new BadFrame("empty frame");
-        ByteBuffer in = ByteBuffer.wrap(body);
+        return decode(body, body.length);
+    }
+
+    /** Decodes the frame body in the first {@code length} bytes of {@code body}. */
+    private static Frame decode(byte[] body, int length) throws BadFrame {
+        if (length == 0) throw new BadFrame("empty frame");
+        ByteBuffer in = ByteBuffer.wrap(body, 0, length);
         int type = in.get() & 0xFF;
         try {
             Frame f = switch (type) {
@@ -222,16 +232,25 @@ public final class FrameCodec {
 
     /**
      * Incremental decoder: feed bytes as they arrive, in pieces of any size; complete frames come
-     * out in order. A length over the limit fails at once, before anything is buffered for it.
+     * out in order. A length over the limit fails at once, before anything is buffered for it, and
+     * a length under it is not trusted either: the frame's buffer starts small and grows (doubling,
+     * up to the announced length) only as its bytes arrive, so a peer that announces a big frame
+     * and sends little costs little.
      */
     public static final class Decoder {
-        private final int maxFrame;
+        /** The first buffer of a frame, at most; larger frames grow from here as their bytes arrive. */
+        static final int FIRST_BUFFER = 64 * 1024;
+
+        private int maxFrame;
         private final byte[] header = new byte[4];
         private int headerFill;
         private byte[] body;
-        private int bodyFill;
+        private int bodyLength, bodyFill;
 
         public Decoder(int maxFrame) { this.maxFrame = maxFrame; }
+
+        /** Changes the limit for the frames whose length has not been read yet (raised once the peer proved the secret). */
+        public void limit(int maxFrame) { this.maxFrame = maxFrame; }
 
         public List<Frame> feed(byte[] data, int off, int len) throws BadFrame {
             List<Frame> out = new ArrayList<>();
@@ -245,18 +264,20 @@ public final class FrameCodec {
                     if (headerFill < 4) break;
                     int length = ByteBuffer.wrap(header).getInt();
                     if (length <= 0 || length > maxFrame) throw new BadFrame("frame length " + Integer.toUnsignedString(length) + " (limit " + maxFrame + ")");
-                    body = new byte[length];
+                    body = new byte[Math.min(length, FIRST_BUFFER)];
+                    bodyLength = length;
                     bodyFill = 0;
                 }
+                if (bodyFill == body.length) body = Arrays.copyOf(body, (int) Math.min(bodyLength, 2L * body.length));
                 int n = Math.min(body.length - bodyFill, end - off);
                 System.arraycopy(data, off, body, bodyFill, n);
                 bodyFill += n;
                 off += n;
-                if (bodyFill == body.length) {
+                if (bodyFill == bodyLength) {
                     byte[] complete = body;
                     body = null;
                     headerFill = 0;
-                    out.add(decode(complete));
+                    out.add(decode(complete, bodyLength));
                 }
             }
             return out;
@@ -264,6 +285,9 @@ public final class FrameCodec {
 
         /** True between frames (nothing partial buffered). */
         public boolean idle() { return body == null && headerFill == 0; }
+
+        /** Bytes held for the frame being received (its buffer's size), for tests. */
+        int buffered() { return body == null ? 0 : body.length; }
     }
 
     static String describe(Frame f) {

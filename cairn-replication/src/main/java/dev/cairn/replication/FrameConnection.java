@@ -21,16 +21,28 @@ final class FrameConnection implements AutoCloseable {
     private final OutputStream out;
     private final FrameCodec.Decoder decoder;
     private final Deque<Frame> ready = new ArrayDeque<>();
-    private final byte[] buffer = new byte[64 * 1024];
+    private static final int READ_BUFFER = 64 * 1024;
+    private byte[] buffer;
     private final ReentrantLock writeLock = new ReentrantLock();
 
+    /** @param maxFrame the frame limit to start with ({@link FrameCodec#HANDSHAKE_MAX_FRAME} until the peer proved the secret) */
     FrameConnection(Socket socket, int maxFrame) throws IOException {
         this.socket = socket;
         socket.setTcpNoDelay(true);
         this.in = socket.getInputStream();
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.decoder = new FrameCodec.Decoder(maxFrame);
+        this.buffer = new byte[readBuffer(maxFrame)];
     }
+
+    /** Raises (or lowers) the frame limit, for frames not begun yet: after the handshake, the configured one. */
+    void limit(int maxFrame) {
+        decoder.limit(maxFrame);
+        if (readBuffer(maxFrame) > buffer.length) buffer = new byte[readBuffer(maxFrame)];
+    }
+
+    /** Reads of up to 64 KiB, less while frames are small (before the handshake). */
+    private static int readBuffer(int maxFrame) { return (int) Math.min(READ_BUFFER, maxFrame + 4L); }
 
     /** Replication speaks TLS 1.3 only: both ends are Cairn nodes, nothing older needs serving. */
     private static final String[] TLS_PROTOCOLS = {"TLSv1.3"};

@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,45 +45,96 @@ final class ReplicaService implements AutoCloseable {
 
     private final Replication node;
     private final ServerSocket server;
-    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    /** One virtual thread per connection; what escapes one is logged (never kept in a Future nobody reads). */
+    private final ExecutorService workers = Executors.newThreadPerTaskExecutor(FailureLog.loggedThreads(log, "cairn-repl-").name("cairn-repl-", 0).factory());
     private final List<FrameConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Admission admission;
+    private final FailureLog failures = new FailureLog(log);
     private volatile boolean closed;
 
     ReplicaService(Replication node, InetSocketAddress listen) throws IOException {
         this.node = node;
+        this.admission = new Admission(node.config.tuning().maxHandshakes(), node.config.tuning().handshakeTimeout());
         this.server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(listen, 64);
-        Thread.ofVirtual().name("cairn-repl-accept").start(this::accept);
+        FailureLog.loggedThreads(log, "cairn-repl-accept").start(this::accept);
     }
 
     InetSocketAddress address() { return (InetSocketAddress) server.getLocalSocketAddress(); }
 
     private void accept() {
         while (!closed) {
+            Socket s;
             try {
-                Socket s = server.accept();
-                workers.submit(() -> serve(s));
-            } catch (IOException e) {
-                if (!closed) log.warn("replication listener: {}", e.toString());
+                s = server.accept();
+            } catch (IOException | RuntimeException e) {
+                if (closed) return;
+                // Out of file descriptors, say: wait a moment instead of spinning on the error.
+                failures.warn("replication listener: accept failed", address(), e.toString());
+                pause();
+                continue;
+            }
+            Admission.Stranger stranger = closed ? null : admission.admit(s);
+            if (stranger == null) {
+                if (!closed) failures.warn("replication: refused, " + node.config.tuning().maxHandshakes()
+                        + " connections are already in their handshake", s.getRemoteSocketAddress(), "closed at once");
+                close(s);
+                continue;
+            }
+            try {
+                workers.execute(() -> serve(stranger, s));
+            } catch (RejectedExecutionException e) {
+                stranger.close();
+                close(s);
             }
         }
     }
 
-    private void serve(Socket plain) {
-        FrameConnection c;
+    private static String where(String store) { return store == null ? "before Hello" : "store " + store; }
+
+    private String lateKind() { return "replication: no handshake within " + admission.deadline().toMillis() + " ms of accept, dropped"; }
+
+    private static void pause() {
         try {
-            Socket socket = FrameConnection.accepted(plain, node.config.tls(), 30_000);
-            c = new FrameConnection(socket, node.config.tuning().maxFrame());
-        } catch (IOException e) {
-            // With TLS on: a plaintext peer, an untrusted certificate, or no certificate at all.
-            if (!closed) log.warn("replication: refused {}: {}", plain.getRemoteSocketAddress(), e.toString());
-            return;
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        open.add(c);
-        String store = "?";
+    }
+
+    private static void close(Socket s) {
         try {
-            c.setTimeout(30_000);
+            s.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    /**
+     * One master's connection. Until it has proven the cluster secret it is a stranger: frames of
+     * at most {@link FrameCodec#HANDSHAKE_MAX_FRAME}, one of a limited number of places, and the
+     * handshake deadline from accept (TLS included); then the configured frame limit and no deadline.
+     */
+    private void serve(Admission.Stranger stranger, Socket plain) {
+        SocketAddress peer = stranger.peer();
+        int handshakeMillis = (int) Math.min(Integer.MAX_VALUE, admission.deadline().toMillis());
+        FrameConnection c = null;
+        String store = null;
+        try {
+            Socket socket;
+            try {
+                socket = FrameConnection.accepted(plain, node.config.tls(), handshakeMillis);
+            } catch (IOException e) {
+                // With TLS on: a plaintext peer, an untrusted certificate, or no certificate at all.
+                if (closed) return;
+                if (stranger.expired()) failures.warn(lateKind(), peer, "in the TLS handshake");
+                else failures.warn("replication: TLS handshake failed", peer, e.toString());
+                return;
+            }
+            c = new FrameConnection(socket, FrameCodec.HANDSHAKE_MAX_FRAME);
+            open.add(c);
+            c.setTimeout(handshakeMillis);
             Frame first = c.read();
             if (!(first instanceof Hello hello)) throw new FrameCodec.BadFrame("expected Hello, got " + FrameCodec.describe(first));
             store = hello.store();
@@ -101,35 +155,49 @@ final class ReplicaService implements AutoCloseable {
             Frame auth = c.read();
             if (!(auth instanceof Auth a) || !Handshake.verify(
                     Handshake.masterProof(node.config.secret(), hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch()), a.mac())) {
-                log.warn("replication: {} ({}) failed authentication for store {}", hello.node(), c.peer(), hello.store());
+                failures.warn("replication: failed authentication", peer, "master " + hello.node() + ", store " + hello.store());
                 c.send(new Frame.Error(Frame.BAD_AUTH, r.epoch(), "authentication failed"));
                 return;
             }
+            // Proven: the frames a master sends may be as large as configured, and take as long as they take.
+            stranger.proven();
+            c.limit(node.config.tuning().maxFrame());
+            c.setTimeout(0);
             if (!node.acceptMaster(hello.store(), hello.node(), hello.epoch())) {
                 c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " is at epoch " + r.epoch()
                         + (node.isMaster(hello.store()) ? " and mastered here" : "")));
                 return;
             }
-            c.setTimeout(0);
             List<SlotReplication.Position> ps = r.positions(hello.channel());
             List<Position> out = new ArrayList<>(ps.size());
             for (SlotReplication.Position p : ps) out.add(new Position(p.user(), p.seq(), p.epoch()));
             c.send(new Positions(hello.store(), r.epoch(), out));
             loop(c, hello, slot);
-        } catch (EOFException | SocketException e) {
-            if (!closed) log.debug("replication {}: {} closed: {}", store, c.peer(), e.getMessage());
         } catch (FrameCodec.BadFrame e) {
-            log.warn("replication {}: bad frame from {}: {}; closing", store, c.peer(), e.getMessage());
+            failures.warn("replication: bad frame, closing", peer, where(store) + ": " + e.getMessage());
             try {
                 c.send(new Frame.Error(Frame.BAD_FRAME, 0, e.getMessage()));
             } catch (IOException ignored) {
                 // closing anyway
             }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) log.warn("replication {}: {}: {}", store, c.peer(), e.toString());
+        } catch (IOException e) {
+            if (closed || e instanceof AlreadyLogged) return;
+            if (stranger.expired() || e instanceof SocketTimeoutException) {
+                failures.warn(lateKind(), peer, where(store));
+            } else if (e instanceof EOFException || e instanceof SocketException) {
+                log.debug("replication {}: {} closed: {}", store, peer, e.getMessage());
+            } else {
+                failures.warn("replication: connection failed", peer, where(store) + ": " + e);
+            }
+        } catch (RuntimeException | java.lang.Error e) {
+            if (!closed) failures.unexpected("replication: connection failed", peer, e);
         } finally {
-            open.remove(c);
-            c.close();
+            stranger.close();
+            if (c != null) {
+                open.remove(c);
+                c.close();
+            }
+            close(plain);
         }
     }
 
@@ -237,6 +305,11 @@ final class ReplicaService implements AutoCloseable {
         return new Diverged(rc.user(), records, bodies);
     }
 
+    /** Applying or answering failed, and the pipeline logged why: the connection just ends. */
+    private static final class AlreadyLogged extends IOException {
+        AlreadyLogged(Throwable cause) { super("applying or answering failed", cause); }
+    }
+
     private sealed interface UserResult {}
     /** The user's records of the frame are applied (or were already); {@code seq}: durable now. */
     private record Done(long seq) implements UserResult {}
@@ -263,6 +336,7 @@ final class ReplicaService implements AutoCloseable {
         private final Map<String, CompletableFuture<UserResult>> lastOfUser = new ConcurrentHashMap<>();
         private final Set<String> stalled = ConcurrentHashMap.newKeySet();
         private final ArrayDeque<CompletableFuture<Void>> pending = new ArrayDeque<>();
+        private final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
 
         Pipeline(FrameConnection c, Hello hello, SlotReplication r) {
@@ -301,7 +375,14 @@ final class ReplicaService implements AutoCloseable {
             CompletableFuture<Void> previous = answered;
             answered = CompletableFuture.allOf(previous, applied).thenRunAsync(() -> answer(results), workers);
             answered.whenComplete((x, e) -> {
-                if (e != null) c.close(); // the master reconnects and resumes from the positions
+                if (e == null || e instanceof java.util.concurrent.CancellationException) return;
+                // The master reconnects and resumes from the positions; the first failure is logged (later frames fail with it).
+                if (failed.compareAndSet(false, true) && !closed) {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof IOException) failures.warn("replication: answering failed", c.peer(), "store " + hello.store() + ": " + cause);
+                    else failures.unexpected("replication: applying failed", c.peer(), cause);
+                }
+                c.close();
             });
             pending.add(answered);
             pending.removeIf(CompletableFuture::isDone);
@@ -328,10 +409,8 @@ final class ReplicaService implements AutoCloseable {
                     applied.add(new Applied(user, seq));
                 }
                 c.send(new Ack(hello.store(), r.epoch(), applied));
-            } catch (IOException | RuntimeException e) {
-                // The connection is gone or applying failed: the master reconnects and resumes from the positions.
-                if (!closed) log.warn("replication {}: {}: {}", hello.store(), c.peer(), e.toString());
-                c.close();
+            } catch (IOException e) {
+                // The connection is gone: logged where the future completes, as any failure of applying.
                 throw new java.util.concurrent.CompletionException(e);
             }
         }
@@ -348,8 +427,8 @@ final class ReplicaService implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException("apply failed: " + e.getCause(), e.getCause());
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                throw new AlreadyLogged(e.getCause());
             }
         }
 
@@ -391,6 +470,7 @@ final class ReplicaService implements AutoCloseable {
 
     @Override public void close() {
         closed = true;
+        admission.close();
         try {
             server.close();
         } catch (IOException ignored) {
@@ -400,5 +480,6 @@ final class ReplicaService implements AutoCloseable {
             for (FrameConnection c : open) c.close();
         }
         workers.shutdownNow();
+        failures.flush();
     }
 }

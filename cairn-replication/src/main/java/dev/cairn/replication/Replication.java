@@ -34,7 +34,7 @@ public final class Replication implements AutoCloseable {
     private final ReplicaService service;
     private volatile boolean closed;
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
-    private final Thread pruner = Thread.ofVirtual().name("cairn-repl-prune").unstarted(() -> {
+    private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
             try {
                 Thread.sleep(60_000);
@@ -62,6 +62,9 @@ public final class Replication implements AutoCloseable {
      */
     public static Replication start(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         Replication r = new Replication(config, slots, meters);
+        if (config.tls() == null && !config.peersOffLoopback().isEmpty()) {
+            log.warn("replication: mail to and from {} crosses the network unencrypted (TLS is off)", config.peersOffLoopback());
+        }
         for (StoreSpec s : config.stores()) {
             SlotRef self = r.self(s);
             if (self == null) continue;
@@ -142,7 +145,7 @@ public final class Replication implements AutoCloseable {
         slot.replication().setRole(SlotReplication.Role.REPLICA);
         StoreMaster m = masters.remove(store);
         if (m != null) {
-            Thread.ofVirtual().start(m::stop); // not on the sender's own thread's stack
+            FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
             log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
         }
     }

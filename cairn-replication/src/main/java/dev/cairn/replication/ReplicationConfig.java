@@ -55,18 +55,47 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
     }
 
     /**
-     * @param syncTimeout  how long a sync-mode commit waits for a replica before the store falls back to async
-     * @param uidBlock     UIDs reserved ahead per mailbox
-     * @param modSeqBlock  MODSEQs reserved ahead per user
-     * @param maxFrame     frame size limit
-     * @param batchRecords change records per Changes frame at most
+     * @param syncTimeout      how long a sync-mode commit waits for a replica before the store falls back to async
+     * @param uidBlock         UIDs reserved ahead per mailbox
+     * @param modSeqBlock      MODSEQs reserved ahead per user
+     * @param maxFrame         frame size limit once the peer has proven the cluster secret (before: {@link FrameCodec#HANDSHAKE_MAX_FRAME})
+     * @param batchRecords     change records per Changes frame at most
+     * @param handshakeTimeout how long an accepted connection has, from accept, to finish TLS and prove the secret
+     * @param maxHandshakes    accepted connections that have not proven the secret yet, at most (more are closed at once)
      */
     public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
-                         Duration reconnectDelay, Duration replyTimeout) {
+                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+        public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_HANDSHAKES = 128;
+
+        public Tuning {
+            if (maxFrame < FrameCodec.HANDSHAKE_MAX_FRAME) throw new IllegalArgumentException("maxFrame below the handshake's " + FrameCodec.HANDSHAKE_MAX_FRAME);
+            if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) throw new IllegalArgumentException("handshakeTimeout must be positive");
+            if (maxHandshakes < 1) throw new IllegalArgumentException("maxHandshakes must be at least 1");
+        }
+
+        /** With the default handshake deadline and cap. */
+        public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                      Duration reconnectDelay, Duration replyTimeout) {
+            this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout,
+                    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_HANDSHAKES);
+        }
+
         public static Tuning defaults() {
             return new Tuning(Duration.ofSeconds(2), 1000, 10_000, FrameCodec.DEFAULT_MAX_FRAME, 500,
                     Duration.ofMillis(200), Duration.ofSeconds(30));
         }
+
+        public Tuning withHandshake(Duration timeout, int max) {
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max);
+        }
+    }
+
+    /** The peers whose replication address is not on loopback (or does not resolve): their traffic crosses a network. */
+    public List<String> peersOffLoopback() {
+        return peers.entrySet().stream()
+                .filter(e -> e.getValue().getAddress() == null || !e.getValue().getAddress().isLoopbackAddress())
+                .map(Map.Entry::getKey).sorted().toList();
     }
 
     public StoreSpec store(String name) {

@@ -52,6 +52,15 @@ final class StoreMaster implements SlotReplication.CommitHook {
 
     private record Waiter(long seq, CompletableFuture<Void> done) {}
     private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
+    /**
+     * Upper bounds of the delay histogram: 15 buckets from 0.5 ms to 60 s per replica, instead of
+     * Micrometer's ~90 of a percentile histogram, so a scrape stays small per store and replica.
+     */
+    private static final java.time.Duration[] DELAY_BUCKETS = java.util.stream.LongStream.of(
+            500_000L, 1_000_000L, 2_500_000L, 5_000_000L, 10_000_000L, 25_000_000L, 50_000_000L, 100_000_000L,
+            250_000_000L, 500_000_000L, 1_000_000_000L, 2_500_000_000L, 5_000_000_000L, 15_000_000_000L, 60_000_000_000L)
+            .mapToObj(java.time.Duration::ofNanos).toArray(java.time.Duration[]::new);
+
     private final Counter degradations;
     /** Per replica: the time from a commit here to the replica's acknowledgement of it. */
     private final Map<String, Timer> delays = new HashMap<>();
@@ -77,15 +86,17 @@ final class StoreMaster implements SlotReplication.CommitHook {
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")
-                    .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(100_000))
-                    .maximumExpectedValue(java.time.Duration.ofSeconds(60)).register(meters));
+                    .serviceLevelObjectives(DELAY_BUCKETS).register(meters));
         }
         this.degradations = Counter.builder("cairn.replication.sync.fallbacks").tag("store", spec.name())
                 .description("times the store fell back from sync to async").register(meters);
         Gauge.builder("cairn.replication.sync", this, m -> m.syncActive() ? 1 : 0).tag("store", spec.name())
                 .description("1 while commits wait for a replica (sync mode, not fallen back)").register(meters);
-        Gauge.builder("cairn.replication.lag.changes", this, m -> m.lagChanges()).tag("store", spec.name()).register(meters);
-        Gauge.builder("cairn.replication.lag.ms", this, m -> m.lagMillis()).tag("store", spec.name()).register(meters);
+        Gauge.builder("cairn.replication.lag.changes", this, m -> m.lagChanges()).tag("store", spec.name())
+                .description("changes the most-behind replica has not acknowledged").register(meters);
+        // Prometheus base unit: seconds (cairn_replication_lag_seconds).
+        Gauge.builder("cairn.replication.lag", this, m -> m.lagMillis() / 1000.0).tag("store", spec.name()).baseUnit("seconds")
+                .description("age of the oldest commit a replica has not acknowledged").register(meters);
     }
 
     void start() {

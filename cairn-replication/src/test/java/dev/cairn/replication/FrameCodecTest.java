@@ -72,6 +72,39 @@ class FrameCodecTest {
         assertThatThrownBy(() -> new FrameCodec.Decoder(1 << 20).feed(huge, 0, 4)).isInstanceOf(FrameCodec.BadFrame.class);
     }
 
+    @Test void anAnnouncedLengthIsNotAllocatedBeforeItsBytesArrive() throws Exception {
+        // An 80 MiB frame announced (by a master that proved the secret, so the full limit applies) and 1 KiB sent.
+        FrameCodec.Decoder d = new FrameCodec.Decoder(FrameCodec.DEFAULT_MAX_FRAME);
+        byte[] start = ByteBuffer.allocate(4 + 1024).putInt(FrameCodec.DEFAULT_MAX_FRAME).put((byte) FrameCodec.RESYNC).array();
+        assertThat(d.feed(start, 0, start.length)).isEmpty();
+        assertThat(d.buffered()).isLessThanOrEqualTo(FrameCodec.Decoder.FIRST_BUFFER);
+        // The buffer grows with what arrives: never more than twice what came.
+        byte[] more = new byte[1 << 20];
+        assertThat(d.feed(more, 0, more.length)).isEmpty();
+        assertThat(d.buffered()).isLessThanOrEqualTo(2 * (1024 + more.length));
+        assertThat(d.idle()).isFalse();
+
+        // A real large frame still arrives whole, fed in the reads a socket gives.
+        byte[] part = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(part);
+        byte[] wire = FrameCodec.encode(new Resync("alice", 9, true, part));
+        FrameCodec.Decoder fresh = new FrameCodec.Decoder(FrameCodec.DEFAULT_MAX_FRAME);
+        List<Frame> got = new ArrayList<>();
+        for (int off = 0; off < wire.length; off += 65_536) got.addAll(fresh.feed(wire, off, Math.min(65_536, wire.length - off)));
+        assertThat(got).singleElement().isInstanceOfSatisfying(Resync.class, r -> assertThat(r.part()).isEqualTo(part));
+        assertThat(fresh.idle()).isTrue();
+        assertThat(fresh.buffered()).isZero();
+    }
+
+    @Test void theHandshakeLimitHoldsUntilItIsRaised() throws Exception {
+        byte[] big = FrameCodec.encode(new Resync("u", 1, true, new byte[FrameCodec.HANDSHAKE_MAX_FRAME]));
+        FrameCodec.Decoder d = new FrameCodec.Decoder(FrameCodec.HANDSHAKE_MAX_FRAME);
+        assertThatThrownBy(() -> d.feed(big, 0, 4)).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("limit " + FrameCodec.HANDSHAKE_MAX_FRAME);
+        FrameCodec.Decoder raised = new FrameCodec.Decoder(FrameCodec.HANDSHAKE_MAX_FRAME);
+        raised.limit(FrameCodec.DEFAULT_MAX_FRAME);
+        assertThat(raised.feed(big, 0, big.length)).hasSize(1);
+    }
+
     @Test void lyingCountsLengthsAndTypesAreBadFramesNotCrashes() {
         byte[] ack = FrameCodec.encode(new Ack("s", 1, List.of(new Applied("u", 1))));
         byte[] body = Arrays.copyOfRange(ack, 4, ack.length);

@@ -85,6 +85,9 @@ class HandshakeIT {
 
     @Test void aMasterFromAnOlderEpochIsFenced() throws Exception {
         try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast())) {
+            // The master's channel is up and idle before the replica moves on: nothing is shipped after this.
+            t.user("a", "alice").append("INBOX", List.of(ReplicationIT.message("before", "the move")));
+            t.awaitCaughtUp("a", "b", "alice");
             t.slot("b").replication().raiseEpoch(5);
             try (FrameConnection c = connect(t)) {
                 byte[] nonce = Handshake.nonce();
@@ -97,7 +100,7 @@ class HandshakeIT {
                     assertThat(e.epoch()).isEqualTo(5);
                 });
             }
-            // The real master (epoch 0) learns it too and stops taking writes.
+            // The real master (epoch 0) learns it too, from its idle connection's heartbeat, and stops taking writes.
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (t.slot("a").replication().fenceReason() == null && System.nanoTime() < deadline) Thread.sleep(20);
             assertThat(t.slot("a").replication().fenceReason()).contains("epoch 5");

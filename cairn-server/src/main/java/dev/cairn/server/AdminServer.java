@@ -2,9 +2,10 @@
 package dev.cairn.server;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpHandler;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,15 +18,22 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * The node's admin HTTP endpoint (JDK HttpServer, one virtual thread per request).
+ * The node's admin HTTP endpoint. It must answer while the protocols are under load, so it shares
+ * nothing with them: its own small server ({@link AdminHttp}) reads requests on a thread of its
+ * own without blocking and runs the handlers on a few platform threads of its own, never on the
+ * virtual-thread carriers that a protocol's CPU-bound work can hold. A handler that fails answers
+ * 500 and the endpoint goes on; only an error that means the JVM itself is broken
+ * ({@link FatalErrors}) escapes.
  *
  * <ul>
- *   <li>{@code GET /health}: 200 while the node serves, 503 once it is stopping</li>
+ *   <li>{@code GET /health}: liveness; 200 while the node serves, 503 once it is stopping</li>
+ *   <li>{@code GET /ready}: readiness for a load balancer; 200 with {@code master} or {@code single}
+ *       when this node serves logins, 503 with {@code replica} when it refuses them (a replica or a
+ *       fenced master) and with {@code stopping} once it stops ({@link NodeRole})</li>
  *   <li>{@code GET /metrics}: every meter in the Prometheus text format</li>
  *   <li>{@code POST /check?user=U&repair=true}: runs the store checker inside the node (RocksDB
  *       lets one process open a slot); needs {@code Authorization: Bearer <token>} from
@@ -37,26 +45,36 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     public static final String CHECK_CLEAN_HEADER = "Cairn-Check-Clean";
 
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final AdminHttp http;
 
-    private AdminServer(HttpServer http, ExecutorService executor) {
+    private AdminServer(AdminHttp http) {
         this.http = http;
-        this.executor = executor;
     }
 
     public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
                                     String token, BooleanSupplier serving) throws IOException {
-        HttpServer http = HttpServer.create(address, 64);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/health", exchange -> handle(exchange, "GET", () -> {
+        return start(address, registry, store, token, serving, () -> NodeRole.SINGLE);
+    }
+
+    public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, SlotStore store,
+                                    String token, BooleanSupplier serving, Supplier<NodeRole> role) throws IOException {
+        AdminHttp http = new AdminHttp(address);
+        AdminServer admin = new AdminServer(http);
+        admin.context("/health", exchange -> handle(exchange, "GET", () -> {
             boolean up = serving.getAsBoolean();
             respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
         }));
-        http.createContext("/metrics", exchange -> handle(exchange, "GET", () ->
+        admin.context("/ready", exchange -> handle(exchange, "GET", () -> {
+            if (!serving.getAsBoolean()) {
+                respond(exchange, 503, "stopping\n", "text/plain; charset=utf-8");
+                return;
+            }
+            NodeRole r = role.get();
+            respond(exchange, r.servesLogins() ? 200 : 503, r.word() + "\n", "text/plain; charset=utf-8");
+        }));
+        admin.context("/metrics", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
-        http.createContext("/check", exchange -> handle(exchange, "POST", () -> {
+        admin.context("/check", exchange -> handle(exchange, "POST", () -> {
             if (!authorized(exchange, token)) {
                 respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n", "text/plain; charset=utf-8");
                 return;
@@ -69,7 +87,7 @@ public final class AdminServer implements AutoCloseable {
             exchange.getResponseHeaders().set(CHECK_CLEAN_HEADER, Boolean.toString(report.clean()));
             respond(exchange, report.clean() ? 200 : 409, CheckReports.format(report, repair), "text/plain; charset=utf-8");
         }));
-        http.createContext("/delete-user", exchange -> handle(exchange, "POST", () -> {
+        admin.context("/delete-user", exchange -> handle(exchange, "POST", () -> {
             if (!authorized(exchange, token)) {
                 respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n", "text/plain; charset=utf-8");
                 return;
@@ -85,20 +103,46 @@ public final class AdminServer implements AutoCloseable {
                 respond(exchange, 200, "deleted the mail of " + user + "\n", "text/plain; charset=utf-8");
             }
         }));
-        http.createContext("/", exchange -> handle(exchange, "GET", () ->
+        admin.context("/", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
-                        "cairn admin: GET /health, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
+                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
         http.start();
-        return new AdminServer(http, executor);
+        return admin;
     }
 
-    /** For endpoints registered by other parts of the node (replication). */
-    HttpServer http() {
-        return http;
+    /**
+     * Serves a path; also for endpoints of other parts of the node (replication). Whatever the
+     * handler throws, short of a broken JVM, is logged and answered with 500, and the exchange is
+     * closed, so neither the client nor the thread is left hanging.
+     */
+    void context(String path, HttpHandler handler) {
+        http.context(path, exchange -> {
+            // Not try-with-resources: its close would come before the catch, and the 500 after it.
+            try {
+                handler.handle(exchange);
+            } catch (IOException e) {
+                log.debug("admin: {} {}: {}", exchange.getRequestMethod(), path, e.toString()); // the client went away
+            } catch (Throwable e) {
+                if (FatalErrors.isFatal(e)) throw e;
+                if (e instanceof StoreException se && se.reason() == StoreException.Reason.NO_SUCH_USER) {
+                    respond(exchange, 404, e.getMessage() + "\n", "text/plain; charset=utf-8");
+                    return;
+                }
+                log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+                try {
+                    respond(exchange, 500, "failed: " + (e.getMessage() != null ? e.getMessage() : e.toString()) + "\n",
+                            "text/plain; charset=utf-8");
+                } catch (IOException | RuntimeException ignored) {
+                    // The response had begun; the client sees a cut connection.
+                }
+            } finally {
+                exchange.close();
+            }
+        });
     }
 
     public InetSocketAddress address() {
-        return http.getAddress();
+        return http.address();
     }
 
     private interface Handler {
@@ -106,21 +150,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void handle(HttpExchange exchange, String method, Handler handler) throws IOException {
-        try (exchange) {
-            if (!exchange.getRequestMethod().equals(method)) {
-                exchange.getResponseHeaders().set("Allow", method);
-                respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
-                return;
-            }
-            handler.run();
-        } catch (RuntimeException e) {
-            log.warn("admin: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
-            try {
-                respond(exchange, 500, "failed: " + e.getMessage() + "\n", "text/plain; charset=utf-8");
-            } catch (IOException | RuntimeException ignored) {
-                // The response had begun; the client sees a cut connection.
-            }
+        if (!exchange.getRequestMethod().equals(method)) {
+            exchange.getResponseHeaders().set("Allow", method);
+            respond(exchange, 405, "use " + method + "\n", "text/plain; charset=utf-8");
+            return;
         }
+        handler.run();
     }
 
     private static boolean authorized(HttpExchange exchange, String token) {
@@ -156,7 +191,6 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(1);
-        executor.shutdownNow();
+        http.close();
     }
 }

@@ -17,7 +17,7 @@ import java.util.Arrays;
 
 /**
  * Logins of IMAP, POP3 and the proxy, checked against the directory. Counts outcomes in
- * {@code cairn_auth_total{result=...}}. Never logs the password.
+ * {@code cairn_directory_logins_total{result=...}} (per protocol: {@code cairn_auth_attempts_total}, {@link NodeMetrics}). Never logs the password.
  */
 public final class DirectoryAuthenticator implements Authenticator {
     private static final Logger log = LoggerFactory.getLogger(DirectoryAuthenticator.class);
@@ -39,7 +39,7 @@ public final class DirectoryAuthenticator implements Authenticator {
     }
 
     private static Counter counter(MeterRegistry meters, String result) {
-        return Counter.builder("cairn.auth").description("logins checked against the directory, by result")
+        return Counter.builder("cairn.directory.logins").description("logins checked against the directory, by result")
                 .tag("result", result).register(meters);
     }
 

@@ -2,21 +2,23 @@
 package dev.cairn.server;
 
 import dev.cairn.cluster.directory.Directory;
+import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.cluster.directory.Resolution;
 import dev.cairn.lmtp.RecipientResolver;
 
-import java.util.Optional;
-
 /**
- * LMTP recipients resolved by the directory: addresses, aliases, {@code local+detail@domain} and
- * bare local parts of the default domain. A disabled account receives nothing: its recipients
- * are answered as unknown (550), so the sender learns at once rather than after retries. A
+ * LMTP recipients resolved by the directory: addresses, aliases, {@code local+detail@domain}, and
+ * user names in the local domains and the default domain (and bare, when allowed). A disabled
+ * account receives nothing: 550 5.2.1, so the sender learns at once rather than after retries. A
  * directory failure throws, and LMTP answers 451 so the MTA retries.
  */
-public record DirectoryRecipientResolver(Directory directory) implements RecipientResolver {
+public record DirectoryRecipientResolver(Directory directory, LocalDomains local) implements RecipientResolver {
     @Override
-    public Optional<Recipient> resolve(String address) {
-        return directory.resolve(address)
-                .filter(r -> !r.disabled())
-                .map(r -> new Recipient(r.user(), r.detail()));
+    public Lookup resolve(String address) {
+        return switch (directory.resolve(address, local)) {
+            case Resolution.Found(var r) when r.disabled() -> new Lookup.Disabled("the account " + r.user() + " is disabled");
+            case Resolution.Found(var r) -> new Lookup.Found(new Recipient(r.user(), r.detail()));
+            case Resolution.Unknown(String reason) -> new Lookup.Unknown(reason);
+        };
     }
 }

@@ -2,6 +2,7 @@
 package dev.cairn.server;
 
 import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
@@ -11,12 +12,6 @@ import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -48,7 +43,7 @@ public final class Node implements AutoCloseable {
     private final NodeConfig config;
     private final PrometheusMeterRegistry registry;
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
-    private JvmGcMetrics gcMetrics;
+    private NodeMetrics metrics;
     private SqliteDirectory directory;
     private SlotStore store;
     private dev.cairn.replication.Replication replication;
@@ -77,13 +72,7 @@ public final class Node implements AutoCloseable {
 
     private void startAll(Map<String, ListenerStarter> starters) throws IOException {
         createLayout(config);
-        new ClassLoaderMetrics().bindTo(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        gcMetrics = new JvmGcMetrics();
-        gcMetrics.bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
+        metrics = new NodeMetrics(registry, Node.class.getPackage().getImplementationVersion());
 
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
         store = SlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
@@ -97,7 +86,7 @@ public final class Node implements AutoCloseable {
         NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
                 replicaAware(new DirectoryAuthenticator(directory, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(directory));
+                new DirectoryRecipientResolver(directory, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -122,17 +111,18 @@ public final class Node implements AutoCloseable {
                         implicitTls.stream()).map(l -> l.address().toString()).toList()) + ": " + e.getMessage());
             }
             listeners.put(protocol, running);
-            running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
+            running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
+                    ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
         }
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
             try {
-                admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving);
+                admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving, this::role);
             if (replication != null) ReplicationAdmin.register(admin, replication, token);
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
-            log.info("admin: listening on http://{}/ (/health, /metrics)", format(admin.address()));
+            log.info("admin: listening on http://{}/ (/health, /ready, /metrics)", format(admin.address()));
             new RunFile(reachable(admin.address()), ProcessHandle.current().pid(), token).write(config.runFile());
             runFileWritten = true;
         }
@@ -228,6 +218,12 @@ public final class Node implements AutoCloseable {
 
     public boolean serving() { return serving; }
 
+    /** The node's role as logins see it: the same fence that {@link #replicaAware} answers with. */
+    public NodeRole role() {
+        if (replication == null || !(store instanceof dev.cairn.store.rocks.RocksSlotStore rocks)) return NodeRole.SINGLE;
+        return rocks.replication().fenceReason() == null ? NodeRole.MASTER : NodeRole.REPLICA;
+    }
+
     /** The bound address of a running listener ("imap", "pop3s", "lmtp", ..., or "admin"). */
     public InetSocketAddress address(String listener) {
         if (listener.equals("admin")) {
@@ -308,8 +304,8 @@ public final class Node implements AutoCloseable {
         if (directory != null) {
             directory.close();
         }
-        if (gcMetrics != null) {
-            gcMetrics.close();
+        if (metrics != null) {
+            metrics.close();
         }
         registry.close();
         log.info("stopped");

@@ -3,6 +3,7 @@ package dev.cairn.server;
 
 import dev.cairn.cluster.directory.Directory;
 import dev.cairn.lmtp.RecipientResolver;
+import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.server.config.NodeConfig;
@@ -17,9 +18,12 @@ import javax.net.ssl.SSLContext;
  * @param tls           the node's certificate (configured PEM files, or a self-signed one kept in
  *                      the data directory) for STARTTLS and implicit TLS
  * @param authenticator logins checked against the directory
- * @param throttle      one per node, so IMAP and POP3 failures count together
+ * @param throttle      one per node, so IMAP and POP3 failures count together and their password
+ *                      checks share one bounded pool
  * @param recipients    LMTP recipients resolved by the directory
+ * @param commandMemory one per node: what IMAP commands and LMTP messages in flight may hold in memory
  */
 public record NodeServices(NodeConfig config, SlotStore store, Directory directory, MeterRegistry meters, SSLContext tls,
-                           Authenticator authenticator, AuthThrottle throttle, RecipientResolver recipients) {
+                           Authenticator authenticator, AuthThrottle throttle, RecipientResolver recipients,
+                           MemoryBudget commandMemory) {
 }

@@ -8,6 +8,7 @@ import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
 import dev.cairn.pop3.Pop3Config;
 import dev.cairn.pop3.Pop3Server;
+import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
@@ -67,19 +68,34 @@ public final class ProtocolListeners {
                 defaults.maxLiterals(), defaults.maxNesting(), defaults.maxSequenceRanges(),
                 defaults.maxBadCommandsPreAuth(), defaults.maxBadCommands(), defaults.preAuthIdleTimeout(),
                 c.limits().idleTimeout(), defaults.idleCommandTimeout(), c.limits().maxConnections(),
-                defaults.spoolThreshold());
+                defaults.spoolThreshold(), c.limits().commandMemoryPerConnection(), connectionLimits(c));
         ImapConfig config = new ImapConfig(
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
-        ImapServer server = new ImapServer(config, node.store(), node.authenticator(), node.throttle());
+        ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
+                node.throttle(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         addresses.put("imap", server.address());
         addresses.put("imaps", server.tlsAddress());
         return listener(addresses, server::close);
+    }
+
+    private static void gauges(NodeServices node, java.util.List<dev.cairn.protocol.ConnectionServer> listeners) {
+        for (var l : listeners) {
+            NodeMetrics.listener(node.meters(), l.config().name(), l::activeConnections, l.config().maxConnections());
+        }
+    }
+
+    /** The [limits] per client address and the login deadline, as IMAP and POP3 enforce them. */
+    private static ConnectionLimits connectionLimits(NodeConfig c) {
+        return new ConnectionLimits(c.limits().maxConnectionsPerAddress(), c.limits().maxPreAuthConnectionsPerAddress(),
+                c.limits().loginTimeout());
     }
 
     static RunningListener pop3(Optional<ListenerConfig> plain, Optional<ListenerConfig> implicitTls, NodeServices node)
@@ -90,9 +106,12 @@ public final class ProtocolListeners {
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
-                defaults.limits());
-        Pop3Server server = new Pop3Server(config, node.store(), node.authenticator(), node.throttle());
+                defaults.limits(), connectionLimits(c));
+        Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
+                node.throttle());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         addresses.put("pop3", server.boundAddress());
         addresses.put("pop3s", server.boundTlsAddress());
@@ -103,12 +122,16 @@ public final class ProtocolListeners {
         NodeConfig c = node.config();
         Files.createDirectories(c.spoolDir());
         LmtpConfig defaults = LmtpConfig.defaults();
-        LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null, defaults.hostname(),
+        // The name in the greeting and in the Received field: this machine's, as Postfix's $myhostname.
+        LmtpConfig config = new LmtpConfig(listener.address().socketAddress(), null,
+                dev.cairn.server.config.MachineNames.hostname().orElse(defaults.hostname()),
                 c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
-                node.tls(), defaults.deliveredTo(), defaults.limits());
-        LmtpServer server = new LmtpServer(config, node.store(), node.recipients());
+                node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
+        LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
+        server.meters(node.meters());
         server.start();
+        gauges(node, server.listeners());
         return listener(Map.of("lmtp", server.boundAddress()), server::close);
     }
 }

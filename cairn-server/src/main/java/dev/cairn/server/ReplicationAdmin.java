@@ -68,7 +68,7 @@ final class ReplicationAdmin {
     }
 
     private static void context(AdminServer admin, String token, String path, String method, Body body) {
-        admin.http().createContext(path, exchange -> {
+        admin.context(path, exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals(method)) {
                     respond(exchange, 405, "use " + method + "\n");

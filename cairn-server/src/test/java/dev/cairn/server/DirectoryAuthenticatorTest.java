@@ -39,7 +39,7 @@ class DirectoryAuthenticatorTest {
     }
 
     private double count(String result) {
-        return meters.get("cairn.auth").tag("result", result).counter().count();
+        return meters.get("cairn.directory.logins").tag("result", result).counter().count();
     }
 
     @Test

@@ -24,7 +24,9 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import dev.cairn.server.cli.CliRun;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `[replication] tls = true` from the config file to a replica that converges, with PEM files as an operator has them. */
@@ -127,5 +129,135 @@ class ReplicationTlsIT {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("replication.trust: only with tls = true");
         assertThatThrownBy(() -> ConfigLoader.parse(config(dir, "n1", 0, repl, "tls = true\ntrust = \"missing.pem\""), "n1.toml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no such file");
+    }
+
+    /** What `cairn tls node` printed for the config, without its [replication] header (the test's config has one). */
+    private static String tlsLinesOf(CliRun run) {
+        assertThat(run.status()).as(run.err()).isZero();
+        String printed = run.out().substring(run.out().indexOf("[replication]\n") + "[replication]\n".length());
+        assertThat(printed).startsWith("tls = true\n").contains("certificate = ").contains("key = ").contains("trust = ");
+        return printed;
+    }
+
+    private static void awaitConnected(Node master, long deadline) throws InterruptedException {
+        while (!master.replication().status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)) {
+            assertThat(System.nanoTime()).as("channels connected").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test @Timeout(180)
+    void certificatesFromTheTlsCommandCarryReplicationAndAnotherCasNodeIsRefused() throws Exception {
+        Path ca = dir.resolve("ca"), d1 = dir.resolve("n1"), d2 = dir.resolve("n2");
+        assertThat(CliRun.run("", "tls", "ca", "--out", ca.toString()).status()).isZero();
+        String tls1 = tlsLinesOf(CliRun.run("", "tls", "node", "n1", "--ca", ca.toString(), "--out", d1.resolve("tls").toString(), "--host", "127.0.0.1"));
+        String tls2 = tlsLinesOf(CliRun.run("", "tls", "node", "n2", "--ca", ca.toString(), "--out", d2.resolve("tls").toString()));
+        // A second CA (another cluster, or an attacker's) and a node certificate from it.
+        Path otherCa = dir.resolve("other-ca"), impostor = dir.resolve("impostor");
+        assertThat(CliRun.run("", "tls", "ca", "--out", otherCa.toString()).status()).isZero();
+        assertThat(CliRun.run("", "tls", "node", "n1", "--ca", otherCa.toString(), "--out", impostor.toString()).status()).isZero();
+
+        Map<String, Integer> repl = Map.of("n1", freePort(), "n2", freePort());
+        NodeConfig c1 = ConfigLoader.parse(config(d1, "n1", freePort(), repl, tls1), "n1.toml");
+        NodeConfig c2 = ConfigLoader.parse(config(d2, "n2", freePort(), repl, tls2), "n2.toml");
+        try (Node n2 = Node.start(c2, Map.of()); Node n1 = Node.start(c1, Map.of())) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            awaitConnected(n1, deadline);
+            byte[] message = "Subject: made by cairn tls\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII);
+            n1.store().openOrCreateUser("alice").append("INBOX", List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now())));
+            RocksSlotStore master = (RocksSlotStore) n1.store(), replica = (RocksSlotStore) n2.store();
+            while (replica.replication().seq("alice") != master.replication().seq("alice")) {
+                assertThat(System.nanoTime()).as("replica caught up").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            assertThat(replica.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
+
+            // The impostor holds a certificate named n1 and trusts our CA, but its CA is not ours: n2 refuses it.
+            javax.net.ssl.SSLContext theirs = dev.cairn.protocol.tls.TlsContexts.mutualFromPem(impostor.resolve("n1.pem"), impostor.resolve("n1-key.pem"),
+                    dev.cairn.protocol.tls.TlsContexts.readCertificates(ca.resolve("ca.pem")));
+            assertThatThrownBy(() -> {
+                try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) theirs.getSocketFactory().createSocket("127.0.0.1", n2.replication().address().getPort())) {
+                    s.setSoTimeout(10_000);
+                    s.startHandshake();
+                    s.getOutputStream().write(new byte[] {0, 0, 0, 1, 1});
+                    s.getOutputStream().flush();
+                    s.getInputStream().read(); // TLS 1.3: the refusal of the client certificate arrives here
+                }
+            }).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test @Timeout(120)
+    void aReplicaWithACertificateFromAnotherCaGetsNoMail() throws Exception {
+        Path ca = dir.resolve("ca"), otherCa = dir.resolve("other-ca"), d1 = dir.resolve("n1"), d2 = dir.resolve("n2");
+        assertThat(CliRun.run("", "tls", "ca", "--out", ca.toString()).status()).isZero();
+        assertThat(CliRun.run("", "tls", "ca", "--out", otherCa.toString()).status()).isZero();
+        String tls1 = tlsLinesOf(CliRun.run("", "tls", "node", "n1", "--ca", ca.toString(), "--out", d1.resolve("tls").toString()));
+        // n2's certificate comes from the other CA; n2 itself trusts ours (so only n1's check can stop it).
+        tlsLinesOf(CliRun.run("", "tls", "node", "n2", "--ca", otherCa.toString(), "--out", d2.resolve("tls").toString()));
+        String tls2 = "tls = true\ncertificate = \"tls/n2.pem\"\nkey = \"tls/n2-key.pem\"\ntrust = \"" + ca.resolve("ca.pem").toString().replace("\\", "/") + "\"";
+        Map<String, Integer> repl = Map.of("n1", freePort(), "n2", freePort());
+        NodeConfig c1 = ConfigLoader.parse(config(d1, "n1", freePort(), repl, tls1), "n1.toml");
+        NodeConfig c2 = ConfigLoader.parse(config(d2, "n2", freePort(), repl, tls2), "n2.toml");
+        try (Node n2 = Node.start(c2, Map.of()); Node n1 = Node.start(c1, Map.of())) {
+            byte[] message = "Subject: secret\r\n\r\nnot for n2\r\n".getBytes(StandardCharsets.US_ASCII);
+            // No replica n1 trusts: it cannot reserve UIDs, so it takes no mail (rather than shipping it to a stranger).
+            assertThatThrownBy(() -> n1.store().openOrCreateUser("alice").append("INBOX",
+                    List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now()))))
+                    .isInstanceOfSatisfying(dev.cairn.store.StoreException.class,
+                            e -> assertThat(e.reason()).isEqualTo(dev.cairn.store.StoreException.Reason.UNAVAILABLE));
+            assertThat(n1.replication().status().getFirst().channels()).noneMatch(Replication.ChannelStatus::connected);
+            assertThat(((RocksSlotStore) n2.store()).hasUser("alice")).isFalse();
+        }
+    }
+
+    /** A two-node config whose peer n2 is at {@code n2Address}, with {@code tlsLines} in [replication]. */
+    private static String offLoopback(Path data, String n2Address, String tlsLines) {
+        return """
+                data = "%s"
+                [imap]
+                enabled = false
+                [pop3]
+                enabled = false
+                [lmtp]
+                enabled = false
+                [admin]
+                listen = "127.0.0.1:0"
+                [replication]
+                node = "n1"
+                listen = "127.0.0.1:0"
+                secret = "tls test cluster secret"
+                %s
+                [replication.peers]
+                n1 = "127.0.0.1:7101"
+                n2 = "%s"
+                [[replication.stores]]
+                name = "s1"
+                master = "n1/s0"
+                replicas = ["n2/s0"]
+                """.formatted(data.toString().replace("\\", "/"), tlsLines, n2Address);
+    }
+
+    @Test @Timeout(60)
+    void aPeerOffLoopbackWithoutTlsRefusesToStartWithOneLineThatSaysWhatToDo() throws Exception {
+        Path file = dir.resolve("n1.toml");
+        Files.writeString(file, offLoopback(dir.resolve("data"), "192.0.2.10:7101", ""));
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigException.class);
+        CliRun run = CliRun.run("", "serve", "--config", file.toString());
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err().strip()).doesNotContain("\n")
+                .startsWith("cairn: " + file + ": replication.tls: peer n2 (192.0.2.10:7101) is not on loopback, so replication must be encrypted")
+                .contains("cairn tls ca --out ca").contains("cairn tls node n1 --ca ca --out tls").contains("tls = true")
+                .contains("tls = false and insecure = true");
+        assertThat(dir.resolve("data")).doesNotExist(); // refused before anything was opened
+
+        // tls = false alone is not enough, nor is insecure = true alone ...
+        assertThatThrownBy(() -> ConfigLoader.parse(offLoopback(dir, "192.0.2.10:7101", "tls = false"), "n1.toml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("is not on loopback");
+        assertThatThrownBy(() -> ConfigLoader.parse(offLoopback(dir, "192.0.2.10:7101", "insecure = true"), "n1.toml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("replication.insecure: only with tls = false");
+        // ... both together are the operator's explicit choice; and peers on loopback need neither.
+        assertThat(ConfigLoader.parse(offLoopback(dir, "192.0.2.10:7101", "tls = false\ninsecure = true"), "n1.toml").replication().config().tls()).isNull();
+        assertThat(ConfigLoader.parse(offLoopback(dir, "127.0.0.1:7102", ""), "n1.toml").replication().config().tls()).isNull();
     }
 }

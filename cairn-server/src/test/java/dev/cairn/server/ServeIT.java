@@ -11,6 +11,7 @@ import dev.cairn.store.SlotStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -36,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** `cairn serve` in this JVM on port-0 listeners, driven over real sockets. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ServeIT {
     @TempDir Path data;
     private final CompletableFuture<Node> started = new CompletableFuture<>();
@@ -146,22 +148,22 @@ class ServeIT {
         InetAddress client = InetAddress.getLoopbackAddress();
         assertThat(node.directory().user("carol")).isEmpty();
 
-        assertThat(cairn("first\n", "user", "add", "carol", "--password-stdin", "--address", "carol@example.org").status()).isZero();
+        assertThat(cairn("first-password\n", "user", "add", "carol", "--password-stdin", "--address", "carol@example.org").status()).isZero();
         assertThat(node.directory().user("carol")).isPresent();
-        assertThat(auth.authenticate("carol", "first", null, client, false)).isEqualTo(AuthResult.success("carol"));
+        assertThat(auth.authenticate("carol", "first-password", null, client, false)).isEqualTo(AuthResult.success("carol"));
 
-        assertThat(cairn("second\n", "user", "passwd", "carol", "--password-stdin").status()).isZero();
-        assertThat(auth.authenticate("carol", "first", null, client, false)).isInstanceOf(AuthResult.Failure.class);
-        assertThat(auth.authenticate("carol", "second", null, client, false)).isEqualTo(AuthResult.success("carol"));
+        assertThat(cairn("second-password\n", "user", "passwd", "carol", "--password-stdin").status()).isZero();
+        assertThat(auth.authenticate("carol", "first-password", null, client, false)).isInstanceOf(AuthResult.Failure.class);
+        assertThat(auth.authenticate("carol", "second-password", null, client, false)).isEqualTo(AuthResult.success("carol"));
 
         assertThat(cairn("", "user", "alias", "add", "c@example.net", "carol").status()).isZero();
         assertThat(deliverOverLmtp(node.address("lmtp"), "c@example.net", "Subject: x\r\n\r\nbody\r\n").getLast()).startsWith("250");
         assertThat(node.store().hasUser("carol")).isTrue();
         // A real POP3 login over the node's listener goes through the directory.
-        assertThat(pop3(node.address("pop3"), "USER carol", "PASS second", "STAT"))
+        assertThat(pop3(node.address("pop3"), "USER carol", "PASS second-password", "STAT"))
                 .containsExactly("+OK", "+OK", "+OK", "+OK 1");
-        assertThat(pop3(node.address("pop3"), "USER carol", "PASS first").get(2)).startsWith("-ERR");
-        List<String> imap = imap(node.address("imap"), "LOGIN carol@example.org second", "SELECT INBOX", "LOGOUT");
+        assertThat(pop3(node.address("pop3"), "USER carol", "PASS first-password").get(2)).startsWith("-ERR");
+        List<String> imap = imap(node.address("imap"), "LOGIN carol@example.org second-password", "SELECT INBOX", "LOGOUT");
         assertThat(imap).contains("* 1 EXISTS").anyMatch(l -> l.startsWith("a1 OK")).anyMatch(l -> l.startsWith("a2 OK"));
 
         // Deleting removes the account at once and the mail through the running server.
@@ -174,6 +176,60 @@ class ServeIT {
         assertThat(stop(node)).isZero();
     }
 
+    /** `cairn user add alice` and nothing else: LMTP takes <alice>, alice@localhost and alice@<this host>, as Dovecot's %Ln. */
+    @Test
+    void aUserAddedWithoutAddressReceivesAtItsNameInTheLocalDomainsOnly() throws Exception {
+        Node node = serve();
+        assertThat(cairn("a long password\n", "user", "add", "alice", "--password-stdin").status()).isZero();
+        List<String> recipients = new ArrayList<>(List.of("alice", "Alice@LocalHost"));
+        dev.cairn.server.config.MachineNames.hostname().ifPresent(h -> recipients.add("alice@" + h));
+        for (String to : recipients) {
+            assertThat(deliverOverLmtp(node.address("lmtp"), to, "Subject: to " + to + "\r\n\r\nhi\r\n").getLast())
+                    .as(to).startsWith("250 2.0.0 <" + to + "> Saved in INBOX");
+        }
+        // Another domain is not local: the user's name is no address there, and the 550 says so.
+        assertThat(deliverOverLmtp(node.address("lmtp"), "alice@example.org", "Subject: x\r\n\r\nx\r\n").getLast())
+                .isEqualTo("550 5.1.1 <alice@example.org> User unknown: no address alice@example.org, and example.org is not a local"
+                        + " domain (where user names are addresses)");
+        assertThat(deliverOverLmtp(node.address("lmtp"), "bob", "Subject: x\r\n\r\nx\r\n").getLast())
+                .isEqualTo("550 5.1.1 <bob> User unknown: no user bob");
+        assertThat(node.store().user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(recipients.size());
+        List<String> read = imap(node.address("imap"), "LOGIN alice \"a long password\"", "SELECT INBOX",
+                "FETCH 1 BODY.PEEK[HEADER.FIELDS (RECEIVED)]", "LOGOUT");
+        assertThat(read).anyMatch(l -> l.startsWith("Received: from client.example ([127.0.0.1])"))
+                .anyMatch(l -> l.startsWith("\tfor <alice>; "));
+        assertThat(stop(node)).isZero();
+    }
+
+    /** What the issue's operator met against a running node: each failure is one line now. */
+    @Test
+    void failuresAgainstARunningNodeAreOneLineEach() throws Exception {
+        Node node = serve();
+        long pid = ProcessHandle.current().pid();
+        CliRun check = cairn("", "check", "--user", "nosuch");
+        assertThat(check.status()).isEqualTo(1);
+        assertThat(check.err()).isEqualTo("cairn: no such user: nosuch (HTTP 404)\n");
+        CliRun status = cairn("", "replica", "status");
+        assertThat(status.status()).isEqualTo(1);
+        assertThat(status.err()).isEqualTo("cairn: the node (pid " + pid + ") runs without replication: its config has no [replication]\n");
+        assertThat(status.out()).isEmpty();
+        // A second node on the same data: refused before it starts anything (no "stopping" for a node that never ran).
+        CliRun second = CliRun.run("", "serve", "--data", data.toString(), "--imap", "127.0.0.1:0", "--pop3", "127.0.0.1:0",
+                "--lmtp", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+        assertThat(second.status()).isEqualTo(1);
+        assertThat(second.err()).isEqualTo("cairn: " + data + " is in use by pid " + pid + " (a node; admin endpoint 127.0.0.1:"
+                + node.address("admin").getPort() + "): one node per data directory\n");
+        assertThat(get(node, "/health").statusCode()).isEqualTo(200);
+        // The admin endpoint answers a failing request with a status and a body (it used to close without a word).
+        RunFile run = RunFile.read(data.resolve("server.properties")).orElseThrow();
+        HttpResponse<String> raw = http.send(HttpRequest.newBuilder(adminUri(node, "/check?user=nosuch"))
+                .header("Authorization", "Bearer " + run.token()).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(raw.statusCode()).isEqualTo(404);
+        assertThat(raw.body()).isEqualTo("no such user: nosuch\n");
+        assertThat(stop(node)).isZero();
+    }
+
     @Test
     void checkWithoutAdminEndpointSaysTheSlotIsInUse() throws Exception {
         Node node = serve("off");
@@ -181,7 +237,8 @@ class ServeIT {
         assertThat(Files.exists(data.resolve("server.properties"))).isFalse();
         CliRun check = cairn("", "check");
         assertThat(check.status()).isEqualTo(1);
-        assertThat(check.err()).contains("cannot open the slot").contains("admin endpoint");
+        assertThat(check.err()).isEqualTo("cairn: cannot open the slot at " + data.resolve("slot-0/meta") + ": it is in use by pid "
+                + ProcessHandle.current().pid() + " (a node without admin endpoint?)\n");
         // The refused check left the running node's store alone.
         assertThat(node.store().check(null, false).clean()).isTrue();
         assertThat(stop(node)).isZero();

@@ -19,4 +19,10 @@ public interface MailboxSnapshot {
 
     /** The index of a UID, or -(insertion point) - 1 as {@link java.util.Arrays#binarySearch} does. */
     int indexOf(Uid uid);
+
+    /**
+     * Every keyword defined in the mailbox: each one any of its messages ever had, in the order
+     * first used (what IMAP's FLAGS response names, RFC 9051 §7.3.5). It only grows.
+     */
+    java.util.List<String> keywords();
 }

@@ -17,7 +17,16 @@ public interface MailboxView {
 
     /** A session's hold on the view; closing it stops the listener (and lets the view be dropped). */
     interface Attachment extends AutoCloseable {
+        /** The snapshot the attachment started from; its listener gets every change after it. */
         MailboxSnapshot snapshot();
+
+        /**
+         * The latest state, read in step with the listener: every change it holds has been given
+         * to the listener already, and no later one has. A session that first takes in what its
+         * listener was given up to this snapshot's HIGHESTMODSEQ can then report from it without
+         * telling its client a state older than one it told before (RFC 7162 §3.1).
+         */
+        MailboxSnapshot latest();
 
         @Override void close();
     }

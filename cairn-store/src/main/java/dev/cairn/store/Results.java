@@ -16,10 +16,11 @@ public final class Results {
 
     /**
      * STORE: the messages whose flags changed (or were touched: the RFC 7162 §3.2 rule that a STORE
-     * with UNCHANGEDSINCE reports every message it matched), and the UIDs that failed the
-     * UNCHANGEDSINCE test ([MODIFIED]).
+     * with UNCHANGEDSINCE reports every message it matched), the UIDs that failed the
+     * UNCHANGEDSINCE test ([MODIFIED]), and the MODSEQ of the change: that of every message it
+     * changed, 0 when it changed none.
      */
-    public record StoreFlagsResult(List<FlagUpdate> updated, List<Uid> modified) {}
+    public record StoreFlagsResult(List<FlagUpdate> updated, List<Uid> modified, long modSeq) {}
 
     /** EXPUNGE: the UIDs removed and the MODSEQ of the change (VANISHED/tombstones). */
     public record ExpungeResult(List<Uid> expunged, ModSeq modSeq) {}

@@ -23,7 +23,13 @@ public final class StoreException extends RuntimeException {
         TOO_BIG,
         /** The user's storage or message quota would be exceeded. IMAP: [OVERQUOTA]; LMTP 552 5.2.2. */
         OVER_QUOTA,
-        /** The store cannot take writes right now (read-only, disk full, I/O error, fenced). IMAP: [UNAVAILABLE]; LMTP 451 4.3.0. */
+        /**
+         * The store cannot take writes right now (read-only, disk full, I/O error, fenced). IMAP:
+         * [UNAVAILABLE]; LMTP 451 4.3.0. A full disk too: RFC 5530's OVERQUOTA is the user's own
+         * quota (which the user could free) and SERVERBUG a bug in the server; a full disk is
+         * neither, but a subsystem that is down until an operator makes room, and the client
+         * should try again later, as 451 tells the MTA.
+         */
         UNAVAILABLE,
         /** Bad arguments from the caller (a flag or UID set the store cannot represent). IMAP: BAD. */
         INVALID_ARGUMENT

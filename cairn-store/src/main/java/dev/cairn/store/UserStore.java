@@ -90,6 +90,21 @@ public interface UserStore {
     /** Expunged UIDs with MODSEQ above {@code modSeq} (QRESYNC VANISHED (EARLIER)). */
     List<Tombstone> expungedSince(MailboxId mailbox, long modSeq);
 
+    // --- \Recent (IMAP4rev1) ------------------------------------------------------------------
+
+    /**
+     * \Recent (RFC 3501 §2.3.2): the mailbox's messages from the returned UID up to
+     * {@code uidLimit} (exclusive) are recent in the calling session, and in no other: they are
+     * claimed, and the next claim starts at {@code uidLimit}. Returns {@code uidLimit} when all of
+     * them were claimed already. The mark is this node's: persisted without an fsync and never
+     * replicated, so a crash or a failover may show a few messages as recent once more, never hide
+     * one from every session.
+     */
+    long claimRecent(MailboxId mailbox, long uidLimit);
+
+    /** The first UID no session has claimed as recent (STATUS RECENT, EXAMINE, which claim nothing). */
+    long firstUnclaimedRecent(MailboxId mailbox);
+
     // --- subscriptions, ACL, quota -------------------------------------------------------------
 
     Set<String> subscriptions();

@@ -25,7 +25,10 @@ import java.util.SplittableRandom;
  * (RFC 9051 sections 7.4 and 2.3.1): EXISTS never goes back without EXPUNGE, no sequence
  * number beyond EXISTS, a message keeps its UID, UIDs ascend with sequence numbers and are
  * never reused, APPENDUID is above every UID confirmed before, flags set by STORE are
- * reported, and a body fetched back is the one appended.
+ * reported, a body fetched back is the one appended, every keyword a FETCH shows was named by
+ * FLAGS before (RFC 9051 section 7.3.5), and, where the server offers CONDSTORE (the session
+ * selects with it), a message's MODSEQ never goes down and one MODSEQ never comes with two flag
+ * sets (RFC 7162 section 3.1).
  *
  * <p>Checks that only hold when no other session changes the mailbox (STORE must report
  * the flag, a fetched message must come back, flags stay as this session left them) run
@@ -34,7 +37,7 @@ import java.util.SplittableRandom;
 final class ImapSession implements Closeable {
 
     static final String MAILBOX = "INBOX";
-    private static final String[] STORE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Forwarded"};
+    private static final String[] STORE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Forwarded", "$Label1", "$Label2"};
 
     private final ImapConnection connection;
     private final UserState user;
@@ -53,6 +56,11 @@ final class ImapSession implements Closeable {
     private int exists;
     private final Set<Long> expunged = new HashSet<>();
     private final Map<Long, Set<String>> flags = new HashMap<>();
+    /** Keywords the last FLAGS response named (lower case). */
+    private final Set<String> announced = new HashSet<>();
+    /** The highest MODSEQ told of each UID, and the flags told with it. */
+    private final Map<Long, Long> modSeqs = new HashMap<>();
+    private final Map<Long, Set<String>> flagsAtModSeq = new HashMap<>();
 
     private ImapSession(ImapConnection connection, UserState user, long login, MessagePool pool, Recorder recorder,
             Errors errors, SplittableRandom random) {
@@ -109,12 +117,15 @@ final class ImapSession implements Closeable {
     void select() throws IOException {
         long confirmed = user.highestConfirmedUid();
         long start = System.nanoTime();
-        Result result = connection.execute("SELECT " + MAILBOX);
+        Result result = connection.execute("SELECT " + MAILBOX + (connection.has("CONDSTORE") ? " (CONDSTORE)" : ""));
         recorder.record("select", start);
         selected = false;
         exists = 0;
         expunged.clear();
         flags.clear();
+        announced.clear();
+        modSeqs.clear();
+        flagsAtModSeq.clear();
         if (!succeeded("select", result)) {
             return;
         }
@@ -481,11 +492,21 @@ final class ImapSession implements Closeable {
                 if (uid != 0) {
                     expunged.add(uid);
                     flags.remove(uid);
+                    modSeqs.remove(uid);
+                    flagsAtModSeq.remove(uid);
                 }
                 System.arraycopy(uids, index + 1, uids, index, exists - index - 1);
                 exists--;
             }
             case ImapResponse.Fetch fetch -> applyFetch(fetch);
+            case ImapResponse.Data(var number, var keyword, var values) when keyword.equals("FLAGS") && number == null -> {
+                announced.clear();
+                if (!values.isEmpty() && values.getFirst() instanceof Value.Parens(List<Value> items)) {
+                    for (Value flag : items) {
+                        announced.add(normalize(name(flag)));
+                    }
+                }
+            }
             case ImapResponse.Condition c when c.status() == ImapResponse.Status.BYE && !loggingOut ->
                 errors.report("unexpected-bye", user.name + ": " + c.text());
             default -> { }
@@ -529,8 +550,42 @@ final class ImapSession implements Closeable {
             uids[index] = uid;
         }
         long uid = uids[index];
-        if (fetch.flags() != null && uid != 0) {
-            flags.put(uid, normalize(fetch.flags()));
+        Set<String> told = fetch.flags() == null ? null : normalize(fetch.flags());
+        if (told != null) {
+            for (String flag : told) {
+                if (!flag.startsWith("\\") && !announced.contains(flag)) {
+                    errors.report("keyword-not-announced", user.name + ": " + fetch + " uses " + flag
+                        + ", which no FLAGS response named (RFC 9051 section 7.3.5)");
+                }
+            }
+        }
+        if (told != null && uid != 0) {
+            flags.put(uid, told);
+        }
+        if (uid != 0 && fetch.other().get("MODSEQ") instanceof Value.Parens(List<Value> items) && items.size() == 1) {
+            checkModSeq(uid, parseUid(items.getFirst()), told, fetch);
+        }
+    }
+
+    /** RFC 7162 section 3.1: a message's MODSEQ only grows, and one MODSEQ is one state of its flags. */
+    private void checkModSeq(long uid, long modSeq, Set<String> told, ImapResponse.Fetch fetch) {
+        Long before = modSeqs.get(uid);
+        if (before != null && modSeq < before) {
+            errors.report("modseq-backwards", user.name + ": UID " + uid + " told MODSEQ " + modSeq + " after " + before
+                + ": " + fetch);
+            return;
+        }
+        Set<String> then = flagsAtModSeq.get(uid);
+        if (before != null && modSeq == before && told != null && then != null
+                && !withoutRecent(told).equals(withoutRecent(then))) {
+            errors.report("modseq-flags-mismatch", user.name + ": UID " + uid + " MODSEQ " + modSeq + " told with "
+                + then + " and now with " + told);
+        }
+        modSeqs.put(uid, modSeq);
+        if (told != null) {
+            flagsAtModSeq.put(uid, told);
+        } else if (before == null || modSeq > before) {
+            flagsAtModSeq.remove(uid);
         }
     }
 

@@ -47,6 +47,10 @@ final class FakeImapServer implements Closeable {
          * and its answer carries that session's FETCH (without the stored flag) and the EXPUNGE.
          */
         EXPUNGED_UNDER_STORE,
+        /** A keyword is used in FETCH without a FLAGS response naming it first. */
+        UNANNOUNCED_KEYWORD,
+        /** After a STORE's FETCH, the message's previous state (older MODSEQ) is told again. */
+        MODSEQ_BACKWARDS,
     }
 
     private static final long UID_VALIDITY = 1_700_000_000L;
@@ -72,7 +76,7 @@ final class FakeImapServer implements Closeable {
      */
     FakeImapServer(Fault fault, boolean literalPlus, javax.net.ssl.SSLContext tls) throws IOException {
         this.fault = fault;
-        this.capabilities = "IMAP4rev1 UIDPLUS" + (literalPlus ? " LITERAL+" : "");
+        this.capabilities = "IMAP4rev1 UIDPLUS CONDSTORE" + (literalPlus ? " LITERAL+" : "");
         this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
             : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = Thread.ofVirtual().start(this::accept);
@@ -104,6 +108,7 @@ final class FakeImapServer implements Closeable {
         final long uid;
         final byte[] body;
         final Set<String> flags = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        long modSeq;
 
         Message(long uid, byte[] body) {
             this.uid = uid;
@@ -114,6 +119,17 @@ final class FakeImapServer implements Closeable {
     private static final class Mailbox {
         final TreeMap<Long, Message> messages = new TreeMap<>();
         long uidNext = 1;
+        long highestModSeq = 1;
+        /** Every keyword ever used here (what FLAGS names). */
+        final Set<String> keywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+
+        void use(Set<String> flags) {
+            for (String flag : flags) {
+                if (!flag.startsWith("\\")) {
+                    keywords.add(flag);
+                }
+            }
+        }
     }
 
     private void serve(Socket socket) {
@@ -131,6 +147,8 @@ final class FakeImapServer implements Closeable {
         private Mailbox mailbox;
         private final List<Long> view = new ArrayList<>();
         private boolean selected;
+        private boolean condStore;
+        private final Set<String> announced = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
 
         Session(InputStream in, OutputStream out) {
             this.in = in;
@@ -158,7 +176,7 @@ final class FakeImapServer implements Closeable {
                         mailbox = mailboxes.computeIfAbsent(user, u -> new Mailbox());
                         send(tag + " OK [CAPABILITY " + capabilities + "] logged in");
                     }
-                    case "SELECT" -> select(tag);
+                    case "SELECT" -> select(tag, command.toUpperCase(Locale.ROOT).contains("(CONDSTORE)"));
                     case "UID FETCH" -> fetch(tag, command);
                     case "UID STORE" -> store(tag, command);
                     case "EXPUNGE" -> {
@@ -204,12 +222,13 @@ final class FakeImapServer implements Closeable {
             return mailbox.uidNext;
         }
 
-        private void select(String tag) throws IOException {
+        private void select(String tag, boolean condStore) throws IOException {
             synchronized (mailbox) {
                 view.clear();
                 view.addAll(mailbox.messages.keySet());
                 selected = true;
-                send("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+                this.condStore |= condStore;
+                announceFlags();
                 send("* " + view.size() + " EXISTS");
                 send("* OK [UIDVALIDITY " + UID_VALIDITY + "] ok");
                 send("* OK [UIDNEXT " + uidNext() + "] ok");
@@ -238,7 +257,7 @@ final class FakeImapServer implements Closeable {
                         out.write(bytes);
                         send(")");
                     } else {
-                        send("* " + (i + 1) + " FETCH (UID " + uid + " FLAGS (" + String.join(" ", message.flags) + "))");
+                        sendFlags(i + 1, uid, message.flags, message.modSeq);
                     }
                 }
             }
@@ -263,7 +282,8 @@ final class FakeImapServer implements Closeable {
                     if (add && fault == Fault.EXPUNGED_UNDER_STORE && !flag.equalsIgnoreCase("\\Deleted")
                             && !message.flags.contains(flag) && stores.incrementAndGet() % 3 == 0) {
                         message.flags.add("\\Deleted");
-                        send("* " + (index + 1) + " FETCH (UID " + uid + " FLAGS (" + String.join(" ", message.flags) + "))");
+                        message.modSeq = ++mailbox.highestModSeq;
+                        sendFlags(index + 1, uid, message.flags, message.modSeq);
                         mailbox.messages.remove(uid);
                         expungedUnderStore.incrementAndGet();
                         sync();
@@ -276,14 +296,24 @@ final class FakeImapServer implements Closeable {
                         reported.addAll(message.flags);
                         reported.add(flag);
                     } else {
-                        if (add) {
-                            message.flags.add(flag);
-                        } else {
-                            message.flags.remove(flag);
+                        Set<String> before = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+                        before.addAll(message.flags);
+                        long modSeqBefore = message.modSeq;
+                        if (add ? message.flags.add(flag) : message.flags.remove(flag)) {
+                            message.modSeq = ++mailbox.highestModSeq;
+                            mailbox.use(message.flags);
                         }
                         reported.addAll(message.flags);
+                        if (fault == Fault.MODSEQ_BACKWARDS && message.modSeq != modSeqBefore) {
+                            // the new state, then the one before it: the client keeps the stale one
+                            sendFlags(index + 1, uid, reported, message.modSeq);
+                            sendFlags(index + 1, uid, before, modSeqBefore);
+                            sync();
+                            send(tag + " OK stored");
+                            return;
+                        }
                     }
-                    send("* " + (index + 1) + " FETCH (UID " + uid + " FLAGS (" + String.join(" ", reported) + "))");
+                    sendFlags(index + 1, uid, reported, message.modSeq);
                 }
             }
             sync();
@@ -314,10 +344,29 @@ final class FakeImapServer implements Closeable {
                 if (m.group(2) != null && !m.group(2).isBlank()) {
                     message.flags.addAll(List.of(m.group(2).split(" ")));
                 }
+                message.modSeq = ++mailbox.highestModSeq;
+                mailbox.use(message.flags);
                 mailbox.messages.put(uid, message);
             }
             sync();
             send(tag + " OK [APPENDUID " + UID_VALIDITY + " " + uid + "] appended");
+        }
+
+        /** FLAGS with every keyword of the mailbox (RFC 9051 section 7.3.5). */
+        private void announceFlags() throws IOException {
+            announced.addAll(mailbox.keywords);
+            send("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+                + (announced.isEmpty() ? "" : " " + String.join(" ", announced)) + ")");
+        }
+
+        /** A FETCH of a message's flags (and MODSEQ once CONDSTORE is on), its new keywords announced first. */
+        private void sendFlags(int msn, long uid, Set<String> flags, long modSeq) throws IOException {
+            boolean unknown = flags.stream().anyMatch(f -> !f.startsWith("\\") && !announced.contains(f));
+            if (unknown && fault != Fault.UNANNOUNCED_KEYWORD) {
+                announceFlags();
+            }
+            send("* " + msn + " FETCH (UID " + uid + " FLAGS (" + String.join(" ", flags) + ")"
+                + (condStore ? " MODSEQ (" + modSeq + ")" : "") + ")");
         }
 
         /** Tells the session of expunges (highest sequence first) and of new messages. */

@@ -41,6 +41,8 @@ class ImapBenchCheckerTest {
         "FORGET_FLAG, flags-changed",
         "EXISTS_BACKWARDS, exists-backwards",
         "CORRUPT_BODY, body-mismatch",
+        "UNANNOUNCED_KEYWORD, keyword-not-announced",
+        "MODSEQ_BACKWARDS, modseq-backwards",
     })
     void aBrokenServerIsCaught(FakeImapServer.Fault fault, String expected) throws Exception {
         Report report = runAgainst(fault);

@@ -60,9 +60,16 @@ public interface Directory extends AutoCloseable {
     /**
      * The user a recipient address delivers to: the exact address first, then
      * {@code local+detail@domain} as {@code local@domain} with the detail, then, for the default
-     * domain (or an address without domain), a user whose name is the local part.
+     * domain and the {@code local} domains (or an address without domain, when bare names are
+     * allowed), a user whose name is the local part. When it reaches nobody, the answer says why.
      */
-    Optional<Recipient> resolve(String address);
+    Resolution resolve(String address, LocalDomains local);
+
+    /** {@link #resolve(String, LocalDomains)} with only the default domain as local domain; empty when unknown. */
+    default Optional<Recipient> resolve(String address) {
+        return resolve(address, LocalDomains.NONE) instanceof Resolution.Found found
+                ? Optional.of(found.recipient()) : Optional.empty();
+    }
 
     /** The user's quota limits; {@link QuotaLimits#UNLIMITED} for an unknown user. */
     QuotaLimits quota(String user);

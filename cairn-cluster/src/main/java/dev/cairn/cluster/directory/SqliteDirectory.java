@@ -40,31 +40,35 @@ public final class SqliteDirectory implements Directory {
     private final Path file;
     private final Optional<String> defaultDomain;
     private final PasswordHasher hasher;
+    private final PasswordPolicy passwordPolicy;
     /** Successful verifications remembered for 10 minutes: repeated logins skip Argon2id. */
     private final VerifiedPasswords verified = new VerifiedPasswords(100_000, Duration.ofMinutes(10), Clock.systemUTC());
     private final BlockingQueue<Connection> pool = new ArrayBlockingQueue<>(POOL_SIZE);
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
 
-    private SqliteDirectory(Path file, Optional<String> defaultDomain, PasswordHasher hasher) {
+    private SqliteDirectory(Path file, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy passwordPolicy) {
         this.file = file;
         this.defaultDomain = defaultDomain.map(Addresses::domain);
         this.hasher = hasher;
+        this.passwordPolicy = passwordPolicy;
     }
 
     /**
      * Opens (creating if needed) the directory database and brings its schema up to date.
      *
-     * @param defaultDomain the domain of addresses given without one, and of users' derived
-     *                      primary addresses
+     * @param defaultDomain  the domain of addresses given without one, and of users' derived
+     *                       primary addresses
+     * @param passwordPolicy what a password set through this directory must be
      */
-    public static SqliteDirectory open(Path file, Optional<String> defaultDomain, PasswordHasher hasher) {
+    public static SqliteDirectory open(Path file, Optional<String> defaultDomain, PasswordHasher hasher,
+                                       PasswordPolicy passwordPolicy) {
         defaultDomain.ifPresent(d -> {
             if (Addresses.problem("postmaster@" + d) != null) {
                 throw new DirectoryException(Reason.INVALID_ADDRESS, "'" + d + "' is not a domain name");
             }
         });
-        SqliteDirectory directory = new SqliteDirectory(file.toAbsolutePath(), defaultDomain, hasher);
+        SqliteDirectory directory = new SqliteDirectory(file.toAbsolutePath(), defaultDomain, hasher, passwordPolicy);
         try {
             Path parent = directory.file.getParent();
             if (parent != null) {
@@ -85,13 +89,32 @@ public final class SqliteDirectory implements Directory {
             if (e instanceof DirectoryException de) {
                 throw de;
             }
-            throw new DirectoryException(Reason.UNAVAILABLE, "cannot open the directory " + file + ": " + e.getMessage(), e);
+            throw new DirectoryException(Reason.UNAVAILABLE, "cannot open the directory " + file + ": " + why(e), e);
         }
         return directory;
     }
 
+    /** An I/O failure in words: the JDK's messages of file errors are only the file's name. */
+    private static String why(Exception e) {
+        return switch (e) {
+            case java.nio.file.AccessDeniedException denied -> denied.getFile() + ": permission denied";
+            case java.nio.file.NoSuchFileException missing -> missing.getFile() + ": no such file or directory";
+            case java.nio.file.FileSystemException fs when fs.getReason() != null -> fs.getFile() + ": " + fs.getReason();
+            default -> e.getMessage();
+        };
+    }
+
+    /** Without a password policy beyond "not empty" (programs and tests that set passwords themselves). */
+    public static SqliteDirectory open(Path file, Optional<String> defaultDomain, PasswordHasher hasher) {
+        return open(file, defaultDomain, hasher, PasswordPolicy.ANY);
+    }
+
     public static SqliteDirectory open(Path file, Optional<String> defaultDomain) {
         return open(file, defaultDomain, new PasswordHasher());
+    }
+
+    public static SqliteDirectory open(Path file, Optional<String> defaultDomain, PasswordPolicy passwordPolicy) {
+        return open(file, defaultDomain, new PasswordHasher(), passwordPolicy);
     }
 
     /**
@@ -132,7 +155,7 @@ public final class SqliteDirectory implements Directory {
     public User addUser(NewUser spec) {
         String name = UserNames.canonical(spec.name());
         Optional<String> group = spec.group().map(SqliteDirectory::checkGroup);
-        String hash = spec.password() == null ? null : hasher.hash(spec.password());
+        String hash = spec.password() == null ? null : hashNew(spec.password());
         Optional<String> primary = spec.primaryAddress().map(Addresses::canonical).or(() -> derivedAddress(name));
         long now = System.currentTimeMillis();
         inTransaction(c -> {
@@ -164,6 +187,11 @@ public final class SqliteDirectory implements Directory {
         });
         log.info("directory: added user {}{}", name, primary.map(a -> " <" + a + ">").orElse(""));
         return user(name).orElseThrow();
+    }
+
+    private String hashNew(char[] password) {
+        passwordPolicy.check(password);
+        return hasher.hash(password);
     }
 
     private Optional<String> derivedAddress(String name) {
@@ -237,7 +265,7 @@ public final class SqliteDirectory implements Directory {
 
     @Override
     public void setPassword(String name, char[] password) {
-        String hash = password == null ? null : hasher.hash(password);
+        String hash = password == null ? null : hashNew(password);
         updateUser(name, "UPDATE users SET password_hash = ? WHERE name = ?", hash);
         log.info("directory: {} password of user {}", hash == null ? "removed" : "changed", UserNames.normalize(name));
     }
@@ -455,36 +483,59 @@ public final class SqliteDirectory implements Directory {
     }
 
     @Override
-    public Optional<Recipient> resolve(String address) {
-        if (address == null || address.length() > 2 * Addresses.MAX_ADDRESS) {
-            return Optional.empty();
+    public Resolution resolve(String address, LocalDomains local) {
+        if (address == null || address.isEmpty()) {
+            return new Resolution.Unknown("an empty address");
         }
-        Optional<Addresses.Parsed> parsed = address.indexOf('@') >= 0
-                ? Addresses.parse(address)
-                : defaultDomain.flatMap(d -> Addresses.parse(address + "@" + d));
-        if (parsed.isEmpty()) {
-            return Optional.empty();
+        if (address.length() > 2 * Addresses.MAX_ADDRESS) {
+            return new Resolution.Unknown("an address is at most " + Addresses.MAX_ADDRESS + " octets");
         }
-        Addresses.Parsed full = parsed.get();
-        Optional<Addresses.Parsed> base = full.withoutDetail();
-        Optional<String> detail = full.detail().filter(d -> !d.isEmpty());
-        boolean defaultDomainAddress = defaultDomain.isPresent() && defaultDomain.get().equals(full.domain());
-        return withConnection(c -> {
-            String byAddress = """
+        boolean bare = address.indexOf('@') < 0;
+        if (bare && !local.bareNames()) {
+            return new Resolution.Unknown("a recipient needs a domain here (bare user names are off)");
+        }
+        // A bare name is checked as a local part; with a default domain it is also an address there.
+        String full = bare ? address + "@" + defaultDomain.orElse("localhost") : address;
+        String problem = Addresses.problem(full);
+        if (problem != null) {
+            return new Resolution.Unknown(problem);
+        }
+        Addresses.Parsed parsed = Addresses.parse(full).orElseThrow();
+        Optional<Addresses.Parsed> base = parsed.withoutDetail();
+        Optional<String> detail = parsed.detail().filter(d -> !d.isEmpty());
+        boolean byAddress = !bare || defaultDomain.isPresent();
+        boolean byName = bare || defaultDomain.filter(parsed.domain()::equals).isPresent() || local.contains(parsed.domain());
+        Optional<Recipient> found = withConnection(c -> {
+            String addressQuery = """
                     SELECT u.name, u.disabled FROM addresses a JOIN users u ON u.name = a.user_name WHERE a.address = ?""";
-            String byName = "SELECT name, disabled FROM users WHERE name = ?";
-            Optional<Recipient> found = recipient(c, byAddress, full.address(), Optional.empty());
-            if (found.isEmpty() && base.isPresent()) {
-                found = recipient(c, byAddress, base.get().address(), detail);
-            }
-            if (found.isEmpty() && defaultDomainAddress) {
-                found = recipient(c, byName, full.local(), Optional.empty());
-                if (found.isEmpty() && base.isPresent()) {
-                    found = recipient(c, byName, base.get().local(), detail);
+            String nameQuery = "SELECT name, disabled FROM users WHERE name = ?";
+            Optional<Recipient> r = Optional.empty();
+            if (byAddress) {
+                r = recipient(c, addressQuery, parsed.address(), Optional.empty());
+                if (r.isEmpty() && base.isPresent()) {
+                    r = recipient(c, addressQuery, base.get().address(), detail);
                 }
             }
-            return found;
+            if (r.isEmpty() && byName) {
+                r = recipient(c, nameQuery, parsed.local(), Optional.empty());
+                if (r.isEmpty() && base.isPresent()) {
+                    r = recipient(c, nameQuery, base.get().local(), detail);
+                }
+            }
+            return r;
         });
+        if (found.isPresent()) {
+            return new Resolution.Found(found.get());
+        }
+        String user = base.orElse(parsed).local();
+        if (bare) {
+            return new Resolution.Unknown("no user " + user + (byAddress ? " and no address " + parsed.address() : ""));
+        }
+        if (byName) {
+            return new Resolution.Unknown("no address " + parsed.address() + " and no user " + user);
+        }
+        return new Resolution.Unknown("no address " + parsed.address() + ", and " + parsed.domain()
+                + " is not a local domain (where user names are addresses)");
     }
 
     private static Optional<Recipient> recipient(Connection c, String sql, String key, Optional<String> detail) throws SQLException {

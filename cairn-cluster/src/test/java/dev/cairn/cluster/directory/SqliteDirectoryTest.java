@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 
 import static dev.cairn.cluster.directory.PasswordHasherTest.FAST;
@@ -191,7 +192,7 @@ class SqliteDirectoryTest {
         assertThat(directory.resolve("bob@other.example")).contains(new Recipient("bob@other.example", Optional.empty(), false));
         assertThat(directory.resolve("bob+x@other.example")).contains(new Recipient("bob@other.example", Optional.of("x"), false));
         assertThat(directory.resolve("c.jones+y@other.example")).contains(new Recipient("carol", Optional.of("y"), false));
-        // A user's name is an address only in the default domain.
+        // A user's name is an address only in the default domain (and the local domains, none here).
         assertThat(directory.resolve("alice@other.example")).isEmpty();
         assertThat(directory.resolve("carol@other.example")).isEmpty();
         assertThat(directory.resolve("nobody@example.org")).isEmpty();
@@ -205,15 +206,58 @@ class SqliteDirectoryTest {
     }
 
     @Test
-    void withoutDefaultDomainOnlyAddressesResolve() {
+    void withoutDefaultDomainABareNameIsTheUserAndOtherDomainsNeedAnAddress() {
         directory.close();
         directory = SqliteDirectory.open(dir.resolve("other.db"), Optional.empty(), FAST);
         User alice = directory.addUser(NewUser.of("alice", pw("x")));
         assertThat(alice.primaryAddress()).isEmpty();
-        assertThat(directory.resolve("alice")).isEmpty();
+        assertThat(directory.resolve("alice")).map(Recipient::user).contains("alice");
         assertThat(directory.resolve("alice@example.org")).isEmpty();
         directory.addAlias("alice@example.org", "alice");
         assertThat(directory.resolve("alice@example.org")).map(Recipient::user).contains("alice");
+    }
+
+    @Test
+    void aUserWithoutAddressReceivesAtItsNameInTheLocalDomainsOnly() {
+        directory.close();
+        directory = SqliteDirectory.open(dir.resolve("other.db"), Optional.empty(), FAST);
+        directory.addUser(NewUser.of("alice", pw("x")));
+        LocalDomains local = LocalDomains.of(List.of("mx.example.net", "LocalHost."), true);
+        Recipient alice = new Recipient("alice", Optional.empty(), false);
+        assertThat(directory.resolve("alice", local)).isEqualTo(new Resolution.Found(alice));
+        assertThat(directory.resolve("ALICE@localhost", local)).isEqualTo(new Resolution.Found(alice));
+        assertThat(directory.resolve("alice@mx.example.net.", local)).isEqualTo(new Resolution.Found(alice));
+        assertThat(directory.resolve("alice+news@localhost", local))
+                .isEqualTo(new Resolution.Found(new Recipient("alice", Optional.of("news"), false)));
+        // One label more or less is another domain: not local.
+        assertThat(directory.resolve("alice@example.net", local)).isEqualTo(new Resolution.Unknown(
+                "no address alice@example.net, and example.net is not a local domain (where user names are addresses)"));
+        assertThat(directory.resolve("alice@sub.mx.example.net", local)).isInstanceOf(Resolution.Unknown.class);
+        assertThat(directory.resolve("bob@localhost", local))
+                .isEqualTo(new Resolution.Unknown("no address bob@localhost and no user bob"));
+        assertThat(directory.resolve("bob", local)).isEqualTo(new Resolution.Unknown("no user bob"));
+        assertThat(directory.resolve("alice", LocalDomains.of(List.of("localhost"), false)))
+                .isEqualTo(new Resolution.Unknown("a recipient needs a domain here (bare user names are off)"));
+        assertThat(directory.resolve("al ice", local)).isInstanceOf(Resolution.Unknown.class);
+        assertThat(directory.resolve("", local)).isInstanceOf(Resolution.Unknown.class);
+        assertThatThrownBy(() -> LocalDomains.of(List.of("not a domain"), true)).isInstanceOf(DirectoryException.class);
+    }
+
+    @Test
+    void thePasswordPolicyRefusesAPasswordOneShorterThanItsMinimum() {
+        directory.close();
+        directory = SqliteDirectory.open(dir.resolve("policy.db"), Optional.empty(), FAST, new PasswordPolicy(8));
+        assertThat(reasonOf(() -> directory.addUser(NewUser.of("alice", pw("1234567"))))).isEqualTo(Reason.INVALID_PASSWORD);
+        assertThatThrownBy(() -> directory.addUser(NewUser.of("alice", pw("1234567"))))
+                .hasMessage("the password must be at least 8 characters (it has 7)");
+        assertThat(directory.user("alice")).isEmpty();
+        directory.addUser(NewUser.of("alice", pw("12345678")));
+        assertThat(reasonOf(() -> directory.setPassword("alice", pw("short")))).isEqualTo(Reason.INVALID_PASSWORD);
+        assertThat(directory.authenticate("alice", pw("12345678"))).contains("alice");
+        directory.setPassword("alice", pw("87654321"));
+        assertThat(directory.authenticate("alice", pw("87654321"))).contains("alice");
+        // An account without a password (receives mail only) is not a password.
+        directory.addUser(NewUser.of("robot", null));
     }
 
     @Test

@@ -108,7 +108,7 @@ public final class CommandParser {
                 case "LIST" -> list();
                 case "LSUB" -> {
                     c.sp();
-                    String ref = mailbox();
+                    String ref = listReference();
                     c.sp();
                     yield new ImapCommand.Lsub(ref, listMailbox());
                 }
@@ -253,7 +253,7 @@ public final class CommandParser {
                 c.close();
                 c.sp();
             }
-            String ref = mailbox();
+            String ref = listReference();
             c.sp();
             List<String> patterns = new ArrayList<>();
             if (c.peek() == '(') {
@@ -661,24 +661,44 @@ public final class CommandParser {
 
         private String mailbox() throws ParseException { return decodeName(c.astring()); }
 
+        /**
+         * A LIST or LSUB reference or pattern. One that no mailbox name can have (not valid modified
+         * UTF-7, a control character) is not an error: it matches nothing, so LIST answers OK with no
+         * names (RFC 9051 §6.3.9).
+         */
         private String listMailbox() throws ParseException {
             int p = c.peek();
             String raw = (p == '"' || p == Cursor.LITERAL) ? c.string() : c.atomLike(ch -> Syntax.isListChar(ch) || ch >= 0x80);
-            return decodeName(raw);
+            return listName(raw);
         }
 
+        private String listReference() throws ParseException { return listName(c.astring()); }
+
+        private String listName(String raw) throws ParseException {
+            try {
+                return decodeName(raw);
+            } catch (ParseException invalid) {
+                return MATCHES_NOTHING;
+            }
+        }
+
+        /**
+         * RFC 3501 §5.1.3, RFC 9051 §5.1: a name that is not valid modified UTF-7 (or holds a control
+         * character) is a well-formed command naming a mailbox that cannot exist: NO [CANNOT]
+         * (RFC 5530 §3 lists CANNOT among NO codes), never BAD.
+         */
         private String decodeName(String raw) throws ParseException {
             String name = raw;
             if (!options.utf8Names()) {
                 try {
                     name = ModifiedUtf7.decode(raw);
                 } catch (ModifiedUtf7.InvalidException e) {
-                    throw new ParseException("CANNOT", "Invalid mailbox name: " + e.getMessage());
+                    throw ParseException.declined("CANNOT", "Invalid mailbox name: " + e.getMessage());
                 }
             }
             for (int i = 0; i < name.length(); i++) {
                 char ch = name.charAt(i);
-                if (ch < 0x20 || ch == 0x7f) throw new ParseException("CANNOT", "Control character in mailbox name");
+                if (ch < 0x20 || ch == 0x7f) throw ParseException.declined("CANNOT", "Control character in mailbox name");
             }
             return normaliseInbox(name);
         }
@@ -688,6 +708,12 @@ public final class CommandParser {
             return parseDate(s);
         }
     }
+
+    /**
+     * What a LIST reference or pattern that no name can have stands for: a control character,
+     * which no mailbox name holds, so the pattern it makes matches nothing.
+     */
+    public static final String MATCHES_NOTHING = "\u0000";
 
     public static String normaliseInbox(String name) {
         if (name.equalsIgnoreCase("INBOX")) return "INBOX";

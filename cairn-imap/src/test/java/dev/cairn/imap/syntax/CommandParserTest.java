@@ -130,6 +130,15 @@ class CommandParserTest {
         }
     }
 
+    /** Found by CommandFuzzTest: a CR inside a quoted string came back in the BAD text, breaking the response line. */
+    @Test void badTextNeverCarriesTheCrLfOrNulOfTheCommand() {
+        for (String b : List.of("a APPEND Drafts \"05-Mar\r2024 10:00:00 +0100\" {1+}\r\nx\r\n",
+                "a CREATE {4}\r\n&\r\n-\r\n", "a SEARCH SINCE \"1-J\ran-2024\"\r\n")) {
+            assertThatThrownBy(() -> parse(b)).as(b).isInstanceOf(ParseException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\r", "\n", "\0"));
+        }
+    }
+
     @Test void nestingLimitAtLimitAndOver() throws Exception {
         // the limit is 8: 8 levels parse, 9 do not
         parse("a SEARCH " + "(".repeat(8) + "ALL" + ")".repeat(8) + "\r\n");

@@ -6,6 +6,8 @@ import java.net.InetAddress;
 /**
  * Checks credentials for IMAP, POP3 and the proxy. Implemented by the directory. Blocking; it
  * must answer the same way, in about the same time, for an unknown user and a wrong password.
+ * The protocols call it only through {@link AuthThrottle#check}, which runs it on one of the
+ * node's few check threads, after the client's penalties.
  */
 @FunctionalInterface
 public interface Authenticator {

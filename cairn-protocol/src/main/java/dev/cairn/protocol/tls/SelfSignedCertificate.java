@@ -11,11 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,33 +47,14 @@ public final class SelfSignedCertificate {
     }
 
     private static void generate(Path directory, Path keystore, Path passwordFile) throws IOException {
-        byte[] random = new byte[18];
-        new SecureRandom().nextBytes(random);
-        String password = HexFormat.of().formatHex(random);
+        String password = Keytool.password();
         Path temporary = Files.createTempFile(directory, "selfsigned", ".p12.tmp");
         Files.delete(temporary); // keytool refuses to write into an existing empty file
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        List<String> command = List.of(keytool.toString(), "-genkeypair", "-noprompt",
+        Keytool.run(password, List.of("-genkeypair", "-noprompt",
                 "-alias", ALIAS, "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
                 "-validity", "3650", "-dname", "CN=localhost, O=Cairn self-signed",
                 "-ext", "SAN=DNS:localhost,IP:127.0.0.1",
-                "-storetype", "PKCS12", "-keystore", temporary.toString(),
-                "-storepass", password, "-keypass", password);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String outputText;
-        try (InputStream in = process.getInputStream()) {
-            outputText = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                process.destroyForcibly();
-                throw new IOException("keytool failed: " + outputText.strip());
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while generating a certificate", e);
-        }
+                "-storetype", "PKCS12", "-keystore", temporary.toString()));
         Path temporaryPassword = directory.resolve(PASSWORD_FILE + ".tmp");
         Files.writeString(temporaryPassword, password + "\n", StandardCharsets.US_ASCII);
         try {

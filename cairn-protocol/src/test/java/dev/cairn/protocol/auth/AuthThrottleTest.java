@@ -3,28 +3,26 @@ package dev.cairn.protocol.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.protocol.testing.FakeClock;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(60)
 class AuthThrottleTest {
-    static final class FakeClock extends Clock {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
-        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
-        @Override public Instant instant() { return now; }
-        void advance(Duration d) { now = now.plus(d); }
-    }
-
     final FakeClock clock = new FakeClock();
-    final List<Duration> slept = new ArrayList<>();
-    final AuthThrottle throttle = new AuthThrottle(AuthThrottle.Config.DEFAULT, clock, slept::add);
+    final List<Duration> slept = new CopyOnWriteArrayList<>();
+    final AuthThrottle.Sleeper sleeper = clock.sleeper(slept);
+    final AuthThrottle throttle = new AuthThrottle(AuthThrottle.Config.DEFAULT, clock, sleeper);
 
     static InetAddress ip(String s) throws Exception { return InetAddress.getByName(s); }
 
@@ -34,75 +32,287 @@ class AuthThrottleTest {
         return out;
     }
 
+    static AuthThrottle.Attempt attempt(String user, InetAddress from) {
+        return new AuthThrottle.Attempt("imap", "PLAIN", user, from);
+    }
+
+    AuthResult fail(String user, String from) throws Exception {
+        return throttle.check(attempt(user, ip(from)), () -> AuthResult.invalid("wrong password"));
+    }
+
+    AuthResult succeed(String user, String from) throws Exception {
+        return throttle.check(attempt(user, ip(from)), () -> AuthResult.success(user));
+    }
+
+    static void await(BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("condition not reached in 10 s");
+            Thread.sleep(5);
+        }
+    }
+
     @Test
-    void delayDoublesFromTwoSecondsToTheFifteenSecondCap() throws Exception {
-        for (int i = 0; i < 6; i++) throttle.failed("alice", ip("192.0.2.1"));
-        assertThat(slept).isEqualTo(seconds(2, 4, 8, 15, 15, 15));
+    void eachGuessWaitsThePenaltyBeforeItIsCheckedDoublingToTheCap() throws Exception {
+        for (int i = 0; i < 6; i++) fail("alice", "192.0.2.1");
+        assertThat(slept).isEqualTo(seconds(2, 4, 8, 15, 15));
+    }
+
+    @Test
+    void penaltyCapAtItsLimit() {
+        // 2, 4, 8, then 16 is over the 15 s cap: the 4th failure is the limit
+        assertThat(throttle.delayAfter(0)).isZero();
+        assertThat(throttle.delayAfter(1)).hasSeconds(2);
+        assertThat(throttle.delayAfter(3)).hasSeconds(8);
+        assertThat(throttle.delayAfter(4)).hasSeconds(15);
+        assertThat(throttle.delayAfter(5)).hasSeconds(15);
+        assertThat(throttle.delayAfter(Integer.MAX_VALUE)).hasSeconds(15);
     }
 
     @Test
     void theAddressCountsAcrossUserNames() throws Exception {
-        throttle.failed("alice", ip("192.0.2.1"));
-        throttle.failed("bob", ip("192.0.2.1"));
-        throttle.failed("carol", ip("192.0.2.1"));
-        assertThat(slept).isEqualTo(seconds(2, 4, 8));
-        // Another address guessing a fresh name starts over.
-        throttle.failed("dave", ip("198.51.100.7"));
-        assertThat(slept.getLast()).isEqualTo(Duration.ofSeconds(2));
+        fail("alice", "192.0.2.1");
+        fail("bob", "192.0.2.1");
+        fail("carol", "192.0.2.1");
+        assertThat(slept).isEqualTo(seconds(2, 4));
+        // another address guessing a fresh name is not slowed
+        fail("dave", "198.51.100.7");
+        assertThat(slept).hasSize(2);
     }
 
     @Test
-    void theUserCountsAcrossAddresses() throws Exception {
-        throttle.failed("alice", ip("192.0.2.1"));
-        throttle.failed("ALICE", ip("192.0.2.2"));
-        throttle.failed("alice", ip("192.0.2.3"));
-        assertThat(slept).isEqualTo(seconds(2, 4, 8));
+    void aGuesserSpreadOverManyAddressesIsSlowedPerAccount() throws Exception {
+        for (int i = 1; i <= 7; i++) fail("alice", "192.0.2." + i);
+        // one other failing address is free (its own penalty slows it); then 2, 4, 8, 15 s
+        assertThat(slept).isEqualTo(seconds(2, 4, 8, 15, 15));
+        // the name is case-folded: ALICE is the same account
+        fail("ALICE", "192.0.2.99");
+        assertThat(slept.getLast()).isEqualTo(Duration.ofSeconds(15));
     }
 
     @Test
-    void successResetsTheUserAndTheAddress() throws Exception {
-        throttle.failed("alice", ip("192.0.2.1"));
-        throttle.failed("alice", ip("192.0.2.1"));
-        throttle.succeeded("alice", ip("192.0.2.1"));
-        assertThat(throttle.pendingDelay("alice", ip("192.0.2.1"))).isEqualTo(Duration.ofSeconds(2));
-        throttle.failed("alice", ip("192.0.2.1"));
+    void oneGuessingAddressDoesNotSlowTheUserFromAnotherAddress() throws Exception {
+        for (int i = 0; i < 5; i++) fail("alice", "192.0.2.1");
+        int before = slept.size();
+        assertThat(succeed("alice", "198.51.100.7")).isEqualTo(AuthResult.success("alice"));
+        assertThat(slept).hasSize(before);
+    }
+
+    @Test
+    void anAddressTheUserLoggedInFromSkipsTheAccountPenaltyUntilTheTrustExpires() throws Exception {
+        succeed("alice", "198.51.100.7");
+        for (int i = 1; i <= 6; i++) fail("alice", "192.0.2." + i);
+        slept.clear();
+        succeed("alice", "198.51.100.7");
+        assertThat(slept).as("a known address").isEmpty();
+        // a fresh address is slowed by the account penalty, not locked out
+        assertThat(succeed("alice", "203.0.113.9")).isEqualTo(AuthResult.success("alice"));
+        assertThat(slept).isEqualTo(seconds(15));
+        slept.clear();
+        for (int i = 1; i <= 6; i++) fail("alice", "192.0.2." + (10 + i));
+        clock.advance(Duration.ofDays(14));
+        for (int i = 1; i <= 6; i++) fail("alice", "192.0.2." + (20 + i));
+        slept.clear();
+        succeed("alice", "198.51.100.7");
+        assertThat(slept).as("trust expired after 14 days").isEqualTo(seconds(15));
+    }
+
+    @Test
+    void loggingIntoOnesOwnAccountDoesNotResetAPenaltyEarnedOnAnother() throws Exception {
+        fail("victim", "192.0.2.1");
+        fail("victim", "192.0.2.1");
+        succeed("mallory", "192.0.2.1"); // waits the 4 s too
+        fail("victim", "192.0.2.1");
+        fail("victim", "192.0.2.1");
+        assertThat(slept).as("2, 4, then 2 again had the success reset the count").isEqualTo(seconds(2, 4, 8));
+    }
+
+    @Test
+    void aSuccessForgetsTheFailuresOfTheUsersOwnTypos() throws Exception {
+        fail("alice", "192.0.2.1");
+        fail("alice", "192.0.2.1");
+        succeed("alice", "192.0.2.1");
+        fail("alice", "192.0.2.1");
+        fail("alice", "192.0.2.1");
         assertThat(slept).isEqualTo(seconds(2, 4, 2));
     }
 
     @Test
     void countsExpireAfterTheirLastFailure() throws Exception {
-        throttle.failed("alice", ip("192.0.2.1"));
-        throttle.failed("alice", ip("192.0.2.1"));
+        fail("alice", "192.0.2.1");
+        fail("alice", "192.0.2.1"); // waited 2 s, penalty now 4 s
         clock.advance(Duration.ofMinutes(5).minusSeconds(1));
-        throttle.failed("alice", ip("192.0.2.1"));
-        assertThat(slept.getLast()).isEqualTo(Duration.ofSeconds(8));
+        fail("alice", "192.0.2.1");
+        assertThat(slept).isEqualTo(seconds(2)); // the 4 s were over long ago, and the count kept
+        fail("alice", "192.0.2.1");
+        assertThat(slept).isEqualTo(seconds(2, 8));
         clock.advance(Duration.ofMinutes(5));
-        throttle.failed("alice", ip("192.0.2.1"));
-        assertThat(slept.getLast()).isEqualTo(Duration.ofSeconds(2));
+        fail("alice", "192.0.2.1");
+        fail("alice", "192.0.2.1");
+        assertThat(slept).isEqualTo(seconds(2, 8, 2));
     }
 
     @Test
     void ipv6CountsPerSlash48() throws Exception {
-        throttle.failed(null, ip("2001:db8:1:aaaa::1"));
-        throttle.failed(null, ip("2001:db8:1:bbbb::2"));
-        throttle.failed(null, ip("2001:db8:2::1"));
-        assertThat(slept).isEqualTo(seconds(2, 4, 2));
+        throttle.failed(attempt(null, ip("2001:db8:1:aaaa::1")), AuthLog.Reason.BAD_SASL);
+        fail(null, "2001:db8:1:bbbb::2");
+        fail(null, "2001:db8:2::1");
+        assertThat(slept).isEqualTo(seconds(2));
+    }
+
+    @Test
+    void anUnknownUserIsTreatedExactlyLikeAKnownOne() throws Exception {
+        // the throttle never learns whether a name exists: same counts, same waits
+        for (int i = 1; i <= 4; i++) fail("alice", "192.0.2." + i);
+        List<Duration> known = List.copyOf(slept);
+        slept.clear();
+        for (int i = 1; i <= 4; i++) fail("nobody", "198.51.100." + i);
+        assertThat(slept).isEqualTo(known);
     }
 
     @Test
     void memoryIsBounded() throws Exception {
         AuthThrottle small = new AuthThrottle(new AuthThrottle.Config(Duration.ofSeconds(2), Duration.ofSeconds(15),
                 Duration.ofMinutes(5), 100), clock, d -> {});
-        for (int i = 0; i < 1000; i++) small.failed("user" + i, ip("10.0." + (i / 256) + "." + (i % 256)));
+        for (int i = 0; i < 1000; i++) {
+            small.check(attempt("user" + i, ip("10.0." + (i / 256) + "." + (i % 256))), () -> AuthResult.invalid("no"));
+        }
         assertThat(small.size()).isEqualTo(100);
+        assertThat(small.gates()).as("no gate outlives its attempts").isZero();
     }
 
     @Test
-    void delayFormula() {
-        assertThat(throttle.delayAfter(0)).isZero();
-        assertThat(throttle.delayAfter(1)).hasSeconds(2);
-        assertThat(throttle.delayAfter(3)).hasSeconds(8);
-        assertThat(throttle.delayAfter(4)).hasSeconds(15);
-        assertThat(throttle.delayAfter(Integer.MAX_VALUE)).hasSeconds(15);
+    void parallelAttemptsFromOneAddressAreCheckedOneAtATimeEachAfterThePenalty() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT, clock, d -> {
+            events.add("wait " + d.toSeconds());
+            clock.advance(d);
+        });
+        CountDownLatch release = new CountDownLatch(1);
+        InetAddress from = ip("192.0.2.1");
+        CompletableFuture<AuthResult> first = CompletableFuture.supplyAsync(() -> check(t, from, () -> {
+            events.add("check 1");
+            await(release);
+            return AuthResult.invalid("no");
+        }), r -> Thread.ofVirtual().start(r));
+        await(() -> events.contains("check 1"));
+        CompletableFuture<AuthResult> second = CompletableFuture.supplyAsync(() -> check(t, from, () -> {
+            events.add("check 2");
+            return AuthResult.invalid("no");
+        }), r -> Thread.ofVirtual().start(r));
+        await(() -> t.attemptsAt(from) == 2); // the second one queues behind the first
+        release.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertThat(events).containsExactly("check 1", "wait 2", "check 2");
+    }
+
+    @Test
+    void checksRunAtMostMaxConcurrentAtOnce() throws Exception {
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(3, Duration.ofSeconds(30)), clock, sleeper);
+        CountDownLatch release = new CountDownLatch(1);
+        List<CompletableFuture<AuthResult>> running = new ArrayList<>();
+        for (int i = 1; i <= 2; i++) running.add(blocked(t, "192.0.2." + i, release));
+        await(() -> t.checksRunning() == 2);
+        running.add(blocked(t, "192.0.2.3", release)); // the limit: still runs at once
+        await(() -> t.checksRunning() == 3);
+        running.add(blocked(t, "192.0.2.4", release)); // one over: waits
+        await(() -> t.checksWaiting() == 1);
+        assertThat(t.checksRunning()).isEqualTo(3);
+        release.countDown();
+        for (CompletableFuture<AuthResult> f : running) assertThat(f.get(10, TimeUnit.SECONDS)).isInstanceOf(AuthResult.Failure.class);
+        assertThat(t.checksRunning()).isZero();
+    }
+
+    @Test
+    void penalizedAttemptsNeverTakeTheLastFreeCheckSlot() throws Exception {
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(2, Duration.ofSeconds(30)), clock, sleeper);
+        for (String a : List.of("192.0.2.1", "192.0.2.2")) {
+            t.check(attempt("x", ip(a)), () -> AuthResult.invalid("no")); // now these addresses are penalized
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<AuthResult> p1 = blocked(t, "192.0.2.1", release);
+        await(() -> t.checksRunning() == 1);
+        CompletableFuture<AuthResult> p2 = blocked(t, "192.0.2.2", release);
+        await(() -> t.checksWaiting() == 1);
+        assertThat(t.checksRunning()).as("the last slot stays free for unpenalized attempts").isEqualTo(1);
+        AuthResult fresh = t.check(attempt("alice", ip("198.51.100.7")), () -> AuthResult.success("alice"));
+        assertThat(fresh).isEqualTo(AuthResult.success("alice"));
+        release.countDown();
+        p1.get(10, TimeUnit.SECONDS);
+        p2.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anAttemptStillQueuedWhenItsWaitBudgetEndsIsRefusedUnchecked() throws Exception {
+        // real clock: the budget is a real wait here
+        AuthThrottle.Config config = new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(100), Duration.ofMinutes(5), 100)
+                .withChecks(1, Duration.ofMillis(500));
+        AuthThrottle t = new AuthThrottle(config, Clock.systemUTC(), AuthThrottle.Sleeper.REAL);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<AuthResult> holder = blocked(t, "192.0.2.1", release);
+        await(() -> t.checksRunning() == 1);
+        List<String> checked = new CopyOnWriteArrayList<>();
+        // one over the budget: the slot never comes
+        AuthResult late = t.check(attempt("alice", ip("198.51.100.7")), () -> {
+            checked.add("late");
+            return AuthResult.success("alice");
+        });
+        assertThat(late).isInstanceOfSatisfying(AuthResult.Failure.class,
+                f -> assertThat(f.reason()).isEqualTo(AuthResult.Reason.TEMPORARY_FAILURE));
+        assertThat(checked).isEmpty();
+        // within the budget: the slot comes in time
+        CompletableFuture<AuthResult> inTime = CompletableFuture.supplyAsync(() -> check(t, ip0("198.51.100.8"), () -> {
+            checked.add("in time");
+            return AuthResult.success("bob");
+        }), r -> Thread.ofVirtual().start(r));
+        await(() -> t.checksWaiting() == 1);
+        release.countDown();
+        assertThat(inTime.get(10, TimeUnit.SECONDS)).isEqualTo(AuthResult.success("bob"));
+        assertThat(checked).containsExactly("in time");
+        holder.get(10, TimeUnit.SECONDS);
+        // a refusal is not a guess: it adds no penalty
+        assertThat(t.size()).isEqualTo(2); // the holder's failure: its address and its account
+    }
+
+    @Test
+    void theLogLineHasOneStableShapeAndNoSpaceAClientCouldForge() throws Exception {
+        AuthThrottle.Attempt a = new AuthThrottle.Attempt("pop3", "USER-PASS", "eve remote=10.0.0.1\r\nx", ip("192.0.2.1"));
+        assertThat(AuthLog.line(a, "failed", AuthLog.Reason.INVALID_CREDENTIALS))
+                .isEqualTo("auth: pop3 login failed user=eve?remote=10.0.0.1??x remote=192.0.2.1 mechanism=USER-PASS reason=invalid_credentials");
+        assertThat(AuthLog.line(new AuthThrottle.Attempt("imap", "PLAIN", null, ip("2001:db8::5")), "succeeded", null))
+                .isEqualTo("auth: imap login succeeded user=- remote=2001:db8:0:0:0:0:0:5 mechanism=PLAIN");
+        assertThat(AuthLog.printable("x".repeat(100))).hasSize(64);
+    }
+
+    private static InetAddress ip0(String s) {
+        try {
+            return ip(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private CompletableFuture<AuthResult> blocked(AuthThrottle t, String from, CountDownLatch release) {
+        return CompletableFuture.supplyAsync(() -> check(t, ip0(from), () -> {
+            await(release);
+            return AuthResult.invalid("no");
+        }), r -> Thread.ofVirtual().start(r));
+    }
+
+    private static AuthResult check(AuthThrottle t, InetAddress from, AuthThrottle.Verification v) {
+        try {
+            return t.check(attempt("alice", from), v);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(20, TimeUnit.SECONDS)) throw new IllegalStateException("never released");
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -28,6 +28,11 @@ public final class Conversation implements Closeable {
         out = socket.getOutputStream();
     }
 
+    /** Over a socket the test connected itself (e.g. from a chosen source address). */
+    public Conversation(Socket connected) throws IOException {
+        use(connected);
+    }
+
     public void use(Socket s) throws IOException {
         socket = s;
         in = s.getInputStream();

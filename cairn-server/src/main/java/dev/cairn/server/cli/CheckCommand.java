@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 /** `cairn check`: verifies the store's invariants, repairing with --repair; exit 1 when problems remain. */
-@Command(name = "check", description = {"Check the store's consistency (inside the running server if there is one).",
-        "Exit status 0 when no problem remains, 1 otherwise."})
+@Command(name = "check", header = "Check the store's consistency, and repair it with --repair.", description =
+        "Prints each problem in plain words. Runs inside the node when one serves the data directory (through its "
+                + "admin endpoint), else opens the store itself. Exit status 0 when no problem remains, 1 otherwise.")
 public final class CheckCommand implements Callable<Integer> {
     @Mixin ConfigOptions options;
     @CommandLine.Spec CommandSpec spec;

@@ -2,10 +2,13 @@
 package dev.cairn.server.cli;
 
 import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.server.Node;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /** Where a command finds the node's config and data: every command that touches data takes these. */
@@ -16,14 +19,34 @@ public final class ConfigOptions {
     @Option(names = "--data", paramLabel = "DIR", description = "data directory (default: ./data, or `data` of the config file)")
     Path data;
 
+    /** The config, the data directory not looked at (commands that talk to a running node). */
     public NodeConfig load() {
         NodeConfig c = config == null ? NodeConfig.defaults() : ConfigLoader.load(config);
         return data == null ? c : c.withData(data);
     }
 
-    /** The node's directory, for commands that change accounts (also while the server runs). */
-    public SqliteDirectory openDirectory() {
+    /** The config of a data directory that must hold {@code what} of it (see {@link DataDirectory#requireData}). */
+    NodeConfig loadExisting(java.util.function.Function<NodeConfig, Path> what) {
         NodeConfig c = load();
-        return SqliteDirectory.open(c.directoryFile(), c.directory().defaultDomain());
+        DataDirectory.requireData(c, what.apply(c));
+        return c;
+    }
+
+    /** The node's directory, for commands that change accounts (also while the server runs); it must exist. */
+    public SqliteDirectory openDirectory() {
+        NodeConfig c = loadExisting(NodeConfig::directoryFile);
+        return SqliteDirectory.open(c.directoryFile(), c.directory().defaultDomain(), c.directory().passwordPolicy());
+    }
+
+    /** The node's directory, made with the data directory's layout when missing (`user add`). */
+    SqliteDirectory createDirectory() {
+        NodeConfig c = load();
+        DataDirectory.requireUsable(c);
+        try {
+            Node.createLayout(c);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return SqliteDirectory.open(c.directoryFile(), c.directory().defaultDomain(), c.directory().passwordPolicy());
     }
 }

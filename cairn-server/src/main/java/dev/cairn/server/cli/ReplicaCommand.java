@@ -20,7 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** `cairn replica status|resync|report|verify`: replication of the stores of a running node. */
-@Command(name = "replica", description = "Replication of the running node's stores.",
+@Command(name = "replica", header = "Show and repair the replication of the running node's stores.", description =
+        "status, resync and report talk to the node that serves the data directory (--data or --config) through its "
+                + "admin endpoint; verify logs into IMAP on this node and on the others and compares what clients see.",
         subcommands = {ReplicaCommand.Status.class, ReplicaCommand.Resync.class, ReplicaCommand.Report.class,
                 ReplicaCommand.Verify.class})
 public final class ReplicaCommand implements Runnable {
@@ -35,7 +37,7 @@ public final class ReplicaCommand implements Runnable {
         return a.ok() ? 0 : 1;
     }
 
-    @Command(name = "status", description = "Per store and channel: master, replicas, mode, epoch, acknowledged users, lag.")
+    @Command(name = "status", header = "Per store and channel: master, replicas, mode, epoch, acknowledged users, lag.")
     public static final class Status implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -45,7 +47,8 @@ public final class ReplicaCommand implements Runnable {
         }
     }
 
-    @Command(name = "resync", description = "Copy a user (--user) or every user of a store (--store) to the replicas again (on the master).")
+    @Command(name = "resync", header = "Copy a user (--user) or every user of a store (--store) to the replicas again.",
+            description = "Run it on the store's master.")
     public static final class Resync implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -59,7 +62,7 @@ public final class ReplicaCommand implements Runnable {
         }
     }
 
-    @Command(name = "report", description = "What reconciliation merged, and which users were copied whole.")
+    @Command(name = "report", header = "What reconciliation merged, and which users were copied whole.")
     public static final class Report implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -69,10 +72,11 @@ public final class ReplicaCommand implements Runnable {
         }
     }
 
-    @Command(name = "verify", description = {"Log into IMAP on this node (--config, normally the master) and on each other node",
-            "(--with CONFIG, their config files) with the read-only verification login, and compare what a client",
-            "sees of every user of the directory (or --user): LIST, LSUB, STATUS (MESSAGES UIDNEXT UIDVALIDITY",
-            "HIGHESTMODSEQ), and per UID FLAGS, MODSEQ, RFC822.SIZE and the SHA-256 of BODY[].",
+    @Command(name = "verify", header = "Compare what IMAP clients see on this node and on the others (--with).", description = {
+            "Logs into IMAP on this node (--config, normally the master) and on each other node (--with CONFIG, their "
+                    + "config files) with the read-only verification login, and compares what a client sees of every user "
+                    + "of the directory (or --user): LIST, LSUB, STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ), and "
+                    + "per UID FLAGS, MODSEQ, RFC822.SIZE and the SHA-256 of BODY[].",
             "Prints each difference; exit 0 when identical, 1 when anything differs, 2 when a node cannot be read."})
     public static final class Verify implements Callable<Integer> {
         @Mixin ConfigOptions options;

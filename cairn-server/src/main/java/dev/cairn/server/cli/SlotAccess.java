@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.server.AdminServer;
 import dev.cairn.server.CheckReports;
 import dev.cairn.server.Node;
 import dev.cairn.server.RunFile;
@@ -14,14 +13,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -37,11 +35,13 @@ final class SlotAccess {
 
     static Outcome check(NodeConfig config, String user, boolean repair) throws IOException, InterruptedException {
         String query = "repair=" + repair + (user == null ? "" : "&user=" + URLEncoder.encode(user, StandardCharsets.UTF_8));
-        Optional<Outcome> remote = viaServer(config, "/check?" + query,
+        // 200 clean, 409 problems remain; anything else (404: no such user) is the command's error.
+        Optional<Outcome> remote = viaServer(config, "/check?" + query, Set.of(200, 409),
                 response -> new Outcome(response.body(), response.statusCode() == 200));
         if (remote.isPresent()) {
             return remote.get();
         }
+        DataDirectory.requireData(config, config.metadataDir());
         return direct(config, store -> {
             CheckReport report = store.check(user, repair);
             return new Outcome(CheckReports.format(report, repair), report.clean());
@@ -51,9 +51,12 @@ final class SlotAccess {
     /** Removes the user's mail from the slot; ok=false when the slot had none. */
     static Outcome deleteUserData(NodeConfig config, String user) throws IOException, InterruptedException {
         Optional<Outcome> remote = viaServer(config, "/delete-user?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8),
-                response -> new Outcome(response.body(), response.statusCode() == 200));
+                Set.of(200, 404), response -> new Outcome(response.body(), response.statusCode() == 200));
         if (remote.isPresent()) {
             return remote.get();
+        }
+        if (!Files.isDirectory(config.metadataDir())) {
+            return new Outcome("no mail of " + user + " in the store (no store at " + config.metadataDir() + ")\n", false);
         }
         return direct(config, store -> {
             if (!store.hasUser(user)) {
@@ -64,27 +67,19 @@ final class SlotAccess {
         });
     }
 
-    private static Optional<Outcome> viaServer(NodeConfig config, String pathAndQuery,
+    /**
+     * The answer of the running node, or empty when none runs on the data directory. A status
+     * outside {@code answers} is an error whose first body line is the message.
+     */
+    private static Optional<Outcome> viaServer(NodeConfig config, String pathAndQuery, Set<Integer> answers,
                                                Function<HttpResponse<String>, Outcome> answer)
             throws IOException, InterruptedException {
         Optional<RunFile> run = RunFile.read(config.runFile());
         if (run.isEmpty()) {
             return Optional.empty();
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + run.get().admin() + pathAndQuery))
-                .header("Authorization", "Bearer " + run.get().token())
-                .timeout(Duration.ofHours(12))
-                .POST(HttpRequest.BodyPublishers.noBody()).build();
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
-            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 401 || response.statusCode() >= 500) {
-                throw new IllegalStateException("the running server refused: " + response.statusCode() + " " + response.body().strip());
-            }
-            if (response.headers().firstValue(AdminServer.CHECK_CLEAN_HEADER).isEmpty()
-                    && response.statusCode() != 200 && response.statusCode() != 404) {
-                throw new IllegalStateException("unexpected answer from the server: " + response.statusCode());
-            }
-            return Optional.of(answer.apply(response));
+        try {
+            return Optional.of(answer.apply(AdminClient.send(run.get(), "POST", pathAndQuery, Duration.ofHours(12), answers)));
         } catch (ConnectException e) {
             if (run.get().processAlive()) {
                 throw new IllegalStateException("a server (pid " + run.get().pid() + ") runs on " + config.data()
@@ -94,14 +89,14 @@ final class SlotAccess {
         }
     }
 
-    private static Outcome direct(NodeConfig config, Function<SlotStore, Outcome> work) throws IOException {
-        Node.createLayout(config);
+    private static Outcome direct(NodeConfig config, Function<SlotStore, Outcome> work) {
         SlotStore store;
         try {
             store = SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
         } catch (StoreException e) {
-            throw new IllegalStateException("cannot open the slot at " + config.metadataDir() + ": " + e.getMessage()
-                    + " (a server without admin endpoint running on it?)", e);
+            Optional<Long> holder = DataDirectory.lockHolder(config.metadataDir().resolve("LOCK"));
+            throw new IllegalStateException("cannot open the slot at " + config.metadataDir() + ": "
+                    + holder.map(pid -> "it is in use by pid " + pid + " (a node without admin endpoint?)").orElse(e.getMessage()), e);
         }
         try (store) {
             return work.apply(store);

@@ -13,16 +13,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** `cairn store ...`: operations on replicated stores. */
-@Command(name = "store", description = "Replicated stores.", subcommands = {StoreCommand.Promote.class})
+@Command(name = "store", header = "Operations on replicated stores (promote a replica to master).",
+        subcommands = {StoreCommand.Promote.class})
 public final class StoreCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 
     @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
 
     /** `cairn store promote STORE --to NODE/SLOT`: run against the node that is to become master. */
-    @Command(name = "promote", description = {"Make NODE/SLOT the master of STORE: a new epoch; the old master, once it",
-            "learns of it, stops writing; what it had that never arrived is merged when it rejoins.",
-            "Run it with the config (--config) of NODE."})
+    @Command(name = "promote", header = "Make NODE/SLOT the master of STORE (run it with the --config of NODE).", description = {
+            "A new epoch: the old master, once it learns of it, stops writing; what it had that never arrived is merged "
+                    + "when it rejoins."})
     public static final class Promote implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;

@@ -2,12 +2,16 @@
 package dev.cairn.server.cli;
 
 import dev.cairn.cluster.directory.AddressEntry;
+import dev.cairn.cluster.directory.Addresses;
 import dev.cairn.cluster.directory.Directory;
+import dev.cairn.cluster.directory.LocalDomains;
 import dev.cairn.cluster.directory.NewUser;
 import dev.cairn.cluster.directory.QuotaLimits;
+import dev.cairn.cluster.directory.Resolution;
 import dev.cairn.cluster.directory.SqliteDirectory;
 import dev.cairn.cluster.directory.User;
 import dev.cairn.cluster.directory.UserNames;
+import dev.cairn.server.config.NodeConfig;
 import dev.cairn.server.config.Sizes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,7 +31,10 @@ import java.util.concurrent.Callable;
  * `cairn user ...`: accounts in the directory. Writes the directory database directly, so it
  * works whether or not the server runs; a running server sees each change at its next lookup.
  */
-@Command(name = "user", description = "Add, change, list and delete users and their addresses.",
+@Command(name = "user", header = "Add, change, list and delete users and their addresses.", description =
+        "The commands write the directory database (directory.db in the data directory) directly: they work whether or "
+                + "not the node runs, and a running node sees each change at the next login or delivery. Only `user add` "
+                + "creates a data directory; the others refuse one that holds no directory.db.",
         subcommands = {UserCommand.Add.class, UserCommand.List_.class, UserCommand.Show.class, UserCommand.Passwd.class,
                 UserCommand.Set.class, UserCommand.Delete.class, UserCommand.Alias.class})
 public final class UserCommand implements Runnable {
@@ -39,21 +46,29 @@ public final class UserCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    static long parseLimit(String text, boolean size) {
-        if (text.equalsIgnoreCase("none") || text.equalsIgnoreCase("unlimited")) {
-            return QuotaLimits.NONE;
-        }
-        if (size) {
-            return Sizes.parseBytes(text);
-        }
-        try {
-            long n = Long.parseLong(text.strip());
-            if (n < 0) {
-                throw new IllegalArgumentException("a message count is >= 0 (or 'none')");
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a message count (or 'none')");
+    /**
+     * The recipients LMTP accepts for the user: its addresses, and its name bare and in each local
+     * domain, each confirmed by the directory's own resolution; empty when mail cannot reach it.
+     */
+    static List<String> receivesAs(Directory directory, User user, LocalDomains local) {
+        List<String> candidates = new java.util.ArrayList<>();
+        directory.addresses(Optional.of(user.name())).forEach(a -> candidates.add(a.address()));
+        candidates.add(user.name());
+        local.domains().forEach(d -> candidates.add(user.name() + "@" + d));
+        return candidates.stream().distinct()
+                .filter(c -> directory.resolve(c, local) instanceof Resolution.Found(var r) && r.user().equals(user.name())
+                        && r.detail().isEmpty())
+                .toList();
+    }
+
+    /** Says where mail to the user is accepted, or warns (on standard error) that it is nowhere. */
+    static void printReceivesAs(CommandSpec spec, Directory directory, User user, LocalDomains local) {
+        List<String> as = receivesAs(directory, user, local);
+        if (as.isEmpty()) {
+            spec.commandLine().getErr().println("cairn: warning: " + user.name() + " cannot receive mail: it has no address, and "
+                    + "its name is no address here ([lmtp] local_domains is empty, bare_names is off); give it one with --address");
+        } else {
+            spec.commandLine().getOut().println("receives mail as: " + String.join(", ", as));
         }
     }
 
@@ -72,7 +87,12 @@ public final class UserCommand implements Runnable {
         return b.toString();
     }
 
-    @Command(name = "add", description = "Add a user. The password is asked at the terminal, or read from standard input.")
+    @Command(name = "add", header = "Add a user.", description = {
+            "The password is asked twice at the terminal, or read from the first line of standard input with "
+                    + "--password-stdin; it must have at least [directory] min_password_length characters (default 8).",
+            "Without --address the user receives mail at its name: bare, and NAME@DOMAIN for each of [lmtp] local_domains "
+                    + "(this machine's host name and localhost by default), and NAME@default_domain when there is one.",
+            "Creates the data directory when it does not exist."})
     static final class Add implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -84,22 +104,32 @@ public final class UserCommand implements Runnable {
         boolean noPassword;
         @Option(names = "--address", paramLabel = "ADDRESS", description = "primary address (default: NAME if it is one, else NAME@default_domain)")
         String address;
-        @Option(names = "--quota-storage", paramLabel = "SIZE", description = "storage limit, like 500M or 2G (default: none)")
-        String quotaStorage;
-        @Option(names = "--quota-messages", paramLabel = "N", description = "message count limit (default: none)")
-        String quotaMessages;
+        @Option(names = "--quota-storage", paramLabel = "SIZE", converter = OptionValues.StorageLimit.class,
+                description = "storage limit, like 500M or 2G (default: none)")
+        Long quotaStorage;
+        @Option(names = "--quota-messages", paramLabel = "N", converter = OptionValues.CountLimit.class,
+                description = "message count limit (default: none)")
+        Long quotaMessages;
         @Option(names = "--group", paramLabel = "GROUP", description = "placement group: users of one group share a store")
         String group;
 
         @Override
         public Integer call() throws Exception {
-            QuotaLimits quota = new QuotaLimits(quotaStorage == null ? QuotaLimits.NONE : parseLimit(quotaStorage, true),
-                    quotaMessages == null ? QuotaLimits.NONE : parseLimit(quotaMessages, false));
+            QuotaLimits quota = new QuotaLimits(quotaStorage == null ? QuotaLimits.NONE : quotaStorage,
+                    quotaMessages == null ? QuotaLimits.NONE : quotaMessages);
+            NodeConfig config = options.load();
+            // The name, the address and the data directory are checked before the password is asked.
+            UserNames.canonical(name);
+            if (address != null) {
+                Addresses.canonical(address);
+            }
+            DataDirectory.requireUsable(config);
             char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqliteDirectory directory = options.createDirectory()) {
                 User user = directory.addUser(new NewUser(name, password, quota, Optional.ofNullable(group),
                         Optional.ofNullable(address)));
                 spec.commandLine().getOut().println("added " + describe(user));
+                printReceivesAs(spec, directory, user, config.localDomains());
             } finally {
                 Passwords.wipe(password);
             }
@@ -107,7 +137,7 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", description = "List users.")
+    @Command(name = "list", header = "List users: name, primary address, quotas, group, state.")
     static final class List_ implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -126,7 +156,7 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", description = "Show one user and their addresses.")
+    @Command(name = "show", header = "Show one user, its addresses, and where mail reaches it.")
     static final class Show implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -144,15 +174,19 @@ public final class UserCommand implements Runnable {
                 User u = user.get();
                 out.println(describe(u));
                 out.println("created " + DateTimeFormatter.ISO_INSTANT.format(u.created().atOffset(ZoneOffset.UTC)));
-                for (AddressEntry a : directory.addresses(Optional.of(u.name()))) {
+                List<AddressEntry> addresses = directory.addresses(Optional.of(u.name()));
+                for (AddressEntry a : addresses) {
                     out.println((a.primary() ? "address " : "alias   ") + a.address());
                 }
+                printReceivesAs(spec, directory, u, options.load().localDomains());
             }
             return 0;
         }
     }
 
-    @Command(name = "passwd", description = "Set a user's password.")
+    @Command(name = "passwd", header = "Set a user's password.", description =
+            "Asked twice at the terminal, or read from the first line of standard input with --password-stdin; "
+                    + "at least [directory] min_password_length characters (default 8).")
     static final class Passwd implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -179,22 +213,24 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "set", description = "Change a user's quota, group, primary address, or enable/disable the account.")
+    @Command(name = "set", header = "Change a user's quotas, group or primary address, or disable or enable the account.")
     static final class Set implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
         @Parameters(paramLabel = "NAME") String name;
-        @Option(names = "--quota-storage", paramLabel = "SIZE", description = "storage limit like 2G, or 'none'")
-        String quotaStorage;
-        @Option(names = "--quota-messages", paramLabel = "N", description = "message count limit, or 'none'")
-        String quotaMessages;
+        @Option(names = "--quota-storage", paramLabel = "SIZE", converter = OptionValues.StorageLimit.class,
+                description = "storage limit like 2G, or none")
+        Long quotaStorage;
+        @Option(names = "--quota-messages", paramLabel = "N", converter = OptionValues.CountLimit.class,
+                description = "message count limit, or none")
+        Long quotaMessages;
         @Option(names = "--group", paramLabel = "GROUP", description = "placement group, or 'none'")
         String group;
         @Option(names = "--address", paramLabel = "ADDRESS", description = "new primary address (the old one stays as an alias)")
         String address;
         @Option(names = "--disable", description = "refuse logins and deliveries")
         boolean disable;
-        @Option(names = "--enable", description = "allow logins again")
+        @Option(names = "--enable", description = "allow logins and deliveries again")
         boolean enable;
 
         @Override
@@ -206,8 +242,8 @@ public final class UserCommand implements Runnable {
                 User user = directory.user(name).orElseThrow(() -> new IllegalArgumentException("no user " + name));
                 if (quotaStorage != null || quotaMessages != null) {
                     directory.setQuota(user.name(), new QuotaLimits(
-                            quotaStorage == null ? user.quota().storageBytes() : parseLimit(quotaStorage, true),
-                            quotaMessages == null ? user.quota().messages() : parseLimit(quotaMessages, false)));
+                            quotaStorage == null ? user.quota().storageBytes() : quotaStorage,
+                            quotaMessages == null ? user.quota().messages() : quotaMessages));
                 }
                 if (group != null) {
                     directory.setGroup(user.name(), group.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(group));
@@ -224,7 +260,7 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "delete", description = "Delete a user: the account, its addresses, and its mail in the store.")
+    @Command(name = "delete", header = "Delete a user: the account, its addresses, and (unless --keep-mail) its mail.")
     static final class Delete implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
@@ -261,7 +297,7 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "alias", description = "Addresses that deliver to a user.",
+    @Command(name = "alias", header = "Add, remove and list addresses that deliver to a user.",
             subcommands = {Alias.AliasAdd.class, Alias.AliasRemove.class, Alias.AliasList.class})
     static final class Alias implements Runnable {
         @CommandLine.Spec CommandSpec spec;
@@ -271,7 +307,7 @@ public final class UserCommand implements Runnable {
             spec.commandLine().usage(spec.commandLine().getOut());
         }
 
-        @Command(name = "add", description = "Deliver mail to ADDRESS to USER.")
+        @Command(name = "add", header = "Deliver mail to ADDRESS to USER.")
         static final class AliasAdd implements Callable<Integer> {
             @Mixin ConfigOptions options;
             @CommandLine.Spec CommandSpec spec;
@@ -288,7 +324,7 @@ public final class UserCommand implements Runnable {
             }
         }
 
-        @Command(name = "remove", description = "Remove an address (alias or primary).")
+        @Command(name = "remove", header = "Remove an address (alias or primary).")
         static final class AliasRemove implements Callable<Integer> {
             @Mixin ConfigOptions options;
             @CommandLine.Spec CommandSpec spec;
@@ -307,7 +343,7 @@ public final class UserCommand implements Runnable {
             }
         }
 
-        @Command(name = "list", description = "List addresses, of one user or of all.")
+        @Command(name = "list", header = "List addresses, of one user or of all.")
         static final class AliasList implements Callable<Integer> {
             @Mixin ConfigOptions options;
             @CommandLine.Spec CommandSpec spec;

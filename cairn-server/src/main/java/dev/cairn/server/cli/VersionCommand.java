@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** `cairn version`. */
-@Command(name = "version", description = "Print Cairn's version.")
+@Command(name = "version", header = "Print Cairn's version and the Java it runs on.")
 public final class VersionCommand implements Runnable {
     @CommandLine.Spec
     CommandSpec spec;

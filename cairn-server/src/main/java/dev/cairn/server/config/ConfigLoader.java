@@ -2,6 +2,10 @@
 package dev.cairn.server.config;
 
 import dev.cairn.cluster.directory.Addresses;
+import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.cluster.directory.PasswordHasher;
+import dev.cairn.cluster.directory.PasswordPolicy;
+import dev.cairn.imap.ImapConfig;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
@@ -27,6 +31,7 @@ import java.util.TreeSet;
  * [directory]
  * file = "directory.db"
  * default_domain = "example.org"
+ * min_password_length = 8            # for new passwords (user add, user passwd)
  *
  * [store]
  * metadata = "slot-0/meta"           # fast disk
@@ -40,6 +45,10 @@ import java.util.TreeSet;
  * enabled = true
  * trusted_networks = ["10.0.0.0/8"]  # [imap] only: where `cairn replica verify` may log in (default: loopback)
  *
+ * [lmtp]
+ * local_domains = ["mx.example.org", "localhost"] # user@these is user NAME (default: host name, localhost)
+ * bare_names = true                  # RCPT TO:&lt;NAME&gt; is user NAME
+ *
  * [tls]
  * certificate = "tls/cert.pem"
  * key = "tls/key.pem"
@@ -47,6 +56,11 @@ import java.util.TreeSet;
  * [limits]
  * max_connections = 10000
  * idle_timeout = "30m"
+ * max_connections_per_address = 1000
+ * max_preauth_connections_per_address = 250
+ * login_timeout = "2m"
+ * command_memory_per_connection = "1M"
+ * command_memory = "1G"              # default: a quarter of the JVM's maximum heap
  *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
@@ -55,11 +69,16 @@ import java.util.TreeSet;
 public final class ConfigLoader {
     private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
     private static final Map<String, Set<String>> SECTIONS = Map.of(
-            "directory", Set.of("file", "default_domain"),
+            "directory", Set.of("file", "default_domain", "min_password_length"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
-            "limits", Set.of("max_connections", "idle_timeout"),
-            "listener", Set.of("listen", "enabled"));
+            "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
+                    "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory"));
+    /** Keys of every listener section; some listeners have more (LISTENER_EXTRAS). */
+    private static final Set<String> LISTENER_KEYS = Set.of("listen", "enabled");
+    private static final Map<String, Set<String>> LISTENER_EXTRAS = Map.of(
+            "imap", Set.of("trusted_networks"),
+            "lmtp", Set.of("local_domains", "bare_names"));
 
     private ConfigLoader() {}
 
@@ -93,7 +112,9 @@ public final class ConfigLoader {
                         throw r.error("directory.default_domain", "'" + domain + "' is not a domain name");
                     }
                     return domain;
-                }).or(d.directory()::defaultDomain));
+                }).or(d.directory()::defaultDomain),
+                r.integer(dir, "directory.min_password_length", 1, PasswordHasher.MAX_PASSWORD_LENGTH)
+                        .map(PasswordPolicy::new).orElse(d.directory().passwordPolicy()));
 
         TomlTable st = r.section(result, "store");
         StoreConfig store = new StoreConfig(
@@ -108,9 +129,20 @@ public final class ConfigLoader {
                 r.path(t, "tls.key").orElse(d.tls().key()));
 
         TomlTable l = r.section(result, "limits");
+        LimitsConfig dl = d.limits();
         LimitsConfig limits = new LimitsConfig(
-                r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(d.limits().maxConnections()),
-                r.duration(l, "limits.idle_timeout").orElse(d.limits().idleTimeout()));
+                r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(dl.maxConnections()),
+                r.duration(l, "limits.idle_timeout").orElse(dl.idleTimeout()),
+                r.integer(l, "limits.max_connections_per_address", 1, Integer.MAX_VALUE).orElse(dl.maxConnectionsPerAddress()),
+                r.integer(l, "limits.max_preauth_connections_per_address", 1, Integer.MAX_VALUE)
+                        .orElse(dl.maxPreAuthConnectionsPerAddress()),
+                r.duration(l, "limits.login_timeout").orElse(dl.loginTimeout()),
+                r.size(l, "limits.command_memory_per_connection").orElse(dl.commandMemoryPerConnection()),
+                r.size(l, "limits.command_memory").orElse(dl.commandMemory()));
+        if (limits.commandMemoryPerConnection() < ImapConfig.Limits.DEFAULT.maxLineLength()) {
+            throw r.error("limits.command_memory_per_connection", "must hold at least one command line ("
+                    + ImapConfig.Limits.DEFAULT.maxLineLength() + " octets)");
+        }
 
         NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
                 d.admin(), tls, limits);
@@ -119,10 +151,14 @@ public final class ConfigLoader {
             if (section == null) {
                 continue;
             }
-            r.checkKeys(section, name + ".", name.equals("imap") ? union(SECTIONS.get("listener"), Set.of("trusted_networks"))
-                    : SECTIONS.get("listener"));
+            r.checkKeys(section, name + ".", union(LISTENER_KEYS, LISTENER_EXTRAS.getOrDefault(name, Set.of())));
             if (name.equals("imap") && section.contains("trusted_networks")) {
                 config = config.withTrustedNetworks(r.networks(section, "imap.trusted_networks"));
+            }
+            if (name.equals("lmtp") && (section.contains("local_domains") || section.contains("bare_names"))) {
+                config = config.withLocalDomains(LocalDomains.of(
+                        r.domains(section, "lmtp.local_domains").orElse(List.copyOf(d.localDomains().domains())),
+                        r.bool(section, "lmtp.bare_names").orElse(d.localDomains().bareNames())));
             }
             ListenerConfig def = d.listener(name);
             ListenAddress address = r.string(section, name + ".listen").map(s -> r.address(name + ".listen", s))
@@ -156,7 +192,9 @@ public final class ConfigLoader {
         void checkKeys(TomlTable table, String prefix, Set<String> allowed) {
             for (String key : new TreeSet<>(table.keySet())) {
                 if (!allowed.contains(key)) {
-                    throw error(prefix + key, "unknown key (known here: " + String.join(", ", new TreeSet<>(allowed)) + ")");
+                    throw table.get(List.of(key)) instanceof TomlTable
+                            ? error("[" + prefix + key + "]", "unknown section (known here: " + String.join(", ", new TreeSet<>(allowed)) + ")")
+                            : error(prefix + key, "unknown key (known here: " + String.join(", ", new TreeSet<>(allowed)) + ")");
                 }
             }
         }
@@ -262,6 +300,25 @@ public final class ConfigLoader {
             } catch (ConfigException e) {
                 throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
             }
+        }
+
+        /** A list of domain names; an empty list makes no domain local. */
+        Optional<List<String>> domains(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            if (!(v instanceof org.tomlj.TomlArray array)) {
+                throw error(key, "must be a list of domain names, like [\"mx.example.org\", \"localhost\"]");
+            }
+            List<String> domains = new java.util.ArrayList<>();
+            for (int i = 0; i < array.size(); i++) {
+                if (!(array.get(i) instanceof String s) || Addresses.problem("postmaster@" + s) != null) {
+                    throw error(key, "'" + array.get(i) + "' is not a domain name");
+                }
+                domains.add(s);
+            }
+            return Optional.of(domains);
         }
 
         /** A list of address blocks ("10.0.0.0/8", "::1"); an empty list trusts no address. */

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.directory.PasswordPolicy;
 import java.nio.file.Path;
 import java.util.Optional;
 
 /**
  * The account directory.
  *
- * @param file          the SQLite database (relative: under the data directory)
- * @param defaultDomain the domain of users' derived addresses and of recipients given without one
+ * @param file           the SQLite database (relative: under the data directory)
+ * @param defaultDomain  the domain of users' derived addresses and of recipients given without one
+ * @param passwordPolicy what a new password must be ({@code min_password_length})
  */
-public record DirectoryConfig(Path file, Optional<String> defaultDomain) {
+public record DirectoryConfig(Path file, Optional<String> defaultDomain, PasswordPolicy passwordPolicy) {
+    /** With the default password policy (at least {@value PasswordPolicy#DEFAULT_MIN_LENGTH} characters). */
+    public DirectoryConfig(Path file, Optional<String> defaultDomain) {
+        this(file, defaultDomain, PasswordPolicy.DEFAULT);
+    }
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
+import dev.cairn.protocol.ConnectionLimits;
+import dev.cairn.protocol.MemoryBudget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,29 +18,30 @@ import java.util.Optional;
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
-                         List<VerifyAccess.Network> trustedNetworks) {
+                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains) {
 
     public NodeConfig {
         trustedNetworks = List.copyOf(trustedNetworks);
     }
 
-    /** Trusted networks: loopback only. */
+    /** Trusted networks: loopback only; local domains: this machine's. */
     public NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap, ListenerConfig imaps,
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits, ReplicationSettings replication) {
-        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK);
+        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK,
+                MachineNames.localDomains());
     }
 
     /** Without replication (the embedded default). */
     public NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap, ListenerConfig imaps,
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits) {
-        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, null, VerifyAccess.LOOPBACK);
+        this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, null);
     }
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     /**
@@ -44,7 +49,15 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * ([imap] trusted_networks; loopback when unset).
      */
     public NodeConfig withTrustedNetworks(List<VerifyAccess.Network> trustedNetworks) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+    }
+
+    /**
+     * Where LMTP recipients reach a user by name ([lmtp] local_domains and bare_names; this
+     * machine's host name and localhost, and bare names, when unset).
+     */
+    public NodeConfig withLocalDomains(LocalDomains localDomains) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     public static NodeConfig defaults() {
@@ -59,7 +72,9 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                 new ListenerConfig("lmtp", true, new ListenAddress("127.0.0.1", 2424), false),
                 new ListenerConfig("admin", true, new ListenAddress("127.0.0.1", 8080), false),
                 new TlsConfig(Path.of("tls", "cert.pem"), Path.of("tls", "key.pem")),
-                new LimitsConfig(10_000, Duration.ofMinutes(30)));
+                new LimitsConfig(10_000, Duration.ofMinutes(30), ConnectionLimits.DEFAULT.maxPerAddress(),
+                        ConnectionLimits.DEFAULT.maxPreAuthPerAddress(), ConnectionLimits.DEFAULT.loginTimeout(),
+                        ImapConfig.Limits.DEFAULT.maxCommandMemory(), MemoryBudget.quarterOfHeap().capacity()));
     }
 
     /** The protocol listeners (not admin), in the order they start. */
@@ -94,22 +109,22 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
     }
 
     public ListenerConfig listener(String name) {

@@ -41,10 +41,17 @@ import org.tomlj.TomlTable;
  * uid_block = 1000               # UIDs reserved ahead per mailbox
  * modseq_block = 10000           # MODSEQs reserved ahead per user
  *
+ * handshake_timeout = "10s"      # from accept to a peer's proof of the secret (TLS included)
+ * max_handshakes = 128           # connections at once that have not proven it yet
+ *
  * tls = true                     # replication connections over TLS 1.3, both ends verified
- * certificate = "tls/cert.pem"   # this node's certificate chain (default: [tls] certificate)
- * key = "tls/key.pem"            # its PKCS#8 key (default: [tls] key)
- * trust = "tls/cluster-ca.pem"   # the peers' CA or their own certificates (required with tls)
+ * certificate = "tls/n1.pem"     # this node's certificate chain (default: [tls] certificate)
+ * key = "tls/n1-key.pem"         # its PKCS#8 key (default: [tls] key)
+ * trust = "tls/ca.pem"           # the peers' CA or their own certificates (required with tls)
+ *                                # (`cairn tls ca` and `cairn tls node` make all three)
+ * # Without tls = true every peer must be on loopback, unless both of these say otherwise:
+ * # tls = false
+ * # insecure = true              # mail crosses the network in clear; only on a network you trust
  *
  * [replication.peers]            # every node's replication address, this one's too
  * n1 = "127.0.0.1:7101"
@@ -59,7 +66,8 @@ import org.tomlj.TomlTable;
  */
 public record ReplicationSettings(ReplicationConfig config, String slot) {
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
-            "uid_block", "modseq_block", "peers", "stores", "tls", "certificate", "key", "trust");
+            "uid_block", "modseq_block", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate", "key", "trust",
+            "insecure");
     private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
 
     /**
@@ -72,7 +80,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         }
         String node = string(t, source, "node", null);
         String slot = string(t, source, "slot", "s0");
-        ListenAddress listen = ListenAddress.parse(string(t, source, "listen", "127.0.0.1:7101"));
+        ListenAddress listen = address(source, "replication.listen", string(t, source, "listen", "127.0.0.1:7101"));
         byte[] secret;
         if (t.contains("secret_file")) {
             Path file = data.resolve(string(t, source, "secret_file", null));
@@ -86,23 +94,33 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         }
         if (secret.length < 16) throw error(source, "replication.secret", "the cluster secret must have at least 16 characters");
         Tuning d = Tuning.defaults();
-        Duration syncTimeout = t.contains("sync_timeout") ? Sizes.parseDuration(string(t, source, "sync_timeout", null)) : d.syncTimeout();
+        Duration syncTimeout = d.syncTimeout();
+        if (t.contains("sync_timeout")) {
+            try {
+                syncTimeout = Sizes.parseDuration(string(t, source, "sync_timeout", null));
+            } catch (ConfigException e) {
+                throw error(source, "replication.sync_timeout", e.getMessage());
+            }
+        }
         long uidBlock = t.contains("uid_block") ? number(t, source, "uid_block") : d.uidBlock();
         long modSeqBlock = t.contains("modseq_block") ? number(t, source, "modseq_block") : d.modSeqBlock();
         Map<String, InetSocketAddress> peers = new LinkedHashMap<>();
-        TomlTable p = t.getTable("peers");
+        TomlTable p = table(t.get(List.of("peers")), source, "replication.peers");
         if (p != null) {
             for (String k : p.keySet()) {
-                ListenAddress a = ListenAddress.parse(p.getString(k));
+                if (!(p.get(List.of(k)) instanceof String s)) throw error(source, "replication.peers." + k, "must be a string, host:port");
+                ListenAddress a = address(source, "replication.peers." + k, s);
                 peers.put(k, new InetSocketAddress(a.host(), a.port()));
             }
         }
         if (!peers.containsKey(node)) throw error(source, "replication.peers", "must name this node (" + node + ") too");
         List<StoreSpec> stores = new ArrayList<>();
-        TomlArray arr = t.getArray("stores");
+        Object storesValue = t.get(List.of("stores"));
+        if (storesValue != null && !(storesValue instanceof TomlArray)) throw error(source, "replication.stores", "must be a list of tables ([[replication.stores]])");
+        TomlArray arr = (TomlArray) storesValue;
         if (arr != null) {
             for (int i = 0; i < arr.size(); i++) {
-                TomlTable s = arr.getTable(i);
+                TomlTable s = table(arr.get(i), source, "replication.stores");
                 for (String k : new TreeSet<>(s.keySet())) {
                     if (!STORE_KEYS.contains(k)) throw error(source, "replication.stores." + k, "unknown key");
                 }
@@ -114,14 +132,48 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
                 };
                 SlotRef master = slotRef(source, string(s, source, "master", null), peers);
                 List<SlotRef> replicas = new ArrayList<>();
-                TomlArray r = s.getArray("replicas");
-                if (r != null) for (int j = 0; j < r.size(); j++) replicas.add(slotRef(source, r.getString(j), peers));
+                Object r = s.get(List.of("replicas"));
+                if (r != null && !(r instanceof TomlArray)) throw error(source, "replication.stores.replicas", "must be a list of node/slot strings");
+                if (r != null) {
+                    for (Object replica : ((TomlArray) r).toList()) {
+                        if (!(replica instanceof String ref)) throw error(source, "replication.stores.replicas", "must be a list of node/slot strings");
+                        replicas.add(slotRef(source, ref, peers));
+                    }
+                }
                 stores.add(new StoreSpec(name, mode, master, replicas));
             }
         }
-        Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout());
-        return new ReplicationSettings(new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
-                peers, stores, tuning, tls(t, source, data, nodeTls)), slot);
+        Duration handshakeTimeout = t.contains("handshake_timeout") ? Sizes.parseDuration(string(t, source, "handshake_timeout", null)) : d.handshakeTimeout();
+        if (handshakeTimeout.isZero()) throw error(source, "replication.handshake_timeout", "must be more than 0");
+        long maxHandshakes = t.contains("max_handshakes") ? number(t, source, "max_handshakes") : d.maxHandshakes();
+        if (maxHandshakes > 1_000_000) throw error(source, "replication.max_handshakes", "must be at most 1000000");
+        Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout(),
+                handshakeTimeout, (int) maxHandshakes);
+        ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
+                peers, stores, tuning, tls(t, source, data, nodeTls));
+        requireEncryptionOffLoopback(t, source, config);
+        return new ReplicationSettings(config, slot);
+    }
+
+    /**
+     * Replication carries users' mail: a peer off loopback gets it encrypted, unless the operator
+     * said both {@code tls = false} and {@code insecure = true} (a network they trust anyway).
+     */
+    private static void requireEncryptionOffLoopback(TomlTable t, String source, ReplicationConfig config) {
+        Object insecure = t.get(List.of("insecure"));
+        if (insecure != null && !(insecure instanceof Boolean)) throw error(source, "replication.insecure", "must be true or false");
+        boolean tlsOff = Boolean.FALSE.equals(t.get(List.of("tls")));
+        if (Boolean.TRUE.equals(insecure) && !tlsOff) {
+            throw error(source, "replication.insecure", "only with tls = false (it acknowledges that replication is not encrypted)");
+        }
+        List<String> off = config.peersOffLoopback();
+        if (config.tls() != null || off.isEmpty() || tlsOff && Boolean.TRUE.equals(insecure)) return;
+        String peer = off.getFirst();
+        InetSocketAddress at = config.peers().get(peer);
+        throw error(source, "replication.tls", "peer " + peer + " (" + at.getHostString() + ":" + at.getPort() + ")"
+                + (off.size() > 1 ? " and " + (off.size() - 1) + " more are" : " is") + " not on loopback, so replication must be encrypted: make certificates with `cairn tls ca --out ca` and `cairn tls node "
+                + config.node() + " --ca ca --out tls`, then set tls = true with the certificate, key and trust it prints"
+                + " (or, on a network you trust, tls = false and insecure = true)");
     }
 
     /** Null without {@code tls = true}; else the context that presents this node's certificate and trusts the peers'. */
@@ -149,6 +201,20 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
             return TlsContexts.mutualFromPem(certificate, key, trusted);
         } catch (IOException | GeneralSecurityException e) {
             throw error(source, "replication.tls", "cannot load the certificate, key or trust: " + e.getMessage());
+        }
+    }
+
+    /** A table, or null when absent; anything else names the key. */
+    private static TomlTable table(Object v, String source, String key) {
+        if (v != null && !(v instanceof TomlTable)) throw error(source, key, "must be a table");
+        return (TomlTable) v;
+    }
+
+    private static ListenAddress address(String source, String key, String text) {
+        try {
+            return ListenAddress.parse(text);
+        } catch (ConfigException e) {
+            throw error(source, key, e.getMessage());
         }
     }
 

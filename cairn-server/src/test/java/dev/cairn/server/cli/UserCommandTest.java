@@ -30,7 +30,7 @@ class UserCommandTest {
 
     @Test
     void addListShowAndLogin() {
-        CliRun add = cairn("s3cret\n", "user", "add", "Alice", "--password-stdin", "--address", "alice@example.org",
+        CliRun add = cairn("s3cret-passphrase\n", "user", "add", "Alice", "--password-stdin", "--address", "alice@example.org",
                 "--quota-storage", "1G", "--quota-messages", "5000", "--group", "sales");
         assertThat(add.status()).as(add.err()).isZero();
         assertThat(add.out()).contains("added alice <alice@example.org> storage=1G messages=5000 group=sales");
@@ -45,33 +45,33 @@ class UserCommandTest {
         assertThat(show.out()).contains("address alice@example.org").contains("created 20");
 
         try (SqliteDirectory d = directory()) {
-            assertThat(d.authenticate("alice", "s3cret".toCharArray())).contains("alice");
+            assertThat(d.authenticate("alice", "s3cret-passphrase".toCharArray())).contains("alice");
             assertThat(d.quota("alice")).isEqualTo(new QuotaLimits(1L << 30, 5000));
         }
     }
 
     @Test
     void passwordFromStdinWithCrlfAndWithoutNewline() {
-        assertThat(cairn("one\r\nignored", "user", "add", "bob", "--password-stdin").status()).isZero();
-        assertThat(cairn("two", "user", "passwd", "bob", "--password-stdin").out()).contains("password of bob changed");
+        assertThat(cairn("one-one-one\r\nignored", "user", "add", "bob", "--password-stdin").status()).isZero();
+        assertThat(cairn("two-two-two", "user", "passwd", "bob", "--password-stdin").out()).contains("password of bob changed");
         try (SqliteDirectory d = directory()) {
-            assertThat(d.authenticate("bob", "one".toCharArray())).isEmpty();
-            assertThat(d.authenticate("bob", "two".toCharArray())).contains("bob");
+            assertThat(d.authenticate("bob", "one-one-one".toCharArray())).isEmpty();
+            assertThat(d.authenticate("bob", "two-two-two".toCharArray())).contains("bob");
         }
     }
 
     @Test
     void refusals() {
-        assertThat(cairn("x\n", "user", "add", "carol", "--password-stdin").status()).isZero();
-        CliRun again = cairn("x\n", "user", "add", "CAROL", "--password-stdin");
+        assertThat(cairn("long enough\n", "user", "add", "carol", "--password-stdin").status()).isZero();
+        CliRun again = cairn("long enough\n", "user", "add", "CAROL", "--password-stdin");
         assertThat(again.status()).isEqualTo(1);
         assertThat(again.err()).contains("cairn: user carol exists");
-        assertThat(cairn("x\n", "user", "add", "a/b", "--password-stdin").err()).contains("must not contain '/'");
+        assertThat(cairn("long enough\n", "user", "add", "a/b", "--password-stdin").err()).contains("must not contain '/'");
         assertThat(cairn("\n", "user", "add", "dave", "--password-stdin").err()).contains("no password on standard input");
         assertThat(cairn("a".repeat(1025) + "\n", "user", "add", "dave", "--password-stdin").err()).contains("at most 1024");
         assertThat(cairn("a".repeat(1024) + "\n", "user", "add", "dave", "--password-stdin").status()).isZero();
-        assertThat(cairn("x\n", "user", "add", "erin", "--password-stdin", "--quota-storage", "lots").err()).contains("not a size");
-        assertThat(cairn("x\n", "user", "add", "erin", "--password-stdin", "--quota-messages", "-5").err()).contains(">= 0");
+        assertThat(cairn("long enough\n", "user", "add", "erin", "--password-stdin", "--quota-storage", "lots").err()).contains("not a size");
+        assertThat(cairn("long enough\n", "user", "add", "erin", "--password-stdin", "--quota-messages", "-5").err()).contains(">= 0");
         // No terminal in tests: without --password-stdin the command says how to give the password.
         assertThat(cairn("", "user", "add", "erin").err()).contains("--password-stdin");
         assertThat(cairn("", "user", "passwd", "nobody", "--password-stdin").status()).isEqualTo(1);
@@ -96,7 +96,7 @@ class UserCommandTest {
 
     @Test
     void aliases() {
-        cairn("pw\n", "user", "add", "gina@example.org", "--password-stdin");
+        cairn("pw-of-the-test\n", "user", "add", "gina@example.org", "--password-stdin");
         assertThat(cairn("", "user", "alias", "add", "Sales@Example.org", "GINA@example.org").out())
                 .contains("alias Sales@Example.org -> gina@example.org");
         assertThat(cairn("", "user", "alias", "add", "sales@example.org", "gina@example.org").err()).contains("belongs to user gina@example.org");
@@ -113,7 +113,7 @@ class UserCommandTest {
 
     @Test
     void deleteKeepingMail() {
-        cairn("pw\n", "user", "add", "hank", "--password-stdin");
+        cairn("pw-of-the-test\n", "user", "add", "hank", "--password-stdin");
         cairn("", "user", "alias", "add", "h@example.org", "hank");
         CliRun delete = cairn("", "user", "delete", "Hank", "--keep-mail");
         assertThat(delete.status()).as(delete.err()).isZero();
@@ -129,7 +129,7 @@ class UserCommandTest {
     void configFileDefaultDomainGivesPrimaryAddresses() throws Exception {
         Path config = dir.resolve("cairn.toml");
         Files.writeString(config, "[directory]\ndefault_domain = \"example.net\"\n");
-        CliRun add = cairn("pw\n", "user", "add", "ivy", "--password-stdin", "--config", config.toString());
+        CliRun add = cairn("pw-of-the-test\n", "user", "add", "ivy", "--password-stdin", "--config", config.toString());
         assertThat(add.out()).contains("added ivy <ivy@example.net>");
         CliRun bad = cairn("", "user", "list", "--config", dir.resolve("nope.toml").toString());
         assertThat(bad.status()).isEqualTo(1);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.cluster.directory.PasswordPolicy;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.server.cli.CairnCommand;
 import dev.cairn.server.cli.ServeCommand;
@@ -12,7 +14,9 @@ import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,6 +75,11 @@ class ConfigLoaderTest {
                 [limits]
                 max_connections = 500
                 idle_timeout = "31m"
+                max_connections_per_address = 50
+                max_preauth_connections_per_address = 20
+                login_timeout = "45s"
+                command_memory_per_connection = "2M"
+                command_memory = "300M"
                 """);
         NodeConfig c = ConfigLoader.load(file);
         assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
@@ -84,7 +93,12 @@ class ConfigLoaderTest {
         assertThat(c.lmtp().address().port()).isEqualTo(24);
         assertThat(c.admin().address().port()).isEqualTo(9090);
         assertThat(c.certificateFile()).isEqualTo(Path.of("/etc/cairn/cert.pem"));
-        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31)));
+        assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31), 50, 20, Duration.ofSeconds(45),
+                2L << 20, 300L << 20));
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\ncommand_memory_per_connection = \"1K\"", "c"))
+                .hasMessageContaining("limits.command_memory_per_connection: must hold at least one command line");
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nmax_preauth_connections_per_address = 0", "c"))
+                .hasMessageContaining("limits.max_preauth_connections_per_address: 0 is not between 1");
         // Relative paths are under the data directory.
         NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
         assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
@@ -110,6 +124,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("pop3.trusted_networks: unknown key");
     }
 
+    /** Found while fuzzing the config loader: a trusted network that looks like hex ("beef") was looked up in DNS. */
+    @Test
+    void trustedNetworksAreLiteralAddressesNeverLookedUp() {
+        OfflineResolverProvider.asked.clear();
+        OfflineResolverProvider.offline = true;
+        try {
+            for (String name : List.of("beef", "cafe", "dead.beef")) {
+                assertThatThrownBy(() -> ConfigLoader.parse("[imap]\ntrusted_networks = [\"" + name + "\"]", "c"))
+                        .hasMessageContaining("imap.trusted_networks: '" + name + "' is not an address block");
+            }
+            assertThat(ConfigLoader.parse("[imap]\ntrusted_networks = [\"1.2.3\", \"fd00::/8\"]", "c").trustedNetworks())
+                    .extracting(Object::toString).containsExactly("1.2.0.3/32", "fd00:0:0:0:0:0:0:0/8");
+        } finally {
+            OfflineResolverProvider.offline = false;
+        }
+        assertThat(OfflineResolverProvider.asked).isEmpty();
+    }
+
     @Test
     void unknownKeysAreErrorsNamingTheKey() {
         assertThatThrownBy(() -> ConfigLoader.parse("datta = \"x\"", "cairn.toml"))
@@ -119,9 +151,47 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nport = 143", "cairn.toml"))
                 .hasMessageContaining("imap.port: unknown key");
         assertThatThrownBy(() -> ConfigLoader.parse("[smtp]\nlisten = \":25\"", "cairn.toml"))
-                .hasMessageContaining("smtp: unknown key");
+                .hasMessageContaining("cairn.toml: [smtp]: unknown section");
         assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nidle = 5", "cairn.toml"))
                 .hasMessageContaining("limits.idle: unknown key");
+    }
+
+    /** The README once showed "[listener]" for "any of [imap], [pop3], ..."; a file with it must not start with defaults. */
+    @Test
+    void aListenerSectionIsRefusedLikeAnyUnknownSection() {
+        assertThatThrownBy(() -> ConfigLoader.parse("[listener]\nlisten = \"0.0.0.0:143\"\nenabled = true", "cairn.toml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("cairn.toml: [listener]: unknown section (known here: admin, data, directory, imap,");
+    }
+
+    @Test
+    void localDomainsBareNamesAndPasswordLengthAreRead() {
+        NodeConfig c = ConfigLoader.parse("""
+                [directory]
+                min_password_length = 12
+                [lmtp]
+                local_domains = ["MX.Example.org", "localhost"]
+                bare_names = false
+                """, "c");
+        assertThat(c.directory().passwordPolicy()).isEqualTo(new PasswordPolicy(12));
+        assertThat(c.localDomains()).isEqualTo(LocalDomains.of(List.of("mx.example.org", "localhost"), false));
+        // Unset: this machine's host name and localhost, bare names on, passwords of 8 characters.
+        NodeConfig d = ConfigLoader.parse("", "c");
+        assertThat(d.localDomains()).isEqualTo(MachineNames.localDomains());
+        assertThat(d.localDomains().domains()).contains("localhost");
+        assertThat(d.localDomains().bareNames()).isTrue();
+        assertThat(d.directory().passwordPolicy().minLength()).isEqualTo(8);
+        // Only bare_names given: the default domains stay.
+        assertThat(ConfigLoader.parse("[lmtp]\nbare_names = false", "c").localDomains().domains())
+                .isEqualTo(MachineNames.localDomains().domains());
+        assertThat(ConfigLoader.parse("[lmtp]\nlocal_domains = []", "c").localDomains().domains()).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse("[lmtp]\nlocal_domains = [\"not a domain\"]", "c"))
+                .hasMessageContaining("lmtp.local_domains: 'not a domain' is not a domain name");
+        assertThatThrownBy(() -> ConfigLoader.parse("[lmtp]\nlocal_domains = \"localhost\"", "c"))
+                .hasMessageContaining("lmtp.local_domains: must be a list of domain names");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlocal_domains = []", "c")).hasMessageContaining("imap.local_domains: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[directory]\nmin_password_length = 0", "c"))
+                .hasMessageContaining("directory.min_password_length: 0 is not between 1 and 1024");
     }
 
     @Test
@@ -145,6 +215,26 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.toml"))).hasMessageContaining("cannot read config");
     }
 
+    /** Found by ConfigLoaderFuzzTest: [replication] values of the wrong shape failed without the file and key, or not with ConfigException. */
+    @Test
+    void replicationValuesOfTheWrongShapeAreErrorsNamingTheKey() {
+        String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
+        String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\n";
+        assertThat(ConfigLoader.parse(head + peers, "c").replication()).isNotNull();
+        for (String[] bad : new String[][] {
+                {head + "[replication.peers]\nn1 = \"127.0.0.1:71x01\"\n", "c: replication.peers.n1: '127.0.0.1:71x01' has no port"},
+                {head + "[replication.peers]\nn1 = 7101\n", "c: replication.peers.n1: must be a string"},
+                {head + "peers = 5\n", "c: replication.peers: must be a table"},
+                {head + "listen = \"nowhere\"\n" + peers, "c: replication.listen: 'nowhere' is not host:port"},
+                {head + "sync_timeout = \"soon\"\n" + peers, "c: replication.sync_timeout: 'soon' is not a duration"},
+                {head + "stores = 5\n" + peers, "c: replication.stores: must be a list of tables"},
+                {head + "stores = [5]\n" + peers, "c: replication.stores: must be a table"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = \"n1/s1\"\n", "c: replication.stores.replicas: must be a list"},
+                {head + peers + "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = [1]\n", "c: replication.stores.replicas: must be a list"}}) {
+            assertThatThrownBy(() -> ConfigLoader.parse(bad[0], "c")).as(bad[0]).isInstanceOf(ConfigException.class).hasMessageStartingWith(bad[1]);
+        }
+    }
+
     @Test
     void commandLineOverridesTheFile() throws Exception {
         Path file = dir.resolve("cairn.toml");
@@ -159,7 +249,9 @@ class ConfigLoaderTest {
         assertThat(c.imaps().enabled()).isTrue();
 
         assertThat(serveConfig()).isEqualTo(NodeConfig.defaults());
-        assertThatThrownBy(() -> serveConfig("--imap", "nonsense")).isInstanceOf(ConfigException.class);
+        // Refused while the command line is read, naming the option.
+        assertThatThrownBy(() -> serveConfig("--imap", "nonsense")).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageStartingWith("Invalid value for option '--imap': 'nonsense' is not host:port");
     }
 
     @Test

@@ -52,6 +52,10 @@ public final class ChangeCodec {
         }
     }
 
+    /**
+     * Decodes a record from the log or from the master. Damaged bytes fail with
+     * IllegalArgumentException, and no count in them is trusted further than the bytes that remain.
+     */
     public static ChangeRecord decode(byte[] data) {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
@@ -60,7 +64,7 @@ public final class ChangeCodec {
             String user = readString(in);
             long seq = in.readLong(), epoch = in.readLong();
             Instant time = Instant.ofEpochMilli(in.readLong());
-            int n = in.readInt();
+            int n = count(in, 1);
             List<Change> changes = new ArrayList<>(n);
             for (int i = 0; i < n; i++) changes.add(read(in));
             return new ChangeRecord(user, seq, epoch, time, changes);
@@ -115,18 +119,18 @@ public final class ChangeCodec {
         }
     }
 
-    private static Change read(DataInput in) throws IOException {
+    private static Change read(DataInputStream in) throws IOException {
         int type = in.readUnsignedByte();
         return switch (type) {
             case USER_CREATED -> new UserCreated(readString(in));
             case USER_DELETED -> new UserDeleted(readString(in));
-            case MAILBOX_CREATED -> new MailboxCreated(new MailboxId(readString(in)), readString(in), in.readLong(),
+            case MAILBOX_CREATED -> new MailboxCreated(mailboxId(in), readString(in), in.readLong(),
                     specialUses(in.readInt()));
-            case MAILBOX_RENAMED -> new MailboxRenamed(new MailboxId(readString(in)), readString(in), readString(in));
-            case MAILBOX_DELETED -> new MailboxDeleted(new MailboxId(readString(in)), readString(in));
+            case MAILBOX_RENAMED -> new MailboxRenamed(mailboxId(in), readString(in), readString(in));
+            case MAILBOX_DELETED -> new MailboxDeleted(mailboxId(in), readString(in));
             case APPENDED -> {
-                MailboxId id = new MailboxId(readString(in));
-                int n = in.readInt();
+                MailboxId id = mailboxId(in);
+                int n = count(in, 8 + 3 + 8 + 8 + 8 + BodyId.LENGTH + 4);
                 List<AppendedMessage> ms = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     long uid = in.readLong();
@@ -140,25 +144,38 @@ public final class ChangeCodec {
                 yield new MessagesAppended(id, ms);
             }
             case FLAGS_SET -> {
-                MailboxId id = new MailboxId(readString(in));
-                int n = in.readInt();
+                MailboxId id = mailboxId(in);
+                int n = count(in, 8 + 3);
                 List<FlagState> ms = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) ms.add(new FlagState(in.readLong(), readFlags(in)));
                 yield new FlagsSet(id, ms);
             }
             case EXPUNGED -> {
-                MailboxId id = new MailboxId(readString(in));
-                int n = in.readInt();
+                MailboxId id = mailboxId(in);
+                int n = count(in, 8);
                 List<Long> uids = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) uids.add(in.readLong());
                 yield new MessagesExpunged(id, uids);
             }
             case SUBSCRIBED -> new Subscribed(readString(in));
             case UNSUBSCRIBED -> new Unsubscribed(readString(in));
-            case ACL_SET -> new AclSet(new MailboxId(readString(in)), readString(in), readString(in));
-            case UID_NEXT_RAISED -> new UidNextRaised(new MailboxId(readString(in)), in.readLong());
+            case ACL_SET -> new AclSet(mailboxId(in), readString(in), readString(in));
+            case UID_NEXT_RAISED -> new UidNextRaised(mailboxId(in), in.readLong());
             default -> throw new IOException("unknown change type " + type);
         };
+    }
+
+    /** A count of items of at least {@code minBytes} each, checked against the bytes that remain. */
+    private static int count(DataInputStream in, int minBytes) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || (long) n * minBytes > in.available()) throw new IOException("count " + n + " exceeds the record");
+        return n;
+    }
+
+    private static MailboxId mailboxId(DataInput in) throws IOException {
+        String id = readString(in);
+        if (id == null) throw new IOException("mailbox id missing");
+        return new MailboxId(id);
     }
 
     static void writeFlags(DataOutput out, Flags flags) throws IOException {
@@ -171,7 +188,11 @@ public final class ChangeCodec {
         int system = in.readUnsignedByte();
         int n = in.readUnsignedShort();
         List<String> k = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) k.add(readString(in));
+        for (int i = 0; i < n; i++) {
+            String keyword = readString(in);
+            if (keyword == null) throw new IOException("keyword missing");
+            k.add(keyword);
+        }
         return new Flags(system, Set.copyOf(k));
     }
 

@@ -8,9 +8,10 @@ import java.util.regex.Pattern;
 
 /**
  * RFC 5322 §3.4 address lists as the IMAP ENVELOPE wants them (RFC 9051 §7.5.2): display names
- * raw (quotes removed, encoded words kept), groups as a start marker (host null, mailbox = group
- * name) and an end marker (mailbox and host null). Lenient: junk between commas becomes a mailbox
- * without host rather than an error.
+ * raw (quotes removed, encoded words kept), a bare addr-spec's trailing comment as its name,
+ * comments and folding whitespace dropped from the addr-spec, groups as a start marker (host null,
+ * mailbox = group name) and an end marker (mailbox and host null). Lenient: junk between commas
+ * becomes a mailbox without host rather than an error.
  */
 final class Addresses {
     private Addresses() {}
@@ -76,21 +77,83 @@ final class Addresses {
         // addr-spec alone: what we read as a phrase is the address
         s.i = start;
         int end = s.findUnquoted(",;");
-        String spec = Header.stripComments(s.s.substring(start, end)).strip();
+        String raw = s.s.substring(start, end);
+        String spec = Header.stripComments(raw).strip();
         s.i = end;
         if (spec.isEmpty()) return null;
-        return split(null, null, spec);
+        // "user@domain (Real Name)": the RFC 822 habit of a name in a trailing comment, which every
+        // major server puts in the ENVELOPE's name and clients show as the sender's name.
+        return split(lastComment(raw), null, spec);
     }
 
     private static Address split(String name, String adl, String spec) {
-        int at = spec.lastIndexOf('@');
+        spec = compact(spec);
+        int at = lastUnquoted(spec, '@');
         String local = at < 0 ? spec : spec.substring(0, at);
-        String host = at < 0 ? "" : spec.substring(at + 1).strip();
-        local = local.strip();
+        String host = at < 0 ? "" : spec.substring(at + 1);
         if (local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"")) local = unquote(local);
         if (local.isEmpty() && host.isEmpty()) return null;
         // An empty host (no '@') is sent as NIL by IMAP; we keep "" so it is not taken for a group marker.
         return new Address(name, adl, local, host);
+    }
+
+    /**
+     * An addr-spec without its folding whitespace: RFC 5322 §3.4.1 allows CFWS around the dots and
+     * the '@' ("user . name @ example.org"), which is not part of the address. Quoted strings keep theirs.
+     */
+    static String compact(String spec) {
+        StringBuilder out = new StringBuilder(spec.length());
+        boolean quoted = false;
+        for (int i = 0; i < spec.length(); i++) {
+            char c = spec.charAt(i);
+            if (quoted && c == '\\' && i + 1 < spec.length()) {
+                out.append(c).append(spec.charAt(++i));
+                continue;
+            }
+            if (c == '"') quoted = !quoted;
+            if (!quoted && Character.isWhitespace(c)) continue;
+            out.append(c);
+        }
+        return out.toString();
+    }
+
+    private static int lastUnquoted(String s, char wanted) {
+        int found = -1;
+        boolean quoted = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quoted && c == '\\') { i++; continue; }
+            if (c == '"') quoted = !quoted;
+            else if (!quoted && c == wanted) found = i;
+        }
+        return found;
+    }
+
+    /** The text of the last top-level comment outside quoted strings, whitespace collapsed; null if none or blank. */
+    static String lastComment(String s) {
+        String last = null;
+        StringBuilder current = null;
+        int depth = 0;
+        boolean quoted = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length() && (quoted || depth > 0)) {
+                if (depth > 0) current.append(s.charAt(i + 1));
+                i++;
+                continue;
+            }
+            if (depth == 0 && c == '"') { quoted = !quoted; continue; }
+            if (quoted) continue;
+            if (c == '(') {
+                if (depth++ == 0) { current = new StringBuilder(); continue; }
+            } else if (c == ')' && depth > 0) {
+                if (--depth == 0) { last = current.toString(); continue; }
+            }
+            if (depth > 0) current.append(c);
+        }
+        if (last == null) return null;
+        last = WHITESPACE.matcher(last).replaceAll(" ").strip();
+        return last.isEmpty() ? null : last;
     }
 
     static String unquote(String q) {

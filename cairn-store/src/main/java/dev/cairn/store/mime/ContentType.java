@@ -75,6 +75,7 @@ final class ContentType {
                 continue;
             }
             String base = name.substring(0, star);
+            if (base.isEmpty()) continue; // "*=x": a section of no parameter
             String rest = name.substring(star + 1);
             boolean extended = rest.endsWith("*") || rest.isEmpty();
             String num = rest.endsWith("*") ? rest.substring(0, rest.length() - 1) : rest;

@@ -12,7 +12,6 @@ import dev.cairn.store.ParsedMessage.Envelope;
 import dev.cairn.store.ParsedMessage.Parameter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
@@ -43,6 +42,10 @@ public final class ParsedCodec {
         }
     }
 
+    /**
+     * Reads a stored parse. Damaged bytes fail with UncheckedIOException, and no count in them is
+     * trusted further than the bytes that remain.
+     */
     public static ParsedMessage decode(byte[] data) {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
@@ -66,7 +69,7 @@ public final class ParsedCodec {
         writeString(out, e.inReplyTo()); writeString(out, e.messageId());
     }
 
-    private static Envelope envelope(DataInput in) throws IOException {
+    private static Envelope envelope(DataInputStream in) throws IOException {
         if (!in.readBoolean()) return null;
         return new Envelope(readString(in), readString(in), addresses(in), addresses(in), addresses(in), addresses(in),
                 addresses(in), addresses(in), readString(in), readString(in));
@@ -78,9 +81,10 @@ public final class ParsedCodec {
         for (Address a : list) { writeString(out, a.name()); writeString(out, a.adl()); writeString(out, a.mailbox()); writeString(out, a.host()); }
     }
 
-    private static List<Address> addresses(DataInput in) throws IOException {
+    private static List<Address> addresses(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0) return null;
+        check(n, 16, in);
         List<Address> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(new Address(readString(in), readString(in), readString(in), readString(in)));
         return out;
@@ -91,9 +95,10 @@ public final class ParsedCodec {
         if (list != null) for (String s : list) writeString(out, s);
     }
 
-    private static List<String> strings(DataInput in) throws IOException {
+    private static List<String> strings(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0) return null;
+        check(n, 4, in);
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(readString(in));
         return out;
@@ -104,9 +109,10 @@ public final class ParsedCodec {
         if (list != null) for (Parameter p : list) { writeString(out, p.name()); writeString(out, p.value()); }
     }
 
-    private static List<Parameter> parameters(DataInput in) throws IOException {
+    private static List<Parameter> parameters(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0) return null;
+        check(n, 8, in);
         List<Parameter> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(new Parameter(readString(in), readString(in)));
         return out;
@@ -128,7 +134,7 @@ public final class ParsedCodec {
         part(out, p.embedded());
     }
 
-    private static BodyPart part(DataInput in) throws IOException {
+    private static BodyPart part(DataInputStream in) throws IOException {
         if (!in.readBoolean()) return null;
         String type = readString(in), subtype = readString(in);
         List<Parameter> params = parameters(in);
@@ -140,11 +146,22 @@ public final class ParsedCodec {
         String location = readString(in);
         long h = in.readLong(), b = in.readLong(), e = in.readLong();
         int n = in.readInt();
+        if (n < 0) throw new IOException("child count " + n);
+        check(n, 1, in);
         List<BodyPart> children = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) children.add(part(in));
+        for (int i = 0; i < n; i++) {
+            BodyPart child = part(in);
+            if (child == null) throw new IOException("child part missing");
+            children.add(child);
+        }
         Envelope env = envelope(in);
         BodyPart embedded = part(in);
         return new BodyPart(type, subtype, params, id, description, encoding, size, lines, md5, d, language, location, h, b, e,
                 List.copyOf(children), env, embedded);
+    }
+
+    /** A count of items of at least {@code minBytes} each must fit in what remains. */
+    private static void check(int n, int minBytes, DataInputStream in) throws IOException {
+        if ((long) n * minBytes > in.available()) throw new IOException("count " + n + " exceeds the stored parse");
     }
 }

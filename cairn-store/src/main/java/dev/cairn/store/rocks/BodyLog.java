@@ -32,6 +32,15 @@ import java.util.stream.Stream;
  * the WAL): garbage, counted at the next open and reclaimed with the rest. Segments are never
  * written again after a restart; a new one is started.
  *
+ * <p>A failed append (a full disk, an I/O error) gives its bytes back: appends reserve their
+ * ranges one after the other under the log's lock and write outside it, so the range of a failed
+ * write is returned only while it is the last one reserved (the segment's end moves back and the
+ * file is cut there, freeing what part of it was written). Otherwise a later writer's bytes
+ * follow it; it stays a hole, counted as garbage, until every range after it has failed too, or
+ * the segment is reclaimed. The same goes for bodies written for a commit that was never handed
+ * to the committer ({@link #abandoned}); once a commit was handed over, its batch may be in the
+ * database whatever the answer, so its bodies stay where they are.
+ *
  * <p>Space: a segment whose bodies were mostly deleted is reclaimed by moving its remaining
  * bodies to the active segment (new locations, committed like any write) and deleting the file
  * once no reader has it open ({@code RocksSlotStore.reclaimBodySpace}). Bodies are named by their
@@ -71,6 +80,8 @@ final class BodyLog implements AutoCloseable {
         volatile boolean retired;
         /** Written to since its last force. */
         volatile boolean dirty;
+        /** Failed ranges (offset to end) that later ranges follow. Guarded by the log. */
+        final java.util.TreeMap<Long, Long> holes = new java.util.TreeMap<>();
 
         Segment(int number, Path path, FileChannel channel, long end) {
             this.number = number;
@@ -100,8 +111,15 @@ final class BodyLog implements AutoCloseable {
         }
     }
 
+    /** How a body reaches its segment file: a positional write, as FileChannel's. */
+    interface SegmentWriter {
+        int write(FileChannel channel, ByteBuffer bytes, long position) throws IOException;
+    }
+
     private final Path dir;
     private final long segmentSize;
+    /** Tests: replaced by one that fails part-way, as a full disk does. */
+    volatile SegmentWriter writer = FileChannel::write;
     private final ConcurrentSkipListMap<Integer, Segment> segments = new ConcurrentSkipListMap<>();
     private Segment active; // guarded by this
 
@@ -119,6 +137,9 @@ final class BodyLog implements AutoCloseable {
         }
         roll();
     }
+
+    /** The directory of the segment files. */
+    Path dir() { return dir; }
 
     /** Starts a new active segment; its directory entry is made durable at once. */
     private synchronized void roll() throws IOException {
@@ -148,8 +169,10 @@ final class BodyLog implements AutoCloseable {
         }
         try {
             ByteBuffer b = ByteBuffer.wrap(body);
-            while (b.hasRemaining()) s.channel.write(b, offset + b.position());
+            SegmentWriter w = writer;
+            while (b.hasRemaining()) w.write(s.channel, b, offset + b.position());
         } catch (IOException | RuntimeException e) {
+            giveBack(s, offset, body.length);
             s.pending.decrementAndGet();
             throw e;
         }
@@ -162,6 +185,42 @@ final class BodyLog implements AutoCloseable {
     void committed(Location at) {
         Segment s = segments.get(at.segment());
         if (s != null) s.pending.decrementAndGet();
+    }
+
+    /**
+     * The commit that was to carry this body was never handed to the committer (a later body of
+     * it failed, or the slot closed): no location can point at it, so its bytes are given back.
+     */
+    void abandoned(Location at) {
+        Segment s = segments.get(at.segment());
+        if (s == null) return;
+        s.live.addAndGet(-at.length());
+        giveBack(s, at.offset(), at.length());
+        s.pending.decrementAndGet();
+    }
+
+    /**
+     * Returns a range no location points to: the segment ends before it again (and before the
+     * failed ranges it then ends with) when nothing was reserved after it, else it is a hole.
+     */
+    private synchronized void giveBack(Segment s, long offset, int length) {
+        if (s.end != offset + length) {
+            s.holes.put(offset, offset + length);
+            return;
+        }
+        long end = offset;
+        for (var last = s.holes.lastEntry(); last != null && last.getValue() == end; last = s.holes.lastEntry()) {
+            end = last.getKey();
+            s.holes.remove(end);
+        }
+        s.end = end;
+        try {
+            // No writer has a range past the end (each range after it failed, and its writer
+            // returned): cutting the file frees what the failed writes got on disk.
+            s.channel.truncate(end);
+        } catch (IOException e) {
+            // What stays past the end is overwritten by the next append, or counted as garbage at the next open.
+        }
     }
 
     /** Makes every body appended so far durable. Called before the WAL fsync of their commits. */

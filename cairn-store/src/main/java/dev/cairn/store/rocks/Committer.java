@@ -92,7 +92,10 @@ final class Committer implements AutoCloseable {
     /** Set once close() has seen both threads end. */
     private boolean finished;
     private final Object durability = new Object();
-    private final Counter commits, groups, fsyncs, failures;
+    private final Counter commits, groups, fsyncs;
+    private final WriteFailures failures;
+    /** The metadata directory, named when a write fails. */
+    private final java.nio.file.Path dir;
     private final DistributionSummary groupSize, groupBytes;
     private final Timer latency, writeTime, fsyncTime;
     private volatile boolean closed;
@@ -101,15 +104,17 @@ final class Committer implements AutoCloseable {
     /** Tests: runs on the syncer before each fsync (may block it, or throw as a failing disk would). */
     volatile Runnable beforeFsync;
 
-    Committer(RocksDB db, BodyLog bodyLog, boolean sync, MeterRegistry meters, String name) {
+    Committer(RocksDB db, BodyLog bodyLog, boolean sync, MeterRegistry meters, WriteFailures failures, java.nio.file.Path dir) {
         this.db = db;
         this.bodyLog = bodyLog;
+        this.failures = failures;
+        this.dir = dir;
+        String name = dir.getFileName().toString();
         this.mode = Mode.fromProperty();
         this.writeOptions = new WriteOptions().setSync(sync && mode != Mode.PIPELINED);
         this.commits = Counter.builder("cairn.store.commits").description("commits made durable").register(meters);
         this.groups = Counter.builder("cairn.store.commit.groups").description("commit groups written (one WAL write each)").register(meters);
         this.fsyncs = Counter.builder("cairn.store.fsyncs").description("WAL fsyncs (each covers one or more commit groups)").register(meters);
-        this.failures = Counter.builder("cairn.store.commit.failures").register(meters);
         this.groupSize = DistributionSummary.builder("cairn.store.commit.group.size").description("commits per group").register(meters);
         this.groupBytes = DistributionSummary.builder("cairn.store.commit.group.bytes").baseUnit("bytes").description("bytes written per group").register(meters);
         this.latency = Timer.builder("cairn.store.commit.latency").description("from submit to durable").register(meters);
@@ -251,7 +256,7 @@ final class Committer implements AutoCloseable {
 
     private void fail(List<Pending> group, Throwable e) {
         if (group.isEmpty()) return;
-        failures.increment(group.size());
+        failures.failed(group.size(), e, dir);
         for (Pending p : group) p.done().completeExceptionally(e);
     }
 

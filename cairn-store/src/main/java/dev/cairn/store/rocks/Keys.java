@@ -13,8 +13,9 @@ import java.util.Arrays;
  *
  * <pre>
  * meta       [user][tag][...]       tag: HEADER, MAILBOX+mbx, SUBSCRIPTION+name, ACL+mbx+identifier,
- *                                   THREAD+message-id, NAME; user 0: USER_BY_NAME+name, NEXT_USER,
- *                                   LAST_UIDVALIDITY_OF_DELETED+name
+ *                                   THREAD+message-id, NAME, RECENT+mbx (first UID not yet claimed
+ *                                   as \Recent: this node's, never in the change log);
+ *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name
  * index      [user][mbx][uid]       -> modseq(8) flags(8)           (scanned to open a view)
  * messages   [user][mbx][uid]       -> internal date, save date, size, body, thread
  * tombstones [user][mbx][uid]       -> modseq(8)
@@ -28,7 +29,7 @@ import java.util.Arrays;
 final class Keys {
     private Keys() {}
 
-    static final byte HEADER = 1, MAILBOX = 2, SUBSCRIPTION = 3, ACL = 4, THREAD = 5, NAME = 6;
+    static final byte HEADER = 1, MAILBOX = 2, SUBSCRIPTION = 3, ACL = 4, THREAD = 5, NAME = 6, RECENT = 7;
     static final byte USER_BY_NAME = 1, NEXT_USER = 2, LAST_UIDVALIDITY_OF_DELETED = 3;
 
     static byte[] user(int user) { return ByteBuffer.allocate(4).putInt(user).array(); }

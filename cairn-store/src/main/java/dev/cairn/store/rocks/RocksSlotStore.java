@@ -73,12 +73,16 @@ public final class RocksSlotStore implements SlotStore {
     final ColumnFamilyHandle meta, index, messages, tombstones, bodies, parsed, refcounts, changelog;
     final Committer committer;
     final BodyLog bodyLog;
+    /** Every failed commit, by cause: the committer's and the bodies' that never reached it. */
+    final WriteFailures writeFailures;
     private final Map<String, UserState> users = new ConcurrentHashMap<>();
     final ReentrantLock userRegistry = new ReentrantLock();
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
     private final SecureRandom random = new SecureRandom();
     final RocksChangeLog changeLog;
     private final SlotReplication replication;
+    /** For {@link #putUnsynced}. */
+    private final org.rocksdb.WriteOptions unsynced;
     private volatile boolean closed;
     /** Reads hold it shared, close() exclusively: no native call ever runs on a closed database. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
@@ -86,6 +90,7 @@ public final class RocksSlotStore implements SlotStore {
     private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
         this.config = config;
         RocksDB.loadLibrary();
+        unsynced = new org.rocksdb.WriteOptions().setSync(false);
         Files.createDirectories(config.metadataDir());
         Files.createDirectories(config.bodiesDir());
         // Recycled WAL files and direct I/O for flush and compaction keep the page cache out of
@@ -116,7 +121,8 @@ public final class RocksSlotStore implements SlotStore {
         for (int i = 0; i < STRIPES; i++) bodyStripes[i] = new ReentrantLock();
         bodyLog = new BodyLog(config.bodiesDir().resolve("segments"), Long.getLong("cairn.store.bodySegmentSize", BodyLog.SEGMENT_SIZE));
         openBodies();
-        committer = new Committer(db, bodyLog, config.sync(), config.meters(), config.metadataDir().getFileName().toString());
+        writeFailures = new WriteFailures(config.meters());
+        committer = new Committer(db, bodyLog, config.sync(), config.meters(), writeFailures, config.metadataDir());
         changeLog = new RocksChangeLog(this);
         evictor = Thread.ofPlatform().name("cairn-evictor").daemon(true).start(this::evictLoop);
         reclaimer = Thread.ofPlatform().name("cairn-reclaimer").daemon(true).start(this::reclaimLoop);
@@ -391,6 +397,7 @@ public final class RocksSlotStore implements SlotStore {
                     ops.appended(moved);
                     ops.put(bodies, Keys.body(id), moved.encode());
                 } catch (IOException e) {
+                    writeFailures.failed(1, e, bodyLog.dir());
                     throw new StoreException(Reason.UNAVAILABLE, "reclaiming body space failed: " + e.getMessage(), e);
                 }
                 bodyLog.deleted(at);
@@ -524,6 +531,8 @@ public final class RocksSlotStore implements SlotStore {
         try {
             at = bodyLog.append(p.bytes);
         } catch (IOException e) {
+            // The commit fails here, before the committer sees it: counted and logged here.
+            writeFailures.failed(1, e, bodyLog.dir());
             throw new StoreException(Reason.UNAVAILABLE, "cannot write the message body: " + e.getMessage(), e);
         }
         ops.appended(at);
@@ -648,6 +657,7 @@ public final class RocksSlotStore implements SlotStore {
     void commitDurably(WriteOps ops) {
         try {
             checkOpen();
+            ops.submitted();
             committer.submit(ops).get();
         } catch (ExecutionException e) {
             throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getCause().getMessage(), e.getCause());
@@ -681,6 +691,21 @@ public final class RocksSlotStore implements SlotStore {
         byte[] b = new byte[12];
         random.nextBytes(b);
         return new dev.cairn.store.MailboxId("F" + Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+    }
+
+    /**
+     * Writes one key outside the change log and without waiting for an fsync: for this node's own
+     * bookkeeping that a crash may set back a little (the \Recent marks), never for mail data.
+     */
+    void putUnsynced(ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        java.util.concurrent.locks.Lock l = reading();
+        try {
+            db.put(cf, unsynced, key, value);
+        } catch (RocksDBException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "write failed: " + e.getMessage(), e);
+        } finally {
+            l.unlock();
+        }
     }
 
     // --- reading helpers -----------------------------------------------------------------------
@@ -784,6 +809,7 @@ public final class RocksSlotStore implements SlotStore {
         closed = true;
         for (ColumnFamilyHandle h : handles) h.close();
         db.close();
+        unsynced.close();
         dbOptions.close();
         for (ColumnFamilyOptions o : cfOptions) o.close();
     }

@@ -13,7 +13,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -415,10 +414,10 @@ public final class SlotReplication {
 
         public static UserImage decode(byte[] data) {
             try {
-                ByteBuffer in = ByteBuffer.wrap(data);
-                if (in.get() != 1) throw new IllegalArgumentException("user image version");
+                if (data.length == 0 || data[0] != 1) throw new IllegalArgumentException("user image version");
                 DataInputStream d = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1));
                 String user = ChangeCodec.readString(d);
+                if (user == null) throw new IllegalArgumentException("user image without a user");
                 long seq = d.readLong();
                 int n = d.readInt();
                 if (n < 0) throw new IllegalArgumentException("entries " + n);

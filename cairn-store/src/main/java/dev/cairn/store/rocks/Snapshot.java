@@ -80,6 +80,8 @@ final class Snapshot implements MailboxSnapshot {
 
     long maskAt(int index) { return arrays.masks[index]; }
 
+    @Override public java.util.List<String> keywords() { return java.util.List.of(table.keywords); }
+
     @Override public int indexOf(Uid uid) {
         int key = (int) uid.value();
         int lo = 0, hi = size - 1;

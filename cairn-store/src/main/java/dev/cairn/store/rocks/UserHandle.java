@@ -82,6 +82,8 @@ final class UserHandle implements UserStore {
     }
 
     @Override public List<Tombstone> expungedSince(MailboxId mailbox, long modSeq) { return on(s -> s.expungedSince(mailbox, modSeq)); }
+    @Override public long claimRecent(MailboxId mailbox, long uidLimit) { return on(s -> s.claimRecent(mailbox, uidLimit)); }
+    @Override public long firstUnclaimedRecent(MailboxId mailbox) { return on(s -> s.firstUnclaimedRecent(mailbox)); }
     @Override public Set<String> subscriptions() { return on(UserState::subscriptions); }
     @Override public void subscribe(String mailbox) { on(s -> { s.subscribe(mailbox); return null; }); }
     @Override public void unsubscribe(String mailbox) { on(s -> { s.unsubscribe(mailbox); return null; }); }

@@ -230,6 +230,49 @@ final class UserState implements UserStore {
         return out;
     }
 
+    // --- \Recent --------------------------------------------------------------------------------
+
+    /**
+     * Per mailbox, the first UID not yet claimed as recent (RFC 3501 §2.3.2), as Dovecot and Cyrus
+     * keep it. In memory, and written through to the slot without an fsync and outside the change
+     * log: it must outlive this state (mail that arrives while no session looks is what \Recent is
+     * for), but it is this node's bookkeeping, not mail; a replica need not have it. Claims come only
+     * from sessions attached to the mailbox's view, so this state is not evicted under a claim.
+     */
+    private final Map<Integer, RecentMark> recent = new ConcurrentHashMap<>();
+
+    private static final class RecentMark {
+        long firstUnclaimed;
+    }
+
+    private RecentMark recentMark(MailboxMeta m) {
+        return recent.computeIfAbsent(m.num, num -> {
+            RecentMark mark = new RecentMark();
+            byte[] stored = slot.get(slot.meta, Keys.userTagInt(id, Keys.RECENT, num));
+            mark.firstUnclaimed = stored == null ? 1 : Keys.getLong(stored);
+            return mark;
+        });
+    }
+
+    @Override public long claimRecent(MailboxId mailbox, long uidLimit) {
+        MailboxMeta m = existing(live(), mailbox);
+        RecentMark mark = recentMark(m);
+        synchronized (mark) {
+            long from = mark.firstUnclaimed;
+            if (uidLimit <= from) return uidLimit;
+            mark.firstUnclaimed = uidLimit;
+            slot.putUnsynced(slot.meta, Keys.userTagInt(id, Keys.RECENT, m.num), Keys.longBytes(uidLimit));
+            return from;
+        }
+    }
+
+    @Override public long firstUnclaimedRecent(MailboxId mailbox) {
+        RecentMark mark = recentMark(existing(live(), mailbox));
+        synchronized (mark) {
+            return mark.firstUnclaimed;
+        }
+    }
+
     @Override public Set<String> subscriptions() { return live().subscriptions(); }
 
     @Override public List<AclEntry> acl(String mailbox) {
@@ -339,7 +382,9 @@ final class UserState implements UserStore {
             byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
             ops.deleteRange(slot.meta, acl, Keys.after(acl));
             ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
+            ops.delete(slot.meta, Keys.userTagInt(id, Keys.RECENT, m.num));
             removed.add(m.num);
+            afterCommit.add(() -> recent.remove(m.num));
         }
 
         final Data before;
@@ -768,11 +813,13 @@ final class UserState implements UserStore {
         }
         t.changes.add(new Change.MessagesAppended(w.id, appended));
         long[] masks = maskList.stream().mapToLong(Long::longValue).toArray();
-        afterAppend(t, w, records, masks);
         if (move) {
             t.changes.add(new Change.MessagesExpunged(s.id, gone));
+            // Published before the new copies: a MOVE within one mailbox is told as Dovecot and
+            // Cyrus tell it, EXPUNGE first, then EXISTS (RFC 6851 §3.3: no intermediate state).
             afterExpunge(t, s, gone);
         }
+        afterAppend(t, w, records, masks);
         return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
     }
 
@@ -850,7 +897,7 @@ final class UserState implements UserStore {
             }
             if (states.isEmpty()) {
                 t.touched.remove(m.num);
-                return new StoreFlagsResult(updated, modified);
+                return new StoreFlagsResult(updated, modified, 0);
             }
             w.highestModSeq = t.seq;
             t.changes.add(new Change.FlagsSet(w.id, states));
@@ -871,7 +918,7 @@ final class UserState implements UserStore {
                 v.publish(s.flagged(w.info(), w.keywords, at.stream().mapToInt(Integer::intValue).toArray(), t.seq,
                         ms.stream().mapToLong(Long::longValue).toArray()), change);
             });
-            return new StoreFlagsResult(updated, modified);
+            return new StoreFlagsResult(updated, modified, t.seq);
         });
     }
 

@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The one in-memory view of a mailbox on this node. {@link #publish} (called by the committing
  * thread, under the user's write lock, after durability) and {@link #attach} are mutually
- * exclusive, so an attachment's starting snapshot and its first change are adjacent.
+ * exclusive, so an attachment's starting snapshot and its first change are adjacent; and
+ * {@link Attachment#latest} is exclusive with publish too, so the snapshot it returns is exactly
+ * as far as the changes its listener has been given.
  */
 final class View implements MailboxView {
     private static final Logger log = LoggerFactory.getLogger(View.class);
@@ -78,6 +80,13 @@ final class View implements MailboxView {
         Hold(MailboxChange.Listener listener, MailboxSnapshot start) { this.listener = listener; this.start = start; }
 
         @Override public MailboxSnapshot snapshot() { return start; }
+
+        /** Under the view's monitor, which {@link #publish} holds from installing a snapshot to the last listener. */
+        @Override public MailboxSnapshot latest() {
+            synchronized (View.this) {
+                return snapshot;
+            }
+        }
 
         @Override public void close() { holds.remove(this); }
     }

@@ -23,11 +23,22 @@ final class WriteOps {
     /** Bodies appended to the BodyLog for this batch, told when its commit ends. */
     private final List<BodyLog.Location> appended = new ArrayList<>();
 
+    /** Handed to the committer: from then on the batch may reach the database, whatever the answer. */
+    private boolean submitted;
+
     void appended(BodyLog.Location at) { appended.add(at); }
 
-    /** The commit ended (durable or not): its bodies' segments may be reclaimed again. */
+    void submitted() { submitted = true; }
+
+    /**
+     * The commit ended (durable or not): its bodies' segments may be reclaimed again. Bodies of a
+     * batch that never reached the committer are given back to the log.
+     */
     void commitEnded(BodyLog log) {
-        for (BodyLog.Location at : appended) log.committed(at);
+        for (BodyLog.Location at : appended) {
+            if (submitted) log.committed(at);
+            else log.abandoned(at);
+        }
         appended.clear();
     }
 

@@ -22,13 +22,22 @@
  * and writes the next group meanwhile; alone, it fsyncs itself. Readers that ship data to
  * replicas without the user's lock wait for that fsync ({@code Committer}). When the write is durable the caller publishes the user's new
  * in-memory state, tells the mailbox views (in commit order, still under the user lock) and
- * releases its locks. A failed write answers UNAVAILABLE and reloads the user's state from the
- * database; after a failed fsync the slot refuses writes until it is reopened.
+ * releases its locks. A view installs a change's snapshot and gives the change to every
+ * listener under its monitor, and a session reads the view's latest snapshot under the same
+ * monitor ({@code Attachment.latest}), so what it reads is exactly as far as what it was given.
+ * A failed write answers UNAVAILABLE and reloads the user's state from the database; after a
+ * failed fsync the slot refuses writes until it is reopened. Every failed commit, whether its
+ * body could not be appended or its batch not written, is counted in
+ * {@code cairn.store.commit.failures} by cause (no_space, io, other) and its cause logged
+ * ({@code WriteFailures}).
  *
  * <h2>Bodies on disk</h2>
  * Each body is written once, into the active segment file (256 MiB, then a new one), and made
  * durable before the WAL fsync that makes its location durable, so a durable location never
- * points at bytes that are not; bytes a crash leaves without a location are garbage. Bodies no
+ * points at bytes that are not; bytes a crash leaves without a location are garbage. An append
+ * that fails (a full disk) gives its range back unless a later writer's range follows it, so a
+ * full disk neither grows the segment nor leaves garbage, and the next append reuses the room
+ * ({@code BodyLog}). Bodies no
  * longer go through the WAL, the memtable and a flush into RocksDB blob files (until 2026-12-05):
  * the disk took each body twice and WAL fsyncs waited behind the flushes. Each segment counts the
  * bytes its locations point to (from the database at open, then as bodies come and go); the
@@ -38,6 +47,14 @@
  * and {@code cairn.store.bodies.garbage.bytes} show where it stands. WAL files are recycled and
  * flushes and compactions use direct I/O where the file system allows it, so appends do not keep
  * faulting fresh page-cache pages in.
+ *
+ * <h2>\Recent</h2>
+ * IMAP4rev1's \Recent needs one mark per mailbox, the first UID no session has claimed (as in
+ * Dovecot and Cyrus). It lives in {@code UserState} and is written through to {@code meta}
+ * ({@code RECENT}+mailbox) on each claim, unsynced and outside the change log: it must outlive
+ * the in-memory state (mail that arrives while nobody looks is what \Recent is for), but it is
+ * this node's bookkeeping, not mail, so a crash may set it back a little and a replica starts
+ * from its own; then a few messages show as recent once more, none is hidden from every session.
  *
  * <h2>Known limits</h2>
  * Writes of one user are serial (one fsync wait each); different users share fsyncs. A commit

@@ -119,7 +119,7 @@ class MimeParserTest {
                 new Address("Smith, John", null, "john", "x.example"),
                 new Address(null, null, "bob", "y.example"),
                 new Address(null, null, null, null),
-                new Address(null, null, "carol", "z.example"));
+                new Address("Carol", null, "carol", "z.example")); // a bare addr-spec's trailing comment is its name
         assertThat(e.bcc()).containsExactly(new Address(null, "@route.example", "dave", "w.example"));
     }
 
@@ -143,6 +143,14 @@ class MimeParserTest {
         assertThat(s.id()).isEqualTo("<part1@example>");
         assertThat(s.description()).isEqualTo("a file");
         assertThat(s.lines()).isEqualTo(-1);
+    }
+
+    /** Found by ContentTypeFuzzTest: "*=x" made a parameter with an empty name, sent as ("" "x") in BODYSTRUCTURE. */
+    @Test void aSectionOfNoParameterIsDropped() {
+        BodyPart s = roundTrip(b("Content-Type: text/plain; *=x; *0*=y; charset=utf-8\r\n"
+                + "Content-Disposition: inline; *1=z\r\n\r\nbody")).structure();
+        assertThat(s.parameters()).containsExactly(new Parameter("charset", "utf-8"));
+        assertThat(s.disposition().parameters()).isEmpty();
     }
 
     @Test void referencesAndInReplyTo() {

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import static dev.cairn.imap.Scripts.append;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SEARCH keys as RFC 9051 §6.4.4 defines them: dates of the Date: header and the internal date, addresses of the envelope. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SearchConformanceIT {
+    @TempDir static Path dir;
+    static TestImapServer server;
+
+    @BeforeAll static void start() throws Exception { server = new TestImapServer(dir); }
+
+    @AfterAll static void stop() { server.close(); }
+
+    private static void play(String script) throws Exception { Conversation.play(server.port(), script); }
+
+    /**
+     * RFC 9051 §6.4.4 SENTBEFORE, SENTON, SENTSINCE: the Date: header "disregarding time and
+     * timezone", that is the calendar date it states, not that instant's date in UTC. Without a
+     * usable Date: header the internal date stands in, as for SORT (RFC 5256 §2.2).
+     */
+    @Test void sentDatesAreTheCalendarDateTheDateHeaderStates() throws Exception {
+        play("C: a LOGIN sent1 pw-sent1\nS~ a OK .*\n"
+                + append("b1", "INBOX", null, "Date: Sat, 24 Mar 2007 23:00:00 +0200", "", "1") // 24th; UTC 24th
+                + append("b2", "INBOX", null, "Date: Sun, 25 Mar 2007 00:00:00 +0200", "", "2") // 25th; UTC 24th
+                + append("b3", "INBOX", null, "Date: Sun, 25 Mar 2007 23:30:00 -0500", "", "3") // 25th; UTC 26th
+                + append("b4", "INBOX", null, "Date: 26 Mar 2007 01:00:00 +0300", "", "4") // no day name; UTC 25th
+                + append("b5", "INBOX", null, "Date: Mon, 26 Mar 07 09:00:00 +1400 (two-digit year)", "", "5") // UTC 25th
+                + append("b6", "INBOX", "27-Mar-2007 01:00:00 +0200", "Subject: no date", "", "6") // internal date: UTC 26th
+                + append("b7", "INBOX", "28-Mar-2007 12:00:00 +0000", "Date: not a date at all", "", "7")
+                + """
+                C: c SELECT INBOX
+                S* c OK .*
+                C: d SEARCH SENTON 24-Mar-2007
+                S: * SEARCH 1
+                S: d OK SEARCH completed
+                C: e SEARCH SENTON 25-Mar-2007
+                S: * SEARCH 2 3
+                S: e OK SEARCH completed
+                C: f SEARCH SENTON 26-Mar-2007
+                S: * SEARCH 4 5 6
+                S: f OK SEARCH completed
+                C: g SEARCH SENTBEFORE 25-Mar-2007
+                S: * SEARCH 1
+                S: g OK SEARCH completed
+                C: h SEARCH SENTBEFORE 26-Mar-2007
+                S: * SEARCH 1 2 3
+                S: h OK SEARCH completed
+                C: i SEARCH SENTSINCE 26-Mar-2007
+                S: * SEARCH 4 5 6 7
+                S: i OK SEARCH completed
+                C: j SEARCH SENTSINCE 25-Mar-2007 SENTBEFORE 26-Mar-2007
+                S: * SEARCH 2 3
+                S: j OK SEARCH completed
+                C: k SEARCH SENTON 28-Mar-2007
+                S: * SEARCH 7
+                S: k OK SEARCH completed
+                C: l SEARCH NOT SENTON 25-Mar-2007
+                S: * SEARCH 1 4 5 6 7
+                S: l OK SEARCH completed
+                """);
+    }
+
+    /**
+     * RFC 9051 §6.4.4 BEFORE, ON, SINCE: the internal date disregarding time and timezone. The
+     * store keeps the instant, so its date is the one FETCH INTERNALDATE shows, in UTC.
+     */
+    @Test void internalDatesAreComparedInTheZoneFetchShowsThem() throws Exception {
+        play("C: a LOGIN intdate1 pw-intdate1\nS~ a OK .*\n"
+                + append("b1", "INBOX", "25-Mar-2007 00:30:00 +0200", "Subject: x", "", "1")
+                + append("b2", "INBOX", "25-Mar-2007 23:30:00 +0000", "Subject: y", "", "2")
+                + """
+                C: c SELECT INBOX
+                S* c OK .*
+                C: d FETCH 1:2 INTERNALDATE
+                S: * 1 FETCH (INTERNALDATE "24-Mar-2007 22:30:00 +0000")
+                S: * 2 FETCH (INTERNALDATE "25-Mar-2007 23:30:00 +0000")
+                S: d OK FETCH completed
+                C: e SEARCH ON 24-Mar-2007
+                S: * SEARCH 1
+                S: e OK SEARCH completed
+                C: f SEARCH SINCE 25-Mar-2007
+                S: * SEARCH 2
+                S: f OK SEARCH completed
+                C: g SEARCH BEFORE 25-Mar-2007
+                S: * SEARCH 1
+                S: g OK SEARCH completed
+                """);
+    }
+
+    /**
+     * RFC 9051 §6.4.4 FROM, TO, CC, BCC: "the specified string in the envelope structure's"
+     * field: the parsed addresses (RFC 5322 §3.4) with comments and folding whitespace gone,
+     * display names decoded, group names included; not the header's raw text.
+     */
+    @Test void addressKeysSearchTheEnvelopesAddresses() throws Exception {
+        play("C: a LOGIN addr1 pw-addr1\nS~ a OK .*\n"
+                + append("b1", "INBOX", null, "From: user-from@domain.org", "To: user-to@domain.org", "", "1")
+                + append("b2", "INBOX", null, "From: Real From <user-from@domain.org>", "Cc: Carbon <cc@domain.org>", "", "2")
+                + append("b3", "INBOX", null, "From: <user-from (comment)@ (comment) domain.org>", "", "3")
+                + append("b4", "INBOX", null, "From: user-from@domain.org (Real From)", "Bcc: hidden@domain.org (Hidden One)", "", "4")
+                + append("b5", "INBOX", null, "From: \"Doe, John\" <john.doe@example.org>", "", "5")
+                + append("b6", "INBOX", null, "To: team: a@x.org, b@y.org;, other: c@z.org;", "", "6")
+                + append("b7", "INBOX", null, "From: =?UTF-8?Q?J=C3=B6rg?= <jorg@example.com>", "", "7")
+                + append("b8", "INBOX", null, "From: user . dotted @ example.org", "", "8")
+                + """
+                C: c SELECT INBOX
+                S* c OK .*
+                C: d SEARCH FROM user-from@domain.org
+                S: * SEARCH 1 2 3 4
+                S: d OK SEARCH completed
+                C: e SEARCH FROM "real from"
+                S: * SEARCH 2 4
+                S: e OK SEARCH completed
+                C: f SEARCH FROM comment
+                S: * SEARCH
+                S: f OK SEARCH completed
+                C: g SEARCH FROM "Doe, John"
+                S: * SEARCH 5
+                S: g OK SEARCH completed
+                C: h SEARCH TO other
+                S: * SEARCH 6
+                S: h OK SEARCH completed
+                C: i SEARCH TO c@z.org
+                S: * SEARCH 6
+                S: i OK SEARCH completed
+                C: j SEARCH CHARSET UTF-8 FROM {5+}
+                C: jörg
+                S: * SEARCH 7
+                S: j OK SEARCH completed
+                C: k SEARCH FROM user.dotted@example.org
+                S: * SEARCH 8
+                S: k OK SEARCH completed
+                C: l SEARCH BCC "hidden one"
+                S: * SEARCH 4
+                S: l OK SEARCH completed
+                C: m SEARCH CC carbon
+                S: * SEARCH 2
+                S: m OK SEARCH completed
+                C: n SEARCH HEADER FROM ""
+                S: * SEARCH 1 2 3 4 5 7 8
+                S: n OK SEARCH completed
+                C: o SEARCH HEADER TO ""
+                S: * SEARCH 1 6
+                S: o OK SEARCH completed
+                C: p SEARCH FROM user-from1
+                S: * SEARCH
+                S: p OK SEARCH completed
+                """);
+    }
+}
