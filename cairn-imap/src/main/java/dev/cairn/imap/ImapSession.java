@@ -836,8 +836,22 @@ final class ImapSession {
         out.line("* OK [UIDNEXT " + now.uidNext() + "] Predicted next UID");
         out.line("* OK [HIGHESTMODSEQ " + now.highestModSeq() + "] Highest");
         out.line("* OK [MAILBOXID (" + now.id().value() + ")] Ok");
+        if (rev2) writeListEntry(now);
         if (qr != null && qr.uidValidity() == now.uidValidity()) qresyncReport(qr, snap);
         return Result.ok(readOnly ? "READ-ONLY" : "READ-WRITE", (readOnly ? "EXAMINE" : "SELECT") + " completed");
+    }
+
+    /**
+     * RFC 9051 §6.3.2: SELECT and EXAMINE in IMAP4rev2 "MUST return a LIST response with the
+     * mailbox name" (as stored: INBOX in capitals), its attributes "accurate", as a plain LIST gives them.
+     */
+    private void writeListEntry(MailboxInfo info) throws IOException {
+        String inferiors = info.name() + "/";
+        boolean children = store.mailboxes().stream().anyMatch(m -> m.name().startsWith(inferiors));
+        List<String> attributes = new ArrayList<>();
+        attributes.add(children ? "\\HasChildren" : "\\HasNoChildren");
+        for (dev.cairn.store.SpecialUse u : info.specialUse()) attributes.add(u.attribute());
+        out.raw("* LIST (" + String.join(" ", attributes) + ") \"/\" ").mailbox(info.name()).crlf();
     }
 
     /** RFC 7162 §3.2.5.2: what changed since the client's MODSEQ: VANISHED (EARLIER), then FETCH. */

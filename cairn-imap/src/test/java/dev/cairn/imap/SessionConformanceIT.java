@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The MUSTs of RFC 9051 §6.3 (mailbox commands) and §7.5.1 (when a session may be told of an
+ * expunge) that no other conversation test shows, a second session wherever the RFC says what
+ * other sessions see.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SessionConformanceIT {
+    @TempDir static Path dir;
+    static TestImapServer server;
+
+    @BeforeAll static void start() throws Exception { server = new TestImapServer(dir); }
+
+    @AfterAll static void stop() { server.close(); }
+
+    private static void play(String script) throws Exception { Conversation.play(server.port(), script); }
+
+    /**
+     * RFC 9051 §6.3.2: "If a mailbox is selected and a SELECT command that fails is attempted, no
+     * mailbox is selected" (EXAMINE likewise, §6.3.3); the old selection ends with [CLOSED] (§7.1).
+     */
+    @Test void aFailedSelectOrExamineLeavesNoMailboxSelected() throws Exception {
+        play("""
+                C: a LOGIN sess1 pw-sess1
+                S~ a OK .*
+                C: b APPEND INBOX {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ b OK .*
+                C: c SELECT INBOX
+                S* c OK \\[READ-WRITE\\] SELECT completed
+                C: d SELECT Nowhere
+                S: * OK [CLOSED] Previous mailbox closed
+                S: d NO [NONEXISTENT] No such mailbox
+                C: e FETCH 1 (FLAGS)
+                S: e BAD No mailbox selected
+                C: f EXAMINE INBOX
+                S* f OK \\[READ-ONLY\\] EXAMINE completed
+                C: g EXAMINE Nowhere
+                S: * OK [CLOSED] Previous mailbox closed
+                S: g NO [NONEXISTENT] No such mailbox
+                C: h NOOP
+                S: h OK NOOP completed
+                C: i STORE 1 +FLAGS (\\Seen)
+                S: i BAD No mailbox selected
+                """);
+    }
+
+    /**
+     * RFC 9051 §6.3.2: SELECT (and EXAMINE) in IMAP4rev2 "MUST return a LIST response with the
+     * mailbox name", whose attributes "MUST be accurate". An IMAP4rev1 session is not sent one
+     * (RFC 3501 §6.3.1 has no such response).
+     */
+    @Test void anImap4rev2SelectSaysTheMailboxsListEntry() throws Exception {
+        play("""
+                C: a LOGIN sess2 pw-sess2
+                S~ a OK .*
+                C: b CREATE Parent/Kid
+                S~ b OK .*
+                C: c SELECT Parent
+                S* \\* OK \\[MAILBOXID .*
+                S: c OK [READ-WRITE] SELECT completed
+                C: d ENABLE IMAP4rev2
+                S: * ENABLED IMAP4rev2
+                S: d OK ENABLE completed
+                C: e SELECT Parent
+                S: * OK [CLOSED] Previous mailbox closed
+                S* \\* OK \\[MAILBOXID .*
+                S: * LIST (\\HasChildren) "/" "Parent"
+                S: e OK [READ-WRITE] SELECT completed
+                C: f EXAMINE Parent/Kid
+                S: * OK [CLOSED] Previous mailbox closed
+                S* \\* OK \\[MAILBOXID .*
+                S: * LIST (\\HasNoChildren) "/" "Parent/Kid"
+                S: f OK [READ-ONLY] EXAMINE completed
+                C: g SELECT inbox
+                S: * OK [CLOSED] Previous mailbox closed
+                S* \\* OK \\[MAILBOXID .*
+                S: * LIST (\\HasNoChildren) "/" "INBOX"
+                S: g OK [READ-WRITE] SELECT completed
+                C: h EXAMINE Trash
+                S: * OK [CLOSED] Previous mailbox closed
+                S* \\* OK \\[MAILBOXID .*
+                S: * LIST (\\HasNoChildren \\Trash) "/" "Trash"
+                S: h OK [READ-ONLY] EXAMINE completed
+                """);
+    }
+
+    /**
+     * RFC 9051 §7.5.1: an EXPUNGE "MUST NOT be sent when no command is in progress, nor while
+     * responding to a FETCH, STORE, or SEARCH command", since the client's message numbers would
+     * shift under it; and "it is not permitted to send an EXISTS response that would reduce the
+     * number of messages". Another session expunges message 1 and appends one: until a NOOP, the
+     * session keeps its numbering (message 2 stays 2) and never hears an EXISTS below 3.
+     */
+    @Test void anExpungeWaitsForACommandThatMayReportIt() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), "sess3");
+             TestClient b = new TestClient("b", server.port(), "sess3")) {
+            for (String s : List.of("one", "two", "three")) b.append("INBOX", "", s);
+            a.command("SELECT INBOX");
+            b.command("SELECT INBOX");
+            b.command("STORE 1 +FLAGS.SILENT (\\Deleted)");
+            assertThat(b.command("EXPUNGE")).contains("* 1 EXPUNGE");
+            b.append("INBOX", "", "four");
+            List<String> told = new java.util.ArrayList<>();
+            told.addAll(a.command("FETCH 2 (UID)"));
+            told.addAll(a.command("STORE 2 +FLAGS (\\Flagged)"));
+            told.addAll(a.command("SEARCH UNDELETED"));
+            told.addAll(a.command("FETCH 2:3 (UID)"));
+            assertThat(told).as(a.transcript())
+                    .noneMatch(l -> l.endsWith(" EXPUNGE"))
+                    .noneMatch(l -> l.matches("\\* [0-2] EXISTS"))
+                    .contains("* 2 FETCH (UID 2)", "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))", "* 3 FETCH (UID 3)");
+            // a command that may report it: EXPUNGE first, then the numbers shift
+            List<String> noop = a.command("NOOP");
+            assertThat(noop).as(a.transcript()).contains("* 1 EXPUNGE");
+            assertThat(noop).as(a.transcript()).noneMatch(l -> l.matches("\\* [0-2] EXISTS"));
+            assertThat(TestClient.untagged(a.command("FETCH 1:* (UID)"))).as(a.transcript())
+                    .containsExactly("* 1 FETCH (UID 2)", "* 2 FETCH (UID 3)", "* 3 FETCH (UID 4)");
+        }
+    }
+
+    /**
+     * RFC 9051 §6.3.6: RENAME INBOX "moves all messages in INBOX to a new mailbox with the given
+     * name, leaving INBOX empty"; INBOX's inferior names "are unaffected". Any other name's
+     * inferiors "MUST also be renamed".
+     */
+    @Test void renameInboxMovesItsMessagesAndRenameTakesInferiorsAlong() throws Exception {
+        play("""
+                C: a LOGIN sess4 pw-sess4
+                S~ a OK .*
+                C: b APPEND INBOX {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ b OK .*
+                C: c APPEND INBOX {15+}
+                C: Subject: y<CRLF><CRLF>y
+                S~ c OK .*
+                C: d CREATE INBOX/Kid
+                S~ d OK .*
+                C: e RENAME INBOX Old/Inbox
+                S: e OK RENAME completed
+                C: f STATUS INBOX (MESSAGES)
+                S: * STATUS "INBOX" (MESSAGES 0)
+                S: f OK STATUS completed
+                C: g STATUS Old/Inbox (MESSAGES)
+                S: * STATUS "Old/Inbox" (MESSAGES 2)
+                S: g OK STATUS completed
+                C: h LIST "" INBOX*
+                S: * LIST (\\HasChildren) "/" "INBOX"
+                S: * LIST (\\HasNoChildren) "/" "INBOX/Kid"
+                S: h OK LIST completed
+                C: i CREATE Tree/Branch/Leaf
+                S~ i OK .*
+                C: j RENAME Tree Wood
+                S: j OK RENAME completed
+                C: k LIST "" Wood*
+                S: * LIST (\\HasChildren) "/" "Wood"
+                S: * LIST (\\HasChildren) "/" "Wood/Branch"
+                S: * LIST (\\HasNoChildren) "/" "Wood/Branch/Leaf"
+                S: k OK LIST completed
+                C: l LIST "" Tree*
+                S: l OK LIST completed
+                """);
+    }
+
+    /**
+     * RFC 9051 §6.3.4: "It is an error to attempt to create INBOX or a mailbox with a name that
+     * refers to an extant mailbox" (in any case, INBOX being case-insensitive, §5.1); §6.3.5:
+     * "The DELETE command MUST NOT remove inferior hierarchical names".
+     */
+    @Test void createOfAnExtantNameFailsAndDeleteLeavesInferiors() throws Exception {
+        play("""
+                C: a LOGIN sess5 pw-sess5
+                S~ a OK .*
+                C: b CREATE inbox
+                S~ b NO \\[ALREADYEXISTS\\] .*
+                C: c CREATE INBOX
+                S~ c NO \\[ALREADYEXISTS\\] .*
+                C: d CREATE Top/Sub
+                S~ d OK .*
+                C: e CREATE Top/
+                S~ e NO \\[ALREADYEXISTS\\] .*
+                C: f DELETE Top
+                S: f OK DELETE completed
+                C: g LIST "" Top/*
+                S: * LIST (\\HasNoChildren) "/" "Top/Sub"
+                S: g OK LIST completed
+                C: h STATUS Top/Sub (MESSAGES)
+                S: * STATUS "Top/Sub" (MESSAGES 0)
+                S: h OK STATUS completed
+                """);
+    }
+
+    /**
+     * RFC 6851 §3.3: a MOVE that fails leaves "each message in a state where it is in at least one
+     * of the source or target mailboxes"; RFC 9051 §6.4.7: a failed COPY leaves the destination
+     * "in its state before the COPY attempt". Neither sets \Deleted on the way (RFC 6851 §3.3:
+     * "the \Deleted flag will not be set for any messages"): a second session sees no FETCH.
+     */
+    @Test void aFailedMoveOrCopyChangesNothingAndMoveNeverShowsDeleted() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), "sess6");
+             TestClient b = new TestClient("b", server.port(), "sess6")) {
+            a.append("INBOX", "", "one");
+            a.append("INBOX", "", "two");
+            a.command("SELECT INBOX");
+            b.command("SELECT INBOX");
+            assertThat(TestClient.last(a.command("MOVE 1:2 Nowhere"))).as(a.transcript()).endsWith(" NO [TRYCREATE] No such mailbox");
+            assertThat(TestClient.last(a.command("COPY 1:5 Trash"))).as(a.transcript()).endsWith(" BAD Invalid message sequence number");
+            assertThat(a.command("STATUS Trash (MESSAGES)")).as(a.transcript()).contains("* STATUS \"Trash\" (MESSAGES 0)");
+            assertThat(TestClient.untagged(a.command("FETCH 1:2 (UID FLAGS)"))).as(a.transcript())
+                    .containsExactly("* 1 FETCH (FLAGS (\\Recent) UID 1)", "* 2 FETCH (FLAGS (\\Recent) UID 2)");
+            assertThat(a.command("UID MOVE 2 Trash")).as(a.transcript()).noneMatch(l -> l.contains("FETCH")).contains("* 2 EXPUNGE");
+            assertThat(TestClient.untagged(b.command("NOOP"))).as(b.transcript()).containsExactly("* 2 EXPUNGE");
+            assertThat(a.command("STATUS Trash (MESSAGES)")).as(a.transcript()).contains("* STATUS \"Trash\" (MESSAGES 1)");
+        }
+    }
+}
