@@ -1131,10 +1131,28 @@ final class ImapSession {
                 if (ret.contains("ALL")) sb.append(" ALL ").append(SequenceSet.ofNumbers(numbers));
             }
             if (ret.contains("COUNT")) sb.append(" COUNT ").append(numbers.length);
-            if (r.usedModSeq() && numbers.length > 0) sb.append(" MODSEQ ").append(r.highestModSeq());
+            if (r.usedModSeq() && numbers.length > 0) sb.append(" MODSEQ ").append(esearchModSeq(ret, r));
             out.line(sb.toString());
         }
         return Result.ok("SEARCH completed");
+    }
+
+    /**
+     * RFC 4731 §3.2: with MIN and/or MAX alone the MODSEQ is that of the message(s) they return
+     * (the higher of the two); with ALL or COUNT, the highest of every match.
+     */
+    private long esearchModSeq(Set<String> ret, Searcher.Outcome r) {
+        if (ret.contains("ALL") || ret.contains("COUNT")) return r.highestModSeq();
+        long[] uids = r.uids();
+        long min = Arrays.stream(uids).min().orElseThrow(), max = Arrays.stream(uids).max().orElseThrow();
+        // the view the Searcher just matched in; a change since can only raise a MODSEQ
+        MailboxSnapshot snap = selected.view.snapshot();
+        long modSeq = 0;
+        for (long u : ret.contains("MIN") && ret.contains("MAX") ? new long[] {min, max} : ret.contains("MIN") ? new long[] {min} : new long[] {max}) {
+            int i = snap.indexOf(Uid.of(u));
+            if (i >= 0) modSeq = Math.max(modSeq, snap.modSeq(i).value());
+        }
+        return modSeq > 0 ? modSeq : r.highestModSeq();
     }
 
     /** Whether a search key holds a key of this kind anywhere (walked without recursion: keys come from the wire). */
