@@ -1239,7 +1239,11 @@ final class ImapSession {
             }
         }
         MailboxSnapshot snap = caughtUp(c.uid());
-        new FetchResponder(store, out).fetch(selected, snap, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
+        try {
+            new FetchResponder(store, out).fetch(selected, snap, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
+        } catch (MessageParts.UnknownEncodingException e) {
+            return Result.no("UNKNOWN-CTE", e.getMessage()); // RFC 3516 §4.2
+        }
         return Result.ok("FETCH completed");
     }
 
