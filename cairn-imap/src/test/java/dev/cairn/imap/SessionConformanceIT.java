@@ -226,4 +226,87 @@ class SessionConformanceIT {
             assertThat(a.command("STATUS Trash (MESSAGES)")).as(a.transcript()).contains("* STATUS \"Trash\" (MESSAGES 1)");
         }
     }
+
+    /**
+     * RFC 9051 §6.3.3: in EXAMINE "no changes to the permanent state of the mailbox, including
+     * per-user state, are permitted": BODY[] does not set \Seen, and CLOSE removes nothing (§6.4.1);
+     * UNSELECT never expunges (§6.4.2). RFC 3501 §6.3.1: SELECT says the first unseen message.
+     */
+    @Test void examineChangesNothingAndUnselectExpungesNothing() throws Exception {
+        play("""
+                C: a LOGIN sess7 pw-sess7
+                S~ a OK .*
+                C: b APPEND INBOX (\\Seen \\Deleted) {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ b OK .*
+                C: c APPEND INBOX {15+}
+                C: Subject: y<CRLF><CRLF>y
+                S~ c OK .*
+                C: d EXAMINE INBOX
+                S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)
+                S: * OK [PERMANENTFLAGS ()] Flags permitted
+                S: * 2 EXISTS
+                S: * 2 RECENT
+                S: * OK [UNSEEN 2] First unseen
+                S* d OK \\[READ-ONLY\\] EXAMINE completed
+                C: e FETCH 2 (BODY[TEXT])
+                S: * 2 FETCH (BODY[TEXT] {1}
+                S: y)
+                S: e OK FETCH completed
+                C: f CLOSE
+                S: f OK CLOSE completed
+                C: g STATUS INBOX (MESSAGES UNSEEN DELETED)
+                S: * STATUS "INBOX" (MESSAGES 2 UNSEEN 1 DELETED 1)
+                S: g OK STATUS completed
+                C: h SELECT INBOX
+                S* h OK \\[READ-WRITE\\] SELECT completed
+                C: i UNSELECT
+                S: i OK UNSELECT completed
+                C: j STATUS INBOX (MESSAGES)
+                S: * STATUS "INBOX" (MESSAGES 2)
+                S: j OK STATUS completed
+                """);
+    }
+
+    /**
+     * RFC 9051 §6.4.9: a UID command's FETCH responses carry UID, "a non-existent unique identifier
+     * is ignored", and "n:*" always includes the last message "even if n is higher than any
+     * assigned UID value"; RFC 9051 §6.4.4 likewise for a UID set in SEARCH.
+     */
+    @Test void uidCommandsAnswerWithUidsAndStarIsTheLastMessage() throws Exception {
+        play("""
+                C: a LOGIN sess8 pw-sess8
+                S~ a OK .*
+                C: b APPEND INBOX {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ b OK .*
+                C: c APPEND INBOX {15+}
+                C: Subject: y<CRLF><CRLF>y
+                S~ c OK .*
+                C: d SELECT INBOX
+                S* d OK .*
+                C: e UID FETCH 1 (FLAGS)
+                S: * 1 FETCH (UID 1 FLAGS (\\Recent))
+                S: e OK FETCH completed
+                C: f UID STORE 2 +FLAGS (\\Flagged)
+                S: * 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))
+                S: f OK STORE completed
+                C: g UID FETCH 100:* (FLAGS)
+                S: * 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))
+                S: g OK FETCH completed
+                C: h UID SEARCH UID 100:*
+                S: * SEARCH 2
+                S: h OK SEARCH completed
+                C: i SEARCH UID 100:*
+                S: * SEARCH 2
+                S: i OK SEARCH completed
+                C: j UID FETCH 3:99 (FLAGS)
+                S: j OK FETCH completed
+                C: k UID STORE 3:99 +FLAGS (\\Seen)
+                S: k OK STORE completed
+                C: l FETCH 2:* (UID)
+                S: * 2 FETCH (UID 2)
+                S: l OK FETCH completed
+                """);
+    }
 }
