@@ -309,4 +309,40 @@ class SessionConformanceIT {
                 S: l OK FETCH completed
                 """);
     }
+
+    /**
+     * RFC 9051 §6.3.12: APPEND to a mailbox that does not exist "MUST return an error, and MUST NOT
+     * automatically create the mailbox", with [TRYCREATE]; flags and the date-time given are the
+     * message's. RFC 3501 §6.4.5: RFC822.HEADER does not set \Seen, RFC822.TEXT does (and says so).
+     */
+    @Test void appendToAMissingMailboxCreatesNothingAndKeepsWhatItIsGiven() throws Exception {
+        play("""
+                C: a LOGIN sess9 pw-sess9
+                S~ a OK .*
+                C: b APPEND Nowhere {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ b NO \\[TRYCREATE\\] .*
+                C: c LIST "" Nowhere
+                S: c OK LIST completed
+                C: d APPEND INBOX ($Work \\Flagged) "05-Mar-2021 10:11:12 +0100" {15+}
+                C: Subject: x<CRLF><CRLF>x
+                S~ d OK .*
+                C: e SELECT INBOX
+                S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)
+                S* e OK .*
+                C: f FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)
+                S: * 1 FETCH (FLAGS (\\Flagged \\Recent $Work) INTERNALDATE "05-Mar-2021 09:11:12 +0000" RFC822.SIZE 15)
+                S: f OK FETCH completed
+                C: g FETCH 1 (RFC822.HEADER)
+                S: * 1 FETCH (RFC822.HEADER {14}
+                S: Subject: x
+                S:
+                S: )
+                S: g OK FETCH completed
+                C: h FETCH 1 (RFC822.TEXT)
+                S~ \\* 1 FETCH \\(FLAGS \\(.*\\\\Seen.*\\) RFC822.TEXT \\{1\\}
+                S: x)
+                S: h OK FETCH completed
+                """);
+    }
 }
