@@ -345,4 +345,42 @@ class SessionConformanceIT {
                 S: h OK FETCH completed
                 """);
     }
+
+    /**
+     * RFC 9051 §6.4.5 partial FETCH: "<origin.count>" gives at most count octets from origin, the
+     * response naming only the origin; "if the origin octet is beyond the end of the text, an
+     * empty string is returned"; HEADER.FIELDS.NOT keeps the other fields.
+     */
+    @Test void partialFetchesCountOctetsAndPastTheEndIsEmpty() throws Exception {
+        play("""
+                C: a LOGIN sess10 pw-sess10
+                S~ a OK .*
+                C: b APPEND INBOX {30+}
+                C: Subject: x<CRLF>X-Other: y<CRLF><CRLF>body
+                S~ b OK .*
+                C: c SELECT INBOX
+                S* c OK .*
+                C: d FETCH 1 (BODY.PEEK[]<0.7>)
+                S: * 1 FETCH (BODY[]<0> {7}
+                S: Subject)
+                S: d OK FETCH completed
+                C: e FETCH 1 (BODY.PEEK[TEXT]<2.100>)
+                S: * 1 FETCH (BODY[TEXT]<2> {2}
+                S: dy)
+                S: e OK FETCH completed
+                C: f FETCH 1 (BODY.PEEK[TEXT]<100.5>)
+                S: * 1 FETCH (BODY[TEXT]<100> {0}
+                S: )
+                S: f OK FETCH completed
+                C: g FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)])
+                S: * 1 FETCH (BODY[HEADER.FIELDS.NOT (SUBJECT)] {14}
+                S: X-Other: y
+                S:
+                S: )
+                S: g OK FETCH completed
+                C: h FETCH 1 (FLAGS)
+                S: * 1 FETCH (FLAGS (\\Recent))
+                S: h OK FETCH completed
+                """);
+    }
 }
