@@ -79,6 +79,13 @@ final class FetchResponder {
                 items.stream().anyMatch(FetchResponder::needsBody))) {
             return; // expunged (by another session) after this FETCH looked it up
         }
+        if (parts != null) {
+            for (FetchItem item : items) {
+                // before this message's line starts: the command ends NO [UNKNOWN-CTE] (RFC 3516 §4.2)
+                if (item instanceof FetchItem.Binary b) parts.requireDecodable(b.part());
+                if (item instanceof FetchItem.BinarySize b) parts.requireDecodable(b.part());
+            }
+        }
         if (withFlags) sm.announceKeywords(flags, out); // FLAGS names a keyword before any FETCH shows it
         out.raw("* " + msn + " FETCH (");
         boolean first = true;

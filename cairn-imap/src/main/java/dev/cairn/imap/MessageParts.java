@@ -153,6 +153,25 @@ final class MessageParts {
     /** The message header's raw bytes. */
     byte[] header() throws IOException { return read(0, root().bodyOffset()); }
 
+    /** A part BINARY cannot decode: RFC 3516 §4.2 answers it with NO [UNKNOWN-CTE]. */
+    static final class UnknownEncodingException extends IOException {
+        UnknownEncodingException(String encoding) { super("Unknown Content-Transfer-Encoding " + encoding); }
+    }
+
+    /**
+     * Fails with {@link UnknownEncodingException} when {@link #decoded} of this path would have to
+     * pass an encoding it does not know through (a missing part or a whole multipart is not decoded).
+     */
+    void requireDecodable(int[] path) throws UnknownEncodingException {
+        BodyPart p = path.length == 0 ? root() : part(path);
+        if (p == null || (path.length == 0 && p.isMultipart())) return;
+        String e = p.encoding() == null ? "" : p.encoding().toLowerCase(Locale.ROOT);
+        switch (e) {
+            case "", "7bit", "8bit", "binary", "base64", "quoted-printable" -> { }
+            default -> throw new UnknownEncodingException(p.encoding());
+        }
+    }
+
     /** Decoded content of a part (BINARY, RFC 3516): base64 and quoted-printable undone. */
     byte[] decoded(int[] path) throws IOException {
         BodyPart p = path.length == 0 ? root() : part(path);
