@@ -3,6 +3,9 @@ package dev.cairn.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.protocol.auth.AuthLog;
+import dev.cairn.protocol.auth.AuthResult;
+import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.testing.ExternalProgram;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -38,7 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Each failure comes from an address of its own (127.0.0.0/8 is all loopback) and for a user
  * of its own, so the node's throttle adds no delay to them, and the address fail2ban reads is
  * known for each line. The throttled ones come from one address that keeps guessing in
- * parallel, until the node refuses it unchecked.
+ * parallel, until the node refuses it unchecked. The reasons a node does not give cheaply
+ * (disabled, authorization denied, temporary failure) and IPv6 are checked on lines of every
+ * kind, logged with the server's logback.xml.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class Fail2banFilterIT {
@@ -60,6 +65,61 @@ class Fail2banFilterIT {
     @Test
     void theJsonFilterMatchesEveryFailedLoginOfTheJsonLog() throws Exception {
         checkFilter("json", "cairn-json.conf", false);
+    }
+
+    /**
+     * Run in a child JVM with the server's logback.xml: an auth line of every kind, through the
+     * throttle as the sessions log them. Successes from 198.51.100.0/24, failures from 192.0.2.0/24
+     * and 2001:db8::/32, one address each.
+     */
+    public static void main(String[] args) throws Exception {
+        AuthThrottle throttle = new AuthThrottle();
+        int host = 1;
+        for (String protocol : List.of("imap", "pop3")) {
+            for (String mechanism : List.of("PLAIN", "LOGIN", protocol.equals("imap") ? "LOGIN-COMMAND" : "USER-PASS")) {
+                InetAddress from = InetAddress.ofLiteral("198.51.100." + host++);
+                throttle.check(new AuthThrottle.Attempt(protocol, mechanism, "alice", from), () -> AuthResult.success("alice"));
+                for (AuthLog.Reason reason : AuthLog.Reason.values()) {
+                    for (String address : List.of("192.0.2." + host, "2001:db8::" + host)) {
+                        throttle.failed(new AuthThrottle.Attempt(protocol, mechanism, "u" + host, InetAddress.ofLiteral(address)), reason);
+                    }
+                    host++;
+                }
+            }
+        }
+    }
+
+    @Test
+    void bothFiltersMatchEveryFailureReasonButTemporaryFailureOnIpv4AndIpv6() throws Exception {
+        Path fail2banRegex = ExternalProgram.require("fail2ban-regex");
+        // The server's logback.xml (in failsafe's class path it sits inside the jar).
+        Path config = LauncherIT.repositoryRoot().resolve("cairn-server/src/main/resources/logback.xml");
+        for (String format : List.of("text", "json")) {
+            Path log = dir.resolve("lines-" + format + ".log");
+            ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                    "-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=" + config, Fail2banFilterIT.class.getName())
+                    .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().remove("CAIRN_LOG_LEVEL");
+            pb.environment().put("CAIRN_LOG_FORMAT", format);
+            Process p = pb.start();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isZero();
+            List<String> lines = Files.readAllLines(log);
+            List<InetAddress> banned = lines.stream().filter(l -> l.contains(" login failed ") && !l.contains("reason=temporary_failure"))
+                    .map(l -> InetAddress.ofLiteral(l.replaceAll(".* remote=(\\S+) .*", "$1"))).toList();
+            // 2 protocols x 3 mechanisms x (6 reasons - temporary_failure) x (IPv4 + IPv6)
+            assertThat(banned).hasSize(2 * 3 * (AuthLog.Reason.values().length - 1) * 2);
+            assertThat(lines.stream().filter(l -> l.contains(" login succeeded "))).hasSize(6);
+
+            Path filter = LauncherIT.repositoryRoot().resolve("contrib/fail2ban/filter.d")
+                    .resolve(format.equals("text") ? "cairn.conf" : "cairn-json.conf");
+            ExternalProgram.Result hosts = ExternalProgram.run(
+                    List.of(fail2banRegex.toString(), "--out", "ip", log.toString(), filter.toString()), Duration.ofMinutes(2));
+            assertThat(hosts.exit()).as(hosts.all()).isZero();
+            // As addresses: the log writes 2001:db8:0:0:0:0:0:5, fail2ban prints 2001:db8::5.
+            assertThat(hosts.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).map(InetAddress::ofLiteral).toList())
+                    .as(format + "\n" + hosts.all()).containsExactlyInAnyOrderElementsOf(banned);
+        }
     }
 
     private void checkFilter(String format, String filterFile, boolean throttle) throws Exception {

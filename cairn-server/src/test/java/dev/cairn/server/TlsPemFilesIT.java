@@ -135,4 +135,27 @@ class TlsPemFilesIT {
             assertThat(presented(third, List.of(generated)).getEncoded()).isEqualTo(generated.getEncoded());
         }
     }
+
+    @Test
+    void aKeyFileOfTheOperatorIsNotOverwrittenByTheSelfSignedKey() throws Exception {
+        Path data = dir.resolve("data");
+        Path config = config(data);
+        // The operator put their key in place and the node started before their certificate arrived.
+        Files.createDirectories(data.resolve("tls"));
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        String theirs = "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+        Path key = data.resolve("tls/key.pem");
+        Files.writeString(key, theirs);
+        try (Node node = Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn())) {
+            // It serves the self-signed certificate, and leaves their key and the certificate's place alone.
+            X509Certificate generated = SelfSignedCertificate.loadOrCreate(data.resolve("tls")).certificate();
+            assertThat(presented(node, List.of(generated)).getEncoded()).isEqualTo(generated.getEncoded());
+            assertThat(Files.readString(key)).isEqualTo(theirs);
+            assertThat(data.resolve("tls/cert.pem")).doesNotExist();
+        }
+    }
 }
