@@ -94,7 +94,7 @@ final class FetchResponder {
                     writeOne(sm, msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand || seenNow,
                             wantFlags || flagsChanged.contains(uid), wantModSeq || seenNow);
                 } catch (TransferDecoding.UndecodableException e) {
-                    return Result.no("UNKNOWN-CTE", "Message " + msn + ": " + e.getMessage() + "; try BODY.PEEK instead of BINARY");
+                    return Result.no("UNKNOWN-CTE", e.getMessage());
                 }
             }
         }

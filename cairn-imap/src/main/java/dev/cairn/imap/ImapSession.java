@@ -851,8 +851,22 @@ final class ImapSession {
         out.line("* OK [UIDNEXT " + now.uidNext() + "] Predicted next UID");
         out.line("* OK [HIGHESTMODSEQ " + now.highestModSeq() + "] Highest");
         out.line("* OK [MAILBOXID (" + now.id().value() + ")] Ok");
+        if (rev2) writeListEntry(now);
         if (qr != null && qr.uidValidity() == now.uidValidity()) qresyncReport(qr, snap);
         return Result.ok(readOnly ? "READ-ONLY" : "READ-WRITE", (readOnly ? "EXAMINE" : "SELECT") + " completed");
+    }
+
+    /**
+     * RFC 9051 §6.3.2: SELECT and EXAMINE in IMAP4rev2 "MUST return a LIST response with the
+     * mailbox name" (as stored: INBOX in capitals), its attributes "accurate", as a plain LIST gives them.
+     */
+    private void writeListEntry(MailboxInfo info) throws IOException {
+        String inferiors = info.name() + "/";
+        boolean children = store.mailboxes().stream().anyMatch(m -> m.name().startsWith(inferiors));
+        List<String> attributes = new ArrayList<>();
+        attributes.add(children ? "\\HasChildren" : "\\HasNoChildren");
+        for (dev.cairn.store.SpecialUse u : info.specialUse()) attributes.add(u.attribute());
+        out.raw("* LIST (" + String.join(" ", attributes) + ") \"/\" ").mailbox(info.name()).crlf();
     }
 
     /** RFC 7162 §3.2.5.2: what changed since the client's MODSEQ: VANISHED (EARLIER), then FETCH. */
@@ -1134,10 +1148,28 @@ final class ImapSession {
                 if (ret.contains("ALL")) sb.append(" ALL ").append(SequenceSet.ofNumbers(numbers));
             }
             if (ret.contains("COUNT")) sb.append(" COUNT ").append(numbers.length);
-            if (r.usedModSeq() && numbers.length > 0) sb.append(" MODSEQ ").append(r.highestModSeq());
+            if (r.usedModSeq() && numbers.length > 0) sb.append(" MODSEQ ").append(esearchModSeq(ret, r));
             out.line(sb.toString());
         }
         return Result.ok("SEARCH completed");
+    }
+
+    /**
+     * RFC 4731 §3.2: with MIN and/or MAX alone the MODSEQ is that of the message(s) they return
+     * (the higher of the two); with ALL or COUNT, the highest of every match.
+     */
+    private long esearchModSeq(Set<String> ret, Searcher.Outcome r) {
+        if (ret.contains("ALL") || ret.contains("COUNT")) return r.highestModSeq();
+        long[] uids = r.uids();
+        long min = Arrays.stream(uids).min().orElseThrow(), max = Arrays.stream(uids).max().orElseThrow();
+        // the view the Searcher just matched in; a change since can only raise a MODSEQ
+        MailboxSnapshot snap = selected.view.snapshot();
+        long modSeq = 0;
+        for (long u : ret.contains("MIN") && ret.contains("MAX") ? new long[] {min, max} : ret.contains("MIN") ? new long[] {min} : new long[] {max}) {
+            int i = snap.indexOf(Uid.of(u));
+            if (i >= 0) modSeq = Math.max(modSeq, snap.modSeq(i).value());
+        }
+        return modSeq > 0 ? modSeq : r.highestModSeq();
     }
 
     /** Whether a search key holds a key of this kind anywhere (walked without recursion: keys come from the wire). */

@@ -51,8 +51,18 @@ final class TransferDecoding {
             case "", "7bit", "8bit", "binary" -> raw;
             case "base64" -> base64(raw, strict);
             case "quoted-printable" -> quotedPrintable(raw);
-            default -> throw new UndecodableException("Unknown Content-Transfer-Encoding");
+            default -> throw new UndecodableException("Unknown Content-Transfer-Encoding " + printable(encoding));
         };
+    }
+
+    /** The sender's encoding name as it may appear in a response line: printable ASCII, 40 characters at most. */
+    private static String printable(String encoding) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < encoding.length() && sb.length() < 40; i++) {
+            char c = encoding.charAt(i);
+            sb.append(c > ' ' && c < 0x7f ? c : '?');
+        }
+        return sb.toString();
     }
 
     /**

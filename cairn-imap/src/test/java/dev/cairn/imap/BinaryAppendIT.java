@@ -117,4 +117,47 @@ class BinaryAppendIT {
             assertThat(body.toString()).contains("Content-Transfer-Encoding: base64").doesNotContain("\0");
         }
     }
+
+    /**
+     * RFC 3516 §4.2: BINARY gives a part's content with its Content-Transfer-Encoding undone (base64,
+     * quoted-printable; partial ranges count decoded octets), and a part whose encoding the server
+     * cannot undo is refused with NO [UNKNOWN-CTE], BINARY.SIZE too; BODY[] still sends it as stored.
+     */
+    @Test void binaryDecodesKnownEncodingsAndRefusesAnUnknownOne() throws Exception {
+        Conversation.play(server.port(), "C: a LOGIN bin3 pw-bin3\nS~ a OK .*\n"
+                + Scripts.append("b", "INBOX", null, "Content-Type: multipart/mixed; boundary=\"b\"", "",
+                        "--b", "Content-Type: text/plain", "Content-Transfer-Encoding: base64", "", "aGVsbG8gd29ybGQ=",
+                        "--b", "Content-Type: application/octet-stream", "Content-Transfer-Encoding: x-uuencode", "", "begin 644 x",
+                        "--b--")
+                + Scripts.append("c", "INBOX", null, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: Quoted-Printable",
+                        "", "caf=C3=A9 =3D ok")
+                + """
+                C: d SELECT INBOX
+                S* d OK .*
+                C: e FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])
+                S: * 1 FETCH (BINARY[1] {11}
+                S: hello world BINARY.SIZE[1] 11)
+                S: e OK FETCH completed
+                C: f FETCH 1 (BINARY.PEEK[2])
+                S: f NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding X-UUENCODE
+                C: g FETCH 1 (BINARY.SIZE[2])
+                S: g NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding X-UUENCODE
+                C: h FETCH 1 (BODY.PEEK[2])
+                S: * 1 FETCH (BODY[2] {11}
+                S: begin 644 x)
+                S: h OK FETCH completed
+                C: i FETCH 2 (BINARY.PEEK[1]<0.5> BINARY.SIZE[1])
+                S: * 2 FETCH (BINARY[1]<0> {5}
+                S: café BINARY.SIZE[1] 10)
+                S: i OK FETCH completed
+                C: j FETCH 2 (BINARY.PEEK[])
+                S: * 2 FETCH (BINARY[] {10}
+                S: café = ok)
+                S: j OK FETCH completed
+                C: k FETCH 1:2 (FLAGS)
+                S: * 1 FETCH (FLAGS (\\Recent))
+                S: * 2 FETCH (FLAGS (\\Recent))
+                S: k OK FETCH completed
+                """);
+    }
 }

@@ -204,4 +204,50 @@ class CondStoreSessionIT {
             assertThat(a.command("NOOP")).as(a.transcript()).contains("* VANISHED 1");
         }
     }
+
+    /**
+     * RFC 7162 §3.1.3: "UNCHANGEDSINCE with a modification sequence of 0 always fails" (a system
+     * flag "MUST always be considered existent"), [MODIFIED] naming the message, which keeps its
+     * flags; a STORE that passes the test sends "an untagged FETCH ... even if the .SILENT suffix
+     * is specified", with MODSEQ, to keep the client's cache right.
+     */
+    @Test @Timeout(30)
+    void unchangedSinceZeroAlwaysFailsAndAPassingSilentStoreStillSaysTheModSeq() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), user())) {
+            a.append("INBOX", "", "one");
+            a.append("INBOX", "", "two");
+            a.command("SELECT INBOX (CONDSTORE)");
+            List<String> zero = a.command("STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)");
+            assertThat(TestClient.last(zero)).as(a.transcript()).contains(" OK [MODIFIED 1] ");
+            assertThat(a.command("FETCH 1 (FLAGS)")).as(a.transcript()).noneMatch(l -> l.contains("\\Seen"));
+            List<String> silent = a.command("STORE 1:2 (UNCHANGEDSINCE 1000000) +FLAGS.SILENT (\\Seen)");
+            assertThat(TestClient.last(silent)).as(a.transcript()).doesNotContain("MODIFIED");
+            assertThat(TestClient.untagged(silent)).as(a.transcript()).hasSize(2)
+                    .allMatch(l -> l.matches("\\* [12] FETCH \\(.*MODSEQ \\(\\d+\\)\\)"));
+        }
+    }
+
+    /**
+     * RFC 7162 §3.2.6: the VANISHED modifier is for UID FETCH with CHANGEDSINCE only (BAD
+     * otherwise); §3.2.5: a SELECT (QRESYNC ...) whose UIDVALIDITY is not the mailbox's gets no
+     * VANISHED and no FETCH, only what any SELECT says.
+     */
+    @Test @Timeout(30)
+    void vanishedNeedsUidFetchWithChangedSinceAndAStaleUidValidityGetsNoResync() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), user())) {
+            a.append("INBOX", "", "one");
+            a.append("INBOX", "", "two");
+            a.command("ENABLE QRESYNC");
+            a.command("SELECT INBOX");
+            a.command("STORE 1 +FLAGS.SILENT (\\Deleted)");
+            a.command("EXPUNGE");
+            assertThat(TestClient.last(a.command("UID FETCH 1:* (FLAGS) (VANISHED)"))).as(a.transcript()).contains(" BAD ");
+            assertThat(TestClient.last(a.command("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"))).as(a.transcript()).contains(" BAD ");
+            assertThat(a.command("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")).as(a.transcript()).contains("* VANISHED (EARLIER) 1");
+            a.command("UNSELECT");
+            List<String> stale = a.command("SELECT INBOX (QRESYNC (1 1))");
+            assertThat(TestClient.last(stale)).as(a.transcript()).contains(" OK [READ-WRITE] ");
+            assertThat(stale).as(a.transcript()).noneMatch(l -> l.startsWith("* VANISHED") || l.contains(" FETCH "));
+        }
+    }
 }

@@ -113,4 +113,60 @@ class KeywordAnnouncementIT {
                     """.formatted(SYSTEM));
         }
     }
+
+    /**
+     * More ways a keyword comes in (RFC 9051 §7.3.5): an idling session hears FLAGS before the
+     * FETCH that uses it (§6.3.13: IDLE carries the same untagged updates); STORE FLAGS replacing
+     * every flag, and UID STORE, announce theirs; a keyword in another case is the same keyword
+     * (§2.3.2: flags are case-insensitive), so nothing new is announced; after a STORE .SILENT the
+     * storing session hears FLAGS with the first FETCH that shows the keyword, the others at once.
+     */
+    @Test @Timeout(60)
+    void idlingSessionsAndEveryFormOfStoreAnnounceOnlyNewKeywords() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), "kw2");
+             TestClient idler = new TestClient("i", server.port(), "kw2")) {
+            a.append("INBOX", "", "one");
+            a.append("INBOX", "", "two");
+            a.command("SELECT INBOX");
+            idler.command("SELECT INBOX");
+            idler.conversation.run("""
+                    C: x1 IDLE
+                    S: + idling
+                    """);
+            a.conversation.run("""
+                    C: x1 STORE 1 FLAGS (\\Seen Work)
+                    S: * FLAGS (%1$s Work)
+                    S: * OK [PERMANENTFLAGS (%1$s Work \\*)] Flags permitted
+                    S: * 1 FETCH (UID 1 FLAGS (\\Seen \\Recent Work))
+                    S: x1 OK STORE completed
+                    """.formatted(SYSTEM));
+            idler.conversation.run("""
+                    S: * FLAGS (%1$s Work)
+                    S: * OK [PERMANENTFLAGS (%1$s Work \\*)] Flags permitted
+                    S: * 1 FETCH (UID 1 FLAGS (\\Seen Work))
+                    C: DONE
+                    S: x1 OK IDLE terminated
+                    """.formatted(SYSTEM));
+            a.conversation.run("""
+                    C: x2 UID STORE 2 +FLAGS (WORK)
+                    S~ \\* 2 FETCH \\(UID 2 FLAGS \\(\\\\Recent (?i:work)\\)\\)
+                    S: x2 OK STORE completed
+                    C: x3 UID STORE 2 +FLAGS.SILENT (Home)
+                    S: x3 OK STORE completed
+                    C: x4 FETCH 2 (FLAGS)
+                    S: * FLAGS (%1$s Home Work)
+                    S: * OK [PERMANENTFLAGS (%1$s Home Work \\*)] Flags permitted
+                    S~ \\* 2 FETCH \\(FLAGS \\(\\\\Recent (Home Work|Work Home)\\)\\)
+                    S: x4 OK FETCH completed
+                    """.formatted(SYSTEM));
+            idler.conversation.run("""
+                    C: x2 NOOP
+                    S~ \\* 2 FETCH \\(UID 2 FLAGS \\((?i:work)\\)\\)
+                    S: * FLAGS (%1$s Home Work)
+                    S: * OK [PERMANENTFLAGS (%1$s Home Work \\*)] Flags permitted
+                    S~ \\* 2 FETCH \\(UID 2 FLAGS \\((Home Work|Work Home)\\)\\)
+                    S: x2 OK NOOP completed
+                    """.formatted(SYSTEM));
+        }
+    }
 }

@@ -202,4 +202,53 @@ class ListConformanceIT {
                 S: t OK NOOP completed
                 """);
     }
+
+    /**
+     * RFC 5258 §3: a name matching several patterns is listed once; the SUBSCRIBED return option
+     * only adds \Subscribed and selects nothing more (§3.2: a subscribed name that does not exist is
+     * not listed without the SUBSCRIBED selection); SUBSCRIBED with CHILDREN (§4); RFC 9051 §6.3.9:
+     * INBOX matches in any case and is answered as "INBOX"; LSUB of a subscribed INBOX and of a subscribed name that does not exist (RFC 3501 §6.3.9).
+     */
+    @Test void listExtendedPatternsReturnOptionsAndInbox() throws Exception {
+        play("""
+                C: a LOGIN listext2 pw-listext2
+                S~ a OK .*
+                C: b CREATE y/one
+                S~ b OK .*
+                C: c CREATE y/two/kid
+                S~ c OK .*
+                C: d SUBSCRIBE y/one
+                S: d OK SUBSCRIBE completed
+                C: e SUBSCRIBE y/ghost
+                S: e OK SUBSCRIBE completed
+                C: f SUBSCRIBE inbox
+                S: f OK SUBSCRIBE completed
+                C: g LIST "" (y/one y/* y/%)
+                S: * LIST (\\HasNoChildren) "/" "y/one"
+                S: * LIST (\\HasChildren) "/" "y/two"
+                S: * LIST (\\HasNoChildren) "/" "y/two/kid"
+                S: g OK LIST completed
+                C: h LIST "" y/% RETURN (SUBSCRIBED)
+                S: * LIST (\\HasNoChildren \\Subscribed) "/" "y/one"
+                S: * LIST (\\HasChildren) "/" "y/two"
+                S: h OK LIST completed
+                C: i LIST (SUBSCRIBED) "" y/% RETURN (CHILDREN)
+                S: * LIST (\\NonExistent \\Subscribed) "/" "y/ghost"
+                S: * LIST (\\HasNoChildren \\Subscribed) "/" "y/one"
+                S: i OK LIST completed
+                C: j LIST "" inbox
+                S: * LIST (\\HasNoChildren) "/" "INBOX"
+                S: j OK LIST completed
+                C: l LIST "" ""
+                S: * LIST (\\Noselect) "/" ""
+                S: l OK LIST completed
+                C: m LSUB "" INBOX*
+                S: * LSUB () "/" "INBOX"
+                S: m OK LSUB completed
+                C: n LSUB "" y*
+                S: * LSUB (\\Noselect) "/" "y/ghost"
+                S: * LSUB () "/" "y/one"
+                S: n OK LSUB completed
+                """);
+    }
 }

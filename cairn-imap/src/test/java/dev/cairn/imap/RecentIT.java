@@ -180,4 +180,57 @@ class RecentIT {
                     """);
         }
     }
+
+    /**
+     * RFC 3501 §2.3.2: a message is recent in the session that is told of it first, so what a
+     * session APPENDs or COPYs into the mailbox it has selected is recent there and in no other;
+     * STATUS RECENT then counts none (§6.3.10: recent in no session yet).
+     */
+    @Test @Timeout(60)
+    void whatASessionPutsIntoItsOwnSelectedMailboxIsRecentForItAlone() throws Exception {
+        try (TestImapServer server = new TestImapServer(dir);
+             TestClient a = new TestClient("a", server.port(), "rec4");
+             TestClient b = new TestClient("b", server.port(), "rec4")) {
+            a.append("Archive", "", "old");
+            a.command("SELECT INBOX");
+            a.conversation.run("""
+                    C: x1 APPEND INBOX {15+}
+                    C: Subject: x<CRLF><CRLF>x
+                    S: * 1 EXISTS
+                    S: * 1 RECENT
+                    S~ x1 OK \\[APPENDUID \\d+ 1\\] APPEND completed
+                    C: x2 EXAMINE Archive
+                    S* x2 OK .*
+                    C: x3 COPY 1 INBOX
+                    S~ x3 OK \\[COPYUID .*
+                    C: x4 SELECT INBOX
+                    S: * OK [CLOSED] Previous mailbox closed
+                    S~ \\* FLAGS .*
+                    S~ \\* OK \\[PERMANENTFLAGS .*
+                    S: * 2 EXISTS
+                    S: * 1 RECENT
+                    S* x4 OK .*
+                    C: x5 COPY 2 INBOX
+                    S: * 3 EXISTS
+                    S: * 2 RECENT
+                    S~ x5 OK \\[COPYUID .*
+                    C: x6 NOOP
+                    S: x6 OK NOOP completed
+                    C: x7 SEARCH RECENT
+                    S: * SEARCH 2 3
+                    S: x7 OK SEARCH completed
+                    """);
+            b.conversation.run("""
+                    C: x1 STATUS INBOX (MESSAGES RECENT)
+                    S: * STATUS "INBOX" (MESSAGES 3 RECENT 0)
+                    S: x1 OK STATUS completed
+                    C: x2 EXAMINE INBOX
+                    S~ \\* FLAGS .*
+                    S~ \\* OK \\[PERMANENTFLAGS .*
+                    S: * 3 EXISTS
+                    S: * 0 RECENT
+                    S* x2 OK .*
+                    """);
+        }
+    }
 }

@@ -2,8 +2,12 @@
 package dev.cairn.imap;
 
 import static dev.cairn.imap.Scripts.append;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -156,5 +160,45 @@ class SearchConformanceIT {
                 S: * SEARCH
                 S: p OK SEARCH completed
                 """);
+    }
+
+    /**
+     * RFC 7162 §3.1.5: a SEARCH with a MODSEQ key answers "(MODSEQ n)", the highest mod-sequence
+     * of the messages it returns, none when it returns none or has no MODSEQ key. RFC 4731 §3.2
+     * for ESEARCH: with MIN or MAX alone it is the MODSEQ of the message returned (the higher of
+     * the two with both), with ALL or COUNT the highest of all matches.
+     */
+    @Test void modSeqSearchesSayTheModSeqOfWhatTheyReturn() throws Exception {
+        try (TestClient a = new TestClient("a", server.port(), "modseq1")) {
+            for (String s : List.of("one", "two", "three")) a.append("INBOX", "", s);
+            a.command("SELECT INBOX");
+            a.command("STORE 2 +FLAGS.SILENT (\\Flagged)"); // message 2 now has the highest MODSEQ
+            Map<Integer, Long> modSeq = new HashMap<>();
+            for (String line : TestClient.untagged(a.command("FETCH 1:3 (MODSEQ)"))) {
+                var m = java.util.regex.Pattern.compile("\\* (\\d) FETCH \\(MODSEQ \\((\\d+)\\)\\)").matcher(line);
+                if (m.matches()) modSeq.put(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
+            }
+            long m1 = modSeq.get(1), m2 = modSeq.get(2), m3 = modSeq.get(3);
+            assertThat(m1).as(a.transcript()).isLessThan(m3);
+            assertThat(m3).as(a.transcript()).isLessThan(m2);
+            assertThat(TestClient.untagged(a.command("SEARCH MODSEQ 1"))).as(a.transcript()).containsExactly("* SEARCH 1 2 3 (MODSEQ " + m2 + ")");
+            assertThat(TestClient.untagged(a.command("SEARCH MODSEQ 1 UNFLAGGED"))).as(a.transcript()).containsExactly("* SEARCH 1 3 (MODSEQ " + m3 + ")");
+            assertThat(TestClient.untagged(a.command("SEARCH MODSEQ " + (m2 + 1)))).as(a.transcript()).containsExactly("* SEARCH");
+            assertThat(TestClient.untagged(a.command("SEARCH FLAGGED"))).as(a.transcript()).containsExactly("* SEARCH 2");
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (MIN) MODSEQ 1"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") MIN 1 MODSEQ " + m1);
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (MAX) MODSEQ 1"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") MAX 3 MODSEQ " + m3);
+            assertThat(TestClient.untagged(a.command("UID SEARCH RETURN (MIN MAX) MODSEQ 1"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") UID MIN 1 MAX 3 MODSEQ " + m3);
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (MIN) MODSEQ 1 FLAGGED"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") MIN 2 MODSEQ " + m2);
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (MAX COUNT) MODSEQ 1"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") MAX 3 COUNT 3 MODSEQ " + m2);
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (ALL) MODSEQ 1"))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") ALL 1:3 MODSEQ " + m2);
+            assertThat(TestClient.untagged(a.command("SEARCH RETURN (COUNT) MODSEQ " + (m2 + 1)))).as(a.transcript())
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).endsWith(") COUNT 0");
+        }
     }
 }

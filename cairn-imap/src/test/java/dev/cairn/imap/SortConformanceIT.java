@@ -100,4 +100,48 @@ class SortConformanceIT {
                 S: j OK SORT completed
                 """);
     }
+
+    /**
+     * RFC 5256 §2.2: the sent date is the Date: header's instant in UTC, or the internal date when
+     * it is missing or unparsable; §3: ARRIVAL is the internal date, SIZE the RFC822.SIZE, REVERSE
+     * turns one key only, and messages equal under every key stay in sequence order.
+     */
+    @Test void datesSizesAndSeveralKeys() throws Exception {
+        Conversation.play(server.port(), "C: a LOGIN sort3 pw-sort3\nS~ a OK .*\n"
+                // sizes: header + CRLF + CRLF + body
+                + append("b1", "INBOX", "01-Jan-2020 00:00:03 +0000", "Date: Mon, 6 Jan 2020 00:00:00 +0000", "", "x".repeat(20)) // 60 octets
+                + append("b2", "INBOX", "01-Jan-2020 00:00:01 +0000", "Subject: no date here", "", "x".repeat(5)) // 30, sent = internal
+                + append("b3", "INBOX", "01-Jan-2020 00:00:02 +0000", "Date: garbage", "", "x".repeat(60)) // 77, sent = internal
+                + append("b4", "INBOX", "01-Jan-2020 00:00:04 +0000", "Date: Sun, 5 Jan 2020 23:00:00 -0200", "", "x") // 41, 6 Jan 01:00 UTC
+                + append("b5", "INBOX", "01-Jan-2020 00:00:05 +0000", "Date: Mon, 6 Jan 2020 00:00:00 -0001", "", "x".repeat(20)) // 60, 6 Jan 00:01 UTC
+                + """
+                C: c SELECT INBOX
+                S* c OK .*
+                C: d SORT (DATE) US-ASCII ALL
+                S: * SORT 2 3 1 5 4
+                S: d OK SORT completed
+                C: e SORT (REVERSE DATE) US-ASCII ALL
+                S: * SORT 4 5 1 3 2
+                S: e OK SORT completed
+                C: f SORT (ARRIVAL) US-ASCII ALL
+                S: * SORT 2 3 1 4 5
+                S: f OK SORT completed
+                C: g SORT (SIZE) US-ASCII ALL
+                S: * SORT 2 4 1 5 3
+                S: g OK SORT completed
+                C: h SORT (REVERSE SIZE) US-ASCII ALL
+                S: * SORT 3 1 5 4 2
+                S: h OK SORT completed
+                C: i SORT (SIZE REVERSE DATE) US-ASCII ALL
+                S: * SORT 2 4 5 1 3
+                S: i OK SORT completed
+                C: j UID SORT (REVERSE ARRIVAL) US-ASCII SMALLER 61
+                S: * SORT 5 4 1 2
+                S: j OK SORT completed
+                C: k SORT (SIZE) BOGUS-CHARSET ALL
+                S: k NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset
+                C: l SORT () US-ASCII ALL
+                S~ l BAD .*
+                """);
+    }
 }

@@ -4,6 +4,7 @@ package dev.cairn.server;
 import dev.cairn.cluster.directory.SqliteDirectory;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
 import dev.cairn.server.config.ListenerConfig;
@@ -154,7 +155,8 @@ public final class Node implements AutoCloseable {
 
     /**
      * The certificate for STARTTLS and implicit TLS: the configured PEM files when they exist,
-     * else a self-signed one made once and kept in the TLS directory (clients will warn).
+     * else a self-signed one made once and kept in the TLS directory (clients will warn), which
+     * is then written to the configured PEM files.
      */
     static SSLContext tlsContext(NodeConfig config) throws IOException {
         try {
@@ -163,7 +165,15 @@ public final class Node implements AutoCloseable {
                 return new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
             }
             log.info("tls: no certificate at {}; using a self-signed one in {}", config.certificateFile(), config.tlsDir());
-            return TlsConfig.selfSigned(config.tlsDir()).serverContext();
+            SelfSignedCertificate selfSigned = SelfSignedCertificate.loadOrCreate(config.tlsDir());
+            // As PEM too, where the config names the certificate: for clients to trust, for
+            // replication's tls = true; the next start reads these (replace them with your own).
+            if (selfSigned.writePem(config.certificateFile(), config.keyFile())) {
+                log.info("tls: wrote the self-signed certificate to {} and its key to {}", config.certificateFile(), config.keyFile());
+            } else {
+                log.warn("tls: {} holds another key: not writing the self-signed certificate as PEM", config.keyFile());
+            }
+            return selfSigned.serverContext();
         } catch (GeneralSecurityException e) {
             throw new IOException("tls: cannot load the certificate: " + e.getMessage(), e);
         }

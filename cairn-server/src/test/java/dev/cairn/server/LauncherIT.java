@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The real `./cairn serve` as an operator starts it, stopped with SIGTERM. */
 class LauncherIT {
+    private static final Pattern SERVING = Pattern.compile("ServeCommand: serving ");
     private static final Pattern ADMIN = Pattern.compile("admin: listening on http://([^/]+)/");
 
     @TempDir Path data;
@@ -49,6 +50,8 @@ class LauncherIT {
                 .start();
         List<String> output = new CopyOnWriteArrayList<>();
         CompletableFuture<String> admin = new CompletableFuture<>();
+        // The admin listener starts before the protocols: /health says 200 once the node logs that it serves.
+        CompletableFuture<Void> serving = new CompletableFuture<>();
         Thread reader = Thread.ofPlatform().daemon().start(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -58,14 +61,17 @@ class LauncherIT {
                     if (m.find()) {
                         admin.complete(m.group(1));
                     }
+                    if (SERVING.matcher(line).find()) serving.complete(null);
                 }
             } catch (Exception e) {
                 admin.completeExceptionally(e);
             }
             admin.completeExceptionally(new IllegalStateException("serve printed no admin address"));
+            serving.completeExceptionally(new IllegalStateException("serve never said it serves"));
         });
         try {
             String address = admin.get(180, TimeUnit.SECONDS);
+            serving.get(60, TimeUnit.SECONDS);
             try (HttpClient http = HttpClient.newHttpClient()) {
                 HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/health")).build(),
                         HttpResponse.BodyHandlers.ofString());

@@ -5,20 +5,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -66,8 +61,8 @@ public final class ClusterCertificates {
                     "-storetype", "PKCS12", "-keystore", store.toString()));
             KeyStore ks = load(store, password);
             X509Certificate ca = (X509Certificate) ks.getCertificate("ca");
-            writePrivate(key, pem("PRIVATE KEY", ks.getKey("ca", password.toCharArray()).getEncoded()));
-            write(certificate, pem("CERTIFICATE", ca.getEncoded()));
+            TlsFiles.writePrivate(key, TlsFiles.pem("PRIVATE KEY", ks.getKey("ca", password.toCharArray()).getEncoded()));
+            TlsFiles.write(certificate, TlsFiles.pem("CERTIFICATE", ca.getEncoded()));
             return new Authority(certificate, key, ca);
         } finally {
             delete(work);
@@ -118,10 +113,10 @@ public final class ClusterCertificates {
             X509Certificate node = issued.getFirst();
             node.verify(ca.getPublicKey());
             Path certificate = out.resolve(name + ".pem"), key = out.resolve(name + "-key.pem"), trust = out.resolve(CA_CERTIFICATE);
-            writePrivate(key, pem("PRIVATE KEY", load(nodeStore, password).getKey("node", password.toCharArray()).getEncoded()));
-            write(certificate, pem("CERTIFICATE", node.getEncoded()) + pem("CERTIFICATE", ca.getEncoded()));
+            TlsFiles.writePrivate(key, TlsFiles.pem("PRIVATE KEY", load(nodeStore, password).getKey("node", password.toCharArray()).getEncoded()));
+            TlsFiles.write(certificate, TlsFiles.pem("CERTIFICATE", node.getEncoded()) + TlsFiles.pem("CERTIFICATE", ca.getEncoded()));
             if (!trust.toAbsolutePath().normalize().equals(caDirectory.resolve(CA_CERTIFICATE).toAbsolutePath().normalize())) {
-                write(trust, pem("CERTIFICATE", ca.getEncoded()));
+                TlsFiles.write(trust, TlsFiles.pem("CERTIFICATE", ca.getEncoded()));
             }
             return new NodeFiles(certificate, key, trust, node);
         } finally {
@@ -148,38 +143,6 @@ public final class ClusterCertificates {
             ks.load(in, password.toCharArray());
         }
         return ks;
-    }
-
-    static String pem(String type, byte[] der) {
-        Base64.Encoder mime = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
-        return "-----BEGIN " + type + "-----\n" + mime.encodeToString(der) + "\n-----END " + type + "-----\n";
-    }
-
-    private static void write(Path file, String text) throws IOException {
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temporary, text, StandardCharsets.US_ASCII);
-        move(temporary, file);
-    }
-
-    /** A key: readable by its owner only from the moment it exists. */
-    private static void writePrivate(Path file, String text) throws IOException {
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(temporary);
-        try {
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException notPosix) {
-            Files.createFile(temporary);
-        }
-        Files.writeString(temporary, text, StandardCharsets.US_ASCII);
-        move(temporary, file);
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 
     private static void delete(Path directory) throws IOException {

@@ -4,13 +4,12 @@ package dev.cairn.protocol.tls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLContext;
@@ -20,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The certificate Cairn uses when none is configured: generated once with the JDK's keytool
  * (EC P-256, CN=localhost, SAN DNS:localhost and IP:127.0.0.1) into a directory, then reused,
- * so clients that pinned it on first use keep trusting it across restarts.
+ * so clients that pinned it on first use keep trusting it across restarts. {@link #writePem} also
+ * writes it as the PEM files a client, an operator or replication's {@code tls = true} read.
  */
 public final class SelfSignedCertificate {
     public static final String KEYSTORE_FILE = "selfsigned.p12";
@@ -64,17 +64,9 @@ public final class SelfSignedCertificate {
             // best effort on file systems without POSIX permissions
         }
         // Password first: a keystore without its password file is regenerated on the next start.
-        move(temporaryPassword, passwordFile);
-        move(temporary, keystore);
+        TlsFiles.move(temporaryPassword, passwordFile);
+        TlsFiles.move(temporary, keystore);
         log.info("generated a self-signed certificate for localhost in {}", keystore);
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 
     public Path keystore() { return keystore; }
@@ -84,10 +76,41 @@ public final class SelfSignedCertificate {
     }
 
     public X509Certificate certificate() throws IOException, GeneralSecurityException {
+        return (X509Certificate) load().getCertificate(ALIAS);
+    }
+
+    /**
+     * Writes the certificate ({@code BEGIN CERTIFICATE}) and its key (unencrypted PKCS#8,
+     * {@code BEGIN PRIVATE KEY}, owner-only) as PEM files, the key first: a certificate file
+     * without its key would stop the next start, a key without its certificate is written again.
+     * A key file that holds another key is left alone, and false returned: it is the operator's.
+     */
+    public boolean writePem(Path certificateFile, Path keyFile) throws IOException, GeneralSecurityException {
+        KeyStore ks = load();
+        PrivateKey key = (PrivateKey) ks.getKey(ALIAS, password);
+        if (Files.exists(keyFile) && !holds(keyFile, key)) return false;
+        for (Path file : new Path[] {certificateFile, keyFile}) {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+        }
+        TlsFiles.writePrivate(keyFile, TlsFiles.pem("PRIVATE KEY", key.getEncoded()));
+        TlsFiles.write(certificateFile, TlsFiles.pem("CERTIFICATE", ks.getCertificate(ALIAS).getEncoded()));
+        return true;
+    }
+
+    private static boolean holds(Path keyFile, PrivateKey key) throws IOException {
+        try {
+            return java.util.Arrays.equals(TlsContexts.readPrivateKey(keyFile).getEncoded(), key.getEncoded());
+        } catch (GeneralSecurityException unreadable) {
+            return false;
+        }
+    }
+
+    private KeyStore load() throws IOException, GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(keystore)) {
             ks.load(in, password);
         }
-        return (X509Certificate) ks.getCertificate(ALIAS);
+        return ks;
     }
 }
