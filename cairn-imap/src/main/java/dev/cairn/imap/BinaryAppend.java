@@ -58,7 +58,7 @@ final class BinaryAppend {
         out.write(BASE64_FIELD);
         out.write('\r');
         out.write('\n');
-        byte[] content = MessageParts.decode(java.util.Arrays.copyOfRange(b, body, end), p.encoding());
+        byte[] content = TransferDecoding.leniently(java.util.Arrays.copyOfRange(b, body, end), p.encoding());
         out.write(Base64.getMimeEncoder().encode(content)); // 76-character lines (RFC 2045 §6.8)
         return end;
     }

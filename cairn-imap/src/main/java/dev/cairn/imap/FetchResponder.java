@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.HeavyCommands.Budget;
+import dev.cairn.imap.ImapSession.Result;
 import dev.cairn.imap.syntax.FetchItem;
 import dev.cairn.imap.syntax.ResponseWriter;
 import dev.cairn.imap.syntax.Section;
@@ -25,27 +27,48 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** Writes FETCH responses (RFC 9051 §7.5.2) for a session's messages. */
+/**
+ * Writes FETCH responses (RFC 9051 §7.5.2) for a session's messages. Everything that can fail
+ * for a message (it was expunged meanwhile, a BINARY part cannot be decoded) is found out
+ * before its response line is started: a line once begun must be finished.
+ */
 final class FetchResponder {
     static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
     private static final int BATCH = 256;
 
     private final UserStore store;
     private final ResponseWriter out;
+    private final Budget budget;
 
-    FetchResponder(UserStore store, ResponseWriter out) {
+    FetchResponder(UserStore store, ResponseWriter out, Budget budget) {
         this.store = store;
         this.out = out;
+        this.budget = budget;
+    }
+
+    /** Messages whose envelopes or structures a FETCH may ask on the session's own thread. */
+    static final int LIGHT_MESSAGES = 64;
+
+    /**
+     * Whether a FETCH is heavy: it sends bodies, or the envelopes or structures of more than
+     * {@value #LIGHT_MESSAGES} messages. Flags, sizes and a screenful of envelopes are light.
+     */
+    static boolean isHeavy(List<FetchItem> items, int messages) {
+        return items.stream().anyMatch(FetchResponder::needsBody)
+                || (messages > LIGHT_MESSAGES && items.stream().anyMatch(FetchResponder::needsParse));
     }
 
     /**
+     * Writes the responses.
+     *
      * @param snap         the state to answer from: one the session has caught up with, so nothing
      *                     it says is older than what it told before
      * @param flagsChanged messages whose \Seen this FETCH set: their FLAGS go out, and once
      *                     CONDSTORE is on their UID and MODSEQ too (RFC 7162 §3.2.4)
+     * @return OK, or NO [UNKNOWN-CTE] (RFC 3516 §4.3) at the first BINARY part that cannot be decoded
      */
-    void fetch(SelectedMailbox sm, MailboxSnapshot snap, long[] uids, List<FetchItem> items, boolean uidCommand,
-               boolean condStore, long changedSince, Set<Long> flagsChanged) throws IOException {
+    Result fetch(SelectedMailbox sm, MailboxSnapshot snap, long[] uids, List<FetchItem> items, boolean uidCommand,
+                 boolean condStore, long changedSince, Set<Long> flagsChanged) throws IOException {
         boolean needRecord = items.stream().anyMatch(i -> !(i instanceof FetchItem.Flags || i instanceof FetchItem.Uid || i instanceof FetchItem.ModSeq));
         boolean wantFlags = items.stream().anyMatch(i -> i instanceof FetchItem.Flags);
         boolean wantModSeq = items.stream().anyMatch(i -> i instanceof FetchItem.ModSeq) || (condStore && (wantFlags || changedSince >= 0));
@@ -58,6 +81,7 @@ final class FetchResponder {
                 for (MessageRecord r : store.messages(sm.id, batch)) records.put(r.uid().value(), r);
             }
             for (int k = from; k < to; k++) {
+                budget.check();
                 long uid = uids[k];
                 int i = snap.indexOf(Uid.of(uid));
                 int msn = sm.msnOf(uid);
@@ -66,24 +90,32 @@ final class FetchResponder {
                 MessageRecord record = records.get(uid);
                 if (needRecord && record == null) continue;
                 boolean seenNow = condStore && flagsChanged.contains(uid);
-                writeOne(sm, msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand || seenNow,
-                        wantFlags || flagsChanged.contains(uid), wantModSeq || seenNow);
+                try {
+                    writeOne(sm, msn, uid, snap.flags(i), snap.modSeq(i).value(), record, items, uidCommand || seenNow,
+                            wantFlags || flagsChanged.contains(uid), wantModSeq || seenNow);
+                } catch (TransferDecoding.UndecodableException e) {
+                    return Result.no("UNKNOWN-CTE", e.getMessage());
+                }
             }
         }
+        return Result.ok("FETCH completed");
     }
 
     private void writeOne(SelectedMailbox sm, int msn, long uid, Flags flags, long modSeq, MessageRecord record,
-                          List<FetchItem> items, boolean withUid, boolean withFlags, boolean withModSeq) throws IOException {
+                          List<FetchItem> items, boolean withUid, boolean withFlags, boolean withModSeq)
+            throws IOException, TransferDecoding.UndecodableException {
         MessageParts parts = record == null ? null : new MessageParts(store, record);
         if (parts != null && !parts.load(items.stream().anyMatch(FetchResponder::needsParse),
                 items.stream().anyMatch(FetchResponder::needsBody))) {
             return; // expunged (by another session) after this FETCH looked it up
         }
-        if (parts != null) {
-            for (FetchItem item : items) {
-                // before this message's line starts: the command ends NO [UNKNOWN-CTE] (RFC 3516 §4.2)
-                if (item instanceof FetchItem.Binary b) parts.requireDecodable(b.part());
-                if (item instanceof FetchItem.BinarySize b) parts.requireDecodable(b.part());
+        // BINARY decodes before the line starts: a part that cannot be decoded fails the command cleanly
+        Map<FetchItem, byte[]> decoded = new java.util.IdentityHashMap<>();
+        for (FetchItem item : items) {
+            switch (item) {
+                case FetchItem.Binary b -> decoded.put(item, parts.decoded(b.part()));
+                case FetchItem.BinarySize b -> decoded.put(item, parts.decoded(b.part()));
+                default -> { }
             }
         }
         if (withFlags) sm.announceKeywords(flags, out); // FLAGS names a keyword before any FETCH shows it
@@ -146,7 +178,7 @@ final class FetchResponder {
                     out.raw("BINARY[" + path(b.part()) + "]");
                     if (b.offset() >= 0) out.raw("<" + b.offset() + ">");
                     out.sp();
-                    byte[] data = parts.decoded(b.part());
+                    byte[] data = decoded.get(item);
                     if (data == null) {
                         out.raw("NIL");
                     } else {
@@ -157,7 +189,7 @@ final class FetchResponder {
                     }
                 }
                 case FetchItem.BinarySize b -> {
-                    byte[] data = parts.decoded(b.part());
+                    byte[] data = decoded.get(item);
                     out.raw("BINARY.SIZE[" + path(b.part()) + "] " + (data == null ? "NIL" : Long.toString(data.length)));
                 }
                 case FetchItem.EmailId e -> out.raw("EMAILID (" + record.emailId() + ")");

@@ -22,15 +22,46 @@ import javax.net.ssl.SSLContext;
  *                             non-loopback address (off by default: RFC 9051 §11.1 LOGINDISABLED)
  * @param spoolDirectory       where large APPEND literals are spooled while they arrive
  * @param verifyAccess         the read-only login of `cairn replica verify`, or null for none
+ * @param heavyWork            where the commands whose cost a client chooses run, and their budget
  */
 public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
                          boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
-                         VerifyAccess verifyAccess) {
+                         VerifyAccess verifyAccess, HeavyWork heavyWork) {
 
     /** Without verification logins. */
     public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
                       boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory) {
         this(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, null);
+    }
+
+    /** With the default {@link HeavyWork}. */
+    public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
+                      boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
+                      VerifyAccess verifyAccess) {
+        this(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess,
+                HeavyWork.DEFAULT);
+    }
+
+    /**
+     * How the commands whose cost a client chooses (SEARCH, SORT, THREAD, LIST, LSUB, FETCH of
+     * bodies) are kept from starving other users; see {@code dev.cairn.imap} for the design.
+     *
+     * @param threads       platform threads computing SEARCH, SORT, THREAD, LIST and LSUB; by default
+     *                      one fewer than the cores, so a core's worth is always left for logins and
+     *                      light commands
+     * @param perUser       heavy commands of one user running at once (over all its connections)
+     * @param cpuPerCommand CPU time one SEARCH, SORT, THREAD, LIST or LSUB may use; past it NO [LIMIT]
+     * @param streams       big FETCHes running at once on the node, each on a platform thread of its own
+     */
+    public record HeavyWork(int threads, int perUser, Duration cpuPerCommand, int streams) {
+        public static final HeavyWork DEFAULT = new HeavyWork(Math.max(1, Runtime.getRuntime().availableProcessors() - 1), 2,
+                Duration.ofSeconds(30), 256);
+
+        public HeavyWork {
+            if (threads < 1 || perUser < 1 || streams < 1 || cpuPerCommand.isNegative() || cpuPerCommand.isZero()) {
+                throw new IllegalArgumentException("heavy work");
+            }
+        }
     }
 
     /**
@@ -96,18 +127,22 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
     }
 
     public ImapConfig withLimits(Limits limits) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
     }
 
     public ImapConfig withPlaintextAuthAllowed(boolean allowed) {
-        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess);
+        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
     }
 
     public ImapConfig withVerifyAccess(VerifyAccess verifyAccess) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+    }
+
+    public ImapConfig withHeavyWork(HeavyWork heavyWork) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
     }
 
     public ImapConfig withThrottle(AuthThrottle.Config throttle) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
     }
 }

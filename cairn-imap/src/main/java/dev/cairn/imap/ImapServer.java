@@ -26,6 +26,7 @@ public final class ImapServer implements AutoCloseable {
     private final SlotStore store;
     private final Authenticator authenticator;
     private final AuthThrottle throttle;
+    private final HeavyCommands heavy;
     private final MemoryBudget memory;
     private final List<ConnectionServer> listeners = new ArrayList<>();
     private final java.util.Set<ImapSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -52,6 +53,7 @@ public final class ImapServer implements AutoCloseable {
         this.store = Objects.requireNonNull(store);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
+        this.heavy = new HeavyCommands(config.heavyWork());
         this.memory = Objects.requireNonNull(memory);
     }
 
@@ -106,6 +108,7 @@ public final class ImapServer implements AutoCloseable {
     SlotStore store() { return store; }
     Authenticator authenticator() { return authenticator; }
     AuthThrottle throttle() { return throttle; }
+    HeavyCommands heavy() { return heavy; }
     MemoryBudget memory() { return memory; }
 
     java.util.Set<ImapSession> sessions() { return sessions; }
@@ -128,5 +131,6 @@ public final class ImapServer implements AutoCloseable {
         }
         for (ConnectionServer s : listeners) s.close();
         listeners.clear();
+        heavy.close();
     }
 }

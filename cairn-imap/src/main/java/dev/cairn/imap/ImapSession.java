@@ -62,6 +62,12 @@ final class ImapSession {
     static final String SERVER_NAME = "Cairn";
     private static final String RIGHTS = "lrswipkxtea";
     private static final Duration OWN_CHANGE_WAIT = Duration.ofSeconds(10);
+    /**
+     * Nesting allowed before login: what the commands of that state need (ID's one list), so a
+     * command that is refused there anyway ("Log in first") is never parsed deep (Dovecot's
+     * imap-login allows one level too).
+     */
+    private static final int PRE_AUTH_NESTING = 1;
 
     enum State { NOT_AUTHENTICATED, AUTHENTICATED, SELECTED, LOGOUT }
 
@@ -292,7 +298,8 @@ final class ImapSession {
         try (raw) {
             CommandParser.Tagged tagged;
             try {
-                tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, limits.maxNesting(), limits.maxSequenceRanges()));
+                int nesting = state == State.NOT_AUTHENTICATED ? PRE_AUTH_NESTING : limits.maxNesting();
+                tagged = CommandParser.parse(raw, new CommandParser.Options(utf8, nesting, limits.maxSequenceRanges()));
             } catch (ParseException e) {
                 String tag = CommandParser.tagOf(raw);
                 // a well-formed command naming what cannot exist is declined (NO); before login nothing is
@@ -317,6 +324,8 @@ final class ImapSession {
                         : execute(tagged.tag(), command);
             } catch (StoreException e) {
                 result = storeFailure(e, command);
+            } catch (HeavyCommands.OverBudget e) {
+                result = Result.no("LIMIT", command.name() + " took more than its share of the server's time; narrow it down");
             } catch (RuntimeException e) {
                 // a bug or an unexpected store failure: this command fails, the session goes on
                 log.warn("imap {}: {} failed", conn.id(), command.name(), e);
@@ -512,8 +521,8 @@ final class ImapSession {
                 store.unsubscribe(c.mailbox());
                 yield Result.ok("UNSUBSCRIBE completed");
             }
-            case ImapCommand.List c -> new MailboxLister(store, out, this::writeStatus).list(c);
-            case Lsub c -> new MailboxLister(store, out, this::writeStatus).lsub(c);
+            case ImapCommand.List c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).list(c)), out, this::writeStatus);
+            case Lsub c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).lsub(c)), out, this::writeStatus);
             case Namespace c -> {
                 out.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
                 yield Result.ok("NAMESPACE completed");
@@ -578,12 +587,18 @@ final class ImapSession {
                 out.raw("* MYRIGHTS ").mailbox(c.mailbox()).sp().raw(RIGHTS).crlf();
                 yield Result.ok("MYRIGHTS completed");
             }
-            case Sort c -> sortOrThread(tag, c.uid(), c.charset(), () -> new Searcher(store).sort(selected, c, savedSearch), "SORT");
+            case Sort c -> {
+                SelectedMailbox sm = selected;
+                long[] saved = savedSearch;
+                yield sortOrThread(c.charset(), b -> new Searcher(store, b).sort(sm, c, saved), "SORT");
+            }
             case ImapCommand.Thread c -> {
                 if (!c.algorithm().equals("ORDEREDSUBJECT") && !c.algorithm().equals("REFERENCES")) {
                     yield Result.bad("Unknown threading algorithm " + c.algorithm());
                 }
-                yield sortOrThread(tag, c.uid(), c.charset(), () -> new Searcher(store).thread(selected, c, savedSearch), "THREAD");
+                SelectedMailbox sm = selected;
+                long[] saved = savedSearch;
+                yield sortOrThread(c.charset(), b -> new Searcher(store, b).thread(sm, c, saved), "THREAD");
             }
         };
     }
@@ -1105,12 +1120,14 @@ final class ImapSession {
         return selected.resolve(s, uid);
     }
 
-    private Result search(String tag, Search c) throws IOException {
+    private Result search(String tag, Search c) throws IOException, InterruptedException {
         if (c.charset() != null && !supportedCharset(c.charset())) {
             return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         }
         if (mentions(c.key(), SearchKey.ModSeq.class)) enableCondStore();
-        Searcher.Outcome r = new Searcher(store).search(selected, c.key(), savedSearch);
+        SelectedMailbox sm = selected;
+        long[] saved = savedSearch;
+        Searcher.Outcome r = heavy(b -> new Searcher(store, b).search(sm, c.key(), saved));
         boolean esearch = c.esearch() || rev2;
         Set<String> ret = c.returnOptions().isEmpty() ? Set.of("ALL") : c.returnOptions();
         if (ret.contains("SAVE")) savedSearch = r.uids();
@@ -1183,13 +1200,12 @@ final class ImapSession {
         }
     }
 
-    private interface Computation { String run() throws IOException; }
-
-    private Result sortOrThread(String tag, boolean uid, String charset, Computation computation, String name) throws IOException {
+    private Result sortOrThread(String charset, HeavyCommands.Work<String> computation, String name)
+            throws IOException, InterruptedException {
         if (!supportedCharset(charset)) return Result.no("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset");
         String answer;
         try {
-            answer = computation.run();
+            answer = heavy(computation);
         } catch (IllegalArgumentException e) {
             return Result.bad(e.getMessage());
         }
@@ -1238,13 +1254,17 @@ final class ImapSession {
                 }
             }
         }
+        SelectedMailbox sm = selected;
         MailboxSnapshot snap = caughtUp(c.uid());
-        try {
-            new FetchResponder(store, out).fetch(selected, snap, uids, c.items(), c.uid(), condStore, c.changedSince(), seenNow);
-        } catch (MessageParts.UnknownEncodingException e) {
-            return Result.no("UNKNOWN-CTE", e.getMessage()); // RFC 3516 §4.2
-        }
-        return Result.ok("FETCH completed");
+        boolean modSeqs = condStore;
+        HeavyCommands.Work<Result> work = b -> new FetchResponder(store, out, b).fetch(sm, snap, uids, c.items(), c.uid(), modSeqs,
+                c.changedSince(), seenNow);
+        return FetchResponder.isHeavy(c.items(), uids.length) ? server.heavy().stream(user, work) : work.run(HeavyCommands.Budget.NONE);
+    }
+
+    /** Runs a CPU-heavy computation as {@link HeavyCommands} says, this thread parked meanwhile. */
+    private <T> T heavy(HeavyCommands.Work<T> work) throws IOException, InterruptedException {
+        return server.heavy().compute(user, work);
     }
 
     private Result storeFlags(Store c) throws IOException, InterruptedException, SessionEnd {

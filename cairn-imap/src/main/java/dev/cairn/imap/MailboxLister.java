@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.HeavyCommands.Budget;
 import dev.cairn.imap.ImapSession.Result;
 import dev.cairn.imap.syntax.ImapCommand;
 import dev.cairn.imap.syntax.ResponseWriter;
@@ -13,11 +14,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * LIST and LSUB (RFC 9051 §6.3.9) with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
- * SPECIAL-USE (RFC 6154) and CHILDREN (RFC 3348). One namespace, separator '/'.
+ * SPECIAL-USE (RFC 6154) and CHILDREN (RFC 3348). One namespace, separator '/'. What to answer
+ * is found first ({@link #list}, {@link #lsub}: the matching, on a heavy-work thread), then
+ * written ({@link #write}, by the session).
  */
 final class MailboxLister {
     @FunctionalInterface
@@ -25,43 +27,52 @@ final class MailboxLister {
         void write(MailboxInfo info, List<String> items) throws IOException;
     }
 
-    private final UserStore store;
-    private final ResponseWriter out;
-    private final StatusWriter status;
+    /**
+     * One response line: its attributes, the name, whether it carries CHILDINFO (RFC 5258 §3.5),
+     * and the mailbox whose STATUS follows it (or null).
+     */
+    record Entry(List<String> attributes, String name, boolean childInfo, MailboxInfo status) {}
 
-    MailboxLister(UserStore store, ResponseWriter out, StatusWriter status) {
-        this.store = store;
-        this.out = out;
-        this.status = status;
+    /** What a LIST or LSUB answers: a refusal, or its lines. */
+    record Listing(Result refused, String command, List<Entry> entries, List<String> statusItems) {
+        static Listing refused(Result r) { return new Listing(r, null, List.of(), List.of()); }
     }
 
-    Result list(ImapCommand.List c) throws IOException {
+    private final UserStore store;
+    private final Budget budget;
+
+    MailboxLister(UserStore store, Budget budget) {
+        this.store = store;
+        this.budget = budget;
+    }
+
+    Listing list(ImapCommand.List c) {
         for (String o : c.selectOptions()) {
-            if (!Set.of("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE").contains(o)) return Result.bad("Unknown LIST selection option " + o);
+            if (!Set.of("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE").contains(o)) return Listing.refused(Result.bad("Unknown LIST selection option " + o));
         }
         for (String o : c.returnOptions()) {
-            if (!Set.of("SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS").contains(o)) return Result.bad("Unknown LIST return option " + o);
+            if (!Set.of("SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS").contains(o)) return Listing.refused(Result.bad("Unknown LIST return option " + o));
         }
         // RFC 5258 §3.1: RECURSIVEMATCH "MUST NOT occur as the only selection option (or only with REMOTE)"
         boolean recursive = c.selectOptions().contains("RECURSIVEMATCH");
         if (recursive && c.selectOptions().stream().allMatch(o -> o.equals("RECURSIVEMATCH") || o.equals("REMOTE"))) {
-            return Result.bad("RECURSIVEMATCH needs another selection option");
+            return Listing.refused(Result.bad("RECURSIVEMATCH needs another selection option"));
         }
         if (c.patterns().size() == 1 && c.patterns().get(0).isEmpty() && !c.extended()) {
-            out.line("* LIST (\\Noselect) \"/\" \"\"");
-            return Result.ok("LIST completed");
+            return new Listing(null, "LIST", List.of(new Entry(List.of("\\Noselect"), "", false, null)), List.of());
         }
         boolean subscribedOnly = c.selectOptions().contains("SUBSCRIBED");
         boolean specialOnly = c.selectOptions().contains("SPECIAL-USE");
         boolean showSubscribed = subscribedOnly || c.returnOptions().contains("SUBSCRIBED");
+        boolean withStatus = c.returnOptions().contains("STATUS");
         TreeMap<String, MailboxInfo> byName = new TreeMap<>();
         for (MailboxInfo m : store.mailboxes()) byName.put(m.name(), m);
         java.util.NavigableSet<String> names = byName.navigableKeySet();
         Set<String> subscriptions = showSubscribed ? store.subscriptions() : Set.of();
         Set<String> candidates = new TreeSet<>(byName.keySet());
         if (subscribedOnly) candidates = new TreeSet<>(subscriptions);
-        List<Pattern> patterns = new ArrayList<>();
-        for (String p : c.patterns()) patterns.add(compile(c.reference(), p));
+        List<MailboxPattern> patterns = new ArrayList<>();
+        for (String p : c.patterns()) patterns.add(MailboxPattern.of(c.reference(), p));
         // RFC 5258 §3.5 RECURSIVEMATCH: a name that matches a pattern but not the selection is
         // still listed, with CHILDINFO, when a descendant that matches no pattern does match the selection.
         Set<String> withChildInfo = new TreeSet<>();
@@ -75,6 +86,7 @@ final class MailboxLister {
             }
             candidates.addAll(withChildInfo);
         }
+        List<Entry> entries = new ArrayList<>();
         for (String name : candidates) {
             if (!matchesAny(patterns, name)) continue;
             MailboxInfo info = byName.get(name);
@@ -85,12 +97,9 @@ final class MailboxLister {
             else attrs.add(hasChildren(name, names) ? "\\HasChildren" : "\\HasNoChildren");
             if (showSubscribed && subscriptions.contains(name)) attrs.add("\\Subscribed");
             if (info != null) for (SpecialUse u : info.specialUse()) attrs.add(u.attribute());
-            out.raw("* LIST (" + String.join(" ", attrs) + ") \"/\" ").mailbox(name);
-            if (withChildInfo.contains(name)) out.raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
-            out.crlf();
-            if (c.returnOptions().contains("STATUS") && info != null) status.write(info, c.statusItems());
+            entries.add(new Entry(attrs, name, withChildInfo.contains(name), withStatus ? info : null));
         }
-        return Result.ok("LIST completed");
+        return new Listing(null, "LIST", entries, c.statusItems());
     }
 
     /** Whether a name passes the SPECIAL-USE selection option (RFC 6154 §3), if it was given. */
@@ -100,33 +109,49 @@ final class MailboxLister {
         return info != null && !info.specialUse().isEmpty();
     }
 
-    private static boolean matchesAny(List<Pattern> patterns, String name) {
-        return patterns.stream().anyMatch(p -> p.matcher(name).matches());
-    }
-
     /**
      * LSUB (RFC 3501 §6.3.9). When a subscribed name does not match because a '%' stops at its
      * hierarchy separator, its unsubscribed ancestor that does match is listed with \Noselect:
      * "foo/bar" subscribed, "foo" not, LSUB "" "%" returns "foo" with \Noselect.
      */
-    Result lsub(ImapCommand.Lsub c) throws IOException {
+    Listing lsub(ImapCommand.Lsub c) {
         Set<String> existing = new TreeSet<>();
         for (MailboxInfo m : store.mailboxes()) existing.add(m.name());
-        Pattern p = compile(c.reference(), c.pattern());
+        List<MailboxPattern> pattern = List.of(MailboxPattern.of(c.reference(), c.pattern()));
         Set<String> subscriptions = new TreeSet<>(store.subscriptions());
-        TreeMap<String, String> answers = new TreeMap<>();
+        TreeMap<String, List<String>> answers = new TreeMap<>();
         for (String name : subscriptions) {
-            if (p.matcher(name).matches()) {
-                answers.put(name, existing.contains(name) ? "" : "\\Noselect");
+            if (matchesAny(pattern, name)) {
+                answers.put(name, existing.contains(name) ? List.of() : List.of("\\Noselect"));
                 continue;
             }
             for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
                 String ancestor = name.substring(0, slash);
-                if (!subscriptions.contains(ancestor) && p.matcher(ancestor).matches()) answers.put(ancestor, "\\Noselect");
+                if (!subscriptions.contains(ancestor) && matchesAny(pattern, ancestor)) answers.put(ancestor, List.of("\\Noselect"));
             }
         }
-        for (var answer : answers.entrySet()) out.raw("* LSUB (" + answer.getValue() + ") \"/\" ").mailbox(answer.getKey()).crlf();
-        return Result.ok("LSUB completed");
+        List<Entry> entries = new ArrayList<>();
+        for (var answer : answers.entrySet()) entries.add(new Entry(answer.getValue(), answer.getKey(), false, null));
+        return new Listing(null, "LSUB", entries, List.of());
+    }
+
+    private boolean matchesAny(List<MailboxPattern> patterns, String name) {
+        for (MailboxPattern p : patterns) {
+            budget.check();
+            if (p.matches(name)) return true;
+        }
+        return false;
+    }
+
+    static Result write(Listing listing, ResponseWriter out, StatusWriter status) throws IOException {
+        if (listing.refused() != null) return listing.refused();
+        for (Entry e : listing.entries()) {
+            out.raw("* " + listing.command() + " (" + String.join(" ", e.attributes()) + ") \"/\" ").mailbox(e.name());
+            if (e.childInfo()) out.raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+            out.crlf();
+            if (e.status() != null) status.write(e.status(), listing.statusItems());
+        }
+        return Result.ok(listing.command() + " completed");
     }
 
     /** Names are sorted, so a child, if any, is the first name at or after "name/". */
@@ -134,27 +159,5 @@ final class MailboxLister {
         String prefix = name + "/";
         String next = all.ceiling(prefix);
         return next != null && next.startsWith(prefix);
-    }
-
-    /** The reference and pattern as a regex: '*' matches anything, '%' anything but '/'; INBOX in any case. */
-    static Pattern compile(String reference, String pattern) {
-        String full = reference + pattern;
-        if (full.length() >= 5 && full.regionMatches(true, 0, "INBOX", 0, 5) && (full.length() == 5 || full.charAt(5) == '/')) {
-            full = "INBOX" + full.substring(5);
-        }
-        StringBuilder re = new StringBuilder();
-        StringBuilder literal = new StringBuilder();
-        for (int i = 0; i < full.length(); i++) {
-            char ch = full.charAt(i);
-            if (ch == '*' || ch == '%') {
-                if (literal.length() > 0) re.append(Pattern.quote(literal.toString()));
-                literal.setLength(0);
-                re.append(ch == '*' ? ".*" : "[^/]*");
-            } else {
-                literal.append(ch);
-            }
-        }
-        if (literal.length() > 0) re.append(Pattern.quote(literal.toString()));
-        return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 }

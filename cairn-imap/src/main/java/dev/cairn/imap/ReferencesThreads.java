@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.HeavyCommands.Budget;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.james.mime4j.codec.DecodeMonitor;
-import org.apache.james.mime4j.codec.DecoderUtil;
+import java.util.Set;
 
 /**
  * The THREAD=REFERENCES algorithm, step by step as RFC 5256 §4 gives it. Pure: it sees only the
- * header fields it needs, so it is tested without a store.
+ * header fields it needs, so it is tested without a store. The trees come from senders (one
+ * References field of 20,000 ids is a chain 20,000 deep), so every walk over them is a loop with
+ * a stack of its own, never recursion, and checks the command's budget.
  */
 final class ReferencesThreads {
     /**
@@ -32,18 +38,33 @@ final class ReferencesThreads {
         Message message;
         Container parent;
         final List<Container> children = new ArrayList<>();
+        private BaseSubject subject;
 
         boolean isDummy() { return message == null; }
 
-        boolean isAncestorOf(Container other) {
-            for (Container n = other; n != null; n = n.parent) if (n == this) return true;
-            return false;
+        Container root() {
+            Container n = this;
+            while (n.parent != null) n = n.parent;
+            return n;
         }
 
         /** A dummy sorts as its first child (steps 4 and 6): children are sorted before their parent's level. */
         Message sortKey() {
-            if (message != null) return message;
-            return children.isEmpty() ? null : children.getFirst().sortKey();
+            Container n = this;
+            while (n.message == null) {
+                if (n.children.isEmpty()) return null;
+                n = n.children.getFirst();
+            }
+            return n.message;
+        }
+
+        /** The base subject of the message this container sorts as (a dummy's is its first child's, step 5B). */
+        BaseSubject subject() {
+            if (subject == null) {
+                Message m = sortKey();
+                subject = BaseSubject.of(m == null ? null : m.subject());
+            }
+            return subject;
         }
     }
 
@@ -54,37 +75,45 @@ final class ReferencesThreads {
     private ReferencesThreads() {}
 
     /** The threads, rendered as in RFC 5256 §4 ("(2)(3 6 (4 23)(44 7 96))"), with a leading space, or "". */
-    static String render(List<Message> messages) {
+    static String render(List<Message> messages) { return render(messages, Budget.NONE); }
+
+    static String render(List<Message> messages, Budget budget) {
         StringBuilder sb = new StringBuilder();
-        for (Container root : thread(messages)) {
+        for (Container root : thread(messages, budget)) {
             sb.append(sb.isEmpty() ? " (" : "(");
-            write(root, sb);
+            write(root, sb, budget);
             sb.append(')');
         }
         return sb.toString();
     }
 
-    static List<Container> thread(List<Message> messages) {
+    static List<Container> thread(List<Message> messages, Budget budget) {
         List<Message> bySequence = new ArrayList<>(messages);
         bySequence.sort(Comparator.comparingInt(Message::msn));
-        List<Container> all = link(bySequence);
+        List<Container> all = link(bySequence, budget);
         // step 2: the root set is every container without a parent
         List<Container> roots = new ArrayList<>();
         for (Container c : all) if (c.parent == null) roots.add(c);
-        roots = prune(roots);
+        roots = prune(roots, budget);
         // step 4: top-level by sent date, a dummy by its first child once its children are sorted
         for (Container r : roots) if (r.isDummy()) r.children.sort(BY_SENT_DATE);
         roots.sort(BY_SENT_DATE);
-        roots = gatherBySubject(roots);
-        sortSiblings(roots);
+        roots = gatherBySubject(roots, budget);
+        sortSiblings(roots, budget);
         return roots;
     }
 
-    /** Step 1: the id_table, parent/child links from each message's references, without loops. */
-    private static List<Container> link(List<Message> bySequence) {
+    /**
+     * Step 1: the id_table, parent/child links from each message's references, without loops. A
+     * link to a container without a parent makes a loop only if that container is the root of
+     * the would-be parent; along one message's references that root is carried from link to
+     * link, so a long References field costs its length, not its length squared.
+     */
+    private static List<Container> link(List<Message> bySequence, Budget budget) {
         Map<String, Container> idTable = new HashMap<>();
         List<Container> all = new ArrayList<>();
         for (Message m : bySequence) {
+            budget.check();
             // 1A: a message fills the dummy its id already has; a missing id or a duplicate of one
             // an earlier (lower-numbered) message holds gets a container of its own, outside the table
             String id = firstId(m.messageId());
@@ -98,6 +127,7 @@ final class ReferencesThreads {
             // 1B: each reference is the parent of the next, unless the next has a parent already or
             // the link would make a loop
             Container previous = null;
+            Container previousRoot = null; // the root of previous, when known
             for (String ref : references(m)) {
                 Container r = idTable.get(ref);
                 if (r == null) {
@@ -105,16 +135,25 @@ final class ReferencesThreads {
                     all.add(r);
                     idTable.put(ref, r);
                 }
-                if (previous != null && r.parent == null && r != previous && !r.isAncestorOf(previous)) adopt(previous, r);
+                if (previous != null && r.parent == null && r != previous) {
+                    if (previousRoot == null) previousRoot = previous.root();
+                    if (previousRoot != r) {
+                        adopt(previous, r); // r's tree joins previous's: the root stays
+                        previous = r;
+                        continue;
+                    }
+                }
                 previous = r;
+                previousRoot = null;
             }
             // 1C: the last reference is this message's parent; a parent it has from an earlier message's
-            // (probably truncated) References is dropped first. Still no loops.
+            // (probably truncated) References is dropped first. Still no loops: own is a root now, and
+            // one without children (a new container) cannot be above previous.
             if (own.parent != null) {
                 own.parent.children.remove(own);
                 own.parent = null;
             }
-            if (previous != null && previous != own && !own.isAncestorOf(previous)) adopt(previous, own);
+            if (previous != null && previous != own && (own.children.isEmpty() || previous.root() != own)) adopt(previous, own);
         }
         return all;
     }
@@ -124,24 +163,24 @@ final class ReferencesThreads {
      * (RFC 5256 §4 step 1). The store keeps References then In-Reply-To ids merged without repeats;
      * when that list is no more than In-Reply-To's ids there was no References field.
      */
-    private static List<String> references(Message m) {
-        List<String> refs = new ArrayList<>();
+    private static Set<String> references(Message m) {
+        Set<String> refs = new LinkedHashSet<>();
         if (m.references() != null) {
             for (String r : m.references()) {
                 String id = firstId(r);
-                if (id != null && !refs.contains(id)) refs.add(id);
+                if (id != null) refs.add(id);
             }
         }
         List<String> inReplyTo = ids(m.inReplyTo());
-        if (!inReplyTo.isEmpty() && inReplyTo.containsAll(refs)) return List.of(inReplyTo.getFirst());
+        if (!inReplyTo.isEmpty() && new HashSet<>(inReplyTo).containsAll(refs)) return Set.of(inReplyTo.getFirst());
         return refs;
     }
 
     /** Step 3: empty dummies go; a dummy's children take its place, but at the top only an only child does. */
-    private static List<Container> prune(List<Container> roots) {
+    private static List<Container> prune(List<Container> roots, Budget budget) {
         List<Container> out = new ArrayList<>();
         for (Container r : roots) {
-            pruneChildren(r);
+            pruneChildren(r, budget);
             if (!r.isDummy() || r.children.size() > 1) {
                 out.add(r);
             } else if (r.children.size() == 1) {
@@ -153,29 +192,46 @@ final class ReferencesThreads {
         return out;
     }
 
-    private static void pruneChildren(Container n) {
-        List<Container> kept = new ArrayList<>();
-        for (Container c : n.children) {
-            pruneChildren(c);
-            if (!c.isDummy()) {
-                kept.add(c);
-            } else {
-                for (Container grandchild : c.children) {
-                    grandchild.parent = n;
-                    kept.add(grandchild);
+    /** Below a root, bottom-up: a container's children are pruned before it splices them. */
+    private static void pruneChildren(Container top, Budget budget) {
+        for (Container n : bottomUp(top, budget)) {
+            List<Container> kept = new ArrayList<>();
+            for (Container c : n.children) {
+                if (!c.isDummy()) {
+                    kept.add(c);
+                } else {
+                    for (Container grandchild : c.children) {
+                        grandchild.parent = n;
+                        kept.add(grandchild);
+                    }
                 }
             }
+            n.children.clear();
+            n.children.addAll(kept);
         }
-        n.children.clear();
-        n.children.addAll(kept);
+    }
+
+    /** Every container of a tree, each after all of its descendants (reversed pre-order). */
+    private static List<Container> bottomUp(Container top, Budget budget) {
+        List<Container> preOrder = new ArrayList<>();
+        Deque<Container> stack = new ArrayDeque<>();
+        stack.push(top);
+        while (!stack.isEmpty()) {
+            budget.check();
+            Container n = stack.pop();
+            preOrder.add(n);
+            for (Container c : n.children) stack.push(c);
+        }
+        return preOrder.reversed();
     }
 
     /** Step 5: top-level threads with the same base subject (RFC 5256 §2.1) are put together. */
-    private static List<Container> gatherBySubject(List<Container> roots) {
+    private static List<Container> gatherBySubject(List<Container> roots, Budget budget) {
         Map<String, Container> subjectTable = new HashMap<>();
         // 5B: who holds a subject: the first, unless a later one is a dummy and it is not, or it
         // is a reply/forward and the later one is not
         for (Container r : roots) {
+            budget.check();
             String subject = baseSubject(r);
             if (subject.isEmpty()) continue;
             Container held = subjectTable.get(subject);
@@ -186,13 +242,15 @@ final class ReferencesThreads {
             }
         }
         // 5C: everyone else with that subject is merged into the holder
-        List<Container> out = new ArrayList<>(roots);
+        Set<Container> merged = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Map<Container, Container> replacedBy = new java.util.IdentityHashMap<>();
         for (Container r : roots) {
+            budget.check();
             String subject = baseSubject(r);
             if (subject.isEmpty()) continue;
             Container held = subjectTable.get(subject);
             if (held == r) continue;
-            out.remove(r);
+            merged.add(r);
             if (held.isDummy() && r.isDummy()) {
                 for (Container c : r.children) adopt(held, c);
                 r.children.clear();
@@ -202,19 +260,28 @@ final class ReferencesThreads {
                 adopt(held, r);
             } else {
                 Container dummy = new Container();
-                out.set(out.indexOf(held), dummy);
+                replacedBy.put(held, dummy); // the new dummy takes the holder's place at the top
                 adopt(dummy, held);
                 adopt(dummy, r);
                 subjectTable.put(subject, dummy);
             }
         }
+        List<Container> out = new ArrayList<>(roots.size());
+        for (Container r : roots) {
+            if (merged.contains(r)) continue;
+            Container top = r;
+            while (replacedBy.containsKey(top)) top = replacedBy.get(top);
+            out.add(top);
+        }
         return out;
     }
 
     /** Step 6: every set of siblings by sent date, bottom-up so that a dummy sorts as its first child. */
-    private static void sortSiblings(List<Container> siblings) {
-        for (Container c : siblings) sortSiblings(c.children);
-        siblings.sort(BY_SENT_DATE);
+    private static void sortSiblings(List<Container> roots, Budget budget) {
+        for (Container r : roots) {
+            for (Container n : bottomUp(r, budget)) n.children.sort(BY_SENT_DATE);
+        }
+        roots.sort(BY_SENT_DATE);
     }
 
     private static void adopt(Container parent, Container child) {
@@ -223,43 +290,50 @@ final class ReferencesThreads {
     }
 
     /** A top-level container's subject: a dummy's is its first child's (step 5B). */
-    private static String baseSubject(Container c) {
-        Message m = c.sortKey();
-        return m == null ? "" : Searcher.baseSubject(m.subject());
-    }
+    private static String baseSubject(Container c) { return c.subject().key(); }
 
     /**
      * Whether a message's subject marks it a reply or forward (RFC 5256 §4 step 5B): base subject
      * extraction removed a "Re:"/"Fwd:" leader, a "(fwd)" trailer or a "[Fwd: ...]" wrapper, not
      * merely whitespace or a [blob].
      */
-    private static boolean isReplyOrForward(Container c) {
-        String raw = c.message.subject();
-        if (raw == null) return false;
-        String s = DecoderUtil.decodeEncodedWords(raw, DecodeMonitor.SILENT).replaceAll("[\\t\\r\\n ]+", " ").trim()
-                .toLowerCase(Locale.ROOT);
-        if (s.matches(".*\\(fwd\\)$")) return true;
-        s = s.replaceAll("^(\\[[^\\[\\]]*\\]\\s*)+", "");
-        return s.matches("^(re|fwd?)\\s*(\\[[^\\[\\]]*\\])?\\s*:.*") || (s.startsWith("[fwd:") && s.endsWith("]"));
+    private static boolean isReplyOrForward(Container c) { return c.subject().replyOrForward(); }
+
+    /**
+     * One thread: a message's number, its only child flattened after it ("(3 6 4)" rather than
+     * "(3 (6 (4)))"), several children each in parentheses. Written from a stack of what is still
+     * to write: a container, or a closing parenthesis.
+     */
+    private static void write(Container top, StringBuilder sb, Budget budget) {
+        Deque<Object> todo = new ArrayDeque<>();
+        todo.push(top);
+        while (!todo.isEmpty()) {
+            budget.check();
+            Object next = todo.pop();
+            if (next == OPEN || next == CLOSE) {
+                sb.append(next == OPEN ? '(' : ')');
+                continue;
+            }
+            Container n = (Container) next;
+            if (!n.isDummy()) {
+                sb.append(n.message.number());
+                if (n.children.size() == 1) {
+                    sb.append(' ');
+                    todo.push(n.children.getFirst());
+                    continue;
+                }
+                if (!n.children.isEmpty()) sb.append(' ');
+            }
+            for (Container child : n.children.reversed()) {
+                todo.push(CLOSE);
+                todo.push(child);
+                todo.push(OPEN);
+            }
+        }
     }
 
-    private static void write(Container n, StringBuilder sb) {
-        if (!n.isDummy()) {
-            sb.append(n.message.number());
-            if (n.children.size() == 1) {
-                // a chain of only children is flattened: "(3 6 4)" rather than "(3 (6 (4)))"
-                sb.append(' ');
-                write(n.children.getFirst(), sb);
-                return;
-            }
-            if (!n.children.isEmpty()) sb.append(' ');
-        }
-        for (Container child : n.children) {
-            sb.append('(');
-            write(child, sb);
-            sb.append(')');
-        }
-    }
+    private static final Object OPEN = new Object();
+    private static final Object CLOSE = new Object();
 
     private static String firstId(String value) {
         List<String> ids = ids(value);
@@ -274,8 +348,9 @@ final class ReferencesThreads {
         while ((i = value.indexOf('<', i)) >= 0) {
             int j = value.indexOf('>', i + 1);
             if (j < 0) break;
-            String id = value.substring(i, j + 1).replaceAll("\\s+", "");
-            if (id.length() > 2) out.add(id.toLowerCase(Locale.ROOT));
+            StringBuilder id = new StringBuilder(j + 1 - i);
+            for (int k = i; k <= j; k++) if (!Character.isWhitespace(value.charAt(k))) id.append(value.charAt(k));
+            if (id.length() > 2) out.add(id.toString().toLowerCase(Locale.ROOT));
             i = j + 1;
         }
         return out;

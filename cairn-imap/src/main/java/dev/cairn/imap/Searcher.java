@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap;
 
+import dev.cairn.imap.HeavyCommands.Budget;
 import dev.cairn.imap.syntax.ImapCommand;
 import dev.cairn.imap.syntax.SearchKey;
 import dev.cairn.imap.syntax.SequenceSet;
@@ -21,22 +22,36 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.ArrayDeque;
 import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.james.mime4j.codec.DecodeMonitor;
-import org.apache.james.mime4j.codec.DecoderUtil;
 
-/** SEARCH (RFC 9051 §6.4.4), SORT and THREAD (RFC 5256) over a session's messages. */
+/**
+ * SEARCH (RFC 9051 §6.4.4), SORT and THREAD (RFC 5256) over a session's messages. What a search
+ * costs is bounded by its messages, not by what a sender put in them: of each message at most
+ * {@value #MAX_TEXT} characters of header and of body text are searched, substrings are found in
+ * linear time, and the budget is checked per message and per key.
+ */
 final class Searcher {
     record Outcome(long[] uids, boolean usedModSeq, long highestModSeq) {}
 
+    /** Characters of a message's header, and of its body text, that BODY, TEXT and HEADER look at. */
+    static final int MAX_TEXT = 4_000_000;
+
     private final UserStore store;
+    private final Budget budget;
+    private final Map<String, Needle> needles = new HashMap<>();
     private boolean usedModSeq;
 
-    Searcher(UserStore store) { this.store = store; }
+    Searcher(UserStore store, Budget budget) {
+        this.store = store;
+        this.budget = budget;
+    }
 
     /** One message while it is being matched; the costly parts are loaded when a key needs them. */
     private final class Candidate {
@@ -48,7 +63,9 @@ final class Searcher {
         MessageRecord record;
         MessageParts parts;
         String header;
+        String[] headerLines;
         String body;
+        String baseSubject;
 
         Candidate(SelectedMailbox sm, int msn, long uid, Flags flags, long modSeq) {
             this.sm = sm;
@@ -70,11 +87,17 @@ final class Searcher {
 
         ParsedMessage parsed() { return parts().parsed(); }
 
-        /** The header unfolded, encoded words decoded. */
+        String baseSubject() {
+            if (baseSubject == null) baseSubject = BaseSubject.of(parsed().envelope().subject()).key();
+            return baseSubject;
+        }
+
+        /** The header unfolded, encoded words decoded, lower case. */
         String header() {
             if (header == null) {
                 try {
-                    header = decodeHeader(new String(parts().header(), StandardCharsets.UTF_8));
+                    long end = Math.min(parts().root().bodyOffset(), MAX_TEXT);
+                    header = decodeHeader(new String(parts().read(0, end), StandardCharsets.UTF_8)).toLowerCase(Locale.ROOT);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -82,15 +105,19 @@ final class Searcher {
             return header;
         }
 
+        String[] headerLines() {
+            if (headerLines == null) headerLines = header().split("\n");
+            return headerLines;
+        }
+
+        /** The decoded text parts, lower case. */
         String body() {
             if (body == null) {
-                StringBuilder sb = new StringBuilder();
                 try {
-                    text(parts(), parts().root(), sb, 0);
+                    body = text(parts()).toLowerCase(Locale.ROOT);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                body = sb.toString().toLowerCase(Locale.ROOT);
             }
             return body;
         }
@@ -112,6 +139,7 @@ final class Searcher {
         MailboxSnapshot snap = sm.view.snapshot();
         List<Candidate> out = new ArrayList<>();
         for (int msn = 1; msn <= sm.count(); msn++) {
+            budget.check();
             long uid = sm.uidAt(msn);
             int i = snap.indexOf(Uid.of(uid));
             if (i < 0) continue;
@@ -126,6 +154,7 @@ final class Searcher {
     }
 
     private boolean matches(Candidate c, SearchKey key, long[] saved) {
+        budget.check();
         return switch (key) {
             case SearchKey.All a -> true;
             case SearchKey.Flag f -> (f.keyword() != null ? c.flags.hasKeyword(f.keyword()) : c.flags.has(f.bit())) == f.set();
@@ -133,11 +162,8 @@ final class Searcher {
             case SearchKey.Recent r -> c.sm.isRecent(c.uid) == r.set();
             case SearchKey.New n -> c.sm.isRecent(c.uid) && !c.flags.has(Flags.SEEN);
             case SearchKey.Header h -> headerMatches(c, h.field(), h.value());
-            case SearchKey.Body b -> c.body().contains(b.text().toLowerCase(Locale.ROOT));
-            case SearchKey.Text t -> {
-                String v = t.text().toLowerCase(Locale.ROOT);
-                yield c.header().toLowerCase(Locale.ROOT).contains(v) || c.body().contains(v);
-            }
+            case SearchKey.Body b -> needle(b.text()).in(c.body());
+            case SearchKey.Text t -> needle(t.text()).in(c.header()) || needle(t.text()).in(c.body());
             case SearchKey.InternalDate d -> compare(utcDate(c.record().internalDate()), d.op(), d.date());
             case SearchKey.SentDate d -> compare(sentDay(c), d.op(), d.date());
             case SearchKey.SaveDate d -> c.record().saveDate() != null && compare(utcDate(c.record().saveDate()), d.op(), d.date());
@@ -197,20 +223,20 @@ final class Searcher {
         };
     }
 
-    private static boolean headerMatches(Candidate c, String field, String value) {
-        String v = value.toLowerCase(Locale.ROOT);
-        if (!v.isEmpty()) {
+    private boolean headerMatches(Candidate c, String field, String value) {
+        Needle v = needle(value);
+        if (!value.isEmpty()) {
             List<ParsedMessage.Address> addresses = addressField(c, field);
             if (addresses != null) return addressesContain(addresses, v);
         }
         String prefix = field.toLowerCase(Locale.ROOT) + ":";
-        for (String line : c.header().split("\n")) {
-            if (line.length() >= prefix.length() && line.substring(0, prefix.length()).toLowerCase(Locale.ROOT).equals(prefix)) {
-                if (v.isEmpty() || line.substring(prefix.length()).toLowerCase(Locale.ROOT).contains(v)) return true;
-            }
+        for (String line : c.headerLines()) {
+            if (line.startsWith(prefix) && v.in(line, prefix.length())) return true;
         }
         return false;
     }
+
+    private Needle needle(String text) { return needles.computeIfAbsent(text, t -> new Needle(t.toLowerCase(Locale.ROOT))); }
 
     /**
      * RFC 9051 §6.4.4: FROM, TO, CC and BCC match "the envelope structure's" field, so they search
@@ -234,14 +260,14 @@ final class Searcher {
     }
 
     /** Whether any address, written "name &lt;mailbox@host&gt;" (names decoded), or any group name, contains the text. */
-    private static boolean addressesContain(List<ParsedMessage.Address> addresses, String lowerText) {
+    private static boolean addressesContain(List<ParsedMessage.Address> addresses, Needle text) {
         for (ParsedMessage.Address a : addresses) {
             StringBuilder sb = new StringBuilder();
-            if (a.name() != null) sb.append(DecoderUtil.decodeEncodedWords(a.name(), DecodeMonitor.SILENT)).append(" <");
+            if (a.name() != null) sb.append(EncodedWords.decode(a.name())).append(" <");
             if (a.mailbox() != null) sb.append(a.mailbox());
             if (a.host() != null && !a.host().isEmpty()) sb.append('@').append(a.host());
             if (a.name() != null) sb.append('>');
-            if (sb.toString().toLowerCase(Locale.ROOT).contains(lowerText)) return true;
+            if (text.in(sb.toString().toLowerCase(Locale.ROOT))) return true;
         }
         return false;
     }
@@ -249,21 +275,36 @@ final class Searcher {
     /** Unfolds a header block into one line per field and decodes RFC 2047 words. */
     static String decodeHeader(String raw) {
         String unfolded = raw.replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
-        return DecoderUtil.decodeEncodedWords(unfolded, DecodeMonitor.SILENT);
+        return EncodedWords.decode(unfolded);
     }
 
-    /** The decoded text of every text part (and embedded message headers), for BODY and TEXT. */
-    private static void text(MessageParts parts, BodyPart p, StringBuilder sb, int depth) throws IOException {
-        if (p == null || depth > 20 || sb.length() > 4_000_000) return;
-        if (p.isMultipart()) {
-            for (BodyPart child : p.children()) text(parts, child, sb, depth + 1);
-        } else if (p.isMessage() && p.embedded() != null) {
-            sb.append(decodeHeader(new String(parts.read(p.embedded().headerOffset(), p.embedded().bodyOffset()), StandardCharsets.UTF_8)));
-            text(parts, p.embedded(), sb, depth + 1);
-        } else if (p.type() == null || p.type().equalsIgnoreCase("text")) {
-            byte[] raw = MessageParts.decode(parts.read(p.bodyOffset(), p.endOffset()), p.encoding());
-            sb.append(new String(raw, charsetOf(p))).append('\n');
+    /**
+     * The decoded text of every text part (and embedded message headers), for BODY and TEXT, up
+     * to {@value #MAX_TEXT} characters: the parts in the order of the message, read in one pass,
+     * each decoded as far as it goes (a broken part is searched, not an error).
+     */
+    private String text(MessageParts parts) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        Deque<BodyPart> todo = new ArrayDeque<>();
+        todo.push(parts.root());
+        try (MessageParts.Forward reader = parts.new Forward()) {
+            while (!todo.isEmpty() && sb.length() < MAX_TEXT) {
+                budget.check();
+                BodyPart p = todo.pop();
+                int room = MAX_TEXT - sb.length();
+                if (p.isMultipart()) {
+                    for (BodyPart child : p.children().reversed()) todo.push(child);
+                } else if (p.isMessage() && p.embedded() != null) {
+                    BodyPart inner = p.embedded();
+                    sb.append(decodeHeader(new String(reader.read(inner.headerOffset(), inner.bodyOffset(), room), StandardCharsets.UTF_8)));
+                    todo.push(inner);
+                } else if (p.type() == null || p.type().equalsIgnoreCase("text")) {
+                    byte[] raw = TransferDecoding.leniently(reader.read(p.bodyOffset(), p.endOffset(), room), p.encoding());
+                    sb.append(new String(raw, charsetOf(p))).append('\n');
+                }
+            }
         }
+        return sb.length() > MAX_TEXT ? sb.substring(0, MAX_TEXT) : sb.toString();
     }
 
     private static Charset charsetOf(BodyPart p) {
@@ -285,6 +326,7 @@ final class Searcher {
 
     String sort(SelectedMailbox sm, ImapCommand.Sort c, long[] saved) {
         List<Candidate> matches = matching(sm, c.key(), saved);
+        budget.check();
         Comparator<Candidate> order = null;
         for (String criterion : c.criteria()) {
             boolean reverse = criterion.startsWith("REVERSE ");
@@ -293,7 +335,7 @@ final class Searcher {
                 case "ARRIVAL" -> Comparator.comparing((Candidate m) -> m.record().internalDate());
                 case "DATE" -> Comparator.comparing(Searcher::sentDate);
                 case "SIZE" -> Comparator.comparingLong((Candidate m) -> m.record().size());
-                case "SUBJECT" -> Comparator.comparing((Candidate m) -> baseSubject(m.parsed().envelope().subject()), SortKeys.ORDER);
+                case "SUBJECT" -> Comparator.comparing(Candidate::baseSubject, SortKeys.ORDER);
                 case "FROM" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().from()), SortKeys.ORDER);
                 case "TO" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().to()), SortKeys.ORDER);
                 case "CC" -> Comparator.comparing((Candidate m) -> SortKeys.firstMailbox(m.parsed().envelope().cc()), SortKeys.ORDER);
@@ -316,8 +358,6 @@ final class Searcher {
         return s != null ? s : m.record().internalDate();
     }
 
-    /** RFC 5256 §2.1 base subject, folded for i;ascii-casemap (see {@link SortKeys#baseSubject}). */
-    static String baseSubject(String subject) { return SortKeys.baseSubject(subject); }
 
     // ---- THREAD (RFC 5256 §4; REFERENCES is in ReferencesThreads) ----
 
@@ -332,11 +372,12 @@ final class Searcher {
         if (c.algorithm().equals("REFERENCES")) {
             List<ReferencesThreads.Message> messages = new ArrayList<>(matches.size());
             for (Candidate m : matches) {
+                budget.check();
                 ParsedMessage.Envelope e = m.parsed().envelope();
                 messages.add(new ReferencesThreads.Message(c.uid() ? m.uid : m.msn, m.msn, e.messageId(), e.inReplyTo(),
                         m.parsed().references(), e.subject(), sentDate(m)));
             }
-            return ReferencesThreads.render(messages);
+            return ReferencesThreads.render(messages, budget);
         }
         matches.sort(Comparator.comparing(Searcher::sentDate).thenComparingInt(m -> m.msn));
         List<Node> roots = orderedSubject(matches);
@@ -349,10 +390,11 @@ final class Searcher {
         return sb.toString().equals(" ") ? "" : sb.toString();
     }
 
-    private static List<Node> orderedSubject(List<Candidate> sorted) {
+    private List<Node> orderedSubject(List<Candidate> sorted) {
         Map<String, Node> bySubject = new LinkedHashMap<>();
         for (Candidate m : sorted) {
-            String base = baseSubject(m.parsed().envelope().subject());
+            budget.check();
+            String base = m.baseSubject();
             Node n = new Node();
             n.message = m;
             Node root = bySubject.get(base);

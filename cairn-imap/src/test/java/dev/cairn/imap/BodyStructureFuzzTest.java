@@ -27,7 +27,7 @@ class BodyStructureFuzzTest {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             ResponseWriter out = new ResponseWriter(() -> bytes);
             out.setUtf8(utf8);
-            FetchResponder responder = new FetchResponder(null, out);
+            FetchResponder responder = new FetchResponder(null, out, HeavyCommands.Budget.NONE);
             responder.envelope(parsed.envelope());
             out.sp();
             responder.body(parsed.structure(), true);

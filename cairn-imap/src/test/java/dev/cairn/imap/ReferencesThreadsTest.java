@@ -8,7 +8,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** THREAD=REFERENCES, rule by rule (RFC 5256 §4), over hand-built messages. */
 class ReferencesThreadsTest {
@@ -214,5 +216,28 @@ class ReferencesThreadsTest {
         msg(3, 3).refs("<m1@x>").add();
         msg(2, 3).refs("<m1@x>").add();
         assertThat(threads()).isEqualTo(" (1 (4)(2)(3))");
+    }
+
+    /** One message's References of 100,000 ids: a chain of dummies that deep, walked without recursion, in linear time. */
+    @Test @Timeout(value = 10, unit = TimeUnit.SECONDS) void aHundredThousandReferencesMakeOneDeepChain() {
+        String[] refs = new String[100_000];
+        for (int i = 0; i < refs.length; i++) refs[i] = "<r" + i + "@x>";
+        msg(1, 2).refs(refs).add();
+        msg(2, 1).id("<r0@x>").add();
+        msg(3, 3).id("<r50000@x>").add();
+        // 3 has no References: the parent the chain gave it is dropped (step 1C)
+        assertThat(threads()).isEqualTo(" (2)(3 1)");
+    }
+
+    /** 20,000 messages each replying to the one before: a thread 20,000 deep, written flat. */
+    @Test @Timeout(value = 10, unit = TimeUnit.SECONDS) void aReplyChainTwentyThousandDeepIsThreaded() {
+        int n = 20_000;
+        StringBuilder expected = new StringBuilder(" (");
+        for (int i = 1; i <= n; i++) {
+            if (i == 1) msg(i, i).add();
+            else msg(i, i).subject("Re: subject 1").refs("<m" + (i - 1) + "@x>").add();
+            expected.append(i == 1 ? "" : " ").append(i);
+        }
+        assertThat(threads()).isEqualTo(expected.append(')').toString());
     }
 }

@@ -29,22 +29,28 @@ final class TestImapServer implements AutoCloseable {
     }
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo) throws Exception {
-        this(dir, limits, plaintextAllowed, lo, dev.cairn.protocol.MemoryBudget.quarterOfHeap());
+        this(dir, limits, plaintextAllowed, lo, dev.cairn.protocol.MemoryBudget.quarterOfHeap(), ImapConfig.HeavyWork.DEFAULT);
     }
 
     /** With a node memory budget of the test's choosing. */
     TestImapServer(Path dir, ImapConfig.Limits limits, dev.cairn.protocol.MemoryBudget memory) throws Exception {
-        this(dir, limits, false, InetAddress.getLoopbackAddress(), memory);
+        this(dir, limits, false, InetAddress.getLoopbackAddress(), memory, ImapConfig.HeavyWork.DEFAULT);
+    }
+
+    /** With a pool and budgets for heavy commands of the test's choosing. */
+    TestImapServer(Path dir, ImapConfig.HeavyWork heavyWork) throws Exception {
+        this(dir, ImapConfig.Limits.DEFAULT, false, InetAddress.getLoopbackAddress(),
+                dev.cairn.protocol.MemoryBudget.quarterOfHeap(), heavyWork);
     }
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo,
-                   dev.cairn.protocol.MemoryBudget memory) throws Exception {
+                   dev.cairn.protocol.MemoryBudget memory, ImapConfig.HeavyWork heavyWork) throws Exception {
         this.dir = dir;
         store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), plaintextAllowed, limits,
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
-                dir.resolve("spool"));
+                dir.resolve("spool")).withHeavyWork(heavyWork);
         server = new ImapServer(config, store, (user, password, authzid, remote, secure) ->
                 password.equals("pw-" + user) ? AuthResult.success(user) : AuthResult.invalid("wrong password"),
                 new AuthThrottle(config.throttle(), java.time.Clock.systemUTC(), AuthThrottle.Sleeper.REAL), memory);

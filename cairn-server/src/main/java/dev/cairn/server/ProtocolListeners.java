@@ -74,7 +74,8 @@ public final class ProtocolListeners {
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
-                c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()));
+                c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()))
+                .withHeavyWork(c.limits().heavyWork());
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
         server.meters(node.meters());

@@ -13,6 +13,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.Inflater;
+import java.util.zip.InflaterInputStream;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -79,6 +83,20 @@ public final class ImapConnection implements Closeable {
         reader = new ImapResponseReader(tls.getInputStream());
         out = new BufferedOutputStream(tls.getOutputStream(), 64 * 1024);
         capabilities.clear();
+    }
+
+    /**
+     * COMPRESS=DEFLATE (RFC 4978): from the server's tagged OK on, both directions are raw
+     * deflate streams, each flushed at the end of what is sent.
+     */
+    public void compress() throws IOException {
+        Result result = execute("COMPRESS DEFLATE");
+        if (!result.ok()) {
+            throw new ImapProtocolException("COMPRESS refused: " + result.tagged().text());
+        }
+        reader = new ImapResponseReader(new InflaterInputStream(socket.getInputStream(), new Inflater(true), 64 * 1024));
+        out = new BufferedOutputStream(new DeflaterOutputStream(socket.getOutputStream(),
+            new Deflater(Deflater.DEFAULT_COMPRESSION, true), 64 * 1024, true), 64 * 1024);
     }
 
     /** Capabilities last announced (greeting, LOGIN's OK, or CAPABILITY), upper case. */

@@ -164,11 +164,22 @@ public final class ImapResponseReader {
     private List<Value> restOfLine() throws IOException {
         List<Value> values = new ArrayList<>();
         while (peek() != '\r') {
-            space();
+            separator(values);
             values.add(value(0, false));
         }
         crlf();
         return values;
+    }
+
+    /**
+     * The SP before the next value, except between two lists: RFC 5256 section 5 writes THREAD
+     * results as lists side by side ("(1)(2 3)", thread-nested = 2*thread-list).
+     */
+    private void separator(List<Value> before) throws IOException {
+        if (!before.isEmpty() && before.getLast() instanceof Value.Parens && peek() == '(') {
+            return;
+        }
+        space();
     }
 
     /** msg-att list: {@code (NAME value NAME value ...)}. */
@@ -264,7 +275,7 @@ public final class ImapResponseReader {
                 List<Value> list = new ArrayList<>();
                 while (peek() != ')') {
                     if (!list.isEmpty()) {
-                        space();
+                        separator(list);
                     }
                     list.add(value(depth + 1, inCode));
                 }

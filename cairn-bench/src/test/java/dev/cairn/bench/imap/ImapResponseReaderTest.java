@@ -107,6 +107,18 @@ class ImapResponseReaderTest {
         assertThat(describe(readAll(new OneByteAtATime(all)))).isEqualTo(expected);
     }
 
+    /** RFC 5256 section 5: THREAD writes its lists side by side, without SP. */
+    @Test
+    void readsThreadListsSideBySide() throws IOException {
+        List<ImapResponse> responses = readAll(new ByteArrayInputStream(bytes("* THREAD (2)(3 6 (4 23)(44 7 96))\r\n")));
+        assertThat(responses).singleElement().isInstanceOfSatisfying(ImapResponse.Data.class, d -> {
+            assertThat(d.keyword()).isEqualTo("THREAD");
+            assertThat(d.values()).hasSize(2);
+            assertThat(((Value.Parens) d.values().get(1)).items()).hasSize(4);
+        });
+        assertRefused("* LIST (\\HasNoChildren)\".\" INBOX\r\n", "expected ' ', got '\"'");
+    }
+
     @Test
     void refusesWhatIsOutsideTheGrammar() {
         assertRefused("* 3 EXISTS\n", "expected CR, got LF");

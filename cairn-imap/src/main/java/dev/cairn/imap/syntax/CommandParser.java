@@ -16,8 +16,10 @@ import java.util.Set;
 
 /**
  * Turns a {@link RawCommand} into a tag and an {@link ImapCommand} following the grammar of
- * RFC 9051 §9 and the extensions served. Every repetition is bounded: parentheses nest at most
- * {@code maxNesting} deep, a sequence-set has at most {@code maxRanges} ranges.
+ * RFC 9051 §9 and the extensions served. Every repetition is bounded: parentheses and the search
+ * keys that hold other keys (NOT, OR) nest at most {@code maxNesting} deep together, a
+ * sequence-set has at most {@code maxRanges} ranges. The only recursion is that nesting, so a
+ * command costs time linear in its length and stack in {@code maxNesting}.
  */
 public final class CommandParser {
     /** How to read the next command; {@code utf8Names} after ENABLE IMAP4rev2 or UTF8=ACCEPT (RFC 6855). */
@@ -427,8 +429,22 @@ public final class CommandParser {
                 case "LARGER" -> { c.sp(); yield new SearchKey.Size(true, c.number64()); }
                 case "SMALLER" -> { c.sp(); yield new SearchKey.Size(false, c.number64()); }
                 case "UID" -> { c.sp(); yield new SearchKey.Uid(set()); }
-                case "NOT" -> { c.sp(); yield new SearchKey.Not(searchKey()); }
-                case "OR" -> { c.sp(); SearchKey a = searchKey(); c.sp(); yield new SearchKey.Or(a, searchKey()); }
+                case "NOT" -> {
+                    c.sp();
+                    c.enter();
+                    SearchKey not = new SearchKey.Not(searchKey());
+                    c.leave();
+                    yield not;
+                }
+                case "OR" -> {
+                    c.sp();
+                    c.enter();
+                    SearchKey a = searchKey();
+                    c.sp();
+                    SearchKey or = new SearchKey.Or(a, searchKey());
+                    c.leave();
+                    yield or;
+                }
                 case "MODSEQ" -> {
                     c.sp();
                     if (c.peek() == '"') {
@@ -809,6 +825,17 @@ public final class CommandParser {
             expect(')');
             depth--;
         }
+
+        /**
+         * A search key that holds others without parentheses (NOT, OR): it nests like a
+         * parenthesis and counts against the same limit, so "NOT NOT ... ALL" is as bounded as
+         * "((( ... )))".
+         */
+        void enter() throws ParseException {
+            if (++depth > options.maxNesting()) throw new ParseException("LIMIT", "Search keys nested too deep");
+        }
+
+        void leave() { depth--; }
 
         String tag() throws ParseException {
             String t = atomLike(Syntax::isTagChar);

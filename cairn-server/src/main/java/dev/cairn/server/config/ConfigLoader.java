@@ -61,19 +61,25 @@ import java.util.TreeSet;
  * login_timeout = "2m"
  * command_memory_per_connection = "1M"
  * command_memory = "1G"              # default: a quarter of the JVM's maximum heap
+ * heavy_command_threads = 3          # default: one fewer than the cores, at least 1
+ * heavy_commands_per_user = 2
+ * heavy_command_cpu = "30s"
  *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
  * </pre>
  */
 public final class ConfigLoader {
+    /** Each is a platform thread: a bound on what a typo makes the node start. */
+    static final int MAX_HEAVY_COMMAND_THREADS = 1024;
     private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
     private static final Map<String, Set<String>> SECTIONS = Map.of(
             "directory", Set.of("file", "default_domain", "min_password_length"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
-                    "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory"));
+                    "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory",
+                    "heavy_command_threads", "heavy_commands_per_user", "heavy_command_cpu"));
     /** Keys of every listener section; some listeners have more (LISTENER_EXTRAS). */
     private static final Set<String> LISTENER_KEYS = Set.of("listen", "enabled");
     private static final Map<String, Set<String>> LISTENER_EXTRAS = Map.of(
@@ -130,6 +136,10 @@ public final class ConfigLoader {
 
         TomlTable l = r.section(result, "limits");
         LimitsConfig dl = d.limits();
+        Duration heavyCommandCpu = r.duration(l, "limits.heavy_command_cpu").orElse(dl.heavyCommandCpu());
+        if (heavyCommandCpu.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw r.error("limits.heavy_command_cpu", "must be at least 1s");
+        }
         LimitsConfig limits = new LimitsConfig(
                 r.integer(l, "limits.max_connections", 1, Integer.MAX_VALUE).orElse(dl.maxConnections()),
                 r.duration(l, "limits.idle_timeout").orElse(dl.idleTimeout()),
@@ -138,7 +148,10 @@ public final class ConfigLoader {
                         .orElse(dl.maxPreAuthConnectionsPerAddress()),
                 r.duration(l, "limits.login_timeout").orElse(dl.loginTimeout()),
                 r.size(l, "limits.command_memory_per_connection").orElse(dl.commandMemoryPerConnection()),
-                r.size(l, "limits.command_memory").orElse(dl.commandMemory()));
+                r.size(l, "limits.command_memory").orElse(dl.commandMemory()),
+                r.integer(l, "limits.heavy_command_threads", 1, MAX_HEAVY_COMMAND_THREADS).orElse(dl.heavyCommandThreads()),
+                r.integer(l, "limits.heavy_commands_per_user", 1, Integer.MAX_VALUE).orElse(dl.heavyCommandsPerUser()),
+                heavyCommandCpu);
         if (limits.commandMemoryPerConnection() < ImapConfig.Limits.DEFAULT.maxLineLength()) {
             throw r.error("limits.command_memory_per_connection", "must hold at least one command line ("
                     + ImapConfig.Limits.DEFAULT.maxLineLength() + " octets)");

@@ -74,7 +74,9 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                 new TlsConfig(Path.of("tls", "cert.pem"), Path.of("tls", "key.pem")),
                 new LimitsConfig(10_000, Duration.ofMinutes(30), ConnectionLimits.DEFAULT.maxPerAddress(),
                         ConnectionLimits.DEFAULT.maxPreAuthPerAddress(), ConnectionLimits.DEFAULT.loginTimeout(),
-                        ImapConfig.Limits.DEFAULT.maxCommandMemory(), MemoryBudget.quarterOfHeap().capacity()));
+                        ImapConfig.Limits.DEFAULT.maxCommandMemory(), MemoryBudget.quarterOfHeap().capacity(),
+                        ImapConfig.HeavyWork.DEFAULT.threads(), ImapConfig.HeavyWork.DEFAULT.perUser(),
+                        ImapConfig.HeavyWork.DEFAULT.cpuPerCommand()));
     }
 
     /** The protocol listeners (not admin), in the order they start. */

@@ -3,6 +3,7 @@ package dev.cairn.server.config;
 
 import dev.cairn.cluster.directory.LocalDomains;
 import dev.cairn.cluster.directory.PasswordPolicy;
+import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.server.cli.CairnCommand;
 import dev.cairn.server.cli.ServeCommand;
@@ -80,6 +81,9 @@ class ConfigLoaderTest {
                 login_timeout = "45s"
                 command_memory_per_connection = "2M"
                 command_memory = "300M"
+                heavy_command_threads = 3
+                heavy_commands_per_user = 4
+                heavy_command_cpu = "45s"
                 """);
         NodeConfig c = ConfigLoader.load(file);
         assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
@@ -94,7 +98,9 @@ class ConfigLoaderTest {
         assertThat(c.admin().address().port()).isEqualTo(9090);
         assertThat(c.certificateFile()).isEqualTo(Path.of("/etc/cairn/cert.pem"));
         assertThat(c.limits()).isEqualTo(new LimitsConfig(500, Duration.ofMinutes(31), 50, 20, Duration.ofSeconds(45),
-                2L << 20, 300L << 20));
+                2L << 20, 300L << 20, 3, 4, Duration.ofSeconds(45)));
+        assertThat(c.limits().heavyWork()).isEqualTo(new ImapConfig.HeavyWork(3, 4, Duration.ofSeconds(45),
+                ImapConfig.HeavyWork.DEFAULT.streams()));
         assertThatThrownBy(() -> ConfigLoader.parse("[limits]\ncommand_memory_per_connection = \"1K\"", "c"))
                 .hasMessageContaining("limits.command_memory_per_connection: must hold at least one command line");
         assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nmax_preauth_connections_per_address = 0", "c"))
@@ -102,6 +108,27 @@ class ConfigLoaderTest {
         // Relative paths are under the data directory.
         NodeConfig relative = ConfigLoader.parse("data = \"d\"\n[store]\nmetadata = \"m\"\n", "x");
         assertThat(relative.metadataDir()).isEqualTo(Path.of("d", "m"));
+    }
+
+    /** The IMAP heavy-command pool and budgets: defaults as the IMAP server's, each bound at its edge. */
+    @Test
+    void heavyCommandLimitsAreReadAndCheckedAtTheirBounds() {
+        assertThat(NodeConfig.defaults().limits().heavyWork()).isEqualTo(ImapConfig.HeavyWork.DEFAULT);
+        assertThat(ConfigLoader.parse("[limits]\nheavy_command_threads = 1", "c").limits().heavyCommandThreads()).isEqualTo(1);
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nheavy_command_threads = 0", "c"))
+                .hasMessage("c: limits.heavy_command_threads: 0 is not between 1 and 1024");
+        assertThat(ConfigLoader.parse("[limits]\nheavy_command_threads = 1024", "c").limits().heavyCommandThreads()).isEqualTo(1024);
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nheavy_command_threads = 1025", "c"))
+                .hasMessage("c: limits.heavy_command_threads: 1025 is not between 1 and 1024");
+        assertThat(ConfigLoader.parse("[limits]\nheavy_commands_per_user = 1", "c").limits().heavyCommandsPerUser()).isEqualTo(1);
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nheavy_commands_per_user = 0", "c"))
+                .hasMessage("c: limits.heavy_commands_per_user: 0 is not between 1 and 2147483647");
+        assertThat(ConfigLoader.parse("[limits]\nheavy_command_cpu = \"1s\"", "c").limits().heavyCommandCpu())
+                .isEqualTo(Duration.ofSeconds(1));
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nheavy_command_cpu = \"0s\"", "c"))
+                .hasMessage("c: limits.heavy_command_cpu: must be at least 1s");
+        assertThatThrownBy(() -> ConfigLoader.parse("[limits]\nheavy_command_cpu = \"fast\"", "c"))
+                .hasMessageStartingWith("c: limits.heavy_command_cpu: ");
     }
 
     @Test

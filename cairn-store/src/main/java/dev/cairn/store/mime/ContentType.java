@@ -7,6 +7,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +19,9 @@ import java.util.TreeMap;
  * not parse gives the RFC 2045 default, text/plain; charset=us-ascii.
  */
 final class ContentType {
+    /** Parameters kept of one field; more are ignored (a header line of 200,000 took minutes, Dovecot CVE-2026-27859). */
+    static final int MAX_PARAMETERS = 100;
+
     final String type, subtype;
     final List<Parameter> parameters;
 
@@ -53,8 +57,8 @@ final class ContentType {
         // name -> value, with RFC 2231 sections gathered per base name in order of appearance.
         Map<String, String> plain = new LinkedHashMap<>();
         Map<String, TreeMap<Integer, String[]>> sections = new LinkedHashMap<>();
-        List<String> order = new ArrayList<>();
-        while (true) {
+        LinkedHashSet<String> order = new LinkedHashSet<>();
+        while (order.size() < MAX_PARAMETERS) {
             String sep = t.special();
             if (sep == null) break;
             if (!";".equals(sep)) continue;
@@ -66,7 +70,7 @@ final class ContentType {
             name = name.toLowerCase(Locale.ROOT);
             int star = name.indexOf('*');
             if (star < 0) {
-                if (!plain.containsKey(name) && !order.contains(name)) order.add(name);
+                order.add(name);
                 plain.putIfAbsent(name, v);
                 continue;
             }
@@ -82,7 +86,7 @@ final class ContentType {
                 continue;
             }
             if (n < 0 || n > 999) continue;
-            if (!order.contains(base)) order.add(base);
+            order.add(base);
             sections.computeIfAbsent(base, k -> new TreeMap<>()).put(n, new String[] {v, extended ? "*" : ""});
         }
         List<Parameter> out = new ArrayList<>();

@@ -28,27 +28,45 @@ import org.apache.james.mime4j.stream.RawField;
  * Parses a message once, when its body first arrives, into what IMAP needs: the envelope, the
  * references, and the MIME tree with byte offsets. The tree comes from a boundary scanner over
  * the bytes (exact offsets, and it never gives up on malformed input: an unterminated multipart
- * ends at its parent's end, a missing header gives defaults, nesting deeper than
- * {@value #MAX_DEPTH} is kept as an opaque leaf). Header values are kept raw as IMAP wants them;
- * mime4j parses dates.
+ * ends at its parent's end, a missing header gives defaults). What a sender can make it cost is
+ * bounded: recursion by nesting {@value #MAX_DEPTH} deep, parts by {@value #MAX_PARTS}, and
+ * time by {@value #RESCANS} scans of the message's length (each level of nesting scans its
+ * body again, so 64 levels of a 60 MB message were 64 scans); past any of these, a part is kept
+ * as an opaque leaf. Header values are kept raw as IMAP wants them; mime4j parses dates.
  */
 public final class MimeParser {
     private MimeParser() {}
 
     public static final int MAX_DEPTH = 64;
-    private static final int MAX_PARTS = 10_000;
+    static final int MAX_PARTS = 10_000;
+    /** Bytes scanned for boundaries and lines, in multiples of the message's length (real mail nests a few levels). */
+    static final int RESCANS = 8;
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+    /** What is left to spend on one message. */
+    private static final class Budget {
+        int parts = MAX_PARTS;
+        long scan;
+
+        /** Takes {@code bytes} of scanning if there is that much left. */
+        boolean scan(long bytes) {
+            if (bytes > scan) return false;
+            scan -= bytes;
+            return true;
+        }
+    }
 
     /** Parses a whole message. Never throws on malformed input. */
     public static ParsedMessage parse(byte[] message) {
-        int[] budget = {MAX_PARTS};
+        Budget budget = new Budget();
+        budget.scan = (long) RESCANS * message.length + 65_536;
         Header header = Header.parse(message, 0, message.length);
         BodyPart structure = part(message, 0, message.length, header, 0, false, budget);
         return new ParsedMessage(envelope(header), sentDate(header.value("date")), references(header), structure);
     }
 
-    private static BodyPart part(byte[] b, int start, int end, Header header, int depth, boolean digest, int[] budget) {
-        budget[0]--;
+    private static BodyPart part(byte[] b, int start, int end, Header header, int depth, boolean digest, Budget budget) {
+        budget.parts--;
         ContentType ct = ContentType.parse(header.value("content-type"), digest);
         int bodyStart = header.bodyOffset;
         String encoding = header.value("content-transfer-encoding");
@@ -69,13 +87,13 @@ public final class MimeParser {
         String id = trimmed(header.value("content-id")), description = trimmed(header.value("content-description"));
         String md5 = trimmed(header.value("content-md5")), location = trimmed(header.value("content-location"));
         long size = end - bodyStart;
-        boolean deep = depth >= MAX_DEPTH || budget[0] <= 0;
+        boolean deep = depth >= MAX_DEPTH || budget.parts <= 0;
         String boundary = ct.parameter("boundary");
-        if (ct.type.equals("multipart") && boundary != null && !boundary.isEmpty() && !deep) {
+        if (ct.type.equals("multipart") && boundary != null && !boundary.isEmpty() && !deep && budget.scan(end - bodyStart)) {
             List<BodyPart> children = new ArrayList<>();
             boolean childDigest = ct.subtype.equals("digest");
-            for (int[] range : splitMultipart(b, bodyStart, end, boundary.getBytes(StandardCharsets.ISO_8859_1))) {
-                if (budget[0] <= 0) break;
+            for (int[] range : splitMultipart(b, bodyStart, end, boundary.getBytes(StandardCharsets.ISO_8859_1), budget.parts)) {
+                if (budget.parts <= 0) break;
                 Header h = Header.parse(b, range[0], range[1]);
                 children.add(part(b, range[0], range[1], h, depth + 1, childDigest, budget));
             }
@@ -91,7 +109,8 @@ public final class MimeParser {
         Envelope embeddedEnvelope = null;
         BodyPart embedded = null;
         if (ct.type.equals("text")) lines = lines(b, bodyStart, end);
-        if (ct.type.equals("message") && (ct.subtype.equals("rfc822") || ct.subtype.equals("global")) && !deep) {
+        if (ct.type.equals("message") && (ct.subtype.equals("rfc822") || ct.subtype.equals("global")) && !deep
+                && budget.scan(end - bodyStart)) {
             lines = lines(b, bodyStart, end);
             Header inner = Header.parse(b, bodyStart, end);
             embeddedEnvelope = envelope(inner);
@@ -110,12 +129,13 @@ public final class MimeParser {
     /**
      * The parts of a multipart body: each range starts after a delimiter line and ends before the
      * CRLF that precedes the next delimiter (RFC 2046 §5.1.1: that CRLF belongs to the delimiter).
+     * At most {@code limit} parts: the rest of the body is in none.
      */
-    static List<int[]> splitMultipart(byte[] b, int start, int end, byte[] boundary) {
+    static List<int[]> splitMultipart(byte[] b, int start, int end, byte[] boundary, int limit) {
         List<int[]> parts = new ArrayList<>();
         int partStart = -1;
         int pos = start;
-        while (pos < end) {
+        while (pos < end && parts.size() < limit) {
             int lineEnd = indexOf(b, (byte) '\n', pos, end);
             int next = lineEnd < 0 ? end : lineEnd + 1;
             int kind = delimiter(b, pos, lineEnd < 0 ? end : lineEnd, boundary);
@@ -131,7 +151,7 @@ public final class MimeParser {
             }
             pos = next;
         }
-        if (partStart >= 0 && partStart <= end) parts.add(new int[] {partStart, end}); // unterminated: to the end
+        if (partStart >= 0 && partStart <= end && parts.size() < limit) parts.add(new int[] {partStart, end}); // unterminated: to the end
         return parts;
     }
 
