@@ -201,10 +201,8 @@ final class UserState implements UserStore {
         long modSeq = ib.getLong(), mask = ib.getLong();
         MessageValue v = MessageValue.decode(message);
         return new MessageRecord(m.id, Uid.of(uid), ModSeq.of(modSeq), m.flags(mask), v.internalDate(), v.saveDate(),
-                v.size(), v.body(), threadName(v.thread()));
+                v.size(), v.body(), ChangeApplier.threadName(v.thread()));
     }
-
-    static String threadName(long thread) { return "T" + Long.toHexString(thread); }
 
     private static long[] sortedUids(Collection<Uid> uids) {
         return uids.stream().mapToLong(Uid::value).sorted().distinct().toArray();
@@ -360,33 +358,6 @@ final class UserState implements UserStore {
 
     /** One commit being built: copies of what it changes, the write ops, the change record. */
     final class Txn {
-        /**
-         * Removes a mailbox with everything it holds (messages, their body references, quota
-         * usage, tombstones, ACL) in this batch: DELETE here and on a replica applying it.
-         */
-        void dropMailbox(MailboxMeta m) {
-            byte[] prefix = Keys.mailboxPrefix(id, m.num);
-            long[] count = {0, 0};
-            slot.scan(slot.messages, prefix, (k, v) -> {
-                MessageValue mv = MessageValue.decode(v);
-                ref(mv.body(), -1);
-                count[0]++;
-                count[1] += mv.size();
-            });
-            header.messagesUsed -= count[0];
-            header.storageUsed -= count[1];
-            byte[] end = Keys.after(prefix);
-            ops.deleteRange(slot.index, prefix, end);
-            ops.deleteRange(slot.messages, prefix, end);
-            ops.deleteRange(slot.tombstones, prefix, end);
-            byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
-            ops.deleteRange(slot.meta, acl, Keys.after(acl));
-            ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
-            ops.delete(slot.meta, Keys.userTagInt(id, Keys.RECENT, m.num));
-            removed.add(m.num);
-            afterCommit.add(() -> recent.remove(m.num));
-        }
-
         final Data before;
         final UserHeader header;
         /** This commit's seq (MODSEQ); a replica applying several records in one batch moves it record by record. */
@@ -441,7 +412,21 @@ final class UserState implements UserStore {
         }
 
         void ref(BodyId body, long delta) { refDelta.merge(body, delta, Long::sum); }
+
+        UserState user() { return UserState.this; }
+
+        byte[] key(MailboxMeta m, long uid) { return Keys.message(id, m.num, uid); }
+
+        private ChangeApplier.Pending pending;
+
+        /** What this commit wrote so far, for a replica's later changes of the same batch (ChangeApplier.apply). */
+        ChangeApplier.Pending pending() {
+            if (pending == null) pending = new ChangeApplier.Pending();
+            return pending;
+        }
     }
+
+    void forgetRecent(int mailboxNum) { recent.remove(mailboxNum); }
 
     /**
      * Runs {@code build} under the user's write lock, commits what it built and returns its result.
@@ -469,21 +454,12 @@ final class UserState implements UserStore {
 
     void commit(Txn t) {
         if (!t.replicated) slot.replication().beforeCommit(name, t);
-        List<BodyId> bodies = new ArrayList<>(t.refDelta.keySet());
-        bodies.removeIf(b -> t.refDelta.get(b) == 0);
-        try (RocksSlotStore.BodyLocks held = slot.lockBodies(bodies)) {
-            for (BodyId b : bodies) {
-                long before = slot.refcount(b);
-                long after = before + t.refDelta.get(b);
-                if (after < 0) after = 0; // a count already wrong; check() reports and repairs it
-                if (before == 0 && after > 0) {
-                    PreparedBody p = t.bodies.get(b);
-                    if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
-                    slot.writeBody(t.ops, p);
-                }
-                if (after == 0) slot.deleteBody(t.ops, b);
-                else slot.putRefcount(t.ops, b, after);
-            }
+        try (RocksSlotStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(t.refDelta))) {
+            slot.applier.writeRefcounts(t.ops, t.refDelta, b -> {
+                PreparedBody p = t.bodies.get(b);
+                if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
+                return p;
+            });
             Map<Integer, MailboxMeta> byNum = new TreeMap<>(t.before.byNum());
             for (int num : t.removed) byNum.remove(num);
             for (MailboxMeta m : t.added.values()) byNum.put(m.num, m);
@@ -544,12 +520,9 @@ final class UserState implements UserStore {
     }
 
     MailboxMeta create(Txn t, String canonical, Set<SpecialUse> specialUse) {
-        int num = t.header.nextMailbox++;
-        MailboxMeta m = new MailboxMeta(num, slot.newMailboxId(), canonical, t.header.nextUidValidity(), 1, t.seq,
-                ChangeCodec.specialUseBits(specialUse), 0, 0, 0, 0, new String[0]);
-        t.added.put(num, m);
-        t.changes.add(new Change.MailboxCreated(m.id, canonical, m.uidValidity, specialUse));
-        return m;
+        Change.MailboxCreated c = new Change.MailboxCreated(slot.newMailboxId(), canonical, t.header.nextUidValidity(), specialUse);
+        t.changes.add(c);
+        return slot.applier.createMailbox(t, c);
     }
 
     @Override public void deleteMailbox(String mailbox) {
@@ -559,7 +532,7 @@ final class UserState implements UserStore {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
             // Children stay (RFC 9051 §6.3.5 allows it; they simply lose their parent).
-            t.dropMailbox(m);
+            slot.applier.dropMailbox(t, m);
             t.changes.add(new Change.MailboxDeleted(m.id, m.name));
             int num = m.num;
             t.afterCommit.add(() -> {
@@ -598,8 +571,7 @@ final class UserState implements UserStore {
             for (MailboxMeta c : moving) {
                 String oldName = c.name, newName = dst + c.name.substring(src.length());
                 MailboxMeta w = t.mailbox(c);
-                w.name = newName;
-                w.highestModSeq = t.seq;
+                slot.applier.renameMailbox(t, w, newName);
                 t.changes.add(new Change.MailboxRenamed(c.id, oldName, newName));
                 afterMetaChange(t, w, new MailboxChange.Renamed(newName, t.seq));
             }
@@ -650,15 +622,14 @@ final class UserState implements UserStore {
                 PreparedBody p = prepared.get(i);
                 NewMessage nm = messages.get(i);
                 t.bodies.put(p.id, p);
-                t.ref(p.id, 1);
-                long thread = threadOf(t, p);
+                long uid = nextUid(w);
                 masks[i] = w.mask(nm.flags(), true);
-                long uid = addMessage(t, w, nm.flags(), masks[i], nm.internalDate(), t.now, p.bytes.length, p.id, thread);
+                Change.AppendedMessage a = new Change.AppendedMessage(uid, w.flags(masks[i]), nm.internalDate(), t.now,
+                        p.bytes.length, p.id, ChangeApplier.threadName(threadOf(t, p)));
+                slot.applier.addMessage(t, w, a);
                 uids.add(Uid.of(uid));
-                Flags stored = w.flags(masks[i]);
-                appended.add(new Change.AppendedMessage(uid, stored, nm.internalDate(), t.now, p.bytes.length, p.id, threadName(thread)));
-                records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, nm.internalDate(), t.now,
-                        p.bytes.length, p.id, threadName(thread)));
+                appended.add(a);
+                records.add(record(w, t, a));
             }
             t.changes.add(new Change.MessagesAppended(w.id, appended));
             afterAppend(t, w, records, masks);
@@ -676,26 +647,17 @@ final class UserState implements UserStore {
         }
     }
 
-    /** Writes one new message into a mailbox (the copy {@code w}); returns its UID. */
-    private long addMessage(Txn t, MailboxMeta w, Flags flags, long mask, Instant internalDate, Instant saveDate,
-                            long size, BodyId body, long thread) {
+    /** The UID the next message of the mailbox gets. */
+    private static long nextUid(MailboxMeta w) {
         long uid = w.uidNext;
         if (uid > Uid.MAX) throw new StoreException(Reason.CANNOT, "mailbox " + w.name + " has used up its UIDs");
-        w.uidNext = uid + 1;
-        w.highestModSeq = t.seq;
-        w.messages++;
-        w.size += size;
-        if (!flags.has(Flags.SEEN)) w.unseen++;
-        if (flags.has(Flags.DELETED)) w.deleted++;
-        t.header.messagesUsed++;
-        t.header.storageUsed += size;
-        byte[] key = Keys.message(id, w.num, uid);
-        t.ops.put(slot.index, key, indexValue(t.seq, mask));
-        t.ops.put(slot.messages, key, new MessageValue(internalDate, saveDate, size, body, thread).encode());
         return uid;
     }
 
-    static byte[] indexValue(long modSeq, long mask) { return ByteBuffer.allocate(16).putLong(modSeq).putLong(mask).array(); }
+    private static MessageRecord record(MailboxMeta w, Txn t, Change.AppendedMessage a) {
+        return new MessageRecord(w.id, Uid.of(a.uid()), ModSeq.of(t.seq), a.flags(), a.internalDate(), a.saveDate(), a.size(),
+                a.body(), a.threadId());
+    }
 
     private void afterAppend(Txn t, MailboxMeta w, List<MessageRecord> records, long[] masks) {
         long[] uids = records.stream().mapToLong(r -> r.uid().value()).toArray();
@@ -713,37 +675,13 @@ final class UserState implements UserStore {
      * else a new thread. The message's own Message-ID is remembered for later replies.
      */
     private long threadOf(Txn t, PreparedBody p) {
-        ParsedMessage parsed = p.parsed;
-        if (parsed == null) {
-            byte[] stored = slot.get(slot.parsed, Keys.body(p.id));
-            parsed = stored != null ? dev.cairn.store.mime.ParsedCodec.decode(stored) : p.parsed();
+        if (p.parsed == null) p.parsed = slot.applier.parsed(t, p.id); // the slot's parse, when it has one
+        for (String ref : p.parsed.references()) {
+            String key = ChangeApplier.messageIdKey(ref);
+            Long thread = key == null ? null : slot.applier.thread(t, key);
+            if (thread != null) return thread;
         }
-        Long thread = null;
-        for (String ref : parsed.references()) {
-            String key = messageIdKey(ref);
-            if (key == null) continue;
-            thread = t.newThreads.get(key);
-            if (thread == null) {
-                byte[] v = slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, key));
-                if (v != null) thread = Keys.getLong(v);
-            }
-            if (thread != null) break;
-        }
-        if (thread == null) thread = t.header.nextThread++;
-        String own = messageIdKey(parsed.envelope().messageId());
-        if (own != null && !t.newThreads.containsKey(own)
-                && slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, own)) == null) {
-            t.newThreads.put(own, thread);
-            t.ops.put(slot.meta, Keys.userTagString(id, Keys.THREAD, own), Keys.longBytes(thread));
-        }
-        return thread;
-    }
-
-    private static String messageIdKey(String messageId) {
-        if (messageId == null) return null;
-        String s = messageId.strip();
-        if (s.isEmpty() || s.length() > 500) return null;
-        return s;
+        return t.header.nextThread++;
     }
 
     @Override public CopyResult copy(MailboxId source, Collection<Uid> uids, String destination) {
@@ -789,18 +727,18 @@ final class UserState implements UserStore {
             long srcMask = ib.getLong();
             Flags flags = s.flags(srcMask);
             MessageValue mv = MessageValue.decode(msg.get(i));
+            long uid = nextUid(w);
             long mask = w.mask(flags, true);
-            long uid = addMessage(t, w, flags, mask, mv.internalDate(), t.now, mv.size(), mv.body(), mv.thread());
-            t.ref(mv.body(), 1);
+            Change.AppendedMessage a = new Change.AppendedMessage(uid, w.flags(mask), mv.internalDate(), t.now, mv.size(), mv.body(),
+                    ChangeApplier.threadName(mv.thread()));
+            slot.applier.addMessage(t, w, a);
             from.add(Uid.of(wanted[i]));
             to.add(Uid.of(uid));
             maskList.add(mask);
-            Flags stored = w.flags(mask);
-            appended.add(new Change.AppendedMessage(uid, stored, mv.internalDate(), t.now, mv.size(), mv.body(), threadName(mv.thread())));
-            records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, mv.internalDate(), t.now, mv.size(),
-                    mv.body(), threadName(mv.thread())));
+            appended.add(a);
+            records.add(record(w, t, a));
             if (move) {
-                removeMessage(t, s, wanted[i], srcMask, mv);
+                slot.applier.removeMessage(t, s, wanted[i], srcMask, mv);
                 gone.add(wanted[i]);
             }
         }
@@ -821,21 +759,6 @@ final class UserState implements UserStore {
         }
         afterAppend(t, w, records, masks);
         return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
-    }
-
-    private void removeMessage(Txn t, MailboxMeta w, long uid, long mask, MessageValue mv) {
-        byte[] key = Keys.message(id, w.num, uid);
-        t.ops.delete(slot.index, key);
-        t.ops.delete(slot.messages, key);
-        t.ops.put(slot.tombstones, key, Keys.longBytes(t.seq));
-        t.ref(mv.body(), -1);
-        w.messages--;
-        w.size -= mv.size();
-        if ((mask & Flags.SEEN) == 0) w.unseen--;
-        if ((mask & Flags.DELETED) != 0) w.deleted--;
-        w.highestModSeq = t.seq;
-        t.header.messagesUsed--;
-        t.header.storageUsed -= mv.size();
     }
 
     private void afterExpunge(Txn t, MailboxMeta w, List<Long> gone) {
@@ -884,11 +807,7 @@ final class UserState implements UserStore {
                     if (unchangedSince.isPresent()) updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(modSeq), current));
                     continue;
                 }
-                if ((mask & Flags.SEEN) == 0 && (newMask & Flags.SEEN) != 0) w.unseen--;
-                if ((mask & Flags.SEEN) != 0 && (newMask & Flags.SEEN) == 0) w.unseen++;
-                if ((mask & Flags.DELETED) == 0 && (newMask & Flags.DELETED) != 0) w.deleted++;
-                if ((mask & Flags.DELETED) != 0 && (newMask & Flags.DELETED) == 0) w.deleted--;
-                t.ops.put(slot.index, keys.get(i), indexValue(t.seq, newMask));
+                slot.applier.setFlags(t, w, keys.get(i), mask, newMask);
                 Flags stored = w.flags(newMask);
                 updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(t.seq), stored));
                 states.add(new Change.FlagState(wanted[i], stored));
@@ -935,7 +854,7 @@ final class UserState implements UserStore {
                 if (idx.get(i) == null || msg.get(i) == null) continue;
                 ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
                 ib.getLong();
-                removeMessage(t, w, wanted[i], ib.getLong(), MessageValue.decode(msg.get(i)));
+                slot.applier.removeMessage(t, w, wanted[i], ib.getLong(), MessageValue.decode(msg.get(i)));
                 gone.add(wanted[i]);
             }
             if (gone.isEmpty()) {
@@ -954,9 +873,7 @@ final class UserState implements UserStore {
         String canonical = MailboxNames.canonical(mailbox);
         write(t -> {
             if (t.before.subscriptions().contains(canonical)) return null;
-            t.subscriptions = new TreeSet<>(t.before.subscriptions());
-            t.subscriptions.add(canonical);
-            t.ops.put(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical), new byte[0]);
+            slot.applier.subscribe(t, canonical, true);
             t.changes.add(new Change.Subscribed(canonical));
             return null;
         });
@@ -966,9 +883,7 @@ final class UserState implements UserStore {
         String canonical = MailboxNames.canonical(mailbox);
         write(t -> {
             if (!t.before.subscriptions().contains(canonical)) return null;
-            t.subscriptions = new TreeSet<>(t.before.subscriptions());
-            t.subscriptions.remove(canonical);
-            t.ops.delete(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical));
+            slot.applier.subscribe(t, canonical, false);
             t.changes.add(new Change.Unsubscribed(canonical));
             return null;
         });
@@ -985,9 +900,7 @@ final class UserState implements UserStore {
         write(t -> {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
-            byte[] key = Keys.acl(id, m.num, identifier);
-            if (rights.isEmpty()) t.ops.delete(slot.meta, key);
-            else t.ops.put(slot.meta, key, rights.getBytes(StandardCharsets.UTF_8));
+            slot.applier.setAcl(t, m, identifier, rights);
             t.changes.add(new Change.AclSet(m.id, identifier, rights));
             return null;
         });
@@ -998,18 +911,9 @@ final class UserState implements UserStore {
     /** Removes everything of the user in one commit; the change log keeps its records (ending with UserDeleted). */
     void delete() {
         write(t -> {
-            byte[] prefix = Keys.user(id);
-            slot.scan(slot.messages, prefix, (k, v) -> t.ref(MessageValue.decode(v).body(), -1));
-            byte[] end = Keys.after(prefix);
-            t.ops.deleteRange(slot.index, prefix, end);
-            t.ops.deleteRange(slot.messages, prefix, end);
-            t.ops.deleteRange(slot.tombstones, prefix, end);
-            t.ops.deleteRange(slot.meta, prefix, end);
-            t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, name));
-            // Remembered so a user created again under this name starts above every UIDVALIDITY it had.
-            t.ops.put(slot.meta, Keys.userTagString(0, Keys.LAST_UIDVALIDITY_OF_DELETED, name), Keys.longBytes(t.header.lastUidValidity));
-            t.changes.add(new Change.UserDeleted(name));
-            t.userDeleted = true;
+            Change c = new Change.UserDeleted(name);
+            slot.applier.apply(t, c);
+            t.changes.add(c);
             t.afterCommit.add(() -> {
                 deleted = true;
                 for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
