@@ -35,10 +35,16 @@ final class ChangeApplier {
     // --- a master's record, change by change ---------------------------------------------------------
 
     /**
-     * Applies one change of a record to the commit (a replica's apply, and a master's vanish and
-     * promotion jump). What the record names must be there: a mailbox that is not throws NeedsResync.
+     * Applies one change of a record to the commit and adds it there (a replica's apply, and a
+     * master's user deletion, vanish and promotion jump). What the record names must be there: a
+     * mailbox that is not throws NeedsResync.
      */
     void apply(UserState.Txn t, Change c) {
+        write(t, c);
+        t.add(c);
+    }
+
+    private void write(UserState.Txn t, Change c) {
         switch (c) {
             case Change.UserCreated u -> { } // the bare user exists already (ReplicaApplier.createBare)
             case Change.UserDeleted u -> deleteUser(t);
@@ -132,7 +138,7 @@ final class ChangeApplier {
         return m == null || t.removed.contains(m.num) ? null : m;
     }
 
-    private static MailboxMeta existing(UserState.Txn t, MailboxId id) {
+    static MailboxMeta existing(UserState.Txn t, MailboxId id) {
         MailboxMeta m = find(t, id);
         if (m == null) throw new SlotReplication.NeedsResync("mailbox " + id + " is not on this slot");
         return m;

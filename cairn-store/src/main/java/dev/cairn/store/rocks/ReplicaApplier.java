@@ -66,10 +66,7 @@ final class ReplicaApplier {
             }
             if (!missing.isEmpty()) throw new SlotReplication.MissingBodies(missing);
             for (Change c : r.changes()) slot.applier.apply(t, c);
-            t.changes.addAll(r.changes());
             s.commit(t);
-            if (t.userDeleted) s.deleted = true;
-            else if (s.hasViews()) s.reload();
             return SlotReplication.ApplyOutcome.APPLIED;
         } finally {
             s.lock.unlock();
@@ -154,14 +151,12 @@ final class ReplicaApplier {
                 } catch (RuntimeException e) {
                     return 0;
                 }
-                t.changes.addAll(r.changes());
                 group.add(r);
                 last = r.seq();
             }
             if (group.size() < 2) return 0; // nothing gained over the single path (which reports failures)
             t.records = group;
             s.commit(t);
-            if (s.hasViews()) s.reload();
             return group.size();
         } finally {
             s.lock.unlock();
@@ -195,11 +190,8 @@ final class ReplicaApplier {
         try {
             if (s.data.byId(mailbox) == null) return false;
             UserState.Txn t = s.new Txn(s.data);
-            Change c = new Change.MessagesExpunged(mailbox, uids);
-            slot.applier.apply(t, c);
-            t.changes.add(c);
+            slot.applier.apply(t, new Change.MessagesExpunged(mailbox, uids));
             s.commit(t);
-            if (s.hasViews()) s.reload();
             return true;
         } finally {
             s.lock.unlock();
@@ -222,12 +214,10 @@ final class ReplicaApplier {
             t.epoch = epoch;
             t.replicated = true;
             for (MailboxMeta m : bump) {
-                Change c = new Change.UidNextRaised(m.id, r.uid(m.id) + 1); // replicas following this master skip them too
-                slot.applier.apply(t, c);
-                t.changes.add(c);
+                // Replicas following this master skip them too.
+                slot.applier.apply(t, new Change.UidNextRaised(m.id, r.uid(m.id) + 1));
             }
             s.commit(t);
-            if (s.hasViews()) s.reload();
             return true;
         } finally {
             s.lock.unlock();

@@ -221,14 +221,14 @@ public final class RocksSlotStore implements SlotStore {
             UserState created = new UserState(this, user, id, UserState.index(header, new TreeMap<>(), new TreeSet<>()));
             created.write(t -> {
                 applier.registerUser(t.ops, id, user);
-                t.changes.add(new Change.UserCreated(user));
+                t.add(new Change.UserCreated(user));
                 record Default(String name, SpecialUse use) {}
                 for (Default d : List.of(new Default("INBOX", null), new Default("Drafts", SpecialUse.DRAFTS),
                         new Default("Sent", SpecialUse.SENT), new Default("Junk", SpecialUse.JUNK),
                         new Default("Trash", SpecialUse.TRASH), new Default("Archive", SpecialUse.ARCHIVE))) {
                     created.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
                     applier.subscribe(t, d.name(), true);
-                    t.changes.add(new Change.Subscribed(d.name()));
+                    t.add(new Change.Subscribed(d.name()));
                 }
                 return null;
             });

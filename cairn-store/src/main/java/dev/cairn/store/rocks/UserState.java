@@ -133,8 +133,6 @@ final class UserState implements UserStore {
         return data;
     }
 
-    boolean hasViews() { return !views.isEmpty(); }
-
     boolean idle() { return views.values().stream().allMatch(v -> v.attachments() == 0); }
 
     @Override public String user() { return name; }
@@ -415,6 +413,12 @@ final class UserState implements UserStore {
 
         UserState user() { return UserState.this; }
 
+        /** A change this commit made (its effect written through the ChangeApplier): logged, and published to the views after the commit. */
+        void add(Change c) {
+            changes.add(c);
+            ChangePublisher.publish(this, c);
+        }
+
         byte[] key(MailboxMeta m, long uid) { return Keys.message(id, m.num, uid); }
 
         private ChangeApplier.Pending pending;
@@ -427,6 +431,17 @@ final class UserState implements UserStore {
     }
 
     void forgetRecent(int mailboxNum) { recent.remove(mailboxNum); }
+
+    View openView(int mailboxNum) { return views.get(mailboxNum); }
+
+    View closeView(int mailboxNum) { return views.remove(mailboxNum); }
+
+    /** After the commit that deleted the user: its views are told and dropped. */
+    void deletedAt(long seq) {
+        deleted = true;
+        for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(seq));
+        views.clear();
+    }
 
     /**
      * Runs {@code build} under the user's write lock, commits what it built and returns its result.
@@ -521,8 +536,9 @@ final class UserState implements UserStore {
 
     MailboxMeta create(Txn t, String canonical, Set<SpecialUse> specialUse) {
         Change.MailboxCreated c = new Change.MailboxCreated(slot.newMailboxId(), canonical, t.header.nextUidValidity(), specialUse);
-        t.changes.add(c);
-        return slot.applier.createMailbox(t, c);
+        MailboxMeta m = slot.applier.createMailbox(t, c);
+        t.add(c);
+        return m;
     }
 
     @Override public void deleteMailbox(String mailbox) {
@@ -533,12 +549,7 @@ final class UserState implements UserStore {
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
             // Children stay (RFC 9051 §6.3.5 allows it; they simply lose their parent).
             slot.applier.dropMailbox(t, m);
-            t.changes.add(new Change.MailboxDeleted(m.id, m.name));
-            int num = m.num;
-            t.afterCommit.add(() -> {
-                View v = views.remove(num);
-                if (v != null) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
-            });
+            t.add(new Change.MailboxDeleted(m.id, m.name));
             return null;
         });
     }
@@ -572,8 +583,7 @@ final class UserState implements UserStore {
                 String oldName = c.name, newName = dst + c.name.substring(src.length());
                 MailboxMeta w = t.mailbox(c);
                 slot.applier.renameMailbox(t, w, newName);
-                t.changes.add(new Change.MailboxRenamed(c.id, oldName, newName));
-                afterMetaChange(t, w, new MailboxChange.Renamed(newName, t.seq));
+                t.add(new Change.MailboxRenamed(c.id, oldName, newName));
             }
             String parent = MailboxNames.parent(dst);
             if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
@@ -585,14 +595,6 @@ final class UserState implements UserStore {
         List<Long> uids = new ArrayList<>();
         slot.scan(slot.index, Keys.mailboxPrefix(id, m.num), (k, v) -> uids.add(Keys.uidOf(k)));
         return uids.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** After commit, give the view (if open) the mailbox's new info and tell the listeners. */
-    private void afterMetaChange(Txn t, MailboxMeta m, MailboxChange change) {
-        t.afterCommit.add(() -> {
-            View v = views.get(m.num);
-            if (v != null) v.publish(v.current().withInfo(m.info(), m.keywords), change);
-        });
     }
 
     // --- messages --------------------------------------------------------------------------------
@@ -616,23 +618,19 @@ final class UserState implements UserStore {
             MailboxMeta w = t.mailbox(m);
             List<Uid> uids = new ArrayList<>();
             List<Change.AppendedMessage> appended = new ArrayList<>();
-            List<MessageRecord> records = new ArrayList<>();
-            long[] masks = new long[prepared.size()];
             for (int i = 0; i < prepared.size(); i++) {
                 PreparedBody p = prepared.get(i);
                 NewMessage nm = messages.get(i);
                 t.bodies.put(p.id, p);
                 long uid = nextUid(w);
-                masks[i] = w.mask(nm.flags(), true);
-                Change.AppendedMessage a = new Change.AppendedMessage(uid, w.flags(masks[i]), nm.internalDate(), t.now,
+                Flags stored = w.flags(w.mask(nm.flags(), true));
+                Change.AppendedMessage a = new Change.AppendedMessage(uid, stored, nm.internalDate(), t.now,
                         p.bytes.length, p.id, ChangeApplier.threadName(threadOf(t, p)));
                 slot.applier.addMessage(t, w, a);
                 uids.add(Uid.of(uid));
                 appended.add(a);
-                records.add(record(w, t, a));
             }
-            t.changes.add(new Change.MessagesAppended(w.id, appended));
-            afterAppend(t, w, records, masks);
+            t.add(new Change.MessagesAppended(w.id, appended));
             return new AppendResult(w.id, w.uidValidity, uids, ModSeq.of(t.seq));
         });
     }
@@ -652,22 +650,6 @@ final class UserState implements UserStore {
         long uid = w.uidNext;
         if (uid > Uid.MAX) throw new StoreException(Reason.CANNOT, "mailbox " + w.name + " has used up its UIDs");
         return uid;
-    }
-
-    private static MessageRecord record(MailboxMeta w, Txn t, Change.AppendedMessage a) {
-        return new MessageRecord(w.id, Uid.of(a.uid()), ModSeq.of(t.seq), a.flags(), a.internalDate(), a.saveDate(), a.size(),
-                a.body(), a.threadId());
-    }
-
-    private void afterAppend(Txn t, MailboxMeta w, List<MessageRecord> records, long[] masks) {
-        long[] uids = records.stream().mapToLong(r -> r.uid().value()).toArray();
-        long[] modSeqs = new long[uids.length];
-        java.util.Arrays.fill(modSeqs, t.seq);
-        MailboxChange change = new MailboxChange.Appended(List.copyOf(records), t.seq);
-        t.afterCommit.add(() -> {
-            View v = views.get(w.num);
-            if (v != null) v.publish(v.current().appended(w.info(), w.keywords, uids, modSeqs, masks), change);
-        });
     }
 
     /**
@@ -709,8 +691,6 @@ final class UserState implements UserStore {
         List<byte[]> idx = slot.multiGet(slot.index, keys), msg = slot.multiGet(slot.messages, keys);
         List<Uid> from = new ArrayList<>(), to = new ArrayList<>();
         List<Change.AppendedMessage> appended = new ArrayList<>();
-        List<MessageRecord> records = new ArrayList<>();
-        List<Long> maskList = new ArrayList<>();
         long bytes = 0;
         int count = 0;
         for (int i = 0; i < wanted.length; i++) {
@@ -734,9 +714,7 @@ final class UserState implements UserStore {
             slot.applier.addMessage(t, w, a);
             from.add(Uid.of(wanted[i]));
             to.add(Uid.of(uid));
-            maskList.add(mask);
             appended.add(a);
-            records.add(record(w, t, a));
             if (move) {
                 slot.applier.removeMessage(t, s, wanted[i], srcMask, mv);
                 gone.add(wanted[i]);
@@ -749,28 +727,12 @@ final class UserState implements UserStore {
             if (!t.added.isEmpty()) return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(t.seq));
             return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(Math.max(1, t.before.header().seq)));
         }
-        t.changes.add(new Change.MessagesAppended(w.id, appended));
-        long[] masks = maskList.stream().mapToLong(Long::longValue).toArray();
-        if (move) {
-            t.changes.add(new Change.MessagesExpunged(s.id, gone));
-            // Published before the new copies: a MOVE within one mailbox is told as Dovecot and
-            // Cyrus tell it, EXPUNGE first, then EXISTS (RFC 6851 §3.3: no intermediate state).
-            afterExpunge(t, s, gone);
-        }
-        afterAppend(t, w, records, masks);
+        // A MOVE's expunge comes first in the record, so it is published before the new copies: a
+        // MOVE within one mailbox is told as Dovecot and Cyrus tell it, EXPUNGE first, then EXISTS
+        // (RFC 6851 §3.3: no intermediate state).
+        if (move) t.add(new Change.MessagesExpunged(s.id, gone));
+        t.add(new Change.MessagesAppended(w.id, appended));
         return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
-    }
-
-    private void afterExpunge(Txn t, MailboxMeta w, List<Long> gone) {
-        List<Uid> uids = gone.stream().map(Uid::of).toList();
-        MailboxChange change = new MailboxChange.Expunged(uids, t.seq);
-        t.afterCommit.add(() -> {
-            View v = views.get(w.num);
-            if (v == null) return;
-            Snapshot s = v.current();
-            int[] indexes = uids.stream().mapToInt(s::indexOf).filter(i -> i >= 0).sorted().toArray();
-            v.publish(s.expunged(w.info(), w.keywords, indexes), change);
-        });
     }
 
     @Override public StoreFlagsResult storeFlags(MailboxId mailbox, Collection<Uid> uids, FlagOp op, Flags flags,
@@ -785,7 +747,6 @@ final class UserState implements UserStore {
             List<FlagUpdate> updated = new ArrayList<>();
             List<Uid> modified = new ArrayList<>();
             List<Change.FlagState> states = new ArrayList<>();
-            List<Long> changedUids = new ArrayList<>(), changedMasks = new ArrayList<>();
             for (int i = 0; i < wanted.length; i++) {
                 if (idx.get(i) == null) continue;
                 ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
@@ -811,32 +772,13 @@ final class UserState implements UserStore {
                 Flags stored = w.flags(newMask);
                 updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(t.seq), stored));
                 states.add(new Change.FlagState(wanted[i], stored));
-                changedUids.add(wanted[i]);
-                changedMasks.add(newMask);
             }
             if (states.isEmpty()) {
                 t.touched.remove(m.num);
                 return new StoreFlagsResult(updated, modified, 0);
             }
             w.highestModSeq = t.seq;
-            t.changes.add(new Change.FlagsSet(w.id, states));
-            List<FlagUpdate> changes = updated.stream().filter(u -> u.modSeq().value() == t.seq).toList();
-            MailboxChange change = new MailboxChange.FlagsChanged(changes, t.seq);
-            long[] cu = changedUids.stream().mapToLong(Long::longValue).toArray();
-            long[] cm = changedMasks.stream().mapToLong(Long::longValue).toArray();
-            t.afterCommit.add(() -> {
-                View v = views.get(w.num);
-                if (v == null) return;
-                Snapshot s = v.current();
-                List<Integer> at = new ArrayList<>();
-                List<Long> ms = new ArrayList<>();
-                for (int i = 0; i < cu.length; i++) {
-                    int x = s.indexOf(Uid.of(cu[i]));
-                    if (x >= 0) { at.add(x); ms.add(cm[i]); }
-                }
-                v.publish(s.flagged(w.info(), w.keywords, at.stream().mapToInt(Integer::intValue).toArray(), t.seq,
-                        ms.stream().mapToLong(Long::longValue).toArray()), change);
-            });
+            t.add(new Change.FlagsSet(w.id, states));
             return new StoreFlagsResult(updated, modified, t.seq);
         });
     }
@@ -861,8 +803,7 @@ final class UserState implements UserStore {
                 t.touched.remove(m.num);
                 return new ExpungeResult(List.of(), ModSeq.of(Math.max(1, m.highestModSeq)));
             }
-            t.changes.add(new Change.MessagesExpunged(w.id, gone));
-            afterExpunge(t, w, gone);
+            t.add(new Change.MessagesExpunged(w.id, gone));
             return new ExpungeResult(gone.stream().map(Uid::of).toList(), ModSeq.of(t.seq));
         });
     }
@@ -874,7 +815,7 @@ final class UserState implements UserStore {
         write(t -> {
             if (t.before.subscriptions().contains(canonical)) return null;
             slot.applier.subscribe(t, canonical, true);
-            t.changes.add(new Change.Subscribed(canonical));
+            t.add(new Change.Subscribed(canonical));
             return null;
         });
     }
@@ -884,7 +825,7 @@ final class UserState implements UserStore {
         write(t -> {
             if (!t.before.subscriptions().contains(canonical)) return null;
             slot.applier.subscribe(t, canonical, false);
-            t.changes.add(new Change.Unsubscribed(canonical));
+            t.add(new Change.Unsubscribed(canonical));
             return null;
         });
     }
@@ -901,7 +842,7 @@ final class UserState implements UserStore {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
             slot.applier.setAcl(t, m, identifier, rights);
-            t.changes.add(new Change.AclSet(m.id, identifier, rights));
+            t.add(new Change.AclSet(m.id, identifier, rights));
             return null;
         });
     }
@@ -911,14 +852,7 @@ final class UserState implements UserStore {
     /** Removes everything of the user in one commit; the change log keeps its records (ending with UserDeleted). */
     void delete() {
         write(t -> {
-            Change c = new Change.UserDeleted(name);
-            slot.applier.apply(t, c);
-            t.changes.add(c);
-            t.afterCommit.add(() -> {
-                deleted = true;
-                for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
-                views.clear();
-            });
+            slot.applier.apply(t, new Change.UserDeleted(name));
             return null;
         });
     }
