@@ -39,12 +39,12 @@ final class ChangeApplier {
      * master's user deletion, vanish and promotion jump). What the record names must be there: a
      * mailbox that is not throws NeedsResync.
      */
-    void apply(UserState.Txn t, Change c) {
+    void apply(Txn t, Change c) {
         write(t, c);
         t.add(c);
     }
 
-    private void write(UserState.Txn t, Change c) {
+    private void write(Txn t, Change c) {
         switch (c) {
             case Change.UserCreated u -> { } // the bare user exists already (ReplicaApplier.createBare)
             case Change.UserDeleted u -> deleteUser(t);
@@ -110,7 +110,7 @@ final class ChangeApplier {
     }
 
     /** The message's (modseq, flag mask) as the commit sees it, or null. */
-    private long[] index(UserState.Txn t, byte[] key) {
+    private long[] index(Txn t, byte[] key) {
         ByteBuffer k = ByteBuffer.wrap(key);
         if (t.pending().removed.contains(k)) return null;
         long[] v = t.pending().index.get(k);
@@ -121,7 +121,7 @@ final class ChangeApplier {
         return new long[]{bb.getLong(), bb.getLong()};
     }
 
-    private MessageValue message(UserState.Txn t, byte[] key) {
+    private MessageValue message(Txn t, byte[] key) {
         ByteBuffer k = ByteBuffer.wrap(key);
         if (t.pending().removed.contains(k)) return null;
         MessageValue v = t.pending().messages.get(k);
@@ -131,14 +131,14 @@ final class ChangeApplier {
     }
 
     /** The mailbox as the commit sees it (new, changed, or as before), or null. */
-    private static MailboxMeta find(UserState.Txn t, MailboxId id) {
+    private static MailboxMeta find(Txn t, MailboxId id) {
         for (MailboxMeta m : t.added.values()) if (m.id.equals(id) && !t.removed.contains(m.num)) return m;
         for (MailboxMeta m : t.touched.values()) if (m.id.equals(id) && !t.removed.contains(m.num)) return m;
         MailboxMeta m = t.before.byId(id);
         return m == null || t.removed.contains(m.num) ? null : m;
     }
 
-    static MailboxMeta existing(UserState.Txn t, MailboxId id) {
+    static MailboxMeta existing(Txn t, MailboxId id) {
         MailboxMeta m = find(t, id);
         if (m == null) throw new SlotReplication.NeedsResync("mailbox " + id + " is not on this slot");
         return m;
@@ -147,7 +147,7 @@ final class ChangeApplier {
     // --- the effects, shared by the master's commands and apply ------------------------------------
 
     /** A new mailbox under the next mailbox number; its id and UIDVALIDITY come with the change. */
-    MailboxMeta createMailbox(UserState.Txn t, Change.MailboxCreated c) {
+    MailboxMeta createMailbox(Txn t, Change.MailboxCreated c) {
         int num = t.header.nextMailbox++;
         MailboxMeta m = new MailboxMeta(num, c.id(), c.name(), c.uidValidity(), 1, t.seq,
                 ChangeCodec.specialUseBits(c.specialUse()), 0, 0, 0, 0, new String[0]);
@@ -156,7 +156,7 @@ final class ChangeApplier {
         return m;
     }
 
-    void renameMailbox(UserState.Txn t, MailboxMeta w, String newName) {
+    void renameMailbox(Txn t, MailboxMeta w, String newName) {
         w.name = newName;
         w.highestModSeq = t.seq;
     }
@@ -165,7 +165,7 @@ final class ChangeApplier {
      * Removes a mailbox with everything it holds (messages, their body references, quota usage,
      * tombstones, ACL, \Recent mark) in this batch.
      */
-    void dropMailbox(UserState.Txn t, MailboxMeta m) {
+    void dropMailbox(Txn t, MailboxMeta m) {
         int user = t.user().id;
         byte[] prefix = Keys.mailboxPrefix(user, m.num);
         long[] count = {0, 0};
@@ -195,7 +195,7 @@ final class ChangeApplier {
      * reference and thread; returns its flag mask. The message's own Message-ID joins the user's
      * thread table unless it is there already, so later replies find the thread (RFC 8474 §5.2).
      */
-    long addMessage(UserState.Txn t, MailboxMeta w, Change.AppendedMessage m) {
+    long addMessage(Txn t, MailboxMeta w, Change.AppendedMessage m) {
         long mask = w.mask(m.flags(), true);
         w.uidNext = Math.max(w.uidNext, m.uid() + 1);
         w.highestModSeq = t.seq;
@@ -226,7 +226,7 @@ final class ChangeApplier {
     static byte[] indexValue(long modSeq, long mask) { return ByteBuffer.allocate(16).putLong(modSeq).putLong(mask).array(); }
 
     /** The thread a Message-ID starts or joined, as this commit sees it (its own new ones first), or null. */
-    Long thread(UserState.Txn t, String messageIdKey) {
+    Long thread(Txn t, String messageIdKey) {
         Long thread = t.newThreads.get(messageIdKey);
         if (thread != null) return thread;
         byte[] v = slot.get(slot.meta, Keys.userTagString(t.user().id, Keys.THREAD, messageIdKey));
@@ -234,7 +234,7 @@ final class ChangeApplier {
     }
 
     /** The body's parse: the commit's own (a body it brings), else the slot's. */
-    ParsedMessage parsed(UserState.Txn t, BodyId body) {
+    ParsedMessage parsed(Txn t, BodyId body) {
         PreparedBody p = t.bodies.get(body);
         if (p != null && p.parsed != null) return p.parsed;
         byte[] stored = slot.get(slot.parsed, Keys.body(body));
@@ -263,7 +263,7 @@ final class ChangeApplier {
     }
 
     /** Removes one message (its flag mask and value as stored) and leaves its tombstone. */
-    void removeMessage(UserState.Txn t, MailboxMeta w, long uid, long mask, MessageValue mv) {
+    void removeMessage(Txn t, MailboxMeta w, long uid, long mask, MessageValue mv) {
         byte[] key = t.key(w, uid);
         t.ops.delete(slot.index, key);
         t.ops.delete(slot.messages, key);
@@ -279,7 +279,7 @@ final class ChangeApplier {
     }
 
     /** A message's flags go from one mask to another: its index entry and the \Seen and \Deleted counters. */
-    void setFlags(UserState.Txn t, MailboxMeta w, byte[] key, long mask, long newMask) {
+    void setFlags(Txn t, MailboxMeta w, byte[] key, long mask, long newMask) {
         if ((mask & Flags.SEEN) == 0 && (newMask & Flags.SEEN) != 0) w.unseen--;
         if ((mask & Flags.SEEN) != 0 && (newMask & Flags.SEEN) == 0) w.unseen++;
         if ((mask & Flags.DELETED) == 0 && (newMask & Flags.DELETED) != 0) w.deleted++;
@@ -287,7 +287,7 @@ final class ChangeApplier {
         t.ops.put(slot.index, key, indexValue(t.seq, newMask));
     }
 
-    void subscribe(UserState.Txn t, String name, boolean on) {
+    void subscribe(Txn t, String name, boolean on) {
         if (t.subscriptions == null) t.subscriptions = new TreeSet<>(t.before.subscriptions());
         byte[] key = Keys.userTagString(t.user().id, Keys.SUBSCRIPTION, name);
         if (on) {
@@ -300,14 +300,14 @@ final class ChangeApplier {
     }
 
     /** SETACL, or DELETEACL when the rights are empty. */
-    void setAcl(UserState.Txn t, MailboxMeta m, String identifier, String rights) {
+    void setAcl(Txn t, MailboxMeta m, String identifier, String rights) {
         byte[] key = Keys.acl(t.user().id, m.num, identifier);
         if (rights.isEmpty()) t.ops.delete(slot.meta, key);
         else t.ops.put(slot.meta, key, rights.getBytes(StandardCharsets.UTF_8));
     }
 
     /** UIDNEXT only (HIGHESTMODSEQ stays), so master and replicas report the same STATUS. */
-    void raiseUidNext(UserState.Txn t, MailboxMeta w, long uidNext) {
+    void raiseUidNext(Txn t, MailboxMeta w, long uidNext) {
         w.uidNext = Math.max(w.uidNext, uidNext);
     }
 
@@ -337,7 +337,7 @@ final class ChangeApplier {
     }
 
     /** Removes everything of the user in this commit; the change log keeps its records (ending with UserDeleted). */
-    private void deleteUser(UserState.Txn t) {
+    private void deleteUser(Txn t) {
         UserState s = t.user();
         clearUser(t.ops, s.id, t::ref);
         t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, s.name));

@@ -25,7 +25,7 @@ final class ChangePublisher {
      * by the change, and its listeners the change; the mailbox's info is taken as it stands after
      * the change (a replica's batch of records publishes each in turn).
      */
-    static void publish(UserState.Txn t, Change c) {
+    static void publish(Txn t, Change c) {
         UserState s = t.user();
         long seq = t.seq;
         switch (c) {
@@ -106,7 +106,7 @@ final class ChangePublisher {
     }
 
     /** The mailbox's new info for its open view (renamed, UIDNEXT raised), with the change for its listeners. */
-    private static void publishInfo(UserState.Txn t, MailboxId id, MailboxChange change) {
+    private static void publishInfo(Txn t, MailboxId id, MailboxChange change) {
         MailboxMeta w = ChangeApplier.existing(t, id);
         MailboxInfo info = w.info();
         String[] keywords = w.keywords;

@@ -20,9 +20,10 @@ import org.rocksdb.ColumnFamilyHandle;
 
 /**
  * The replica side of the store: applies a master's change records exactly (same seq, UIDs,
- * MODSEQs, mailbox ids), through the same commit path as local writes, so the record, the data
- * and the user's seq (the replica's position) are in one durable batch. Also whole-user images
- * for resync and the MODSEQ/UID jump of a promotion.
+ * MODSEQs, mailbox ids), each change through the {@link ChangeApplier} the master's commands write
+ * with and the same commit as local writes, so the record, the data and the user's seq (the
+ * replica's position) are in one durable batch. Also whole-user images for resync and the
+ * MODSEQ/UID jump of a promotion.
  */
 final class ReplicaApplier {
     private final RocksSlotStore slot;
@@ -46,7 +47,7 @@ final class ReplicaApplier {
             if (r.seq() != have + 1 && !r.isJump()) {
                 throw new SlotReplication.NeedsResync("record " + r.seq() + " of " + r.user() + " does not follow seq " + have);
             }
-            UserState.Txn t = s.new Txn(d, r.seq());
+            Txn t = new Txn(s, d, r.seq());
             t.epoch = r.epoch();
             t.replicated = true;
             t.records = List.of(r); // logged as the master wrote it (its time too)
@@ -118,7 +119,7 @@ final class ReplicaApplier {
             int k = from;
             while (k < records.size() && records.get(k).seq() <= have) k++;
             if (k > from) return k - from; // already applied (idempotent)
-            UserState.Txn t = null;
+            Txn t = null;
             List<ChangeRecord> group = new ArrayList<>();
             long last = have;
             for (; k < records.size(); k++) {
@@ -140,7 +141,7 @@ final class ReplicaApplier {
                 }
                 if (missing) break;
                 if (t == null) {
-                    t = s.new Txn(d, r.seq());
+                    t = new Txn(s, d, r.seq());
                     t.replicated = true;
                 }
                 t.seq = r.seq();
@@ -189,7 +190,7 @@ final class ReplicaApplier {
         if (s == null) return false;
         try {
             if (s.data.byId(mailbox) == null) return false;
-            UserState.Txn t = s.new Txn(s.data);
+            Txn t = new Txn(s, s.data);
             slot.applier.apply(t, new Change.MessagesExpunged(mailbox, uids));
             s.commit(t);
             return true;
@@ -210,7 +211,7 @@ final class ReplicaApplier {
             List<MailboxMeta> bump = new ArrayList<>();
             for (MailboxMeta m : d.byNum().values()) if (m.uidNext <= r.uid(m.id)) bump.add(m);
             if (!seqJump && bump.isEmpty()) return false;
-            UserState.Txn t = s.new Txn(d, Math.max(d.header().seq, r.seq()) + 1);
+            Txn t = new Txn(s, d, Math.max(d.header().seq, r.seq()) + 1);
             t.epoch = epoch;
             t.replicated = true;
             for (MailboxMeta m : bump) {

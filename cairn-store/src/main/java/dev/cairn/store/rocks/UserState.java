@@ -33,12 +33,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +53,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * immutable {@link Data} swapped at each commit). Writes are serialized by {@link #lock} from
  * choosing UIDs and MODSEQ until the commit is durable and the views are told, so the change log,
  * the views' listeners and the MODSEQs all see one order. Different users commit concurrently
- * and share the committer's fsyncs.
+ * and share the committer's fsyncs. A command validates, hands out UIDs, MODSEQ and thread
+ * numbers and builds its change in a {@link Txn}; what the change does to the slot is written by
+ * the {@link ChangeApplier}, which a replica's apply uses too.
  */
 final class UserState implements UserStore {
     /** An immutable picture of the user's metadata; replaced as a whole by each commit. */
@@ -354,82 +354,6 @@ final class UserState implements UserStore {
 
     // --- the write path ------------------------------------------------------------------------
 
-    /** One commit being built: copies of what it changes, the write ops, the change record. */
-    final class Txn {
-        final Data before;
-        final UserHeader header;
-        /** This commit's seq (MODSEQ); a replica applying several records in one batch moves it record by record. */
-        long seq;
-        /**
-         * A replica's group of a master's records applied in this one batch (ReplicaApplier.applyAll):
-         * written to the change log as they are, instead of one record of {@link #changes}.
-         */
-        List<ChangeRecord> records;
-        final Instant now = Instant.now();
-        /** The epoch the change record carries; a replica keeps the master's (see ReplicaApplier). */
-        long epoch = slot.epoch();
-        /** Applied from a master's change log: no reservation, no shipping, no fence. */
-        boolean replicated;
-        final Map<Integer, MailboxMeta> touched = new LinkedHashMap<>();
-        final Set<Integer> removed = new TreeSet<>();
-        final Map<Integer, MailboxMeta> added = new LinkedHashMap<>();
-        Set<String> subscriptions;
-        final WriteOps ops = new WriteOps();
-        final List<Change> changes = new ArrayList<>();
-        final Map<BodyId, Long> refDelta = new HashMap<>();
-        final Map<BodyId, PreparedBody> bodies = new HashMap<>();
-        final List<Runnable> afterCommit = new ArrayList<>();
-        final Map<String, Long> newThreads = new HashMap<>();
-        boolean userDeleted;
-
-        Txn(Data before) { this(before, before.header().seq + 1); }
-
-        /** A commit at a given seq: a replica applies a master's record under the master's number. */
-        Txn(Data before, long seq) {
-            this.before = before;
-            this.header = before.header().copy();
-            this.seq = seq;
-        }
-
-        MailboxMeta mailbox(MailboxMeta m) {
-            MailboxMeta copy = touched.get(m.num);
-            if (copy == null) {
-                copy = added.containsKey(m.num) ? added.get(m.num) : m.copy();
-                touched.put(m.num, copy);
-            }
-            return copy;
-        }
-
-        /** The mailbox as this commit sees it (new or renamed ones included), by canonical name. */
-        MailboxMeta byName(String n) {
-            for (MailboxMeta m : touched.values()) if (m.name.equals(n) && !removed.contains(m.num)) return m;
-            for (MailboxMeta m : added.values()) if (m.name.equals(n)) return m;
-            MailboxMeta m = before.byName(n);
-            if (m == null || removed.contains(m.num) || touched.containsKey(m.num)) return null;
-            return m;
-        }
-
-        void ref(BodyId body, long delta) { refDelta.merge(body, delta, Long::sum); }
-
-        UserState user() { return UserState.this; }
-
-        /** A change this commit made (its effect written through the ChangeApplier): logged, and published to the views after the commit. */
-        void add(Change c) {
-            changes.add(c);
-            ChangePublisher.publish(this, c);
-        }
-
-        byte[] key(MailboxMeta m, long uid) { return Keys.message(id, m.num, uid); }
-
-        private ChangeApplier.Pending pending;
-
-        /** What this commit wrote so far, for a replica's later changes of the same batch (ChangeApplier.apply). */
-        ChangeApplier.Pending pending() {
-            if (pending == null) pending = new ChangeApplier.Pending();
-            return pending;
-        }
-    }
-
     void forgetRecent(int mailboxNum) { recent.remove(mailboxNum); }
 
     View openView(int mailboxNum) { return views.get(mailboxNum); }
@@ -453,7 +377,7 @@ final class UserState implements UserStore {
         try {
             if (evicted) throw new Evicted();
             slot.replication().checkWritable();
-            Txn t = new Txn(live());
+            Txn t = new Txn(this, live());
             T result = build.apply(t);
             if (t.changes.isEmpty()) return result;
             commit(t);
@@ -727,11 +651,19 @@ final class UserState implements UserStore {
             if (!t.added.isEmpty()) return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(t.seq));
             return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(Math.max(1, t.before.header().seq)));
         }
-        // A MOVE's expunge comes first in the record, so it is published before the new copies: a
-        // MOVE within one mailbox is told as Dovecot and Cyrus tell it, EXPUNGE first, then EXISTS
-        // (RFC 6851 §3.3: no intermediate state).
-        if (move) t.add(new Change.MessagesExpunged(s.id, gone));
-        t.add(new Change.MessagesAppended(w.id, appended));
+        Change.MessagesAppended copies = new Change.MessagesAppended(w.id, appended);
+        if (!move) {
+            t.add(copies);
+        } else {
+            // The record lists the copies, then the expunge; the views are told the expunge first:
+            // a MOVE within one mailbox is told as Dovecot and Cyrus tell it, EXPUNGE first, then
+            // EXISTS (RFC 6851 §3.3: no intermediate state). A replica's views follow the record.
+            Change.MessagesExpunged moved = new Change.MessagesExpunged(s.id, gone);
+            t.changes.add(copies);
+            t.changes.add(moved);
+            ChangePublisher.publish(t, moved);
+            ChangePublisher.publish(t, copies);
+        }
         return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
     }
 
