@@ -46,8 +46,8 @@ final class ChangeApplier {
 
     private void write(Txn t, Change c) {
         switch (c) {
-            case Change.UserCreated u -> { } // the bare user exists already (ReplicaApplier.createBare)
-            case Change.UserDeleted u -> deleteUser(t);
+            case Change.UserCreated _ -> { } // the bare user exists already (ReplicaApplier.createBare)
+            case Change.UserDeleted _ -> deleteUser(t);
             case Change.MailboxCreated m -> {
                 if (find(t, m.id()) == null) createMailbox(t, m);
             }
@@ -211,7 +211,8 @@ final class ChangeApplier {
         t.ref(m.body(), 1);
         long thread = threadNumber(m.threadId());
         t.header.nextThread = Math.max(t.header.nextThread, thread + 1);
-        String own = messageIdKey(parsed(t, m.body()).envelope().messageId());
+        ParsedMessage parsed = parsed(t, m.body());
+        String own = parsed == null ? null : messageIdKey(parsed.envelope().messageId());
         if (own != null && thread(t, own) == null) {
             t.newThreads.put(own, thread);
             t.ops.put(slot.meta, Keys.userTagString(t.user().id, Keys.THREAD, own), Keys.longBytes(thread));
@@ -233,14 +234,13 @@ final class ChangeApplier {
         return v == null ? null : Keys.getLong(v);
     }
 
-    /** The body's parse: the commit's own (a body it brings), else the slot's. */
+    /** The body's parse: the commit's own (a body it brings), else the slot's; null when neither has one. */
     ParsedMessage parsed(Txn t, BodyId body) {
         PreparedBody p = t.bodies.get(body);
         if (p != null && p.parsed != null) return p.parsed;
         byte[] stored = slot.get(slot.parsed, Keys.body(body));
         if (stored != null) return ParsedCodec.decode(stored);
-        if (p != null) return p.parsed();
-        return slot.parsed(body); // reports the missing body
+        return p != null ? p.parsed() : null;
     }
 
     /** The key a Message-ID has in the thread table, or null when it has none (absent, empty, too long). */

@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * a replica receives them, bodies as the master ships them). A and B must then be identical: every
  * record of every user (header counters, mailboxes, messages, flags, MODSEQs, tombstones,
  * subscriptions, ACLs, the thread table), the user registry, reference counts, bodies and parses,
- * and the change log itself. Rerun one seed with {@code -Dseed=N}.
+ * the change log itself, and B's mailbox views, opened halfway and moved on only by the changes
+ * published to them. Rerun one seed with {@code -Dseed=N}.
  */
 class ReplayTest {
     private static final int STEPS = 2_000;
