@@ -117,7 +117,8 @@ final class ModelRun {
                 model.put(n, b);
             } else if (op == 10 && name.startsWith("f") && !name.contains("/")) {
                 String to = "r" + r.nextInt(1000);
-                if (model.containsKey(to)) return;
+                // The children move too: none of their new names may be taken (a deleted parent leaves its children).
+                if (model.keySet().stream().anyMatch(n -> n.equals(to) || n.startsWith(to + "/"))) return;
                 u.renameMailbox(name, to);
                 for (String n : new ArrayList<>(model.keySet())) {
                     if (n.equals(name) || n.startsWith(name + "/")) model.put(to + n.substring(name.length()), model.remove(n));

@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * record of every user (header counters, mailboxes, messages, flags, MODSEQs, tombstones,
  * subscriptions, ACLs, the thread table), the user registry, reference counts, bodies and parses,
  * the change log itself, and B's mailbox views, opened halfway and moved on only by the changes
- * published to them. Rerun one seed with {@code -Dseed=N}.
+ * published to them. Rerun one seed with {@code -Dseed=N}; sweep seeds 1 to N with {@code -Dseeds=N}.
  */
 class ReplayTest {
     private static final int STEPS = 2_000;
@@ -46,7 +46,7 @@ class ReplayTest {
 
     static Stream<Long> seeds() {
         Long one = Long.getLong("seed");
-        return one != null ? Stream.of(one) : LongStream.of(1, 2, 3, 4, 5).boxed();
+        return one != null ? Stream.of(one) : LongStream.rangeClosed(1, Integer.getInteger("seeds", 5)).boxed();
     }
 
     /** A message of a small pool; most refer to an earlier one, so threads form (RFC 8474 §5.2). */
