@@ -114,7 +114,7 @@ final class Checker {
                 problem(s.name, m.name + " UID " + uid + " has a message record but no flags (index)", repair);
                 if (repair) {
                     // Recreate the index entry: the message is kept, unflagged (unseen).
-                    fix.put(slot.index, Keys.message(u, m.num, uid), UserState.indexValue(Math.max(1, header.seq), 0));
+                    fix.put(slot.index, Keys.message(u, m.num, uid), ChangeApplier.indexValue(Math.max(1, header.seq), 0));
                     messagesChecked++;
                     count++;
                     unseen++;

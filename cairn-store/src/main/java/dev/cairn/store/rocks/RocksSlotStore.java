@@ -81,6 +81,8 @@ public final class RocksSlotStore implements SlotStore {
     private final SecureRandom random = new SecureRandom();
     final RocksChangeLog changeLog;
     private final SlotReplication replication;
+    /** What each change does to this slot, for the master's commands and a replica's apply alike. */
+    final ChangeApplier applier = new ChangeApplier(this);
     /** For {@link #putUnsynced}. */
     private final org.rocksdb.WriteOptions unsynced;
     private volatile boolean closed;
@@ -214,28 +216,19 @@ public final class RocksSlotStore implements SlotStore {
             s = users.get(user);
             if (s != null && !s.deleted) return s;
             if (userId(user) != null) return state(user);
-            byte[] next = get(meta, Keys.userTag(0, Keys.NEXT_USER));
-            int id = next == null ? 1 : (int) Keys.getLong(next);
-            UserHeader header = new UserHeader();
-            header.nextMailbox = 1;
-            header.nextThread = 1;
-            byte[] lastUv = get(meta, Keys.userTagString(0, Keys.LAST_UIDVALIDITY_OF_DELETED, user));
-            if (lastUv != null) header.lastUidValidity = Keys.getLong(lastUv);
+            int id = applier.nextUserId();
+            UserHeader header = applier.newUserHeader(user);
             UserState created = new UserState(this, user, id, UserState.index(header, new TreeMap<>(), new TreeSet<>()));
             created.write(t -> {
-                t.ops.put(meta, Keys.userTag(0, Keys.NEXT_USER), Keys.longBytes(id + 1L));
-                t.ops.put(meta, Keys.userTagString(0, Keys.USER_BY_NAME, user), Keys.intBytes(id));
-                t.ops.put(meta, Keys.userTag(id, Keys.NAME), user.getBytes(StandardCharsets.UTF_8));
-                t.changes.add(new Change.UserCreated(user));
+                applier.registerUser(t.ops, id, user);
+                t.add(new Change.UserCreated(user));
                 record Default(String name, SpecialUse use) {}
-                t.subscriptions = new TreeSet<>();
                 for (Default d : List.of(new Default("INBOX", null), new Default("Drafts", SpecialUse.DRAFTS),
                         new Default("Sent", SpecialUse.SENT), new Default("Junk", SpecialUse.JUNK),
                         new Default("Trash", SpecialUse.TRASH), new Default("Archive", SpecialUse.ARCHIVE))) {
                     created.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
-                    t.subscriptions.add(d.name());
-                    t.ops.put(meta, Keys.userTagString(id, Keys.SUBSCRIPTION, d.name()), new byte[0]);
-                    t.changes.add(new Change.Subscribed(d.name()));
+                    applier.subscribe(t, d.name(), true);
+                    t.add(new Change.Subscribed(d.name()));
                 }
                 return null;
             });

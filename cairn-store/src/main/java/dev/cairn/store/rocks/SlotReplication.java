@@ -195,7 +195,7 @@ public final class SlotReplication {
 
     public void setHook(CommitHook hook) { this.hook = hook; }
 
-    void beforeCommit(String user, UserState.Txn t) {
+    void beforeCommit(String user, Txn t) {
         CommitHook h = hook;
         if (h == null) return;
         Map<MailboxId, Long> uids = new LinkedHashMap<>();

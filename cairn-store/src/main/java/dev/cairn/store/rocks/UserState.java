@@ -33,12 +33,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +53,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * immutable {@link Data} swapped at each commit). Writes are serialized by {@link #lock} from
  * choosing UIDs and MODSEQ until the commit is durable and the views are told, so the change log,
  * the views' listeners and the MODSEQs all see one order. Different users commit concurrently
- * and share the committer's fsyncs.
+ * and share the committer's fsyncs. A command validates, hands out UIDs, MODSEQ and thread
+ * numbers and builds its change in a {@link Txn}; what the change does to the slot is written by
+ * the {@link ChangeApplier}, which a replica's apply uses too.
  */
 final class UserState implements UserStore {
     /** An immutable picture of the user's metadata; replaced as a whole by each commit. */
@@ -133,8 +133,6 @@ final class UserState implements UserStore {
         return data;
     }
 
-    boolean hasViews() { return !views.isEmpty(); }
-
     boolean idle() { return views.values().stream().allMatch(v -> v.attachments() == 0); }
 
     @Override public String user() { return name; }
@@ -201,10 +199,8 @@ final class UserState implements UserStore {
         long modSeq = ib.getLong(), mask = ib.getLong();
         MessageValue v = MessageValue.decode(message);
         return new MessageRecord(m.id, Uid.of(uid), ModSeq.of(modSeq), m.flags(mask), v.internalDate(), v.saveDate(),
-                v.size(), v.body(), threadName(v.thread()));
+                v.size(), v.body(), ChangeApplier.threadName(v.thread()));
     }
-
-    static String threadName(long thread) { return "T" + Long.toHexString(thread); }
 
     private static long[] sortedUids(Collection<Uid> uids) {
         return uids.stream().mapToLong(Uid::value).sorted().distinct().toArray();
@@ -358,89 +354,17 @@ final class UserState implements UserStore {
 
     // --- the write path ------------------------------------------------------------------------
 
-    /** One commit being built: copies of what it changes, the write ops, the change record. */
-    final class Txn {
-        /**
-         * Removes a mailbox with everything it holds (messages, their body references, quota
-         * usage, tombstones, ACL) in this batch: DELETE here and on a replica applying it.
-         */
-        void dropMailbox(MailboxMeta m) {
-            byte[] prefix = Keys.mailboxPrefix(id, m.num);
-            long[] count = {0, 0};
-            slot.scan(slot.messages, prefix, (k, v) -> {
-                MessageValue mv = MessageValue.decode(v);
-                ref(mv.body(), -1);
-                count[0]++;
-                count[1] += mv.size();
-            });
-            header.messagesUsed -= count[0];
-            header.storageUsed -= count[1];
-            byte[] end = Keys.after(prefix);
-            ops.deleteRange(slot.index, prefix, end);
-            ops.deleteRange(slot.messages, prefix, end);
-            ops.deleteRange(slot.tombstones, prefix, end);
-            byte[] acl = Keys.userTagInt(id, Keys.ACL, m.num);
-            ops.deleteRange(slot.meta, acl, Keys.after(acl));
-            ops.delete(slot.meta, Keys.userTagInt(id, Keys.MAILBOX, m.num));
-            ops.delete(slot.meta, Keys.userTagInt(id, Keys.RECENT, m.num));
-            removed.add(m.num);
-            afterCommit.add(() -> recent.remove(m.num));
-        }
+    void forgetRecent(int mailboxNum) { recent.remove(mailboxNum); }
 
-        final Data before;
-        final UserHeader header;
-        /** This commit's seq (MODSEQ); a replica applying several records in one batch moves it record by record. */
-        long seq;
-        /**
-         * A replica's group of a master's records applied in this one batch (ReplicaApplier.applyAll):
-         * written to the change log as they are, instead of one record of {@link #changes}.
-         */
-        List<ChangeRecord> records;
-        final Instant now = Instant.now();
-        /** The epoch the change record carries; a replica keeps the master's (see ReplicaApplier). */
-        long epoch = slot.epoch();
-        /** Applied from a master's change log: no reservation, no shipping, no fence. */
-        boolean replicated;
-        final Map<Integer, MailboxMeta> touched = new LinkedHashMap<>();
-        final Set<Integer> removed = new TreeSet<>();
-        final Map<Integer, MailboxMeta> added = new LinkedHashMap<>();
-        Set<String> subscriptions;
-        final WriteOps ops = new WriteOps();
-        final List<Change> changes = new ArrayList<>();
-        final Map<BodyId, Long> refDelta = new HashMap<>();
-        final Map<BodyId, PreparedBody> bodies = new HashMap<>();
-        final List<Runnable> afterCommit = new ArrayList<>();
-        final Map<String, Long> newThreads = new HashMap<>();
-        boolean userDeleted;
+    View openView(int mailboxNum) { return views.get(mailboxNum); }
 
-        Txn(Data before) { this(before, before.header().seq + 1); }
+    View closeView(int mailboxNum) { return views.remove(mailboxNum); }
 
-        /** A commit at a given seq: a replica applies a master's record under the master's number. */
-        Txn(Data before, long seq) {
-            this.before = before;
-            this.header = before.header().copy();
-            this.seq = seq;
-        }
-
-        MailboxMeta mailbox(MailboxMeta m) {
-            MailboxMeta copy = touched.get(m.num);
-            if (copy == null) {
-                copy = added.containsKey(m.num) ? added.get(m.num) : m.copy();
-                touched.put(m.num, copy);
-            }
-            return copy;
-        }
-
-        /** The mailbox as this commit sees it (new or renamed ones included), by canonical name. */
-        MailboxMeta byName(String n) {
-            for (MailboxMeta m : touched.values()) if (m.name.equals(n) && !removed.contains(m.num)) return m;
-            for (MailboxMeta m : added.values()) if (m.name.equals(n)) return m;
-            MailboxMeta m = before.byName(n);
-            if (m == null || removed.contains(m.num) || touched.containsKey(m.num)) return null;
-            return m;
-        }
-
-        void ref(BodyId body, long delta) { refDelta.merge(body, delta, Long::sum); }
+    /** After the commit that deleted the user: its views are told and dropped. */
+    void deletedAt(long seq) {
+        deleted = true;
+        for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(seq));
+        views.clear();
     }
 
     /**
@@ -453,7 +377,7 @@ final class UserState implements UserStore {
         try {
             if (evicted) throw new Evicted();
             slot.replication().checkWritable();
-            Txn t = new Txn(live());
+            Txn t = new Txn(this, live());
             T result = build.apply(t);
             if (t.changes.isEmpty()) return result;
             commit(t);
@@ -469,21 +393,12 @@ final class UserState implements UserStore {
 
     void commit(Txn t) {
         if (!t.replicated) slot.replication().beforeCommit(name, t);
-        List<BodyId> bodies = new ArrayList<>(t.refDelta.keySet());
-        bodies.removeIf(b -> t.refDelta.get(b) == 0);
-        try (RocksSlotStore.BodyLocks held = slot.lockBodies(bodies)) {
-            for (BodyId b : bodies) {
-                long before = slot.refcount(b);
-                long after = before + t.refDelta.get(b);
-                if (after < 0) after = 0; // a count already wrong; check() reports and repairs it
-                if (before == 0 && after > 0) {
-                    PreparedBody p = t.bodies.get(b);
-                    if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
-                    slot.writeBody(t.ops, p);
-                }
-                if (after == 0) slot.deleteBody(t.ops, b);
-                else slot.putRefcount(t.ops, b, after);
-            }
+        try (RocksSlotStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(t.refDelta))) {
+            slot.applier.writeRefcounts(t.ops, t.refDelta, b -> {
+                PreparedBody p = t.bodies.get(b);
+                if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
+                return p;
+            });
             Map<Integer, MailboxMeta> byNum = new TreeMap<>(t.before.byNum());
             for (int num : t.removed) byNum.remove(num);
             for (MailboxMeta m : t.added.values()) byNum.put(m.num, m);
@@ -544,11 +459,9 @@ final class UserState implements UserStore {
     }
 
     MailboxMeta create(Txn t, String canonical, Set<SpecialUse> specialUse) {
-        int num = t.header.nextMailbox++;
-        MailboxMeta m = new MailboxMeta(num, slot.newMailboxId(), canonical, t.header.nextUidValidity(), 1, t.seq,
-                ChangeCodec.specialUseBits(specialUse), 0, 0, 0, 0, new String[0]);
-        t.added.put(num, m);
-        t.changes.add(new Change.MailboxCreated(m.id, canonical, m.uidValidity, specialUse));
+        Change.MailboxCreated c = new Change.MailboxCreated(slot.newMailboxId(), canonical, t.header.nextUidValidity(), specialUse);
+        MailboxMeta m = slot.applier.createMailbox(t, c);
+        t.add(c);
         return m;
     }
 
@@ -559,13 +472,8 @@ final class UserState implements UserStore {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
             // Children stay (RFC 9051 §6.3.5 allows it; they simply lose their parent).
-            t.dropMailbox(m);
-            t.changes.add(new Change.MailboxDeleted(m.id, m.name));
-            int num = m.num;
-            t.afterCommit.add(() -> {
-                View v = views.remove(num);
-                if (v != null) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
-            });
+            slot.applier.dropMailbox(t, m);
+            t.add(new Change.MailboxDeleted(m.id, m.name));
             return null;
         });
     }
@@ -598,10 +506,8 @@ final class UserState implements UserStore {
             for (MailboxMeta c : moving) {
                 String oldName = c.name, newName = dst + c.name.substring(src.length());
                 MailboxMeta w = t.mailbox(c);
-                w.name = newName;
-                w.highestModSeq = t.seq;
-                t.changes.add(new Change.MailboxRenamed(c.id, oldName, newName));
-                afterMetaChange(t, w, new MailboxChange.Renamed(newName, t.seq));
+                slot.applier.renameMailbox(t, w, newName);
+                t.add(new Change.MailboxRenamed(c.id, oldName, newName));
             }
             String parent = MailboxNames.parent(dst);
             if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
@@ -613,14 +519,6 @@ final class UserState implements UserStore {
         List<Long> uids = new ArrayList<>();
         slot.scan(slot.index, Keys.mailboxPrefix(id, m.num), (k, v) -> uids.add(Keys.uidOf(k)));
         return uids.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** After commit, give the view (if open) the mailbox's new info and tell the listeners. */
-    private void afterMetaChange(Txn t, MailboxMeta m, MailboxChange change) {
-        t.afterCommit.add(() -> {
-            View v = views.get(m.num);
-            if (v != null) v.publish(v.current().withInfo(m.info(), m.keywords), change);
-        });
     }
 
     // --- messages --------------------------------------------------------------------------------
@@ -644,24 +542,19 @@ final class UserState implements UserStore {
             MailboxMeta w = t.mailbox(m);
             List<Uid> uids = new ArrayList<>();
             List<Change.AppendedMessage> appended = new ArrayList<>();
-            List<MessageRecord> records = new ArrayList<>();
-            long[] masks = new long[prepared.size()];
             for (int i = 0; i < prepared.size(); i++) {
                 PreparedBody p = prepared.get(i);
                 NewMessage nm = messages.get(i);
                 t.bodies.put(p.id, p);
-                t.ref(p.id, 1);
-                long thread = threadOf(t, p);
-                masks[i] = w.mask(nm.flags(), true);
-                long uid = addMessage(t, w, nm.flags(), masks[i], nm.internalDate(), t.now, p.bytes.length, p.id, thread);
+                long uid = nextUid(w);
+                Flags stored = w.flags(w.mask(nm.flags(), true));
+                Change.AppendedMessage a = new Change.AppendedMessage(uid, stored, nm.internalDate(), t.now,
+                        p.bytes.length, p.id, ChangeApplier.threadName(threadOf(t, p)));
+                slot.applier.addMessage(t, w, a);
                 uids.add(Uid.of(uid));
-                Flags stored = w.flags(masks[i]);
-                appended.add(new Change.AppendedMessage(uid, stored, nm.internalDate(), t.now, p.bytes.length, p.id, threadName(thread)));
-                records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, nm.internalDate(), t.now,
-                        p.bytes.length, p.id, threadName(thread)));
+                appended.add(a);
             }
-            t.changes.add(new Change.MessagesAppended(w.id, appended));
-            afterAppend(t, w, records, masks);
+            t.add(new Change.MessagesAppended(w.id, appended));
             return new AppendResult(w.id, w.uidValidity, uids, ModSeq.of(t.seq));
         });
     }
@@ -676,36 +569,11 @@ final class UserState implements UserStore {
         }
     }
 
-    /** Writes one new message into a mailbox (the copy {@code w}); returns its UID. */
-    private long addMessage(Txn t, MailboxMeta w, Flags flags, long mask, Instant internalDate, Instant saveDate,
-                            long size, BodyId body, long thread) {
+    /** The UID the next message of the mailbox gets. */
+    private static long nextUid(MailboxMeta w) {
         long uid = w.uidNext;
         if (uid > Uid.MAX) throw new StoreException(Reason.CANNOT, "mailbox " + w.name + " has used up its UIDs");
-        w.uidNext = uid + 1;
-        w.highestModSeq = t.seq;
-        w.messages++;
-        w.size += size;
-        if (!flags.has(Flags.SEEN)) w.unseen++;
-        if (flags.has(Flags.DELETED)) w.deleted++;
-        t.header.messagesUsed++;
-        t.header.storageUsed += size;
-        byte[] key = Keys.message(id, w.num, uid);
-        t.ops.put(slot.index, key, indexValue(t.seq, mask));
-        t.ops.put(slot.messages, key, new MessageValue(internalDate, saveDate, size, body, thread).encode());
         return uid;
-    }
-
-    static byte[] indexValue(long modSeq, long mask) { return ByteBuffer.allocate(16).putLong(modSeq).putLong(mask).array(); }
-
-    private void afterAppend(Txn t, MailboxMeta w, List<MessageRecord> records, long[] masks) {
-        long[] uids = records.stream().mapToLong(r -> r.uid().value()).toArray();
-        long[] modSeqs = new long[uids.length];
-        java.util.Arrays.fill(modSeqs, t.seq);
-        MailboxChange change = new MailboxChange.Appended(List.copyOf(records), t.seq);
-        t.afterCommit.add(() -> {
-            View v = views.get(w.num);
-            if (v != null) v.publish(v.current().appended(w.info(), w.keywords, uids, modSeqs, masks), change);
-        });
     }
 
     /**
@@ -713,37 +581,13 @@ final class UserState implements UserStore {
      * else a new thread. The message's own Message-ID is remembered for later replies.
      */
     private long threadOf(Txn t, PreparedBody p) {
-        ParsedMessage parsed = p.parsed;
-        if (parsed == null) {
-            byte[] stored = slot.get(slot.parsed, Keys.body(p.id));
-            parsed = stored != null ? dev.cairn.store.mime.ParsedCodec.decode(stored) : p.parsed();
+        if (p.parsed == null) p.parsed = slot.applier.parsed(t, p.id); // the slot's parse, when it has one
+        for (String ref : p.parsed.references()) {
+            String key = ChangeApplier.messageIdKey(ref);
+            Long thread = key == null ? null : slot.applier.thread(t, key);
+            if (thread != null) return thread;
         }
-        Long thread = null;
-        for (String ref : parsed.references()) {
-            String key = messageIdKey(ref);
-            if (key == null) continue;
-            thread = t.newThreads.get(key);
-            if (thread == null) {
-                byte[] v = slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, key));
-                if (v != null) thread = Keys.getLong(v);
-            }
-            if (thread != null) break;
-        }
-        if (thread == null) thread = t.header.nextThread++;
-        String own = messageIdKey(parsed.envelope().messageId());
-        if (own != null && !t.newThreads.containsKey(own)
-                && slot.get(slot.meta, Keys.userTagString(id, Keys.THREAD, own)) == null) {
-            t.newThreads.put(own, thread);
-            t.ops.put(slot.meta, Keys.userTagString(id, Keys.THREAD, own), Keys.longBytes(thread));
-        }
-        return thread;
-    }
-
-    private static String messageIdKey(String messageId) {
-        if (messageId == null) return null;
-        String s = messageId.strip();
-        if (s.isEmpty() || s.length() > 500) return null;
-        return s;
+        return t.header.nextThread++;
     }
 
     @Override public CopyResult copy(MailboxId source, Collection<Uid> uids, String destination) {
@@ -771,8 +615,6 @@ final class UserState implements UserStore {
         List<byte[]> idx = slot.multiGet(slot.index, keys), msg = slot.multiGet(slot.messages, keys);
         List<Uid> from = new ArrayList<>(), to = new ArrayList<>();
         List<Change.AppendedMessage> appended = new ArrayList<>();
-        List<MessageRecord> records = new ArrayList<>();
-        List<Long> maskList = new ArrayList<>();
         long bytes = 0;
         int count = 0;
         for (int i = 0; i < wanted.length; i++) {
@@ -789,18 +631,16 @@ final class UserState implements UserStore {
             long srcMask = ib.getLong();
             Flags flags = s.flags(srcMask);
             MessageValue mv = MessageValue.decode(msg.get(i));
+            long uid = nextUid(w);
             long mask = w.mask(flags, true);
-            long uid = addMessage(t, w, flags, mask, mv.internalDate(), t.now, mv.size(), mv.body(), mv.thread());
-            t.ref(mv.body(), 1);
+            Change.AppendedMessage a = new Change.AppendedMessage(uid, w.flags(mask), mv.internalDate(), t.now, mv.size(), mv.body(),
+                    ChangeApplier.threadName(mv.thread()));
+            slot.applier.addMessage(t, w, a);
             from.add(Uid.of(wanted[i]));
             to.add(Uid.of(uid));
-            maskList.add(mask);
-            Flags stored = w.flags(mask);
-            appended.add(new Change.AppendedMessage(uid, stored, mv.internalDate(), t.now, mv.size(), mv.body(), threadName(mv.thread())));
-            records.add(new MessageRecord(w.id, Uid.of(uid), ModSeq.of(t.seq), stored, mv.internalDate(), t.now, mv.size(),
-                    mv.body(), threadName(mv.thread())));
+            appended.add(a);
             if (move) {
-                removeMessage(t, s, wanted[i], srcMask, mv);
+                slot.applier.removeMessage(t, s, wanted[i], srcMask, mv);
                 gone.add(wanted[i]);
             }
         }
@@ -811,43 +651,20 @@ final class UserState implements UserStore {
             if (!t.added.isEmpty()) return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(t.seq));
             return new CopyResult(target.id, target.uidValidity, from, to, ModSeq.of(Math.max(1, t.before.header().seq)));
         }
-        t.changes.add(new Change.MessagesAppended(w.id, appended));
-        long[] masks = maskList.stream().mapToLong(Long::longValue).toArray();
-        if (move) {
-            t.changes.add(new Change.MessagesExpunged(s.id, gone));
-            // Published before the new copies: a MOVE within one mailbox is told as Dovecot and
-            // Cyrus tell it, EXPUNGE first, then EXISTS (RFC 6851 §3.3: no intermediate state).
-            afterExpunge(t, s, gone);
+        Change.MessagesAppended copies = new Change.MessagesAppended(w.id, appended);
+        if (!move) {
+            t.add(copies);
+        } else {
+            // The record lists the copies, then the expunge; the views are told the expunge first:
+            // a MOVE within one mailbox is told as Dovecot and Cyrus tell it, EXPUNGE first, then
+            // EXISTS (RFC 6851 §3.3: no intermediate state). A replica's views follow the record.
+            Change.MessagesExpunged moved = new Change.MessagesExpunged(s.id, gone);
+            t.changes.add(copies);
+            t.changes.add(moved);
+            ChangePublisher.publish(t, moved);
+            ChangePublisher.publish(t, copies);
         }
-        afterAppend(t, w, records, masks);
         return new CopyResult(w.id, w.uidValidity, from, to, ModSeq.of(t.seq));
-    }
-
-    private void removeMessage(Txn t, MailboxMeta w, long uid, long mask, MessageValue mv) {
-        byte[] key = Keys.message(id, w.num, uid);
-        t.ops.delete(slot.index, key);
-        t.ops.delete(slot.messages, key);
-        t.ops.put(slot.tombstones, key, Keys.longBytes(t.seq));
-        t.ref(mv.body(), -1);
-        w.messages--;
-        w.size -= mv.size();
-        if ((mask & Flags.SEEN) == 0) w.unseen--;
-        if ((mask & Flags.DELETED) != 0) w.deleted--;
-        w.highestModSeq = t.seq;
-        t.header.messagesUsed--;
-        t.header.storageUsed -= mv.size();
-    }
-
-    private void afterExpunge(Txn t, MailboxMeta w, List<Long> gone) {
-        List<Uid> uids = gone.stream().map(Uid::of).toList();
-        MailboxChange change = new MailboxChange.Expunged(uids, t.seq);
-        t.afterCommit.add(() -> {
-            View v = views.get(w.num);
-            if (v == null) return;
-            Snapshot s = v.current();
-            int[] indexes = uids.stream().mapToInt(s::indexOf).filter(i -> i >= 0).sorted().toArray();
-            v.publish(s.expunged(w.info(), w.keywords, indexes), change);
-        });
     }
 
     @Override public StoreFlagsResult storeFlags(MailboxId mailbox, Collection<Uid> uids, FlagOp op, Flags flags,
@@ -862,7 +679,6 @@ final class UserState implements UserStore {
             List<FlagUpdate> updated = new ArrayList<>();
             List<Uid> modified = new ArrayList<>();
             List<Change.FlagState> states = new ArrayList<>();
-            List<Long> changedUids = new ArrayList<>(), changedMasks = new ArrayList<>();
             for (int i = 0; i < wanted.length; i++) {
                 if (idx.get(i) == null) continue;
                 ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
@@ -884,40 +700,17 @@ final class UserState implements UserStore {
                     if (unchangedSince.isPresent()) updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(modSeq), current));
                     continue;
                 }
-                if ((mask & Flags.SEEN) == 0 && (newMask & Flags.SEEN) != 0) w.unseen--;
-                if ((mask & Flags.SEEN) != 0 && (newMask & Flags.SEEN) == 0) w.unseen++;
-                if ((mask & Flags.DELETED) == 0 && (newMask & Flags.DELETED) != 0) w.deleted++;
-                if ((mask & Flags.DELETED) != 0 && (newMask & Flags.DELETED) == 0) w.deleted--;
-                t.ops.put(slot.index, keys.get(i), indexValue(t.seq, newMask));
+                slot.applier.setFlags(t, w, keys.get(i), mask, newMask);
                 Flags stored = w.flags(newMask);
                 updated.add(new FlagUpdate(Uid.of(wanted[i]), ModSeq.of(t.seq), stored));
                 states.add(new Change.FlagState(wanted[i], stored));
-                changedUids.add(wanted[i]);
-                changedMasks.add(newMask);
             }
             if (states.isEmpty()) {
                 t.touched.remove(m.num);
                 return new StoreFlagsResult(updated, modified, 0);
             }
             w.highestModSeq = t.seq;
-            t.changes.add(new Change.FlagsSet(w.id, states));
-            List<FlagUpdate> changes = updated.stream().filter(u -> u.modSeq().value() == t.seq).toList();
-            MailboxChange change = new MailboxChange.FlagsChanged(changes, t.seq);
-            long[] cu = changedUids.stream().mapToLong(Long::longValue).toArray();
-            long[] cm = changedMasks.stream().mapToLong(Long::longValue).toArray();
-            t.afterCommit.add(() -> {
-                View v = views.get(w.num);
-                if (v == null) return;
-                Snapshot s = v.current();
-                List<Integer> at = new ArrayList<>();
-                List<Long> ms = new ArrayList<>();
-                for (int i = 0; i < cu.length; i++) {
-                    int x = s.indexOf(Uid.of(cu[i]));
-                    if (x >= 0) { at.add(x); ms.add(cm[i]); }
-                }
-                v.publish(s.flagged(w.info(), w.keywords, at.stream().mapToInt(Integer::intValue).toArray(), t.seq,
-                        ms.stream().mapToLong(Long::longValue).toArray()), change);
-            });
+            t.add(new Change.FlagsSet(w.id, states));
             return new StoreFlagsResult(updated, modified, t.seq);
         });
     }
@@ -935,15 +728,14 @@ final class UserState implements UserStore {
                 if (idx.get(i) == null || msg.get(i) == null) continue;
                 ByteBuffer ib = ByteBuffer.wrap(idx.get(i));
                 ib.getLong();
-                removeMessage(t, w, wanted[i], ib.getLong(), MessageValue.decode(msg.get(i)));
+                slot.applier.removeMessage(t, w, wanted[i], ib.getLong(), MessageValue.decode(msg.get(i)));
                 gone.add(wanted[i]);
             }
             if (gone.isEmpty()) {
                 t.touched.remove(m.num);
                 return new ExpungeResult(List.of(), ModSeq.of(Math.max(1, m.highestModSeq)));
             }
-            t.changes.add(new Change.MessagesExpunged(w.id, gone));
-            afterExpunge(t, w, gone);
+            t.add(new Change.MessagesExpunged(w.id, gone));
             return new ExpungeResult(gone.stream().map(Uid::of).toList(), ModSeq.of(t.seq));
         });
     }
@@ -954,10 +746,8 @@ final class UserState implements UserStore {
         String canonical = MailboxNames.canonical(mailbox);
         write(t -> {
             if (t.before.subscriptions().contains(canonical)) return null;
-            t.subscriptions = new TreeSet<>(t.before.subscriptions());
-            t.subscriptions.add(canonical);
-            t.ops.put(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical), new byte[0]);
-            t.changes.add(new Change.Subscribed(canonical));
+            slot.applier.subscribe(t, canonical, true);
+            t.add(new Change.Subscribed(canonical));
             return null;
         });
     }
@@ -966,10 +756,8 @@ final class UserState implements UserStore {
         String canonical = MailboxNames.canonical(mailbox);
         write(t -> {
             if (!t.before.subscriptions().contains(canonical)) return null;
-            t.subscriptions = new TreeSet<>(t.before.subscriptions());
-            t.subscriptions.remove(canonical);
-            t.ops.delete(slot.meta, Keys.userTagString(id, Keys.SUBSCRIPTION, canonical));
-            t.changes.add(new Change.Unsubscribed(canonical));
+            slot.applier.subscribe(t, canonical, false);
+            t.add(new Change.Unsubscribed(canonical));
             return null;
         });
     }
@@ -985,10 +773,8 @@ final class UserState implements UserStore {
         write(t -> {
             MailboxMeta m = t.byName(canonical);
             if (m == null) throw new StoreException(Reason.NONEXISTENT, "no such mailbox: " + canonical);
-            byte[] key = Keys.acl(id, m.num, identifier);
-            if (rights.isEmpty()) t.ops.delete(slot.meta, key);
-            else t.ops.put(slot.meta, key, rights.getBytes(StandardCharsets.UTF_8));
-            t.changes.add(new Change.AclSet(m.id, identifier, rights));
+            slot.applier.setAcl(t, m, identifier, rights);
+            t.add(new Change.AclSet(m.id, identifier, rights));
             return null;
         });
     }
@@ -998,23 +784,7 @@ final class UserState implements UserStore {
     /** Removes everything of the user in one commit; the change log keeps its records (ending with UserDeleted). */
     void delete() {
         write(t -> {
-            byte[] prefix = Keys.user(id);
-            slot.scan(slot.messages, prefix, (k, v) -> t.ref(MessageValue.decode(v).body(), -1));
-            byte[] end = Keys.after(prefix);
-            t.ops.deleteRange(slot.index, prefix, end);
-            t.ops.deleteRange(slot.messages, prefix, end);
-            t.ops.deleteRange(slot.tombstones, prefix, end);
-            t.ops.deleteRange(slot.meta, prefix, end);
-            t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, name));
-            // Remembered so a user created again under this name starts above every UIDVALIDITY it had.
-            t.ops.put(slot.meta, Keys.userTagString(0, Keys.LAST_UIDVALIDITY_OF_DELETED, name), Keys.longBytes(t.header.lastUidValidity));
-            t.changes.add(new Change.UserDeleted(name));
-            t.userDeleted = true;
-            t.afterCommit.add(() -> {
-                deleted = true;
-                for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(t.seq));
-                views.clear();
-            });
+            slot.applier.apply(t, new Change.UserDeleted(name));
             return null;
         });
     }

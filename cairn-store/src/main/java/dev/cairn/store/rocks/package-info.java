@@ -31,6 +31,15 @@
  * {@code cairn.store.commit.failures} by cause (no_space, io, other) and its cause logged
  * ({@code WriteFailures}).
  *
+ * <h2>One write path for master and replica</h2>
+ * What each change record ({@code changelog.Change}) does to the slot is written once, in
+ * {@code ChangeApplier}: the write ops, the mailbox and user counters, reference counts, the thread
+ * table, user registration and wiping. A master's command ({@code UserState}) validates, hands out
+ * UIDs, MODSEQs and thread numbers, builds the change and writes its effect through the applier; a
+ * replica ({@code ReplicaApplier}) applies a master's record change by change through the same
+ * applier, and logs the record as the master wrote it. {@code ReplayTest} holds them in step: a
+ * long random run's change log replayed into an empty slot must leave an identical slot.
+ *
  * <h2>Bodies on disk</h2>
  * Each body is written once, into the active segment file (256 MiB, then a new one), and made
  * durable before the WAL fsync that makes its location durable, so a durable location never

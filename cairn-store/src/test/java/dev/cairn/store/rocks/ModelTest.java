@@ -1,28 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.rocks;
 
-import static dev.cairn.store.rocks.SlotStoreTest.mail;
-import static dev.cairn.store.rocks.SlotStoreTest.msg;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cairn.store.Flags;
-import dev.cairn.store.MailboxInfo;
-import dev.cairn.store.MailboxSnapshot;
-import dev.cairn.store.Results.FlagOp;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
-import dev.cairn.store.StoreException;
-import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,101 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelTest {
     @TempDir Path dir;
 
-    static final class Box {
-        final TreeMap<Long, Flags> messages = new TreeMap<>();
-        long uidNext = 1;
-        long uidValidity;
-    }
-
     @Test void randomOperationsMatchTheModel() {
         Random r = new Random(Long.getLong("cairn.model.seed", 12345));
         SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
         try {
             UserStore u = slot.openOrCreateUser("m");
-            Map<String, Box> model = new HashMap<>();
-            for (MailboxInfo i : u.mailboxes()) {
-                Box b = new Box();
-                b.uidValidity = i.uidValidity();
-                model.put(i.name(), b);
-            }
+            ModelRun run = new ModelRun(u, r, SlotStoreTest::mail);
             long lastModSeq = u.highestModSeq();
-            List<String> keywords = List.of("$a", "$B", "work", "\\Seen", "\\Flagged", "\\Deleted", "\\Answered", "\\Draft");
             for (int step = 0; step < 600; step++) {
-                List<String> names = new ArrayList<>(model.keySet());
-                names.sort(null);
-                String name = names.get(r.nextInt(names.size()));
-                Box box = model.get(name);
-                var id = u.mailbox(name).orElseThrow().id();
-                List<Long> uids = new ArrayList<>(box.messages.keySet());
-                int op = r.nextInt(12);
-                try {
-                    if (op < 4) {
-                        int n = 1 + r.nextInt(3);
-                        List<dev.cairn.store.NewMessage> ms = new ArrayList<>();
-                        List<Flags> fl = new ArrayList<>();
-                        for (int i = 0; i < n; i++) {
-                            Flags f = randomFlags(r, keywords);
-                            fl.add(f);
-                            ms.add(msg(mail(r.nextInt(50)), f));
-                        }
-                        var res = u.append(name, ms);
-                        for (int i = 0; i < n; i++) {
-                            assertThat(res.uids().get(i).value()).isEqualTo(box.uidNext);
-                            box.messages.put(box.uidNext++, fl.get(i));
-                        }
-                    } else if (op < 6 && !uids.isEmpty()) {
-                        List<Uid> pick = pick(r, uids);
-                        FlagOp fo = FlagOp.values()[r.nextInt(3)];
-                        Flags f = randomFlags(r, keywords);
-                        u.storeFlags(id, pick, fo, f, OptionalLong.empty());
-                        for (Uid x : pick) {
-                            Flags cur = box.messages.get(x.value());
-                            box.messages.put(x.value(), switch (fo) {
-                                case ADD -> cur.plus(f);
-                                case REMOVE -> cur.minus(f);
-                                case REPLACE -> f;
-                            });
-                        }
-                    } else if (op < 7 && !uids.isEmpty()) {
-                        List<Uid> pick = pick(r, uids);
-                        u.expunge(id, pick);
-                        pick.forEach(x -> box.messages.remove(x.value()));
-                    } else if (op < 9 && !uids.isEmpty()) {
-                        String dest = names.get(r.nextInt(names.size()));
-                        Box d = model.get(dest);
-                        List<Uid> pick = pick(r, uids);
-                        boolean move = r.nextBoolean();
-                        var res = move ? u.move(id, pick, dest) : u.copy(id, pick, dest);
-                        List<Flags> moved = new ArrayList<>();
-                        for (Uid x : pick) moved.add(box.messages.get(x.value()));
-                        if (move) pick.forEach(x -> box.messages.remove(x.value()));
-                        for (int i = 0; i < pick.size(); i++) {
-                            assertThat(res.destinationUids().get(i).value()).isEqualTo(d.uidNext);
-                            d.messages.put(d.uidNext++, moved.get(i));
-                        }
-                    } else if (op == 9) {
-                        String n = "f" + r.nextInt(6) + (r.nextBoolean() ? "/g" + r.nextInt(3) : "");
-                        if (model.containsKey(n)) continue;
-                        var info = u.createMailbox(n, Set.of());
-                        String parent = n.contains("/") ? n.substring(0, n.indexOf('/')) : null;
-                        if (parent != null && !model.containsKey(parent)) model.put(parent, new Box());
-                        Box b = new Box();
-                        b.uidValidity = info.uidValidity();
-                        model.put(n, b);
-                    } else if (op == 10 && name.startsWith("f") && !name.contains("/")) {
-                        String to = "r" + r.nextInt(1000);
-                        if (model.containsKey(to)) continue;
-                        u.renameMailbox(name, to);
-                        for (String n : new ArrayList<>(model.keySet())) {
-                            if (n.equals(name) || n.startsWith(name + "/")) model.put(to + n.substring(name.length()), model.remove(n));
-                        }
-                    } else if (op == 11 && !name.equals("INBOX") && r.nextInt(3) == 0) {
-                        u.deleteMailbox(name);
-                        model.remove(name);
-                    }
-                } catch (StoreException e) {
-                    throw new AssertionError("step " + step + " op " + op + ": " + e.getMessage(), e);
-                }
+                run.step(u, step);
                 if (step % 150 == 149) {
                     slot.close();
                     slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
@@ -136,50 +35,11 @@ class ModelTest {
                 }
                 assertThat(u.highestModSeq()).isGreaterThanOrEqualTo(lastModSeq);
                 lastModSeq = u.highestModSeq();
-                compare(u, model, step);
+                run.compare(u, step);
             }
             assertThat(slot.check(null, false).problems()).isEmpty();
         } finally {
             slot.close();
         }
-    }
-
-    private static void compare(UserStore u, Map<String, Box> model, int step) {
-        assertThat(u.mailboxes()).extracting(MailboxInfo::name).as("step %d", step).containsExactlyInAnyOrderElementsOf(model.keySet());
-        long total = 0;
-        for (var e : model.entrySet()) {
-            MailboxInfo info = u.mailbox(e.getKey()).orElseThrow();
-            Box b = e.getValue();
-            assertThat(info.uidNext()).as("step %d %s uidnext", step, e.getKey()).isEqualTo(b.uidNext);
-            if (b.uidValidity != 0) assertThat(info.uidValidity()).isEqualTo(b.uidValidity);
-            assertThat(info.messages()).isEqualTo(b.messages.size());
-            assertThat(info.unseen()).isEqualTo(b.messages.values().stream().filter(f -> !f.has(Flags.SEEN)).count());
-            assertThat(info.deleted()).isEqualTo(b.messages.values().stream().filter(f -> f.has(Flags.DELETED)).count());
-            MailboxSnapshot s = u.view(info.id()).snapshot();
-            assertThat(s.size()).isEqualTo(b.messages.size());
-            int i = 0;
-            for (var m : b.messages.entrySet()) {
-                assertThat(s.uid(i).value()).isEqualTo(m.getKey());
-                assertThat(s.flags(i)).as("step %d %s uid %d", step, e.getKey(), m.getKey()).isEqualTo(m.getValue());
-                assertThat(s.modSeq(i).value()).isLessThanOrEqualTo(info.highestModSeq());
-                i++;
-            }
-            assertThat(s.info()).isEqualTo(info);
-            total += b.messages.size();
-        }
-        assertThat(u.quota().messagesUsed()).isEqualTo(total);
-    }
-
-    private static Flags randomFlags(Random r, List<String> names) {
-        List<String> f = new ArrayList<>();
-        for (String n : names) if (r.nextInt(4) == 0) f.add(n);
-        return Flags.of(f);
-    }
-
-    private static List<Uid> pick(Random r, List<Long> uids) {
-        List<Uid> out = new ArrayList<>();
-        for (long uid : uids) if (r.nextInt(3) == 0) out.add(Uid.of(uid));
-        if (out.isEmpty()) out.add(Uid.of(uids.get(r.nextInt(uids.size()))));
-        return out;
     }
 }
