@@ -62,6 +62,9 @@ import java.util.TreeSet;
  * command_memory_per_connection = "1M"
  * command_memory = "1G"              # default: a quarter of the JVM's maximum heap
  *
+ * [memory]                           # see MemoryConfig for the split
+ * total = "320M"                     # the whole process: heap, RocksDB, the JVM's own
+ *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
  * </pre>
@@ -72,6 +75,7 @@ public final class ConfigLoader {
             "directory", Set.of("file", "default_domain", "min_password_length"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
+            "memory", Set.of("total"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
                     "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory"));
     /** Keys of every listener section; some listeners have more (LISTENER_EXTRAS). */
@@ -144,8 +148,12 @@ public final class ConfigLoader {
                     + ImapConfig.Limits.DEFAULT.maxLineLength() + " octets)");
         }
 
+        TomlTable m = r.section(result, "memory");
+        MemoryConfig memory = new MemoryConfig(r.size(m, "memory.total", MemoryConfig.MIN_TOTAL, MemoryConfig.MAX_TOTAL)
+                .orElse(d.memory().total()));
+
         NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
-                d.admin(), tls, limits);
+                d.admin(), tls, limits).withMemory(memory);
         for (String name : List.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin")) {
             TomlTable section = r.section(result, name);
             if (section == null) {
@@ -284,6 +292,15 @@ public final class ConfigLoader {
             } catch (ConfigException e) {
                 throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
             }
+        }
+
+        /** A size from {@code min} to {@code max} octets. */
+        Optional<Long> size(TomlTable table, String key, long min, long max) {
+            Optional<Long> n = size(table, key);
+            if (n.isPresent() && (n.get() < min || n.get() > max)) {
+                throw error(key, Sizes.formatBytes(n.get()) + " is not between " + Sizes.formatBytes(min) + " and " + Sizes.formatBytes(max));
+            }
+            return n;
         }
 
         Optional<Duration> duration(TomlTable table, String key) {

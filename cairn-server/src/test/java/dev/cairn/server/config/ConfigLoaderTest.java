@@ -165,6 +165,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theMemoryTotalIsReadAtItsLimitsAndRefusedOneOctetBeyond() {
+        long min = MemoryConfig.MIN_TOTAL, max = MemoryConfig.MAX_TOTAL;
+        assertThat(ConfigLoader.parse("[memory]\ntotal = " + min, "c").memory().total()).isEqualTo(min);
+        assertThat(ConfigLoader.parse("[memory]\ntotal = \"1T\"", "c").memory().total()).isEqualTo(max);
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\ntotal = " + (min - 1), "c")).isInstanceOf(ConfigException.class)
+                .hasMessage("c: memory.total: " + (min - 1) + " is not between 192M and 1T");
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\ntotal = " + (max + 1), "c")).isInstanceOf(ConfigException.class)
+                .hasMessage("c: memory.total: " + (max + 1) + " is not between 192M and 1T");
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\nheap = \"1G\"", "c")).hasMessageContaining("memory.heap: unknown key");
+    }
+
+    @Test
+    void theMemoryBudgetSplitsIntoHeapStoreAndTheJvmsOwn() {
+        MemoryConfig memory = NodeConfig.defaults().memory();
+        assertThat(memory.total()).isEqualTo(MemoryConfig.DEFAULT_TOTAL);
+        assertThat(memory.heap() + memory.store() + MemoryConfig.JVM_NATIVE).isEqualTo(memory.total());
+        assertThat(memory.jvmOptions()).contains("-Xmx" + (memory.heap() >> 20) + "m");
+        MemoryConfig smallest = ConfigLoader.parse("[memory]\ntotal = \"192M\"", "c").memory();
+        // The smallest budget still leaves RocksDB more than its minimum and the heap room for commands.
+        assertThat(smallest.store()).isGreaterThanOrEqualTo(dev.cairn.store.rocks.StoreMemory.MIN_CAPACITY);
+        assertThat(smallest.heap()).isGreaterThanOrEqualTo(64L << 20);
+    }
+
+    @Test
     void localDomainsBareNamesAndPasswordLengthAreRead() {
         NodeConfig c = ConfigLoader.parse("""
                 [directory]
