@@ -47,6 +47,8 @@ public final class Node implements AutoCloseable {
     private NodeMetrics metrics;
     private SqliteDirectory directory;
     private SlotStore store;
+    /** RocksDB's block cache and memtables for every slot of the node; closed after them. */
+    private dev.cairn.store.rocks.StoreMemory storeMemory;
     private dev.cairn.replication.Replication replication;
     private AdminServer admin;
     private volatile boolean serving;
@@ -76,7 +78,13 @@ public final class Node implements AutoCloseable {
         metrics = new NodeMetrics(registry, Node.class.getPackage().getImplementationVersion());
 
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
-        store = SlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
+        logMemory(config.memory());
+        storeMemory = new dev.cairn.store.rocks.StoreMemory(config.memory().store());
+        io.micrometer.core.instrument.Gauge.builder("cairn.store.memory.used", storeMemory, dev.cairn.store.rocks.StoreMemory::usage)
+                .baseUnit("bytes").description("RocksDB block cache and memtables of all slots").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("cairn.store.memory.capacity", storeMemory, dev.cairn.store.rocks.StoreMemory::capacity)
+                .baseUnit("bytes").description("the memory budget's share for RocksDB (cache and memtables)").register(registry);
+        store = dev.cairn.store.rocks.RocksSlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry), storeMemory);
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
@@ -145,6 +153,21 @@ public final class Node implements AutoCloseable {
             }
             return r;
         };
+    }
+
+    /** The budget's split, and a warning when the JVM was started with more heap than it allows. */
+    private static void logMemory(dev.cairn.server.config.MemoryConfig memory) {
+        log.info("memory: budget {}: heap {}, RocksDB cache and memtables {}, JVM native {}", mib(memory.total()),
+                mib(memory.heap()), mib(memory.store()), mib(dev.cairn.server.config.MemoryConfig.JVM_NATIVE));
+        long jvmHeap = Runtime.getRuntime().maxMemory();
+        if (jvmHeap > memory.heap()) {
+            log.warn("memory: the JVM may use {} of heap, above the budget's {}; start it with the options of "
+                    + "`cairn serve --print-jvm-options` (./cairn does)", mib(jvmHeap), mib(memory.heap()));
+        }
+    }
+
+    private static String mib(long bytes) {
+        return (bytes >> 20) + " MiB";
     }
 
     /** The slot as the config describes it, with the given quota source and meters. */
@@ -310,6 +333,9 @@ public final class Node implements AutoCloseable {
             } catch (RuntimeException ex) {
                 log.error("store: closing failed", ex);
             }
+        }
+        if (storeMemory != null) {
+            storeMemory.close();
         }
         if (directory != null) {
             directory.close();

@@ -41,6 +41,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "admin HTTP listener (/health, /metrics, and the admin commands)")
     OptionValues.Listen.Value admin;
 
+    @Option(names = "--print-jvm-options", description = "print the JVM options that keep the node to its memory budget "
+            + "([memory] total), one a line, and exit; ./cairn starts the node with them")
+    boolean printJvmOptions;
+
     @CommandLine.Spec
     CommandSpec spec;
 
@@ -67,6 +71,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         NodeConfig config = config();
+        if (printJvmOptions) {
+            config.memory().jvmOptions().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         // Refused here, before anything starts: a node that never served does not log "stopping".
         DataDirectory.requireUsable(config);
         DataDirectory.requireNotServed(config);

@@ -65,6 +65,9 @@ import java.util.TreeSet;
  * heavy_commands_per_user = 2
  * heavy_command_cpu = "30s"
  *
+ * [memory]                           # see MemoryConfig for the split
+ * total = "320M"                     # the whole process: heap, RocksDB, the JVM's own
+ *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
  * </pre>
@@ -77,6 +80,7 @@ public final class ConfigLoader {
             "directory", Set.of("file", "default_domain", "min_password_length"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
             "tls", Set.of("certificate", "key"),
+            "memory", Set.of("total"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
                     "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory",
                     "heavy_command_threads", "heavy_commands_per_user", "heavy_command_cpu"));
@@ -157,8 +161,12 @@ public final class ConfigLoader {
                     + ImapConfig.Limits.DEFAULT.maxLineLength() + " octets)");
         }
 
+        TomlTable m = r.section(result, "memory");
+        MemoryConfig memory = new MemoryConfig(r.size(m, "memory.total", MemoryConfig.MIN_TOTAL, MemoryConfig.MAX_TOTAL)
+                .orElse(d.memory().total()));
+
         NodeConfig config = new NodeConfig(data, directory, store, d.imap(), d.imaps(), d.pop3(), d.pop3s(), d.lmtp(),
-                d.admin(), tls, limits);
+                d.admin(), tls, limits).withMemory(memory);
         for (String name : List.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin")) {
             TomlTable section = r.section(result, name);
             if (section == null) {
@@ -297,6 +305,15 @@ public final class ConfigLoader {
             } catch (ConfigException e) {
                 throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
             }
+        }
+
+        /** A size from {@code min} to {@code max} octets. */
+        Optional<Long> size(TomlTable table, String key, long min, long max) {
+            Optional<Long> n = size(table, key);
+            if (n.isPresent() && (n.get() < min || n.get() > max)) {
+                throw error(key, Sizes.formatBytes(n.get()) + " is not between " + Sizes.formatBytes(min) + " and " + Sizes.formatBytes(max));
+            }
+            return n;
         }
 
         Optional<Duration> duration(TomlTable table, String key) {

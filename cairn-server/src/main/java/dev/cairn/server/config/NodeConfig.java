@@ -18,7 +18,7 @@ import java.util.Optional;
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
-                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains) {
+                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory) {
 
     public NodeConfig {
         trustedNetworks = List.copyOf(trustedNetworks);
@@ -29,7 +29,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits, ReplicationSettings replication) {
         this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK,
-                MachineNames.localDomains());
+                MachineNames.localDomains(), MemoryConfig.defaults());
     }
 
     /** Without replication (the embedded default). */
@@ -41,7 +41,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     /**
@@ -49,7 +49,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * ([imap] trusted_networks; loopback when unset).
      */
     public NodeConfig withTrustedNetworks(List<VerifyAccess.Network> trustedNetworks) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     /**
@@ -57,7 +57,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * machine's host name and localhost, and bare names, when unset).
      */
     public NodeConfig withLocalDomains(LocalDomains localDomains) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     public static NodeConfig defaults() {
@@ -111,22 +111,27 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+    }
+
+    /** The memory budget ([memory]; {@link MemoryConfig#defaults()} when unset). */
+    public NodeConfig withMemory(MemoryConfig memory) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
     }
 
     public ListenerConfig listener(String name) {

@@ -192,6 +192,48 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theMemoryTotalIsReadAtItsLimitsAndRefusedOneOctetBeyond() {
+        long min = MemoryConfig.MIN_TOTAL, max = MemoryConfig.MAX_TOTAL;
+        assertThat(ConfigLoader.parse("[memory]\ntotal = " + min, "c").memory().total()).isEqualTo(min);
+        assertThat(ConfigLoader.parse("[memory]\ntotal = \"1T\"", "c").memory().total()).isEqualTo(max);
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\ntotal = " + (min - 1), "c")).isInstanceOf(ConfigException.class)
+                .hasMessage("c: memory.total: " + (min - 1) + " is not between 192M and 1T");
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\ntotal = " + (max + 1), "c")).isInstanceOf(ConfigException.class)
+                .hasMessage("c: memory.total: " + (max + 1) + " is not between 192M and 1T");
+        assertThatThrownBy(() -> ConfigLoader.parse("[memory]\nheap = \"1G\"", "c")).hasMessageContaining("memory.heap: unknown key");
+    }
+
+    @Test
+    void theMemoryBudgetSplitsIntoHeapStoreAndTheJvmsOwn() {
+        MemoryConfig memory = NodeConfig.defaults().memory();
+        assertThat(memory.total()).isEqualTo(MemoryConfig.DEFAULT_TOTAL);
+        assertThat(memory.heap() + memory.store() + MemoryConfig.JVM_NATIVE).isEqualTo(memory.total());
+        // The split the README and docs/operations.md state.
+        assertThat(memory.heap()).isEqualTo(156L << 20);
+        assertThat(memory.store()).isEqualTo(68L << 20);
+        assertThat(memory.jvmOptions()).contains("-Xmx" + (memory.heap() >> 20) + "m");
+        MemoryConfig smallest = ConfigLoader.parse("[memory]\ntotal = \"192M\"", "c").memory();
+        // The smallest budget still leaves RocksDB more than its minimum and the heap room for commands.
+        assertThat(smallest.store()).isGreaterThanOrEqualTo(dev.cairn.store.rocks.StoreMemory.MIN_CAPACITY);
+        assertThat(smallest.heap()).isGreaterThanOrEqualTo(64L << 20);
+    }
+
+    @Test
+    void servePrintsTheJvmOptionsOfTheConfiguredBudgetWithoutStarting() throws Exception {
+        Path file = dir.resolve("cairn.toml");
+        Files.writeString(file, "[memory]\ntotal = \"1G\"\n");
+        java.io.StringWriter out = new java.io.StringWriter();
+        CommandLine cli = CairnCommand.commandLine(new CairnCommand(new ByteArrayInputStream(new byte[0])));
+        cli.setOut(new java.io.PrintWriter(out, true));
+        int status = cli.execute("serve", "--config", file.toString(), "--data", dir.resolve("never-made").toString(),
+                "--print-jvm-options");
+        assertThat(status).isZero();
+        // (1G - 96M) * 0.7 = 649.6M, whole MiB down.
+        assertThat(out.toString().lines()).containsExactly("-Xmx649m", "-XX:+UseSerialGC", "-XX:ReservedCodeCacheSize=48m");
+        assertThat(dir.resolve("never-made")).doesNotExist();
+    }
+
+    @Test
     void localDomainsBareNamesAndPasswordLengthAreRead() {
         NodeConfig c = ConfigLoader.parse("""
                 [directory]

@@ -66,6 +66,9 @@ public final class RocksSlotStore implements SlotStore {
     private static final int STRIPES = 4096;
 
     private final SlotConfig config;
+    /** The node's RocksDB memory; closed with the slot when the slot made it for itself. */
+    final StoreMemory memory;
+    private final boolean ownsMemory;
     final RocksDB db;
     private final DBOptions dbOptions;
     private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
@@ -89,8 +92,10 @@ public final class RocksSlotStore implements SlotStore {
     /** Reads hold it shared, close() exclusively: no native call ever runs on a closed database. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
-    private RocksSlotStore(SlotConfig config) throws RocksDBException, IOException {
+    private RocksSlotStore(SlotConfig config, StoreMemory memory, boolean ownsMemory) throws RocksDBException, IOException {
         this.config = config;
+        this.memory = memory;
+        this.ownsMemory = ownsMemory;
         RocksDB.loadLibrary();
         unsynced = new org.rocksdb.WriteOptions().setSync(false);
         Files.createDirectories(config.metadataDir());
@@ -102,14 +107,17 @@ public final class RocksSlotStore implements SlotStore {
         boolean direct = DirectIo.supported(config.metadataDir()) && DirectIo.supported(config.bodiesDir());
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2).setKeepLogFileNum(5).setRecycleLogFileNum(4)
-                .setUseDirectIoForFlushAndCompaction(direct);
+                .setUseDirectIoForFlushAndCompaction(direct).setWriteBufferManager(memory.writeBuffers());
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (String name : List.of("default", "meta", "index", "messages", "tombstones", "bodies", "parsed", "refcounts", "changelog")) {
             // Bodies themselves are in the BodyLog; the bodies column family holds their locations.
             // Its files stay beside the segments, where slots from before 2026-12-05 have theirs.
             ColumnFamilyOptions o = new ColumnFamilyOptions();
             if (name.equals("bodies")) o.setCfPaths(List.of(new DbPath(config.bodiesDir(), Long.MAX_VALUE)));
-            o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10)));
+            // One cache for the node (StoreMemory); index and filter blocks in it too, those of
+            // level 0 (read by every lookup) pinned there.
+            o.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new org.rocksdb.BloomFilter(10))
+                    .setBlockCache(memory.cache()).setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true));
             o.setCompressionType(CompressionType.LZ4_COMPRESSION);
             // Small memtables for small records: an insert walks a skip list whose nodes are
             // cache misses, so fewer entries per memtable is a shorter walk.
@@ -138,10 +146,25 @@ public final class RocksSlotStore implements SlotStore {
                 .description("bytes of deleted bodies still in segment files").register(config.meters());
     }
 
-    /** Opens (creating if needed) the slot. */
+    /** Opens (creating if needed) the slot, with RocksDB memory of its own ({@link StoreMemory#STANDALONE}). */
     public static SlotStore open(SlotConfig config) {
+        StoreMemory memory = new StoreMemory(StoreMemory.STANDALONE);
         try {
-            return new RocksSlotStore(config);
+            return open(config, memory, true);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    /** Opens (creating if needed) the slot, sharing the node's RocksDB memory; close that after the slot. */
+    public static SlotStore open(SlotConfig config, StoreMemory memory) {
+        return open(config, memory, false);
+    }
+
+    private static SlotStore open(SlotConfig config, StoreMemory memory, boolean ownsMemory) {
+        try {
+            return new RocksSlotStore(config, memory, ownsMemory);
         } catch (RocksDBException | IOException e) {
             throw new StoreException(Reason.UNAVAILABLE, "cannot open slot at " + config.metadataDir() + ": " + e.getMessage(), e);
         }
@@ -805,5 +828,6 @@ public final class RocksSlotStore implements SlotStore {
         unsynced.close();
         dbOptions.close();
         for (ColumnFamilyOptions o : cfOptions) o.close();
+        if (ownsMemory) memory.close();
     }
 }

@@ -57,6 +57,14 @@
  * flushes and compactions use direct I/O where the file system allows it, so appends do not keep
  * faulting fresh page-cache pages in.
  *
+ * <h2>Memory</h2>
+ * The block caches and memtables of all slots of a node are one budget ({@code StoreMemory}): one
+ * LRU cache, which also holds index and filter blocks (level 0's pinned), and one write-buffer
+ * manager charging the memtables to it (at most half of it), given to {@code open(config,
+ * memory)}. A slot opened on its own (the CLI's tools, tests) gets one of 32 MiB for itself.
+ * Until 2026-12-06 every column family of every slot had its own 8 MiB cache and up to two 4 MiB
+ * memtables, and index and filter blocks lived outside any cache.
+ *
  * <h2>\Recent</h2>
  * IMAP4rev1's \Recent needs one mark per mailbox, the first UID no session has claimed (as in
  * Dovecot and Cyrus). It lives in {@code UserState} and is written through to {@code meta}
