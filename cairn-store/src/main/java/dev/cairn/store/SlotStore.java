@@ -46,7 +46,9 @@ public interface SlotStore extends AutoCloseable {
     /**
      * Tells the listener, once each time, when the slot stops taking writes because another node
      * became master of its store (epoch fencing): the protocol servers end their sessions (IMAP
-     * BYE, POP3 -ERR, LMTP 451). Called on a thread of its own, after writes are already refused.
+     * BYE, POP3 -ERR, LMTP 451). Called on the fencing thread, after writes are already refused
+     * and before anything else can start on the fenced slot: the listener must not block (it
+     * starts a thread for each session it ends), and the sessions it sees are those of before.
      * Running the returned action removes the listener.
      */
     default Runnable onFenced(FenceListener listener) { return () -> {}; }

@@ -126,17 +126,16 @@ public final class SlotReplication {
             wasWritable = fence == null;
             this.fence = reason;
         }
-        if (wasWritable && !fenceListeners.isEmpty()) {
-            // Not on the caller's thread: listeners write to sockets, and the fence runs inside replication's locks.
-            Thread.ofVirtual().name("cairn-fenced").start(() -> {
-                for (dev.cairn.store.SlotStore.FenceListener l : fenceListeners) {
-                    try {
-                        l.fenced(reason);
-                    } catch (RuntimeException e) {
-                        org.slf4j.LoggerFactory.getLogger(SlotReplication.class).warn("fence listener failed", e);
-                    }
-                }
-            });
+        if (!wasWritable) return;
+        // On this thread, so that what the listeners end is what existed when writes stopped: told
+        // later, a server would also end a session that started on the fenced slot (a verify login).
+        // Listeners do not block; they start a thread for each session they end.
+        for (dev.cairn.store.SlotStore.FenceListener l : fenceListeners) {
+            try {
+                l.fenced(reason);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(SlotReplication.class).warn("fence listener failed", e);
+            }
         }
     }
 
