@@ -8,7 +8,6 @@ import dev.cairn.replication.Replication;
 import dev.cairn.server.config.ConfigLoader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,11 +32,7 @@ class OperatorEndpointsIT {
     @TempDir Path dir;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    private static int freePort() throws IOException { return TestPorts.free(); }
 
     private HttpResponse<String> get(Node node, String path) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + node.address("admin").getPort() + path);

@@ -20,7 +20,6 @@ import java.io.OutputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,11 +49,7 @@ class ReplicaVerifyIT {
     private final Map<String, Node> nodes = new java.util.LinkedHashMap<>();
     private final Map<String, Map<String, Integer>> ports = new java.util.HashMap<>();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    private static int freePort() throws IOException { return TestPorts.free(); }
 
     private Path config(String node) { return dir.resolve(node + ".toml"); }
 

@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,11 +50,7 @@ class ReplicationFailoverIT {
     private final Map<String, Map<String, Integer>> ports = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    private static int freePort() throws IOException { return TestPorts.free(); }
 
     private Path config(String node) { return dir.resolve(node + ".toml"); }
 

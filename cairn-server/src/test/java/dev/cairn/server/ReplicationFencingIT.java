@@ -11,7 +11,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,11 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicationFencingIT {
     @TempDir Path dir;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    private static int freePort() throws IOException { return TestPorts.free(); }
 
     /** A line-oriented client. */
     private static final class Client implements AutoCloseable {

@@ -13,7 +13,6 @@ import dev.cairn.store.NewMessage;
 import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicationTlsIT {
     @TempDir Path dir;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    private static int freePort() throws IOException { return TestPorts.free(); }
 
     /** A node's certificate and PKCS#8 key as PEM files in its data directory (tls/cert.pem, tls/key.pem); returns the certificate's PEM. */
     private static String pemFiles(Path data) throws Exception {
