@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.Directory;
-import dev.cairn.cluster.directory.DirectoryException;
-import dev.cairn.cluster.directory.Login;
-import dev.cairn.cluster.directory.UserNames;
+import dev.cairn.directory.Directory;
+import dev.cairn.directory.DirectoryException;
+import dev.cairn.directory.Login;
+import dev.cairn.directory.UserNames;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.Authenticator;
 import io.micrometer.core.instrument.Counter;

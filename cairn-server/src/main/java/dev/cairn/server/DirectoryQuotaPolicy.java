@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.Directory;
-import dev.cairn.cluster.directory.QuotaLimits;
+import dev.cairn.directory.Directory;
+import dev.cairn.directory.QuotaLimits;
 import dev.cairn.store.QuotaPolicy;
 
 /** The store asks the directory for a user's limits at each write that grows the user. */

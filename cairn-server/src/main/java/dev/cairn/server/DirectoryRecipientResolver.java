@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.Directory;
-import dev.cairn.cluster.directory.LocalDomains;
-import dev.cairn.cluster.directory.Resolution;
+import dev.cairn.directory.Directory;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.Resolution;
 import dev.cairn.lmtp.RecipientResolver;
 
 /**

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.SqliteDirectory;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.SelfSignedCertificate;

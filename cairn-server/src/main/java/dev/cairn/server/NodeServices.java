@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.Directory;
+import dev.cairn.directory.Directory;
 import dev.cairn.lmtp.RecipientResolver;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.NewUser;
-import dev.cairn.cluster.directory.PasswordHasher;
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.NewUser;
+import dev.cairn.directory.PasswordHasher;
+import dev.cairn.directory.SqliteDirectory;
 import dev.cairn.protocol.auth.AuthResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;

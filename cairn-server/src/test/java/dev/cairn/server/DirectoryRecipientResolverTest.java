@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.cluster.directory.DirectoryException;
-import dev.cairn.cluster.directory.LocalDomains;
-import dev.cairn.cluster.directory.NewUser;
-import dev.cairn.cluster.directory.PasswordHasher;
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.DirectoryException;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.NewUser;
+import dev.cairn.directory.PasswordHasher;
+import dev.cairn.directory.SqliteDirectory;
 import dev.cairn.lmtp.RecipientResolver.Lookup;
 import dev.cairn.lmtp.RecipientResolver.Recipient;
 import org.junit.jupiter.api.Test;

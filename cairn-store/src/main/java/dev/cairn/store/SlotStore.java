@@ -4,9 +4,10 @@ package dev.cairn.store;
 import java.util.List;
 
 /**
- * One slot: an embedded RocksDB holding many users' mail (metadata on the metadata path, bodies
- * in their own column family whose files may live on another disk), one committer thread that
- * groups concurrent commits into one synced WAL write, and the change log that replication reads.
+ * One slot: many users' mail in an embedded RocksDB for the metadata (on the metadata path) and
+ * an append-only log of segment files for the bodies (on the bodies path, which may be another
+ * disk), one committer thread that groups concurrent commits into one synced WAL write, and the
+ * change log that replication reads.
  */
 public interface SlotStore extends AutoCloseable {
     /** Opens (creating if needed) the slot described by the config. */

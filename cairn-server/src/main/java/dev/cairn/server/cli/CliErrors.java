@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.DirectoryException;
+import dev.cairn.directory.DirectoryException;
 import dev.cairn.server.config.ConfigException;
 import dev.cairn.store.StoreException;
 import picocli.CommandLine;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.SqliteDirectory;
 import dev.cairn.server.Node;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.QuotaLimits;
+import dev.cairn.directory.QuotaLimits;
 import dev.cairn.server.config.ConfigException;
 import dev.cairn.server.config.ListenAddress;
 import dev.cairn.server.config.Sizes;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.PasswordHasher;
+import dev.cairn.directory.PasswordHasher;
 
 import java.io.Console;
 import java.io.IOException;

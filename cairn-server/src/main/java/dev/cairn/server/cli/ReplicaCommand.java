@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.SqliteDirectory;
-import dev.cairn.cluster.directory.User;
-import dev.cairn.cluster.directory.UserNames;
+import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.User;
+import dev.cairn.directory.UserNames;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.server.verify.ReplicaVerifier;

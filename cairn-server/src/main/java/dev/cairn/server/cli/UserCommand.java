@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.AddressEntry;
-import dev.cairn.cluster.directory.Addresses;
-import dev.cairn.cluster.directory.Directory;
-import dev.cairn.cluster.directory.LocalDomains;
-import dev.cairn.cluster.directory.NewUser;
-import dev.cairn.cluster.directory.QuotaLimits;
-import dev.cairn.cluster.directory.Resolution;
-import dev.cairn.cluster.directory.SqliteDirectory;
-import dev.cairn.cluster.directory.User;
-import dev.cairn.cluster.directory.UserNames;
+import dev.cairn.directory.AddressEntry;
+import dev.cairn.directory.Addresses;
+import dev.cairn.directory.Directory;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.NewUser;
+import dev.cairn.directory.QuotaLimits;
+import dev.cairn.directory.Resolution;
+import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.User;
+import dev.cairn.directory.UserNames;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.server.config.Sizes;
 import picocli.CommandLine;

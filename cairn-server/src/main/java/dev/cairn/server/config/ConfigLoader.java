@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
-import dev.cairn.cluster.directory.Addresses;
-import dev.cairn.cluster.directory.LocalDomains;
-import dev.cairn.cluster.directory.PasswordHasher;
-import dev.cairn.cluster.directory.PasswordPolicy;
+import dev.cairn.directory.Addresses;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.PasswordHasher;
+import dev.cairn.directory.PasswordPolicy;
 import dev.cairn.imap.ImapConfig;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseResult;

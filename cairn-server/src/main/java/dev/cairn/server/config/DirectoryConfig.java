@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
-import dev.cairn.cluster.directory.PasswordPolicy;
+import dev.cairn.directory.PasswordPolicy;
 import java.nio.file.Path;
 import java.util.Optional;
 

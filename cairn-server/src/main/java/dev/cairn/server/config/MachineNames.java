@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
-import dev.cairn.cluster.directory.Addresses;
-import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.directory.Addresses;
+import dev.cairn.directory.LocalDomains;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;

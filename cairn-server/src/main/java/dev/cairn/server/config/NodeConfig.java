@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
-import dev.cairn.cluster.directory.LocalDomains;
+import dev.cairn.directory.LocalDomains;
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.protocol.ConnectionLimits;

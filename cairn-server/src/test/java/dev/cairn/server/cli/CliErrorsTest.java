@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.SqliteDirectory;
 import dev.cairn.server.config.MachineNames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.cluster.directory.QuotaLimits;
-import dev.cairn.cluster.directory.Recipient;
-import dev.cairn.cluster.directory.SqliteDirectory;
+import dev.cairn.directory.QuotaLimits;
+import dev.cairn.directory.Recipient;
+import dev.cairn.directory.SqliteDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
-import dev.cairn.cluster.directory.LocalDomains;
-import dev.cairn.cluster.directory.PasswordPolicy;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.PasswordPolicy;
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.server.cli.CairnCommand;

@@ -197,7 +197,7 @@ final class Checker {
 
     /**
      * Reference counts against the messages of every user of the slot (only when checking the
-     * whole slot), orphans (a count, parse or chunk of a body no message references) and missing
+     * whole slot), orphans (a count, parse or location of a body no message references) and missing
      * bodies (a message whose body, parse or count is absent).
      */
     private void checkBodies(boolean wholeSlot, boolean repair) {

@@ -329,7 +329,7 @@ public final class RocksSlotStore implements SlotStore {
 
     // --- reclaiming the space of deleted bodies ------------------------------------------------
 
-    /** Blob garbage collection runs when at least this share of the blob files' bytes is garbage. */
+    /** A segment's bodies are moved out (and the file deleted) when at least this share of its bytes is garbage. */
     static final double RECLAIM_RATIO = 0.25;
     private static final long RECLAIM_MIN_BYTES = 64L << 20;
     private static final long RECLAIM_EVERY_MILLIS = 10 * 60_000;

@@ -78,7 +78,7 @@ public final class CrashWriter {
         }
     }
 
-    /** Mostly small messages, some shared by several appends (single-instance storage), now and then one over a chunk. */
+    /** Mostly small messages, some shared by several appends (single-instance storage), now and then one over 1 MiB (more than one read of a body stream). */
     static byte[] body(Random r, long seed, long n) {
         int kind = r.nextInt(20);
         if (kind < 4) return ("Subject: shared " + kind + "\r\n\r\nthe same body for everyone\r\n").getBytes(StandardCharsets.UTF_8);

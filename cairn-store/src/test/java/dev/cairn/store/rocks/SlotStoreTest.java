@@ -261,7 +261,7 @@ class SlotStoreTest {
         assertThat(slot.check(null, false).problems()).isEmpty();
     }
 
-    @Test void largeBodyIsChunkedAndStreamed() throws Exception {
+    @Test void largeBodyIsStreamedWholeAndGoesWithItsLastReference() throws Exception {
         UserStore u = slot.openOrCreateUser("alice");
         byte[] big = new byte[3 * RocksSlotStore.CHUNK + 12345];
         new java.util.Random(7).nextBytes(big);
@@ -277,7 +277,7 @@ class SlotStoreTest {
             while ((n = in.read(buf)) > 0) out.write(buf, 0, n);
             assertThat(out.toByteArray()).isEqualTo(big);
         }
-        // Expunging the last reference removes every chunk.
+        // Expunging the last reference removes the body's location (its bytes are segment garbage).
         u.expunge(r.mailbox(), r.uids());
         RocksSlotStore rocks = (RocksSlotStore) slot;
         List<byte[]> left = new ArrayList<>();
@@ -311,7 +311,7 @@ class SlotStoreTest {
         var in = u.openBody(body);
         assertThat(in.readNBytes(RocksSlotStore.CHUNK)).hasSize(RocksSlotStore.CHUNK);
         slot.close();
-        // The next chunk would need the (closed) database: an I/O error, not a crash.
+        // The next read would need the closed slot's segment file: an I/O error, not a crash.
         assertThatThrownBy(in::read).isInstanceOf(java.io.IOException.class);
         in.close();
         assertThatThrownBy(() -> u.append("INBOX", List.of(msg(mail(1))))).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
