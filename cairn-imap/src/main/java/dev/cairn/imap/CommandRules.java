@@ -32,7 +32,7 @@ final class CommandRules {
             case Rename c -> authenticated(state);
             case Subscribe c -> authenticated(state);
             case Unsubscribe c -> authenticated(state);
-            case ImapCommand.List c -> authenticated(state);
+            case ListCommand c -> authenticated(state);
             case Lsub c -> authenticated(state);
             case Namespace c -> authenticated(state);
             case Status c -> authenticated(state);
@@ -57,7 +57,7 @@ final class CommandRules {
             case Copy c -> state == State.SELECTED;
             case Move c -> state == State.SELECTED;
             case Sort c -> state == State.SELECTED;
-            case ImapCommand.Thread c -> state == State.SELECTED;
+            case ThreadCommand c -> state == State.SELECTED;
         };
     }
 
@@ -92,7 +92,7 @@ final class CommandRules {
             case Enable c -> false;
             case Select c -> false;
             case Examine c -> false;
-            case ImapCommand.List c -> false;
+            case ListCommand c -> false;
             case Lsub c -> false;
             case Namespace c -> false;
             case Status c -> false;
@@ -109,7 +109,7 @@ final class CommandRules {
             case Search c -> false;
             case Fetch c -> false;
             case Sort c -> false;
-            case ImapCommand.Thread c -> false;
+            case ThreadCommand c -> false;
         };
     }
 
@@ -130,7 +130,7 @@ final class CommandRules {
             // RFC 7162 §3.2.10.2: nor during a UID SEARCH that names message numbers
             case Search s -> s.uid() && !mentions(s.key(), SearchKey.Sequence.class);
             case Sort s -> s.uid();
-            case ImapCommand.Thread t -> t.uid();
+            case ThreadCommand t -> t.uid();
             default -> true;
         };
     }

@@ -314,7 +314,7 @@ final class ImapSession {
                 log.warn("imap {}: {} failed", conn.id(), command.name(), e);
                 result = Result.no("SERVERBUG", "Internal error; the command was not completed");
             } catch (InterruptedException e) {
-                java.lang.Thread.currentThread().interrupt();
+                Thread.currentThread().interrupt();
                 throw new IOException(e);
             }
             if (result != null) {
@@ -376,7 +376,7 @@ final class ImapSession {
                 store.unsubscribe(c.mailbox());
                 yield Result.ok("UNSUBSCRIBE completed");
             }
-            case ImapCommand.List c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).list(c)), out, mailboxes::writeStatus);
+            case ListCommand c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).list(c)), out, mailboxes::writeStatus);
             case Lsub c -> MailboxLister.write(heavy(b -> new MailboxLister(store, b).lsub(c)), out, mailboxes::writeStatus);
             case Namespace c -> {
                 out.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
@@ -398,7 +398,7 @@ final class ImapSession {
             case Move c -> messages.copyOrMove(c.uid(), c.set(), c.mailbox(), true);
             case Search c -> searches.search(tag, c);
             case Sort c -> searches.sort(c);
-            case ImapCommand.Thread c -> searches.thread(c);
+            case ThreadCommand c -> searches.thread(c);
             case GetQuota c -> aclQuota.getQuota(c);
             case GetQuotaRoot c -> aclQuota.getQuotaRoot(c);
             case SetQuota c -> Result.no("NOPERM", "Quotas are set by the administrator");
@@ -417,7 +417,7 @@ final class ImapSession {
         reporter.sync(true);
         out.flush();
         conn.setIdleTimeout(limits.idleCommandTimeout());
-        java.lang.Thread readerThread = java.lang.Thread.ofVirtual().name("imap-idle-" + conn.id()).start(() -> {
+        Thread readerThread = Thread.ofVirtual().name("imap-idle-" + conn.id()).start(() -> {
             try {
                 byte[] line = conn.input().readCommandLine(limits.maxLineLength());
                 events.offer(new Done(new String(line, StandardCharsets.US_ASCII), null));

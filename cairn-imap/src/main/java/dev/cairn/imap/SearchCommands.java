@@ -3,7 +3,6 @@ package dev.cairn.imap;
 
 import dev.cairn.imap.ImapSession.Result;
 import dev.cairn.imap.syntax.ImapCommand.*;
-import dev.cairn.imap.syntax.ImapCommand;
 import dev.cairn.imap.syntax.SearchKey;
 import dev.cairn.imap.syntax.SequenceSet;
 import dev.cairn.store.MailboxSnapshot;
@@ -103,7 +102,7 @@ final class SearchCommands {
         return sortOrThread(c.charset(), b -> new Searcher(s.store, b).sort(sm, c, saved), "SORT");
     }
 
-    Result thread(ImapCommand.Thread c) throws IOException, InterruptedException {
+    Result thread(ThreadCommand c) throws IOException, InterruptedException {
         if (!c.algorithm().equals("ORDEREDSUBJECT") && !c.algorithm().equals("REFERENCES")) {
             return Result.bad("Unknown threading algorithm " + c.algorithm());
         }

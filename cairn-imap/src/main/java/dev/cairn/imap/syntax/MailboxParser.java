@@ -110,7 +110,7 @@ record MailboxParser(Cursor c, Arguments a) {
             }
             c.close();
         }
-        return new ImapCommand.List(ref, patterns, select, ret, statusItems, extended);
+        return new ImapCommand.ListCommand(ref, patterns, select, ret, statusItems, extended);
     }
 
     ImapCommand append() throws ParseException {

@@ -77,7 +77,7 @@ record SearchParser(Cursor c, Arguments a) {
         c.sp();
         String charset = c.astring().toUpperCase(Locale.ROOT);
         c.sp();
-        return new ImapCommand.Thread(uid, algorithm, charset, searchKeys());
+        return new ImapCommand.ThreadCommand(uid, algorithm, charset, searchKeys());
     }
 
     private SearchKey searchKeys() throws ParseException {
