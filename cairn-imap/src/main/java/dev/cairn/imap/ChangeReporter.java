@@ -6,7 +6,6 @@ import static dev.cairn.imap.ImapSession.SHUTDOWN;
 
 import dev.cairn.imap.ImapSession.Done;
 import dev.cairn.imap.ImapSession.SessionEnd;
-import dev.cairn.imap.syntax.ImapCommand.*;
 import dev.cairn.imap.syntax.SequenceSet;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxChange;

@@ -55,6 +55,7 @@ final class ImapSession {
         SessionEnd() { super(null, null, false, false); }
     }
 
+    /** What the IDLE reader thread read (DONE, or the failure), queued among the changes. */
     record Done(String line, IOException error) {}
 
     /** Queued by {@link #shutdown} to wake a session waiting in IDLE. */
