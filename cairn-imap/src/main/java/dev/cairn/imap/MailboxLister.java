@@ -46,7 +46,7 @@ final class MailboxLister {
         this.budget = budget;
     }
 
-    Listing list(ImapCommand.List c) {
+    Listing list(ImapCommand.ListCommand c) {
         for (String o : c.selectOptions()) {
             if (!Set.of("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE").contains(o)) return Listing.refused(Result.bad("Unknown LIST selection option " + o));
         }

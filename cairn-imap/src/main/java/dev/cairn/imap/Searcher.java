@@ -367,7 +367,7 @@ final class Searcher {
         final List<Node> children = new ArrayList<>();
     }
 
-    String thread(SelectedMailbox sm, ImapCommand.Thread c, long[] saved) {
+    String thread(SelectedMailbox sm, ImapCommand.ThreadCommand c, long[] saved) {
         List<Candidate> matches = matching(sm, c.key(), saved);
         if (c.algorithm().equals("REFERENCES")) {
             List<ReferencesThreads.Message> messages = new ArrayList<>(matches.size());

@@ -2,9 +2,28 @@
 /**
  * IMAP4rev2 and IMAP4rev1 over the slot store: protocol behaviour. {@link dev.cairn.imap.ImapServer}
  * runs the listeners; each connection is an {@link dev.cairn.imap.ImapSession} on its own virtual
- * thread, which dispatches the parsed commands of {@link dev.cairn.imap.syntax} by an exhaustive
- * switch and keeps its own message sequence numbers ({@code SelectedMailbox}) fed by the store's
- * mailbox changes. FETCH, SEARCH/SORT/THREAD and LIST each have their own class; the sort keys of
+ * thread, which keeps the read loop, the busy lock that shutdown and fencing wait on, and the
+ * exhaustive switch over the parsed commands of {@link dev.cairn.imap.syntax}, and keeps its own
+ * message sequence numbers ({@code SelectedMailbox}) fed by the store's mailbox changes.
+ *
+ * <p>The rooms, one job each, all working on the session's state:
+ *
+ * <ul>
+ *   <li>{@code CommandRules}: the rule tables (which command in which state, RFC 9051 §3; which
+ *       ones write; where expunges may be told, §7.5.1);
+ *   <li>{@code ChangeReporter}: the unsolicited responses of RFC 9051 §7.5.1 and RFC 7162 §3.2;
+ *   <li>{@code ConnectionCommands}: CAPABILITY, LOGIN/AUTHENTICATE, STARTTLS, COMPRESS, ENABLE;
+ *   <li>{@code MailboxCommands}: SELECT/EXAMINE, CREATE, DELETE, STATUS;
+ *       {@code AclQuotaCommands}: ACL and QUOTA;
+ *   <li>{@code MessageCommands}: APPEND, FETCH, STORE, COPY/MOVE, EXPUNGE, CLOSE;
+ *       {@code SearchCommands}: SEARCH, SORT, THREAD.
+ * </ul>
+ *
+ * <p>The parser is cut the same way: {@code syntax.CommandParser} holds the command switch,
+ * {@code Cursor} the tokens, {@code Arguments} the arguments many commands share, and
+ * {@code SearchParser}, {@code FetchParser} and {@code MailboxParser} one family each.
+ *
+ * <p>FETCH, SEARCH/SORT/THREAD and LIST each have their own class for the work; the sort keys of
  * RFC 5256 and RFC 5957 are in {@code SortKeys}, the base subject of RFC 5256 §2.1 (for SORT and
  * both THREAD algorithms) in {@code BaseSubject}, and {@code BinaryAppend} stores a literal8 APPEND
  * so that NUL never leaves in a normal literal. {@code CONFORMANCE.md} beside the module's POM maps

@@ -2,6 +2,7 @@
 package dev.cairn.imap.syntax;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -20,7 +21,7 @@ public sealed interface ImapCommand {
     /** AUTHENTICATE with an optional SASL-IR initial response (RFC 4959), null when absent. */
     record Authenticate(String mechanism, String initialResponse) implements ImapCommand {}
     record Login(String user, String password) implements ImapCommand {}
-    record Enable(java.util.List<String> capabilities) implements ImapCommand {}
+    record Enable(List<String> capabilities) implements ImapCommand {}
     /** QRESYNC parameters of SELECT/EXAMINE (RFC 7162 §3.2.5); knownUids and seqMatch may be null. */
     record QResync(long uidValidity, long modSeq, SequenceSet knownUids, SequenceSet seqMatchSeqs, SequenceSet seqMatchUids) {}
     record Select(String mailbox, boolean condStore, QResync qresync) implements ImapCommand {}
@@ -32,15 +33,17 @@ public sealed interface ImapCommand {
     record Unsubscribe(String mailbox) implements ImapCommand {}
     /**
      * LIST with LIST-EXTENDED (RFC 5258) selection and return options, LIST-STATUS (RFC 5819)
-     * and SPECIAL-USE (RFC 6154).
+     * and SPECIAL-USE (RFC 6154); named so as not to hide {@code java.util.List}.
      */
-    record List(String reference, java.util.List<String> patterns, Set<String> selectOptions,
-                Set<String> returnOptions, java.util.List<String> statusItems, boolean extended) implements ImapCommand {}
+    record ListCommand(String reference, List<String> patterns, Set<String> selectOptions,
+                       Set<String> returnOptions, List<String> statusItems, boolean extended) implements ImapCommand {
+        @Override public String name() { return "LIST"; }
+    }
     record Lsub(String reference, String pattern) implements ImapCommand {}
     record Namespace() implements ImapCommand {}
-    record Status(String mailbox, java.util.List<String> items) implements ImapCommand {}
-    record AppendMessage(java.util.List<String> flags, Instant internalDate, Literal message) {}
-    record Append(String mailbox, java.util.List<AppendMessage> messages) implements ImapCommand {}
+    record Status(String mailbox, List<String> items) implements ImapCommand {}
+    record AppendMessage(List<String> flags, Instant internalDate, Literal message) {}
+    record Append(String mailbox, List<AppendMessage> messages) implements ImapCommand {}
     record Idle() implements ImapCommand {}
     record Check() implements ImapCommand {}
     record Close() implements ImapCommand {}
@@ -49,24 +52,27 @@ public sealed interface ImapCommand {
     record Expunge(SequenceSet uids) implements ImapCommand {}
     /** ESEARCH RETURN options (RFC 4731, RFC 5182); empty for a plain SEARCH. */
     record Search(boolean uid, String charset, Set<String> returnOptions, boolean esearch, SearchKey key) implements ImapCommand {}
-    record Fetch(boolean uid, SequenceSet set, java.util.List<FetchItem> items, long changedSince, boolean vanished) implements ImapCommand {}
+    record Fetch(boolean uid, SequenceSet set, List<FetchItem> items, long changedSince, boolean vanished) implements ImapCommand {}
     enum StoreOp { ADD, REMOVE, REPLACE }
     record Store(boolean uid, SequenceSet set, long unchangedSince, StoreOp op, boolean silent,
-                 java.util.List<String> flags) implements ImapCommand {}
+                 List<String> flags) implements ImapCommand {}
     record Copy(boolean uid, SequenceSet set, String mailbox) implements ImapCommand {}
     record Move(boolean uid, SequenceSet set, String mailbox) implements ImapCommand {}
     /** ID (RFC 2971): the client's fields, or empty for NIL. */
-    record Id(java.util.List<String> fields) implements ImapCommand {}
+    record Id(List<String> fields) implements ImapCommand {}
     record Compress(String mechanism) implements ImapCommand {}
     record GetQuota(String root) implements ImapCommand {}
     record GetQuotaRoot(String mailbox) implements ImapCommand {}
-    record SetQuota(String root, java.util.List<String> limits) implements ImapCommand {}
+    record SetQuota(String root, List<String> limits) implements ImapCommand {}
     record GetAcl(String mailbox) implements ImapCommand {}
     record SetAcl(String mailbox, String identifier, String rights) implements ImapCommand {}
     record DeleteAcl(String mailbox, String identifier) implements ImapCommand {}
     record ListRights(String mailbox, String identifier) implements ImapCommand {}
     record MyRights(String mailbox) implements ImapCommand {}
     /** SORT (RFC 5256): criteria as atoms (REVERSE folded in as "REVERSE X"). */
-    record Sort(boolean uid, java.util.List<String> criteria, String charset, SearchKey key) implements ImapCommand {}
-    record Thread(boolean uid, String algorithm, String charset, SearchKey key) implements ImapCommand {}
+    record Sort(boolean uid, List<String> criteria, String charset, SearchKey key) implements ImapCommand {}
+    /** THREAD (RFC 5256); named so as not to hide {@code java.lang.Thread}. */
+    record ThreadCommand(boolean uid, String algorithm, String charset, SearchKey key) implements ImapCommand {
+        @Override public String name() { return "THREAD"; }
+    }
 }
