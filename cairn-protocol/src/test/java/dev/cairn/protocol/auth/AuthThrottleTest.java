@@ -9,10 +9,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -182,29 +185,101 @@ class AuthThrottleTest {
     }
 
     @Test
-    void parallelAttemptsFromOneAddressAreCheckedOneAtATimeEachAfterThePenalty() throws Exception {
+    void loginsFromACleanAddressAreCheckedConcurrently() throws Exception {
+        // a webmail front-end, or an office behind NAT: many users, one address, no failure
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(2, Duration.ofSeconds(30)), clock, sleeper);
+        CountDownLatch bothInside = new CountDownLatch(2);
+        InetAddress from = ip("192.0.2.1");
+        AuthThrottle.Verification meetTheOther = () -> {
+            bothInside.countDown();
+            try {
+                // on a one-at-a-time gate the other never comes in: a failure after 5 s
+                return bothInside.await(5, TimeUnit.SECONDS) ? AuthResult.success("alice") : AuthResult.invalid("alone");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        List<CompletableFuture<AuthResult>> logins = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            logins.add(CompletableFuture.supplyAsync(() -> check(t, from, meetTheOther), r -> Thread.ofVirtual().start(r)));
+        }
+        for (CompletableFuture<AuthResult> login : logins) {
+            assertThat(login.get(20, TimeUnit.SECONDS)).as("both verified at once").isEqualTo(AuthResult.success("alice"));
+        }
+        assertThat(slept).isEmpty();
+    }
+
+    @Test
+    void afterAFailureAnAddressIsCheckedOneAtATime() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT, clock, d -> {
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(2, Duration.ofSeconds(30)), clock, d -> {
             events.add("wait " + d.toSeconds());
             clock.advance(d);
         });
-        CountDownLatch release = new CountDownLatch(1);
         InetAddress from = ip("192.0.2.1");
+        t.check(attempt("alice", from), () -> AuthResult.invalid("no"));
+        events.clear();
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger mostInside = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<AuthResult> first = CompletableFuture.supplyAsync(() -> check(t, from, () -> {
+            mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
             events.add("check 1");
             await(release);
+            inside.decrementAndGet();
             return AuthResult.invalid("no");
         }), r -> Thread.ofVirtual().start(r));
         await(() -> events.contains("check 1"));
         CompletableFuture<AuthResult> second = CompletableFuture.supplyAsync(() -> check(t, from, () -> {
+            mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
             events.add("check 2");
+            inside.decrementAndGet();
             return AuthResult.invalid("no");
         }), r -> Thread.ofVirtual().start(r));
-        await(() -> t.attemptsAt(from) == 2); // the second one queues behind the first
+        await(() -> t.attemptsAt(from) == 2); // the second one queues behind the first, a check slot free
+        assertThat(t.checksRunning()).isEqualTo(1);
         release.countDown();
         first.get(10, TimeUnit.SECONDS);
         second.get(10, TimeUnit.SECONDS);
-        assertThat(events).containsExactly("check 1", "wait 2", "check 2");
+        assertThat(events).containsExactly("wait 2", "check 1", "wait 4", "check 2");
+        assertThat(mostInside).hasValue(1);
+    }
+
+    @Test
+    void aFloodFromACleanAddressGetsAtMostTheCheckSlotsUnpenalized() throws Exception {
+        int slots = 3;
+        int flood = 50;
+        Set<Thread> waitedAPenalty = ConcurrentHashMap.newKeySet();
+        // an hour's budget: every attempt is verified in the end, none refused for lack of time
+        AuthThrottle t = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(slots, Duration.ofHours(1)), clock, d -> {
+            waitedAPenalty.add(Thread.currentThread());
+            clock.advance(d);
+        });
+        InetAddress from = ip("192.0.2.1");
+        AtomicInteger unpenalized = new AtomicInteger();
+        AtomicInteger verified = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        List<CompletableFuture<AuthResult>> guesses = new ArrayList<>();
+        for (int i = 0; i < flood; i++) {
+            guesses.add(CompletableFuture.supplyAsync(() -> {
+                Thread attempt = Thread.currentThread();
+                return check(t, from, () -> {
+                    if (!waitedAPenalty.contains(attempt)) unpenalized.incrementAndGet();
+                    verified.incrementAndGet();
+                    await(release);
+                    return AuthResult.invalid("wrong password");
+                });
+            }, r -> Thread.ofVirtual().start(r)));
+        }
+        // all of them passed the address while it was clean: the slots full, the rest queued for one
+        await(() -> t.checksRunning() == slots && t.checksWaiting() == flood - slots);
+        release.countDown();
+        for (CompletableFuture<AuthResult> g : guesses) {
+            assertThat(g.get(20, TimeUnit.SECONDS)).isEqualTo(AuthResult.invalid("wrong password"));
+        }
+        assertThat(verified).hasValue(flood);
+        assertThat(unpenalized).as("guesses verified before the address's penalty applied").hasValue(slots);
+        assertThat(waitedAPenalty).as("the others went through the gate and its penalty").hasSize(flood - slots);
     }
 
     @Test
