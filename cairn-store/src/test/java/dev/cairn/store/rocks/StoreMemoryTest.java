@@ -45,8 +45,9 @@ class StoreMemoryTest {
             long afterA = memory.usage();
             assertThat(afterA).isGreaterThanOrEqualTo(memtables(a));
             fill(b, "b", 3 << 20);
-            // Both slots' memtables in the one cache: with a cache each, b's would not be in a's.
-            assertThat(memory.usage()).isGreaterThanOrEqualTo(memtables(a) + memtables(b)).isGreaterThan(afterA + (2 << 20));
+            // Both slots' memtables in the one cache: with a cache each, b's would not be in a's. (Not
+            // compared with afterA: a background flush of a's memtable may free its share meanwhile.)
+            assertThat(memory.usage()).isGreaterThanOrEqualTo(memtables(a) + memtables(b));
 
             // Blocks b reads land in the same cache that a reports.
             try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
