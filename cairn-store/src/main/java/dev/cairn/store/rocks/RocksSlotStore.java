@@ -7,8 +7,8 @@ import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.SpecialUse;
-import dev.cairn.store.StoreException;
 import dev.cairn.store.StoreException.Reason;
+import dev.cairn.store.StoreException;
 import dev.cairn.store.UserStore;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeLog;
@@ -83,7 +83,7 @@ public final class RocksSlotStore implements SlotStore {
     private final ReentrantLock[] bodyStripes = new ReentrantLock[STRIPES];
     private final SecureRandom random = new SecureRandom();
     final RocksChangeLog changeLog;
-    private final SlotReplication replication;
+    private final RocksSlotReplication replication;
     /** What each change does to this slot, for the master's commands and a replica's apply alike. */
     final ChangeApplier applier = new ChangeApplier(this);
     /** For {@link #putUnsynced}. */
@@ -138,7 +138,7 @@ public final class RocksSlotStore implements SlotStore {
         reclaimer = Thread.ofPlatform().name("cairn-reclaimer").daemon(true).start(this::reclaimLoop);
         reclaims = Counter.builder("cairn.store.bodies.reclaims")
                 .description("body segments reclaimed (live bodies moved out, file deleted)").register(config.meters());
-        replication = new SlotReplication(this);
+        replication = new RocksSlotReplication(this);
         Gauge.builder("cairn.store.users.open", users, Map::size).description("users held in memory").register(config.meters());
         Gauge.builder("cairn.store.bodies.bytes", this, s -> s.bodySpace()[0]).baseUnit("bytes")
                 .description("size of the segment files holding message bodies").register(config.meters());
@@ -176,8 +176,7 @@ public final class RocksSlotStore implements SlotStore {
 
     long epoch() { return replication.epoch(); }
 
-    /** Replication's hooks into this slot: fence, epoch, commit hook, apply, reservations, resync. */
-    public SlotReplication replication() { return replication; }
+    @Override public RocksSlotReplication replication() { return replication; }
 
     @Override public Runnable onFenced(FenceListener listener) { return replication.onFenced(listener); }
 

@@ -17,8 +17,8 @@ import dev.cairn.store.Results.FlagOp;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.SpecialUse;
-import dev.cairn.store.StoreException;
 import dev.cairn.store.StoreException.Reason;
+import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +37,7 @@ class SlotStoreTest {
     @TempDir Path dir;
     SlotStore slot;
 
-    @BeforeEach void open() { slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
+    @BeforeEach void open() { slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
 
     @AfterEach void close() { slot.close(); }
 
@@ -107,7 +107,7 @@ class SlotStoreTest {
         u.expunge(id, List.of(Uid.of(2)));
         long hms = u.highestModSeq();
         slot.close();
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         u = slot.user("alice");
         assertThat(u.highestModSeq()).isEqualTo(hms);
         assertThat(u.mailbox(id).orElseThrow().uidNext()).isEqualTo(3);
@@ -205,7 +205,7 @@ class SlotStoreTest {
         SlotStore small = slot;
         UserStore u = small.openOrCreateUser("alice");
         u.append("INBOX", List.of(msg(mail(1))));
-        var log = ((RocksSlotStore) small).changeLog();
+        var log = small.changeLog();
         long seq = u.highestModSeq();
         List<MailboxInfo> before = u.mailboxes();
         for (String bad : List.of("a/../b", "..", "a\u0000b", "/a", "a/", "a//b", "x".repeat(1001), "a\uD800b", "bad\uFFFD",
@@ -316,6 +316,6 @@ class SlotStoreTest {
         in.close();
         assertThatThrownBy(() -> u.append("INBOX", List.of(msg(mail(1))))).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
         assertThatThrownBy(() -> slot.user("alice")).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); // for @AfterEach
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false)); // for @AfterEach
     }
 }
