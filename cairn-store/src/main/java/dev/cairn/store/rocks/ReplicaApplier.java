@@ -350,7 +350,7 @@ final class ReplicaApplier {
 
     /** Reference counts (and bodies appearing or disappearing) for the deltas, then the durable commit. */
     private void applyRefs(WriteOps ops, Map<BodyId, Long> delta, Map<BodyId, byte[]> given) {
-        try (RocksSlotStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(delta))) {
+        try (BodyStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(delta))) {
             slot.applier.writeRefcounts(ops, delta, b -> {
                 byte[] bytes = given.get(b);
                 if (bytes == null) throw new MissingBodies(List.of(b));

@@ -206,7 +206,7 @@ class BodySpaceTest {
             RocksSlotStore slot = (RocksSlotStore) opened;
             UserStore u = slot.openOrCreateUser("alice");
             Random random = new Random(5);
-            byte[] big = new byte[RocksSlotStore.CHUNK * 2 + 777]; // three chunks
+            byte[] big = new byte[BodyStore.CHUNK * 2 + 777]; // three chunks
             random.nextBytes(big);
             System.arraycopy("Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 0, big, 0, 16);
             for (byte[] body : List.of(mail(1, random), big, mail(2, random))) {
@@ -217,10 +217,10 @@ class BodySpaceTest {
             for (MessageRecord m : u.messages(inbox, sent.keySet())) {
                 byte[] body = sent.get(m.uid());
                 slot.db.delete(slot.bodies, Keys.body(m.body()));
-                for (int i = 0; i * RocksSlotStore.CHUNK < body.length; i++) {
-                    int from = i * RocksSlotStore.CHUNK;
+                for (int i = 0; i * BodyStore.CHUNK < body.length; i++) {
+                    int from = i * BodyStore.CHUNK;
                     slot.db.put(slot.bodies, Keys.legacyChunk(m.body(), i),
-                            java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + RocksSlotStore.CHUNK)));
+                            java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + BodyStore.CHUNK)));
                 }
             }
         }

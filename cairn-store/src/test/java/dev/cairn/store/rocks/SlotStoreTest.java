@@ -263,7 +263,7 @@ class SlotStoreTest {
 
     @Test void largeBodyIsStreamedWholeAndGoesWithItsLastReference() throws Exception {
         UserStore u = slot.openOrCreateUser("alice");
-        byte[] big = new byte[3 * RocksSlotStore.CHUNK + 12345];
+        byte[] big = new byte[3 * BodyStore.CHUNK + 12345];
         new java.util.Random(7).nextBytes(big);
         byte[] header = "Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(header, 0, big, 0, header.length);
@@ -305,11 +305,11 @@ class SlotStoreTest {
 
     @Test void closedSlotRefusesCleanly() throws Exception {
         UserStore u = slot.openOrCreateUser("alice");
-        byte[] big = new byte[2 * RocksSlotStore.CHUNK + 10];
+        byte[] big = new byte[2 * BodyStore.CHUNK + 10];
         var r = u.append("INBOX", List.of(new NewMessage(BodySource.of(big), Flags.NONE, Instant.now())));
         var body = u.message(r.mailbox(), r.uids().getFirst()).orElseThrow().body();
         var in = u.openBody(body);
-        assertThat(in.readNBytes(RocksSlotStore.CHUNK)).hasSize(RocksSlotStore.CHUNK);
+        assertThat(in.readNBytes(BodyStore.CHUNK)).hasSize(BodyStore.CHUNK);
         slot.close();
         // The next read would need the closed slot's segment file: an I/O error, not a crash.
         assertThatThrownBy(in::read).isInstanceOf(java.io.IOException.class);
