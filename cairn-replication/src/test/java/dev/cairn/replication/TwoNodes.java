@@ -81,7 +81,7 @@ final class TwoNodes implements AutoCloseable {
     void openSlot(String node) {
         SlotConfig d = SlotConfig.defaults(dir.resolve(node));
         slots.put(node, RocksSlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), syncWal, d.maxMessageSize(),
-                4, d.quota(), new SimpleMeterRegistry())));
+                4, d.quota(), new SimpleMeterRegistry(), d.defaultFolders())));
     }
 
     ReplicationConfig config(String node) {

@@ -182,7 +182,7 @@ public final class Node implements AutoCloseable {
 
     public static SlotConfig slotConfig(NodeConfig config, QuotaPolicy quota, MeterRegistry meters) {
         return new SlotConfig(config.metadataDir(), config.bodiesDir(), config.store().sync(),
-                config.store().maxMessageSize(), config.store().channels(), quota, meters);
+                config.store().maxMessageSize(), config.store().channels(), quota, meters, config.store().defaultFolders());
     }
 
     /**

@@ -16,8 +16,9 @@ public interface SlotStore extends AutoCloseable {
     UserStore user(String user);
 
     /**
-     * The user's store, created on first use with INBOX and the default special-use folders
-     * (Drafts, Sent, Junk, Trash, Archive) subscribed.
+     * The user's store, created on first use with INBOX and the configured default folders
+     * ({@link SlotConfig#defaultFolders()}; Drafts, Sent, Junk, Trash, Archive unless configured
+     * otherwise) subscribed.
      */
     UserStore openOrCreateUser(String user);
 

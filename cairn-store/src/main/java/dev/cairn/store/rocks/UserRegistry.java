@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.rocks;
 
-import dev.cairn.store.SpecialUse;
+import dev.cairn.store.DefaultFolder;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.changelog.Change;
@@ -78,7 +78,10 @@ final class UserRegistry {
         return v == null ? null : java.nio.ByteBuffer.wrap(v).getInt();
     }
 
-    /** The user's state, creating the user (with INBOX and the default folders, subscribed) if it does not exist. */
+    /**
+     * The user's state, creating the user if it does not exist: with INBOX and the configured
+     * default folders ({@link dev.cairn.store.SlotConfig#defaultFolders()}), subscribed, in one commit.
+     */
     UserState create(String user) {
         UserState s = state(user);
         if (s != null) return s;
@@ -95,13 +98,13 @@ final class UserRegistry {
             created.write(t -> {
                 applier.registerUser(t.ops, id, user);
                 t.add(new Change.UserCreated(user));
-                record Default(String name, SpecialUse use) {}
-                for (Default d : List.of(new Default("INBOX", null), new Default("Drafts", SpecialUse.DRAFTS),
-                        new Default("Sent", SpecialUse.SENT), new Default("Junk", SpecialUse.JUNK),
-                        new Default("Trash", SpecialUse.TRASH), new Default("Archive", SpecialUse.ARCHIVE))) {
-                    created.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
-                    applier.subscribe(t, d.name(), true);
-                    t.add(new Change.Subscribed(d.name()));
+                created.create(t, "INBOX", Set.of());
+                subscribe(t, "INBOX");
+                for (DefaultFolder f : slot.config().defaultFolders()) {
+                    String name = MailboxNames.canonical(f.name());
+                    if (t.byName(name) != null) continue; // listed twice, or as a parent before
+                    created.createWithParents(t, name, f.specialUse());
+                    subscribe(t, name);
                 }
                 return null;
             });
@@ -110,6 +113,11 @@ final class UserRegistry {
         } finally {
             lock.unlock();
         }
+    }
+
+    private void subscribe(Txn t, String mailbox) {
+        slot.applier.subscribe(t, mailbox, true);
+        t.add(new Change.Subscribed(mailbox));
     }
 
     private static void validateUserName(String user) {

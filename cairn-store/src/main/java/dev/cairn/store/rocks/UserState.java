@@ -452,7 +452,7 @@ final class UserState implements UserStore {
         });
     }
 
-    private void createWithParents(Txn t, String canonical, Set<SpecialUse> specialUse) {
+    void createWithParents(Txn t, String canonical, Set<SpecialUse> specialUse) {
         String parent = MailboxNames.parent(canonical);
         if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
         create(t, canonical, specialUse);
