@@ -283,8 +283,6 @@ class ConfigLoaderTest {
                 .hasMessageContaining("store.default_folders: INBOX is always created");
         assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Sent\" }, { name = \"Sent\" }]", "c"))
                 .hasMessageContaining("store.default_folders: folder Sent is listed twice");
-        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Lists/\" }]", "c"))
-                .hasMessageContaining("store.default_folders: 'Lists/' is not a folder name");
         assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Sent\", use = \"sent\" }]", "c"))
                 .hasMessageContaining("store.default_folders: unknown key 'use' in folder Sent");
     }

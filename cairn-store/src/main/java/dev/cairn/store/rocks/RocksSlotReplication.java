@@ -3,8 +3,8 @@ package dev.cairn.store.rocks;
 
 import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
-import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.StoreException;
+import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.ApplyOutcome;

@@ -75,6 +75,7 @@ public final class RocksSlotStore implements SlotStore {
         this.config = config;
         this.memory = memory;
         this.ownsMemory = ownsMemory;
+        UserRegistry.checkDefaultFolders(config.defaultFolders()); // before anything is opened
         database = new SlotDatabase(config, memory);
         db = database.db;
         meta = database.meta; index = database.index; messages = database.messages; tombstones = database.tombstones;

@@ -42,6 +42,17 @@ final class UserRegistry {
 
     void stop() { evictor.interrupt(); }
 
+    /** Each configured default folder's name is a valid mailbox name (INVALID_NAME, naming it, if not). */
+    static void checkDefaultFolders(List<DefaultFolder> folders) {
+        for (DefaultFolder f : folders) {
+            try {
+                MailboxNames.canonical(f.name());
+            } catch (StoreException e) {
+                throw new StoreException(Reason.INVALID_NAME, "default folder: " + e.getMessage(), e);
+            }
+        }
+    }
+
     /**
      * The user's state if it is in memory now, without loading it: what replication asks of
      * every record it ships or applies (the user's id, its seq) is answered from memory instead

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.store.BodySource;
+import dev.cairn.store.DefaultFolder;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxChange;
 import dev.cairn.store.MailboxInfo;
@@ -17,8 +18,8 @@ import dev.cairn.store.Results.FlagOp;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.SpecialUse;
-import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.StoreException;
+import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,27 @@ class SlotStoreTest {
         assertThat(slot.hasUser("bob")).isFalse();
         assertThatThrownBy(() -> slot.user("bob")).isInstanceOf(StoreException.class)
                 .extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.NO_SUCH_USER);
+    }
+
+    @Test void aNewUserGetsTheConfiguredDefaultFoldersAfterInbox() {
+        slot.close();
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false).withDefaultFolders(List.of(
+                new DefaultFolder("Sent Items", Set.of(SpecialUse.SENT)), new DefaultFolder("Lists/Work", Set.of()))));
+        UserStore u = slot.openOrCreateUser("alice");
+        assertThat(u.mailboxes()).extracting(MailboxInfo::name).containsExactly("INBOX", "Lists", "Lists/Work", "Sent Items");
+        assertThat(u.mailbox("Sent Items").orElseThrow().specialUse()).containsExactly(SpecialUse.SENT);
+        assertThat(u.subscriptions()).containsExactlyInAnyOrder("INBOX", "Sent Items", "Lists/Work");
+    }
+
+    @Test void aDefaultFolderThatIsNoMailboxNameStopsTheSlotFromOpeningAndNamesIt() {
+        slot.close();
+        SlotConfig bad = SlotConfig.defaults(dir).withSync(false).withDefaultFolders(List.of(new DefaultFolder("Lists/", Set.of())));
+        assertThatThrownBy(() -> RocksSlotStore.open(bad)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("default folder").hasMessageContaining("Lists/")
+                .extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.INVALID_NAME);
+        // Refused before the database was opened: the slot opens at once with a good list.
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        assertThat(slot.openOrCreateUser("alice").mailboxes()).hasSize(6);
     }
 
     @Test void appendReadFlagsExpunge() throws Exception {
