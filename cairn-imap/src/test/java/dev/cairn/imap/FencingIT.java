@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
+import dev.cairn.store.SlotStore;
 import dev.cairn.store.changelog.ChangeRecord;
-import dev.cairn.store.rocks.RocksSlotStore;
-import dev.cairn.store.rocks.SlotReplication;
+import dev.cairn.store.replication.CommitHook;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -36,7 +36,7 @@ class FencingIT {
             selected.run("C: a LOGIN fe pw-fe\nS~ a OK .*\nC: b SELECT INBOX\nS* b OK .*");
             idling.run("C: a LOGIN fe pw-fe\nS~ a OK .*\nC: b SELECT INBOX\nS* b OK .*\nC: c IDLE\nS: + idling");
 
-            ((RocksSlotStore) server.store).replication().fence(REASON);
+            server.store.replication().fence(REASON);
 
             for (Conversation c : new Conversation[] {authenticated, selected, idling}) {
                 c.run("S: * BYE [UNAVAILABLE] " + REASON + "\nS: <closed>");
@@ -52,11 +52,11 @@ class FencingIT {
 
     @Test void aSessionInsideACommandFinishesItThenHearsBye() throws Exception {
         try (TestImapServer server = new TestImapServer(dir); Conversation c = new Conversation(server.port())) {
-            RocksSlotStore slot = (RocksSlotStore) server.store;
+            SlotStore slot = server.store;
             slot.openOrCreateUser("fe");
             // A commit that waits (as sync mode waits for a replica) until the test lets it go.
             CountDownLatch inCommit = new CountDownLatch(1), release = new CountDownLatch(1);
-            slot.replication().setHook(new SlotReplication.CommitHook() {
+            slot.replication().setHook(new CommitHook() {
                 @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {}
 
                 @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {}
@@ -81,7 +81,7 @@ class FencingIT {
 
     @Test void aFenceOfAStoreAlreadyFencedSaysNothingNew() throws Exception {
         try (TestImapServer server = new TestImapServer(dir)) {
-            RocksSlotStore slot = (RocksSlotStore) server.store;
+            SlotStore slot = server.store;
             slot.openOrCreateUser("fe");
             slot.replication().fence("store s1 is a replica here");
             // A session that exists while the slot is a replica (e.g. a read-only verify login) is not ended by a later epoch.

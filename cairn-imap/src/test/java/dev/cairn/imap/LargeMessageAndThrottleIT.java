@@ -9,6 +9,7 @@ import dev.cairn.protocol.testing.FakeClock;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.BufferedOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -85,7 +86,7 @@ class LargeMessageAndThrottleIT {
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), null,
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), false, ImapConfig.Limits.DEFAULT,
                 AuthThrottle.Config.DEFAULT, dir.resolve("spool"));
-        try (SlotStore store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
+        try (SlotStore store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
              ImapServer server = new ImapServer(config, store, (u, p, z, r, sec) ->
                      p.equals("right") ? AuthResult.success(u) : AuthResult.invalid("no"), throttle)) {
             server.start();

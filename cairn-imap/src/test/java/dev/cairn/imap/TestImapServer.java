@@ -6,6 +6,7 @@ import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ final class TestImapServer implements AutoCloseable {
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo,
                    dev.cairn.protocol.MemoryBudget memory, ImapConfig.HeavyWork heavyWork) throws Exception {
         this.dir = dir;
-        store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
+        store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), plaintextAllowed, limits,
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),

@@ -41,7 +41,7 @@ class VerifyLoginIT {
     }
 
     private void start(List<VerifyAccess.Network> trusted) throws Exception {
-        store = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
+        store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         InetAddress lo = InetAddress.getLoopbackAddress();
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), null,
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), false, ImapConfig.Limits.DEFAULT,
@@ -86,7 +86,7 @@ class VerifyLoginIT {
                 C: e LOGOUT
                 S* e OK .*
                 """);
-        ((RocksSlotStore) store).replication().fence("store s1 is a replica here; its master is n1");
+        store.replication().fence("store s1 is a replica here; its master is n1");
     }
 
     @Test void verificationLoginOnAReplicaSeesTheMailboxes() throws Exception {
@@ -237,7 +237,7 @@ class VerifyLoginIT {
     @Test void writesThroughAVerificationLoginOnAMasterAreRefused() throws Exception {
         start(VerifyAccess.LOOPBACK);
         aliceOnAReplica();
-        ((RocksSlotStore) store).replication().unfence();
+        store.replication().unfence();
         Conversation.play(port(), """
                 C: a AUTHENTICATE PLAIN %s
                 S~ a OK .*

@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.protocol.testing.ExternalProgram;
+import dev.cairn.store.rocks.RocksSlotStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.store.MailboxInfo;
@@ -48,7 +49,7 @@ class LmtpInteropIT {
         // "full" has a tiny storage quota; "frozen" stands for a store that cannot take writes
         // (read-only, disk full): the store reports UNAVAILABLE for it.
         QuotaPolicy quota = user -> user.equals("full") ? new QuotaPolicy.Limits(10, -1) : QuotaPolicy.Limits.NONE;
-        slot = SlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withQuota(quota));
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withQuota(quota));
         slot.openOrCreateUser("alice").createMailbox("lists", Set.of());
         Function<String, UserStore> users = user -> {
             if (user.equals("frozen")) throw new StoreException(StoreException.Reason.UNAVAILABLE, "slot is read-only");

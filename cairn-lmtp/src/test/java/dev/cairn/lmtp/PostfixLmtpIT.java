@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.protocol.testing.ExternalProgram;
+import dev.cairn.store.rocks.RocksSlotStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -58,7 +59,7 @@ class PostfixLmtpIT {
         if (!root && "true".equals(System.getenv("CI"))) throw new AssertionError("the Postfix test needs root to start a Postfix instance");
         assumeTrue(root, "starting a Postfix instance needs root");
 
-        slot = SlotStore.open(SlotConfig.defaults(storeDir.resolve("slot")));
+        slot = RocksSlotStore.open(SlotConfig.defaults(storeDir.resolve("slot")));
         // While `unwritable` is set the store answers as a read-only or full slot would.
         Function<String, UserStore> users = user -> {
             if (unwritable.get()) throw new StoreException(StoreException.Reason.UNAVAILABLE, "slot is read-only");

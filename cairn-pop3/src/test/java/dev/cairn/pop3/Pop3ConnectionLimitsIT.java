@@ -8,6 +8,7 @@ import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.testing.Conversation;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -32,7 +33,7 @@ class Pop3ConnectionLimitsIT {
     final List<Conversation> open = new ArrayList<>();
 
     @BeforeEach
-    void open() { slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
+    void open() { slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
 
     @AfterEach
     void stop() throws Exception {

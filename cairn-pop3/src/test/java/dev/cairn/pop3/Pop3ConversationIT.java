@@ -2,6 +2,7 @@
 package dev.cairn.pop3;
 
 import dev.cairn.protocol.testing.Conversation;
+import dev.cairn.store.rocks.RocksSlotStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -63,7 +64,7 @@ class Pop3ConversationIT {
 
     @BeforeEach
     void seed() {
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         UserStore alice = slot.openOrCreateUser("alice");
         List<NewMessage> messages = new ArrayList<>();
         for (String m : List.of(M1, M2, M3)) {
@@ -119,7 +120,7 @@ class Pop3ConversationIT {
         s.c("DELE 1").s("+OK Marked to be deleted");
         Conversation waiting = new Conversation(server.boundAddress());
         waiting.s("+OK Cairn POP3 ready");
-        ((dev.cairn.store.rocks.RocksSlotStore) slot).replication().fence("store s1 moved to another master (epoch 2)");
+        slot.replication().fence("store s1 moved to another master (epoch 2)");
         s.s("-ERR [SYS/TEMP] store s1 moved to another master (epoch 2)");
         s.expectClosed();
         // Not logged in yet: it goes on (on a node, its login is refused while the store is fenced).

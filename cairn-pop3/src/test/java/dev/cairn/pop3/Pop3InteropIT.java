@@ -2,6 +2,7 @@
 package dev.cairn.pop3;
 
 import dev.cairn.protocol.testing.ExternalProgram;
+import dev.cairn.store.rocks.RocksSlotStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.auth.AuthThrottle;
@@ -59,7 +60,7 @@ class Pop3InteropIT {
         startServer();
     }
 
-    void openStore() { slot = SlotStore.open(SlotConfig.defaults(dir.resolve("slot"))); }
+    void openStore() { slot = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot"))); }
 
     void startServer() throws Exception {
         server = new Pop3Server(Pop3Config.defaults().withListen(new InetSocketAddress("127.0.0.1", 0)).withTls(cert.serverContext()),

@@ -3,13 +3,15 @@ package dev.cairn.replication;
 
 import dev.cairn.replication.Frame.*;
 import dev.cairn.store.BodyId;
+import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
-import dev.cairn.store.rocks.RocksSlotStore;
-import dev.cairn.store.rocks.SlotReplication;
+import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SlotReplication;
+import dev.cairn.store.replication.UserImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -52,13 +54,13 @@ final class ChannelSender implements Runnable {
     /** Commit times kept per user for the lag (beyond it the newest ones share one entry). */
     private static final int TIMES_PER_USER = 64;
 
-    private record ReserveRequest(long id, String user, SlotReplication.Reservation wanted, CompletableFuture<Void> done) {}
+    private record ReserveRequest(long id, String user, Reservation wanted, CompletableFuture<Void> done) {}
 
     final StoreMaster master;
     final String replicaNode;
     final InetSocketAddress address;
     final int channel;
-    private final RocksSlotStore slot;
+    private final SlotStore slot;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final Set<String> dirty = new LinkedHashSet<>();
@@ -137,7 +139,7 @@ final class ChannelSender implements Runnable {
 
     boolean connected() { return connected; }
 
-    /** A commit of the user is durable: ship it (and time it until the replica has it). See {@link SlotReplication.CommitHook}. */
+    /** A commit of the user is durable: ship it (and time it until the replica has it). See {@link dev.cairn.store.replication.CommitHook}. */
     void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
         String user = record.user();
         long seq = record.seq();
@@ -230,7 +232,7 @@ final class ChannelSender implements Runnable {
     }
 
     /** Asks the replica to record the reservation; the future completes when it is durable there. */
-    CompletableFuture<Void> reserve(String user, SlotReplication.Reservation wanted) {
+    CompletableFuture<Void> reserve(String user, Reservation wanted) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {
@@ -820,7 +822,7 @@ final class ChannelSender implements Runnable {
 
     /** Sends the user whole; its Ack comes in order with the Changes frames. */
     private void resyncUser(FrameConnection c, String user) throws IOException {
-        SlotReplication.UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
+        UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
         String store = master.spec.name();
         lock.lock();
         try {
@@ -834,7 +836,7 @@ final class ChannelSender implements Runnable {
         } else {
             // Records after the image follow it on this connection.
             shipped.put(user, image.seq());
-            byte[] bytes = image.encode();
+            byte[] bytes = UserImageCodec.encode(image);
             for (int off = 0; ; off += RESYNC_PART) {
                 int end = Math.min(bytes.length, off + RESYNC_PART);
                 c.send(new Resync(user, image.seq(), end == bytes.length, java.util.Arrays.copyOfRange(bytes, off, end)));

@@ -52,7 +52,7 @@ public sealed interface Frame {
     record Reserved(long request) implements Frame {}
 
     /**
-     * Master to replica: part of a whole-user image (SlotReplication.UserImage bytes), parts in
+     * Master to replica: part of a whole-user image ({@link UserImageCodec} bytes), parts in
      * order, the last one flagged; seq -1 (with no bytes) means the user is gone from the master.
      */
     record Resync(String user, long seq, boolean last, byte[] part) implements Frame {}

@@ -139,8 +139,8 @@ final class Reconciler {
                     line(user, "appended message " + m.uid() + " to " + box.name() + " again as UID " + r.uids().getFirst().value());
                 }
                 // The former master's UIDs for them never existed here: they read as expunged (RFC 7162 VANISHED).
-                if (!vanished.isEmpty() && master instanceof dev.cairn.store.rocks.RocksSlotStore rocks) {
-                    rocks.replication().vanish(user, box.id(), vanished);
+                if (!vanished.isEmpty()) {
+                    master.replication().vanish(user, box.id(), vanished);
                 }
             }
             case Change.FlagsSet f -> {

@@ -4,11 +4,15 @@ package dev.cairn.replication;
 import dev.cairn.replication.Frame.*;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
+import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
-import dev.cairn.store.rocks.RocksSlotStore;
-import dev.cairn.store.rocks.SlotReplication;
+import dev.cairn.store.replication.MissingBodies;
+import dev.cairn.store.replication.NeedsResync;
+import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SlotReplication;
+import dev.cairn.store.replication.UserImage;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -142,7 +146,7 @@ final class ReplicaService implements AutoCloseable {
                 c.send(new Frame.Error(Frame.VERSION, 0, "protocol version " + hello.version() + " not supported (this node: " + FrameCodec.VERSION + ")"));
                 return;
             }
-            RocksSlotStore slot = node.localSlot(hello.store());
+            SlotStore slot = node.localSlot(hello.store());
             if (slot == null) {
                 c.send(new Frame.Error(Frame.UNKNOWN_STORE, 0, "no slot of store " + hello.store() + " on " + node.config.node()));
                 return;
@@ -168,9 +172,9 @@ final class ReplicaService implements AutoCloseable {
                         + (node.isMaster(hello.store()) ? " and mastered here" : "")));
                 return;
             }
-            List<SlotReplication.Position> ps = r.positions(hello.channel());
+            var ps = r.positions(hello.channel());
             List<Position> out = new ArrayList<>(ps.size());
-            for (SlotReplication.Position p : ps) out.add(new Position(p.user(), p.seq(), p.epoch()));
+            for (var p : ps) out.add(new Position(p.user(), p.seq(), p.epoch()));
             c.send(new Positions(hello.store(), r.epoch(), out));
             loop(c, hello, slot);
         } catch (FrameCodec.BadFrame e) {
@@ -201,7 +205,7 @@ final class ReplicaService implements AutoCloseable {
         }
     }
 
-    private void loop(FrameConnection c, Hello hello, RocksSlotStore slot) throws IOException, FrameCodec.BadFrame {
+    private void loop(FrameConnection c, Hello hello, SlotStore slot) throws IOException, FrameCodec.BadFrame {
         SlotReplication r = slot.replication();
         Map<String, ByteArrayOutputStream> images = new HashMap<>();
         Pipeline pipeline = new Pipeline(c, hello, r);
@@ -212,7 +216,7 @@ final class ReplicaService implements AutoCloseable {
         }
     }
 
-    private void loop(FrameConnection c, Hello hello, RocksSlotStore slot, SlotReplication r,
+    private void loop(FrameConnection c, Hello hello, SlotStore slot, SlotReplication r,
                       Map<String, ByteArrayOutputStream> images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
         while (!closed) {
             Frame f = c.read();
@@ -234,7 +238,7 @@ final class ReplicaService implements AutoCloseable {
                 case Reserve res -> {
                     Map<MailboxId, Long> uids = new HashMap<>();
                     for (UidCeiling u : res.uids()) uids.merge(new MailboxId(u.mailbox()), u.uid(), Math::max);
-                    r.reserve(res.user(), new SlotReplication.Reservation(res.seq(), uids, res.otherUids()));
+                    r.reserve(res.user(), new Reservation(res.seq(), uids, res.otherUids()));
                     c.send(new Reserved(res.request()));
                 }
                 case Resync rs -> {
@@ -248,9 +252,9 @@ final class ReplicaService implements AutoCloseable {
                         pipeline.unstall(rs.user());
                     }
                     else {
-                        SlotReplication.UserImage image;
+                        UserImage image;
                         try {
-                            image = SlotReplication.UserImage.decode(buf.toByteArray());
+                            image = UserImageCodec.decode(buf.toByteArray());
                         } catch (IllegalArgumentException e) {
                             throw new FrameCodec.BadFrame(e.getMessage());
                         }
@@ -273,7 +277,7 @@ final class ReplicaService implements AutoCloseable {
     }
 
     /** This slot's records of the user after the common point, with the bodies they add (those still here). */
-    private Diverged diverged(RocksSlotStore slot, Reconcile rc) {
+    private Diverged diverged(SlotStore slot, Reconcile rc) {
         List<byte[]> records = new ArrayList<>();
         List<Body> bodies = new ArrayList<>();
         java.util.Set<BodyId> seen = new java.util.HashSet<>();
@@ -454,10 +458,10 @@ final class ReplicaService implements AutoCloseable {
             try {
                 // The user's records of this frame, consecutive ones in one durable batch.
                 return new Done(r.applyAll(user, batch, bodies::get));
-            } catch (SlotReplication.MissingBodies m) {
+            } catch (MissingBodies m) {
                 stalled.add(user);
                 return new Missing(r.seq(user) + 1, m.bodies());
-            } catch (SlotReplication.NeedsResync n) {
+            } catch (NeedsResync n) {
                 stalled.add(user);
                 return new Unfollowable(n.getMessage());
             } catch (StoreException | IllegalStateException ex) {

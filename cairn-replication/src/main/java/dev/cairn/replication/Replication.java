@@ -4,8 +4,7 @@ package dev.cairn.replication;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.store.SlotStore;
-import dev.cairn.store.rocks.RocksSlotStore;
-import dev.cairn.store.rocks.SlotReplication;
+import dev.cairn.store.replication.Role;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,7 +25,7 @@ public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
 
     final ReplicationConfig config;
-    private final Map<String, RocksSlotStore> slots;
+    private final Map<String, SlotStore> slots;
     private final MeterRegistry meters;
     private final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
     private final Map<String, String> currentMaster = new ConcurrentHashMap<>();
@@ -50,8 +49,7 @@ public final class Replication implements AutoCloseable {
     private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         this.config = config;
         this.meters = meters;
-        this.slots = new LinkedHashMap<>();
-        slots.forEach((k, v) -> this.slots.put(k, (RocksSlotStore) v));
+        this.slots = new LinkedHashMap<>(slots);
         this.service = new ReplicaService(this, config.listen());
     }
 
@@ -69,10 +67,10 @@ public final class Replication implements AutoCloseable {
             SlotRef self = r.self(s);
             if (self == null) continue;
             r.currentMaster.put(s.name(), s.master().toString());
-            RocksSlotStore slot = r.localSlot(s.name());
+            SlotStore slot = r.localSlot(s.name());
             // A configured master that was taken over (and not promoted again since) stays a replica.
-            SlotReplication.Role role = slot.replication().role();
-            if (role == SlotReplication.Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
+            Role role = slot.replication().role();
+            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
             else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
                     : s.master().toString());
         }
@@ -91,7 +89,7 @@ public final class Replication implements AutoCloseable {
         return null;
     }
 
-    RocksSlotStore localSlot(String store) {
+    SlotStore localSlot(String store) {
         StoreSpec spec;
         try {
             spec = config.store(store);
@@ -105,7 +103,7 @@ public final class Replication implements AutoCloseable {
     boolean isMaster(String store) { return masters.containsKey(store); }
 
     private synchronized void becomeMaster(StoreSpec s) {
-        RocksSlotStore slot = localSlot(s.name());
+        SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tls(), config.tuning(), slot, config.peers(), self(s),
                 meters, this::newerEpoch);
         masters.put(s.name(), m);
@@ -116,14 +114,14 @@ public final class Replication implements AutoCloseable {
     }
 
     private void becomeReplica(StoreSpec s, String master) {
-        RocksSlotStore slot = localSlot(s.name());
+        SlotStore slot = localSlot(s.name());
         slot.replication().fence("store " + s.name() + " is a replica here; its master is " + master);
         log.info("store {}: replica here ({}), master {}", s.name(), self(s), master);
     }
 
     /** A master connects: accept it if its epoch is current; a newer epoch demotes this node's master. */
     synchronized boolean acceptMaster(String store, String node, long epoch) {
-        RocksSlotStore slot = localSlot(store);
+        SlotStore slot = localSlot(store);
         long mine = slot.replication().epoch();
         if (epoch < mine) return false;
         if (masters.containsKey(store)) {
@@ -131,18 +129,18 @@ public final class Replication implements AutoCloseable {
             newerEpoch(store, epoch);
         }
         slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(SlotReplication.Role.REPLICA);
+        slot.replication().setRole(Role.REPLICA);
         currentMaster.put(store, node);
         return true;
     }
 
     /** Someone knows a newer epoch of the store: stop writing for it at once. */
     synchronized void newerEpoch(String store, long epoch) {
-        RocksSlotStore slot = localSlot(store);
+        SlotStore slot = localSlot(store);
         slot.replication().fence("store " + store + " moved to another master (epoch " + epoch + ")");
         // Durable before the senders stop: stopping interrupts them, and this may run on one of them.
         slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(SlotReplication.Role.REPLICA);
+        slot.replication().setRole(Role.REPLICA);
         StoreMaster m = masters.remove(store);
         if (m != null) {
             FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
@@ -156,7 +154,7 @@ public final class Replication implements AutoCloseable {
      */
     public synchronized long promote(String store) {
         StoreSpec s = config.store(store);
-        RocksSlotStore slot = localSlot(store);
+        SlotStore slot = localSlot(store);
         if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
         if (masters.containsKey(store)) throw new IllegalStateException("store " + store + " is already mastered here");
         long epoch = slot.replication().epoch() + 1;
@@ -195,7 +193,7 @@ public final class Replication implements AutoCloseable {
     public List<StoreStatus> status() {
         List<StoreStatus> out = new ArrayList<>();
         for (StoreSpec s : config.stores()) {
-            RocksSlotStore slot = localSlot(s.name());
+            SlotStore slot = localSlot(s.name());
             if (slot == null) continue;
             StoreMaster m = masters.get(s.name());
             List<ChannelStatus> channels = new ArrayList<>();

@@ -7,11 +7,11 @@ import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.replication.ReplicationConfig.Tuning;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
+import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeRecord;
-import dev.cairn.store.rocks.RocksSlotStore;
-import dev.cairn.store.rocks.SlotReplication;
-import dev.cairn.store.rocks.SlotReplication.Reservation;
+import dev.cairn.store.replication.CommitHook;
+import dev.cairn.store.replication.Reservation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * before a commit, shipping after it, the sync-mode wait), one {@link ChannelSender} per replica
  * and channel, the sync/async state, and what it tells status and metrics.
  */
-final class StoreMaster implements SlotReplication.CommitHook {
+final class StoreMaster implements CommitHook {
     private static final Logger log = LoggerFactory.getLogger(StoreMaster.class);
 
     final StoreSpec spec;
@@ -42,7 +42,7 @@ final class StoreMaster implements SlotReplication.CommitHook {
     /** Null: plain TCP to the replicas. */
     final javax.net.ssl.SSLContext tls;
     final Tuning tuning;
-    final RocksSlotStore slot;
+    final SlotStore slot;
     private final BiConsumer<String, Long> onNewerEpoch;
     final Map<String, ChannelSender[]> senders = new HashMap<>();
     private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
@@ -66,7 +66,7 @@ final class StoreMaster implements SlotReplication.CommitHook {
     private final Map<String, Timer> delays = new HashMap<>();
     private volatile boolean degraded, stopped;
 
-    StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, RocksSlotStore slot,
+    StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, SlotStore slot,
                 Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
         this.spec = spec;
         this.node = node;

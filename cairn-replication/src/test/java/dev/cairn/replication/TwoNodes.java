@@ -38,7 +38,7 @@ final class TwoNodes implements AutoCloseable {
     final Mode mode;
     final Tuning tuning;
     final Map<String, InetSocketAddress> peers = new ConcurrentHashMap<>();
-    final Map<String, RocksSlotStore> slots = new ConcurrentHashMap<>();
+    final Map<String, SlotStore> slots = new ConcurrentHashMap<>();
     final Map<String, Replication> nodes = new ConcurrentHashMap<>();
     final Map<String, Integer> ports = new ConcurrentHashMap<>();
 
@@ -80,8 +80,8 @@ final class TwoNodes implements AutoCloseable {
 
     void openSlot(String node) {
         SlotConfig d = SlotConfig.defaults(dir.resolve(node));
-        slots.put(node, (RocksSlotStore) SlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), syncWal, d.maxMessageSize(),
-                4, d.quota(), new SimpleMeterRegistry())));
+        slots.put(node, RocksSlotStore.open(new SlotConfig(d.metadataDir(), d.bodiesDir(), syncWal, d.maxMessageSize(),
+                4, d.quota(), new SimpleMeterRegistry(), d.defaultFolders())));
     }
 
     ReplicationConfig config(String node) {
@@ -118,7 +118,7 @@ final class TwoNodes implements AutoCloseable {
         if (r != null) r.close();
     }
 
-    RocksSlotStore slot(String node) { return slots.get(node); }
+    SlotStore slot(String node) { return slots.get(node); }
 
     UserStore user(String node, String user) { return slots.get(node).openOrCreateUser(user); }
 
@@ -203,6 +203,6 @@ final class TwoNodes implements AutoCloseable {
 
     @Override public void close() {
         for (String n : List.copyOf(nodes.keySet())) stop(n);
-        for (RocksSlotStore s : slots.values()) s.close();
+        for (SlotStore s : slots.values()) s.close();
     }
 }

@@ -12,6 +12,7 @@ import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreEngine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -47,8 +48,8 @@ public final class Node implements AutoCloseable {
     private NodeMetrics metrics;
     private SqliteDirectory directory;
     private SlotStore store;
-    /** RocksDB's block cache and memtables for every slot of the node; closed after them. */
-    private dev.cairn.store.rocks.StoreMemory storeMemory;
+    /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
+    private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
     private AdminServer admin;
     private volatile boolean serving;
@@ -79,12 +80,8 @@ public final class Node implements AutoCloseable {
 
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
         logMemory(config.memory());
-        storeMemory = new dev.cairn.store.rocks.StoreMemory(config.memory().store());
-        io.micrometer.core.instrument.Gauge.builder("cairn.store.memory.used", storeMemory, dev.cairn.store.rocks.StoreMemory::usage)
-                .baseUnit("bytes").description("RocksDB block cache and memtables of all slots").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("cairn.store.memory.capacity", storeMemory, dev.cairn.store.rocks.StoreMemory::capacity)
-                .baseUnit("bytes").description("the memory budget's share for RocksDB (cache and memtables)").register(registry);
-        store = dev.cairn.store.rocks.RocksSlotStore.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry), storeMemory);
+        engine = storeEngine(config.memory().store(), registry);
+        store = engine.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
@@ -144,10 +141,9 @@ public final class Node implements AutoCloseable {
      * (or will, through the proxy). Credentials are checked first, so the answer leaks nothing.
      */
     private static dev.cairn.protocol.auth.Authenticator replicaAware(dev.cairn.protocol.auth.Authenticator auth, SlotStore store) {
-        if (!(store instanceof dev.cairn.store.rocks.RocksSlotStore rocks)) return auth;
         return (authcid, password, authzid, remote, secure) -> {
             dev.cairn.protocol.auth.AuthResult r = auth.authenticate(authcid, password, authzid, remote, secure);
-            String fence = rocks.replication().fenceReason();
+            String fence = store.replication().fenceReason();
             if (r instanceof dev.cairn.protocol.auth.AuthResult.Success && fence != null) {
                 return new dev.cairn.protocol.auth.AuthResult.Failure(dev.cairn.protocol.auth.AuthResult.Reason.TEMPORARY_FAILURE, fence);
             }
@@ -171,9 +167,22 @@ public final class Node implements AutoCloseable {
     }
 
     /** The slot as the config describes it, with the given quota source and meters. */
+    /**
+     * The storage engine, chosen here and nowhere else: RocksDB, with {@code memory} octets of
+     * block cache and memtables for its slots, reported in {@code meters}.
+     */
+    public static StoreEngine storeEngine(long memory, MeterRegistry meters) {
+        return new dev.cairn.store.rocks.RocksEngine(memory, meters);
+    }
+
+    /** The engine for a tool that opens the slot itself (the CLI when no node runs on the data directory). */
+    public static StoreEngine standaloneStoreEngine() {
+        return storeEngine(dev.cairn.store.rocks.StoreMemory.STANDALONE, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
     public static SlotConfig slotConfig(NodeConfig config, QuotaPolicy quota, MeterRegistry meters) {
         return new SlotConfig(config.metadataDir(), config.bodiesDir(), config.store().sync(),
-                config.store().maxMessageSize(), config.store().channels(), quota, meters);
+                config.store().maxMessageSize(), config.store().channels(), quota, meters, config.store().defaultFolders());
     }
 
     /**
@@ -253,8 +262,8 @@ public final class Node implements AutoCloseable {
 
     /** The node's role as logins see it: the same fence that {@link #replicaAware} answers with. */
     public NodeRole role() {
-        if (replication == null || !(store instanceof dev.cairn.store.rocks.RocksSlotStore rocks)) return NodeRole.SINGLE;
-        return rocks.replication().fenceReason() == null ? NodeRole.MASTER : NodeRole.REPLICA;
+        if (replication == null) return NodeRole.SINGLE;
+        return store.replication().fenceReason() == null ? NodeRole.MASTER : NodeRole.REPLICA;
     }
 
     /** The bound address of a running listener ("imap", "pop3s", "lmtp", ..., or "admin"). */
@@ -334,8 +343,8 @@ public final class Node implements AutoCloseable {
                 log.error("store: closing failed", ex);
             }
         }
-        if (storeMemory != null) {
-            storeMemory.close();
+        if (engine != null) {
+            engine.close();
         }
         if (directory != null) {
             directory.close();

@@ -3,6 +3,7 @@ package dev.cairn.server;
 
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -33,7 +34,7 @@ class AdminServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        store = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         admin = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), registry, store, "t0ken", serving::get);
     }
 

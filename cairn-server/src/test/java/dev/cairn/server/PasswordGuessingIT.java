@@ -14,6 +14,7 @@ import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -69,7 +70,7 @@ class PasswordGuessingIT {
         SqliteDirectory directory = SqliteDirectory.open(data.resolve("directory.db"), Optional.empty(), hasher);
         closing.add(directory::close);
         directory.addUser(NewUser.of("alice", PASSWORD.toCharArray()));
-        SlotStore store = SlotStore.open(SlotConfig.defaults(data.resolve("slot")).withSync(false));
+        SlotStore store = RocksSlotStore.open(SlotConfig.defaults(data.resolve("slot")).withSync(false));
         closing.add(store::close);
         DirectoryAuthenticator real = new DirectoryAuthenticator(directory, new SimpleMeterRegistry());
         Authenticator counting = (authcid, password, authzid, remote, secure) -> {

@@ -9,9 +9,9 @@ import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxInfo;
 import dev.cairn.store.Results;
+import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
-import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -159,7 +159,7 @@ class ReplicaVerifyIT {
         }
 
         // Behind replication's back, as if n2's disk had lost or changed something.
-        RocksSlotStore replica = (RocksSlotStore) nodes.get("n2").store();
+        SlotStore replica = nodes.get("n2").store();
         String fence = replica.replication().fenceReason();
         assertThat(fence).as("n2 is a fenced replica").isNotNull();
         replica.replication().unfence();

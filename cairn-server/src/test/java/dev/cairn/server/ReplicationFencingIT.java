@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.replication.Replication;
 import dev.cairn.server.config.ConfigLoader;
-import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.SlotStore;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -145,7 +145,7 @@ class ReplicationFencingIT {
                 pop.send("PASS pw-of-the-test").until("+OK");
                 pop.send("DELE 1").until("+OK");
                 deliverUpToRcpt(lmtp);
-                seqBefore = ((RocksSlotStore) n1.store()).replication().seq("alice");
+                seqBefore = n1.store().replication().seq("alice");
 
                 epoch = n2.replication().promote("s1");
 
@@ -174,7 +174,7 @@ class ReplicationFencingIT {
                 imap.until("* OK");
                 assertThat(imap.send("a LOGIN alice pw-of-the-test").until("a ")).startsWith("a NO [UNAVAILABLE]");
             }
-            RocksSlotStore former = (RocksSlotStore) n1.store(), promoted = (RocksSlotStore) n2.store();
+            SlotStore former = n1.store(), promoted = n2.store();
             assertThat(former.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
             assertThat(promoted.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
             // The former master now follows the new one (which wrote only its promotion jump): no change of its own.

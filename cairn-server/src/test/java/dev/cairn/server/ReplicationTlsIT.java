@@ -10,7 +10,7 @@ import dev.cairn.server.config.ConfigException;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.NewMessage;
-import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.store.SlotStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -100,7 +100,7 @@ class ReplicationTlsIT {
             }
             byte[] message = "Subject: over tls\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII);
             n1.store().openOrCreateUser("alice").append("INBOX", List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now())));
-            RocksSlotStore master = (RocksSlotStore) n1.store(), replica = (RocksSlotStore) n2.store();
+            SlotStore master = n1.store(), replica = n2.store();
             while (replica.replication().seq("alice") != master.replication().seq("alice")) {
                 assertThat(System.nanoTime()).as("replica caught up").isLessThan(deadline);
                 Thread.sleep(20);
@@ -160,7 +160,7 @@ class ReplicationTlsIT {
             awaitConnected(n1, deadline);
             byte[] message = "Subject: made by cairn tls\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII);
             n1.store().openOrCreateUser("alice").append("INBOX", List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now())));
-            RocksSlotStore master = (RocksSlotStore) n1.store(), replica = (RocksSlotStore) n2.store();
+            SlotStore master = n1.store(), replica = n2.store();
             while (replica.replication().seq("alice") != master.replication().seq("alice")) {
                 assertThat(System.nanoTime()).as("replica caught up").isLessThan(deadline);
                 Thread.sleep(20);
@@ -202,7 +202,7 @@ class ReplicationTlsIT {
                     .isInstanceOfSatisfying(dev.cairn.store.StoreException.class,
                             e -> assertThat(e.reason()).isEqualTo(dev.cairn.store.StoreException.Reason.UNAVAILABLE));
             assertThat(n1.replication().status().getFirst().channels()).noneMatch(Replication.ChannelStatus::connected);
-            assertThat(((RocksSlotStore) n2.store()).hasUser("alice")).isFalse();
+            assertThat(n2.store().hasUser("alice")).isFalse();
         }
     }
 

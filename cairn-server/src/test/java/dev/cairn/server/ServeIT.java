@@ -8,6 +8,7 @@ import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.MailboxInfo;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -131,7 +132,7 @@ class ServeIT {
 
         // RocksDB was closed: the slot opens again in this process, with the delivered message.
         NodeConfig config = NodeConfig.defaults().withData(data);
-        try (SlotStore store = SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()))) {
+        try (SlotStore store = RocksSlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()))) {
             MailboxInfo inbox = store.user("alice@example.org").mailbox("INBOX").orElseThrow();
             assertThat(inbox.messages()).isEqualTo(1);
         }
@@ -255,7 +256,7 @@ class ServeIT {
         }
         // What had started was stopped again: the slot and the directory open in this process.
         NodeConfig config = NodeConfig.defaults().withData(data);
-        try (SlotStore store = SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()))) {
+        try (SlotStore store = RocksSlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()))) {
             assertThat(store.users()).isEmpty();
         }
         assertThat(Files.exists(data.resolve("server.properties"))).isFalse();

@@ -4,25 +4,21 @@ package dev.cairn.store;
 import java.util.List;
 
 /**
- * One slot: many users' mail in an embedded RocksDB for the metadata (on the metadata path) and
- * an append-only log of segment files for the bodies (on the bodies path, which may be another
- * disk), one committer thread that groups concurrent commits into one synced WAL write, and the
- * change log that replication reads.
+ * One slot: many users' mail, the change log that replication reads, and the slot's side of
+ * replication. A {@link StoreEngine} opens it (the node chooses the engine; the RocksDB one keeps
+ * the metadata in an embedded RocksDB and the bodies in an append-only log of segment files, with
+ * one committer thread that groups concurrent commits into one synced WAL write).
  */
 public interface SlotStore extends AutoCloseable {
-    /** Opens (creating if needed) the slot described by the config. */
-    static SlotStore open(SlotConfig config) {
-        return dev.cairn.store.rocks.RocksSlotStore.open(config);
-    }
-
     SlotConfig config();
 
     /** The user's store, or {@link StoreException.Reason#NO_SUCH_USER}. */
     UserStore user(String user);
 
     /**
-     * The user's store, created on first use with INBOX and the default special-use folders
-     * (Drafts, Sent, Junk, Trash, Archive) subscribed.
+     * The user's store, created on first use with INBOX and the configured default folders
+     * ({@link SlotConfig#defaultFolders()}; Drafts, Sent, Junk, Trash, Archive unless configured
+     * otherwise) subscribed.
      */
     UserStore openOrCreateUser(String user);
 
@@ -38,6 +34,9 @@ public interface SlotStore extends AutoCloseable {
 
     /** The slot's change log (what replication ships): records per user, read per user or per channel. */
     dev.cairn.store.changelog.ChangeLog changeLog();
+
+    /** The slot's side of replication: fence, epoch, role, commit hook, positions, apply, reservations, images. */
+    dev.cairn.store.replication.SlotReplication replication();
 
     /** Number of change-log channels; users are hashed onto them. */
     int channels();

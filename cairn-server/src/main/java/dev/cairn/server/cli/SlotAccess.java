@@ -8,6 +8,7 @@ import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreEngine;
 import dev.cairn.store.StoreException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -90,16 +91,18 @@ final class SlotAccess {
     }
 
     private static Outcome direct(NodeConfig config, Function<SlotStore, Outcome> work) {
-        SlotStore store;
-        try {
-            store = SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
-        } catch (StoreException e) {
-            Optional<Long> holder = DataDirectory.lockHolder(config.metadataDir().resolve("LOCK"));
-            throw new IllegalStateException("cannot open the slot at " + config.metadataDir() + ": "
-                    + holder.map(pid -> "it is in use by pid " + pid + " (a node without admin endpoint?)").orElse(e.getMessage()), e);
-        }
-        try (store) {
-            return work.apply(store);
+        try (StoreEngine engine = Node.standaloneStoreEngine()) {
+            SlotStore store;
+            try {
+                store = engine.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
+            } catch (StoreException e) {
+                Optional<Long> holder = DataDirectory.lockHolder(config.metadataDir().resolve("LOCK"));
+                throw new IllegalStateException("cannot open the slot at " + config.metadataDir() + ": "
+                        + holder.map(pid -> "it is in use by pid " + pid + " (a node without admin endpoint?)").orElse(e.getMessage()), e);
+            }
+            try (store) {
+                return work.apply(store);
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ import dev.cairn.directory.LocalDomains;
 import dev.cairn.directory.PasswordHasher;
 import dev.cairn.directory.PasswordPolicy;
 import dev.cairn.imap.ImapConfig;
+import dev.cairn.store.DefaultFolder;
+import dev.cairn.store.SpecialUse;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
@@ -39,6 +41,14 @@ import java.util.TreeSet;
  * sync = true
  * max_message_size = "64M"
  * channels = 8
+ * default_folders = [                # what a new account gets besides INBOX, subscribed, in this order
+ *   { name = "Drafts", special_use = "drafts" },   # RFC 6154 attribute: all, archive, drafts,
+ *   { name = "Sent", special_use = "sent" },       # flagged, junk, sent, trash, important
+ *   { name = "Junk", special_use = "junk" },
+ *   { name = "Trash", special_use = "trash" },
+ *   { name = "Archive", special_use = "archive" },
+ *   { name = "Lists" },                            # none
+ * ]
  *
  * [imap]                             # also [imaps], [pop3], [pop3s], [lmtp], [admin]
  * listen = "127.0.0.1:1143"
@@ -78,7 +88,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
     private static final Map<String, Set<String>> SECTIONS = Map.of(
             "directory", Set.of("file", "default_domain", "min_password_length"),
-            "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels"),
+            "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders"),
             "tls", Set.of("certificate", "key"),
             "memory", Set.of("total"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
@@ -132,7 +142,8 @@ public final class ConfigLoader {
                 r.path(st, "store.bodies").orElse(d.store().bodies()),
                 r.bool(st, "store.sync").orElse(d.store().sync()),
                 r.size(st, "store.max_message_size").orElse(d.store().maxMessageSize()),
-                r.integer(st, "store.channels", 1, 1024).orElse(d.store().channels()));
+                r.integer(st, "store.channels", 1, 1024).orElse(d.store().channels()),
+                r.folders(st, "store.default_folders").orElse(d.store().defaultFolders()));
 
         TomlTable t = r.section(result, "tls");
         TlsConfig tls = new TlsConfig(r.path(t, "tls.certificate").orElse(d.tls().certificate()),
@@ -349,6 +360,49 @@ public final class ConfigLoader {
                 domains.add(s);
             }
             return Optional.of(domains);
+        }
+
+        /**
+         * The folders a new account gets besides INBOX: a list of tables {@code { name = "Sent",
+         * special_use = "sent" }}, the attribute optional (RFC 6154's name, with or without its
+         * backslash, any case); an empty list gives INBOX alone.
+         */
+        Optional<List<DefaultFolder>> folders(TomlTable table, String key) {
+            Object v = value(table, key);
+            if (v == null) {
+                return Optional.empty();
+            }
+            String example = "must be a list of folders, like [{ name = \"Sent\", special_use = \"sent\" }, { name = \"Lists\" }]";
+            if (!(v instanceof org.tomlj.TomlArray array)) {
+                throw error(key, example);
+            }
+            List<DefaultFolder> folders = new java.util.ArrayList<>();
+            Set<String> names = new java.util.HashSet<>();
+            for (int i = 0; i < array.size(); i++) {
+                if (!(array.get(i) instanceof TomlTable folder) || !(folder.get(List.of("name")) instanceof String name)) {
+                    throw error(key, example);
+                }
+                for (String k : folder.keySet()) {
+                    if (!k.equals("name") && !k.equals("special_use")) throw error(key, "unknown key '" + k + "' in folder " + name);
+                }
+                Set<SpecialUse> use = Set.of();
+                Object u = folder.get(List.of("special_use"));
+                if (u != null) {
+                    String attribute = u instanceof String s ? (s.startsWith("\\") ? s : "\\" + s) : "";
+                    use = Set.of(SpecialUse.fromAttribute(attribute).orElseThrow(() -> error(key, "'" + u + "' (folder " + name
+                            + ") is not a special use; one of " + java.util.Arrays.stream(SpecialUse.values())
+                            .map(x -> x.attribute().substring(1).toLowerCase(java.util.Locale.ROOT)).toList())));
+                }
+                if (!names.add(name)) {
+                    throw error(key, "folder " + name + " is listed twice");
+                }
+                try {
+                    folders.add(new DefaultFolder(name, use));
+                } catch (IllegalArgumentException e) {
+                    throw error(key, e.getMessage());
+                }
+            }
+            return Optional.of(folders);
         }
 
         /** A list of address blocks ("10.0.0.0/8", "::1"); an empty list trusts no address. */

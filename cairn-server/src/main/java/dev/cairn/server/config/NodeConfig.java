@@ -6,6 +6,7 @@ import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
 import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.MemoryBudget;
+import dev.cairn.store.DefaultFolder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,7 +65,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
         return new NodeConfig(
                 Path.of("data"),
                 new DirectoryConfig(Path.of("directory.db"), Optional.empty()),
-                new StoreConfig(Path.of("slot-0", "meta"), Path.of("slot-0", "bodies"), true, 64L << 20, 8),
+                new StoreConfig(Path.of("slot-0", "meta"), Path.of("slot-0", "bodies"), true, 64L << 20, 8, DefaultFolder.STANDARD),
                 new ListenerConfig("imap", true, new ListenAddress("127.0.0.1", 1143), false),
                 new ListenerConfig("imaps", false, new ListenAddress("127.0.0.1", 1993), true),
                 new ListenerConfig("pop3", true, new ListenAddress("127.0.0.1", 1110), false),

@@ -8,6 +8,7 @@ import dev.cairn.store.Flags;
 import dev.cairn.store.NewMessage;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import dev.cairn.store.rocks.SlotCorruption;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class CheckCommandTest {
 
     private SlotStore open() {
         NodeConfig config = NodeConfig.defaults().withData(data);
-        return SlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
+        return RocksSlotStore.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
     }
 
     @Test

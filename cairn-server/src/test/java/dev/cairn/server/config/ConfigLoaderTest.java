@@ -89,7 +89,8 @@ class ConfigLoaderTest {
         assertThat(c.data()).isEqualTo(Path.of("/srv/cairn"));
         assertThat(c.directoryFile()).isEqualTo(Path.of("/etc/cairn/users.db"));
         assertThat(c.directory().defaultDomain()).contains("example.org");
-        assertThat(c.store()).isEqualTo(new StoreConfig(Path.of("/ssd/slot-0"), Path.of("/hdd/slot-0"), false, 100L << 20, 16));
+        assertThat(c.store()).isEqualTo(new StoreConfig(Path.of("/ssd/slot-0"), Path.of("/hdd/slot-0"), false, 100L << 20, 16,
+                dev.cairn.store.DefaultFolder.STANDARD));
         assertThat(c.imap()).isEqualTo(new ListenerConfig("imap", true, new ListenAddress("0.0.0.0", 143), false));
         assertThat(c.imaps()).isEqualTo(new ListenerConfig("imaps", true, new ListenAddress("::", 993), true));
         assertThat(c.pop3().enabled()).isFalse();
@@ -261,6 +262,29 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nlocal_domains = []", "c")).hasMessageContaining("imap.local_domains: unknown key");
         assertThatThrownBy(() -> ConfigLoader.parse("[directory]\nmin_password_length = 0", "c"))
                 .hasMessageContaining("directory.min_password_length: 0 is not between 1 and 1024");
+    }
+
+    @Test
+    void defaultFoldersAreReadInOrderWithTheirSpecialUseAndBadOnesRefusedNamingTheKey() {
+        assertThat(ConfigLoader.parse("", "c").store().defaultFolders()).isEqualTo(dev.cairn.store.DefaultFolder.STANDARD);
+        assertThat(ConfigLoader.parse("[store]\ndefault_folders = []", "c").store().defaultFolders()).isEmpty();
+        assertThat(ConfigLoader.parse("""
+                [store]
+                default_folders = [{ name = "Sent Items", special_use = "SENT" }, { name = "Lists/Work" }, { name = "Bin", special_use = '\\Trash' }]
+                """, "c").store().defaultFolders()).containsExactly(
+                new dev.cairn.store.DefaultFolder("Sent Items", java.util.Set.of(dev.cairn.store.SpecialUse.SENT)),
+                new dev.cairn.store.DefaultFolder("Lists/Work", java.util.Set.of()),
+                new dev.cairn.store.DefaultFolder("Bin", java.util.Set.of(dev.cairn.store.SpecialUse.TRASH)));
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [\"Sent\"]", "c"))
+                .hasMessageContaining("store.default_folders: must be a list of folders");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Sent\", special_use = \"outbox\" }]", "c"))
+                .hasMessageContaining("store.default_folders: 'outbox' (folder Sent) is not a special use");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"inbox\" }]", "c"))
+                .hasMessageContaining("store.default_folders: INBOX is always created");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Sent\" }, { name = \"Sent\" }]", "c"))
+                .hasMessageContaining("store.default_folders: folder Sent is listed twice");
+        assertThatThrownBy(() -> ConfigLoader.parse("[store]\ndefault_folders = [{ name = \"Sent\", use = \"sent\" }]", "c"))
+                .hasMessageContaining("store.default_folders: unknown key 'use' in folder Sent");
     }
 
     @Test

@@ -140,7 +140,7 @@ final class ChangeApplier {
 
     static MailboxMeta existing(Txn t, MailboxId id) {
         MailboxMeta m = find(t, id);
-        if (m == null) throw new SlotReplication.NeedsResync("mailbox " + id + " is not on this slot");
+        if (m == null) throw new dev.cairn.store.replication.NeedsResync("mailbox " + id + " is not on this slot");
         return m;
     }
 

@@ -202,7 +202,7 @@ final class Checker {
      */
     private void checkBodies(boolean wholeSlot, boolean repair) {
         List<BodyId> all = new ArrayList<>();
-        try (RocksSlotStore.BodyLocks locks = slot.lockAllBodies()) {
+        try (BodyStore.BodyLocks locks = slot.lockAllBodies()) {
             Map<BodyId, Long> refs = new HashMap<>();
             Map<BodyId, String> owner = new HashMap<>();
             Map<Integer, String> names = new HashMap<>();

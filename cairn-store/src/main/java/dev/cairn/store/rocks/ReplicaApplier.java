@@ -8,8 +8,11 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
-import dev.cairn.store.rocks.SlotReplication.Reservation;
-import dev.cairn.store.rocks.SlotReplication.UserImage;
+import dev.cairn.store.replication.ApplyOutcome;
+import dev.cairn.store.replication.MissingBodies;
+import dev.cairn.store.replication.NeedsResync;
+import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.UserImage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,11 +33,11 @@ final class ReplicaApplier {
 
     ReplicaApplier(RocksSlotStore slot) { this.slot = slot; }
 
-    SlotReplication.ApplyOutcome apply(ChangeRecord r, Function<BodyId, byte[]> bodies) {
+    ApplyOutcome apply(ChangeRecord r, Function<BodyId, byte[]> bodies) {
         UserState s = slot.lockedState(r.user());
         if (s == null) {
             boolean creates = !r.changes().isEmpty() && r.changes().getFirst() instanceof Change.UserCreated;
-            if (!creates) throw new SlotReplication.NeedsResync("user " + r.user() + " is not on this slot");
+            if (!creates) throw new NeedsResync("user " + r.user() + " is not on this slot");
             createBare(r.user());
             s = slot.lockedState(r.user());
             if (s == null) throw new StoreException(StoreException.Reason.UNAVAILABLE, "cannot create " + r.user());
@@ -42,10 +45,10 @@ final class ReplicaApplier {
         try {
             UserState.Data d = s.data;
             long have = d.header().seq;
-            if (r.seq() <= have) return SlotReplication.ApplyOutcome.ALREADY_APPLIED;
+            if (r.seq() <= have) return ApplyOutcome.ALREADY_APPLIED;
             // A jump record (promotion past reserved MODSEQs and UIDs, or a resync) may skip seqs.
             if (r.seq() != have + 1 && !r.isJump()) {
-                throw new SlotReplication.NeedsResync("record " + r.seq() + " of " + r.user() + " does not follow seq " + have);
+                throw new NeedsResync("record " + r.seq() + " of " + r.user() + " does not follow seq " + have);
             }
             Txn t = new Txn(s, d, r.seq());
             t.epoch = r.epoch();
@@ -59,16 +62,16 @@ final class ReplicaApplier {
                         byte[] bytes = bodies.apply(m.body());
                         if (bytes == null) { missing.add(m.body()); continue; }
                         PreparedBody p = PreparedBody.read(BodySource.of(bytes), Long.MAX_VALUE);
-                        if (!p.id.equals(m.body())) throw new SlotReplication.NeedsResync("body " + m.body() + " arrived with other content");
+                        if (!p.id.equals(m.body())) throw new NeedsResync("body " + m.body() + " arrived with other content");
                         p.parsed();
                         t.bodies.put(p.id, p);
                     }
                 }
             }
-            if (!missing.isEmpty()) throw new SlotReplication.MissingBodies(missing);
+            if (!missing.isEmpty()) throw new MissingBodies(missing);
             for (Change c : r.changes()) slot.applier.apply(t, c);
             s.commit(t);
-            return SlotReplication.ApplyOutcome.APPLIED;
+            return ApplyOutcome.APPLIED;
         } finally {
             s.lock.unlock();
         }
@@ -305,7 +308,7 @@ final class ReplicaApplier {
                     ops.put(family(e.family()), key, e.value());
                     if (e.family() == MESSAGES) delta.merge(MessageValue.decode(e.value()).body(), 1L, Long::sum);
                 }
-                ChangeRecord mark = new ChangeRecord(image.user(), image.seq(), slot.epoch(), SlotReplication.now(), List.of());
+                ChangeRecord mark = new ChangeRecord(image.user(), image.seq(), slot.epoch(), RocksSlotReplication.now(), List.of());
                 ops.put(slot.changelog, Keys.change(slot.channelOf(image.user()), id, image.seq()), ChangeCodec.encode(mark));
                 applyRefs(ops, delta, image.bodies());
                 if (s != null) s.reload();
@@ -347,12 +350,12 @@ final class ReplicaApplier {
 
     /** Reference counts (and bodies appearing or disappearing) for the deltas, then the durable commit. */
     private void applyRefs(WriteOps ops, Map<BodyId, Long> delta, Map<BodyId, byte[]> given) {
-        try (RocksSlotStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(delta))) {
+        try (BodyStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(delta))) {
             slot.applier.writeRefcounts(ops, delta, b -> {
                 byte[] bytes = given.get(b);
-                if (bytes == null) throw new SlotReplication.MissingBodies(List.of(b));
+                if (bytes == null) throw new MissingBodies(List.of(b));
                 PreparedBody p = PreparedBody.read(BodySource.of(bytes), Long.MAX_VALUE);
-                if (!p.id.equals(b)) throw new SlotReplication.NeedsResync("body " + b + " arrived with other content");
+                if (!p.id.equals(b)) throw new NeedsResync("body " + b + " arrived with other content");
                 return p;
             });
             slot.commitDurably(ops);

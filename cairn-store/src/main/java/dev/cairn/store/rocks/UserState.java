@@ -393,7 +393,7 @@ final class UserState implements UserStore {
 
     void commit(Txn t) {
         if (!t.replicated) slot.replication().beforeCommit(name, t);
-        try (RocksSlotStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(t.refDelta))) {
+        try (BodyStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(t.refDelta))) {
             slot.applier.writeRefcounts(t.ops, t.refDelta, b -> {
                 PreparedBody p = t.bodies.get(b);
                 if (p == null) throw new StoreException(Reason.NONEXISTENT, "message body " + b + " is missing");
@@ -452,7 +452,7 @@ final class UserState implements UserStore {
         });
     }
 
-    private void createWithParents(Txn t, String canonical, Set<SpecialUse> specialUse) {
+    void createWithParents(Txn t, String canonical, Set<SpecialUse> specialUse) {
         String parent = MailboxNames.parent(canonical);
         if (parent != null && t.byName(parent) == null) createWithParents(t, parent, Set.of());
         create(t, canonical, specialUse);

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The RocksDB slot store.
+ * The RocksDB slot store. {@code RocksSlotStore} opens a slot's rooms and is the one door the
+ * engine's classes go through: {@code SlotDatabase} (RocksDB, its options and reads),
+ * {@code UserRegistry} (users loaded, evicted, created with the configured default folders,
+ * deleted), {@code BodyStore} (bodies, parses, reference counts, stripe locks),
+ * {@code BodyReclaimer}, {@code BodyLogOpening} (live counts, migration of old slots), the
+ * {@code Committer}, and {@code RocksSlotReplication} with {@code ReplicaApplier}.
  *
  * <h2>Layout</h2>
  * One RocksDB per slot; column families {@code meta}, {@code index}, {@code messages},
@@ -52,7 +57,7 @@
  * bytes its locations point to (from the database at open, then as bodies come and go); the
  * slot's reclaimer checks every 10 minutes and, once 64 MiB are garbage, moves the bodies left in
  * every segment that is at least a quarter garbage to the active one and deletes the file when
- * no reader holds it ({@code RocksSlotStore.reclaimBodySpace}). Gauges {@code cairn.store.bodies.bytes}
+ * no reader holds it ({@code BodyReclaimer}). Gauges {@code cairn.store.bodies.bytes}
  * and {@code cairn.store.bodies.garbage.bytes} show where it stands. WAL files are recycled and
  * flushes and compactions use direct I/O where the file system allows it, so appends do not keep
  * faulting fresh page-cache pages in.
@@ -60,8 +65,8 @@
  * <h2>Memory</h2>
  * The block caches and memtables of all slots of a node are one budget ({@code StoreMemory}): one
  * LRU cache, which also holds index and filter blocks (level 0's pinned), and one write-buffer
- * manager charging the memtables to it (at most half of it), given to {@code open(config,
- * memory)}. A slot opened on its own (the CLI's tools, tests) gets one of 32 MiB for itself.
+ * manager charging the memtables to it (at most half of it), held by the node's {@code RocksEngine}, which opens every slot with it. A slot opened on its
+ * own (tests) gets one of 32 MiB for itself, as does the CLI's engine when no node runs.
  * Until 2026-12-06 every column family of every slot had its own 8 MiB cache and up to two 4 MiB
  * memtables, and index and filter blocks lived outside any cache.
  *

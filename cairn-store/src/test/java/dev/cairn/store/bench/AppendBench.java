@@ -8,6 +8,7 @@ import dev.cairn.store.Results.AppendResult;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.UserStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,7 +61,7 @@ public class AppendBench {
         dir = Files.createTempDirectory("cairn-append-bench");
         meters = new SimpleMeterRegistry();
         System.setProperty("cairn.store.commit", commit);
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(sync).withMeters(meters));
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(sync).withMeters(meters));
         for (int i = 0; i < 64; i++) slot.openOrCreateUser("w" + i);
     }
 

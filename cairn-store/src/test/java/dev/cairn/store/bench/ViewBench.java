@@ -7,7 +7,6 @@ import dev.cairn.store.MailboxId;
 import dev.cairn.store.MailboxSnapshot;
 import dev.cairn.store.NewMessage;
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.UserStore;
 import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.IOException;
@@ -52,7 +51,7 @@ public class ViewBench {
 
     @Setup(Level.Trial) public void fill() throws Exception {
         dir = Files.createTempDirectory("cairn-view-bench");
-        slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         UserStore u = slot.openOrCreateUser("big");
         inbox = u.mailbox("INBOX").orElseThrow().id();
         Random r = new Random(1);

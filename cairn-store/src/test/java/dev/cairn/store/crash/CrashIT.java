@@ -9,6 +9,7 @@ import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +51,7 @@ class CrashIT {
             }
             for (Ack a : acks) highestUid.merge(a.user() + "/" + a.mailbox(), a.uid(), Math::max);
             all.addAll(acks);
-            try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+            try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
                 MessageDigest sha = MessageDigest.getInstance("SHA-256");
                 for (Ack a : acks) {
                     UserStore u = slot.user(a.user());

@@ -64,7 +64,7 @@ class BodySpaceTest {
     @Test void expungedBodiesSpaceIsReclaimedAndLiveBodiesStayIntact() throws Exception {
         Map<Uid, byte[]> kept = new HashMap<>();
         MailboxId inbox;
-        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore opened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             RocksSlotStore slot = (RocksSlotStore) opened;
             UserStore u = slot.openOrCreateUser("alice");
             Random random = new Random(7);
@@ -104,7 +104,7 @@ class BodySpaceTest {
             assertIntact(u, inbox, kept);
             assertThat(slot.check(null, false).problems()).isEmpty();
         }
-        try (SlotStore reopened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore reopened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             assertIntact(reopened.user("alice"), inbox, kept);
             assertThat(((RocksSlotStore) reopened).bodySpace()[1]).as("garbage counted again at open").isLessThan(((RocksSlotStore) reopened).bodySpace()[0] / 2);
             assertThat(reopened.check(null, false).problems()).isEmpty();
@@ -116,7 +116,7 @@ class BodySpaceTest {
      * body they all share): no body that stays is lost or changed, and nothing is left over.
      */
     @Test void reclaimingWhileOthersAppendAndExpungeLosesNothing() throws Exception {
-        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore opened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             RocksSlotStore slot = (RocksSlotStore) opened;
             Map<String, Map<Uid, byte[]>> kept = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
@@ -174,7 +174,7 @@ class BodySpaceTest {
      * deleted file.
      */
     @Test void aBodyWhoseCommitIsStillOnItsWayKeepsItsSegment() throws Exception {
-        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore opened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             RocksSlotStore slot = (RocksSlotStore) opened;
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
@@ -202,11 +202,11 @@ class BodySpaceTest {
     @Test void bodiesInTheOldChunkedFormatMoveIntoTheBodyLogAtOpen() throws Exception {
         Map<Uid, byte[]> sent = new HashMap<>();
         MailboxId inbox;
-        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+        try (SlotStore opened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
             RocksSlotStore slot = (RocksSlotStore) opened;
             UserStore u = slot.openOrCreateUser("alice");
             Random random = new Random(5);
-            byte[] big = new byte[RocksSlotStore.CHUNK * 2 + 777]; // three chunks
+            byte[] big = new byte[BodyStore.CHUNK * 2 + 777]; // three chunks
             random.nextBytes(big);
             System.arraycopy("Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 0, big, 0, 16);
             for (byte[] body : List.of(mail(1, random), big, mail(2, random))) {
@@ -217,14 +217,14 @@ class BodySpaceTest {
             for (MessageRecord m : u.messages(inbox, sent.keySet())) {
                 byte[] body = sent.get(m.uid());
                 slot.db.delete(slot.bodies, Keys.body(m.body()));
-                for (int i = 0; i * RocksSlotStore.CHUNK < body.length; i++) {
-                    int from = i * RocksSlotStore.CHUNK;
+                for (int i = 0; i * BodyStore.CHUNK < body.length; i++) {
+                    int from = i * BodyStore.CHUNK;
                     slot.db.put(slot.bodies, Keys.legacyChunk(m.body(), i),
-                            java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + RocksSlotStore.CHUNK)));
+                            java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + BodyStore.CHUNK)));
                 }
             }
         }
-        try (SlotStore reopened = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+        try (SlotStore reopened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
             RocksSlotStore slot = (RocksSlotStore) reopened;
             assertIntact(slot.user("alice"), inbox, sent);
             List<Integer> keyLengths = new ArrayList<>();
@@ -240,7 +240,7 @@ class BodySpaceTest {
     }
 
     @Test void checkSaysWhenASegmentFileIsGone() throws Exception {
-        try (SlotStore opened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore opened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = opened.openOrCreateUser("alice");
             Random random = new Random(9);
             for (int i = 0; i < 100; i++) u.append("INBOX", List.of(new NewMessage(BodySource.of(mail(i, random)), Flags.NONE, Instant.now())));
@@ -250,7 +250,7 @@ class BodySpaceTest {
             firstSegment = files.sorted().findFirst().orElseThrow();
         }
         Files.delete(firstSegment);
-        try (SlotStore reopened = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore reopened = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             assertThat(reopened.check(null, false).problems())
                     .isNotEmpty()
                     .allSatisfy(p -> assertThat(p.what()).contains("lies in segment 1, which is not there"));

@@ -30,8 +30,8 @@ class ChangeLogTest {
     @TempDir Path dir;
 
     @Test void everyMutationIsLoggedCompletelyWithItsModSeq() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
-            ChangeLog log = ((RocksSlotStore) slot).changeLog();
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+            ChangeLog log = slot.changeLog();
             UserStore u = slot.openOrCreateUser("alice");
             List<ChangeRecord> created = log.read("alice", 1, 100);
             assertThat(created).hasSize(1);
@@ -88,8 +88,8 @@ class ChangeLogTest {
     }
 
     @Test void channelsHoldEachUserOnceInOrderAndPruneDrops() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
-            ChangeLog log = ((RocksSlotStore) slot).changeLog();
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+            ChangeLog log = slot.changeLog();
             Set<String> names = new HashSet<>();
             for (int i = 0; i < 20; i++) {
                 UserStore u = slot.openOrCreateUser("user" + i);

@@ -9,7 +9,6 @@ import dev.cairn.store.BodyId;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.Flags;
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import java.nio.file.Path;
@@ -39,7 +38,7 @@ class CheckerTest {
     }
 
     @Test void wrongRefcountOrphanAndCounters() throws Exception {
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             var inbox = u.mailbox("INBOX").orElseThrow();
             u.append("INBOX", List.of(msg(mail(1)), msg(mail(2), Flags.of("\\Seen"))));
@@ -79,7 +78,7 @@ class CheckerTest {
     }
 
     @Test void indexAndMessagesDisagreeAndMissingBody() throws Exception {
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             var inbox = u.mailbox("INBOX").orElseThrow();
             u.append("INBOX", List.of(msg(mail(1)), msg(mail(2))));
@@ -102,7 +101,7 @@ class CheckerTest {
     }
 
     @Test void changeLogGapIsReported() throws Exception {
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             u.append("INBOX", List.of(msg(mail(1))));
             u.append("INBOX", List.of(msg(mail(2))));

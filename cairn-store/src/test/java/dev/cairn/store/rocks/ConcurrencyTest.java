@@ -38,7 +38,7 @@ class ConcurrencyTest {
      * the final snapshot, every change arrives once, in MODSEQ order.
      */
     @Test void oneUserManyWritersListenerSeesEveryChangeInOrder() throws Exception {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
             MailboxView view = u.view(inbox);
@@ -110,7 +110,7 @@ class ConcurrencyTest {
             assertThat(end.info().messages()).isEqualTo(end.size());
             // The view agrees with a cold load from disk.
             slot.close();
-            try (SlotStore again = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+            try (SlotStore again = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
                 MailboxSnapshot cold = again.user("alice").view(inbox).snapshot();
                 assertThat(cold.size()).isEqualTo(end.size());
                 for (int k = 0; k < cold.size(); k++) {
@@ -128,7 +128,7 @@ class ConcurrencyTest {
      * exact (check finds nothing), no body a message refers to is missing.
      */
     @Test void manyUsersSharingBodiesKeepCountsExact() throws Exception {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
             int users = 16;
             for (int i = 0; i < users; i++) slot.openOrCreateUser("u" + i);
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
@@ -187,7 +187,7 @@ class ConcurrencyTest {
 
     /** Users evicted while their handles are in use keep UIDs unique (the handle follows the current state). */
     @Test void evictionDuringWritesNeverReusesUids() throws Exception {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             RocksSlotStore rocks = (RocksSlotStore) slot;
             UserStore u = slot.openOrCreateUser("alice");
             List<Uid> all = Collections.synchronizedList(new ArrayList<>());
@@ -213,7 +213,7 @@ class ConcurrencyTest {
     /** 64 writers on 64 users with sync on share fsyncs: fewer WAL writes than commits. */
     @Test void concurrentCommitsShareFsyncs() throws Exception {
         var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(true).withMeters(meters))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true).withMeters(meters))) {
             for (int i = 0; i < 64; i++) slot.openOrCreateUser("u" + i);
             double commitsBefore = meters.counter("cairn.store.commits").count();
             double fsyncsBefore = meters.counter("cairn.store.fsyncs").count();
@@ -237,7 +237,7 @@ class ConcurrencyTest {
 
     /** A view held across an eviction of its user (without an attachment) keeps showing the latest state. */
     @Test void viewHeldAcrossEvictionFollowsTheUser() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             RocksSlotStore rocks = (RocksSlotStore) slot;
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
@@ -256,7 +256,7 @@ class ConcurrencyTest {
     }
 
     @Test void deletedUserIsGone() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             slot.deleteUser("alice");
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> u.append("INBOX", List.of(msg(mail(1)))))

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.UserStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -166,7 +165,7 @@ class DiskFullTest {
 
     @Test void deliveriesToAFullDiskFailEachCountedAndTheSegmentDoesNotGrow() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withMeters(meters))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withMeters(meters))) {
             UserStore u = slot.openOrCreateUser("alice");
             u.append("INBOX", List.of(msg(mail(0))));
             long[] before = slot.bodySpace();
@@ -188,7 +187,7 @@ class DiskFullTest {
 
     @Test void aCommitThatFailsAfterItsFirstBodyGivesThatBodyBackToo() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withMeters(meters))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withMeters(meters))) {
             UserStore u = slot.openOrCreateUser("alice");
             long[] before = slot.bodySpace();
             java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
@@ -207,7 +206,7 @@ class DiskFullTest {
 
     @Test void aBatchTheCommitterCannotWriteIsCountedByItsCause() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false).withMeters(meters))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false).withMeters(meters))) {
             UserStore u = slot.openOrCreateUser("alice");
             slot.committer.injectedFailure = new RocksDBException("IO error: No space left on device: While appending to file");
             RefusalTest.refused(slot, u, StoreException.Reason.UNAVAILABLE, () -> u.createMailbox("A", java.util.Set.of()));

@@ -21,7 +21,7 @@ class ModelTest {
 
     @Test void randomOperationsMatchTheModel() {
         Random r = new Random(Long.getLong("cairn.model.seed", 12345));
-        SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         try {
             UserStore u = slot.openOrCreateUser("m");
             ModelRun run = new ModelRun(u, r, SlotStoreTest::mail);
@@ -30,7 +30,7 @@ class ModelTest {
                 run.step(u, step);
                 if (step % 150 == 149) {
                     slot.close();
-                    slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+                    slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
                     u = slot.user("m");
                 }
                 assertThat(u.highestModSeq()).isGreaterThanOrEqualTo(lastModSeq);

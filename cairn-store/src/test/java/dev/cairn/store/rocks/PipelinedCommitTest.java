@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
@@ -45,7 +44,7 @@ class PipelinedCommitTest {
 
     @Test void neitherTheCallerNorAReplicaReaderSeesACommitBeforeItsFsync() throws Exception {
         var meters = new SimpleMeterRegistry();
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(true).withMeters(meters))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true).withMeters(meters))) {
             UserStore u = slot.openOrCreateUser("alice");
             long seq = u.highestModSeq();
             int channel = slot.channelOf("alice");
@@ -81,7 +80,7 @@ class PipelinedCommitTest {
     /** After a failed fsync the WAL's state is unknown: the group fails and so does every later write. */
     @Test void failedFsyncFailsItsGroupAndRefusesLaterWritesUntilReopened() throws Exception {
         long lastUid;
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
             UserStore u = slot.openOrCreateUser("alice");
             u.append("INBOX", List.of(msg(mail(1))));
             slot.committer.beforeFsync = () -> { throw new IllegalStateException("Input/output error"); };
@@ -96,7 +95,7 @@ class PipelinedCommitTest {
         }
         // Reopened, RocksDB recovers what the WAL holds (here the failed append too: its write
         // reached the file, only the fsync failed, an outcome the client could not know).
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(true))) {
             assertThat(slot.check(null, false).problems()).isEmpty();
             UserStore u = slot.openOrCreateUser("alice");
             var r = u.append("INBOX", List.of(msg(mail(4))));

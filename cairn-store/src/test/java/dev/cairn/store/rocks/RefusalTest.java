@@ -12,7 +12,6 @@ import dev.cairn.store.MailboxInfo;
 import dev.cairn.store.NewMessage;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.Uid;
@@ -51,7 +50,7 @@ class RefusalTest {
     @Test void limitsAndBadInput() {
         SlotConfig config = SlotConfig.defaults(dir).withSync(false).withMaxMessageSize(1000)
                 .withQuota(user -> new QuotaPolicy.Limits(2500, 4));
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(config)) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(config)) {
             UserStore u = slot.openOrCreateUser("alice");
             var inbox = u.mailbox("INBOX").orElseThrow().id();
             byte[] limit = new byte[1000];
@@ -97,7 +96,7 @@ class RefusalTest {
     }
 
     @Test void keywordTableLimit() {
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             for (int i = 0; i < MailboxMeta.MAX_KEYWORDS; i++) u.append("INBOX", List.of(msg(mail(i), Flags.of("k" + i))));
             refused(slot, u, Reason.INVALID_ARGUMENT, () -> u.append("INBOX", List.of(msg(mail(99), Flags.of("one-too-many")))));
@@ -107,7 +106,7 @@ class RefusalTest {
 
     /** A failing write (disk full, I/O error) answers UNAVAILABLE and memory stays with the disk. */
     @Test void failedCommitIsUnavailableAndChangesNothing() throws IOException {
-        try (RocksSlotStore slot = (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (RocksSlotStore slot = (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             u.append("INBOX", List.of(msg(mail(1))));
             slot.committer.injectedFailure = new RocksDBException("No space left on device");

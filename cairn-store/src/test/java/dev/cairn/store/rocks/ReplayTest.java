@@ -7,10 +7,11 @@ import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
 import dev.cairn.store.MailboxSnapshot;
 import dev.cairn.store.SlotConfig;
-import dev.cairn.store.SlotStore;
 import dev.cairn.store.UserStore;
 import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
+import dev.cairn.store.replication.CommitHook;
+import dev.cairn.store.replication.UserImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ class ReplayTest {
         Random r = new Random(seed);
         try (RocksSlotStore a = open("a"); RocksSlotStore b = open("b")) {
             Map<BodyId, byte[]> shipped = new ConcurrentHashMap<>();
-            a.replication().setHook(new SlotReplication.CommitHook() {
+            a.replication().setHook(new CommitHook() {
                 @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {}
 
                 @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
@@ -80,7 +81,7 @@ class ReplayTest {
     }
 
     private RocksSlotStore open(String name) {
-        return (RocksSlotStore) SlotStore.open(SlotConfig.defaults(dir.resolve(name)).withSync(false));
+        return (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir.resolve(name)).withSync(false));
     }
 
     private static void run(RocksSlotStore a, Random r) {
@@ -213,7 +214,7 @@ class ReplayTest {
     private static Map<String, String> entries(RocksSlotStore slot, String user) {
         Map<String, String> out = new TreeMap<>();
         HexFormat hex = HexFormat.of();
-        for (SlotReplication.UserImage.Entry e : slot.replication().exportUser(user).entries()) {
+        for (UserImage.Entry e : slot.replication().exportUser(user).entries()) {
             if (e.family() == 0 && e.key()[0] == Keys.RECENT) continue;
             String family = List.of("meta", "index", "messages", "tombstones").get(e.family());
             out.put(family + ":" + hex.formatHex(e.key()), hex.formatHex(e.value()));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.store.BodySource;
+import dev.cairn.store.DefaultFolder;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxChange;
 import dev.cairn.store.MailboxInfo;
@@ -37,7 +38,7 @@ class SlotStoreTest {
     @TempDir Path dir;
     SlotStore slot;
 
-    @BeforeEach void open() { slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
+    @BeforeEach void open() { slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false)); }
 
     @AfterEach void close() { slot.close(); }
 
@@ -64,6 +65,27 @@ class SlotStoreTest {
         assertThat(slot.hasUser("bob")).isFalse();
         assertThatThrownBy(() -> slot.user("bob")).isInstanceOf(StoreException.class)
                 .extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.NO_SUCH_USER);
+    }
+
+    @Test void aNewUserGetsTheConfiguredDefaultFoldersAfterInbox() {
+        slot.close();
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false).withDefaultFolders(List.of(
+                new DefaultFolder("Sent Items", Set.of(SpecialUse.SENT)), new DefaultFolder("Lists/Work", Set.of()))));
+        UserStore u = slot.openOrCreateUser("alice");
+        assertThat(u.mailboxes()).extracting(MailboxInfo::name).containsExactly("INBOX", "Lists", "Lists/Work", "Sent Items");
+        assertThat(u.mailbox("Sent Items").orElseThrow().specialUse()).containsExactly(SpecialUse.SENT);
+        assertThat(u.subscriptions()).containsExactlyInAnyOrder("INBOX", "Sent Items", "Lists/Work");
+    }
+
+    @Test void aDefaultFolderThatIsNoMailboxNameStopsTheSlotFromOpeningAndNamesIt() {
+        slot.close();
+        SlotConfig bad = SlotConfig.defaults(dir).withSync(false).withDefaultFolders(List.of(new DefaultFolder("Lists/", Set.of())));
+        assertThatThrownBy(() -> RocksSlotStore.open(bad)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("default folder").hasMessageContaining("Lists/")
+                .extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.INVALID_NAME);
+        // Refused before the database was opened: the slot opens at once with a good list.
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        assertThat(slot.openOrCreateUser("alice").mailboxes()).hasSize(6);
     }
 
     @Test void appendReadFlagsExpunge() throws Exception {
@@ -107,7 +129,7 @@ class SlotStoreTest {
         u.expunge(id, List.of(Uid.of(2)));
         long hms = u.highestModSeq();
         slot.close();
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false));
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false));
         u = slot.user("alice");
         assertThat(u.highestModSeq()).isEqualTo(hms);
         assertThat(u.mailbox(id).orElseThrow().uidNext()).isEqualTo(3);
@@ -205,7 +227,7 @@ class SlotStoreTest {
         SlotStore small = slot;
         UserStore u = small.openOrCreateUser("alice");
         u.append("INBOX", List.of(msg(mail(1))));
-        var log = ((RocksSlotStore) small).changeLog();
+        var log = small.changeLog();
         long seq = u.highestModSeq();
         List<MailboxInfo> before = u.mailboxes();
         for (String bad : List.of("a/../b", "..", "a\u0000b", "/a", "a/", "a//b", "x".repeat(1001), "a\uD800b", "bad\uFFFD",
@@ -263,7 +285,7 @@ class SlotStoreTest {
 
     @Test void largeBodyIsStreamedWholeAndGoesWithItsLastReference() throws Exception {
         UserStore u = slot.openOrCreateUser("alice");
-        byte[] big = new byte[3 * RocksSlotStore.CHUNK + 12345];
+        byte[] big = new byte[3 * BodyStore.CHUNK + 12345];
         new java.util.Random(7).nextBytes(big);
         byte[] header = "Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(header, 0, big, 0, header.length);
@@ -305,17 +327,17 @@ class SlotStoreTest {
 
     @Test void closedSlotRefusesCleanly() throws Exception {
         UserStore u = slot.openOrCreateUser("alice");
-        byte[] big = new byte[2 * RocksSlotStore.CHUNK + 10];
+        byte[] big = new byte[2 * BodyStore.CHUNK + 10];
         var r = u.append("INBOX", List.of(new NewMessage(BodySource.of(big), Flags.NONE, Instant.now())));
         var body = u.message(r.mailbox(), r.uids().getFirst()).orElseThrow().body();
         var in = u.openBody(body);
-        assertThat(in.readNBytes(RocksSlotStore.CHUNK)).hasSize(RocksSlotStore.CHUNK);
+        assertThat(in.readNBytes(BodyStore.CHUNK)).hasSize(BodyStore.CHUNK);
         slot.close();
         // The next read would need the closed slot's segment file: an I/O error, not a crash.
         assertThatThrownBy(in::read).isInstanceOf(java.io.IOException.class);
         in.close();
         assertThatThrownBy(() -> u.append("INBOX", List.of(msg(mail(1))))).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
         assertThatThrownBy(() -> slot.user("alice")).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.UNAVAILABLE);
-        slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false)); // for @AfterEach
+        slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false)); // for @AfterEach
     }
 }

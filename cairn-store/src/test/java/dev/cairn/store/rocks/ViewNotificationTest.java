@@ -38,7 +38,7 @@ class ViewNotificationTest {
      */
     @Test @Timeout(120)
     void latestIsExactlyAsFarAsTheChangesItsListenerWasGiven() throws Exception {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
             for (int i = 0; i < 3; i++) u.append("INBOX", List.of(msg(mail(i))));
@@ -83,7 +83,7 @@ class ViewNotificationTest {
 
     /** A MOVE into its own mailbox is given as the expunge, then the new copy (IMAP tells EXPUNGE before EXISTS). */
     @Test void aMoveWithinOneMailboxIsGivenExpungeFirst() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
             u.append("INBOX", List.of(msg(mail(1))));
@@ -101,7 +101,7 @@ class ViewNotificationTest {
 
     /** The keywords a snapshot names are the mailbox's table: every keyword ever used, in first-use order. */
     @Test void aSnapshotNamesEveryKeywordEverUsedInTheMailbox() {
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             MailboxId inbox = u.mailbox("INBOX").orElseThrow().id();
             u.append("INBOX", List.of(msg(mail(1))));
@@ -121,7 +121,7 @@ class ViewNotificationTest {
      */
     @Test void aRecentClaimIsTakenOnceAndOutlivesTheUsersStateAndTheSlot() {
         MailboxId inbox;
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.openOrCreateUser("alice");
             inbox = u.mailbox("INBOX").orElseThrow().id();
             for (int i = 0; i < 3; i++) u.append("INBOX", List.of(msg(mail(i))));
@@ -133,7 +133,7 @@ class ViewNotificationTest {
             assertThat(u.firstUnclaimedRecent(inbox)).isEqualTo(3);
             assertThat(u.claimRecent(inbox, 4)).isEqualTo(3);
         }
-        try (SlotStore slot = SlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
+        try (SlotStore slot = RocksSlotStore.open(SlotConfig.defaults(dir).withSync(false))) {
             UserStore u = slot.user("alice");
             assertThat(u.firstUnclaimedRecent(inbox)).isEqualTo(4);
             MailboxId other = u.createMailbox("Other", java.util.Set.of()).id();

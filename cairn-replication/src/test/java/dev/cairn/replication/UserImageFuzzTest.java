@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.store.rocks;
+package dev.cairn.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.cairn.store.rocks.SlotReplication.UserImage;
+import dev.cairn.store.replication.UserImage;
 
 /**
  * A whole-user image as the replica assembles it from Resync frames: damaged bytes are refused
@@ -17,12 +17,12 @@ class UserImageFuzzTest {
     void decode(byte[] data) {
         UserImage image;
         try {
-            image = UserImage.decode(data);
+            image = UserImageCodec.decode(data);
         } catch (IllegalArgumentException corrupt) {
             return;
         }
         assertThat(image.user()).isNotNull();
-        byte[] again = image.encode();
-        assertThat(UserImage.decode(again).encode()).isEqualTo(again);
+        byte[] again = UserImageCodec.encode(image);
+        assertThat(UserImageCodec.encode(UserImageCodec.decode(again))).isEqualTo(again);
     }
 }

@@ -7,6 +7,13 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.StoreException.Reason;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
+import dev.cairn.store.replication.ApplyOutcome;
+import dev.cairn.store.replication.CommitHook;
+import dev.cairn.store.replication.Position;
+import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.Role;
+import dev.cairn.store.replication.SlotReplication;
+import dev.cairn.store.replication.UserImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -22,81 +29,15 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * What replication needs from a slot, in one place: the write fence, the epoch, the commit hook
- * (reservation before a commit, shipping after it, the sync wait before the caller's OK), and on
- * the replica side the exact apply of a master's change records, the UID/MODSEQ reservations, the
- * promotion past them, and whole-user copies (resync).
+ * The RocksDB slot's side of replication ({@link SlotReplication}): the fence, the epoch and role,
+ * the commit hook, positions and reservations here; the replica's apply, promotion and user images
+ * in {@link ReplicaApplier}.
  *
- * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, and per user the reservation.
+ * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, the role, and per user the reservation.
  */
-public final class SlotReplication {
+public final class RocksSlotReplication implements SlotReplication {
     /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
     private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12;
-
-    /** Called by the store around every local commit; set by the replication module on a master. */
-    public interface CommitHook {
-        /**
-         * Before the commit is written, under the user's lock: may block to reserve UIDs and MODSEQs
-         * on a replica; throws {@link StoreException} (UNAVAILABLE) to refuse the commit.
-         *
-         * @param highestUids for every mailbox the commit touches, the highest UID it has given out (uidNext - 1)
-         */
-        void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids);
-
-        /**
-         * After the commit is durable, still under the user's lock (so in seq order per user); must
-         * not block. {@code previous} is the user's seq before this commit (no record lies between),
-         * {@code encoded} the record as the change log holds it, {@code bodies} the bodies the commit
-         * had in memory (those it appended), so a master can ship them without reading them back.
-         */
-        void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies);
-
-        /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
-        void awaitReplicated(String user, long seq);
-    }
-
-    /**
-     * A replica's record of what a master may hand out for a user: MODSEQs up to {@code seq}, UIDs
-     * up to {@code uids} in the mailboxes listed and up to {@code otherUids} in every other one
-     * (so a new mailbox needs no round trip for its first block).
-     */
-    public record Reservation(long seq, Map<MailboxId, Long> uids, long otherUids) {
-        public static final Reservation NONE = new Reservation(0, Map.of(), 0);
-
-        public Reservation { uids = Map.copyOf(uids); }
-
-        public long uid(MailboxId mailbox) { return uids.getOrDefault(mailbox, otherUids); }
-
-        /** The larger of both, per field. */
-        public Reservation max(Reservation o) {
-            Map<MailboxId, Long> m = new HashMap<>();
-            for (MailboxId k : uids.keySet()) m.put(k, Math.max(uid(k), o.uid(k)));
-            for (MailboxId k : o.uids.keySet()) m.put(k, Math.max(uid(k), o.uid(k)));
-            return new Reservation(Math.max(seq, o.seq), m, Math.max(otherUids, o.otherUids));
-        }
-    }
-
-    public enum ApplyOutcome { APPLIED, ALREADY_APPLIED }
-
-    /** The record needs bodies this slot does not have and that did not come with it. */
-    public static final class MissingBodies extends RuntimeException {
-        private final List<BodyId> bodies;
-
-        public MissingBodies(List<BodyId> bodies) {
-            super("missing bodies: " + bodies, null, false, false);
-            this.bodies = List.copyOf(bodies);
-        }
-
-        public List<BodyId> bodies() { return bodies; }
-    }
-
-    /** The record does not follow this slot's copy of the user: only a whole copy (resync) helps. */
-    public static final class NeedsResync extends RuntimeException {
-        public NeedsResync(String why) { super(why, null, false, false); }
-    }
-
-    /** Where a replica's copy of a user stands: its seq and the epoch of the record at that seq (0, 0 for none). */
-    public record Position(String user, long seq, long epoch) {}
 
     private final RocksSlotStore slot;
     private final ReplicaApplier applier;
@@ -104,7 +45,7 @@ public final class SlotReplication {
     private volatile long epoch;
     private volatile CommitHook hook;
 
-    SlotReplication(RocksSlotStore slot) {
+    RocksSlotReplication(RocksSlotStore slot) {
         this.slot = slot;
         this.applier = new ReplicaApplier(slot);
         byte[] e = slot.get(slot.meta, Keys.userTag(0, EPOCH));
@@ -120,7 +61,7 @@ public final class SlotReplication {
      * Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former
      * master). A slot that took writes until now tells the fence listeners (its sessions end).
      */
-    public void fence(String reason) {
+    @Override public void fence(String reason) {
         boolean wasWritable;
         synchronized (fenceListeners) {
             wasWritable = fence == null;
@@ -134,7 +75,7 @@ public final class SlotReplication {
             try {
                 l.fenced(reason);
             } catch (RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(SlotReplication.class).warn("fence listener failed", e);
+                org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).warn("fence listener failed", e);
             }
         }
     }
@@ -144,24 +85,24 @@ public final class SlotReplication {
         return () -> fenceListeners.remove(listener);
     }
 
-    public void unfence() {
+    @Override public void unfence() {
         synchronized (fenceListeners) {
             this.fence = null;
         }
     }
 
     /** Null when writable. */
-    public String fenceReason() { return fence; }
+    @Override public String fenceReason() { return fence; }
 
     void checkWritable() {
         String f = fence;
         if (f != null) throw new StoreException(Reason.UNAVAILABLE, f);
     }
 
-    public long epoch() { return epoch; }
+    @Override public long epoch() { return epoch; }
 
     /** Records a newer epoch durably; an older one is ignored. Returns the epoch now in force. */
-    public synchronized long raiseEpoch(long newEpoch) {
+    @Override public synchronized long raiseEpoch(long newEpoch) {
         if (newEpoch <= epoch) return epoch;
         WriteOps ops = new WriteOps();
         ops.put(slot.meta, Keys.userTag(0, EPOCH), Keys.longBytes(newEpoch));
@@ -170,20 +111,17 @@ public final class SlotReplication {
         return epoch;
     }
 
-    /** What this slot last was for its store, kept across restarts (null: as the config says). */
-    public enum Role { MASTER, REPLICA }
-
     /**
      * The role this slot was last given by promotion (MASTER) or by another node taking the store
      * over (REPLICA); null when neither happened. It wins over the config at start, so a former
      * master whose config still names it does not start as master, and a promoted one stays master.
      */
-    public Role role() {
+    @Override public Role role() {
         byte[] v = slot.get(slot.meta, Keys.userTag(0, ROLE));
         return v == null ? null : Role.values()[v[0]];
     }
 
-    public synchronized void setRole(Role role) {
+    @Override public synchronized void setRole(Role role) {
         if (role == role()) return;
         WriteOps ops = new WriteOps();
         ops.put(slot.meta, Keys.userTag(0, ROLE), new byte[]{(byte) role.ordinal()});
@@ -192,7 +130,7 @@ public final class SlotReplication {
 
     // --- the commit hook -------------------------------------------------------------------------
 
-    public void setHook(CommitHook hook) { this.hook = hook; }
+    @Override public void setHook(CommitHook hook) { this.hook = hook; }
 
     void beforeCommit(String user, Txn t) {
         CommitHook h = hook;
@@ -219,7 +157,7 @@ public final class SlotReplication {
     // --- replica side: positions and apply ---------------------------------------------------------
 
     /** The user's seq on this slot (0 when the user is not here). */
-    public long seq(String user) {
+    @Override public long seq(String user) {
         // An open user's state is published right after each durable commit (a failed one
         // reloads it from the database), so it is the database's seq, or just short of it.
         UserState open = slot.openState(user);
@@ -238,7 +176,7 @@ public final class SlotReplication {
     }
 
     /** Every user of a channel with its seq and the epoch of its last kept record. */
-    public List<Position> positions(int channel) {
+    @Override public List<Position> positions(int channel) {
         List<Position> out = new ArrayList<>();
         for (String user : slot.users()) {
             if (slot.channelOf(user) != channel) continue;
@@ -251,7 +189,7 @@ public final class SlotReplication {
     }
 
     /** The epoch of the user's record at seq, or -1 when this slot does not keep that record. */
-    public long recordEpoch(String user, long seq) {
+    @Override public long recordEpoch(String user, long seq) {
         long epoch = epochAt(user, seq);
         slot.awaitDurable();
         return epoch;
@@ -263,7 +201,7 @@ public final class SlotReplication {
         return r.isEmpty() || r.getFirst().seq() != seq ? -1 : r.getFirst().epoch();
     }
 
-    public boolean hasBody(BodyId body) { return slot.refcount(body) > 0; }
+    @Override public boolean hasBody(BodyId body) { return slot.refcount(body) > 0; }
 
     /**
      * Applies a master's record with its exact seq, UIDs and MODSEQs, durably, the applied position
@@ -273,7 +211,7 @@ public final class SlotReplication {
      * @throws MissingBodies when a body is neither here nor given
      * @throws NeedsResync   when the record does not follow what this slot has
      */
-    public ApplyOutcome apply(ChangeRecord record, Function<BodyId, byte[]> bodies) {
+    @Override public ApplyOutcome apply(ChangeRecord record, Function<BodyId, byte[]> bodies) {
         return applier.apply(record, bodies);
     }
 
@@ -282,7 +220,7 @@ public final class SlotReplication {
      * it, and returns the user's seq now durable; fails as {@link #apply} does at the first record
      * that cannot be applied (MissingBodies, NeedsResync), with everything before it durable.
      */
-    public long applyAll(String user, List<ChangeRecord> records, Function<BodyId, byte[]> bodies) {
+    @Override public long applyAll(String user, List<ChangeRecord> records, Function<BodyId, byte[]> bodies) {
         applier.applyAll(user, records, bodies);
         return seq(user);
     }
@@ -292,20 +230,20 @@ public final class SlotReplication {
      * out and which never existed here, are remembered as expunged (QRESYNC VANISHED tells clients
      * that saw them); the commit is shipped to the replicas like any other.
      */
-    public boolean vanish(String user, MailboxId mailbox, List<Long> uids) {
+    @Override public boolean vanish(String user, MailboxId mailbox, List<Long> uids) {
         checkWritable();
         return applier.vanish(user, mailbox, uids);
     }
 
     // --- reservations --------------------------------------------------------------------------------
 
-    public Reservation reservation(String user) {
+    @Override public Reservation reservation(String user) {
         byte[] v = slot.get(slot.meta, Keys.userTagString(0, RESERVATION, user));
         return v == null ? Reservation.NONE : decodeReservation(v);
     }
 
     /** Records (durably, merged with what is recorded) what a master may hand out for the user. */
-    public synchronized Reservation reserve(String user, Reservation wanted) {
+    @Override public synchronized Reservation reserve(String user, Reservation wanted) {
         Reservation merged = reservation(user).max(wanted);
         WriteOps ops = new WriteOps();
         ops.put(slot.meta, Keys.userTagString(0, RESERVATION, user), encodeReservation(merged));
@@ -318,7 +256,7 @@ public final class SlotReplication {
      * move past what the former master reserved here, so nothing it may have handed out is handed
      * out again (a record with no changes marks the jump in the user's change log).
      */
-    public synchronized int promote(long newEpoch) {
+    @Override public synchronized int promote(long newEpoch) {
         raiseEpoch(newEpoch);
         setRole(Role.MASTER);
         int bumped = 0;
@@ -372,80 +310,16 @@ public final class SlotReplication {
      * in every column family but the change log, keyed without the slot-local user id, and the
      * bodies its messages reference. Null when the user is not here.
      */
-    public UserImage exportUser(String user) { return applier.export(user); }
+    @Override public UserImage exportUser(String user) { return applier.export(user); }
 
     /**
      * Replaces this slot's copy of the user with the image, in one durable batch: the user's
      * change log restarts at the image's seq (a record with no changes), reference counts follow.
      */
-    public void installUser(UserImage image) { applier.install(image); }
+    @Override public void installUser(UserImage image) { applier.install(image); }
 
     /** Drops the user here (a resync of a user the master no longer has). */
-    public void dropUser(String user) { applier.drop(user); }
-
-    /** The image's wire form: version, user, seq, entries, bodies. */
-    public record UserImage(String user, long seq, List<Entry> entries, Map<BodyId, byte[]> bodies) {
-        public record Entry(byte family, byte[] key, byte[] value) {}
-
-        public byte[] encode() {
-            try {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                DataOutputStream out = new DataOutputStream(b);
-                out.writeByte(1);
-                ChangeCodec.writeString(out, user);
-                out.writeLong(seq);
-                out.writeInt(entries.size());
-                for (Entry e : entries) {
-                    out.writeByte(e.family());
-                    out.writeInt(e.key().length); out.write(e.key());
-                    out.writeInt(e.value().length); out.write(e.value());
-                }
-                out.writeInt(bodies.size());
-                for (Map.Entry<BodyId, byte[]> e : bodies.entrySet()) {
-                    out.write(e.getKey().bytes());
-                    out.writeInt(e.getValue().length); out.write(e.getValue());
-                }
-                return b.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        public static UserImage decode(byte[] data) {
-            try {
-                if (data.length == 0 || data[0] != 1) throw new IllegalArgumentException("user image version");
-                DataInputStream d = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1));
-                String user = ChangeCodec.readString(d);
-                if (user == null) throw new IllegalArgumentException("user image without a user");
-                long seq = d.readLong();
-                int n = d.readInt();
-                if (n < 0) throw new IllegalArgumentException("entries " + n);
-                List<Entry> entries = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    byte fam = d.readByte();
-                    byte[] k = new byte[checked(d.readInt(), data.length)]; d.readFully(k);
-                    byte[] v = new byte[checked(d.readInt(), data.length)]; d.readFully(v);
-                    entries.add(new Entry(fam, k, v));
-                }
-                int nb = d.readInt();
-                if (nb < 0) throw new IllegalArgumentException("bodies " + nb);
-                Map<BodyId, byte[]> bodies = new LinkedHashMap<>();
-                for (int i = 0; i < nb; i++) {
-                    byte[] sha = new byte[BodyId.LENGTH]; d.readFully(sha);
-                    byte[] v = new byte[checked(d.readInt(), data.length)]; d.readFully(v);
-                    bodies.put(BodyId.of(sha), v);
-                }
-                return new UserImage(user, seq, entries, bodies);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("corrupt user image", e);
-            }
-        }
-
-        private static int checked(int n, int limit) {
-            if (n < 0 || n > limit) throw new IllegalArgumentException("length " + n);
-            return n;
-        }
-    }
+    @Override public void dropUser(String user) { applier.drop(user); }
 
     static Instant now() { return Instant.now(); }
 }

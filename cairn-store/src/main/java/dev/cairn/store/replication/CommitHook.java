@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.replication;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.changelog.ChangeRecord;
+import java.util.Map;
+
+/** Called by the store around every local commit; set by the replication module on a master. */
+public interface CommitHook {
+    /**
+     * Before the commit is written, under the user's lock: may block to reserve UIDs and MODSEQs
+     * on a replica; throws {@link StoreException} (UNAVAILABLE) to refuse the commit.
+     *
+     * @param highestUids for every mailbox the commit touches, the highest UID it has given out (uidNext - 1)
+     */
+    void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids);
+
+    /**
+     * After the commit is durable, still under the user's lock (so in seq order per user); must
+     * not block. {@code previous} is the user's seq before this commit (no record lies between),
+     * {@code encoded} the record as the change log holds it, {@code bodies} the bodies the commit
+     * had in memory (those it appended), so a master can ship them without reading them back.
+     */
+    void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies);
+
+    /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
+    void awaitReplicated(String user, long seq);
+}

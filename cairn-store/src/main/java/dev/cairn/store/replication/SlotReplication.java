@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.replication;
+
+import dev.cairn.store.BodyId;
+import dev.cairn.store.MailboxId;
+import dev.cairn.store.changelog.ChangeRecord;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * What replication needs from a slot, in one place: the write fence, the epoch, the commit hook
+ * (reservation before a commit, shipping after it, the sync wait before the caller's OK), and on
+ * the replica side the exact apply of a master's change records, the UID/MODSEQ reservations, the
+ * promotion past them, and whole-user copies (resync). The epoch, the role and the reservations
+ * are kept durably in the slot.
+ */
+public interface SlotReplication {
+    // --- fence, epoch, role ----------------------------------------------------------------------
+
+    /**
+     * Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former
+     * master). A slot that took writes until now tells the fence listeners (its sessions end).
+     */
+    void fence(String reason);
+
+    void unfence();
+
+    /** Null when writable. */
+    String fenceReason();
+
+    long epoch();
+
+    /** Records a newer epoch durably; an older one is ignored. Returns the epoch now in force. */
+    long raiseEpoch(long newEpoch);
+
+    /**
+     * The role this slot was last given by promotion (MASTER) or by another node taking the store
+     * over (REPLICA); null when neither happened. It wins over the config at start, so a former
+     * master whose config still names it does not start as master, and a promoted one stays master.
+     */
+    Role role();
+
+    void setRole(Role role);
+
+    // --- master side -------------------------------------------------------------------------------
+
+    /** Sets (null: removes) the hook called around every local commit. */
+    void setHook(CommitHook hook);
+
+    /** The user's seq on this slot, durable (0 when the user is not here). */
+    long seq(String user);
+
+    /** The epoch of the user's record at seq, or -1 when this slot does not keep that record. */
+    long recordEpoch(String user, long seq);
+
+    /**
+     * A consistent copy of everything the user holds (taken under the user's lock): its records
+     * but the change log, keyed without the slot-local user id, and the bodies its messages
+     * reference. Null when the user is not here.
+     */
+    UserImage exportUser(String user);
+
+    /**
+     * Master side of reconciliation: the given UIDs of the mailbox, which a former master handed
+     * out and which never existed here, are remembered as expunged (QRESYNC VANISHED tells clients
+     * that saw them); the commit is shipped to the replicas like any other.
+     */
+    boolean vanish(String user, MailboxId mailbox, List<Long> uids);
+
+    // --- replica side ------------------------------------------------------------------------------
+
+    /** Every user of a channel with its seq and the epoch of its last kept record, all durable. */
+    List<Position> positions(int channel);
+
+    /** Whether the slot holds the body (some message references it). */
+    boolean hasBody(BodyId body);
+
+    /**
+     * Applies a master's record with its exact seq, UIDs and MODSEQs, durably, the applied position
+     * (the user's seq) in the same batch. A record at or below the user's seq is skipped (applied
+     * already). Bodies the slot lacks must be in {@code bodies}.
+     *
+     * @throws MissingBodies when a body is neither here nor given
+     * @throws NeedsResync   when the record does not follow what this slot has
+     */
+    ApplyOutcome apply(ChangeRecord record, Function<BodyId, byte[]> bodies);
+
+    /**
+     * Applies a user's records in order, consecutive ones in one durable batch where they allow
+     * it, and returns the user's seq now durable; fails as {@link #apply} does at the first record
+     * that cannot be applied (MissingBodies, NeedsResync), with everything before it durable.
+     */
+    long applyAll(String user, List<ChangeRecord> records, Function<BodyId, byte[]> bodies);
+
+    /** What a master may hand out for the user, as recorded here ({@link Reservation#NONE} if nothing). */
+    Reservation reservation(String user);
+
+    /** Records (durably, merged with what is recorded) what a master may hand out for the user. */
+    Reservation reserve(String user, Reservation wanted);
+
+    /**
+     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
+     * move past what the former master reserved here, so nothing it may have handed out is handed
+     * out again (a record with no changes marks the jump in the user's change log). Returns how
+     * many users moved.
+     */
+    int promote(long newEpoch);
+
+    /**
+     * Replaces this slot's copy of the user with the image, in one durable batch: the user's
+     * change log restarts at the image's seq (a record with no changes), reference counts follow.
+     */
+    void installUser(UserImage image);
+
+    /** Drops the user here (a resync of a user the master no longer has). */
+    void dropUser(String user);
+}
