@@ -249,7 +249,7 @@ public final class RocksSlotStore implements SlotStore {
                 for (Default d : List.of(new Default("INBOX", null), new Default("Drafts", SpecialUse.DRAFTS),
                         new Default("Sent", SpecialUse.SENT), new Default("Junk", SpecialUse.JUNK),
                         new Default("Trash", SpecialUse.TRASH), new Default("Archive", SpecialUse.ARCHIVE))) {
-                    created.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
+                    created.mailboxCommands.create(t, d.name(), d.use() == null ? Set.of() : Set.of(d.use()));
                     applier.subscribe(t, d.name(), true);
                     t.add(new Change.Subscribed(d.name()));
                 }
