@@ -13,7 +13,6 @@ import dev.cairn.store.rocks.RocksSlotStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ final class ChannelReconciliation {
     /** Copies the user whole to the replica (once its merge is done). */
     private final Consumer<String> resync;
     /** Users to merge (user -> common seq), in the order found; only the sending thread uses it. */
-    private final Map<String, Long> pending = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
     /** Users not shipped to while their reconciliation runs. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     /** Users asked for their diverged records (Reconcile sent, Diverged not read yet) -> common seq. */
@@ -88,10 +87,8 @@ final class ChannelReconciliation {
 
     /** Asks the replica for the next pending user's records after the common point; false when none is pending. */
     boolean askNext(FrameConnection c) throws IOException {
-        Iterator<Map.Entry<String, Long>> it = pending.entrySet().iterator();
-        if (!it.hasNext()) return false;
-        Map.Entry<String, Long> next = it.next();
-        it.remove();
+        Map.Entry<String, Long> next = pending.pollFirstEntry();
+        if (next == null) return false;
         asked.put(next.getKey(), next.getValue());
         c.send(new Reconcile(next.getKey(), next.getValue()));
         return true;

@@ -58,7 +58,7 @@ final class ChannelSender implements Runnable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final Set<String> dirty = new LinkedHashSet<>();
-    private final Set<String> resyncs = new LinkedHashSet<>();
+    private final LinkedHashSet<String> resyncs = new LinkedHashSet<>();
     private final Map<String, Long> acked = new ConcurrentHashMap<>();
     /** The highest seq of each user sent on this connection (only the sending thread writes it). */
     private final Map<String, Long> shipped = new ConcurrentHashMap<>();
@@ -90,10 +90,7 @@ final class ChannelSender implements Runnable {
         stopped = true;
         FrameConnection c = connection;
         if (c != null) c.close();
-        locked(() -> {
-            work.signalAll();
-            reservations.failWaiting("stopped");
-        });
+        locked(() -> { work.signalAll(); reservations.failWaiting("stopped"); });
         if (thread != null) thread.interrupt();
     }
 
@@ -252,10 +249,7 @@ final class ChannelSender implements Runnable {
             lock.lock();
             try {
                 room = inFlight < WINDOW;
-                if (room && !resyncs.isEmpty()) {
-                    resync = resyncs.iterator().next();
-                    resyncs.remove(resync);
-                }
+                if (room && !resyncs.isEmpty()) resync = resyncs.removeFirst();
             } finally {
                 lock.unlock();
             }
