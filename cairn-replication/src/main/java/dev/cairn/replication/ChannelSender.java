@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
+import dev.cairn.replication.CommitTail.Committed;
 import dev.cairn.replication.Frame.*;
+import dev.cairn.replication.MasterHandshake.StaleEpoch;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
-import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
@@ -13,21 +14,16 @@ import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.UserImage;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -35,11 +31,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master's side of one channel to one replica: connects, authenticates, learns where the
- * replica stands, then ships every change of the channel's users in order, with reservations and
- * whole-user copies (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at
- * once (the replica applies them while the next ones travel and answers them in order); this
- * thread sends, a second one ({@link #readAnswers}) reads the answers. Reconnects after any
- * failure and resumes from the replica's positions.
+ * replica stands, then ships every change of the channel's users in order, with reservations
+ * ({@link ReservationRequests}), merges ({@link ChannelReconciliation}) and whole-user copies
+ * (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at once (the replica
+ * applies them while the next ones travel and answers them in order); this thread sends, a second
+ * one ({@link #readAnswers}) reads the answers. Reconnects after any failure and resumes from the
+ * replica's positions. It knows its owner only by its {@link ChannelConfig} and the
+ * {@link ChannelListener} it tells.
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
@@ -47,93 +45,54 @@ final class ChannelSender implements Runnable {
     private final FailureLog failures = new FailureLog(log);
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
-    /** What the tail of commits not yet shipped may hold (records and bodies); beyond it the log serves. */
-    private static final long TAIL_BYTES = 16L << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
-    /** Commit times kept per user for the lag (beyond it the newest ones share one entry). */
-    private static final int TIMES_PER_USER = 64;
 
-    private record ReserveRequest(long id, String user, Reservation wanted, CompletableFuture<Void> done) {}
-
-    final StoreMaster master;
-    final String replicaNode;
-    final InetSocketAddress address;
-    final int channel;
+    final ChannelConfig config;
     private final SlotStore slot;
+    private final ChannelListener listener;
+    private final CommitTail tail = new CommitTail();
+    private final ReplicaLag lag = new ReplicaLag();
+    private final ReservationRequests reservations = new ReservationRequests();
+    private final SentBodies bodies;
+    private final ChannelReconciliation reconciliation;
+    /** Guards what is to be sent next (dirty, resyncs, rewinds, inFlight) and the connected state; work wakes the sender. */
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final Set<String> dirty = new LinkedHashSet<>();
-    private final Set<String> resyncs = new LinkedHashSet<>();
-    /** Users whose copy here holds changes the master never had: merged first (user -> common seq). */
-    private final Map<String, Long> reconciles = new LinkedHashMap<>();
-    /** Users not shipped to while their reconciliation runs. */
-    private final Set<String> held = ConcurrentHashMap.newKeySet();
-    private final ArrayDeque<ReserveRequest> reserves = new ArrayDeque<>();
-    /** Reserve frames sent, answered by Reserved (request id -> request). */
-    private final Map<Long, ReserveRequest> reserving = new ConcurrentHashMap<>();
-    /** Users asked for their diverged records (Reconcile sent, Diverged not read yet) -> common seq. */
-    private final Map<String, Long> reconciling = new ConcurrentHashMap<>();
+    private final LinkedHashSet<String> resyncs = new LinkedHashSet<>();
     private final Map<String, Long> acked = new ConcurrentHashMap<>();
     /** The highest seq of each user sent on this connection (only the sending thread writes it). */
     private final Map<String, Long> shipped = new ConcurrentHashMap<>();
     /** Users the replica could not follow from a record on (NeedBodies): shipped again from there. */
     private final Map<String, Long> rewinds = new HashMap<>();
-    /** Per user, (seq, System.nanoTime()) of commits not yet acknowledged: the lag and its histogram. */
-    private final Map<String, ArrayDeque<long[]>> unacked = new HashMap<>();
     private int inFlight;
     /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
     private volatile long lastHeard;
     /** When a frame last left on this connection (only the sending thread writes it). */
     private long lastSent;
     private volatile Exception failure;
-    private final Map<String, Set<BodyId>> forced = new HashMap<>();
-    private final Map<BodyId, Boolean> sentBodies = new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override protected boolean removeEldestEntry(Map.Entry<BodyId, Boolean> e) { return size() > 10_000; }
-    };
-    /**
-     * Per user, the commits made here since the {@code previous} seq of the first one, in order and
-     * without a gap, as the commit encoded them and with the bodies it held: shipped from memory
-     * instead of read back from the change log and the body store. The log stays the source
-     * whenever the tail does not reach back to where shipping resumes (after a reconnect or a
-     * rewind, or when a commit was left out because the tail was full or the replica away).
-     */
-    private final Map<String, ArrayDeque<Committed>> tail = new HashMap<>();
-    private long tailBytes;
-
-    private record Committed(long previous, ChangeRecord record, byte[] encoded, Map<BodyId, byte[]> bodies, long bytes) {
-        /** A record read back from the change log: encoded again when shipped, bodies read from the store. */
-        static Committed fromLog(ChangeRecord record) { return new Committed(-1, record, null, Map.of(), 0); }
-    }
-    private final AtomicLong requests = new AtomicLong();
     private volatile boolean connected, stopped;
     private volatile FrameConnection connection;
     private Thread thread;
 
-    ChannelSender(StoreMaster master, String replicaNode, InetSocketAddress address, int channel) {
-        this.master = master;
-        this.replicaNode = replicaNode;
-        this.address = address;
-        this.channel = channel;
-        this.slot = master.slot;
+    ChannelSender(ChannelConfig config, SlotStore slot, ChannelListener listener) {
+        this.config = config;
+        this.slot = slot;
+        this.listener = listener;
+        this.bodies = new SentBodies(slot);
+        this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
     }
 
     void start() {
-        thread = FailureLog.loggedThreads(log, "cairn-repl-" + master.spec.name() + "-" + replicaNode + "-" + channel).start(this);
+        thread = FailureLog.loggedThreads(log, "cairn-repl-" + config.store() + "-" + config.replica() + "-" + config.channel()).start(this);
     }
 
     void stop() {
         stopped = true;
         FrameConnection c = connection;
         if (c != null) c.close();
-        lock.lock();
-        try {
-            work.signalAll();
-            for (ReserveRequest r : reserves) r.done().completeExceptionally(new IllegalStateException("stopped"));
-            reserves.clear();
-        } finally {
-            lock.unlock();
-        }
+        locked(() -> { work.signalAll(); reservations.failWaiting("stopped"); });
         if (thread != null) thread.interrupt();
     }
 
@@ -142,155 +101,55 @@ final class ChannelSender implements Runnable {
     /** A commit of the user is durable: ship it (and time it until the replica has it). See {@link dev.cairn.store.replication.CommitHook}. */
     void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
         String user = record.user();
-        long seq = record.seq();
         long now = System.nanoTime();
-        lock.lock();
-        try {
-            ArrayDeque<long[]> times = unacked.computeIfAbsent(user, u -> new ArrayDeque<>());
-            if (times.size() < TIMES_PER_USER) times.add(new long[]{seq, now});
-            else times.peekLast()[0] = seq; // counted from an earlier commit: the lag errs on the long side
-            keep(user, previous, record, encoded, bodies);
+        locked(() -> {
+            lag.committed(user, record.seq(), now);
+            tail.keep(connected, user, previous, record, encoded, bodies);
             dirty.add(user);
             work.signal();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Under the lock: adds the commit to the user's tail, starting it anew after a gap. */
-    private void keep(String user, long previous, ChangeRecord record, byte[] encoded, Map<BodyId, byte[]> bodies) {
-        ArrayDeque<Committed> q = tail.get(user);
-        if (q != null && q.peekLast().record().seq() != previous) {
-            dropTail(user); // a record of the user came in between without passing here
-            q = null;
-        }
-        long bytes = encoded.length;
-        for (byte[] b : bodies.values()) bytes += b.length;
-        if (!connected || tailBytes + bytes > TAIL_BYTES) return; // read from the log when it is shipped
-        if (q == null) tail.put(user, q = new ArrayDeque<>());
-        q.add(new Committed(previous, record, encoded, bodies, bytes));
-        tailBytes += bytes;
-    }
-
-    /** Under the lock. */
-    private void dropTail(String user) {
-        ArrayDeque<Committed> q = tail.remove(user);
-        if (q != null) for (Committed k : q) tailBytes -= k.bytes();
-    }
-
-    /**
-     * The user's commits from seq {@code from} on, out of the tail (at most {@code max} of them, and
-     * about {@code maxBytes}), or null when the tail does not hold every record from there: then
-     * the change log must be read. Commits below {@code from} (shipped already) are dropped.
-     */
-    private List<Committed> takeTail(String user, long from, int max, long maxBytes) {
-        lock.lock();
-        try {
-            ArrayDeque<Committed> q = tail.get(user);
-            if (q == null) return null;
-            while (!q.isEmpty() && q.peekFirst().record().seq() < from) tailBytes -= q.pollFirst().bytes();
-            if (q.isEmpty() || q.peekFirst().previous() >= from) {
-                // Empty, or records between from and the tail's first are only in the log (the
-                // tail's commits that the log read covers are dropped here next time).
-                if (q.isEmpty()) tail.remove(user);
-                return null;
-            }
-            List<Committed> out = new ArrayList<>();
-            long bytes = 0;
-            while (!q.isEmpty() && out.size() < max && bytes < maxBytes) {
-                Committed k = q.pollFirst();
-                tailBytes -= k.bytes();
-                bytes += k.bytes();
-                out.add(k);
-            }
-            if (q.isEmpty()) tail.remove(user);
-            return out;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** The user has changes to ship. */
-    void changed(String user) {
-        lock.lock();
-        try {
-            dirty.add(user);
-            work.signal();
-        } finally {
-            lock.unlock();
-        }
-    }
+    void changed(String user) { queue(dirty, user); }
 
-    void resync(String user) {
-        lock.lock();
-        try {
-            resyncs.add(user);
+    /** The user is to be copied whole. */
+    void resync(String user) { queue(resyncs, user); }
+
+    private void queue(Set<String> queue, String user) {
+        locked(() -> {
+            queue.add(user);
             work.signal();
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** Asks the replica to record the reservation; the future completes when it is durable there. */
     CompletableFuture<Void> reserve(String user, Reservation wanted) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {
-            if (!connected) {
-                done.completeExceptionally(new IllegalStateException("not connected"));
-                return done;
-            }
-            reserves.add(new ReserveRequest(requests.incrementAndGet(), user, wanted, done));
+            if (!connected) return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
+            CompletableFuture<Void> done = reservations.add(user, wanted);
             work.signal();
+            return done;
         } finally {
             lock.unlock();
         }
-        return done;
     }
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
 
     /** Changes the master has that this replica has not acknowledged (of users changed since this node started or connected). */
     long lagChanges() {
-        Set<String> users = new HashSet<>();
-        lock.lock();
-        try {
-            users.addAll(dirty);
-            users.addAll(unacked.keySet());
-        } finally {
-            lock.unlock();
-        }
-        for (Map.Entry<String, Long> e : shipped.entrySet()) if (e.getValue() > acked.getOrDefault(e.getKey(), 0L)) users.add(e.getKey());
-        long n = 0;
-        for (String u : users) n += Math.max(0, slot.replication().seq(u) - acked.getOrDefault(u, 0L));
-        return n;
+        Set<String> waiting = new HashSet<>();
+        locked(() -> waiting.addAll(dirty));
+        return lag.changes(waiting, shipped, acked, slot.replication()::seq);
     }
 
     /** How long ago the oldest commit this replica has not acknowledged was made (0: none). */
-    long lagMillis() {
-        long oldest = Long.MAX_VALUE;
-        lock.lock();
-        try {
-            for (ArrayDeque<long[]> times : unacked.values()) if (!times.isEmpty()) oldest = Math.min(oldest, times.peekFirst()[1]);
-        } finally {
-            lock.unlock();
-        }
-        return oldest == Long.MAX_VALUE ? 0 : (System.nanoTime() - oldest) / 1_000_000;
-    }
+    long lagMillis() { return lag.millis(System.nanoTime()); }
 
     /** The replica has the user's changes up to seq: they leave the lag, their delay goes to the histogram. */
-    private void acknowledged(String user, long seq) {
-        long now = System.nanoTime();
-        lock.lock();
-        try {
-            ArrayDeque<long[]> times = unacked.get(user);
-            if (times == null) return;
-            while (!times.isEmpty() && times.peekFirst()[0] <= seq) master.delay(replicaNode, now - times.poll()[1]);
-            if (times.isEmpty()) unacked.remove(user);
-        } finally {
-            lock.unlock();
-        }
-    }
+    private void acknowledged(String user, long seq) { lag.acknowledged(user, seq, System.nanoTime(), listener::delay); }
 
     int ackedUsers() { return acked.size(); }
 
@@ -299,90 +158,69 @@ final class ChannelSender implements Runnable {
             try {
                 serve();
             } catch (StaleEpoch e) {
-                master.newerEpochSeen(e.epoch, replicaNode);
+                listener.newerEpoch(e.epoch);
                 return;
             } catch (IOException | FrameCodec.BadFrame e) {
-                if (!stopped) failures.warn("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel
-                        + ": " + e.getClass().getSimpleName(), address, String.valueOf(e.getMessage()));
+                if (!stopped) failures.warn("replication " + config.describe() + ": " + e.getClass().getSimpleName(),
+                        config.address(), String.valueOf(e.getMessage()));
             } catch (RuntimeException | java.lang.Error e) {
-                if (!stopped) failures.unexpected("replication " + master.spec.name() + " -> " + replicaNode + " channel " + channel, address, e);
+                if (!stopped) failures.unexpected("replication " + config.describe(), config.address(), e);
             } finally {
                 disconnected();
             }
             if (stopped) return;
             try {
-                Thread.sleep(master.tuning.reconnectDelay());
+                Thread.sleep(config.tuning().reconnectDelay());
             } catch (InterruptedException e) {
                 if (stopped) return;
             }
         }
     }
 
-    private void disconnected() {
+    private void locked(Runnable r) {
         lock.lock();
         try {
-            connected = false;
-            // Shipping resumes from the replica's positions, mostly below the tail: free it.
-            tail.clear();
-            tailBytes = 0;
-            FrameConnection c = connection;
-            if (c != null) c.close();
-            connection = null;
-            for (ReserveRequest r : reserves) r.done().completeExceptionally(new IllegalStateException("disconnected"));
-            reserves.clear();
-            for (ReserveRequest r : reserving.values()) r.done().completeExceptionally(new IllegalStateException("disconnected"));
-            reserving.clear();
-            // A merge asked for and not answered is asked for again after the next handshake (from the positions).
-            reconciling.clear();
-            inFlight = 0;
-            failure = null;
+            r.run();
         } finally {
             lock.unlock();
         }
     }
 
-    private static final class StaleEpoch extends RuntimeException {
-        final long epoch;
+    /** Under the lock: one more frame awaits its Ack; the reply timeout counts from the first in flight. */
+    private void inFlightAdd(long now) {
+        if (inFlight++ == 0) lastHeard = now;
+    }
 
-        StaleEpoch(long epoch, String message) {
-            super(message, null, false, false);
-            this.epoch = epoch;
-        }
+    private void disconnected() {
+        locked(() -> {
+            connected = false;
+            tail.clear();
+            FrameConnection c = connection;
+            if (c != null) c.close();
+            connection = null;
+            reservations.failAll("disconnected");
+            reconciliation.disconnected();
+            inFlight = 0;
+            failure = null;
+        });
     }
 
     private void serve() throws IOException, FrameCodec.BadFrame {
-        Socket socket = FrameConnection.connect(address, master.tls, 5000);
+        Socket socket = FrameConnection.connect(config.address(), config.tls(), 5000);
         // Until the replica has proven the secret, whoever answers at its address gets no large buffer either.
         FrameConnection c = new FrameConnection(socket, FrameCodec.HANDSHAKE_MAX_FRAME);
         connection = c;
         if (stopped) { c.close(); return; }
-        c.setTimeout((int) master.tuning.replyTimeout().toMillis());
         long epoch = slot.replication().epoch();
-        byte[] nonce = Handshake.nonce();
-        String store = master.spec.name();
-        c.send(new Hello(FrameCodec.VERSION, master.node, store, epoch, channel, nonce));
-        Challenge ch = expect(c, Challenge.class);
-        if (!Handshake.verify(Handshake.replicaProof(master.secret, nonce, ch.nonce(), store, channel, epoch), ch.mac())) {
-            c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
-            throw new IOException("replica " + replicaNode + " failed authentication");
-        }
-        c.limit(master.tuning.maxFrame());
-        c.send(new Auth(Handshake.masterProof(master.secret, nonce, ch.nonce(), store, channel, epoch)));
-        Positions positions = expect(c, Positions.class);
+        Positions positions = MasterHandshake.run(c, config, epoch);
         start(positions);
         // From here the reader waits for answers as long as it takes when nothing is in flight;
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
         lastSent = System.nanoTime();
-        lock.lock();
-        try {
-            connected = true;
-        } finally {
-            lock.unlock();
-        }
-        log.info("replication {} -> {} channel {}: connected at epoch {}, {} users at the replica",
-                store, replicaNode, channel, epoch, positions.positions().size());
-        Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + store + "-" + replicaNode + "-" + channel)
+        locked(() -> connected = true);
+        log.info("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
+        Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + config.store() + "-" + config.replica() + "-" + config.channel())
                 .start(() -> readAnswers(c));
         try {
             ship(c);
@@ -404,34 +242,18 @@ final class ChannelSender implements Runnable {
 
     /** The sending side: reservations first, then merges, copies and Changes frames while the window has room. */
     private void ship(FrameConnection c) throws IOException, FrameCodec.BadFrame {
-        long replyTimeout = master.tuning.replyTimeout().toNanos();
+        long replyTimeout = config.tuning().replyTimeout().toNanos();
         while (!stopped && failure == null) {
-            ReserveRequest r;
+            if (reservations.sendNext(c)) continue;
+            if (reconciliation.askNext(c)) continue;
             String resync = null;
-            Map.Entry<String, Long> merge = null;
             boolean room;
             lock.lock();
             try {
-                r = reserves.poll();
-                if (r == null && !reconciles.isEmpty()) {
-                    merge = reconciles.entrySet().iterator().next();
-                    reconciles.remove(merge.getKey());
-                }
                 room = inFlight < WINDOW;
-                if (r == null && merge == null && room && !resyncs.isEmpty()) {
-                    resync = resyncs.iterator().next();
-                    resyncs.remove(resync);
-                }
+                if (room && !resyncs.isEmpty()) resync = resyncs.removeFirst();
             } finally {
                 lock.unlock();
-            }
-            if (r != null) {
-                reserveOn(c, r);
-                continue;
-            }
-            if (merge != null) {
-                reconcile(c, merge.getKey(), merge.getValue());
-                continue;
             }
             if (resync != null) {
                 resyncUser(c, resync);
@@ -446,17 +268,18 @@ final class ChannelSender implements Runnable {
             lock.lock();
             try {
                 if (inFlight > 0 && System.nanoTime() - lastHeard > replyTimeout) {
-                    throw new IOException("replica " + replicaNode + " did not answer within " + master.tuning.replyTimeout());
+                    throw new IOException("replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout());
                 }
                 caughtUp = inFlight == 0 && dirty.isEmpty();
             } finally {
                 lock.unlock();
             }
             // Outside this channel's lock: the store looks at every channel's lag.
-            if (caughtUp) master.caughtUp(this);
+            if (caughtUp) listener.caughtUp();
             lock.lock();
             try {
-                boolean idle = reserves.isEmpty() && reconciles.isEmpty() && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
+                boolean idle = reservations.isEmpty() && reconciliation.nothingPending()
+                        && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
                 if (idle && !stopped && failure == null) work.await(inFlight > 0 ? 100 : 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 if (stopped) return;
@@ -476,18 +299,14 @@ final class ChannelSender implements Runnable {
         long now = System.nanoTime();
         lock.lock();
         try {
-            if (inFlight > 0 || now - lastSent < heartbeatNanos()) return;
-            if (inFlight++ == 0) lastHeard = now;
+            // A third of the reply timeout, at most 5 s: a silent replica shows within the timeout and a third.
+            if (inFlight > 0 || now - lastSent < Math.min(config.tuning().replyTimeout().toNanos() / 3, 5_000_000_000L)) return;
+            inFlightAdd(now);
         } finally {
             lock.unlock();
         }
         lastSent = now;
-        c.send(new Changes(master.spec.name(), slot.replication().epoch(), List.of()));
-    }
-
-    /** A third of the reply timeout, at most 5 s: a silent replica shows within the timeout and a third. */
-    private long heartbeatNanos() {
-        return Math.min(master.tuning.replyTimeout().toNanos() / 3, 5_000_000_000L);
+        c.send(new Changes(config.store(), slot.replication().epoch(), List.of()));
     }
 
     /** The reading side: Acks (in the order the frames went), and what the replica asks in between. */
@@ -501,18 +320,15 @@ final class ChannelSender implements Runnable {
                         for (Applied ap : a.applied()) {
                             acked.merge(ap.user(), ap.seq(), Math::max);
                             long now = acked.get(ap.user());
-                            master.acked(ap.user(), now);
+                            listener.acked(ap.user(), now);
                             acknowledged(ap.user(), now);
                             // Behind with nothing more on the way (it skipped or lost records): ship again.
                             if (shipped.getOrDefault(ap.user(), 0L) <= now && now < slot.replication().seq(ap.user())) changed(ap.user());
                         }
-                        lock.lock();
-                        try {
+                        locked(() -> {
                             if (inFlight > 0) inFlight--;
                             work.signal();
-                        } finally {
-                            lock.unlock();
-                        }
+                        });
                     }
                     case NeedBodies nb -> {
                         if (!nb.bodies().stream().allMatch(slot.replication()::hasBody)) {
@@ -520,26 +336,19 @@ final class ChannelSender implements Runnable {
                             resync(nb.user());
                             continue;
                         }
-                        lock.lock();
-                        try {
-                            forced.computeIfAbsent(nb.user(), u -> new HashSet<>()).addAll(nb.bodies());
+                        locked(() -> {
+                            bodies.force(nb.user(), nb.bodies());
                             rewinds.merge(nb.user(), nb.seq() - 1, Math::min);
                             dirty.add(nb.user());
                             work.signal();
-                        } finally {
-                            lock.unlock();
-                        }
+                        });
                     }
                     case NeedResync nr -> {
-                        log.info("replication {} -> {}: {} needs a resync: {}", master.spec.name(), replicaNode, nr.user(), nr.reason());
+                        log.info("replication {} -> {}: {} needs a resync: {}", config.store(), config.replica(), nr.user(), nr.reason());
                         resync(nr.user());
                     }
-                    case Reserved done -> {
-                        ReserveRequest r = reserving.remove(done.request());
-                        if (r == null) throw new FrameCodec.BadFrame("reserved " + done.request() + ", never asked for");
-                        r.done().complete(null);
-                    }
-                    case Diverged d -> merged(d);
+                    case Reserved done -> reservations.reserved(done.request());
+                    case Diverged d -> reconciliation.merge(d);
                     case Frame.Error e -> {
                         if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
                         throw new IOException("replica refused: " + e.message());
@@ -548,37 +357,13 @@ final class ChannelSender implements Runnable {
                 }
             }
         } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
-            lock.lock();
-            try {
+            locked(() -> {
                 // An Error too ends the connection (and is logged by the sending side), instead of the reader dying alone.
                 if (failure == null) failure = e instanceof java.lang.Error err ? new IllegalStateException("reading answers failed: " + err, err) : (Exception) e;
                 work.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            });
             c.close();
         }
-    }
-
-    /** The user is gone here (deleted): nothing of it is waited for any more. */
-    private void forget(String user) {
-        lock.lock();
-        try {
-            unacked.remove(user);
-            dropTail(user);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private <T extends Frame> T expect(FrameConnection c, Class<T> type) throws IOException, FrameCodec.BadFrame {
-        Frame f = c.read();
-        if (f instanceof Frame.Error e) {
-            if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
-            throw new IOException("replica " + replicaNode + " refused: " + e.message());
-        }
-        if (!type.isInstance(f)) throw new FrameCodec.BadFrame("expected " + type.getSimpleName() + ", got " + FrameCodec.describe(f));
-        return type.cast(f);
     }
 
     /** Where the replica stands: users it follows in step are shipped from there; the rest are copied whole. */
@@ -587,62 +372,34 @@ final class ChannelSender implements Runnable {
         Map<String, Position> at = new HashMap<>();
         for (Position p : positions.positions()) at.put(p.user(), p);
         SlotReplication r = slot.replication();
-        ChangeLog log = slot.changeLog();
         Set<String> toShip = new LinkedHashSet<>(), toCopy = new LinkedHashSet<>();
-        Map<String, Long> toMerge = new LinkedHashMap<>();
         for (String user : slot.users()) {
-            if (slot.channelOf(user) != channel) continue;
+            if (slot.channelOf(user) != config.channel()) continue;
             Position p = at.remove(user);
             long mine = r.seq(user);
+            if (p != null && reconciliation.diverged(user, p, mine)) continue;
             long pos = p == null ? 0 : p.seq();
-            if (p != null && pos > 0) {
-                long myEpoch = r.recordEpoch(user, pos);
-                boolean diverged = pos > mine || (myEpoch != -1 && myEpoch != p.recordEpoch())
-                        || (myEpoch == -1 && pos >= log.firstSeq(user));
-                if (diverged) {
-                    master.diverged(user, replicaNode, pos, p.recordEpoch());
-                    toMerge.put(user, commonPoint(user, pos, p.recordEpoch()));
-                    continue;
-                }
-            }
             acked.put(user, pos);
             if (mine > pos) toShip.add(user);
         }
         long epochNow = r.epoch();
         for (Position p : at.values()) {
             // Users only the replica has: from a former master (older epoch), merged; else dropped there.
-            if (p.recordEpoch() >= 0 && p.recordEpoch() < epochNow) {
-                master.diverged(p.user(), replicaNode, p.seq(), p.recordEpoch());
-                toMerge.put(p.user(), 0L);
-            } else {
-                toCopy.add(p.user());
-            }
+            if (!reconciliation.onlyAtReplica(p, epochNow)) toCopy.add(p.user());
         }
-        lock.lock();
-        try {
+        locked(() -> {
             dirty.addAll(toShip);
             resyncs.addAll(toCopy);
-            reconciles.putAll(toMerge);
-            held.addAll(toMerge.keySet());
-            forced.clear();
+            bodies.clearForced();
             rewinds.clear();
-        } finally {
-            lock.unlock();
-        }
+        });
         // Shipping resumes from what the replica has (also for users copied whole or merged first).
         shipped.clear();
         shipped.putAll(acked);
         for (Map.Entry<String, Long> e : acked.entrySet()) {
-            master.acked(e.getKey(), e.getValue());
+            listener.acked(e.getKey(), e.getValue());
             acknowledged(e.getKey(), e.getValue());
         }
-    }
-
-    private void reserveOn(FrameConnection c, ReserveRequest r) throws IOException {
-        List<UidCeiling> uids = new ArrayList<>();
-        r.wanted().uids().forEach((m, u) -> uids.add(new UidCeiling(m.value(), u)));
-        reserving.put(r.id(), r);
-        c.send(new Reserve(r.id(), r.user(), r.wanted().seq(), uids, r.wanted().otherUids()));
     }
 
     /** Sends one Changes frame if anything is waiting; false when there was nothing to send. */
@@ -664,9 +421,9 @@ final class ChannelSender implements Runnable {
         Map<String, Long> last = new HashMap<>();
         long bytes = 0;
         List<String> again = new ArrayList<>();
-        int budget = master.tuning.batchRecords();
+        int budget = config.tuning().batchRecords();
         for (String user : users) {
-            if (held.contains(user)) continue; // shipped (copied) once its merge is done
+            if (reconciliation.holds(user)) continue; // shipped (copied) once its merge is done
             lock.lock();
             try {
                 if (resyncs.contains(user)) continue; // to be copied whole: its records would be skipped
@@ -678,12 +435,13 @@ final class ChannelSender implements Runnable {
             List<Committed> commits;
             try {
                 if (!slot.hasUser(user)) {
-                    // Gone on the master (deleted and pruned): the replica drops it too.
-                    forget(user);
+                    // Gone on the master (deleted and pruned): the replica drops it too; nothing of it is waited for.
+                    lag.forget(user);
+                    tail.drop(user);
                     if (from > 1) resync(user);
                     continue;
                 }
-                commits = takeTail(user, from, budget - entries.size(), BATCH_BYTES - bytes);
+                commits = tail.take(user, from, budget - entries.size(), BATCH_BYTES - bytes);
                 if (commits == null) {
                     if (from < changeLog.firstSeq(user)) {
                         resync(user); // the log no longer has what the replica needs
@@ -691,23 +449,17 @@ final class ChannelSender implements Runnable {
                     }
                     commits = new ArrayList<>();
                     for (ChangeRecord rec : changeLog.read(user, from, budget - entries.size())) commits.add(Committed.fromLog(rec));
-                    if (!commits.isEmpty()) takeTail(user, commits.getLast().record().seq() + 1, 0, 0); // drops what the log covered
+                    if (!commits.isEmpty()) tail.take(user, commits.getLast().record().seq() + 1, 0, 0); // drops what the log covered
                 }
             } catch (StoreException e) {
                 continue;
             }
-            Set<BodyId> force;
-            lock.lock();
-            try {
-                force = forced.remove(user);
-            } finally {
-                lock.unlock();
-            }
+            Set<BodyId> force = bodies.takeForced(user);
             for (Committed k : commits) {
                 ChangeRecord rec = k.record();
-                List<Body> bodies = bodiesOf(user, rec, force, k.bodies());
-                for (Body b : bodies) bytes += b.bytes().length;
-                entries.add(new Entry(user, rec.seq(), k.encoded() != null ? k.encoded() : ChangeCodec.encode(rec), bodies));
+                List<Body> carried = bodies.of(user, rec, force, k.bodies());
+                for (Body b : carried) bytes += b.bytes().length;
+                entries.add(new Entry(user, rec.seq(), k.encoded() != null ? k.encoded() : ChangeCodec.encode(rec), carried));
                 last.put(user, rec.seq());
                 if (bytes >= BATCH_BYTES) break;
             }
@@ -715,121 +467,20 @@ final class ChannelSender implements Runnable {
             if (sent != null && sent < slot.replication().seq(user)) again.add(user);
         }
         if (!again.isEmpty()) {
-            lock.lock();
-            try {
-                dirty.addAll(again);
-            } finally {
-                lock.unlock();
-            }
+            locked(() -> dirty.addAll(again));
         }
         if (entries.isEmpty()) return !again.isEmpty();
         long epoch = slot.replication().epoch();
-        lock.lock();
-        try {
-            if (inFlight++ == 0) lastHeard = System.nanoTime();
-        } finally {
-            lock.unlock();
-        }
+        locked(() -> inFlightAdd(System.nanoTime()));
         shipped.putAll(last);
-        c.send(new Changes(master.spec.name(), epoch, entries));
+        c.send(new Changes(config.store(), epoch, entries));
         return true;
-    }
-
-    /** The bodies the record's appends need that this channel has not sent (or must send again), from memory where the commit had them. */
-    private List<Body> bodiesOf(String user, ChangeRecord rec, Set<BodyId> force, Map<BodyId, byte[]> inMemory) {
-        List<Body> out = new ArrayList<>();
-        Set<BodyId> seen = new HashSet<>();
-        for (Change ch : rec.changes()) {
-            if (!(ch instanceof Change.MessagesAppended a)) continue;
-            for (Change.AppendedMessage m : a.messages()) {
-                BodyId id = m.body();
-                if (!seen.add(id)) continue;
-                boolean forcedHere = force != null && force.contains(id);
-                if (!forcedHere && sentBodies.containsKey(id)) continue;
-                byte[] held = inMemory.get(id);
-                if (held != null) {
-                    out.add(new Body(id, held));
-                    sentBodies.put(id, Boolean.TRUE);
-                    continue;
-                }
-                try (InputStream in = slot.user(user).openBody(id)) {
-                    out.add(new Body(id, in.readAllBytes()));
-                    sentBodies.put(id, Boolean.TRUE);
-                } catch (IOException | StoreException e) {
-                    // Gone since (expunged): the replica asks, and a resync settles it.
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The last seq both sides share: the master's last record at or below the replica's position
-     * written in an epoch no newer than the replica's record there (records after it on the
-     * replica are the former master's own, which never reached this one).
-     */
-    private long commonPoint(String user, long pos, long replicaEpoch) {
-        ChangeLog changeLog = slot.changeLog();
-        long common = Math.max(0, changeLog.firstSeq(user) - 1);
-        for (long from = 0; from <= pos; ) {
-            List<ChangeRecord> rs = changeLog.read(user, from, 1000);
-            if (rs.isEmpty()) break;
-            for (ChangeRecord rec : rs) {
-                if (rec.seq() > pos) return common;
-                if (rec.epoch() <= replicaEpoch) common = rec.seq();
-                from = rec.seq() + 1;
-            }
-        }
-        return common;
-    }
-
-    /** Asks the replica for its records after the common point, merges them here, then copies the user back whole. */
-    /** Asks the replica for its records after the common point; {@link #merged} takes the answer. */
-    private void reconcile(FrameConnection c, String user, long common) throws IOException {
-        reconciling.put(user, common);
-        c.send(new Reconcile(user, common));
-    }
-
-    /** Merges the replica's diverged records here, then copies the user back to it whole. */
-    private void merged(Diverged d) throws FrameCodec.BadFrame {
-        String user = d.user();
-        if (reconciling.remove(user) == null) throw new FrameCodec.BadFrame("diverged records of " + user + ", never asked for");
-        List<ChangeRecord> tail = new ArrayList<>();
-        for (byte[] b : d.records()) {
-            try {
-                tail.add(ChangeCodec.decode(b));
-            } catch (IllegalArgumentException e) {
-                throw new FrameCodec.BadFrame("diverged record: " + e.getMessage());
-            }
-        }
-        Map<BodyId, byte[]> bodies = new HashMap<>();
-        for (Body b : d.bodies()) bodies.put(b.id(), b.bytes());
-        // The merge commits through the store, which may need a reservation on this very channel:
-        // it runs beside this thread, and the user is copied back to the replica when it is done.
-        FailureLog.loggedThreads(log, "cairn-reconcile-" + user).start(() -> {
-            try {
-                List<String> lines = new Reconciler(slot, replicaNode).merge(user, tail, bodies);
-                master.reconciled(user, replicaNode, tail.size(), lines);
-            } catch (RuntimeException e) {
-                log.error("replication {}: merging {} from {} failed; copying the master's version", master.spec.name(), user, replicaNode, e);
-                master.reconciled(user, replicaNode, tail.size(), List.of(user + ": merge failed: " + e.getMessage()));
-            } finally {
-                held.remove(user);
-                resync(user);
-            }
-        });
     }
 
     /** Sends the user whole; its Ack comes in order with the Changes frames. */
     private void resyncUser(FrameConnection c, String user) throws IOException {
         UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
-        String store = master.spec.name();
-        lock.lock();
-        try {
-            if (inFlight++ == 0) lastHeard = System.nanoTime();
-        } finally {
-            lock.unlock();
-        }
+        locked(() -> inFlightAdd(System.nanoTime()));
         if (image == null) {
             shipped.remove(user);
             c.send(new Resync(user, -1, true, new byte[0]));
@@ -843,7 +494,6 @@ final class ChannelSender implements Runnable {
                 if (end == bytes.length) break;
             }
         }
-        master.resynced(user, replicaNode);
-        log.info("replication {} -> {}: copied {} whole (seq {})", store, replicaNode, user, image == null ? -1 : image.seq());
+        log.info("replication {} -> {}: copied {} whole (seq {})", config.store(), config.replica(), user, image == null ? -1 : image.seq());
     }
 }

@@ -202,7 +202,7 @@ public final class Replication implements AutoCloseable {
                 mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async" : m.degraded() ? "async (fallen back from sync)" : "sync";
                 for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
                     for (ChannelSender c : e.getValue()) {
-                        channels.add(new ChannelStatus(e.getKey(), c.channel, c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
+                        channels.add(new ChannelStatus(e.getKey(), c.config.channel(), c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
                     }
                 }
             } else {

@@ -36,13 +36,9 @@ import org.slf4j.LoggerFactory;
 final class StoreMaster implements CommitHook {
     private static final Logger log = LoggerFactory.getLogger(StoreMaster.class);
 
-    final StoreSpec spec;
-    final String node;
-    final byte[] secret;
-    /** Null: plain TCP to the replicas. */
-    final javax.net.ssl.SSLContext tls;
-    final Tuning tuning;
-    final SlotStore slot;
+    private final StoreSpec spec;
+    private final Tuning tuning;
+    private final SlotStore slot;
     private final BiConsumer<String, Long> onNewerEpoch;
     final Map<String, ChannelSender[]> senders = new HashMap<>();
     private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
@@ -66,12 +62,10 @@ final class StoreMaster implements CommitHook {
     private final Map<String, Timer> delays = new HashMap<>();
     private volatile boolean degraded, stopped;
 
+    /** @param tls null: plain TCP to the replicas */
     StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, SlotStore slot,
                 Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
         this.spec = spec;
-        this.node = node;
-        this.secret = secret;
-        this.tls = tls;
         this.tuning = tuning;
         this.slot = slot;
         this.onNewerEpoch = onNewerEpoch;
@@ -80,7 +74,10 @@ final class StoreMaster implements CommitHook {
             InetSocketAddress address = peers.get(r.node());
             if (address == null) throw new IllegalArgumentException("no address for node " + r.node());
             ChannelSender[] cs = new ChannelSender[slot.channels()];
-            for (int i = 0; i < cs.length; i++) cs[i] = new ChannelSender(this, r.node(), address, i);
+            ChannelListener events = new ReplicaEvents(r.node());
+            for (int i = 0; i < cs.length; i++) {
+                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, secret, tls, tuning, r.node(), address, i), slot, events);
+            }
             senders.put(r.node(), cs);
         }
         for (String replica : senders.keySet()) {
@@ -229,46 +226,51 @@ final class StoreMaster implements CommitHook {
         releaseAll();
     }
 
-    void acked(String user, long seq) {
-        replicated.merge(user, seq, Math::max);
-        release(user, seq);
-    }
+    /** What the channels to one replica tell this store. */
+    private final class ReplicaEvents implements ChannelListener {
+        private final String replica;
 
-    void delay(String replica, long nanos) {
-        Timer t = delays.get(replica);
-        if (t != null) t.record(nanos, TimeUnit.NANOSECONDS);
-    }
+        ReplicaEvents(String replica) { this.replica = replica; }
 
-    void caughtUp(ChannelSender sender) {
-        if (!degraded || spec.mode() != Mode.SYNC) return;
-        for (ChannelSender c : senders.get(sender.replicaNode)) if (!c.connected() || c.lagChanges() > 0) return;
-        degraded = false;
-        log.info("store {}: replica {} caught up: back to sync replication", spec.name(), sender.replicaNode);
-    }
+        @Override public void acked(String user, long seq) {
+            replicated.merge(user, seq, Math::max);
+            release(user, seq);
+        }
 
-    void newerEpochSeen(long epoch, String from) {
-        log.warn("store {}: {} knows a newer epoch {} (ours {}): this node stops writing for the store",
-                spec.name(), from, epoch, slot.replication().epoch());
-        onNewerEpoch.accept(spec.name(), epoch);
-    }
+        @Override public void delay(long nanos) {
+            Timer t = delays.get(replica);
+            if (t != null) t.record(nanos, TimeUnit.NANOSECONDS);
+        }
 
-    void diverged(String user, String replica, long seq, long epoch) {
-        log.warn("store {}: {} holds {} at seq {} (epoch {}), changes this master never had: reconciling",
-                spec.name(), replica, user, seq, epoch);
-    }
+        @Override public void caughtUp() {
+            if (!degraded || spec.mode() != Mode.SYNC) return;
+            for (ChannelSender c : senders.get(replica)) if (!c.connected() || c.lagChanges() > 0) return;
+            degraded = false;
+            log.info("store {}: replica {} caught up: back to sync replication", spec.name(), replica);
+        }
 
-    void reconciled(String user, String replica, int records, List<String> lines) {
-        String head = "store " + spec.name() + ": reconciled " + user + " with " + replica + " (" + records
-                + " change(s) it had that this master did not)";
-        log.warn(head);
-        report.add(head);
-        for (String l : lines) {
-            log.warn("store {}: {}", spec.name(), l);
-            report.add("store " + spec.name() + ": " + l);
+        @Override public void newerEpoch(long epoch) {
+            log.warn("store {}: {} knows a newer epoch {} (ours {}): this node stops writing for the store",
+                    spec.name(), replica, epoch, slot.replication().epoch());
+            onNewerEpoch.accept(spec.name(), epoch);
+        }
+
+        @Override public void diverged(String user, long seq, long epoch) {
+            log.warn("store {}: {} holds {} at seq {} (epoch {}), changes this master never had: reconciling",
+                    spec.name(), replica, user, seq, epoch);
+        }
+
+        @Override public void reconciled(String user, int records, List<String> lines) {
+            String head = "store " + spec.name() + ": reconciled " + user + " with " + replica + " (" + records
+                    + " change(s) it had that this master did not)";
+            log.warn(head);
+            report.add(head);
+            for (String l : lines) {
+                log.warn("store {}: {}", spec.name(), l);
+                report.add("store " + spec.name() + ": " + l);
+            }
         }
     }
-
-    void resynced(String user, String replica) { }
 
     List<String> report() { return List.copyOf(report); }
 

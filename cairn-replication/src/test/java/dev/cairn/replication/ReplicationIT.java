@@ -290,6 +290,9 @@ class ReplicationIT {
 
     @Test void replicasFollowingAPromotedMasterGetItsUidNextJump() throws Exception {
         try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast(), false, List.of("a", "b", "c"))) {
+            // b holds a's reservation only if its channel was up when alice's first commit asked for
+            // one (a reservation goes to the replicas connected at the time): under load c alone was.
+            t.awaitConnected("a");
             t.user("a", "alice").append("INBOX", List.of(message("one", "1")));
             t.awaitCaughtUp("a", "b", "alice");
             t.awaitCaughtUp("a", "c", "alice");

@@ -109,12 +109,12 @@ final class UserRegistry {
             created.write(t -> {
                 applier.registerUser(t.ops, id, user);
                 t.add(new Change.UserCreated(user));
-                created.create(t, "INBOX", Set.of());
+                created.mailboxCommands.create(t, "INBOX", Set.of());
                 subscribe(t, "INBOX");
                 for (DefaultFolder f : slot.config().defaultFolders()) {
                     String name = MailboxNames.canonical(f.name());
                     if (t.byName(name) != null) continue; // listed twice, or as a parent before
-                    created.createWithParents(t, name, f.specialUse());
+                    created.mailboxCommands.createWithParents(t, name, f.specialUse());
                     subscribe(t, name);
                 }
                 return null;

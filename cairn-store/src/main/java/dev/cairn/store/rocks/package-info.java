@@ -39,7 +39,8 @@
  * <h2>One write path for master and replica</h2>
  * What each change record ({@code changelog.Change}) does to the slot is written once, in
  * {@code ChangeApplier}: the write ops, the mailbox and user counters, reference counts, the thread
- * table, user registration and wiping. A master's command ({@code UserState}) validates, hands out
+ * table, user registration and wiping. A master's command ({@code MessageCommands},
+ * {@code MailboxCommands}, under {@code UserState}'s write path) validates, hands out
  * UIDs, MODSEQs and thread numbers, builds the change and writes its effect through the applier; a
  * replica ({@code ReplicaApplier}) applies a master's record change by change through the same
  * applier, and logs the record as the master wrote it. {@code ReplayTest} holds them in step: a
@@ -72,7 +73,7 @@
  *
  * <h2>\Recent</h2>
  * IMAP4rev1's \Recent needs one mark per mailbox, the first UID no session has claimed (as in
- * Dovecot and Cyrus). It lives in {@code UserState} and is written through to {@code meta}
+ * Dovecot and Cyrus). It lives in {@code RecentMarks} and is written through to {@code meta}
  * ({@code RECENT}+mailbox) on each claim, unsynced and outside the change log: it must outlive
  * the in-memory state (mail that arrives while nobody looks is what \Recent is for), but it is
  * this node's bookkeeping, not mail, so a crash may set it back a little and a replica starts

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import dev.cairn.replication.ReplicationConfig.Tuning;
+import java.net.InetSocketAddress;
+import javax.net.ssl.SSLContext;
+
+/**
+ * What one channel to one replica needs to know, handed over by its store's master instead of
+ * read through it: a {@link ChannelSender} sees its settings and nothing else of its owner.
+ *
+ * @param store   the store's name (in frames, thread names and logs)
+ * @param node    this node's name (the Hello frame)
+ * @param secret  the cluster secret both sides prove (see {@link Handshake})
+ * @param tls     null: plain TCP to the replica
+ * @param replica the replica's node name
+ * @param address where the replica listens
+ * @param channel which of the slot's channels this one is
+ */
+record ChannelConfig(String store, String node, byte[] secret, SSLContext tls, Tuning tuning, String replica,
+                     InetSocketAddress address, int channel) {
+    /** "s1 -> n2 channel 0": how logs and failures name the channel. */
+    String describe() { return store + " -> " + replica + " channel " + channel; }
+}

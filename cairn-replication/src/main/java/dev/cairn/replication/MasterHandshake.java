@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.replication;
+
+import dev.cairn.replication.Frame.Auth;
+import dev.cairn.replication.Frame.Challenge;
+import dev.cairn.replication.Frame.Hello;
+import dev.cairn.replication.Frame.Positions;
+import java.io.IOException;
+
+/**
+ * The master's side of a channel's handshake (PROTOCOL.md): Hello, the replica's Challenge and
+ * proof of the cluster secret, the master's Auth, and the replica's Positions, which say where
+ * shipping resumes. Frames stay small ({@link FrameCodec#HANDSHAKE_MAX_FRAME}) until the replica
+ * has proven the secret.
+ */
+final class MasterHandshake {
+    private MasterHandshake() {}
+
+    /** The replica knows a newer epoch than this master's (its Error frame said so): the channel stops for good. */
+    static final class StaleEpoch extends RuntimeException {
+        final long epoch;
+
+        StaleEpoch(long epoch, String message) {
+            super(message, null, false, false);
+            this.epoch = epoch;
+        }
+    }
+
+    /** Runs the handshake on c (opened with the handshake's frame limit) at the master's epoch; the replica's positions. */
+    static Positions run(FrameConnection c, ChannelConfig config, long epoch) throws IOException, FrameCodec.BadFrame {
+        c.setTimeout((int) config.tuning().replyTimeout().toMillis());
+        byte[] nonce = Handshake.nonce();
+        String store = config.store();
+        int channel = config.channel();
+        c.send(new Hello(FrameCodec.VERSION, config.node(), store, epoch, channel, nonce));
+        Challenge ch = expect(c, config, Challenge.class);
+        if (!Handshake.verify(Handshake.replicaProof(config.secret(), nonce, ch.nonce(), store, channel, epoch), ch.mac())) {
+            c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
+            throw new IOException("replica " + config.replica() + " failed authentication");
+        }
+        c.limit(config.tuning().maxFrame());
+        c.send(new Auth(Handshake.masterProof(config.secret(), nonce, ch.nonce(), store, channel, epoch)));
+        return expect(c, config, Positions.class);
+    }
+
+    private static <T extends Frame> T expect(FrameConnection c, ChannelConfig config, Class<T> type)
+            throws IOException, FrameCodec.BadFrame {
+        Frame f = c.read();
+        if (f instanceof Frame.Error e) {
+            if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
+            throw new IOException("replica " + config.replica() + " refused: " + e.message());
+        }
+        if (!type.isInstance(f)) throw new FrameCodec.BadFrame("expected " + type.getSimpleName() + ", got " + FrameCodec.describe(f));
+        return type.cast(f);
+    }
+}
