@@ -98,7 +98,8 @@ public final class TestCluster {
     /**
      * Starts {@code node} with {@code starter}. When it fails because a port was taken, the node
      * gets new ports (its replication port too while no node has started, since the others'
-     * configs name it) and is started again, up to three times.
+     * configs name it) and is started again, up to three times; not when the test has edited a
+     * config file since the cluster wrote it (the edit would be lost).
      */
     public <T> T start(String node, Starter<T> starter) throws Exception {
         for (int attempt = 1; ; attempt++) {
@@ -107,7 +108,7 @@ public final class TestCluster {
                 started.add(node);
                 return running;
             } catch (Exception | AssertionError failure) {
-                if (attempt == 3 || !Ports.isClash(failure)) throw failure;
+                if (attempt == 3 || !Ports.isClash(failure) || edited()) throw failure;
                 Map<String, Integer> fresh = new LinkedHashMap<>(newPorts());
                 if (!started.isEmpty() && fresh.containsKey(REPLICATION)) fresh.put(REPLICATION, port(node, REPLICATION));
                 ports.put(node, fresh);
@@ -165,6 +166,11 @@ public final class TestCluster {
         for (String l : spec.listeners) p.put(l, Ports.free());
         if (spec.secret != null) p.put(REPLICATION, Ports.free());
         return p;
+    }
+
+    private boolean edited() throws IOException {
+        for (String node : spec.nodes) if (!Files.readString(config(node)).equals(toml(node))) return true;
+        return false;
     }
 
     private void writeAll() throws IOException {
