@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.lmtp;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import dev.cairn.protocol.testing.ExternalProgram;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -160,16 +161,8 @@ class PostfixLmtpIT {
         return Files.exists(log) ? "\n--- postfix.log ---\n" + Files.readString(log) : "";
     }
 
-    static void waitForPort(int port, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(200);
-            }
-        }
-        throw new AssertionError("Postfix did not listen on " + port);
+    static void waitForPort(int port, Duration timeout) throws Exception {
+        eventually(timeout, () -> new Socket("127.0.0.1", port).close()); // Postfix listens
     }
 
     List<MessageRecord> records(String user) {
@@ -207,8 +200,10 @@ class PostfixLmtpIT {
         assertThat(sent.exit()).as(sent.all()).isZero();
 
         // alice gets the message and, as postmaster@example.com (the sender), the bounce for ghost.
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while ((messages("alice").size() < 2 || messages("bob").isEmpty()) && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> {
+            assertThat(messages("alice")).as(log()).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(messages("bob")).as(log()).isNotEmpty();
+        });
         assertThat(messages("bob")).as(log()).singleElement().asString()
                 .startsWith("Return-Path: <postmaster@example.com>\r\n")
                 .contains("Subject: through postfix\r\n")
@@ -235,8 +230,7 @@ class PostfixLmtpIT {
                 "--header", "Subject: deferred first"), Duration.ofSeconds(60));
         assertThat(sent.exit()).as(sent.all()).isZero();
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!log().contains("status=deferred") && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> assertThat(log()).contains("status=deferred"));
         assertThat(log()).contains("to=<bob@example.com>").contains("dsn=4.3.0").contains("status=deferred")
                 .doesNotContain("status=sent");
         assertThat(records("bob")).as("nothing half-delivered while unwritable").isEmpty();
@@ -244,11 +238,9 @@ class PostfixLmtpIT {
         unwritable.set(false);
         ExternalProgram.run(List.of(postfix.resolveSibling("postqueue").toString(), "-c", postfixDir.resolve("etc").toString(), "-f"),
                 Duration.ofSeconds(30));
-        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (messages("bob").isEmpty() && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> assertThat(messages("bob")).as(log()).isNotEmpty());
         assertThat(messages("bob")).as(log()).singleElement().asString().contains("Subject: deferred first");
-        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!log().contains("status=sent") && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(30), () -> assertThat(log()).contains("status=sent"));
         String log = log();
         assertThat(log.indexOf("status=sent")).as(log).isGreaterThan(log.indexOf("status=deferred"));
     }
