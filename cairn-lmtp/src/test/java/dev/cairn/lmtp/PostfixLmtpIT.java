@@ -13,10 +13,10 @@ import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.testkit.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,9 +77,7 @@ class PostfixLmtpIT {
         Files.createDirectories(postfixDir.resolve("queue"));
         Path data = Files.createDirectories(postfixDir.resolve("data"));
         run("chown", "postfix", data.toString());
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            smtpPort = free.getLocalPort();
-        }
+        smtpPort = Ports.free();
         String lmtpTarget = "lmtp:inet:127.0.0.1:" + lmtp.boundAddress().getPort();
         Files.writeString(etc.resolve("main.cf"), String.join("\n",
                 "compatibility_level = 3.6",

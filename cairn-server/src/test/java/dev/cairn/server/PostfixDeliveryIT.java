@@ -13,10 +13,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import dev.cairn.testkit.Ports;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,9 +134,7 @@ class PostfixDeliveryIT {
         Files.createDirectories(postfixDir.resolve("queue"));
         Path pfData = Files.createDirectories(postfixDir.resolve("data"));
         run("chown", "postfix", pfData.toString());
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            smtpPort = free.getLocalPort();
-        }
+        smtpPort = Ports.free();
         Files.writeString(etc.resolve("main.cf"), String.join("\n",
                 "compatibility_level = 3.6",
                 "queue_directory = " + postfixDir.resolve("queue"),
