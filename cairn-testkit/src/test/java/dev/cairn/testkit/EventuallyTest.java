@@ -22,7 +22,6 @@ class EventuallyTest {
         assertThatThrownBy(() -> eventually(Duration.ofMillis(100), () -> assertThat(tries.incrementAndGet()).isZero()))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("expected: 0")
                 .satisfies(e -> assertThat(e.getSuppressed()[0]).hasMessage("still failing after PT0.1S"));
-        assertThat(tries.get()).isGreaterThan(1);
     }
 
     @Test void anExceptionCountsAsNotYet() throws Exception {
