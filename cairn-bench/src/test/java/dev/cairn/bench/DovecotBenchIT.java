@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.cairn.bench.imap.ImapBench;
 import dev.cairn.bench.imap.ImapMix;
 import dev.cairn.bench.lmtp.LmtpBench;
+import dev.cairn.testkit.Ports;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +43,8 @@ class DovecotBenchIT {
     void startDovecot() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/dovecot")) || onPath("dovecot"),
             "dovecot is not installed (bench/dovecot.sh install); this test runs only where it is");
-        imapPort = freePort();
-        lmtpPort = freePort();
+        imapPort = Ports.free();
+        lmtpPort = Ports.free();
         String out = script("start", dir.toString(), "shipped", Integer.toString(imapPort), Integer.toString(lmtpPort), "6");
         pid = Long.parseLong(out.strip().lines().reduce((a, b) -> b).orElseThrow());
     }
@@ -114,12 +113,6 @@ class DovecotBenchIT {
             }
         }
         return false;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static PrintStream quiet() {

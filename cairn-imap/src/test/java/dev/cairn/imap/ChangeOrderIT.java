@@ -3,6 +3,7 @@ package dev.cairn.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.testkit.Seeds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -134,8 +135,7 @@ class ChangeOrderIT {
      */
     @Test @Timeout(300)
     void fourSessionsStoringAtRandomAreEachToldEveryMessageOnlyMovingForward() throws Exception {
-        long seed = Long.getLong("cairn.test.seed", System.nanoTime());
-        System.out.println("ChangeOrderIT seed " + seed + " (rerun with -Dcairn.test.seed=" + seed + ")");
+        long seed = Seeds.seed("ChangeOrderIT");
         int rounds = Integer.getInteger("cairn.test.rounds", 250);
         String[] pool = {"\\Seen", "\\Flagged", "\\Answered", "$Label1", "$Label2", "$Label3"};
         ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();

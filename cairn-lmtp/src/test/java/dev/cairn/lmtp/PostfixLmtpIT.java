@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.lmtp;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import dev.cairn.protocol.testing.ExternalProgram;
 import dev.cairn.store.rocks.RocksSlotStore;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,10 +14,10 @@ import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.testkit.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,9 +78,7 @@ class PostfixLmtpIT {
         Files.createDirectories(postfixDir.resolve("queue"));
         Path data = Files.createDirectories(postfixDir.resolve("data"));
         run("chown", "postfix", data.toString());
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            smtpPort = free.getLocalPort();
-        }
+        smtpPort = Ports.free();
         String lmtpTarget = "lmtp:inet:127.0.0.1:" + lmtp.boundAddress().getPort();
         Files.writeString(etc.resolve("main.cf"), String.join("\n",
                 "compatibility_level = 3.6",
@@ -161,16 +160,8 @@ class PostfixLmtpIT {
         return Files.exists(log) ? "\n--- postfix.log ---\n" + Files.readString(log) : "";
     }
 
-    static void waitForPort(int port, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(200);
-            }
-        }
-        throw new AssertionError("Postfix did not listen on " + port);
+    static void waitForPort(int port, Duration timeout) throws Exception {
+        eventually(timeout, () -> new Socket("127.0.0.1", port).close()); // Postfix listens
     }
 
     List<MessageRecord> records(String user) {
@@ -208,8 +199,10 @@ class PostfixLmtpIT {
         assertThat(sent.exit()).as(sent.all()).isZero();
 
         // alice gets the message and, as postmaster@example.com (the sender), the bounce for ghost.
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while ((messages("alice").size() < 2 || messages("bob").isEmpty()) && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> {
+            assertThat(messages("alice")).as(log()).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(messages("bob")).as(log()).isNotEmpty();
+        });
         assertThat(messages("bob")).as(log()).singleElement().asString()
                 .startsWith("Return-Path: <postmaster@example.com>\r\n")
                 .contains("Subject: through postfix\r\n")
@@ -236,8 +229,7 @@ class PostfixLmtpIT {
                 "--header", "Subject: deferred first"), Duration.ofSeconds(60));
         assertThat(sent.exit()).as(sent.all()).isZero();
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!log().contains("status=deferred") && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> assertThat(log()).contains("status=deferred"));
         assertThat(log()).contains("to=<bob@example.com>").contains("dsn=4.3.0").contains("status=deferred")
                 .doesNotContain("status=sent");
         assertThat(records("bob")).as("nothing half-delivered while unwritable").isEmpty();
@@ -245,11 +237,9 @@ class PostfixLmtpIT {
         unwritable.set(false);
         ExternalProgram.run(List.of(postfix.resolveSibling("postqueue").toString(), "-c", postfixDir.resolve("etc").toString(), "-f"),
                 Duration.ofSeconds(30));
-        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (messages("bob").isEmpty() && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(60), () -> assertThat(messages("bob")).as(log()).isNotEmpty());
         assertThat(messages("bob")).as(log()).singleElement().asString().contains("Subject: deferred first");
-        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!log().contains("status=sent") && System.nanoTime() < deadline) Thread.sleep(200);
+        eventually(Duration.ofSeconds(30), () -> assertThat(log()).contains("status=sent"));
         String log = log();
         assertThat(log.indexOf("status=sent")).as(log).isGreaterThan(log.indexOf("status=deferred"));
     }

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
-import dev.cairn.protocol.testing.Conversation;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.testkit.Conversation;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -65,14 +65,25 @@ class Pop3ConnectionLimitsIT {
     @Test @Timeout(60)
     void connectionsPerAddressAtLimitAndOver() throws Exception {
         start(new ConnectionLimits(3, 2, Duration.ofMinutes(1)), Duration.ofMinutes(1));
-        Conversation first = connect("127.0.0.1").s("+OK Cairn POP3 ready");
-        connect("127.0.0.1").s("+OK Cairn POP3 ready");
-        connect("127.0.0.1").s("-ERR [SYS/TEMP] Too many connections, try again later").expectClosed();
-        connect("127.0.0.2").s("+OK Cairn POP3 ready").c("USER bob").s("+OK Send PASS").c("PASS pw").s("+OK Logged in, 0 messages");
-        // a logged-in connection counts only against the total
-        first.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK Logged in, 0 messages");
-        connect("127.0.0.1").s("+OK Cairn POP3 ready");
-        connect("127.0.0.1").s("-ERR [SYS/TEMP] Too many connections, try again later").expectClosed();
+        Conversation first = connect("127.0.0.1").run("S: +OK Cairn POP3 ready");
+        connect("127.0.0.1").run("S: +OK Cairn POP3 ready");
+        connect("127.0.0.1").run("S: -ERR [SYS/TEMP] Too many connections, try again later\nS: <closed>");
+        connect("127.0.0.2").run("""
+                S: +OK Cairn POP3 ready
+                C: USER bob
+                S: +OK Send PASS
+                C: PASS pw
+                S: +OK Logged in, 0 messages
+                """);
+        first.run("""
+                # a logged-in connection counts only against the total
+                C: USER alice
+                S: +OK Send PASS
+                C: PASS secret
+                S: +OK Logged in, 0 messages
+                """);
+        connect("127.0.0.1").run("S: +OK Cairn POP3 ready");
+        connect("127.0.0.1").run("S: -ERR [SYS/TEMP] Too many connections, try again later\nS: <closed>");
     }
 
     /** One octet every 250 ms never lets the idle timeout (1 s) fire; the login deadline (2 s) ends the session. */
@@ -80,14 +91,15 @@ class Pop3ConnectionLimitsIT {
     void aClientTricklingOctetsIsClosedAtTheLoginDeadline() throws Exception {
         start(new ConnectionLimits(10, 10, Duration.ofSeconds(2)), Duration.ofSeconds(1));
         long start = System.nanoTime();
-        Conversation c = connect("127.0.0.1").s("+OK Cairn POP3 ready");
-        c.socket.setSoTimeout(100);
+        Conversation c = connect("127.0.0.1").run("S: +OK Cairn POP3 ready");
+        c.socket().setSoTimeout(100);
         String answer = null;
         try {
             while (System.nanoTime() - start < Duration.ofSeconds(8).toNanos()) {
-                c.raw("x");
+                c.send("x");
                 try {
-                    answer = c.readLine();
+                    int first = c.socket().getInputStream().read(); // within 100 ms, or SocketTimeoutException
+                    answer = first < 0 ? null : (char) first + c.readLine();
                     break;
                 } catch (SocketTimeoutException quiet) {
                     Thread.sleep(150);
@@ -99,7 +111,7 @@ class Pop3ConnectionLimitsIT {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(answer).as("after %s", took).isEqualTo("-ERR Disconnected: no login within 2 seconds");
         assertThat(took).isBetween(Duration.ofMillis(1900), Duration.ofSeconds(4));
-        c.socket.setSoTimeout(5000);
-        c.expectClosed();
+        c.socket().setSoTimeout(5000);
+        c.run("S: <closed>");
     }
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.pop3;
 
-import dev.cairn.protocol.testing.Conversation;
 import dev.cairn.store.rocks.RocksSlotStore;
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -20,6 +20,7 @@ import dev.cairn.store.SlotConfig;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.testkit.Conversation;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -92,7 +93,7 @@ class Pop3ConversationIT {
 
     Conversation connect() throws IOException {
         s = new Conversation(server.boundAddress());
-        s.s("+OK Cairn POP3 ready");
+        s.run("S: +OK Cairn POP3 ready");
         return s;
     }
 
@@ -100,31 +101,52 @@ class Pop3ConversationIT {
 
     String uidl(long uid) { return String.format("%08X%08X", uid, uidValidity()); }
 
-    void login() throws IOException { s.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK Logged in, 3 messages"); }
+    static final String LOGIN = """
+            C: USER alice
+            S: +OK Send PASS
+            C: PASS secret
+            S: +OK Logged in, 3 messages
+            """;
+
+    /** CAPA's answer after login (before it, USER, SASL and STLS follow IMPLEMENTATION). */
+    static final String CAPABILITIES = """
+            S: +OK Capability list follows
+            S: TOP
+            S: UIDL
+            S: RESP-CODES
+            S: AUTH-RESP-CODE
+            S: PIPELINING
+            S: EXPIRE NEVER
+            S: IMPLEMENTATION Cairn
+            """;
+
+    void login() throws IOException { s.run(LOGIN); }
 
     @Test
     void capabilitiesBeforeAndAfterLogin() throws Exception {
         start(config().withTls(cert.serverContext()));
-        s.c("CAPA").s("+OK Capability list follows").s("TOP").s("UIDL").s("RESP-CODES").s("AUTH-RESP-CODE").s("PIPELINING")
-                .s("EXPIRE NEVER").s("IMPLEMENTATION Cairn").s("USER").s("SASL PLAIN LOGIN").s("STLS").s(".");
-        login();
-        s.c("CAPA").s("+OK Capability list follows").s("TOP").s("UIDL").s("RESP-CODES").s("AUTH-RESP-CODE").s("PIPELINING")
-                .s("EXPIRE NEVER").s("IMPLEMENTATION Cairn").s(".");
+        s.run("C: CAPA\n" + CAPABILITIES + """
+                S: USER
+                S: SASL PLAIN LOGIN
+                S: STLS
+                S: .
+                """ + LOGIN + "C: CAPA\n" + CAPABILITIES + "S: .");
     }
 
     /** Epoch fencing (issue 5): the store got another master; the logged-in session is told and closed, nothing is deleted. */
     @Test
     void aFencedStoreEndsTheLoggedInSession() throws Exception {
         start(config());
-        login();
-        s.c("DELE 1").s("+OK Marked to be deleted");
+        s.run(LOGIN + "C: DELE 1\nS: +OK Marked to be deleted");
         Conversation waiting = new Conversation(server.boundAddress());
-        waiting.s("+OK Cairn POP3 ready");
+        waiting.run("S: +OK Cairn POP3 ready");
         slot.replication().fence("store s1 moved to another master (epoch 2)");
-        s.s("-ERR [SYS/TEMP] store s1 moved to another master (epoch 2)");
-        s.expectClosed();
-        // Not logged in yet: it goes on (on a node, its login is refused while the store is fenced).
-        waiting.c("CAPA").s("+OK Capability list follows");
+        s.run("S: -ERR [SYS/TEMP] store s1 moved to another master (epoch 2)\nS: <closed>");
+        waiting.run("""
+                # Not logged in yet: it goes on (on a node, its login is refused while the store is fenced).
+                C: CAPA
+                S: +OK Capability list follows
+                """);
         waiting.close();
         assertThat(slot.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(3);
     }
@@ -136,34 +158,82 @@ class Pop3ConversationIT {
         // An IMAP session watching INBOX: the POP3 expunge must reach it at once.
         List<MailboxChange> seen = new CopyOnWriteArrayList<>();
         var attachment = slot.user("alice").view(inbox.id()).attach(seen::add);
-        login();
         int total = M1.length() + M2.length() + M3.length();
-        s.c("STAT").s("+OK 3 " + total);
-        s.c("LIST").s("+OK 3 messages (" + total + " octets)").s("1 " + M1.length()).s("2 " + M2.length()).s("3 " + M3.length()).s(".");
-        s.c("LIST 2").s("+OK 2 " + M2.length());
-        s.c("UIDL").s("+OK Unique-ID listing follows").s("1 " + uidl(1)).s("2 " + uidl(2)).s("3 " + uidl(3)).s(".");
-        s.c("UIDL 3").s("+OK 3 " + uidl(3));
-        s.c("RETR 1").s("+OK " + M1.length() + " octets").s("From: a@example.com").s("Subject: one").s("").s("first line")
-                .s("..starts with a dot").s("third").s(".");
-        s.c("RETR 3").s("+OK " + M3.length() + " octets").s("Subject: three").s("").s("no final newline").s(".");
-        s.c("TOP 1 0").s("+OK Top of message follows").s("From: a@example.com").s("Subject: one").s("").s(".");
-        s.c("TOP 1 2").s("+OK Top of message follows").s("From: a@example.com").s("Subject: one").s("").s("first line")
-                .s("..starts with a dot").s(".");
-        s.c("DELE 2").s("+OK Marked to be deleted");
-        s.c("DELE 2").s("-ERR Message 2 is deleted");
-        s.c("RETR 2").s("-ERR Message 2 is deleted");
-        s.c("LIST 2").s("-ERR Message 2 is deleted");
-        s.c("STAT").s("+OK 2 " + (total - M2.length()));
-        s.c("RSET").s("+OK 3 messages");
-        s.c("STAT").s("+OK 3 " + total);
-        s.c("DELE 2").s("+OK Marked to be deleted");
-        s.c("NOOP").s("+OK");
+        s.run(LOGIN + """
+                C: STAT
+                S: +OK 3 %1$d
+                C: LIST
+                S: +OK 3 messages (%1$d octets)
+                S: 1 %2$d
+                S: 2 %3$d
+                S: 3 %4$d
+                S: .
+                C: LIST 2
+                S: +OK 2 %3$d
+                C: UIDL
+                S: +OK Unique-ID listing follows
+                S: 1 %5$s
+                S: 2 %6$s
+                S: 3 %7$s
+                S: .
+                C: UIDL 3
+                S: +OK 3 %7$s
+                C: RETR 1
+                S: +OK %2$d octets
+                S: From: a@example.com
+                S: Subject: one
+                S:
+                S: first line
+                S: ..starts with a dot
+                S: third
+                S: .
+                C: RETR 3
+                S: +OK %4$d octets
+                S: Subject: three
+                S:
+                S: no final newline
+                S: .
+                C: TOP 1 0
+                S: +OK Top of message follows
+                S: From: a@example.com
+                S: Subject: one
+                S:
+                S: .
+                C: TOP 1 2
+                S: +OK Top of message follows
+                S: From: a@example.com
+                S: Subject: one
+                S:
+                S: first line
+                S: ..starts with a dot
+                S: .
+                C: DELE 2
+                S: +OK Marked to be deleted
+                C: DELE 2
+                S: -ERR Message 2 is deleted
+                C: RETR 2
+                S: -ERR Message 2 is deleted
+                C: LIST 2
+                S: -ERR Message 2 is deleted
+                C: STAT
+                S: +OK 2 %8$d
+                C: RSET
+                S: +OK 3 messages
+                C: STAT
+                S: +OK 3 %1$d
+                C: DELE 2
+                S: +OK Marked to be deleted
+                C: NOOP
+                S: +OK
+                """.formatted(total, M1.length(), M2.length(), M3.length(), uidl(1), uidl(2), uidl(3), total - M2.length()));
         assertThat(seen).isEmpty(); // nothing happens before QUIT
-        s.c("QUIT").s("+OK Logging out, 1 messages deleted");
-        s.expectClosed();
+        s.run("""
+                C: QUIT
+                S: +OK Logging out, 1 messages deleted
+                S: <closed>
+                """);
         // The view is told after the commit; allow for it to arrive on the committing thread.
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (seen.stream().noneMatch(MailboxChange.Expunged.class::isInstance) && System.nanoTime() < deadline) Thread.sleep(10);
+        eventually(Duration.ofSeconds(5), () -> assertThat(seen).anyMatch(MailboxChange.Expunged.class::isInstance));
         attachment.close();
 
         assertThat(seen).anySatisfy(change -> assertThat(change).isInstanceOfSatisfying(MailboxChange.Expunged.class,
@@ -176,9 +246,19 @@ class Pop3ConversationIT {
 
         // A new session: the same UIDLs for the messages that stayed, renumbered.
         connect();
-        s.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK Logged in, 2 messages");
-        s.c("UIDL").s("+OK Unique-ID listing follows").s("1 " + uidl(1)).s("2 " + uidl(3)).s(".");
-        s.c("QUIT").s("+OK Logging out, 0 messages deleted");
+        s.run("""
+                C: USER alice
+                S: +OK Send PASS
+                C: PASS secret
+                S: +OK Logged in, 2 messages
+                C: UIDL
+                S: +OK Unique-ID listing follows
+                S: 1 %s
+                S: 2 %s
+                S: .
+                C: QUIT
+                S: +OK Logging out, 0 messages deleted
+                """.formatted(uidl(1), uidl(3)));
     }
 
     @Test
@@ -188,67 +268,139 @@ class Pop3ConversationIT {
         UserStore alice = slot.user("alice");
         MailboxInfo inbox = alice.mailbox("INBOX").orElseThrow();
         alice.expunge(inbox.id(), List.of(Uid.of(2)));
-        // The maildrop keeps its numbering (RFC 1939 §8); the body is gone.
-        s.c("RETR 2").s("-ERR Message 2 no longer exists");
-        s.c("DELE 2").s("+OK Marked to be deleted");
-        s.c("QUIT").s("+OK Logging out, 1 messages deleted");
+        s.run("""
+                # The maildrop keeps its numbering (RFC 1939 §8); the body is gone.
+                C: RETR 2
+                S: -ERR Message 2 no longer exists
+                C: DELE 2
+                S: +OK Marked to be deleted
+                C: QUIT
+                S: +OK Logging out, 1 messages deleted
+                """);
         assertThat(alice.mailbox("INBOX").orElseThrow().messages()).isEqualTo(2);
     }
 
     @Test
     void messageNumberErrors() throws Exception {
         start(config());
-        login();
-        s.c("RETR 0").s("-ERR No such message");
-        s.c("RETR -1").s("-ERR Invalid message number");
-        s.c("RETR 4294967296").s("-ERR No such message");
-        s.c("RETR 4").s("-ERR No such message");
-        s.c("TOP 1 -1").s("-ERR Invalid line count");
-        s.c("TOP 1").s("-ERR Syntax: TOP message lines");
-        s.c("RETR").s("-ERR Syntax: RETR message");
-        s.c("STAT x").s("-ERR Syntax: no arguments allowed");
-        s.c("USER bob").s("-ERR Already logged in");
-        s.c("STLS").s("-ERR STLS only before login");
-        s.c("XTND").s("-ERR Unknown command");
-        s.c("STAT").s("+OK 3 " + (M1.length() + M2.length() + M3.length()));
+        s.run(LOGIN + """
+                C: RETR 0
+                S: -ERR No such message
+                C: RETR -1
+                S: -ERR Invalid message number
+                C: RETR 4294967296
+                S: -ERR No such message
+                C: RETR 4
+                S: -ERR No such message
+                C: TOP 1 -1
+                S: -ERR Invalid line count
+                C: TOP 1
+                S: -ERR Syntax: TOP message lines
+                C: RETR
+                S: -ERR Syntax: RETR message
+                C: STAT x
+                S: -ERR Syntax: no arguments allowed
+                C: USER bob
+                S: -ERR Already logged in
+                C: STLS
+                S: -ERR STLS only before login
+                C: XTND
+                S: -ERR Unknown command
+                C: STAT
+                S: +OK 3 %d
+                """.formatted(M1.length() + M2.length() + M3.length()));
     }
 
     @Test
     void authorizationErrorsAndThrottling() throws Exception {
         start(config().withLimits(config().limits().withMaxBadCommandsPreAuth(5)));
-        s.c("STAT").s("-ERR Not allowed before login");
-        s.c("PASS secret").s("-ERR Send USER first");
-        s.c("USER alice").s("+OK Send PASS").c("PASS wrong").s("-ERR [AUTH] Authentication failed");
-        s.c("USER nobody").s("+OK Send PASS").c("PASS wrong").s("-ERR [AUTH] Authentication failed");
+        s.run("""
+                C: STAT
+                S: -ERR Not allowed before login
+                C: PASS secret
+                S: -ERR Send USER first
+                C: USER alice
+                S: +OK Send PASS
+                C: PASS wrong
+                S: -ERR [AUTH] Authentication failed
+                C: USER nobody
+                S: +OK Send PASS
+                C: PASS wrong
+                S: -ERR [AUTH] Authentication failed
+                """);
         assertThat(delays).containsExactly(Duration.ofSeconds(2)); // same address: the second guess waited
-        s.c("USER down").s("+OK Send PASS").c("PASS x").s("-ERR [SYS/TEMP] Authentication service unavailable, try again later");
-        s.c("USER bob").s("+OK Send PASS").c("PASS pass word").s("+OK Logged in, 0 messages");
-        s.c("QUIT").s("+OK Logging out, 0 messages deleted");
+        s.run("""
+                C: USER down
+                S: +OK Send PASS
+                C: PASS x
+                S: -ERR [SYS/TEMP] Authentication service unavailable, try again later
+                C: USER bob
+                S: +OK Send PASS
+                C: PASS pass word
+                S: +OK Logged in, 0 messages
+                C: QUIT
+                S: +OK Logging out, 0 messages deleted
+                """);
     }
 
     @Test
     void tooManyBadCommandsBeforeLogin() throws Exception {
         start(config());
-        s.c("A").s("-ERR Unknown command").c("B").s("-ERR Unknown command").c("C").s("-ERR Unknown command");
-        s.c("D").s("-ERR Unknown command").s("-ERR Too many bad commands, closing connection");
-        s.expectClosed();
+        s.run("""
+                C: A
+                S: -ERR Unknown command
+                C: B
+                S: -ERR Unknown command
+                C: C
+                S: -ERR Unknown command
+                C: D
+                S: -ERR Unknown command
+                S: -ERR Too many bad commands, closing connection
+                S: <closed>
+                """);
     }
 
     @Test
     void saslPlainAndLogin() throws Exception {
         start(config());
         String plain = Base64.getEncoder().encodeToString("\0alice\0secret".getBytes(StandardCharsets.UTF_8));
-        s.c("AUTH").s("+OK Mechanisms follow").s("PLAIN").s("LOGIN").s(".");
-        s.c("AUTH CRAM-MD5").s("-ERR Unsupported authentication mechanism");
-        s.c("AUTH PLAIN").s("+ ").c("*").s("-ERR Authentication cancelled");
-        s.c("AUTH PLAIN !!!").s("-ERR [AUTH] Invalid SASL response");
-        s.c("AUTH PLAIN").s("+ ").c(plain).s("+OK Logged in, 3 messages");
-        s.c("QUIT").s("+OK Logging out, 0 messages deleted");
+        s.run("""
+                C: AUTH
+                S: +OK Mechanisms follow
+                S: PLAIN
+                S: LOGIN
+                S: .
+                C: AUTH CRAM-MD5
+                S: -ERR Unsupported authentication mechanism
+                C: AUTH PLAIN
+                S: +\s
+                C: *
+                S: -ERR Authentication cancelled
+                C: AUTH PLAIN !!!
+                S: -ERR [AUTH] Invalid SASL response
+                C: AUTH PLAIN
+                S: +\s
+                C: %s
+                S: +OK Logged in, 3 messages
+                C: QUIT
+                S: +OK Logging out, 0 messages deleted
+                """.formatted(plain));
         connect();
-        s.c("AUTH PLAIN " + plain).s("+OK Logged in, 3 messages").c("QUIT").s("+OK…");
+        s.run("""
+                C: AUTH PLAIN %s
+                S: +OK Logged in, 3 messages
+                C: QUIT
+                S: +OK…
+                """.formatted(plain));
         connect();
-        s.c("AUTH LOGIN").s("+ VXNlcm5hbWU6").c(Base64.getEncoder().encodeToString("alice".getBytes()))
-                .s("+ UGFzc3dvcmQ6").c(Base64.getEncoder().encodeToString("secret".getBytes())).s("+OK Logged in, 3 messages");
+        s.run("""
+                C: AUTH LOGIN
+                S: + VXNlcm5hbWU6
+                C: %s
+                S: + UGFzc3dvcmQ6
+                C: %s
+                S: +OK Logged in, 3 messages
+                """.formatted(Base64.getEncoder().encodeToString("alice".getBytes()), Base64.getEncoder().encodeToString("secret".getBytes())));
     }
 
     @Test
@@ -257,25 +409,36 @@ class Pop3ConversationIT {
         login();
         Conversation first = s;
         connect();
-        s.c("USER ALICE").s("+OK Send PASS").c("PASS secret").s("-ERR [IN-USE] Mailbox is locked by another POP3 session");
-        first.c("QUIT").s("+OK Logging out, 0 messages deleted");
-        first.expectClosed();
-        s.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK Logged in, 3 messages");
+        s.run("""
+                C: USER ALICE
+                S: +OK Send PASS
+                C: PASS secret
+                S: -ERR [IN-USE] Mailbox is locked by another POP3 session
+                """);
+        first.run("""
+                C: QUIT
+                S: +OK Logging out, 0 messages deleted
+                S: <closed>
+                """);
+        s.run(LOGIN);
         first.close();
     }
 
     @Test
     void stlsDropsPipelinedCommands() throws Exception {
         start(config().withTls(cert.serverContext()));
-        s.raw("STLS\r\nUSER alice\r\n").s("+OK Begin TLS negotiation");
+        s.run("C: STLS<CRLF>USER alice\nS: +OK Begin TLS negotiation");
         SSLContext client = TlsContexts.clientTrusting(List.of(cert.certificate()));
-        SSLSocket ssl = (SSLSocket) client.getSocketFactory().createSocket(s.socket, "localhost", s.socket.getPort(), true);
+        SSLSocket ssl = (SSLSocket) client.getSocketFactory().createSocket(s.socket(), "localhost", s.socket().getPort(), true);
         ssl.startHandshake();
         s.use(ssl);
-        // The pipelined USER was never executed.
-        s.c("PASS secret").s("-ERR Send USER first");
-        s.c("STLS").s("-ERR Already using TLS");
-        s.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK Logged in, 3 messages");
+        s.run("""
+                # The pipelined USER was never executed.
+                C: PASS secret
+                S: -ERR Send USER first
+                C: STLS
+                S: -ERR Already using TLS
+                """ + LOGIN);
     }
 
     @Test
@@ -285,13 +448,12 @@ class Pop3ConversationIT {
         server.start();
         SSLContext client = TlsContexts.clientTrusting(List.of(cert.certificate()));
         SSLSocket ssl = (SSLSocket) client.getSocketFactory().createSocket("localhost", server.boundTlsAddress().getPort());
-        s = new Conversation(server.boundAddress());
-        s.close();
-        s.use(ssl);
-        s.socket.setSoTimeout(20_000);
-        s.s("+OK Cairn POP3 ready");
-        s.c("STLS").s("-ERR Already using TLS");
-        login();
+        s = new Conversation(ssl);
+        s.run("""
+                S: +OK Cairn POP3 ready
+                C: STLS
+                S: -ERR Already using TLS
+                """ + LOGIN);
     }
 
     @Test
@@ -305,12 +467,16 @@ class Pop3ConversationIT {
         server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0)), slot, auth, throttle);
         server.start();
         connect();
-        s.c("CAPA").s("+OK…");
+        s.run("C: CAPA\nS: +OK…");
         List<String> caps = new ArrayList<>();
         for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
         assertThat(caps).doesNotContain("USER", "SASL PLAIN LOGIN");
-        s.c("USER alice").s("-ERR [AUTH] Plaintext authentication disallowed on non-secure connections");
-        s.c("AUTH PLAIN AGFsaWNlAHNlY3JldA==").s("-ERR [AUTH] Plaintext authentication disallowed on non-secure connections");
+        s.run("""
+                C: USER alice
+                S: -ERR [AUTH] Plaintext authentication disallowed on non-secure connections
+                C: AUTH PLAIN AGFsaWNlAHNlY3JldA==
+                S: -ERR [AUTH] Plaintext authentication disallowed on non-secure connections
+                """);
         s.close();
         server.close();
         server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0)).withAllowPlaintextAuth(true), slot, auth, throttle);
@@ -323,8 +489,10 @@ class Pop3ConversationIT {
     void overTheConnectionLimit() throws Exception {
         start(config().withMaxConnections(1));
         try (Conversation second = new Conversation(server.boundAddress())) {
-            second.s("-ERR [SYS/TEMP] Too many connections, try again later");
-            second.expectClosed();
+            second.run("""
+                    S: -ERR [SYS/TEMP] Too many connections, try again later
+                    S: <closed>
+                    """);
         }
         login();
     }
@@ -332,15 +500,24 @@ class Pop3ConversationIT {
     @Test
     void idleTimeout() throws Exception {
         start(config().withLimits(config().limits().withIdleTimeouts(Duration.ofMillis(300), Duration.ofMillis(300))));
-        s.s("-ERR Disconnected for inactivity");
-        s.expectClosed();
+        s.run("""
+                S: -ERR Disconnected for inactivity
+                S: <closed>
+                """);
     }
 
     @Test
     void lineLengthAtTheBoundary() throws Exception {
         start(config().withLimits(config().limits().withMaxLineLength(100)));
-        s.c("USER " + "a".repeat(95)).s("+OK Send PASS");
-        s.c("USER " + "a".repeat(96)).s("-ERR Line too long");
-        s.c("USER alice").s("+OK Send PASS").c("PASS secret").s("+OK…");
+        s.run("""
+                C: USER %s
+                S: +OK Send PASS
+                C: USER %s
+                S: -ERR Line too long
+                C: USER alice
+                S: +OK Send PASS
+                C: PASS secret
+                S: +OK…
+                """.formatted("a".repeat(95), "a".repeat(96)));
     }
 }

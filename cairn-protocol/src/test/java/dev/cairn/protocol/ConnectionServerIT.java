@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.protocol;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.tls.SelfSignedCertificate;
@@ -246,9 +247,7 @@ class ConnectionServerIT {
             send(s, "FLOOD\r\n");
             // Never read: the server's write blocks once the socket buffers are full.
             assertThat(floodEnded.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (server.activeConnections() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
-            assertThat(server.activeConnections()).isZero();
+            eventually(Duration.ofSeconds(10), () -> assertThat(server.activeConnections()).isZero());
         }
     }
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static dev.cairn.testkit.Eventually.eventually;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
@@ -35,9 +38,8 @@ final class LogCapture implements AutoCloseable {
     }
 
     /** Waits (up to 10 s) for a warning containing {@code text}; returns the ones there are. */
-    List<String> awaitWarning(String text) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (warningsContaining(text).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+    List<String> awaitWarning(String text) throws Exception {
+        eventually(Duration.ofSeconds(10), () -> assertThat(warningsContaining(text)).as("warnings containing " + text).isNotEmpty());
         return warningsContaining(text);
     }
 

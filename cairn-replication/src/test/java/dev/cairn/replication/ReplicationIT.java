@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -135,9 +136,7 @@ class ReplicationIT {
             // It comes back, catches up, and the store returns to sync.
             t.start("b");
             t.awaitCaughtUp("a", "b", "u0");
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!t.nodes.get("a").status().getFirst().mode().equals("sync") && System.nanoTime() < deadline) Thread.sleep(20);
-            assertThat(t.nodes.get("a").status().getFirst().mode()).isEqualTo("sync");
+            eventually(Duration.ofSeconds(10), () -> assertThat(t.nodes.get("a").status().getFirst().mode()).isEqualTo("sync"));
             t.assertConverged("u0");
         }
     }
@@ -223,19 +222,13 @@ class ReplicationIT {
             mixedWorkload(t.user("a", "alice"), 8);
             t.awaitCaughtUp("a", "b", "alice");
             t.nodes.get("a").resync("s1", "alice");
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (t.nodes.get("b").report().isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
-            assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("alice"));
+            eventually(Duration.ofSeconds(10), () -> assertThat(t.nodes.get("b").report()).anyMatch(l -> l.contains("alice")));
             t.assertConverged("alice");
         }
     }
 
-    static void awaitReport(TwoNodes t, String node, String text) throws InterruptedException {
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (t.nodes.get(node).report().stream().noneMatch(l -> l.contains(text))) {
-            if (System.nanoTime() > deadline) throw new AssertionError("no report line with " + text + ": " + t.nodes.get(node).report());
-            Thread.sleep(20);
-        }
+    static void awaitReport(TwoNodes t, String node, String text) throws Exception {
+        eventually(Duration.ofSeconds(15), () -> assertThat(t.nodes.get(node).report()).as("report lines with " + text).anyMatch(l -> l.contains(text)));
     }
 
     static List<String> subjects(UserStore u, String mailbox) {
@@ -340,8 +333,7 @@ class ReplicationIT {
 
             // The old master comes back believing it is master: the new master's epoch fences it.
             t.start("a");
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (t.slot("a").replication().fenceReason() == null && System.nanoTime() < deadline) Thread.sleep(20);
+            eventually(Duration.ofSeconds(10), () -> assertThat(t.slot("a").replication().fenceReason()).as("a fenced").isNotNull());
             assertThatThrownBy(() -> alice.append("INBOX", List.of(message("zombie", "z"))))
                     .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE));
 

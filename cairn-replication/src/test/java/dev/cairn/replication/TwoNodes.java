@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.replication.ReplicationConfig.Mode;
@@ -123,35 +124,29 @@ final class TwoNodes implements AutoCloseable {
     UserStore user(String node, String user) { return slots.get(node).openOrCreateUser(user); }
 
     /** Waits until every channel of the master to every replica is connected (a TLS handshake takes a moment). */
-    void awaitConnected(String master) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!nodes.get(master).status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)
-                || nodes.get(master).status().getFirst().channels().isEmpty()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("channels of " + master + " not connected: " + nodes.get(master).status());
-            Thread.sleep(10);
-        }
+    void awaitConnected(String master) throws Exception {
+        eventually(Duration.ofSeconds(20), () -> assertThat(nodes.get(master).status().getFirst().channels())
+                .as("channels of " + master + " connected").isNotEmpty().allMatch(Replication.ChannelStatus::connected));
     }
 
     /** Waits until the replica has every change the master has for these users. */
-    void awaitCaughtUp(String master, String replica, String... users) throws InterruptedException {
+    void awaitCaughtUp(String master, String replica, String... users) throws Exception {
         awaitCaughtUp(master, replica, Duration.ofSeconds(20), users);
     }
 
-    void awaitCaughtUp(String master, String replica, Duration limit, String... users) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        for (String u : users) {
-            // A user the master deleted has seq 0 there, as one the replica never heard of: caught
-            // up means the replica has let go of it too.
-            while (slot(replica).replication().seq(u) != slot(master).replication().seq(u)
-                    || slot(replica).hasUser(u) && slot(replica).user(u).highestModSeq() != slot(master).replication().seq(u)
-                    || slot(replica).hasUser(u) && !slot(master).hasUser(u)) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError(u + ": replica at " + slot(replica).replication().seq(u) + ", master at "
-                            + slot(master).replication().seq(u));
+    void awaitCaughtUp(String master, String replica, Duration limit, String... users) throws Exception {
+        eventually(limit, () -> {
+            for (String u : users) {
+                // A user the master deleted has seq 0 there, as one the replica never heard of: caught
+                // up means the replica has let go of it too.
+                long seq = slot(master).replication().seq(u);
+                assertThat(slot(replica).replication().seq(u)).as(u + ": the replica's seq").isEqualTo(seq);
+                if (slot(replica).hasUser(u)) {
+                    assertThat(slot(replica).user(u).highestModSeq()).as(u + ": the replica's highest MODSEQ").isEqualTo(seq);
+                    assertThat(slot(master).hasUser(u)).as(u + " on the master").isTrue();
                 }
-                Thread.sleep(10);
             }
-        }
+        });
     }
 
     /** Everything IMAP can see of the user, as text: equal on both nodes when they converged. */

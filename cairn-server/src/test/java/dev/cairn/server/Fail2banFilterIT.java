@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.auth.AuthLog;
@@ -223,26 +224,26 @@ class Fail2banFilterIT {
         pb.environment().remove("CAIRN_LOG_LEVEL");
         pb.environment().put("CAIRN_LOG_FORMAT", format);
         Process process = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (true) {
-            String text = Files.readString(log);
-            if (text.contains("serving ")) {
-                int imap = 0, pop3 = 0;
-                Matcher m = LISTENING.matcher(text);
-                while (m.find()) {
-                    if (m.group(1).equals("imap")) imap = Integer.parseInt(m.group(2));
-                    else pop3 = Integer.parseInt(m.group(2));
-                }
-                assertThat(imap).as(text).isPositive();
-                assertThat(pop3).as(text).isPositive();
-                return new Node(process, log, imap, pop3);
-            }
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                process.destroyForcibly();
-                throw new AssertionError("serve did not start:\n" + text + Files.readString(err));
-            }
-            Thread.sleep(100);
+        try {
+            // It logs "serving" once up; if it exits instead, there is no use waiting.
+            eventually(Duration.ofSeconds(180), () -> assertThat(!process.isAlive() || Files.readString(log).contains("serving ")).isTrue());
+        } catch (AssertionError notServing) {
+            // said below, with its log
         }
+        String text = Files.readString(log);
+        if (!text.contains("serving ")) {
+            process.destroyForcibly();
+            throw new AssertionError("serve did not start:\n" + text + Files.readString(err));
+        }
+        int imap = 0, pop3 = 0;
+        Matcher m = LISTENING.matcher(text);
+        while (m.find()) {
+            if (m.group(1).equals("imap")) imap = Integer.parseInt(m.group(2));
+            else pop3 = Integer.parseInt(m.group(2));
+        }
+        assertThat(imap).as(text).isPositive();
+        assertThat(pop3).as(text).isPositive();
+        return new Node(process, log, imap, pop3);
     }
 
     private static void stop(Node node) throws InterruptedException {
@@ -252,12 +253,12 @@ class Fail2banFilterIT {
 
     /** The log's auth lines, once there are {@code n} of them (each is logged before the reply, but the file is read apart). */
     private static List<String> awaitAuthLines(Node node, int n) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            List<String> lines = Files.readAllLines(node.log()).stream().filter(l -> l.contains("auth: ")).toList();
-            if (lines.size() >= n || System.nanoTime() > deadline) return lines;
-            Thread.sleep(50);
-        }
+        eventually(Duration.ofSeconds(30), () -> assertThat(authLines(node)).hasSizeGreaterThanOrEqualTo(n));
+        return authLines(node);
+    }
+
+    private static List<String> authLines(Node node) throws IOException {
+        return Files.readAllLines(node.log()).stream().filter(l -> l.contains("auth: ")).toList();
     }
 
     private static int count(String output, String regex) {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cairn.replication.Replication;
 import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.testkit.TestCluster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -15,8 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,36 +34,25 @@ class OperatorEndpointsIT {
     @TempDir Path dir;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int freePort() throws IOException { return TestPorts.free(); }
-
     private HttpResponse<String> get(Node node, String path) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + node.address("admin").getPort() + path);
         return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private Path config(String node, String replication, Map<String, Integer> ports) throws IOException {
-        Path file = dir.resolve(node + ".toml");
-        Files.writeString(file, """
-                data = "%s"
-                [store]
-                sync = false
-                [imap]
-                listen = "127.0.0.1:%d"
-                [lmtp]
-                listen = "127.0.0.1:%d"
-                [pop3]
-                listen = "127.0.0.1:%d"
-                [admin]
-                listen = "127.0.0.1:%d"
-                """.formatted(dir.resolve(node).toString().replace("\\", "/"), ports.get("imap"), ports.get("lmtp"),
-                ports.get("pop3"), ports.get("admin")) + replication);
-        assertThat(Main.run(new ByteArrayInputStream("pw-of-the-test\n".getBytes(StandardCharsets.UTF_8)),
-                "user", "add", "alice", "--password-stdin", "--address", "alice@example.org", "--config", file.toString())).isZero();
-        return file;
+    /** Nodes with alice on each; more than one: n1 masters store s1 in async mode, the others replicate it. */
+    private TestCluster cluster(String... nodes) throws IOException {
+        TestCluster.Builder spec = TestCluster.of(dir, nodes).store("sync = false").listen("imap", "lmtp", "pop3", "admin");
+        if (nodes.length > 1) spec.replicated("readiness test cluster secret", "async");
+        TestCluster cluster = spec.build();
+        for (String node : nodes) {
+            assertThat(Main.run(new ByteArrayInputStream("pw-of-the-test\n".getBytes(StandardCharsets.UTF_8)),
+                    "user", "add", "alice", "--password-stdin", "--address", "alice@example.org", "--config", cluster.config(node).toString())).isZero();
+        }
+        return cluster;
     }
 
-    private static Map<String, Integer> ports() throws IOException {
-        return Map.of("imap", freePort(), "lmtp", freePort(), "pop3", freePort(), "admin", freePort(), "repl", freePort());
+    private static Node start(TestCluster cluster, String node) throws Exception {
+        return cluster.start(node, config -> Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn()));
     }
 
     /** promtool's verdict on a scrape: its exit status and what it printed. */
@@ -83,8 +74,7 @@ class OperatorEndpointsIT {
     }
 
     @Test void aSingleNodesMetricsPassPromtoolAndCountEachProtocol() throws Exception {
-        Map<String, Integer> p = ports();
-        try (Node node = Node.start(ConfigLoader.load(config("n1", "", p)), ProtocolListeners.builtIn())) {
+        try (Node node = start(cluster("n1"), "n1")) {
             // Traffic: IMAP good and bad login and a few commands, POP3 a good login, LMTP one
             // message delivered and one recipient rejected.
             List<String> imap = ServeIT.imap(node.address("imap"), "LOGIN alice wrong", "LOGIN alice pw-of-the-test",
@@ -126,8 +116,7 @@ class OperatorEndpointsIT {
     }
 
     @Test void healthIsLivenessAndReadyTellsTheRole() throws Exception {
-        Map<String, Integer> p = ports();
-        try (Node node = Node.start(ConfigLoader.load(config("single", "", p)), ProtocolListeners.builtIn())) {
+        try (Node node = start(cluster("single"), "single")) {
             assertThat(get(node, "/health").statusCode()).isEqualTo(200);
             HttpResponse<String> ready = get(node, "/ready");
             assertThat(ready.statusCode()).isEqualTo(200);
@@ -136,25 +125,8 @@ class OperatorEndpointsIT {
     }
 
     @Test void aReplicaIsAliveButNotReadyUntilPromoted() throws Exception {
-        Map<String, Map<String, Integer>> p = Map.of("n1", ports(), "n2", ports());
-        String replication = """
-                [replication]
-                node = "%%s"
-                listen = "127.0.0.1:%%d"
-                secret = "readiness test cluster secret"
-                [replication.peers]
-                n1 = "127.0.0.1:%d"
-                n2 = "127.0.0.1:%d"
-                [[replication.stores]]
-                name = "s1"
-                mode = "async"
-                master = "n1/s0"
-                replicas = ["n2/s0"]
-                """.formatted(p.get("n1").get("repl"), p.get("n2").get("repl"));
-        Path c1 = config("n1", replication.formatted("n1", p.get("n1").get("repl")), p.get("n1"));
-        Path c2 = config("n2", replication.formatted("n2", p.get("n2").get("repl")), p.get("n2"));
-        try (Node n2 = Node.start(ConfigLoader.load(c2), ProtocolListeners.builtIn());
-             Node n1 = Node.start(ConfigLoader.load(c1), ProtocolListeners.builtIn())) {
+        TestCluster cluster = cluster("n1", "n2");
+        try (Node n2 = start(cluster, "n2"); Node n1 = start(cluster, "n1")) {
             assertThat(get(n1, "/health").statusCode()).isEqualTo(200);
             assertThat(get(n2, "/health").statusCode()).isEqualTo(200);
             assertThat(get(n1, "/ready")).satisfies(r -> {
@@ -167,11 +139,8 @@ class OperatorEndpointsIT {
             });
 
             // The master's replication series are in the scrape and pass promtool too.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!n1.replication().status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)) {
-                assertThat(System.nanoTime()).as("channels connected").isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            eventually(Duration.ofSeconds(30), () -> assertThat(n1.replication().status().getFirst().channels())
+                    .as("channels connected").allMatch(Replication.ChannelStatus::connected));
             assertThat(ServeIT.deliverOverLmtp(n1.address("lmtp"), "alice@example.org", "Subject: hi\r\n\r\nhello\r\n").getLast())
                     .startsWith("250");
             String scrape = get(n1, "/metrics").body();
@@ -185,10 +154,7 @@ class OperatorEndpointsIT {
             }
 
             n2.replication().promote("s1");
-            while (n1.role() != NodeRole.REPLICA) {
-                assertThat(System.nanoTime()).as("n1 learns of the newer epoch").isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            eventually(Duration.ofSeconds(30), () -> assertThat(n1.role()).as("n1 learns of the newer epoch").isEqualTo(NodeRole.REPLICA));
             assertThat(get(n2, "/ready")).satisfies(r -> {
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo("master\n");

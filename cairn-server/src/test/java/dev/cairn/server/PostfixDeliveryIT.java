@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import dev.cairn.protocol.testing.ExternalProgram;
 import dev.cairn.server.cli.CairnCommand;
 import dev.cairn.server.cli.CliRun;
@@ -12,10 +13,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import dev.cairn.testkit.Ports;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,9 +134,7 @@ class PostfixDeliveryIT {
         Files.createDirectories(postfixDir.resolve("queue"));
         Path pfData = Files.createDirectories(postfixDir.resolve("data"));
         run("chown", "postfix", pfData.toString());
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            smtpPort = free.getLocalPort();
-        }
+        smtpPort = Ports.free();
         Files.writeString(etc.resolve("main.cf"), String.join("\n",
                 "compatibility_level = 3.6",
                 "queue_directory = " + postfixDir.resolve("queue"),
@@ -188,15 +186,13 @@ class PostfixDeliveryIT {
         ExternalProgram.Result start = ExternalProgram.run(List.of(postfix.toString(), "-c", etc.toString(), "start"), Duration.ofSeconds(60));
         postfixStarted = start.exit() == 0;
         assertThat(start.exit()).as("postfix start: " + start.all() + log()).isZero();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
+        eventually(Duration.ofSeconds(30), () -> {
             try (Socket s = new Socket("127.0.0.1", smtpPort)) {
-                break;
+                // Postfix listens
             } catch (IOException notYet) {
-                if (System.nanoTime() > deadline) throw new AssertionError("Postfix did not listen on " + smtpPort + log());
-                Thread.sleep(200);
+                throw new AssertionError("Postfix did not listen on " + smtpPort + log(), notYet);
             }
-        }
+        });
     }
 
     private void send(String to, String subject) throws Exception {
@@ -208,28 +204,16 @@ class PostfixDeliveryIT {
 
     private void awaitMessages(String user, int count) throws Exception {
         Node node = started.get();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (node.store().hasUser(user) && node.store().user(user).mailbox("INBOX").orElseThrow().messages() >= count) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError(user + " did not get " + count + " message(s)" + log());
+        eventually(Duration.ofSeconds(60), () -> assertThat(node.store().hasUser(user)
+                && node.store().user(user).mailbox("INBOX").orElseThrow().messages() >= count)
+                .as(user + " got " + count + " message(s)" + log()).isTrue());
     }
 
     /** The first Postfix log line with all of {@code parts}, waiting for it. */
     private String awaitLog(String... parts) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String line : log().lines().toList()) {
-                if (Stream.of(parts).allMatch(line::contains)) {
-                    return line;
-                }
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no Postfix log line with " + List.of(parts) + log());
+        eventually(Duration.ofSeconds(60), () -> assertThat(log().lines()).as("a Postfix log line with " + List.of(parts) + log())
+                .anyMatch(line -> Stream.of(parts).allMatch(line::contains)));
+        return log().lines().filter(line -> Stream.of(parts).allMatch(line::contains)).findFirst().orElseThrow();
     }
 
     private String log() throws IOException {

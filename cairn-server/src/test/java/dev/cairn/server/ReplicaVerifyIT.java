@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.replication.Replication;
@@ -12,6 +13,8 @@ import dev.cairn.store.Results;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import dev.cairn.testkit.Ports;
+import dev.cairn.testkit.TestCluster;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -24,12 +27,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -47,9 +50,7 @@ class ReplicaVerifyIT {
 
     @TempDir Path dir;
     private final Map<String, Node> nodes = new java.util.LinkedHashMap<>();
-    private final Map<String, Map<String, Integer>> ports = new java.util.HashMap<>();
-
-    private static int freePort() throws IOException { return TestPorts.free(); }
+    private TestCluster cluster;
 
     private Path config(String node) { return dir.resolve(node + ".toml"); }
 
@@ -59,40 +60,11 @@ class ReplicaVerifyIT {
 
     /** IMAP of both nodes on {@code imapHost}; {@code trusted}: a node's [imap] trusted_networks, if set. */
     private void writeConfigs(String imapHost, Map<String, String> trusted) throws IOException {
-        for (String n : List.of("n1", "n2")) ports.put(n, Map.of("imap", freePort(), "lmtp", freePort(), "repl", freePort()));
-        for (String n : List.of("n1", "n2")) {
-            Map<String, Integer> p = ports.get(n);
-            Files.writeString(config(n), """
-                    data = "%s"
-                    [store]
-                    sync = false
-                    channels = 2
-                    [imap]
-                    listen = "%s:%d"
-                    %s
-                    [lmtp]
-                    listen = "127.0.0.1:%d"
-                    [admin]
-                    enabled = false
-                    [pop3]
-                    enabled = false
-                    [replication]
-                    node = "%s"
-                    slot = "s0"
-                    listen = "127.0.0.1:%d"
-                    secret = "%s"
-                    sync_timeout = "5s"
-                    [replication.peers]
-                    n1 = "127.0.0.1:%d"
-                    n2 = "127.0.0.1:%d"
-                    [[replication.stores]]
-                    name = "s1"
-                    mode = "sync"
-                    master = "n1/s0"
-                    replicas = ["n2/s0"]
-                    """.formatted(dir.resolve(n).toString().replace("\\", "/"), imapHost, p.get("imap"),
-                    trusted.containsKey(n) ? "trusted_networks = [\"" + trusted.get(n) + "\"]" : "", p.get("lmtp"), n, p.get("repl"),
-                    SECRET, ports.get("n1").get("repl"), ports.get("n2").get("repl")));
+        TestCluster.Builder spec = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp")
+                .host("imap", imapHost).disable("admin", "pop3").replicated(SECRET, "sync").replication("slot = \"s0\"", "sync_timeout = \"5s\"");
+        trusted.forEach((n, network) -> spec.lines(n, "imap", "trusted_networks = [\"" + network + "\"]"));
+        cluster = spec.build();
+        for (String n : cluster.nodes()) {
             for (String u : List.of("alice", "bob")) {
                 assertThat(Main.run(new ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
                         "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--config", config(n).toString()))
@@ -101,8 +73,8 @@ class ReplicaVerifyIT {
         }
     }
 
-    private void start(String n) throws IOException {
-        nodes.put(n, Node.start(ConfigLoader.load(config(n)), ProtocolListeners.builtIn()));
+    private void start(String n) throws Exception {
+        nodes.put(n, cluster.start(n, config -> Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn())));
     }
 
     @AfterEach void stop() {
@@ -121,7 +93,7 @@ class ReplicaVerifyIT {
         start("n2");
 
         for (int i = 1; i <= 5; i++) deliver(i, "alice@example.org", "bob@example.org");
-        try (Imap alice = new Imap(ports.get("n1").get("imap"), "alice")) {
+        try (Imap alice = new Imap(cluster.port("n1", "imap"), "alice")) {
             alice.ok("CREATE Work");
             alice.ok("CREATE Work/Old");
             alice.ok("SUBSCRIBE Work");
@@ -141,7 +113,7 @@ class ReplicaVerifyIT {
             alice.ok("DELETE Tmp");
             alice.ok("SETACL Work bob lr");
         }
-        try (Imap bob = new Imap(ports.get("n1").get("imap"), "bob")) {
+        try (Imap bob = new Imap(cluster.port("n1", "imap"), "bob")) {
             bob.ok("SELECT INBOX");
             bob.ok("UID STORE 2,4 +FLAGS (\\Flagged)");
             bob.ok("UID STORE 4 -FLAGS (\\Flagged)");
@@ -249,11 +221,11 @@ class ReplicaVerifyIT {
 
         String connected = Files.readString(config("n2"));
         nodes.remove("n2").close();
-        Files.writeString(config("n2"), connected.replace("listen = \"127.0.0.1:" + ports.get("n2").get("repl") + "\"",
-                "listen = \"127.0.0.1:" + freePort() + "\""));
+        Files.writeString(config("n2"), connected.replace("listen = \"127.0.0.1:" + cluster.port("n2", "repl") + "\"",
+                "listen = \"127.0.0.1:" + Ports.free() + "\""));
         start("n2");
         deliver(4, "alice@example.org");
-        try (Imap alice = new Imap(ports.get("n1").get("imap"), "alice")) {
+        try (Imap alice = new Imap(cluster.port("n1", "imap"), "alice")) {
             alice.ok("SELECT INBOX");
             alice.ok("UID STORE 1 +FLAGS (\\Answered)");
         }
@@ -280,7 +252,7 @@ class ReplicaVerifyIT {
         start("n1");
         start("n2");
         deliver(1, "alice@example.org");
-        try (Socket s = new Socket("127.0.0.1", ports.get("n2").get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port("n2", "imap"))) {
             s.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
@@ -290,18 +262,12 @@ class ReplicaVerifyIT {
         }
     }
 
-    private void awaitReplicaCaughtUp() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            boolean caughtUp = true;
-            for (Replication.StoreStatus s : nodes.get("n1").replication().status()) {
-                if (s.channels().isEmpty()) caughtUp = false;
-                for (Replication.ChannelStatus c : s.channels()) caughtUp &= c.connected() && c.lagChanges() == 0;
-            }
-            if (caughtUp) return;
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the replica did not catch up: " + nodes.get("n1").replication().status());
+    private void awaitReplicaCaughtUp() throws Exception {
+        eventually(Duration.ofSeconds(30), () -> {
+            List<Replication.StoreStatus> status = nodes.get("n1").replication().status();
+            assertThat(status).as("the replica caught up").allSatisfy(s -> assertThat(s.channels()).isNotEmpty()
+                    .allMatch(c -> c.connected() && c.lagChanges() == 0, "connected, no lag"));
+        });
     }
 
     /** A message of at least {@code minLength} octets. */
@@ -313,7 +279,7 @@ class ReplicaVerifyIT {
     }
 
     private void deliver(int i, String... recipients) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", ports.get("n1").get("lmtp"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port("n1", "lmtp"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.testkit.Seeds;
+import dev.cairn.testkit.TestCluster;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -39,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Then every message that got a 250 or an OK must be on the new master, and no (UIDVALIDITY, UID)
  * an APPEND was given may name another message. In async mode the same holds once the killed
  * master has rejoined and been reconciled (with a report). Rounds: 2 (sync) and 1 (async) here,
- * more with the environment variable CAIRN_FAILOVER_ROUNDS=N.
+ * more with the environment variable CAIRN_FAILOVER_ROUNDS=N (and a longer test timeout than the default
+ * 5 minutes: -Dcairn.it.timeout="30 m"). The seed of the kill times is printed; -Dcairn.seed=N reruns it.
  */
 class ReplicationFailoverIT {
     private static final String SECRET = "failover test cluster secret";
@@ -47,51 +52,14 @@ class ReplicationFailoverIT {
 
     @TempDir Path dir;
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, Integer>> ports = new ConcurrentHashMap<>();
+    private TestCluster cluster;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int freePort() throws IOException { return TestPorts.free(); }
-
-    private Path config(String node) { return dir.resolve(node + ".toml"); }
+    private Path config(String node) { return cluster.config(node); }
 
     private void writeConfigs(String mode) throws IOException {
-        for (String n : List.of("n1", "n2", "n3")) {
-            ports.put(n, Map.of("imap", freePort(), "lmtp", freePort(), "admin", freePort(), "repl", freePort()));
-        }
-        for (String n : List.of("n1", "n2", "n3")) {
-            Map<String, Integer> p = ports.get(n);
-            String toml = """
-                    data = "%s"
-                    [store]
-                    sync = false
-                    channels = 4
-                    [imap]
-                    listen = "127.0.0.1:%d"
-                    [lmtp]
-                    listen = "127.0.0.1:%d"
-                    [admin]
-                    listen = "127.0.0.1:%d"
-                    [pop3]
-                    enabled = false
-                    [replication]
-                    node = "%s"
-                    slot = "s0"
-                    listen = "127.0.0.1:%d"
-                    secret = "%s"
-                    sync_timeout = "3s"
-                    [replication.peers]
-                    n1 = "127.0.0.1:%d"
-                    n2 = "127.0.0.1:%d"
-                    n3 = "127.0.0.1:%d"
-                    [[replication.stores]]
-                    name = "s1"
-                    mode = "%s"
-                    master = "n1/s0"
-                    replicas = ["n2/s0", "n3/s0"]
-                    """.formatted(dir.resolve(n).toString().replace("\\", "/"), p.get("imap"), p.get("lmtp"), p.get("admin"),
-                    n, p.get("repl"), SECRET, ports.get("n1").get("repl"), ports.get("n2").get("repl"), ports.get("n3").get("repl"), mode);
-            Files.writeString(config(n), toml);
-        }
+        cluster = TestCluster.of(dir, "n1", "n2", "n3").store("sync = false", "channels = 4").listen("imap", "lmtp", "admin")
+                .disable("pop3").replicated(SECRET, mode).replication("slot = \"s0\"", "sync_timeout = \"3s\"").build();
     }
 
     private void addUsers() {
@@ -106,29 +74,26 @@ class ReplicationFailoverIT {
 
     private void start(String node) throws Exception {
         Path log = dir.resolve(node + ".log");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config(node).toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        processes.put(node, p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log));
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(node).get("admin") + "/health"))
+        cluster.start(node, config -> {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                    "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            processes.put(node, p);
+            eventually(Duration.ofSeconds(60), () -> {
+                if (!p.isAlive()) return; // no use waiting
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + "/health"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return;
-            } catch (IOException e) {
-                // not yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(node + " did not start");
+                assertThat(r.statusCode()).as(node + " healthy").isEqualTo(200);
+            });
+            if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log));
+            return p;
+        });
     }
 
     private String admin(String node, String method, String path) throws Exception {
         String token = RunFile.read(dir.resolve(node).resolve("server.properties")).orElseThrow().token();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(node).get("admin") + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
                 .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60));
         HttpResponse<String> r = http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -165,7 +130,7 @@ class ReplicationFailoverIT {
     }
 
     private void deliver(String id) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", ports.get(master).get("lmtp"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(master, "lmtp"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
@@ -192,7 +157,7 @@ class ReplicationFailoverIT {
     }
 
     private void append(String id) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", ports.get(master).get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(master, "imap"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
@@ -228,7 +193,7 @@ class ReplicationFailoverIT {
     /** Subjects (= ids) per UID of a user's INBOX on a node, read over IMAP; also UIDVALIDITY. */
     private Map<Long, String> inbox(String node, String user, long[] uidValidity) throws IOException {
         Map<Long, String> out = new java.util.TreeMap<>();
-        try (Socket s = new Socket("127.0.0.1", ports.get(node).get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(node, "imap"))) {
             s.setSoTimeout(30_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             OutputStream o = s.getOutputStream();
@@ -274,7 +239,7 @@ class ReplicationFailoverIT {
 
     /** bob's INBOX as a QRESYNC client keeps it: UIDVALIDITY, HIGHESTMODSEQ, the UIDs. */
     private QresyncState qresyncState(String node) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", ports.get(node).get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(node, "imap"))) {
             OutputStream o = s.getOutputStream();
             BufferedReader in = login(s, o);
             long uv = 0, hms = 0;
@@ -298,7 +263,7 @@ class ReplicationFailoverIT {
 
     /** What a client with the old state ends up with after SELECT INBOX (QRESYNC (...)). */
     private java.util.TreeSet<Long> qresyncFrom(String node, QresyncState old) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", ports.get(node).get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(node, "imap"))) {
             OutputStream o = s.getOutputStream();
             BufferedReader in = login(s, o);
             o.write(("c SELECT INBOX (QRESYNC (" + old.uidValidity() + " " + old.highestModSeq() + "))\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -321,6 +286,14 @@ class ReplicationFailoverIT {
         }
     }
 
+    /** What was acknowledged (250 to DATA, OK to APPEND) and is not in bob's or alice's INBOX on the master. */
+    private Set<String> missingOnTheMaster() throws IOException {
+        Set<String> missing = new java.util.TreeSet<>(acknowledged);
+        missing.removeAll(inbox(master, "bob", new long[1]).values());
+        missing.removeAll(inbox(master, "alice", new long[1]).values());
+        return missing;
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"sync", "async"})
     void killTheMasterPromoteAReplicaNothingAcknowledgedIsLostNoUidReused(String mode) throws Exception {
@@ -331,9 +304,7 @@ class ReplicationFailoverIT {
         writeConfigs(mode);
         addUsers();
         for (String n : List.of("n2", "n3", "n1")) start(n);
-        long seed = System.nanoTime();
-        System.out.println("failover " + mode + ": seed " + seed);
-        Random random = new Random(seed);
+        Random random = Seeds.random("failover " + mode);
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ids = new AtomicInteger();
         List<Thread> load = new ArrayList<>();
@@ -384,22 +355,12 @@ class ReplicationFailoverIT {
         assertThat(acknowledged).isNotEmpty();
 
         // Everything acknowledged is on the master; no UID that an APPEND got names another message.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        Set<String> missing;
-        Map<Long, String> bob, alice;
+        // Reconciliation of the restarted nodes may still be merging.
+        eventually(Duration.ofSeconds(60), () -> assertThat(missingOnTheMaster()).as("acknowledged but missing on the master " + master).isEmpty());
         long[] bobValidity = new long[1];
-        while (true) {
-            bob = inbox(master, "bob", bobValidity);
-            alice = inbox(master, "alice", new long[1]);
-            missing = new java.util.TreeSet<>(acknowledged);
-            missing.removeAll(bob.values());
-            missing.removeAll(alice.values());
-            if (missing.isEmpty() || System.nanoTime() > deadline) break;
-            Thread.sleep(500); // reconciliation of the restarted nodes may still be merging
-        }
+        Map<Long, String> bob = inbox(master, "bob", bobValidity);
         System.out.printf("failover %s: %d rounds, %d acknowledged, %d APPENDUIDs checked, master %s%n", mode, rounds,
                 acknowledged.size(), appendUids.size(), master);
-        assertThat(missing).as("acknowledged but missing on the master " + master).isEmpty();
         if (mode.equals("async") && frozenAcks > 0) {
             String report = admin(master, "GET", "/replication/report");
             if (!report.contains("reconciled")) {
@@ -423,14 +384,14 @@ class ReplicationFailoverIT {
         // A replica serves no writes: a login gets NO [UNAVAILABLE], a delivery 451 4.3.0.
         String replica = order.stream().filter(n -> !n.equals(master)).findFirst().orElseThrow();
         assertThat(admin(replica, "GET", "/replication/status")).contains("role=replica");
-        try (Socket s = new Socket("127.0.0.1", ports.get(replica).get("imap"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(replica, "imap"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             in.readLine();
             s.getOutputStream().write("a LOGIN bob pw-of-the-test\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(tagged(in, "a")).startsWith("a NO [UNAVAILABLE]");
         }
-        try (Socket s = new Socket("127.0.0.1", ports.get(replica).get("lmtp"))) {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(replica, "lmtp"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();

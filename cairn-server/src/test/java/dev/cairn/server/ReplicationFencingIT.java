@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.replication.Replication;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.store.SlotStore;
+import dev.cairn.testkit.TestCluster;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -13,10 +15,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicationFencingIT {
     @TempDir Path dir;
-
-    private static int freePort() throws IOException { return TestPorts.free(); }
 
     /** A line-oriented client. */
     private static final class Client implements AutoCloseable {
@@ -62,38 +60,15 @@ class ReplicationFencingIT {
         @Override public void close() throws IOException { socket.close(); }
     }
 
-    private Path writeConfig(String node, Map<String, Map<String, Integer>> p) throws IOException {
-        Map<String, Integer> mine = p.get(node);
-        Path file = dir.resolve(node + ".toml");
-        Files.writeString(file, """
-                data = "%s"
-                [store]
-                sync = false
-                [imap]
-                listen = "127.0.0.1:%d"
-                [lmtp]
-                listen = "127.0.0.1:%d"
-                [pop3]
-                listen = "127.0.0.1:%d"
-                [admin]
-                listen = "127.0.0.1:%d"
-                [replication]
-                node = "%s"
-                listen = "127.0.0.1:%d"
-                secret = "fencing test cluster secret"
-                [replication.peers]
-                n1 = "127.0.0.1:%d"
-                n2 = "127.0.0.1:%d"
-                [[replication.stores]]
-                name = "s1"
-                mode = "sync"
-                master = "n1/s0"
-                replicas = ["n2/s0"]
-                """.formatted(dir.resolve(node).toString().replace("\\", "/"), mine.get("imap"), mine.get("lmtp"), mine.get("pop3"),
-                mine.get("admin"), node, mine.get("repl"), p.get("n1").get("repl"), p.get("n2").get("repl")));
-        assertThat(Main.run(new ByteArrayInputStream("pw-of-the-test\n".getBytes(StandardCharsets.UTF_8)),
-                "user", "add", "alice", "--password-stdin", "--address", "alice@example.org", "--config", file.toString())).isZero();
-        return file;
+    /** n1 masters store s1 in sync mode, n2 replicates it; alice has an account on both. */
+    private TestCluster cluster() throws IOException {
+        TestCluster cluster = TestCluster.of(dir, "n1", "n2").store("sync = false").listen("imap", "lmtp", "pop3", "admin")
+                .replicated("fencing test cluster secret", "sync").build();
+        for (String node : cluster.nodes()) {
+            assertThat(Main.run(new ByteArrayInputStream("pw-of-the-test\n".getBytes(StandardCharsets.UTF_8)),
+                    "user", "add", "alice", "--password-stdin", "--address", "alice@example.org", "--config", cluster.config(node).toString())).isZero();
+        }
+        return cluster;
     }
 
     private static void deliverUpToRcpt(Client lmtp) throws IOException {
@@ -113,26 +88,20 @@ class ReplicationFencingIT {
     }
 
     @Test void promotingTheReplicaEndsTheFormerMastersSessions() throws Exception {
-        Map<String, Map<String, Integer>> p = Map.of(
-                "n1", Map.of("imap", freePort(), "lmtp", freePort(), "pop3", freePort(), "admin", freePort(), "repl", freePort()),
-                "n2", Map.of("imap", freePort(), "lmtp", freePort(), "pop3", freePort(), "admin", freePort(), "repl", freePort()));
-        Path c1 = writeConfig("n1", p), c2 = writeConfig("n2", p);
-        try (Node n2 = Node.start(ConfigLoader.load(c2), ProtocolListeners.builtIn());
-             Node n1 = Node.start(ConfigLoader.load(c1), ProtocolListeners.builtIn())) {
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!n1.replication().status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)) {
-                assertThat(System.nanoTime()).as("channels connected").isLessThan(deadline);
-                Thread.sleep(20);
-            }
-            try (Client first = new Client(p.get("n1").get("lmtp"))) {
+        TestCluster p = cluster();
+        try (Node n2 = p.start("n2", config -> Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn()));
+             Node n1 = p.start("n1", config -> Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn()))) {
+            eventually(Duration.ofSeconds(30), () -> assertThat(n1.replication().status().getFirst().channels())
+                    .as("channels connected").allMatch(Replication.ChannelStatus::connected));
+            try (Client first = new Client(p.port("n1", "lmtp"))) {
                 deliverUpToRcpt(first);
                 assertThat(data(first, "before")).startsWith("250 2.0.0");
             }
             long seqBefore, epoch;
-            try (Client idle = new Client(p.get("n1").get("imap"));
-                 Client selected = new Client(p.get("n1").get("imap"));
-                 Client pop = new Client(p.get("n1").get("pop3"));
-                 Client lmtp = new Client(p.get("n1").get("lmtp"))) {
+            try (Client idle = new Client(p.port("n1", "imap"));
+                 Client selected = new Client(p.port("n1", "imap"));
+                 Client pop = new Client(p.port("n1", "pop3"));
+                 Client lmtp = new Client(p.port("n1", "lmtp"))) {
                 idle.until("* OK");
                 idle.send("a LOGIN alice pw-of-the-test").until("a OK");
                 idle.send("b SELECT INBOX").until("b OK");
@@ -160,7 +129,7 @@ class ReplicationFencingIT {
                 assertThat(data(lmtp, "during")).isEqualTo("451 4.3.0 <alice@example.org> Mail store temporarily unavailable");
             }
             // Afterwards: LMTP 451 (RCPT or DATA), IMAP logins refused, nothing changed on n1.
-            try (Client lmtp = new Client(p.get("n1").get("lmtp"))) {
+            try (Client lmtp = new Client(p.port("n1", "lmtp"))) {
                 lmtp.until("220");
                 lmtp.send("LHLO test").until("250 ");
                 lmtp.send("MAIL FROM:<sender@example.org>");
@@ -170,7 +139,7 @@ class ReplicationFencingIT {
                 if (rcpt.startsWith("250")) rcpt = data(lmtp, "after");
                 assertThat(rcpt).startsWith("451 4.3.0");
             }
-            try (Client imap = new Client(p.get("n1").get("imap"))) {
+            try (Client imap = new Client(p.port("n1", "imap"))) {
                 imap.until("* OK");
                 assertThat(imap.send("a LOGIN alice pw-of-the-test").until("a ")).startsWith("a NO [UNAVAILABLE]");
             }
@@ -178,10 +147,8 @@ class ReplicationFencingIT {
             assertThat(former.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
             assertThat(promoted.user("alice").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
             // The former master now follows the new one (which wrote only its promotion jump): no change of its own.
-            while (former.replication().seq("alice") != promoted.replication().seq("alice")) {
-                assertThat(System.nanoTime()).as("former master follows the new one").isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            eventually(Duration.ofSeconds(30), () -> assertThat(former.replication().seq("alice")).as("former master follows the new one")
+                    .isEqualTo(promoted.replication().seq("alice")));
             assertThat(former.changeLog().read("alice", seqBefore + 1, 100)).allSatisfy(r -> assertThat(r.epoch()).isEqualTo(epoch));
         }
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,7 @@ import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.NewMessage;
 import dev.cairn.store.SlotStore;
+import dev.cairn.testkit.TestCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -31,8 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** `[replication] tls = true` from the config file to a replica that converges, with PEM files as an operator has them. */
 class ReplicationTlsIT {
     @TempDir Path dir;
-
-    private static int freePort() throws IOException { return TestPorts.free(); }
 
     /** A node's certificate and PKCS#8 key as PEM files in its data directory (tls/cert.pem, tls/key.pem); returns the certificate's PEM. */
     private static String pemFiles(Path data) throws Exception {
@@ -53,33 +54,14 @@ class ReplicationTlsIT {
         return cert;
     }
 
-    private static String config(Path data, String node, int admin, Map<String, Integer> repl, String tlsLines) {
-        return """
-                data = "%s"
-                [store]
-                sync = false
-                [imap]
-                enabled = false
-                [pop3]
-                enabled = false
-                [lmtp]
-                enabled = false
-                [admin]
-                listen = "127.0.0.1:%d"
-                [replication]
-                node = "%s"
-                listen = "127.0.0.1:%d"
-                secret = "tls test cluster secret"
-                %s
-                [replication.peers]
-                n1 = "127.0.0.1:%d"
-                n2 = "127.0.0.1:%d"
-                [[replication.stores]]
-                name = "s1"
-                mode = "sync"
-                master = "n1/s0"
-                replicas = ["n2/s0"]
-                """.formatted(data.toString().replace("\\", "/"), admin, node, repl.get(node), tlsLines, repl.get("n1"), repl.get("n2"));
+    /** n1 masters store s1 in sync mode, n2 replicates it, only admin listens; {@code tls1}, {@code tls2}: each node's TLS lines in [replication]. */
+    private TestCluster cluster(String tls1, String tls2) throws IOException {
+        return TestCluster.of(dir, "n1", "n2").store("sync = false").disable("imap", "pop3", "lmtp").listen("admin")
+                .replicated("tls test cluster secret", "sync").lines("n1", "replication", tls1).lines("n2", "replication", tls2).build();
+    }
+
+    private static Node start(TestCluster cluster, String node) throws Exception {
+        return cluster.start(node, config -> Node.start(ConfigLoader.load(config), Map.of()));
     }
 
     @Test void nodesConfiguredWithTlsReplicateAndConverge() throws Exception {
@@ -87,17 +69,13 @@ class ReplicationTlsIT {
         String trust = pemFiles(d1) + pemFiles(d2); // the cluster's trust: both nodes' own certificates
         Files.writeString(d1.resolve("tls/cluster.pem"), trust);
         Files.writeString(d2.resolve("tls/cluster.pem"), trust);
-        Map<String, Integer> repl = Map.of("n1", freePort(), "n2", freePort());
         String tls = "tls = true\ntrust = \"tls/cluster.pem\"";
-        NodeConfig c1 = ConfigLoader.parse(config(d1, "n1", freePort(), repl, tls), "n1.toml");
-        NodeConfig c2 = ConfigLoader.parse(config(d2, "n2", freePort(), repl, tls), "n2.toml");
+        TestCluster cluster = cluster(tls, tls);
+        NodeConfig c1 = ConfigLoader.load(cluster.config("n1"));
         assertThat(c1.replication().config().tls()).isNotNull();
-        try (Node n2 = Node.start(c2, Map.of()); Node n1 = Node.start(c1, Map.of())) {
+        try (Node n2 = start(cluster, "n2"); Node n1 = start(cluster, "n1")) {
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!n1.replication().status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)) {
-                assertThat(System.nanoTime()).as("channels connected").isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            awaitConnected(n1);
             byte[] message = "Subject: over tls\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII);
             n1.store().openOrCreateUser("alice").append("INBOX", List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now())));
             SlotStore master = n1.store(), replica = n2.store();
@@ -117,12 +95,11 @@ class ReplicationTlsIT {
     }
 
     @Test void tlsWithoutTrustIsAConfigError() {
-        Map<String, Integer> repl = Map.of("n1", 7101, "n2", 7102);
-        assertThatThrownBy(() -> ConfigLoader.parse(config(dir, "n1", 0, repl, "tls = true"), "n1.toml"))
+        assertThatThrownBy(() -> ConfigLoader.parse(cluster("tls = true", "").toml("n1"), "n1.toml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("replication.trust: is required with tls = true");
-        assertThatThrownBy(() -> ConfigLoader.parse(config(dir, "n1", 0, repl, "trust = \"ca.pem\""), "n1.toml"))
+        assertThatThrownBy(() -> ConfigLoader.parse(cluster("trust = \"ca.pem\"", "").toml("n1"), "n1.toml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("replication.trust: only with tls = true");
-        assertThatThrownBy(() -> ConfigLoader.parse(config(dir, "n1", 0, repl, "tls = true\ntrust = \"missing.pem\""), "n1.toml"))
+        assertThatThrownBy(() -> ConfigLoader.parse(cluster("tls = true\ntrust = \"missing.pem\"", "").toml("n1"), "n1.toml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no such file");
     }
 
@@ -134,11 +111,9 @@ class ReplicationTlsIT {
         return printed;
     }
 
-    private static void awaitConnected(Node master, long deadline) throws InterruptedException {
-        while (!master.replication().status().getFirst().channels().stream().allMatch(Replication.ChannelStatus::connected)) {
-            assertThat(System.nanoTime()).as("channels connected").isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static void awaitConnected(Node master) throws Exception {
+        eventually(Duration.ofSeconds(60), () -> assertThat(master.replication().status().getFirst().channels())
+                .as("channels connected").allMatch(Replication.ChannelStatus::connected));
     }
 
     @Test @Timeout(180)
@@ -152,12 +127,10 @@ class ReplicationTlsIT {
         assertThat(CliRun.run("", "tls", "ca", "--out", otherCa.toString()).status()).isZero();
         assertThat(CliRun.run("", "tls", "node", "n1", "--ca", otherCa.toString(), "--out", impostor.toString()).status()).isZero();
 
-        Map<String, Integer> repl = Map.of("n1", freePort(), "n2", freePort());
-        NodeConfig c1 = ConfigLoader.parse(config(d1, "n1", freePort(), repl, tls1), "n1.toml");
-        NodeConfig c2 = ConfigLoader.parse(config(d2, "n2", freePort(), repl, tls2), "n2.toml");
-        try (Node n2 = Node.start(c2, Map.of()); Node n1 = Node.start(c1, Map.of())) {
+        TestCluster cluster = cluster(tls1, tls2);
+        try (Node n2 = start(cluster, "n2"); Node n1 = start(cluster, "n1")) {
             long deadline = System.nanoTime() + 60_000_000_000L;
-            awaitConnected(n1, deadline);
+            awaitConnected(n1);
             byte[] message = "Subject: made by cairn tls\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII);
             n1.store().openOrCreateUser("alice").append("INBOX", List.of(new NewMessage(dev.cairn.store.BodySource.of(message), dev.cairn.store.Flags.NONE, Instant.now())));
             SlotStore master = n1.store(), replica = n2.store();
@@ -191,10 +164,8 @@ class ReplicationTlsIT {
         // n2's certificate comes from the other CA; n2 itself trusts ours (so only n1's check can stop it).
         tlsLinesOf(CliRun.run("", "tls", "node", "n2", "--ca", otherCa.toString(), "--out", d2.resolve("tls").toString()));
         String tls2 = "tls = true\ncertificate = \"tls/n2.pem\"\nkey = \"tls/n2-key.pem\"\ntrust = \"" + ca.resolve("ca.pem").toString().replace("\\", "/") + "\"";
-        Map<String, Integer> repl = Map.of("n1", freePort(), "n2", freePort());
-        NodeConfig c1 = ConfigLoader.parse(config(d1, "n1", freePort(), repl, tls1), "n1.toml");
-        NodeConfig c2 = ConfigLoader.parse(config(d2, "n2", freePort(), repl, tls2), "n2.toml");
-        try (Node n2 = Node.start(c2, Map.of()); Node n1 = Node.start(c1, Map.of())) {
+        TestCluster cluster = cluster(tls1, tls2);
+        try (Node n2 = start(cluster, "n2"); Node n1 = start(cluster, "n1")) {
             byte[] message = "Subject: secret\r\n\r\nnot for n2\r\n".getBytes(StandardCharsets.US_ASCII);
             // No replica n1 trusts: it cannot reserve UIDs, so it takes no mail (rather than shipping it to a stranger).
             assertThatThrownBy(() -> n1.store().openOrCreateUser("alice").append("INBOX",

@@ -7,10 +7,10 @@ import dev.cairn.protocol.testing.ExternalProgram;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.testkit.Ports;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +37,7 @@ class TlsPemFilesIT {
     @TempDir Path dir;
 
     private Path config(Path data) throws IOException {
-        int imaps;
-        try (ServerSocket s = new ServerSocket(0)) {
-            imaps = s.getLocalPort();
-        }
+        int imaps = Ports.free();
         Path file = dir.resolve("node.toml");
         Files.writeString(file, """
                 data = "%s"

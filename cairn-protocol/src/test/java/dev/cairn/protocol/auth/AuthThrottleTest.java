@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.protocol.auth;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.protocol.testing.FakeClock;
@@ -47,12 +48,8 @@ class AuthThrottleTest {
         return throttle.check(attempt(user, ip(from)), () -> AuthResult.success(user));
     }
 
-    static void await(BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("condition not reached in 10 s");
-            Thread.sleep(5);
-        }
+    static void await(BooleanSupplier condition) throws Exception {
+        eventually(Duration.ofSeconds(10), () -> assertThat(condition.getAsBoolean()).as("condition reached").isTrue());
     }
 
     @Test

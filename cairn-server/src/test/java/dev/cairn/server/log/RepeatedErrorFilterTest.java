@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.log;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -79,12 +81,8 @@ class RepeatedErrorFilterTest {
         }
     }
 
-    private static void until(int seconds, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + seconds + " s");
-            Thread.sleep(10);
-        }
+    private static void until(int seconds, java.util.function.BooleanSupplier condition) throws Exception {
+        eventually(Duration.ofSeconds(seconds), () -> assertThat(condition.getAsBoolean()).as("within " + seconds + " s").isTrue());
     }
 
     /** Throws from one place, as the same bug hit by every command does. */

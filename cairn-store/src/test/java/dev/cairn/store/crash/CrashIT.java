@@ -10,6 +10,7 @@ import dev.cairn.store.SlotStore;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
 import dev.cairn.store.rocks.RocksSlotStore;
+import dev.cairn.testkit.Seeds;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Kills a writing process with SIGKILL at random moments, many times, and after each restart
  * checks that every append the store acknowledged is there, byte for byte, that no UID is handed
- * out twice, and that check() finds nothing wrong. Rounds: -Dcairn.crash.rounds (default 20).
+ * out twice, and that check() finds nothing wrong. Rounds: -Dcairn.crash.rounds (default 20). The
+ * seed of the kill times is printed; -Dcairn.seed=N reruns it.
  */
 class CrashIT {
     @TempDir Path dir;
@@ -38,7 +40,7 @@ class CrashIT {
 
     @Test void acknowledgedAppendsSurviveKill9() throws Exception {
         int rounds = Integer.getInteger("cairn.crash.rounds", 20);
-        Random random = new Random(Long.getLong("cairn.crash.seed", System.nanoTime()));
+        Random random = Seeds.random("CrashIT");
         Map<String, Long> highestUid = new HashMap<>(); // user/mailbox -> highest UID acknowledged so far
         List<Ack> all = new ArrayList<>();
         int verified = 0;

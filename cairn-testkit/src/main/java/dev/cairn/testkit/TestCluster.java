@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.testkit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * The node configs of a test cluster, written once here instead of a TOML block per test: each
+ * node {@code n} gets {@code <dir>/n.toml} with its data in {@code <dir>/n}, a port of
+ * {@link Ports} on loopback for each listener it runs, and (when {@link Builder#replicated}) the
+ * {@code [replication]} section that names every peer and one replicated store {@code s1} whose
+ * master is the first node's slot s0 and whose replicas are the other nodes' s0.
+ *
+ * <p>A node is started with {@link #start}, which starts it again on new ports when one of its
+ * ports was taken by another process between the check and the bind.
+ */
+public final class TestCluster {
+    /** The replication listener's name among {@link #port}'s listeners. */
+    public static final String REPLICATION = "repl";
+
+    private final Builder spec;
+    private final Map<String, Map<String, Integer>> ports = new ConcurrentHashMap<>();
+    private final Set<String> started = ConcurrentHashMap.newKeySet();
+
+    private TestCluster(Builder spec) throws IOException {
+        this.spec = spec;
+        for (String node : spec.nodes) ports.put(node, newPorts());
+        writeAll();
+    }
+
+    /** A cluster of {@code nodes} (the first is the master) whose files go into {@code dir}. */
+    public static Builder of(Path dir, String... nodes) {
+        return new Builder(dir, List.of(nodes));
+    }
+
+    public static final class Builder {
+        private final Path dir;
+        private final List<String> nodes;
+        private final List<String> listeners = new ArrayList<>(), disabled = new ArrayList<>();
+        private final Map<String, String> hosts = new ConcurrentHashMap<>();
+        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>();
+        private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
+        private String secret, mode;
+
+        private Builder(Path dir, List<String> nodes) {
+            this.dir = dir;
+            this.nodes = nodes;
+        }
+
+        /** Lines of the [store] section, e.g. {@code sync = false}. */
+        public Builder store(String... lines) { store.addAll(Arrays.asList(lines)); return this; }
+
+        /** Listeners (imap, lmtp, pop3, admin) that each node runs on a port of its own. */
+        public Builder listen(String... names) { listeners.addAll(Arrays.asList(names)); return this; }
+
+        /** Listeners that are off ({@code enabled = false}). */
+        public Builder disable(String... names) { disabled.addAll(Arrays.asList(names)); return this; }
+
+        /** {@code listener} listens on {@code host} rather than 127.0.0.1. */
+        public Builder host(String listener, String host) { hosts.put(listener, host); return this; }
+
+        /** A [replication] section with this cluster secret and store s1 in {@code mode} (null: the default mode). */
+        public Builder replicated(String secret, String mode) {
+            this.secret = secret;
+            this.mode = mode;
+            return this;
+        }
+
+        /** More lines of every node's [replication] section, e.g. {@code sync_timeout = "3s"}. */
+        public Builder replication(String... lines) { replication.addAll(Arrays.asList(lines)); return this; }
+
+        /** More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap] trusted_networks). */
+        public Builder lines(String node, String section, String... lines) {
+            nodeLines.computeIfAbsent(node, n -> new ConcurrentHashMap<>()).computeIfAbsent(section, s -> new ArrayList<>())
+                    .addAll(Arrays.asList(lines));
+            return this;
+        }
+
+        /** Picks the ports and writes every node's config. */
+        public TestCluster build() throws IOException { return new TestCluster(this); }
+    }
+
+    /** Starts a node from its config file. */
+    @FunctionalInterface
+    public interface Starter<T> {
+        T start(Path config) throws Exception;
+    }
+
+    /**
+     * Starts {@code node} with {@code starter}. When it fails because a port was taken, the node
+     * gets new ports (its replication port too while no node has started, since the others'
+     * configs name it) and is started again, up to three times; not when the test has edited a
+     * config file since the cluster wrote it (the edit would be lost).
+     */
+    public <T> T start(String node, Starter<T> starter) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                T running = starter.start(config(node));
+                started.add(node);
+                return running;
+            } catch (Exception | AssertionError failure) {
+                if (attempt == 3 || !Ports.isClash(failure) || edited()) throw failure;
+                Map<String, Integer> fresh = new LinkedHashMap<>(newPorts());
+                if (!started.isEmpty() && fresh.containsKey(REPLICATION)) fresh.put(REPLICATION, port(node, REPLICATION));
+                ports.put(node, fresh);
+                writeAll();
+            }
+        }
+    }
+
+    public List<String> nodes() { return spec.nodes; }
+
+    /** The port of {@code listener} (imap, lmtp, pop3, admin, repl) of {@code node}. */
+    public int port(String node, String listener) {
+        Integer port = ports.get(node).get(listener);
+        if (port == null) throw new IllegalArgumentException(node + " has no " + listener + " listener");
+        return port;
+    }
+
+    public Path config(String node) { return spec.dir.resolve(node + ".toml"); }
+
+    public Path data(String node) { return spec.dir.resolve(node); }
+
+    /** The config file's text. */
+    public String toml(String node) {
+        StringBuilder t = new StringBuilder("data = \"" + data(node).toString().replace("\\", "/") + "\"\n");
+        section(t, node, "store", spec.store);
+        for (String l : spec.listeners) {
+            section(t, node, l, List.of("listen = \"" + spec.hosts.getOrDefault(l, "127.0.0.1") + ":" + port(node, l) + "\""));
+        }
+        for (String l : spec.disabled) section(t, node, l, List.of("enabled = false"));
+        if (spec.secret != null) {
+            List<String> lines = new ArrayList<>(List.of("node = \"" + node + "\"", "listen = \"127.0.0.1:" + port(node, REPLICATION) + "\"",
+                    "secret = \"" + spec.secret + "\""));
+            lines.addAll(spec.replication);
+            section(t, node, "replication", lines);
+            t.append("[replication.peers]\n");
+            for (String peer : spec.nodes) t.append(peer).append(" = \"127.0.0.1:").append(port(peer, REPLICATION)).append("\"\n");
+            t.append("[[replication.stores]]\nname = \"s1\"\n");
+            if (spec.mode != null) t.append("mode = \"").append(spec.mode).append("\"\n");
+            t.append("master = \"").append(spec.nodes.getFirst()).append("/s0\"\n");
+            t.append("replicas = [").append(spec.nodes.stream().skip(1).map(n -> "\"" + n + "/s0\"").collect(Collectors.joining(", "))).append("]\n");
+        }
+        return t.toString();
+    }
+
+    private void section(StringBuilder t, String node, String name, List<String> lines) {
+        List<String> more = spec.nodeLines.getOrDefault(node, Map.of()).getOrDefault(name, List.of());
+        if (lines.isEmpty() && more.isEmpty()) return;
+        t.append('[').append(name).append("]\n");
+        for (String l : lines) t.append(l).append('\n');
+        for (String l : more) t.append(l).append('\n');
+    }
+
+    private Map<String, Integer> newPorts() throws IOException {
+        Map<String, Integer> p = new LinkedHashMap<>();
+        for (String l : spec.listeners) p.put(l, Ports.free());
+        if (spec.secret != null) p.put(REPLICATION, Ports.free());
+        return p;
+    }
+
+    private boolean edited() throws IOException {
+        for (String node : spec.nodes) if (!Files.readString(config(node)).equals(toml(node))) return true;
+        return false;
+    }
+
+    private void writeAll() throws IOException {
+        for (String node : spec.nodes) Files.writeString(config(node), toml(node));
+    }
+}
