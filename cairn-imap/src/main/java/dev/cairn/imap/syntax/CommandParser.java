@@ -2,8 +2,8 @@
 package dev.cairn.imap.syntax;
 
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
