@@ -33,7 +33,10 @@ import java.util.Set;
  * before its response line is started: a line once begun must be finished.
  */
 final class FetchResponder {
-    static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+    /** date-time of RFC 9051 §9 in the zone of the value formatted. */
+    private static final DateTimeFormatter AT_OFFSET = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH);
+    /** The same for an instant: in UTC. */
+    static final DateTimeFormatter DATE_TIME = AT_OFFSET.withZone(ZoneOffset.UTC);
     private static final int BATCH = 256;
 
     private final UserStore store;
@@ -149,7 +152,7 @@ final class FetchResponder {
                     out.raw("UID " + uid);
                     uidWritten = true;
                 }
-                case FetchItem.InternalDate d -> out.raw("INTERNALDATE \"" + DATE_TIME.format(record.internalDate()) + "\"");
+                case FetchItem.InternalDate d -> out.raw("INTERNALDATE \"" + AT_OFFSET.format(record.internalDate()) + "\"");
                 case FetchItem.Rfc822Size s -> out.raw("RFC822.SIZE " + record.size());
                 case FetchItem.Envelope e -> {
                     out.raw("ENVELOPE ");

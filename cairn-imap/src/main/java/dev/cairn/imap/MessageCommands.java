@@ -51,7 +51,7 @@ final class MessageCommands {
             } catch (BinaryAppend.UnstorableException e) {
                 return Result.no("UNKNOWN-CTE", "Cannot store this binary message: " + e.getMessage()); // RFC 3516 §4.3
             }
-            messages.add(new NewMessage(storable, flags, m.internalDate() != null ? m.internalDate() : Instant.now()));
+            messages.add(new NewMessage(storable, flags, m.internalDate() != null ? m.internalDate() : NewMessage.arrivedAt(Instant.now())));
         }
         Results.AppendResult r;
         try {

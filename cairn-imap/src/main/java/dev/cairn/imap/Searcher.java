@@ -164,7 +164,7 @@ final class Searcher {
             case SearchKey.Header h -> headerMatches(c, h.field(), h.value());
             case SearchKey.Body b -> needle(b.text()).in(c.body());
             case SearchKey.Text t -> needle(t.text()).in(c.header()) || needle(t.text()).in(c.body());
-            case SearchKey.InternalDate d -> compare(utcDate(c.record().internalDate()), d.op(), d.date());
+            case SearchKey.InternalDate d -> compare(c.record().internalDate().toLocalDate(), d.op(), d.date());
             case SearchKey.SentDate d -> compare(sentDay(c), d.op(), d.date());
             case SearchKey.SaveDate d -> c.record().saveDate() != null && compare(utcDate(c.record().saveDate()), d.op(), d.date());
             case SearchKey.SaveDateSupported s -> true;
@@ -189,7 +189,7 @@ final class Searcher {
             }
             case SearchKey.Age a -> {
                 Instant limit = Instant.now().minusSeconds(a.seconds());
-                Instant date = c.record().internalDate();
+                Instant date = c.record().internalDate().toInstant();
                 yield a.older() ? !date.isAfter(limit) : !date.isBefore(limit);
             }
             case SearchKey.EmailId e -> c.record().emailId().equals(e.id());
@@ -206,12 +206,13 @@ final class Searcher {
         LocalDate stated = DateHeader.calendarDate(c.parsed().envelope().date());
         if (stated != null) return stated;
         Instant sent = c.parsed().sentDate();
-        return utcDate(sent != null ? sent : c.record().internalDate());
+        return sent != null ? utcDate(sent) : c.record().internalDate().toLocalDate();
     }
 
     /**
-     * The internal date's calendar date in UTC, the zone FETCH INTERNALDATE shows it in: the store
-     * keeps the instant, not the zone an APPEND gave (RFC 9051 §6.4.4 BEFORE, ON, SINCE).
+     * An instant's calendar date in UTC, the zone FETCH shows SAVEDATE in. (BEFORE, ON and SINCE
+     * take the internal date's own calendar date, in the offset it was given in and FETCH
+     * INTERNALDATE shows: RFC 9051 §6.4.4 "disregarding time and timezone".)
      */
     private static LocalDate utcDate(Instant instant) { return instant.atZone(ZoneOffset.UTC).toLocalDate(); }
 
@@ -332,7 +333,8 @@ final class Searcher {
             boolean reverse = criterion.startsWith("REVERSE ");
             String name = reverse ? criterion.substring(8) : criterion;
             Comparator<Candidate> one = switch (name) {
-                case "ARRIVAL" -> Comparator.comparing((Candidate m) -> m.record().internalDate());
+                // RFC 5256 §3: ARRIVAL is the internal date as a point in time, whatever zone each was given in
+                case "ARRIVAL" -> Comparator.comparing((Candidate m) -> m.record().internalDate().toInstant());
                 case "DATE" -> Comparator.comparing(Searcher::sentDate);
                 case "SIZE" -> Comparator.comparingLong((Candidate m) -> m.record().size());
                 case "SUBJECT" -> Comparator.comparing(Candidate::baseSubject, SortKeys.ORDER);
@@ -355,7 +357,7 @@ final class Searcher {
 
     private static Instant sentDate(Candidate m) {
         Instant s = m.parsed().sentDate();
-        return s != null ? s : m.record().internalDate();
+        return s != null ? s : m.record().internalDate().toInstant();
     }
 
 

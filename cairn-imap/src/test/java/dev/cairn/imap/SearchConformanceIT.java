@@ -30,7 +30,8 @@ class SearchConformanceIT {
     /**
      * RFC 9051 §6.4.4 SENTBEFORE, SENTON, SENTSINCE: the Date: header "disregarding time and
      * timezone", that is the calendar date it states, not that instant's date in UTC. Without a
-     * usable Date: header the internal date stands in, as for SORT (RFC 5256 §2.2).
+     * usable Date: header the internal date stands in, as for SORT (RFC 5256 §2.2): its calendar date
+     * in the zone it was given in, as for ON.
      */
     @Test void sentDatesAreTheCalendarDateTheDateHeaderStates() throws Exception {
         play("C: a LOGIN sent1 pw-sent1\nS~ a OK .*\n"
@@ -39,7 +40,7 @@ class SearchConformanceIT {
                 + append("b3", "INBOX", null, "Date: Sun, 25 Mar 2007 23:30:00 -0500", "", "3") // 25th; UTC 26th
                 + append("b4", "INBOX", null, "Date: 26 Mar 2007 01:00:00 +0300", "", "4") // no day name; UTC 25th
                 + append("b5", "INBOX", null, "Date: Mon, 26 Mar 07 09:00:00 +1400 (two-digit year)", "", "5") // UTC 25th
-                + append("b6", "INBOX", "27-Mar-2007 01:00:00 +0200", "Subject: no date", "", "6") // internal date: UTC 26th
+                + append("b6", "INBOX", "27-Mar-2007 01:00:00 +0200", "Subject: no date", "", "6") // internal date 27th; UTC 26th
                 + append("b7", "INBOX", "28-Mar-2007 12:00:00 +0000", "Date: not a date at all", "", "7")
                 + """
                 C: c SELECT INBOX
@@ -51,8 +52,11 @@ class SearchConformanceIT {
                 S: * SEARCH 2 3
                 S: e OK SEARCH completed
                 C: f SEARCH SENTON 26-Mar-2007
-                S: * SEARCH 4 5 6
+                S: * SEARCH 4 5
                 S: f OK SEARCH completed
+                C: f2 SEARCH SENTON 27-Mar-2007
+                S: * SEARCH 6
+                S: f2 OK SEARCH completed
                 C: g SEARCH SENTBEFORE 25-Mar-2007
                 S: * SEARCH 1
                 S: g OK SEARCH completed
@@ -75,30 +79,50 @@ class SearchConformanceIT {
     }
 
     /**
-     * RFC 9051 §6.4.4 BEFORE, ON, SINCE: the internal date disregarding time and timezone. The
-     * store keeps the instant, so its date is the one FETCH INTERNALDATE shows, in UTC.
+     * RFC 9051 §6.3.12: APPEND's date-time becomes the internal date, zone included; §7.5.2 FETCH
+     * INTERNALDATE shows it in that zone; §6.4.4 BEFORE, ON, SINCE take its date "disregarding time
+     * and timezone", that is the calendar date in the zone it was given in, not the UTC date of the
+     * instant. RFC 5256 §3 SORT ARRIVAL orders the instants. All of it after a restart too: the
+     * zone is stored, not held by the session.
      */
-    @Test void internalDatesAreComparedInTheZoneFetchShowsThem() throws Exception {
-        play("C: a LOGIN intdate1 pw-intdate1\nS~ a OK .*\n"
-                + append("b1", "INBOX", "25-Mar-2007 00:30:00 +0200", "Subject: x", "", "1")
-                + append("b2", "INBOX", "25-Mar-2007 23:30:00 +0000", "Subject: y", "", "2")
-                + """
+    @Test void internalDatesKeepTheZoneAppendGaveThemAcrossARestart(@TempDir Path own) throws Exception {
+        String fetchAndSearch = """
                 C: c SELECT INBOX
                 S* c OK .*
-                C: d FETCH 1:2 INTERNALDATE
-                S: * 1 FETCH (INTERNALDATE "24-Mar-2007 22:30:00 +0000")
-                S: * 2 FETCH (INTERNALDATE "25-Mar-2007 23:30:00 +0000")
+                C: d FETCH 1:3 INTERNALDATE
+                S: * 1 FETCH (INTERNALDATE "25-Mar-2007 23:30:00 -0500")
+                S: * 2 FETCH (INTERNALDATE "25-Mar-2007 00:30:00 +0200")
+                S: * 3 FETCH (INTERNALDATE "26-Mar-2007 01:00:00 +0000")
                 S: d OK FETCH completed
-                C: e SEARCH ON 24-Mar-2007
-                S: * SEARCH 1
+                C: e SEARCH ON 25-Mar-2007
+                S: * SEARCH 1 2
                 S: e OK SEARCH completed
-                C: f SEARCH SINCE 25-Mar-2007
-                S: * SEARCH 2
+                C: f SEARCH ON 26-Mar-2007
+                S: * SEARCH 3
                 S: f OK SEARCH completed
-                C: g SEARCH BEFORE 25-Mar-2007
-                S: * SEARCH 1
+                C: g SEARCH ON 24-Mar-2007
+                S: * SEARCH
                 S: g OK SEARCH completed
-                """);
+                C: h SEARCH BEFORE 26-Mar-2007
+                S: * SEARCH 1 2
+                S: h OK SEARCH completed
+                C: i SEARCH SINCE 26-Mar-2007
+                S: * SEARCH 3
+                S: i OK SEARCH completed
+                C: j SORT (ARRIVAL) UTF-8 ALL
+                S: * SORT 2 3 1
+                S: j OK SORT completed
+                """;
+        try (TestImapServer first = new TestImapServer(own)) {
+            Conversation.play(first.port(), "C: a LOGIN intdate1 pw-intdate1\nS~ a OK .*\n"
+                    + append("b1", "INBOX", "25-Mar-2007 23:30:00 -0500", "Subject: x", "", "1") // UTC: 26th 04:30
+                    + append("b2", "INBOX", "25-Mar-2007 00:30:00 +0200", "Subject: y", "", "2") // UTC: 24th 22:30
+                    + append("b3", "INBOX", "26-Mar-2007 01:00:00 +0000", "Subject: z", "", "3")
+                    + fetchAndSearch);
+        }
+        try (TestImapServer again = new TestImapServer(own)) {
+            Conversation.play(again.port(), "C: a LOGIN intdate1 pw-intdate1\nS~ a OK .*\n" + fetchAndSearch);
+        }
     }
 
     /**

@@ -331,7 +331,7 @@ class SessionConformanceIT {
                 S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)
                 S* e OK .*
                 C: f FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)
-                S: * 1 FETCH (FLAGS (\\Flagged \\Recent $Work) INTERNALDATE "05-Mar-2021 09:11:12 +0000" RFC822.SIZE 15)
+                S: * 1 FETCH (FLAGS (\\Flagged \\Recent $Work) INTERNALDATE "05-Mar-2021 10:11:12 +0100" RFC822.SIZE 15)
                 S: f OK FETCH completed
                 C: g FETCH 1 (RFC822.HEADER)
                 S: * 1 FETCH (RFC822.HEADER {14}

@@ -385,12 +385,12 @@ final class LmtpSession {
             String folder = knownFolder != null ? knownFolder : r.detail().filter(d -> store.mailbox(d).isPresent()).orElse("INBOX");
             AppendResult result;
             try {
-                result = store.append(folder, List.of(new NewMessage(body, Flags.NONE, received)));
+                result = store.append(folder, List.of(new NewMessage(body, Flags.NONE, NewMessage.arrivedAt(received))));
             } catch (StoreException e) {
                 // The detail folder was deleted between the look-up and the append.
                 if (e.reason() != StoreException.Reason.NONEXISTENT || folder.equals("INBOX")) throw e;
                 folder = "INBOX";
-                result = store.append(folder, List.of(new NewMessage(body, Flags.NONE, received)));
+                result = store.append(folder, List.of(new NewMessage(body, Flags.NONE, NewMessage.arrivedAt(received))));
             }
             return "250 2.0.0 Saved in " + folder + " as UID " + result.uids().getFirst();
         } catch (StoreException e) {

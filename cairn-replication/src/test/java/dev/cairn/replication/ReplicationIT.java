@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -34,16 +36,22 @@ class ReplicationIT {
     @TempDir Path dir;
 
     static NewMessage message(String subject, String body) {
+        return message(subject, body, OffsetDateTime.parse("2026-01-02T03:04:05Z"));
+    }
+
+    /** A message whose internal date is in the given zone: the replica keeps the zone (TwoNodes compares it). */
+    static NewMessage message(String subject, String body, OffsetDateTime internalDate) {
         String text = "From: a@example.org\r\nTo: b@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject
                 + "@example.org>\r\n\r\n" + body + "\r\n";
-        return new NewMessage(BodySource.of(text.getBytes(StandardCharsets.UTF_8)), Flags.NONE, Instant.parse("2026-01-02T03:04:05Z"));
+        return new NewMessage(BodySource.of(text.getBytes(StandardCharsets.UTF_8)), Flags.NONE, internalDate);
     }
 
     static void mixedWorkload(UserStore u, int n) {
         MailboxInfo work = u.createMailbox("Work/Projects", Set.of());
         List<Uid> inbox = new ArrayList<>();
         for (int i = 0; i < n; i++) inbox.addAll(u.append("INBOX", List.of(message("m" + i, "body " + i))).uids());
-        u.append("Work/Projects", List.of(message("w1", "work"), message("w2", "work 2")));
+        u.append("Work/Projects", List.of(message("w1", "work", OffsetDateTime.parse("2007-03-25T23:30:00-05:00")),
+                message("w2", "work 2", OffsetDateTime.parse("2007-03-25T00:30:00+02:00"))));
         MailboxInfo in = u.mailbox("INBOX").orElseThrow();
         u.storeFlags(in.id(), inbox.subList(0, n / 2), FlagOp.ADD, Flags.of("\\Seen", "$Important"), OptionalLong.empty());
         u.storeFlags(in.id(), inbox.subList(1, 2), FlagOp.REPLACE, Flags.of("\\Flagged"), OptionalLong.empty());
@@ -74,6 +82,10 @@ class ReplicationIT {
             t.awaitCaughtUp("a", "b", "alice", "bob", "gone");
             t.assertConverged("alice");
             t.assertConverged("bob");
+            // The internal dates' zones travelled with the records (RFC 9051 §2.3.3: FETCH INTERNALDATE on the replica shows them)
+            UserStore replica = t.slot("b").user("alice");
+            assertThat(replica.messages(replica.mailbox("Jobs/Projects").orElseThrow().id(), List.of(Uid.of(1), Uid.of(2))))
+                    .extracting(r -> r.internalDate().getOffset()).containsExactly(ZoneOffset.ofHours(-5), ZoneOffset.ofHours(2));
             assertThat(t.slot("b").hasUser("gone")).isFalse();
             assertThat(t.slot("b").check(null, false).problems()).isEmpty();
             assertThat(t.slot("a").check(null, false).problems()).isEmpty();

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap.syntax;
 
-import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -279,8 +278,11 @@ public final class CommandParser {
         throw new ParseException("Invalid month " + abbreviate(m));
     }
 
-    /** date-time of RFC 9051 §9: "dd-Mon-yyyy hh:mm:ss +zzzz", day possibly space-padded. */
-    static Instant dateTime(String s) throws ParseException {
+    /**
+     * date-time of RFC 9051 §9: "dd-Mon-yyyy hh:mm:ss +zzzz", day possibly space-padded, in the zone
+     * it states (kept: FETCH INTERNALDATE shows it, SEARCH ON takes the calendar date in it).
+     */
+    static OffsetDateTime dateTime(String s) throws ParseException {
         if (s.length() != 26) throw new ParseException("Invalid date-time " + abbreviate(s));
         try {
             int day = Integer.parseInt(s.substring(0, 2).trim());
@@ -297,7 +299,7 @@ public final class CommandParser {
             int zh = Integer.parseInt(s.substring(22, 24));
             int zm = Integer.parseInt(s.substring(24, 26));
             ZoneOffset zone = ZoneOffset.ofHoursMinutes(sign == '-' ? -zh : zh, sign == '-' ? -zm : zm);
-            return ZonedDateTime.of(year, month, day, hour, minute, second, 0, zone).toInstant();
+            return OffsetDateTime.of(year, month, day, hour, minute, second, 0, zone);
         } catch (RuntimeException e) {
             throw new ParseException("Invalid date-time " + abbreviate(s));
         }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.imap.syntax;
 
-import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
 
@@ -42,7 +42,7 @@ public sealed interface ImapCommand {
     record Lsub(String reference, String pattern) implements ImapCommand {}
     record Namespace() implements ImapCommand {}
     record Status(String mailbox, List<String> items) implements ImapCommand {}
-    record AppendMessage(List<String> flags, Instant internalDate, Literal message) {}
+    record AppendMessage(List<String> flags, OffsetDateTime internalDate, Literal message) {}
     record Append(String mailbox, List<AppendMessage> messages) implements ImapCommand {}
     record Idle() implements ImapCommand {}
     record Check() implements ImapCommand {}

@@ -2,15 +2,7 @@
 package dev.cairn.imap.syntax;
 
 import dev.cairn.imap.syntax.ImapCommand.AppendMessage;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-
-import dev.cairn.imap.syntax.ImapCommand.AppendMessage;
-import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -119,7 +111,7 @@ record MailboxParser(Cursor c, Arguments a) {
         List<AppendMessage> messages = new ArrayList<>();
         while (c.optionalSp()) {
             List<String> flags = List.of();
-            Instant date = null;
+            OffsetDateTime date = null;
             if (c.peek() == '(') {
                 flags = a.flagList();
                 c.sp();

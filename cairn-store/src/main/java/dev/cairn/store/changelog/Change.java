@@ -6,6 +6,7 @@ import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxId;
 import dev.cairn.store.SpecialUse;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
 
@@ -35,7 +36,7 @@ public sealed interface Change {
         public MessagesAppended { messages = List.copyOf(messages); }
     }
 
-    record AppendedMessage(long uid, Flags flags, Instant internalDate, Instant saveDate, long size, BodyId body,
+    record AppendedMessage(long uid, Flags flags, OffsetDateTime internalDate, Instant saveDate, long size, BodyId body,
                            String threadId) {}
 
     /** Messages whose flags became exactly the given ones (not a delta: idempotent to apply). */

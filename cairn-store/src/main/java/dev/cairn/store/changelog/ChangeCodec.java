@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -24,11 +25,18 @@ import java.util.Set;
 /**
  * The binary form of a {@link ChangeRecord}: a version byte, then the record. A reader refuses a
  * version it does not know instead of guessing; a new field means a new version.
+ *
+ * <p>Version 2 adds an appended message's UTC offset (int seconds) after its internal date;
+ * version 1 records read as +0000. A writer uses the oldest version that holds the record, so a
+ * record with no offset other than +0000 keeps version 1's bytes: an older replica (reading only
+ * version 1) applies everything but an append dated in another zone, which it refuses as a bad
+ * frame (the master reconnects and retries; nothing is applied) until it is upgraded.
  */
 public final class ChangeCodec {
     private ChangeCodec() {}
 
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    private static final int INSTANT_ONLY = 1;
 
     private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
             MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
@@ -38,13 +46,14 @@ public final class ChangeCodec {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(VERSION);
+            int version = carriesOffsets(record) ? VERSION : INSTANT_ONLY;
+            out.writeByte(version);
             writeString(out, record.user());
             out.writeLong(record.seq());
             out.writeLong(record.epoch());
             out.writeLong(record.time().toEpochMilli());
             out.writeInt(record.changes().size());
-            for (Change c : record.changes()) write(out, c);
+            for (Change c : record.changes()) write(out, c, version);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -60,20 +69,28 @@ public final class ChangeCodec {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int version = in.readUnsignedByte();
-            if (version != VERSION) throw new IllegalArgumentException("unknown change record version " + version);
+            if (version != VERSION && version != INSTANT_ONLY) throw new IllegalArgumentException("unknown change record version " + version);
             String user = readString(in);
             long seq = in.readLong(), epoch = in.readLong();
             Instant time = Instant.ofEpochMilli(in.readLong());
             int n = count(in, 1);
             List<Change> changes = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) changes.add(read(in));
+            for (int i = 0; i < n; i++) changes.add(read(in, version));
             return new ChangeRecord(user, seq, epoch, time, changes);
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt change record", e);
         }
     }
 
-    private static void write(DataOutput out, Change change) throws IOException {
+    private static boolean carriesOffsets(ChangeRecord record) {
+        for (Change c : record.changes()) {
+            if (!(c instanceof MessagesAppended a)) continue;
+            for (AppendedMessage m : a.messages()) if (m.internalDate().getOffset().getTotalSeconds() != 0) return true;
+        }
+        return false;
+    }
+
+    private static void write(DataOutput out, Change change, int version) throws IOException {
         switch (change) {
             case UserCreated c -> { out.writeByte(USER_CREATED); writeString(out, c.user()); }
             case UserDeleted c -> { out.writeByte(USER_DELETED); writeString(out, c.user()); }
@@ -93,7 +110,9 @@ public final class ChangeCodec {
                 out.writeInt(c.messages().size());
                 for (AppendedMessage m : c.messages()) {
                     out.writeLong(m.uid()); writeFlags(out, m.flags());
-                    out.writeLong(m.internalDate().toEpochMilli()); out.writeLong(m.saveDate().toEpochMilli());
+                    out.writeLong(m.internalDate().toInstant().toEpochMilli());
+                    if (version >= 2) out.writeInt(m.internalDate().getOffset().getTotalSeconds());
+                    out.writeLong(m.saveDate().toEpochMilli());
                     out.writeLong(m.size()); out.write(m.body().bytes()); writeString(out, m.threadId());
                 }
             }
@@ -119,7 +138,7 @@ public final class ChangeCodec {
         }
     }
 
-    private static Change read(DataInputStream in) throws IOException {
+    private static Change read(DataInputStream in, int version) throws IOException {
         int type = in.readUnsignedByte();
         return switch (type) {
             case USER_CREATED -> new UserCreated(readString(in));
@@ -135,11 +154,13 @@ public final class ChangeCodec {
                 for (int i = 0; i < n; i++) {
                     long uid = in.readLong();
                     Flags flags = readFlags(in);
-                    Instant internal = Instant.ofEpochMilli(in.readLong()), save = Instant.ofEpochMilli(in.readLong());
+                    Instant internal = Instant.ofEpochMilli(in.readLong());
+                    ZoneOffset offset = version >= 2 ? offset(in.readInt()) : ZoneOffset.UTC;
+                    Instant save = Instant.ofEpochMilli(in.readLong());
                     long size = in.readLong();
                     byte[] sha = new byte[BodyId.LENGTH];
                     in.readFully(sha);
-                    ms.add(new AppendedMessage(uid, flags, internal, save, size, BodyId.of(sha), readString(in)));
+                    ms.add(new AppendedMessage(uid, flags, internal.atOffset(offset), save, size, BodyId.of(sha), readString(in)));
                 }
                 yield new MessagesAppended(id, ms);
             }
@@ -170,6 +191,14 @@ public final class ChangeCodec {
         int n = in.readInt();
         if (n < 0 || (long) n * minBytes > in.available()) throw new IOException("count " + n + " exceeds the record");
         return n;
+    }
+
+    private static ZoneOffset offset(int seconds) throws IOException {
+        try {
+            return ZoneOffset.ofTotalSeconds(seconds);
+        } catch (java.time.DateTimeException e) {
+            throw new IOException("offset " + seconds + " out of range");
+        }
     }
 
     private static MailboxId mailboxId(DataInput in) throws IOException {

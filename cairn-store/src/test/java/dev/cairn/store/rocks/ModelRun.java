@@ -12,6 +12,7 @@ import dev.cairn.store.Results.FlagOp;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +30,8 @@ import java.util.function.IntFunction;
  * model) and ReplayTest (which replays the run's change log into a second slot).
  */
 final class ModelRun {
+    private static final List<ZoneOffset> ZONES = List.of(ZoneOffset.UTC, ZoneOffset.ofHours(-5),
+            ZoneOffset.ofHoursMinutes(5, 30), ZoneOffset.ofHours(14));
     static final class Box {
         final TreeMap<Long, Flags> messages = new TreeMap<>();
         long uidNext = 1;
@@ -69,7 +72,10 @@ final class ModelRun {
                 for (int i = 0; i < n; i++) {
                     Flags f = randomFlags();
                     fl.add(f);
-                    ms.add(msg(mails.apply(r.nextInt(50)), f));
+                    NewMessage m = msg(mails.apply(r.nextInt(50)), f);
+                    // internal dates in several zones, +0000 among them (the two encodings of the date)
+                    ZoneOffset zone = ZONES.get((int) ((box.uidNext + i) % ZONES.size()));
+                    ms.add(new NewMessage(m.body(), m.flags(), m.internalDate().toInstant().atOffset(zone)));
                 }
                 var res = u.append(name, ms);
                 for (int i = 0; i < n; i++) {
