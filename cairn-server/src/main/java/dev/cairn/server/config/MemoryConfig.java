@@ -53,9 +53,15 @@ public record MemoryConfig(long total) {
      * heap and few cores it took less CPU per operation than G1 under `cairn bench imap` (G1's
      * 1 MiB regions make every 1 MiB body buffer a humongous object, and it ran a marking cycle
      * every second; docs/benchmarks.md), and its own tables are smaller.
+     *
+     * <p>Half the heap young, a sixth of that each survivor space (the JVM's defaults are a
+     * third and a tenth): under load many commands are in flight at each collection, each
+     * holding a message body; with the defaults they overflowed the survivor spaces into the old
+     * generation, which filled every few seconds, and full collections were most of the
+     * collector's time (docs/benchmarks.md).
      */
     public List<String> jvmOptions() {
-        return List.of("-Xmx" + (heap() >> 20) + "m", "-XX:+UseSerialGC",
+        return List.of("-Xmx" + (heap() >> 20) + "m", "-XX:+UseSerialGC", "-XX:NewRatio=1", "-XX:SurvivorRatio=4",
                 "-XX:ReservedCodeCacheSize=" + (CODE_CACHE >> 20) + "m");
     }
 }

@@ -230,7 +230,8 @@ class ConfigLoaderTest {
                 "--print-jvm-options");
         assertThat(status).isZero();
         // (1G - 96M) * 0.7 = 649.6M, whole MiB down.
-        assertThat(out.toString().lines()).containsExactly("-Xmx649m", "-XX:+UseSerialGC", "-XX:ReservedCodeCacheSize=48m");
+        assertThat(out.toString().lines()).containsExactly("-Xmx649m", "-XX:+UseSerialGC", "-XX:NewRatio=1", "-XX:SurvivorRatio=4",
+                "-XX:ReservedCodeCacheSize=48m");
         assertThat(dir.resolve("never-made")).doesNotExist();
     }
 
