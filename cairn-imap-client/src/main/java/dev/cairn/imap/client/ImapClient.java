@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.bench.imap;
+package dev.cairn.imap.client;
 
-import dev.cairn.bench.Endpoint;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -17,14 +19,14 @@ import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
-import javax.net.ssl.SSLSocket;
 
 /**
- * One blocking IMAP client connection: sends tagged commands, collects every response up to
- * the tagged one. It checks only syntax (through {@link ImapResponseReader}); what the
- * responses mean is checked by the caller.
+ * One blocking IMAP client connection: writes tagged commands, collects every response up to
+ * the tagged one. It checks only syntax (through {@link ImapResponseReader}) and that the tagged
+ * response answers the command sent; what the responses mean is the caller's to check (the
+ * bench's model of the mailbox, `replica verify`'s comparison).
  */
-public final class ImapConnection implements Closeable {
+public final class ImapClient implements Closeable {
 
     /** The untagged responses of one command, in order, and its tagged completion. */
     public record Result(List<ImapResponse> untagged, ImapResponse.Tagged tagged) {
@@ -33,55 +35,95 @@ public final class ImapConnection implements Closeable {
         }
     }
 
-    // Replaced once by STARTTLS.
+    /**
+     * How the connection reads: its tags are {@code tagPrefix} and a counter, the reader's bounds,
+     * and whether message bodies are held or hashed.
+     */
+    public record Options(String tagPrefix, ImapResponseReader.Limits limits, ImapResponseReader.Bodies bodies) {
+        public static final Options DEFAULT = new Options("b", ImapResponseReader.Limits.DEFAULT, ImapResponseReader.Bodies.HELD);
+    }
+
+    /** Turns the connected plain socket into a TLS one, handshake done (after STARTTLS's OK). */
+    @FunctionalInterface
+    public interface TlsWrapper {
+        Socket wrap(Socket plain) throws IOException;
+    }
+
+    private static final int OUTPUT_BUFFER = 64 * 1024;
+
+    private final Options options;
+    // Replaced by STARTTLS and COMPRESS; the socket is null over bare streams (tests).
     private Socket socket;
+    private InputStream socketIn;
+    private OutputStream socketOut;
     private ImapResponseReader reader;
     private OutputStream out;
+    private ImapResponse.Condition greeting;
     private final Set<String> capabilities = new HashSet<>();
     private long bytesWritten;
     private int nextTag = 1;
 
-    private ImapConnection(Socket socket) throws IOException {
+    private ImapClient(Socket socket, InputStream in, OutputStream out, Options options) {
+        this.options = options;
         this.socket = socket;
-        this.reader = new ImapResponseReader(socket.getInputStream());
-        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        use(in, out);
     }
 
-    /** Connects, reads the greeting (which must be OK or PREAUTH) and, if asked, runs STARTTLS. */
-    public static ImapConnection open(Endpoint endpoint) throws IOException {
-        ImapConnection connection = new ImapConnection(endpoint.connect());
+    private void use(InputStream in, OutputStream out) {
+        socketIn = in;
+        socketOut = out;
+        reader = new ImapResponseReader(in, options.limits(), options.bodies());
+        this.out = new BufferedOutputStream(out, OUTPUT_BUFFER);
+    }
+
+    /** Over a connected socket (TLS already, for implicit TLS): reads the greeting, which must be OK or PREAUTH. */
+    public static ImapClient open(Socket connected, Options options) throws IOException {
         try {
-            connection.greeting();
-            if (endpoint.tls() == Endpoint.Tls.STARTTLS) {
-                connection.startTls(endpoint);
-            }
-            return connection;
+            ImapClient client = new ImapClient(connected, connected.getInputStream(), connected.getOutputStream(), options);
+            client.readGreeting();
+            return client;
         } catch (IOException | RuntimeException e) {
-            connection.close();
+            connected.close();
             throw e;
         }
     }
 
-    private void greeting() throws IOException {
-        ImapResponse greeting = reader.read();
-        if (!(greeting instanceof ImapResponse.Condition(var status, var code, var text))
-                || (status != ImapResponse.Status.OK && status != ImapResponse.Status.PREAUTH)) {
-            throw new ImapProtocolException("bad greeting: " + greeting);
-        }
-        noteCapabilities(code);
+    /** Over bare streams, the greeting already read (tests feed it a server's bytes). */
+    public static ImapClient overStreams(InputStream in, OutputStream out, Options options) {
+        return new ImapClient(null, in, out, options);
     }
 
-    private void startTls(Endpoint endpoint) throws IOException {
+    private void readGreeting() throws IOException {
+        ImapResponse response = reader.read();
+        if (!(response instanceof ImapResponse.Condition condition)
+                || (condition.status() != ImapResponse.Status.OK && condition.status() != ImapResponse.Status.PREAUTH)) {
+            throw new ImapProtocolException("bad greeting: " + response);
+        }
+        greeting = condition;
+        noteCapabilities(condition.code());
+    }
+
+    /** The greeting (null over bare streams). */
+    public ImapResponse.Condition greeting() {
+        return greeting;
+    }
+
+    /**
+     * STARTTLS, then TLS over the same socket. RFC 9051 section 6.2.1: the negotiation starts
+     * right after the tagged OK, and whatever the server said before no longer counts
+     * (capabilities must be asked again).
+     */
+    public void startTls(TlsWrapper wrapper) throws IOException {
+        if (socket == null) {
+            throw new IllegalStateException("no socket to start TLS on");
+        }
         Result result = execute("STARTTLS");
         if (!result.ok()) {
             throw new ImapProtocolException("STARTTLS refused: " + result.tagged().text());
         }
-        // RFC 9051 section 6.2.1: the TLS negotiation starts right after the tagged OK, and
-        // whatever the server said before no longer counts (capabilities must be asked again).
-        SSLSocket tls = endpoint.wrap(socket);
+        Socket tls = wrapper.wrap(socket);
         socket = tls;
-        reader = new ImapResponseReader(tls.getInputStream());
-        out = new BufferedOutputStream(tls.getOutputStream(), 64 * 1024);
+        use(tls.getInputStream(), tls.getOutputStream());
         capabilities.clear();
     }
 
@@ -94,12 +136,11 @@ public final class ImapConnection implements Closeable {
         if (!result.ok()) {
             throw new ImapProtocolException("COMPRESS refused: " + result.tagged().text());
         }
-        reader = new ImapResponseReader(new InflaterInputStream(socket.getInputStream(), new Inflater(true), 64 * 1024));
-        out = new BufferedOutputStream(new DeflaterOutputStream(socket.getOutputStream(),
-            new Deflater(Deflater.DEFAULT_COMPRESSION, true), 64 * 1024, true), 64 * 1024);
+        use(new InflaterInputStream(socketIn, new Inflater(true), OUTPUT_BUFFER),
+            new DeflaterOutputStream(socketOut, new Deflater(Deflater.DEFAULT_COMPRESSION, true), OUTPUT_BUFFER, true));
     }
 
-    /** Capabilities last announced (greeting, LOGIN's OK, or CAPABILITY), upper case. */
+    /** Capabilities last announced (greeting, a tagged OK's code, or CAPABILITY), upper case. */
     public Set<String> capabilities() {
         return capabilities;
     }
@@ -114,6 +155,21 @@ public final class ImapConnection implements Closeable {
 
     public long bytesWritten() {
         return bytesWritten;
+    }
+
+    /** LOGIN with both arguments as quoted strings (RFC 9051 section 6.2.3). */
+    public Result login(String user, String password) throws IOException {
+        return execute("LOGIN " + quote(user) + " " + quote(password));
+    }
+
+    /**
+     * SASL PLAIN with an authorization identity (RFC 4616), as the initial response (RFC 4959).
+     * The caller tells OK from NO [NONEXISTENT] from a refusal.
+     */
+    public Result authenticatePlain(String authzid, String authcid, String password) throws IOException {
+        String response = Base64.getEncoder().encodeToString((authzid + "\0" + authcid + "\0" + password)
+            .getBytes(StandardCharsets.UTF_8));
+        return execute("AUTHENTICATE PLAIN " + response);
     }
 
     /** Sends {@code tag command} and reads up to its tagged response. */
@@ -143,10 +199,7 @@ public final class ImapConnection implements Closeable {
                     break;
                 }
                 if (response instanceof ImapResponse.Tagged tagged) {
-                    if (!tagged.tag().equals(tag)) {
-                        throw new ImapProtocolException("tagged response for unknown tag " + tagged.tag());
-                    }
-                    return new Result(untagged, tagged);
+                    return new Result(untagged, answering(tag, tagged));
                 }
                 untagged.add(response);
             }
@@ -162,10 +215,7 @@ public final class ImapConnection implements Closeable {
             ImapResponse response = readOne();
             switch (response) {
                 case ImapResponse.Tagged tagged -> {
-                    if (!tagged.tag().equals(tag)) {
-                        throw new ImapProtocolException("tagged response for unknown tag " + tagged.tag());
-                    }
-                    noteCapabilities(tagged.code());
+                    noteCapabilities(answering(tag, tagged).code());
                     return new Result(untagged, tagged);
                 }
                 case ImapResponse.Continuation c ->
@@ -184,10 +234,17 @@ public final class ImapConnection implements Closeable {
         }
     }
 
+    private static ImapResponse.Tagged answering(String tag, ImapResponse.Tagged tagged) throws ImapProtocolException {
+        if (!tagged.tag().equals(tag)) {
+            throw new ImapProtocolException("tagged response for unknown tag " + tagged.tag());
+        }
+        return tagged;
+    }
+
     private ImapResponse readOne() throws IOException {
         ImapResponse response = reader.read();
         if (response == null) {
-            throw new java.io.EOFException("server closed the connection");
+            throw new EOFException("server closed the connection");
         }
         return response;
     }
@@ -209,19 +266,32 @@ public final class ImapConnection implements Closeable {
     }
 
     private String tag() {
-        return "b" + nextTag++;
+        return options.tagPrefix() + nextTag++;
+    }
+
+    /** Sends LOGOUT without waiting for its answer, then closes: for a client that is done either way. */
+    public void logoutAndClose() {
+        try {
+            write((tag() + " LOGOUT\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        close();
     }
 
     @Override
     public void close() {
         try {
-            socket.close();
+            if (socket != null) {
+                socket.close();
+            }
         } catch (IOException ignored) {
             // closing is best effort
         }
     }
 
-    /** An IMAP quoted string (RFC 9051 section 4.3) for user names and passwords. */
+    /** An IMAP quoted string (RFC 9051 section 4.3) for user names, passwords and mailbox names. */
     public static String quote(String text) {
         return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
