@@ -62,6 +62,8 @@ public final class ImapClient implements Closeable {
     private final Set<String> capabilities = new HashSet<>();
     private long bytesWritten;
     private int nextTag = 1;
+    /** The last untagged BYE's text, to say why the server closed the connection. */
+    private String bye;
 
     private ImapClient(Socket socket, InputStream in, OutputStream out, Options options) {
         this.options = options;
@@ -229,6 +231,10 @@ public final class ImapClient implements Closeable {
                     }
                     untagged.add(response);
                 }
+                case ImapResponse.Condition c when c.status() == ImapResponse.Status.BYE -> {
+                    bye = c.text();
+                    untagged.add(response);
+                }
                 default -> untagged.add(response);
             }
         }
@@ -244,7 +250,7 @@ public final class ImapClient implements Closeable {
     private ImapResponse readOne() throws IOException {
         ImapResponse response = reader.read();
         if (response == null) {
-            throw new EOFException("server closed the connection");
+            throw new EOFException(bye == null ? "server closed the connection" : "server closed the connection after BYE " + bye);
         }
         return response;
     }
