@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.bench;
 
+import dev.cairn.imap.client.ImapClient;
+import dev.cairn.protocol.tls.TlsSockets;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /** Where the server under test listens and how to reach it: plain, implicit TLS, or STARTTLS. */
 public record Endpoint(String host, int port, Tls tls, boolean trustAnyCertificate, Duration timeout) {
@@ -42,36 +39,23 @@ public record Endpoint(String host, int port, Tls tls, boolean trustAnyCertifica
         }
     }
 
-    /** Starts TLS over an open socket (implicit TLS, or after STARTTLS). */
+    /** Starts TLS over an open socket (implicit TLS, or after STARTTLS); no host name check, as before. */
     public SSLSocket wrap(Socket plain) throws IOException {
-        SSLSocket socket = (SSLSocket) factory().createSocket(plain, host, port, true);
-        socket.setUseClientMode(true);
-        socket.startHandshake();
-        return socket;
+        SSLContext context = trustAnyCertificate ? TlsSockets.trustingEveryCertificate() : TlsSockets.systemDefault();
+        return TlsSockets.client(context, plain, host, port, TlsSockets.HostCheck.TRUST_ONLY);
     }
 
-    private SSLSocketFactory factory() throws IOException {
-        if (!trustAnyCertificate) {
-            return (SSLSocketFactory) SSLSocketFactory.getDefault();
-        }
+    /** An IMAP client: connected, greeting read (OK or PREAUTH), and STARTTLS run if this endpoint asks for it. */
+    public ImapClient openImap() throws IOException {
+        ImapClient client = ImapClient.open(connect(), ImapClient.Options.DEFAULT);
         try {
-            // Benchmarks often run against a test server with a self-signed certificate.
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
-            return context.getSocketFactory();
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot set up TLS", e);
+            if (tls == Tls.STARTTLS) {
+                client.startTls(this::wrap);
+            }
+            return client;
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
         }
     }
 

@@ -2,6 +2,7 @@
 package dev.cairn.imap;
 
 import dev.cairn.imap.HeavyCommands.Budget;
+import dev.cairn.store.mime.MessageIds;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -11,7 +12,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -336,23 +336,10 @@ final class ReferencesThreads {
     private static final Object CLOSE = new Object();
 
     private static String firstId(String value) {
-        List<String> ids = ids(value);
-        return ids.isEmpty() ? null : ids.getFirst();
+        return MessageIds.first(value);
     }
 
-    /** The "&lt;...&gt;" Message-IDs in a header value, whitespace removed, compared case-insensitively. */
     private static List<String> ids(String value) {
-        List<String> out = new ArrayList<>();
-        if (value == null) return out;
-        int i = 0;
-        while ((i = value.indexOf('<', i)) >= 0) {
-            int j = value.indexOf('>', i + 1);
-            if (j < 0) break;
-            StringBuilder id = new StringBuilder(j + 1 - i);
-            for (int k = i; k <= j; k++) if (!Character.isWhitespace(value.charAt(k))) id.append(value.charAt(k));
-            if (id.length() > 2) out.add(id.toString().toLowerCase(Locale.ROOT));
-            i = j + 1;
-        }
-        return out;
+        return MessageIds.all(value);
     }
 }

@@ -85,6 +85,15 @@ class ReferencesThreadsTest {
         assertThat(threads()).isEqualTo(" (1 2 3)");
     }
 
+    /** One reading of Message-IDs (MessageIds): exact, as THREADID compares them, so THREAD and THREADID agree. */
+    @Test void idsThatDifferOnlyInCaseNameDifferentMessages() {
+        msg(1, 1).id("<M1@x>").add();
+        msg(2, 2).refs("<m1@x>").add();
+        msg(3, 3).id("  <m3@x> (a comment)").add();
+        msg(4, 4).refs("<m3@x>").add();
+        assertThat(threads()).isEqualTo(" (1)(2)(3 4)");
+    }
+
     @Test void anExistingParentIsNotChangedByALaterReferenceChain() {
         msg(1, 1).add();
         msg(2, 2).refs("<m1@x>").add();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.protocol;
 
-import dev.cairn.protocol.tls.TlsContexts;
+import dev.cairn.protocol.tls.TlsSockets;
 
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
@@ -218,8 +218,7 @@ public final class Connection implements Closeable {
         output.write(readyReply);
         output.flush();
         // No octets consumed from the socket belong to the handshake: pass none on.
-        SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, null, true);
-        TlsContexts.configureServer(ssl);
+        SSLSocket ssl = TlsSockets.server(context, socket);
         socket = ssl;
         appliedTimeoutMillis = -1; // set it on the new socket
         input.replaceSource(new PeerInput(ssl.getInputStream()));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.protocol;
 
-import dev.cairn.protocol.tls.TlsContexts;
+import dev.cairn.protocol.tls.TlsSockets;
 
 import java.io.Closeable;
 import java.io.EOFException;
@@ -249,9 +249,7 @@ public final class ConnectionServer implements Closeable {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
             if (config.implicitTls() == null) return Connection.of(socket, false);
-            SSLSocket ssl = (SSLSocket) config.implicitTls().getSocketFactory().createSocket(socket, null, true);
-            TlsContexts.configureServer(ssl);
-            return Connection.of(ssl, true);
+            return Connection.of(TlsSockets.server(config.implicitTls(), socket), true);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
+import dev.cairn.protocol.tls.TlsSockets;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -44,21 +45,15 @@ final class FrameConnection implements AutoCloseable {
     /** Reads of up to 64 KiB, less while frames are small (before the handshake). */
     private static int readBuffer(int maxFrame) { return (int) Math.min(READ_BUFFER, maxFrame + 4L); }
 
-    /** Replication speaks TLS 1.3 only: both ends are Cairn nodes, nothing older needs serving. */
-    private static final String[] TLS_PROTOCOLS = {"TLSv1.3"};
-
     /** The master's side: connects and, with TLS, completes the handshake (the replica's certificate must be trusted). */
     static Socket connect(InetSocketAddress address, SSLContext tls, int timeoutMillis) throws IOException {
         Socket plain = new Socket();
         try {
             plain.connect(address, timeoutMillis);
             if (tls == null) return plain;
-            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, address.getHostString(), address.getPort(), true);
-            s.setUseClientMode(true);
-            s.setEnabledProtocols(TLS_PROTOCOLS);
-            s.setSoTimeout(timeoutMillis);
-            s.startHandshake();
-            return s;
+            plain.setSoTimeout(timeoutMillis);
+            return TlsSockets.client(tls, plain, address.getHostString(), address.getPort(), TlsSockets.HostCheck.TRUST_ONLY,
+                    TlsSockets.TLS_1_3);
         } catch (IOException | RuntimeException e) {
             plain.close();
             throw e;
@@ -72,11 +67,8 @@ final class FrameConnection implements AutoCloseable {
     static Socket accepted(Socket plain, SSLContext tls, int timeoutMillis) throws IOException {
         if (tls == null) return plain;
         try {
-            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, null, true);
-            s.setUseClientMode(false);
-            s.setNeedClientAuth(true);
-            s.setEnabledProtocols(TLS_PROTOCOLS);
-            s.setSoTimeout(timeoutMillis);
+            plain.setSoTimeout(timeoutMillis);
+            SSLSocket s = TlsSockets.server(tls, plain, TlsSockets.TLS_1_3, true);
             s.startHandshake();
             return s;
         } catch (IOException | RuntimeException e) {

@@ -4,9 +4,9 @@ package dev.cairn.bench.fairness;
 import dev.cairn.bench.Endpoint;
 import dev.cairn.bench.Histogram;
 import dev.cairn.bench.LoadOptions;
-import dev.cairn.bench.imap.ImapConnection;
-import dev.cairn.bench.imap.ImapProtocolException;
-import dev.cairn.bench.imap.ImapResponse;
+import dev.cairn.imap.client.ImapClient;
+import dev.cairn.imap.client.ImapProtocolException;
+import dev.cairn.imap.client.ImapResponse;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +70,7 @@ public final class FairnessBench implements Callable<Integer> {
     }
 
     private final Map<String, Tally> tallies = Collections.synchronizedMap(new LinkedHashMap<>());
-    private final Set<ImapConnection> open = ConcurrentHashMap.newKeySet();
+    private final Set<ImapClient> open = ConcurrentHashMap.newKeySet();
     private volatile boolean stop;
 
     @Override
@@ -99,14 +99,14 @@ public final class FairnessBench implements Callable<Integer> {
         Histogram loops = new Histogram();
         long[] unfinished = {-1};
         long[] failures = {0};
-        AtomicReference<ImapConnection> current = new AtomicReference<>();
+        AtomicReference<ImapClient> current = new AtomicReference<>();
         Thread measured = Thread.ofPlatform().name("victim").start(() -> measure(endpoint, loops, unfinished, failures, current));
         measured.join(duration.toMillis());
         stop = true;
-        ImapConnection v = current.get();
+        ImapClient v = current.get();
         if (v != null) v.close();
         measured.join();
-        for (ImapConnection c : open) c.close();
+        for (ImapClient c : open) c.close();
         for (Thread t : threads) t.join(10_000);
         print(System.out, loops, unfinished[0], failures[0], commands.size());
         return 0;
@@ -116,15 +116,15 @@ public final class FairnessBench implements Callable<Integer> {
     private static final long SLOW_MICROS = 1_000_000;
     private final List<String> slow = Collections.synchronizedList(new ArrayList<>());
 
-    private void measure(Endpoint endpoint, Histogram loops, long[] unfinished, long[] failures, AtomicReference<ImapConnection> current) {
+    private void measure(Endpoint endpoint, Histogram loops, long[] unfinished, long[] failures, AtomicReference<ImapClient> current) {
         long start = System.nanoTime();
         while (!stop) {
             long t0 = System.nanoTime();
             long[] steps = new long[5];
-            try (ImapConnection c = ImapConnection.open(endpoint)) {
+            try (ImapClient c = endpoint.openImap()) {
                 current.set(c);
                 steps[0] = System.nanoTime();
-                ok(c.execute("LOGIN " + ImapConnection.quote(victim) + " " + ImapConnection.quote(password)));
+                ok(c.login(victim, password));
                 steps[1] = System.nanoTime();
                 ok(c.execute("SELECT INBOX"));
                 steps[2] = System.nanoTime();
@@ -149,7 +149,7 @@ public final class FairnessBench implements Callable<Integer> {
         }
     }
 
-    private static void ok(ImapConnection.Result r) throws ImapProtocolException {
+    private static void ok(ImapClient.Result r) throws ImapProtocolException {
         if (!r.ok()) throw new ImapProtocolException("refused: " + r.tagged());
     }
 
@@ -157,15 +157,15 @@ public final class FairnessBench implements Callable<Integer> {
         int next = offset;
         while (!stop) {
             String command = commands.get(next % commands.size());
-            try (ImapConnection c = ImapConnection.open(endpoint)) {
+            try (ImapClient c = endpoint.openImap()) {
                 open.add(c);
-                ok(c.execute("LOGIN " + ImapConnection.quote(user) + " " + ImapConnection.quote(password)));
+                ok(c.login(user, password));
                 if (compress) c.compress();
                 ok(c.execute("SELECT INBOX"));
                 while (!stop) {
                     command = commands.get(next++ % commands.size());
                     long t0 = System.nanoTime();
-                    ImapConnection.Result r = c.execute(command);
+                    ImapClient.Result r = c.execute(command);
                     long micros = (System.nanoTime() - t0) / 1000;
                     ImapResponse.Tagged t = r.tagged();
                     Tally tally = tallies.get(command);
@@ -221,8 +221,8 @@ public final class FairnessBench implements Callable<Integer> {
     // ---- the attackers' and the victim's mail ----
 
     private void fillAttacker(Endpoint endpoint, String user) throws IOException {
-        try (ImapConnection c = ImapConnection.open(endpoint)) {
-            ok(c.execute("LOGIN " + ImapConnection.quote(user) + " " + ImapConnection.quote(password)));
+        try (ImapClient c = endpoint.openImap()) {
+            ok(c.login(user, password));
             c.execute("CREATE " + "a".repeat(nameLength));
             if (exists(c) > 0) return;
             Random random = new Random(user.hashCode());
@@ -232,16 +232,16 @@ public final class FairnessBench implements Callable<Integer> {
     }
 
     private void fillVictim(Endpoint endpoint) throws IOException {
-        try (ImapConnection c = ImapConnection.open(endpoint)) {
-            ok(c.execute("LOGIN " + ImapConnection.quote(victim) + " " + ImapConnection.quote(password)));
+        try (ImapClient c = endpoint.openImap()) {
+            ok(c.login(victim, password));
             if (exists(c) > 0) return;
             Random random = new Random(1);
             for (int i = 0; i < 20; i++) ok(c.append("INBOX", "", textMessage(random, victim, i, 4096)));
         }
     }
 
-    private static long exists(ImapConnection c) throws IOException {
-        ImapConnection.Result r = c.execute("SELECT INBOX");
+    private static long exists(ImapClient c) throws IOException {
+        ImapClient.Result r = c.execute("SELECT INBOX");
         ok(r);
         for (ImapResponse u : r.untagged()) if (u instanceof ImapResponse.Exists e) return e.count();
         return 0;

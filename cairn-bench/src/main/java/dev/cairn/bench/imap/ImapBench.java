@@ -8,6 +8,7 @@ import dev.cairn.bench.LoadRun;
 import dev.cairn.bench.MessagePool;
 import dev.cairn.bench.Recorder;
 import dev.cairn.bench.Report;
+import dev.cairn.imap.client.ImapProtocolException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@
 package dev.cairn.bench.jmh;
 
 import dev.cairn.bench.Corpus;
-import dev.cairn.bench.imap.ImapResponse;
-import dev.cairn.bench.imap.ImapResponseReader;
+import dev.cairn.imap.client.ImapResponse;
+import dev.cairn.imap.client.ImapResponseReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

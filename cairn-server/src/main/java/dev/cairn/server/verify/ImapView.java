@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.verify;
 
-import dev.cairn.server.verify.VerifyConnection.Atom;
-import dev.cairn.server.verify.VerifyConnection.BodyHash;
-import dev.cairn.server.verify.VerifyConnection.Str;
+import dev.cairn.imap.client.ImapResponse;
+import dev.cairn.imap.client.ImapResponse.Value;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,61 +47,70 @@ record ImapView(SortedMap<String, String> folders, SortedMap<String, String> sub
         return new ImapView(folders, subscriptions, mailboxes);
     }
 
-    private static SortedMap<String, String> names(List<List<Object>> responses, String keyword) throws IOException {
+    private static SortedMap<String, String> names(List<ImapResponse> responses, String keyword) throws IOException {
         SortedMap<String, String> names = new TreeMap<>();
-        for (List<Object> r : responses) {
-            if (r.size() != 4 || !is(r.get(0), keyword)) continue;
-            if (!(r.get(1) instanceof List<?> attributes)) throw new VerifyConnection.ImapException(keyword + " without attributes: " + r);
+        for (ImapResponse r : responses) {
+            if (!(r instanceof ImapResponse.Data d) || !d.keyword().equals(keyword) || d.values().size() != 3) continue;
+            if (!(d.values().get(0) instanceof Value.Parens(List<Value> attributes))) {
+                throw new VerifyConnection.ImapException(keyword + " without attributes: " + r);
+            }
             TreeSet<String> sorted = new TreeSet<>();
-            for (Object a : attributes) sorted.add(a.toString());
-            names.put(text(r.get(3)), "(" + String.join(" ", sorted) + ") " + r.get(2));
+            for (Value a : attributes) sorted.add(render(a));
+            names.put(text(d.values().get(2)), "(" + String.join(" ", sorted) + ") " + render(d.values().get(1)));
         }
         return names;
     }
 
     private static Mailbox mailbox(VerifyConnection c, String name) throws IOException {
         Map<String, String> status = new LinkedHashMap<>();
-        for (List<Object> r : c.command("STATUS " + VerifyConnection.quote(name) + " (" + String.join(" ", STATUS_ITEMS) + ")")) {
-            if (r.size() == 3 && is(r.get(0), "STATUS") && r.get(2) instanceof List<?> items) {
-                for (int i = 0; i + 1 < items.size(); i += 2) status.put(items.get(i).toString().toUpperCase(Locale.ROOT), items.get(i + 1).toString());
+        for (ImapResponse r : c.command("STATUS " + VerifyConnection.quote(name) + " (" + String.join(" ", STATUS_ITEMS) + ")")) {
+            if (r instanceof ImapResponse.Data d && d.keyword().equals("STATUS") && d.values().size() == 2
+                    && d.values().get(1) instanceof Value.Parens(List<Value> items)) {
+                for (int i = 0; i + 1 < items.size(); i += 2) status.put(render(items.get(i)).toUpperCase(Locale.ROOT), render(items.get(i + 1)));
             }
         }
         TreeSet<String> acl = new TreeSet<>();
-        for (List<Object> r : c.command("GETACL " + VerifyConnection.quote(name))) {
-            if (!is(r.get(0), "ACL")) continue;
-            for (int i = 2; i + 1 < r.size(); i += 2) acl.add(text(r.get(i)) + " " + text(r.get(i + 1)));
+        for (ImapResponse r : c.command("GETACL " + VerifyConnection.quote(name))) {
+            if (!(r instanceof ImapResponse.Data d) || !d.keyword().equals("ACL")) continue;
+            List<Value> v = d.values();
+            for (int i = 1; i + 1 < v.size(); i += 2) acl.add(text(v.get(i)) + " " + text(v.get(i + 1)));
         }
         SortedMap<Long, Message> messages = new TreeMap<>();
         if (!"0".equals(status.get("MESSAGES"))) {
             c.command("EXAMINE " + VerifyConnection.quote(name));
-            for (List<Object> r : c.command("UID FETCH 1:* (UID FLAGS MODSEQ RFC822.SIZE BODY.PEEK[])")) {
-                if (r.size() != 3 || !is(r.get(1), "FETCH") || !(r.get(2) instanceof List<?> items)) continue;
-                Map<String, Object> item = new LinkedHashMap<>();
-                for (int i = 0; i + 1 < items.size(); i += 2) item.put(items.get(i).toString().toUpperCase(Locale.ROOT), items.get(i + 1));
-                if (!(item.get("BODY[]") instanceof BodyHash body) || item.get("UID") == null) {
+            for (ImapResponse r : c.command("UID FETCH 1:* (UID FLAGS MODSEQ RFC822.SIZE BODY.PEEK[])")) {
+                if (!(r instanceof ImapResponse.Fetch f)) continue;
+                if (f.bodySha256() == null || f.uid() == null) {
                     throw new VerifyConnection.ImapException("FETCH without UID or BODY[]: " + r);
                 }
                 TreeSet<String> flags = new TreeSet<>();
-                if (item.get("FLAGS") instanceof List<?> fl) for (Object f : fl) if (!f.toString().equalsIgnoreCase("\\Recent")) flags.add(f.toString());
-                Object modSeq = item.get("MODSEQ") instanceof List<?> m && m.size() == 1 ? m.getFirst() : item.get("MODSEQ");
-                messages.put(Long.parseLong(item.get("UID").toString()), new Message("(" + String.join(" ", flags) + ")",
-                        String.valueOf(modSeq), String.valueOf(item.get("RFC822.SIZE")), body.sha256()));
+                if (f.flags() != null) for (String flag : f.flags()) if (!flag.equalsIgnoreCase("\\Recent")) flags.add(flag);
+                Value m = f.other().get("MODSEQ");
+                String modSeq = m instanceof Value.Parens(List<Value> p) && p.size() == 1 ? render(p.getFirst()) : m == null ? "null" : render(m);
+                messages.put(f.uid(), new Message("(" + String.join(" ", flags) + ")", modSeq, String.valueOf(f.size()), f.bodySha256()));
             }
             c.command("UNSELECT");
         }
         return new Mailbox(status, String.join(", ", acl), messages);
     }
 
-    private static boolean is(Object token, String keyword) {
-        return token instanceof Atom a && a.text().equalsIgnoreCase(keyword);
+    /** A value as the server wrote it (strings quoted), for comparing and printing. */
+    private static String render(Value value) {
+        return switch (value) {
+            case Value.Atom(String text) -> text;
+            case Value.Str s -> '"' + s.text() + '"';
+            case Value.Nil() -> "NIL";
+            case Value.Parens(List<Value> items) -> {
+                List<String> inner = new ArrayList<>();
+                for (Value v : items) inner.add(render(v));
+                yield "(" + String.join(" ", inner) + ")";
+            }
+        };
     }
 
-    private static String text(Object token) {
-        return switch (token) {
-            case Str s -> s.text();
-            case Atom a -> a.text();
-            default -> token.toString();
-        };
+    /** A name's text: a string's content, an atom as written. */
+    private static String text(Value value) {
+        return value instanceof Value.Str s ? s.text() : render(value);
     }
 
     int messageCount() {

@@ -2,6 +2,7 @@
 package dev.cairn.server.verify;
 
 import dev.cairn.imap.VerifyAccess;
+import dev.cairn.imap.client.ImapResponse;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.server.config.ListenAddress;
@@ -99,10 +100,10 @@ public final class ReplicaVerifier {
     /** The user's view on a node, or null when the node holds no such user. */
     static ImapView read(Target node, String user) throws IOException {
         try (VerifyConnection c = VerifyConnection.open(node.address(), node.implicitTls(), node.tls(), node.verifyHostname())) {
-            VerifyConnection.Status s = c.authenticatePlain(user, VerifyAccess.IDENTITY, VerifyAccess.password(node.secret(), user));
-            if ("NONEXISTENT".equalsIgnoreCase(s.code())) return null;
-            if (!s.ok()) {
-                throw new VerifyConnection.ImapException("the verification login was refused: " + s
+            ImapResponse.Tagged s = c.authenticatePlain(user, VerifyAccess.IDENTITY, VerifyAccess.password(node.secret(), user));
+            if (s.code() != null && s.code().name().equals("NONEXISTENT")) return null;
+            if (s.status() != ImapResponse.Status.OK) {
+                throw new VerifyConnection.ImapException("the verification login was refused: " + VerifyConnection.describe(s)
                         + " (is this address in the node's [imap] trusted_networks, and is the cluster secret the same?)");
             }
             return ImapView.read(c);

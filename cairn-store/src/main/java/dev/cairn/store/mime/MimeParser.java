@@ -19,7 +19,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.apache.james.mime4j.codec.DecodeMonitor;
 import org.apache.james.mime4j.field.DateTimeFieldLenientImpl;
 import org.apache.james.mime4j.stream.RawField;
@@ -41,7 +40,6 @@ public final class MimeParser {
     static final int MAX_PARTS = 10_000;
     /** Bytes scanned for boundaries and lines, in multiples of the message's length (real mail nests a few levels). */
     static final int RESCANS = 8;
-    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     /** What is left to spend on one message. */
     private static final class Budget {
@@ -209,24 +207,9 @@ public final class MimeParser {
 
     static List<String> references(Header h) {
         Set<String> ids = new LinkedHashSet<>();
-        ids.addAll(messageIds(h.value("references")));
-        ids.addAll(messageIds(h.value("in-reply-to")));
+        ids.addAll(MessageIds.all(h.value("references")));
+        ids.addAll(MessageIds.all(h.value("in-reply-to")));
         return List.copyOf(ids);
-    }
-
-    /** The "&lt;...&gt;" tokens of a header value, whitespace removed inside. */
-    static List<String> messageIds(String value) {
-        List<String> out = new ArrayList<>();
-        if (value == null) return out;
-        int i = 0;
-        while ((i = value.indexOf('<', i)) >= 0) {
-            int j = value.indexOf('>', i + 1);
-            if (j < 0) break;
-            String id = WHITESPACE.matcher(value.substring(i, j + 1)).replaceAll("");
-            if (id.length() > 2 && id.length() <= 500) out.add(id);
-            i = j + 1;
-        }
-        return out;
     }
 
     /** Bytes of a header as text: UTF-8 when valid (RFC 6532), else ISO-8859-1 (8-bit junk survives). */

@@ -7,6 +7,7 @@ import dev.cairn.store.MailboxId;
 import dev.cairn.store.ParsedMessage;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeCodec;
+import dev.cairn.store.mime.MessageIds;
 import dev.cairn.store.mime.ParsedCodec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -243,12 +244,9 @@ final class ChangeApplier {
         return p != null ? p.parsed() : null;
     }
 
-    /** The key a Message-ID has in the thread table, or null when it has none (absent, empty, too long). */
+    /** The key a Message-ID has in the thread table: its first id ({@link MessageIds#first}), or null when it has none. */
     static String messageIdKey(String messageId) {
-        if (messageId == null) return null;
-        String s = messageId.strip();
-        if (s.isEmpty() || s.length() > 500) return null;
-        return s;
+        return MessageIds.first(messageId);
     }
 
     static String threadName(long thread) { return "T" + Long.toHexString(thread); }

@@ -268,6 +268,21 @@ class SlotStoreTest {
         assertThat(copy.emailId()).isEqualTo(m.get(1).emailId());
     }
 
+    /** The thread table reads a Message-ID as MessageIds does: the id inside the brackets, case kept. */
+    @Test void aMessageIdWithACommentIsTheIdItsRepliesNameButCaseMatters() {
+        UserStore u = slot.openOrCreateUser("alice");
+        var id = u.mailbox("INBOX").orElseThrow().id();
+        u.append("INBOX", List.of(msg("Message-ID: <root@x> (sent by a gateway)\r\n\r\nroot\r\n"),
+                msg("Message-ID: <reply@x>\r\nIn-Reply-To: <root@x>\r\n\r\nreply\r\n"),
+                msg("Message-ID:\r\n <Upper@X>\r\n\r\nupper\r\n"),
+                msg("Message-ID: <lower@x>\r\nReferences: <upper@x>\r\n\r\nlower\r\n"),
+                msg("Message-ID: <same@x>\r\nReferences: <Upper@X>\r\n\r\nsame\r\n")));
+        var m = u.messages(id, List.of(Uid.of(1), Uid.of(2), Uid.of(3), Uid.of(4), Uid.of(5)));
+        assertThat(m.get(1).threadId()).isEqualTo(m.get(0).threadId());
+        assertThat(m.get(3).threadId()).isNotEqualTo(m.get(2).threadId());
+        assertThat(m.get(4).threadId()).isEqualTo(m.get(2).threadId());
+    }
+
     @Test void deleteLeavesChildrenAndRenameInboxIntoItsOwnChild() {
         UserStore u = slot.openOrCreateUser("alice");
         u.createMailbox("p/c", Set.of());

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.bench.imap;
+package dev.cairn.imap.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cairn.bench.imap.ImapResponse.Value;
+import dev.cairn.imap.client.ImapResponse.Value;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -155,6 +155,56 @@ class ImapResponseReaderTest {
         var few = new ImapResponseReader.Limits(1024, 10, 3, 5);
         assertThat(read("* X a b c d e\r\n", few)).isInstanceOf(ImapResponse.Data.class);
         assertThatThrownBy(() -> read("* X a b c d e f\r\n", few)).hasMessageContaining("more than 5 values");
+    }
+
+    /** `replica verify` compares hashes: a body far beyond the literal limit streams through the digest, never held. */
+    @Test
+    void aBodyLargerThanEveryBufferAndTheLimitIsHashedAsItArrives() throws Exception {
+        var limits = new ImapResponseReader.Limits(1024, 1024, 3, 100);
+        String body = "x".repeat(3 * 1024 * 1024 + 17);
+        byte[] all = bytes("* 1 FETCH (UID 1 BODY[] {" + body.length() + "}\r\n" + body + " RFC822.SIZE " + body.length() + ")\r\n");
+        String expected = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes(body)));
+        for (int split : new int[] {0, 20, 40, all.length / 2, all.length - 3, all.length}) {
+            InputStream twoPieces = new SequenceInputStream(new ByteArrayInputStream(all, 0, split),
+                new ByteArrayInputStream(all, split, all.length - split));
+            ImapResponse r = new ImapResponseReader(twoPieces, limits, ImapResponseReader.Bodies.SHA256).read();
+            assertThat(r).as("split at %d", split).isInstanceOfSatisfying(ImapResponse.Fetch.class, f -> {
+                assertThat(f.bodySha256()).isEqualTo(expected);
+                assertThat(f.body()).isNull();
+                assertThat(f.size()).isEqualTo(body.length());
+            });
+        }
+        // Held, the same body is refused by its length before a byte of it is read.
+        assertThatThrownBy(() -> new ImapResponseReader(new ByteArrayInputStream(all), limits).read())
+            .hasMessageContaining("exceeds the limit of 1024");
+        // A hashed body that ends early is an error, not a short hash.
+        assertThatThrownBy(() -> new ImapResponseReader(new ByteArrayInputStream(bytes("* 1 FETCH (BODY[] {5}\r\nab")), limits,
+            ImapResponseReader.Bodies.SHA256).read()).hasMessageContaining("inside a literal");
+    }
+
+    @Test
+    void aHashedBodyGivesTheSameDigestWhateverTheInputIsSplitAt() throws IOException {
+        byte[] all = bytes("* 4 FETCH (UID 9 BODY[] {12}\r\nSubject: x\r\n)\r\n* 5 FETCH (BODY[] \"q\\\"\" UID 10)\r\n"
+            + "* 6 FETCH (RFC822 NIL)\r\n");
+        String expected = describeHashes(new ByteArrayInputStream(all));
+        assertThat(expected).contains("9 ").contains("10 ").hasLineCount(3);
+        for (int split = 0; split <= all.length; split++) {
+            InputStream twoPieces = new SequenceInputStream(new ByteArrayInputStream(all, 0, split),
+                new ByteArrayInputStream(all, split, all.length - split));
+            assertThat(describeHashes(twoPieces)).as("split at %d", split).isEqualTo(expected);
+        }
+        assertThat(describeHashes(new OneByteAtATime(all))).isEqualTo(expected);
+    }
+
+    private static String describeHashes(InputStream in) throws IOException {
+        ImapResponseReader reader = new ImapResponseReader(in, ImapResponseReader.Limits.DEFAULT, ImapResponseReader.Bodies.SHA256);
+        StringBuilder text = new StringBuilder();
+        ImapResponse response;
+        while ((response = reader.read()) != null) {
+            ImapResponse.Fetch f = (ImapResponse.Fetch) response;
+            text.append(f.uid()).append(' ').append(f.bodySha256()).append('\n');
+        }
+        return text.toString();
     }
 
     private static ImapResponse read(String text, ImapResponseReader.Limits limits) throws IOException {

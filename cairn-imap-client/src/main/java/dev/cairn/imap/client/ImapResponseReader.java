@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.bench.imap;
+package dev.cairn.imap.client;
 
-import dev.cairn.bench.imap.ImapResponse.Code;
-import dev.cairn.bench.imap.ImapResponse.Status;
-import dev.cairn.bench.imap.ImapResponse.Value;
+import dev.cairn.imap.client.ImapResponse.Code;
+import dev.cairn.imap.client.ImapResponse.Status;
+import dev.cairn.imap.client.ImapResponse.Value;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +22,8 @@ import java.util.Map;
  * client sees). It reads straight from a blocking stream, so a response may arrive in any
  * number of pieces. Anything outside the grammar, a bare LF, an over-long line, a literal
  * beyond the limit, or lists nested too deep is an {@link ImapProtocolException}: the bench
- * counts it as a server error instead of guessing.
+ * counts it as a server error, `cairn replica verify` stops, neither guesses. The bytes and
+ * their bounds are {@link ResponseInput}'s job; this class is the grammar.
  */
 public final class ImapResponseReader {
 
@@ -28,57 +32,65 @@ public final class ImapResponseReader {
         public static final Limits DEFAULT = new Limits(1 << 20, 64 << 20, 32, 1 << 20);
     }
 
-    private static final int EOF = -1;
+    /**
+     * What becomes of a message body in a FETCH ({@code BODY[]}, {@code RFC822}, {@code BINARY[]}):
+     * held (the bench compares it with what it appended; bounded by {@link Limits#maxLiteralSize}),
+     * or hashed with SHA-256 as it arrives and never held (`replica verify` compares hashes, and a
+     * message may be larger than any limit a reader would hold).
+     */
+    public enum Bodies { HELD, SHA256 }
 
-    private final InputStream in;
+    private static final int EOF = ResponseInput.EOF;
+
+    private final ResponseInput input;
     private final Limits limits;
-    private final byte[] buffer = new byte[16 * 1024];
-    private int position;
-    private int end;
-    private int lineBytes;
+    private final Bodies bodies;
     private int items;
-    private long bytesRead;
 
     public ImapResponseReader(InputStream in) {
-        this(in, Limits.DEFAULT);
+        this(in, Limits.DEFAULT, Bodies.HELD);
     }
 
     public ImapResponseReader(InputStream in, Limits limits) {
-        this.in = in;
+        this(in, limits, Bodies.HELD);
+    }
+
+    public ImapResponseReader(InputStream in, Limits limits, Bodies bodies) {
+        this.input = new ResponseInput(in, limits.maxLineLength());
         this.limits = limits;
+        this.bodies = bodies;
     }
 
     /** Bytes consumed so far (for throughput accounting). */
     public long bytesRead() {
-        return bytesRead;
+        return input.bytesRead();
     }
 
     /** The next response, or null when the stream ends cleanly between responses. */
     public ImapResponse read() throws IOException {
-        lineBytes = 0;
+        input.startResponse();
         items = 0;
-        if (peek() == EOF) {
+        if (input.peek() == EOF) {
             return null;
         }
-        int first = next();
+        int first = input.next();
         if (first == '*') {
-            space();
+            input.space();
             return untagged();
         }
         if (first == '+') {
             String text = "";
-            if (peek() == ' ') {
-                next();
-                text = text();
+            if (input.peek() == ' ') {
+                input.next();
+                text = input.text();
             }
-            crlf();
+            input.crlf();
             return new ImapResponse.Continuation(text);
         }
-        position--;
-        lineBytes--;
+        input.unread();
         String tag = tag();
-        space();
-        Status status = status(atom(false));
+        input.space();
+        Status status = status(input.atom(false));
         if (status != Status.OK && status != Status.NO && status != Status.BAD) {
             throw error("tagged response with status " + status);
         }
@@ -93,56 +105,56 @@ public final class ImapResponseReader {
     private ImapResponse respText(TextResponse make) throws IOException {
         Code code = null;
         String text = "";
-        if (peek() == ' ') {
-            next();
-            if (peek() == '[') {
-                next();
+        if (input.peek() == ' ') {
+            input.next();
+            if (input.peek() == '[') {
+                input.next();
                 code = code();
-                if (peek() == ' ') {
-                    next();
+                if (input.peek() == ' ') {
+                    input.next();
                 }
             }
-            text = text();
+            text = input.text();
         }
-        crlf();
+        input.crlf();
         return make.make(code, text);
     }
 
     private Code code() throws IOException {
-        String name = atom(true).toUpperCase(Locale.ROOT);
+        String name = input.atom(true).toUpperCase(Locale.ROOT);
         List<Value> args = new ArrayList<>();
-        while (peek() == ' ') {
-            next();
+        while (input.peek() == ' ') {
+            input.next();
             args.add(value(0, true));
         }
-        expect(']');
+        input.expect(']');
         return new Code(name, List.copyOf(args));
     }
 
     private ImapResponse untagged() throws IOException {
-        if (isDigit(peek())) {
-            long number = number();
-            space();
-            String keyword = atom(false).toUpperCase(Locale.ROOT);
+        if (ResponseInput.isDigit(input.peek())) {
+            long number = input.number();
+            input.space();
+            String keyword = input.atom(false).toUpperCase(Locale.ROOT);
             switch (keyword) {
                 case "EXISTS" -> {
-                    crlf();
+                    input.crlf();
                     return new ImapResponse.Exists(number);
                 }
                 case "EXPUNGE" -> {
                     if (number == 0) {
                         throw error("EXPUNGE of sequence number 0");
                     }
-                    crlf();
+                    input.crlf();
                     return new ImapResponse.Expunge(number);
                 }
                 case "FETCH" -> {
                     if (number == 0) {
                         throw error("FETCH of sequence number 0");
                     }
-                    space();
+                    input.space();
                     ImapResponse fetch = fetch(number);
-                    crlf();
+                    input.crlf();
                     return fetch;
                 }
                 default -> {
@@ -151,7 +163,7 @@ public final class ImapResponseReader {
                 }
             }
         }
-        String keyword = atom(false).toUpperCase(Locale.ROOT);
+        String keyword = input.atom(false).toUpperCase(Locale.ROOT);
         return switch (keyword) {
             case "OK", "NO", "BAD", "BYE", "PREAUTH" -> {
                 Status status = status(keyword);
@@ -163,11 +175,11 @@ public final class ImapResponseReader {
 
     private List<Value> restOfLine() throws IOException {
         List<Value> values = new ArrayList<>();
-        while (peek() != '\r') {
+        while (input.peek() != '\r') {
             separator(values);
             values.add(value(0, false));
         }
-        crlf();
+        input.crlf();
         return values;
     }
 
@@ -176,32 +188,33 @@ public final class ImapResponseReader {
      * results as lists side by side ("(1)(2 3)", thread-nested = 2*thread-list).
      */
     private void separator(List<Value> before) throws IOException {
-        if (!before.isEmpty() && before.getLast() instanceof Value.Parens && peek() == '(') {
+        if (!before.isEmpty() && before.getLast() instanceof Value.Parens && input.peek() == '(') {
             return;
         }
-        space();
+        input.space();
     }
 
     /** msg-att list: {@code (NAME value NAME value ...)}. */
     private ImapResponse fetch(long sequence) throws IOException {
-        expect('(');
+        input.expect('(');
         Long uid = null;
         Long size = null;
         List<String> flags = null;
         byte[] body = null;
+        String bodySha256 = null;
         Map<String, Value> other = Map.of();
         boolean first = true;
-        while (peek() != ')') {
+        while (input.peek() != ')') {
             if (!first) {
-                space();
+                input.space();
             }
             first = false;
             String name = fetchAttributeName();
-            space();
+            input.space();
             String upper = name.toUpperCase(Locale.ROOT);
             switch (upper) {
-                case "UID" -> uid = number();
-                case "RFC822.SIZE" -> size = number();
+                case "UID" -> uid = input.number();
+                case "RFC822.SIZE" -> size = input.number();
                 case "FLAGS" -> {
                     flags = new ArrayList<>();
                     if (!(value(1, false) instanceof Value.Parens(List<Value> list))) {
@@ -215,6 +228,10 @@ public final class ImapResponseReader {
                     }
                 }
                 case "BODY[]", "RFC822", "BINARY[]" -> {
+                    if (bodies == Bodies.SHA256) {
+                        bodySha256 = hashedBody(name);
+                        break;
+                    }
                     Value value = value(1, false);
                     body = switch (value) {
                         case Value.Str(byte[] bytes) -> bytes;
@@ -233,28 +250,48 @@ public final class ImapResponseReader {
                 throw error("too many FETCH attributes");
             }
         }
-        expect(')');
-        return new ImapResponse.Fetch(sequence, uid, flags == null ? null : List.copyOf(flags), size, body, other);
+        input.expect(')');
+        return new ImapResponse.Fetch(sequence, uid, flags == null ? null : List.copyOf(flags), size, body, bodySha256, other);
+    }
+
+    /** A body as the hex SHA-256 of its bytes: a literal is hashed as it streams in, whatever its length. */
+    private String hashedBody(String name) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        switch (input.peek()) {
+            case '{' -> input.literal(literalLength(), sha);
+            case '"' -> sha.update(quoted());
+            default -> {
+                if (!(value(1, false) instanceof Value.Nil)) {
+                    throw error(name + " is not a string");
+                }
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     /** A fetch attribute name: an atom that may carry a {@code [section]} and a {@code <origin>}. */
     private String fetchAttributeName() throws IOException {
-        StringBuilder name = new StringBuilder(atom(false));
-        if (peek() == '[') {
-            next();
+        StringBuilder name = new StringBuilder(input.atom(false));
+        if (input.peek() == '[') {
+            input.next();
             name.append('[');
             int c;
-            while ((c = next()) != ']') {
+            while ((c = input.next()) != ']') {
                 if (c == '\r' || c == '\n') {
                     throw error("unterminated section in fetch attribute");
                 }
                 name.append((char) c);
             }
             name.append(']');
-            if (peek() == '<') {
-                next();
-                name.append('<').append(number());
-                expect('>');
+            if (input.peek() == '<') {
+                input.next();
+                name.append('<').append(input.number());
+                input.expect('>');
                 name.append('>');
             }
         }
@@ -268,18 +305,18 @@ public final class ImapResponseReader {
         if (++items > limits.maxItems()) {
             throw error("more than " + limits.maxItems() + " values in one response");
         }
-        int c = peek();
+        int c = input.peek();
         switch (c) {
             case '(' -> {
-                next();
+                input.next();
                 List<Value> list = new ArrayList<>();
-                while (peek() != ')') {
+                while (input.peek() != ')') {
                     if (!list.isEmpty()) {
                         separator(list);
                     }
                     list.add(value(depth + 1, inCode));
                 }
-                next();
+                input.next();
                 return new Value.Parens(List.copyOf(list));
             }
             case '"' -> {
@@ -290,138 +327,48 @@ public final class ImapResponseReader {
             }
             case EOF -> throw new EOFException("connection closed inside a response");
             default -> {
-                String atom = atom(inCode);
+                String atom = input.atom(inCode);
                 return atom.equalsIgnoreCase("NIL") ? new Value.Nil() : new Value.Atom(atom);
             }
         }
     }
 
     private byte[] quoted() throws IOException {
-        expect('"');
-        var out = new java.io.ByteArrayOutputStream();
-        while (true) {
-            int c = next();
-            switch (c) {
-                case '"' -> {
-                    return out.toByteArray();
-                }
-                case '\\' -> {
-                    int escaped = next();
-                    if (escaped != '"' && escaped != '\\') {
-                        throw error("bad escape in quoted string");
-                    }
-                    out.write(escaped);
-                }
-                case '\r', '\n' -> throw error("line end inside a quoted string");
-                default -> out.write(c);
-            }
-        }
+        input.expect('"');
+        return input.quotedRest();
     }
 
-    /** {@code {n}CRLF} then n bytes; n is checked against the limit before anything is allocated. */
-    private byte[] literal() throws IOException {
-        expect('{');
-        if (!isDigit(peek())) {
+    /** {@code {n}CRLF}: n, checked against the limit of held literals by the caller. */
+    private long literalLength() throws IOException {
+        input.expect('{');
+        if (!ResponseInput.isDigit(input.peek())) {
             throw error("literal without a length");
         }
-        long length = number();
-        expect('}');
-        crlf();
+        long length = input.number();
+        input.expect('}');
+        input.crlf();
+        return length;
+    }
+
+    /** A literal that is held: its length is checked against the limit before anything is allocated. */
+    private byte[] literal() throws IOException {
+        long length = literalLength();
         if (length > limits.maxLiteralSize()) {
             throw error("literal of " + length + " bytes exceeds the limit of " + limits.maxLiteralSize());
         }
-        byte[] bytes = new byte[(int) length];
-        int filled = 0;
-        int buffered = Math.min(end - position, bytes.length);
-        System.arraycopy(buffer, position, bytes, 0, buffered);
-        position += buffered;
-        filled += buffered;
-        while (filled < bytes.length) {
-            int n = in.read(bytes, filled, bytes.length - filled);
-            if (n < 0) {
-                throw new EOFException("connection closed inside a literal");
-            }
-            bytesRead += n;
-            filled += n;
-        }
-        return bytes;
+        return input.literal((int) length);
     }
 
     private String tag() throws IOException {
         StringBuilder tag = new StringBuilder();
         int c;
-        while ((c = peek()) != EOF && c > ' ' && c < 0x7f && c != '+' && "(){%*\"\\]".indexOf(c) < 0) {
-            tag.append((char) next());
+        while ((c = input.peek()) != EOF && c > ' ' && c < 0x7f && c != '+' && "(){%*\"\\]".indexOf(c) < 0) {
+            tag.append((char) input.next());
         }
         if (tag.isEmpty()) {
             throw error("expected a tag, '*' or '+'");
         }
         return tag.toString();
-    }
-
-    /**
-     * An atom. Flags such as {@code \Seen} and {@code \*} and mailbox names with {@code %}
-     * are read as atoms too; inside a response code {@code ]} ends it.
-     */
-    private String atom(boolean inCode) throws IOException {
-        // Fast path: the whole atom is in the buffer (almost always).
-        int end = position;
-        while (end < this.end && isAtomChar(buffer[end] & 0xff, inCode)) {
-            end++;
-        }
-        if (end < this.end && end > position) {
-            int length = end - position;
-            if (lineBytes + length > limits.maxLineLength()) {
-                throw error("response longer than " + limits.maxLineLength() + " bytes outside literals");
-            }
-            String atom = new String(buffer, position, length, StandardCharsets.ISO_8859_1);
-            position = end;
-            lineBytes += length;
-            return atom;
-        }
-        StringBuilder atom = new StringBuilder();
-        int c;
-        while ((c = peek()) != EOF && isAtomChar(c, inCode)) {
-            atom.append((char) next());
-        }
-        if (atom.isEmpty()) {
-            throw error(c == EOF ? "connection closed inside a response" : "expected an atom, got " + describe(c));
-        }
-        return atom.toString();
-    }
-
-    private static boolean isAtomChar(int c, boolean inCode) {
-        return c > ' ' && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"' && c != '[' && !(inCode && c == ']');
-    }
-
-    private long number() throws IOException {
-        long value = 0;
-        int digits = 0;
-        while (isDigit(peek())) {
-            value = value * 10 + (next() - '0');
-            if (++digits > 18) {
-                throw error("number too long");
-            }
-        }
-        if (digits == 0) {
-            throw error("expected a number, got " + describe(peek()));
-        }
-        return value;
-    }
-
-    private String text() throws IOException {
-        var out = new java.io.ByteArrayOutputStream();
-        int c;
-        while ((c = peek()) != '\r') {
-            if (c == EOF) {
-                throw new EOFException("connection closed inside a response");
-            }
-            if (c == '\n') {
-                throw error("bare LF in response text");
-            }
-            out.write(next());
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static Status status(String word) throws ImapProtocolException {
@@ -432,64 +379,7 @@ public final class ImapResponseReader {
         }
     }
 
-    private void space() throws IOException {
-        expect(' ');
-    }
-
-    private void crlf() throws IOException {
-        expect('\r');
-        expect('\n');
-    }
-
-    private void expect(char wanted) throws IOException {
-        int c = next();
-        if (c != wanted) {
-            throw error("expected " + describe(wanted) + ", got " + describe(c));
-        }
-    }
-
-    private int peek() throws IOException {
-        if (position == end && !fill()) {
-            return EOF;
-        }
-        return buffer[position] & 0xff;
-    }
-
-    private int next() throws IOException {
-        if (position == end && !fill()) {
-            throw new EOFException("connection closed inside a response");
-        }
-        if (++lineBytes > limits.maxLineLength()) {
-            throw error("response longer than " + limits.maxLineLength() + " bytes outside literals");
-        }
-        return buffer[position++] & 0xff;
-    }
-
-    private boolean fill() throws IOException {
-        int n = in.read(buffer, 0, buffer.length);
-        if (n <= 0) {
-            return false;
-        }
-        bytesRead += n;
-        position = 0;
-        end = n;
-        return true;
-    }
-
-    private static boolean isDigit(int c) {
-        return c >= '0' && c <= '9';
-    }
-
-    private static String describe(int c) {
-        return switch (c) {
-            case EOF -> "end of stream";
-            case '\r' -> "CR";
-            case '\n' -> "LF";
-            default -> c >= ' ' && c < 0x7f ? "'" + (char) c + "'" : String.format("byte 0x%02x", c);
-        };
-    }
-
-    private ImapProtocolException error(String message) {
-        return new ImapProtocolException(message);
+    private static ImapProtocolException error(String message) {
+        return ResponseInput.error(message);
     }
 }

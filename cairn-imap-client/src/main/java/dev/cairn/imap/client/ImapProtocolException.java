@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.bench.imap;
+package dev.cairn.imap.client;
 
 import java.io.IOException;
 

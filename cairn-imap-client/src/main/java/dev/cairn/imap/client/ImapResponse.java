@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.cairn.bench.imap;
+package dev.cairn.imap.client;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** One server response (RFC 9051 section 7 / RFC 3501 section 7), as the bench needs it. */
+/** One server response (RFC 9051 section 7 / RFC 3501 section 7), as the project's IMAP clients need it. */
 public sealed interface ImapResponse {
 
     enum Status { OK, NO, BAD, BYE, PREAUTH }
@@ -33,13 +33,18 @@ public sealed interface ImapResponse {
     /** {@code * n EXPUNGE}. */
     record Expunge(long sequence) implements ImapResponse {}
 
-    /** {@code * n FETCH (...)}; uid, flags, size and body are null when the response lacks them. */
-    record Fetch(long sequence, Long uid, List<String> flags, Long size, byte[] body, Map<String, Value> other)
-            implements ImapResponse {
+    /**
+     * {@code * n FETCH (...)}; uid, flags, size and body are null when the response lacks them.
+     * The body is held ({@code body}) or only hashed ({@code bodySha256}, hex), as the reader was told
+     * ({@link ImapResponseReader.Bodies}); {@code other} holds every other attribute by upper-case name.
+     */
+    record Fetch(long sequence, Long uid, List<String> flags, Long size, byte[] body, String bodySha256,
+                 Map<String, Value> other) implements ImapResponse {
         @Override
         public String toString() {
             return "Fetch[" + sequence + " UID " + uid + " FLAGS " + flags + " SIZE " + size
-                + (body == null ? "" : " BODY " + body.length + " bytes") + " " + other + "]";
+                + (body == null ? "" : " BODY " + body.length + " bytes") + (bodySha256 == null ? "" : " BODY SHA-256 " + bodySha256)
+                + " " + other + "]";
         }
     }
 
