@@ -29,7 +29,7 @@ ulimit -n "$(( CONNECTIONS * 2 + 1000 > $(ulimit -n) ? CONNECTIONS * 2 + 1000 : 
 echo "guessing.sh: users in $WORK/data" >&2
 echo "alice's real password, never guessed" | "$SERVER" user add --data "$WORK/data" --password-stdin alice >/dev/null
 for i in $(seq 1 "$LOGINS"); do
-  echo secret | "$SERVER" user add --data "$WORK/data" --password-stdin "u$i" >/dev/null
+  echo guessing-bench | "$SERVER" user add --data "$WORK/data" --password-stdin "u$i" >/dev/null
 done
 
 server_pid=
@@ -49,5 +49,5 @@ for _ in $(seq 1 120); do
 done
 
 "$root/cairn" bench guess --imap-port "$IMAP_PORT" --pop3-port "$POP3_PORT" --connections "$CONNECTIONS" \
-  --target alice --user 'u%d' --password secret --logins "$LOGINS" --duration "$DURATION" --warmup "$WARMUP" \
+  --target alice --user 'u%d' --password guessing-bench --logins "$LOGINS" --duration "$DURATION" --warmup "$WARMUP" \
   --metrics "http://127.0.0.1:$ADMIN_PORT/metrics"
