@@ -65,11 +65,18 @@ public final class GuessingBench implements Callable<Integer> {
     public Integer call() throws Exception {
         InetAddress from = InetAddress.getByName(attacker);
         List<Client> clients = new ArrayList<>();
+        int refusedAtConnect = 0;
         for (int i = 0; i < connections; i++) {
             boolean imap = pop3Port == 0 || i % 2 == 0;
-            clients.add(new Client(imap, from, new InetSocketAddress(host, imap ? imapPort : pop3Port), 120_000));
+            try {
+                clients.add(new Client(imap, from, new InetSocketAddress(host, imap ? imapPort : pop3Port), 120_000));
+            } catch (IOException e) {
+                // The server's per-address connection caps: the attacker guesses with what it got.
+                refusedAtConnect++;
+            }
         }
-        System.out.printf(Locale.ROOT, "%d connections open from %s; guessing %s's password%n", clients.size(), attacker, target);
+        System.out.printf(Locale.ROOT, "%d connections open from %s (%d of %d refused at connect); guessing %s's password%n",
+                clients.size(), attacker, refusedAtConnect, connections, target);
         List<Thread> threads = new ArrayList<>();
         for (Client c : clients) threads.add(Thread.ofVirtual().start(() -> guess(c)));
         Thread.sleep(warmup * 1000L);
@@ -182,7 +189,10 @@ public final class GuessingBench implements Callable<Integer> {
             in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             out = socket.getOutputStream();
             String greeting = in.readLine();
-            if (greeting == null || !greeting.startsWith(imap ? "* OK" : "+OK")) throw new IOException("greeting: " + greeting);
+            if (greeting == null || !greeting.startsWith(imap ? "* OK" : "+OK")) {
+                socket.close();
+                throw new IOException("greeting: " + greeting);
+            }
         }
 
         /** One login attempt (IMAP LOGIN, POP3 AUTH PLAIN); the reply without the tag. */
