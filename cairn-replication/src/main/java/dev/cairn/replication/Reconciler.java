@@ -168,6 +168,24 @@ final class Reconciler {
                 if (box != null) u.setAcl(box.name(), a.identifier(), a.rights());
             }
             case Change.UidNextRaised r -> { } // its own promotion's UID skip: the new master reserves its own UIDs
+            case Change.AccountSet a -> {
+                // The store's account wins when it has one (it may be newer than the former master's);
+                // one the new master never got is set, unless another account holds its address.
+                if (master.account(user).isPresent()) {
+                    line(user, "the former master changed the account; the one here is kept (change it again with `cairn user` if needed)");
+                    return;
+                }
+                try {
+                    master.setAccount(user, a.account());
+                    line(user, "set the account");
+                } catch (StoreException e) {
+                    if (e.reason() != StoreException.Reason.ALREADY_EXISTS) throw e;
+                    line(user, "the account was not set: " + e.getMessage());
+                }
+            }
+            case Change.AccountRemoved x -> {
+                if (master.account(user).isPresent()) line(user, "the former master removed the account; kept (remove it again if wanted)");
+            }
         }
     }
 

@@ -47,6 +47,8 @@ public final class Node implements AutoCloseable {
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
     private NodeMetrics metrics;
     private SqliteDirectory directory;
+    /** What logins, deliveries and quotas ask: the SQLite directory, or with a replicated store the store's accounts first. */
+    private volatile dev.cairn.directory.Directory accounts;
     private SlotStore store;
     /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
@@ -54,7 +56,7 @@ public final class Node implements AutoCloseable {
     private AdminServer admin;
     private volatile boolean serving;
     private boolean runFileWritten;
-    private boolean closed;
+    private volatile boolean closed;
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
     private Node(NodeConfig config) {
@@ -79,20 +81,22 @@ public final class Node implements AutoCloseable {
         metrics = new NodeMetrics(registry, Node.class.getPackage().getImplementationVersion());
 
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
+        accounts = directory;
         logMemory(config.memory());
         engine = storeEngine(config.memory().store(), registry);
-        store = engine.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
+        store = engine.open(slotConfig(config, user -> new DirectoryQuotaPolicy(accounts).limits(user), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
             replication = dev.cairn.replication.Replication.start(config.replication().config(),
                     Map.of(config.replication().slot(), store), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
+            accounts = storeAccounts();
         }
-        NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
-                replicaAware(new DirectoryAuthenticator(directory, registry), store),
+        NodeServices services = new NodeServices(config, store, accounts, registry, tlsContext(config),
+                replicaAware(new DirectoryAuthenticator(accounts, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(directory, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
+                new DirectoryRecipientResolver(accounts, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -124,7 +128,11 @@ public final class Node implements AutoCloseable {
         if (config.admin().enabled()) {
             try {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving, this::role);
-            if (replication != null) ReplicationAdmin.register(admin, replication, token);
+            if (replication != null) {
+                ReplicationAdmin.register(admin, replication, token);
+                AccountAdmin.register(admin, token, (dev.cairn.directory.StoreDirectory) accounts, store, replication,
+                        config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
+            }
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
@@ -133,6 +141,44 @@ public final class Node implements AutoCloseable {
             runFileWritten = true;
         }
         serving = true;
+        copyOwnAccounts();
+    }
+
+    /** The accounts of the replicated store first, then this node's own directory. */
+    private dev.cairn.directory.StoreDirectory storeAccounts() {
+        return new dev.cairn.directory.StoreDirectory(directory, store);
+    }
+
+    /**
+     * A master copies into the store the accounts of its own directory whose users have mail in
+     * the slot and no account in the store (users it served before accounts followed the store).
+     * In the background, and only once a replica is connected to it as master: a former master
+     * started again learns from its peers that it is fenced, and must not write meanwhile.
+     */
+    private void copyOwnAccounts() {
+        if (!(accounts instanceof dev.cairn.directory.StoreDirectory d) || store.replication().fenceReason() != null) return;
+        Thread.ofVirtual().name("cairn-account-copy").start(() -> {
+            try {
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+                while (!servingMaster()) {
+                    if (closed || store.replication().fenceReason() != null || System.nanoTime() > deadline) return;
+                    Thread.sleep(200);
+                }
+                int copied = d.copyFrom(directory);
+                if (copied > 0) log.info("directory: copied {} account(s) of this node's directory into the store", copied);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                if (!closed) log.warn("directory: could not copy this node's accounts into the store: {}", e.getMessage());
+            }
+        });
+    }
+
+    /** Unfenced, master of its store, and a replica connected to it. */
+    private boolean servingMaster() {
+        if (store.replication().fenceReason() != null) return false;
+        return replication.status().stream().anyMatch(s -> s.role().equals("master")
+                && s.channels().stream().anyMatch(dev.cairn.replication.Replication.ChannelStatus::connected));
     }
 
     /**
@@ -252,6 +298,9 @@ public final class Node implements AutoCloseable {
     public PrometheusMeterRegistry registry() { return registry; }
 
     public SqliteDirectory directory() { return directory; }
+
+    /** What logins and deliveries ask: {@link #directory()}, or with a replicated store its accounts first. */
+    public dev.cairn.directory.Directory accounts() { return accounts; }
 
     public SlotStore store() { return store; }
 

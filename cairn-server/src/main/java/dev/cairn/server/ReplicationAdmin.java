@@ -28,7 +28,8 @@ final class ReplicationAdmin {
 
     private ReplicationAdmin() {}
 
-    private interface Body {
+    /** An endpoint's work: the query's parameters in (the admin endpoint takes no bodies), the answer's text out. */
+    interface Body {
         String run(Map<String, String> query) throws Exception;
     }
 
@@ -61,13 +62,18 @@ final class ReplicationAdmin {
         context(admin, token, "/replication/prune", "POST", q -> "pruned the logs of " + replication.prune() + " user(s)\n");
     }
 
-    private static String required(Map<String, String> q, String key) {
+    static String required(Map<String, String> q, String key) {
         String v = q.get(key);
         if (v == null || v.isEmpty()) throw new IllegalArgumentException(key + "= is missing");
         return v;
     }
 
-    private static void context(AdminServer admin, String token, String path, String method, Body body) {
+    /**
+     * Registers an endpoint behind the bearer token: 405 for another method, 401 without the
+     * token, 409 with the message of an IllegalArgumentException, IllegalStateException or
+     * DirectoryException (what the `cairn` command prints), 500 for anything else.
+     */
+    static void context(AdminServer admin, String token, String path, String method, Body body) {
         admin.context(path, exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals(method)) {
@@ -77,7 +83,7 @@ final class ReplicationAdmin {
                 } else {
                     try {
                         respond(exchange, 200, body.run(query(exchange)));
-                    } catch (IllegalArgumentException | IllegalStateException e) {
+                    } catch (IllegalArgumentException | IllegalStateException | dev.cairn.directory.DirectoryException e) {
                         respond(exchange, 409, e.getMessage() + "\n");
                     } catch (Exception e) {
                         log.warn("admin: {} failed", path, e);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.changelog;
 
+import dev.cairn.store.Account;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxId;
@@ -62,4 +63,13 @@ public sealed interface Change {
      * predecessor may have handed out (its reservation), and replicas that follow it skip them too.
      */
     record UidNextRaised(MailboxId mailbox, long uidNext) implements Change {}
+
+    /**
+     * The user's account became exactly this (not a delta: idempotent to apply). Its addresses
+     * are the slot's to resolve: an address index follows every account (see ChangeApplier).
+     */
+    record AccountSet(Account account) implements Change {}
+
+    /** The user's account is gone; its mail stays (`cairn user delete --keep-mail`). */
+    record AccountRemoved() implements Change {}
 }

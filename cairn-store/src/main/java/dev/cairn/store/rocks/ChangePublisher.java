@@ -29,7 +29,8 @@ final class ChangePublisher {
         UserState s = t.user();
         long seq = t.seq;
         switch (c) {
-            case Change.UserCreated _, Change.MailboxCreated _, Change.Subscribed _, Change.Unsubscribed _, Change.AclSet _ -> { }
+            case Change.UserCreated _, Change.MailboxCreated _, Change.Subscribed _, Change.Unsubscribed _, Change.AclSet _,
+                 Change.AccountSet _, Change.AccountRemoved _ -> { }
             case Change.UserDeleted _ -> t.afterCommit.add(() -> s.deletedAt(seq));
             case Change.MailboxDeleted d -> {
                 MailboxMeta m = t.before.byId(d.id());

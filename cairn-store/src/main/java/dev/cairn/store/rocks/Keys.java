@@ -14,8 +14,9 @@ import java.util.Arrays;
  * <pre>
  * meta       [user][tag][...]       tag: HEADER, MAILBOX+mbx, SUBSCRIPTION+name, ACL+mbx+identifier,
  *                                   THREAD+message-id, NAME, RECENT+mbx (first UID not yet claimed
- *                                   as \Recent: this node's, never in the change log);
- *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name
+ *                                   as \Recent: this node's, never in the change log), ACCOUNT (Accounts);
+ *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name,
+ *                                   ADDRESS_OWNER+address (the users whose accounts list it, Accounts)
  * index      [user][mbx][uid]       -> modseq(8) flags(8)           (scanned to open a view)
  * messages   [user][mbx][uid]       -> internal date, save date, size, body, thread
  * tombstones [user][mbx][uid]       -> modseq(8)

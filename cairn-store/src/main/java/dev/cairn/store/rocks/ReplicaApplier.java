@@ -34,6 +34,24 @@ final class ReplicaApplier {
     ReplicaApplier(RocksSlotStore slot) { this.slot = slot; }
 
     ApplyOutcome apply(ChangeRecord r, Function<BodyId, byte[]> bodies) {
+        // A change of the account (or its end) moves the address index: under its lock, taken first.
+        boolean accounts = touchesAccount(r);
+        if (accounts) slot.accounts.lock.lock();
+        try {
+            return applyOne(r, bodies);
+        } finally {
+            if (accounts) slot.accounts.lock.unlock();
+        }
+    }
+
+    private static boolean touchesAccount(ChangeRecord r) {
+        for (Change c : r.changes()) {
+            if (c instanceof Change.AccountSet || c instanceof Change.AccountRemoved || c instanceof Change.UserDeleted) return true;
+        }
+        return false;
+    }
+
+    private ApplyOutcome applyOne(ChangeRecord r, Function<BodyId, byte[]> bodies) {
         UserState s = slot.lockedState(r.user());
         if (s == null) {
             boolean creates = !r.changes().isEmpty() && r.changes().getFirst() instanceof Change.UserCreated;
@@ -100,7 +118,7 @@ final class ReplicaApplier {
 
     /** What a group may hold: no change that scans the database for what the group itself wrote. */
     private static boolean groupable(ChangeRecord r) {
-        if (r.isJump() || r.changes().isEmpty()) return false;
+        if (r.isJump() || r.changes().isEmpty() || touchesAccount(r)) return false;
         for (Change c : r.changes()) {
             if (c instanceof Change.UserCreated || c instanceof Change.UserDeleted || c instanceof Change.MailboxDeleted) return false;
         }
@@ -285,6 +303,7 @@ final class ReplicaApplier {
     }
 
     void install(UserImage image) {
+        slot.accounts.lock.lock();
         slot.userRegistry.lock();
         try {
             Integer existing = slot.userId(image.user());
@@ -293,6 +312,7 @@ final class ReplicaApplier {
                 WriteOps ops = new WriteOps();
                 Map<BodyId, Long> delta = new HashMap<>();
                 int id;
+                dev.cairn.store.Account before = existing == null ? null : slot.accounts.stored(existing);
                 if (existing != null) {
                     id = existing;
                     clear(ops, id, image.user(), delta);
@@ -308,6 +328,7 @@ final class ReplicaApplier {
                     ops.put(family(e.family()), key, e.value());
                     if (e.family() == MESSAGES) delta.merge(MessageValue.decode(e.value()).body(), 1L, Long::sum);
                 }
+                slot.accounts.reindex(ops, image.user(), id, before, image.entries());
                 ChangeRecord mark = new ChangeRecord(image.user(), image.seq(), slot.epoch(), RocksSlotReplication.now(), List.of());
                 ops.put(slot.changelog, Keys.change(slot.channelOf(image.user()), id, image.seq()), ChangeCodec.encode(mark));
                 applyRefs(ops, delta, image.bodies());
@@ -317,10 +338,12 @@ final class ReplicaApplier {
             }
         } finally {
             slot.userRegistry.unlock();
+            slot.accounts.lock.unlock();
         }
     }
 
     void drop(String user) {
+        slot.accounts.lock.lock();
         slot.userRegistry.lock();
         try {
             Integer existing = slot.userId(user);
@@ -329,6 +352,7 @@ final class ReplicaApplier {
             try {
                 WriteOps ops = new WriteOps();
                 Map<BodyId, Long> delta = new HashMap<>();
+                slot.accounts.write(ops, new HashMap<>(), user, existing, slot.accounts.stored(existing), null);
                 clear(ops, existing, user, delta);
                 ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, user));
                 applyRefs(ops, delta, Map.of());
@@ -338,6 +362,7 @@ final class ReplicaApplier {
             }
         } finally {
             slot.userRegistry.unlock();
+            slot.accounts.lock.unlock();
         }
     }
 
