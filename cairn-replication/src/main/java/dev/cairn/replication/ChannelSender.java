@@ -36,13 +36,15 @@ import org.slf4j.LoggerFactory;
  * (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at once (the replica
  * applies them while the next ones travel and answers them in order); this thread sends, a second
  * one ({@link #readAnswers}) reads the answers. Reconnects after any failure and resumes from the
- * replica's positions. It knows its owner only by its {@link ChannelConfig} and the
- * {@link ChannelListener} it tells.
+ * replica's positions, after a wait that grows while the replica stays away
+ * ({@link ReconnectBackoff}); whether the replica is reachable is logged once for all its
+ * channels ({@link PeerLink}), not per attempt. It knows its owner only by its
+ * {@link ChannelConfig}, the {@link ChannelListener} it tells and the replica's {@link PeerLink}.
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
-    /** A replica that stays down fails every reconnect the same way: one line a minute, with a count. */
-    private final FailureLog failures = new FailureLog(log);
+    /** Failures other than the replica being away (refusals, bad frames, a silent replica): one line a minute per kind for all the replica's channels, with a count. */
+    private final FailureLog failures;
     private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
@@ -51,6 +53,8 @@ final class ChannelSender implements Runnable {
     final ChannelConfig config;
     private final SlotStore slot;
     private final ChannelListener listener;
+    private final PeerLink link;
+    private final ReconnectBackoff backoff;
     private final CommitTail tail = new CommitTail();
     private final ReplicaLag lag = new ReplicaLag();
     private final ReservationRequests reservations = new ReservationRequests();
@@ -76,10 +80,13 @@ final class ChannelSender implements Runnable {
     private volatile FrameConnection connection;
     private Thread thread;
 
-    ChannelSender(ChannelConfig config, SlotStore slot, ChannelListener listener) {
+    ChannelSender(ChannelConfig config, SlotStore slot, ChannelListener listener, PeerLink link) {
         this.config = config;
         this.slot = slot;
         this.listener = listener;
+        this.link = link;
+        this.failures = link.failures();
+        this.backoff = new ReconnectBackoff(config.tuning().reconnectDelay(), config.tuning().reconnectMax());
         this.bodies = new SentBodies(slot);
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
     }
@@ -160,17 +167,14 @@ final class ChannelSender implements Runnable {
             } catch (StaleEpoch e) {
                 listener.newerEpoch(e.epoch);
                 return;
-            } catch (IOException | FrameCodec.BadFrame e) {
-                if (!stopped) failures.warn("replication " + config.describe() + ": " + e.getClass().getSimpleName(),
-                        config.address(), String.valueOf(e.getMessage()));
-            } catch (RuntimeException | java.lang.Error e) {
-                if (!stopped) failures.unexpected("replication " + config.describe(), config.address(), e);
+            } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
+                if (!stopped) link.channelFailed(config, connected, e);
             } finally {
                 disconnected();
             }
             if (stopped) return;
             try {
-                Thread.sleep(config.tuning().reconnectDelay());
+                Thread.sleep(backoff.next());
             } catch (InterruptedException e) {
                 if (stopped) return;
             }
@@ -213,13 +217,15 @@ final class ChannelSender implements Runnable {
         if (stopped) { c.close(); return; }
         long epoch = slot.replication().epoch();
         Positions positions = MasterHandshake.run(c, config, epoch);
+        backoff.reset();
         start(positions);
         // From here the reader waits for answers as long as it takes when nothing is in flight;
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
         lastSent = System.nanoTime();
         locked(() -> connected = true);
-        log.info("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
+        link.connected(config.channel(), epoch);
+        log.debug("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
         Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + config.store() + "-" + config.replica() + "-" + config.channel())
                 .start(() -> readAnswers(c));
         try {
@@ -268,7 +274,9 @@ final class ChannelSender implements Runnable {
             lock.lock();
             try {
                 if (inFlight > 0 && System.nanoTime() - lastHeard > replyTimeout) {
-                    throw new IOException("replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout());
+                    String silent = "replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout();
+                    failures.warn("replication " + config.describeReplica() + ": reply timeout", config.address(), "channel " + config.channel() + ": " + silent);
+                    throw new IOException(silent);
                 }
                 caughtUp = inFlight == 0 && dirty.isEmpty();
             } finally {
@@ -317,6 +325,7 @@ final class ChannelSender implements Runnable {
                 lastHeard = System.nanoTime();
                 switch (f) {
                     case Ack a -> {
+                        link.acked();
                         for (Applied ap : a.applied()) {
                             acked.merge(ap.user(), ap.seq(), Math::max);
                             long now = acked.get(ap.user());
@@ -351,6 +360,8 @@ final class ChannelSender implements Runnable {
                     case Diverged d -> reconciliation.merge(d);
                     case Frame.Error e -> {
                         if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
+                        failures.warn("replication " + config.describeReplica() + ": replica refused", config.address(),
+                                "channel " + config.channel() + ": " + FailureLog.printable(e.message()));
                         throw new IOException("replica refused: " + e.message());
                     }
                     default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));

@@ -26,6 +26,11 @@ final class MasterHandshake {
         }
     }
 
+    /** The replica answered and refused the handshake (another cluster secret, an unknown store): not a replica that is away. */
+    static final class Refused extends IOException {
+        Refused(String message) { super(message); }
+    }
+
     /** Runs the handshake on c (opened with the handshake's frame limit) at the master's epoch; the replica's positions. */
     static Positions run(FrameConnection c, ChannelConfig config, long epoch) throws IOException, FrameCodec.BadFrame {
         c.setTimeout((int) config.tuning().replyTimeout().toMillis());
@@ -36,7 +41,7 @@ final class MasterHandshake {
         Challenge ch = expect(c, config, Challenge.class);
         if (!Handshake.verify(Handshake.replicaProof(config.secret(), nonce, ch.nonce(), store, channel, epoch), ch.mac())) {
             c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
-            throw new IOException("replica " + config.replica() + " failed authentication");
+            throw new Refused("replica " + config.replica() + " failed authentication");
         }
         c.limit(config.tuning().maxFrame());
         c.send(new Auth(Handshake.masterProof(config.secret(), nonce, ch.nonce(), store, channel, epoch)));
@@ -48,7 +53,7 @@ final class MasterHandshake {
         Frame f = c.read();
         if (f instanceof Frame.Error e) {
             if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
-            throw new IOException("replica " + config.replica() + " refused: " + e.message());
+            throw new Refused("replica " + config.replica() + " refused: " + e.message());
         }
         if (!type.isInstance(f)) throw new FrameCodec.BadFrame("expected " + type.getSimpleName() + ", got " + FrameCodec.describe(f));
         return type.cast(f);

@@ -25,6 +25,8 @@ public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
 
     final ReplicationConfig config;
+    /** The cluster secret and TLS context, replaced by {@link #reload}; ReplicationConfig's are the ones the node started with. */
+    final ReplicationKeys keys;
     private final Map<String, SlotStore> slots;
     private final MeterRegistry meters;
     private final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
@@ -48,6 +50,7 @@ public final class Replication implements AutoCloseable {
 
     private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         this.config = config;
+        this.keys = new ReplicationKeys(config.secret(), config.tls());
         this.meters = meters;
         this.slots = new LinkedHashMap<>(slots);
         this.service = new ReplicaService(this, config.listen());
@@ -104,7 +107,7 @@ public final class Replication implements AutoCloseable {
 
     private synchronized void becomeMaster(StoreSpec s) {
         SlotStore slot = localSlot(s.name());
-        StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tls(), config.tuning(), slot, config.peers(), self(s),
+        StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, config.peers(), self(s),
                 meters, this::newerEpoch);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
@@ -164,6 +167,20 @@ public final class Replication implements AutoCloseable {
         return epoch;
     }
 
+    /**
+     * Replaces the cluster secret and the TLS context (null: TLS off, as the node started; TLS cannot
+     * be turned on or off here): every connection opened from now on, in either direction, uses
+     * them; connections already established go on. Meant for rotating the secret or the
+     * certificates: peers that still have the old ones are refused until they reload too.
+     *
+     * @throws IllegalArgumentException when it would turn TLS on or off (nothing is replaced)
+     */
+    public void reload(byte[] secret, javax.net.ssl.SSLContext tls) {
+        keys.replace(secret, tls);
+        log.info("replication: reloaded the cluster secret{}: new connections use them, established ones go on",
+                tls == null ? "" : " and the TLS certificate, key and trust");
+    }
+
     public void resync(String store, String userOrNull) {
         StoreMaster m = masters.get(store);
         if (m == null) throw new IllegalStateException("store " + store + " is not mastered here");
@@ -197,10 +214,12 @@ public final class Replication implements AutoCloseable {
             if (slot == null) continue;
             StoreMaster m = masters.get(s.name());
             List<ChannelStatus> channels = new ArrayList<>();
+            List<ReplicaStatus> links = new ArrayList<>();
             String mode;
             if (m != null) {
                 mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async" : m.degraded() ? "async (fallen back from sync)" : "sync";
                 for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
+                    links.add(m.replicaStatus(e.getKey()));
                     for (ChannelSender c : e.getValue()) {
                         channels.add(new ChannelStatus(e.getKey(), c.config.channel(), c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
                     }
@@ -209,13 +228,28 @@ public final class Replication implements AutoCloseable {
                 mode = "replica";
             }
             out.add(new StoreStatus(s.name(), m != null ? "master" : "replica", currentMaster.getOrDefault(s.name(), "?"),
-                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), channels));
+                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), channels,
+                    links));
         }
         return out;
     }
 
+    /** @param links per replica (on the master): connected or not and since when, lag, last Ack */
     public record StoreStatus(String store, String role, String master, List<String> replicas, String mode, long epoch,
-                              List<ChannelStatus> channels) {}
+                              List<ChannelStatus> channels,
+                              List<ReplicaStatus> links) {}
+
+    /**
+     * One replica of a store, all its channels together, as its master sees it.
+     *
+     * @param connected   whether at least one channel is connected
+     * @param since       when it last became connected, or not connected (this node's start when it never was)
+     * @param lagMillis   age of the oldest commit it has not acknowledged (0: none)
+     * @param lastAck     when it last acknowledged a frame (null: not since this node started)
+     * @param lastFailure why its last connection ended or attempt failed (null: none since it connected)
+     */
+    public record ReplicaStatus(String replica, boolean connected, int channelsUp, int channels, java.time.Instant since,
+                                long lagChanges, long lagMillis, java.time.Instant lastAck, String lastFailure) {}
 
     public record ChannelStatus(String replica, int channel, boolean connected, int users, long lagChanges, long lagMillis) {}
 

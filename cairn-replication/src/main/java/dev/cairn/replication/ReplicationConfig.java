@@ -62,16 +62,29 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
      * @param batchRecords     change records per Changes frame at most
      * @param handshakeTimeout how long an accepted connection has, from accept, to finish TLS and prove the secret
      * @param maxHandshakes    accepted connections that have not proven the secret yet, at most (more are closed at once)
+     * @param reconnectDelay   a channel's first wait before it connects again; each failure after it doubles the wait
+     * @param reconnectMax     the longest wait between two attempts (a replica that is back is connected within it)
      */
     public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
-                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
+                         Duration reconnectMax) {
         public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_HANDSHAKES = 128;
+        public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(5);
 
         public Tuning {
             if (maxFrame < FrameCodec.HANDSHAKE_MAX_FRAME) throw new IllegalArgumentException("maxFrame below the handshake's " + FrameCodec.HANDSHAKE_MAX_FRAME);
             if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) throw new IllegalArgumentException("handshakeTimeout must be positive");
             if (maxHandshakes < 1) throw new IllegalArgumentException("maxHandshakes must be at least 1");
+            if (reconnectDelay.isNegative() || reconnectDelay.isZero()) throw new IllegalArgumentException("reconnectDelay must be positive");
+            if (reconnectMax.compareTo(reconnectDelay) < 0) throw new IllegalArgumentException("reconnectMax must be at least reconnectDelay");
+        }
+
+        /** With the default reconnect cap ({@link #DEFAULT_RECONNECT_MAX}, or reconnectDelay when that is longer). */
+        public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                      Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+            this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, handshakeTimeout, maxHandshakes,
+                    reconnectDelay.compareTo(DEFAULT_RECONNECT_MAX) > 0 ? reconnectDelay : DEFAULT_RECONNECT_MAX);
         }
 
         /** With the default handshake deadline and cap. */
@@ -87,7 +100,12 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
         }
 
         public Tuning withHandshake(Duration timeout, int max) {
-            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max);
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max, reconnectMax);
+        }
+
+        /** With reconnects waiting {@code first}, then doubling up to {@code max}. */
+        public Tuning withReconnect(Duration first, Duration max) {
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, first, replyTimeout, handshakeTimeout, maxHandshakes, max);
         }
     }
 

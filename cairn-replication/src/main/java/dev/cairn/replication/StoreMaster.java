@@ -41,6 +41,10 @@ final class StoreMaster implements CommitHook {
     private final SlotStore slot;
     private final BiConsumer<String, Long> onNewerEpoch;
     final Map<String, ChannelSender[]> senders = new HashMap<>();
+    /** Per replica: whether its channels are connected, since when, its last Ack (status, metrics, the once-per-change log lines). */
+    private final Map<String, PeerLink> links = new HashMap<>();
+    /** Removes the per-replica gauges when the store stops being mastered here. */
+    private final List<Runnable> unregister = new ArrayList<>();
     private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
     private final Map<String, Long> replicated = new ConcurrentHashMap<>();
     /** Sync-mode commits waiting for a replica, per user: each is woken by its own user's Ack only. */
@@ -62,8 +66,8 @@ final class StoreMaster implements CommitHook {
     private final Map<String, Timer> delays = new HashMap<>();
     private volatile boolean degraded, stopped;
 
-    /** @param tls null: plain TCP to the replicas */
-    StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, SlotStore slot,
+    /** @param keys the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection */
+    StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
                 Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
         this.spec = spec;
         this.tuning = tuning;
@@ -75,8 +79,10 @@ final class StoreMaster implements CommitHook {
             if (address == null) throw new IllegalArgumentException("no address for node " + r.node());
             ChannelSender[] cs = new ChannelSender[slot.channels()];
             ChannelListener events = new ReplicaEvents(r.node());
+            PeerLink link = new PeerLink(LoggerFactory.getLogger(ChannelSender.class), "replica " + r.node() + " of store " + spec.name(), "retrying", cs.length);
+            links.put(r.node(), link);
             for (int i = 0; i < cs.length; i++) {
-                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, secret, tls, tuning, r.node(), address, i), slot, events);
+                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, keys, tuning, r.node(), address, i), slot, events, link);
             }
             senders.put(r.node(), cs);
         }
@@ -94,6 +100,7 @@ final class StoreMaster implements CommitHook {
         // Prometheus base unit: seconds (cairn_replication_lag_seconds).
         Gauge.builder("cairn.replication.lag", this, m -> m.lagMillis() / 1000.0).tag("store", spec.name()).baseUnit("seconds")
                 .description("age of the oldest commit a replica has not acknowledged").register(meters);
+        for (String replica : senders.keySet()) unregister.add(ReplicaMeters.register(meters, spec.name(), replica, () -> replicaStatus(replica)));
     }
 
     void start() {
@@ -105,6 +112,8 @@ final class StoreMaster implements CommitHook {
         stopped = true;
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
+        for (PeerLink l : links.values()) l.failures().flush();
+        unregister.forEach(Runnable::run);
         releaseAll();
     }
 
@@ -299,6 +308,18 @@ final class StoreMaster implements CommitHook {
             n = Math.max(n, replica);
         }
         return n;
+    }
+
+    /** One replica as status and metrics show it: connected or not and since when, its lag, its last Ack. */
+    Replication.ReplicaStatus replicaStatus(String replica) {
+        PeerLink.State s = links.get(replica).state();
+        long changes = 0, millis = 0;
+        for (ChannelSender c : senders.get(replica)) {
+            changes += c.lagChanges();
+            millis = Math.max(millis, c.lagMillis());
+        }
+        return new Replication.ReplicaStatus(replica, s.connected(), s.channelsUp(), s.channels(), s.since(), changes, millis,
+                s.lastAck(), s.lastFailure());
     }
 
     long lagMillis() {

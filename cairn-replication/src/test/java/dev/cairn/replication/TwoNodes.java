@@ -76,7 +76,7 @@ final class TwoNodes implements AutoCloseable {
 
     static Tuning fast() {
         return new Tuning(Duration.ofMillis(500), 1000, 10_000, FrameCodec.DEFAULT_MAX_FRAME, 500, Duration.ofMillis(50),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10)).withReconnect(Duration.ofMillis(50), Duration.ofMillis(500));
     }
 
     void openSlot(String node) {

@@ -53,6 +53,8 @@ public final class Node implements AutoCloseable {
     /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
+    /** The mail listeners' certificate, replaced by {@link #reload}. */
+    private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
     private volatile boolean serving;
     private boolean runFileWritten;
@@ -93,10 +95,12 @@ public final class Node implements AutoCloseable {
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = storeAccounts();
         }
-        NodeServices services = new NodeServices(config, store, accounts, registry, tlsContext(config),
+        mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
+        NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
                 replicaAware(new DirectoryAuthenticator(accounts, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(accounts, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
+                MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), store),
+                new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -133,6 +137,7 @@ public final class Node implements AutoCloseable {
                 AccountAdmin.register(admin, token, (dev.cairn.directory.StoreDirectory) accounts, store, replication,
                         config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
             }
+            ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
@@ -195,6 +200,53 @@ public final class Node implements AutoCloseable {
             }
             return r;
         };
+    }
+
+    /**
+     * Reads the certificates and the cluster secret again ({@code cairn reload}, or SIGHUP): the
+     * mail listeners' certificate and key ([tls]), and replication's secret_file, certificate, key
+     * and trust. Everything is read before anything is replaced: a file that cannot be used
+     * throws (one line) and the node keeps all it had. Connections that start afterwards use
+     * what was read; established ones go on with what they started with.
+     *
+     * @return what was reloaded, one line each
+     */
+    public synchronized List<String> reload() {
+        SSLContext mail = null;
+        if (Files.isRegularFile(config.certificateFile())) {
+            try {
+                mail = new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                throw new IllegalArgumentException("tls: cannot load " + config.certificateFile() + " with " + config.keyFile() + ": "
+                        + (e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString())) + "; nothing reloaded");
+            }
+        }
+        byte[] secret = null;
+        SSLContext replicationTls = null;
+        if (replication != null) {
+            dev.cairn.server.config.ReplicationSettings.KeyFiles files = config.replication().keyFiles();
+            try {
+                secret = files.secret();
+                replicationTls = files.tls();
+            } catch (dev.cairn.server.config.ConfigException e) {
+                throw new IllegalArgumentException(e.getMessage() + "; nothing reloaded");
+            }
+        }
+        List<String> done = new ArrayList<>();
+        if (replication != null) {
+            replication.reload(secret, replicationTls);
+            dev.cairn.server.config.ReplicationSettings.KeyFiles files = config.replication().keyFiles();
+            done.add("replication: " + (files.secretFile() == null ? "secret in the config (unchanged)" : "secret " + files.secretFile())
+                    + (files.certificate() == null ? ", TLS off" : ", certificate " + files.certificate() + ", key " + files.key() + ", trust " + files.trust()));
+        }
+        if (mail != null) {
+            mailTls.replace(mail);
+            done.add("mail listeners: certificate " + config.certificateFile() + ", key " + config.keyFile());
+        } else {
+            done.add("mail listeners: no certificate at " + config.certificateFile() + "; the self-signed one stays");
+        }
+        log.info("reloaded: {}", String.join("; ", done));
+        return done;
     }
 
     /** The budget's split, and a warning when the JVM was started with more heap than it allows. */

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Replication's admin endpoints (same bearer token as /check):
  * <ul>
- *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag</li>
+ *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag; per
+ *       replica: connected or unreachable since when, lag in changes and seconds, its last Ack, why its last connection failed</li>
  *   <li>{@code POST /replication/promote?store=S}: makes this node's slot the store's master (new epoch)</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
@@ -45,6 +46,7 @@ final class ReplicationAdmin {
                             .append(c.connected() ? " connected" : " disconnected").append(" users=").append(c.users())
                             .append(" lag_changes=").append(c.lagChanges()).append(" lag_ms=").append(c.lagMillis()).append('\n');
                 }
+                for (Replication.ReplicaStatus r : s.links()) replicaLine(b, r);
             }
             return b.toString();
         });
@@ -60,6 +62,21 @@ final class ReplicationAdmin {
         });
         context(admin, token, "/replication/report", "GET", q -> String.join("\n", replication.report()) + "\n");
         context(admin, token, "/replication/prune", "POST", q -> "pruned the logs of " + replication.prune() + " user(s)\n");
+    }
+
+    /**
+     * "  replica n2 connected since 2026-12-07T00:40:00Z channels=8/8 lag_changes=0 lag_seconds=0.000
+     * last_ack=2026-12-07T00:41:02Z", or "unreachable since ... last_failure=...": all the replica's channels together.
+     */
+    private static void replicaLine(StringBuilder b, Replication.ReplicaStatus r) {
+        b.append("  replica ").append(r.replica()).append(r.connected() ? " connected" : " unreachable").append(" since ")
+                .append(r.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+                .append(" channels=").append(r.channelsUp()).append('/').append(r.channels())
+                .append(" lag_changes=").append(r.lagChanges())
+                .append(" lag_seconds=").append(String.format(java.util.Locale.ROOT, "%.3f", r.lagMillis() / 1000.0))
+                .append(" last_ack=").append(r.lastAck() == null ? "never" : r.lastAck().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        if (r.lastFailure() != null && !r.connected()) b.append(" last_failure=\"").append(r.lastFailure().replace("\"", "'")).append('"');
+        b.append('\n');
     }
 
     static String required(Map<String, String> q, String key) {

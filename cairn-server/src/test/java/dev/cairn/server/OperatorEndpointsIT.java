@@ -146,6 +146,12 @@ class OperatorEndpointsIT {
             String scrape = get(n1, "/metrics").body();
             assertThat(scrape).contains("cairn_replication_lag_seconds{store=\"s1\"}").doesNotContain("lag_ms")
                     .contains("cairn_replication_delay_seconds_bucket{");
+            // Per replica: connected, since when, lag in changes and seconds, last Ack.
+            assertThat(scrape).contains("cairn_replication_replica_connected{replica=\"n2\",store=\"s1\"} 1.0")
+                    .contains("cairn_replication_replica_state_change_timestamp_seconds{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_lag_changes{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_lag_seconds{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_last_ack_timestamp_seconds{replica=\"n2\",store=\"s1\"}");
             // Bounded: the delay histogram has 15 buckets and +Inf per replica, not ~90.
             assertThat(scrape.lines().filter(l -> l.startsWith("cairn_replication_delay_seconds_bucket{"))).hasSize(16);
             if (promtoolInstalled()) {
