@@ -62,4 +62,11 @@ public sealed interface Change {
      * predecessor may have handed out (its reservation), and replicas that follow it skip them too.
      */
     record UidNextRaised(MailboxId mailbox, long uidNext) implements Change {}
+
+    /**
+     * The mailbox got a new UIDVALIDITY; its messages keep their UIDs under it. A master promoted
+     * uncleanly cannot vouch for every UID its predecessor handed out: clients forget what they
+     * knew of the mailbox and resync it (RFC 9051 §2.3.1.1, RFC 7162 §3.2.5), replicas follow.
+     */
+    record UidValidityChanged(MailboxId mailbox, long uidValidity) implements Change {}
 }
