@@ -50,7 +50,7 @@ class FencedSlotStartIT {
 
             // Without [replication]: refused, in one line that says both ways out.
             Path single = withoutReplication(c, "n1");
-            NodeProcesses.Exited refused = NodeProcesses.serveUntilExit(single);
+            NodeProcesses.Exited refused = p.serveUntilExit(single);
             assertThat(refused.status()).as(refused.output()).isEqualTo(1);
             List<String> errors = refused.output().lines().filter(l -> l.startsWith("cairn: ")).toList();
             assertThat(errors).hasSize(1);

@@ -36,9 +36,13 @@ final class NodeProcesses implements AutoCloseable {
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
+    /** Kills the nodes also when the test's JVM ends first (a test stuck past its timeout leaves no node behind). */
+    private final Thread reaper = new Thread(() -> processes.values().forEach(Process::destroyForcibly), "node-reaper");
+
     NodeProcesses(TestCluster cluster, Path dir) {
         this.cluster = cluster;
         this.dir = dir;
+        Runtime.getRuntime().addShutdownHook(reaper);
     }
 
     /** Adds the users (address USER@example.org) on every node's own directory. */
@@ -79,14 +83,17 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     /** Runs `cairn serve --config` until it exits (it must, within a minute); its exit status and output. */
-    static Exited serveUntilExit(Path config) throws Exception {
-        Process p = new ProcessBuilder(command(config)).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+    Exited serveUntilExit(Path config) throws Exception {
+        Path output = Files.createTempFile(dir, "serve", ".log");
+        Process p = new ProcessBuilder(command(config)).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        processes.put("serve-" + p.pid(), p); // killed with the rest if the test ends first
+        boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+        processes.remove("serve-" + p.pid());
+        if (!exited) {
             p.destroyForcibly();
-            throw new AssertionError("cairn serve did not exit: " + output);
+            throw new AssertionError("cairn serve did not exit within a minute: " + Files.readString(output));
         }
-        return new Exited(p.exitValue(), output);
+        return new Exited(p.exitValue(), Files.readString(output));
     }
 
     record Exited(int status, String output) {}
@@ -202,6 +209,11 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     @Override public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
         for (Process p : processes.values()) p.destroyForcibly();
         for (Process p : processes.values()) {
             try {
