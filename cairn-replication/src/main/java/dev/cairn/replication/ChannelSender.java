@@ -77,6 +77,12 @@ final class ChannelSender implements Runnable {
     private long lastSent;
     private volatile Exception failure;
     private volatile boolean connected, stopped;
+    /** Handshakes completed (the in-sync set tells a replica its state again after any reconnect). */
+    private volatile long connections;
+    /** Users the replica lacked records of at the handshake, with the seq it must acknowledge: caught up when empty. */
+    private final Map<String, Long> catchUp = new ConcurrentHashMap<>();
+    /** The replica's in-sync state to tell it, newest only (InSyncSet). */
+    private final java.util.concurrent.atomic.AtomicReference<Frame.InSync> inSync = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile FrameConnection connection;
     private Thread thread;
 
@@ -144,6 +150,17 @@ final class ChannelSender implements Runnable {
     }
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
+
+    /** Tells the replica its in-sync state (a newer one replaces one not sent yet); sent once connected. */
+    void tell(Frame.InSync state) {
+        inSync.set(state);
+        locked(work::signal);
+    }
+
+    long connections() { return connections; }
+
+    /** Connected, and the replica has acknowledged everything it lacked when this connection began. */
+    boolean caughtUpSinceConnect() { return connected && catchUp.isEmpty(); }
 
     /** Changes the master has that this replica has not acknowledged (of users changed since this node started or connected). */
     long lagChanges() {
@@ -223,7 +240,10 @@ final class ChannelSender implements Runnable {
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
         lastSent = System.nanoTime();
-        locked(() -> connected = true);
+        locked(() -> {
+            connected = true;
+            connections++;
+        });
         link.connected(config.channel(), epoch);
         log.debug("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
         Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + config.store() + "-" + config.replica() + "-" + config.channel())
@@ -250,6 +270,8 @@ final class ChannelSender implements Runnable {
     private void ship(FrameConnection c) throws IOException, FrameCodec.BadFrame {
         long replyTimeout = config.tuning().replyTimeout().toNanos();
         while (!stopped && failure == null) {
+            Frame.InSync state = inSync.getAndSet(null);
+            if (state != null) c.send(state); // lost with the connection: the in-sync set tells it again after the next handshake
             if (reservations.sendNext(c)) continue;
             if (reconciliation.askNext(c)) continue;
             String resync = null;
@@ -329,6 +351,7 @@ final class ChannelSender implements Runnable {
                         for (Applied ap : a.applied()) {
                             acked.merge(ap.user(), ap.seq(), Math::max);
                             long now = acked.get(ap.user());
+                            catchUp.computeIfPresent(ap.user(), (u, target) -> now >= target || !slot.hasUser(u) ? null : target);
                             listener.acked(ap.user(), now);
                             acknowledged(ap.user(), now);
                             // Behind with nothing more on the way (it skipped or lost records): ship again.
@@ -398,6 +421,14 @@ final class ChannelSender implements Runnable {
             // Users only the replica has: from a former master (older epoch), merged; else dropped there.
             if (!reconciliation.onlyAtReplica(p, epochNow)) toCopy.add(p.user());
         }
+        // What the replica lacks now (merges and copies included): caught up once it acknowledged all of it.
+        catchUp.clear();
+        for (String user : slot.users()) {
+            if (slot.channelOf(user) != config.channel()) continue;
+            long mine = r.seq(user);
+            if (mine > acked.getOrDefault(user, 0L) || reconciliation.holds(user)) catchUp.put(user, mine);
+        }
+        for (String user : toCopy) catchUp.putIfAbsent(user, 0L);
         locked(() -> {
             dirty.addAll(toShip);
             resyncs.addAll(toCopy);

@@ -63,6 +63,13 @@ public sealed interface Frame {
     /** Replica to master: its records after the common point, with the bodies they add that it still has. */
     record Diverged(String user, List<byte[]> records, List<Body> bodies) implements Frame {}
 
+    /**
+     * Master to replica (protocol version 2): whether the replica holds everything the master
+     * acknowledged (its place in the store's in-sync set), and since when on the master's clock
+     * (ms). {@code version} orders one master's announcements across its channels. Not answered.
+     */
+    record InSync(String store, long epoch, long version, boolean inSync, long since) implements Frame {}
+
     /** Either side: a refusal; the connection closes after it. {@code epoch} is the sender's. */
     record Error(int code, long epoch, String message) implements Frame {}
 

@@ -125,9 +125,17 @@ final class Reconciler {
                     box = u.mailbox("INBOX").orElseThrow();
                     line(user, a.messages().size() + " message(s) of a mailbox that no longer exists go to INBOX");
                 }
+                // The former master's UIDs for them never existed here: they read as expunged (RFC 7162
+                // VANISHED). Before the appends, so that these get UIDs above them also where the former
+                // master went past this one's UIDNEXT (an unclean promotion).
                 List<Long> vanished = new ArrayList<>();
                 for (Change.AppendedMessage m : a.messages()) {
                     if (box.id().equals(a.mailbox()) && u.message(box.id(), Uid.of(m.uid())).isEmpty()) vanished.add(m.uid());
+                }
+                if (!vanished.isEmpty()) {
+                    master.replication().vanish(user, box.id(), vanished);
+                }
+                for (Change.AppendedMessage m : a.messages()) {
                     byte[] bytes = bodies.get(m.body());
                     if (bytes == null) {
                         line(user, "message " + m.uid() + " of " + box.name() + " could not be merged: its body is gone");
@@ -137,10 +145,6 @@ final class Reconciler {
                     AppendResult r = u.append(box.name(), List.of(new NewMessage(BodySource.of(bytes), m.flags(), m.internalDate())));
                     uids.computeIfAbsent(a.mailbox(), k -> new HashMap<>()).put(m.uid(), r.uids().getFirst().value());
                     line(user, "appended message " + m.uid() + " to " + box.name() + " again as UID " + r.uids().getFirst().value());
-                }
-                // The former master's UIDs for them never existed here: they read as expunged (RFC 7162 VANISHED).
-                if (!vanished.isEmpty()) {
-                    master.replication().vanish(user, box.id(), vanished);
                 }
             }
             case Change.FlagsSet f -> {
@@ -186,6 +190,7 @@ final class Reconciler {
             case Change.AccountRemoved x -> {
                 if (master.account(user).isPresent()) line(user, "the former master removed the account; kept (remove it again if wanted)");
             }
+            case Change.UidValidityChanged v -> { } // its own; this master's UIDVALIDITYs are its own (never the same)
         }
     }
 

@@ -147,8 +147,9 @@ final class ReplicaService implements AutoCloseable {
             Frame first = c.read();
             if (!(first instanceof Hello hello)) throw new FrameCodec.BadFrame("expected Hello, got " + FrameCodec.describe(first));
             store = hello.store();
-            if (hello.version() != FrameCodec.VERSION) {
-                c.send(new Frame.Error(Frame.VERSION, 0, "protocol version " + hello.version() + " not supported (this node: " + FrameCodec.VERSION + ")"));
+            if (hello.version() < FrameCodec.OLDEST_VERSION || hello.version() > FrameCodec.VERSION) {
+                c.send(new Frame.Error(Frame.VERSION, 0, "protocol version " + hello.version() + " not supported (this node: "
+                        + FrameCodec.OLDEST_VERSION + " to " + FrameCodec.VERSION + ")"));
                 return;
             }
             SlotStore slot = node.localSlot(hello.store());
@@ -229,11 +230,14 @@ final class ReplicaService implements AutoCloseable {
             loop(c, hello, slot, r, images, pipeline);
         } finally {
             pipeline.close();
+            // The master is out of reach (or gone): the replica was in sync until now at best.
+            if (!closed && !node.isMaster(hello.store())) node.claim(hello.store()).linkLost();
         }
     }
 
     private void loop(FrameConnection c, Hello hello, SlotStore slot, SlotReplication r,
                       Map<String, ByteArrayOutputStream> images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
+        InSyncClaim claim = node.claim(hello.store());
         while (!closed) {
             Frame f = c.read();
             // Fencing: anything from a master whose epoch was superseded meanwhile is refused.
@@ -242,6 +246,7 @@ final class ReplicaService implements AutoCloseable {
                 c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " moved on to epoch " + r.epoch()));
                 return;
             }
+            claim.heard();
             // Changes frames are applied while the next ones arrive; anything else waits until they are done.
             if (!(f instanceof Changes)) pipeline.drain();
             switch (f) {
@@ -283,6 +288,12 @@ final class ReplicaService implements AutoCloseable {
                     c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(rs.user(), r.seq(rs.user())))));
                 }
                 case Reconcile rc -> c.send(diverged(slot, rc));
+                case InSync in -> {
+                    if (in.epoch() != hello.epoch() || !in.store().equals(hello.store())) {
+                        throw new FrameCodec.BadFrame("InSync for " + in.store() + "@" + in.epoch() + " on a " + hello.store() + "@" + hello.epoch() + " channel");
+                    }
+                    claim.told(in); // after every Changes frame before it is applied (drained above)
+                }
                 case Frame.Error e -> {
                     log.warn("replication {}: master {} says: {}", hello.store(), hello.node(), e.message());
                     return;

@@ -12,6 +12,7 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.CommitHook;
 import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SyncState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -65,6 +66,9 @@ final class StoreMaster implements CommitHook {
     /** Per replica: the time from a commit here to the replica's acknowledgement of it. */
     private final Map<String, Timer> delays = new HashMap<>();
     private volatile boolean degraded, stopped;
+    /** Which replicas hold everything this master acknowledged. */
+    final InSyncSet inSync;
+    private Thread inSyncEvaluator;
 
     /** @param keys the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
@@ -86,6 +90,7 @@ final class StoreMaster implements CommitHook {
             }
             senders.put(r.node(), cs);
         }
+        this.inSync = new InSyncSet(spec.name(), slot, tuning.syncTimeout(), senders);
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")
@@ -106,10 +111,24 @@ final class StoreMaster implements CommitHook {
     void start() {
         slot.replication().setHook(this);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.start();
+        if (senders.isEmpty()) return;
+        inSyncEvaluator = FailureLog.loggedThreads(log, "cairn-repl-insync-" + spec.name()).start(() -> {
+            while (!stopped) {
+                try {
+                    Thread.sleep(InSyncSet.EVERY);
+                    inSync.evaluate();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (!stopped) log.warn("store {}: evaluating the in-sync set failed: {}", spec.name(), e.toString());
+                }
+            }
+        });
     }
 
     void stop() {
         stopped = true;
+        if (inSyncEvaluator != null) inSyncEvaluator.interrupt();
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
         for (PeerLink l : links.values()) l.failures().flush();
@@ -232,6 +251,8 @@ final class StoreMaster implements CommitHook {
         degradations.increment();
         log.warn("store {}: no replica applied a commit within {} ms: falling back to async replication",
                 spec.name(), tuning.syncTimeout().toMillis());
+        // Out of the in-sync set, durably, before the commits that waited are acknowledged without them.
+        inSync.fallingBack();
         releaseAll();
     }
 
@@ -252,6 +273,8 @@ final class StoreMaster implements CommitHook {
         }
 
         @Override public void caughtUp() {
+            SyncState state = inSync.state(replica);
+            if (state != null && !state.inSync()) inSync.evaluate(); // back in at once, not at the next tick
             if (!degraded || spec.mode() != Mode.SYNC) return;
             for (ChannelSender c : senders.get(replica)) if (!c.connected() || c.lagChanges() > 0) return;
             degraded = false;

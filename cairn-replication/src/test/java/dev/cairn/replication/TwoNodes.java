@@ -129,6 +129,12 @@ final class TwoNodes implements AutoCloseable {
                 .as("channels of " + master + " connected").isNotEmpty().allMatch(Replication.ChannelStatus::connected));
     }
 
+    /** Waits until the replica's master has told it that it is in sync (a plain promotion needs it). */
+    void awaitInSync(String replica) throws Exception {
+        eventually(Duration.ofSeconds(20), () -> assertThat(nodes.get(replica).status().getFirst().inSync().get(replica))
+                .as(replica + " told it is in sync").startsWith("in sync"));
+    }
+
     /** Waits until the replica has every change the master has for these users. */
     void awaitCaughtUp(String master, String replica, String... users) throws Exception {
         awaitCaughtUp(master, replica, Duration.ofSeconds(20), users);

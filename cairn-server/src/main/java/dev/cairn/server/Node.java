@@ -88,6 +88,7 @@ public final class Node implements AutoCloseable {
         engine = storeEngine(config.memory().store(), registry);
         store = engine.open(slotConfig(config, user -> new DirectoryQuotaPolicy(accounts).limits(user), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
+        if (config.replication() == null) refuseFencedSlot(store);
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
             replication = dev.cairn.replication.Replication.start(config.replication().config(),
@@ -247,6 +248,21 @@ public final class Node implements AutoCloseable {
         }
         log.info("reloaded: {}", String.join("; ", done));
         return done;
+    }
+
+    /**
+     * A fence is never forgotten: a slot that is a replica of a store, or a former master another
+     * node took over, does not start as a node of its own because [replication] was left out (it
+     * would take writes beside the store's master). The operator rejoins or takes it over.
+     */
+    private static void refuseFencedSlot(SlotStore store) {
+        var r = store.replication();
+        if (r.role() != dev.cairn.store.replication.Role.REPLICA) return;
+        String name = r.roleStore() == null ? "STORE" : r.roleStore();
+        throw new IllegalStateException(dev.cairn.replication.Replication.fencedSlot("this slot", r.roleStore(), r.epoch())
+                + " and the config has no [replication]: restore the section to rejoin the store (it catches up from its master),"
+                + " or take the slot over as a node of its own with `cairn store takeover " + name + "` (it then lacks what the"
+                + " store's master acknowledged since it was fenced)");
     }
 
     /** The budget's split, and a warning when the JVM was started with more heap than it allows. */

@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag; per
  *       replica: connected or unreachable since when, lag in changes and seconds, its last Ack, why its last connection failed</li>
- *   <li>{@code POST /replication/promote?store=S}: makes this node's slot the store's master (new epoch)</li>
+ *   <li>{@code POST /replication/promote?store=S[&force=true]}: makes this node's slot the store's master (new
+ *       epoch); refused (409) for a replica that cannot show it is in sync unless forced, and then unclean: every
+ *       mailbox gets a new UIDVALIDITY, one line each</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
  *   <li>{@code POST /replication/prune}: prunes change logs below what every replica has</li>
@@ -41,6 +43,8 @@ final class ReplicationAdmin {
                 b.append("store ").append(s.store()).append(" role=").append(s.role()).append(" master=").append(s.master())
                         .append(" replicas=").append(String.join(",", s.replicas())).append(" mode=").append(s.mode())
                         .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off").append('\n');
+                s.inSync().forEach((node, state) -> b.append("  ").append(s.role().equals("master") ? "replica=" : "self=")
+                        .append(node).append(' ').append(state).append('\n'));
                 for (Replication.ChannelStatus c : s.channels()) {
                     b.append("  replica=").append(c.replica()).append(" channel=").append(c.channel())
                             .append(c.connected() ? " connected" : " disconnected").append(" users=").append(c.users())
@@ -52,8 +56,9 @@ final class ReplicationAdmin {
         });
         context(admin, token, "/replication/promote", "POST", q -> {
             String s = required(q, "store");
-            log.warn("admin: promoting store {} to master here", s);
-            return "store " + s + " is now mastered here at epoch " + replication.promote(s) + "\n";
+            boolean force = "true".equals(q.get("force"));
+            log.warn("admin: promoting store {} to master here{}", s, force ? " (--force)" : "");
+            return String.join("\n", replication.promote(s, force).lines()) + "\n";
         });
         context(admin, token, "/replication/resync", "POST", q -> {
             String s = required(q, "store"), user = q.get("user");

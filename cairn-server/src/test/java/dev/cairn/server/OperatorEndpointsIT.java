@@ -159,6 +159,8 @@ class OperatorEndpointsIT {
                 assertThat(verdict[0]).as(verdict[1]).isEqualTo("0");
             }
 
+            eventually(Duration.ofSeconds(30), () -> assertThat(n2.replication().status().getFirst().inSync().get("n2"))
+                    .as("n2 told it is in sync").startsWith("in sync"));
             n2.replication().promote("s1");
             eventually(Duration.ofSeconds(30), () -> assertThat(n1.role()).as("n1 learns of the newer epoch").isEqualTo(NodeRole.REPLICA));
             assertThat(get(n2, "/ready")).satisfies(r -> {

@@ -72,4 +72,11 @@ public sealed interface Change {
 
     /** The user's account is gone; its mail stays (`cairn user delete --keep-mail`). */
     record AccountRemoved() implements Change {}
+
+    /**
+     * The mailbox got a new UIDVALIDITY; its messages keep their UIDs under it. A master promoted
+     * uncleanly cannot vouch for every UID its predecessor handed out: clients forget what they
+     * knew of the mailbox and resync it (RFC 9051 §2.3.1.1, RFC 7162 §3.2.5), replicas follow.
+     */
+    record UidValidityChanged(MailboxId mailbox, long uidValidity) implements Change {}
 }

@@ -36,6 +36,9 @@ import java.util.Set;
  * <p>Version 3 (2026-12-07) is version 2 that may also hold account changes ({@code AccountSet},
  * {@code AccountRemoved}); only records holding one are written as version 3, so an older reader
  * refuses exactly those, by their version.
+ *
+ * <p>Change type 15 (UidValidityChanged) came later within versions 1 and 2: a reader that
+ * predates it refuses a record holding one as corrupt (an unknown type) instead of skipping it.
  */
 public final class ChangeCodec {
     private ChangeCodec() {}
@@ -45,7 +48,7 @@ public final class ChangeCodec {
 
     private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
             MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
-            ACL_SET = 11, UID_NEXT_RAISED = 12, ACCOUNT_SET = 13, ACCOUNT_REMOVED = 14;
+            ACL_SET = 11, UID_NEXT_RAISED = 12, ACCOUNT_SET = 13, ACCOUNT_REMOVED = 14, UID_VALIDITY_CHANGED = 15;
 
     public static byte[] encode(ChangeRecord record) {
         try {
@@ -147,6 +150,9 @@ public final class ChangeCodec {
             case UidNextRaised c -> { out.writeByte(UID_NEXT_RAISED); writeString(out, c.mailbox().value()); out.writeLong(c.uidNext()); }
             case AccountSet c -> { out.writeByte(ACCOUNT_SET); writeAccount(out, c.account()); }
             case AccountRemoved c -> out.writeByte(ACCOUNT_REMOVED);
+            case UidValidityChanged c -> {
+                out.writeByte(UID_VALIDITY_CHANGED); writeString(out, c.mailbox().value()); out.writeLong(c.uidValidity());
+            }
         }
     }
 
@@ -202,6 +208,7 @@ public final class ChangeCodec {
                 if (version < 3) throw new IOException("an account change in a version " + version + " record");
                 yield new AccountRemoved();
             }
+            case UID_VALIDITY_CHANGED -> new UidValidityChanged(mailboxId(in), in.readLong());
             default -> throw new IOException("unknown change type " + type);
         };
     }

@@ -42,6 +42,12 @@ public interface SlotReplication {
 
     void setRole(Role role);
 
+    /** Sets the role and names the store it is for (kept with it, for the refusal of a fenced slot's start). */
+    void setRole(Role role, String store);
+
+    /** The store the role was last set for, or null when none was named (a slot from before it was kept). */
+    String roleStore();
+
     // --- master side -------------------------------------------------------------------------------
 
     /** Sets (null: removes) the hook called around every local commit. */
@@ -114,4 +120,26 @@ public interface SlotReplication {
 
     /** Drops the user here (a resync of a user the master no longer has). */
     void dropUser(String user);
+
+    // --- the in-sync set ---------------------------------------------------------------------------
+
+    /** This slot's own claim as a replica (what its master last told it), durable; null when it has none. */
+    SyncState syncState();
+
+    /** Records this slot's claim durably (null removes it: a master has none). */
+    void recordSyncState(SyncState state);
+
+    /** On a master: each replica's state as last decided here (the store's in-sync set), durable. */
+    java.util.Map<String, SyncState> replicaStates();
+
+    /** On a master: records a replica's state durably. */
+    void recordReplicaState(String replica, SyncState state);
+
+    /**
+     * An unclean promotion: gives every mailbox of every user a new UIDVALIDITY, above every one the
+     * user had and never one a master of another epoch could choose, in one
+     * change record per user at the given epoch (written before replicas follow, so they apply it).
+     * Returns one entry per mailbox.
+     */
+    List<NewUidValidity> renewUidValidities(long epoch);
 }

@@ -102,6 +102,7 @@ final class ChangeApplier {
             case Change.UidNextRaised r -> raiseUidNext(t, t.mailbox(existing(t, r.mailbox())), r.uidNext());
             case Change.AccountSet a -> setAccount(t, a.account());
             case Change.AccountRemoved _ -> setAccount(t, null);
+            case Change.UidValidityChanged v -> renewUidValidity(t, t.mailbox(existing(t, v.mailbox())), v.uidValidity());
         }
     }
 
@@ -317,6 +318,12 @@ final class ChangeApplier {
     /** UIDNEXT only (HIGHESTMODSEQ stays), so master and replicas report the same STATUS. */
     void raiseUidNext(Txn t, MailboxMeta w, long uidNext) {
         w.uidNext = Math.max(w.uidNext, uidNext);
+    }
+
+    /** A new UIDVALIDITY (UIDs, UIDNEXT and HIGHESTMODSEQ stay); the user's last one follows. */
+    void renewUidValidity(Txn t, MailboxMeta w, long uidValidity) {
+        w.uidValidity = uidValidity;
+        t.header.lastUidValidity = Math.max(t.header.lastUidValidity, uidValidity);
     }
 
     // --- users -------------------------------------------------------------------------------------

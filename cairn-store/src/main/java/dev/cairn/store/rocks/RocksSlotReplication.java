@@ -12,7 +12,9 @@ import dev.cairn.store.replication.CommitHook;
 import dev.cairn.store.replication.Position;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.Role;
+import dev.cairn.store.replication.NewUidValidity;
 import dev.cairn.store.replication.SlotReplication;
+import dev.cairn.store.replication.SyncState;
 import dev.cairn.store.replication.UserImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -33,11 +35,14 @@ import java.util.function.Function;
  * the commit hook, positions and reservations here; the replica's apply, promotion and user images
  * in {@link ReplicaApplier}.
  *
- * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, the role, and per user the reservation.
+ * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, the role (with the store it is for), per
+ * user the reservation, the slot's own in-sync claim as a replica and, on a master, each replica's
+ * state ({@link SyncState}). A slot whose role is REPLICA is fenced from the moment it opens: it
+ * takes no local write whatever config it was opened with, until replication makes it a master.
  */
 public final class RocksSlotReplication implements SlotReplication {
     /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
-    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12;
+    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12, SYNC_STATE = 22, REPLICA_STATE = 23; // 16 and 20 are Accounts'
 
     private final RocksSlotStore slot;
     private final ReplicaApplier applier;
@@ -50,6 +55,12 @@ public final class RocksSlotReplication implements SlotReplication {
         this.applier = new ReplicaApplier(slot);
         byte[] e = slot.get(slot.meta, Keys.userTag(0, EPOCH));
         this.epoch = e == null ? 0 : Keys.getLong(e);
+        // A fence is never forgotten: the slot stays fenced until replication makes it a master again.
+        if (role() == Role.REPLICA) {
+            String store = roleStore();
+            this.fence = "this slot is a replica" + (store == null ? "" : " of store " + store)
+                    + " (or a former master another node took over; epoch " + epoch + "): it takes no writes of its own";
+        }
     }
 
     // --- fence and epoch -------------------------------------------------------------------------
@@ -121,10 +132,23 @@ public final class RocksSlotReplication implements SlotReplication {
         return v == null ? null : Role.values()[v[0]];
     }
 
-    @Override public synchronized void setRole(Role role) {
-        if (role == role()) return;
+    /** The store named with the role: the bytes after the role's (none in a slot written before it was kept). */
+    @Override public String roleStore() {
+        byte[] v = slot.get(slot.meta, Keys.userTag(0, ROLE));
+        return v == null || v.length < 2 ? null : new String(v, 1, v.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override public void setRole(Role role) { setRole(role, null); }
+
+    @Override public synchronized void setRole(Role role, String store) {
+        String name = store != null ? store : roleStore();
+        if (role == role() && java.util.Objects.equals(name, roleStore())) return;
+        byte[] n = name == null ? new byte[0] : name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] v = new byte[1 + n.length];
+        v[0] = (byte) role.ordinal();
+        System.arraycopy(n, 0, v, 1, n.length);
         WriteOps ops = new WriteOps();
-        ops.put(slot.meta, Keys.userTag(0, ROLE), new byte[]{(byte) role.ordinal()});
+        ops.put(slot.meta, Keys.userTag(0, ROLE), v);
         slot.commitDurably(ops);
     }
 
@@ -320,6 +344,68 @@ public final class RocksSlotReplication implements SlotReplication {
 
     /** Drops the user here (a resync of a user the master no longer has). */
     @Override public void dropUser(String user) { applier.drop(user); }
+
+    // --- the in-sync set -------------------------------------------------------------------------------
+
+    @Override public SyncState syncState() {
+        byte[] v = slot.get(slot.meta, Keys.userTag(0, SYNC_STATE));
+        return v == null ? null : decodeSyncState(v);
+    }
+
+    @Override public synchronized void recordSyncState(SyncState state) {
+        WriteOps ops = new WriteOps();
+        if (state == null) ops.delete(slot.meta, Keys.userTag(0, SYNC_STATE));
+        else ops.put(slot.meta, Keys.userTag(0, SYNC_STATE), encodeSyncState(state));
+        slot.commitDurably(ops);
+    }
+
+    @Override public Map<String, SyncState> replicaStates() {
+        byte[] prefix = Keys.userTag(0, REPLICA_STATE);
+        Map<String, SyncState> all = new java.util.TreeMap<>();
+        slot.scan(slot.meta, prefix, (k, v) -> all.put(
+                new String(k, prefix.length, k.length - prefix.length, java.nio.charset.StandardCharsets.UTF_8), decodeSyncState(v)));
+        return all;
+    }
+
+    @Override public synchronized void recordReplicaState(String replica, SyncState state) {
+        WriteOps ops = new WriteOps();
+        ops.put(slot.meta, Keys.userTagString(0, REPLICA_STATE, replica), encodeSyncState(state));
+        slot.commitDurably(ops);
+    }
+
+    static byte[] encodeSyncState(SyncState s) {
+        try {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(b);
+            out.writeByte(1);
+            out.writeByte(s.kind().ordinal());
+            out.writeLong(s.epoch());
+            out.writeLong(s.version());
+            out.writeLong(s.at());
+            ChangeCodec.writeString(out, s.why());
+            return b.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static SyncState decodeSyncState(byte[] v) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(v));
+            if (in.readUnsignedByte() != 1) throw new IOException("sync state version");
+            int kind = in.readUnsignedByte();
+            if (kind >= SyncState.Kind.values().length) throw new IOException("sync state kind " + kind);
+            return new SyncState(SyncState.Kind.values()[kind], in.readLong(), in.readLong(), in.readLong(), ChangeCodec.readString(in));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override public synchronized List<NewUidValidity> renewUidValidities(long epoch) {
+        List<NewUidValidity> out = new ArrayList<>();
+        for (String user : slot.users()) out.addAll(UidValidityRenewal.renew(slot, user, epoch));
+        return out;
+    }
 
     static Instant now() { return Instant.now(); }
 }

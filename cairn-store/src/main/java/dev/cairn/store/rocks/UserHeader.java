@@ -24,12 +24,21 @@ final class UserHeader {
     }
 
     /**
-     * A UIDVALIDITY above every one this user ever had: time-based (seconds), so a user deleted
-     * and created again still gets higher ones, and strictly increasing within the user.
+     * UIDVALIDITYs a master of one epoch hands out are congruent to its epoch modulo this: two
+     * masters of different epochs (an unclean promotion, a split brain) never choose the same one
+     * for a user, so a client never sees one UIDVALIDITY name two different mailboxes' UIDs.
      */
-    long nextUidValidity() {
+    static final int EPOCH_RESIDUES = 16;
+
+    /**
+     * A UIDVALIDITY above every one this user ever had: time-based (seconds), so a user deleted
+     * and created again still gets higher ones, strictly increasing within the user, and congruent
+     * to the epoch of the master that chooses it ({@link #EPOCH_RESIDUES}).
+     */
+    long nextUidValidity(long epoch) {
         long now = System.currentTimeMillis() / 1000;
-        lastUidValidity = Math.max(lastUidValidity + 1, now);
+        long v = Math.max(lastUidValidity + 1, now);
+        lastUidValidity = v + Math.floorMod(epoch - v, EPOCH_RESIDUES);
         return lastUidValidity;
     }
 

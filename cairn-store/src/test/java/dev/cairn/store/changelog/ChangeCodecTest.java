@@ -14,7 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Damaged change records (found by ChangeCodecFuzzTest): refused with IllegalArgumentException. */
+/** Damaged change records (found by ChangeCodecFuzzTest): refused with IllegalArgumentException; newer change types. */
 class ChangeCodecTest {
     private static final MailboxId INBOX = new MailboxId("F1");
 
@@ -48,5 +48,12 @@ class ChangeCodecTest {
         byte[] noKeyword = record.clone();
         ByteBuffer.wrap(noKeyword).putInt(record.length - 5, -1); // the last keyword's length
         assertThatThrownBy(() -> ChangeCodec.decode(noKeyword)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test void aNewUidValidityRoundTripsInVersionOneBytes() {
+        Change.UidValidityChanged c = new Change.UidValidityChanged(INBOX, 1_765_000_017L);
+        byte[] record = encode(c);
+        assertThat(record[0]).as("no offsets: the oldest version that holds it").isEqualTo((byte) 1);
+        assertThat(ChangeCodec.decode(record).changes()).containsExactly(c);
     }
 }
