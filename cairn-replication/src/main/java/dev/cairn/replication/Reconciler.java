@@ -168,6 +168,12 @@ final class Reconciler {
                 if (box != null) u.setAcl(box.name(), a.identifier(), a.rights());
             }
             case Change.UidNextRaised r -> { } // its own promotion's UID skip: the new master reserves its own UIDs
+            case Change.UidValidityChanged v -> {
+                // Its UIDs after the change were above the window the new master jumped past: its
+                // messages are appended again here like the others; the new master's UIDVALIDITY stays.
+                MailboxInfo box = mailbox(u, v.mailbox());
+                if (box != null) line(user, "the former master gave " + box.name() + " a new UIDVALIDITY while no replica had it; not replayed");
+            }
         }
     }
 

@@ -62,4 +62,12 @@ public sealed interface Change {
      * predecessor may have handed out (its reservation), and replicas that follow it skip them too.
      */
     record UidNextRaised(MailboxId mailbox, long uidNext) implements Change {}
+
+    /**
+     * The mailbox got a new UIDVALIDITY, higher than every one it had (its messages keep their
+     * UIDs): a master that runs without a replica gives it one instead of handing out UIDs past
+     * what a replica, promoted without knowing them, could hand out again (RFC 9051 §2.3.1.1:
+     * clients drop what they cached under the old one).
+     */
+    record UidValidityChanged(MailboxId mailbox, long uidValidity) implements Change {}
 }

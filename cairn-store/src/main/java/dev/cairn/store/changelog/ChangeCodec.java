@@ -31,6 +31,9 @@ import java.util.Set;
  * record with no offset other than +0000 keeps version 1's bytes: an older replica (reading only
  * version 1) applies everything but an append dated in another zone, which it refuses as a bad
  * frame (the master reconnects and retries; nothing is applied) until it is upgraded.
+ *
+ * <p>A new change type is a new type byte in either version (13: UidValidityChanged); a reader
+ * that does not know it refuses the record the same way.
  */
 public final class ChangeCodec {
     private ChangeCodec() {}
@@ -40,7 +43,7 @@ public final class ChangeCodec {
 
     private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
             MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
-            ACL_SET = 11, UID_NEXT_RAISED = 12;
+            ACL_SET = 11, UID_NEXT_RAISED = 12, UID_VALIDITY_CHANGED = 13;
 
     public static byte[] encode(ChangeRecord record) {
         try {
@@ -135,6 +138,9 @@ public final class ChangeCodec {
                 writeString(out, c.mailbox().value()); writeString(out, c.identifier()); writeString(out, c.rights());
             }
             case UidNextRaised c -> { out.writeByte(UID_NEXT_RAISED); writeString(out, c.mailbox().value()); out.writeLong(c.uidNext()); }
+            case UidValidityChanged c -> {
+                out.writeByte(UID_VALIDITY_CHANGED); writeString(out, c.mailbox().value()); out.writeLong(c.uidValidity());
+            }
         }
     }
 
@@ -182,6 +188,7 @@ public final class ChangeCodec {
             case UNSUBSCRIBED -> new Unsubscribed(readString(in));
             case ACL_SET -> new AclSet(mailboxId(in), readString(in), readString(in));
             case UID_NEXT_RAISED -> new UidNextRaised(mailboxId(in), in.readLong());
+            case UID_VALIDITY_CHANGED -> new UidValidityChanged(mailboxId(in), in.readLong());
             default -> throw new IOException("unknown change type " + type);
         };
     }

@@ -100,6 +100,7 @@ final class ChangeApplier {
             case Change.Unsubscribed sub -> subscribe(t, sub.name(), false);
             case Change.AclSet acl -> setAcl(t, existing(t, acl.mailbox()), acl.identifier(), acl.rights());
             case Change.UidNextRaised r -> raiseUidNext(t, t.mailbox(existing(t, r.mailbox())), r.uidNext());
+            case Change.UidValidityChanged v -> changeUidValidity(t, t.mailbox(existing(t, v.mailbox())), v.uidValidity());
         }
     }
 
@@ -307,6 +308,13 @@ final class ChangeApplier {
     /** UIDNEXT only (HIGHESTMODSEQ stays), so master and replicas report the same STATUS. */
     void raiseUidNext(Txn t, MailboxMeta w, long uidNext) {
         w.uidNext = Math.max(w.uidNext, uidNext);
+    }
+
+    /** A new UIDVALIDITY for the mailbox (never lower: a record applied twice changes nothing). */
+    void changeUidValidity(Txn t, MailboxMeta w, long uidValidity) {
+        w.uidValidity = Math.max(w.uidValidity, uidValidity);
+        w.highestModSeq = t.seq;
+        t.header.lastUidValidity = Math.max(t.header.lastUidValidity, uidValidity);
     }
 
     // --- users -------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ final class ChangePublisher {
             }
             case Change.MailboxRenamed r -> publishInfo(t, r.id(), new MailboxChange.Renamed(r.newName(), seq));
             case Change.UidNextRaised r -> publishInfo(t, r.mailbox(), null);
+            case Change.UidValidityChanged v -> publishInfo(t, v.mailbox(), new MailboxChange.UidValidityChanged(v.uidValidity(), seq));
             case Change.MessagesAppended a -> {
                 MailboxMeta w = ChangeApplier.existing(t, a.mailbox());
                 MailboxInfo info = w.info();
