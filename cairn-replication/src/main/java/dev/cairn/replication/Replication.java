@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    /** UIDVALIDITY classes: slots of a store at the same position modulo this share one. */
+    static final int UIDVALIDITY_CLASSES = 16;
 
     final ReplicationConfig config;
     private final Map<String, SlotStore> slots;
@@ -68,9 +70,11 @@ public final class Replication implements AutoCloseable {
             if (self == null) continue;
             r.currentMaster.put(s.name(), s.master().toString());
             SlotStore slot = r.localSlot(s.name());
+            // Each slot of the store gives UIDVALIDITYs of its own class: never one another slot gives.
+            slot.replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
             // A configured master that was taken over (and not promoted again since) stays a replica.
             Role role = slot.replication().role();
-            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
+            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s, false);
             else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
                     : s.master().toString());
         }
@@ -102,10 +106,11 @@ public final class Replication implements AutoCloseable {
 
     boolean isMaster(String store) { return masters.containsKey(store); }
 
-    private synchronized void becomeMaster(StoreSpec s) {
+    /** @param promoted just promoted here: no other slot has been in step with this master yet (see ReservationWindow) */
+    private synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tls(), config.tuning(), slot, config.peers(), self(s),
-                meters, this::newerEpoch);
+                meters, this::newerEpoch, promoted);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -158,9 +163,10 @@ public final class Replication implements AutoCloseable {
         if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
         if (masters.containsKey(store)) throw new IllegalStateException("store " + store + " is already mastered here");
         long epoch = slot.replication().epoch() + 1;
-        int bumped = slot.replication().promote(epoch);
-        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations)", store, epoch, bumped);
-        becomeMaster(s);
+        int bumped = slot.replication().promote(epoch, config.tuning().degradedUidWindow());
+        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window)",
+                store, epoch, bumped);
+        becomeMaster(s, true);
         return epoch;
     }
 
@@ -198,8 +204,15 @@ public final class Replication implements AutoCloseable {
             StoreMaster m = masters.get(s.name());
             List<ChannelStatus> channels = new ArrayList<>();
             String mode;
+            String degraded = null;
             if (m != null) {
-                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async" : m.degraded() ? "async (fallen back from sync)" : "sync";
+                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async"
+                        : m.degraded() && m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.DEGRADE ? "async (fallen back from sync)" : "sync";
+                java.time.Instant since = m.degradedSince();
+                if (since != null) {
+                    degraded = (m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.REFUSE ? "refusing writes since " : "degraded since ")
+                            + since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+                }
                 for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
                     for (ChannelSender c : e.getValue()) {
                         channels.add(new ChannelStatus(e.getKey(), c.config.channel(), c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
@@ -209,13 +222,17 @@ public final class Replication implements AutoCloseable {
                 mode = "replica";
             }
             out.add(new StoreStatus(s.name(), m != null ? "master" : "replica", currentMaster.getOrDefault(s.name(), "?"),
-                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), channels));
+                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), degraded, channels));
         }
         return out;
     }
 
+    /**
+     * @param degraded null while a replica takes the store's writes (or on a replica); else
+     *                 "degraded since TIME" or "refusing writes since TIME" (on_replica_loss = refuse)
+     */
     public record StoreStatus(String store, String role, String master, List<String> replicas, String mode, long epoch,
-                              List<ChannelStatus> channels) {}
+                              String degraded, List<ChannelStatus> channels) {}
 
     public record ChannelStatus(String replica, int channel, boolean connected, int users, long lagChanges, long lagMillis) {}
 

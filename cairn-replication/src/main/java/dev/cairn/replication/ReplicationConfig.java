@@ -42,9 +42,25 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
         @Override public String toString() { return node + "/" + slot; }
     }
 
-    /** A store: its name, mode, and slots (the master first as configured; promotion changes it at run time). */
-    public record StoreSpec(String name, Mode mode, SlotRef master, List<SlotRef> replicas) {
+    /**
+     * What a master does when no replica takes its writes (all unreachable; sync mode: none applied
+     * a commit within {@code sync_timeout}): go on alone (the store is degraded: acknowledged
+     * writes may be on this node's disk only until a replica is back), or refuse writes until a
+     * replica is back (sync mode: 250/OK then always means two disks).
+     */
+    public enum OnReplicaLoss { DEGRADE, REFUSE }
+
+    /**
+     * A store: its name, mode, slots (the master first as configured; promotion changes it at run
+     * time) and what its master does without a replica.
+     */
+    public record StoreSpec(String name, Mode mode, SlotRef master, List<SlotRef> replicas, OnReplicaLoss onReplicaLoss) {
         public StoreSpec { replicas = List.copyOf(replicas); }
+
+        /** Degrading when the replicas are lost (the default). */
+        public StoreSpec(String name, Mode mode, SlotRef master, List<SlotRef> replicas) {
+            this(name, mode, master, replicas, OnReplicaLoss.DEGRADE);
+        }
 
         public List<SlotRef> slots() {
             java.util.ArrayList<SlotRef> all = new java.util.ArrayList<>();
@@ -62,16 +78,30 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
      * @param batchRecords     change records per Changes frame at most
      * @param handshakeTimeout how long an accepted connection has, from accept, to finish TLS and prove the secret
      * @param maxHandshakes    accepted connections that have not proven the secret yet, at most (more are closed at once)
+     * @param degradedUidWindow UIDs per mailbox a master without a replica may hand out past the last
+     *                         reservation a replica acknowledged; a promoted replica jumps past its own
+     *                         reservation by as many (so it must be the same on every node of a store)
      */
     public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
-                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
+                         long degradedUidWindow) {
         public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_HANDSHAKES = 128;
+        /** 2^18: a mailbox gets a new UIDVALIDITY only after this many deliveries without a replica. */
+        public static final long DEFAULT_DEGRADED_UID_WINDOW = 262_144;
 
         public Tuning {
             if (maxFrame < FrameCodec.HANDSHAKE_MAX_FRAME) throw new IllegalArgumentException("maxFrame below the handshake's " + FrameCodec.HANDSHAKE_MAX_FRAME);
             if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) throw new IllegalArgumentException("handshakeTimeout must be positive");
             if (maxHandshakes < 1) throw new IllegalArgumentException("maxHandshakes must be at least 1");
+            if (degradedUidWindow < 1) throw new IllegalArgumentException("degradedUidWindow must be at least 1");
+        }
+
+        /** With the default window. */
+        public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                      Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+            this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, handshakeTimeout,
+                    maxHandshakes, DEFAULT_DEGRADED_UID_WINDOW);
         }
 
         /** With the default handshake deadline and cap. */
@@ -87,7 +117,13 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
         }
 
         public Tuning withHandshake(Duration timeout, int max) {
-            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max);
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max,
+                    degradedUidWindow);
+        }
+
+        public Tuning withDegradedUidWindow(long window) {
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout,
+                    handshakeTimeout, maxHandshakes, window);
         }
     }
 

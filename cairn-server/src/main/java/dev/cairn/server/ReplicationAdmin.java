@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Replication's admin endpoints (same bearer token as /check):
  * <ul>
- *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag</li>
+ *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, degraded since when, users acknowledged, lag</li>
  *   <li>{@code POST /replication/promote?store=S}: makes this node's slot the store's master (new epoch)</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
@@ -38,7 +38,9 @@ final class ReplicationAdmin {
             for (Replication.StoreStatus s : replication.status()) {
                 b.append("store ").append(s.store()).append(" role=").append(s.role()).append(" master=").append(s.master())
                         .append(" replicas=").append(String.join(",", s.replicas())).append(" mode=").append(s.mode())
-                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off").append('\n');
+                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off");
+                if (s.degraded() != null) b.append(" (").append(s.degraded()).append(')');
+                b.append('\n');
                 for (Replication.ChannelStatus c : s.channels()) {
                     b.append("  replica=").append(c.replica()).append(" channel=").append(c.channel())
                             .append(c.connected() ? " connected" : " disconnected").append(" users=").append(c.users())
