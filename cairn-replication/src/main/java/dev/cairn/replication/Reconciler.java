@@ -190,7 +190,12 @@ final class Reconciler {
             case Change.AccountRemoved x -> {
                 if (master.account(user).isPresent()) line(user, "the former master removed the account; kept (remove it again if wanted)");
             }
-            case Change.UidValidityChanged v -> { } // its own; this master's UIDVALIDITYs are its own (never the same)
+            case Change.UidValidityChanged v -> {
+                // Its UIDs after the change were above the window the new master jumped past: its
+                // messages are appended again here like the others; the new master's UIDVALIDITY stays.
+                MailboxInfo box = mailbox(u, v.mailbox());
+                if (box != null) line(user, "the former master gave " + box.name() + " a new UIDVALIDITY while no replica had it; not replayed");
+            }
         }
     }
 

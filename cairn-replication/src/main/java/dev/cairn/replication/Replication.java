@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    /** UIDVALIDITY classes: slots of a store at the same position modulo this share one. */
+    static final int UIDVALIDITY_CLASSES = 16;
 
     final ReplicationConfig config;
     /** The cluster secret and TLS context, replaced by {@link #reload}; ReplicationConfig's are the ones the node started with. */
@@ -80,9 +82,11 @@ public final class Replication implements AutoCloseable {
             if (self == null) continue;
             r.currentMaster.put(s.name(), s.master().toString());
             SlotStore slot = r.localSlot(s.name());
+            // Each slot of the store gives UIDVALIDITYs of its own class: never one another slot gives.
+            slot.replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
             // A configured master that was taken over (and not promoted again since) stays a replica.
             Role role = slot.replication().role();
-            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
+            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s, false);
             else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
                     : s.master().toString());
         }
@@ -143,10 +147,11 @@ public final class Replication implements AutoCloseable {
 
     boolean isMaster(String store) { return masters.containsKey(store); }
 
-    private synchronized void becomeMaster(StoreSpec s) {
+    /** @param promoted just promoted here: no other slot has been in step with this master yet (see ReservationWindow) */
+    private synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, config.peers(), self(s),
-                meters, this::newerEpoch);
+                meters, this::newerEpoch, promoted);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -219,7 +224,7 @@ public final class Replication implements AutoCloseable {
                     + former + " acknowledged" + (claim == null ? "" : " after that") + "; use --force to promote it anyway");
         }
         long epoch = slot.replication().epoch() + 1;
-        int bumped = slot.replication().promote(epoch);
+        int bumped = slot.replication().promote(epoch, config.tuning().degradedUidWindow());
         List<String> lines = new ArrayList<>();
         if (clean) {
             lines.add("store " + store + " is now mastered here at epoch " + epoch + " (this replica " + state + ")");
@@ -234,9 +239,9 @@ public final class Replication implements AutoCloseable {
             promotions.addAll(lines);
         }
         claim(store).promoted();
-        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations){}", store, epoch, bumped,
+        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window){}", store, epoch, bumped,
                 clean ? "" : ", by force: " + (lines.size() - 1) + " mailbox(es) got a new UIDVALIDITY");
-        becomeMaster(s);
+        becomeMaster(s, true);
         return new Promotion(epoch, lines);
     }
 
@@ -293,8 +298,15 @@ public final class Replication implements AutoCloseable {
             List<ReplicaStatus> links = new ArrayList<>();
             Map<String, String> inSync = new java.util.TreeMap<>();
             String mode;
+            String degraded = null;
             if (m != null) {
-                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async" : m.degraded() ? "async (fallen back from sync)" : "sync";
+                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async"
+                        : m.degraded() && m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.DEGRADE ? "async (fallen back from sync)" : "sync";
+                java.time.Instant since = m.degradedSince();
+                if (since != null) {
+                    degraded = (m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.REFUSE ? "refusing writes since " : "degraded since ")
+                            + since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+                }
                 m.inSync.states().forEach((replica, st) -> inSync.put(replica, InSyncSet.describe(st)));
                 for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
                     links.add(m.replicaStatus(e.getKey()));
@@ -308,21 +320,22 @@ public final class Replication implements AutoCloseable {
                 inSync.put(config.node(), claim == null ? "never told by a master that it is in sync" : claim.describe());
             }
             out.add(new StoreStatus(s.name(), m != null ? "master" : "replica", currentMaster.getOrDefault(s.name(), "?"),
-                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), channels,
+                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), degraded, channels,
                     links, inSync));
         }
         return out;
     }
 
     /**
-     * @param links  per replica (on the master): connected or not and since when, lag, last Ack
-     * @param inSync on a master each replica's place in the in-sync set, on a replica its own claim (by node)
+     * @param degraded null while a replica takes the store's writes (or on a replica); else
+     *                 "degraded since TIME" or "refusing writes since TIME" (on_replica_loss = refuse)
+     * @param links    per replica (on the master): connected or not and since when, lag, last Ack
+     * @param inSync   on a master each replica's place in the in-sync set, on a replica its own claim (by node)
      */
     public record StoreStatus(String store, String role, String master, List<String> replicas, String mode, long epoch,
-                              List<ChannelStatus> channels,
+                              String degraded, List<ChannelStatus> channels,
                               List<ReplicaStatus> links,
                               Map<String, String> inSync) {}
-
     /**
      * One replica of a store, all its channels together, as its master sees it.
      *

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Replication's admin endpoints (same bearer token as /check):
  * <ul>
- *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag; per
+ *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, degraded since when, users acknowledged, lag; per
  *       replica: connected or unreachable since when, lag in changes and seconds, its last Ack, why its last connection failed</li>
  *   <li>{@code POST /replication/promote?store=S[&force=true]}: makes this node's slot the store's master (new
  *       epoch); refused (409) for a replica that cannot show it is in sync unless forced, and then unclean: every
@@ -42,7 +42,9 @@ final class ReplicationAdmin {
             for (Replication.StoreStatus s : replication.status()) {
                 b.append("store ").append(s.store()).append(" role=").append(s.role()).append(" master=").append(s.master())
                         .append(" replicas=").append(String.join(",", s.replicas())).append(" mode=").append(s.mode())
-                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off").append('\n');
+                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off");
+                if (s.degraded() != null) b.append(" (").append(s.degraded()).append(')');
+                b.append('\n');
                 s.inSync().forEach((node, state) -> b.append("  ").append(s.role().equals("master") ? "replica=" : "self=")
                         .append(node).append(' ').append(state).append('\n'));
                 for (Replication.ChannelStatus c : s.channels()) {

@@ -49,7 +49,7 @@ public final class TestCluster {
         private final List<String> nodes;
         private final List<String> listeners = new ArrayList<>(), disabled = new ArrayList<>();
         private final Map<String, String> hosts = new ConcurrentHashMap<>();
-        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>();
+        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
         private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
         private String secret, mode;
 
@@ -79,6 +79,9 @@ public final class TestCluster {
 
         /** More lines of every node's [replication] section, e.g. {@code sync_timeout = "3s"}. */
         public Builder replication(String... lines) { replication.addAll(Arrays.asList(lines)); return this; }
+
+        /** More lines of store s1's [[replication.stores]] table, e.g. {@code on_replica_loss = "refuse"}. */
+        public Builder replicatedStore(String... lines) { storeS1.addAll(Arrays.asList(lines)); return this; }
 
         /** More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap] trusted_networks). */
         public Builder lines(String node, String section, String... lines) {
@@ -179,6 +182,7 @@ public final class TestCluster {
             if (spec.mode != null) t.append("mode = \"").append(spec.mode).append("\"\n");
             t.append("master = \"").append(spec.nodes.getFirst()).append("/s0\"\n");
             t.append("replicas = [").append(spec.nodes.stream().skip(1).map(n -> "\"" + n + "/s0\"").collect(Collectors.joining(", "))).append("]\n");
+            for (String l : spec.storeS1) t.append(l).append('\n');
         }
         return t.toString();
     }

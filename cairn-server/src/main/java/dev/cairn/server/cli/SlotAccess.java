@@ -89,7 +89,9 @@ final class SlotAccess {
                 throw new IllegalArgumentException("this slot is fenced as a replica of store " + r.roleStore() + ", not " + storeName);
             }
             long epoch = r.epoch() + 1;
-            r.promote(epoch);
+            // Past the reservations and the degraded window the store's master may have used meanwhile.
+            r.promote(epoch, config.replication() != null ? config.replication().config().tuning().degradedUidWindow()
+                    : dev.cairn.replication.ReplicationConfig.Tuning.DEFAULT_DEGRADED_UID_WINDOW);
             var renewed = r.renewUidValidities(epoch);
             r.recordSyncState(null);
             StringBuilder b = new StringBuilder("took the slot over from store " + storeName + " at epoch " + epoch + ": it is a master of its own; "

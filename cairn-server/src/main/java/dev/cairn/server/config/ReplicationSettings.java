@@ -4,6 +4,7 @@ package dev.cairn.server.config;
 import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.replication.ReplicationConfig;
 import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.OnReplicaLoss;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.replication.ReplicationConfig.Tuning;
@@ -40,6 +41,10 @@ import org.tomlj.TomlTable;
  * sync_timeout = "2s"            # sync mode falls back to async after this
  * uid_block = 1000               # UIDs reserved ahead per mailbox
  * modseq_block = 10000           # MODSEQs reserved ahead per user
+ * degraded_uid_window = 262144   # UIDs per mailbox a master without a replica may hand out past the
+ *                                # replicas' reservations before the mailbox gets a new UIDVALIDITY;
+ *                                # a promoted replica jumps past its reservation by as many: the
+ *                                # same on every node
  *
  * handshake_timeout = "10s"      # from accept to a peer's proof of the secret (TLS included)
  * max_handshakes = 128           # connections at once that have not proven it yet
@@ -65,14 +70,17 @@ import org.tomlj.TomlTable;
  * mode = "sync"                  # or "async"
  * master = "n1/s0"
  * replicas = ["n2/s0"]
+ * on_replica_loss = "degrade"    # no replica reachable: go on alone (degraded), or "refuse" writes
+ *                                # (451 4.3.0 / NO [UNAVAILABLE]) until one is back; sync mode +
+ *                                # refuse: a 250/OK always means on two disks
  * </pre>
  */
 public record ReplicationSettings(ReplicationConfig config, String slot, KeyFiles keyFiles) {
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
-            "uid_block", "modseq_block", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate", "key", "trust",
-            "insecure",
+            "uid_block", "modseq_block", "degraded_uid_window", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate",
+            "key", "trust", "insecure",
             "reconnect_delay", "reconnect_max");
-    private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
+    private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas", "on_replica_loss");
 
     /**
      * Where the cluster secret and the TLS material come from: read at start, and again by
@@ -167,6 +175,11 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
                     case "async" -> Mode.ASYNC;
                     default -> throw error(source, "replication.stores.mode", "must be sync or async");
                 };
+                OnReplicaLoss onLoss = switch (string(s, source, "on_replica_loss", "degrade").toLowerCase(Locale.ROOT)) {
+                    case "degrade" -> OnReplicaLoss.DEGRADE;
+                    case "refuse" -> OnReplicaLoss.REFUSE;
+                    default -> throw error(source, "replication.stores.on_replica_loss", "must be degrade or refuse");
+                };
                 SlotRef master = slotRef(source, string(s, source, "master", null), peers);
                 List<SlotRef> replicas = new ArrayList<>();
                 Object r = s.get(List.of("replicas"));
@@ -177,7 +190,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
                         replicas.add(slotRef(source, ref, peers));
                     }
                 }
-                stores.add(new StoreSpec(name, mode, master, replicas));
+                stores.add(new StoreSpec(name, mode, master, replicas, onLoss));
             }
         }
         Duration handshakeTimeout = t.contains("handshake_timeout") ? Sizes.parseDuration(string(t, source, "handshake_timeout", null)) : d.handshakeTimeout();
@@ -188,8 +201,10 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
         Duration reconnectMax = t.contains("reconnect_max") ? Sizes.parseDuration(string(t, source, "reconnect_max", null)) : d.reconnectMax();
         if (reconnectDelay.isZero()) throw error(source, "replication.reconnect_delay", "must be more than 0");
         if (reconnectMax.compareTo(reconnectDelay) < 0) throw error(source, "replication.reconnect_max", "must be at least reconnect_delay (" + reconnectDelay + ")");
+        long window = t.contains("degraded_uid_window") ? number(t, source, "degraded_uid_window") : d.degradedUidWindow();
+        if (window > Integer.MAX_VALUE) throw error(source, "replication.degraded_uid_window", "must be at most " + Integer.MAX_VALUE);
         Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), reconnectDelay, d.replyTimeout(),
-                handshakeTimeout, (int) maxHandshakes, reconnectMax);
+                handshakeTimeout, (int) maxHandshakes, reconnectMax, window);
         ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
                 peers, stores, tuning, files.tls());
         requireEncryptionOffLoopback(t, source, config);

@@ -74,9 +74,12 @@ public sealed interface Change {
     record AccountRemoved() implements Change {}
 
     /**
-     * The mailbox got a new UIDVALIDITY; its messages keep their UIDs under it. A master promoted
-     * uncleanly cannot vouch for every UID its predecessor handed out: clients forget what they
-     * knew of the mailbox and resync it (RFC 9051 §2.3.1.1, RFC 7162 §3.2.5), replicas follow.
+     * The mailbox got a new UIDVALIDITY, higher than every one it had; its messages keep their
+     * UIDs under it. Two masters give one: a master that runs without a replica, instead of
+     * handing out UIDs past what a replica promoted without knowing them could hand out again
+     * (the degraded UID window), and a master promoted by force, which cannot vouch for every UID
+     * its predecessor handed out. Clients forget what they knew of the mailbox and resync it
+     * (RFC 9051 §2.3.1.1, RFC 7162 §3.2.5); replicas follow.
      */
     record UidValidityChanged(MailboxId mailbox, long uidValidity) implements Change {}
 }

@@ -48,6 +48,13 @@ public interface SlotReplication {
     /** The store the role was last set for, or null when none was named (a slot from before it was kept). */
     String roleStore();
 
+    /**
+     * The UIDVALIDITYs this slot gives (new mailboxes, renewals) are congruent to {@code slotClass}
+     * modulo {@code classes}: each slot of a store its own class, so no two slots ever give the same
+     * one. Not kept: set at every start (a single node: 0 of 1).
+     */
+    void setUidValidityClass(int slotClass, int classes);
+
     // --- master side -------------------------------------------------------------------------------
 
     /** Sets (null: removes) the hook called around every local commit. */
@@ -105,12 +112,20 @@ public interface SlotReplication {
     Reservation reserve(String user, Reservation wanted);
 
     /**
-     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
-     * move past what the former master reserved here, so nothing it may have handed out is handed
-     * out again (a record with no changes marks the jump in the user's change log). Returns how
-     * many users moved.
+     * MODSEQs a master may hand out past a replica's reservation of them while it runs without a
+     * replica (per user); a promotion moves every user's MODSEQ past reservation + this.
      */
-    int promote(long newEpoch);
+    long MODSEQ_WINDOW = 1L << 32;
+
+    /**
+     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
+     * move past what the former master reserved here (UIDs: or this slot's UIDNEXT, if higher) plus
+     * what it may have handed out beyond that without a replica ({@code uidWindow} UIDs per mailbox,
+     * {@link #MODSEQ_WINDOW} MODSEQs), so
+     * nothing it may have handed out is handed out again (a record with no changes marks the jump
+     * in the user's change log). Returns how many users moved.
+     */
+    int promote(long newEpoch, long uidWindow);
 
     /**
      * Replaces this slot's copy of the user with the image, in one durable batch: the user's

@@ -102,7 +102,7 @@ final class ChangeApplier {
             case Change.UidNextRaised r -> raiseUidNext(t, t.mailbox(existing(t, r.mailbox())), r.uidNext());
             case Change.AccountSet a -> setAccount(t, a.account());
             case Change.AccountRemoved _ -> setAccount(t, null);
-            case Change.UidValidityChanged v -> renewUidValidity(t, t.mailbox(existing(t, v.mailbox())), v.uidValidity());
+            case Change.UidValidityChanged v -> changeUidValidity(t, t.mailbox(existing(t, v.mailbox())), v.uidValidity());
         }
     }
 
@@ -320,9 +320,10 @@ final class ChangeApplier {
         w.uidNext = Math.max(w.uidNext, uidNext);
     }
 
-    /** A new UIDVALIDITY (UIDs, UIDNEXT and HIGHESTMODSEQ stay); the user's last one follows. */
-    void renewUidValidity(Txn t, MailboxMeta w, long uidValidity) {
-        w.uidValidity = uidValidity;
+    /** A new UIDVALIDITY for the mailbox (never lower: a record applied twice changes nothing). */
+    void changeUidValidity(Txn t, MailboxMeta w, long uidValidity) {
+        w.uidValidity = Math.max(w.uidValidity, uidValidity);
+        w.highestModSeq = t.seq;
         t.header.lastUidValidity = Math.max(t.header.lastUidValidity, uidValidity);
     }
 

@@ -41,15 +41,7 @@ final class ChangePublisher {
             }
             case Change.MailboxRenamed r -> publishInfo(t, r.id(), new MailboxChange.Renamed(r.newName(), seq));
             case Change.UidNextRaised r -> publishInfo(t, r.mailbox(), null);
-            case Change.UidValidityChanged v -> {
-                // A selection cannot go on under a new UIDVALIDITY: the view closes and its sessions
-                // leave the mailbox as if it were deleted; the next SELECT sees the new one.
-                MailboxMeta m = ChangeApplier.existing(t, v.mailbox());
-                t.afterCommit.add(() -> {
-                    View view = s.closeView(m.num);
-                    if (view != null) view.publish(view.current(), new MailboxChange.Deleted(seq));
-                });
-            }
+            case Change.UidValidityChanged v -> publishInfo(t, v.mailbox(), new MailboxChange.UidValidityChanged(v.uidValidity(), seq));
             case Change.MessagesAppended a -> {
                 MailboxMeta w = ChangeApplier.existing(t, a.mailbox());
                 MailboxInfo info = w.info();

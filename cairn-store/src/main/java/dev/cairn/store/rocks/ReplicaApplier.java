@@ -12,6 +12,7 @@ import dev.cairn.store.replication.ApplyOutcome;
 import dev.cairn.store.replication.MissingBodies;
 import dev.cairn.store.replication.NeedsResync;
 import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.UserImage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -213,7 +214,11 @@ final class ReplicaApplier {
             if (s.data.byId(mailbox) == null) return false;
             Txn t = new Txn(s, s.data);
             slot.applier.apply(t, new Change.MessagesExpunged(mailbox, uids));
-            s.commit(t);
+            try {
+                s.commit(t);
+            } catch (dev.cairn.store.replication.UidWindowPassed w) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "no replica holds UIDs for " + mailbox + " now");
+            }
             return true;
         } finally {
             s.lock.unlock();
@@ -222,23 +227,33 @@ final class ReplicaApplier {
 
     // --- promotion ------------------------------------------------------------------------------
 
-    /** Moves the user's seq and UIDNEXTs past the reservation; false when nothing needed to move. */
-    boolean jumpPast(String user, Reservation r, long epoch) {
+    /**
+     * Moves the user's seq and UIDNEXTs past what its former master may have handed out: the
+     * reservation here (and for UIDs this slot's own UIDNEXT, whichever is higher) plus what a
+     * master may hand out beyond it while it runs without a replica ({@code uidWindow} UIDs per
+     * mailbox, {@link SlotReplication#MODSEQ_WINDOW} MODSEQs), since this slot cannot know whether
+     * its master went on alone after the link broke. (From its own UIDNEXT too: a master that gave
+     * a mailbox a new UIDVALIDITY counts its window from the first UID under it, which a slot that
+     * knows that UIDVALIDITY has passed.) False when nothing needed to move.
+     */
+    boolean jumpPast(String user, Reservation r, long uidWindow, long epoch) {
         UserState s = slot.lockedState(user);
         if (s == null) return false;
         try {
             UserState.Data d = s.data;
-            boolean seqJump = r.seq() > d.header().seq;
-            List<MailboxMeta> bump = new ArrayList<>();
-            for (MailboxMeta m : d.byNum().values()) if (m.uidNext <= r.uid(m.id)) bump.add(m);
+            long seqPast = r.seq() + SlotReplication.MODSEQ_WINDOW;
+            boolean seqJump = seqPast > d.header().seq;
+            Map<MailboxMeta, Long> bump = new LinkedHashMap<>();
+            for (MailboxMeta m : d.byNum().values()) {
+                long past = Math.max(r.uid(m.id), m.uidNext - 1) + uidWindow; // the highest UID the former master may have given
+                bump.put(m, past + 1);
+            }
             if (!seqJump && bump.isEmpty()) return false;
-            Txn t = new Txn(s, d, Math.max(d.header().seq, r.seq()) + 1);
+            Txn t = new Txn(s, d, Math.max(d.header().seq, seqPast) + 1);
             t.epoch = epoch;
             t.replicated = true;
-            for (MailboxMeta m : bump) {
-                // Replicas following this master skip them too.
-                slot.applier.apply(t, new Change.UidNextRaised(m.id, r.uid(m.id) + 1));
-            }
+            // Replicas following this master skip them too.
+            bump.forEach((m, next) -> slot.applier.apply(t, new Change.UidNextRaised(m.id, next)));
             s.commit(t);
             return true;
         } finally {

@@ -152,6 +152,20 @@ public final class RocksSlotReplication implements SlotReplication {
         slot.commitDurably(ops);
     }
 
+    // --- UIDVALIDITY classes ----------------------------------------------------------------------
+
+    /** This slot's class among its store's slots (0 of 1: a single node). */
+    private volatile int uidValidityClass = 0, uidValidityClasses = 1;
+
+    @Override public void setUidValidityClass(int slotClass, int classes) {
+        if (classes < 1 || slotClass < 0 || slotClass >= classes) throw new IllegalArgumentException(slotClass + " of " + classes);
+        this.uidValidityClass = slotClass;
+        this.uidValidityClasses = classes;
+    }
+
+    /** The next UIDVALIDITY of the user whose counters these are, in this slot's class. */
+    long nextUidValidity(UserHeader header) { return header.nextUidValidity(uidValidityClass, uidValidityClasses); }
+
     // --- the commit hook -------------------------------------------------------------------------
 
     @Override public void setHook(CommitHook hook) { this.hook = hook; }
@@ -161,7 +175,12 @@ public final class RocksSlotReplication implements SlotReplication {
         if (h == null) return;
         Map<MailboxId, Long> uids = new LinkedHashMap<>();
         for (MailboxMeta m : t.added.values()) uids.put(m.id, m.uidNext - 1);
-        for (MailboxMeta m : t.touched.values()) if (!t.removed.contains(m.num)) uids.put(m.id, m.uidNext - 1);
+        for (MailboxMeta m : t.touched.values()) {
+            if (t.removed.contains(m.num)) continue;
+            MailboxMeta was = t.before.byId(m.id);
+            if (was != null && was.uidValidity != m.uidValidity) continue; // a new UIDVALIDITY: its UIDs count afresh
+            uids.put(m.id, m.uidNext - 1);
+        }
         h.beforeCommit(user, t.seq, uids);
     }
 
@@ -277,22 +296,47 @@ public final class RocksSlotReplication implements SlotReplication {
 
     /**
      * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
-     * move past what the former master reserved here, so nothing it may have handed out is handed
-     * out again (a record with no changes marks the jump in the user's change log).
+     * move past what the former master reserved here plus the window it may have used alone
+     * (a record with no changes marks the jump in the user's change log). Users without a
+     * reservation here jump past the window alone: a master without a replica may have written
+     * to them too. Users jump in parallel so their commits share fsyncs.
      */
-    @Override public synchronized int promote(long newEpoch) {
+    @Override public synchronized int promote(long newEpoch, long uidWindow) {
         raiseEpoch(newEpoch);
         setRole(Role.MASTER);
-        int bumped = 0;
         byte[] prefix = Keys.userTag(0, RESERVATION);
         Map<String, Reservation> all = new LinkedHashMap<>();
+        for (String user : slot.users()) all.put(user, Reservation.NONE);
         slot.scan(slot.meta, prefix, (k, v) -> all.put(
                 new String(k, prefix.length, k.length - prefix.length, java.nio.charset.StandardCharsets.UTF_8),
                 decodeReservation(v)));
-        for (Map.Entry<String, Reservation> e : all.entrySet()) {
-            if (applier.jumpPast(e.getKey(), e.getValue(), epoch)) bumped++;
+        java.util.concurrent.atomic.AtomicInteger bumped = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(64);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> jumps = new ArrayList<>();
+            for (Map.Entry<String, Reservation> e : all.entrySet()) {
+                running.acquireUninterruptibly();
+                jumps.add(pool.submit(() -> {
+                    try {
+                        if (applier.jumpPast(e.getKey(), e.getValue(), uidWindow, epoch)) bumped.incrementAndGet();
+                    } finally {
+                        running.release();
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : jumps) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException ex) {
+                    if (ex.getCause() instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(ex.getCause());
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(Reason.UNAVAILABLE, "interrupted while promoting");
+                }
+            }
         }
-        return bumped;
+        return bumped.get();
     }
 
     static byte[] encodeReservation(Reservation r) {

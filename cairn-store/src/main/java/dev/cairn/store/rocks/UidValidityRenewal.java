@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * The unclean promotion's answer to UIDs it cannot vouch for: every mailbox of a user gets a new
- * UIDVALIDITY ({@link UserHeader#nextUidValidity}: above every one the user had, and never one a
- * master of another epoch chooses), in one change record at the new master's epoch. It is written
+ * UIDVALIDITY ({@link UserHeader#nextUidValidity}: above every one the user had, and never one
+ * another slot of the store chooses), in one change record at the new master's epoch. It is written
  * before the new master ships anything, so its replicas apply it from the change log.
  */
 final class UidValidityRenewal {
@@ -26,7 +26,7 @@ final class UidValidityRenewal {
             t.replicated = true; // no reservation to ask for: no replica follows yet
             List<NewUidValidity> out = new ArrayList<>();
             for (MailboxMeta m : d.byNum().values()) {
-                long uidValidity = t.header.nextUidValidity(epoch);
+                long uidValidity = slot.replication().nextUidValidity(t.header);
                 slot.applier.apply(t, new Change.UidValidityChanged(m.id, uidValidity));
                 out.add(new NewUidValidity(user, m.name, m.uidValidity, uidValidity));
             }

@@ -24,22 +24,18 @@ final class UserHeader {
     }
 
     /**
-     * UIDVALIDITYs a master of one epoch hands out are congruent to its epoch modulo this: two
-     * masters of different epochs (an unclean promotion, a split brain) never choose the same one
-     * for a user, so a client never sees one UIDVALIDITY name two different mailboxes' UIDs.
-     */
-    static final int EPOCH_RESIDUES = 16;
-
-    /**
      * A UIDVALIDITY above every one this user ever had: time-based (seconds), so a user deleted
-     * and created again still gets higher ones, strictly increasing within the user, and congruent
-     * to the epoch of the master that chooses it ({@link #EPOCH_RESIDUES}).
+     * and created again still gets higher ones, and strictly increasing within the user; and
+     * congruent to {@code slotClass} modulo {@code classes}, so two slots of a store (each its own
+     * class) never pick the same one, whatever their clocks (a replica promoted without knowing
+     * what its master gave).
      */
-    long nextUidValidity(long epoch) {
+    long nextUidValidity(int slotClass, int classes) {
         long now = System.currentTimeMillis() / 1000;
         long v = Math.max(lastUidValidity + 1, now);
-        lastUidValidity = v + Math.floorMod(epoch - v, EPOCH_RESIDUES);
-        return lastUidValidity;
+        v += Math.floorMod(slotClass - v, (long) classes);
+        lastUidValidity = v;
+        return v;
     }
 
     byte[] encode() {

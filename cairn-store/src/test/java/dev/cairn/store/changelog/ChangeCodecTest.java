@@ -40,6 +40,16 @@ class ChangeCodecTest {
         assertThatThrownBy(() -> ChangeCodec.decode(bad)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test void aUidValidityChangeRoundTripsAndAnUnknownChangeTypeIsRefused() {
+        byte[] record = encode(new Change.UidNextRaised(INBOX, 262_145), new Change.UidValidityChanged(INBOX, 1_765_000_123L));
+        assertThat(ChangeCodec.decode(record).changes())
+                .containsExactly(new Change.UidNextRaised(INBOX, 262_145), new Change.UidValidityChanged(INBOX, 1_765_000_123L));
+        assertThat(record[0]).as("no new version: older records and readers keep theirs").isEqualTo((byte) 1);
+        byte[] unknown = encode(new Change.UidValidityChanged(INBOX, 7));
+        unknown[CHANGES + 4] = 14; // the change's type byte
+        assertThatThrownBy(() -> ChangeCodec.decode(unknown)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test void aMissingMailboxIdOrKeywordIsRefused() {
         byte[] record = encode(new FlagsSet(INBOX, List.of(new FlagState(1, Flags.of("k")))));
         byte[] noMailbox = record.clone();
