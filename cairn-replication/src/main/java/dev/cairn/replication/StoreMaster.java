@@ -77,6 +77,8 @@ final class StoreMaster implements CommitHook {
     /** Which replicas hold everything this master acknowledged. */
     final InSyncSet inSync;
     private Thread inSyncEvaluator;
+    /** Became master by promotion at this start: no replica holds what it writes until one has caught up. */
+    private final boolean promoted;
 
     /**
      * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
@@ -104,6 +106,7 @@ final class StoreMaster implements CommitHook {
         }
         this.inSync = new InSyncSet(spec.name(), slot, tuning.syncTimeout(), senders);
         this.window = new ReservationWindow(senders.keySet(), tuning.degradedUidWindow(), !promoted);
+        this.promoted = promoted;
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")
@@ -128,6 +131,9 @@ final class StoreMaster implements CommitHook {
         slot.replication().setHook(this);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.start();
         if (senders.isEmpty()) return;
+        // Its former master, usually dead, is now its replica: the first commit should not wait
+        // sync_timeout for it. Degraded (or refusing) until a replica has caught up with it.
+        if (promoted) enterDegraded("promoted, and no replica has caught up with this master yet");
         inSyncEvaluator = FailureLog.loggedThreads(log, "cairn-repl-insync-" + spec.name()).start(() -> {
             while (!stopped) {
                 try {

@@ -56,6 +56,18 @@ final class NodeProcesses implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds the users (address USER@example.org) once, through the running {@code node}: with a
+     * replicated store the account is the store's, on its master and (replicated) on its replicas.
+     */
+    void addUsersThrough(String node, String... users) {
+        for (String u : users) {
+            assertThat(Main.run(new java.io.ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
+                    "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--config", cluster.config(node).toString()))
+                    .isZero();
+        }
+    }
+
     static List<String> command(Path config) {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",

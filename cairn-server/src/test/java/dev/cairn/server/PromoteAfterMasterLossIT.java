@@ -19,7 +19,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * message that got a 250 is there exactly once, and the UIDs the new master hands out are above
  * every UID a 250 named before.
  *
- * <p>The accounts are added on both nodes' directories (they do not follow the store yet).
+ * <p>The accounts are added once, through the running master: they follow the store.
  */
 @Timeout(180)
 class PromoteAfterMasterLossIT {
@@ -44,10 +43,10 @@ class PromoteAfterMasterLossIT {
         TestCluster c = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
                 .disable("pop3").replicated("promote test cluster secret", "sync").replication("slot = \"s0\"", "sync_timeout = \"2s\"").build();
         NodeProcesses p = new NodeProcesses(c, dir);
-        p.addUsers(USERS.toArray(String[]::new));
         p.start("n2");
         p.start("n1");
         p.awaitInSync("n2");
+        p.addUsersThrough("n1", USERS.toArray(String[]::new)); // once: the accounts follow the store
         return p;
     }
 
@@ -123,10 +122,9 @@ class PromoteAfterMasterLossIT {
 
     /**
      * The rest of must-show 2: writes are accepted on the new master within a second of the command,
-     * with the old master still dead. Needs degraded mode (i19-degrade): without it a master with no
-     * reachable replica refuses every commit that needs a UID reservation (451 after sync_timeout).
+     * with the old master still dead: a promoted master starts degraded (its only replica is the dead
+     * former master), so even in sync mode the first write does not wait sync_timeout for it.
      */
-    @Disabled("needs degraded mode (issue 19 item 1, branch i19-degrade): enable when merged")
     @Test void writesAreAcceptedOnTheNewMasterWithinASecondOfThePromotion() throws Exception {
         try (NodeProcesses p = cluster()) {
             assertThat(p.deliver("n1", "alice", "before")).startsWith("250");
