@@ -9,11 +9,7 @@ import dev.cairn.testkit.TestCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,56 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class UncleanPromotionIT {
-    private static final Pattern UIDVALIDITY = Pattern.compile("\\[UIDVALIDITY (\\d+)]");
-    private static final Pattern HIGHESTMODSEQ = Pattern.compile("\\[HIGHESTMODSEQ (\\d+)]");
-    private static final Pattern FETCH = Pattern.compile("^\\* \\d+ FETCH \\(.*UID (\\d+)");
-
     @TempDir Path dir;
-
-    /** What a QRESYNC client knows of alice's INBOX: UIDVALIDITY, HIGHESTMODSEQ and UID -> subject. */
-    private record Known(long uidValidity, long highestModSeq, Map<Long, String> subjects) {}
-
-    private static long find(Pattern p, List<String> lines) {
-        for (String l : lines) {
-            Matcher m = p.matcher(l);
-            if (m.find()) return Long.parseLong(m.group(1));
-        }
-        return -1;
-    }
-
-    /** SELECT INBOX (QRESYNC (...)) when {@code before} is given, else a plain SELECT; then every UID with its subject. */
-    private static Known select(NodeProcesses p, String node, Known before) throws Exception {
-        try (NodeProcesses.Imap imap = p.imap(node, "alice")) {
-            assertThat(imap.command("ENABLE QRESYNC").getLast()).contains("OK");
-            List<String> selected = imap.command(before == null ? "SELECT INBOX"
-                    : "SELECT INBOX (QRESYNC (" + before.uidValidity() + " " + before.highestModSeq() + "))");
-            assertThat(selected.getLast()).contains("OK");
-            long uidValidity = find(UIDVALIDITY, selected);
-            if (before != null && uidValidity != before.uidValidity()) {
-                // RFC 7162 §3.2.5: another UIDVALIDITY means no VANISHED and no changes reported against the old state.
-                assertThat(selected).noneMatch(l -> l.startsWith("* VANISHED"));
-            }
-            Map<Long, String> subjects = new HashMap<>();
-            long uid = -1;
-            for (String l : imap.command("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")) {
-                Matcher m = FETCH.matcher(l);
-                if (m.find()) uid = Long.parseLong(m.group(1));
-                if (l.startsWith("Subject: ")) subjects.put(uid, l.substring(9).strip());
-            }
-            return new Known(uidValidity, find(HIGHESTMODSEQ, selected), subjects);
-        }
-    }
-
-    /** A client never sees one UID under one UIDVALIDITY name two messages: checked across everything it saw. */
-    private static void sameUidSameMessage(List<Known> seen) {
-        Map<String, String> byValidityAndUid = new HashMap<>();
-        for (Known k : seen) {
-            k.subjects().forEach((uid, subject) -> {
-                String before = byValidityAndUid.putIfAbsent(k.uidValidity() + "/" + uid, subject);
-                if (before != null) assertThat(subject).as("UID " + uid + " under UIDVALIDITY " + k.uidValidity()).isEqualTo(before);
-            });
-        }
-    }
 
     @Test void aReplicaThatRestartedWhileTheMasterWentOnIsPromotedOnlyByForceWithNewUidValidities() throws Exception {
         TestCluster c = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
@@ -101,7 +48,7 @@ class UncleanPromotionIT {
                 assertThat(p.deliver("n1", "alice", "only-n1-" + i)).startsWith("250");
                 acknowledged.add("only-n1-" + i);
             }
-            Known onOldMaster = select(p, "n1", null);
+            InboxSeen onOldMaster = InboxSeen.select(p, "n1", null);
             assertThat(onOldMaster.subjects()).hasSize(15);
             eventually(Duration.ofSeconds(30), () -> assertThat(p.status("n1")).contains("replica=n2 out of sync since"));
             p.kill("n1");
@@ -123,22 +70,22 @@ class UncleanPromotionIT {
             assertThat(p.admin("n2", "GET", "/replication/report")).contains("store s1: alice INBOX: new UIDVALIDITY ");
 
             // The QRESYNC client that knew n1's INBOX gets the new UIDVALIDITY: it forgets its UIDs and resyncs.
-            Known onNewMaster = select(p, "n2", onOldMaster);
+            InboxSeen onNewMaster = InboxSeen.select(p, "n2", onOldMaster);
             assertThat(onNewMaster.uidValidity()).isGreaterThan(onOldMaster.uidValidity());
             assertThat(onNewMaster.subjects()).hasSize(5);
-            sameUidSameMessage(List.of(onOldMaster, onNewMaster));
+            InboxSeen.sameUidSameMessage(List.of(onOldMaster, onNewMaster));
 
             // The old master returns (its config still names it master): fenced by epoch 1, it becomes a
             // replica, and what only it had is merged into the new master and reported.
             p.start("n1");
             eventually(Duration.ofSeconds(60), () -> assertThat(p.admin("n2", "GET", "/replication/report")).contains("reconciled alice"));
             eventually(Duration.ofSeconds(30), () -> {
-                Known now = select(p, "n2", onNewMaster);
+                InboxSeen now = InboxSeen.select(p, "n2", onNewMaster);
                 assertThat(now.subjects().values()).containsExactlyInAnyOrderElementsOf(acknowledged);
             });
-            Known after = select(p, "n2", onNewMaster);
+            InboxSeen after = InboxSeen.select(p, "n2", onNewMaster);
             assertThat(after.uidValidity()).isEqualTo(onNewMaster.uidValidity());
-            sameUidSameMessage(List.of(onOldMaster, onNewMaster, after));
+            InboxSeen.sameUidSameMessage(List.of(onOldMaster, onNewMaster, after));
             assertThat(p.status("n1")).contains("role=replica");
         }
     }
