@@ -79,12 +79,15 @@ class DegradedModeIT {
             // The messages keep their UIDs under the new one, and later ones follow.
             assertThat(inbox.messages()).isEqualTo(121);
 
-            // The master dies; the replica, which never heard of any of it, is promoted.
+            // The master dies; the replica, which never heard of any of it, is promoted. It restarted
+            // since it was last told it is in sync, so only by force (the in-sync set), which also gives
+            // every mailbox a new UIDVALIDITY; the UIDs still jump past the window. (A replica promoted
+            // plainly after a degraded master, same UIDVALIDITY: SplitBrainIT in cairn-server.)
             t.stop("a");
             t.start("b");
-            t.nodes.get("b").promote("s1");
+            t.nodes.get("b").promote("s1", true);
             UserStore onB = t.slot("b").user("alice");
-            assertThat(onB.mailbox("INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
+            assertThat(onB.mailbox("INBOX").orElseThrow().uidValidity()).isGreaterThan(uidValidity);
             for (int i = 0; i < 5; i++) {
                 AppendResult r = onB.append("INBOX", List.of(message("after-" + i, "y")));
                 assertThat(r.uids().getFirst().value()).as("a new master's UID").isGreaterThan(highestUnderFirst);
