@@ -188,7 +188,7 @@ final class FetchResponder {
                         if (b.offset() >= 0) data = slice(data, b.offset(), b.length());
                         boolean binary = false;
                         for (byte x : data) if (x == 0) { binary = true; break; }
-                        out.literal(new java.io.ByteArrayInputStream(data), data.length, binary);
+                        out.literal(data, 0, data.length, binary);
                     }
                 }
                 case FetchItem.BinarySize b -> {
@@ -238,6 +238,14 @@ final class FetchResponder {
         if (offset >= 0) {
             start = Math.min(offset, total);
             n = Math.min(length, total - start);
+        }
+        // Already in memory (a filtered header, a body read before the line began): written from
+        // there, without a stream copying it through a buffer of its own.
+        byte[] held = c.bytes() != null ? c.bytes() : parts.loadedBody();
+        long from = (c.bytes() != null ? 0 : c.start()) + start;
+        if (held != null && from + n <= held.length) {
+            out.literal(held, (int) from, (int) n, false);
+            return;
         }
         try (InputStream in = parts.open(c)) {
             in.skipNBytes(start);

@@ -63,6 +63,9 @@ final class MessageParts {
         }
     }
 
+    /** The body as {@link #load} read it, or null when it was not (too large, or not asked for). */
+    byte[] loadedBody() { return body; }
+
     private InputStream openBody() throws IOException {
         return body != null ? new java.io.ByteArrayInputStream(body) : store.openBody(record.body());
     }

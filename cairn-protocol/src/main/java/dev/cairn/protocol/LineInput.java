@@ -126,6 +126,22 @@ public final class LineInput {
         }
     }
 
+    /**
+     * Fills {@code into} with the next {@code into.length} octets: a literal the caller keeps in
+     * memory, read into its own array rather than through a growing buffer and a copy.
+     */
+    public void readFully(byte[] into) throws IOException {
+        int done = 0;
+        while (done < into.length) {
+            int wanted = into.length - done;
+            // Nothing buffered and more wanted than the buffer holds: from the source straight into
+            // the array (the buffer neither copies it nor grows for it).
+            int n = position == limit && wanted >= buffer.length ? readSource(into, done, wanted) : read(into, done, wanted);
+            if (n <= 0) throw new EOFException("connection closed with " + wanted + " of " + into.length + " octets missing");
+            done += n;
+        }
+    }
+
     /** Skips exactly {@code count} octets (a literal or chunk that is refused but must be consumed). */
     public void skipExactly(long count) throws IOException {
         readExactly(count, OutputStream.nullOutputStream());
@@ -181,17 +197,20 @@ public final class LineInput {
             buffer = new byte[IDLE_BUFFER];
         }
         growNext = shrinkNext = false;
-        int n;
-        try {
-            n = source.read(buffer, 0, buffer.length);
-        } catch (SocketTimeoutException e) {
-            throw new IdleTimeoutException("idle timeout", e);
-        }
+        int n = readSource(buffer, 0, buffer.length);
         if (n <= 0) return false; // a blocking stream returns 0 only for a zero-length request
         position = 0;
         limit = n;
         resizeAfter(n);
         return true;
+    }
+
+    private int readSource(byte[] into, int offset, int length) throws IOException {
+        try {
+            return source.read(into, offset, length);
+        } catch (SocketTimeoutException e) {
+            throw new IdleTimeoutException("idle timeout", e);
+        }
     }
 
     /**

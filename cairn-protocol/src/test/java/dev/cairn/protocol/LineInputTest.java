@@ -204,4 +204,32 @@ class LineInputTest {
         }
         assertThat(expected).hasSize(2000);
     }
+
+    @Test
+    void aLiteralReadWholeIntoItsArrayKeepsTheStreamInStepWhateverTheSplit() throws IOException {
+        byte[] literal = new byte[40_000];
+        for (int i = 0; i < literal.length; i++) literal[i] = (byte) (i * 31);
+        byte[] head = ascii("a1 APPEND INBOX {40000}\r\n");
+        byte[] tail = ascii(")\r\na2 NOOP\r\n");
+        byte[] data = new byte[head.length + literal.length + tail.length];
+        System.arraycopy(head, 0, data, 0, head.length);
+        System.arraycopy(literal, 0, data, head.length, literal.length);
+        System.arraycopy(tail, 0, data, head.length + literal.length, tail.length);
+        for (int cut : new int[] {1, head.length, head.length + 3, head.length + 20_000, data.length - 5}) {
+            LineInput in = new LineInput(pieces(data, cut, cut + 300), 16 * 1024);
+            assertThat(in.readCommandLine(100)).isEqualTo(ascii("a1 APPEND INBOX {40000}"));
+            byte[] into = new byte[literal.length];
+            in.readFully(into);
+            assertThat(into).as("cut at %d", cut).isEqualTo(literal);
+            assertThat(in.readCommandLine(100)).isEqualTo(ascii(")"));
+            assertThat(in.readCommandLine(100)).isEqualTo(ascii("a2 NOOP"));
+            assertThat(in.bufferSize()).as("the buffer did not grow for octets read past it").isLessThan(16 * 1024);
+        }
+    }
+
+    @Test
+    void aLiteralCutShortByTheClientIsAnEndOfFileNotAShortArray() throws IOException {
+        LineInput in = new LineInput(new ByteArrayInputStream(ascii("12345")), 64);
+        assertThatThrownBy(() -> in.readFully(new byte[6])).isInstanceOf(EOFException.class).hasMessageContaining("1 of 6");
+    }
 }

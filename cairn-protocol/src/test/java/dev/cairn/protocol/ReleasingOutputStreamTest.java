@@ -66,4 +66,27 @@ class ReleasingOutputStreamTest {
         assertThat(sink.writes.size()).isLessThan(1500);
         assertThat(out.pending()).isZero();
     }
+
+    @Test
+    void aShortReplyTakesASmallBufferAndALongOneGrowsToFullSizedWrites() throws IOException {
+        Sink sink = new Sink();
+        ReleasingOutputStream out = new ReleasingOutputStream(sink, 16 * 1024);
+        out.write("a1 OK NOOP completed\r\n".getBytes());
+        assertThat(out.bufferLength()).as("a line's reply").isEqualTo(ReleasingOutputStream.FIRST);
+        out.flush();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.writeBytes("a1 OK NOOP completed\r\n".getBytes());
+        byte[] line = new byte[300];
+        for (int i = 0; i < 200; i++) {
+            java.util.Arrays.fill(line, (byte) i);
+            out.write(line);
+            expected.writeBytes(line);
+        }
+        assertThat(out.bufferLength()).as("grown with the reply").isEqualTo(16 * 1024);
+        out.flush();
+        assertThat(sink.bytes.toByteArray()).isEqualTo(expected.toByteArray());
+        // the first write is the short reply, the last what was left at the flush: all between are full buffers
+        List<Integer> middle = sink.writes.subList(1, sink.writes.size() - 1);
+        assertThat(middle).isNotEmpty().allSatisfy(n -> assertThat(n).isGreaterThan(16 * 1024 - 300));
+    }
 }

@@ -4,7 +4,6 @@ package dev.cairn.imap.syntax;
 import dev.cairn.protocol.LineInput;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.Sasl;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -193,10 +192,11 @@ public final class CommandReader {
                 : new RefusedException(tag, "UNAVAILABLE", true, farewell, "Server busy with other large commands; try again later");
     }
 
+    /** Straight into an array of the announced size (taken from the lease already): no second copy. */
     private static Literal readIntoMemory(LineInput in, long size, boolean binary) throws IOException {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream((int) size);
-        in.readExactly(size, buffer);
-        return Literal.inMemory(buffer.toByteArray(), binary);
+        byte[] bytes = new byte[(int) size];
+        in.readFully(bytes);
+        return Literal.inMemory(bytes, binary);
     }
 
     private Literal spool(LineInput in, long size, boolean binary) throws IOException {

@@ -23,6 +23,12 @@ public record Literal(byte[] bytes, Path file, long size, boolean binary) implem
         return bytes != null ? new ByteArrayInputStream(bytes) : Files.newInputStream(file);
     }
 
+    /**
+     * The octets themselves when kept in memory: the store hashes and writes an APPEND message
+     * from this array instead of reading a copy of it (nothing changes it once read).
+     */
+    @Override public byte[] inMemory() { return bytes; }
+
     /** The content as UTF-8 text (only for literals kept in memory: names, strings, search values). */
     public String text() {
         if (bytes == null) throw new IllegalStateException("spooled literal used as a string");

@@ -83,6 +83,14 @@ public final class ResponseWriter {
         return raw(bytes);
     }
 
+    /** A literal of {@code length} octets of an array the caller holds already: written from it, not copied. */
+    public ResponseWriter literal(byte[] bytes, int offset, int length, boolean binary) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        raw((binary ? "~{" : "{") + length + "}\r\n");
+        output.get().write(bytes, offset, length);
+        return this;
+    }
+
     /** A literal of exactly {@code size} octets copied from {@code in} (streamed, not buffered whole). */
     public ResponseWriter literal(InputStream in, long size, boolean binary) throws IOException {
         raw((binary ? "~{" : "{") + size + "}\r\n");

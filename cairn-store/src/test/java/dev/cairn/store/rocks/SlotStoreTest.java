@@ -323,6 +323,31 @@ class SlotStoreTest {
         assertThatThrownBy(() -> u.openBody(m.body())).extracting(e -> ((StoreException) e).reason()).isEqualTo(Reason.NONEXISTENT);
     }
 
+    @Test void aBodyReadWholeIsTheSameWhateverItsSizeAgainstTheChunkAndWhateverWasReadBefore() throws Exception {
+        UserStore u = slot.openOrCreateUser("alice");
+        for (int size : new int[] {1, 2, BodyStore.CHUNK - 1, BodyStore.CHUNK, BodyStore.CHUNK + 1, 2 * BodyStore.CHUNK + 5}) {
+            byte[] body = new byte[size];
+            new java.util.Random(size).nextBytes(body);
+            var r = u.append("INBOX", List.of(new NewMessage(BodySource.of(body), Flags.NONE, Instant.now())));
+            var m = u.message(r.mailbox(), r.uids().getFirst()).orElseThrow();
+            try (var in = u.openBody(m.body())) {
+                assertThat(in.readAllBytes()).as("%d octets at once", size).isEqualTo(body);
+                assertThat(in.read()).as("then the end").isEqualTo(-1);
+                assertThat(in.readAllBytes()).isEmpty();
+            }
+            if (size < 3) continue;
+            try (var in = u.openBody(m.body())) {
+                byte[] first = in.readNBytes(2);
+                byte[] rest = in.readAllBytes();
+                assertThat(first).isEqualTo(java.util.Arrays.copyOf(body, 2));
+                assertThat(rest).as("%d octets after 2", size).isEqualTo(java.util.Arrays.copyOfRange(body, 2, size));
+            }
+            var closed = u.openBody(m.body());
+            closed.close();
+            assertThatThrownBy(closed::readAllBytes).isInstanceOf(java.io.IOException.class);
+        }
+    }
+
     @Test void unchangedSinceReportsModifiedAndTouched() {
         UserStore u = slot.openOrCreateUser("alice");
         var id = u.mailbox("INBOX").orElseThrow().id();
