@@ -105,9 +105,20 @@ final class ReservationWindow {
         return out;
     }
 
-    /** Whether the commit's MODSEQ is past some replica's MODSEQ window (2^32 past its reservation). */
-    boolean seqPassed(String user, long seq) {
-        for (String r : counted) if (seq > of(r, user).seq() + SlotReplication.MODSEQ_WINDOW) return true;
+    /**
+     * Whether the commit's MODSEQ is past some replica's MODSEQ window: 2^32 past the larger of its
+     * acknowledged reservation and the user's seq it acknowledged having applied ({@code applied},
+     * -1 when unknown). A promoted replica jumps past the larger of its own reservation and its own
+     * seq by as much, and both are at least what it acknowledged, so none of this master's MODSEQs
+     * is handed out again. (The applied seq matters after this master's own promotion: a former
+     * master that rejoined has applied everything but holds no reservation from this master yet,
+     * e.g. while a reconciliation writes through this master and cannot ask that replica for one.)
+     */
+    boolean seqPassed(String user, long seq, java.util.function.ToLongFunction<String> applied) {
+        for (String r : counted) {
+            long base = Math.max(of(r, user).seq(), applied.applyAsLong(r));
+            if (seq > base + SlotReplication.MODSEQ_WINDOW) return true;
+        }
         return false;
     }
 }

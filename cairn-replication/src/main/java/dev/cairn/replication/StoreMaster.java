@@ -207,7 +207,7 @@ final class StoreMaster implements CommitHook {
         }
         Set<MailboxId> passed = window.passed(user, highestUids);
         if (!passed.isEmpty()) throw new UidWindowPassed(passed);
-        if (window.seqPassed(user, seq)) {
+        if (window.seqPassed(user, seq, r -> senders.get(r)[channel].acked(user))) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name() + ": " + user
                     + " has used up the MODSEQs a master may hand out without a replica");
         }

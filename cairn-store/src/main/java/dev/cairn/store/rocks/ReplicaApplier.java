@@ -241,7 +241,9 @@ final class ReplicaApplier {
         if (s == null) return false;
         try {
             UserState.Data d = s.data;
-            long seqPast = r.seq() + SlotReplication.MODSEQ_WINDOW;
+            // Past the larger of the reservation and its own seq: the former master's MODSEQ window
+            // counted from whichever of the two it knew (ReservationWindow.seqPassed).
+            long seqPast = Math.max(r.seq(), d.header().seq) + SlotReplication.MODSEQ_WINDOW;
             boolean seqJump = seqPast > d.header().seq;
             Map<MailboxMeta, Long> bump = new LinkedHashMap<>();
             for (MailboxMeta m : d.byNum().values()) {
