@@ -15,7 +15,8 @@ import java.util.Arrays;
  * meta       [user][tag][...]       tag: HEADER, MAILBOX+mbx, SUBSCRIPTION+name, ACL+mbx+identifier,
  *                                   THREAD+message-id, NAME, RECENT+mbx (first UID not yet claimed
  *                                   as \Recent: this node's, never in the change log);
- *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name
+ *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name,
+ *                                   replication's (RocksSlotReplication), ImageGarbage.STAGED+id
  * index      [user][mbx][uid]       -> modseq(8) flags(8)           (scanned to open a view)
  * messages   [user][mbx][uid]       -> internal date, save date, size, body, thread
  * tombstones [user][mbx][uid]       -> modseq(8)

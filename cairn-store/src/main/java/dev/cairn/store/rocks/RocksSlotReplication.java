@@ -14,6 +14,8 @@ import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.Role;
 import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.UserImage;
+import dev.cairn.store.replication.UserImageStaging;
+import dev.cairn.store.replication.UserImageStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -50,6 +52,11 @@ public final class RocksSlotReplication implements SlotReplication {
         this.applier = new ReplicaApplier(slot);
         byte[] e = slot.get(slot.meta, Keys.userTag(0, EPOCH));
         this.epoch = e == null ? 0 : Keys.getLong(e);
+        // Copies a crash interrupted (staged, or replaced and not yet removed): the users read as before.
+        int collected = ImageGarbage.collectAll(slot);
+        if (collected > 0) {
+            org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).info("removed {} unfinished or replaced user copies", collected);
+        }
     }
 
     // --- fence and epoch -------------------------------------------------------------------------
@@ -317,6 +324,12 @@ public final class RocksSlotReplication implements SlotReplication {
      * change log restarts at the image's seq (a record with no changes), reference counts follow.
      */
     @Override public void installUser(UserImage image) { applier.install(image); }
+
+    @Override public UserImageStream streamUser(String user) { return ImageStream.open(slot, user); }
+
+    @Override public UserImageStaging stageUser(String user, long seq) {
+        return StagedImage.begin(slot, user, seq);
+    }
 
     /** Drops the user here (a resync of a user the master no longer has). */
     @Override public void dropUser(String user) { applier.drop(user); }
