@@ -12,7 +12,6 @@ import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
-import dev.cairn.store.replication.UserImage;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -43,7 +42,6 @@ final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     /** A replica that stays down fails every reconnect the same way: one line a minute, with a count. */
     private final FailureLog failures = new FailureLog(log);
-    private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
@@ -56,6 +54,7 @@ final class ChannelSender implements Runnable {
     private final ReservationRequests reservations = new ReservationRequests();
     private final SentBodies bodies;
     private final ChannelReconciliation reconciliation;
+    private final ImageShipping images;
     /** Guards what is to be sent next (dirty, resyncs, rewinds, inFlight) and the connected state; work wakes the sender. */
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -82,6 +81,7 @@ final class ChannelSender implements Runnable {
         this.listener = listener;
         this.bodies = new SentBodies(slot);
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
+        this.images = new ImageShipping(slot, config);
     }
 
     void start() {
@@ -200,6 +200,8 @@ final class ChannelSender implements Runnable {
             connection = null;
             reservations.failAll("disconnected");
             reconciliation.disconnected();
+            String copying = images.disconnected();
+            if (copying != null) resyncs.add(copying);
             inFlight = 0;
             failure = null;
         });
@@ -246,12 +248,21 @@ final class ChannelSender implements Runnable {
         while (!stopped && failure == null) {
             if (reservations.sendNext(c)) continue;
             if (reconciliation.askNext(c)) continue;
+            if (images.ready()) {
+                ImageShipping.Sent sent = images.step(c, this::awaitingAnswer);
+                if (sent != null) {
+                    // Records after the copy follow it on this connection.
+                    shipped.put(sent.user(), sent.seq());
+                    changed(sent.user());
+                }
+                continue;
+            }
             String resync = null;
             boolean room;
             lock.lock();
             try {
                 room = inFlight < WINDOW;
-                if (room && !resyncs.isEmpty()) resync = resyncs.removeFirst();
+                if (room && !resyncs.isEmpty() && !images.active()) resync = resyncs.removeFirst();
             } finally {
                 lock.unlock();
             }
@@ -270,7 +281,7 @@ final class ChannelSender implements Runnable {
                 if (inFlight > 0 && System.nanoTime() - lastHeard > replyTimeout) {
                     throw new IOException("replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout());
                 }
-                caughtUp = inFlight == 0 && dirty.isEmpty();
+                caughtUp = inFlight == 0 && dirty.isEmpty() && !images.active();
             } finally {
                 lock.unlock();
             }
@@ -278,8 +289,8 @@ final class ChannelSender implements Runnable {
             if (caughtUp) listener.caughtUp();
             lock.lock();
             try {
-                boolean idle = reservations.isEmpty() && reconciliation.nothingPending()
-                        && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
+                boolean idle = reservations.isEmpty() && reconciliation.nothingPending() && !images.ready()
+                        && (inFlight >= WINDOW || dirty.isEmpty() && (resyncs.isEmpty() || images.active()));
                 if (idle && !stopped && failure == null) work.await(inFlight > 0 ? 100 : 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 if (stopped) return;
@@ -346,6 +357,13 @@ final class ChannelSender implements Runnable {
                     case NeedResync nr -> {
                         log.info("replication {} -> {}: {} needs a resync: {}", config.store(), config.replica(), nr.user(), nr.reason());
                         resync(nr.user());
+                    }
+                    case ImageWants w -> {
+                        images.wants(w);
+                        locked(() -> {
+                            if (inFlight > 0) inFlight--;
+                            work.signal();
+                        });
                     }
                     case Reserved done -> reservations.reserved(done.request());
                     case Diverged d -> reconciliation.merge(d);
@@ -426,7 +444,8 @@ final class ChannelSender implements Runnable {
             if (reconciliation.holds(user)) continue; // shipped (copied) once its merge is done
             lock.lock();
             try {
-                if (resyncs.contains(user)) continue; // to be copied whole: its records would be skipped
+                // To be copied whole, or being copied: its records would be skipped (they follow the copy).
+                if (resyncs.contains(user) || images.holds(user)) continue;
             } finally {
                 lock.unlock();
             }
@@ -471,29 +490,21 @@ final class ChannelSender implements Runnable {
         }
         if (entries.isEmpty()) return !again.isEmpty();
         long epoch = slot.replication().epoch();
-        locked(() -> inFlightAdd(System.nanoTime()));
+        awaitingAnswer();
         shipped.putAll(last);
         c.send(new Changes(config.store(), epoch, entries));
         return true;
     }
 
-    /** Sends the user whole; its Ack comes in order with the Changes frames. */
+    /** Starts copying the user whole ({@link ImageShipping}), or has the replica drop a user this slot no longer has. */
     private void resyncUser(FrameConnection c, String user) throws IOException {
-        UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
-        locked(() -> inFlightAdd(System.nanoTime()));
-        if (image == null) {
-            shipped.remove(user);
-            c.send(new Resync(user, -1, true, new byte[0]));
-        } else {
-            // Records after the image follow it on this connection.
-            shipped.put(user, image.seq());
-            byte[] bytes = UserImageCodec.encode(image);
-            for (int off = 0; ; off += RESYNC_PART) {
-                int end = Math.min(bytes.length, off + RESYNC_PART);
-                c.send(new Resync(user, image.seq(), end == bytes.length, java.util.Arrays.copyOfRange(bytes, off, end)));
-                if (end == bytes.length) break;
-            }
-        }
-        log.info("replication {} -> {}: copied {} whole (seq {})", config.store(), config.replica(), user, image == null ? -1 : image.seq());
+        if (slot.hasUser(user) && images.start(c, user, this::awaitingAnswer)) return;
+        awaitingAnswer();
+        shipped.remove(user);
+        c.send(new Resync(user, -1, true, new byte[0])); // gone here: the replica drops it
+        log.info("replication {} -> {}: {} is not here; the replica drops it", config.store(), config.replica(), user);
     }
+
+    /** A frame that awaits an answer leaves. */
+    private void awaitingAnswer() { locked(() -> inFlightAdd(System.nanoTime())); }
 }

@@ -62,16 +62,32 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
      * @param batchRecords     change records per Changes frame at most
      * @param handshakeTimeout how long an accepted connection has, from accept, to finish TLS and prove the secret
      * @param maxHandshakes    accepted connections that have not proven the secret yet, at most (more are closed at once)
+     * @param resyncChunk      bytes of a user's records per part of a whole-user copy, and of bodies per frame
+     *                         (a larger body goes alone); see the module README, "Copying a user whole"
      */
     public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
-                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+                         Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
+                         int resyncChunk) {
         public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_HANDSHAKES = 128;
+        public static final int DEFAULT_RESYNC_CHUNK = 1 << 20;
+        /** A part's records and a frame of bodies stay well inside the smallest frame limit. */
+        public static final int MAX_RESYNC_CHUNK = 16 << 20;
 
         public Tuning {
             if (maxFrame < FrameCodec.HANDSHAKE_MAX_FRAME) throw new IllegalArgumentException("maxFrame below the handshake's " + FrameCodec.HANDSHAKE_MAX_FRAME);
             if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) throw new IllegalArgumentException("handshakeTimeout must be positive");
             if (maxHandshakes < 1) throw new IllegalArgumentException("maxHandshakes must be at least 1");
+            if (resyncChunk < 1024 || resyncChunk > MAX_RESYNC_CHUNK || resyncChunk > maxFrame / 4) {
+                throw new IllegalArgumentException("resyncChunk must be from 1 KiB to " + (MAX_RESYNC_CHUNK >> 20) + " MiB and at most a quarter of maxFrame");
+            }
+        }
+
+        /** With the default copy part size. */
+        public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                      Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
+            this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, handshakeTimeout,
+                    maxHandshakes, Math.min(DEFAULT_RESYNC_CHUNK, maxFrame / 4));
         }
 
         /** With the default handshake deadline and cap. */
@@ -87,7 +103,12 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
         }
 
         public Tuning withHandshake(Duration timeout, int max) {
-            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max);
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max, resyncChunk);
+        }
+
+        public Tuning withResyncChunk(int bytes) {
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout,
+                    handshakeTimeout, maxHandshakes, bytes);
         }
     }
 
