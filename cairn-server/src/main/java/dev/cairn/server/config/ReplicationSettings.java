@@ -43,6 +43,7 @@ import org.tomlj.TomlTable;
  *
  * handshake_timeout = "10s"      # from accept to a peer's proof of the secret (TLS included)
  * max_handshakes = 128           # connections at once that have not proven it yet
+ * resync_chunk = "1M"            # a whole-user copy's part of records, and its frames of bodies (1K to 16M)
  *
  * tls = true                     # replication connections over TLS 1.3, both ends verified
  * certificate = "tls/n1.pem"     # this node's certificate chain (default: [tls] certificate)
@@ -67,7 +68,7 @@ import org.tomlj.TomlTable;
 public record ReplicationSettings(ReplicationConfig config, String slot) {
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
             "uid_block", "modseq_block", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate", "key", "trust",
-            "insecure");
+            "insecure", "resync_chunk");
     private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
 
     /**
@@ -149,6 +150,16 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         if (maxHandshakes > 1_000_000) throw error(source, "replication.max_handshakes", "must be at most 1000000");
         Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout(),
                 handshakeTimeout, (int) maxHandshakes);
+        if (t.contains("resync_chunk")) {
+            long chunk;
+            try {
+                chunk = t.get(List.of("resync_chunk")) instanceof String s ? Sizes.parseBytes(s) : number(t, source, "resync_chunk");
+            } catch (ConfigException e) {
+                throw error(source, "replication.resync_chunk", e.getMessage());
+            }
+            if (chunk < 1024 || chunk > Tuning.MAX_RESYNC_CHUNK) throw error(source, "replication.resync_chunk", "must be from 1K to 16M");
+            tuning = tuning.withResyncChunk((int) chunk);
+        }
         ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
                 peers, stores, tuning, tls(t, source, data, nodeTls));
         requireEncryptionOffLoopback(t, source, config);
