@@ -14,7 +14,9 @@
 #
 # Settings (environment): CLIENTS ("50 200"), USERS_PER_CLIENT (2), FILL (30), RUNS (1),
 # DURATION (5m), WARMUP (10s), SEED (1), NICE (19), ORDER ("before after"), WORK (directory),
-# KEEP (1 keeps data).
+# KEEP (1 keeps data), BEFORE_JAVA_OPTS / AFTER_JAVA_OPTS (each server's CAIRN_JAVA_OPTS, e.g. the
+# after build's `./cairn serve --print-jvm-options` for the before build, to compare two builds
+# under the same heap and collector).
 # Results: a table on stdout; in $WORK/results/ every JSON report, the bench's progress lines
 # with a timestamp each (the per-interval rates come from them), and /proc/loadavg every 30 s.
 set -euo pipefail
@@ -30,6 +32,8 @@ SEED=${SEED:-1}
 NICE=${NICE:-19}
 ORDER=${ORDER:-"before after"}  # "after before" for a second round in the other order
 KEEP=${KEEP:-0}
+BEFORE_JAVA_OPTS=${BEFORE_JAVA_OPTS:-}
+AFTER_JAVA_OPTS=${AFTER_JAVA_OPTS:-}
 PASSWORD=bench-pass
 domain=example.org
 WORK=${WORK:-$(mktemp -d /tmp/cairn-before-after.XXXXXX)}
@@ -65,7 +69,8 @@ run_one() {  # which clients run
       (SELECT created_at FROM users WHERE name = 'u1') FROM n;
     WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $users)
     INSERT INTO addresses (address, user_name, is_primary) SELECT 'u' || i || '@$domain', 'u' || i, 1 FROM n;"
-  nice -n "$NICE" "$tree/cairn" serve --data "$data" --imap "127.0.0.1:${port[$which]}" --lmtp off \
+  local java_opts="$BEFORE_JAVA_OPTS"; [ "$which" = after ] && java_opts="$AFTER_JAVA_OPTS"
+  CAIRN_JAVA_OPTS="$java_opts" nice -n "$NICE" "$tree/cairn" serve --data "$data" --imap "127.0.0.1:${port[$which]}" --lmtp off \
     --imaps off --pop3 off --pop3s off --admin off > "$WORK/results/$name.server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/${port[$which]}") 2>/dev/null && break; sleep 0.2; done

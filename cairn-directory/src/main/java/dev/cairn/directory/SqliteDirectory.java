@@ -4,8 +4,6 @@ package dev.cairn.directory;
 import dev.cairn.directory.DirectoryException.Reason;
 
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,7 +17,7 @@ import java.util.Optional;
  * lock up front, so checks and the changes they guard cannot interleave with another writer.
  * This class opens the file and answers the {@link Directory} interface; the work is done by
  * {@link SqlitePool} (connections, transactions), {@link SqliteUsers}, {@link SqliteAddresses}
- * and {@link SqliteLookups} (login, recipients).
+ * and {@link Lookups} (login, recipients) on {@link SqliteAccountSource}.
  */
 public final class SqliteDirectory implements Directory {
     private final Path file;
@@ -27,7 +25,9 @@ public final class SqliteDirectory implements Directory {
     private final SqlitePool pool;
     private final SqliteUsers users;
     private final SqliteAddresses addresses;
-    private final SqliteLookups lookups;
+    private final Lookups lookups;
+    private final PasswordHasher hasher;
+    private final SqliteAccountSource accounts;
 
     private SqliteDirectory(Path file, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy passwordPolicy) {
         this.file = file;
@@ -35,8 +35,9 @@ public final class SqliteDirectory implements Directory {
         this.pool = new SqlitePool(file);
         this.users = new SqliteUsers(pool, this.defaultDomain, hasher, passwordPolicy);
         this.addresses = new SqliteAddresses(pool);
-        this.lookups = new SqliteLookups(pool, this.defaultDomain, hasher,
-                new VerifiedPasswords(100_000, Duration.ofMinutes(10), Clock.systemUTC()));
+        this.hasher = hasher;
+        this.accounts = new SqliteAccountSource(pool);
+        this.lookups = new Lookups(accounts, this.defaultDomain, hasher, VerifiedPasswords.standard());
     }
 
     /**
@@ -96,6 +97,16 @@ public final class SqliteDirectory implements Directory {
     public Path file() { return file; }
 
     public Optional<String> defaultDomain() { return defaultDomain; }
+
+    PasswordHasher hasher() { return hasher; }
+
+    AccountSource accountSource() { return accounts; }
+
+    /**
+     * The user's account with its password hash, to copy it into a replicated store
+     * ({@link StoreDirectory#copyFrom}); empty when there is no such user.
+     */
+    Optional<String> passwordHash(String name) { return users.passwordHash(name); }
 
     @Override public User addUser(NewUser spec) { return users.add(spec); }
 

@@ -38,7 +38,7 @@ final class SqliteUsers {
         String name = UserNames.canonical(spec.name());
         Optional<String> group = spec.group().map(SqliteUsers::checkGroup);
         String hash = spec.password() == null ? null : hashNew(spec.password());
-        Optional<String> primary = spec.primaryAddress().map(Addresses::canonical).or(() -> derivedAddress(name));
+        Optional<String> primary = spec.primaryAddress().map(Addresses::canonical).or(() -> derivedAddress(name, defaultDomain));
         long now = System.currentTimeMillis();
         pool.inTransaction(c -> {
             if (SqlitePool.exists(c, "SELECT 1 FROM users WHERE name = ?", name)) {
@@ -76,14 +76,15 @@ final class SqliteUsers {
         return hasher.hash(password);
     }
 
-    private Optional<String> derivedAddress(String name) {
+    /** The primary address of a user added without one: its name when that is an address, else name@default-domain. */
+    static Optional<String> derivedAddress(String name, Optional<String> defaultDomain) {
         if (Addresses.problem(name) == null) {
             return Optional.of(Addresses.canonical(name));
         }
         return defaultDomain.map(d -> name + "@" + d).filter(a -> Addresses.problem(a) == null);
     }
 
-    private static String checkGroup(String group) {
+    static String checkGroup(String group) {
         if (group.isEmpty() || group.length() > MAX_GROUP_LENGTH || group.chars().anyMatch(Character::isISOControl)) {
             throw new DirectoryException(Reason.INVALID_ARGUMENT,
                     "a group name is 1 to " + MAX_GROUP_LENGTH + " characters without control characters");
@@ -141,6 +142,19 @@ final class SqliteUsers {
         return new User(r.getString(1), Optional.ofNullable(r.getString(2)), new QuotaLimits(storage, messages),
                 Optional.ofNullable(r.getString(5)), Instant.ofEpochMilli(r.getLong(6)), r.getInt(7) != 0,
                 r.getInt(8) != 0);
+    }
+
+    /** The stored hash (empty also for an account without password). */
+    Optional<String> passwordHash(String name) {
+        if (!UserNames.isValid(name)) return Optional.empty();
+        return pool.withConnection(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT password_hash FROM users WHERE name = ?")) {
+                s.setString(1, UserNames.normalize(name));
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? Optional.ofNullable(r.getString(1)) : Optional.<String>empty();
+                }
+            }
+        });
     }
 
     void setPassword(String name, char[] password) {

@@ -50,6 +50,11 @@ final class VerifiedPasswords {
         };
     }
 
+    /** 100,000 entries for 10 minutes: what a directory keeps. */
+    static VerifiedPasswords standard() {
+        return new VerifiedPasswords(100_000, Duration.ofMinutes(10), Clock.systemUTC());
+    }
+
     /** True if this password was verified against this exact stored hash within the TTL. */
     boolean matches(String storedHash, char[] password) {
         if (storedHash == null || password == null || capacity == 0) return false;

@@ -148,6 +148,12 @@ final class ChangeReporter {
                 s.bye("Selected mailbox was deleted");
                 throw new SessionEnd();
             }
+            case MailboxChange.UidValidityChanged v -> {
+                // RFC 9051 §2.3.1.1: UIDs of a selected mailbox may not change under the client; it
+                // selects again and sees the new UIDVALIDITY.
+                s.bye("UIDVALIDITY of the selected mailbox changed");
+                throw new SessionEnd();
+            }
         }
     }
 

@@ -205,6 +205,7 @@ final class LmtpSession {
             }
             case RecipientResolver.Lookup.Unknown unknown -> "550 5.1.1 <" + address + "> User unknown: " + unknown.reason();
             case RecipientResolver.Lookup.Disabled disabled -> "550 5.2.1 <" + address + "> Mailbox disabled: " + disabled.reason();
+            case RecipientResolver.Lookup.Unavailable unavailable -> "451 4.3.0 <" + address + "> " + unavailable.reason();
         };
         if (refusal == null) {
             reply("250 2.1.5 <" + address + "> Recipient OK");

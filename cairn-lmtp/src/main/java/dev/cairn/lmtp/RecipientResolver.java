@@ -26,6 +26,13 @@ public interface RecipientResolver {
         /** The account exists but takes no mail: 550 5.2.1 (RFC 3463 §3.3 X.2.1 "Mailbox disabled"). */
         record Disabled(String reason) implements Lookup {}
 
+        /**
+         * This node cannot take the recipient's mail now, and another can (its mailbox store is
+         * mastered elsewhere: a replica, a fenced former master): 451 4.3.0 with the reason, at RCPT
+         * rather than after DATA (RFC 3463 §3.5 X.3.0), so the MTA keeps the message and retries.
+         */
+        record Unavailable(String reason) implements Lookup {}
+
         static Lookup found(String user) { return new Found(Recipient.of(user)); }
     }
 

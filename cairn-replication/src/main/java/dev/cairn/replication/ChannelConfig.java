@@ -11,14 +11,22 @@ import javax.net.ssl.SSLContext;
  *
  * @param store   the store's name (in frames, thread names and logs)
  * @param node    this node's name (the Hello frame)
- * @param secret  the cluster secret both sides prove (see {@link Handshake})
- * @param tls     null: plain TCP to the replica
+ * @param keys    the cluster secret both sides prove (see {@link Handshake}) and the TLS context (null:
+ *                plain TCP), read at each connection: a reload reaches the next one
  * @param replica the replica's node name
  * @param address where the replica listens
  * @param channel which of the slot's channels this one is
  */
-record ChannelConfig(String store, String node, byte[] secret, SSLContext tls, Tuning tuning, String replica,
+record ChannelConfig(String store, String node, ReplicationKeys keys, Tuning tuning, String replica,
                      InetSocketAddress address, int channel) {
     /** "s1 -> n2 channel 0": how logs and failures name the channel. */
     String describe() { return store + " -> " + replica + " channel " + channel; }
+
+    /** "s1 -> n2": the kind of a failure, the same for every channel to the replica (one line for all of them). */
+    String describeReplica() { return store + " -> " + replica; }
+
+    byte[] secret() { return keys.secret(); }
+
+    /** Null: plain TCP. */
+    SSLContext tls() { return keys.tls(); }
 }

@@ -8,7 +8,6 @@ import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeCodec;
-import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
@@ -35,13 +34,15 @@ import org.slf4j.LoggerFactory;
  * (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at once (the replica
  * applies them while the next ones travel and answers them in order); this thread sends, a second
  * one ({@link #readAnswers}) reads the answers. Reconnects after any failure and resumes from the
- * replica's positions. It knows its owner only by its {@link ChannelConfig} and the
- * {@link ChannelListener} it tells.
+ * replica's positions, after a wait that grows while the replica stays away
+ * ({@link ReconnectBackoff}); whether the replica is reachable is logged once for all its
+ * channels ({@link PeerLink}), not per attempt. It knows its owner only by its
+ * {@link ChannelConfig}, the {@link ChannelListener} it tells and the replica's {@link PeerLink}.
  */
 final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
-    /** A replica that stays down fails every reconnect the same way: one line a minute, with a count. */
-    private final FailureLog failures = new FailureLog(log);
+    /** Failures other than the replica being away (refusals, bad frames, a silent replica): one line a minute per kind for all the replica's channels, with a count. */
+    private final FailureLog failures;
     private static final int BATCH_BYTES = 8 << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
@@ -49,6 +50,8 @@ final class ChannelSender implements Runnable {
     final ChannelConfig config;
     private final SlotStore slot;
     private final ChannelListener listener;
+    private final PeerLink link;
+    private final ReconnectBackoff backoff;
     private final CommitTail tail = new CommitTail();
     private final ReplicaLag lag = new ReplicaLag();
     private final ReservationRequests reservations = new ReservationRequests();
@@ -72,13 +75,22 @@ final class ChannelSender implements Runnable {
     private long lastSent;
     private volatile Exception failure;
     private volatile boolean connected, stopped;
+    /** Handshakes completed (the in-sync set tells a replica its state again after any reconnect). */
+    private volatile long connections;
+    /** Users the replica lacked records of at the handshake, with the seq it must acknowledge: caught up when empty. */
+    private final Map<String, Long> catchUp = new ConcurrentHashMap<>();
+    /** The replica's in-sync state to tell it, newest only (InSyncSet). */
+    private final java.util.concurrent.atomic.AtomicReference<Frame.InSync> inSync = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile FrameConnection connection;
     private Thread thread;
 
-    ChannelSender(ChannelConfig config, SlotStore slot, ChannelListener listener) {
+    ChannelSender(ChannelConfig config, SlotStore slot, ChannelListener listener, PeerLink link) {
         this.config = config;
         this.slot = slot;
         this.listener = listener;
+        this.link = link;
+        this.failures = link.failures();
+        this.backoff = new ReconnectBackoff(config.tuning().reconnectDelay(), config.tuning().reconnectMax());
         this.bodies = new SentBodies(slot);
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
         this.images = new ImageShipping(slot, config);
@@ -138,6 +150,17 @@ final class ChannelSender implements Runnable {
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
 
+    /** Tells the replica its in-sync state (a newer one replaces one not sent yet); sent once connected. */
+    void tell(Frame.InSync state) {
+        inSync.set(state);
+        locked(work::signal);
+    }
+
+    long connections() { return connections; }
+
+    /** Connected, and the replica has acknowledged everything it lacked when this connection began. */
+    boolean caughtUpSinceConnect() { return connected && catchUp.isEmpty(); }
+
     /** Changes the master has that this replica has not acknowledged (of users changed since this node started or connected). */
     long lagChanges() {
         Set<String> waiting = new HashSet<>();
@@ -160,17 +183,14 @@ final class ChannelSender implements Runnable {
             } catch (StaleEpoch e) {
                 listener.newerEpoch(e.epoch);
                 return;
-            } catch (IOException | FrameCodec.BadFrame e) {
-                if (!stopped) failures.warn("replication " + config.describe() + ": " + e.getClass().getSimpleName(),
-                        config.address(), String.valueOf(e.getMessage()));
-            } catch (RuntimeException | java.lang.Error e) {
-                if (!stopped) failures.unexpected("replication " + config.describe(), config.address(), e);
+            } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
+                if (!stopped) link.channelFailed(config, connected, e);
             } finally {
                 disconnected();
             }
             if (stopped) return;
             try {
-                Thread.sleep(config.tuning().reconnectDelay());
+                Thread.sleep(backoff.next());
             } catch (InterruptedException e) {
                 if (stopped) return;
             }
@@ -215,13 +235,18 @@ final class ChannelSender implements Runnable {
         if (stopped) { c.close(); return; }
         long epoch = slot.replication().epoch();
         Positions positions = MasterHandshake.run(c, config, epoch);
+        backoff.reset();
         start(positions);
         // From here the reader waits for answers as long as it takes when nothing is in flight;
         // the reply timeout is checked against the oldest frame in flight instead (see below).
         c.setTimeout(0);
         lastSent = System.nanoTime();
-        locked(() -> connected = true);
-        log.info("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
+        locked(() -> {
+            connected = true;
+            connections++;
+        });
+        link.connected(config.channel(), epoch);
+        log.debug("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
         Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + config.store() + "-" + config.replica() + "-" + config.channel())
                 .start(() -> readAnswers(c));
         try {
@@ -246,6 +271,8 @@ final class ChannelSender implements Runnable {
     private void ship(FrameConnection c) throws IOException, FrameCodec.BadFrame {
         long replyTimeout = config.tuning().replyTimeout().toNanos();
         while (!stopped && failure == null) {
+            Frame.InSync state = inSync.getAndSet(null);
+            if (state != null) c.send(state); // lost with the connection: the in-sync set tells it again after the next handshake
             if (reservations.sendNext(c)) continue;
             if (reconciliation.askNext(c)) continue;
             if (images.ready()) {
@@ -279,7 +306,9 @@ final class ChannelSender implements Runnable {
             lock.lock();
             try {
                 if (inFlight > 0 && System.nanoTime() - lastHeard > replyTimeout) {
-                    throw new IOException("replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout());
+                    String silent = "replica " + config.replica() + " did not answer within " + config.tuning().replyTimeout();
+                    failures.warn("replication " + config.describeReplica() + ": reply timeout", config.address(), "channel " + config.channel() + ": " + silent);
+                    throw new IOException(silent);
                 }
                 caughtUp = inFlight == 0 && dirty.isEmpty() && !images.active();
             } finally {
@@ -328,9 +357,11 @@ final class ChannelSender implements Runnable {
                 lastHeard = System.nanoTime();
                 switch (f) {
                     case Ack a -> {
+                        link.acked();
                         for (Applied ap : a.applied()) {
                             acked.merge(ap.user(), ap.seq(), Math::max);
                             long now = acked.get(ap.user());
+                            catchUp.computeIfPresent(ap.user(), (u, target) -> now >= target || !slot.hasUser(u) ? null : target);
                             listener.acked(ap.user(), now);
                             acknowledged(ap.user(), now);
                             // Behind with nothing more on the way (it skipped or lost records): ship again.
@@ -369,6 +400,8 @@ final class ChannelSender implements Runnable {
                     case Diverged d -> reconciliation.merge(d);
                     case Frame.Error e -> {
                         if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
+                        failures.warn("replication " + config.describeReplica() + ": replica refused", config.address(),
+                                "channel " + config.channel() + ": " + FailureLog.printable(e.message()));
                         throw new IOException("replica refused: " + e.message());
                     }
                     default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
@@ -384,30 +417,17 @@ final class ChannelSender implements Runnable {
         }
     }
 
-    /** Where the replica stands: users it follows in step are shipped from there; the rest are copied whole. */
+    /** Where the replica stands: users it follows in step are shipped from there; the rest are merged or copied whole. */
     private void start(Positions positions) {
+        HandshakePlan plan = HandshakePlan.of(slot, config.channel(), reconciliation, positions);
         acked.clear();
-        Map<String, Position> at = new HashMap<>();
-        for (Position p : positions.positions()) at.put(p.user(), p);
-        SlotReplication r = slot.replication();
-        Set<String> toShip = new LinkedHashSet<>(), toCopy = new LinkedHashSet<>();
-        for (String user : slot.users()) {
-            if (slot.channelOf(user) != config.channel()) continue;
-            Position p = at.remove(user);
-            long mine = r.seq(user);
-            if (p != null && reconciliation.diverged(user, p, mine)) continue;
-            long pos = p == null ? 0 : p.seq();
-            acked.put(user, pos);
-            if (mine > pos) toShip.add(user);
-        }
-        long epochNow = r.epoch();
-        for (Position p : at.values()) {
-            // Users only the replica has: from a former master (older epoch), merged; else dropped there.
-            if (!reconciliation.onlyAtReplica(p, epochNow)) toCopy.add(p.user());
-        }
+        acked.putAll(plan.acked());
+        // Caught up once the replica acknowledged all it lacks now.
+        catchUp.clear();
+        catchUp.putAll(plan.catchUp());
         locked(() -> {
-            dirty.addAll(toShip);
-            resyncs.addAll(toCopy);
+            dirty.addAll(plan.toShip());
+            resyncs.addAll(plan.toCopy());
             bodies.clearForced();
             rewinds.clear();
         });
@@ -434,7 +454,6 @@ final class ChannelSender implements Runnable {
         } finally {
             lock.unlock();
         }
-        ChangeLog changeLog = slot.changeLog();
         List<Entry> entries = new ArrayList<>();
         Map<String, Long> last = new HashMap<>();
         long bytes = 0;
@@ -460,15 +479,10 @@ final class ChannelSender implements Runnable {
                     if (from > 1) resync(user);
                     continue;
                 }
-                commits = tail.take(user, from, budget - entries.size(), BATCH_BYTES - bytes);
+                commits = tail.commits(user, from, budget - entries.size(), BATCH_BYTES - bytes, slot.changeLog());
                 if (commits == null) {
-                    if (from < changeLog.firstSeq(user)) {
-                        resync(user); // the log no longer has what the replica needs
-                        continue;
-                    }
-                    commits = new ArrayList<>();
-                    for (ChangeRecord rec : changeLog.read(user, from, budget - entries.size())) commits.add(Committed.fromLog(rec));
-                    if (!commits.isEmpty()) tail.take(user, commits.getLast().record().seq() + 1, 0, 0); // drops what the log covered
+                    resync(user); // the log no longer has what the replica needs
+                    continue;
                 }
             } catch (StoreException e) {
                 continue;

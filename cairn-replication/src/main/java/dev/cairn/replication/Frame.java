@@ -65,7 +65,14 @@ public sealed interface Frame {
     record Diverged(String user, List<byte[]> records, List<Body> bodies) implements Frame {}
 
     /**
-     * Master to replica (protocol 2): the next records of a user's copy, all read from one view of
+     * Master to replica (protocol version 2): whether the replica holds everything the master
+     * acknowledged (its place in the store's in-sync set), and since when on the master's clock
+     * (ms). {@code version} orders one master's announcements across its channels. Not answered.
+     */
+    record InSync(String store, long epoch, long version, boolean inSync, long since) implements Frame {}
+
+    /**
+     * Master to replica (protocol version 2): the next records of a user's copy, all read from one view of
      * the user at seq (a streamed resync); the replica stages them and answers ImageWants.
      */
     record ImagePart(String user, long seq, List<UserImage.Entry> entries) implements Frame {}

@@ -23,9 +23,15 @@ import java.util.List;
 public final class FrameCodec {
     private FrameCodec() {}
 
-    /** 2: streamed resyncs (ImagePart, ImageWants, ImageBodies, ImageEnd); a replica accepts masters of 1 too. */
+    /**
+     * The version a master says in Hello. 2 adds {@link Frame.InSync} and streamed resyncs
+     * ({@link Frame.ImagePart}, {@link Frame.ImageWants}, {@link Frame.ImageBodies}, {@link Frame.ImageEnd}).
+     */
     public static final int VERSION = 2;
-    /** The oldest master a replica accepts (it sends whole-user Resync frames, which replicas still install). */
+    /**
+     * The oldest master a replica still follows: a version-1 master never says InSync (the replica
+     * stays out of sync) and resyncs with whole-user Resync frames, which replicas still install.
+     */
     public static final int OLDEST_VERSION = 1;
     /** Default frame limit: a 64 MiB message body and its record fit. */
     public static final int DEFAULT_MAX_FRAME = 80 << 20;
@@ -36,8 +42,8 @@ public final class FrameCodec {
     public static final int HANDSHAKE_MAX_FRAME = 4096;
 
     static final int HELLO = 1, CHALLENGE = 2, AUTH = 3, POSITIONS = 4, CHANGES = 5, ACK = 6, NEED_BODIES = 7,
-            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14,
-            IMAGE_PART = 15, IMAGE_WANTS = 16, IMAGE_BODIES = 17, IMAGE_END = 18;
+            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14, IN_SYNC = 15,
+            IMAGE_PART = 16, IMAGE_WANTS = 17, IMAGE_BODIES = 18, IMAGE_END = 19;
 
     /** A frame that cannot be decoded; the channel closes with this as the logged reason. */
     public static final class BadFrame extends Exception {
@@ -94,6 +100,10 @@ public final class FrameCodec {
                     for (byte[] r : f.records()) blob(out, r);
                     out.writeInt(f.bodies().size());
                     for (Body b : f.bodies()) { out.write(b.id().bytes()); blob(out, b.bytes()); }
+                }
+                case InSync f -> {
+                    out.writeByte(IN_SYNC); str(out, f.store()); out.writeLong(f.epoch()); out.writeLong(f.version());
+                    out.writeBoolean(f.inSync()); out.writeLong(f.since());
                 }
                 case ImagePart f -> {
                     out.writeByte(IMAGE_PART); str(out, f.user()); out.writeLong(f.seq()); out.writeInt(f.entries().size());
@@ -211,6 +221,13 @@ public final class FrameCodec {
                     List<Body> bodies = new ArrayList<>(nb);
                     for (int j = 0; j < nb; j++) bodies.add(new Body(bodyId(in), blob(in)));
                     yield new Diverged(user, records, bodies);
+                }
+                case IN_SYNC -> {
+                    String store = str(in);
+                    long epoch = in.getLong(), version = in.getLong();
+                    byte inSync = in.get();
+                    if (inSync != 0 && inSync != 1) throw new BadFrame("in-sync flag " + inSync);
+                    yield new InSync(store, epoch, version, inSync == 1, in.getLong());
                 }
                 case ERROR -> new Frame.Error(in.getInt(), in.getLong(), str(in));
                 case IMAGE_PART -> {

@@ -26,6 +26,11 @@ final class MasterHandshake {
         }
     }
 
+    /** The replica answered and refused the handshake (another cluster secret, an unknown store): not a replica that is away. */
+    static final class Refused extends IOException {
+        Refused(String message) { super(message); }
+    }
+
     /** Runs the handshake on c (opened with the handshake's frame limit) at the master's epoch; the replica's positions. */
     static Positions run(FrameConnection c, ChannelConfig config, long epoch) throws IOException, FrameCodec.BadFrame {
         c.setTimeout((int) config.tuning().replyTimeout().toMillis());
@@ -36,7 +41,7 @@ final class MasterHandshake {
         Challenge ch = expect(c, config, Challenge.class);
         if (!Handshake.verify(Handshake.replicaProof(config.secret(), nonce, ch.nonce(), store, channel, epoch), ch.mac())) {
             c.send(new Frame.Error(Frame.BAD_AUTH, epoch, "replica proof does not match the cluster secret"));
-            throw new IOException("replica " + config.replica() + " failed authentication");
+            throw new Refused("replica " + config.replica() + " failed authentication");
         }
         c.limit(config.tuning().maxFrame());
         c.send(new Auth(Handshake.masterProof(config.secret(), nonce, ch.nonce(), store, channel, epoch)));
@@ -49,10 +54,10 @@ final class MasterHandshake {
         if (f instanceof Frame.Error e) {
             if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
             if (e.code() == Frame.VERSION) {
-                throw new IOException("replica " + config.replica() + " runs an older Cairn (" + e.message() + "; this node speaks "
+                throw new Refused("replica " + config.replica() + " runs an older Cairn (" + e.message() + "; this node speaks "
                         + FrameCodec.VERSION + "): upgrade it, replicas before masters");
             }
-            throw new IOException("replica " + config.replica() + " refused: " + e.message());
+            throw new Refused("replica " + config.replica() + " refused: " + e.message());
         }
         if (!type.isInstance(f)) throw new FrameCodec.BadFrame("expected " + type.getSimpleName() + ", got " + FrameCodec.describe(f));
         return type.cast(f);

@@ -125,9 +125,17 @@ final class Reconciler {
                     box = u.mailbox("INBOX").orElseThrow();
                     line(user, a.messages().size() + " message(s) of a mailbox that no longer exists go to INBOX");
                 }
+                // The former master's UIDs for them never existed here: they read as expunged (RFC 7162
+                // VANISHED). Before the appends, so that these get UIDs above them also where the former
+                // master went past this one's UIDNEXT (an unclean promotion).
                 List<Long> vanished = new ArrayList<>();
                 for (Change.AppendedMessage m : a.messages()) {
                     if (box.id().equals(a.mailbox()) && u.message(box.id(), Uid.of(m.uid())).isEmpty()) vanished.add(m.uid());
+                }
+                if (!vanished.isEmpty()) {
+                    master.replication().vanish(user, box.id(), vanished);
+                }
+                for (Change.AppendedMessage m : a.messages()) {
                     byte[] bytes = bodies.get(m.body());
                     if (bytes == null) {
                         line(user, "message " + m.uid() + " of " + box.name() + " could not be merged: its body is gone");
@@ -137,10 +145,6 @@ final class Reconciler {
                     AppendResult r = u.append(box.name(), List.of(new NewMessage(BodySource.of(bytes), m.flags(), m.internalDate())));
                     uids.computeIfAbsent(a.mailbox(), k -> new HashMap<>()).put(m.uid(), r.uids().getFirst().value());
                     line(user, "appended message " + m.uid() + " to " + box.name() + " again as UID " + r.uids().getFirst().value());
-                }
-                // The former master's UIDs for them never existed here: they read as expunged (RFC 7162 VANISHED).
-                if (!vanished.isEmpty()) {
-                    master.replication().vanish(user, box.id(), vanished);
                 }
             }
             case Change.FlagsSet f -> {
@@ -168,6 +172,30 @@ final class Reconciler {
                 if (box != null) u.setAcl(box.name(), a.identifier(), a.rights());
             }
             case Change.UidNextRaised r -> { } // its own promotion's UID skip: the new master reserves its own UIDs
+            case Change.AccountSet a -> {
+                // The store's account wins when it has one (it may be newer than the former master's);
+                // one the new master never got is set, unless another account holds its address.
+                if (master.account(user).isPresent()) {
+                    line(user, "the former master changed the account; the one here is kept (change it again with `cairn user` if needed)");
+                    return;
+                }
+                try {
+                    master.setAccount(user, a.account());
+                    line(user, "set the account");
+                } catch (StoreException e) {
+                    if (e.reason() != StoreException.Reason.ALREADY_EXISTS) throw e;
+                    line(user, "the account was not set: " + e.getMessage());
+                }
+            }
+            case Change.AccountRemoved x -> {
+                if (master.account(user).isPresent()) line(user, "the former master removed the account; kept (remove it again if wanted)");
+            }
+            case Change.UidValidityChanged v -> {
+                // Its UIDs after the change were above the window the new master jumped past: its
+                // messages are appended again here like the others; the new master's UIDVALIDITY stays.
+                MailboxInfo box = mailbox(u, v.mailbox());
+                if (box != null) line(user, "the former master gave " + box.name() + " a new UIDVALIDITY while no replica had it; not replayed");
+            }
         }
     }
 

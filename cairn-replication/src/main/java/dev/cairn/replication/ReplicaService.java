@@ -52,6 +52,8 @@ final class ReplicaService implements AutoCloseable {
     private final List<FrameConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Admission admission;
     private final FailureLog failures = new FailureLog(log);
+    /** Per store and master node (only masters that proved the secret): whether any of its channels is connected, logged once per change. */
+    private final Map<String, PeerLink> masters = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     ReplicaService(Replication node, InetSocketAddress listen) throws IOException {
@@ -123,10 +125,13 @@ final class ReplicaService implements AutoCloseable {
         int handshakeMillis = (int) Math.min(Integer.MAX_VALUE, admission.deadline().toMillis());
         FrameConnection c = null;
         String store = null;
+        PeerLink link = null;
+        int channel = -1;
+        String ended = "closed by the master";
         try {
             Socket socket;
             try {
-                socket = FrameConnection.accepted(plain, node.config.tls(), handshakeMillis);
+                socket = FrameConnection.accepted(plain, node.keys.tls(), handshakeMillis);
             } catch (IOException e) {
                 // With TLS on: a plaintext peer, an untrusted certificate, or no certificate at all.
                 if (closed) return;
@@ -153,11 +158,12 @@ final class ReplicaService implements AutoCloseable {
             SlotReplication r = slot.replication();
             if (hello.channel() < 0 || hello.channel() >= slot.channels()) throw new FrameCodec.BadFrame("channel " + hello.channel());
             byte[] nonce = Handshake.nonce();
+            byte[] secret = node.keys.secret(); // one secret for the whole handshake, even if a reload comes in between
             c.send(new Challenge(node.config.node(), r.epoch(),
-                    nonce, Handshake.replicaProof(node.config.secret(), hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch())));
+                    nonce, Handshake.replicaProof(secret, hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch())));
             Frame auth = c.read();
             if (!(auth instanceof Auth a) || !Handshake.verify(
-                    Handshake.masterProof(node.config.secret(), hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch()), a.mac())) {
+                    Handshake.masterProof(secret, hello.nonce(), nonce, hello.store(), hello.channel(), hello.epoch()), a.mac())) {
                 failures.warn("replication: failed authentication", peer, "master " + hello.node() + ", store " + hello.store());
                 c.send(new Frame.Error(Frame.BAD_AUTH, r.epoch(), "authentication failed"));
                 return;
@@ -175,8 +181,13 @@ final class ReplicaService implements AutoCloseable {
             List<Position> out = new ArrayList<>(ps.size());
             for (var p : ps) out.add(new Position(p.user(), p.seq(), p.epoch()));
             c.send(new Positions(hello.store(), r.epoch(), out));
+            link = masters.computeIfAbsent(hello.store() + "\0" + hello.node(),
+                    k -> new PeerLink(log, "master " + hello.node() + " of store " + hello.store(), "waiting for it to connect again", slot.channels()));
+            channel = hello.channel();
+            link.connected(channel, hello.epoch());
             loop(c, hello, slot);
         } catch (FrameCodec.BadFrame e) {
+            ended = "bad frame: " + e.getMessage();
             failures.warn("replication: bad frame, closing", peer, where(store) + ": " + e.getMessage());
             try {
                 c.send(new Frame.Error(Frame.BAD_FRAME, 0, e.getMessage()));
@@ -184,6 +195,7 @@ final class ReplicaService implements AutoCloseable {
                 // closing anyway
             }
         } catch (IOException e) {
+            ended = e.getClass().getSimpleName() + ": " + e.getMessage();
             if (closed || e instanceof AlreadyLogged) return;
             if (stranger.expired() || e instanceof SocketTimeoutException) {
                 failures.warn(lateKind(), peer, where(store));
@@ -193,8 +205,12 @@ final class ReplicaService implements AutoCloseable {
                 failures.warn("replication: connection failed", peer, where(store) + ": " + e);
             }
         } catch (RuntimeException | java.lang.Error e) {
+            ended = e.toString();
             if (!closed) failures.unexpected("replication: connection failed", peer, e);
         } finally {
+            // The master cannot be called back: its last channel closing is when it became unreachable
+            // (unless this node has become the store's master: then the old one's channels end by design).
+            if (link != null && !closed) link.lost(channel, ended, !node.isMaster(store));
             stranger.close();
             if (c != null) {
                 open.remove(c);
@@ -213,11 +229,14 @@ final class ReplicaService implements AutoCloseable {
         } finally {
             pipeline.close();
             images.close();
+            // The master is out of reach (or gone): the replica was in sync until now at best.
+            if (!closed && !node.isMaster(hello.store())) node.claim(hello.store()).linkLost();
         }
     }
 
     private void loop(FrameConnection c, Hello hello, SlotStore slot, SlotReplication r,
                       ImageInstalls images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
+        InSyncClaim claim = node.claim(hello.store());
         while (!closed) {
             Frame f = c.read();
             // Fencing: anything from a master whose epoch was superseded meanwhile is refused.
@@ -226,6 +245,7 @@ final class ReplicaService implements AutoCloseable {
                 c.send(new Frame.Error(Frame.STALE_EPOCH, r.epoch(), "store " + hello.store() + " moved on to epoch " + r.epoch()));
                 return;
             }
+            claim.heard();
             // Changes frames are applied while the next ones arrive; anything else waits until they are done.
             if (!(f instanceof Changes)) pipeline.drain();
             switch (f) {
@@ -262,6 +282,12 @@ final class ReplicaService implements AutoCloseable {
                     }
                 }
                 case Reconcile rc -> c.send(diverged(slot, rc));
+                case InSync in -> {
+                    if (in.epoch() != hello.epoch() || !in.store().equals(hello.store())) {
+                        throw new FrameCodec.BadFrame("InSync for " + in.store() + "@" + in.epoch() + " on a " + hello.store() + "@" + hello.epoch() + " channel");
+                    }
+                    claim.told(in); // after every Changes frame before it is applied (drained above)
+                }
                 case Frame.Error e -> {
                     log.warn("replication {}: master {} says: {}", hello.store(), hello.node(), e.message());
                     return;

@@ -4,7 +4,9 @@ package dev.cairn.replication;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.replication.NewUidValidity;
 import dev.cairn.store.replication.Role;
+import dev.cairn.store.replication.SyncState;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,13 +25,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    /** UIDVALIDITY classes: slots of a store at the same position modulo this share one. */
+    static final int UIDVALIDITY_CLASSES = 16;
 
     final ReplicationConfig config;
+    /** The cluster secret and TLS context, replaced by {@link #reload}; ReplicationConfig's are the ones the node started with. */
+    final ReplicationKeys keys;
     private final Map<String, SlotStore> slots;
     private final MeterRegistry meters;
     private final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
     private final Map<String, String> currentMaster = new ConcurrentHashMap<>();
     private final Map<String, List<String>> resyncLog = new ConcurrentHashMap<>();
+    /** Each replica slot's claim to be in sync, by store. */
+    private final Map<String, InSyncClaim> claims = new ConcurrentHashMap<>();
+    /** What forced promotions did (the replica report). */
+    private final List<String> promotions = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ReplicaService service;
     private volatile boolean closed;
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
@@ -48,8 +58,12 @@ public final class Replication implements AutoCloseable {
 
     private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         this.config = config;
+        this.keys = new ReplicationKeys(config.secret(), config.tls());
         this.meters = meters;
         this.slots = new LinkedHashMap<>(slots);
+        refuseUnconfiguredFence();
+        // Before the listener takes a master's word: a claim from before this start no longer holds.
+        for (StoreSpec s : config.stores()) if (localSlot(s.name()) != null) claim(s.name()).restarted();
         this.service = new ReplicaService(this, config.listen());
     }
 
@@ -68,9 +82,11 @@ public final class Replication implements AutoCloseable {
             if (self == null) continue;
             r.currentMaster.put(s.name(), s.master().toString());
             SlotStore slot = r.localSlot(s.name());
+            // Each slot of the store gives UIDVALIDITYs of its own class: never one another slot gives.
+            slot.replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
             // A configured master that was taken over (and not promoted again since) stays a replica.
             Role role = slot.replication().role();
-            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s);
+            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s, false);
             else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
                     : s.master().toString());
         }
@@ -89,6 +105,35 @@ public final class Replication implements AutoCloseable {
         return null;
     }
 
+    /**
+     * A fence is never forgotten: a slot that is a replica (or a taken-over former master) of a store
+     * the config does not give it starts nothing of it, and would take local writes: refused.
+     */
+    private void refuseUnconfiguredFence() {
+        for (Map.Entry<String, SlotStore> e : slots.entrySet()) {
+            if (e.getValue().replication().role() != Role.REPLICA) continue;
+            String store = e.getValue().replication().roleStore();
+            boolean configured = config.stores().stream().anyMatch(s -> (store == null || s.name().equals(store))
+                    && s.slots().stream().anyMatch(r -> r.node().equals(config.node()) && r.slot().equals(e.getKey())));
+            if (!configured) {
+                throw new IllegalStateException(fencedSlot("slot " + e.getKey(), store, e.getValue().replication().epoch())
+                        + " but [replication] names no store with " + config.node() + "/" + e.getKey()
+                        + ": name it in the store's slots again to rejoin, or take the slot over with `cairn store takeover "
+                        + (store == null ? "STORE" : store) + "` (a node of its own, without [replication])");
+            }
+        }
+    }
+
+    /** The words for a slot whose role is REPLICA ({@code slot}: "slot s0", "this slot"), for the refusals that start with it. */
+    public static String fencedSlot(String slot, String store, long epoch) {
+        return slot + " is fenced: it is a replica of store " + (store == null ? "(unnamed)" : store)
+                + " (or a former master another node took over), at epoch " + epoch + ",";
+    }
+
+    InSyncClaim claim(String store) {
+        return claims.computeIfAbsent(store, s -> new InSyncClaim(localSlot(s).replication()));
+    }
+
     SlotStore localSlot(String store) {
         StoreSpec spec;
         try {
@@ -102,10 +147,11 @@ public final class Replication implements AutoCloseable {
 
     boolean isMaster(String store) { return masters.containsKey(store); }
 
-    private synchronized void becomeMaster(StoreSpec s) {
+    /** @param promoted just promoted here: no other slot has been in step with this master yet (see ReservationWindow) */
+    private synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
-        StoreMaster m = new StoreMaster(s, config.node(), config.secret(), config.tls(), config.tuning(), slot, config.peers(), self(s),
-                meters, this::newerEpoch);
+        StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, config.peers(), self(s),
+                meters, this::newerEpoch, promoted);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -129,7 +175,8 @@ public final class Replication implements AutoCloseable {
             newerEpoch(store, epoch);
         }
         slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(Role.REPLICA);
+        slot.replication().setRole(Role.REPLICA, store);
+        claim(store).newEpoch(epoch);
         currentMaster.put(store, node);
         return true;
     }
@@ -140,7 +187,7 @@ public final class Replication implements AutoCloseable {
         slot.replication().fence("store " + store + " moved to another master (epoch " + epoch + ")");
         // Durable before the senders stop: stopping interrupts them, and this may run on one of them.
         slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(Role.REPLICA);
+        slot.replication().setRole(Role.REPLICA, store);
         StoreMaster m = masters.remove(store);
         if (m != null) {
             FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
@@ -148,20 +195,68 @@ public final class Replication implements AutoCloseable {
         }
     }
 
+    /** A promotion: its epoch, and what the operator is told (the first line says where the store now is). */
+    public record Promotion(long epoch, List<String> lines) {}
+
+    /** A plain promotion (refused for a replica that cannot show it is in sync); its epoch. */
+    public long promote(String store) { return promote(store, false).epoch(); }
+
     /**
      * Makes this node's slot the store's master: a new epoch, MODSEQs and UIDs past every
-     * reservation, writes accepted, changes shipped to every other slot of the store.
+     * reservation, writes accepted, changes shipped to every other slot of the store. A replica that
+     * cannot show it is in sync ({@link InSyncClaim}) is refused unless {@code force}; forced, the
+     * promotion is unclean: this slot cannot vouch for any UID the former master may have handed out
+     * since, so every mailbox of every user gets a new UIDVALIDITY (clients resync), each listed
+     * in the answer and in the report.
      */
-    public synchronized long promote(String store) {
+    public synchronized Promotion promote(String store, boolean force) {
         StoreSpec s = config.store(store);
         SlotStore slot = localSlot(store);
         if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
         if (masters.containsKey(store)) throw new IllegalStateException("store " + store + " is already mastered here");
+        SyncState claim = claim(store).state();
+        String former = currentMaster.getOrDefault(store, "its master");
+        boolean clean = claim != null && claim.inSync();
+        String state = claim == null ? "has never been told by a master that it holds everything the master acknowledged"
+                : "is " + claim.describe();
+        if (!clean && !force) {
+            throw new IllegalStateException("replica " + self(s) + " of " + store + " " + state + ": promoting it may lose what only "
+                    + former + " acknowledged" + (claim == null ? "" : " after that") + "; use --force to promote it anyway");
+        }
         long epoch = slot.replication().epoch() + 1;
-        int bumped = slot.replication().promote(epoch);
-        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations)", store, epoch, bumped);
-        becomeMaster(s);
-        return epoch;
+        int bumped = slot.replication().promote(epoch, config.tuning().degradedUidWindow());
+        List<String> lines = new ArrayList<>();
+        if (clean) {
+            lines.add("store " + store + " is now mastered here at epoch " + epoch + " (this replica " + state + ")");
+        } else {
+            List<NewUidValidity> renewed = slot.replication().renewUidValidities(epoch);
+            lines.add("store " + store + " is now mastered here at epoch " + epoch + ", promoted by force (unclean: this replica "
+                    + state + "); " + renewed.size() + " mailbox(es) get a new UIDVALIDITY");
+            for (NewUidValidity n : renewed) {
+                lines.add("store " + store + ": " + n.user() + " " + n.mailbox() + ": new UIDVALIDITY " + n.after() + " (was "
+                        + n.before() + "): " + former + " may have handed out UIDs this slot never had; clients resync the mailbox");
+            }
+            promotions.addAll(lines);
+        }
+        claim(store).promoted();
+        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window){}", store, epoch, bumped,
+                clean ? "" : ", by force: " + (lines.size() - 1) + " mailbox(es) got a new UIDVALIDITY");
+        becomeMaster(s, true);
+        return new Promotion(epoch, lines);
+    }
+
+    /**
+     * Replaces the cluster secret and the TLS context (null: TLS off, as the node started; TLS cannot
+     * be turned on or off here): every connection opened from now on, in either direction, uses
+     * them; connections already established go on. Meant for rotating the secret or the
+     * certificates: peers that still have the old ones are refused until they reload too.
+     *
+     * @throws IllegalArgumentException when it would turn TLS on or off (nothing is replaced)
+     */
+    public void reload(byte[] secret, javax.net.ssl.SSLContext tls) {
+        keys.replace(secret, tls);
+        log.info("replication: reloaded the cluster secret{}: new connections use them, established ones go on",
+                tls == null ? "" : " and the TLS certificate, key and trust");
     }
 
     public void resync(String store, String userOrNull) {
@@ -184,6 +279,9 @@ public final class Replication implements AutoCloseable {
     /** What reconciliation and resyncs did (the replica report). */
     public List<String> report() {
         List<String> out = new ArrayList<>();
+        synchronized (promotions) {
+            out.addAll(promotions);
+        }
         for (StoreMaster m : masters.values()) out.addAll(m.report());
         resyncLog.forEach((s, users) -> { synchronized (users) { for (String u : users) out.add("store " + s + ": " + u + " copied whole from the master"); } });
         return out;
@@ -197,25 +295,58 @@ public final class Replication implements AutoCloseable {
             if (slot == null) continue;
             StoreMaster m = masters.get(s.name());
             List<ChannelStatus> channels = new ArrayList<>();
+            List<ReplicaStatus> links = new ArrayList<>();
+            Map<String, String> inSync = new java.util.TreeMap<>();
             String mode;
+            String degraded = null;
             if (m != null) {
-                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async" : m.degraded() ? "async (fallen back from sync)" : "sync";
+                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async"
+                        : m.degraded() && m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.DEGRADE ? "async (fallen back from sync)" : "sync";
+                java.time.Instant since = m.degradedSince();
+                if (since != null) {
+                    degraded = (m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.REFUSE ? "refusing writes since " : "degraded since ")
+                            + since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+                }
+                m.inSync.states().forEach((replica, st) -> inSync.put(replica, InSyncSet.describe(st)));
                 for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
+                    links.add(m.replicaStatus(e.getKey()));
                     for (ChannelSender c : e.getValue()) {
                         channels.add(new ChannelStatus(e.getKey(), c.config.channel(), c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
                     }
                 }
             } else {
                 mode = "replica";
+                SyncState claim = claim(s.name()).state();
+                inSync.put(config.node(), claim == null ? "never told by a master that it is in sync" : claim.describe());
             }
             out.add(new StoreStatus(s.name(), m != null ? "master" : "replica", currentMaster.getOrDefault(s.name(), "?"),
-                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), channels));
+                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), degraded, channels,
+                    links, inSync));
         }
         return out;
     }
 
+    /**
+     * @param degraded null while a replica takes the store's writes (or on a replica); else
+     *                 "degraded since TIME" or "refusing writes since TIME" (on_replica_loss = refuse)
+     * @param links    per replica (on the master): connected or not and since when, lag, last Ack
+     * @param inSync   on a master each replica's place in the in-sync set, on a replica its own claim (by node)
+     */
     public record StoreStatus(String store, String role, String master, List<String> replicas, String mode, long epoch,
-                              List<ChannelStatus> channels) {}
+                              String degraded, List<ChannelStatus> channels,
+                              List<ReplicaStatus> links,
+                              Map<String, String> inSync) {}
+    /**
+     * One replica of a store, all its channels together, as its master sees it.
+     *
+     * @param connected   whether at least one channel is connected
+     * @param since       when it last became connected, or not connected (this node's start when it never was)
+     * @param lagMillis   age of the oldest commit it has not acknowledged (0: none)
+     * @param lastAck     when it last acknowledged a frame (null: not since this node started)
+     * @param lastFailure why its last connection ended or attempt failed (null: none since it connected)
+     */
+    public record ReplicaStatus(String replica, boolean connected, int channelsUp, int channels, java.time.Instant since,
+                                long lagChanges, long lagMillis, java.time.Instant lastAck, String lastFailure) {}
 
     public record ChannelStatus(String replica, int channel, boolean connected, int users, long lagChanges, long lagMillis) {}
 

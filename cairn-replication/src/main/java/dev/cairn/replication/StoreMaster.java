@@ -2,6 +2,7 @@
 package dev.cairn.replication;
 
 import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.OnReplicaLoss;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.replication.ReplicationConfig.Tuning;
@@ -9,9 +10,12 @@ import dev.cairn.store.BodyId;
 import dev.cairn.store.MailboxId;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
+import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.CommitHook;
 import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SyncState;
+import dev.cairn.store.replication.UidWindowPassed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +46,10 @@ final class StoreMaster implements CommitHook {
     private final SlotStore slot;
     private final BiConsumer<String, Long> onNewerEpoch;
     final Map<String, ChannelSender[]> senders = new HashMap<>();
-    private final Map<String, Reservation> reserved = new ConcurrentHashMap<>();
+    /** Per replica: whether its channels are connected, since when, its last Ack (status, metrics, the once-per-change log lines). */
+    private final Map<String, PeerLink> links = new HashMap<>();
+    /** Removes the per-replica gauges when the store stops being mastered here. */
+    private final List<Runnable> unregister = new ArrayList<>();
     private final Map<String, Long> replicated = new ConcurrentHashMap<>();
     /** Sync-mode commits waiting for a replica, per user: each is woken by its own user's Ack only. */
     private final Map<String, List<Waiter>> waiting = new ConcurrentHashMap<>();
@@ -60,11 +68,23 @@ final class StoreMaster implements CommitHook {
     private final Counter degradations;
     /** Per replica: the time from a commit here to the replica's acknowledgement of it. */
     private final Map<String, Timer> delays = new HashMap<>();
-    private volatile boolean degraded, stopped;
+    private volatile boolean stopped;
+    /** Null while a replica takes this store's writes; else since when none does. */
+    private volatile java.time.Instant degradedSince;
+    private final ReservationWindow window;
+    /** Reservations asked without waiting (replica + NUL + user), so a busy user asks once at a time. */
+    private final Map<String, Boolean> asking = new ConcurrentHashMap<>();
+    /** Which replicas hold everything this master acknowledged. */
+    final InSyncSet inSync;
+    private Thread inSyncEvaluator;
 
-    /** @param tls null: plain TCP to the replicas */
-    StoreMaster(StoreSpec spec, String node, byte[] secret, javax.net.ssl.SSLContext tls, Tuning tuning, SlotStore slot,
-                Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch) {
+    /**
+     * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
+     * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
+     */
+    StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
+                Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
+                boolean promoted) {
         this.spec = spec;
         this.tuning = tuning;
         this.slot = slot;
@@ -75,11 +95,15 @@ final class StoreMaster implements CommitHook {
             if (address == null) throw new IllegalArgumentException("no address for node " + r.node());
             ChannelSender[] cs = new ChannelSender[slot.channels()];
             ChannelListener events = new ReplicaEvents(r.node());
+            PeerLink link = new PeerLink(LoggerFactory.getLogger(ChannelSender.class), "replica " + r.node() + " of store " + spec.name(), "retrying", cs.length);
+            links.put(r.node(), link);
             for (int i = 0; i < cs.length; i++) {
-                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, secret, tls, tuning, r.node(), address, i), slot, events);
+                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, keys, tuning, r.node(), address, i), slot, events, link);
             }
             senders.put(r.node(), cs);
         }
+        this.inSync = new InSyncSet(spec.name(), slot, tuning.syncTimeout(), senders);
+        this.window = new ReservationWindow(senders.keySet(), tuning.degradedUidWindow(), !promoted);
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")
@@ -89,61 +113,157 @@ final class StoreMaster implements CommitHook {
                 .description("times the store fell back from sync to async").register(meters);
         Gauge.builder("cairn.replication.sync", this, m -> m.syncActive() ? 1 : 0).tag("store", spec.name())
                 .description("1 while commits wait for a replica (sync mode, not fallen back)").register(meters);
+        Gauge.builder("cairn.replication.degraded", this, m -> m.degraded() ? 1 : 0).tag("store", spec.name())
+                .description("1 while no replica takes the store's writes (degraded, or refusing them with on_replica_loss = refuse)")
+                .register(meters);
         Gauge.builder("cairn.replication.lag.changes", this, m -> m.lagChanges()).tag("store", spec.name())
                 .description("changes the most-behind replica has not acknowledged").register(meters);
         // Prometheus base unit: seconds (cairn_replication_lag_seconds).
         Gauge.builder("cairn.replication.lag", this, m -> m.lagMillis() / 1000.0).tag("store", spec.name()).baseUnit("seconds")
                 .description("age of the oldest commit a replica has not acknowledged").register(meters);
+        for (String replica : senders.keySet()) unregister.add(ReplicaMeters.register(meters, spec.name(), replica, () -> replicaStatus(replica)));
     }
 
     void start() {
         slot.replication().setHook(this);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.start();
+        if (senders.isEmpty()) return;
+        inSyncEvaluator = FailureLog.loggedThreads(log, "cairn-repl-insync-" + spec.name()).start(() -> {
+            while (!stopped) {
+                try {
+                    Thread.sleep(InSyncSet.EVERY);
+                    inSync.evaluate();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (!stopped) log.warn("store {}: evaluating the in-sync set failed: {}", spec.name(), e.toString());
+                }
+            }
+        });
     }
 
     void stop() {
         stopped = true;
+        if (inSyncEvaluator != null) inSyncEvaluator.interrupt();
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
+        for (PeerLink l : links.values()) l.failures().flush();
+        unregister.forEach(Runnable::run);
         releaseAll();
     }
 
-    boolean syncActive() { return spec.mode() == Mode.SYNC && !degraded && !senders.isEmpty(); }
+    /**
+     * Whether commits wait for a replica: sync mode while not degraded; with on_replica_loss =
+     * refuse always (a commit no replica applied in time is refused instead).
+     */
+    boolean syncActive() {
+        return spec.mode() == Mode.SYNC && !senders.isEmpty() && (!degraded() || spec.onReplicaLoss() == OnReplicaLoss.REFUSE);
+    }
 
-    boolean degraded() { return degraded; }
+    boolean degraded() { return degradedSince != null; }
+
+    /** Since when no replica takes this store's writes (null: one does). */
+    java.time.Instant degradedSince() { return degradedSince; }
+
+    OnReplicaLoss onReplicaLoss() { return spec.onReplicaLoss(); }
 
     // --- the commit hook -----------------------------------------------------------------------
 
+    /**
+     * A commit may hand out MODSEQs and UIDs a replica holds (reserved durably); else it asks
+     * every reachable replica to reserve more and goes on at the first that has. With none
+     * (unreachable, or no answer: async mode at once when none is connected, else after
+     * {@code sync_timeout}) the store degrades and the commit goes on within the window
+     * ({@link ReservationWindow}), or, with {@code on_replica_loss = "refuse"}, is refused. A
+     * degraded store does not wait again until a replica is back.
+     */
     @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {
         if (senders.isEmpty()) return;
-        Reservation have = reserved.getOrDefault(user, Reservation.NONE);
-        boolean enough = seq <= have.seq();
-        for (Map.Entry<MailboxId, Long> e : highestUids.entrySet()) if (e.getValue() > have.uid(e.getKey())) enough = false;
-        if (enough) return;
+        int channel = slot.channelOf(user);
+        if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE && !awaitConnected(channel)) {
+            enterDegraded("no replica reachable");
+            throw refused();
+        }
+        boolean held = false, heldByAll = true;
+        for (String r : window.replicas()) {
+            if (window.heldBy(r, user, seq, highestUids)) held = true;
+            else heldByAll = false;
+        }
+        if (heldByAll) return;
+        if (!held) held = reserve(user, seq, highestUids, channel);
+        else askLacking(user, seq, highestUids, channel); // a replica that was away catches up on reservations too
+        if (!held) {
+            if (stopped) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name() + " is no longer mastered here");
+            }
+            enterDegraded("no replica reachable to reserve UIDs");
+            if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE) throw refused();
+        }
+        Set<MailboxId> passed = window.passed(user, highestUids);
+        if (!passed.isEmpty()) throw new UidWindowPassed(passed);
+        if (window.seqPassed(user, seq)) {
+            throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name() + ": " + user
+                    + " has used up the MODSEQs a master may hand out without a replica");
+        }
+    }
+
+    private StoreException refused() {
+        return new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name()
+                + ": no replica reachable; writes are refused until one is back (on_replica_loss = refuse)");
+    }
+
+    /** Whether a replica is connected on the channel, waiting up to sync_timeout for one unless the store is degraded already. */
+    private boolean awaitConnected(int channel) {
+        long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
+        while (true) {
+            for (ChannelSender[] cs : senders.values()) if (cs[channel].connected()) return true;
+            if (degraded() || stopped || System.nanoTime() > deadline) return false;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** What to ask a replica for: the commit's needs plus a block, on top of the largest reservation known. */
+    private Reservation wanted(String user, long seq, Map<MailboxId, Long> highestUids) {
+        Reservation have = window.largest(user);
         Map<MailboxId, Long> uids = new HashMap<>(have.uids());
         for (Map.Entry<MailboxId, Long> e : highestUids.entrySet()) {
             if (e.getValue() > have.uid(e.getKey()) - tuning.uidBlock() / 2) uids.put(e.getKey(), e.getValue() + tuning.uidBlock());
         }
-        Reservation wanted = new Reservation(Math.max(have.seq(), seq + tuning.modSeqBlock()), uids,
-                Math.max(have.otherUids(), tuning.uidBlock()));
-        int channel = slot.channelOf(user);
+        return new Reservation(Math.max(have.seq(), seq + tuning.modSeqBlock()), uids, Math.max(have.otherUids(), tuning.uidBlock()));
+    }
+
+    /** Asks a reservation of the reachable replicas; true as soon as one holds it, false when none did in time. */
+    private boolean reserve(String user, long seq, Map<MailboxId, Long> highestUids, int channel) {
+        Reservation wanted = wanted(user, seq, highestUids);
         long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
         while (true) {
-            List<CompletableFuture<Void>> asked = new ArrayList<>();
-            for (ChannelSender[] cs : senders.values()) if (cs[channel].connected()) asked.add(cs[channel].reserve(user, wanted));
-            for (CompletableFuture<Void> f : asked) {
+            Map<String, CompletableFuture<Void>> asked = new java.util.LinkedHashMap<>();
+            for (String r : window.replicas()) {
+                ChannelSender c = senders.get(r)[channel];
+                if (c.connected()) asked.put(r, ask(r, c, user, wanted));
+            }
+            // Async mode, or degraded already: nobody to ask means nobody to wait for.
+            if (asked.isEmpty() && (degraded() || spec.mode() == Mode.ASYNC && spec.onReplicaLoss() == OnReplicaLoss.DEGRADE)) {
+                return false;
+            }
+            for (Map.Entry<String, CompletableFuture<Void>> f : asked.entrySet()) {
                 try {
-                    f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    reserved.put(user, have.max(wanted));
-                    return;
+                    f.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    window.acknowledged(f.getKey(), user, wanted); // now, not only in the future's own callback
+                    return true;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while reserving UIDs");
                 } catch (Exception e) {
                     // try the next replica
                 }
             }
-            if (stopped || System.nanoTime() > deadline) {
-                throw new StoreException(StoreException.Reason.UNAVAILABLE,
-                        "store " + spec.name() + ": no replica reachable to reserve UIDs");
-            }
+            if (stopped || System.nanoTime() > deadline) return false;
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -153,7 +273,34 @@ final class StoreMaster implements CommitHook {
         }
     }
 
+    /** Asks the connected replicas that lack the reservation, without waiting; one request per replica and user at a time. */
+    private void askLacking(String user, long seq, Map<MailboxId, Long> highestUids, int channel) {
+        Reservation wanted = null;
+        for (String r : window.replicas()) {
+            ChannelSender c = senders.get(r)[channel];
+            if (window.heldBy(r, user, seq, highestUids) || !c.connected()) continue;
+            if (asking.putIfAbsent(r + "\0" + user, Boolean.TRUE) != null) continue;
+            if (wanted == null) wanted = wanted(user, seq, highestUids);
+            ask(r, c, user, wanted).whenComplete((v, e) -> asking.remove(r + "\0" + user));
+        }
+    }
+
+    private CompletableFuture<Void> ask(String replica, ChannelSender c, String user, Reservation wanted) {
+        CompletableFuture<Void> f = c.reserve(user, wanted);
+        f.thenRun(() -> window.acknowledged(replica, user, wanted));
+        return f;
+    }
+
     @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
+        for (Change c : record.changes()) {
+            if (c instanceof Change.UidValidityChanged v) {
+                // Under the user's lock, the commit published: its UIDNEXT is the first UID under the new one.
+                long firstUid = slot.user(record.user()).mailbox(v.mailbox()).map(dev.cairn.store.MailboxInfo::uidNext).orElse(1L);
+                window.renewed(record.user(), v.mailbox(), firstUid);
+                log.warn("store {}: {}: mailbox {} passed the UID window of {} without a replica: new UIDVALIDITY {}",
+                        spec.name(), record.user(), v.mailbox().value(), window.uidWindow(), v.uidValidity());
+            }
+        }
         int channel = slot.channelOf(record.user());
         for (ChannelSender[] cs : senders.values()) cs[channel].committed(record, previous, encoded, bodies);
     }
@@ -174,6 +321,12 @@ final class StoreMaster implements CommitHook {
         } catch (java.util.concurrent.TimeoutException e) {
             drop(user, w);
             fallBack();
+            if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE) {
+                // Written here, and shipped when a replica is back; a retry may store it twice.
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name()
+                        + ": no replica applied the change within " + tuning.syncTimeout().toMillis()
+                        + " ms (on_replica_loss = refuse)");
+            }
             return;
         } catch (InterruptedException e) {
             drop(user, w);
@@ -185,6 +338,10 @@ final class StoreMaster implements CommitHook {
         if (stopped && replicated.getOrDefault(user, 0L) < seq) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE,
                     "store " + spec.name() + " is no longer mastered here; the change may not be kept");
+        }
+        if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE && replicated.getOrDefault(user, 0L) < seq) {
+            throw new StoreException(StoreException.Reason.UNAVAILABLE,
+                    "store " + spec.name() + ": no replica applied the change (on_replica_loss = refuse)");
         }
     }
 
@@ -217,13 +374,40 @@ final class StoreMaster implements CommitHook {
         }
     }
 
+    /** Sync mode: no replica applied a commit in time. */
     private void fallBack() {
-        if (degraded) return;
-        degraded = true;
+        if (degraded()) return;
         degradations.increment();
-        log.warn("store {}: no replica applied a commit within {} ms: falling back to async replication",
-                spec.name(), tuning.syncTimeout().toMillis());
+        enterDegraded("no replica applied a commit within " + tuning.syncTimeout().toMillis() + " ms");
+    }
+
+    /** No replica takes this store's writes: one WARN, then commits stop waiting for one (or are refused). */
+    private void enterDegraded(String why) {
+        synchronized (this) {
+            if (degradedSince != null) return;
+            degradedSince = java.time.Instant.now();
+        }
+        // Out of the in-sync set, durably, before commits are acknowledged without the replicas.
+        inSync.fallingBack();
+        if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE) {
+            log.warn("store {}: {}: refusing writes until a replica is back (on_replica_loss = refuse)", spec.name(), why);
+        } else {
+            log.warn("store {}: {}: degraded: writes go on on this node alone{} until a replica has caught up",
+                    spec.name(), why, spec.mode() == Mode.SYNC ? " (acknowledged without a replica)" : "");
+        }
         releaseAll();
+    }
+
+    /** A replica has caught up: one INFO, and sync mode waits for it again. */
+    private void leaveDegraded(String replica) {
+        java.time.Instant since;
+        synchronized (this) {
+            since = degradedSince;
+            if (since == null) return;
+            degradedSince = null;
+        }
+        log.info("store {}: replica {} caught up: no longer degraded (since {}){}", spec.name(), replica, since,
+                spec.mode() == Mode.SYNC ? ": back to sync replication" : "");
     }
 
     /** What the channels to one replica tell this store. */
@@ -243,10 +427,12 @@ final class StoreMaster implements CommitHook {
         }
 
         @Override public void caughtUp() {
-            if (!degraded || spec.mode() != Mode.SYNC) return;
+            SyncState state = inSync.state(replica);
+            if (state != null && !state.inSync()) inSync.evaluate(); // back in at once, not at the next tick
+            if (!degraded() && window.counts(replica)) return;
             for (ChannelSender c : senders.get(replica)) if (!c.connected() || c.lagChanges() > 0) return;
-            degraded = false;
-            log.info("store {}: replica {} caught up: back to sync replication", spec.name(), replica);
+            window.inStep(replica);
+            leaveDegraded(replica);
         }
 
         @Override public void newerEpoch(long epoch) {
@@ -299,6 +485,18 @@ final class StoreMaster implements CommitHook {
             n = Math.max(n, replica);
         }
         return n;
+    }
+
+    /** One replica as status and metrics show it: connected or not and since when, its lag, its last Ack. */
+    Replication.ReplicaStatus replicaStatus(String replica) {
+        PeerLink.State s = links.get(replica).state();
+        long changes = 0, millis = 0;
+        for (ChannelSender c : senders.get(replica)) {
+            changes += c.lagChanges();
+            millis = Math.max(millis, c.lagMillis());
+        }
+        return new Replication.ReplicaStatus(replica, s.connected(), s.channelsUp(), s.channels(), s.since(), changes, millis,
+                s.lastAck(), s.lastFailure());
     }
 
     long lagMillis() {

@@ -34,6 +34,8 @@ class FrameCodecTest {
                 new Resync("alice", 13, true, new byte[]{9, 9}),
                 new Reconcile("alice", 12),
                 new Diverged("alice", List.of(new byte[]{1}, new byte[0]), List.of(new Body(BODY, new byte[]{7}))),
+                new InSync("store-1", 7, 1_765_000_000_123L, true, 1_765_000_000_000L),
+                new InSync("store-1", 7, 1_765_000_000_124L, false, 1_765_000_000_100L),
                 new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"),
                 new ImagePart("alice", 13, List.of(new UserImage.Entry((byte) 0, new byte[]{1}, new byte[]{2, 3}),
                         new UserImage.Entry((byte) 2, new byte[0], new byte[0]))),

@@ -64,6 +64,19 @@ final class TwoNodes implements AutoCloseable {
     final Map<String, SSLContext> tls = new ConcurrentHashMap<>();
 
     TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal, List<String> names, Map<String, SSLContext> tls) throws IOException {
+        this(dir, mode, tuning, syncWal, names, tls, ReplicationConfig.OnReplicaLoss.DEGRADE);
+    }
+
+    /** What the store's master does without a replica. */
+    final ReplicationConfig.OnReplicaLoss onReplicaLoss;
+
+    TwoNodes(Path dir, Mode mode, ReplicationConfig.OnReplicaLoss onReplicaLoss, Tuning tuning) throws IOException {
+        this(dir, mode, tuning, false, List.of("a", "b"), Map.of(), onReplicaLoss);
+    }
+
+    TwoNodes(Path dir, Mode mode, Tuning tuning, boolean syncWal, List<String> names, Map<String, SSLContext> tls,
+             ReplicationConfig.OnReplicaLoss onReplicaLoss) throws IOException {
+        this.onReplicaLoss = onReplicaLoss;
         this.tls.putAll(tls);
         this.syncWal = syncWal;
         this.dir = dir;
@@ -76,7 +89,7 @@ final class TwoNodes implements AutoCloseable {
 
     static Tuning fast() {
         return new Tuning(Duration.ofMillis(500), 1000, 10_000, FrameCodec.DEFAULT_MAX_FRAME, 500, Duration.ofMillis(50),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10)).withReconnect(Duration.ofMillis(50), Duration.ofMillis(500));
     }
 
     void openSlot(String node) {
@@ -88,7 +101,7 @@ final class TwoNodes implements AutoCloseable {
     ReplicationConfig config(String node) {
         int port = ports.getOrDefault(node, 0);
         StoreSpec s = new StoreSpec("s1", mode, new SlotRef(names.getFirst(), "s0"),
-                names.subList(1, names.size()).stream().map(n -> new SlotRef(n, "s0")).toList());
+                names.subList(1, names.size()).stream().map(n -> new SlotRef(n, "s0")).toList(), onReplicaLoss);
         return new ReplicationConfig(node, SECRET, new InetSocketAddress("127.0.0.1", port), peers, List.of(s), tuning, tls.get(node));
     }
 
@@ -127,6 +140,12 @@ final class TwoNodes implements AutoCloseable {
     void awaitConnected(String master) throws Exception {
         eventually(Duration.ofSeconds(20), () -> assertThat(nodes.get(master).status().getFirst().channels())
                 .as("channels of " + master + " connected").isNotEmpty().allMatch(Replication.ChannelStatus::connected));
+    }
+
+    /** Waits until the replica's master has told it that it is in sync (a plain promotion needs it). */
+    void awaitInSync(String replica) throws Exception {
+        eventually(Duration.ofSeconds(20), () -> assertThat(nodes.get(replica).status().getFirst().inSync().get(replica))
+                .as(replica + " told it is in sync").startsWith("in sync"));
     }
 
     /** Waits until the replica has every change the master has for these users. */

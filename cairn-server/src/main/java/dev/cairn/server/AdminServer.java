@@ -105,7 +105,7 @@ public final class AdminServer implements AutoCloseable {
         }));
         admin.context("/", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
-                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user\n", "text/plain; charset=utf-8")));
+                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user, POST /reload\n", "text/plain; charset=utf-8")));
         http.start();
         return admin;
     }

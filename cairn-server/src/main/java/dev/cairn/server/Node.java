@@ -47,14 +47,18 @@ public final class Node implements AutoCloseable {
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
     private NodeMetrics metrics;
     private SqliteDirectory directory;
+    /** What logins, deliveries and quotas ask: the SQLite directory, or with a replicated store the store's accounts first. */
+    private volatile dev.cairn.directory.Directory accounts;
     private SlotStore store;
     /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
+    /** The mail listeners' certificate, replaced by {@link #reload}. */
+    private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
     private volatile boolean serving;
     private boolean runFileWritten;
-    private boolean closed;
+    private volatile boolean closed;
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
     private Node(NodeConfig config) {
@@ -79,20 +83,25 @@ public final class Node implements AutoCloseable {
         metrics = new NodeMetrics(registry, Node.class.getPackage().getImplementationVersion());
 
         directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
+        accounts = directory;
         logMemory(config.memory());
         engine = storeEngine(config.memory().store(), registry);
-        store = engine.open(slotConfig(config, new DirectoryQuotaPolicy(directory), registry));
+        store = engine.open(slotConfig(config, user -> new DirectoryQuotaPolicy(accounts).limits(user), registry));
         log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
+        if (config.replication() == null) refuseFencedSlot(store);
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
             replication = dev.cairn.replication.Replication.start(config.replication().config(),
                     Map.of(config.replication().slot(), store), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
+            accounts = storeAccounts();
         }
-        NodeServices services = new NodeServices(config, store, directory, registry, tlsContext(config),
-                replicaAware(new DirectoryAuthenticator(directory, registry), store),
+        mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
+        NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
+                replicaAware(new DirectoryAuthenticator(accounts, registry), store),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                new DirectoryRecipientResolver(directory, config.localDomains()), new MemoryBudget(config.limits().commandMemory()));
+                MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), store),
+                new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -124,7 +133,12 @@ public final class Node implements AutoCloseable {
         if (config.admin().enabled()) {
             try {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving, this::role);
-            if (replication != null) ReplicationAdmin.register(admin, replication, token);
+            if (replication != null) {
+                ReplicationAdmin.register(admin, replication, token);
+                AccountAdmin.register(admin, token, (dev.cairn.directory.StoreDirectory) accounts, store, replication,
+                        config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
+            }
+            ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
@@ -133,6 +147,44 @@ public final class Node implements AutoCloseable {
             runFileWritten = true;
         }
         serving = true;
+        copyOwnAccounts();
+    }
+
+    /** The accounts of the replicated store first, then this node's own directory. */
+    private dev.cairn.directory.StoreDirectory storeAccounts() {
+        return new dev.cairn.directory.StoreDirectory(directory, store);
+    }
+
+    /**
+     * A master copies into the store the accounts of its own directory whose users have mail in
+     * the slot and no account in the store (users it served before accounts followed the store).
+     * In the background, and only once a replica is connected to it as master: a former master
+     * started again learns from its peers that it is fenced, and must not write meanwhile.
+     */
+    private void copyOwnAccounts() {
+        if (!(accounts instanceof dev.cairn.directory.StoreDirectory d) || store.replication().fenceReason() != null) return;
+        Thread.ofVirtual().name("cairn-account-copy").start(() -> {
+            try {
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+                while (!servingMaster()) {
+                    if (closed || store.replication().fenceReason() != null || System.nanoTime() > deadline) return;
+                    Thread.sleep(200);
+                }
+                int copied = d.copyFrom(directory);
+                if (copied > 0) log.info("directory: copied {} account(s) of this node's directory into the store", copied);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                if (!closed) log.warn("directory: could not copy this node's accounts into the store: {}", e.getMessage());
+            }
+        });
+    }
+
+    /** Unfenced, master of its store, and a replica connected to it. */
+    private boolean servingMaster() {
+        if (store.replication().fenceReason() != null) return false;
+        return replication.status().stream().anyMatch(s -> s.role().equals("master")
+                && s.channels().stream().anyMatch(dev.cairn.replication.Replication.ChannelStatus::connected));
     }
 
     /**
@@ -149,6 +201,68 @@ public final class Node implements AutoCloseable {
             }
             return r;
         };
+    }
+
+    /**
+     * Reads the certificates and the cluster secret again ({@code cairn reload}, or SIGHUP): the
+     * mail listeners' certificate and key ([tls]), and replication's secret_file, certificate, key
+     * and trust. Everything is read before anything is replaced: a file that cannot be used
+     * throws (one line) and the node keeps all it had. Connections that start afterwards use
+     * what was read; established ones go on with what they started with.
+     *
+     * @return what was reloaded, one line each
+     */
+    public synchronized List<String> reload() {
+        SSLContext mail = null;
+        if (Files.isRegularFile(config.certificateFile())) {
+            try {
+                mail = new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                throw new IllegalArgumentException("tls: cannot load " + config.certificateFile() + " with " + config.keyFile() + ": "
+                        + (e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString())) + "; nothing reloaded");
+            }
+        }
+        byte[] secret = null;
+        SSLContext replicationTls = null;
+        if (replication != null) {
+            dev.cairn.server.config.ReplicationSettings.KeyFiles files = config.replication().keyFiles();
+            try {
+                secret = files.secret();
+                replicationTls = files.tls();
+            } catch (dev.cairn.server.config.ConfigException e) {
+                throw new IllegalArgumentException(e.getMessage() + "; nothing reloaded");
+            }
+        }
+        List<String> done = new ArrayList<>();
+        if (replication != null) {
+            replication.reload(secret, replicationTls);
+            dev.cairn.server.config.ReplicationSettings.KeyFiles files = config.replication().keyFiles();
+            done.add("replication: " + (files.secretFile() == null ? "secret in the config (unchanged)" : "secret " + files.secretFile())
+                    + (files.certificate() == null ? ", TLS off" : ", certificate " + files.certificate() + ", key " + files.key() + ", trust " + files.trust()));
+        }
+        if (mail != null) {
+            mailTls.replace(mail);
+            done.add("mail listeners: certificate " + config.certificateFile() + ", key " + config.keyFile());
+        } else {
+            done.add("mail listeners: no certificate at " + config.certificateFile() + "; the self-signed one stays");
+        }
+        log.info("reloaded: {}", String.join("; ", done));
+        return done;
+    }
+
+    /**
+     * A fence is never forgotten: a slot that is a replica of a store, or a former master another
+     * node took over, does not start as a node of its own because [replication] was left out (it
+     * would take writes beside the store's master). The operator rejoins or takes it over.
+     */
+    private static void refuseFencedSlot(SlotStore store) {
+        var r = store.replication();
+        if (r.role() != dev.cairn.store.replication.Role.REPLICA) return;
+        String name = r.roleStore() == null ? "STORE" : r.roleStore();
+        throw new IllegalStateException(dev.cairn.replication.Replication.fencedSlot("this slot", r.roleStore(), r.epoch())
+                + " and the config has no [replication]: restore the section to rejoin the store (it catches up from its master),"
+                + " or take the slot over as a node of its own with `cairn store takeover " + name + "` (it then lacks what the"
+                + " store's master acknowledged since it was fenced)");
     }
 
     /** The budget's split, and a warning when the JVM was started with more heap than it allows. */
@@ -252,6 +366,9 @@ public final class Node implements AutoCloseable {
     public PrometheusMeterRegistry registry() { return registry; }
 
     public SqliteDirectory directory() { return directory; }
+
+    /** What logins and deliveries ask: {@link #directory()}, or with a replicated store its accounts first. */
+    public dev.cairn.directory.Directory accounts() { return accounts; }
 
     public SlotStore store() { return store; }
 

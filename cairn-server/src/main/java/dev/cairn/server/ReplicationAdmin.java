@@ -16,8 +16,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Replication's admin endpoints (same bearer token as /check):
  * <ul>
- *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, users acknowledged, lag</li>
- *   <li>{@code POST /replication/promote?store=S}: makes this node's slot the store's master (new epoch)</li>
+ *   <li>{@code GET /replication/status}: per store and channel: role, master, mode, epoch, degraded since when, users acknowledged, lag; per
+ *       replica: connected or unreachable since when, lag in changes and seconds, its last Ack, why its last connection failed</li>
+ *   <li>{@code POST /replication/promote?store=S[&force=true]}: makes this node's slot the store's master (new
+ *       epoch); refused (409) for a replica that cannot show it is in sync unless forced, and then unclean: every
+ *       mailbox gets a new UIDVALIDITY, one line each</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
  *   <li>{@code POST /replication/prune}: prunes change logs below what every replica has</li>
@@ -28,7 +31,8 @@ final class ReplicationAdmin {
 
     private ReplicationAdmin() {}
 
-    private interface Body {
+    /** An endpoint's work: the query's parameters in (the admin endpoint takes no bodies), the answer's text out. */
+    interface Body {
         String run(Map<String, String> query) throws Exception;
     }
 
@@ -38,19 +42,25 @@ final class ReplicationAdmin {
             for (Replication.StoreStatus s : replication.status()) {
                 b.append("store ").append(s.store()).append(" role=").append(s.role()).append(" master=").append(s.master())
                         .append(" replicas=").append(String.join(",", s.replicas())).append(" mode=").append(s.mode())
-                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off").append('\n');
+                        .append(" epoch=").append(s.epoch()).append(" tls=").append(replication.tls() ? "on" : "off");
+                if (s.degraded() != null) b.append(" (").append(s.degraded()).append(')');
+                b.append('\n');
+                s.inSync().forEach((node, state) -> b.append("  ").append(s.role().equals("master") ? "replica=" : "self=")
+                        .append(node).append(' ').append(state).append('\n'));
                 for (Replication.ChannelStatus c : s.channels()) {
                     b.append("  replica=").append(c.replica()).append(" channel=").append(c.channel())
                             .append(c.connected() ? " connected" : " disconnected").append(" users=").append(c.users())
                             .append(" lag_changes=").append(c.lagChanges()).append(" lag_ms=").append(c.lagMillis()).append('\n');
                 }
+                for (Replication.ReplicaStatus r : s.links()) replicaLine(b, r);
             }
             return b.toString();
         });
         context(admin, token, "/replication/promote", "POST", q -> {
             String s = required(q, "store");
-            log.warn("admin: promoting store {} to master here", s);
-            return "store " + s + " is now mastered here at epoch " + replication.promote(s) + "\n";
+            boolean force = "true".equals(q.get("force"));
+            log.warn("admin: promoting store {} to master here{}", s, force ? " (--force)" : "");
+            return String.join("\n", replication.promote(s, force).lines()) + "\n";
         });
         context(admin, token, "/replication/resync", "POST", q -> {
             String s = required(q, "store"), user = q.get("user");
@@ -61,13 +71,33 @@ final class ReplicationAdmin {
         context(admin, token, "/replication/prune", "POST", q -> "pruned the logs of " + replication.prune() + " user(s)\n");
     }
 
-    private static String required(Map<String, String> q, String key) {
+    /**
+     * "  replica n2 connected since 2026-12-07T00:40:00Z channels=8/8 lag_changes=0 lag_seconds=0.000
+     * last_ack=2026-12-07T00:41:02Z", or "unreachable since ... last_failure=...": all the replica's channels together.
+     */
+    private static void replicaLine(StringBuilder b, Replication.ReplicaStatus r) {
+        b.append("  replica ").append(r.replica()).append(r.connected() ? " connected" : " unreachable").append(" since ")
+                .append(r.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+                .append(" channels=").append(r.channelsUp()).append('/').append(r.channels())
+                .append(" lag_changes=").append(r.lagChanges())
+                .append(" lag_seconds=").append(String.format(java.util.Locale.ROOT, "%.3f", r.lagMillis() / 1000.0))
+                .append(" last_ack=").append(r.lastAck() == null ? "never" : r.lastAck().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        if (r.lastFailure() != null && !r.connected()) b.append(" last_failure=\"").append(r.lastFailure().replace("\"", "'")).append('"');
+        b.append('\n');
+    }
+
+    static String required(Map<String, String> q, String key) {
         String v = q.get(key);
         if (v == null || v.isEmpty()) throw new IllegalArgumentException(key + "= is missing");
         return v;
     }
 
-    private static void context(AdminServer admin, String token, String path, String method, Body body) {
+    /**
+     * Registers an endpoint behind the bearer token: 405 for another method, 401 without the
+     * token, 409 with the message of an IllegalArgumentException, IllegalStateException or
+     * DirectoryException (what the `cairn` command prints), 500 for anything else.
+     */
+    static void context(AdminServer admin, String token, String path, String method, Body body) {
         admin.context(path, exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals(method)) {
@@ -77,7 +107,7 @@ final class ReplicationAdmin {
                 } else {
                     try {
                         respond(exchange, 200, body.run(query(exchange)));
-                    } catch (IllegalArgumentException | IllegalStateException e) {
+                    } catch (IllegalArgumentException | IllegalStateException | dev.cairn.directory.DirectoryException e) {
                         respond(exchange, 409, e.getMessage() + "\n");
                     } catch (Exception e) {
                         log.warn("admin: {} failed", path, e);

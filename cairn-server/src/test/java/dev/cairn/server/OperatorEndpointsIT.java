@@ -146,6 +146,12 @@ class OperatorEndpointsIT {
             String scrape = get(n1, "/metrics").body();
             assertThat(scrape).contains("cairn_replication_lag_seconds{store=\"s1\"}").doesNotContain("lag_ms")
                     .contains("cairn_replication_delay_seconds_bucket{");
+            // Per replica: connected, since when, lag in changes and seconds, last Ack.
+            assertThat(scrape).contains("cairn_replication_replica_connected{replica=\"n2\",store=\"s1\"} 1.0")
+                    .contains("cairn_replication_replica_state_change_timestamp_seconds{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_lag_changes{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_lag_seconds{replica=\"n2\",store=\"s1\"}")
+                    .contains("cairn_replication_replica_last_ack_timestamp_seconds{replica=\"n2\",store=\"s1\"}");
             // Bounded: the delay histogram has 15 buckets and +Inf per replica, not ~90.
             assertThat(scrape.lines().filter(l -> l.startsWith("cairn_replication_delay_seconds_bucket{"))).hasSize(16);
             if (promtoolInstalled()) {
@@ -153,6 +159,8 @@ class OperatorEndpointsIT {
                 assertThat(verdict[0]).as(verdict[1]).isEqualTo("0");
             }
 
+            eventually(Duration.ofSeconds(30), () -> assertThat(n2.replication().status().getFirst().inSync().get("n2"))
+                    .as("n2 told it is in sync").startsWith("in sync"));
             n2.replication().promote("s1");
             eventually(Duration.ofSeconds(30), () -> assertThat(n1.role()).as("n1 learns of the newer epoch").isEqualTo(NodeRole.REPLICA));
             assertThat(get(n2, "/ready")).satisfies(r -> {

@@ -93,6 +93,8 @@ class ReplicationFencingIT {
              Node n1 = p.start("n1", config -> Node.start(ConfigLoader.load(config), ProtocolListeners.builtIn()))) {
             eventually(Duration.ofSeconds(30), () -> assertThat(n1.replication().status().getFirst().channels())
                     .as("channels connected").allMatch(Replication.ChannelStatus::connected));
+            eventually(Duration.ofSeconds(30), () -> assertThat(n2.replication().status().getFirst().inSync().get("n2"))
+                    .as("n2 told it is in sync").startsWith("in sync"));
             try (Client first = new Client(p.port("n1", "lmtp"))) {
                 deliverUpToRcpt(first);
                 assertThat(data(first, "before")).startsWith("250 2.0.0");

@@ -23,6 +23,12 @@ public sealed interface MailboxChange {
     /** The mailbox was renamed (its id, UIDVALIDITY and messages stay). */
     record Renamed(String newName, long highestModSeq) implements MailboxChange {}
 
+    /**
+     * The mailbox got a new UIDVALIDITY (a master without a replica, see Change.UidValidityChanged):
+     * sessions that have it selected must leave it, as their client's UIDs are now those of the old one.
+     */
+    record UidValidityChanged(long uidValidity, long highestModSeq) implements MailboxChange {}
+
     /** The mailbox was deleted: sessions that have it selected must leave it (BYE or NO on next command). */
     record Deleted(long highestModSeq) implements MailboxChange {}
 

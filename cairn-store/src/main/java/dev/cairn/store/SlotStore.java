@@ -2,6 +2,7 @@
 package dev.cairn.store;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One slot: many users' mail, the change log that replication reads, and the slot's side of
@@ -28,6 +29,24 @@ public interface SlotStore extends AutoCloseable {
 
     /** Removes the user and everything it holds (bodies lose one reference each). */
     void deleteUser(String user);
+
+    // --- accounts: part of the user's replicated data (see Account) -----------------------------
+
+    /** The user's account as this slot holds it (master or replica alike), if any. */
+    Optional<Account> account(String user);
+
+    /** The user whose account lists the address (canonical spelling), if any. */
+    Optional<String> accountOf(String address);
+
+    /**
+     * Sets the user's account (creating the user, with its default folders, when the slot does not
+     * have it), in one commit of the user that replication ships like any other. Refused with
+     * ALREADY_EXISTS when another account holds one of its addresses, UNAVAILABLE on a replica.
+     */
+    void setAccount(String user, Account account);
+
+    /** Removes the user's account and keeps its mail; false when it had none. */
+    boolean removeAccount(String user);
 
     /** Verifies every invariant of the given users (all when null), repairing when asked. */
     CheckReport check(String userOrNull, boolean repair);

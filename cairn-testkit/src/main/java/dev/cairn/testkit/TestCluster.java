@@ -30,6 +30,8 @@ public final class TestCluster {
     private final Builder spec;
     private final Map<String, Map<String, Integer>> ports = new ConcurrentHashMap<>();
     private final Set<String> started = ConcurrentHashMap.newKeySet();
+    /** Per node, peers it reaches on another port than theirs (a {@link FaultProxy} between them). */
+    private final Map<String, Map<String, Integer>> routes = new ConcurrentHashMap<>();
 
     private TestCluster(Builder spec) throws IOException {
         this.spec = spec;
@@ -47,7 +49,7 @@ public final class TestCluster {
         private final List<String> nodes;
         private final List<String> listeners = new ArrayList<>(), disabled = new ArrayList<>();
         private final Map<String, String> hosts = new ConcurrentHashMap<>();
-        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>();
+        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
         private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
         private String secret, mode;
 
@@ -77,6 +79,9 @@ public final class TestCluster {
 
         /** More lines of every node's [replication] section, e.g. {@code sync_timeout = "3s"}. */
         public Builder replication(String... lines) { replication.addAll(Arrays.asList(lines)); return this; }
+
+        /** More lines of store s1's [[replication.stores]] table, e.g. {@code on_replica_loss = "refuse"}. */
+        public Builder replicatedStore(String... lines) { storeS1.addAll(Arrays.asList(lines)); return this; }
 
         /** More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap] trusted_networks). */
         public Builder lines(String node, String section, String... lines) {
@@ -108,7 +113,7 @@ public final class TestCluster {
                 started.add(node);
                 return running;
             } catch (Exception | AssertionError failure) {
-                if (attempt == 3 || !Ports.isClash(failure) || edited()) throw failure;
+                if (attempt == 3 || !Ports.isClash(failure) || edited() || !routes.isEmpty()) throw failure; // proxies name the old ports
                 Map<String, Integer> fresh = new LinkedHashMap<>(newPorts());
                 if (!started.isEmpty() && fresh.containsKey(REPLICATION)) fresh.put(REPLICATION, port(node, REPLICATION));
                 ports.put(node, fresh);
@@ -118,6 +123,30 @@ public final class TestCluster {
     }
 
     public List<String> nodes() { return spec.nodes; }
+
+    /**
+     * From now on {@code from} reaches {@code peer}'s replication listener through {@code port}
+     * (a {@link FaultProxy} to {@code port(peer, REPLICATION)}); rewrites {@code from}'s config,
+     * so call it before {@code from} starts (or restart it).
+     */
+    public void route(String from, String peer, int port) throws IOException {
+        routes.computeIfAbsent(from, n -> new ConcurrentHashMap<>()).put(peer, port);
+        writeAll();
+    }
+
+    /** A proxy from each node to each other node's replication listener, each in its config. */
+    public Map<String, FaultProxy> proxies() throws IOException {
+        Map<String, FaultProxy> all = new LinkedHashMap<>();
+        for (String from : spec.nodes) {
+            for (String peer : spec.nodes) {
+                if (peer.equals(from)) continue;
+                FaultProxy p = FaultProxy.to(port(peer, REPLICATION));
+                all.put(from + "->" + peer, p);
+                route(from, peer, p.port());
+            }
+        }
+        return all;
+    }
 
     /** The port of {@code listener} (imap, lmtp, pop3, admin, repl) of {@code node}. */
     public int port(String node, String listener) {
@@ -144,11 +173,16 @@ public final class TestCluster {
             lines.addAll(spec.replication);
             section(t, node, "replication", lines);
             t.append("[replication.peers]\n");
-            for (String peer : spec.nodes) t.append(peer).append(" = \"127.0.0.1:").append(port(peer, REPLICATION)).append("\"\n");
+            Map<String, Integer> via = routes.getOrDefault(node, Map.of());
+            for (String peer : spec.nodes) {
+                int p = peer.equals(node) ? port(peer, REPLICATION) : via.getOrDefault(peer, port(peer, REPLICATION));
+                t.append(peer).append(" = \"127.0.0.1:").append(p).append("\"\n");
+            }
             t.append("[[replication.stores]]\nname = \"s1\"\n");
             if (spec.mode != null) t.append("mode = \"").append(spec.mode).append("\"\n");
             t.append("master = \"").append(spec.nodes.getFirst()).append("/s0\"\n");
             t.append("replicas = [").append(spec.nodes.stream().skip(1).map(n -> "\"" + n + "/s0\"").collect(Collectors.joining(", "))).append("]\n");
+            for (String l : spec.storeS1) t.append(l).append('\n');
         }
         return t.toString();
     }

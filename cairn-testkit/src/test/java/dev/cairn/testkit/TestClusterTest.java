@@ -47,6 +47,23 @@ class TestClusterTest {
                 .doesNotHaveDuplicates();
     }
 
+    @Test void proxiesStandBetweenEveryPairOfNodesInTheirConfigs() throws Exception {
+        TestCluster c = TestCluster.of(dir, "n1", "n2").replicated("a secret", null).build();
+        java.util.Map<String, FaultProxy> proxies = c.proxies();
+        try {
+            assertThat(proxies).containsOnlyKeys("n1->n2", "n2->n1");
+            // Each node reaches the other through its proxy, and itself directly.
+            assertThat(Files.readString(c.config("n1")))
+                    .contains("n1 = \"127.0.0.1:" + c.port("n1", "repl") + "\"\n")
+                    .contains("n2 = \"127.0.0.1:" + proxies.get("n1->n2").port() + "\"\n");
+            assertThat(Files.readString(c.config("n2")))
+                    .contains("n1 = \"127.0.0.1:" + proxies.get("n2->n1").port() + "\"\n")
+                    .contains("listen = \"127.0.0.1:" + c.port("n2", "repl") + "\"\n");
+        } finally {
+            proxies.values().forEach(FaultProxy::close);
+        }
+    }
+
     @Test void aNodeWhosePortWasTakenStartsAgainOnNewPorts() throws Exception {
         TestCluster c = TestCluster.of(dir, "n1", "n2").listen("imap").replicated("s", null).build();
         int taken = c.port("n1", "imap"), repl = c.port("n1", "repl");

@@ -61,7 +61,7 @@ final class AdminClient {
             return response;
         }
         String path = path(pathAndQuery);
-        if (response.statusCode() == 404 && path.startsWith("/replication/")) {
+        if (response.statusCode() == 404 && (path.startsWith("/replication/") || path.startsWith("/accounts/"))) {
             throw new IllegalStateException("the node (pid " + run.pid() + ") runs without replication: its config has no [replication]");
         }
         String body = response.body().strip();

@@ -37,7 +37,8 @@ public final class ReplicaCommand implements Runnable {
         return a.ok() ? 0 : 1;
     }
 
-    @Command(name = "status", header = "Per store and channel: master, replicas, mode, epoch, acknowledged users, lag.")
+    @Command(name = "status", header = "Per store and channel: master, replicas, mode, epoch, acknowledged users, lag; "
+            + "per replica: connected or unreachable since when, lag, last acknowledgement.")
     public static final class Status implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;

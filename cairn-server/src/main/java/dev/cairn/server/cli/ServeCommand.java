@@ -85,6 +85,13 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         if (CairnCommand.root(spec).handleSignals()) {
             Signals.onTerminate(node::requestStop);
+            Signals.onHangup(() -> {
+                try {
+                    node.reload();
+                } catch (RuntimeException e) {
+                    log.warn("reload refused, the node keeps its certificates and secret: {}", e.getMessage());
+                }
+            });
         }
         log.info("serving {} (listening: {}); add a user with: ./cairn user add NAME --data {}",
                 config.data().toAbsolutePath().normalize(), String.join(", ", node.listening()), config.data());

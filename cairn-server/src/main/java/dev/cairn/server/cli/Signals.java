@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * SIGTERM and SIGINT as a request to stop. Without a handler the JVM exits with status 143
  * (128 + SIGTERM) even after a clean shutdown; a service manager then reports a failure.
+ * SIGHUP reloads the certificates and the cluster secret (as {@code cairn reload} does, which
+ * also says whether it worked; a signal can only log it).
  */
 final class Signals {
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
@@ -25,6 +27,18 @@ final class Signals {
                 // The JVM does not let us handle it (-Xrs): the shutdown hook still closes the node.
                 log.debug("cannot handle SIG{}: {}", name, e.getMessage());
             }
+        }
+    }
+
+    @SuppressWarnings("restricted")
+    static void onHangup(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                log.info("SIGHUP: reloading the certificates and the cluster secret");
+                action.run();
+            });
+        } catch (IllegalArgumentException e) {
+            log.debug("cannot handle SIGHUP: {}", e.getMessage());
         }
     }
 }

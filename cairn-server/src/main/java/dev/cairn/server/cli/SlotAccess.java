@@ -69,6 +69,42 @@ final class SlotAccess {
     }
 
     /**
+     * `cairn store takeover`: a fenced slot (role REPLICA) becomes a master of its own, with no node
+     * running on it: a new epoch, the promotion's jump past reservations, a new UIDVALIDITY for every
+     * mailbox. Refused while a node runs on the data directory (that one promotes with --force).
+     */
+    static Outcome takeover(NodeConfig config, String storeName) throws IOException, InterruptedException {
+        Optional<RunFile> run = RunFile.read(config.runFile());
+        if (run.isPresent() && run.get().processAlive()) {
+            throw new IllegalStateException("a node (pid " + run.get().pid() + ") runs on " + config.data() + ": takeover is for a slot "
+                    + "no node serves; a running replica is promoted with `cairn store promote " + storeName + " --to NODE/SLOT --force`");
+        }
+        DataDirectory.requireData(config, config.metadataDir());
+        return direct(config, store -> {
+            var r = store.replication();
+            if (r.role() != dev.cairn.store.replication.Role.REPLICA) {
+                return new Outcome("this slot is not fenced (" + (r.role() == null ? "never part of a store" : "a master") + "): nothing to take over\n", false);
+            }
+            if (r.roleStore() != null && !r.roleStore().equals(storeName)) {
+                throw new IllegalArgumentException("this slot is fenced as a replica of store " + r.roleStore() + ", not " + storeName);
+            }
+            long epoch = r.epoch() + 1;
+            // Past the reservations and the degraded window the store's master may have used meanwhile.
+            r.promote(epoch, config.replication() != null ? config.replication().config().tuning().degradedUidWindow()
+                    : dev.cairn.replication.ReplicationConfig.Tuning.DEFAULT_DEGRADED_UID_WINDOW);
+            var renewed = r.renewUidValidities(epoch);
+            r.recordSyncState(null);
+            StringBuilder b = new StringBuilder("took the slot over from store " + storeName + " at epoch " + epoch + ": it is a master of its own; "
+                    + renewed.size() + " mailbox(es) get a new UIDVALIDITY (clients resync them)\n");
+            for (var n : renewed) {
+                b.append(n.user()).append(' ').append(n.mailbox()).append(": new UIDVALIDITY ").append(n.after()).append(" (was ")
+                        .append(n.before()).append(")\n");
+            }
+            return new Outcome(b.toString(), true);
+        });
+    }
+
+    /**
      * The answer of the running node, or empty when none runs on the data directory. A status
      * outside {@code answers} is an error whose first body line is the message.
      */

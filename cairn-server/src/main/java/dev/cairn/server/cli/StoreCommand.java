@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** `cairn store ...`: operations on replicated stores. */
-@Command(name = "store", header = "Operations on replicated stores (promote a replica to master).",
-        subcommands = {StoreCommand.Promote.class})
+@Command(name = "store", header = "Operations on replicated stores (promote a replica to master, take a fenced slot over).",
+        subcommands = {StoreCommand.Promote.class, StoreCommand.Takeover.class})
 public final class StoreCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 
@@ -23,12 +23,18 @@ public final class StoreCommand implements Runnable {
     /** `cairn store promote STORE --to NODE/SLOT`: run against the node that is to become master. */
     @Command(name = "promote", header = "Make NODE/SLOT the master of STORE (run it with the --config of NODE).", description = {
             "A new epoch: the old master, once it learns of it, stops writing; what it had that never arrived is merged "
-                    + "when it rejoins."})
+                    + "when it rejoins.",
+            "Refused for a replica that cannot show it is in sync (it restarted, or fell behind, since its master last told "
+                    + "it that it held everything acknowledged): the refusal says since when. --force promotes it anyway "
+                    + "(unclean): every mailbox of every user of the store gets a new UIDVALIDITY, listed in the output and "
+                    + "in `cairn replica report`, and clients resync them."})
     public static final class Promote implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
         @Parameters(index = "0", paramLabel = "STORE") String store;
         @Option(names = "--to", required = true, paramLabel = "NODE/SLOT") String to;
+        @Option(names = "--force", description = "promote a replica that cannot show it is in sync (unclean: new UIDVALIDITYs)")
+        boolean force;
 
         @Override public Integer call() throws Exception {
             NodeConfig config = options.load();
@@ -37,10 +43,31 @@ public final class StoreCommand implements Runnable {
             if (!self.equals(to)) {
                 throw new IllegalStateException("this config is node " + self + ", not " + to + ": run with --config of " + to);
             }
-            AdminClient.Answer a = AdminClient.call(config, "POST", "/replication/promote?store=" + URLEncoder.encode(store, StandardCharsets.UTF_8));
+            AdminClient.Answer a = AdminClient.call(config, "POST", "/replication/promote?store=" + URLEncoder.encode(store, StandardCharsets.UTF_8)
+                    + (force ? "&force=true" : ""));
             spec.commandLine().getOut().print(a.body());
             spec.commandLine().getOut().flush();
             return a.ok() ? 0 : 1;
+        }
+    }
+
+    /** `cairn store takeover STORE`: a fenced slot, no node running on it, becomes a node of its own. */
+    @Command(name = "takeover", header = "Take a fenced slot of STORE over as a node of its own (no node may run on it).", description = {
+            "A slot that was a replica of STORE, or its master until another node took over, stays fenced whatever config "
+                    + "it starts with: `cairn serve` without [replication] refuses it. This makes it a master of its own, "
+                    + "deliberately: a new epoch, UIDs and MODSEQs past every reservation, and a new UIDVALIDITY for every "
+                    + "mailbox (it cannot vouch for the UIDs the store's master handed out since). What that master acknowledged "
+                    + "since the slot was fenced is not here. To rejoin the store instead, restore the [replication] section."})
+    public static final class Takeover implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "STORE") String store;
+
+        @Override public Integer call() throws Exception {
+            SlotAccess.Outcome o = SlotAccess.takeover(options.load(), store);
+            spec.commandLine().getOut().print(o.text());
+            spec.commandLine().getOut().flush();
+            return o.ok() ? 0 : 1;
         }
     }
 }

@@ -28,13 +28,17 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
- * `cairn user ...`: accounts in the directory. Writes the directory database directly, so it
- * works whether or not the server runs; a running server sees each change at its next lookup.
+ * `cairn user ...`: accounts in the directory. On a single node it writes the directory database
+ * directly, so it works whether or not the server runs; a running server sees each change at its
+ * next lookup. On a node that serves a replicated store (its config has [replication]) the
+ * accounts are the store's, and every subcommand goes through the running node ({@link StoreUsers}).
  */
 @Command(name = "user", header = "Add, change, list and delete users and their addresses.", description =
         "The commands write the directory database (directory.db in the data directory) directly: they work whether or "
                 + "not the node runs, and a running node sees each change at the next login or delivery. Only `user add` "
-                + "creates a data directory; the others refuse one that holds no directory.db.",
+                + "creates a data directory; the others refuse one that holds no directory.db. On a node that serves a "
+                + "replicated store ([replication] in its config) the accounts are part of the store: the commands go through "
+                + "the running node to the store's master (run against a replica, a change says which node is the master).",
         subcommands = {UserCommand.Add.class, UserCommand.List_.class, UserCommand.Show.class, UserCommand.Passwd.class,
                 UserCommand.Set.class, UserCommand.Delete.class, UserCommand.Alias.class})
 public final class UserCommand implements Runnable {
@@ -50,7 +54,7 @@ public final class UserCommand implements Runnable {
      * The recipients LMTP accepts for the user: its addresses, and its name bare and in each local
      * domain, each confirmed by the directory's own resolution; empty when mail cannot reach it.
      */
-    static List<String> receivesAs(Directory directory, User user, LocalDomains local) {
+    public static List<String> receivesAs(Directory directory, User user, LocalDomains local) {
         List<String> candidates = new java.util.ArrayList<>();
         directory.addresses(Optional.of(user.name())).forEach(a -> candidates.add(a.address()));
         candidates.add(user.name());
@@ -72,7 +76,7 @@ public final class UserCommand implements Runnable {
         }
     }
 
-    static String describe(User u) {
+    public static String describe(User u) {
         StringBuilder b = new StringBuilder(u.name());
         u.primaryAddress().ifPresent(a -> b.append(" <").append(a).append('>'));
         b.append(" storage=").append(u.quota().hasStorageLimit() ? Sizes.formatBytes(u.quota().storageBytes()) : "unlimited");
@@ -123,6 +127,18 @@ public final class UserCommand implements Runnable {
             if (address != null) {
                 Addresses.canonical(address);
             }
+            if (StoreUsers.replicated(spec, config)) {
+                char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
+                String hash;
+                try {
+                    hash = StoreUsers.hash(config, password);
+                } finally {
+                    Passwords.wipe(password);
+                }
+                return StoreUsers.call(spec, config, "POST", "/accounts/add", StoreUsers.form("user", name, "hash", hash,
+                        "address", address, "quota_storage", quota.storageBytes() + "", "quota_messages", quota.messages() + "",
+                        "group", group));
+            }
             DataDirectory.requireUsable(config);
             char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
             try (SqliteDirectory directory = options.createDirectory()) {
@@ -143,7 +159,9 @@ public final class UserCommand implements Runnable {
         @CommandLine.Spec CommandSpec spec;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            NodeConfig config = options.load();
+            if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/list", StoreUsers.form());
             try (SqliteDirectory directory = options.openDirectory()) {
                 PrintWriter out = spec.commandLine().getOut();
                 List<User> users = directory.users();
@@ -163,7 +181,9 @@ public final class UserCommand implements Runnable {
         @Parameters(paramLabel = "NAME") String name;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            NodeConfig config = options.load();
+            if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/show", StoreUsers.form("user", name));
             try (SqliteDirectory directory = options.openDirectory()) {
                 PrintWriter out = spec.commandLine().getOut();
                 Optional<User> user = directory.user(name);
@@ -196,6 +216,17 @@ public final class UserCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            NodeConfig config = options.load();
+            if (StoreUsers.replicated(spec, config)) {
+                char[] password = Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
+                String hash;
+                try {
+                    hash = StoreUsers.hash(config, password);
+                } finally {
+                    Passwords.wipe(password);
+                }
+                return StoreUsers.call(spec, config, "POST", "/accounts/passwd", StoreUsers.form("user", name, "hash", hash));
+            }
             try (SqliteDirectory directory = options.openDirectory()) {
                 if (directory.user(name).isEmpty()) {
                     spec.commandLine().getErr().println("cairn: no user " + name);
@@ -234,9 +265,16 @@ public final class UserCommand implements Runnable {
         boolean enable;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             if (disable && enable) {
                 throw new IllegalArgumentException("--disable and --enable contradict each other");
+            }
+            NodeConfig config = options.load();
+            if (StoreUsers.replicated(spec, config)) {
+                return StoreUsers.call(spec, config, "POST", "/accounts/set", StoreUsers.form("user", name,
+                        "quota_storage", quotaStorage == null ? null : quotaStorage.toString(),
+                        "quota_messages", quotaMessages == null ? null : quotaMessages.toString(), "group", group, "address", address,
+                        "disabled", disable || enable ? Boolean.toString(disable) : null));
             }
             try (Directory directory = options.openDirectory()) {
                 User user = directory.user(name).orElseThrow(() -> new IllegalArgumentException("no user " + name));
@@ -271,6 +309,11 @@ public final class UserCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String canonical = UserNames.canonical(name);
+            NodeConfig config = options.load();
+            if (StoreUsers.replicated(spec, config)) {
+                return StoreUsers.call(spec, config, "POST", "/accounts/delete", StoreUsers.form("user", canonical,
+                        "keep_mail", Boolean.toString(keepMail)));
+            }
             boolean inDirectory;
             try (SqliteDirectory directory = options.openDirectory()) {
                 // The account goes first: no login or delivery starts while its mail is removed.
@@ -315,7 +358,11 @@ public final class UserCommand implements Runnable {
             @Parameters(index = "1", paramLabel = "USER") String user;
 
             @Override
-            public Integer call() {
+            public Integer call() throws Exception {
+                NodeConfig config = options.load();
+                if (StoreUsers.replicated(spec, config)) {
+                    return StoreUsers.call(spec, config, "POST", "/accounts/alias-add", StoreUsers.form("address", address, "user", user));
+                }
                 try (SqliteDirectory directory = options.openDirectory()) {
                     directory.addAlias(address, user);
                     spec.commandLine().getOut().println("alias " + address + " -> " + directory.user(user).orElseThrow().name());
@@ -331,7 +378,11 @@ public final class UserCommand implements Runnable {
             @Parameters(index = "0", paramLabel = "ADDRESS") String address;
 
             @Override
-            public Integer call() {
+            public Integer call() throws Exception {
+                NodeConfig config = options.load();
+                if (StoreUsers.replicated(spec, config)) {
+                    return StoreUsers.call(spec, config, "POST", "/accounts/alias-remove", StoreUsers.form("address", address));
+                }
                 try (SqliteDirectory directory = options.openDirectory()) {
                     if (!directory.removeAddress(address)) {
                         spec.commandLine().getErr().println("cairn: no address " + address);
@@ -350,7 +401,9 @@ public final class UserCommand implements Runnable {
             @Parameters(index = "0", arity = "0..1", paramLabel = "USER") String user;
 
             @Override
-            public Integer call() {
+            public Integer call() throws Exception {
+                NodeConfig config = options.load();
+                if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/aliases", StoreUsers.form("user", user));
                 try (SqliteDirectory directory = options.openDirectory()) {
                     for (AddressEntry a : directory.addresses(Optional.ofNullable(user))) {
                         spec.commandLine().getOut().println(a.address() + " -> " + a.user() + (a.primary() ? " (primary)" : ""));

@@ -4,6 +4,7 @@ package dev.cairn.server.config;
 import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.replication.ReplicationConfig;
 import dev.cairn.replication.ReplicationConfig.Mode;
+import dev.cairn.replication.ReplicationConfig.OnReplicaLoss;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.replication.ReplicationConfig.Tuning;
@@ -40,9 +41,15 @@ import org.tomlj.TomlTable;
  * sync_timeout = "2s"            # sync mode falls back to async after this
  * uid_block = 1000               # UIDs reserved ahead per mailbox
  * modseq_block = 10000           # MODSEQs reserved ahead per user
+ * degraded_uid_window = 262144   # UIDs per mailbox a master without a replica may hand out past the
+ *                                # replicas' reservations before the mailbox gets a new UIDVALIDITY;
+ *                                # a promoted replica jumps past its reservation by as many: the
+ *                                # same on every node
  *
  * handshake_timeout = "10s"      # from accept to a peer's proof of the secret (TLS included)
  * max_handshakes = 128           # connections at once that have not proven it yet
+ * reconnect_delay = "200ms"      # a channel's first wait before it connects to a replica again,
+ * reconnect_max = "5s"           # doubling (with jitter) up to this while the replica stays away
  * resync_chunk = "1M"            # a whole-user copy's part of records, and its frames of bodies (1K to 16M)
  *
  * tls = true                     # replication connections over TLS 1.3, both ends verified
@@ -50,6 +57,7 @@ import org.tomlj.TomlTable;
  * key = "tls/n1-key.pem"         # its PKCS#8 key (default: [tls] key)
  * trust = "tls/ca.pem"           # the peers' CA or their own certificates (required with tls)
  *                                # (`cairn tls ca` and `cairn tls node` make all three)
+ * # `cairn reload` reads secret_file, certificate, key and trust again (their names stay)
  * # Without tls = true every peer must be on loopback, unless both of these say otherwise:
  * # tls = false
  * # insecure = true              # mail crosses the network in clear; only on a network you trust
@@ -63,13 +71,60 @@ import org.tomlj.TomlTable;
  * mode = "sync"                  # or "async"
  * master = "n1/s0"
  * replicas = ["n2/s0"]
+ * on_replica_loss = "degrade"    # no replica reachable: go on alone (degraded), or "refuse" writes
+ *                                # (451 4.3.0 / NO [UNAVAILABLE]) until one is back; sync mode +
+ *                                # refuse: a 250/OK always means on two disks
  * </pre>
  */
-public record ReplicationSettings(ReplicationConfig config, String slot) {
+public record ReplicationSettings(ReplicationConfig config, String slot, KeyFiles keyFiles) {
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
-            "uid_block", "modseq_block", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate", "key", "trust",
-            "insecure", "resync_chunk");
-    private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas");
+            "uid_block", "modseq_block", "degraded_uid_window", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate",
+            "key", "trust", "insecure",
+            "reconnect_delay", "reconnect_max", "resync_chunk");
+    private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas", "on_replica_loss");
+
+    /**
+     * Where the cluster secret and the TLS material come from: read at start, and again by
+     * {@code cairn reload} (the files' contents may change while the node runs; their names and
+     * whether TLS is on are what the node started with).
+     *
+     * @param secretFile   null: the secret is written in the config ({@code inlineSecret}), and stays
+     * @param certificate  null (and key, trust): TLS is off
+     */
+    public record KeyFiles(String source, Path secretFile, byte[] inlineSecret, Path certificate, Path key, Path trust) {
+        /** The secret as the file (or the config) has it now. */
+        public byte[] secret() {
+            byte[] secret;
+            if (secretFile == null) {
+                secret = inlineSecret.clone();
+            } else {
+                try {
+                    secret = Files.readString(secretFile).strip().getBytes(StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw error(source, "replication.secret_file", "cannot read " + secretFile + ": " + e.getMessage());
+                }
+            }
+            if (secret.length < 16) throw error(source, secretFile == null ? "replication.secret" : "replication.secret_file",
+                    "the cluster secret must have at least 16 characters" + (secretFile == null ? "" : " (" + secretFile + ")"));
+            return secret;
+        }
+
+        /** Null when TLS is off; else the context that presents this node's certificate and trusts the peers', from the files as they are now. */
+        public SSLContext tls() {
+            if (certificate == null) return null;
+            for (Path f : List.of(certificate, key, trust)) {
+                if (!Files.isRegularFile(f)) throw error(source, "replication.tls", "no such file: " + f);
+            }
+            try {
+                List<X509Certificate> trusted = TlsContexts.readCertificates(trust);
+                if (trusted.isEmpty()) throw error(source, "replication.trust", "no PEM certificate in " + trust);
+                return TlsContexts.mutualFromPem(certificate, key, trusted);
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                if (e instanceof ConfigException c) throw c;
+                throw error(source, "replication.tls", "cannot load the certificate, key or trust: " + firstLine(e));
+            }
+        }
+    }
 
     /**
      * @param nodeTls the node's [tls] certificate and key (relative to {@code data}): the
@@ -82,18 +137,8 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         String node = string(t, source, "node", null);
         String slot = string(t, source, "slot", "s0");
         ListenAddress listen = address(source, "replication.listen", string(t, source, "listen", "127.0.0.1:7101"));
-        byte[] secret;
-        if (t.contains("secret_file")) {
-            Path file = data.resolve(string(t, source, "secret_file", null));
-            try {
-                secret = Files.readString(file).strip().getBytes(StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw error(source, "replication.secret_file", "cannot read " + file + ": " + e.getMessage());
-            }
-        } else {
-            secret = string(t, source, "secret", null).getBytes(StandardCharsets.UTF_8);
-        }
-        if (secret.length < 16) throw error(source, "replication.secret", "the cluster secret must have at least 16 characters");
+        KeyFiles files = keyFiles(t, source, data, nodeTls);
+        byte[] secret = files.secret();
         Tuning d = Tuning.defaults();
         Duration syncTimeout = d.syncTimeout();
         if (t.contains("sync_timeout")) {
@@ -131,6 +176,11 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
                     case "async" -> Mode.ASYNC;
                     default -> throw error(source, "replication.stores.mode", "must be sync or async");
                 };
+                OnReplicaLoss onLoss = switch (string(s, source, "on_replica_loss", "degrade").toLowerCase(Locale.ROOT)) {
+                    case "degrade" -> OnReplicaLoss.DEGRADE;
+                    case "refuse" -> OnReplicaLoss.REFUSE;
+                    default -> throw error(source, "replication.stores.on_replica_loss", "must be degrade or refuse");
+                };
                 SlotRef master = slotRef(source, string(s, source, "master", null), peers);
                 List<SlotRef> replicas = new ArrayList<>();
                 Object r = s.get(List.of("replicas"));
@@ -141,15 +191,21 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
                         replicas.add(slotRef(source, ref, peers));
                     }
                 }
-                stores.add(new StoreSpec(name, mode, master, replicas));
+                stores.add(new StoreSpec(name, mode, master, replicas, onLoss));
             }
         }
         Duration handshakeTimeout = t.contains("handshake_timeout") ? Sizes.parseDuration(string(t, source, "handshake_timeout", null)) : d.handshakeTimeout();
         if (handshakeTimeout.isZero()) throw error(source, "replication.handshake_timeout", "must be more than 0");
         long maxHandshakes = t.contains("max_handshakes") ? number(t, source, "max_handshakes") : d.maxHandshakes();
         if (maxHandshakes > 1_000_000) throw error(source, "replication.max_handshakes", "must be at most 1000000");
-        Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), d.reconnectDelay(), d.replyTimeout(),
-                handshakeTimeout, (int) maxHandshakes);
+        Duration reconnectDelay = t.contains("reconnect_delay") ? Sizes.parseDuration(string(t, source, "reconnect_delay", null)) : d.reconnectDelay();
+        Duration reconnectMax = t.contains("reconnect_max") ? Sizes.parseDuration(string(t, source, "reconnect_max", null)) : d.reconnectMax();
+        if (reconnectDelay.isZero()) throw error(source, "replication.reconnect_delay", "must be more than 0");
+        if (reconnectMax.compareTo(reconnectDelay) < 0) throw error(source, "replication.reconnect_max", "must be at least reconnect_delay (" + reconnectDelay + ")");
+        long window = t.contains("degraded_uid_window") ? number(t, source, "degraded_uid_window") : d.degradedUidWindow();
+        if (window > Integer.MAX_VALUE) throw error(source, "replication.degraded_uid_window", "must be at most " + Integer.MAX_VALUE);
+        Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), reconnectDelay, d.replyTimeout(),
+                handshakeTimeout, (int) maxHandshakes, reconnectMax, window);
         if (t.contains("resync_chunk")) {
             long chunk;
             try {
@@ -161,9 +217,9 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
             tuning = tuning.withResyncChunk((int) chunk);
         }
         ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
-                peers, stores, tuning, tls(t, source, data, nodeTls));
+                peers, stores, tuning, files.tls());
         requireEncryptionOffLoopback(t, source, config);
-        return new ReplicationSettings(config, slot);
+        return new ReplicationSettings(config, slot, files);
     }
 
     /**
@@ -187,15 +243,17 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
                 + " (or, on a network you trust, tls = false and insecure = true)");
     }
 
-    /** Null without {@code tls = true}; else the context that presents this node's certificate and trusts the peers'. */
-    private static SSLContext tls(TomlTable t, String source, Path data, TlsConfig nodeTls) {
+    /** Where the secret comes from, and (with {@code tls = true}) the certificate, key and trust files. */
+    private static KeyFiles keyFiles(TomlTable t, String source, Path data, TlsConfig nodeTls) {
+        Path secretFile = t.contains("secret_file") ? data.resolve(string(t, source, "secret_file", null)) : null;
+        byte[] inline = secretFile != null ? null : string(t, source, "secret", null).getBytes(StandardCharsets.UTF_8);
         Object on = t.get(List.of("tls"));
         if (on != null && !(on instanceof Boolean)) throw error(source, "replication.tls", "must be true or false");
         if (!Boolean.TRUE.equals(on)) {
             for (String k : List.of("certificate", "key", "trust")) {
                 if (t.contains(k)) throw error(source, "replication." + k, "only with tls = true");
             }
-            return null;
+            return new KeyFiles(source, secretFile, inline, null, null, null);
         }
         if (!t.contains("trust")) {
             throw error(source, "replication.trust", "is required with tls = true (the peers' CA certificate, or their own certificates, PEM)");
@@ -203,16 +261,12 @@ public record ReplicationSettings(ReplicationConfig config, String slot) {
         Path certificate = data.resolve(t.contains("certificate") ? Path.of(string(t, source, "certificate", null)) : nodeTls.certificate());
         Path key = data.resolve(t.contains("key") ? Path.of(string(t, source, "key", null)) : nodeTls.key());
         Path trust = data.resolve(string(t, source, "trust", null));
-        for (Path f : List.of(certificate, key, trust)) {
-            if (!Files.isRegularFile(f)) throw error(source, "replication.tls", "no such file: " + f);
-        }
-        try {
-            List<X509Certificate> trusted = TlsContexts.readCertificates(trust);
-            if (trusted.isEmpty()) throw error(source, "replication.trust", "no PEM certificate in " + trust);
-            return TlsContexts.mutualFromPem(certificate, key, trusted);
-        } catch (IOException | GeneralSecurityException e) {
-            throw error(source, "replication.tls", "cannot load the certificate, key or trust: " + e.getMessage());
-        }
+        return new KeyFiles(source, secretFile, inline, certificate, key, trust);
+    }
+
+    /** The exception's message on one line (a config error is one line). */
+    private static String firstLine(Exception e) {
+        return e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
     }
 
     /** A table, or null when absent; anything else names the key. */

@@ -330,6 +330,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void onReplicaLossAndTheDegradedWindowAreReadWithDefaultsAndBadValuesNameTheKey() {
+        String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
+        String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\nn2 = \"127.0.0.1:7102\"\n";
+        String store = "[[replication.stores]]\nname = \"s1\"\nmaster = \"n1/s0\"\nreplicas = [\"n2/s0\"]\n";
+        var defaults = ConfigLoader.parse(head + peers + store, "c").replication().config();
+        assertThat(defaults.store("s1").onReplicaLoss()).isEqualTo(dev.cairn.replication.ReplicationConfig.OnReplicaLoss.DEGRADE);
+        assertThat(defaults.tuning().degradedUidWindow()).isEqualTo(262_144);
+        var set = ConfigLoader.parse(head + "degraded_uid_window = 1\n" + peers + store + "on_replica_loss = \"Refuse\"\n", "c")
+                .replication().config();
+        assertThat(set.store("s1").onReplicaLoss()).isEqualTo(dev.cairn.replication.ReplicationConfig.OnReplicaLoss.REFUSE);
+        assertThat(set.tuning().degradedUidWindow()).isEqualTo(1);
+        for (String[] bad : new String[][] {
+                {head + peers + store + "on_replica_loss = \"wait\"\n", "c: replication.stores.on_replica_loss: must be degrade or refuse"},
+                {head + peers + store + "on_replica_loss = 1\n", "c: replication.on_replica_loss: must be a non-empty string"},
+                {head + "degraded_uid_window = 0\n" + peers, "c: replication.degraded_uid_window: must be a positive number"},
+                {head + "degraded_uid_window = 2147483648\n" + peers, "c: replication.degraded_uid_window: must be at most 2147483647"}}) {
+            assertThatThrownBy(() -> ConfigLoader.parse(bad[0], "c")).as(bad[0]).isInstanceOf(ConfigException.class).hasMessageStartingWith(bad[1]);
+        }
+    }
+
+    @Test
     void resyncChunkIsASizeFromOneKibToSixteenMib() {
         String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
         String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\n";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.changelog;
 
+import dev.cairn.store.Account;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxId;
@@ -62,4 +63,23 @@ public sealed interface Change {
      * predecessor may have handed out (its reservation), and replicas that follow it skip them too.
      */
     record UidNextRaised(MailboxId mailbox, long uidNext) implements Change {}
+
+    /**
+     * The user's account became exactly this (not a delta: idempotent to apply). Its addresses
+     * are the slot's to resolve: an address index follows every account (see ChangeApplier).
+     */
+    record AccountSet(Account account) implements Change {}
+
+    /** The user's account is gone; its mail stays (`cairn user delete --keep-mail`). */
+    record AccountRemoved() implements Change {}
+
+    /**
+     * The mailbox got a new UIDVALIDITY, higher than every one it had; its messages keep their
+     * UIDs under it. Two masters give one: a master that runs without a replica, instead of
+     * handing out UIDs past what a replica promoted without knowing them could hand out again
+     * (the degraded UID window), and a master promoted by force, which cannot vouch for every UID
+     * its predecessor handed out. Clients forget what they knew of the mailbox and resync it
+     * (RFC 9051 §2.3.1.1, RFC 7162 §3.2.5); replicas follow.
+     */
+    record UidValidityChanged(MailboxId mailbox, long uidValidity) implements Change {}
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.changelog;
 
+import dev.cairn.store.Account;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.Flags;
 import dev.cairn.store.MailboxId;
@@ -31,22 +32,29 @@ import java.util.Set;
  * record with no offset other than +0000 keeps version 1's bytes: an older replica (reading only
  * version 1) applies everything but an append dated in another zone, which it refuses as a bad
  * frame (the master reconnects and retries; nothing is applied) until it is upgraded.
+ *
+ * <p>Version 3 (2026-12-07) is version 2 that may also hold account changes ({@code AccountSet},
+ * {@code AccountRemoved}); only records holding one are written as version 3, so an older reader
+ * refuses exactly those, by their version.
+ *
+ * <p>Change type 15 (UidValidityChanged) came later within versions 1 and 2: a reader that
+ * predates it refuses a record holding one as corrupt (an unknown type) instead of skipping it.
  */
 public final class ChangeCodec {
     private ChangeCodec() {}
 
-    public static final int VERSION = 2;
-    private static final int INSTANT_ONLY = 1;
+    public static final int VERSION = 3;
+    private static final int INSTANT_ONLY = 1, WITH_OFFSETS = 2;
 
     private static final int USER_CREATED = 1, USER_DELETED = 2, MAILBOX_CREATED = 3, MAILBOX_RENAMED = 4,
             MAILBOX_DELETED = 5, APPENDED = 6, FLAGS_SET = 7, EXPUNGED = 8, SUBSCRIBED = 9, UNSUBSCRIBED = 10,
-            ACL_SET = 11, UID_NEXT_RAISED = 12;
+            ACL_SET = 11, UID_NEXT_RAISED = 12, ACCOUNT_SET = 13, ACCOUNT_REMOVED = 14, UID_VALIDITY_CHANGED = 15;
 
     public static byte[] encode(ChangeRecord record) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
-            int version = carriesOffsets(record) ? VERSION : INSTANT_ONLY;
+            int version = carriesAccounts(record) ? VERSION : carriesOffsets(record) ? WITH_OFFSETS : INSTANT_ONLY;
             out.writeByte(version);
             writeString(out, record.user());
             out.writeLong(record.seq());
@@ -69,7 +77,7 @@ public final class ChangeCodec {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int version = in.readUnsignedByte();
-            if (version != VERSION && version != INSTANT_ONLY) throw new IllegalArgumentException("unknown change record version " + version);
+            if (version < INSTANT_ONLY || version > VERSION) throw new IllegalArgumentException("unknown change record version " + version);
             String user = readString(in);
             long seq = in.readLong(), epoch = in.readLong();
             Instant time = Instant.ofEpochMilli(in.readLong());
@@ -80,6 +88,11 @@ public final class ChangeCodec {
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt change record", e);
         }
+    }
+
+    private static boolean carriesAccounts(ChangeRecord record) {
+        for (Change c : record.changes()) if (c instanceof AccountSet || c instanceof AccountRemoved) return true;
+        return false;
     }
 
     private static boolean carriesOffsets(ChangeRecord record) {
@@ -135,6 +148,11 @@ public final class ChangeCodec {
                 writeString(out, c.mailbox().value()); writeString(out, c.identifier()); writeString(out, c.rights());
             }
             case UidNextRaised c -> { out.writeByte(UID_NEXT_RAISED); writeString(out, c.mailbox().value()); out.writeLong(c.uidNext()); }
+            case AccountSet c -> { out.writeByte(ACCOUNT_SET); writeAccount(out, c.account()); }
+            case AccountRemoved c -> out.writeByte(ACCOUNT_REMOVED);
+            case UidValidityChanged c -> {
+                out.writeByte(UID_VALIDITY_CHANGED); writeString(out, c.mailbox().value()); out.writeLong(c.uidValidity());
+            }
         }
     }
 
@@ -182,8 +200,72 @@ public final class ChangeCodec {
             case UNSUBSCRIBED -> new Unsubscribed(readString(in));
             case ACL_SET -> new AclSet(mailboxId(in), readString(in), readString(in));
             case UID_NEXT_RAISED -> new UidNextRaised(mailboxId(in), in.readLong());
+            case ACCOUNT_SET -> {
+                if (version < 3) throw new IOException("an account change in a version " + version + " record");
+                yield new AccountSet(readAccount(in));
+            }
+            case ACCOUNT_REMOVED -> {
+                if (version < 3) throw new IOException("an account change in a version " + version + " record");
+                yield new AccountRemoved();
+            }
+            case UID_VALIDITY_CHANGED -> new UidValidityChanged(mailboxId(in), in.readLong());
             default -> throw new IOException("unknown change type " + type);
         };
+    }
+
+    /** An account: also the value the slot keeps for it (its own version byte first, for the fields to come). */
+    public static void writeAccount(DataOutput out, Account a) throws IOException {
+        out.writeByte(1);
+        writeString(out, a.passwordHash());
+        writeString(out, a.primaryAddress().orElse(null));
+        out.writeInt(a.aliases().size());
+        for (String alias : a.aliases()) writeString(out, alias);
+        out.writeLong(a.storageLimit());
+        out.writeLong(a.messageLimit());
+        writeString(out, a.group().orElse(null));
+        out.writeLong(a.created().toEpochMilli());
+        out.writeBoolean(a.disabled());
+    }
+
+    public static Account readAccount(DataInputStream in) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version != 1) throw new IOException("unknown account version " + version);
+        String hash = readString(in);
+        String primary = readString(in);
+        int n = count(in, 4);
+        List<String> aliases = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String alias = readString(in);
+            if (alias == null) throw new IOException("alias missing");
+            aliases.add(alias);
+        }
+        long storage = in.readLong(), messages = in.readLong();
+        if (storage < -1 || messages < -1) throw new IOException("quota limit below -1");
+        String group = readString(in);
+        Instant created = Instant.ofEpochMilli(in.readLong());
+        boolean disabled = in.readBoolean();
+        return new Account(hash, java.util.Optional.ofNullable(primary), aliases, storage, messages,
+                java.util.Optional.ofNullable(group), created, disabled);
+    }
+
+    public static byte[] encodeAccount(Account a) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+            DataOutputStream out = new DataOutputStream(bytes);
+            writeAccount(out, a);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Account decodeAccount(byte[] data) {
+        try {
+            return readAccount(new DataInputStream(new ByteArrayInputStream(data)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("corrupt account", e);
+        }
     }
 
     /** A count of items of at least {@code minBytes} each, checked against the bytes that remain. */

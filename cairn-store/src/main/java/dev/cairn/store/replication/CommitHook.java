@@ -11,9 +11,11 @@ import java.util.Map;
 public interface CommitHook {
     /**
      * Before the commit is written, under the user's lock: may block to reserve UIDs and MODSEQs
-     * on a replica; throws {@link StoreException} (UNAVAILABLE) to refuse the commit.
+     * on a replica; throws {@link StoreException} (UNAVAILABLE) to refuse the commit, or
+     * {@link UidWindowPassed} to have the store give mailboxes a new UIDVALIDITY first.
      *
-     * @param highestUids for every mailbox the commit touches, the highest UID it has given out (uidNext - 1)
+     * @param highestUids for every mailbox the commit touches, the highest UID it has given out (uidNext - 1);
+     *                    a mailbox whose UIDVALIDITY the commit changes is left out (its new UIDs start a new count)
      */
     void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids);
 

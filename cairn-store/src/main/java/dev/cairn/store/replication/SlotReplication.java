@@ -42,6 +42,19 @@ public interface SlotReplication {
 
     void setRole(Role role);
 
+    /** Sets the role and names the store it is for (kept with it, for the refusal of a fenced slot's start). */
+    void setRole(Role role, String store);
+
+    /** The store the role was last set for, or null when none was named (a slot from before it was kept). */
+    String roleStore();
+
+    /**
+     * The UIDVALIDITYs this slot gives (new mailboxes, renewals) are congruent to {@code slotClass}
+     * modulo {@code classes}: each slot of a store its own class, so no two slots ever give the same
+     * one. Not kept: set at every start (a single node: 0 of 1).
+     */
+    void setUidValidityClass(int slotClass, int classes);
+
     // --- master side -------------------------------------------------------------------------------
 
     /** Sets (null: removes) the hook called around every local commit. */
@@ -105,12 +118,20 @@ public interface SlotReplication {
     Reservation reserve(String user, Reservation wanted);
 
     /**
-     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
-     * move past what the former master reserved here, so nothing it may have handed out is handed
-     * out again (a record with no changes marks the jump in the user's change log). Returns how
-     * many users moved.
+     * MODSEQs a master may hand out past a replica's reservation of them while it runs without a
+     * replica (per user); a promotion moves every user's MODSEQ past reservation + this.
      */
-    int promote(long newEpoch);
+    long MODSEQ_WINDOW = 1L << 32;
+
+    /**
+     * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
+     * move past what the former master reserved here (UIDs: or this slot's UIDNEXT, if higher) plus
+     * what it may have handed out beyond that without a replica ({@code uidWindow} UIDs per mailbox,
+     * {@link #MODSEQ_WINDOW} MODSEQs), so
+     * nothing it may have handed out is handed out again (a record with no changes marks the jump
+     * in the user's change log). Returns how many users moved.
+     */
+    int promote(long newEpoch, long uidWindow);
 
     /**
      * Replaces this slot's copy of the user with the image, in one durable batch: the user's
@@ -126,4 +147,26 @@ public interface SlotReplication {
 
     /** Drops the user here (a resync of a user the master no longer has). */
     void dropUser(String user);
+
+    // --- the in-sync set ---------------------------------------------------------------------------
+
+    /** This slot's own claim as a replica (what its master last told it), durable; null when it has none. */
+    SyncState syncState();
+
+    /** Records this slot's claim durably (null removes it: a master has none). */
+    void recordSyncState(SyncState state);
+
+    /** On a master: each replica's state as last decided here (the store's in-sync set), durable. */
+    java.util.Map<String, SyncState> replicaStates();
+
+    /** On a master: records a replica's state durably. */
+    void recordReplicaState(String replica, SyncState state);
+
+    /**
+     * An unclean promotion: gives every mailbox of every user a new UIDVALIDITY, above every one the
+     * user had and never one a master of another epoch could choose, in one
+     * change record per user at the given epoch (written before replicas follow, so they apply it).
+     * Returns one entry per mailbox.
+     */
+    List<NewUidValidity> renewUidValidities(long epoch);
 }

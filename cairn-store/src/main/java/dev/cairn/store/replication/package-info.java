@@ -12,8 +12,11 @@
  * and the {@link dev.cairn.store.replication.Role} kept across restarts, each channel's
  * {@link dev.cairn.store.replication.Position}s, the exact apply of a master's records, the
  * {@link dev.cairn.store.replication.Reservation}s of UIDs and MODSEQs, promotion past them, and
- * installing an image (staged part by part
- * beside the old copy and switched over at once: {@link dev.cairn.store.replication.UserImageStaging}). How these travel between nodes (frames, the image's wire form) is the
+ * installing an image (staged part by part beside the old copy and switched over at once:
+ * {@link dev.cairn.store.replication.UserImageStaging}). The in-sync set: a replica's own
+ * {@link dev.cairn.store.replication.SyncState} claim and a master's state of each replica, and the
+ * unclean promotion's new UIDVALIDITYs ({@link dev.cairn.store.replication.NewUidValidity}). How
+ * these travel between nodes (frames, the image's wire form) is the
  * replication module's; how they are kept in a slot is the engine's.
  */
 package dev.cairn.store.replication;

@@ -100,6 +100,9 @@ final class ChangeApplier {
             case Change.Unsubscribed sub -> subscribe(t, sub.name(), false);
             case Change.AclSet acl -> setAcl(t, existing(t, acl.mailbox()), acl.identifier(), acl.rights());
             case Change.UidNextRaised r -> raiseUidNext(t, t.mailbox(existing(t, r.mailbox())), r.uidNext());
+            case Change.AccountSet a -> setAccount(t, a.account());
+            case Change.AccountRemoved _ -> setAccount(t, null);
+            case Change.UidValidityChanged v -> changeUidValidity(t, t.mailbox(existing(t, v.mailbox())), v.uidValidity());
         }
     }
 
@@ -304,9 +307,24 @@ final class ChangeApplier {
         else t.ops.put(slot.meta, key, rights.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The user's account becomes {@code next} (null: none), its addresses indexed (see {@link Accounts}). */
+    private void setAccount(Txn t, dev.cairn.store.Account next) {
+        UserState s = t.user();
+        dev.cairn.store.Account before = t.account != null ? t.account.orElse(null) : slot.accounts.stored(s.id);
+        slot.accounts.write(t.ops, t.addressOwners, s.name, s.id, before, next);
+        t.account = java.util.Optional.ofNullable(next);
+    }
+
     /** UIDNEXT only (HIGHESTMODSEQ stays), so master and replicas report the same STATUS. */
     void raiseUidNext(Txn t, MailboxMeta w, long uidNext) {
         w.uidNext = Math.max(w.uidNext, uidNext);
+    }
+
+    /** A new UIDVALIDITY for the mailbox (never lower: a record applied twice changes nothing). */
+    void changeUidValidity(Txn t, MailboxMeta w, long uidValidity) {
+        w.uidValidity = Math.max(w.uidValidity, uidValidity);
+        w.highestModSeq = t.seq;
+        t.header.lastUidValidity = Math.max(t.header.lastUidValidity, uidValidity);
     }
 
     // --- users -------------------------------------------------------------------------------------
@@ -337,6 +355,7 @@ final class ChangeApplier {
     /** Removes everything of the user in this commit; the change log keeps its records (ending with UserDeleted). */
     private void deleteUser(Txn t) {
         UserState s = t.user();
+        setAccount(t, null); // its addresses leave the index
         clearUser(t.ops, s.id, t::ref);
         t.ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, s.name));
         // Remembered so a user created again under this name starts above every UIDVALIDITY it had.

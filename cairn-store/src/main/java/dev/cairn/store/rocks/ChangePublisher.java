@@ -29,7 +29,8 @@ final class ChangePublisher {
         UserState s = t.user();
         long seq = t.seq;
         switch (c) {
-            case Change.UserCreated _, Change.MailboxCreated _, Change.Subscribed _, Change.Unsubscribed _, Change.AclSet _ -> { }
+            case Change.UserCreated _, Change.MailboxCreated _, Change.Subscribed _, Change.Unsubscribed _, Change.AclSet _,
+                 Change.AccountSet _, Change.AccountRemoved _ -> { }
             case Change.UserDeleted _ -> t.afterCommit.add(() -> s.deletedAt(seq));
             case Change.MailboxDeleted d -> {
                 MailboxMeta m = t.before.byId(d.id());
@@ -40,6 +41,7 @@ final class ChangePublisher {
             }
             case Change.MailboxRenamed r -> publishInfo(t, r.id(), new MailboxChange.Renamed(r.newName(), seq));
             case Change.UidNextRaised r -> publishInfo(t, r.mailbox(), null);
+            case Change.UidValidityChanged v -> publishInfo(t, v.mailbox(), new MailboxChange.UidValidityChanged(v.uidValidity(), seq));
             case Change.MessagesAppended a -> {
                 MailboxMeta w = ChangeApplier.existing(t, a.mailbox());
                 MailboxInfo info = w.info();

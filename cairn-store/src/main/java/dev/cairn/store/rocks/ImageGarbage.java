@@ -26,8 +26,8 @@ import org.rocksdb.Slice;
 final class ImageGarbage {
     private ImageGarbage() {}
 
-    /** Meta tag on user 0 (after RocksSlotReplication's 10-12, leaving room for more of those). */
-    static final byte STAGED = 20;
+    /** Meta tag on user 0 (the taken ones are listed in {@link Keys}). */
+    static final byte STAGED = 24;
     /** Messages removed per batch: bounds the batch and the reference deltas held. */
     static final int MESSAGES_PER_BATCH = 1000;
 

@@ -43,7 +43,7 @@ final class MailboxCommands {
     }
 
     MailboxMeta create(Txn t, String canonical, Set<SpecialUse> specialUse) {
-        Change.MailboxCreated c = new Change.MailboxCreated(slot.newMailboxId(), canonical, t.header.nextUidValidity(), specialUse);
+        Change.MailboxCreated c = new Change.MailboxCreated(slot.newMailboxId(), canonical, slot.replication().nextUidValidity(t.header), specialUse);
         MailboxMeta m = slot.applier.createMailbox(t, c);
         t.add(c);
         return m;

@@ -12,6 +12,7 @@ import dev.cairn.store.replication.ApplyOutcome;
 import dev.cairn.store.replication.MissingBodies;
 import dev.cairn.store.replication.NeedsResync;
 import dev.cairn.store.replication.Reservation;
+import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.UserImage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +35,24 @@ final class ReplicaApplier {
     ReplicaApplier(RocksSlotStore slot) { this.slot = slot; }
 
     ApplyOutcome apply(ChangeRecord r, Function<BodyId, byte[]> bodies) {
+        // A change of the account (or its end) moves the address index: under its lock, taken first.
+        boolean accounts = touchesAccount(r);
+        if (accounts) slot.accounts.lock.lock();
+        try {
+            return applyOne(r, bodies);
+        } finally {
+            if (accounts) slot.accounts.lock.unlock();
+        }
+    }
+
+    private static boolean touchesAccount(ChangeRecord r) {
+        for (Change c : r.changes()) {
+            if (c instanceof Change.AccountSet || c instanceof Change.AccountRemoved || c instanceof Change.UserDeleted) return true;
+        }
+        return false;
+    }
+
+    private ApplyOutcome applyOne(ChangeRecord r, Function<BodyId, byte[]> bodies) {
         UserState s = slot.lockedState(r.user());
         if (s == null) {
             boolean creates = !r.changes().isEmpty() && r.changes().getFirst() instanceof Change.UserCreated;
@@ -100,7 +119,7 @@ final class ReplicaApplier {
 
     /** What a group may hold: no change that scans the database for what the group itself wrote. */
     private static boolean groupable(ChangeRecord r) {
-        if (r.isJump() || r.changes().isEmpty()) return false;
+        if (r.isJump() || r.changes().isEmpty() || touchesAccount(r)) return false;
         for (Change c : r.changes()) {
             if (c instanceof Change.UserCreated || c instanceof Change.UserDeleted || c instanceof Change.MailboxDeleted) return false;
         }
@@ -195,7 +214,11 @@ final class ReplicaApplier {
             if (s.data.byId(mailbox) == null) return false;
             Txn t = new Txn(s, s.data);
             slot.applier.apply(t, new Change.MessagesExpunged(mailbox, uids));
-            s.commit(t);
+            try {
+                s.commit(t);
+            } catch (dev.cairn.store.replication.UidWindowPassed w) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "no replica holds UIDs for " + mailbox + " now");
+            }
             return true;
         } finally {
             s.lock.unlock();
@@ -204,23 +227,33 @@ final class ReplicaApplier {
 
     // --- promotion ------------------------------------------------------------------------------
 
-    /** Moves the user's seq and UIDNEXTs past the reservation; false when nothing needed to move. */
-    boolean jumpPast(String user, Reservation r, long epoch) {
+    /**
+     * Moves the user's seq and UIDNEXTs past what its former master may have handed out: the
+     * reservation here (and for UIDs this slot's own UIDNEXT, whichever is higher) plus what a
+     * master may hand out beyond it while it runs without a replica ({@code uidWindow} UIDs per
+     * mailbox, {@link SlotReplication#MODSEQ_WINDOW} MODSEQs), since this slot cannot know whether
+     * its master went on alone after the link broke. (From its own UIDNEXT too: a master that gave
+     * a mailbox a new UIDVALIDITY counts its window from the first UID under it, which a slot that
+     * knows that UIDVALIDITY has passed.) False when nothing needed to move.
+     */
+    boolean jumpPast(String user, Reservation r, long uidWindow, long epoch) {
         UserState s = slot.lockedState(user);
         if (s == null) return false;
         try {
             UserState.Data d = s.data;
-            boolean seqJump = r.seq() > d.header().seq;
-            List<MailboxMeta> bump = new ArrayList<>();
-            for (MailboxMeta m : d.byNum().values()) if (m.uidNext <= r.uid(m.id)) bump.add(m);
+            long seqPast = r.seq() + SlotReplication.MODSEQ_WINDOW;
+            boolean seqJump = seqPast > d.header().seq;
+            Map<MailboxMeta, Long> bump = new LinkedHashMap<>();
+            for (MailboxMeta m : d.byNum().values()) {
+                long past = Math.max(r.uid(m.id), m.uidNext - 1) + uidWindow; // the highest UID the former master may have given
+                bump.put(m, past + 1);
+            }
             if (!seqJump && bump.isEmpty()) return false;
-            Txn t = new Txn(s, d, Math.max(d.header().seq, r.seq()) + 1);
+            Txn t = new Txn(s, d, Math.max(d.header().seq, seqPast) + 1);
             t.epoch = epoch;
             t.replicated = true;
-            for (MailboxMeta m : bump) {
-                // Replicas following this master skip them too.
-                slot.applier.apply(t, new Change.UidNextRaised(m.id, r.uid(m.id) + 1));
-            }
+            // Replicas following this master skip them too.
+            bump.forEach((m, next) -> slot.applier.apply(t, new Change.UidNextRaised(m.id, next)));
             s.commit(t);
             return true;
         } finally {
@@ -277,6 +310,7 @@ final class ReplicaApplier {
     }
 
     void install(UserImage image) {
+        slot.accounts.lock.lock();
         slot.userRegistry.lock();
         try {
             Integer existing = slot.userId(image.user());
@@ -285,6 +319,7 @@ final class ReplicaApplier {
                 WriteOps ops = new WriteOps();
                 Map<BodyId, Long> delta = new HashMap<>();
                 int id;
+                dev.cairn.store.Account before = existing == null ? null : slot.accounts.stored(existing);
                 if (existing != null) {
                     id = existing;
                     clear(ops, id, image.user(), delta);
@@ -300,6 +335,7 @@ final class ReplicaApplier {
                     ops.put(family(e.family()), key, e.value());
                     if (e.family() == MESSAGES) delta.merge(MessageValue.decode(e.value()).body(), 1L, Long::sum);
                 }
+                slot.accounts.reindex(ops, image.user(), id, before, image.entries());
                 ChangeRecord mark = new ChangeRecord(image.user(), image.seq(), slot.epoch(), RocksSlotReplication.now(), List.of());
                 ops.put(slot.changelog, Keys.change(slot.channelOf(image.user()), id, image.seq()), ChangeCodec.encode(mark));
                 applyRefs(ops, delta, image.bodies());
@@ -309,10 +345,12 @@ final class ReplicaApplier {
             }
         } finally {
             slot.userRegistry.unlock();
+            slot.accounts.lock.unlock();
         }
     }
 
     void drop(String user) {
+        slot.accounts.lock.lock();
         slot.userRegistry.lock();
         try {
             Integer existing = slot.userId(user);
@@ -321,6 +359,7 @@ final class ReplicaApplier {
             try {
                 WriteOps ops = new WriteOps();
                 Map<BodyId, Long> delta = new HashMap<>();
+                slot.accounts.write(ops, new HashMap<>(), user, existing, slot.accounts.stored(existing), null);
                 clear(ops, existing, user, delta);
                 ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, user));
                 applyRefs(ops, delta, Map.of());
@@ -330,6 +369,7 @@ final class ReplicaApplier {
             }
         } finally {
             slot.userRegistry.unlock();
+            slot.accounts.lock.unlock();
         }
     }
 

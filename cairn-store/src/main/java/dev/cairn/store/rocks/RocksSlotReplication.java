@@ -12,7 +12,9 @@ import dev.cairn.store.replication.CommitHook;
 import dev.cairn.store.replication.Position;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.Role;
+import dev.cairn.store.replication.NewUidValidity;
 import dev.cairn.store.replication.SlotReplication;
+import dev.cairn.store.replication.SyncState;
 import dev.cairn.store.replication.UserImage;
 import dev.cairn.store.replication.UserImageStaging;
 import dev.cairn.store.replication.UserImageStream;
@@ -35,11 +37,14 @@ import java.util.function.Function;
  * the commit hook, positions and reservations here; the replica's apply, promotion and user images
  * in {@link ReplicaApplier}.
  *
- * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, the role, and per user the reservation.
+ * <p>Kept in the slot's RocksDB (meta, user 0): the epoch, the role (with the store it is for), per
+ * user the reservation, the slot's own in-sync claim as a replica and, on a master, each replica's
+ * state ({@link SyncState}). A slot whose role is REPLICA is fenced from the moment it opens: it
+ * takes no local write whatever config it was opened with, until replication makes it a master.
  */
 public final class RocksSlotReplication implements SlotReplication {
     /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
-    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12;
+    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12, SYNC_STATE = 22, REPLICA_STATE = 23; // user 0's other tags: Keys
 
     private final RocksSlotStore slot;
     private final ReplicaApplier applier;
@@ -56,6 +61,12 @@ public final class RocksSlotReplication implements SlotReplication {
         int collected = ImageGarbage.collectAll(slot);
         if (collected > 0) {
             org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).info("removed {} unfinished or replaced user copies", collected);
+        }
+        // A fence is never forgotten: the slot stays fenced until replication makes it a master again.
+        if (role() == Role.REPLICA) {
+            String store = roleStore();
+            this.fence = "this slot is a replica" + (store == null ? "" : " of store " + store)
+                    + " (or a former master another node took over; epoch " + epoch + "): it takes no writes of its own";
         }
     }
 
@@ -128,12 +139,39 @@ public final class RocksSlotReplication implements SlotReplication {
         return v == null ? null : Role.values()[v[0]];
     }
 
-    @Override public synchronized void setRole(Role role) {
-        if (role == role()) return;
+    /** The store named with the role: the bytes after the role's (none in a slot written before it was kept). */
+    @Override public String roleStore() {
+        byte[] v = slot.get(slot.meta, Keys.userTag(0, ROLE));
+        return v == null || v.length < 2 ? null : new String(v, 1, v.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override public void setRole(Role role) { setRole(role, null); }
+
+    @Override public synchronized void setRole(Role role, String store) {
+        String name = store != null ? store : roleStore();
+        if (role == role() && java.util.Objects.equals(name, roleStore())) return;
+        byte[] n = name == null ? new byte[0] : name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] v = new byte[1 + n.length];
+        v[0] = (byte) role.ordinal();
+        System.arraycopy(n, 0, v, 1, n.length);
         WriteOps ops = new WriteOps();
-        ops.put(slot.meta, Keys.userTag(0, ROLE), new byte[]{(byte) role.ordinal()});
+        ops.put(slot.meta, Keys.userTag(0, ROLE), v);
         slot.commitDurably(ops);
     }
+
+    // --- UIDVALIDITY classes ----------------------------------------------------------------------
+
+    /** This slot's class among its store's slots (0 of 1: a single node). */
+    private volatile int uidValidityClass = 0, uidValidityClasses = 1;
+
+    @Override public void setUidValidityClass(int slotClass, int classes) {
+        if (classes < 1 || slotClass < 0 || slotClass >= classes) throw new IllegalArgumentException(slotClass + " of " + classes);
+        this.uidValidityClass = slotClass;
+        this.uidValidityClasses = classes;
+    }
+
+    /** The next UIDVALIDITY of the user whose counters these are, in this slot's class. */
+    long nextUidValidity(UserHeader header) { return header.nextUidValidity(uidValidityClass, uidValidityClasses); }
 
     // --- the commit hook -------------------------------------------------------------------------
 
@@ -144,7 +182,12 @@ public final class RocksSlotReplication implements SlotReplication {
         if (h == null) return;
         Map<MailboxId, Long> uids = new LinkedHashMap<>();
         for (MailboxMeta m : t.added.values()) uids.put(m.id, m.uidNext - 1);
-        for (MailboxMeta m : t.touched.values()) if (!t.removed.contains(m.num)) uids.put(m.id, m.uidNext - 1);
+        for (MailboxMeta m : t.touched.values()) {
+            if (t.removed.contains(m.num)) continue;
+            MailboxMeta was = t.before.byId(m.id);
+            if (was != null && was.uidValidity != m.uidValidity) continue; // a new UIDVALIDITY: its UIDs count afresh
+            uids.put(m.id, m.uidNext - 1);
+        }
         h.beforeCommit(user, t.seq, uids);
     }
 
@@ -260,22 +303,47 @@ public final class RocksSlotReplication implements SlotReplication {
 
     /**
      * Makes this slot a master at the given epoch: every user's MODSEQ and every mailbox's UIDNEXT
-     * move past what the former master reserved here, so nothing it may have handed out is handed
-     * out again (a record with no changes marks the jump in the user's change log).
+     * move past what the former master reserved here plus the window it may have used alone
+     * (a record with no changes marks the jump in the user's change log). Users without a
+     * reservation here jump past the window alone: a master without a replica may have written
+     * to them too. Users jump in parallel so their commits share fsyncs.
      */
-    @Override public synchronized int promote(long newEpoch) {
+    @Override public synchronized int promote(long newEpoch, long uidWindow) {
         raiseEpoch(newEpoch);
         setRole(Role.MASTER);
-        int bumped = 0;
         byte[] prefix = Keys.userTag(0, RESERVATION);
         Map<String, Reservation> all = new LinkedHashMap<>();
+        for (String user : slot.users()) all.put(user, Reservation.NONE);
         slot.scan(slot.meta, prefix, (k, v) -> all.put(
                 new String(k, prefix.length, k.length - prefix.length, java.nio.charset.StandardCharsets.UTF_8),
                 decodeReservation(v)));
-        for (Map.Entry<String, Reservation> e : all.entrySet()) {
-            if (applier.jumpPast(e.getKey(), e.getValue(), epoch)) bumped++;
+        java.util.concurrent.atomic.AtomicInteger bumped = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(64);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> jumps = new ArrayList<>();
+            for (Map.Entry<String, Reservation> e : all.entrySet()) {
+                running.acquireUninterruptibly();
+                jumps.add(pool.submit(() -> {
+                    try {
+                        if (applier.jumpPast(e.getKey(), e.getValue(), uidWindow, epoch)) bumped.incrementAndGet();
+                    } finally {
+                        running.release();
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : jumps) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException ex) {
+                    if (ex.getCause() instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(ex.getCause());
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(Reason.UNAVAILABLE, "interrupted while promoting");
+                }
+            }
         }
-        return bumped;
+        return bumped.get();
     }
 
     static byte[] encodeReservation(Reservation r) {
@@ -333,6 +401,68 @@ public final class RocksSlotReplication implements SlotReplication {
 
     /** Drops the user here (a resync of a user the master no longer has). */
     @Override public void dropUser(String user) { applier.drop(user); }
+
+    // --- the in-sync set -------------------------------------------------------------------------------
+
+    @Override public SyncState syncState() {
+        byte[] v = slot.get(slot.meta, Keys.userTag(0, SYNC_STATE));
+        return v == null ? null : decodeSyncState(v);
+    }
+
+    @Override public synchronized void recordSyncState(SyncState state) {
+        WriteOps ops = new WriteOps();
+        if (state == null) ops.delete(slot.meta, Keys.userTag(0, SYNC_STATE));
+        else ops.put(slot.meta, Keys.userTag(0, SYNC_STATE), encodeSyncState(state));
+        slot.commitDurably(ops);
+    }
+
+    @Override public Map<String, SyncState> replicaStates() {
+        byte[] prefix = Keys.userTag(0, REPLICA_STATE);
+        Map<String, SyncState> all = new java.util.TreeMap<>();
+        slot.scan(slot.meta, prefix, (k, v) -> all.put(
+                new String(k, prefix.length, k.length - prefix.length, java.nio.charset.StandardCharsets.UTF_8), decodeSyncState(v)));
+        return all;
+    }
+
+    @Override public synchronized void recordReplicaState(String replica, SyncState state) {
+        WriteOps ops = new WriteOps();
+        ops.put(slot.meta, Keys.userTagString(0, REPLICA_STATE, replica), encodeSyncState(state));
+        slot.commitDurably(ops);
+    }
+
+    static byte[] encodeSyncState(SyncState s) {
+        try {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(b);
+            out.writeByte(1);
+            out.writeByte(s.kind().ordinal());
+            out.writeLong(s.epoch());
+            out.writeLong(s.version());
+            out.writeLong(s.at());
+            ChangeCodec.writeString(out, s.why());
+            return b.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static SyncState decodeSyncState(byte[] v) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(v));
+            if (in.readUnsignedByte() != 1) throw new IOException("sync state version");
+            int kind = in.readUnsignedByte();
+            if (kind >= SyncState.Kind.values().length) throw new IOException("sync state kind " + kind);
+            return new SyncState(SyncState.Kind.values()[kind], in.readLong(), in.readLong(), in.readLong(), ChangeCodec.readString(in));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override public synchronized List<NewUidValidity> renewUidValidities(long epoch) {
+        List<NewUidValidity> out = new ArrayList<>();
+        for (String user : slot.users()) out.addAll(UidValidityRenewal.renew(slot, user, epoch));
+        return out;
+    }
 
     static Instant now() { return Instant.now(); }
 }

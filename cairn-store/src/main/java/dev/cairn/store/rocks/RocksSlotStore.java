@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.store.rocks;
 
+import dev.cairn.store.Account;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.CheckReport;
 import dev.cairn.store.ParsedMessage;
@@ -18,6 +19,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.Lock;
@@ -70,6 +72,8 @@ public final class RocksSlotStore implements SlotStore {
     private final RocksSlotReplication replication;
     /** What each change does to this slot, for the master's commands and a replica's apply alike. */
     final ChangeApplier applier = new ChangeApplier(this);
+    /** The users' accounts and the address index (see {@link Accounts}). */
+    final Accounts accounts = new Accounts(this);
 
     private RocksSlotStore(SlotConfig config, StoreMemory memory, boolean ownsMemory) throws RocksDBException, IOException {
         this.config = config;
@@ -161,7 +165,33 @@ public final class RocksSlotStore implements SlotStore {
 
     @Override public List<String> users() { return registry.users(); }
 
-    @Override public void deleteUser(String user) { registry.delete(user); }
+    @Override public void deleteUser(String user) {
+        accounts.lock.lock(); // the account's addresses leave the index in the same commit
+        try {
+            registry.delete(user);
+        } finally {
+            accounts.lock.unlock();
+        }
+    }
+
+    // --- accounts (Accounts) -------------------------------------------------------------------
+
+    @Override public Optional<Account> account(String user) {
+        database.checkOpen();
+        return accounts.find(user);
+    }
+
+    @Override public Optional<String> accountOf(String address) {
+        database.checkOpen();
+        return Optional.ofNullable(accounts.owner(address));
+    }
+
+    @Override public void setAccount(String user, Account account) { accounts.setAccount(user, account); }
+
+    @Override public boolean removeAccount(String user) {
+        database.checkOpen();
+        return accounts.removeAccount(user);
+    }
 
     /** The user's current state with its write lock held (never an evicted one), or null. */
     UserState lockedState(String user) { return registry.lockedState(user); }

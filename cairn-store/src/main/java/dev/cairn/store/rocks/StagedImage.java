@@ -20,7 +20,8 @@ import java.util.Map;
  * master's records go in under that id as they come, each message with a reference to its body
  * in the same batch (so no body they need can be reclaimed meanwhile), and the id is marked as
  * garbage ({@link ImageGarbage}) until {@link #finish} points the user's name at it, in one batch
- * that also marks the old id as garbage. Readers see the old copy until then, and after a crash
+ * that also marks the old id as garbage and moves the address index to the copy's account
+ * ({@link Accounts}). Readers see the old copy until then, and after a crash
  * the next open collects the staged id.
  */
 final class StagedImage implements UserImageStaging {
@@ -126,6 +127,8 @@ final class StagedImage implements UserImageStaging {
         }
         if (headerSeq != seq) throw new NeedsResync("the copy of " + user + " is at seq " + headerSeq + ", announced " + seq);
         Integer old;
+        // The address index follows the accounts (see Accounts): under its lock, taken first, moved in the switch's batch.
+        slot.accounts.lock.lock();
         slot.userRegistry.lock();
         try {
             old = slot.userId(user);
@@ -133,6 +136,7 @@ final class StagedImage implements UserImageStaging {
             try {
                 int channel = slot.channelOf(user);
                 WriteOps ops = new WriteOps();
+                slot.accounts.switched(ops, user, old == null ? null : slot.accounts.stored(old), slot.accounts.stored(id));
                 ops.put(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, user), Keys.intBytes(id));
                 ops.put(slot.meta, Keys.userTag(id, Keys.NAME), user.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 ops.delete(slot.meta, ImageGarbage.mark(id));
@@ -152,6 +156,7 @@ final class StagedImage implements UserImageStaging {
             }
         } finally {
             slot.userRegistry.unlock();
+            slot.accounts.lock.unlock();
         }
         if (old != null) collect(old);
     }

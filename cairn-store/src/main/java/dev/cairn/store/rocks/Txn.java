@@ -45,6 +45,10 @@ final class Txn {
     final List<Runnable> afterCommit = new ArrayList<>();
     final Map<String, Long> newThreads = new HashMap<>();
     boolean userDeleted;
+    /** The user's account as this commit left it (empty: removed); null while the commit has not touched it. */
+    java.util.Optional<dev.cairn.store.Account> account;
+    /** Address index entries this commit wrote (null: removed), see {@link Accounts#write}. */
+    final Map<String, java.util.TreeSet<String>> addressOwners = new HashMap<>();
 
     Txn(UserState user, UserState.Data before) { this(user, before, before.header().seq + 1); }
 

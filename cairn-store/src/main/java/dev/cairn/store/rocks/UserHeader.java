@@ -25,12 +25,17 @@ final class UserHeader {
 
     /**
      * A UIDVALIDITY above every one this user ever had: time-based (seconds), so a user deleted
-     * and created again still gets higher ones, and strictly increasing within the user.
+     * and created again still gets higher ones, and strictly increasing within the user; and
+     * congruent to {@code slotClass} modulo {@code classes}, so two slots of a store (each its own
+     * class) never pick the same one, whatever their clocks (a replica promoted without knowing
+     * what its master gave).
      */
-    long nextUidValidity() {
+    long nextUidValidity(int slotClass, int classes) {
         long now = System.currentTimeMillis() / 1000;
-        lastUidValidity = Math.max(lastUidValidity + 1, now);
-        return lastUidValidity;
+        long v = Math.max(lastUidValidity + 1, now);
+        v += Math.floorMod(slotClass - v, (long) classes);
+        lastUidValidity = v;
+        return v;
     }
 
     byte[] encode() {

@@ -27,6 +27,7 @@ import dev.cairn.store.UserStore;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
+import dev.cairn.store.replication.UidWindowPassed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -257,12 +258,22 @@ final class UserState implements UserStore {
         try {
             if (evicted) throw new Evicted();
             slot.replication().checkWritable();
-            Txn t = new Txn(this, live());
-            T result = build.apply(t);
-            if (t.changes.isEmpty()) return result;
-            commit(t);
-            committedSeq = t.seq;
-            return result;
+            for (int attempt = 0; ; attempt++) {
+                Txn t = new Txn(this, live());
+                T result = build.apply(t);
+                if (t.changes.isEmpty()) return result;
+                try {
+                    commit(t);
+                } catch (UidWindowPassed w) {
+                    // Nothing was written: the mailboxes get a new UIDVALIDITY, then the command is
+                    // built again, so what it hands out (and answers, e.g. APPENDUID) is under the new one.
+                    if (attempt > 0) throw new StoreException(Reason.UNAVAILABLE, "cannot renew the UIDVALIDITY of " + w.mailboxes());
+                    renewUidValidity(w.mailboxes());
+                    continue;
+                }
+                committedSeq = t.seq;
+                return result;
+            }
         } finally {
             lock.unlock();
             // Sync replication: the caller's OK waits for a replica, outside the lock (other
@@ -305,6 +316,15 @@ final class UserState implements UserStore {
         for (Runnable r : t.afterCommit) r.run();
         if (t.records == null) slot.changeLog.committed(channel, name, t.seq);
         else for (ChangeRecord r : t.records) slot.changeLog.committed(channel, name, r.seq());
+    }
+
+    /** Gives each mailbox a UIDVALIDITY above every one the user had, in a commit of its own (under the lock). */
+    private void renewUidValidity(Set<MailboxId> mailboxes) {
+        Txn t = new Txn(this, live());
+        for (MailboxId id : mailboxes) {
+            if (t.before.byId(id) != null) slot.applier.apply(t, new Change.UidValidityChanged(id, slot.replication().nextUidValidity(t.header)));
+        }
+        if (!t.changes.isEmpty()) commit(t);
     }
 
     /** After a failed write: the DB may or may not hold it; memory follows the DB again. */

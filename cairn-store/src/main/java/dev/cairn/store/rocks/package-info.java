@@ -46,6 +46,16 @@
  * applier, and logs the record as the master wrote it. {@code ReplayTest} holds them in step: a
  * long random run's change log replayed into an empty slot must leave an identical slot.
  *
+ * <h2>Accounts</h2>
+ * A user's account ({@code dev.cairn.store.Account}: password hash, addresses, quota, group,
+ * disabled) is one of the user's meta records, written by the user's own change records
+ * ({@code AccountSet}, {@code AccountRemoved}, {@code UserDeleted}) through the applier like the
+ * mail, so replication, reconciliation and a resync carry it. {@code Accounts} keeps the address
+ * index ({@code meta [0][ADDRESS_OWNER][address]}: the users whose accounts list it) in the same
+ * batch, under one lock from the index read to the durable commit; a master refuses an address
+ * another account holds, and where two accounts list one (a split brain's replica) the first user
+ * by name gets it on every node.
+ *
  * <h2>Whole-user copies</h2>
  * A master streams a user from one RocksDB snapshot in parts ({@code ImageStream}); a replica
  * stages the parts under a user id of its own, each message with its body's reference

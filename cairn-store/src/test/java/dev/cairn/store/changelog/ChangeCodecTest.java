@@ -14,7 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Damaged change records (found by ChangeCodecFuzzTest): refused with IllegalArgumentException. */
+/** Damaged change records (found by ChangeCodecFuzzTest): refused with IllegalArgumentException; newer change types. */
 class ChangeCodecTest {
     private static final MailboxId INBOX = new MailboxId("F1");
 
@@ -40,6 +40,16 @@ class ChangeCodecTest {
         assertThatThrownBy(() -> ChangeCodec.decode(bad)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test void aUidValidityChangeRoundTripsAndAnUnknownChangeTypeIsRefused() {
+        byte[] record = encode(new Change.UidNextRaised(INBOX, 262_145), new Change.UidValidityChanged(INBOX, 1_765_000_123L));
+        assertThat(ChangeCodec.decode(record).changes())
+                .containsExactly(new Change.UidNextRaised(INBOX, 262_145), new Change.UidValidityChanged(INBOX, 1_765_000_123L));
+        assertThat(record[0]).as("no new version: older records and readers keep theirs").isEqualTo((byte) 1);
+        byte[] unknown = encode(new Change.UidValidityChanged(INBOX, 7));
+        unknown[CHANGES + 4] = 14; // the change's type byte
+        assertThatThrownBy(() -> ChangeCodec.decode(unknown)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test void aMissingMailboxIdOrKeywordIsRefused() {
         byte[] record = encode(new FlagsSet(INBOX, List.of(new FlagState(1, Flags.of("k")))));
         byte[] noMailbox = record.clone();
@@ -48,5 +58,12 @@ class ChangeCodecTest {
         byte[] noKeyword = record.clone();
         ByteBuffer.wrap(noKeyword).putInt(record.length - 5, -1); // the last keyword's length
         assertThatThrownBy(() -> ChangeCodec.decode(noKeyword)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test void aNewUidValidityRoundTripsInVersionOneBytes() {
+        Change.UidValidityChanged c = new Change.UidValidityChanged(INBOX, 1_765_000_017L);
+        byte[] record = encode(c);
+        assertThat(record[0]).as("no offsets: the oldest version that holds it").isEqualTo((byte) 1);
+        assertThat(ChangeCodec.decode(record).changes()).containsExactly(c);
     }
 }

@@ -90,10 +90,34 @@ class ChangeCodecVersionTest {
     }
 
     @Test void anUnknownVersionIsRefused() throws IOException {
-        byte[] three = versionOne();
-        three[0] = 3;
-        assertThatThrownBy(() -> ChangeCodec.decode(three)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("version 3");
+        byte[] four = versionOne();
+        four[0] = 4;
+        assertThatThrownBy(() -> ChangeCodec.decode(four)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("version 4");
+    }
+
+    private static final dev.cairn.store.Account ACCOUNT = new dev.cairn.store.Account("$argon2id$v=19$m=19456,t=2,p=1$salt$hash",
+            java.util.Optional.of("alice@example.org"), List.of("sales@example.org", "al@example.org"), 1 << 30, -1,
+            java.util.Optional.of("team"), SAVED, true);
+
+    @Test void anAccountChangeIsVersionThreeAndReadsBackWhole() {
+        ChangeRecord record = new ChangeRecord("alice", 9, 2, SAVED, List.of(new Change.AccountSet(ACCOUNT), new Change.AccountRemoved()));
+        byte[] encoded = ChangeCodec.encode(record);
+        assertThat(encoded[0]).isEqualTo((byte) 3);
+        assertThat(ChangeCodec.decode(encoded)).isEqualTo(record);
+        assertThat(((Change.AccountSet) ChangeCodec.decode(encoded).changes().getFirst()).account().aliases())
+                .containsExactly("al@example.org", "sales@example.org");
+    }
+
+    @Test void anAccountChangeInAnOlderVersionIsADamagedRecord() {
+        byte[] encoded = ChangeCodec.encode(new ChangeRecord("alice", 9, 2, SAVED, List.of(new Change.AccountRemoved())));
+        encoded[0] = 2;
+        assertThatThrownBy(() -> ChangeCodec.decode(encoded)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test void aVersionTwoRecordStillReads() {
+        OffsetDateTime date = OffsetDateTime.parse("2007-03-25T23:30:00-05:00");
+        assertThat(ChangeCodec.encode(append(date))[0]).as("no account: not version 3").isEqualTo((byte) 2);
     }
 
     private static int indexOf(byte[] in, byte[] what) {

@@ -31,11 +31,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A long random model run (ModelTest's operations, over several users, with subscriptions, ACLs,
- * threads, RENAME INBOX and users deleted and created again) on slot A, then A's whole change log
+ * threads, RENAME INBOX, accounts set and removed, and users deleted and created again) on slot A, then A's whole change log
  * replayed into an empty slot B through the replica's entry point ({@code applyAll}, in batches as
  * a replica receives them, bodies as the master ships them). A and B must then be identical: every
  * record of every user (header counters, mailboxes, messages, flags, MODSEQs, tombstones,
- * subscriptions, ACLs, the thread table), the user registry, reference counts, bodies and parses,
+ * subscriptions, ACLs, the thread table, the account), the user registry, the address index, reference counts, bodies and parses,
  * the change log itself, and B's mailbox views, opened halfway and moved on only by the changes
  * published to them. Rerun one seed with {@code -Dseed=N}; sweep seeds 1 to N with {@code -Dseeds=N}.
  */
@@ -105,9 +105,30 @@ class ReplayTest {
                 u.setAcl(names.get(r.nextInt(names.size())), List.of("dan", "eve").get(r.nextInt(2)), rights);
             } else if (k < 9) {
                 run.renameInbox(u, "old" + r.nextInt(1000));
+            } else if (k < 11) {
+                account(a, user, r, step);
             } else {
                 run.step(u, step);
             }
+        }
+    }
+
+    /**
+     * Sets or removes the user's account; its aliases come from a pool the users share, so the
+     * master refuses some (an address another account holds) and the index moves between users.
+     */
+    private static void account(RocksSlotStore a, String user, Random r, int step) {
+        if (r.nextInt(4) == 0) {
+            a.removeAccount(user);
+            return;
+        }
+        List<String> aliases = new ArrayList<>();
+        for (String x : List.of("x@example.org", "y@example.org", "z@example.org")) if (r.nextInt(3) == 0) aliases.add(x);
+        try {
+            a.setAccount(user, new dev.cairn.store.Account("$argon2id$test$" + r.nextInt(1000), java.util.Optional.of(user + "@example.org"),
+                    aliases, r.nextInt(3) == 0 ? 1000 : -1, -1, java.util.Optional.empty(), java.time.Instant.ofEpochMilli(step), r.nextInt(5) == 0));
+        } catch (dev.cairn.store.StoreException e) {
+            assertThat(e.reason()).isEqualTo(dev.cairn.store.StoreException.Reason.ALREADY_EXISTS);
         }
     }
 
@@ -222,12 +243,13 @@ class ReplayTest {
         return out;
     }
 
-    /** User 0's records but the slot-local ones (user ids, the next id, epoch, role, reservations). */
+    /** User 0's records but the slot-local ones (user ids, the next id, epoch, role, reservations); the address index too. */
     private static Map<String, String> slotRecords(RocksSlotStore slot, org.rocksdb.ColumnFamilyHandle meta) {
         Map<String, String> out = new TreeMap<>();
         slot.scan(meta, Keys.user(0), (k, v) -> {
             if (k[4] == Keys.USER_BY_NAME) out.put(HexFormat.of().formatHex(k), "(a user)");
             else if (k[4] == Keys.LAST_UIDVALIDITY_OF_DELETED) out.put(HexFormat.of().formatHex(k), HexFormat.of().formatHex(v));
+            else if (k[4] == Accounts.ADDRESS_OWNER) out.put(HexFormat.of().formatHex(k), new String(v, java.nio.charset.StandardCharsets.UTF_8));
         });
         return out;
     }

@@ -5,6 +5,7 @@ import static dev.cairn.store.rocks.SlotStoreTest.msg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cairn.store.Account;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotConfig;
 import dev.cairn.store.UserStore;
@@ -246,5 +247,61 @@ class StreamedCopyTest {
             assertThat(idsWithRecords(b)).isEqualTo(registeredIds(b));
             assertThat(b.check(null, false).problems()).isEmpty();
         }
+    }
+
+    @Test void aStreamedCopyMovesTheAddressIndexToTheCopysAccountAndACutOffOneLeavesItAlone() {
+        try (RocksSlotStore a = open("a"); RocksSlotStore b = open("b")) {
+            Account alice = account("$argon2id$new", "alice@example.org", "al@example.org");
+            a.setAccount("alice", alice);
+            for (int i = 0; i < 12; i++) a.user("alice").append("INBOX", List.of(msg(ReplayTest.mail(i))));
+            a.setAccount("carol", account("$argon2id$c", "carol@example.org"));
+            // B has an older alice (another address, one kept) and a bob the copy must not touch.
+            Account oldAlice = account("$argon2id$old", "old@example.org", "al@example.org");
+            b.setAccount("alice", oldAlice);
+            b.setAccount("bob", account("$argon2id$b", "bob@example.org"));
+
+            // Cut off after the first part: the index stays the old copy's.
+            try (UserImageStream s = a.replication().streamUser("alice");
+                 UserImageStaging staging = b.replication().stageUser("alice", s.seq())) {
+                UserImageStream.Part p = s.next(150);
+                assertThat(p.last()).isFalse();
+                Map<BodyId, byte[]> bodies = new HashMap<>();
+                for (BodyId id : staging.add(p.entries())) bodies.put(id, s.body(id));
+                staging.bodies(bodies);
+            }
+            assertThat(b.account("alice")).contains(oldAlice);
+            assertThat(b.accountOf("old@example.org")).contains("alice");
+            assertThat(b.accountOf("alice@example.org")).isEmpty();
+
+            copy(a, b, "alice", 150);
+            copy(a, b, "carol", 150); // a user B did not have
+            assertSameUser(a, b, "alice");
+            assertThat(b.account("alice")).contains(alice);
+            assertThat(b.accountOf("alice@example.org")).contains("alice");
+            assertThat(b.accountOf("al@example.org")).contains("alice");
+            assertThat(b.accountOf("old@example.org")).as("the old copy's address").isEmpty();
+            assertThat(b.accountOf("carol@example.org")).contains("carol");
+            assertThat(b.accountOf("bob@example.org")).contains("bob");
+            // The index on B is exactly A's plus bob's entry.
+            Map<String, String> index = new java.util.TreeMap<>(ReplayTest.all(b, b.meta));
+            index.keySet().removeIf(k -> !k.startsWith(HexFormat.of().formatHex(Accounts.ownerKey(""))));
+            Map<String, String> wanted = new java.util.TreeMap<>(ReplayTest.all(a, a.meta));
+            wanted.keySet().removeIf(k -> !k.startsWith(HexFormat.of().formatHex(Accounts.ownerKey(""))));
+            wanted.put(HexFormat.of().formatHex(Accounts.ownerKey("bob@example.org")), HexFormat.of().formatHex("bob".getBytes()));
+            assertThat(index).isEqualTo(wanted);
+
+            // A copy of a user whose account is gone on the master takes its addresses out of B's index.
+            a.removeAccount("alice");
+            copy(a, b, "alice", 150);
+            assertThat(b.account("alice")).isEmpty();
+            assertThat(b.accountOf("al@example.org")).isEmpty();
+            assertThat(b.accountOf("alice@example.org")).isEmpty();
+            assertThat(b.check(null, false).problems()).isEmpty();
+        }
+    }
+
+    private static Account account(String hash, String primary, String... aliases) {
+        return new Account(hash, java.util.Optional.of(primary), List.of(aliases), -1, -1, java.util.Optional.empty(),
+                java.time.Instant.parse("2026-12-07T00:00:00Z"), false);
     }
 }

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import dev.cairn.directory.AddressEntry;
+import dev.cairn.directory.DirectoryException;
+import dev.cairn.directory.LocalDomains;
+import dev.cairn.directory.QuotaLimits;
+import dev.cairn.directory.StoreDirectory;
+import dev.cairn.directory.User;
+import dev.cairn.replication.Replication;
+import dev.cairn.server.cli.UserCommand;
+import dev.cairn.store.SlotStore;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The accounts of a node that serves a replicated store, for `cairn user` (same bearer token as
+ * /check). Reads answer on a master and a replica alike (the slot holds the accounts on both);
+ * changes are made on the store's master, and a replica refuses them with one line that names the
+ * master. Passwords arrive hashed (the command hashes them), in the query like every other
+ * parameter. The answers are the command's output.
+ * <ul>
+ *   <li>{@code GET /accounts/list}, {@code GET /accounts/show?user=U}, {@code GET /accounts/aliases[?user=U]}</li>
+ *   <li>{@code POST /accounts/add} (user, hash, address, quota_storage, quota_messages, group),
+ *       {@code /accounts/passwd} (user, hash), {@code /accounts/set} (user, quota_storage, quota_messages,
+ *       group, address, disabled), {@code /accounts/delete} (user, keep_mail),
+ *       {@code /accounts/alias-add} (address, user), {@code /accounts/alias-remove} (address)</li>
+ * </ul>
+ */
+final class AccountAdmin {
+    private AccountAdmin() {}
+
+    static void register(AdminServer admin, String token, StoreDirectory directory, SlotStore store, Replication replication,
+                         String self, LocalDomains local) {
+        Runnable master = () -> {
+            if (store.replication().fenceReason() == null) return;
+            Replication.StoreStatus s = replication.status().stream().findFirst().orElse(null);
+            if (s == null) throw new IllegalStateException("this node (" + self + ") holds a replica: accounts change on the store's master");
+            throw new IllegalStateException("this node (" + self + ") holds a replica of store " + s.store() + ": accounts change on its master "
+                    + s.master() + " (run `cairn user` with the --config of " + s.master() + ")");
+        };
+        ReplicationAdmin.context(admin, token, "/accounts/list", "GET", q -> {
+            StringBuilder b = new StringBuilder();
+            List<User> users = directory.users();
+            for (User u : users) b.append(UserCommand.describe(u)).append('\n');
+            return b.append(users.size() == 1 ? "1 user" : users.size() + " users").append('\n').toString();
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/show", "GET", q -> {
+            User u = user(directory, ReplicationAdmin.required(q, "user"));
+            StringBuilder b = new StringBuilder(UserCommand.describe(u)).append('\n');
+            b.append("created ").append(DateTimeFormatter.ISO_INSTANT.format(u.created().atOffset(ZoneOffset.UTC))).append('\n');
+            for (AddressEntry a : directory.addresses(Optional.of(u.name()))) {
+                b.append(a.primary() ? "address " : "alias   ").append(a.address()).append('\n');
+            }
+            return b.append(receives(directory, u, local)).toString();
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/aliases", "GET", q -> {
+            StringBuilder b = new StringBuilder();
+            for (AddressEntry a : directory.addresses(Optional.ofNullable(q.get("user")).filter(s -> !s.isEmpty()))) {
+                b.append(a.address()).append(" -> ").append(a.user()).append(a.primary() ? " (primary)" : "").append('\n');
+            }
+            return b.toString();
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/add", "POST", q -> {
+            master.run();
+            User u = directory.addUser(ReplicationAdmin.required(q, "user"), blankToNull(q.get("hash")),
+                    new QuotaLimits(limit(q, "quota_storage", QuotaLimits.NONE), limit(q, "quota_messages", QuotaLimits.NONE)),
+                    Optional.ofNullable(blankToNull(q.get("group"))), Optional.ofNullable(blankToNull(q.get("address"))));
+            return "added " + UserCommand.describe(u) + "\n" + receives(directory, u, local);
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/passwd", "POST", q -> {
+            master.run();
+            User u = user(directory, ReplicationAdmin.required(q, "user"));
+            directory.setPasswordHash(u.name(), ReplicationAdmin.required(q, "hash"));
+            return "password of " + u.name() + " changed\n";
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/set", "POST", q -> {
+            master.run();
+            User u = user(directory, ReplicationAdmin.required(q, "user"));
+            if (q.containsKey("quota_storage") || q.containsKey("quota_messages")) {
+                directory.setQuota(u.name(), new QuotaLimits(limit(q, "quota_storage", u.quota().storageBytes()),
+                        limit(q, "quota_messages", u.quota().messages())));
+            }
+            if (q.containsKey("group")) {
+                String g = q.get("group");
+                directory.setGroup(u.name(), g.isEmpty() || g.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(g));
+            }
+            if (q.containsKey("address")) directory.setPrimaryAddress(u.name(), q.get("address"));
+            if (q.containsKey("disabled")) directory.setDisabled(u.name(), Boolean.parseBoolean(q.get("disabled")));
+            return UserCommand.describe(directory.user(u.name()).orElseThrow()) + "\n";
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/delete", "POST", q -> {
+            master.run();
+            String name = ReplicationAdmin.required(q, "user");
+            boolean keepMail = Boolean.parseBoolean(q.get("keep_mail"));
+            boolean deleted = keepMail ? directory.deleteUser(name) : directory.deleteUserAndMail(name);
+            if (!deleted) throw new IllegalArgumentException("no user " + name);
+            return "deleted " + name + (keepMail ? " (its mail is kept)" : " and its mail") + " from store and directory\n";
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/alias-add", "POST", q -> {
+            master.run();
+            String address = ReplicationAdmin.required(q, "address");
+            User u = user(directory, ReplicationAdmin.required(q, "user"));
+            directory.addAlias(address, u.name());
+            return "alias " + address + " -> " + u.name() + "\n";
+        });
+        ReplicationAdmin.context(admin, token, "/accounts/alias-remove", "POST", q -> {
+            master.run();
+            String address = ReplicationAdmin.required(q, "address");
+            if (!directory.removeAddress(address)) throw new IllegalArgumentException("no address " + address);
+            return "removed " + address + "\n";
+        });
+    }
+
+    /** A user of the store's accounts (the node's own directory's are not changed here). */
+    private static User user(StoreDirectory directory, String name) {
+        return directory.storeUser(name).orElseThrow(() -> new DirectoryException(DirectoryException.Reason.NO_SUCH_USER,
+                "no user " + name + " in the store" + (directory.local().user(name).isPresent()
+                        ? " (only in this node's own directory: it is copied into the store when the node starts as master)" : "")));
+    }
+
+    private static String receives(StoreDirectory directory, User u, LocalDomains local) {
+        List<String> as = UserCommand.receivesAs(directory, u, local);
+        return as.isEmpty() ? "warning: " + u.name() + " cannot receive mail: it has no address, and its name is no address here\n"
+                : "receives mail as: " + String.join(", ", as) + "\n";
+    }
+
+    private static String blankToNull(String s) { return s == null || s.isEmpty() ? null : s; }
+
+    private static long limit(Map<String, String> q, String key, long otherwise) {
+        String v = q.get(key);
+        if (v == null) return otherwise;
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a number");
+        }
+    }
+}

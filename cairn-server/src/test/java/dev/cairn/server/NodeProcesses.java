@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import static dev.cairn.testkit.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.testkit.TestCluster;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real `cairn serve` processes of a {@link TestCluster} (each in a JVM of its own, its output in
+ * {@code <dir>/<node>.log}), killed with SIGKILL when the test ends; and what the replication tests
+ * do to them: admin calls, LMTP deliveries, IMAP logins. Every user's password is {@link #PASSWORD}.
+ */
+final class NodeProcesses implements AutoCloseable {
+    static final String PASSWORD = "pw-of-the-test";
+
+    final TestCluster cluster;
+    private final Path dir;
+    private final Map<String, Process> processes = new ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    /** Kills the nodes also when the test's JVM ends first (a test stuck past its timeout leaves no node behind). */
+    private final Thread reaper = new Thread(() -> processes.values().forEach(Process::destroyForcibly), "node-reaper");
+
+    NodeProcesses(TestCluster cluster, Path dir) {
+        this.cluster = cluster;
+        this.dir = dir;
+        Runtime.getRuntime().addShutdownHook(reaper);
+    }
+
+    /** Adds the users (address USER@example.org) on every node's own directory. */
+    void addUsers(String... users) {
+        for (String n : cluster.nodes()) {
+            for (String u : users) {
+                assertThat(Main.run(new java.io.ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
+                        "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--config", cluster.config(n).toString()))
+                        .isZero();
+            }
+        }
+    }
+
+    static List<String> command(Path config) {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString());
+    }
+
+    Path log(String node) { return dir.resolve(node + ".log"); }
+
+    /** Starts the node from its cluster config and waits until it is healthy. */
+    void start(String node) throws Exception {
+        cluster.start(node, config -> start(node, config));
+    }
+
+    /** Starts the node from {@code config} and waits until it is healthy. */
+    Process start(String node, Path config) throws Exception {
+        Process p = new ProcessBuilder(command(config)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
+        processes.put(node, p);
+        eventually(Duration.ofSeconds(60), () -> {
+            if (!p.isAlive()) return; // no use waiting
+            assertThat(get(node, "/health").statusCode()).as(node + " healthy").isEqualTo(200);
+        });
+        if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log(node)));
+        return p;
+    }
+
+    /** Runs `cairn serve --config` until it exits (it must, within a minute); its exit status and output. */
+    Exited serveUntilExit(Path config) throws Exception {
+        Path output = Files.createTempFile(dir, "serve", ".log");
+        Process p = new ProcessBuilder(command(config)).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        processes.put("serve-" + p.pid(), p); // killed with the rest if the test ends first
+        boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+        processes.remove("serve-" + p.pid());
+        if (!exited) {
+            p.destroyForcibly();
+            throw new AssertionError("cairn serve did not exit within a minute: " + Files.readString(output));
+        }
+        return new Exited(p.exitValue(), Files.readString(output));
+    }
+
+    record Exited(int status, String output) {}
+
+    /** SIGKILL: no orderly stop, nothing flushed but what is durable. */
+    void kill(String node) throws InterruptedException {
+        Process p = processes.remove(node);
+        p.destroyForcibly();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** SIGTERM: an orderly stop. */
+    void stop(String node) throws InterruptedException {
+        Process p = processes.remove(node);
+        p.destroy();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private HttpResponse<String> get(String node, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An admin call that must answer 200; its body. */
+    String admin(String node, String method, String path) throws Exception {
+        String token = RunFile.read(cluster.data(node).resolve("server.properties")).orElseThrow().token();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
+                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60));
+        HttpResponse<String> r = http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(method + " " + path + " on " + node + ": " + r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    String status(String node) throws Exception { return admin(node, "GET", "/replication/status"); }
+
+    /** Waits until the replica node says it is in sync (its master told it so). */
+    void awaitInSync(String replica) throws Exception {
+        eventually(Duration.ofSeconds(30), () -> assertThat(status(replica)).contains("self=" + replica + " in sync as of epoch"));
+    }
+
+    /** One LMTP delivery of a message with this subject to USER@example.org; the answer to DATA (or to RCPT when refused). */
+    String deliver(String node, String user, String subject) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", cluster.port(node, "lmtp"))) {
+            s.setSoTimeout(20_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            line(in);
+            out.write("LHLO test\r\n".getBytes(StandardCharsets.US_ASCII));
+            String l;
+            while ((l = line(in)).startsWith("250-")) { }
+            out.write(("MAIL FROM:<load@example.org>\r\nRCPT TO:<" + user + "@example.org>\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            line(in);
+            String rcpt = line(in);
+            if (!rcpt.startsWith("250")) return rcpt;
+            out.write(("DATA\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            line(in);
+            out.write(("From: load@example.org\r\nTo: " + user + "@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject
+                    + "@test>\r\n\r\nbody of " + subject + "\r\n.\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return line(in);
+        }
+    }
+
+    private static String line(BufferedReader in) throws IOException {
+        String l = in.readLine();
+        if (l == null) throw new IOException("closed");
+        return l;
+    }
+
+    /** An IMAP client of one node, logged in. */
+    Imap imap(String node, String user) throws IOException { return new Imap(cluster.port(node, "imap"), user); }
+
+    static final class Imap implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+        private int tags;
+
+        Imap(int port, String user) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(30_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            out = socket.getOutputStream();
+            line();
+            List<String> login = command("LOGIN " + user + " " + PASSWORD);
+            if (!login.getLast().contains(" OK")) throw new IOException("login refused: " + login.getLast());
+        }
+
+        private String line() throws IOException {
+            String l = in.readLine();
+            if (l == null) throw new IOException("closed");
+            return l;
+        }
+
+        /** Sends a command; every line of the answer, the tagged one last. */
+        List<String> command(String command) throws IOException {
+            String tag = "t" + (++tags);
+            out.write((tag + " " + command + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            List<String> lines = new java.util.ArrayList<>();
+            String l;
+            do {
+                l = line();
+                lines.add(l);
+            } while (!l.startsWith(tag + " "));
+            return lines;
+        }
+
+        @Override public void close() throws IOException { socket.close(); }
+    }
+
+    @Override public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
+        for (Process p : processes.values()) p.destroyForcibly();
+        for (Process p : processes.values()) {
+            try {
+                p.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        http.close();
+    }
+}
