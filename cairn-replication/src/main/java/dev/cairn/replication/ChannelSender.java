@@ -8,11 +8,9 @@ import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeCodec;
-import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
-import dev.cairn.store.replication.UserImage;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -45,7 +43,6 @@ final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     /** Failures other than the replica being away (refusals, bad frames, a silent replica): one line a minute per kind for all the replica's channels, with a count. */
     private final FailureLog failures;
-    private static final int RESYNC_PART = 4 << 20;
     private static final int BATCH_BYTES = 8 << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
@@ -60,6 +57,7 @@ final class ChannelSender implements Runnable {
     private final ReservationRequests reservations = new ReservationRequests();
     private final SentBodies bodies;
     private final ChannelReconciliation reconciliation;
+    private final ImageShipping images;
     /** Guards what is to be sent next (dirty, resyncs, rewinds, inFlight) and the connected state; work wakes the sender. */
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -95,6 +93,7 @@ final class ChannelSender implements Runnable {
         this.backoff = new ReconnectBackoff(config.tuning().reconnectDelay(), config.tuning().reconnectMax());
         this.bodies = new SentBodies(slot);
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
+        this.images = new ImageShipping(slot, config);
     }
 
     void start() {
@@ -221,6 +220,8 @@ final class ChannelSender implements Runnable {
             connection = null;
             reservations.failAll("disconnected");
             reconciliation.disconnected();
+            String copying = images.disconnected();
+            if (copying != null) resyncs.add(copying);
             inFlight = 0;
             failure = null;
         });
@@ -274,12 +275,21 @@ final class ChannelSender implements Runnable {
             if (state != null) c.send(state); // lost with the connection: the in-sync set tells it again after the next handshake
             if (reservations.sendNext(c)) continue;
             if (reconciliation.askNext(c)) continue;
+            if (images.ready()) {
+                ImageShipping.Sent sent = images.step(c, this::awaitingAnswer);
+                if (sent != null) {
+                    // Records after the copy follow it on this connection.
+                    shipped.put(sent.user(), sent.seq());
+                    changed(sent.user());
+                }
+                continue;
+            }
             String resync = null;
             boolean room;
             lock.lock();
             try {
                 room = inFlight < WINDOW;
-                if (room && !resyncs.isEmpty()) resync = resyncs.removeFirst();
+                if (room && !resyncs.isEmpty() && !images.active()) resync = resyncs.removeFirst();
             } finally {
                 lock.unlock();
             }
@@ -300,7 +310,7 @@ final class ChannelSender implements Runnable {
                     failures.warn("replication " + config.describeReplica() + ": reply timeout", config.address(), "channel " + config.channel() + ": " + silent);
                     throw new IOException(silent);
                 }
-                caughtUp = inFlight == 0 && dirty.isEmpty();
+                caughtUp = inFlight == 0 && dirty.isEmpty() && !images.active();
             } finally {
                 lock.unlock();
             }
@@ -308,8 +318,8 @@ final class ChannelSender implements Runnable {
             if (caughtUp) listener.caughtUp();
             lock.lock();
             try {
-                boolean idle = reservations.isEmpty() && reconciliation.nothingPending()
-                        && (inFlight >= WINDOW || dirty.isEmpty() && resyncs.isEmpty());
+                boolean idle = reservations.isEmpty() && reconciliation.nothingPending() && !images.ready()
+                        && (inFlight >= WINDOW || dirty.isEmpty() && (resyncs.isEmpty() || images.active()));
                 if (idle && !stopped && failure == null) work.await(inFlight > 0 ? 100 : 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 if (stopped) return;
@@ -379,6 +389,13 @@ final class ChannelSender implements Runnable {
                         log.info("replication {} -> {}: {} needs a resync: {}", config.store(), config.replica(), nr.user(), nr.reason());
                         resync(nr.user());
                     }
+                    case ImageWants w -> {
+                        images.wants(w);
+                        locked(() -> {
+                            if (inFlight > 0) inFlight--;
+                            work.signal();
+                        });
+                    }
                     case Reserved done -> reservations.reserved(done.request());
                     case Diverged d -> reconciliation.merge(d);
                     case Frame.Error e -> {
@@ -400,38 +417,17 @@ final class ChannelSender implements Runnable {
         }
     }
 
-    /** Where the replica stands: users it follows in step are shipped from there; the rest are copied whole. */
+    /** Where the replica stands: users it follows in step are shipped from there; the rest are merged or copied whole. */
     private void start(Positions positions) {
+        HandshakePlan plan = HandshakePlan.of(slot, config.channel(), reconciliation, positions);
         acked.clear();
-        Map<String, Position> at = new HashMap<>();
-        for (Position p : positions.positions()) at.put(p.user(), p);
-        SlotReplication r = slot.replication();
-        Set<String> toShip = new LinkedHashSet<>(), toCopy = new LinkedHashSet<>();
-        for (String user : slot.users()) {
-            if (slot.channelOf(user) != config.channel()) continue;
-            Position p = at.remove(user);
-            long mine = r.seq(user);
-            if (p != null && reconciliation.diverged(user, p, mine)) continue;
-            long pos = p == null ? 0 : p.seq();
-            acked.put(user, pos);
-            if (mine > pos) toShip.add(user);
-        }
-        long epochNow = r.epoch();
-        for (Position p : at.values()) {
-            // Users only the replica has: from a former master (older epoch), merged; else dropped there.
-            if (!reconciliation.onlyAtReplica(p, epochNow)) toCopy.add(p.user());
-        }
-        // What the replica lacks now (merges and copies included): caught up once it acknowledged all of it.
+        acked.putAll(plan.acked());
+        // Caught up once the replica acknowledged all it lacks now.
         catchUp.clear();
-        for (String user : slot.users()) {
-            if (slot.channelOf(user) != config.channel()) continue;
-            long mine = r.seq(user);
-            if (mine > acked.getOrDefault(user, 0L) || reconciliation.holds(user)) catchUp.put(user, mine);
-        }
-        for (String user : toCopy) catchUp.putIfAbsent(user, 0L);
+        catchUp.putAll(plan.catchUp());
         locked(() -> {
-            dirty.addAll(toShip);
-            resyncs.addAll(toCopy);
+            dirty.addAll(plan.toShip());
+            resyncs.addAll(plan.toCopy());
             bodies.clearForced();
             rewinds.clear();
         });
@@ -458,7 +454,6 @@ final class ChannelSender implements Runnable {
         } finally {
             lock.unlock();
         }
-        ChangeLog changeLog = slot.changeLog();
         List<Entry> entries = new ArrayList<>();
         Map<String, Long> last = new HashMap<>();
         long bytes = 0;
@@ -468,7 +463,8 @@ final class ChannelSender implements Runnable {
             if (reconciliation.holds(user)) continue; // shipped (copied) once its merge is done
             lock.lock();
             try {
-                if (resyncs.contains(user)) continue; // to be copied whole: its records would be skipped
+                // To be copied whole, or being copied: its records would be skipped (they follow the copy).
+                if (resyncs.contains(user) || images.holds(user)) continue;
             } finally {
                 lock.unlock();
             }
@@ -483,15 +479,10 @@ final class ChannelSender implements Runnable {
                     if (from > 1) resync(user);
                     continue;
                 }
-                commits = tail.take(user, from, budget - entries.size(), BATCH_BYTES - bytes);
+                commits = tail.commits(user, from, budget - entries.size(), BATCH_BYTES - bytes, slot.changeLog());
                 if (commits == null) {
-                    if (from < changeLog.firstSeq(user)) {
-                        resync(user); // the log no longer has what the replica needs
-                        continue;
-                    }
-                    commits = new ArrayList<>();
-                    for (ChangeRecord rec : changeLog.read(user, from, budget - entries.size())) commits.add(Committed.fromLog(rec));
-                    if (!commits.isEmpty()) tail.take(user, commits.getLast().record().seq() + 1, 0, 0); // drops what the log covered
+                    resync(user); // the log no longer has what the replica needs
+                    continue;
                 }
             } catch (StoreException e) {
                 continue;
@@ -513,29 +504,21 @@ final class ChannelSender implements Runnable {
         }
         if (entries.isEmpty()) return !again.isEmpty();
         long epoch = slot.replication().epoch();
-        locked(() -> inFlightAdd(System.nanoTime()));
+        awaitingAnswer();
         shipped.putAll(last);
         c.send(new Changes(config.store(), epoch, entries));
         return true;
     }
 
-    /** Sends the user whole; its Ack comes in order with the Changes frames. */
+    /** Starts copying the user whole ({@link ImageShipping}), or has the replica drop a user this slot no longer has. */
     private void resyncUser(FrameConnection c, String user) throws IOException {
-        UserImage image = slot.hasUser(user) ? slot.replication().exportUser(user) : null;
-        locked(() -> inFlightAdd(System.nanoTime()));
-        if (image == null) {
-            shipped.remove(user);
-            c.send(new Resync(user, -1, true, new byte[0]));
-        } else {
-            // Records after the image follow it on this connection.
-            shipped.put(user, image.seq());
-            byte[] bytes = UserImageCodec.encode(image);
-            for (int off = 0; ; off += RESYNC_PART) {
-                int end = Math.min(bytes.length, off + RESYNC_PART);
-                c.send(new Resync(user, image.seq(), end == bytes.length, java.util.Arrays.copyOfRange(bytes, off, end)));
-                if (end == bytes.length) break;
-            }
-        }
-        log.info("replication {} -> {}: copied {} whole (seq {})", config.store(), config.replica(), user, image == null ? -1 : image.seq());
+        if (slot.hasUser(user) && images.start(c, user, this::awaitingAnswer)) return;
+        awaitingAnswer();
+        shipped.remove(user);
+        c.send(new Resync(user, -1, true, new byte[0])); // gone here: the replica drops it
+        log.info("replication {} -> {}: {} is not here; the replica drops it", config.store(), config.replica(), user);
     }
+
+    /** A frame that awaits an answer leaves. */
+    private void awaitingAnswer() { locked(() -> inFlightAdd(System.nanoTime())); }
 }

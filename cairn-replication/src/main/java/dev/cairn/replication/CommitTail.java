@@ -2,6 +2,7 @@
 package dev.cairn.replication;
 
 import dev.cairn.store.BodyId;
+import dev.cairn.store.changelog.ChangeLog;
 import dev.cairn.store.changelog.ChangeRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -86,5 +87,20 @@ final class CommitTail {
         }
         if (q.isEmpty()) byUser.remove(user);
         return out;
+    }
+
+    /**
+     * The user's commits to ship from seq {@code from} on: from this tail when it holds them, else
+     * read from the change log (and what the log covered dropped here); null when the log no
+     * longer has {@code from} either (pruned: the user is to be copied whole).
+     */
+    List<Committed> commits(String user, long from, int max, long maxBytes, ChangeLog log) {
+        List<Committed> commits = take(user, from, max, maxBytes);
+        if (commits != null) return commits;
+        if (from < log.firstSeq(user)) return null;
+        commits = new ArrayList<>();
+        for (ChangeRecord rec : log.read(user, from, max)) commits.add(Committed.fromLog(rec));
+        if (!commits.isEmpty()) take(user, commits.getLast().record().seq() + 1, 0, 0);
+        return commits;
     }
 }

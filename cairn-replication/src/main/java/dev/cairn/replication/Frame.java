@@ -2,6 +2,7 @@
 package dev.cairn.replication;
 
 import dev.cairn.store.BodyId;
+import dev.cairn.store.replication.UserImage;
 import java.util.List;
 
 /**
@@ -69,6 +70,21 @@ public sealed interface Frame {
      * (ms). {@code version} orders one master's announcements across its channels. Not answered.
      */
     record InSync(String store, long epoch, long version, boolean inSync, long since) implements Frame {}
+
+    /**
+     * Master to replica (protocol version 2): the next records of a user's copy, all read from one view of
+     * the user at seq (a streamed resync); the replica stages them and answers ImageWants.
+     */
+    record ImagePart(String user, long seq, List<UserImage.Entry> entries) implements Frame {}
+
+    /** Replica to master: the bodies the last ImagePart's records reference that the replica lacks (maybe none). */
+    record ImageWants(String user, List<BodyId> bodies) implements Frame {}
+
+    /** Master to replica: bodies the last ImageWants asked for, as many frames as they take; not answered. */
+    record ImageBodies(String user, List<Body> bodies) implements Frame {}
+
+    /** Master to replica: the copy is complete; the replica switches the user to it and answers with an Ack. */
+    record ImageEnd(String user, long seq) implements Frame {}
 
     /** Either side: a refusal; the connection closes after it. {@code epoch} is the sender's. */
     record Error(int code, long epoch, String message) implements Frame {}

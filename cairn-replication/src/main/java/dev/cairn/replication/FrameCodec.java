@@ -3,6 +3,7 @@ package dev.cairn.replication;
 
 import dev.cairn.replication.Frame.*;
 import dev.cairn.store.BodyId;
+import dev.cairn.store.replication.UserImage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,9 +23,15 @@ import java.util.List;
 public final class FrameCodec {
     private FrameCodec() {}
 
-    /** The version a master says in Hello: 2 adds {@link Frame.InSync}. */
+    /**
+     * The version a master says in Hello. 2 adds {@link Frame.InSync} and streamed resyncs
+     * ({@link Frame.ImagePart}, {@link Frame.ImageWants}, {@link Frame.ImageBodies}, {@link Frame.ImageEnd}).
+     */
     public static final int VERSION = 2;
-    /** The oldest master a replica still follows (one that never says InSync: the replica stays out of sync). */
+    /**
+     * The oldest master a replica still follows: a version-1 master never says InSync (the replica
+     * stays out of sync) and resyncs with whole-user Resync frames, which replicas still install.
+     */
     public static final int OLDEST_VERSION = 1;
     /** Default frame limit: a 64 MiB message body and its record fit. */
     public static final int DEFAULT_MAX_FRAME = 80 << 20;
@@ -35,7 +42,8 @@ public final class FrameCodec {
     public static final int HANDSHAKE_MAX_FRAME = 4096;
 
     static final int HELLO = 1, CHALLENGE = 2, AUTH = 3, POSITIONS = 4, CHANGES = 5, ACK = 6, NEED_BODIES = 7,
-            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14, IN_SYNC = 15;
+            NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14, IN_SYNC = 15,
+            IMAGE_PART = 16, IMAGE_WANTS = 17, IMAGE_BODIES = 18, IMAGE_END = 19;
 
     /** A frame that cannot be decoded; the channel closes with this as the logged reason. */
     public static final class BadFrame extends Exception {
@@ -97,6 +105,19 @@ public final class FrameCodec {
                     out.writeByte(IN_SYNC); str(out, f.store()); out.writeLong(f.epoch()); out.writeLong(f.version());
                     out.writeBoolean(f.inSync()); out.writeLong(f.since());
                 }
+                case ImagePart f -> {
+                    out.writeByte(IMAGE_PART); str(out, f.user()); out.writeLong(f.seq()); out.writeInt(f.entries().size());
+                    for (UserImage.Entry e : f.entries()) { out.writeByte(e.family()); blob(out, e.key()); blob(out, e.value()); }
+                }
+                case ImageWants f -> {
+                    out.writeByte(IMAGE_WANTS); str(out, f.user()); out.writeInt(f.bodies().size());
+                    for (BodyId b : f.bodies()) out.write(b.bytes());
+                }
+                case ImageBodies f -> {
+                    out.writeByte(IMAGE_BODIES); str(out, f.user()); out.writeInt(f.bodies().size());
+                    for (Body b : f.bodies()) { out.write(b.id().bytes()); blob(out, b.bytes()); }
+                }
+                case ImageEnd f -> { out.writeByte(IMAGE_END); str(out, f.user()); out.writeLong(f.seq()); }
                 case Frame.Error f -> { out.writeByte(ERROR); out.writeInt(f.code()); out.writeLong(f.epoch()); str(out, f.message()); }
             }
             out.flush();
@@ -209,6 +230,29 @@ public final class FrameCodec {
                     yield new InSync(store, epoch, version, inSync == 1, in.getLong());
                 }
                 case ERROR -> new Frame.Error(in.getInt(), in.getLong(), str(in));
+                case IMAGE_PART -> {
+                    String user = str(in);
+                    long seq = in.getLong();
+                    int n = count(in, 9);
+                    List<UserImage.Entry> es = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) es.add(new UserImage.Entry(in.get(), blob(in), blob(in)));
+                    yield new ImagePart(user, seq, es);
+                }
+                case IMAGE_WANTS -> {
+                    String user = str(in);
+                    int n = count(in, BodyId.LENGTH);
+                    List<BodyId> ids = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) ids.add(bodyId(in));
+                    yield new ImageWants(user, ids);
+                }
+                case IMAGE_BODIES -> {
+                    String user = str(in);
+                    int n = count(in, BodyId.LENGTH + 4);
+                    List<Body> bodies = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) bodies.add(new Body(bodyId(in), blob(in)));
+                    yield new ImageBodies(user, bodies);
+                }
+                case IMAGE_END -> new ImageEnd(str(in), in.getLong());
                 default -> throw new BadFrame("unknown frame type " + type);
             };
             if (in.hasRemaining()) throw new BadFrame("frame type " + type + " has " + in.remaining() + " trailing bytes");

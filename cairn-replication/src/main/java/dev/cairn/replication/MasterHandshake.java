@@ -53,6 +53,10 @@ final class MasterHandshake {
         Frame f = c.read();
         if (f instanceof Frame.Error e) {
             if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
+            if (e.code() == Frame.VERSION) {
+                throw new Refused("replica " + config.replica() + " runs an older Cairn (" + e.message() + "; this node speaks "
+                        + FrameCodec.VERSION + "): upgrade it, replicas before masters");
+            }
             throw new Refused("replica " + config.replica() + " refused: " + e.message());
         }
         if (!type.isInstance(f)) throw new FrameCodec.BadFrame("expected " + type.getSimpleName() + ", got " + FrameCodec.describe(f));

@@ -13,7 +13,6 @@ import dev.cairn.store.replication.NeedsResync;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.UserImage;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,7 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicaService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaService.class);
-    private static final long MAX_IMAGE = 1L << 31;
 
     private final Replication node;
     private final ServerSocket server;
@@ -224,19 +222,20 @@ final class ReplicaService implements AutoCloseable {
 
     private void loop(FrameConnection c, Hello hello, SlotStore slot) throws IOException, FrameCodec.BadFrame {
         SlotReplication r = slot.replication();
-        Map<String, ByteArrayOutputStream> images = new HashMap<>();
+        ImageInstalls images = new ImageInstalls(r, hello.store());
         Pipeline pipeline = new Pipeline(c, hello, r);
         try {
             loop(c, hello, slot, r, images, pipeline);
         } finally {
             pipeline.close();
+            images.close();
             // The master is out of reach (or gone): the replica was in sync until now at best.
             if (!closed && !node.isMaster(hello.store())) node.claim(hello.store()).linkLost();
         }
     }
 
     private void loop(FrameConnection c, Hello hello, SlotStore slot, SlotReplication r,
-                      Map<String, ByteArrayOutputStream> images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
+                      ImageInstalls images, Pipeline pipeline) throws IOException, FrameCodec.BadFrame {
         InSyncClaim claim = node.claim(hello.store());
         while (!closed) {
             Frame f = c.read();
@@ -263,29 +262,24 @@ final class ReplicaService implements AutoCloseable {
                     c.send(new Reserved(res.request()));
                 }
                 case Resync rs -> {
-                    ByteArrayOutputStream buf = images.computeIfAbsent(rs.user(), u -> new ByteArrayOutputStream());
-                    if ((long) buf.size() + rs.part().length > MAX_IMAGE) throw new FrameCodec.BadFrame("user image over " + MAX_IMAGE + " bytes");
-                    buf.write(rs.part());
-                    if (!rs.last()) continue;
-                    images.remove(rs.user());
-                    if (rs.seq() < 0) {
-                        r.dropUser(rs.user());
-                        pipeline.unstall(rs.user());
-                    }
+                    UserImage image = images.resync(rs);
+                    if (image == null) continue;
+                    if (image.seq() < 0) r.dropUser(rs.user());
                     else {
-                        UserImage image;
-                        try {
-                            image = UserImageCodec.decode(buf.toByteArray());
-                        } catch (IllegalArgumentException e) {
-                            throw new FrameCodec.BadFrame(e.getMessage());
-                        }
-                        if (!image.user().equals(rs.user())) throw new FrameCodec.BadFrame("image of " + image.user() + " sent as " + rs.user());
                         r.installUser(image);
-                        pipeline.unstall(rs.user());
                         log.info("replication {}: installed a copy of {} at seq {}", hello.store(), rs.user(), image.seq());
                     }
-                    node.resynced(hello.store(), rs.user());
-                    c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(rs.user(), r.seq(rs.user())))));
+                    copied(c, hello, r, pipeline, rs.user());
+                }
+                case ImagePart p -> c.send(images.part(p));
+                case ImageBodies b -> images.bodies(b);
+                case ImageEnd e -> {
+                    String incomplete = images.end(e);
+                    if (incomplete == null) copied(c, hello, r, pipeline, e.user());
+                    else {
+                        c.send(new NeedResync(e.user(), incomplete));
+                        c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(e.user(), r.seq(e.user())))));
+                    }
                 }
                 case Reconcile rc -> c.send(diverged(slot, rc));
                 case InSync in -> {
@@ -301,6 +295,13 @@ final class ReplicaService implements AutoCloseable {
                 default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
             }
         }
+    }
+
+    /** The user is now the master's copy (or dropped): its records follow from here; answered with its seq. */
+    private void copied(FrameConnection c, Hello hello, SlotReplication r, Pipeline pipeline, String user) throws IOException {
+        pipeline.unstall(user);
+        node.resynced(hello.store(), user);
+        c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(user, r.seq(user)))));
     }
 
     /** This slot's records of the user after the common point, with the bodies they add (those still here). */

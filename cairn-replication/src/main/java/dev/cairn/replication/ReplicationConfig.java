@@ -83,15 +83,20 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
      * @param degradedUidWindow UIDs per mailbox a master without a replica may hand out past the last
      *                         reservation a replica acknowledged; a promoted replica jumps past its own
      *                         reservation by as many (so it must be the same on every node of a store)
+     * @param resyncChunk      bytes of a user's records per part of a whole-user copy, and of bodies per frame
+     *                         (a larger body goes alone); see the module README, "Copying a user whole"
      */
     public record Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
                          Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
-                         Duration reconnectMax, long degradedUidWindow) {
+                         Duration reconnectMax, long degradedUidWindow, int resyncChunk) {
         public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_HANDSHAKES = 128;
         public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(5);
         /** 2^18: a mailbox gets a new UIDVALIDITY only after this many deliveries without a replica. */
         public static final long DEFAULT_DEGRADED_UID_WINDOW = 262_144;
+        public static final int DEFAULT_RESYNC_CHUNK = 1 << 20;
+        /** A part's records and a frame of bodies stay well inside the smallest frame limit. */
+        public static final int MAX_RESYNC_CHUNK = 16 << 20;
 
         public Tuning {
             if (maxFrame < FrameCodec.HANDSHAKE_MAX_FRAME) throw new IllegalArgumentException("maxFrame below the handshake's " + FrameCodec.HANDSHAKE_MAX_FRAME);
@@ -100,9 +105,20 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
             if (reconnectDelay.isNegative() || reconnectDelay.isZero()) throw new IllegalArgumentException("reconnectDelay must be positive");
             if (reconnectMax.compareTo(reconnectDelay) < 0) throw new IllegalArgumentException("reconnectMax must be at least reconnectDelay");
             if (degradedUidWindow < 1) throw new IllegalArgumentException("degradedUidWindow must be at least 1");
+            if (resyncChunk < 1024 || resyncChunk > MAX_RESYNC_CHUNK || resyncChunk > maxFrame / 4) {
+                throw new IllegalArgumentException("resyncChunk must be from 1 KiB to " + (MAX_RESYNC_CHUNK >> 20) + " MiB and at most a quarter of maxFrame");
+            }
         }
 
-        /** With the default window. */
+        /** With the default copy part size ({@link #DEFAULT_RESYNC_CHUNK}, or a quarter of maxFrame when that is smaller). */
+        public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
+                      Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
+                      Duration reconnectMax, long degradedUidWindow) {
+            this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, handshakeTimeout, maxHandshakes,
+                    reconnectMax, degradedUidWindow, Math.min(DEFAULT_RESYNC_CHUNK, maxFrame / 4));
+        }
+
+        /** With the default window and copy part size. */
         public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
                       Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
                       Duration reconnectMax) {
@@ -110,7 +126,7 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
                     reconnectMax, DEFAULT_DEGRADED_UID_WINDOW);
         }
 
-        /** With the default reconnect cap. */
+        /** With the default reconnect cap and copy part size. */
         public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
                       Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes,
                       long degradedUidWindow) {
@@ -118,7 +134,7 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
                     reconnectDelay.compareTo(DEFAULT_RECONNECT_MAX) > 0 ? reconnectDelay : DEFAULT_RECONNECT_MAX, degradedUidWindow);
         }
 
-        /** With the default reconnect cap ({@link #DEFAULT_RECONNECT_MAX}, or reconnectDelay when that is longer) and window. */
+        /** With the default reconnect cap ({@link #DEFAULT_RECONNECT_MAX}, or reconnectDelay when that is longer), window and copy part size. */
         public Tuning(Duration syncTimeout, long uidBlock, long modSeqBlock, int maxFrame, int batchRecords,
                       Duration reconnectDelay, Duration replyTimeout, Duration handshakeTimeout, int maxHandshakes) {
             this(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, handshakeTimeout, maxHandshakes,
@@ -139,18 +155,23 @@ public record ReplicationConfig(String node, byte[] secret, InetSocketAddress li
 
         public Tuning withHandshake(Duration timeout, int max) {
             return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout, timeout, max,
-                    reconnectMax, degradedUidWindow);
+                    reconnectMax, degradedUidWindow, resyncChunk);
         }
 
         /** With reconnects waiting {@code first}, then doubling up to {@code max}. */
         public Tuning withReconnect(Duration first, Duration max) {
             return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, first, replyTimeout, handshakeTimeout,
-                    maxHandshakes, max, degradedUidWindow);
+                    maxHandshakes, max, degradedUidWindow, resyncChunk);
         }
 
         public Tuning withDegradedUidWindow(long window) {
             return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout,
-                    handshakeTimeout, maxHandshakes, reconnectMax, window);
+                    handshakeTimeout, maxHandshakes, reconnectMax, window, resyncChunk);
+        }
+
+        public Tuning withResyncChunk(int bytes) {
+            return new Tuning(syncTimeout, uidBlock, modSeqBlock, maxFrame, batchRecords, reconnectDelay, replyTimeout,
+                    handshakeTimeout, maxHandshakes, reconnectMax, degradedUidWindow, bytes);
         }
     }
 

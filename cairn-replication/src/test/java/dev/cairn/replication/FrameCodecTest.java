@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.replication.Frame.*;
 import dev.cairn.store.BodyId;
+import dev.cairn.store.replication.UserImage;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -35,8 +36,16 @@ class FrameCodecTest {
                 new Diverged("alice", List.of(new byte[]{1}, new byte[0]), List.of(new Body(BODY, new byte[]{7}))),
                 new InSync("store-1", 7, 1_765_000_000_123L, true, 1_765_000_000_000L),
                 new InSync("store-1", 7, 1_765_000_000_124L, false, 1_765_000_000_100L),
-                new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"));
+                new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"),
+                new ImagePart("alice", 13, List.of(new UserImage.Entry((byte) 0, new byte[]{1}, new byte[]{2, 3}),
+                        new UserImage.Entry((byte) 2, new byte[0], new byte[0]))),
+                new ImageWants("alice", List.of(BODY, BodyId.of(new byte[32]))),
+                new ImageBodies("alice", List.of(new Body(BODY, "hello".getBytes(StandardCharsets.UTF_8)), new Body(BODY, new byte[0]))),
+                new ImageEnd("alice", 13));
     }
+
+    /** The frames of a streamed copy (protocol 2). */
+    static List<Frame> imageFrames() { return samples().subList(samples().size() - 4, samples().size()); }
 
     /** Records with byte arrays compare by identity: compare their encodings instead. */
     static void assertSame(List<Frame> got, List<Frame> want) {
@@ -122,6 +131,41 @@ class FrameCodecTest {
         byte[] trailing = Arrays.copyOf(body, body.length + 1);
         assertThatThrownBy(() -> FrameCodec.decode(trailing)).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("trailing");
         assertThatThrownBy(() -> FrameCodec.decode(new byte[]{(byte) 200})).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("unknown");
+    }
+
+    @Test void everyStreamedCopyFrameCutShortLyingOrLongIsABadFrame() throws Exception {
+        for (Frame f : imageFrames()) {
+            byte[] whole = FrameCodec.encode(f);
+            byte[] body = Arrays.copyOfRange(whole, 4, whole.length);
+            assertSame(List.of(FrameCodec.decode(body)), List.of(f));
+            for (int n = 0; n < body.length; n++) {
+                byte[] cut = Arrays.copyOf(body, n);
+                assertThatThrownBy(() -> FrameCodec.decode(cut)).as("%s cut to %d bytes", f, n).isInstanceOf(FrameCodec.BadFrame.class);
+            }
+            byte[] trailing = Arrays.copyOf(body, body.length + 1);
+            assertThatThrownBy(() -> FrameCodec.decode(trailing)).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("trailing");
+            // Every 4-byte field that is a count or a length, made to claim more than the frame holds (or less than 0).
+            for (int at = 1; at + 4 <= body.length; at++) {
+                int was = ByteBuffer.wrap(body).getInt(at);
+                if (was < 0 || was > body.length) continue;
+                for (int lie : new int[]{body.length, Integer.MAX_VALUE, -1}) {
+                    byte[] lying = body.clone();
+                    ByteBuffer.wrap(lying).putInt(at, lie);
+                    try {
+                        Frame g = FrameCodec.decode(lying);
+                        // It still decoded (the field was not a count there): it is a frame of the same type that encodes as it decoded.
+                        assertThat(g.getClass()).isEqualTo(f.getClass());
+                        assertThat(Arrays.copyOfRange(FrameCodec.encode(g), 4, lying.length + 4)).isEqualTo(lying);
+                    } catch (FrameCodec.BadFrame expected) {
+                        // refused, as it should be when the field was a count or a length
+                    }
+                }
+            }
+        }
+        // A count that claims a million bodies in a few bytes is refused before anything is allocated for them.
+        byte[] wants = Arrays.copyOfRange(FrameCodec.encode(new ImageWants("u", List.of())), 4, 4 + 1 + 4 + 1 + 4);
+        ByteBuffer.wrap(wants).putInt(1 + 4 + 1, 1_000_000);
+        assertThatThrownBy(() -> FrameCodec.decode(wants)).isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("exceeds");
     }
 
     @Test void proofsBindSecretNoncesRoleStoreChannelAndEpoch() {

@@ -189,4 +189,49 @@ class HandshakeIT {
             assertNothingShipped(t);
         }
     }
+
+    /** Mixed versions: a replica of this build installs a protocol-1 master's whole image (Resync frames), as before. */
+    @Test void aProtocolOneMastersWholeImageIsStillInstalled() throws Exception {
+        try (TwoNodes t = new TwoNodes(dir, Mode.ASYNC, TwoNodes.fast());
+             dev.cairn.store.SlotStore old = dev.cairn.store.rocks.RocksSlotStore.open(dev.cairn.store.SlotConfig.defaults(dir.resolve("old")))) {
+            old.openOrCreateUser("carol").append("INBOX", List.of(ReplicationIT.message("from", "an older master")));
+            byte[] image = UserImageCodec.encode(old.replication().exportUser("carol"));
+            long seq = old.replication().seq("carol");
+            int channel = t.slot("b").channelOf("carol");
+            try (FrameConnection c = connect(t)) {
+                byte[] nonce = Handshake.nonce();
+                c.send(new Hello(1, "a", "s1", 0, channel, nonce));
+                Challenge ch = (Challenge) c.read();
+                c.send(new Auth(Handshake.masterProof(TwoNodes.SECRET, nonce, ch.nonce(), "s1", channel, 0)));
+                assertThat(c.read()).isInstanceOf(Positions.class);
+                int half = image.length / 2;
+                c.send(new Resync("carol", seq, false, java.util.Arrays.copyOfRange(image, 0, half)));
+                c.send(new Resync("carol", seq, true, java.util.Arrays.copyOfRange(image, half, image.length)));
+                assertThat(c.read()).isInstanceOfSatisfying(Ack.class, a -> assertThat(a.applied()).containsExactly(new Applied("carol", seq)));
+            }
+            assertThat(t.slot("b").user("carol").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
+        }
+    }
+
+    /** Mixed versions: a master of this build facing a protocol-1 replica says what to do, not just that it failed. */
+    @Test void aReplicaOfAnOlderProtocolIsRefusedWithAMessageThatSaysToUpgradeIt() throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread oldReplica = Thread.ofVirtual().start(() -> {
+                try (Socket s = server.accept(); FrameConnection c = new FrameConnection(s, FrameCodec.HANDSHAKE_MAX_FRAME)) {
+                    Hello h = (Hello) c.read();
+                    c.send(new Frame.Error(Frame.VERSION, 0, "protocol version " + h.version() + " not supported (this node: 1)"));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ChannelConfig config = new ChannelConfig("s1", "a", new ReplicationKeys(TwoNodes.SECRET, null), TwoNodes.fast(), "b",
+                    new InetSocketAddress("127.0.0.1", server.getLocalPort()), 0);
+            try (FrameConnection c = new FrameConnection(FrameConnection.connect(config.address(), null, 5000), FrameCodec.HANDSHAKE_MAX_FRAME)) {
+                assertThatThrownBy(() -> MasterHandshake.run(c, config, 0)).isInstanceOf(IOException.class)
+                        .hasMessage("replica b runs an older Cairn (protocol version 2 not supported (this node: 1); this node speaks 2): "
+                                + "upgrade it, replicas before masters");
+            }
+            oldReplica.join();
+        }
+    }
 }

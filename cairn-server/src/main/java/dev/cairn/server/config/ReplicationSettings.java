@@ -50,6 +50,7 @@ import org.tomlj.TomlTable;
  * max_handshakes = 128           # connections at once that have not proven it yet
  * reconnect_delay = "200ms"      # a channel's first wait before it connects to a replica again,
  * reconnect_max = "5s"           # doubling (with jitter) up to this while the replica stays away
+ * resync_chunk = "1M"            # a whole-user copy's part of records, and its frames of bodies (1K to 16M)
  *
  * tls = true                     # replication connections over TLS 1.3, both ends verified
  * certificate = "tls/n1.pem"     # this node's certificate chain (default: [tls] certificate)
@@ -79,7 +80,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
             "uid_block", "modseq_block", "degraded_uid_window", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate",
             "key", "trust", "insecure",
-            "reconnect_delay", "reconnect_max");
+            "reconnect_delay", "reconnect_max", "resync_chunk");
     private static final Set<String> STORE_KEYS = Set.of("name", "mode", "master", "replicas", "on_replica_loss");
 
     /**
@@ -205,6 +206,16 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
         if (window > Integer.MAX_VALUE) throw error(source, "replication.degraded_uid_window", "must be at most " + Integer.MAX_VALUE);
         Tuning tuning = new Tuning(syncTimeout, uidBlock, modSeqBlock, d.maxFrame(), d.batchRecords(), reconnectDelay, d.replyTimeout(),
                 handshakeTimeout, (int) maxHandshakes, reconnectMax, window);
+        if (t.contains("resync_chunk")) {
+            long chunk;
+            try {
+                chunk = t.get(List.of("resync_chunk")) instanceof String s ? Sizes.parseBytes(s) : number(t, source, "resync_chunk");
+            } catch (ConfigException e) {
+                throw error(source, "replication.resync_chunk", e.getMessage());
+            }
+            if (chunk < 1024 || chunk > Tuning.MAX_RESYNC_CHUNK) throw error(source, "replication.resync_chunk", "must be from 1K to 16M");
+            tuning = tuning.withResyncChunk((int) chunk);
+        }
         ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
                 peers, stores, tuning, files.tls());
         requireEncryptionOffLoopback(t, source, config);

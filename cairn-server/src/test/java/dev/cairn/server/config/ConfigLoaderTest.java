@@ -351,6 +351,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void resyncChunkIsASizeFromOneKibToSixteenMib() {
+        String head = "[replication]\nnode = \"n1\"\nsecret = \"0123456789abcdef\"\n";
+        String peers = "[replication.peers]\nn1 = \"127.0.0.1:7101\"\n";
+        assertThat(ConfigLoader.parse(head + peers, "c").replication().config().tuning().resyncChunk()).isEqualTo(1 << 20);
+        assertThat(ConfigLoader.parse(head + "resync_chunk = \"256K\"\n" + peers, "c").replication().config().tuning().resyncChunk()).isEqualTo(256 << 10);
+        assertThat(ConfigLoader.parse(head + "resync_chunk = 1024\n" + peers, "c").replication().config().tuning().resyncChunk()).isEqualTo(1024);
+        assertThat(ConfigLoader.parse(head + "resync_chunk = \"16M\"\n" + peers, "c").replication().config().tuning().resyncChunk()).isEqualTo(16 << 20);
+        for (String bad : List.of("1023", "\"17M\"", "\"lots\"")) {
+            assertThatThrownBy(() -> ConfigLoader.parse(head + "resync_chunk = " + bad + "\n" + peers, "c")).as(bad)
+                    .isInstanceOf(ConfigException.class).hasMessageStartingWith("c: replication.resync_chunk:");
+        }
+    }
+
+    @Test
     void commandLineOverridesTheFile() throws Exception {
         Path file = dir.resolve("cairn.toml");
         Files.writeString(file, "data = \"from-file\"\n[imap]\nlisten = \"0.0.0.0:143\"\n[lmtp]\nlisten = \"0.0.0.0:24\"\n");

@@ -74,6 +74,12 @@ public interface SlotReplication {
     UserImage exportUser(String user);
 
     /**
+     * The user's copy for a resync in bounded parts, from one consistent view (see
+     * {@link UserImageStream}); null when the user is not here.
+     */
+    UserImageStream streamUser(String user);
+
+    /**
      * Master side of reconciliation: the given UIDs of the mailbox, which a former master handed
      * out and which never existed here, are remembered as expunged (QRESYNC VANISHED tells clients
      * that saw them); the commit is shipped to the replicas like any other.
@@ -132,6 +138,12 @@ public interface SlotReplication {
      * change log restarts at the image's seq (a record with no changes), reference counts follow.
      */
     void installUser(UserImage image);
+
+    /**
+     * Starts building a copy of the user at the master's seq beside this slot's copy, for
+     * {@link UserImageStream}'s parts; the user switches over only when it is finished.
+     */
+    UserImageStaging stageUser(String user, long seq);
 
     /** Drops the user here (a resync of a user the master no longer has). */
     void dropUser(String user);

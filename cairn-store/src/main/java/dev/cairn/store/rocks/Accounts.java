@@ -140,6 +140,19 @@ final class Accounts {
     void write(WriteOps ops, Map<String, TreeSet<String>> pending, String user, int id, Account before, Account after) {
         if (after == null) ops.delete(slot.meta, accountKey(id));
         else ops.put(slot.meta, accountKey(id), ChangeCodec.encodeAccount(after));
+        index(ops, pending, user, before, after);
+    }
+
+    /**
+     * A replica's staged copy of the user (its account record written with the rest of the copy)
+     * becomes the user: the index moves from the old copy's account to the copy's, into the
+     * switch's batch. The caller holds {@link #lock}.
+     */
+    void switched(WriteOps ops, String user, Account before, Account after) {
+        index(ops, new java.util.HashMap<>(), user, before, after);
+    }
+
+    private void index(WriteOps ops, Map<String, TreeSet<String>> pending, String user, Account before, Account after) {
         Set<String> kept = after == null ? Set.of() : new HashSet<>(after.addresses());
         if (before != null) {
             for (String address : before.addresses()) {

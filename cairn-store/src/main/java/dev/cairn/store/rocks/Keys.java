@@ -14,9 +14,14 @@ import java.util.Arrays;
  * <pre>
  * meta       [user][tag][...]       tag: HEADER, MAILBOX+mbx, SUBSCRIPTION+name, ACL+mbx+identifier,
  *                                   THREAD+message-id, NAME, RECENT+mbx (first UID not yet claimed
- *                                   as \Recent: this node's, never in the change log), ACCOUNT (Accounts);
- *                                   user 0: USER_BY_NAME+name, NEXT_USER, LAST_UIDVALIDITY_OF_DELETED+name,
- *                                   ADDRESS_OWNER+address (the users whose accounts list it, Accounts)
+ *                                   as \Recent: this node's, never in the change log), ACCOUNT (16, Accounts);
+ *                                   user 0 (the slot's own records; every tag taken, and whose):
+ *                                     1 USER_BY_NAME+name, 2 NEXT_USER, 3 LAST_UIDVALIDITY_OF_DELETED+name (here),
+ *                                     10 EPOCH, 11 RESERVATION+user, 12 ROLE, 22 SYNC_STATE,
+ *                                     23 REPLICA_STATE+replica (RocksSlotReplication),
+ *                                     20 ADDRESS_OWNER+address (the users whose accounts list it, Accounts),
+ *                                     24 STAGED+id (user copies to remove, ImageGarbage);
+ *                                     16 is left free (ACCOUNT on a user); a new tag takes 25 or above
  * index      [user][mbx][uid]       -> modseq(8) flags(8)           (scanned to open a view)
  * messages   [user][mbx][uid]       -> internal date, save date, size, body, thread
  * tombstones [user][mbx][uid]       -> modseq(8)

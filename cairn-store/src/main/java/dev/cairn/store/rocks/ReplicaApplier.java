@@ -265,17 +265,9 @@ final class ReplicaApplier {
 
     // --- whole-user images ---------------------------------------------------------------------------
 
-    private static final byte META = 0, INDEX = 1, MESSAGES = 2, TOMBSTONES = 3;
+    private static final byte MESSAGES = ImageStream.MESSAGES;
 
-    private ColumnFamilyHandle family(byte f) {
-        return switch (f) {
-            case META -> slot.meta;
-            case INDEX -> slot.index;
-            case MESSAGES -> slot.messages;
-            case TOMBSTONES -> slot.tombstones;
-            default -> throw new IllegalArgumentException("unknown family " + f);
-        };
-    }
+    private ColumnFamilyHandle family(byte f) { return ImageStream.family(slot, f); }
 
     /**
      * Reads from one DB snapshot instead of under the user's lock: a commit of the user may be
@@ -291,7 +283,7 @@ final class ReplicaApplier {
             if (header == null) return null;
             List<UserImage.Entry> entries = new ArrayList<>();
             Map<BodyId, byte[]> bodies = new LinkedHashMap<>();
-            for (byte f : new byte[]{META, INDEX, MESSAGES, TOMBSTONES}) {
+            for (byte f : ImageStream.FAMILIES) {
                 try (org.rocksdb.Slice upper = new org.rocksdb.Slice(Keys.after(prefix));
                      org.rocksdb.ReadOptions scan = new org.rocksdb.ReadOptions().setSnapshot(snap).setIterateUpperBound(upper);
                      org.rocksdb.RocksIterator it = slot.db.newIterator(family(f), scan)) {

@@ -16,6 +16,8 @@ import dev.cairn.store.replication.NewUidValidity;
 import dev.cairn.store.replication.SlotReplication;
 import dev.cairn.store.replication.SyncState;
 import dev.cairn.store.replication.UserImage;
+import dev.cairn.store.replication.UserImageStaging;
+import dev.cairn.store.replication.UserImageStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -42,7 +44,7 @@ import java.util.function.Function;
  */
 public final class RocksSlotReplication implements SlotReplication {
     /** Meta keys on user 0 (the slot's own records; 1 and 2 are the user registry's). */
-    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12, SYNC_STATE = 22, REPLICA_STATE = 23; // 16 and 20 are Accounts'
+    private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12, SYNC_STATE = 22, REPLICA_STATE = 23; // user 0's other tags: Keys
 
     private final RocksSlotStore slot;
     private final ReplicaApplier applier;
@@ -55,6 +57,11 @@ public final class RocksSlotReplication implements SlotReplication {
         this.applier = new ReplicaApplier(slot);
         byte[] e = slot.get(slot.meta, Keys.userTag(0, EPOCH));
         this.epoch = e == null ? 0 : Keys.getLong(e);
+        // Copies a crash interrupted (staged, or replaced and not yet removed): the users read as before.
+        int collected = ImageGarbage.collectAll(slot);
+        if (collected > 0) {
+            org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).info("removed {} unfinished or replaced user copies", collected);
+        }
         // A fence is never forgotten: the slot stays fenced until replication makes it a master again.
         if (role() == Role.REPLICA) {
             String store = roleStore();
@@ -385,6 +392,12 @@ public final class RocksSlotReplication implements SlotReplication {
      * change log restarts at the image's seq (a record with no changes), reference counts follow.
      */
     @Override public void installUser(UserImage image) { applier.install(image); }
+
+    @Override public UserImageStream streamUser(String user) { return ImageStream.open(slot, user); }
+
+    @Override public UserImageStaging stageUser(String user, long seq) {
+        return StagedImage.begin(slot, user, seq);
+    }
 
     /** Drops the user here (a resync of a user the master no longer has). */
     @Override public void dropUser(String user) { applier.drop(user); }

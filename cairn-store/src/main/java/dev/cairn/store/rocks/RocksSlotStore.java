@@ -150,6 +150,9 @@ public final class RocksSlotStore implements SlotStore {
 
     Integer userId(String user) { return registry.userId(user); }
 
+    /** See {@link UserRegistry#replaced}. */
+    void replaced(UserState s, long seq) { registry.replaced(s, seq); }
+
     @Override public UserStore openOrCreateUser(String user) {
         registry.create(user);
         return new UserHandle(this, user);

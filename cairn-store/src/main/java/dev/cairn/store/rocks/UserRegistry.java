@@ -162,6 +162,12 @@ final class UserRegistry {
         }
     }
 
+    /** A replica's copy of the user replaced the state (its lock held): the next use loads the new copy. */
+    void replaced(UserState s, long seq) {
+        s.replaced(seq);
+        users.remove(s.name, s);
+    }
+
     /** The user's current state with its write lock held (never an evicted one), or null. */
     UserState lockedState(String user) {
         while (true) {

@@ -238,6 +238,17 @@ final class UserState implements UserStore {
     }
 
     /**
+     * A replica's copy of the user replaced this one (under its lock): writes go to a fresh state
+     * (as after eviction) and its views are told, as for a deleted user (a replica's only
+     * sessions are read-only verifications).
+     */
+    void replaced(long seq) {
+        evicted = true;
+        for (View v : views.values()) v.publish(v.current(), new MailboxChange.Deleted(seq));
+        views.clear();
+    }
+
+    /**
      * Runs {@code build} under the user's write lock, commits what it built and returns its result.
      * A StoreException from build leaves everything as it was: nothing was written.
      */

@@ -56,6 +56,14 @@
  * another account holds, and where two accounts list one (a split brain's replica) the first user
  * by name gets it on every node.
  *
+ * <h2>Whole-user copies</h2>
+ * A master streams a user from one RocksDB snapshot in parts ({@code ImageStream}); a replica
+ * stages the parts under a user id of its own, each message with its body's reference
+ * ({@code StagedImage}), and switches the user's name to that id in one batch at the end. Ids
+ * whose records are no user's (staged, or replaced by a switch) are marked in meta (user 0) and
+ * removed part by part ({@code ImageGarbage}); what a crash leaves is removed at the next open.
+ * {@code StreamedCopyTest} holds a copy equal to its master's and a cut-off copy harmless.
+ *
  * <h2>Bodies on disk</h2>
  * Each body is written once, into the active segment file (256 MiB, then a new one), and made
  * durable before the WAL fsync that makes its location durable, so a durable location never

@@ -84,7 +84,7 @@ class ReplayTest {
         return (RocksSlotStore) RocksSlotStore.open(SlotConfig.defaults(dir.resolve(name)).withSync(false));
     }
 
-    private static void run(RocksSlotStore a, Random r) {
+    static void run(RocksSlotStore a, Random r) {
         Map<String, ModelRun> runs = new LinkedHashMap<>();
         for (int step = 0; step < STEPS; step++) {
             String user = USERS.get(r.nextInt(USERS.size()));
@@ -216,7 +216,7 @@ class ReplayTest {
     }
 
     /** The keys whose values differ (or that one side lacks), first ones only: a short, readable failure. */
-    private static List<String> differences(Map<String, String> a, Map<String, String> b) {
+    static List<String> differences(Map<String, String> a, Map<String, String> b) {
         java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
         keys.addAll(b.keySet());
         List<String> out = new ArrayList<>();
@@ -232,7 +232,7 @@ class ReplayTest {
      * The user's records in every family but the change log, keyed without the slot-local user id
      * (as a resync image holds them), minus the \Recent marks (this node's own, never replicated).
      */
-    private static Map<String, String> entries(RocksSlotStore slot, String user) {
+    static Map<String, String> entries(RocksSlotStore slot, String user) {
         Map<String, String> out = new TreeMap<>();
         HexFormat hex = HexFormat.of();
         for (UserImage.Entry e : slot.replication().exportUser(user).entries()) {
@@ -254,7 +254,7 @@ class ReplayTest {
         return out;
     }
 
-    private static Map<String, String> all(RocksSlotStore slot, org.rocksdb.ColumnFamilyHandle cf) {
+    static Map<String, String> all(RocksSlotStore slot, org.rocksdb.ColumnFamilyHandle cf) {
         Map<String, String> out = new TreeMap<>();
         slot.scan(cf, new byte[0], (k, v) -> out.put(HexFormat.of().formatHex(k), HexFormat.of().formatHex(v)));
         return out;
