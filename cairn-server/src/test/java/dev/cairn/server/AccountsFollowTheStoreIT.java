@@ -11,16 +11,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,33 +37,11 @@ class AccountsFollowTheStoreIT {
 
     @TempDir Path dir;
     private TestCluster cluster;
-    private final Map<String, Process> processes = new ConcurrentHashMap<>();
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private void start(String node) throws Exception {
-        Path log = dir.resolve(node + ".log");
-        cluster.start(node, config -> {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
-                    "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            processes.put(node, p);
-            eventually(Duration.ofSeconds(60), () -> {
-                if (!p.isAlive()) return;
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as(node + " healthy").isEqualTo(200);
-            });
-            if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log));
-            return p;
-        });
-    }
+    private NodeProcesses nodes;
 
     @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes.values()) p.destroyForcibly();
-        for (Process p : processes.values()) p.waitFor(30, TimeUnit.SECONDS);
-        http.close();
+    void stopAll() {
+        if (nodes != null) nodes.close();
     }
 
     private CliRun cairn(String stdin, String node, String... args) {
@@ -144,24 +115,15 @@ class AccountsFollowTheStoreIT {
         }
     }
 
-    private String admin(String node, String method, String path) throws Exception {
-        String token = RunFile.read(cluster.data(node).resolve("server.properties")).orElseThrow().token();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
-                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60));
-        HttpResponse<String> r = http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + " on " + node + ": " + r.body()).isEqualTo(200);
-        return r.body();
-    }
-
     @Test
     void anAccountAddedOnceOnTheMasterLogsInAndReceivesMailOnThePromotedReplica() throws Exception {
         cluster = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
                 .disable("pop3").replicated("accounts test cluster secret", "async").replication("slot = \"s0\"", "sync_timeout = \"2s\"")
                 .build();
-        start("n2");
-        start("n1");
-        eventually(Duration.ofSeconds(30), () -> assertThat(admin("n1", "GET", "/replication/status"))
+        nodes = new NodeProcesses(cluster, dir);
+        nodes.start("n2");
+        nodes.start("n1");
+        eventually(Duration.ofSeconds(30), () -> assertThat(nodes.admin("n1", "GET", "/replication/status"))
                 .contains(" connected").doesNotContain("disconnected"));
 
         CliRun added = cairn(OLD + "\n", "n1", "user", "add", "alice", "--password-stdin", "--address", "alice@example.org");
@@ -180,8 +142,8 @@ class AccountsFollowTheStoreIT {
         assertThat(refused.status()).isNotZero();
         assertThat(refused.err().strip()).contains("its master n1 ").doesNotContain("\n");
 
-        processes.get("n1").destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        assertThat(admin("n2", "POST", "/replication/promote?store=s1")).contains("mastered here");
+        nodes.kill("n1");
+        assertThat(nodes.admin("n2", "POST", "/replication/promote?store=s1")).contains("mastered here");
 
         // At once, with the old master still dead: the login works, the address is known.
         assertThat(login("n2", "alice", OLD)).startsWith("a OK");
@@ -201,7 +163,7 @@ class AccountsFollowTheStoreIT {
 
         // The former master rejoins as n2's replica and gets the account as changed meanwhile: its
         // directory checks the new password (and refuses the login as a replica's).
-        start("n1");
+        nodes.start("n1");
         eventually(Duration.ofSeconds(30), () -> assertThat(login("n1", "alice", NEW)).startsWith("a NO [UNAVAILABLE]"));
         assertThat(login("n1", "alice", OLD)).startsWith("a NO [AUTHENTICATIONFAILED]");
     }

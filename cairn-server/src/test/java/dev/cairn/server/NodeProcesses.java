@@ -68,8 +68,11 @@ final class NodeProcesses implements AutoCloseable {
         }
     }
 
-    static List<String> command(Path config) {
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+    static List<String> command(Path config) { return command(config, "256m"); }
+
+    /** @param heap the node's -Xmx, e.g. "64m" */
+    static List<String> command(Path config, String heap) {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString());
     }
@@ -81,9 +84,16 @@ final class NodeProcesses implements AutoCloseable {
         cluster.start(node, config -> start(node, config));
     }
 
+    /** Starts the node from its cluster config with a heap of {@code heap} ("64m") and waits until it is healthy. */
+    void start(String node, String heap) throws Exception {
+        cluster.start(node, config -> start(node, config, heap));
+    }
+
     /** Starts the node from {@code config} and waits until it is healthy. */
-    Process start(String node, Path config) throws Exception {
-        Process p = new ProcessBuilder(command(config)).redirectErrorStream(true)
+    Process start(String node, Path config) throws Exception { return start(node, config, "256m"); }
+
+    private Process start(String node, Path config, String heap) throws Exception {
+        Process p = new ProcessBuilder(command(config, heap)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
         processes.put(node, p);
         eventually(Duration.ofSeconds(60), () -> {
@@ -115,6 +125,17 @@ final class NodeProcesses implements AutoCloseable {
         Process p = processes.remove(node);
         p.destroyForcibly();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** Sends the signal ("STOP", "CONT", ...) to the node's process. */
+    void signal(String node, String signal) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(node).pid())).start().waitFor()).isZero();
+    }
+
+    /** Whether the node was started and is neither killed nor stopped through this object, nor dead. */
+    boolean running(String node) {
+        Process p = processes.get(node);
+        return p != null && p.isAlive();
     }
 
     /** SIGTERM: an orderly stop. */

@@ -15,15 +15,10 @@ import dev.cairn.store.rocks.RocksSlotStore;
 import dev.cairn.testkit.TestCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,15 +54,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ReplicaLossIT {
     private static final String SECRET = "replica loss test cluster secret";
-    private static final String PASSWORD = "pw-of-the-test";
+    private static final String PASSWORD = NodeProcesses.PASSWORD;
     private static final List<String> USERS = List.of("u0", "u1", "u2", "u3");
     private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(2);
     private static final Pattern UIDVALIDITY = Pattern.compile("\\[UIDVALIDITY (\\d+)]");
 
     @TempDir Path dir;
-    private final Map<String, Process> processes = new ConcurrentHashMap<>();
-    private final HttpClient http = HttpClient.newHttpClient();
     private TestCluster cluster;
+    private NodeProcesses nodes;
 
     private static int deliveries() {
         String n = System.getenv("CAIRN_REPLICA_LOSS_DELIVERIES");
@@ -84,54 +77,16 @@ class ReplicaLossIT {
         cluster = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
                 .disable("pop3").replicated(SECRET, mode).replication(replication.toArray(String[]::new))
                 .replicatedStore("on_replica_loss = \"" + onLoss + "\"").build();
-        for (String n : cluster.nodes()) {
-            for (String u : USERS) {
-                assertThat(Main.run(new ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
-                        "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--config", cluster.config(n).toString()))
-                        .isZero();
-            }
-        }
-    }
-
-    private void start(String node) throws Exception {
-        Path log = dir.resolve(node + ".log");
-        cluster.start(node, config -> {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                    "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            processes.put(node, p);
-            eventually(Duration.ofSeconds(60), () -> {
-                if (!p.isAlive()) return;
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as(node + " healthy").isEqualTo(200);
-            });
-            if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log));
-            return p;
-        });
-    }
-
-    private void kill(String node) throws Exception {
-        Process p = processes.remove(node);
-        assertThat(new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor()).isZero();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        nodes = new NodeProcesses(cluster, dir);
+        nodes.addUsers(USERS.toArray(String[]::new));
     }
 
     @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes.values()) p.destroyForcibly();
-        for (Process p : processes.values()) p.waitFor(30, TimeUnit.SECONDS);
-        http.close();
+    void stopAll() {
+        if (nodes != null) nodes.close();
     }
 
-    private String get(String node, String path) throws Exception {
-        String token = RunFile.read(dir.resolve(node).resolve("server.properties")).orElseThrow().token();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
-                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("GET " + path + " on " + node + ": " + r.body()).isEqualTo(200);
-        return r.body();
-    }
+    private String get(String node, String path) throws Exception { return nodes.admin(node, "GET", path); }
 
     private String status() throws Exception { return get("n1", "/replication/status"); }
 
@@ -238,15 +193,15 @@ class ReplicaLossIT {
     @ValueSource(strings = {"async", "sync"})
     void aKilledReplicaFailsNoDeliveryTheMasterRunsDegradedAndTheStoreIsBackInSyncByItself(String mode) throws Exception {
         writeConfigs(mode, "degrade");
-        start("n2");
-        start("n1");
+        nodes.start("n2");
+        nodes.start("n1");
         awaitReplicaConnected();
         Map<String, Long> before = uidValidities();
         int total = deliveries();
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> load = load(total, running);
         eventually(Duration.ofSeconds(60), () -> assertThat(acknowledged).as("deliveries with the replica up").hasSizeGreaterThan(200));
-        kill("n2");
+        nodes.kill("n2");
         long killed = System.nanoTime();
         int atKill = acknowledged.size();
         for (Thread t : load) t.join();
@@ -269,7 +224,7 @@ class ReplicaLossIT {
             for (String u : USERS) assertThat(after.get(u)).as(u + "'s INBOX UIDVALIDITY").isGreaterThan(before.get(u));
         }
 
-        start("n2");
+        nodes.start("n2");
         long restarted = System.nanoTime();
         eventually(Duration.ofSeconds(Math.max(120, total / 200)), () -> {
             assertThat(status()).doesNotContain("degraded");
@@ -292,13 +247,13 @@ class ReplicaLossIT {
     @Test
     void refuseAnswers451InsteadOfAcknowledgingWhatOnlyTheMasterHas() throws Exception {
         writeConfigs("sync", "refuse");
-        start("n2");
-        start("n1");
+        nodes.start("n2");
+        nodes.start("n1");
         awaitReplicaConnected();
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> load = load(Integer.MAX_VALUE, running);
         eventually(Duration.ofSeconds(60), () -> assertThat(acknowledged).hasSizeGreaterThan(200));
-        kill("n2");
+        nodes.kill("n2");
         eventually(Duration.ofSeconds(30), () -> assertThat(refused.get()).as("451 4.3.0 answers").isGreaterThan(100));
         running.set(false);
         for (Thread t : load) t.join();
@@ -307,7 +262,7 @@ class ReplicaLossIT {
         assertThat(status()).contains("refusing writes since");
 
         // Every 250 is on the replica's disk: kill the master too and read the replica's slot.
-        kill("n1");
+        nodes.kill("n1");
         Set<String> onReplica = new java.util.HashSet<>();
         try (SlotStore slot = RocksSlotStore.open(Node.slotConfig(ConfigLoader.load(cluster.config("n2")), QuotaPolicy.UNLIMITED,
                 new SimpleMeterRegistry()))) {

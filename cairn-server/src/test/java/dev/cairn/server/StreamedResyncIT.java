@@ -13,10 +13,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,68 +38,24 @@ class StreamedResyncIT {
     private static final int MIB = 1 << 20;
 
     @TempDir Path dir;
-    private final Map<String, Process> processes = new ConcurrentHashMap<>();
-    private final HttpClient http = HttpClient.newHttpClient();
     private TestCluster cluster;
+    private NodeProcesses nodes;
 
     private void writeConfigs() throws IOException {
         // UIDs and MODSEQs reserved far ahead: the master takes the large user's mail while the replica is down.
         cluster = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 1").listen("imap", "lmtp", "admin")
                 .disable("pop3").replicated(SECRET, "async")
                 .replication("slot = \"s0\"", "uid_block = 100000", "modseq_block = 1000000").build();
-        assertThat(Main.run(new ByteArrayInputStream("pw-of-the-test\n".getBytes(StandardCharsets.UTF_8)),
+        nodes = new NodeProcesses(cluster, dir);
+        assertThat(Main.run(new ByteArrayInputStream((NodeProcesses.PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
                 "user", "add", "alice", "--password-stdin", "--address", "alice@example.org", "--config", cluster.config("n1").toString()))
                 .isZero();
     }
 
     private Path log(String node) { return dir.resolve(node + ".log"); }
 
-    private void start(String node, String heap) throws Exception {
-        cluster.start(node, config -> {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                    "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
-            processes.put(node, p);
-            eventually(Duration.ofSeconds(60), () -> {
-                if (!p.isAlive()) return;
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as(node + " healthy").isEqualTo(200);
-            });
-            if (!p.isAlive()) throw new AssertionError(node + " exited: " + Files.readString(log(node)));
-            return p;
-        });
-    }
-
-    private void signal(String node, String signal) throws Exception {
-        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(node).pid())).start().waitFor()).isZero();
-    }
-
-    private void kill(String node) throws Exception {
-        signal(node, "KILL");
-        assertThat(processes.remove(node).waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-
-    private String admin(String node, String path) throws Exception {
-        String token = RunFile.read(cluster.data(node).resolve("server.properties")).orElseThrow().token();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
-                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + " on " + node + ": " + r.body()).isEqualTo(200);
-        return r.body();
-    }
-
     @AfterEach void stopAll() {
-        for (Process p : processes.values()) {
-            p.destroyForcibly();
-            try {
-                p.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        http.close();
+        if (nodes != null) nodes.close();
     }
 
     /** Messages to alice over LMTP on n1, one connection; each of {@code size} bytes, none like another. */
@@ -170,22 +119,22 @@ class StreamedResyncIT {
         int mib = Integer.parseInt(System.getenv().getOrDefault("CAIRN_RESYNC_MIB", "256"));
         String heap = System.getenv().getOrDefault("CAIRN_RESYNC_HEAP", "64m");
         writeConfigs();
-        start("n1", heap);
-        start("n2", heap);
+        nodes.start("n1", heap);
+        nodes.start("n2", heap);
         deliver(1, 100, 1);
         eventually(Duration.ofSeconds(60), () -> assertThat(verify().status()).isZero());
 
-        kill("n2");
+        nodes.kill("n2");
         deliver(mib, MIB - 200, 2);
-        admin("n1", "/replication/resync?store=s1&user=alice");
+        nodes.admin("n1", "POST", "/replication/resync?store=s1&user=alice");
         long from = logSize("n2");
-        start("n2", heap);
+        nodes.start("n2", heap);
         eventually(Duration.ofMinutes(Math.max(3, mib / 64)), () -> assertThat(logSince("n2", from)).contains("installed a copy of alice"));
         CliRun same = verify();
         assertThat(same.status()).as(same.out() + same.err()).isZero();
         assertThat(same.out()).contains((mib + 1) + " messages compared");
         for (String n : List.of("n1", "n2")) {
-            assertThat(processes.get(n).isAlive()).as(n + " alive").isTrue();
+            assertThat(nodes.running(n)).as(n + " alive").isTrue();
             assertThat(Files.readString(log(n))).as(n + "'s log").doesNotContain("OutOfMemoryError");
         }
         System.out.println("StreamedResyncIT: " + mib + " MiB of alice copied between nodes of -Xmx" + heap + "; n1: "
@@ -200,45 +149,45 @@ class StreamedResyncIT {
         writeConfigs();
         // The replica syncs each batch to disk: a copy takes it long enough to be caught in the middle.
         Files.writeString(cluster.config("n2"), Files.readString(cluster.config("n2")).replace("sync = false", "sync = true"));
-        start("n1", "128m");
-        start("n2", "128m");
+        nodes.start("n1", "128m");
+        nodes.start("n2", "128m");
         deliver(5, 2000, 3);
         eventually(Duration.ofSeconds(60), () -> assertThat(verify().status()).isZero());
         List<String> oldCopy = readOnReplica();
         assertThat(oldCopy).hasSize(5);
 
-        kill("n2");
+        nodes.kill("n2");
         deliver(48, MIB - 200, 4);
-        admin("n1", "/replication/resync?store=s1&user=alice");
+        nodes.admin("n1", "POST", "/replication/resync?store=s1&user=alice");
         long from2 = logSize("n2");
         long from1 = logSize("n1");
         // As soon as n2 says it receives the copy: n1 is frozen (so nothing more leaves it), then n2 is killed.
         Thread killer = Thread.ofPlatform().start(() -> {
             try {
                 while (!logSince("n2", from2).contains("receiving a copy of alice")) Thread.sleep(5);
-                signal("n1", "STOP");
-                kill("n2");
+                nodes.signal("n1", "STOP");
+                nodes.kill("n2");
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
         try {
-            start("n2", "128m");
+            nodes.start("n2", "128m");
         } catch (Exception | AssertionError killedWhileStarting) {
             // n2 may be killed before its health check answered
         }
         killer.join(120_000);
-        assertThat(processes).doesNotContainKey("n2");
+        assertThat(nodes.running("n2")).isFalse();
         assertThat(logSince("n1", from1)).as("the copy never ended: n2 cannot have switched").contains("copying alice whole")
                 .doesNotContain("ending the copy of alice");
 
         // n2 alone (n1 frozen): its slot drops what was staged at open; alice reads as before the copy.
         long from3 = logSize("n2");
-        start("n2", "128m");
+        nodes.start("n2", "128m");
         assertThat(logSince("n2", from3)).contains("removed 1 unfinished or replaced user copies");
         assertThat(readOnReplica()).isEqualTo(oldCopy);
 
-        signal("n1", "CONT");
+        nodes.signal("n1", "CONT");
         eventually(Duration.ofMinutes(3), () -> assertThat(logSince("n2", from3)).contains("installed a copy of alice"));
         CliRun same = verify();
         assertThat(same.status()).as(same.out() + same.err()).isZero();
