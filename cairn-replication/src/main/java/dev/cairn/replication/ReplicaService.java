@@ -67,6 +67,16 @@ final class ReplicaService implements AutoCloseable {
 
     InetSocketAddress address() { return (InetSocketAddress) server.getLocalSocketAddress(); }
 
+    List<Replication.MasterLink> masterLinks() {
+        List<Replication.MasterLink> out = new ArrayList<>();
+        masters.forEach((key, link) -> {
+            int cut = key.indexOf('\0');
+            PeerLink.State s = link.state();
+            out.add(new Replication.MasterLink(key.substring(0, cut), key.substring(cut + 1), s.connected(), s.since(), s.lastFailure()));
+        });
+        return out;
+    }
+
     private void accept() {
         while (!closed) {
             Socket s;

@@ -40,6 +40,8 @@ public final class Replication implements AutoCloseable {
     private final Map<String, InSyncClaim> claims = new ConcurrentHashMap<>();
     /** What forced promotions did (the replica report). */
     private final List<String> promotions = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** The last promotions and fencings here (the admin page). */
+    private final Failovers failovers = new Failovers();
     private final ReplicaService service;
     private volatile boolean closed;
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
@@ -190,6 +192,7 @@ public final class Replication implements AutoCloseable {
         slot.replication().setRole(Role.REPLICA, store);
         StoreMaster m = masters.remove(store);
         if (m != null) {
+            failovers.add(new Failovers.Failover(java.time.Instant.now(), store, self(config.store(store)).toString(), null, epoch, Failovers.How.FENCED));
             FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
             log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
         }
@@ -242,6 +245,8 @@ public final class Replication implements AutoCloseable {
         log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window){}", store, epoch, bumped,
                 clean ? "" : ", by force: " + (lines.size() - 1) + " mailbox(es) got a new UIDVALIDITY");
         becomeMaster(s, true);
+        failovers.add(new Failovers.Failover(java.time.Instant.now(), store, former, self(s).toString(), epoch,
+                clean ? Failovers.How.CLEAN : Failovers.How.FORCED));
         return new Promotion(epoch, lines);
     }
 
@@ -286,6 +291,14 @@ public final class Replication implements AutoCloseable {
         resyncLog.forEach((s, users) -> { synchronized (users) { for (String u : users) out.add("store " + s + ": " + u + " copied whole from the master"); } });
         return out;
     }
+
+    /** The last promotions and fencings on this node, newest first (the admin page). */
+    public List<Failovers.Failover> failovers() { return failovers.recent(); }
+
+    /** Each master that connected to this node's listener, per store: whether any of its channels is connected now, since when. */
+    public List<MasterLink> masterLinks() { return service.masterLinks(); }
+
+    public record MasterLink(String store, String master, boolean connected, java.time.Instant since, String lastFailure) {}
 
     /** One line per store and one per channel with anything to say: role, master, mode, epoch, positions, lag. */
     public List<StoreStatus> status() {

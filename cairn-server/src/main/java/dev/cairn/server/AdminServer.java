@@ -39,6 +39,7 @@ import java.util.function.Supplier;
  *       lets one process open a slot); needs {@code Authorization: Bearer <token>} from
  *       {@code data/server.properties}. 200 with the report when clean, 409 when problems remain</li>
  *   <li>{@code POST /delete-user?user=U}: removes a deleted user's mail (same token); 404 when there is none</li>
+ *   <li>{@code GET /ui/} and {@code GET /cluster/state}: the cluster page and its data ({@link ClusterPage})</li>
  * </ul>
  */
 public final class AdminServer implements AutoCloseable {
@@ -105,7 +106,8 @@ public final class AdminServer implements AutoCloseable {
         }));
         admin.context("/", exchange -> handle(exchange, "GET", () ->
                 respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
-                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user, POST /reload\n", "text/plain; charset=utf-8")));
+                        "cairn admin: GET /health, GET /ready, GET /metrics, POST /check, POST /delete-user, POST /reload, GET /cluster/state;\n"
+                                + "the cluster page: GET /ui/\n", "text/plain; charset=utf-8")));
         http.start();
         return admin;
     }

@@ -139,10 +139,12 @@ public final class Node implements AutoCloseable {
                         config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
             }
             ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
+            ClusterPage.register(admin, token, new dev.cairn.server.cluster.NodeClusterView(replication,
+                    replication == null ? null : config.replication().config(), this::ownAddresses));
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
-            log.info("admin: listening on http://{}/ (/health, /ready, /metrics)", format(admin.address()));
+            log.info("admin: listening on http://{}/ (/health, /ready, /metrics; the cluster page: /ui/)", format(admin.address()));
             new RunFile(reachable(admin.address()), ProcessHandle.current().pid(), token).write(config.runFile());
             runFileWritten = true;
         }
@@ -359,6 +361,14 @@ public final class Node implements AutoCloseable {
     private static String reachable(InetSocketAddress address) {
         String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getAddress().getHostAddress();
         return new ListenAddress(host, address.getPort()).toString();
+    }
+
+    /** This node's listeners' addresses by name ("imap", "admin", ...), for the admin page. */
+    private Map<String, String> ownAddresses() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        listeners.values().forEach(l -> l.addresses().forEach((name, address) -> out.put(name, format(address))));
+        if (admin != null) out.put("admin", format(admin.address()));
+        return out;
     }
 
     public NodeConfig config() { return config; }

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicationAdmin {
     private static final Logger log = LoggerFactory.getLogger(ReplicationAdmin.class);
+    private static final String TEXT = "text/plain; charset=utf-8";
 
     private ReplicationAdmin() {}
 
@@ -98,6 +99,11 @@ final class ReplicationAdmin {
      * DirectoryException (what the `cairn` command prints), 500 for anything else.
      */
     static void context(AdminServer admin, String token, String path, String method, Body body) {
+        context(admin, token, path, method, TEXT, body);
+    }
+
+    /** The same, with an answer of another type than text (its 200 answer only: refusals are text). */
+    static void context(AdminServer admin, String token, String path, String method, String contentType, Body body) {
         admin.context(path, exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals(method)) {
@@ -106,7 +112,10 @@ final class ReplicationAdmin {
                     respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n");
                 } else {
                     try {
-                        respond(exchange, 200, body.run(query(exchange)));
+                        String answer = body.run(query(exchange));
+                        // Node state, never to be served again from a cache.
+                        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+                        respond(exchange, 200, answer, contentType);
                     } catch (IllegalArgumentException | IllegalStateException | dev.cairn.directory.DirectoryException e) {
                         respond(exchange, 409, e.getMessage() + "\n");
                     } catch (Exception e) {
@@ -137,8 +146,12 @@ final class ReplicationAdmin {
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        respond(exchange, status, body, TEXT);
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
