@@ -39,6 +39,8 @@ public final class PostgresServer implements AutoCloseable {
     private final String password;
     private final boolean asPostgres;
     private Process server;
+    /** Kills the server also when the test's JVM ends first (a test stuck past its timeout leaves no server behind). */
+    private final Thread reaper = new Thread(this::reap, "postgres-reaper");
 
     private PostgresServer(Path dir, Path bin, int port, String password, boolean asPostgres) {
         this.dir = dir;
@@ -55,6 +57,7 @@ public final class PostgresServer implements AutoCloseable {
         Path dir = Files.createTempDirectory("cairn-postgres-");
         String password = newPassword();
         PostgresServer s = new PostgresServer(dir, bin, Ports.free(), password, root);
+        Runtime.getRuntime().addShutdownHook(s.reaper);
         try {
             Files.writeString(dir.resolve("pwfile"), password + "\n");
             Files.createDirectories(s.socketDir());
@@ -209,9 +212,22 @@ public final class PostgresServer implements AutoCloseable {
         run(command, Map.of());
     }
 
+    private void reap() {
+        if (server != null) {
+            server.descendants().forEach(ProcessHandle::destroyForcibly);
+            server.destroyForcibly();
+        }
+        deleteTree(dir);
+    }
+
     /** Stops the server (fast shutdown: clients are disconnected) and removes its directory. */
     @Override
     public void close() throws InterruptedException {
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
         try {
             if (server != null && server.isAlive()) {
                 try {
