@@ -7,7 +7,6 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,8 +14,8 @@ import java.util.Optional;
 /**
  * {@link Placement} in the directory's tables: the {@code store} column of {@code users}, and the
  * tables {@code group_stores} and {@code domain_stores}. Changes run in the directory's write
- * transactions (the write lock first), so a compare-and-set is one check and one update that no
- * other writer comes between.
+ * transactions (the write lock first); a compare-and-set is moreover one conditional update, so
+ * of two movers of one user only one can win.
  */
 final class SqlPlacement implements Placement {
     private static final Logger log = LoggerFactory.getLogger(SqlPlacement.class);
@@ -34,15 +33,16 @@ final class SqlPlacement implements Placement {
         String name = UserNames.canonical(user);
         Placement.checkStore(store);
         boolean placed = pool.inTransaction(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT store FROM users WHERE name = ?")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    if (!r.next()) throw SqlUsers.noSuchUser(name);
-                    if (!Optional.ofNullable(r.getString(1)).equals(expected)) return false;
-                }
+            // One statement compares and sets: atomic also without the write lock (PostgreSQL
+            // checks the condition again on the row a concurrent writer just committed).
+            try (PreparedStatement s = c.prepareStatement("UPDATE users SET store = ? WHERE name = ? AND store IS NOT DISTINCT FROM ?")) {
+                s.setString(1, store);
+                s.setString(2, name);
+                s.setString(3, expected.orElse(null));
+                if (s.executeUpdate() == 1) return true;
             }
-            SqlPool.execute(c, "UPDATE users SET store = ? WHERE name = ?", store, name);
-            return true;
+            if (!SqlPool.exists(c, "SELECT 1 FROM users WHERE name = ?", name)) throw SqlUsers.noSuchUser(name);
+            return false;
         });
         if (placed) log.info("directory: user {} placed on store {}{}", name, store, expected.map(e -> " (was " + e + ")").orElse(""));
         return placed;
