@@ -4,7 +4,7 @@ package dev.cairn.directory;
 import java.util.Optional;
 
 /**
- * Where {@link Lookups} finds accounts: the SQLite tables ({@link SqliteAccountSource}), a
+ * Where {@link Lookups} finds accounts: the SQL tables of SQLite or PostgreSQL ({@link SqlAccountSource}), a
  * replicated store's slot ({@link StoreAccountSource}), or one before the other
  * ({@link #firstThen}). Keys are canonical (see {@link UserNames}, {@link Addresses}).
  */

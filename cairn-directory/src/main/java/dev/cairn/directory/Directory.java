@@ -74,6 +74,9 @@ public interface Directory extends AutoCloseable {
     /** The user's quota limits; {@link QuotaLimits#UNLIMITED} for an unknown user. */
     QuotaLimits quota(String user);
 
+    /** Where users live (user -> store), and where a group's or a domain's new users go. */
+    Placement placement();
+
     @Override
     void close();
 }

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * The directory's hot path, a login and a delivery's recipient, with its rules written once
- * whatever holds the accounts ({@link AccountSource}: the SQLite tables, a replicated store's
+ * whatever holds the accounts ({@link AccountSource}: the SQL tables, a replicated store's
  * slot, or both): nothing cached, so a change applies to the next lookup, and for a login one
  * password hash whatever the outcome.
  */

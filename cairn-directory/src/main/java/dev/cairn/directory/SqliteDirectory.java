@@ -4,40 +4,23 @@ package dev.cairn.directory;
 import dev.cairn.directory.DirectoryException.Reason;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 
 /**
  * The directory in an embedded SQLite database (one file in the node's data directory).
  *
  * <p>The database runs in WAL mode with a busy timeout, so the {@code cairn user} command (another
- * process) can write while the server reads. Nothing is cached: every lookup is one indexed
- * query in its own read transaction, so a password change or a new alias applies to the next
- * login or delivery. Writes run in {@code BEGIN IMMEDIATE} transactions, which take the write
- * lock up front, so checks and the changes they guard cannot interleave with another writer.
- * This class opens the file and answers the {@link Directory} interface; the work is done by
- * {@link SqlitePool} (connections, transactions), {@link SqliteUsers}, {@link SqliteAddresses}
- * and {@link Lookups} (login, recipients) on {@link SqliteAccountSource}.
+ * process) can write while the server reads. Writes run in {@code BEGIN IMMEDIATE} transactions,
+ * which take the write lock up front, so checks and the changes they guard cannot interleave with
+ * another writer ({@link SqlitePool}). The tables and the rules are those of every
+ * {@link SqlDirectory}.
  */
-public final class SqliteDirectory implements Directory {
+public final class SqliteDirectory extends SqlDirectory {
     private final Path file;
-    private final Optional<String> defaultDomain;
-    private final SqlitePool pool;
-    private final SqliteUsers users;
-    private final SqliteAddresses addresses;
-    private final Lookups lookups;
-    private final PasswordHasher hasher;
-    private final SqliteAccountSource accounts;
 
     private SqliteDirectory(Path file, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy passwordPolicy) {
+        super(new SqlitePool(file), defaultDomain, hasher, passwordPolicy);
         this.file = file;
-        this.defaultDomain = defaultDomain.map(Addresses::domain);
-        this.pool = new SqlitePool(file);
-        this.users = new SqliteUsers(pool, this.defaultDomain, hasher, passwordPolicy);
-        this.addresses = new SqliteAddresses(pool);
-        this.hasher = hasher;
-        this.accounts = new SqliteAccountSource(pool);
-        this.lookups = new Lookups(accounts, this.defaultDomain, hasher, VerifiedPasswords.standard());
     }
 
     /**
@@ -49,15 +32,11 @@ public final class SqliteDirectory implements Directory {
      */
     public static SqliteDirectory open(Path file, Optional<String> defaultDomain, PasswordHasher hasher,
                                        PasswordPolicy passwordPolicy) {
-        defaultDomain.ifPresent(d -> {
-            if (Addresses.problem("postmaster@" + d) != null) {
-                throw new DirectoryException(Reason.INVALID_ADDRESS, "'" + d + "' is not a domain name");
-            }
-        });
+        checkDefaultDomain(defaultDomain);
         SqliteDirectory directory = new SqliteDirectory(file.toAbsolutePath(), defaultDomain, hasher, passwordPolicy);
         try {
-            directory.pool.open();
-            directory.pool.inTransaction(c -> {
+            ((SqlitePool) directory.pool()).open();
+            directory.pool().inTransaction(c -> {
                 Schema.migrate(c);
                 return null;
             });
@@ -96,52 +75,8 @@ public final class SqliteDirectory implements Directory {
 
     public Path file() { return file; }
 
-    public Optional<String> defaultDomain() { return defaultDomain; }
-
-    PasswordHasher hasher() { return hasher; }
-
-    AccountSource accountSource() { return accounts; }
-
-    /**
-     * The user's account with its password hash, to copy it into a replicated store
-     * ({@link StoreDirectory#copyFrom}); empty when there is no such user.
-     */
-    Optional<String> passwordHash(String name) { return users.passwordHash(name); }
-
-    @Override public User addUser(NewUser spec) { return users.add(spec); }
-
-    @Override public Optional<User> user(String name) { return users.user(name); }
-
-    @Override public List<User> users() { return users.users(); }
-
-    @Override public void setPassword(String name, char[] password) { users.setPassword(name, password); }
-
-    @Override public void setQuota(String name, QuotaLimits quota) { users.setQuota(name, quota); }
-
-    @Override public void setGroup(String name, Optional<String> group) { users.setGroup(name, group); }
-
-    @Override public void setDisabled(String name, boolean disabled) { users.setDisabled(name, disabled); }
-
-    @Override public boolean deleteUser(String name) { return users.delete(name); }
-
-    @Override public void setPrimaryAddress(String name, String address) { addresses.setPrimary(name, address); }
-
-    @Override public void addAlias(String address, String user) { addresses.addAlias(address, user); }
-
-    @Override public boolean removeAddress(String address) { return addresses.remove(address); }
-
-    @Override public List<AddressEntry> addresses(Optional<String> user) { return addresses.list(user); }
-
-    @Override public Login login(String login, char[] password) { return lookups.login(login, password); }
-
-    @Override public Resolution resolve(String address, LocalDomains local) { return lookups.resolve(address, local); }
-
-    @Override public QuotaLimits quota(String user) { return users.user(user).map(User::quota).orElse(QuotaLimits.UNLIMITED); }
-
-    @Override public void close() { pool.close(); }
-
     @Override
     public String toString() {
-        return "SqliteDirectory[" + file + ", defaultDomain=" + defaultDomain + "]";
+        return "SqliteDirectory[" + file + ", defaultDomain=" + defaultDomain() + "]";
     }
 }

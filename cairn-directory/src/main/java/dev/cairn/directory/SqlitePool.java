@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.directory;
 
-import dev.cairn.directory.DirectoryException.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -10,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,20 +21,14 @@ import java.util.concurrent.BlockingQueue;
  * transactions, which take the write lock up front, so checks and the changes they guard cannot
  * interleave with another writer (the {@code cairn user} command is another process).
  */
-final class SqlitePool implements AutoCloseable {
+final class SqlitePool extends SqlPool {
     private static final Logger log = LoggerFactory.getLogger(SqlitePool.class);
     private static final int SIZE = 4;
     private static final int BUSY_TIMEOUT_MS = 5_000;
 
-    @FunctionalInterface
-    interface SqlWork<T> {
-        T run(Connection c) throws SQLException;
-    }
-
     private final Path file;
     private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(SIZE);
     private final List<Connection> all = new ArrayList<>();
-    private volatile boolean closed;
 
     SqlitePool(Path file) { this.file = file; }
 
@@ -83,65 +74,27 @@ final class SqlitePool implements AutoCloseable {
         return config.createConnection("jdbc:sqlite:" + file);
     }
 
-    /** Runs work on a connection of its own (each statement its own read transaction). */
-    <T> T withConnection(SqlWork<T> work) {
-        if (closed) {
-            throw new DirectoryException(Reason.UNAVAILABLE, "the directory is closed");
-        }
-        Connection c;
-        try {
-            c = idle.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DirectoryException(Reason.UNAVAILABLE, "interrupted", e);
-        }
-        try {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new DirectoryException(Reason.UNAVAILABLE, "directory " + file + ": " + e.getMessage(), e);
-        } finally {
-            idle.add(c);
-        }
-    }
-
-    /** Runs work in one write transaction: all of it or, on any exception, none of it. */
-    <T> T inTransaction(SqlWork<T> work) {
-        return withConnection(c -> {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        });
-    }
-
-    static boolean exists(Connection c, String sql, String key) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
-            s.setString(1, key);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next();
-            }
-        }
-    }
-
-    static int execute(Connection c, String sql, Object... args) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setObject(i + 1, args[i]);
-            }
-            return s.executeUpdate();
-        }
+    @Override
+    Connection borrow() throws InterruptedException {
+        return idle.take();
     }
 
     @Override
-    public void close() {
-        closed = true;
+    void giveBack(Connection c) {
+        idle.add(c);
+    }
+
+    /** The connections begin their transactions IMMEDIATE: the write lock is taken with the first statement. */
+    @Override
+    void lockForWrite(Connection c) {}
+
+    @Override
+    String describe() {
+        return "directory " + file;
+    }
+
+    @Override
+    void closeConnections() {
         for (Connection c : all) {
             try {
                 c.close();

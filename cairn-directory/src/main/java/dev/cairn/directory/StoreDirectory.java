@@ -119,9 +119,9 @@ public final class StoreDirectory implements Directory {
     /** Adds a user with its password already hashed (null: it cannot log in); USER_EXISTS when the store has its account. */
     public User addUser(String name, String passwordHash, QuotaLimits quota, Optional<String> group, Optional<String> primaryAddress) {
         String canonical = UserNames.canonical(name);
-        Optional<String> g = group.map(SqliteUsers::checkGroup);
+        Optional<String> g = group.map(SqlUsers::checkGroup);
         Optional<String> primary = primaryAddress.map(Addresses::canonical)
-                .or(() -> SqliteUsers.derivedAddress(canonical, local.defaultDomain()));
+                .or(() -> SqlUsers.derivedAddress(canonical, local.defaultDomain()));
         checkHash(passwordHash);
         if (store.account(canonical).isPresent()) throw new DirectoryException(Reason.USER_EXISTS, "user " + canonical + " exists");
         Account a = new Account(passwordHash, primary, List.of(), quota.storageBytes(), quota.messages(), g, Instant.now(), false);
@@ -152,7 +152,7 @@ public final class StoreDirectory implements Directory {
     }
 
     @Override public void setGroup(String name, Optional<String> group) {
-        Optional<String> g = group.map(SqliteUsers::checkGroup);
+        Optional<String> g = group.map(SqlUsers::checkGroup);
         change(name, a -> new Account(a.passwordHash(), a.primaryAddress(), a.aliases(), a.storageLimit(), a.messageLimit(), g,
                 a.created(), a.disabled()));
     }
@@ -249,7 +249,7 @@ public final class StoreDirectory implements Directory {
 
     private void change(String name, UnaryOperator<Account> change) {
         String canonical = UserNames.canonical(name);
-        Account a = store.account(canonical).orElseThrow(() -> SqliteUsers.noSuchUser(canonical));
+        Account a = store.account(canonical).orElseThrow(() -> SqlUsers.noSuchUser(canonical));
         write(canonical, change.apply(a));
     }
 
@@ -279,6 +279,9 @@ public final class StoreDirectory implements Directory {
             throw new DirectoryException(Reason.INVALID_PASSWORD, "not an Argon2 password hash");
         }
     }
+
+    /** The node's own directory's: placement is the cluster's, and a static pair has none. */
+    @Override public Placement placement() { return local.placement(); }
 
     /** The slot is the node's; the SQLite directory too: the node closes them. */
     @Override public void close() {}

@@ -2,349 +2,35 @@
 package dev.cairn.directory;
 
 import dev.cairn.directory.DirectoryException.Reason;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.List;
 import java.util.Optional;
 
 import static dev.cairn.directory.PasswordHasherTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class SqliteDirectoryTest {
-    @TempDir Path dir;
+/** The directory contract on SQLite, and what only a file has: WAL, its permissions, its own schema versions. */
+class SqliteDirectoryTest extends DirectoryContractTest {
     Path file;
-    SqliteDirectory directory;
 
-    @BeforeEach
-    void open() {
-        file = dir.resolve("directory.db");
-        directory = SqliteDirectory.open(file, Optional.of("Example.org"), FAST);
-    }
-
-    @AfterEach
-    void close() {
-        directory.close();
-    }
-
-    static char[] pw(String s) { return s.toCharArray(); }
-
-    static DirectoryException.Reason reasonOf(Runnable r) {
-        try {
-            r.run();
-        } catch (DirectoryException e) {
-            return e.reason();
-        }
-        throw new AssertionError("no DirectoryException");
-    }
-
-    @Test
-    void addsAndReadsUsers() {
-        User alice = directory.addUser(new NewUser("Alice", pw("secret"), new QuotaLimits(1 << 30, 1000),
-                Optional.of("team-a"), Optional.empty()));
-        assertThat(alice.name()).isEqualTo("alice");
-        assertThat(alice.primaryAddress()).contains("alice@example.org");
-        assertThat(alice.quota()).isEqualTo(new QuotaLimits(1 << 30, 1000));
-        assertThat(alice.group()).contains("team-a");
-        assertThat(alice.disabled()).isFalse();
-        assertThat(alice.hasPassword()).isTrue();
-        assertThat(alice.created()).isNotNull();
-
-        directory.addUser(NewUser.of("bob@other.example", null));
-        assertThat(directory.users()).extracting(User::name).containsExactly("alice", "bob@other.example");
-        User bob = directory.user("BOB@other.example").orElseThrow();
-        assertThat(bob.primaryAddress()).contains("bob@other.example");
-        assertThat(bob.quota()).isEqualTo(QuotaLimits.UNLIMITED);
-        assertThat(bob.hasPassword()).isFalse();
-        assertThat(directory.user("nobody")).isEmpty();
-        assertThat(directory.user("bad/name")).isEmpty();
-    }
-
-    @Test
-    void refusesDuplicateAndBadUsers() {
-        directory.addUser(NewUser.of("alice", pw("x")));
-        assertThat(reasonOf(() -> directory.addUser(NewUser.of("ALICE", pw("x"))))).isEqualTo(Reason.USER_EXISTS);
-        assertThat(reasonOf(() -> directory.addUser(NewUser.of("a/b", pw("x"))))).isEqualTo(Reason.INVALID_USER_NAME);
-        assertThat(reasonOf(() -> directory.addUser(NewUser.of("carol", new char[0])))).isEqualTo(Reason.INVALID_PASSWORD);
-        assertThat(reasonOf(() -> directory.addUser(new NewUser("dave", pw("x"), QuotaLimits.UNLIMITED,
-                Optional.of("bad\ngroup"), Optional.empty())))).isEqualTo(Reason.INVALID_ARGUMENT);
-        assertThat(reasonOf(() -> directory.addUser(new NewUser("erin", pw("x"), null, null,
-                Optional.of("not an address"))))).isEqualTo(Reason.INVALID_ADDRESS);
-        // The primary address alice@example.org is taken by alice.
-        assertThat(reasonOf(() -> directory.addUser(new NewUser("frank", pw("x"), null, null,
-                Optional.of("Alice@example.org"))))).isEqualTo(Reason.ADDRESS_TAKEN);
-        assertThatThrownBy(() -> new QuotaLimits(-2, 0)).isInstanceOf(DirectoryException.class);
-        // Nothing of the refused users was written.
-        assertThat(directory.users()).extracting(User::name).containsExactly("alice");
-        assertThat(directory.addresses(Optional.empty())).extracting(AddressEntry::address).containsExactly("alice@example.org");
-    }
-
-    @Test
-    void authenticatesByNameOrAddress() {
-        directory.addUser(NewUser.of("Alice", pw("secret")));
-        directory.addAlias("a.smith@example.net", "alice");
-        assertThat(directory.authenticate("alice", pw("secret"))).contains("alice");
-        assertThat(directory.authenticate("ALICE", pw("secret"))).contains("alice");
-        assertThat(directory.authenticate("alice@example.org", pw("secret"))).contains("alice");
-        assertThat(directory.authenticate("A.Smith@Example.NET", pw("secret"))).contains("alice");
-        assertThat(directory.authenticate("alice", pw("Secret"))).isEmpty();
-        assertThat(directory.authenticate("alice", new char[0])).isEmpty();
-        assertThat(directory.authenticate("alice", null)).isEmpty();
-        assertThat(directory.authenticate(null, pw("secret"))).isEmpty();
-        assertThat(directory.authenticate("a".repeat(10_000), pw("secret"))).isEmpty();
-    }
-
-    @Test
-    void unknownDisabledAndPasswordlessUsersCostOneHashAndFail() {
-        directory.addUser(NewUser.of("alice", pw("secret")));
-        directory.addUser(NewUser.of("bob", null));
-        for (String login : new String[] {"nobody", "bad/name", "bob", "alice"}) {
-            if (login.equals("alice")) {
-                directory.setDisabled("alice", true);
-            }
-            long before = FAST.verifications();
-            assertThat(directory.authenticate(login, pw("secret"))).as(login).isEmpty();
-            assertThat(FAST.verifications() - before).as(login).isEqualTo(1);
-        }
-        // Only the right password learns that the account is disabled.
-        assertThat(directory.login("alice", pw("secret"))).isEqualTo(new Login(Login.Outcome.DISABLED, Optional.of("alice")));
-        assertThat(directory.login("alice", pw("wrong"))).isEqualTo(new Login(Login.Outcome.INVALID_CREDENTIALS, Optional.empty()));
-        directory.setDisabled("alice", false);
-        assertThat(directory.authenticate("alice", pw("secret"))).contains("alice");
-        assertThat(directory.login("ALICE", pw("secret"))).isEqualTo(new Login(Login.Outcome.SUCCESS, Optional.of("alice")));
-    }
-
-    @Test
-    void repeatedLoginsPayOneHashUntilThePasswordChanges() {
-        directory.addUser(NewUser.of("alice", pw("old")));
-        long before = FAST.verifications();
-        for (int i = 0; i < 5; i++) assertThat(directory.authenticate("alice", pw("old"))).contains("alice");
-        assertThat(FAST.verifications() - before).isEqualTo(1);
-        // A wrong password is never answered from memory.
-        assertThat(directory.authenticate("alice", pw("olD"))).isEmpty();
-        assertThat(FAST.verifications() - before).isEqualTo(2);
-        // The remembered success belongs to the old hash: after a change the old password fails.
-        directory.setPassword("alice", pw("new"));
-        assertThat(directory.authenticate("alice", pw("old"))).isEmpty();
-        assertThat(directory.authenticate("alice", pw("new"))).contains("alice");
-    }
-
-    @Test
-    void passwordChangeAndRemoval() {
-        directory.addUser(NewUser.of("alice", pw("old")));
-        directory.setPassword("Alice", pw("new"));
-        assertThat(directory.authenticate("alice", pw("old"))).isEmpty();
-        assertThat(directory.authenticate("alice", pw("new"))).contains("alice");
-        directory.setPassword("alice", null);
-        assertThat(directory.authenticate("alice", pw("new"))).isEmpty();
-        assertThat(directory.user("alice").orElseThrow().hasPassword()).isFalse();
-        assertThat(reasonOf(() -> directory.setPassword("nobody", pw("x")))).isEqualTo(Reason.NO_SUCH_USER);
-    }
-
-    @Test
-    void passwordHashIsNeverReturnedAndStoredAsPhcString() throws Exception {
-        directory.addUser(NewUser.of("alice", pw("secret")));
-        assertThat(directory.user("alice").orElseThrow().toString()).doesNotContain("argon2");
-        assertThat(storedHash("alice")).startsWith("$argon2id$v=19$m=64,t=1,p=1$").doesNotContain("secret");
-    }
-
-    @Test
-    void loginRehashesWithRaisedParameters() throws Exception {
-        directory.addUser(NewUser.of("alice", pw("secret")));
-        String old = storedHash("alice");
-        directory.close();
-        PasswordHasher stronger = new PasswordHasher(new PasswordHasher.Parameters(128, 2, 1), 2);
-        directory = SqliteDirectory.open(file, Optional.of("example.org"), stronger);
-        assertThat(directory.authenticate("alice", pw("wrong"))).isEmpty();
-        assertThat(storedHash("alice")).isEqualTo(old);
-        assertThat(directory.authenticate("alice", pw("secret"))).contains("alice");
-        assertThat(storedHash("alice")).startsWith("$argon2id$v=19$m=128,t=2,p=1$");
-        assertThat(directory.authenticate("alice", pw("secret"))).contains("alice");
-    }
-
-    @Test
-    void resolvesRecipients() {
-        directory.addUser(NewUser.of("alice", pw("x")));
-        directory.addUser(NewUser.of("bob@other.example", pw("x")));
-        directory.addUser(new NewUser("carol", pw("x"), null, null, Optional.of("c.jones@other.example")));
-        directory.addAlias("postmaster@example.org", "alice");
-        directory.addAlias("sales+eu@example.org", "carol");
-
-        Recipient plain = new Recipient("alice", Optional.empty(), false);
-        assertThat(directory.resolve("alice@example.org")).contains(plain);
-        assertThat(directory.resolve("ALICE@EXAMPLE.ORG")).contains(plain);
-        assertThat(directory.resolve("Postmaster@Example.org")).contains(plain);
-        assertThat(directory.resolve("alice+Lists@example.org")).contains(new Recipient("alice", Optional.of("lists"), false));
-        assertThat(directory.resolve("alice+@example.org")).contains(plain);
-        // A bare local part is taken to be of the default domain.
-        assertThat(directory.resolve("alice")).contains(plain);
-        assertThat(directory.resolve("carol+x")).contains(new Recipient("carol", Optional.of("x"), false));
-        // The exact address wins over detail splitting.
-        assertThat(directory.resolve("sales+eu@example.org")).contains(new Recipient("carol", Optional.empty(), false));
-        assertThat(directory.resolve("bob@other.example")).contains(new Recipient("bob@other.example", Optional.empty(), false));
-        assertThat(directory.resolve("bob+x@other.example")).contains(new Recipient("bob@other.example", Optional.of("x"), false));
-        assertThat(directory.resolve("c.jones+y@other.example")).contains(new Recipient("carol", Optional.of("y"), false));
-        // A user's name is an address only in the default domain (and the local domains, none here).
-        assertThat(directory.resolve("alice@other.example")).isEmpty();
-        assertThat(directory.resolve("carol@other.example")).isEmpty();
-        assertThat(directory.resolve("nobody@example.org")).isEmpty();
-        assertThat(directory.resolve("")).isEmpty();
-        assertThat(directory.resolve(null)).isEmpty();
-        assertThat(directory.resolve("alice@example.org\r\nRCPT TO:<x>")).isEmpty();
-        assertThat(directory.resolve("x".repeat(100_000))).isEmpty();
-
-        directory.setDisabled("alice", true);
-        assertThat(directory.resolve("alice@example.org")).contains(new Recipient("alice", Optional.empty(), true));
-    }
-
-    @Test
-    void withoutDefaultDomainABareNameIsTheUserAndOtherDomainsNeedAnAddress() {
-        directory.close();
-        directory = SqliteDirectory.open(dir.resolve("other.db"), Optional.empty(), FAST);
-        User alice = directory.addUser(NewUser.of("alice", pw("x")));
-        assertThat(alice.primaryAddress()).isEmpty();
-        assertThat(directory.resolve("alice")).map(Recipient::user).contains("alice");
-        assertThat(directory.resolve("alice@example.org")).isEmpty();
-        directory.addAlias("alice@example.org", "alice");
-        assertThat(directory.resolve("alice@example.org")).map(Recipient::user).contains("alice");
-    }
-
-    @Test
-    void aUserWithoutAddressReceivesAtItsNameInTheLocalDomainsOnly() {
-        directory.close();
-        directory = SqliteDirectory.open(dir.resolve("other.db"), Optional.empty(), FAST);
-        directory.addUser(NewUser.of("alice", pw("x")));
-        LocalDomains local = LocalDomains.of(List.of("mx.example.net", "LocalHost."), true);
-        Recipient alice = new Recipient("alice", Optional.empty(), false);
-        assertThat(directory.resolve("alice", local)).isEqualTo(new Resolution.Found(alice));
-        assertThat(directory.resolve("ALICE@localhost", local)).isEqualTo(new Resolution.Found(alice));
-        assertThat(directory.resolve("alice@mx.example.net.", local)).isEqualTo(new Resolution.Found(alice));
-        assertThat(directory.resolve("alice+news@localhost", local))
-                .isEqualTo(new Resolution.Found(new Recipient("alice", Optional.of("news"), false)));
-        // One label more or less is another domain: not local.
-        assertThat(directory.resolve("alice@example.net", local)).isEqualTo(new Resolution.Unknown(
-                "no address alice@example.net, and example.net is not a local domain (where user names are addresses)"));
-        assertThat(directory.resolve("alice@sub.mx.example.net", local)).isInstanceOf(Resolution.Unknown.class);
-        assertThat(directory.resolve("bob@localhost", local))
-                .isEqualTo(new Resolution.Unknown("no address bob@localhost and no user bob"));
-        assertThat(directory.resolve("bob", local)).isEqualTo(new Resolution.Unknown("no user bob"));
-        assertThat(directory.resolve("alice", LocalDomains.of(List.of("localhost"), false)))
-                .isEqualTo(new Resolution.Unknown("a recipient needs a domain here (bare user names are off)"));
-        assertThat(directory.resolve("al ice", local)).isInstanceOf(Resolution.Unknown.class);
-        assertThat(directory.resolve("", local)).isInstanceOf(Resolution.Unknown.class);
-        assertThatThrownBy(() -> LocalDomains.of(List.of("not a domain"), true)).isInstanceOf(DirectoryException.class);
-    }
-
-    @Test
-    void thePasswordPolicyRefusesAPasswordOneShorterThanItsMinimum() {
-        directory.close();
-        directory = SqliteDirectory.open(dir.resolve("policy.db"), Optional.empty(), FAST, new PasswordPolicy(8));
-        assertThat(reasonOf(() -> directory.addUser(NewUser.of("alice", pw("1234567"))))).isEqualTo(Reason.INVALID_PASSWORD);
-        assertThatThrownBy(() -> directory.addUser(NewUser.of("alice", pw("1234567"))))
-                .hasMessage("the password must be at least 8 characters (it has 7)");
-        assertThat(directory.user("alice")).isEmpty();
-        directory.addUser(NewUser.of("alice", pw("12345678")));
-        assertThat(reasonOf(() -> directory.setPassword("alice", pw("short")))).isEqualTo(Reason.INVALID_PASSWORD);
-        assertThat(directory.authenticate("alice", pw("12345678"))).contains("alice");
-        directory.setPassword("alice", pw("87654321"));
-        assertThat(directory.authenticate("alice", pw("87654321"))).contains("alice");
-        // An account without a password (receives mail only) is not a password.
-        directory.addUser(NewUser.of("robot", null));
-    }
-
-    @Test
-    void aliasesAndPrimaryAddresses() {
-        directory.addUser(NewUser.of("alice", pw("x")));
-        directory.addUser(NewUser.of("bob", pw("x")));
-        directory.addAlias("Info@Example.org", "ALICE");
-        assertThat(reasonOf(() -> directory.addAlias("info@example.org", "bob"))).isEqualTo(Reason.ADDRESS_TAKEN);
-        assertThat(reasonOf(() -> directory.addAlias("bob@example.org", "alice"))).isEqualTo(Reason.ADDRESS_TAKEN);
-        assertThat(reasonOf(() -> directory.addAlias("x@example.org", "nobody"))).isEqualTo(Reason.NO_SUCH_USER);
-        assertThat(reasonOf(() -> directory.addAlias("not-an-address", "alice"))).isEqualTo(Reason.INVALID_ADDRESS);
-        assertThat(directory.addresses(Optional.of("alice"))).containsExactly(
-                new AddressEntry("alice@example.org", "alice", true),
-                new AddressEntry("info@example.org", "alice", false));
-
-        directory.setPrimaryAddress("alice", "info@example.org");
-        assertThat(directory.user("alice").orElseThrow().primaryAddress()).contains("info@example.org");
-        directory.setPrimaryAddress("alice", "a@example.net");
-        assertThat(directory.addresses(Optional.of("alice"))).containsExactly(
-                new AddressEntry("a@example.net", "alice", true),
-                new AddressEntry("alice@example.org", "alice", false),
-                new AddressEntry("info@example.org", "alice", false));
-        assertThat(reasonOf(() -> directory.setPrimaryAddress("alice", "bob@example.org"))).isEqualTo(Reason.ADDRESS_TAKEN);
-
-        assertThat(directory.removeAddress("INFO@example.org")).isTrue();
-        assertThat(directory.removeAddress("info@example.org")).isFalse();
-        assertThat(directory.removeAddress("garbage")).isFalse();
-        assertThat(directory.resolve("info@example.org")).isEmpty();
-        assertThat(directory.addresses(Optional.empty())).extracting(AddressEntry::user)
-                .containsExactly("alice", "alice", "bob");
-    }
-
-    @Test
-    void deleteRemovesUserAndAddresses() {
-        directory.addUser(NewUser.of("alice", pw("x")));
-        directory.addAlias("info@example.org", "alice");
-        assertThat(directory.deleteUser("Alice")).isTrue();
-        assertThat(directory.deleteUser("alice")).isFalse();
-        assertThat(directory.deleteUser("bad/name")).isFalse();
-        assertThat(directory.user("alice")).isEmpty();
-        assertThat(directory.addresses(Optional.empty())).isEmpty();
-        assertThat(directory.resolve("info@example.org")).isEmpty();
-        // The name and addresses can be used again.
-        directory.addUser(NewUser.of("alice", pw("y")));
-        directory.addAlias("info@example.org", "alice");
-    }
-
-    @Test
-    void quotaGroupAndDisabled() {
-        directory.addUser(NewUser.of("alice", pw("x")));
-        assertThat(directory.quota("alice")).isEqualTo(QuotaLimits.UNLIMITED);
-        directory.setQuota("alice", new QuotaLimits(5_000_000, QuotaLimits.NONE));
-        assertThat(directory.quota("ALICE")).isEqualTo(new QuotaLimits(5_000_000, -1));
-        assertThat(directory.quota("nobody")).isEqualTo(QuotaLimits.UNLIMITED);
-        assertThat(reasonOf(() -> directory.setQuota("nobody", QuotaLimits.UNLIMITED))).isEqualTo(Reason.NO_SUCH_USER);
-        directory.setGroup("alice", Optional.of("sales"));
-        assertThat(directory.user("alice").orElseThrow().group()).contains("sales");
-        directory.setGroup("alice", Optional.empty());
-        assertThat(directory.user("alice").orElseThrow().group()).isEmpty();
-        directory.setDisabled("alice", true);
-        assertThat(directory.user("alice").orElseThrow().disabled()).isTrue();
-    }
-
-    @Test
-    void anotherConnectionSeesChangesAtOnce() {
-        // Another SqliteDirectory on the same file stands for the `cairn user` process.
-        try (SqliteDirectory other = SqliteDirectory.open(file, Optional.of("example.org"), FAST)) {
-            assertThat(directory.user("alice")).isEmpty();
-            other.addUser(NewUser.of("alice", pw("one")));
-            assertThat(directory.authenticate("alice", pw("one"))).contains("alice");
-            other.setPassword("alice", pw("two"));
-            assertThat(directory.authenticate("alice", pw("one"))).isEmpty();
-            assertThat(directory.authenticate("alice", pw("two"))).contains("alice");
-            other.addAlias("info@example.org", "alice");
-            assertThat(directory.resolve("info@example.org")).map(Recipient::user).contains("alice");
-            other.setQuota("alice", new QuotaLimits(10, 10));
-            assertThat(directory.quota("alice")).isEqualTo(new QuotaLimits(10, 10));
-            other.deleteUser("alice");
-            assertThat(directory.resolve("info@example.org")).isEmpty();
-        }
+    @Override
+    SqlDirectory open(String name, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy policy) {
+        Path f = dir.resolve(name + ".db");
+        if (name.equals("directory")) file = f;
+        return SqliteDirectory.open(f, defaultDomain, hasher, policy);
     }
 
     @Test
     void survivesReopenAndRunsInWalMode() throws Exception {
         directory.addUser(NewUser.of("alice", pw("x")));
         directory.close();
-        directory = SqliteDirectory.open(file, Optional.of("example.org"), FAST);
+        directory = open("directory", Optional.of("example.org"));
         assertThat(directory.user("alice")).isPresent();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
              Statement s = c.createStatement()) {
@@ -389,13 +75,53 @@ class SqliteDirectoryTest {
                 .isInstanceOf(DirectoryException.class);
     }
 
+    /**
+     * A file made by Cairn before placement (schema version 1, the tables as the first migration
+     * made them) opens with its accounts as they were and gains the placement tables.
+     */
     @Test
-    void closedDirectoryRefuses() {
+    void aFileOfSchemaVersionOneOpensWithItsAccountsAndGainsPlacement() throws Exception {
         directory.close();
-        assertThat(reasonOf(() -> directory.users())).isEqualTo(Reason.UNAVAILABLE);
+        Path old = dir.resolve("old.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old);
+             Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT");
+            s.execute("""
+                    CREATE TABLE users (
+                        name                TEXT PRIMARY KEY,
+                        password_hash       TEXT,
+                        quota_storage_bytes INTEGER,
+                        quota_messages      INTEGER,
+                        group_name          TEXT,
+                        created_at          INTEGER NOT NULL,
+                        disabled            INTEGER NOT NULL DEFAULT 0
+                    ) STRICT""");
+            s.execute("""
+                    CREATE TABLE addresses (
+                        address    TEXT PRIMARY KEY,
+                        user_name  TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+                        is_primary INTEGER NOT NULL DEFAULT 0
+                    ) STRICT""");
+            s.execute("CREATE INDEX addresses_by_user ON addresses(user_name)");
+            s.execute("CREATE UNIQUE INDEX one_primary_address ON addresses(user_name) WHERE is_primary = 1");
+            s.execute("CREATE INDEX users_by_group ON users(group_name) WHERE group_name IS NOT NULL");
+            s.execute("INSERT INTO schema_version VALUES (1, 0)");
+            s.execute("INSERT INTO users VALUES ('alice', NULL, 1000, NULL, 'sales', 5, 0)");
+            s.execute("INSERT INTO addresses VALUES ('alice@example.org', 'alice', 1)");
+        }
+        directory = SqliteDirectory.open(old, Optional.of("example.org"), FAST);
+        User alice = directory.user("alice").orElseThrow();
+        assertThat(alice.primaryAddress()).contains("alice@example.org");
+        assertThat(alice.quota()).isEqualTo(new QuotaLimits(1000, QuotaLimits.NONE));
+        assertThat(alice.group()).contains("sales");
+        assertThat(directory.placement().storeOf("alice")).isEmpty();
+        assertThat(directory.placement().place("alice", Optional.empty(), "s1")).isTrue();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old)) {
+            assertThat(Schema.version(c)).isEqualTo(Schema.latest());
+        }
     }
 
-    private String storedHash(String user) throws Exception {
+    private String storedHashInFile(String user) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
              var s = c.prepareStatement("SELECT password_hash FROM users WHERE name = ?")) {
             s.setString(1, user);
@@ -404,5 +130,11 @@ class SqliteDirectoryTest {
                 return r.getString(1);
             }
         }
+    }
+
+    @Test
+    void theHashIsTheOneInTheFile() throws Exception {
+        directory.addUser(NewUser.of("alice", pw("secret")));
+        assertThat(storedHashInFile("alice")).isEqualTo(storedHash("alice")).startsWith("$argon2id$");
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
-import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.SqlDirectory;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
@@ -46,8 +46,8 @@ public final class Node implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
     private NodeMetrics metrics;
-    private SqliteDirectory directory;
-    /** What logins, deliveries and quotas ask: the SQLite directory, or with a replicated store the store's accounts first. */
+    private SqlDirectory directory;
+    /** What logins, deliveries and quotas ask: the directory, or with a replicated store and no cluster directory the store's accounts first. */
     private volatile dev.cairn.directory.Directory accounts;
     private SlotStore store;
     /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
@@ -82,7 +82,8 @@ public final class Node implements AutoCloseable {
         createLayout(config);
         metrics = new NodeMetrics(registry, Node.class.getPackage().getImplementationVersion());
 
-        directory = SqliteDirectory.open(config.directoryFile(), config.directory().defaultDomain());
+        directory = Directories.open(config);
+        log.info("directory: {}", directory);
         accounts = directory;
         logMemory(config.memory());
         engine = storeEngine(config.memory().store(), registry);
@@ -94,7 +95,7 @@ public final class Node implements AutoCloseable {
             replication = dev.cairn.replication.Replication.start(config.replication().config(),
                     Map.of(config.replication().slot(), store), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
-            accounts = storeAccounts();
+            accounts = Directories.withStore(directory, store);
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
@@ -135,8 +136,10 @@ public final class Node implements AutoCloseable {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving, this::role);
             if (replication != null) {
                 ReplicationAdmin.register(admin, replication, token);
-                AccountAdmin.register(admin, token, (dev.cairn.directory.StoreDirectory) accounts, store, replication,
-                        config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
+                if (accounts instanceof dev.cairn.directory.StoreDirectory storeAccounts) {
+                    AccountAdmin.register(admin, token, storeAccounts, store, replication,
+                            config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
+                }
             }
             ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
             ClusterPage.register(admin, token, new dev.cairn.server.cluster.NodeClusterView(replication,
@@ -150,11 +153,6 @@ public final class Node implements AutoCloseable {
         }
         serving = true;
         copyOwnAccounts();
-    }
-
-    /** The accounts of the replicated store first, then this node's own directory. */
-    private dev.cairn.directory.StoreDirectory storeAccounts() {
-        return new dev.cairn.directory.StoreDirectory(directory, store);
     }
 
     /**
@@ -172,7 +170,7 @@ public final class Node implements AutoCloseable {
                     if (closed || store.replication().fenceReason() != null || System.nanoTime() > deadline) return;
                     Thread.sleep(200);
                 }
-                int copied = d.copyFrom(directory);
+                int copied = d.copyFrom(d.local());
                 if (copied > 0) log.info("directory: copied {} account(s) of this node's directory into the store", copied);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -375,7 +373,7 @@ public final class Node implements AutoCloseable {
 
     public PrometheusMeterRegistry registry() { return registry; }
 
-    public SqliteDirectory directory() { return directory; }
+    public SqlDirectory directory() { return directory; }
 
     /** What logins and deliveries ask: {@link #directory()}, or with a replicated store its accounts first. */
     public dev.cairn.directory.Directory accounts() { return accounts; }

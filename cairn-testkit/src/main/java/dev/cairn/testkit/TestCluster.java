@@ -49,7 +49,7 @@ public final class TestCluster {
         private final List<String> nodes;
         private final List<String> listeners = new ArrayList<>(), disabled = new ArrayList<>();
         private final Map<String, String> hosts = new ConcurrentHashMap<>();
-        private final List<String> store = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
+        private final List<String> store = new ArrayList<>(), directory = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
         private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
         private String secret, mode;
 
@@ -60,6 +60,9 @@ public final class TestCluster {
 
         /** Lines of the [store] section, e.g. {@code sync = false}. */
         public Builder store(String... lines) { store.addAll(Arrays.asList(lines)); return this; }
+
+        /** Lines of every node's [directory] section, e.g. the {@code url} of a shared PostgreSQL ({@link PostgresServer}). */
+        public Builder directory(String... lines) { directory.addAll(Arrays.asList(lines)); return this; }
 
         /** Listeners (imap, lmtp, pop3, admin) that each node runs on a port of its own. */
         public Builder listen(String... names) { listeners.addAll(Arrays.asList(names)); return this; }
@@ -163,6 +166,7 @@ public final class TestCluster {
     public String toml(String node) {
         StringBuilder t = new StringBuilder("data = \"" + data(node).toString().replace("\\", "/") + "\"\n");
         section(t, node, "store", spec.store);
+        section(t, node, "directory", spec.directory);
         for (String l : spec.listeners) {
             section(t, node, l, List.of("listen = \"" + spec.hosts.getOrDefault(l, "127.0.0.1") + ":" + port(node, l) + "\""));
         }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.SqlDirectory;
+import dev.cairn.server.Directories;
 import dev.cairn.server.Node;
 import dev.cairn.server.config.ConfigLoader;
 import dev.cairn.server.config.NodeConfig;
@@ -32,21 +33,27 @@ public final class ConfigOptions {
         return c;
     }
 
-    /** The node's directory, for commands that change accounts (also while the server runs); it must exist. */
-    public SqliteDirectory openDirectory() {
-        NodeConfig c = loadExisting(NodeConfig::directoryFile);
-        return SqliteDirectory.open(c.directoryFile(), c.directory().defaultDomain(), c.directory().passwordPolicy());
+    /**
+     * The node's directory, for commands that change accounts (also while the server runs): the
+     * cluster's PostgreSQL (from any node, running or not), or the node's SQLite file, which must exist.
+     */
+    public SqlDirectory openDirectory() {
+        NodeConfig c = load();
+        if (Directories.shared(c)) return Directories.open(c);
+        DataDirectory.requireData(c, c.directoryFile());
+        return Directories.open(c);
     }
 
-    /** The node's directory, made with the data directory's layout when missing (`user add`). */
-    SqliteDirectory createDirectory() {
+    /** The node's directory, its SQLite file made with the data directory's layout when missing (`user add`). */
+    SqlDirectory createDirectory() {
         NodeConfig c = load();
+        if (Directories.shared(c)) return Directories.open(c);
         DataDirectory.requireUsable(c);
         try {
             Node.createLayout(c);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return SqliteDirectory.open(c.directoryFile(), c.directory().defaultDomain(), c.directory().passwordPolicy());
+        return Directories.open(c);
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.cli;
 
-import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.SqlDirectory;
 import dev.cairn.directory.User;
 import dev.cairn.directory.UserNames;
 import dev.cairn.server.config.ConfigLoader;
@@ -88,7 +88,7 @@ public final class ReplicaCommand implements Runnable {
         @Override public Integer call() throws Exception {
             NodeConfig self = options.load();
             List<String> users;
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqlDirectory directory = options.openDirectory()) {
                 // --user may be an address or differ in case: the store knows the canonical name
                 users = user != null ? List.of(directory.resolve(user).map(r -> r.user())
                         .orElseGet(() -> UserNames.isValid(user) ? UserNames.canonical(user) : user))

@@ -27,7 +27,8 @@ final class StoreUsers {
      * a note on standard error), which answers for users the store has no account of.
      */
     static boolean replicated(CommandSpec spec, NodeConfig config) {
-        if (config.replication() == null) return false;
+        // A cluster's directory is PostgreSQL, the source of truth: `cairn user` writes it directly.
+        if (config.replication() == null || dev.cairn.server.Directories.shared(config)) return false;
         if (RunFile.read(config.runFile()).filter(RunFile::processAlive).isPresent()) return true;
         spec.commandLine().getErr().println("cairn: note: the node does not run: this changes its own directory, not the replicated "
                 + "store's accounts (start the node and run it again to change those)");

@@ -8,7 +8,7 @@ import dev.cairn.directory.LocalDomains;
 import dev.cairn.directory.NewUser;
 import dev.cairn.directory.QuotaLimits;
 import dev.cairn.directory.Resolution;
-import dev.cairn.directory.SqliteDirectory;
+import dev.cairn.directory.SqlDirectory;
 import dev.cairn.directory.User;
 import dev.cairn.directory.UserNames;
 import dev.cairn.server.config.NodeConfig;
@@ -30,13 +30,16 @@ import java.util.concurrent.Callable;
 /**
  * `cairn user ...`: accounts in the directory. On a single node it writes the directory database
  * directly, so it works whether or not the server runs; a running server sees each change at its
- * next lookup. On a node that serves a replicated store (its config has [replication]) the
- * accounts are the store's, and every subcommand goes through the running node ({@link StoreUsers}).
+ * next lookup. With the cluster's directory ([directory] url) it writes PostgreSQL directly, from
+ * any node, running or not: every node sees the change at its next lookup. On a node that serves
+ * a replicated store without it (a static pair) the accounts are the store's, and every
+ * subcommand goes through the running node ({@link StoreUsers}).
  */
 @Command(name = "user", header = "Add, change, list and delete users and their addresses.", description =
         "The commands write the directory database (directory.db in the data directory) directly: they work whether or "
                 + "not the node runs, and a running node sees each change at the next login or delivery. Only `user add` "
-                + "creates a data directory; the others refuse one that holds no directory.db. On a node that serves a "
+                + "creates a data directory; the others refuse one that holds no directory.db. With a cluster's directory "
+                + "([directory] url) they write PostgreSQL directly, from any node, running or not. On a node that serves a "
                 + "replicated store ([replication] in its config) the accounts are part of the store: the commands go through "
                 + "the running node to the store's master (run against a replica, a change says which node is the master).",
         subcommands = {UserCommand.Add.class, UserCommand.List_.class, UserCommand.Show.class, UserCommand.Passwd.class,
@@ -139,9 +142,9 @@ public final class UserCommand implements Runnable {
                         "address", address, "quota_storage", quota.storageBytes() + "", "quota_messages", quota.messages() + "",
                         "group", group));
             }
-            DataDirectory.requireUsable(config);
+            if (!dev.cairn.server.Directories.shared(config)) DataDirectory.requireUsable(config);
             char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
-            try (SqliteDirectory directory = options.createDirectory()) {
+            try (SqlDirectory directory = options.createDirectory()) {
                 User user = directory.addUser(new NewUser(name, password, quota, Optional.ofNullable(group),
                         Optional.ofNullable(address)));
                 spec.commandLine().getOut().println("added " + describe(user));
@@ -162,7 +165,7 @@ public final class UserCommand implements Runnable {
         public Integer call() throws Exception {
             NodeConfig config = options.load();
             if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/list", StoreUsers.form());
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqlDirectory directory = options.openDirectory()) {
                 PrintWriter out = spec.commandLine().getOut();
                 List<User> users = directory.users();
                 for (User u : users) {
@@ -184,7 +187,7 @@ public final class UserCommand implements Runnable {
         public Integer call() throws Exception {
             NodeConfig config = options.load();
             if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/show", StoreUsers.form("user", name));
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqlDirectory directory = options.openDirectory()) {
                 PrintWriter out = spec.commandLine().getOut();
                 Optional<User> user = directory.user(name);
                 if (user.isEmpty()) {
@@ -227,7 +230,7 @@ public final class UserCommand implements Runnable {
                 }
                 return StoreUsers.call(spec, config, "POST", "/accounts/passwd", StoreUsers.form("user", name, "hash", hash));
             }
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqlDirectory directory = options.openDirectory()) {
                 if (directory.user(name).isEmpty()) {
                     spec.commandLine().getErr().println("cairn: no user " + name);
                     return 1;
@@ -315,7 +318,7 @@ public final class UserCommand implements Runnable {
                         "keep_mail", Boolean.toString(keepMail)));
             }
             boolean inDirectory;
-            try (SqliteDirectory directory = options.openDirectory()) {
+            try (SqlDirectory directory = options.openDirectory()) {
                 // The account goes first: no login or delivery starts while its mail is removed.
                 inDirectory = directory.deleteUser(canonical);
             }
@@ -363,7 +366,7 @@ public final class UserCommand implements Runnable {
                 if (StoreUsers.replicated(spec, config)) {
                     return StoreUsers.call(spec, config, "POST", "/accounts/alias-add", StoreUsers.form("address", address, "user", user));
                 }
-                try (SqliteDirectory directory = options.openDirectory()) {
+                try (SqlDirectory directory = options.openDirectory()) {
                     directory.addAlias(address, user);
                     spec.commandLine().getOut().println("alias " + address + " -> " + directory.user(user).orElseThrow().name());
                 }
@@ -383,7 +386,7 @@ public final class UserCommand implements Runnable {
                 if (StoreUsers.replicated(spec, config)) {
                     return StoreUsers.call(spec, config, "POST", "/accounts/alias-remove", StoreUsers.form("address", address));
                 }
-                try (SqliteDirectory directory = options.openDirectory()) {
+                try (SqlDirectory directory = options.openDirectory()) {
                     if (!directory.removeAddress(address)) {
                         spec.commandLine().getErr().println("cairn: no address " + address);
                         return 1;
@@ -404,7 +407,7 @@ public final class UserCommand implements Runnable {
             public Integer call() throws Exception {
                 NodeConfig config = options.load();
                 if (StoreUsers.replicated(spec, config)) return StoreUsers.call(spec, config, "GET", "/accounts/aliases", StoreUsers.form("user", user));
-                try (SqliteDirectory directory = options.openDirectory()) {
+                try (SqlDirectory directory = options.openDirectory()) {
                     for (AddressEntry a : directory.addresses(Optional.ofNullable(user))) {
                         spec.commandLine().getOut().println(a.address() + " -> " + a.user() + (a.primary() ? " (primary)" : ""));
                     }

@@ -5,6 +5,7 @@ import dev.cairn.directory.Addresses;
 import dev.cairn.directory.LocalDomains;
 import dev.cairn.directory.PasswordHasher;
 import dev.cairn.directory.PasswordPolicy;
+import dev.cairn.directory.PostgresDirectory;
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.store.DefaultFolder;
 import dev.cairn.store.SpecialUse;
@@ -32,6 +33,7 @@ import java.util.TreeSet;
  *
  * [directory]
  * file = "directory.db"
+ * # url = "postgresql://db.example.org:5432/cairn"   # a cluster's directory (then user and password_file too)
  * default_domain = "example.org"
  * min_password_length = 8            # for new passwords (user add, user passwd)
  *
@@ -87,7 +89,7 @@ public final class ConfigLoader {
     static final int MAX_HEAVY_COMMAND_THREADS = 1024;
     private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
     private static final Map<String, Set<String>> SECTIONS = Map.of(
-            "directory", Set.of("file", "default_domain", "min_password_length"),
+            "directory", Set.of("file", "default_domain", "min_password_length", "url", "user", "password_file", "pool_size", "timeout"),
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders"),
             "tls", Set.of("certificate", "key"),
             "memory", Set.of("total"),
@@ -134,7 +136,8 @@ public final class ConfigLoader {
                     return domain;
                 }).or(d.directory()::defaultDomain),
                 r.integer(dir, "directory.min_password_length", 1, PasswordHasher.MAX_PASSWORD_LENGTH)
-                        .map(PasswordPolicy::new).orElse(d.directory().passwordPolicy()));
+                        .map(PasswordPolicy::new).orElse(d.directory().passwordPolicy()),
+                postgres(r, dir, data));
 
         TomlTable st = r.section(result, "store");
         StoreConfig store = new StoreConfig(
@@ -204,6 +207,32 @@ public final class ConfigLoader {
             config = config.withReplication(ReplicationSettings.parse(table, source, data, tls));
         }
         return config;
+    }
+
+    /**
+     * The cluster's directory: {@code url = "postgresql://HOST:PORT/DATABASE"} with {@code user},
+     * {@code password_file} (relative: under the data directory; the password itself is never in
+     * the config), {@code pool_size} and {@code timeout}; empty without {@code url} (the node's
+     * SQLite file).
+     */
+    private static Optional<PostgresDirectory.Settings> postgres(Reader r, TomlTable dir, Path data) {
+        Optional<String> url = r.string(dir, "directory.url");
+        if (url.isEmpty()) {
+            for (String key : List.of("user", "password_file", "pool_size", "timeout")) {
+                if (dir != null && dir.contains(key)) throw r.error("directory." + key, "only with directory.url (a PostgreSQL directory)");
+            }
+            return Optional.empty();
+        }
+        if (!url.get().matches("postgresql://[^/?#\\s]+/[^/?#\\s]+(\\?[^#\\s]*)?")) {
+            throw r.error("directory.url", "'" + url.get() + "' is not postgresql://HOST:PORT/DATABASE (with ?PARAMETERS of the JDBC driver, if any)");
+        }
+        Duration timeout = r.duration(dir, "directory.timeout").orElse(PostgresDirectory.Settings.DEFAULT_TIMEOUT);
+        if (timeout.toMillis() < 250 || timeout.toSeconds() > 60) throw r.error("directory.timeout", "must be between 250ms and 60s");
+        return Optional.of(new PostgresDirectory.Settings(url.get(),
+                r.string(dir, "directory.user").orElseThrow(() -> r.error("directory.user", "needed with directory.url")),
+                r.path(dir, "directory.password_file").map(data::resolve)
+                        .orElseThrow(() -> r.error("directory.password_file", "needed with directory.url (a file holding the password)")),
+                r.integer(dir, "directory.pool_size", 1, 1000).orElse(PostgresDirectory.Settings.DEFAULT_POOL_SIZE), timeout));
     }
 
     @SafeVarargs

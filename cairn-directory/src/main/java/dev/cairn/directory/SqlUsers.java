@@ -18,16 +18,16 @@ import java.util.Optional;
  * reading users, changing password, quota, group and the disabled mark, deleting a user with its
  * addresses. New passwords meet the policy and are hashed here.
  */
-final class SqliteUsers {
-    private static final Logger log = LoggerFactory.getLogger(SqliteUsers.class);
+final class SqlUsers {
+    private static final Logger log = LoggerFactory.getLogger(SqlUsers.class);
     private static final int MAX_GROUP_LENGTH = 255;
 
-    private final SqlitePool pool;
+    private final SqlPool pool;
     private final Optional<String> defaultDomain;
     private final PasswordHasher hasher;
     private final PasswordPolicy passwordPolicy;
 
-    SqliteUsers(SqlitePool pool, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy passwordPolicy) {
+    SqlUsers(SqlPool pool, Optional<String> defaultDomain, PasswordHasher hasher, PasswordPolicy passwordPolicy) {
         this.pool = pool;
         this.defaultDomain = defaultDomain;
         this.hasher = hasher;
@@ -36,16 +36,16 @@ final class SqliteUsers {
 
     User add(NewUser spec) {
         String name = UserNames.canonical(spec.name());
-        Optional<String> group = spec.group().map(SqliteUsers::checkGroup);
+        Optional<String> group = spec.group().map(SqlUsers::checkGroup);
         String hash = spec.password() == null ? null : hashNew(spec.password());
         Optional<String> primary = spec.primaryAddress().map(Addresses::canonical).or(() -> derivedAddress(name, defaultDomain));
         long now = System.currentTimeMillis();
         pool.inTransaction(c -> {
-            if (SqlitePool.exists(c, "SELECT 1 FROM users WHERE name = ?", name)) {
+            if (SqlPool.exists(c, "SELECT 1 FROM users WHERE name = ?", name)) {
                 throw new DirectoryException(Reason.USER_EXISTS, "user " + name + " exists");
             }
             if (primary.isPresent()) {
-                Optional<String> owner = SqliteAddresses.owner(c, primary.get());
+                Optional<String> owner = SqlAddresses.owner(c, primary.get());
                 if (owner.isPresent()) {
                     throw new DirectoryException(Reason.ADDRESS_TAKEN,
                             "address " + primary.get() + " belongs to user " + owner.get());
@@ -63,7 +63,7 @@ final class SqliteUsers {
                 s.executeUpdate();
             }
             if (primary.isPresent()) {
-                SqliteAddresses.insert(c, primary.get(), name, true);
+                SqlAddresses.insert(c, primary.get(), name, true);
             }
             return null;
         });
@@ -141,7 +141,7 @@ final class SqliteUsers {
         messages = r.wasNull() ? QuotaLimits.NONE : messages;
         return new User(r.getString(1), Optional.ofNullable(r.getString(2)), new QuotaLimits(storage, messages),
                 Optional.ofNullable(r.getString(5)), Instant.ofEpochMilli(r.getLong(6)), r.getInt(7) != 0,
-                r.getInt(8) != 0);
+                r.getBoolean(8));
     }
 
     /** The stored hash (empty also for an account without password). */
@@ -180,7 +180,7 @@ final class SqliteUsers {
     }
 
     void setGroup(String name, Optional<String> group) {
-        updateUser(name, "UPDATE users SET group_name = ? WHERE name = ?", group.map(SqliteUsers::checkGroup).orElse(null));
+        updateUser(name, "UPDATE users SET group_name = ? WHERE name = ?", group.map(SqlUsers::checkGroup).orElse(null));
     }
 
     void setDisabled(String name, boolean disabled) {
@@ -208,8 +208,8 @@ final class SqliteUsers {
         }
         String canonical = UserNames.normalize(name);
         boolean deleted = pool.inTransaction(c -> {
-            SqlitePool.execute(c, "DELETE FROM addresses WHERE user_name = ?", canonical);
-            return SqlitePool.execute(c, "DELETE FROM users WHERE name = ?", canonical) > 0;
+            SqlPool.execute(c, "DELETE FROM addresses WHERE user_name = ?", canonical);
+            return SqlPool.execute(c, "DELETE FROM users WHERE name = ?", canonical) > 0;
         });
         if (deleted) {
             log.info("directory: deleted user {}", canonical);

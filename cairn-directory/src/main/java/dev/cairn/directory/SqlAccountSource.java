@@ -7,11 +7,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Optional;
 
-/** The lookups' queries on the SQLite tables: one indexed query each, in its own read transaction. */
-final class SqliteAccountSource implements AccountSource {
-    private final SqlitePool pool;
+/** The lookups' queries on the directory's tables (SQLite or PostgreSQL): one indexed query each, in its own read transaction. */
+final class SqlAccountSource implements AccountSource {
+    private final SqlPool pool;
 
-    SqliteAccountSource(SqlitePool pool) { this.pool = pool; }
+    SqlAccountSource(SqlPool pool) { this.pool = pool; }
 
     @Override public Optional<Credentials> byName(String name) {
         return pool.withConnection(c -> credentials(c, "SELECT name, password_hash, disabled FROM users WHERE name = ?", name));

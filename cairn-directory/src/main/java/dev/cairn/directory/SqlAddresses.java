@@ -17,27 +17,27 @@ import java.util.Optional;
  * The directory's addresses (table {@code addresses}): each belongs to one user, at most one of
  * a user's is its primary, the others are aliases. An address is unique across the directory.
  */
-final class SqliteAddresses {
-    private static final Logger log = LoggerFactory.getLogger(SqliteAddresses.class);
+final class SqlAddresses {
+    private static final Logger log = LoggerFactory.getLogger(SqlAddresses.class);
 
-    private final SqlitePool pool;
+    private final SqlPool pool;
 
-    SqliteAddresses(SqlitePool pool) { this.pool = pool; }
+    SqlAddresses(SqlPool pool) { this.pool = pool; }
 
     void setPrimary(String name, String address) {
         String canonical = UserNames.canonical(name);
         String addr = Addresses.canonical(address);
         pool.inTransaction(c -> {
-            if (!SqlitePool.exists(c, "SELECT 1 FROM users WHERE name = ?", canonical)) {
-                throw SqliteUsers.noSuchUser(canonical);
+            if (!SqlPool.exists(c, "SELECT 1 FROM users WHERE name = ?", canonical)) {
+                throw SqlUsers.noSuchUser(canonical);
             }
             Optional<String> owner = owner(c, addr);
             if (owner.isPresent() && !owner.get().equals(canonical)) {
                 throw new DirectoryException(Reason.ADDRESS_TAKEN, "address " + addr + " belongs to user " + owner.get());
             }
-            SqlitePool.execute(c, "UPDATE addresses SET is_primary = 0 WHERE user_name = ?", canonical);
+            SqlPool.execute(c, "UPDATE addresses SET is_primary = 0 WHERE user_name = ?", canonical);
             if (owner.isPresent()) {
-                SqlitePool.execute(c, "UPDATE addresses SET is_primary = 1 WHERE address = ?", addr);
+                SqlPool.execute(c, "UPDATE addresses SET is_primary = 1 WHERE address = ?", addr);
             } else {
                 insert(c, addr, canonical, true);
             }
@@ -49,8 +49,8 @@ final class SqliteAddresses {
         String addr = Addresses.canonical(address);
         String canonical = UserNames.canonical(user);
         pool.inTransaction(c -> {
-            if (!SqlitePool.exists(c, "SELECT 1 FROM users WHERE name = ?", canonical)) {
-                throw SqliteUsers.noSuchUser(canonical);
+            if (!SqlPool.exists(c, "SELECT 1 FROM users WHERE name = ?", canonical)) {
+                throw SqlUsers.noSuchUser(canonical);
             }
             Optional<String> owner = owner(c, addr);
             if (owner.isPresent()) {
@@ -67,7 +67,7 @@ final class SqliteAddresses {
         if (parsed.isEmpty()) {
             return false;
         }
-        return pool.inTransaction(c -> SqlitePool.execute(c, "DELETE FROM addresses WHERE address = ?", parsed.get().address()) > 0);
+        return pool.inTransaction(c -> SqlPool.execute(c, "DELETE FROM addresses WHERE address = ?", parsed.get().address()) > 0);
     }
 
     List<AddressEntry> list(Optional<String> user) {
