@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The controller's rules, as a function of what it sees (README.md, "The controller's rules"):
@@ -72,8 +73,8 @@ final class FailoverPlanner {
         } else {
             long until = s.masterSince() + damping.toMillis();
             why = "node " + s.master().node() + " no longer serves master slot " + s.master();
-            if (now < until) return new Verdict.Damped(s.master(), until, why + "; the master changed " + (now - s.masterSince())
-                    + " ms ago, less than failover_damping " + damping.toMillis() + " ms");
+            if (now < until) return new Verdict.Damped(s.master(), until, why + "; its master changed at " + Instant.ofEpochMilli(s.masterSince())
+                    + ", less than failover_damping (" + damping + ") ago: left until " + Instant.ofEpochMilli(until));
         }
         List<Candidate> candidates = new ArrayList<>();
         List<String> refused = new ArrayList<>();

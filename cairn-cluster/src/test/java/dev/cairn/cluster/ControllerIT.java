@@ -52,6 +52,10 @@ class ControllerIT extends EnsembleFixture {
         });
         eventually(Duration.ofSeconds(10), () -> assertThat(Stream.of(a, b, c).filter(SimNode::leads).count()).isEqualTo(1));
         boolean aLed = a.leads();
+        // failovers of long ago: with the 20 to come, the oldest 10 go (the newest 100 are kept)
+        for (int i = 0; i < 90; i++)
+            observer.create().withMode(org.apache.zookeeper.CreateMode.PERSISTENT_SEQUENTIAL).forPath(paths().failoverPrefix(),
+                    RecordCodec.encode(new FailoverRecord(i, "old", bx, cx, 1, "long ago")));
 
         long t0 = System.nanoTime();
         a.kill();
@@ -83,12 +87,24 @@ class ControllerIT extends EnsembleFixture {
         assertThat(((Verdict.Headless) controller.controller.verdicts().get("unclean")).why())
                 .contains("b/x is not in the in-sync set", "c/x: does not claim to be in sync");
         assertThat(b.map.get("b-own").master()).isEqualTo(bx);
-        List<String> records = observer.getChildren().forPath(paths().failovers());
-        assertThat(records).hasSize(20);
-        FailoverRecord one = RecordCodec.decode(observer.getData().forPath(paths().failovers() + "/" + records.getFirst()), "f", FailoverRecord.class);
-        assertThat(one.from()).isEqualTo(ax);
-        assertThat(one.epoch()).isEqualTo(1);
-        assertThat(one.why()).contains("node a of master a/x is gone");
+        eventually(Duration.ofSeconds(5), () -> {
+            List<String> all = observer.getChildren().forPath(paths().failovers()).stream().sorted().toList();
+            assertThat(all).hasSize(Controller.FAILOVERS_KEPT);
+            assertThat(RecordCodec.decode(observer.getData().forPath(paths().failovers() + "/" + all.getLast()), "f", FailoverRecord.class).store()).isNotEqualTo("old");
+        });
+        List<String> records = observer.getChildren().forPath(paths().failovers()).stream().sorted().toList();
+        Map<String, FailoverRecord> newest = new HashMap<>();
+        for (String r : records.subList(80, 100)) {
+            FailoverRecord f = RecordCodec.decode(observer.getData().forPath(paths().failovers() + "/" + r), r, FailoverRecord.class);
+            assertThat(f.from()).isEqualTo(ax);
+            assertThat(f.epoch()).isEqualTo(1);
+            assertThat(f.why()).contains("node a of master a/x is gone");
+            newest.put(f.store(), f);
+        }
+        assertThat(newest).hasSize(20);
+        assertThat(newest.get("s00").to()).isEqualTo(bx);
+        FailoverRecord oldestKept = RecordCodec.decode(observer.getData().forPath(paths().failovers() + "/" + records.getFirst()), "f", FailoverRecord.class);
+        assertThat(oldestKept.at()).as("the 10 oldest went").isEqualTo(10);
     }
 
     @Test
