@@ -135,6 +135,36 @@ class ControllerIT extends EnsembleFixture {
     }
 
     @Test
+    void aNodeBackOnANewSessionFollowsAFailoverMadeMeanwhileAndResumesWhereNoneWasMade() throws Exception {
+        cluster();
+        SimNode a = node("a", true, false, "x");
+        SimNode b = node("b", false, true, "x");
+        SlotRef ax = a.slot("x"), bx = b.slot("x");
+        b.member.stores().create(store("moved", ax, List.of(bx), Set.of(bx), LONG_AGO));
+        b.member.stores().create(store("kept", ax, List.of(bx), Set.of(), LONG_AGO));  // no in-sync replica: nobody may take it
+        eventually(Duration.ofSeconds(10), () -> assertThat(b.map).hasSize(2));
+        b.progress("moved", "x", true, 0, 3);
+        b.progress("kept", "x", true, 0, 3);
+        eventually(Duration.ofSeconds(10), () -> assertThat(b.controller.verdicts()).hasSize(2));
+        long session = a.member.lease().session();
+        int keptVersion = observer.checkExists().forPath(paths().store("kept")).getVersion();
+
+        a.proxy.blackhole();
+        eventually(SESSION.plusSeconds(10), () -> assertThat(b.map.get("moved").master()).isEqualTo(bx));
+        assertThat(a.member.lease().mayAcknowledge()).isFalse();
+        a.proxy.heal();
+        eventually(SESSION.plusSeconds(10), () -> assertThat(a.member.lease().mayAcknowledge()).isTrue());
+        assertThat(a.member.lease().session()).isNotEqualTo(session);
+        // the map it learned before its lease opened: "moved" has a new master at a new epoch, "kept" is still its own
+        assertThat(a.map.get("moved").master()).isEqualTo(bx);
+        assertThat(a.map.get("moved").epoch()).isEqualTo(1);
+        assertThat(a.map.get("kept").master()).isEqualTo(ax);
+        assertThat(observer.checkExists().forPath(paths().store("kept")).getVersion())
+                .as("claimed again by compare-and-set before resuming").isEqualTo(keptVersion + 1);
+        assertThat(b.map.get("kept").master()).isEqualTo(ax);
+    }
+
+    @Test
     void theZooKeeperLeaderKilledCostsNoSessionAndNoFailover() throws Exception {
         cluster();
         List<SimNode> nodes = List.of(node("p", false, true, "x"), node("q", false, true, "x"), node("r", false, true, "x"));
