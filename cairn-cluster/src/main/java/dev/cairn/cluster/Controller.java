@@ -78,8 +78,8 @@ public final class Controller implements AutoCloseable {
 
     /** Starts watching and stands for election (the member must be started). */
     public void start() throws Exception {
-        nodesCache.listenable().addListener(watcher(nodesLoaded, "registrations"));
-        storesCache.listenable().addListener(watcher(storesLoaded, "stores"));
+        nodesCache.listenable().addListener(watcher(nodesLoaded));
+        storesCache.listenable().addListener(watcher(storesLoaded));
         nodesCache.start();
         storesCache.start();
         latch.addListener(new LeaderLatchListener() {
@@ -105,7 +105,8 @@ public final class Controller implements AutoCloseable {
     /** Failovers this controller wrote. */
     public long failovers() { return failovers.get(); }
 
-    private CuratorCacheListener watcher(CountDownLatch loaded, String what) {
+    /** Plans again on every change; counts the cache as loaded once it has read everything. */
+    private CuratorCacheListener watcher(CountDownLatch loaded) {
         return new CuratorCacheListener() {
             @Override public void event(Type type, ChildData before, ChildData after) {
                 trigger();
