@@ -39,8 +39,12 @@ abstract class EnsembleFixture {
     }
 
     @AfterAll
-    static void stopEnsemble() {
+    static void stopEnsemble() throws java.io.IOException {
         if (zk != null) zk.close();
+        if (dir == null) return;
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /** A fresh root for the calling test and an observer on the whole ensemble. */
