@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.cluster;
+
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * A node's {@code [cluster]} settings (README.md has the TOML keys).
+ *
+ * @param zookeeper         the ensemble, {@code host:port,host:port,...} (an optional chroot suffix
+ *                          is ZooKeeper's, not used here: {@code root} says where the cluster lives)
+ * @param root              the znode under which the cluster keeps everything, e.g. {@code /cairn}
+ * @param sessionTimeout    the ZooKeeper session timeout asked for: a node that has not been heard
+ *                          from for this long is dead to the cluster and its masters move. The
+ *                          ensemble may grant less or more (its min/max session timeouts);
+ *                          {@link WriteLease} works from what it granted
+ * @param connectionTimeout how long the first connection and each blocking call may take
+ * @param failoverDamping   a store whose master changed less than this ago is not moved again
+ *                          unless it has no live master at all
+ * @param rejoinGrace       a node registered for less than this is not preferred as a new master
+ *                          over an otherwise equal candidate (it may be flapping)
+ */
+public record ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout,
+                            Duration failoverDamping, Duration rejoinGrace) {
+    public static final String DEFAULT_ROOT = "/cairn";
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_FAILOVER_DAMPING = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_REJOIN_GRACE = Duration.ofSeconds(30);
+    /** ZooKeeper's own bounds make a session under 2 ticks or over 20 impossible; these are ours. */
+    static final Duration MIN_SESSION = Duration.ofSeconds(1), MAX_SESSION = Duration.ofMinutes(2);
+
+    private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}");
+    private static final Pattern ROOT = Pattern.compile("(/[A-Za-z0-9][A-Za-z0-9._-]*)+");
+
+    public ClusterConfig {
+        if (zookeeper == null || zookeeper.isBlank()) throw new IllegalArgumentException("cluster.zookeeper is required: host:port,host:port,...");
+        for (String server : zookeeper.split(",", -1)) {
+            if (!HOST_PORT.matcher(server.strip()).matches()) throw new IllegalArgumentException("cluster.zookeeper: not host:port: \"" + server + "\"");
+            int port = Integer.parseInt(server.strip().substring(server.strip().lastIndexOf(':') + 1));
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("cluster.zookeeper: port out of range: " + server);
+        }
+        if (root == null || !ROOT.matcher(root).matches()) throw new IllegalArgumentException("cluster.root must be an absolute znode path like /cairn: " + root);
+        if (sessionTimeout.compareTo(MIN_SESSION) < 0 || sessionTimeout.compareTo(MAX_SESSION) > 0)
+            throw new IllegalArgumentException("cluster.session_timeout must be between " + MIN_SESSION.toSeconds() + " s and " + MAX_SESSION.toSeconds() + " s: " + sessionTimeout);
+        if (connectionTimeout.isNegative() || connectionTimeout.isZero()) throw new IllegalArgumentException("cluster.connection_timeout must be positive: " + connectionTimeout);
+        if (failoverDamping.isNegative()) throw new IllegalArgumentException("cluster.failover_damping may not be negative: " + failoverDamping);
+        if (rejoinGrace.isNegative()) throw new IllegalArgumentException("cluster.rejoin_grace may not be negative: " + rejoinGrace);
+    }
+
+    /** The defaults for everything but the ensemble. */
+    public static ClusterConfig of(String zookeeper) {
+        return new ClusterConfig(zookeeper, DEFAULT_ROOT, DEFAULT_SESSION_TIMEOUT, DEFAULT_CONNECTION_TIMEOUT,
+                DEFAULT_FAILOVER_DAMPING, DEFAULT_REJOIN_GRACE);
+    }
+
+    public ClusterConfig withRoot(String r) { return new ClusterConfig(zookeeper, r, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+
+    public ClusterConfig withSessionTimeout(Duration d) { return new ClusterConfig(zookeeper, root, d, connectionTimeout, failoverDamping, rejoinGrace); }
+
+    public ClusterConfig withDamping(Duration damping, Duration grace) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, damping, grace); }
+
+    public ClusterConfig withZookeeper(String z) { return new ClusterConfig(z, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+}

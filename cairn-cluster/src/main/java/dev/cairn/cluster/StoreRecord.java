@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.cluster;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A store's entry in the store map, {@code <root>/stores/<store>} (persistent). Changed only by
+ * compare-and-set on the znode's version ({@link StoreRecords#compareAndSet}).
+ *
+ * @param name          the store
+ * @param mode          sync or async replication
+ * @param onReplicaLoss what its master does when no replica takes its writes
+ * @param master        the master slot
+ * @param replicas      the replica slots, each on another node than the master and each other
+ * @param epoch         raised by one at every change of master; frames of an older one are refused
+ * @param inSync        the replicas that hold everything the master acknowledged; only these are
+ *                      promoted. The master's node keeps it true: it takes a replica out (by
+ *                      compare-and-set) before acknowledging a write that replica does not have
+ * @param masterSince   when the master last changed, milliseconds since the epoch (damping)
+ */
+public record StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, SlotRef master, List<SlotRef> replicas,
+                          long epoch, Set<SlotRef> inSync, long masterSince) implements ClusterRecord {
+
+    public enum Mode { SYNC, ASYNC }
+
+    /** Go on alone (degraded) or refuse writes while no replica takes them. */
+    public enum OnReplicaLoss { DEGRADE, REFUSE }
+
+    public StoreRecord {
+        ClusterNames.requireStore(name);
+        if (mode == null || onReplicaLoss == null || master == null) throw new IllegalArgumentException("store " + name + ": mode, on_replica_loss and master are required");
+        replicas = List.copyOf(replicas);
+        inSync = Set.copyOf(inSync);
+        Set<String> nodes = new HashSet<>();
+        nodes.add(master.node());
+        for (SlotRef r : replicas)
+            if (!nodes.add(r.node())) throw new IllegalArgumentException("store " + name + ": two slots on node " + r.node());
+        if (!replicas.containsAll(inSync)) throw new IllegalArgumentException("store " + name + ": in-sync " + inSync + " not all replicas " + replicas);
+        if (epoch < 0) throw new IllegalArgumentException("store " + name + ": negative epoch " + epoch);
+    }
+
+    /** The master first, then the replicas. */
+    public List<SlotRef> slots() {
+        List<SlotRef> all = new ArrayList<>();
+        all.add(master);
+        all.addAll(replicas);
+        return all;
+    }
+
+    /**
+     * The store after {@code to} (an in-sync replica) became its master at {@code at}: the epoch
+     * one higher, the old master a replica (not in sync: it may hold commits nobody else has,
+     * which a reconciliation brings over), the other in-sync replicas still in sync (they hold
+     * everything that was acknowledged; the new master's node takes out any it cannot keep so).
+     */
+    public StoreRecord promote(SlotRef to, long at) {
+        if (!inSync.contains(to)) throw new IllegalArgumentException("store " + name + ": " + to + " is not an in-sync replica " + inSync);
+        List<SlotRef> newReplicas = new ArrayList<>(replicas);
+        newReplicas.remove(to);
+        newReplicas.add(master);
+        Set<SlotRef> newInSync = new LinkedHashSet<>(inSync);
+        newInSync.remove(to);
+        return new StoreRecord(name, mode, onReplicaLoss, to, newReplicas, epoch + 1, newInSync, at);
+    }
+
+    /** The same store with another in-sync set (what a master's node writes). */
+    public StoreRecord withInSync(Set<SlotRef> slots) {
+        return new StoreRecord(name, mode, onReplicaLoss, master, replicas, epoch, slots, masterSince);
+    }
+}
