@@ -117,6 +117,11 @@ final class NodeProcesses implements AutoCloseable {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
 
+    /** Sends the node a signal by name (STOP freezes it, CONT resumes it). */
+    void signal(String node, String signal) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(node).pid())).start().waitFor()).isZero();
+    }
+
     /** SIGTERM: an orderly stop. */
     void stop(String node) throws InterruptedException {
         Process p = processes.remove(node);
