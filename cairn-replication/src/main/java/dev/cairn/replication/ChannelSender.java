@@ -205,6 +205,7 @@ final class ChannelSender implements Runnable {
                 listener.newerEpoch(e.epoch);
                 return;
             } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
+                version = FrameCodec.VERSION; // a replica that was of an older protocol may come back upgraded
                 if (!stopped) link.channelFailed(config, connected, e);
             } finally {
                 disconnected();

@@ -343,6 +343,7 @@ public final class Replication implements AutoCloseable {
         SlotStore slot = localSlot(store);
         long mine = slot.replication().epoch();
         String refused = hello.version() < FrameCodec.VERSION ? "a TakeOver on a protocol-" + hello.version() + " connection"
+                : !t.store().equals(store) ? "a TakeOver for store " + t.store() + " on a connection of " + store
                 : masters.containsKey(store) ? "store " + store + " is mastered here already"
                 : hello.epoch() != mine || t.epoch() != mine ? "this replica is at epoch " + mine + ", the master at " + t.epoch()
                 : t.newEpoch() <= mine ? "the new epoch " + t.newEpoch() + " is not above " + mine : null;

@@ -69,7 +69,7 @@ final class Switchover {
         long start = System.nanoTime(), deadline = start + budget.toNanos();
         // Before the gate: let the replica come close, so that writes wait only for the last few changes.
         while (behind(cs) > CLOSE_ENOUGH && System.nanoTime() - start < budget.toNanos() / 2) Thread.sleep(1);
-        master.gate.close();
+        if (!master.gate.close()) return notDone(0, 0, "another switchover of store " + store + " is under way");
         long closed = System.nanoTime();
         boolean over = false;
         try {

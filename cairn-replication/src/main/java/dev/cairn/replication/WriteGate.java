@@ -72,11 +72,13 @@ final class WriteGate implements CommitHook {
         }
     }
 
-    /** New commits wait from now on. */
-    void close() {
+    /** New commits wait from now on; false when the gate was closed already (another switchover is under way). */
+    boolean close() {
         lock.lock();
         try {
+            if (closed || refusal != null) return false;
             closed = true;
+            return true;
         } finally {
             lock.unlock();
         }
