@@ -14,11 +14,19 @@ import javax.net.ssl.SSLContext;
  * @param keys    the cluster secret both sides prove (see {@link Handshake}) and the TLS context (null:
  *                plain TCP), read at each connection: a reload reaches the next one
  * @param replica the replica's node name
- * @param address where the replica listens
+ * @param where   where the replica listens, looked up at each connection (the store map may learn a new address)
  * @param channel which of the slot's channels this one is
  */
 record ChannelConfig(String store, String node, ReplicationKeys keys, Tuning tuning, String replica,
-                     InetSocketAddress address, int channel) {
+                     java.util.function.Supplier<InetSocketAddress> where, int channel) {
+    /** At a fixed address. */
+    ChannelConfig(String store, String node, ReplicationKeys keys, Tuning tuning, String replica, InetSocketAddress address, int channel) {
+        this(store, node, keys, tuning, replica, () -> address, channel);
+    }
+
+    /** Where the replica listens now. */
+    InetSocketAddress address() { return where.get(); }
+
     /** "s1 -> n2 channel 0": how logs and failures name the channel. */
     String describe() { return store + " -> " + replica + " channel " + channel; }
 

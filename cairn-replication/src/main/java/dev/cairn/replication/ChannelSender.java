@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.replication;
 
-import dev.cairn.replication.CommitTail.Committed;
 import dev.cairn.replication.Frame.*;
 import dev.cairn.replication.MasterHandshake.StaleEpoch;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotStore;
-import dev.cairn.store.StoreException;
-import dev.cairn.store.changelog.ChangeCodec;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
@@ -43,7 +40,6 @@ final class ChannelSender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     /** Failures other than the replica being away (refusals, bad frames, a silent replica): one line a minute per kind for all the replica's channels, with a count. */
     private final FailureLog failures;
-    private static final int BATCH_BYTES = 8 << 20;
     /** Frames awaiting their Ack at most (Changes and whole-user copies). */
     static final int WINDOW = 4;
 
@@ -54,6 +50,7 @@ final class ChannelSender implements Runnable {
     private final ReconnectBackoff backoff;
     private final CommitTail tail = new CommitTail();
     private final ReplicaLag lag = new ReplicaLag();
+    private final ChangeCount counts;
     private final ReservationRequests reservations = new ReservationRequests();
     private final SentBodies bodies;
     private final ChannelReconciliation reconciliation;
@@ -75,6 +72,10 @@ final class ChannelSender implements Runnable {
     private long lastSent;
     private volatile Exception failure;
     private volatile boolean connected, stopped;
+    /** The protocol version said in Hello: {@link FrameCodec#SWITCHLESS_VERSION} once the replica refused the newest. */
+    private volatile int version = FrameCodec.VERSION;
+    /** A switchover wants an answer from the replica now: the next idle moment sends a heartbeat. */
+    private volatile boolean probe;
     /** Handshakes completed (the in-sync set tells a replica its state again after any reconnect). */
     private volatile long connections;
     /** Users the replica lacked records of at the handshake, with the seq it must acknowledge: caught up when empty. */
@@ -92,6 +93,7 @@ final class ChannelSender implements Runnable {
         this.failures = link.failures();
         this.backoff = new ReconnectBackoff(config.tuning().reconnectDelay(), config.tuning().reconnectMax());
         this.bodies = new SentBodies(slot);
+        this.counts = new ChangeCount(slot.changeLog());
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
         this.images = new ImageShipping(slot, config);
     }
@@ -150,6 +152,25 @@ final class ChannelSender implements Runnable {
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
 
+    /** The protocol version of this channel's connections (a replica of version 2 cannot take a switchover). */
+    int version() { return version; }
+
+    /** A switchover: asks the replica to take the store over at newEpoch; completes with its answer. */
+    CompletableFuture<TakenOver> takeOver(long newEpoch) {
+        CompletableFuture<TakenOver> f = reservations.takeOver(new TakeOver(config.store(), slot.replication().epoch(), newEpoch));
+        locked(work::signal);
+        return f;
+    }
+
+    /** A switchover gave up before its TakeOver left: true when it had not (the replica never saw it). */
+    boolean withdrawTakeOver() { return reservations.withdrawTakeOver(); }
+
+    /** Has the replica answer a frame soon (a heartbeat when nothing else is on its way). */
+    void probe() {
+        probe = true;
+        locked(work::signal);
+    }
+
     /** Tells the replica its in-sync state (a newer one replaces one not sent yet); sent once connected. */
     void tell(Frame.InSync state) {
         inSync.set(state);
@@ -165,7 +186,7 @@ final class ChannelSender implements Runnable {
     long lagChanges() {
         Set<String> waiting = new HashSet<>();
         locked(() -> waiting.addAll(dirty));
-        return lag.changes(waiting, shipped, acked, slot.replication()::seq);
+        return lag.changes(waiting, shipped, acked, slot.replication()::seq, counts);
     }
 
     /** How long ago the oldest commit this replica has not acknowledged was made (0: none). */
@@ -184,6 +205,7 @@ final class ChannelSender implements Runnable {
                 listener.newerEpoch(e.epoch);
                 return;
             } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
+                version = FrameCodec.VERSION; // a replica that was of an older protocol may come back upgraded
                 if (!stopped) link.channelFailed(config, connected, e);
             } finally {
                 disconnected();
@@ -234,7 +256,14 @@ final class ChannelSender implements Runnable {
         connection = c;
         if (stopped) { c.close(); return; }
         long epoch = slot.replication().epoch();
-        Positions positions = MasterHandshake.run(c, config, epoch);
+        Positions positions;
+        try {
+            positions = MasterHandshake.run(c, config, epoch, version);
+        } catch (MasterHandshake.OlderReplica e) {
+            if (config.channel() == 0) log.info("replication {}: {}", config.describeReplica(), e.getMessage());
+            version = FrameCodec.SWITCHLESS_VERSION; // again at once, in the version it speaks
+            return;
+        }
         backoff.reset();
         start(positions);
         // From here the reader waits for answers as long as it takes when nothing is in flight;
@@ -340,7 +369,8 @@ final class ChannelSender implements Runnable {
         lock.lock();
         try {
             // A third of the reply timeout, at most 5 s: a silent replica shows within the timeout and a third.
-            if (inFlight > 0 || now - lastSent < Math.min(config.tuning().replyTimeout().toNanos() / 3, 5_000_000_000L)) return;
+            if (inFlight > 0 || !probe && now - lastSent < Math.min(config.tuning().replyTimeout().toNanos() / 3, 5_000_000_000L)) return;
+            probe = false;
             inFlightAdd(now);
         } finally {
             lock.unlock();
@@ -397,6 +427,7 @@ final class ChannelSender implements Runnable {
                         });
                     }
                     case Reserved done -> reservations.reserved(done.request());
+                    case TakenOver t -> reservations.takenOver(t);
                     case Diverged d -> reconciliation.merge(d);
                     case Frame.Error e -> {
                         if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
@@ -454,11 +485,7 @@ final class ChannelSender implements Runnable {
         } finally {
             lock.unlock();
         }
-        List<Entry> entries = new ArrayList<>();
-        Map<String, Long> last = new HashMap<>();
-        long bytes = 0;
-        List<String> again = new ArrayList<>();
-        int budget = config.tuning().batchRecords();
+        ChangesBatch batch = new ChangesBatch(config.tuning().batchRecords());
         for (String user : users) {
             if (reconciliation.holds(user)) continue; // shipped (copied) once its merge is done
             lock.lock();
@@ -468,45 +495,16 @@ final class ChannelSender implements Runnable {
             } finally {
                 lock.unlock();
             }
-            if (entries.size() >= budget || bytes >= BATCH_BYTES) { again.add(user); continue; }
-            long from = shipped.getOrDefault(user, acked.getOrDefault(user, 0L)) + 1;
-            List<Committed> commits;
-            try {
-                if (!slot.hasUser(user)) {
-                    // Gone on the master (deleted and pruned): the replica drops it too; nothing of it is waited for.
-                    lag.forget(user);
-                    tail.drop(user);
-                    if (from > 1) resync(user);
-                    continue;
-                }
-                commits = tail.commits(user, from, budget - entries.size(), BATCH_BYTES - bytes, slot.changeLog());
-                if (commits == null) {
-                    resync(user); // the log no longer has what the replica needs
-                    continue;
-                }
-            } catch (StoreException e) {
-                continue;
-            }
-            Set<BodyId> force = bodies.takeForced(user);
-            for (Committed k : commits) {
-                ChangeRecord rec = k.record();
-                List<Body> carried = bodies.of(user, rec, force, k.bodies());
-                for (Body b : carried) bytes += b.bytes().length;
-                entries.add(new Entry(user, rec.seq(), k.encoded() != null ? k.encoded() : ChangeCodec.encode(rec), carried));
-                last.put(user, rec.seq());
-                if (bytes >= BATCH_BYTES) break;
-            }
-            Long sent = last.get(user);
-            if (sent != null && sent < slot.replication().seq(user)) again.add(user);
+            batch.add(user, shipped.getOrDefault(user, acked.getOrDefault(user, 0L)) + 1, slot, tail, bodies, lag, this::resync);
         }
-        if (!again.isEmpty()) {
-            locked(() -> dirty.addAll(again));
+        if (!batch.again.isEmpty()) {
+            locked(() -> dirty.addAll(batch.again));
         }
-        if (entries.isEmpty()) return !again.isEmpty();
+        if (batch.entries.isEmpty()) return !batch.again.isEmpty();
         long epoch = slot.replication().epoch();
         awaitingAnswer();
-        shipped.putAll(last);
-        c.send(new Changes(config.store(), epoch, entries));
+        shipped.putAll(batch.last);
+        c.send(new Changes(config.store(), epoch, batch.entries));
         return true;
     }
 

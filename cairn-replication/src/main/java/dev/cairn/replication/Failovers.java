@@ -20,6 +20,8 @@ public final class Failovers {
     public enum How {
         /** Promoted here; the replica could show it was in sync. */
         CLEAN,
+        /** Taken over here from a master that handed the store over (a planned switchover: nothing missing, no jump). */
+        PLANNED,
         /** Promoted here by force (`--force`): every mailbox got a new UIDVALIDITY. */
         FORCED,
         /** Fenced here: another slot was promoted at a newer epoch (how it was promoted is not known here). */

@@ -86,6 +86,21 @@ public sealed interface Frame {
     /** Master to replica: the copy is complete; the replica switches the user to it and answers with an Ack. */
     record ImageEnd(String user, long seq) implements Frame {}
 
+    /**
+     * Master to replica (protocol version 3): a planned switchover. The master stopped taking writes
+     * for the store and this replica has acknowledged everything it committed: take the store over
+     * at {@code newEpoch} (the master's {@code epoch} + 1 or more). Answered by {@link TakenOver};
+     * handled, like every frame but Changes, after the Changes frames before it are applied.
+     */
+    record TakeOver(String store, long epoch, long newEpoch) implements Frame {}
+
+    /**
+     * Replica to master (protocol version 3): the answer to {@link TakeOver}. {@code done}: this
+     * node masters the store now at {@code epoch}; else {@code reason} says why it refused (and
+     * {@code epoch} is its unchanged one).
+     */
+    record TakenOver(String store, long epoch, boolean done, String reason) implements Frame {}
+
     /** Either side: a refusal; the connection closes after it. {@code epoch} is the sender's. */
     record Error(int code, long epoch, String message) implements Frame {}
 

@@ -25,9 +25,13 @@ public final class FrameCodec {
 
     /**
      * The version a master says in Hello. 2 adds {@link Frame.InSync} and streamed resyncs
-     * ({@link Frame.ImagePart}, {@link Frame.ImageWants}, {@link Frame.ImageBodies}, {@link Frame.ImageEnd}).
+     * ({@link Frame.ImagePart}, {@link Frame.ImageWants}, {@link Frame.ImageBodies}, {@link Frame.ImageEnd}); 3
+     * adds the planned switchover ({@link Frame.TakeOver}, {@link Frame.TakenOver}). A master falls back to
+     * {@link #SWITCHLESS_VERSION} for a replica that refuses 3 (it cannot be switched to).
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
+    /** The version a master speaks to a replica that refused {@link #VERSION}: everything but the switchover. */
+    public static final int SWITCHLESS_VERSION = 2;
     /**
      * The oldest master a replica still follows: a version-1 master never says InSync (the replica
      * stays out of sync) and resyncs with whole-user Resync frames, which replicas still install.
@@ -43,7 +47,7 @@ public final class FrameCodec {
 
     static final int HELLO = 1, CHALLENGE = 2, AUTH = 3, POSITIONS = 4, CHANGES = 5, ACK = 6, NEED_BODIES = 7,
             NEED_RESYNC = 8, RESERVE = 9, RESERVED = 10, RESYNC = 11, ERROR = 12, RECONCILE = 13, DIVERGED = 14, IN_SYNC = 15,
-            IMAGE_PART = 16, IMAGE_WANTS = 17, IMAGE_BODIES = 18, IMAGE_END = 19;
+            IMAGE_PART = 16, IMAGE_WANTS = 17, IMAGE_BODIES = 18, IMAGE_END = 19, TAKE_OVER = 20, TAKEN_OVER = 21;
 
     /** A frame that cannot be decoded; the channel closes with this as the logged reason. */
     public static final class BadFrame extends Exception {
@@ -118,6 +122,10 @@ public final class FrameCodec {
                     for (Body b : f.bodies()) { out.write(b.id().bytes()); blob(out, b.bytes()); }
                 }
                 case ImageEnd f -> { out.writeByte(IMAGE_END); str(out, f.user()); out.writeLong(f.seq()); }
+                case TakeOver f -> { out.writeByte(TAKE_OVER); str(out, f.store()); out.writeLong(f.epoch()); out.writeLong(f.newEpoch()); }
+                case TakenOver f -> {
+                    out.writeByte(TAKEN_OVER); str(out, f.store()); out.writeLong(f.epoch()); out.writeBoolean(f.done()); str(out, f.reason());
+                }
                 case Frame.Error f -> { out.writeByte(ERROR); out.writeInt(f.code()); out.writeLong(f.epoch()); str(out, f.message()); }
             }
             out.flush();
@@ -253,6 +261,14 @@ public final class FrameCodec {
                     yield new ImageBodies(user, bodies);
                 }
                 case IMAGE_END -> new ImageEnd(str(in), in.getLong());
+                case TAKE_OVER -> new TakeOver(str(in), in.getLong(), in.getLong());
+                case TAKEN_OVER -> {
+                    String store = str(in);
+                    long epoch = in.getLong();
+                    byte done = in.get();
+                    if (done != 0 && done != 1) throw new BadFrame("taken-over flag " + done);
+                    yield new TakenOver(store, epoch, done == 1, str(in));
+                }
                 default -> throw new BadFrame("unknown frame type " + type);
             };
             if (in.hasRemaining()) throw new BadFrame("frame type " + type + " has " + in.remaining() + " trailing bytes");

@@ -45,6 +45,43 @@ final class Reconciler {
         this.from = from;
     }
 
+    /**
+     * The replica's side: this slot's records of the user after the master's common point, with
+     * the bodies they add (those still here), about half a frame at most.
+     */
+    static Frame.Diverged diverged(SlotStore slot, Frame.Reconcile rc, int maxFrame) {
+        List<byte[]> records = new ArrayList<>();
+        List<Frame.Body> bodies = new ArrayList<>();
+        Set<BodyId> seen = new java.util.HashSet<>();
+        long budget = maxFrame / 2;
+        if (slot.hasUser(rc.user())) {
+            for (ChangeRecord rec : slot.changeLog().read(rc.user(), rc.fromSeq() + 1, Integer.MAX_VALUE)) {
+                byte[] b = dev.cairn.store.changelog.ChangeCodec.encode(rec);
+                budget -= b.length;
+                records.add(b);
+                for (Change ch : rec.changes()) {
+                    if (!(ch instanceof Change.MessagesAppended a)) continue;
+                    for (var m : a.messages()) {
+                        if (!seen.add(m.body()) || !slot.replication().hasBody(m.body())) continue;
+                        try (java.io.InputStream in = slot.user(rc.user()).openBody(m.body())) {
+                            byte[] body = in.readAllBytes();
+                            budget -= body.length;
+                            bodies.add(new Frame.Body(m.body(), body));
+                        } catch (java.io.IOException | StoreException e) {
+                            // gone: reported by the master as not mergeable
+                        }
+                    }
+                }
+                if (budget < 0) {
+                    org.slf4j.LoggerFactory.getLogger(ReplicaService.class)
+                            .warn("replication: {}'s diverged changes exceed a frame; the rest are not merged", rc.user());
+                    break;
+                }
+            }
+        }
+        return new Frame.Diverged(rc.user(), records, bodies);
+    }
+
     List<String> merge(String user, List<ChangeRecord> tail, Map<BodyId, byte[]> bodies) {
         boolean createdInTail = tail.stream().flatMap(r -> r.changes().stream()).anyMatch(c -> c instanceof Change.UserCreated);
         if (!master.hasUser(user) && !createdInTail && tail.isEmpty()) return report;

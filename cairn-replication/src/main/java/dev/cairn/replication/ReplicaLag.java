@@ -40,16 +40,17 @@ final class ReplicaLag {
 
     /**
      * Changes the master has that the replica has not acknowledged, of the users that may have any:
-     * waiting to be shipped ({@code dirty}), with commits not acknowledged, or shipped beyond their Ack.
+     * waiting to be shipped ({@code dirty}), with commits not acknowledged, or shipped beyond their Ack;
+     * counted in changes ({@link ChangeCount}: a promotion's jump of the seq is one change).
      */
-    long changes(Set<String> dirty, Map<String, Long> shipped, Map<String, Long> acked, ToLongFunction<String> seq) {
+    long changes(Set<String> dirty, Map<String, Long> shipped, Map<String, Long> acked, ToLongFunction<String> seq, ChangeCount count) {
         Set<String> users = new HashSet<>(dirty);
         synchronized (this) {
             users.addAll(byUser.keySet());
         }
         for (Map.Entry<String, Long> e : shipped.entrySet()) if (e.getValue() > acked.getOrDefault(e.getKey(), 0L)) users.add(e.getKey());
         long n = 0;
-        for (String u : users) n += Math.max(0, seq.applyAsLong(u) - acked.getOrDefault(u, 0L));
+        for (String u : users) n += count.between(u, acked.getOrDefault(u, 0L), seq.applyAsLong(u));
         return n;
     }
 

@@ -20,6 +20,20 @@ import java.util.function.ToDoubleFunction;
 final class ReplicaMeters {
     private ReplicaMeters() {}
 
+    /** The store's own gauges on its master: sync, degraded, lag in changes and seconds (Prometheus {@code cairn_replication_lag_seconds}). */
+    static Runnable registerStore(MeterRegistry meters, String store, StoreMaster m) {
+        List<Meter> registered = List.of(Gauge.builder("cairn.replication.sync", m, x -> x.syncActive() ? 1 : 0).tag("store", store)
+                .description("1 while commits wait for a replica (sync mode, not fallen back)").register(meters),
+                Gauge.builder("cairn.replication.degraded", m, x -> x.degraded() ? 1 : 0).tag("store", store)
+                .description("1 while no replica takes the store's writes (degraded, or refusing them with on_replica_loss = refuse)")
+                .register(meters),
+                Gauge.builder("cairn.replication.lag.changes", m, x -> x.lagChanges()).tag("store", store)
+                .description("changes the most-behind replica has not acknowledged").register(meters),
+                Gauge.builder("cairn.replication.lag", m, x -> x.lagMillis() / 1000.0).tag("store", store).baseUnit("seconds")
+                .description("age of the oldest commit a replica has not acknowledged").register(meters));
+        return () -> registered.forEach(meters::remove);
+    }
+
     /** @return a way to remove them again */
     static Runnable register(MeterRegistry meters, String store, String replica, Supplier<Replication.ReplicaStatus> status) {
         List<Meter> registered = List.of(

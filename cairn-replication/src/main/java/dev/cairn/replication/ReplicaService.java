@@ -291,7 +291,8 @@ final class ReplicaService implements AutoCloseable {
                         c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(e.user(), r.seq(e.user())))));
                     }
                 }
-                case Reconcile rc -> c.send(diverged(slot, rc));
+                case Reconcile rc -> c.send(Reconciler.diverged(slot, rc, node.config.tuning().maxFrame()));
+                case TakeOver t -> c.send(node.takeOver(hello, t)); // after every Changes frame before it (drained above)
                 case InSync in -> {
                     if (in.epoch() != hello.epoch() || !in.store().equals(hello.store())) {
                         throw new FrameCodec.BadFrame("InSync for " + in.store() + "@" + in.epoch() + " on a " + hello.store() + "@" + hello.epoch() + " channel");
@@ -312,39 +313,6 @@ final class ReplicaService implements AutoCloseable {
         pipeline.unstall(user);
         node.resynced(hello.store(), user);
         c.send(new Ack(hello.store(), r.epoch(), List.of(new Applied(user, r.seq(user)))));
-    }
-
-    /** This slot's records of the user after the common point, with the bodies they add (those still here). */
-    private Diverged diverged(SlotStore slot, Reconcile rc) {
-        List<byte[]> records = new ArrayList<>();
-        List<Body> bodies = new ArrayList<>();
-        java.util.Set<BodyId> seen = new java.util.HashSet<>();
-        long budget = node.config.tuning().maxFrame() / 2;
-        if (slot.hasUser(rc.user())) {
-            for (ChangeRecord rec : slot.changeLog().read(rc.user(), rc.fromSeq() + 1, Integer.MAX_VALUE)) {
-                byte[] b = ChangeCodec.encode(rec);
-                budget -= b.length;
-                records.add(b);
-                for (var ch : rec.changes()) {
-                    if (!(ch instanceof dev.cairn.store.changelog.Change.MessagesAppended a)) continue;
-                    for (var m : a.messages()) {
-                        if (!seen.add(m.body()) || !slot.replication().hasBody(m.body())) continue;
-                        try (java.io.InputStream in = slot.user(rc.user()).openBody(m.body())) {
-                            byte[] body = in.readAllBytes();
-                            budget -= body.length;
-                            bodies.add(new Body(m.body(), body));
-                        } catch (IOException | StoreException e) {
-                            // gone: reported by the master as not mergeable
-                        }
-                    }
-                }
-                if (budget < 0) {
-                    log.warn("replication: {}'s diverged changes exceed a frame; the rest are not merged", rc.user());
-                    break;
-                }
-            }
-        }
-        return new Diverged(rc.user(), records, bodies);
     }
 
     /** Applying or answering failed, and the pipeline logged why: the connection just ends. */

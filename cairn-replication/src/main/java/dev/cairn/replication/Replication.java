@@ -29,12 +29,14 @@ public final class Replication implements AutoCloseable {
     static final int UIDVALIDITY_CLASSES = 16;
 
     final ReplicationConfig config;
+    /** The stores and peers as they are now (the config's at start; the cluster's store map, promotions and switchovers change them). */
+    final StoreMap map;
     /** The cluster secret and TLS context, replaced by {@link #reload}; ReplicationConfig's are the ones the node started with. */
     final ReplicationKeys keys;
     private final Map<String, SlotStore> slots;
     private final MeterRegistry meters;
     private final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
-    private final Map<String, String> currentMaster = new ConcurrentHashMap<>();
+    final Map<String, String> currentMaster = new ConcurrentHashMap<>();
     private final Map<String, List<String>> resyncLog = new ConcurrentHashMap<>();
     /** Each replica slot's claim to be in sync, by store. */
     private final Map<String, InSyncClaim> claims = new ConcurrentHashMap<>();
@@ -60,12 +62,13 @@ public final class Replication implements AutoCloseable {
 
     private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
         this.config = config;
+        this.map = new StoreMap(config);
         this.keys = new ReplicationKeys(config.secret(), config.tls());
         this.meters = meters;
         this.slots = new LinkedHashMap<>(slots);
         refuseUnconfiguredFence();
         // Before the listener takes a master's word: a claim from before this start no longer holds.
-        for (StoreSpec s : config.stores()) if (localSlot(s.name()) != null) claim(s.name()).restarted();
+        for (StoreSpec s : map.all()) if (localSlot(s.name()) != null) claim(s.name()).restarted();
         this.service = new ReplicaService(this, config.listen());
     }
 
@@ -79,18 +82,8 @@ public final class Replication implements AutoCloseable {
         if (config.tls() == null && !config.peersOffLoopback().isEmpty()) {
             log.warn("replication: mail to and from {} crosses the network unencrypted (TLS is off)", config.peersOffLoopback());
         }
-        for (StoreSpec s : config.stores()) {
-            SlotRef self = r.self(s);
-            if (self == null) continue;
-            r.currentMaster.put(s.name(), s.master().toString());
-            SlotStore slot = r.localSlot(s.name());
-            // Each slot of the store gives UIDVALIDITYs of its own class: never one another slot gives.
-            slot.replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
-            // A configured master that was taken over (and not promoted again since) stays a replica.
-            Role role = slot.replication().role();
-            if (role == Role.MASTER || role == null && s.master().equals(self)) r.becomeMaster(s, false);
-            else r.becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
-                    : s.master().toString());
+        for (StoreSpec s : r.map.all()) {
+            if (r.self(s) != null) r.startStore(s);
         }
         r.pruner.start();
         return r;
@@ -102,7 +95,29 @@ public final class Replication implements AutoCloseable {
     /** The bound address of the replication listener. */
     public InetSocketAddress address() { return service.address(); }
 
-    private SlotRef self(StoreSpec s) {
+    /** The store's side on this node as its slot's durable role says, the config's (or map's) word otherwise. */
+    private void startStore(StoreSpec s) {
+        SlotRef self = self(s);
+        currentMaster.put(s.name(), s.master().toString());
+        SlotStore slot = localSlot(s.name());
+        // Each slot of the store gives UIDVALIDITYs of its own class: never one another slot gives.
+        slot.replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
+        // A configured master that was taken over (and not promoted again since) stays a replica.
+        Role role = slot.replication().role();
+        if (role == Role.MASTER || role == null && s.master().equals(self)) becomeMaster(s, false);
+        else becomeReplica(s, s.master().equals(self) ? "elsewhere (taken over at epoch " + slot.replication().epoch() + ")"
+                : s.master().toString());
+    }
+
+    /** A store new to this node (the store map named it): its slot's UIDVALIDITY class, and no claim from before. */
+    void joined(StoreSpec s, SlotRef self) {
+        slot(self.slot()).replication().setUidValidityClass(s.slots().indexOf(self) % UIDVALIDITY_CLASSES, UIDVALIDITY_CLASSES);
+        claim(s.name()).restarted();
+    }
+
+    SlotStore slot(String name) { return slots.get(name); }
+
+    SlotRef self(StoreSpec s) {
         for (SlotRef r : s.slots()) if (r.node().equals(config.node()) && slots.containsKey(r.slot())) return r;
         return null;
     }
@@ -137,12 +152,8 @@ public final class Replication implements AutoCloseable {
     }
 
     SlotStore localSlot(String store) {
-        StoreSpec spec;
-        try {
-            spec = config.store(store);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        StoreSpec spec = map.get(store);
+        if (spec == null) return null;
         SlotRef self = self(spec);
         return self == null ? null : slots.get(self.slot());
     }
@@ -150,9 +161,9 @@ public final class Replication implements AutoCloseable {
     boolean isMaster(String store) { return masters.containsKey(store); }
 
     /** @param promoted just promoted here: no other slot has been in step with this master yet (see ReservationWindow) */
-    private synchronized void becomeMaster(StoreSpec s, boolean promoted) {
+    synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
-        StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, config.peers(), self(s),
+        StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
                 meters, this::newerEpoch, promoted);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
@@ -161,7 +172,15 @@ public final class Replication implements AutoCloseable {
         log.info("store {}: master here ({}), epoch {}, mode {}", s.name(), self(s), slot.replication().epoch(), s.mode());
     }
 
-    private void becomeReplica(StoreSpec s, String master) {
+    /** The master side again with another spec (replicas, epoch): its channels start over. */
+    synchronized void restartMaster(StoreSpec s) {
+        StoreMaster old = masters.remove(s.name());
+        if (old != null) old.stop();
+        map.put(s);
+        becomeMaster(s, old != null && old.promoted);
+    }
+
+    void becomeReplica(StoreSpec s, String master) {
         SlotStore slot = localSlot(s.name());
         slot.replication().fence("store " + s.name() + " is a replica here; its master is " + master);
         log.info("store {}: replica here ({}), master {}", s.name(), self(s), master);
@@ -204,6 +223,13 @@ public final class Replication implements AutoCloseable {
     /** A plain promotion (refused for a replica that cannot show it is in sync); its epoch. */
     public long promote(String store) { return promote(store, false).epoch(); }
 
+    /** A promotion at the next epoch (the slot's + 1): the operator's `cairn store promote`. */
+    public synchronized Promotion promote(String store, boolean force) {
+        SlotStore slot = localSlot(store);
+        if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
+        return promote(store, slot.replication().epoch() + 1, force);
+    }
+
     /**
      * Makes this node's slot the store's master: a new epoch, MODSEQs and UIDs past every
      * reservation, writes accepted, changes shipped to every other slot of the store. A replica that
@@ -211,12 +237,19 @@ public final class Replication implements AutoCloseable {
      * promotion is unclean: this slot cannot vouch for any UID the former master may have handed out
      * since, so every mailbox of every user gets a new UIDVALIDITY (clients resync), each listed
      * in the answer and in the report.
+     *
+     * @param epoch the new epoch, above the slot's (the cluster's controller raised it in the store
+     *              map); refused when it is not
      */
-    public synchronized Promotion promote(String store, boolean force) {
-        StoreSpec s = config.store(store);
+    public synchronized Promotion promote(String store, long epoch, boolean force) {
         SlotStore slot = localSlot(store);
         if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
+        StoreSpec s = map.get(store);
         if (masters.containsKey(store)) throw new IllegalStateException("store " + store + " is already mastered here");
+        if (epoch <= slot.replication().epoch()) {
+            throw new IllegalStateException("store " + store + " cannot be promoted here at epoch " + epoch + ": this slot is at epoch "
+                    + slot.replication().epoch() + " already");
+        }
         SyncState claim = claim(store).state();
         String former = currentMaster.getOrDefault(store, "its master");
         boolean clean = claim != null && claim.inSync();
@@ -226,7 +259,6 @@ public final class Replication implements AutoCloseable {
             throw new IllegalStateException("replica " + self(s) + " of " + store + " " + state + ": promoting it may lose what only "
                     + former + " acknowledged" + (claim == null ? "" : " after that") + "; use --force to promote it anyway");
         }
-        long epoch = slot.replication().epoch() + 1;
         int bumped = slot.replication().promote(epoch, config.tuning().degradedUidWindow());
         List<String> lines = new ArrayList<>();
         if (clean) {
@@ -242,12 +274,115 @@ public final class Replication implements AutoCloseable {
             promotions.addAll(lines);
         }
         claim(store).promoted();
+        StoreSpec moved = StoreMap.movedTo(s, self(s));
+        map.put(moved);
         log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window){}", store, epoch, bumped,
                 clean ? "" : ", by force: " + (lines.size() - 1) + " mailbox(es) got a new UIDVALIDITY");
-        becomeMaster(s, true);
+        becomeMaster(moved, true);
         failovers.add(new Failovers.Failover(java.time.Instant.now(), store, former, self(s).toString(), epoch,
                 clean ? Failovers.How.CLEAN : Failovers.How.FORCED));
         return new Promotion(epoch, lines);
+    }
+
+    /**
+     * A planned switchover of a store this node masters to one of its replicas (at the next epoch):
+     * writes wait while the replica catches the last changes, it takes over, and this node becomes
+     * its replica; abandoned (writes go on here) when the budget passes first or the replica cannot
+     * take it. See {@link Switchover}.
+     */
+    public SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws InterruptedException {
+        StoreMaster m;
+        SlotStore slot;
+        long epoch;
+        synchronized (this) {
+            m = masters.get(store);
+            if (m == null) throw new IllegalStateException("store " + store + " is not mastered here");
+            StoreSpec s = map.get(store);
+            if (!s.replicas().contains(to)) throw new IllegalArgumentException(to + " is not a replica of store " + store + " (its slots: " + s.slots() + ")");
+            slot = localSlot(store);
+            epoch = slot.replication().epoch() + 1;
+        }
+        return new Switchover(store, m, slot, to, epoch, budget).run(new Switchover.Outcome() {
+            @Override public void switched() { movedAway(store, to, epoch, "switched over to " + to); }
+
+            @Override public void unknown(String why) { movedAway(store, to, epoch, why); }
+        });
+    }
+
+    /**
+     * What a switchover ({@link #switchOver}) did: done (the store is mastered by {@code to} at {@code epoch}) or not,
+     * why not, and how long writes waited ({@code pause}: the gate closed to the switch's end), of
+     * which the replica's catching up ({@code catchUp}) and the takeover itself ({@code takeOver}).
+     */
+    public record SwitchResult(String store, String to, boolean done, long epoch, java.time.Duration pause,
+                               java.time.Duration catchUp, java.time.Duration takeOver, String why) {
+        /** What the operator is told: the first line says where the store is now. */
+        public List<String> lines() {
+            List<String> out = new ArrayList<>();
+            out.add(done ? "store " + store + " switched over to " + to + " at epoch " + epoch + ": this node is its replica now"
+                    : "store " + store + " not switched over to " + to + ": " + why);
+            out.add("write pause " + millis(pause) + " (catch-up " + millis(catchUp) + ", takeover " + millis(takeOver) + ")");
+            return out;
+        }
+
+        private static String millis(java.time.Duration d) { return String.format(java.util.Locale.ROOT, "%.1f ms", d.toNanos() / 1e6); }
+    }
+
+    /** This node's master of the store gave way to {@code to} at the epoch: fenced, its replica from now on. */
+    private synchronized void movedAway(String store, SlotRef to, long epoch, String why) {
+        newerEpoch(store, epoch);
+        currentMaster.put(store, to.toString());
+        StoreSpec s = map.get(store);
+        if (s != null) map.put(StoreMap.movedTo(s, to));
+        log.warn("store {}: {} (epoch {}): this node is a replica of it now", store, why, epoch);
+    }
+
+    /**
+     * The replica's side of a switchover ({@link Frame.TakeOver} from its master): takes the store
+     * over at the new epoch, without the promotion's jump or new UIDVALIDITYs: the master stopped
+     * writing and waited until this slot acknowledged everything it committed (checked there, user
+     * by user), so nothing it handed out is missing here.
+     */
+    synchronized Frame.TakenOver takeOver(Frame.Hello hello, Frame.TakeOver t) {
+        String store = hello.store();
+        SlotStore slot = localSlot(store);
+        long mine = slot.replication().epoch();
+        String refused = hello.version() < FrameCodec.VERSION ? "a TakeOver on a protocol-" + hello.version() + " connection"
+                : !t.store().equals(store) ? "a TakeOver for store " + t.store() + " on a connection of " + store
+                : masters.containsKey(store) ? "store " + store + " is mastered here already"
+                : hello.epoch() != mine || t.epoch() != mine ? "this replica is at epoch " + mine + ", the master at " + t.epoch()
+                : t.newEpoch() <= mine ? "the new epoch " + t.newEpoch() + " is not above " + mine : null;
+        if (refused != null) {
+            log.warn("store {}: refused to take over from {}: {}", store, hello.node(), refused);
+            return new Frame.TakenOver(store, mine, false, refused);
+        }
+        StoreSpec s = map.get(store);
+        slot.replication().raiseEpoch(t.newEpoch());
+        slot.replication().setRole(Role.MASTER, store);
+        claim(store).promoted();
+        StoreSpec moved = StoreMap.movedTo(s, self(s));
+        map.put(moved);
+        log.warn("store {}: took over from {} at epoch {} (a planned switchover: this slot holds everything it acknowledged)",
+                store, hello.node(), t.newEpoch());
+        becomeMaster(moved, false);
+        failovers.add(new Failovers.Failover(java.time.Instant.now(), store, s.master().toString(), self(s).toString(), t.newEpoch(),
+                Failovers.How.PLANNED));
+        return new Frame.TakenOver(store, t.newEpoch(), true, "");
+    }
+
+    /** A node's replication address, learned at run time (the cluster's registry): connections from now on use it. */
+    public void setPeer(String node, InetSocketAddress address) { map.setPeer(node, address); }
+
+    /**
+     * Makes this node's side of a store match the cluster's store map at {@code epoch}; what it did,
+     * in words. See {@link MapFollowing}.
+     *
+     * @throws IllegalArgumentException when the spec names a slot of this node that it does not have
+     * @throws IllegalStateException    when this node knows better (a newer epoch, a master at the same
+     *                                  one), or the promotion it asks for is refused (not in sync)
+     */
+    public synchronized String follow(StoreSpec spec, long epoch) {
+        return new MapFollowing(this, spec, epoch).run();
     }
 
     /**
@@ -303,7 +438,7 @@ public final class Replication implements AutoCloseable {
     /** One line per store and one per channel with anything to say: role, master, mode, epoch, positions, lag. */
     public List<StoreStatus> status() {
         List<StoreStatus> out = new ArrayList<>();
-        for (StoreSpec s : config.stores()) {
+        for (StoreSpec s : map.all()) {
             SlotStore slot = localSlot(s.name());
             if (slot == null) continue;
             StoreMaster m = masters.get(s.name());

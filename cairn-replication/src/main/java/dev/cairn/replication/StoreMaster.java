@@ -17,7 +17,6 @@ import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SyncState;
 import dev.cairn.store.replication.UidWindowPassed;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.net.InetSocketAddress;
@@ -77,15 +76,17 @@ final class StoreMaster implements CommitHook {
     /** Which replicas hold everything this master acknowledged. */
     final InSyncSet inSync;
     private Thread inSyncEvaluator;
+    /** In front of this hook: a switchover's commits wait at it. */
+    final WriteGate gate = new WriteGate(this);
     /** Became master by promotion at this start: no replica holds what it writes until one has caught up. */
-    private final boolean promoted;
+    final boolean promoted;
 
     /**
      * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
      * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
      */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
-                Map<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
+                java.util.function.Function<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
                 boolean promoted) {
         this.spec = spec;
         this.tuning = tuning;
@@ -93,14 +94,13 @@ final class StoreMaster implements CommitHook {
         this.onNewerEpoch = onNewerEpoch;
         for (SlotRef r : spec.slots()) {
             if (r.equals(self)) continue;
-            InetSocketAddress address = peers.get(r.node());
-            if (address == null) throw new IllegalArgumentException("no address for node " + r.node());
+            if (peers.apply(r.node()) == null) throw new IllegalArgumentException("no address for node " + r.node());
             ChannelSender[] cs = new ChannelSender[slot.channels()];
             ChannelListener events = new ReplicaEvents(r.node());
             PeerLink link = new PeerLink(LoggerFactory.getLogger(ChannelSender.class), "replica " + r.node() + " of store " + spec.name(), "retrying", cs.length);
             links.put(r.node(), link);
             for (int i = 0; i < cs.length; i++) {
-                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, keys, tuning, r.node(), address, i), slot, events, link);
+                cs[i] = new ChannelSender(new ChannelConfig(spec.name(), node, keys, tuning, r.node(), () -> peers.apply(r.node()), i), slot, events, link);
             }
             senders.put(r.node(), cs);
         }
@@ -114,21 +114,12 @@ final class StoreMaster implements CommitHook {
         }
         this.degradations = Counter.builder("cairn.replication.sync.fallbacks").tag("store", spec.name())
                 .description("times the store fell back from sync to async").register(meters);
-        Gauge.builder("cairn.replication.sync", this, m -> m.syncActive() ? 1 : 0).tag("store", spec.name())
-                .description("1 while commits wait for a replica (sync mode, not fallen back)").register(meters);
-        Gauge.builder("cairn.replication.degraded", this, m -> m.degraded() ? 1 : 0).tag("store", spec.name())
-                .description("1 while no replica takes the store's writes (degraded, or refusing them with on_replica_loss = refuse)")
-                .register(meters);
-        Gauge.builder("cairn.replication.lag.changes", this, m -> m.lagChanges()).tag("store", spec.name())
-                .description("changes the most-behind replica has not acknowledged").register(meters);
-        // Prometheus base unit: seconds (cairn_replication_lag_seconds).
-        Gauge.builder("cairn.replication.lag", this, m -> m.lagMillis() / 1000.0).tag("store", spec.name()).baseUnit("seconds")
-                .description("age of the oldest commit a replica has not acknowledged").register(meters);
+        unregister.add(ReplicaMeters.registerStore(meters, spec.name(), this));
         for (String replica : senders.keySet()) unregister.add(ReplicaMeters.register(meters, spec.name(), replica, () -> replicaStatus(replica)));
     }
 
     void start() {
-        slot.replication().setHook(this);
+        slot.replication().setHook(gate);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.start();
         if (senders.isEmpty()) return;
         // Its former master, usually dead, is now its replica: the first commit should not wait
@@ -150,6 +141,7 @@ final class StoreMaster implements CommitHook {
 
     void stop() {
         stopped = true;
+        gate.shut("store " + spec.name() + " is no longer mastered here");
         if (inSyncEvaluator != null) inSyncEvaluator.interrupt();
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();

@@ -36,6 +36,9 @@ class FrameCodecTest {
                 new Diverged("alice", List.of(new byte[]{1}, new byte[0]), List.of(new Body(BODY, new byte[]{7}))),
                 new InSync("store-1", 7, 1_765_000_000_123L, true, 1_765_000_000_000L),
                 new InSync("store-1", 7, 1_765_000_000_124L, false, 1_765_000_000_100L),
+                new TakeOver("store-1", 7, 8),
+                new TakenOver("store-1", 8, true, ""),
+                new TakenOver("store-1", 7, false, "this replica is at epoch 9"),
                 new Frame.Error(Frame.STALE_EPOCH, 8, "moved on"),
                 new ImagePart("alice", 13, List.of(new UserImage.Entry((byte) 0, new byte[]{1}, new byte[]{2, 3}),
                         new UserImage.Entry((byte) 2, new byte[0], new byte[0]))),
@@ -71,6 +74,14 @@ class FrameCodecTest {
         List<Frame> got = new ArrayList<>();
         for (byte b : wire) got.addAll(d.feed(new byte[]{b}, 0, 1));
         assertSame(got, samples());
+    }
+
+    @Test void aTakenOverWhoseFlagIsNeitherZeroNorOneIsABadFrame() {
+        byte[] frame = FrameCodec.encode(new TakenOver("s1", 8, true, ""));
+        int flag = 4 + 1 + 4 + 2 + 8;
+        frame[flag] = 2;
+        assertThatThrownBy(() -> FrameCodec.decode(Arrays.copyOfRange(frame, 4, frame.length)))
+                .isInstanceOf(FrameCodec.BadFrame.class).hasMessageContaining("taken-over flag 2");
     }
 
     @Test void aFrameAtTheLimitPassesAndOneOverIsRefusedBeforeItIsBuffered() throws Exception {

@@ -227,8 +227,8 @@ class HandshakeIT {
             ChannelConfig config = new ChannelConfig("s1", "a", new ReplicationKeys(TwoNodes.SECRET, null), TwoNodes.fast(), "b",
                     new InetSocketAddress("127.0.0.1", server.getLocalPort()), 0);
             try (FrameConnection c = new FrameConnection(FrameConnection.connect(config.address(), null, 5000), FrameCodec.HANDSHAKE_MAX_FRAME)) {
-                assertThatThrownBy(() -> MasterHandshake.run(c, config, 0)).isInstanceOf(IOException.class)
-                        .hasMessage("replica b runs an older Cairn (protocol version 2 not supported (this node: 1); this node speaks 2): "
+                assertThatThrownBy(() -> MasterHandshake.run(c, config, 0, FrameCodec.SWITCHLESS_VERSION)).isInstanceOf(IOException.class)
+                        .hasMessage("replica b runs an older Cairn (protocol version 2 not supported (this node: 1); this node speaks 2 to 3): "
                                 + "upgrade it, replicas before masters");
             }
             oldReplica.join();

@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /replication/promote?store=S[&force=true]}: makes this node's slot the store's master (new
  *       epoch); refused (409) for a replica that cannot show it is in sync unless forced, and then unclean: every
  *       mailbox gets a new UIDVALIDITY, one line each</li>
+ *   <li>{@code POST /replication/switch?store=S&to=NODE/SLOT[&budget_ms=N]}: a planned switchover of a store this node
+ *       masters to one of its replicas; writes wait meanwhile (at most the budget, 30 s by default); 200 with the
+ *       timings when done, 409 with why when abandoned (the master goes on)</li>
  *   <li>{@code POST /replication/resync?store=S[&user=U]}: copies the user (or every user) to the replicas again</li>
  *   <li>{@code GET /replication/report}: what reconciliation merged and which users were copied whole</li>
  *   <li>{@code POST /replication/prune}: prunes change logs below what every replica has</li>
@@ -62,6 +65,17 @@ final class ReplicationAdmin {
             boolean force = "true".equals(q.get("force"));
             log.warn("admin: promoting store {} to master here{}", s, force ? " (--force)" : "");
             return String.join("\n", replication.promote(s, force).lines()) + "\n";
+        });
+        context(admin, token, "/replication/switch", "POST", q -> {
+            String s = required(q, "store");
+            var to = dev.cairn.replication.ReplicationConfig.SlotRef.parse(required(q, "to"));
+            String ms = q.get("budget_ms");
+            java.time.Duration budget = java.time.Duration.ofMillis(ms == null || ms.isEmpty() ? 30_000 : Long.parseLong(ms));
+            log.warn("admin: switching store {} over to {} (budget {})", s, to, budget);
+            var r = replication.switchOver(s, to, budget);
+            String text = String.join("\n", r.lines()) + "\n";
+            if (!r.done()) throw new IllegalStateException(text.strip());
+            return text;
         });
         context(admin, token, "/replication/resync", "POST", q -> {
             String s = required(q, "store"), user = q.get("user");

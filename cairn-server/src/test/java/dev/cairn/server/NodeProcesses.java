@@ -127,7 +127,7 @@ final class NodeProcesses implements AutoCloseable {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
 
-    /** Sends the signal ("STOP", "CONT", ...) to the node's process. */
+    /** Sends the node a signal by name (STOP freezes it, CONT resumes it). */
     void signal(String node, String signal) throws Exception {
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(node).pid())).start().waitFor()).isZero();
     }

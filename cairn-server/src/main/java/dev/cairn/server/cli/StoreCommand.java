@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** `cairn store ...`: operations on replicated stores. */
 @Command(name = "store", header = "Operations on replicated stores (promote a replica to master, take a fenced slot over).",
-        subcommands = {StoreCommand.Promote.class, StoreCommand.Takeover.class})
+        subcommands = {StoreCommand.Promote.class, StoreCommand.Switch.class, StoreCommand.Takeover.class})
 public final class StoreCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 
@@ -45,6 +45,36 @@ public final class StoreCommand implements Runnable {
             }
             AdminClient.Answer a = AdminClient.call(config, "POST", "/replication/promote?store=" + URLEncoder.encode(store, StandardCharsets.UTF_8)
                     + (force ? "&force=true" : ""));
+            spec.commandLine().getOut().print(a.body());
+            spec.commandLine().getOut().flush();
+            return a.ok() ? 0 : 1;
+        }
+    }
+
+    /** `cairn store switch STORE --to NODE/SLOT [--budget 30s]`: run against the store's master. */
+    @Command(name = "switch", header = "Move STORE's master to its replica NODE/SLOT, planned (run it with the --config of the master).",
+            description = {
+            "New writes of the store wait while the replica catches the last changes; it then takes the store over at the "
+                    + "next epoch (no new UIDVALIDITY: it holds everything) and this node becomes its replica. The writes that "
+                    + "waited are refused as a fenced master's are (IMAP NO [UNAVAILABLE], LMTP 451 4.3.0): clients retry on "
+                    + "the new master.",
+            "If the budget passes first, or the replica is unreachable, behind, or runs an older Cairn, nothing changes: "
+                    + "the writes go on here and the output says why (exit status 1). Prints the write pause."})
+    public static final class Switch implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "STORE") String store;
+        @Option(names = "--to", required = true, paramLabel = "NODE/SLOT") String to;
+        @Option(names = "--budget", paramLabel = "DURATION", description = "how long writes may wait (default 30s; 500ms, 2s, 1m)")
+        String budget = "30s";
+
+        @Override public Integer call() throws Exception {
+            NodeConfig config = options.load();
+            if (config.replication() == null) throw new IllegalStateException("this node's config has no [replication]");
+            java.time.Duration b = budget.strip().endsWith("ms") ? java.time.Duration.ofMillis(Long.parseLong(budget.strip().replace("ms", "")))
+                    : dev.cairn.server.config.Sizes.parseDuration(budget);
+            AdminClient.Answer a = AdminClient.call(config, "POST", "/replication/switch?store=" + URLEncoder.encode(store, StandardCharsets.UTF_8)
+                    + "&to=" + URLEncoder.encode(to, StandardCharsets.UTF_8) + "&budget_ms=" + b.toMillis());
             spec.commandLine().getOut().print(a.body());
             spec.commandLine().getOut().flush();
             return a.ok() ? 0 : 1;

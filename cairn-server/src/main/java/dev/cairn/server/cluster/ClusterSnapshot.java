@@ -69,8 +69,8 @@ public record ClusterSnapshot(Instant at, String source, List<Node> nodes, List<
     public record Replica(String slot, Boolean inSync, String sync, Boolean connected, Instant since, Long lagChanges,
                           Long lagMillis) {}
 
-    /** How a store moved: promoted in sync, promoted by force, or seen from the former master (fenced). */
-    public enum How { CLEAN, FORCED, FENCED }
+    /** How a store moved: promoted in sync, handed over (a planned switchover), promoted by force, or seen from the former master (fenced). */
+    public enum How { CLEAN, PLANNED, FORCED, FENCED }
 
     /** @param to the new master's slot, or null when not known (a fencing seen by the former master) */
     public record Failover(Instant at, String store, String from, String to, long epoch, How how) {}

@@ -151,6 +151,7 @@ public final class NodeClusterView implements ClusterView {
         for (Failovers.Failover f : replication.failovers()) {
             ClusterSnapshot.How how = switch (f.how()) {
                 case CLEAN -> ClusterSnapshot.How.CLEAN;
+                case PLANNED -> ClusterSnapshot.How.PLANNED;
                 case FORCED -> ClusterSnapshot.How.FORCED;
                 case FENCED -> ClusterSnapshot.How.FENCED;
             };
