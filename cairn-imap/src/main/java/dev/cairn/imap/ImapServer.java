@@ -113,9 +113,16 @@ public final class ImapServer implements AutoCloseable {
 
     java.util.Set<ImapSession> sessions() { return sessions; }
 
-    /** The store got another master: every logged-in session ends with BYE [UNAVAILABLE]. */
+    /**
+     * A slot got another master: every logged-in session of a user of that slot ends with BYE
+     * [UNAVAILABLE]; users of the node's other slots go on ({@link SlotStore#slotOf}).
+     */
     private void fenced(String reason) {
-        for (ImapSession s : sessions) Thread.ofVirtual().name("imap-fenced").start(() -> s.fenced(reason));
+        for (ImapSession s : sessions) {
+            String user = s.user;
+            if (user != null && store.slotOf(user).replication().fenceReason() == null) continue;
+            Thread.ofVirtual().name("imap-fenced").start(() -> s.fenced(reason));
+        }
     }
 
     /** Says BYE to every session (RFC 9051 §7.1.5), gives them a moment to send it, then closes. */

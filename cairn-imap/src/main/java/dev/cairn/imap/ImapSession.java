@@ -71,7 +71,8 @@ final class ImapSession {
     final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     State state = State.NOT_AUTHENTICATED;
     UserStore store;
-    String user;
+    /** Volatile: a fence, on another thread, asks whose session this is. */
+    volatile String user;
     /** Logged in by `cairn replica verify` ({@link VerifyAccess}): nothing may change. */
     boolean verifyOnly;
     SelectedMailbox selected;

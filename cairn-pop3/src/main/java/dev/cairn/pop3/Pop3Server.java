@@ -57,7 +57,12 @@ public final class Pop3Server implements Closeable {
 
     public synchronized void start() throws IOException {
         if (fenceSource != null) fenceListener = fenceSource.onFenced(reason -> {
-            for (Pop3Session s : sessions) Thread.ofVirtual().name("pop3-fenced").start(() -> s.fenced(reason));
+            for (Pop3Session s : sessions) {
+                // Only the fenced slot's users (a node's other slots go on serving theirs).
+                String user = s.user();
+                if (user != null && fenceSource.slotOf(user).replication().fenceReason() == null) continue;
+                Thread.ofVirtual().name("pop3-fenced").start(() -> s.fenced(reason));
+            }
         });
         try {
             if (config.listen() != null) {

@@ -42,7 +42,7 @@ final class Pop3Session {
     private final Connection c;
 
     private String pendingUser; // after USER, before PASS
-    private String user;        // authenticated
+    private volatile String user; // authenticated; volatile: a fence, on another thread, asks whose session this is
     private UserStore store;
     private Maildrop maildrop;
     private int badCommands;
@@ -51,6 +51,9 @@ final class Pop3Session {
     /** Why the store stopped taking writes here (another node is its master now); null while it takes them. */
     private volatile String fenced;
     private boolean fencedSaid;
+
+    /** The authenticated user, or null. */
+    String user() { return user; }
 
     private static final class Hangup extends Exception {
         Hangup() { super(null, null, false, false); }

@@ -33,11 +33,19 @@ import java.util.Optional;
 final class AccountAdmin {
     private AccountAdmin() {}
 
-    static void register(AdminServer admin, String token, StoreDirectory directory, SlotStore store, Replication replication,
-                         String self, LocalDomains local) {
-        Runnable master = () -> {
-            if (store.replication().fenceReason() == null) return;
-            Replication.StoreStatus s = replication.status().stream().findFirst().orElse(null);
+    /**
+     * @param node this node's name ([replication] node); a change is refused when the user's slot
+     *             ({@link SlotStore#slotOf}: the one holding it, or where a new user goes) is fenced
+     */
+    static void register(AdminServer admin, String token, StoreDirectory directory, NodeSlots slots, Replication replication,
+                         String node, LocalDomains local) {
+        java.util.function.Consumer<String> master = user -> {
+            SlotStore slot = slots.store().slotOf(user);
+            if (slot.replication().fenceReason() == null) return;
+            String name = slots.nameOf(slot);
+            String self = node + "/" + name;
+            Replication.StoreStatus s = replication.status().stream().filter(st -> st.store().equals(slots.storeOf(name))).findFirst()
+                    .orElse(null);
             if (s == null) throw new IllegalStateException("this node (" + self + ") holds a replica: accounts change on the store's master");
             throw new IllegalStateException("this node (" + self + ") holds a replica of store " + s.store() + ": accounts change on its master "
                     + s.master() + " (run `cairn user` with the --config of " + s.master() + ")");
@@ -65,21 +73,21 @@ final class AccountAdmin {
             return b.toString();
         });
         ReplicationAdmin.context(admin, token, "/accounts/add", "POST", q -> {
-            master.run();
+            master.accept(canonical(ReplicationAdmin.required(q, "user")));
             User u = directory.addUser(ReplicationAdmin.required(q, "user"), blankToNull(q.get("hash")),
                     new QuotaLimits(limit(q, "quota_storage", QuotaLimits.NONE), limit(q, "quota_messages", QuotaLimits.NONE)),
                     Optional.ofNullable(blankToNull(q.get("group"))), Optional.ofNullable(blankToNull(q.get("address"))));
             return "added " + UserCommand.describe(u) + "\n" + receives(directory, u, local);
         });
         ReplicationAdmin.context(admin, token, "/accounts/passwd", "POST", q -> {
-            master.run();
             User u = user(directory, ReplicationAdmin.required(q, "user"));
+            master.accept(u.name());
             directory.setPasswordHash(u.name(), ReplicationAdmin.required(q, "hash"));
             return "password of " + u.name() + " changed\n";
         });
         ReplicationAdmin.context(admin, token, "/accounts/set", "POST", q -> {
-            master.run();
             User u = user(directory, ReplicationAdmin.required(q, "user"));
+            master.accept(u.name());
             if (q.containsKey("quota_storage") || q.containsKey("quota_messages")) {
                 directory.setQuota(u.name(), new QuotaLimits(limit(q, "quota_storage", u.quota().storageBytes()),
                         limit(q, "quota_messages", u.quota().messages())));
@@ -93,23 +101,23 @@ final class AccountAdmin {
             return UserCommand.describe(directory.user(u.name()).orElseThrow()) + "\n";
         });
         ReplicationAdmin.context(admin, token, "/accounts/delete", "POST", q -> {
-            master.run();
             String name = ReplicationAdmin.required(q, "user");
+            master.accept(canonical(name));
             boolean keepMail = Boolean.parseBoolean(q.get("keep_mail"));
             boolean deleted = keepMail ? directory.deleteUser(name) : directory.deleteUserAndMail(name);
             if (!deleted) throw new IllegalArgumentException("no user " + name);
             return "deleted " + name + (keepMail ? " (its mail is kept)" : " and its mail") + " from store and directory\n";
         });
         ReplicationAdmin.context(admin, token, "/accounts/alias-add", "POST", q -> {
-            master.run();
             String address = ReplicationAdmin.required(q, "address");
             User u = user(directory, ReplicationAdmin.required(q, "user"));
+            master.accept(u.name());
             directory.addAlias(address, u.name());
             return "alias " + address + " -> " + u.name() + "\n";
         });
         ReplicationAdmin.context(admin, token, "/accounts/alias-remove", "POST", q -> {
-            master.run();
             String address = ReplicationAdmin.required(q, "address");
+            holderOf(slots.store(), address).ifPresent(master);
             if (!directory.removeAddress(address)) throw new IllegalArgumentException("no address " + address);
             return "removed " + address + "\n";
         });
@@ -126,6 +134,24 @@ final class AccountAdmin {
         List<String> as = UserCommand.receivesAs(directory, u, local);
         return as.isEmpty() ? "warning: " + u.name() + " cannot receive mail: it has no address, and its name is no address here\n"
                 : "receives mail as: " + String.join(", ", as) + "\n";
+    }
+
+    /** The canonical name, or the name as given when it is none (the directory then refuses it in its words). */
+    private static String canonical(String name) {
+        try {
+            return dev.cairn.directory.UserNames.canonical(name);
+        } catch (RuntimeException e) {
+            return name;
+        }
+    }
+
+    /** The user whose account in the node's slots lists the address. */
+    private static Optional<String> holderOf(SlotStore store, String address) {
+        try {
+            return store.accountOf(dev.cairn.directory.Addresses.canonical(address));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private static String blankToNull(String s) { return s == null || s.isEmpty() ? null : s; }

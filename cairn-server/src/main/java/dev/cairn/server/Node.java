@@ -49,8 +49,10 @@ public final class Node implements AutoCloseable {
     private SqlDirectory directory;
     /** What logins, deliveries and quotas ask: the directory, or with a replicated store and no cluster directory the store's accounts first. */
     private volatile dev.cairn.directory.Directory accounts;
+    /** The node's slots ([store] slots), and the one store the protocols take (the slot, or a router over several). */
+    private NodeSlots slots;
     private SlotStore store;
-    /** What opened the slot, with what its slots share (RocksDB's cache and memtables); closed after them. */
+    /** What opened the slots, with what they share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
     /** The mail listeners' certificate, replaced by {@link #reload}. */
@@ -87,21 +89,22 @@ public final class Node implements AutoCloseable {
         accounts = directory;
         logMemory(config.memory());
         engine = storeEngine(config.memory().store(), registry);
-        store = engine.open(slotConfig(config, user -> new DirectoryQuotaPolicy(accounts).limits(user), registry));
-        log.info("store: slot open, metadata {} bodies {}", config.metadataDir(), config.bodiesDir());
-        if (config.replication() == null) refuseFencedSlot(store);
+        // A new user goes to the store the directory places it on (the cluster's placement table), else by the node's rule.
+        slots = NodeSlots.open(config, engine, user -> new DirectoryQuotaPolicy(accounts).limits(user), registry,
+                user -> directory.placement().storeOf(user));
+        store = slots.store();
+        if (config.replication() == null) slots.refuseFencedSlots();
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
-            replication = dev.cairn.replication.Replication.start(config.replication().config(),
-                    Map.of(config.replication().slot(), store), registry);
+            replication = dev.cairn.replication.Replication.start(config.replication().config(), slots.byName(), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = Directories.withStore(directory, store);
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
-                replicaAware(new DirectoryAuthenticator(accounts, registry), store),
+                slots.replicaAware(new DirectoryAuthenticator(accounts, registry)),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
-                MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), store),
+                MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), slots),
                 new MemoryBudget(config.limits().commandMemory()));
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
@@ -137,8 +140,8 @@ public final class Node implements AutoCloseable {
             if (replication != null) {
                 ReplicationAdmin.register(admin, replication, token);
                 if (accounts instanceof dev.cairn.directory.StoreDirectory storeAccounts) {
-                    AccountAdmin.register(admin, token, storeAccounts, store, replication,
-                            config.replication().config().node() + "/" + config.replication().slot(), config.localDomains());
+                    AccountAdmin.register(admin, token, storeAccounts, slots, replication, config.replication().config().node(),
+                            config.localDomains());
                 }
             }
             ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
@@ -162,6 +165,8 @@ public final class Node implements AutoCloseable {
      * started again learns from its peers that it is fenced, and must not write meanwhile.
      */
     private void copyOwnAccounts() {
+        // A node of several slots is newer than accounts that follow the store: it has no such users.
+        if (slots.size() > 1) return;
         if (!(accounts instanceof dev.cairn.directory.StoreDirectory d) || store.replication().fenceReason() != null) return;
         Thread.ofVirtual().name("cairn-account-copy").start(() -> {
             try {
@@ -185,22 +190,6 @@ public final class Node implements AutoCloseable {
         if (store.replication().fenceReason() != null) return false;
         return replication.status().stream().anyMatch(s -> s.role().equals("master")
                 && s.channels().stream().anyMatch(dev.cairn.replication.Replication.ChannelStatus::connected));
-    }
-
-    /**
-     * On a node whose slot is a replica (or a fenced former master), a correct login gets a
-     * temporary failure: IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP]; the client goes to the master
-     * (or will, through the proxy). Credentials are checked first, so the answer leaks nothing.
-     */
-    private static dev.cairn.protocol.auth.Authenticator replicaAware(dev.cairn.protocol.auth.Authenticator auth, SlotStore store) {
-        return (authcid, password, authzid, remote, secure) -> {
-            dev.cairn.protocol.auth.AuthResult r = auth.authenticate(authcid, password, authzid, remote, secure);
-            String fence = store.replication().fenceReason();
-            if (r instanceof dev.cairn.protocol.auth.AuthResult.Success && fence != null) {
-                return new dev.cairn.protocol.auth.AuthResult.Failure(dev.cairn.protocol.auth.AuthResult.Reason.TEMPORARY_FAILURE, fence);
-            }
-            return r;
-        };
     }
 
     /**
@@ -250,21 +239,6 @@ public final class Node implements AutoCloseable {
         return done;
     }
 
-    /**
-     * A fence is never forgotten: a slot that is a replica of a store, or a former master another
-     * node took over, does not start as a node of its own because [replication] was left out (it
-     * would take writes beside the store's master). The operator rejoins or takes it over.
-     */
-    private static void refuseFencedSlot(SlotStore store) {
-        var r = store.replication();
-        if (r.role() != dev.cairn.store.replication.Role.REPLICA) return;
-        String name = r.roleStore() == null ? "STORE" : r.roleStore();
-        throw new IllegalStateException(dev.cairn.replication.Replication.fencedSlot("this slot", r.roleStore(), r.epoch())
-                + " and the config has no [replication]: restore the section to rejoin the store (it catches up from its master),"
-                + " or take the slot over as a node of its own with `cairn store takeover " + name + "` (it then lacks what the"
-                + " store's master acknowledged since it was fenced)");
-    }
-
     /** The budget's split, and a warning when the JVM was started with more heap than it allows. */
     private static void logMemory(dev.cairn.server.config.MemoryConfig memory) {
         log.info("memory: budget {}: heap {}, RocksDB cache and memtables {}, JVM native {}", mib(memory.total()),
@@ -280,7 +254,6 @@ public final class Node implements AutoCloseable {
         return (bytes >> 20) + " MiB";
     }
 
-    /** The slot as the config describes it, with the given quota source and meters. */
     /**
      * The storage engine, chosen here and nowhere else: RocksDB, with {@code memory} octets of
      * block cache and memtables for its slots, reported in {@code meters}.
@@ -294,8 +267,14 @@ public final class Node implements AutoCloseable {
         return storeEngine(dev.cairn.store.rocks.StoreMemory.STANDALONE, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     }
 
+    /** The node's first slot as the config describes it, with the given quota source and meters. */
     public static SlotConfig slotConfig(NodeConfig config, QuotaPolicy quota, MeterRegistry meters) {
-        return new SlotConfig(config.metadataDir(), config.bodiesDir(), config.store().sync(),
+        return slotConfig(config, config.store().slots().getFirst(), quota, meters);
+    }
+
+    /** The named slot of the node as the config describes it. */
+    public static SlotConfig slotConfig(NodeConfig config, String slot, QuotaPolicy quota, MeterRegistry meters) {
+        return new SlotConfig(config.metadataDir(slot), config.bodiesDir(slot), config.store().sync(),
                 config.store().maxMessageSize(), config.store().channels(), quota, meters, config.store().defaultFolders());
     }
 
@@ -325,7 +304,7 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /** The data directory's layout: the slot's directories, the directory database's, the TLS one. */
+    /** The data directory's layout: the slots' directories, the directory database's, the TLS one. */
     public static void createLayout(NodeConfig config) throws IOException {
         if (!Files.exists(config.data())) {
             // Mail, password hashes and the admin token live here: owner only.
@@ -340,8 +319,10 @@ public final class Node implements AutoCloseable {
                 Files.createDirectories(config.data());
             }
         }
-        Files.createDirectories(config.metadataDir());
-        Files.createDirectories(config.bodiesDir());
+        for (String slot : config.store().slots()) {
+            Files.createDirectories(config.metadataDir(slot));
+            Files.createDirectories(config.bodiesDir(slot));
+        }
         Path dbParent = config.directoryFile().toAbsolutePath().getParent();
         if (dbParent != null) {
             Files.createDirectories(dbParent);
@@ -378,17 +359,22 @@ public final class Node implements AutoCloseable {
     /** What logins and deliveries ask: {@link #directory()}, or with a replicated store its accounts first. */
     public dev.cairn.directory.Directory accounts() { return accounts; }
 
+    /** What the protocols take: the node's one slot, or the router over its slots. */
     public SlotStore store() { return store; }
+
+    /** The node's slots by name (what replication takes). */
+    public NodeSlots slots() { return slots; }
 
     /** Replication on this node, or null when the config has none. */
     public dev.cairn.replication.Replication replication() { return replication; }
 
     public boolean serving() { return serving; }
 
-    /** The node's role as logins see it: the same fence that {@link #replicaAware} answers with. */
+    /** The node's role as logins see it: the same fences that {@link NodeSlots#replicaAware} answers with. */
     public NodeRole role() {
         if (replication == null) return NodeRole.SINGLE;
-        return store.replication().fenceReason() == null ? NodeRole.MASTER : NodeRole.REPLICA;
+        // Several slots: a master while it serves some users (another slot's users get the fence at login).
+        return slots.anyUnfenced() ? NodeRole.MASTER : NodeRole.REPLICA;
     }
 
     /** The bound address of a running listener ("imap", "pop3s", "lmtp", ..., or "admin"). */

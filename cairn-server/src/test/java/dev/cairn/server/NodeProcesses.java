@@ -218,11 +218,17 @@ final class NodeProcesses implements AutoCloseable {
             if (!login.getLast().contains(" OK")) throw new IOException("login refused: " + login.getLast());
         }
 
+        private volatile String lastBye = "";
+
         private String line() throws IOException {
             String l = in.readLine();
             if (l == null) throw new IOException("closed");
+            if (l.startsWith("* BYE")) lastBye = l;
             return l;
         }
+
+        /** The last untagged BYE the server sent, or "". */
+        String lastBye() { return lastBye; }
 
         /** Sends a command; every line of the answer, the tagged one last. */
         List<String> command(String command) throws IOException {

@@ -51,6 +51,14 @@ public interface SlotStore extends AutoCloseable {
     /** Verifies every invariant of the given users (all when null), repairing when asked. */
     CheckReport check(String userOrNull, boolean repair);
 
+    /**
+     * The slot that holds the user's mail, or would take a new user's: this one for a slot; a
+     * node's {@link dev.cairn.store.routing.SlotRouter} answers with the slot of the user's store.
+     * Fences are asked of it ({@code slotOf(user).replication().fenceReason()}): a node may be the
+     * master of one user's store and a replica of another's.
+     */
+    default SlotStore slotOf(String user) { return this; }
+
     /** The slot's change log (what replication ships): records per user, read per user or per channel. */
     dev.cairn.store.changelog.ChangeLog changeLog();
 

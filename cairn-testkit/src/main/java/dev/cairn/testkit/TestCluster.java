@@ -18,7 +18,9 @@ import java.util.stream.Collectors;
  * node {@code n} gets {@code <dir>/n.toml} with its data in {@code <dir>/n}, a port of
  * {@link Ports} on loopback for each listener it runs, and (when {@link Builder#replicated}) the
  * {@code [replication]} section that names every peer and one replicated store {@code s1} whose
- * master is the first node's slot s0 and whose replicas are the other nodes' s0.
+ * master is the first node's slot s0 and whose replicas are the other nodes' s0 (or the stores of
+ * {@link Builder#storeOfSlots}, over the slots each node names in
+ * {@link Builder#slots}).
  *
  * <p>A node is started with {@link #start}, which starts it again on new ports when one of its
  * ports was taken by another process between the check and the bind.
@@ -51,6 +53,8 @@ public final class TestCluster {
         private final Map<String, String> hosts = new ConcurrentHashMap<>();
         private final List<String> store = new ArrayList<>(), directory = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
         private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
+        /** Stores other than the default s1: name, master, replicas. */
+        private final List<List<String>> stores = new ArrayList<>();
         private String secret, mode;
 
         private Builder(Path dir, List<String> nodes) {
@@ -85,6 +89,22 @@ public final class TestCluster {
 
         /** More lines of store s1's [[replication.stores]] table, e.g. {@code on_replica_loss = "refuse"}. */
         public Builder replicatedStore(String... lines) { storeS1.addAll(Arrays.asList(lines)); return this; }
+
+        /** The node's slots ({@code [store] slots}), e.g. {@code slots("n1", "a", "b")}. */
+        public Builder slots(String node, String... names) {
+            return lines(node, "store", "slots = [" + Arrays.stream(names).map(n -> "\"" + n + "\"").collect(Collectors.joining(", ")) + "]");
+        }
+
+        /**
+         * A replicated store (in the default mode) with its master and replica slots ("n1/a"), instead of
+         * the default store s1; call once per store.
+         */
+        public Builder storeOfSlots(String name, String master, String... replicas) {
+            List<String> s = new ArrayList<>(List.of(name, master));
+            s.addAll(Arrays.asList(replicas));
+            stores.add(s);
+            return this;
+        }
 
         /** More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap] trusted_networks). */
         public Builder lines(String node, String section, String... lines) {
@@ -182,6 +202,14 @@ public final class TestCluster {
                 int p = peer.equals(node) ? port(peer, REPLICATION) : via.getOrDefault(peer, port(peer, REPLICATION));
                 t.append(peer).append(" = \"127.0.0.1:").append(p).append("\"\n");
             }
+            for (List<String> store : spec.stores) {
+                t.append("[[replication.stores]]\nname = \"").append(store.get(0)).append("\"\n");
+                if (spec.mode != null) t.append("mode = \"").append(spec.mode).append("\"\n");
+                t.append("master = \"").append(store.get(1)).append("\"\n");
+                t.append("replicas = [").append(store.stream().skip(2).map(n -> "\"" + n + "\"").collect(Collectors.joining(", "))).append("]\n");
+                for (String l : spec.storeS1) t.append(l).append('\n');
+            }
+            if (!spec.stores.isEmpty()) return t.toString();
             t.append("[[replication.stores]]\nname = \"s1\"\n");
             if (spec.mode != null) t.append("mode = \"").append(spec.mode).append("\"\n");
             t.append("master = \"").append(spec.nodes.getFirst()).append("/s0\"\n");

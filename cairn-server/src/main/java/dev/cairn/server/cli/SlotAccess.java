@@ -3,6 +3,7 @@ package dev.cairn.server.cli;
 
 import dev.cairn.server.CheckReports;
 import dev.cairn.server.Node;
+import dev.cairn.server.NodeSlots;
 import dev.cairn.server.RunFile;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.CheckReport;
@@ -10,6 +11,7 @@ import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotStore;
 import dev.cairn.store.StoreEngine;
 import dev.cairn.store.StoreException;
+import dev.cairn.store.routing.Placement;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
@@ -43,8 +45,8 @@ final class SlotAccess {
             return remote.get();
         }
         DataDirectory.requireData(config, config.metadataDir());
-        return direct(config, store -> {
-            CheckReport report = store.check(user, repair);
+        return direct(config, slots -> {
+            CheckReport report = slots.store().check(user, repair);
             return new Outcome(CheckReports.format(report, repair), report.clean());
         });
     }
@@ -59,7 +61,8 @@ final class SlotAccess {
         if (!Files.isDirectory(config.metadataDir())) {
             return new Outcome("no mail of " + user + " in the store (no store at " + config.metadataDir() + ")\n", false);
         }
-        return direct(config, store -> {
+        return direct(config, slots -> {
+            SlotStore store = slots.store();
             if (!store.hasUser(user)) {
                 return new Outcome("no mail of " + user + " in the store\n", false);
             }
@@ -80,7 +83,8 @@ final class SlotAccess {
                     + "no node serves; a running replica is promoted with `cairn store promote " + storeName + " --to NODE/SLOT --force`");
         }
         DataDirectory.requireData(config, config.metadataDir());
-        return direct(config, store -> {
+        return direct(config, slots -> {
+            SlotStore store = slotOfStore(slots, storeName);
             var r = store.replication();
             if (r.role() != dev.cairn.store.replication.Role.REPLICA) {
                 return new Outcome("this slot is not fenced (" + (r.role() == null ? "never part of a store" : "a master") + "): nothing to take over\n", false);
@@ -126,18 +130,28 @@ final class SlotAccess {
         }
     }
 
-    private static Outcome direct(NodeConfig config, Function<SlotStore, Outcome> work) {
+    /** The node's slot of the store ([replication], or the store its fence names); a node of one slot: that slot. */
+    private static SlotStore slotOfStore(NodeSlots slots, String storeName) {
+        if (slots.size() == 1) return slots.store();
+        for (var e : slots.byName().entrySet()) {
+            if (storeName.equals(slots.storeOf(e.getKey())) || storeName.equals(e.getValue().replication().roleStore())) return e.getValue();
+        }
+        throw new IllegalArgumentException("no slot of this node is in store " + storeName + " (slots " + slots.byName().keySet() + ")");
+    }
+
+    /** Opens the node's slots (all of them, as the node does) for the work, and closes them. */
+    private static Outcome direct(NodeConfig config, Function<NodeSlots, Outcome> work) {
         try (StoreEngine engine = Node.standaloneStoreEngine()) {
-            SlotStore store;
+            NodeSlots slots;
             try {
-                store = engine.open(Node.slotConfig(config, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry()));
+                slots = NodeSlots.open(config, engine, QuotaPolicy.UNLIMITED, new SimpleMeterRegistry(), Placement.NODE);
             } catch (StoreException e) {
                 Optional<Long> holder = DataDirectory.lockHolder(config.metadataDir().resolve("LOCK"));
                 throw new IllegalStateException("cannot open the slot at " + config.metadataDir() + ": "
                         + holder.map(pid -> "it is in use by pid " + pid + " (a node without admin endpoint?)").orElse(e.getMessage()), e);
             }
-            try (store) {
-                return work.apply(store);
+            try (SlotStore store = slots.store()) {
+                return work.apply(slots);
             }
         }
     }

@@ -39,8 +39,9 @@ public final class StoreCommand implements Runnable {
         @Override public Integer call() throws Exception {
             NodeConfig config = options.load();
             if (config.replication() == null) throw new IllegalStateException("this node's config has no [replication]");
-            String self = config.replication().config().node() + "/" + config.replication().slot();
-            if (!self.equals(to)) {
+            String node = config.replication().config().node();
+            if (!config.store().slots().stream().map(slot -> node + "/" + slot).toList().contains(to)) {
+                String self = node + "/" + String.join(", " + node + "/", config.store().slots());
                 throw new IllegalStateException("this config is node " + self + ", not " + to + ": run with --config of " + to);
             }
             AdminClient.Answer a = AdminClient.call(config, "POST", "/replication/promote?store=" + URLEncoder.encode(store, StandardCharsets.UTF_8)

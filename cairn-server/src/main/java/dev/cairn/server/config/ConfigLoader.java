@@ -38,6 +38,9 @@ import java.util.TreeSet;
  * min_password_length = 8            # for new passwords (user add, user passwd)
  *
  * [store]
+ * slots = ["s0"]                     # this node's slots (at most 64; a-z, 0-9, '-', '_'); each is the master or a
+ *                                    # replica of its own store ([replication]); the first keeps metadata/bodies,
+ *                                    # the others live in slots/NAME/meta and slots/NAME/bodies
  * metadata = "slot-0/meta"           # fast disk
  * bodies = "slot-0/bodies"           # big disk
  * sync = true
@@ -90,7 +93,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENERS = Set.of("imap", "imaps", "pop3", "pop3s", "lmtp", "admin");
     private static final Map<String, Set<String>> SECTIONS = Map.of(
             "directory", Set.of("file", "default_domain", "min_password_length", "url", "user", "password_file", "pool_size", "timeout"),
-            "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders"),
+            "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders", "slots"),
             "tls", Set.of("certificate", "key"),
             "memory", Set.of("total"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
@@ -146,7 +149,8 @@ public final class ConfigLoader {
                 r.bool(st, "store.sync").orElse(d.store().sync()),
                 r.size(st, "store.max_message_size").orElse(d.store().maxMessageSize()),
                 r.integer(st, "store.channels", 1, 1024).orElse(d.store().channels()),
-                r.folders(st, "store.default_folders").orElse(d.store().defaultFolders()));
+                r.folders(st, "store.default_folders").orElse(d.store().defaultFolders()),
+                r.slots(st, "store.slots").orElse(d.store().slots()));
 
         TomlTable t = r.section(result, "tls");
         TlsConfig tls = new TlsConfig(r.path(t, "tls.certificate").orElse(d.tls().certificate()),
@@ -204,7 +208,19 @@ public final class ConfigLoader {
         Object replication = result.get(List.of("replication"));
         if (replication != null) {
             if (!(replication instanceof TomlTable table)) throw new ConfigException(source + ": replication: must be a table ([replication])");
-            config = config.withReplication(ReplicationSettings.parse(table, source, data, tls));
+            ReplicationSettings settings = ReplicationSettings.parse(table, source, data, tls);
+            if (table.contains("slot")) {
+                // Before a node held several slots, [replication] slot named its one slot.
+                if (st != null && st.contains("slots")) {
+                    throw r.error("replication.slot", "the node's slots are named in [store] slots; remove this key");
+                }
+                if (SlotNames.problem(settings.slot()) != null) {
+                    throw r.error("replication.slot", "'" + settings.slot() + "' " + SlotNames.problem(settings.slot()));
+                }
+                config = config.withStore(store.withSlots(List.of(settings.slot())));
+            }
+            config = config.withReplication(settings);
+            SlotNames.requireOwnSlots(config, what -> r.error("replication.stores", what));
         }
         return config;
     }
@@ -370,6 +386,12 @@ public final class ConfigLoader {
             } catch (ConfigException e) {
                 throw e.getMessage().startsWith(source) ? e : error(key, e.getMessage());
             }
+        }
+
+        /** The node's slot names ([store] slots): see {@link SlotNames#parse}. */
+        Optional<List<String>> slots(TomlTable table, String key) {
+            Object v = value(table, key);
+            return v == null ? Optional.empty() : Optional.of(SlotNames.parse(v, what -> error(key, what)));
         }
 
         /** A list of domain names; an empty list makes no domain local. */

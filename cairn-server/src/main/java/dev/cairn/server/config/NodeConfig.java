@@ -96,6 +96,16 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     public Path bodiesDir() { return resolve(store.bodies()); }
 
+    /** The slot's metadata directory: the first slot's is {@link #metadataDir()}, another's {@code slots/NAME/meta}. */
+    public Path metadataDir(String slot) {
+        return slot.equals(store.slots().getFirst()) ? metadataDir() : data.resolve("slots").resolve(slot).resolve("meta");
+    }
+
+    /** The slot's bodies directory: the first slot's is {@link #bodiesDir()}, another's {@code slots/NAME/bodies}. */
+    public Path bodiesDir(String slot) {
+        return slot.equals(store.slots().getFirst()) ? bodiesDir() : data.resolve("slots").resolve(slot).resolve("bodies");
+    }
+
     public Path certificateFile() { return resolve(tls.certificate()); }
 
     public Path keyFile() { return resolve(tls.key()); }

@@ -35,7 +35,8 @@ import org.tomlj.TomlTable;
  * <pre>
  * [replication]
  * node = "n1"                    # this node
- * slot = "s0"                    # the name of this node's slot (the [store] one)
+ * slot = "s0"                    # the name of this node's one slot; a node of several names them in
+ *                                # [store] slots (then this key is refused), each in its own store below
  * listen = "127.0.0.1:7101"
  * secret_file = "cluster.secret" # or secret = "..." (at least 16 characters)
  * sync_timeout = "2s"            # sync mode falls back to async after this

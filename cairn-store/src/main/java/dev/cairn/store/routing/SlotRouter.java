@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.store.routing;
+
+import dev.cairn.store.Account;
+import dev.cairn.store.CheckReport;
+import dev.cairn.store.SlotConfig;
+import dev.cairn.store.SlotStore;
+import dev.cairn.store.StoreException;
+import dev.cairn.store.UserStore;
+import dev.cairn.store.changelog.ChangeLog;
+import dev.cairn.store.replication.SlotReplication;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * A node's slots as one {@link SlotStore} for the protocols: every per-user operation goes to the
+ * slot that holds the user (FastMail's "slots and stores": a node holds many slots, each the master
+ * or a replica of its own store). The rule:
+ * <ol>
+ *   <li>a user that a slot holds (its mail or its account) is that slot's, remembered in a map
+ *       after the first lookup, so a session's operations cost one map lookup, not a scan;</li>
+ *   <li>a user that no slot holds goes to the store {@link Placement} names, when this node has a
+ *       slot of it (else UNAVAILABLE: the user lives elsewhere); without a placement, to the
+ *       node's first slot (in the config's order) that takes writes, and when every slot is fenced,
+ *       to the first, which refuses with its fence.</li>
+ * </ol>
+ * Address lookups ({@link #accountOf}) and {@link #users()} span every slot. What belongs to one
+ * slot (its change log, its replication side, its channels) is asked of that slot
+ * ({@link #slotOf}); the router refuses those. Fences are per slot: {@link #onFenced} tells the
+ * listener which slot was fenced through {@link #slotOf}, so only that slot's users' sessions end.
+ */
+public final class SlotRouter implements SlotStore {
+    private final Map<String, SlotStore> slots;
+    private final Map<String, SlotStore> byStore;
+    private final Placement placement;
+    /** The slot of each user seen so far; a user leaves it when deleted through the router (or by {@link #forget}). */
+    private final Map<String, SlotStore> home = new ConcurrentHashMap<>();
+
+    /**
+     * @param slots   the node's slots by name, in the config's order (the first is the default for new users)
+     * @param stores  per slot name, the store it is a slot of (a slot in no replicated store: absent)
+     */
+    public SlotRouter(Map<String, SlotStore> slots, Map<String, String> stores, Placement placement) {
+        if (slots.isEmpty()) throw new IllegalArgumentException("a node has at least one slot");
+        this.slots = new LinkedHashMap<>(slots);
+        this.placement = placement;
+        Map<String, SlotStore> byStore = new LinkedHashMap<>();
+        slots.forEach((name, slot) -> byStore.put(stores.getOrDefault(name, name), slot));
+        this.byStore = Map.copyOf(byStore);
+    }
+
+    /** The slots by name, in the config's order. */
+    public Map<String, SlotStore> slots() { return java.util.Collections.unmodifiableMap(slots); }
+
+    /** The slot holding the user, or null: mail or an account in it. */
+    private SlotStore holder(String user) {
+        SlotStore s = home.get(user);
+        if (s != null) return s;
+        for (SlotStore slot : slots.values()) {
+            if (slot.hasUser(user)) {
+                home.put(user, slot);
+                return slot;
+            }
+        }
+        return null;
+    }
+
+    /** Where a user no slot holds goes (see the class comment). */
+    private SlotStore placed(String user) {
+        Optional<String> store = placement.storeOf(user);
+        if (store.isPresent()) {
+            SlotStore s = byStore.get(store.get());
+            if (s == null) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, "user " + user + " belongs in store " + store.get()
+                        + ", which has no slot on this node");
+            }
+            return s;
+        }
+        for (SlotStore s : slots.values()) if (s.replication().fenceReason() == null) return s;
+        return slots.values().iterator().next();
+    }
+
+    @Override public SlotStore slotOf(String user) {
+        SlotStore s = holder(user);
+        return s != null ? s : placed(user);
+    }
+
+    /** Forgets where the user was seen (after it moved to another slot). */
+    public void forget(String user) { home.remove(user); }
+
+    @Override public SlotConfig config() { return slots.values().iterator().next().config(); }
+
+    @Override public UserStore user(String user) {
+        SlotStore s = holder(user);
+        if (s != null) {
+            try {
+                return s.user(user);
+            } catch (StoreException e) {
+                if (e.reason() != StoreException.Reason.NO_SUCH_USER) throw e;
+                home.remove(user, s); // gone from that slot (deleted through replication): look again
+                s = holder(user);
+                if (s != null) return s.user(user);
+            }
+        }
+        return slots.values().iterator().next().user(user); // NO_SUCH_USER, as a slot says it
+    }
+
+    @Override public UserStore openOrCreateUser(String user) {
+        SlotStore s = holder(user);
+        if (s != null && !s.hasUser(user)) {
+            home.remove(user, s);
+            s = holder(user);
+        }
+        SlotStore target = s != null ? s : placed(user);
+        UserStore u = target.openOrCreateUser(user);
+        home.put(user, target);
+        return u;
+    }
+
+    @Override public boolean hasUser(String user) { return holder(user) != null; }
+
+    @Override public List<String> users() {
+        TreeSet<String> all = new TreeSet<>();
+        for (SlotStore s : slots.values()) all.addAll(s.users());
+        return List.copyOf(all);
+    }
+
+    @Override public void deleteUser(String user) {
+        SlotStore s = holder(user);
+        (s != null ? s : slots.values().iterator().next()).deleteUser(user);
+        home.remove(user);
+    }
+
+    @Override public Optional<Account> account(String user) {
+        SlotStore s = holder(user);
+        return s == null ? Optional.empty() : s.account(user);
+    }
+
+    /** One point lookup per slot (a RCPT, a login by address): not per command. */
+    @Override public Optional<String> accountOf(String address) {
+        for (SlotStore s : slots.values()) {
+            Optional<String> user = s.accountOf(address);
+            if (user.isPresent()) return user;
+        }
+        return Optional.empty();
+    }
+
+    /** In the user's slot; an address another slot's account holds is refused as a slot refuses its own (ALREADY_EXISTS). */
+    @Override public void setAccount(String user, Account account) {
+        SlotStore s = holder(user);
+        SlotStore target = s != null ? s : placed(user);
+        List<String> addresses = Stream.concat(account.primaryAddress().stream(), account.aliases().stream()).toList();
+        for (SlotStore other : slots.values()) {
+            if (other == target) continue;
+            for (String a : addresses) {
+                Optional<String> holder = other.accountOf(a);
+                if (holder.isPresent() && !holder.get().equals(user)) {
+                    throw new StoreException(StoreException.Reason.ALREADY_EXISTS, "address " + a + " belongs to " + holder.get());
+                }
+            }
+        }
+        target.setAccount(user, account);
+        home.put(user, target);
+    }
+
+    @Override public boolean removeAccount(String user) {
+        SlotStore s = holder(user);
+        return s != null && s.removeAccount(user);
+    }
+
+    @Override public CheckReport check(String userOrNull, boolean repair) {
+        if (userOrNull != null) {
+            SlotStore s = holder(userOrNull);
+            return (s != null ? s : slots.values().iterator().next()).check(userOrNull, repair);
+        }
+        int users = 0;
+        long messages = 0;
+        List<CheckReport.Problem> problems = new ArrayList<>();
+        for (SlotStore s : slots.values()) {
+            CheckReport r = s.check(null, repair);
+            users += r.usersChecked();
+            messages += r.messagesChecked();
+            problems.addAll(r.problems());
+        }
+        return new CheckReport(users, messages, problems);
+    }
+
+    @Override public ChangeLog changeLog() { throw perSlot("change log"); }
+
+    @Override public SlotReplication replication() { throw perSlot("replication side"); }
+
+    @Override public int channels() { throw perSlot("channels"); }
+
+    @Override public int channelOf(String user) { throw perSlot("channels"); }
+
+    private static UnsupportedOperationException perSlot(String what) {
+        return new UnsupportedOperationException("each slot has its own " + what + ": ask slotOf(user)");
+    }
+
+    /** The listener hears each slot's fence; {@code slotOf(user).replication().fenceReason()} says whose users it concerns. */
+    @Override public Runnable onFenced(FenceListener listener) {
+        List<Runnable> removes = new ArrayList<>();
+        for (SlotStore s : slots.values()) removes.add(s.onFenced(listener));
+        return () -> removes.forEach(Runnable::run);
+    }
+
+    /** Closes every slot (after replication, which uses them, has stopped). */
+    @Override public void close() {
+        RuntimeException failure = null;
+        for (SlotStore s : slots.values()) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
+    }
+}
