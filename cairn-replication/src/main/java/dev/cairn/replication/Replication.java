@@ -211,7 +211,10 @@ public final class Replication implements AutoCloseable {
         slot.replication().setRole(Role.REPLICA, store);
         StoreMaster m = masters.remove(store);
         if (m != null) {
-            failovers.add(new Failovers.Failover(java.time.Instant.now(), store, self(config.store(store)).toString(), null, epoch, Failovers.How.FENCED));
+            StoreSpec spec = map.get(store); // the store map's (a store may have come from the cluster's map, not the config)
+            SlotRef me = spec == null ? null : self(spec);
+            failovers.add(new Failovers.Failover(java.time.Instant.now(), store, me == null ? config.node() : me.toString(), null, epoch,
+                    Failovers.How.FENCED));
             FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
             log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
         }
