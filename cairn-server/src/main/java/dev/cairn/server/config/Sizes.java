@@ -38,35 +38,32 @@ public final class Sizes {
         }
     }
 
-    /** A duration: a number with s, m, h or d; a bare number is seconds. */
+    /** A duration: a number with ms, s, m, h or d; a bare number is seconds. */
     public static Duration parseDuration(String text) {
         String s = text.strip().toLowerCase(Locale.ROOT);
-        if (s.isEmpty()) {
-            throw new ConfigException("'' is not a duration (like 30s or 30m)");
-        }
-        char unit = s.charAt(s.length() - 1);
-        String digits = Character.isDigit(unit) ? s : s.substring(0, s.length() - 1);
+        String unit = s.endsWith("ms") ? "ms" : s.isEmpty() || Character.isDigit(s.charAt(s.length() - 1)) ? "" : s.substring(s.length() - 1);
+        String digits = s.substring(0, s.length() - unit.length());
         long n;
         try {
             n = Long.parseLong(digits);
         } catch (NumberFormatException e) {
-            throw new ConfigException("'" + text + "' is not a duration (like 30s or 30m)");
+            throw new ConfigException("'" + text + "' is not a duration (like 200ms, 30s or 30m)");
         }
         if (n < 0) {
             throw new ConfigException("duration '" + text + "' is negative");
         }
-        return switch (unit) {
-            case 's' -> Duration.ofSeconds(n);
-            case 'm' -> Duration.ofMinutes(n);
-            case 'h' -> Duration.ofHours(n);
-            case 'd' -> Duration.ofDays(n);
-            default -> {
-                if (Character.isDigit(unit)) {
-                    yield Duration.ofSeconds(n);
-                }
-                throw new ConfigException("'" + text + "' is not a duration (like 30s or 30m)");
-            }
-        };
+        try {
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "", "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                case "d" -> Duration.ofDays(n);
+                default -> throw new ConfigException("'" + text + "' is not a duration (like 200ms, 30s or 30m)");
+            };
+        } catch (ArithmeticException tooLong) {
+            throw new ConfigException("duration '" + text + "' is too long");
+        }
     }
 
     /** "1G" for 1073741824; plain octets when not a whole multiple. */

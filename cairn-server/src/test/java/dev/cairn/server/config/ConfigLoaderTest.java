@@ -400,6 +400,15 @@ class ConfigLoaderTest {
         assertThat(Sizes.parseDuration("30m")).isEqualTo(Duration.ofMinutes(30));
         assertThat(Sizes.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
         assertThatThrownBy(() -> Sizes.parseDuration("m")).isInstanceOf(ConfigException.class);
+        // The replication README's example: milliseconds (refused as "not a duration" before).
+        assertThat(Sizes.parseDuration("200ms")).isEqualTo(Duration.ofMillis(200));
+        assertThat(Sizes.parseDuration("0s")).isEqualTo(Duration.ZERO);
+        assertThatThrownBy(() -> Sizes.parseDuration("ms")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> Sizes.parseDuration("")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> Sizes.parseDuration("-5s")).isInstanceOf(ConfigException.class).hasMessageContaining("negative");
+        assertThatThrownBy(() -> Sizes.parseDuration("5x")).isInstanceOf(ConfigException.class);
+        // A number of days past what a Duration holds is a config error, not an ArithmeticException.
+        assertThatThrownBy(() -> Sizes.parseDuration("999999999999999d")).isInstanceOf(ConfigException.class).hasMessageContaining("too long");
     }
 
     private static NodeConfig serveConfig(String... args) {
