@@ -211,7 +211,8 @@ class ZooKeeperClusterViewIT {
             slowest = Math.max(slowest, System.nanoTime() - t0);
             assertThat(s.at()).isEqualTo(last.at());
         }
-        assertThat(Duration.ofNanos(slowest)).as("a snapshot never waits for the ensemble").isLessThan(Duration.ofMillis(200));
+        // a call to the ensemble would wait for the 3 s connection timeout; 500 ms leaves room for a loaded machine's pauses
+        assertThat(Duration.ofNanos(slowest)).as("a snapshot never waits for the ensemble").isLessThan(Duration.ofMillis(500));
         assertThat(ClusterJson.write(last)).contains("\"stale\":\"no connection to ZooKeeper since ");
         assertThat(ClusterStatusText.render(last, Instant.now())).contains("STALE (");
 
