@@ -17,6 +17,7 @@ import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,7 @@ public final class ClusterObserver implements AutoCloseable {
     /** 0 while the connection is up; else when it went down (ms, this JVM's clock). */
     private volatile long downSince;
     private volatile Decoded decoded;
+    private final ConnectionStateListener connectionListener = (c, state) -> connectionChanged(state);
 
     /** On a node: shares the member's client (its session and connection); the member is started. */
     public ClusterObserver(ClusterMember member) {
@@ -72,7 +74,7 @@ public final class ClusterObserver implements AutoCloseable {
 
     /** Starts watching; returns at once (the first read completes in the background: {@link #loaded()}). */
     public void start() {
-        client.getConnectionStateListenable().addListener((c, state) -> connectionChanged(state));
+        client.getConnectionStateListenable().addListener(connectionListener);
         if (ownClient) client.start();
         if (!client.getZookeeperClient().isConnected()) downSince = System.currentTimeMillis();
         for (CuratorCache cache : List.of(nodesCache, storesCache, failoversCache)) {
@@ -195,6 +197,7 @@ public final class ClusterObserver implements AutoCloseable {
     }
 
     @Override public void close() {
+        client.getConnectionStateListenable().removeListener(connectionListener);
         nodesCache.close();
         storesCache.close();
         failoversCache.close();
