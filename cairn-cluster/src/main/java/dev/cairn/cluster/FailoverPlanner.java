@@ -68,7 +68,7 @@ final class FailoverPlanner {
         String why;
         if (masterNode == null) {
             why = "node " + s.master().node() + " of master " + s.master() + " is gone (its session ended)";
-        } else if (masterNode.record() == null || masterNode.record().serves(s.master().slot())) {
+        } else if (serves(masterNode, s.master())) {
             return new Verdict.Served(s.master());
         } else {
             long until = s.masterSince() + damping.toMillis();
@@ -98,6 +98,15 @@ final class FailoverPlanner {
                 .thenComparing(c -> c.slot.node())).orElseThrow();
         return new Verdict.Promote(read, s.promote(best.slot, now), why + "; " + best.slot + " is in sync at position " + best.position
                 + (candidates.size() > 1 ? " (of " + candidates.size() + " candidates)" : ""));
+    }
+
+    /**
+     * Rule 1's test: a node that is registered serves {@code slot} when its registration lists it,
+     * or when its registration could not be read (its session and maybe its lease are alive: its
+     * masters stay).
+     */
+    static boolean serves(LiveNode node, SlotRef slot) {
+        return node != null && (node.record() == null || node.record().serves(slot.slot()));
     }
 
     private record Candidate(SlotRef slot, long position, boolean settled) {}

@@ -51,7 +51,7 @@ class ClusterPageTest {
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
         assertThat(ok.headers().firstValue("Cache-Control")).hasValue("no-store");
-        assertThat(ok.body()).startsWith("{\"at\":\"1970-01-01T00:00:00Z\",\"source\":\"node n1\",\"nodes\":[{\"name\":\"n1\",\"self\":true,");
+        assertThat(ok.body()).startsWith("{\"at\":\"1970-01-01T00:00:00Z\",\"source\":\"node n1\",\"stale\":null,\"nodes\":[{\"name\":\"n1\",\"self\":true,");
         assertThat(call("POST", "/cluster/state", "t0ken").statusCode()).isEqualTo(405);
     }
 

@@ -10,7 +10,7 @@ import java.util.Map;
  * enums are lower case ("reachable", "forced").
  *
  * <pre>
- * {"at": "...", "source": "node n2",
+ * {"at": "...", "source": "node n2", "stale": null,
  *  "nodes": [{"name": "n1", "self": false, "reach": "unreachable", "since": "...", "why": "...",
  *             "addresses": {"replication": "10.0.0.1:7000"}, "slots": ["s0"]}],
  *  "stores": [{"name": "s1", "master": "n2/s0", "mode": "sync", "epoch": 1, "degraded_since": "...", "refusing": false,
@@ -24,7 +24,7 @@ public final class ClusterJson {
 
     public static String write(ClusterSnapshot s) {
         JsonWriter w = new JsonWriter().beginObject();
-        w.name("at").value(s.at()).name("source").value(s.source());
+        w.name("at").value(s.at()).name("source").value(s.source()).name("stale").value(s.stale());
         w.name("nodes").beginArray();
         for (ClusterSnapshot.Node n : s.nodes()) {
             w.beginObject().name("name").value(n.name()).name("self").value(n.self()).name("reach").value(word(n.reach()))

@@ -11,17 +11,24 @@ import java.util.Map;
  * depends on the {@link ClusterView} (one node knows its own links only: a peer it has no link
  * with is {@link Reach#UNKNOWN}, a replica's lag is known on the store's master).
  *
- * @param at        when it was taken
+ * @param at        when it was taken; for a stale picture, when it was last known current
  * @param source    where it comes from, for the reader ("node n2": what that node sees)
+ * @param stale     null while it is current; else why it may be out of date (e.g. "no connection to
+ *                  ZooKeeper since ..."): its age is from {@code at}
  * @param nodes     by name
  * @param stores    by name
  * @param failovers newest first
  */
-public record ClusterSnapshot(Instant at, String source, List<Node> nodes, List<Store> stores, List<Failover> failovers) {
+public record ClusterSnapshot(Instant at, String source, String stale, List<Node> nodes, List<Store> stores, List<Failover> failovers) {
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
         stores = List.copyOf(stores);
         failovers = List.copyOf(failovers);
+    }
+
+    /** A current picture. */
+    public ClusterSnapshot(Instant at, String source, List<Node> nodes, List<Store> stores, List<Failover> failovers) {
+        this(at, source, null, nodes, stores, failovers);
     }
 
     /** Whether a node answers. */

@@ -193,11 +193,14 @@ async function poll() {
       return;
     }
     if (!r.ok) throw new Error('HTTP ' + r.status + ': ' + (await r.text()));
-    render(await r.json());
+    const state = await r.json();
+    render(state);
     lastGood = Date.now();
     document.getElementById('login').hidden = true;
     document.getElementById('cluster').hidden = false;
-    live('live', true);
+    // the node answers, but its picture may be old (its ZooKeeper connection is down): say how old
+    if (state.stale) live('stale (' + age(state.at, lastGood) + ' old): ' + state.stale, false);
+    else live('live', true);
   } catch (e) {
     if (lastGood) live('no answer from this node since ' + new Date(lastGood).toISOString().substring(11, 19) + 'Z', false);
     else live('no answer yet: ' + e.message, false);

@@ -21,7 +21,7 @@ class ClusterJsonTest {
                                 new ClusterSnapshot.Replica("n3/s0", null, null, null, null, null, null)))),
                 List.of(new ClusterSnapshot.Failover(T, "s1", "n1/s0", "n2/s0", 1, ClusterSnapshot.How.CLEAN),
                         new ClusterSnapshot.Failover(T, "s2", "n2/s0", null, 4, ClusterSnapshot.How.FENCED)));
-        assertThat(ClusterJson.write(s)).isEqualTo("{\"at\":\"2026-12-07T04:00:00Z\",\"source\":\"node n2\",\"nodes\":["
+        assertThat(ClusterJson.write(s)).isEqualTo("{\"at\":\"2026-12-07T04:00:00Z\",\"source\":\"node n2\",\"stale\":null,\"nodes\":["
                 + "{\"name\":\"n1\",\"self\":false,\"reach\":\"unreachable\",\"since\":\"2026-12-07T04:00:00Z\",\"why\":\"EOFException: closed\","
                 + "\"addresses\":{\"replication\":\"127.0.0.1:7001\"},\"slots\":[\"s0\"]},"
                 + "{\"name\":\"n2\",\"self\":true,\"reach\":\"reachable\",\"since\":\"2026-12-07T04:00:00Z\",\"why\":null,"
@@ -42,7 +42,7 @@ class ClusterJsonTest {
                 List.of(new ClusterSnapshot.Store(evil, evil, null, 0, null, true, List.of())), List.of());
         String json = ClusterJson.write(s);
         String escaped = "s\\\"},\\\"x\\\":{\\\"\\u003cscript\\u003ealert(\\u00271\\u0027)\\u003c/script\\u003e\\u0026\\\\\\n\\u2028\\u0001";
-        assertThat(json).startsWith("{\"at\":\"2026-12-07T04:00:00Z\",\"source\":\"node " + escaped + "\",\"nodes\":[{\"name\":\"" + escaped + "\",");
+        assertThat(json).startsWith("{\"at\":\"2026-12-07T04:00:00Z\",\"source\":\"node " + escaped + "\",\"stale\":null,\"nodes\":[{\"name\":\"" + escaped + "\",");
         assertThat(json).contains("\"addresses\":{\"" + escaped + "\":\"" + escaped + "\"},\"slots\":[\"" + escaped + "\"]}]");
         assertThat(json).contains("\"stores\":[{\"name\":\"" + escaped + "\",\"master\":\"" + escaped + "\",\"mode\":null,");
         assertThat(json).doesNotContain("<", ">", "&", "'", "\u2028", "\n", "\u0001");
