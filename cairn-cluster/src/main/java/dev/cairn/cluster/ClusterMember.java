@@ -59,6 +59,9 @@ public final class ClusterMember implements AutoCloseable {
     private volatile Map<String, StoreRecord> delivered = Map.of();
     private PersistentNode registration;
     private CuratorCache cache;
+    /** The nodes' registrations (the node's replication peers' addresses come from here). */
+    private CuratorCache nodesCache;
+    private volatile java.util.function.Consumer<Map<String, NodeRecord>> registrationListener = nodes -> { };
     private final java.util.concurrent.atomic.AtomicLong reconnections = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
 
@@ -103,6 +106,19 @@ public final class ClusterMember implements AutoCloseable {
         registration.start();
         if (!registration.waitForInitialCreate(config.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS))
             throw new IOException("could not register " + paths.node(self.node()) + " within " + config.connectionTimeout());
+        nodesCache = CuratorCache.build(client, paths.nodes());
+        java.util.concurrent.CountDownLatch nodesLoaded = new java.util.concurrent.CountDownLatch(1);
+        nodesCache.listenable().addListener(new CuratorCacheListener() {
+            @Override public void event(Type type, ChildData before, ChildData after) {
+                onEvents(() -> registrationListener.accept(registrations()));
+            }
+
+            @Override public void initialized() { nodesLoaded.countDown(); }
+        });
+        nodesCache.start();
+        // Before the map: a master's replicas' addresses are known when it follows the map.
+        if (!nodesLoaded.await(config.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS))
+            throw new IOException("could not read " + paths.nodes() + " within " + config.connectionTimeout());
         cache = CuratorCache.build(client, paths.stores());
         cache.listenable().addListener((type, before, after) -> onEvents(() -> storeEvent(type, before, after)));
         cache.start();
@@ -115,6 +131,30 @@ public final class ClusterMember implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::flushProgress, PROGRESS_EVERY_MILLIS, PROGRESS_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         log.info("node {} joined the cluster at {}{} (session 0x{}, timeout {} ms): {} stores", self.node(), config.zookeeper(),
                 config.root(), Long.toHexString(lease.session()), sessionTimeoutMillis(), delivered.size());
+    }
+
+    /**
+     * Sets what is told of the nodes' registrations, on the member's event thread (in order with
+     * the store map): the whole set, on each change. Set it before {@link #start}; the map's first
+     * delivery comes after the registrations were read, so {@link #registrations()} then has them.
+     */
+    public void onRegistrations(java.util.function.Consumer<Map<String, NodeRecord>> listener) { registrationListener = listener; }
+
+    /** The registrations as this member's cache holds them now, by node; one that does not decode is left out (logged by the controller). */
+    public Map<String, NodeRecord> registrations() {
+        Map<String, NodeRecord> out = new TreeMap<>();
+        if (nodesCache == null) return out;
+        nodesCache.stream().forEach(d -> {
+            String node = paths.nodeOf(d.getPath());
+            if (node == null || d.getData() == null) return;
+            try {
+                NodeRecord r = RecordCodec.decode(d.getData(), d.getPath(), NodeRecord.class);
+                if (r.node().equals(node)) out.put(node, r);
+            } catch (RecordFormatException e) {
+                // not a candidate, not a peer
+            }
+        });
+        return out;
     }
 
     /** The fence the node's commit path asks before acknowledging a write. */
@@ -380,6 +420,7 @@ public final class ClusterMember implements AutoCloseable {
             if (registration != null) quietClose(registration);
         }
         if (cache != null) cache.close();
+        if (nodesCache != null) nodesCache.close();
         client.close();
         events.shutdownNow();
     }

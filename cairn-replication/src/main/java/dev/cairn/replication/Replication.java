@@ -46,6 +46,9 @@ public final class Replication implements AutoCloseable {
     private final Failovers failovers = new Failovers();
     private final ReplicaService service;
     private volatile boolean closed;
+    /** The cluster's write lease ({@link #fenceAcknowledgements}); without a cluster always true. */
+    private volatile java.util.function.BooleanSupplier lease = () -> true;
+    private volatile long holdNanos;
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -60,13 +63,21 @@ public final class Replication implements AutoCloseable {
         }
     });
 
-    private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
+    private Replication(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters, boolean following) throws IOException {
         this.config = config;
         this.map = new StoreMap(config);
         this.keys = new ReplicationKeys(config.secret(), config.tls());
         this.meters = meters;
         this.slots = new LinkedHashMap<>(slots);
-        refuseUnconfiguredFence();
+        if (following) {
+            // The cluster's store map names every store: until it does, no slot takes a write (a
+            // slot the map names master is unfenced by follow; one it names nowhere stays fenced).
+            for (Map.Entry<String, SlotStore> e : this.slots.entrySet()) {
+                e.getValue().replication().fence("slot " + e.getKey() + " waits for the cluster's store map to name it");
+            }
+        } else {
+            refuseUnconfiguredFence();
+        }
         // Before the listener takes a master's word: a claim from before this start no longer holds.
         for (StoreSpec s : map.all()) if (localSlot(s.name()) != null) claim(s.name()).restarted();
         this.service = new ReplicaService(this, config.listen());
@@ -78,13 +89,26 @@ public final class Replication implements AutoCloseable {
      * @param slots this node's slots by name
      */
     public static Replication start(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
-        Replication r = new Replication(config, slots, meters);
+        Replication r = new Replication(config, slots, meters, false);
         if (config.tls() == null && !config.peersOffLoopback().isEmpty()) {
             log.warn("replication: mail to and from {} crosses the network unencrypted (TLS is off)", config.peersOffLoopback());
         }
         for (StoreSpec s : r.map.all()) {
             if (r.self(s) != null) r.startStore(s);
         }
+        r.pruner.start();
+        return r;
+    }
+
+    /**
+     * Starts replication for a node of a cluster: no store is configured, the cluster's store map
+     * names them ({@link #follow}, {@link #setPeer}). Every slot is fenced until the map names it
+     * (a slot fenced by an earlier run is not refused, as {@link #start} does without a store that
+     * names it: the map names it, at an epoch the slot checks).
+     */
+    public static Replication startFollowing(ReplicationConfig config, Map<String, SlotStore> slots, MeterRegistry meters) throws IOException {
+        if (!config.stores().isEmpty()) throw new IllegalArgumentException("a node that follows the cluster's store map has no configured stores");
+        Replication r = new Replication(config, slots, meters, true);
         r.pruner.start();
         return r;
     }
@@ -164,7 +188,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted);
+                meters, this::newerEpoch, promoted, this::mayAcknowledge);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -373,6 +397,44 @@ public final class Replication implements AutoCloseable {
         return new Frame.TakenOver(store, t.newEpoch(), true, "");
     }
 
+    /**
+     * Fences this node's masters with the cluster's write lease: from now on a commit is started
+     * and acknowledged only while {@code lease} says true (a volatile read per commit; see
+     * {@link WriteGate}). When it says false the commit waits up to {@code hold} for it to come
+     * back (a connection to ZooKeeper that returns with the same session: a ZooKeeper leader's
+     * election), then fails UNAVAILABLE. Without a cluster it stays always true.
+     */
+    public void fenceAcknowledgements(java.util.function.BooleanSupplier lease, java.time.Duration hold) {
+        this.holdNanos = hold.toNanos();
+        this.lease = lease;
+    }
+
+    /**
+     * The lease now, or within the hold (polled every 10 ms; a slow answer, not a failure, while
+     * ZooKeeper elects a leader) and then only if {@code afterWait} says so.
+     */
+    private boolean mayAcknowledge(java.util.function.BooleanSupplier afterWait) {
+        java.util.function.BooleanSupplier l = lease;
+        if (l.getAsBoolean()) return true;
+        long start = System.nanoTime(), hold = holdNanos;
+        while (System.nanoTime() - start < hold && !closed) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            if (l.getAsBoolean()) return afterWait.getAsBoolean();
+        }
+        return false;
+    }
+
+    /** This node's name ([replication] node). */
+    public String node() { return config.node(); }
+
+    /** Whether this node knows an address for {@code node}'s replication listener (configured or learned). */
+    public boolean hasPeer(String node) { return map.address(node) != null; }
+
     /** A node's replication address, learned at run time (the cluster's registry): connections from now on use it. */
     public void setPeer(String node, InetSocketAddress address) { map.setPeer(node, address); }
 
@@ -427,6 +489,33 @@ public final class Replication implements AutoCloseable {
         }
         for (StoreMaster m : masters.values()) out.addAll(m.report());
         resyncLog.forEach((s, users) -> { synchronized (users) { for (String u : users) out.add("store " + s + ": " + u + " copied whole from the master"); } });
+        return out;
+    }
+
+    /**
+     * What each store this node holds a slot of can show of itself: for a replica what the
+     * cluster's controller orders candidates by (cairn-cluster's ProgressRecord); for a master its
+     * position, which a replica's lag is counted from.
+     *
+     * @param inSync   a replica slot's own claim: told in sync by its master (or in sync until the
+     *                 link was lost); never for a master (a report left from its time as master must
+     *                 not make it a candidate once it follows again)
+     * @param position the sum over the slot's users of the highest change seq applied
+     */
+    public record ReplicaProgress(String store, String slot, boolean inSync, long epoch, long position) {}
+
+    /** One per store with a slot here; reads every user's seq (meant for once a second or less). */
+    public List<ReplicaProgress> replicaProgress() {
+        List<ReplicaProgress> out = new ArrayList<>();
+        for (StoreSpec s : map.all()) {
+            SlotRef self = self(s);
+            if (self == null) continue;
+            SlotStore slot = slots.get(self.slot());
+            long position = 0;
+            for (String user : slot.users()) position += slot.replication().seq(user);
+            SyncState claim = masters.containsKey(s.name()) ? null : claim(s.name()).state();
+            out.add(new ReplicaProgress(s.name(), self.slot(), claim != null && claim.inSync(), slot.replication().epoch(), position));
+        }
         return out;
     }
 

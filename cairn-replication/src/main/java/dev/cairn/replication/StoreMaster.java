@@ -77,18 +77,22 @@ final class StoreMaster implements CommitHook {
     final InSyncSet inSync;
     private Thread inSyncEvaluator;
     /** In front of this hook: a switchover's commits wait at it. */
-    final WriteGate gate = new WriteGate(this);
+    final WriteGate gate;
     /** Became master by promotion at this start: no replica holds what it writes until one has caught up. */
     final boolean promoted;
 
     /**
      * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
      * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
+     * @param lease    the cluster's write lease (see {@link WriteGate}); always true without a cluster
      */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
                 java.util.function.Function<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
-                boolean promoted) {
+                boolean promoted, WriteGate.Lease lease) {
         this.spec = spec;
+        // After a wait for the lease: a store that moved meanwhile (the new session's map fenced the
+        // slot before the lease opened again) is not acknowledged here.
+        this.gate = new WriteGate(this, spec.name(), () -> lease.mayAcknowledge(() -> !stopped && slot.replication().fenceReason() == null));
         this.tuning = tuning;
         this.slot = slot;
         this.onNewerEpoch = onNewerEpoch;

@@ -7,6 +7,7 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.CommitHook;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,6 +19,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * it to be durable and handed to the channels ({@link #awaitQuiet}). Opened again, the commits
  * go on; shut (the store moved to another master), they are refused UNAVAILABLE, as a fenced
  * master's writes are (IMAP NO [UNAVAILABLE], LMTP 451 4.3.0).
+ *
+ * <p>It is also where a cluster node's write lease fences the master ({@code mayAcknowledge}, one
+ * volatile read): a commit starts only while the lease holds, and is acknowledged only if it
+ * still holds after the commit is durable and replicated; otherwise it fails UNAVAILABLE like a
+ * fenced master's (the client retries on whichever node the map names master then).
  */
 final class WriteGate implements CommitHook {
     private final CommitHook hook;
@@ -33,9 +39,29 @@ final class WriteGate implements CommitHook {
      */
     private int passing;
 
-    WriteGate(CommitHook hook) { this.hook = hook; }
+    /**
+     * The cluster's write lease as a master asks it: true at once while it holds; when it has
+     * lapsed, after waiting a while for it to come back, and then only if {@code afterWait} still
+     * says so (the store did not move meanwhile).
+     */
+    interface Lease {
+        boolean mayAcknowledge(BooleanSupplier afterWait);
+    }
+
+    /** Whether this node may acknowledge writes now (the cluster's write lease; always true without a cluster). */
+    private final BooleanSupplier mayAcknowledge;
+    private final String store;
+
+    WriteGate(CommitHook hook, String store, BooleanSupplier mayAcknowledge) {
+        this.hook = hook;
+        this.store = store;
+        this.mayAcknowledge = mayAcknowledge;
+    }
 
     @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {
+        // Nothing written yet: a master that may not acknowledge does not write either (asked
+        // outside the lock: it may wait a while for the lease to come back).
+        if (!mayAcknowledge.getAsBoolean()) throw leaseLapsed("");
         lock.lock();
         try {
             while (closed && refusal == null) changed.awaitUninterruptibly();
@@ -60,7 +86,16 @@ final class WriteGate implements CommitHook {
         }
     }
 
-    @Override public void awaitReplicated(String user, long seq) { hook.awaitReplicated(user, seq); }
+    @Override public void awaitReplicated(String user, long seq) {
+        hook.awaitReplicated(user, seq);
+        // The acknowledgement itself: after the wait for the replicas, however long it took.
+        if (!mayAcknowledge.getAsBoolean()) throw leaseLapsed("; the change is written here and may not be kept");
+    }
+
+    private StoreException leaseLapsed(String more) {
+        return new StoreException(StoreException.Reason.UNAVAILABLE, "store " + store
+                + ": this node's cluster write lease lapsed (its ZooKeeper session may be gone) or the store moved: not acknowledged" + more);
+    }
 
     private void passed() {
         lock.lock();

@@ -89,6 +89,67 @@ class StoreMapFollowingIT {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no slot s9");
     }
 
+    /** Issue 20: the cluster's write lease fences a master where data is written (WriteGate). */
+    @Test void aCommitWhileTheWriteLeaseHasLapsedIsRefusedUnavailableAndNothingIsWritten() throws Exception {
+        node("a");
+        node("b");
+        introduce();
+        java.util.concurrent.atomic.AtomicBoolean lease = new java.util.concurrent.atomic.AtomicBoolean(true);
+        nodes.get("a").fenceAcknowledgements(lease::get, Duration.ZERO);
+        nodes.get("b").follow(spec("a", "b"), 1);
+        nodes.get("a").follow(spec("a", "b"), 1);
+        slots.get("a").openOrCreateUser("alice").append("INBOX", List.of(message("one", "1")));
+        long seq = slots.get("a").replication().seq("alice");
+        lease.set(false);
+        assertThatThrownBy(() -> slots.get("a").user("alice").append("INBOX", List.of(message("two", "2"))))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE))
+                .hasMessageContaining("write lease lapsed");
+        assertThat(slots.get("a").replication().seq("alice")).isEqualTo(seq);
+        lease.set(true);
+        slots.get("a").user("alice").append("INBOX", List.of(message("three", "3")));
+        assertThat(slots.get("a").replication().seq("alice")).isGreaterThan(seq);
+    }
+
+    /** A lease that comes back within the hold (the same ZooKeeper session, a leader elected): the commit waits, then goes on. */
+    @Test void aCommitWaitsForALeaseThatComesBackWithinTheHoldAndIsAcknowledged() throws Exception {
+        node("a");
+        node("b");
+        introduce();
+        java.util.concurrent.atomic.AtomicBoolean lease = new java.util.concurrent.atomic.AtomicBoolean(false);
+        nodes.get("a").fenceAcknowledgements(lease::get, Duration.ofSeconds(10));
+        nodes.get("b").follow(spec("a", "b"), 1);
+        nodes.get("a").follow(spec("a", "b"), 1);
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            lease.set(true);
+        });
+        long start = System.nanoTime();
+        slots.get("a").openOrCreateUser("alice").append("INBOX", List.of(message("one", "1")));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(slots.get("a").replication().seq("alice")).isPositive();
+    }
+
+    /** The lease lapses while a commit is under way: written and replicated, but not acknowledged. */
+    @Test void aCommitWhoseWriteLeaseLapsedBeforeItsAcknowledgementIsRefused() throws Exception {
+        node("a");
+        node("b");
+        introduce();
+        nodes.get("b").follow(spec("a", "b"), 1);
+        nodes.get("a").follow(spec("a", "b"), 1);
+        slots.get("a").openOrCreateUser("alice").append("INBOX", List.of(message("one", "1")));
+        // Asked twice per commit: before it is written (still held), and before it is acknowledged (lapsed).
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        nodes.get("a").fenceAcknowledgements(() -> asked.incrementAndGet() == 1, Duration.ZERO);
+        assertThatThrownBy(() -> slots.get("a").user("alice").append("INBOX", List.of(message("two", "2"))))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.UNAVAILABLE))
+                .hasMessageContaining("not acknowledged; the change is written here");
+        assertThat(asked.get()).isEqualTo(2);
+    }
+
     @Test void theMapNamingTheReplicaMasterPromotesItAtTheMapsEpochAndFencesTheOldOne() throws Exception {
         node("a");
         node("b");

@@ -55,6 +55,8 @@ public final class Node implements AutoCloseable {
     /** What opened the slots, with what they share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
+    /** With [cluster]: the node's membership, the map it follows, its write lease, the controller. */
+    private volatile NodeCluster cluster;
     /** The mail listeners' certificate, replaced by {@link #reload}. */
     private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
@@ -96,7 +98,9 @@ public final class Node implements AutoCloseable {
         if (config.replication() == null) slots.refuseFencedSlots();
         if (config.replication() != null) {
             // Before the listeners: a replica slot is fenced before any client can write to it.
-            replication = dev.cairn.replication.Replication.start(config.replication().config(), slots.byName(), registry);
+            replication = config.cluster() == null
+                    ? dev.cairn.replication.Replication.start(config.replication().config(), slots.byName(), registry)
+                    : dev.cairn.replication.Replication.startFollowing(config.replication().config(), slots.byName(), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = Directories.withStore(directory, store);
         }
@@ -145,14 +149,21 @@ public final class Node implements AutoCloseable {
                 }
             }
             ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
-            ClusterPage.register(admin, token, new dev.cairn.server.cluster.NodeClusterView(replication,
-                    replication == null ? null : config.replication().config(), this::ownAddresses));
+            var local = new dev.cairn.server.cluster.NodeClusterView(replication,
+                    replication == null ? null : config.replication().config(), this::ownAddresses);
+            // A cluster node shows the ensemble's picture once it has joined; before that, what it knows itself.
+            ClusterPage.register(admin, token, () -> cluster != null ? cluster.view().snapshot() : local.snapshot());
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
             log.info("admin: listening on http://{}/ (/health, /ready, /metrics; the cluster page: /ui/)", format(admin.address()));
             new RunFile(reachable(admin.address()), ProcessHandle.current().pid(), token).write(config.runFile());
             runFileWritten = true;
+        }
+        if (config.cluster() != null) {
+            // Last: the registration names the listeners; the slots stay fenced until the map names them.
+            cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
+                    Node.class.getPackage().getImplementationVersion());
         }
         serving = true;
         copyOwnAccounts();
@@ -439,6 +450,7 @@ public final class Node implements AutoCloseable {
                 log.warn("cannot remove {}: {}", config.runFile(), ex.getMessage());
             }
         }
+        if (cluster != null) cluster.close();
         if (replication != null) {
             try {
                 replication.close();

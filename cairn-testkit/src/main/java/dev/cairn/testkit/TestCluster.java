@@ -56,6 +56,8 @@ public final class TestCluster {
         /** Stores other than the default s1: name, master, replicas. */
         private final List<List<String>> stores = new ArrayList<>();
         private String secret, mode;
+        /** Lines of every node's [cluster] section; null: no cluster (the stores are [replication]'s). */
+        private List<String> cluster;
 
         private Builder(Path dir, List<String> nodes) {
             this.dir = dir;
@@ -81,6 +83,18 @@ public final class TestCluster {
         public Builder replicated(String secret, String mode) {
             this.secret = secret;
             this.mode = mode;
+            return this;
+        }
+
+        /**
+         * Nodes of a cluster on ZooKeeper ({@link ZooKeeperEnsemble#connectString}): a [cluster]
+         * section with these lines besides {@code zookeeper}, and [replication] with this node's name,
+         * listener and the secret only (no peers, no stores: the cluster's store map names them).
+         */
+        public Builder cluster(String secret, String zookeeper, String... lines) {
+            this.secret = secret;
+            this.cluster = new ArrayList<>(List.of("zookeeper = \"" + zookeeper + "\""));
+            this.cluster.addAll(Arrays.asList(lines));
             return this;
         }
 
@@ -196,6 +210,10 @@ public final class TestCluster {
                     "secret = \"" + spec.secret + "\""));
             lines.addAll(spec.replication);
             section(t, node, "replication", lines);
+            if (spec.cluster != null) {
+                section(t, node, "cluster", spec.cluster);
+                return t.toString();
+            }
             t.append("[replication.peers]\n");
             Map<String, Integer> via = routes.getOrDefault(node, Map.of());
             for (String peer : spec.nodes) {

@@ -14,11 +14,55 @@ import picocli.CommandLine.Parameters;
 
 /** `cairn store ...`: operations on replicated stores. */
 @Command(name = "store", header = "Operations on replicated stores (promote a replica to master, take a fenced slot over).",
-        subcommands = {StoreCommand.Promote.class, StoreCommand.Switch.class, StoreCommand.Takeover.class})
+        subcommands = {StoreCommand.Create.class, StoreCommand.Promote.class, StoreCommand.Switch.class, StoreCommand.Takeover.class})
 public final class StoreCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 
     @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
+
+    /** `cairn store create STORE --master NODE/SLOT --replicas NODE/SLOT,...`: a store record in the cluster's map ([cluster]). */
+    @Command(name = "create", header = "Create STORE in the cluster's store map (a node's config with [cluster]).", description = {
+            "Writes the store's record on ZooKeeper: its master slot, its replica slots (each on another node), its mode, "
+                    + "at epoch 1 with every replica in sync (the store is empty). The nodes named follow it at once. "
+                    + "A store of that name already there is refused (exit status 1)."})
+    public static final class Create implements Callable<Integer> {
+        @Mixin ConfigOptions options;
+        @CommandLine.Spec CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "STORE") String store;
+        @Option(names = "--master", required = true, paramLabel = "NODE/SLOT") String master;
+        @Option(names = "--replicas", split = ",", paramLabel = "NODE/SLOT") java.util.List<String> replicas = java.util.List.of();
+        @Option(names = "--mode", paramLabel = "sync|async", description = "sync (the default) or async") String mode = "sync";
+        @Option(names = "--on-replica-loss", paramLabel = "degrade|refuse", description = "degrade (the default) or refuse")
+        String onReplicaLoss = "degrade";
+
+        @Override public Integer call() throws Exception {
+            NodeConfig config = options.load();
+            if (config.cluster() == null) throw new IllegalStateException("this node's config has no [cluster]");
+            var record = dev.cairn.cluster.StoreCreation.record(store,
+                    switch (mode) {
+                        case "sync" -> dev.cairn.cluster.StoreRecord.Mode.SYNC;
+                        case "async" -> dev.cairn.cluster.StoreRecord.Mode.ASYNC;
+                        default -> throw new IllegalArgumentException("--mode: sync or async, not " + mode);
+                    },
+                    switch (onReplicaLoss) {
+                        case "degrade" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.DEGRADE;
+                        case "refuse" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.REFUSE;
+                        default -> throw new IllegalArgumentException("--on-replica-loss: degrade or refuse, not " + onReplicaLoss);
+                    },
+                    dev.cairn.cluster.SlotRef.parse(master), replicas.stream().map(dev.cairn.cluster.SlotRef::parse).toList(),
+                    System.currentTimeMillis());
+            try {
+                dev.cairn.cluster.StoreCreation.create(config.cluster(), record);
+            } catch (dev.cairn.cluster.StoreConflictException e) {
+                spec.commandLine().getErr().println("store " + store + " exists already in " + config.cluster().zookeeper() + config.cluster().root());
+                return 1;
+            }
+            spec.commandLine().getOut().println("store " + store + " created: master " + record.master() + ", replicas " + record.replicas()
+                    + ", " + mode + ", epoch " + record.epoch());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
 
     /** `cairn store promote STORE --to NODE/SLOT`: run against the node that is to become master. */
     @Command(name = "promote", header = "Make NODE/SLOT the master of STORE (run it with the --config of NODE).", description = {

@@ -85,6 +85,9 @@ import java.util.TreeSet;
  *
  * [replication]                      # absent: one slot, no replication (see ReplicationSettings)
  * node = "n1"
+ *
+ * [cluster]                          # absent: no ZooKeeper; the stores are [replication]'s (see ClusterSettings)
+ * zookeeper = "zk1:2181,zk2:2181,zk3:2181"
  * </pre>
  */
 public final class ConfigLoader {
@@ -126,7 +129,7 @@ public final class ConfigLoader {
         Reader r = new Reader(source);
         NodeConfig d = NodeConfig.defaults();
 
-        r.checkKeys(result, "", union(Set.of("data", "replication"), SECTIONS.keySet(), LISTENERS));
+        r.checkKeys(result, "", union(Set.of("data", "replication", "cluster"), SECTIONS.keySet(), LISTENERS));
         Path data = r.path(result, "data").orElse(d.data());
 
         TomlTable dir = r.section(result, "directory");
@@ -208,7 +211,7 @@ public final class ConfigLoader {
         Object replication = result.get(List.of("replication"));
         if (replication != null) {
             if (!(replication instanceof TomlTable table)) throw new ConfigException(source + ": replication: must be a table ([replication])");
-            ReplicationSettings settings = ReplicationSettings.parse(table, source, data, tls);
+            ReplicationSettings settings = ReplicationSettings.parse(table, source, data, tls, result.contains("cluster"));
             if (table.contains("slot")) {
                 // Before a node held several slots, [replication] slot named its one slot.
                 if (st != null && st.contains("slots")) {
@@ -221,6 +224,11 @@ public final class ConfigLoader {
             }
             config = config.withReplication(settings);
             SlotNames.requireOwnSlots(config, what -> r.error("replication.stores", what));
+        }
+        Object cluster = result.get(List.of("cluster"));
+        if (cluster != null) {
+            if (!(cluster instanceof TomlTable table)) throw r.error("cluster", "must be a table ([cluster])");
+            config = config.withCluster(ClusterSettings.parse(table, source, config));
         }
         return config;
     }

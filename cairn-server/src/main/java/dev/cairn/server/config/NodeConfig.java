@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server.config;
 
+import dev.cairn.cluster.ClusterConfig;
 import dev.cairn.directory.LocalDomains;
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.VerifyAccess;
@@ -19,7 +20,8 @@ import java.util.Optional;
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
-                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory) {
+                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory,
+                         ClusterConfig cluster) {
 
     public NodeConfig {
         trustedNetworks = List.copyOf(trustedNetworks);
@@ -30,7 +32,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits, ReplicationSettings replication) {
         this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK,
-                MachineNames.localDomains(), MemoryConfig.defaults());
+                MachineNames.localDomains(), MemoryConfig.defaults(), null);
     }
 
     /** Without replication (the embedded default). */
@@ -42,7 +44,16 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+    }
+
+    /**
+     * The cluster ([cluster] of the config file), or null: a node on its own, or with static stores.
+     * A node of a cluster has [replication] (its name, secret, listener) but no configured stores:
+     * the cluster's store map names them.
+     */
+    public NodeConfig withCluster(ClusterConfig cluster) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     /**
@@ -50,7 +61,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * ([imap] trusted_networks; loopback when unset).
      */
     public NodeConfig withTrustedNetworks(List<VerifyAccess.Network> trustedNetworks) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     /**
@@ -58,7 +69,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * machine's host name and localhost, and bare names, when unset).
      */
     public NodeConfig withLocalDomains(LocalDomains localDomains) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     public static NodeConfig defaults() {
@@ -122,27 +133,27 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     /** The memory budget ([memory]; {@link MemoryConfig#defaults()} when unset). */
     public NodeConfig withMemory(MemoryConfig memory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
     public ListenerConfig listener(String name) {

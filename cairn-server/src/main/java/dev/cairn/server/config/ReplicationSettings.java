@@ -130,8 +130,10 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
     /**
      * @param nodeTls the node's [tls] certificate and key (relative to {@code data}): the
      *                replication certificate unless the section names its own
+     * @param cluster whether the config has [cluster] too: then the peers' addresses come from the
+     *                nodes' registrations, and [replication.peers] is optional
      */
-    static ReplicationSettings parse(TomlTable t, String source, Path data, TlsConfig nodeTls) {
+    static ReplicationSettings parse(TomlTable t, String source, Path data, TlsConfig nodeTls, boolean cluster) {
         for (String k : new TreeSet<>(t.keySet())) {
             if (!KEYS.contains(k)) throw error(source, "replication." + k, "unknown key (known here: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
         }
@@ -160,7 +162,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
                 peers.put(k, new InetSocketAddress(a.host(), a.port()));
             }
         }
-        if (!peers.containsKey(node)) throw error(source, "replication.peers", "must name this node (" + node + ") too");
+        if (!cluster && !peers.containsKey(node)) throw error(source, "replication.peers", "must name this node (" + node + ") too");
         List<StoreSpec> stores = new ArrayList<>();
         Object storesValue = t.get(List.of("stores"));
         if (storesValue != null && !(storesValue instanceof TomlArray)) throw error(source, "replication.stores", "must be a list of tables ([[replication.stores]])");

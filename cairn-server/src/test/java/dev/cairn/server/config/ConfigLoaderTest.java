@@ -189,7 +189,7 @@ class ConfigLoaderTest {
     void aListenerSectionIsRefusedLikeAnyUnknownSection() {
         assertThatThrownBy(() -> ConfigLoader.parse("[listener]\nlisten = \"0.0.0.0:143\"\nenabled = true", "cairn.toml"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("cairn.toml: [listener]: unknown section (known here: admin, data, directory, imap,");
+                .hasMessageStartingWith("cairn.toml: [listener]: unknown section (known here: admin, cluster, data, directory, imap,");
     }
 
     @Test

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import dev.cairn.cluster.ClusterConfig;
+import dev.cairn.cluster.ClusterMember;
+import dev.cairn.cluster.Controller;
+import dev.cairn.cluster.NodeRecord;
+import dev.cairn.cluster.ProgressRecord;
+import dev.cairn.cluster.SlotRef;
+import dev.cairn.cluster.StoreMapListener;
+import dev.cairn.cluster.StoreRecord;
+import dev.cairn.replication.Replication;
+import dev.cairn.replication.ReplicationConfig;
+import dev.cairn.replication.ReplicationConfig.StoreSpec;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node of a cluster ([cluster]): its membership on ZooKeeper (registration with its listeners'
+ * addresses and its slots), the store map it follows (each record naming a slot of this node is
+ * handed to {@link Replication#follow}; each registered node's replication address to
+ * {@link Replication#setPeer}), its write lease fencing its masters' acknowledgements (where data
+ * is written: {@link Replication#fenceAcknowledgements}), its replica slots' progress reports,
+ * and the controller every node runs (one is elected and active).
+ *
+ * <p>The listener runs on the member's event thread and never calls ZooKeeper: following the map
+ * is local work (the slot's epoch and role, the master's channels). A record this node cannot
+ * follow (a map older than its slot, a promotion its slot's in-sync claim does not allow) is
+ * logged once and left; the node does not act on it.
+ */
+final class NodeCluster implements StoreMapListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NodeCluster.class);
+
+    private final Replication replication;
+    private final String node;
+    private final ClusterMember member;
+    private dev.cairn.server.cluster.ZooKeeperClusterView view;
+    private final Controller controller;
+    private final ScheduledExecutorService progress;
+    private NodeRecord self;
+    /** Only on the member's event thread: the last refusal logged per store (each logged once). */
+    private final Map<String, String> refusals = new HashMap<>();
+    /** Only on the progress thread: what was last reported per store. */
+    private final Map<String, ProgressRecord> reported = new HashMap<>();
+
+    private NodeCluster(ClusterConfig config, Replication replication, NodeRecord self) {
+        this.replication = replication;
+        this.node = self.node();
+        this.self = self;
+        this.member = new ClusterMember(config, self, this);
+        this.controller = new Controller(member);
+        this.progress = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("cairn-cluster-progress").factory());
+    }
+
+    /**
+     * Joins the cluster: the lease fences this node's masters from before the map is first learned,
+     * then the member registers and learns the map (followed before this returns), the controller
+     * takes part in the election, and progress is reported every second.
+     *
+     * @param addresses this node's listeners by kind (imap, pop3, lmtp, admin), host:port
+     */
+    static NodeCluster start(ClusterConfig config, Replication replication, List<String> slots, Map<String, String> addresses,
+                             String version) throws IOException {
+        String node = replication.node();
+        Map<String, String> registered = new TreeMap<>();
+        addresses.forEach((kind, address) -> {
+            if (NodeRecord.ADDRESS_KINDS.contains(kind)) registered.put(kind, address);
+        });
+        registered.put("replication", hostPort(replication.address()));
+        NodeRecord self = new NodeRecord(node, registered, slots, version == null ? "dev" : version, 0, System.currentTimeMillis());
+        NodeCluster c = new NodeCluster(config, replication, self);
+        // A write waits up to a session timeout for a lease that lapsed: the same session back (a
+        // ZooKeeper leader elected) acknowledges it; a session gone fails it.
+        replication.fenceAcknowledgements(c.member.lease()::mayAcknowledge, config.sessionTimeout());
+        c.member.onRegistrations(c::learnPeers);
+        try {
+            c.member.start();
+            c.controller.start();
+        } catch (Exception e) {
+            c.close();
+            throw e instanceof IOException io ? io : new IOException("cluster: cannot join " + config.zookeeper() + config.root() + ": " + e, e);
+        }
+        c.progress.scheduleWithFixedDelay(c::reportProgress, 1, 1, TimeUnit.SECONDS);
+        return c;
+    }
+
+    /** The member (its lease, its map, its registrations). */
+    ClusterMember member() { return member; }
+
+    Controller controller() { return controller; }
+
+    /** On the member's event thread: each registered node's replication address, as it registered it. */
+    private void learnPeers(Map<String, NodeRecord> nodes) {
+        for (NodeRecord r : nodes.values()) {
+            String address = r.addresses().get("replication");
+            if (address == null || r.node().equals(node)) continue;
+            InetSocketAddress a = parse(address);
+            if (a != null) replication.setPeer(r.node(), a);
+        }
+    }
+
+    @Override public void onStores(Map<String, StoreRecord> stores) {
+        Map<String, NodeRecord> nodes = member.registrations();
+        learnPeers(nodes);
+        for (StoreRecord r : stores.values()) {
+            if (r.slots().stream().noneMatch(s -> s.node().equals(node))) continue;
+            for (SlotRef s : r.slots()) {
+                // A peer that has not registered since this node started (dead, or not yet up): its
+                // channels retry until its registration gives the address.
+                if (!s.node().equals(node) && !replication.hasPeer(s.node())) {
+                    replication.setPeer(s.node(), InetSocketAddress.createUnresolved("unregistered." + s.node(), 1));
+                }
+            }
+            try {
+                String did = replication.follow(spec(r), r.epoch());
+                refusals.remove(r.name());
+                if (!did.endsWith("(unchanged)")) log.info("cluster: {}", did);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                String why = "epoch " + r.epoch() + ": " + e.getMessage();
+                if (!why.equals(refusals.put(r.name(), why))) {
+                    log.error("cluster: store {}: not following the map's record at {}", r.name(), why);
+                }
+            }
+        }
+    }
+
+    /** The store map's record as replication's spec. */
+    static StoreSpec spec(StoreRecord r) {
+        return new StoreSpec(r.name(),
+                switch (r.mode()) {
+                    case SYNC -> ReplicationConfig.Mode.SYNC;
+                    case ASYNC -> ReplicationConfig.Mode.ASYNC;
+                },
+                slot(r.master()), r.replicas().stream().map(NodeCluster::slot).toList(),
+                switch (r.onReplicaLoss()) {
+                    case DEGRADE -> ReplicationConfig.OnReplicaLoss.DEGRADE;
+                    case REFUSE -> ReplicationConfig.OnReplicaLoss.REFUSE;
+                });
+    }
+
+    private static ReplicationConfig.SlotRef slot(SlotRef s) { return new ReplicationConfig.SlotRef(s.node(), s.slot()); }
+
+    /**
+     * Every second: each slot's progress (written only when it changed; the member writes at most
+     * once a second; a master's never claims in sync, it is what replicas' lag is counted from),
+     * withdrawn for a store this node no longer holds; the masters held, in the registration's load.
+     */
+    private void reportProgress() {
+        try {
+            Map<String, ProgressRecord> now = new HashMap<>();
+            for (Replication.ReplicaProgress p : replication.replicaProgress()) {
+                now.put(p.store(), new ProgressRecord(new SlotRef(node, p.slot()), p.inSync(), p.epoch(), p.position()));
+            }
+            for (Map.Entry<String, ProgressRecord> e : now.entrySet()) {
+                if (!e.getValue().equals(reported.get(e.getKey())) && member.reportProgress(e.getKey(), e.getValue())) {
+                    reported.put(e.getKey(), e.getValue());
+                }
+            }
+            for (String store : Set.copyOf(reported.keySet())) {
+                if (now.containsKey(store)) continue;
+                member.withdrawProgress(store, reported.remove(store).slot());
+            }
+            int masters = (int) replication.status().stream().filter(s -> s.role().equals("master")).count();
+            if (masters != self.load()) {
+                self = self.withLoad(masters);
+                member.updateRegistration(self);
+            }
+        } catch (Exception e) {
+            log.warn("cluster: progress not reported: {}", e.toString());
+        }
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress() == null || a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private static InetSocketAddress parse(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) return null;
+        try {
+            String host = hostPort.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** The admin page's picture from the ensemble, through this member's client (watches start on first use). */
+    synchronized dev.cairn.server.cluster.ZooKeeperClusterView view() {
+        if (view == null) view = dev.cairn.server.cluster.ZooKeeperClusterView.of(member);
+        return view;
+    }
+
+    /** Leaves the cluster (after the node's listeners closed): the controller, then the lease, the registration and the progress reports. */
+    @Override public void close() {
+        progress.shutdownNow();
+        synchronized (this) {
+            if (view != null) view.close();
+        }
+        try {
+            controller.close();
+        } catch (RuntimeException e) {
+            log.warn("cluster: stopping the controller failed: {}", e.toString());
+        }
+        member.close();
+    }
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server.config;
+
+import dev.cairn.cluster.ClusterConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tomlj.TomlTable;
+
+/**
+ * The [cluster] section: the node joins a cluster coordinated on ZooKeeper (cairn-cluster's
+ * README has the keys and what they do). It needs [replication] for this node's name, the cluster
+ * secret, the replication listener, TLS and tuning, but not its stores: the cluster's store map
+ * names them, so {@code [[replication.stores]]} beside [cluster] is refused (one source of truth;
+ * a store is created with {@code cairn store create}), and {@code [replication.peers]} is optional
+ * (the nodes' registrations give their addresses).
+ *
+ * <pre>
+ * [cluster]
+ * zookeeper = "zk1:2181,zk2:2181,zk3:2181"
+ * root = "/cairn"
+ * session_timeout = "10s"        # 1 s .. 2 min: a node silent this long is dead to the cluster
+ * connection_timeout = "5s"
+ * failover_damping = "60s"
+ * rejoin_grace = "30s"
+ * </pre>
+ */
+final class ClusterSettings {
+    static final Duration MAX_CONNECTION_TIMEOUT = Duration.ofMinutes(5);
+    static final Set<String> KEYS = Set.of("zookeeper", "root", "session_timeout", "connection_timeout", "failover_damping", "rejoin_grace");
+
+    private ClusterSettings() {}
+
+    /** The section, validated; {@code config} is the node's config read so far ([replication] included). */
+    static ClusterConfig parse(TomlTable t, String source, NodeConfig config) {
+        for (String k : new TreeSet<>(t.keySet())) {
+            if (!KEYS.contains(k)) throw error(source, "cluster." + k, "unknown key (known here: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
+        }
+        if (config.replication() == null) {
+            throw error(source, "cluster", "needs [replication] too: this node's name, the cluster secret and the replication listener");
+        }
+        if (!config.replication().config().stores().isEmpty()) {
+            throw error(source, "replication.stores", "with [cluster] the cluster's store map names the stores (`cairn store create`): "
+                    + "remove [[replication.stores]]");
+        }
+        String node = config.replication().config().node();
+        if (!node.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,63}")) {
+            throw error(source, "replication.node", "'" + node + "': a node of a cluster is named with letters, digits, '.' and '-' (at most 64)");
+        }
+        Object zk = t.get(List.of("zookeeper"));
+        if (!(zk instanceof String zookeeper)) throw error(source, "cluster.zookeeper", "is required: \"host:port,host:port,...\"");
+        String root = t.contains("root") ? string(t, source, "root") : ClusterConfig.DEFAULT_ROOT;
+        Duration connectionTimeout = duration(t, source, "connection_timeout", ClusterConfig.DEFAULT_CONNECTION_TIMEOUT);
+        // Curator takes it in int milliseconds; no node should wait longer than this to start.
+        if (connectionTimeout.compareTo(MAX_CONNECTION_TIMEOUT) > 0) throw error(source, "cluster.connection_timeout", "must be at most 5m");
+        try {
+            return new ClusterConfig(zookeeper, root,
+                    duration(t, source, "session_timeout", ClusterConfig.DEFAULT_SESSION_TIMEOUT),
+                    connectionTimeout,
+                    duration(t, source, "failover_damping", ClusterConfig.DEFAULT_FAILOVER_DAMPING),
+                    duration(t, source, "rejoin_grace", ClusterConfig.DEFAULT_REJOIN_GRACE));
+        } catch (IllegalArgumentException e) {
+            // ClusterConfig's own words name the key: "cluster.session_timeout must be ..."
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static String string(TomlTable t, String source, String key) {
+        if (!(t.get(List.of(key)) instanceof String s) || s.isBlank()) throw error(source, "cluster." + key, "must be a non-empty string");
+        return s;
+    }
+
+    private static Duration duration(TomlTable t, String source, String key, Duration def) {
+        Object v = t.get(List.of(key));
+        if (v == null) return def;
+        try {
+            return switch (v) {
+                case Long l when l >= 0 -> Duration.ofSeconds(l);
+                case String s -> Sizes.parseDuration(s);
+                default -> throw error(source, "cluster." + key, "must be a duration (seconds, or a string like \"10s\")");
+            };
+        } catch (ConfigException e) {
+            throw e.getMessage().startsWith(source) ? e : error(source, "cluster." + key, e.getMessage());
+        }
+    }
+
+    private static ConfigException error(String source, String key, String what) {
+        return new ConfigException(source + ": " + key + ": " + what);
+    }
+}
