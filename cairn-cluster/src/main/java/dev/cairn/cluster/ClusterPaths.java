@@ -19,6 +19,11 @@ public record ClusterPaths(String root) {
 
     public String controller() { return root + "/controller"; }
 
+    /** Nodes being drained ({@code cairn node drain}): no master is given to them. */
+    public String drains() { return root + "/drain"; }
+
+    public String drain(String node) { return drains() + "/" + ClusterNames.requireNode(node); }
+
     public String failovers() { return root + "/failovers"; }
 
     /** The prefix of each sequential failover znode. */

@@ -139,7 +139,7 @@ public final class Controller implements AutoCloseable {
             Map<String, VersionedStore> stores = new TreeMap<>();
             Map<String, Map<SlotRef, ProgressRecord>> progress = new HashMap<>();
             readStores(stores, progress);
-            Map<String, Verdict> plan = planner.plan(stores, live, progress, System.currentTimeMillis());
+            Map<String, Verdict> plan = planner.plan(stores, live, progress, ClusterAdmin.drained(client, paths), System.currentTimeMillis());
             if (!confirmGone(plan, live)) {
                 trigger();
                 return;

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -24,7 +25,8 @@ import java.time.Instant;
  *       slot, and whose own progress report claims in sync at an epoch no newer than the store's
  *       may become master; with none, the store is left headless (never an unclean promotion).
  *   <li>Among those, the one furthest ahead by its progress position; on a tie one whose node has
- *       been registered for at least {@code rejoin_grace}; then the node with the fewest masters
+ *       been registered for at least {@code rejoin_grace}; then one whose node is not being drained
+ *       ({@code cairn node drain}: a drained node's masters are not given back to it); then the node with the fewest masters
  *       (counting those given in this same round, so many stores of a dead node spread over the
  *       survivors); then the node's name.
  * </ol>
@@ -47,11 +49,17 @@ final class FailoverPlanner {
     /** One verdict per store, by name, in the order of {@code stores}. */
     Map<String, Verdict> plan(Map<String, VersionedStore> stores, Map<String, LiveNode> live,
                               Map<String, Map<SlotRef, ProgressRecord>> progress, long now) {
+        return plan(stores, live, progress, Set.of(), now);
+    }
+
+    /** The same, with the nodes being drained ({@code drain/<node>}): candidates there come after the others. */
+    Map<String, Verdict> plan(Map<String, VersionedStore> stores, Map<String, LiveNode> live,
+                              Map<String, Map<SlotRef, ProgressRecord>> progress, Set<String> drained, long now) {
         Map<String, Integer> masters = new HashMap<>();
         for (VersionedStore v : stores.values()) masters.merge(v.record().master().node(), 1, Integer::sum);
         Map<String, Verdict> verdicts = new LinkedHashMap<>();
         for (var e : stores.entrySet()) {
-            Verdict v = decide(e.getValue(), live, progress.getOrDefault(e.getKey(), Map.of()), now, masters);
+            Verdict v = decide(e.getValue(), live, progress.getOrDefault(e.getKey(), Map.of()), drained, now, masters);
             if (v instanceof Verdict.Promote p) {
                 masters.merge(p.from().node(), -1, Integer::sum);
                 masters.merge(p.to().node(), 1, Integer::sum);
@@ -62,7 +70,7 @@ final class FailoverPlanner {
     }
 
     private Verdict decide(VersionedStore read, Map<String, LiveNode> live, Map<SlotRef, ProgressRecord> progress,
-                           long now, Map<String, Integer> masters) {
+                           Set<String> drained, long now, Map<String, Integer> masters) {
         StoreRecord s = read.record();
         LiveNode masterNode = live.get(s.master().node());
         String why;
@@ -88,12 +96,13 @@ final class FailoverPlanner {
             else if (p == null) refused.add(r + ": no progress reported");
             else if (!p.inSync()) refused.add(r + ": does not claim to be in sync");
             else if (p.epoch() > s.epoch()) refused.add(r + ": reports epoch " + p.epoch() + " past the store's " + s.epoch());
-            else candidates.add(new Candidate(r, p.position(), now - node.registeredAt() >= rejoinGrace.toMillis()));
+            else candidates.add(new Candidate(r, p.position(), now - node.registeredAt() >= rejoinGrace.toMillis(), drained.contains(r.node())));
         }
         if (candidates.isEmpty()) return new Verdict.Headless(s.master(), why + "; no replica may be promoted: " + String.join("; ", refused));
         Candidate best = candidates.stream().min(Comparator
                 .comparingLong((Candidate c) -> -c.position)
                 .thenComparing(c -> !c.settled)
+                .thenComparing(c -> c.drained)
                 .thenComparingInt(c -> masters.getOrDefault(c.slot.node(), 0))
                 .thenComparing(c -> c.slot.node())).orElseThrow();
         return new Verdict.Promote(read, s.promote(best.slot, now), why + "; " + best.slot + " is in sync at position " + best.position
@@ -109,5 +118,5 @@ final class FailoverPlanner {
         return node != null && (node.record() == null || node.record().serves(slot.slot()));
     }
 
-    private record Candidate(SlotRef slot, long position, boolean settled) {}
+    private record Candidate(SlotRef slot, long position, boolean settled, boolean drained) {}
 }

@@ -4,10 +4,6 @@ package dev.cairn.cluster;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
  * A new store's record, written once by an operator's tool ({@code cairn store create}) or a test,
@@ -31,16 +27,8 @@ public final class StoreCreation {
      * @throws IOException            when the ensemble is not reachable within the connection timeout
      */
     public static VersionedStore create(ClusterConfig config, StoreRecord record) throws Exception {
-        try (CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(config.zookeeper())
-                .sessionTimeoutMs(Math.toIntExact(config.sessionTimeout().toMillis()))
-                .connectionTimeoutMs(Math.toIntExact(config.connectionTimeout().toMillis()))
-                .retryPolicy(new ExponentialBackoffRetry(100, 3))
-                .build()) {
-            client.start();
-            if (!client.blockUntilConnected(Math.toIntExact(config.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS))
-                throw new IOException("ZooKeeper " + config.zookeeper() + " not reachable within " + config.connectionTimeout());
-            return new StoreRecords(client, new ClusterPaths(config.root())).create(record);
+        try (ClusterAdmin admin = ClusterAdmin.open(config)) {
+            return admin.create(record);
         }
     }
 }

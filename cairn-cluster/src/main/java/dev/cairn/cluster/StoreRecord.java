@@ -67,6 +67,22 @@ public record StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, S
         return new StoreRecord(name, mode, onReplicaLoss, to, newReplicas, epoch + 1, newInSync, at);
     }
 
+    /**
+     * The store after a planned switchover to {@code to} (an in-sync replica) at {@code at}: the
+     * epoch one higher, the old master in {@code to}'s place among the replicas and in sync (the
+     * switch waited until {@code to} held everything it acknowledged, and it stopped writing
+     * before: it holds everything too), the other in-sync replicas still in sync.
+     */
+    public StoreRecord switchTo(SlotRef to, long at) {
+        if (!inSync.contains(to)) throw new IllegalArgumentException("store " + name + ": " + to + " is not an in-sync replica " + inSync);
+        List<SlotRef> newReplicas = new ArrayList<>();
+        for (SlotRef r : replicas) newReplicas.add(r.equals(to) ? master : r); // the order the nodes' own switch keeps
+        Set<SlotRef> newInSync = new LinkedHashSet<>(inSync);
+        newInSync.remove(to);
+        newInSync.add(master);
+        return new StoreRecord(name, mode, onReplicaLoss, to, newReplicas, epoch + 1, newInSync, at);
+    }
+
     /** The same store with another in-sync set (what a master's node writes). */
     public StoreRecord withInSync(Set<SlotRef> slots) {
         return new StoreRecord(name, mode, onReplicaLoss, master, replicas, epoch, slots, masterSince);

@@ -143,4 +143,20 @@ class FailoverPlannerTest {
         progress("s", B, true, 1);
         assertThat(plan().get("s")).isInstanceOf(Verdict.Promote.class);
     }
+
+    @Test
+    void aDrainedNodeIsGivenAStoreOnlyWhenNoOtherInSyncReplicaIsAsFarAhead() {
+        store("s", A, List.of(B, C), Set.of(B, C), 0);
+        live("b", 0, "x");
+        live("c", 0, "x");
+        progress("s", B, true, 100);
+        progress("s", C, true, 100);
+        // b has fewer masters than nothing else and sorts first by name: without the mark it wins
+        assertThat(((Verdict.Promote) plan().get("s")).to()).isEqualTo(B);
+        assertThat(((Verdict.Promote) planner.plan(stores, live, progress, Set.of("b"), NOW).get("s")).to())
+                .as("a drained node's masters are not given back to it").isEqualTo(C);
+        progress("s", C, false, 100);
+        assertThat(((Verdict.Promote) planner.plan(stores, live, progress, Set.of("b"), NOW).get("s")).to())
+                .as("better a drained node than no master").isEqualTo(B);
+    }
 }

@@ -318,6 +318,25 @@ public final class Replication implements AutoCloseable {
      * take it. See {@link Switchover}.
      */
     public SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws InterruptedException {
+        return switchOver(store, to, budget, null);
+    }
+
+    /**
+     * A cluster's record of a planned switchover: called once the replica holds everything and
+     * before it is told to take over, with the new epoch; writes the new master into the store map.
+     */
+    @FunctionalInterface
+    public interface SwitchRecord {
+        /**
+         * @return null when the map now names the replica master at {@code epoch} (the switch is
+         *         decided), else why the map was not changed (the switch is abandoned)
+         * @throws Exception when whether the map changed is unknown (this master stops writing)
+         */
+        String record(long epoch) throws Exception;
+    }
+
+    /** A switchover that the cluster's store map decides ({@code record}; null: the replica's answer does). */
+    public SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget, SwitchRecord record) throws InterruptedException {
         StoreMaster m;
         SlotStore slot;
         long epoch;
@@ -329,7 +348,7 @@ public final class Replication implements AutoCloseable {
             slot = localSlot(store);
             epoch = slot.replication().epoch() + 1;
         }
-        return new Switchover(store, m, slot, to, epoch, budget).run(new Switchover.Outcome() {
+        return new Switchover(store, m, slot, to, epoch, budget, record).run(new Switchover.Outcome() {
             @Override public void switched() { movedAway(store, to, epoch, "switched over to " + to); }
 
             @Override public void unknown(String why) { movedAway(store, to, epoch, why); }

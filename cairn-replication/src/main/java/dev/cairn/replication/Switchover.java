@@ -23,6 +23,14 @@ import org.slf4j.LoggerFactory;
  * an older protocol, or refuses, the switchover is abandoned: the gate opens and this master goes
  * on as before. Only when the replica was told and did not answer within the budget is the
  * outcome unknown: this master then stops writing for the store (two masters are worse than none).
+ *
+ * <p>In a cluster the switch is decided by the store map, not by the replica's answer: once the
+ * replica holds everything, and before it is told, the {@link Replication.SwitchRecord} writes the
+ * new master and epoch into the store's record (a compare-and-set). Refused there, the switch is
+ * abandoned as above; written, it is done whatever the replica answers (it follows the map if the
+ * TakeOver does not reach it), and this master becomes its replica. Should this node die in
+ * between, the map says either (the old master gone: an ordinary failover to the in-sync replica;
+ * the new one: the replica follows it).
  */
 final class Switchover {
     private static final Logger log = LoggerFactory.getLogger(Switchover.class);
@@ -46,8 +54,11 @@ final class Switchover {
     private final SlotRef to;
     private final long epoch;
     private final Duration budget;
+    private final Replication.SwitchRecord record;
 
-    Switchover(String store, StoreMaster master, SlotStore slot, SlotRef to, long epoch, Duration budget) {
+    /** @param record the cluster's record of the switch, or null (a static pair: the replica's answer decides) */
+    Switchover(String store, StoreMaster master, SlotStore slot, SlotRef to, long epoch, Duration budget, Replication.SwitchRecord record) {
+        this.record = record;
         this.store = store;
         this.master = master;
         this.slot = slot;
@@ -83,13 +94,26 @@ final class Switchover {
             }
             long caught = System.nanoTime();
             if (caught > deadline) return notDone(closed, caught, to + " caught up only after the budget of " + budget);
+            if (record != null) {
+                String refused;
+                try {
+                    refused = record.record(epoch);
+                } catch (Exception e) {
+                    String why = "whether the store map names " + to + " master at epoch " + epoch + " is unknown (" + e + ")";
+                    outcome.unknown(why);
+                    over = true;
+                    return new Replication.SwitchResult(store, to.toString(), false, epoch, since(closed), Duration.ofNanos(caught - closed),
+                            since(caught), why + "; this node stopped writing for the store");
+                }
+                if (refused != null) return notDone(closed, caught, "the store map was not changed: " + refused);
+            }
             CompletableFuture<Frame.TakenOver> answer = cs[0].takeOver(epoch);
             Frame.TakenOver t;
             try {
                 // Once told, the replica is given time to answer (it answered a moment ago): an unknown outcome fences this master.
                 t = answer.get(Math.max(deadline - caught, ANSWER_AT_LEAST.toNanos()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException | ExecutionException e) {
-                if (slot.replication().epoch() >= epoch) {
+                if (record != null || slot.replication().epoch() >= epoch) {
                     t = new Frame.TakenOver(store, epoch, true, ""); // it took over, and told this node another way first
                 } else if (cs[0].withdrawTakeOver()) {
                     return notDone(closed, caught, to + "'s connection was lost before it was told to take over");
@@ -102,7 +126,8 @@ final class Switchover {
                             why + "; this node stopped writing for the store: if " + to + " is not its master, promote one");
                 }
             }
-            if (!t.done()) return notDone(closed, caught, to + " refused: " + t.reason());
+            if (!t.done() && record == null) return notDone(closed, caught, to + " refused: " + t.reason());
+            // In a cluster the map decided: a replica that refused the TakeOver (it followed the map first) is master all the same.
             outcome.switched();
             over = true;
             long end = System.nanoTime();

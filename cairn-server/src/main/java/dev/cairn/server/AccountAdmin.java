@@ -24,7 +24,8 @@ import java.util.Optional;
  * parameter. The answers are the command's output.
  * <ul>
  *   <li>{@code GET /accounts/list}, {@code GET /accounts/show?user=U}, {@code GET /accounts/aliases[?user=U]}</li>
- *   <li>{@code POST /accounts/add} (user, hash, address, quota_storage, quota_messages, group),
+ *   <li>{@code POST /accounts/add} (user, hash, address, quota_storage, quota_messages, group, store: a store this node
+ *       masters, where the new user goes),
  *       {@code /accounts/passwd} (user, hash), {@code /accounts/set} (user, quota_storage, quota_messages,
  *       group, address, disabled), {@code /accounts/delete} (user, keep_mail),
  *       {@code /accounts/alias-add} (address, user), {@code /accounts/alias-remove} (address)</li>
@@ -73,6 +74,8 @@ final class AccountAdmin {
             return b.toString();
         });
         ReplicationAdmin.context(admin, token, "/accounts/add", "POST", q -> {
+            String store = blankToNull(q.get("store"));
+            if (store != null) placeIn(slots, replication, canonical(ReplicationAdmin.required(q, "user")), store);
             master.accept(canonical(ReplicationAdmin.required(q, "user")));
             User u = directory.addUser(ReplicationAdmin.required(q, "user"), blankToNull(q.get("hash")),
                     new QuotaLimits(limit(q, "quota_storage", QuotaLimits.NONE), limit(q, "quota_messages", QuotaLimits.NONE)),
@@ -121,6 +124,17 @@ final class AccountAdmin {
             if (!directory.removeAddress(address)) throw new IllegalArgumentException("no address " + address);
             return "removed " + address + "\n";
         });
+    }
+
+    /** A new user goes to {@code store}, which this node must master (its slot there). */
+    private static void placeIn(NodeSlots slots, Replication replication, String user, String store) {
+        Replication.StoreStatus s = replication.status().stream().filter(st -> st.store().equals(store)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("store " + store + " has no slot on this node"));
+        if (!s.role().equals("master")) {
+            throw new IllegalStateException("store " + store + " is mastered by " + s.master() + ": add the user with the --config of "
+                    + s.master());
+        }
+        slots.place(user, s.master().substring(s.master().indexOf('/') + 1));
     }
 
     /** A user of the store's accounts (the node's own directory's are not changed here). */

@@ -164,6 +164,7 @@ public final class Node implements AutoCloseable {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion());
+            if (admin != null) DrainAdmin.register(admin, token, cluster);
         }
         serving = true;
         copyOwnAccounts();

@@ -134,6 +134,47 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
         }
     }
 
+    /**
+     * A planned switchover of a store this node masters to {@code to} (a step of {@code cairn node
+     * drain}), decided by the store map: once {@code to} holds everything, the record names it
+     * master at the next epoch, the old master an in-sync replica (compare-and-set; see
+     * {@link dev.cairn.replication.Replication.SwitchRecord}). Refused when the map does not name
+     * this node master or {@code to} is not in the in-sync set.
+     */
+    dev.cairn.replication.Replication.SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws Exception {
+        dev.cairn.cluster.VersionedStore read = member.stores().read(store)
+                .orElseThrow(() -> new IllegalArgumentException("no store " + store + " in the cluster's map"));
+        StoreRecord r = read.record();
+        if (!r.master().node().equals(node)) {
+            throw new IllegalStateException("store " + store + " is mastered by " + r.master() + ", not by this node (" + node + ")");
+        }
+        if (!r.inSync().contains(to)) throw new IllegalStateException(to + " is not an in-sync replica of store " + store + " " + r.inSync());
+        return replication.switchOver(store, slot(to), budget, epoch -> recordSwitch(read, to, epoch));
+    }
+
+    /** Writes the switch into the record (null), or says why not; throws when whether it was written is unknown. */
+    private String recordSwitch(dev.cairn.cluster.VersionedStore read, SlotRef to, long epoch) throws Exception {
+        SlotRef from = read.record().master();
+        dev.cairn.cluster.VersionedStore v = read;
+        for (int attempt = 1; ; attempt++) {
+            StoreRecord r = v.record();
+            if (r.master().equals(to) && r.epoch() == epoch) return null; // written, and the answer was lost
+            if (!r.master().equals(from) || r.epoch() + 1 != epoch) return "its record names " + r.master() + " at epoch " + r.epoch();
+            if (!r.inSync().contains(to)) return to + " left the in-sync set " + r.inSync();
+            try {
+                member.stores().compareAndSet(v, r.switchTo(to, System.currentTimeMillis()));
+                return null;
+            } catch (dev.cairn.cluster.StoreConflictException e) {
+                if (attempt >= 5) return "its record kept changing (" + e.getMessage() + ")";
+            } catch (Exception e) {
+                if (attempt >= 5) throw e;
+                Thread.sleep(100); // a lost connection: read again to learn whether the write happened
+            }
+            v = member.stores().read(r.name()).orElse(null);
+            if (v == null) return "it was deleted";
+        }
+    }
+
     /** The store map's record as replication's spec. */
     static StoreSpec spec(StoreRecord r) {
         return new StoreSpec(r.name(),

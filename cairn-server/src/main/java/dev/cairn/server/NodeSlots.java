@@ -98,6 +98,13 @@ public final class NodeSlots {
     /** The replicated store the slot is a slot of, or null. */
     public String storeOf(String slot) { return stores.get(slot); }
 
+    /** Puts a user no slot holds yet in the named slot (`cairn user add --store`); see {@link SlotRouter#place}. */
+    void place(String user, String slot) {
+        SlotStore s = slots.get(slot);
+        if (s == null) throw new IllegalArgumentException("no slot " + slot + " on this node");
+        if (store instanceof SlotRouter router) router.place(user, s);
+    }
+
     /** The first slot's fence when every slot is fenced (no user can be served here), else null. */
     public String everySlotFenced() {
         String first = null;

@@ -14,22 +14,25 @@ import picocli.CommandLine.Parameters;
 
 /** `cairn store ...`: operations on replicated stores. */
 @Command(name = "store", header = "Operations on replicated stores (promote a replica to master, take a fenced slot over).",
-        subcommands = {StoreCommand.Create.class, StoreCommand.Promote.class, StoreCommand.Switch.class, StoreCommand.Takeover.class})
+        subcommands = {StoreCommand.Create.class, StoreMapCommands.ListStores.class, StoreMapCommands.Place.class, StoreCommand.Promote.class, StoreCommand.Switch.class, StoreCommand.Takeover.class})
 public final class StoreCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 
     @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
 
-    /** `cairn store create STORE --master NODE/SLOT --replicas NODE/SLOT,...`: a store record in the cluster's map ([cluster]). */
+    /** `cairn store create STORE [--master NODE/SLOT --replicas NODE/SLOT,...]`: a store record in the cluster's map ([cluster]). */
     @Command(name = "create", header = "Create STORE in the cluster's store map (a node's config with [cluster]).", description = {
             "Writes the store's record on ZooKeeper: its master slot, its replica slots (each on another node), its mode, "
                     + "at epoch 1 with every replica in sync (the store is empty). The nodes named follow it at once. "
-                    + "A store of that name already there is refused (exit status 1)."})
+                    + "A store of that name already there is refused (exit status 1).",
+            "Without --master the slots are chosen on free slots as `cairn store place` chooses them (--replica-count "
+                    + "replicas, 1 by default)."})
     public static final class Create implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
         @Parameters(index = "0", paramLabel = "STORE") String store;
-        @Option(names = "--master", required = true, paramLabel = "NODE/SLOT") String master;
+        @Option(names = "--master", paramLabel = "NODE/SLOT", description = "the master slot (default: chosen)") String master;
+        @Option(names = "--replica-count", paramLabel = "N", description = "without --master: replicas to choose (default 1)") int replicaCount = 1;
         @Option(names = "--replicas", split = ",", paramLabel = "NODE/SLOT") java.util.List<String> replicas = java.util.List.of();
         @Option(names = "--mode", paramLabel = "sync|async", description = "sync (the default) or async") String mode = "sync";
         @Option(names = "--on-replica-loss", paramLabel = "degrade|refuse", description = "degrade (the default) or refuse")
@@ -38,17 +41,29 @@ public final class StoreCommand implements Runnable {
         @Override public Integer call() throws Exception {
             NodeConfig config = options.load();
             if (config.cluster() == null) throw new IllegalStateException("this node's config has no [cluster]");
-            var record = dev.cairn.cluster.StoreCreation.record(store,
-                    switch (mode) {
-                        case "sync" -> dev.cairn.cluster.StoreRecord.Mode.SYNC;
-                        case "async" -> dev.cairn.cluster.StoreRecord.Mode.ASYNC;
-                        default -> throw new IllegalArgumentException("--mode: sync or async, not " + mode);
-                    },
-                    switch (onReplicaLoss) {
-                        case "degrade" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.DEGRADE;
-                        case "refuse" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.REFUSE;
-                        default -> throw new IllegalArgumentException("--on-replica-loss: degrade or refuse, not " + onReplicaLoss);
-                    },
+            var m = switch (mode) {
+                case "sync" -> dev.cairn.cluster.StoreRecord.Mode.SYNC;
+                case "async" -> dev.cairn.cluster.StoreRecord.Mode.ASYNC;
+                default -> throw new IllegalArgumentException("--mode: sync or async, not " + mode);
+            };
+            var loss = switch (onReplicaLoss) {
+                case "degrade" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.DEGRADE;
+                case "refuse" -> dev.cairn.cluster.StoreRecord.OnReplicaLoss.REFUSE;
+                default -> throw new IllegalArgumentException("--on-replica-loss: degrade or refuse, not " + onReplicaLoss);
+            };
+            if (master == null) {
+                if (!replicas.isEmpty()) throw new IllegalArgumentException("--replicas needs --master");
+                try (var cluster = dev.cairn.cluster.ClusterAdmin.open(config.cluster())) {
+                    var stores = cluster.stores((name, e) -> { });
+                    var plan = dev.cairn.cluster.StorePlacement.plan(cluster.nodes(), stores.values(), cluster.drained(),
+                            java.util.List.of(store), replicaCount);
+                    int status = StoreMapCommands.create(cluster, plan, m, loss, false, spec.commandLine().getOut());
+                    if (status != 0) spec.commandLine().getErr().println("store " + store + " exists already in " + config.cluster().zookeeper()
+                            + config.cluster().root());
+                    return status;
+                }
+            }
+            var record = dev.cairn.cluster.StoreCreation.record(store, m, loss,
                     dev.cairn.cluster.SlotRef.parse(master), replicas.stream().map(dev.cairn.cluster.SlotRef::parse).toList(),
                     System.currentTimeMillis());
             try {

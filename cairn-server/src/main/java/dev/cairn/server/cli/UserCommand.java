@@ -119,6 +119,8 @@ public final class UserCommand implements Runnable {
         Long quotaMessages;
         @Option(names = "--group", paramLabel = "GROUP", description = "placement group: users of one group share a store")
         String group;
+        @Option(names = "--store", paramLabel = "STORE", description = "a replicated store this node masters: the new user goes there")
+        String store;
 
         @Override
         public Integer call() throws Exception {
@@ -140,8 +142,9 @@ public final class UserCommand implements Runnable {
                 }
                 return StoreUsers.call(spec, config, "POST", "/accounts/add", StoreUsers.form("user", name, "hash", hash,
                         "address", address, "quota_storage", quota.storageBytes() + "", "quota_messages", quota.messages() + "",
-                        "group", group));
+                        "group", group, "store", store));
             }
+            if (store != null) throw new IllegalArgumentException("--store: this node serves no replicated store");
             if (!dev.cairn.server.Directories.shared(config)) DataDirectory.requireUsable(config);
             char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
             try (SqlDirectory directory = options.createDirectory()) {

@@ -91,6 +91,17 @@ public final class SlotRouter implements SlotStore {
         return s != null ? s : placed(user);
     }
 
+    /**
+     * Puts a user that no slot holds yet in {@code slot} (an operator chose its store: `cairn user
+     * add --store`); what it creates next goes there. Refused when another slot holds the user.
+     */
+    public void place(String user, SlotStore slot) {
+        if (!slots.containsValue(slot)) throw new IllegalArgumentException("not a slot of this node");
+        SlotStore held = holder(user);
+        if (held != null && held != slot) throw new StoreException(StoreException.Reason.ALREADY_EXISTS, "user " + user + " is in another slot here");
+        home.put(user, slot);
+    }
+
     /** Forgets where the user was seen (after it moved to another slot). */
     public void forget(String user) { home.remove(user); }
 
