@@ -322,20 +322,19 @@ public final class Replication implements AutoCloseable {
     }
 
     /**
-     * A cluster's record of a planned switchover: called once the replica holds everything and
-     * before it is told to take over, with the new epoch; writes the new master into the store map.
+     * A cluster's record of a planned switchover: called once the replica took the store over, with
+     * its epoch; writes the new master into the store map.
      */
     @FunctionalInterface
     public interface SwitchRecord {
         /**
-         * @return null when the map now names the replica master at {@code epoch} (the switch is
-         *         decided), else why the map was not changed (the switch is abandoned)
-         * @throws Exception when whether the map changed is unknown (this master stops writing)
+         * @return null when the map names the replica master at {@code epoch}, else why it does not
+         * @throws Exception when the map could not be written (the new master's node writes it then)
          */
         String record(long epoch) throws Exception;
     }
 
-    /** A switchover that the cluster's store map decides ({@code record}; null: the replica's answer does). */
+    /** A switchover that a cluster's store map records ({@code record}, or null: a static pair). */
     public SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget, SwitchRecord record) throws InterruptedException {
         StoreMaster m;
         SlotStore slot;

@@ -24,13 +24,12 @@ import org.slf4j.LoggerFactory;
  * on as before. Only when the replica was told and did not answer within the budget is the
  * outcome unknown: this master then stops writing for the store (two masters are worse than none).
  *
- * <p>In a cluster the switch is decided by the store map, not by the replica's answer: once the
- * replica holds everything, and before it is told, the {@link Replication.SwitchRecord} writes the
- * new master and epoch into the store's record (a compare-and-set). Refused there, the switch is
- * abandoned as above; written, it is done whatever the replica answers (it follows the map if the
- * TakeOver does not reach it), and this master becomes its replica. Should this node die in
- * between, the map says either (the old master gone: an ordinary failover to the in-sync replica;
- * the new one: the replica follows it).
+ * <p>In a cluster the store map must say so too: once the replica took the store over, the
+ * {@link Replication.SwitchRecord} writes the new master and epoch into the store's record (a
+ * compare-and-set). Should that fail, or this node die first, the new master's node writes it
+ * (it masters the store at an epoch one past its record's). The record is written after the
+ * takeover, not before, so that the replica takes the store over cleanly (no jump of UIDs, no
+ * degraded start) rather than by following the map as a failover.
  */
 final class Switchover {
     private static final Logger log = LoggerFactory.getLogger(Switchover.class);
@@ -94,26 +93,13 @@ final class Switchover {
             }
             long caught = System.nanoTime();
             if (caught > deadline) return notDone(closed, caught, to + " caught up only after the budget of " + budget);
-            if (record != null) {
-                String refused;
-                try {
-                    refused = record.record(epoch);
-                } catch (Exception e) {
-                    String why = "whether the store map names " + to + " master at epoch " + epoch + " is unknown (" + e + ")";
-                    outcome.unknown(why);
-                    over = true;
-                    return new Replication.SwitchResult(store, to.toString(), false, epoch, since(closed), Duration.ofNanos(caught - closed),
-                            since(caught), why + "; this node stopped writing for the store");
-                }
-                if (refused != null) return notDone(closed, caught, "the store map was not changed: " + refused);
-            }
             CompletableFuture<Frame.TakenOver> answer = cs[0].takeOver(epoch);
             Frame.TakenOver t;
             try {
                 // Once told, the replica is given time to answer (it answered a moment ago): an unknown outcome fences this master.
                 t = answer.get(Math.max(deadline - caught, ANSWER_AT_LEAST.toNanos()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException | ExecutionException e) {
-                if (record != null || slot.replication().epoch() >= epoch) {
+                if (slot.replication().epoch() >= epoch) {
                     t = new Frame.TakenOver(store, epoch, true, ""); // it took over, and told this node another way first
                 } else if (cs[0].withdrawTakeOver()) {
                     return notDone(closed, caught, to + "'s connection was lost before it was told to take over");
@@ -126,10 +112,10 @@ final class Switchover {
                             why + "; this node stopped writing for the store: if " + to + " is not its master, promote one");
                 }
             }
-            if (!t.done() && record == null) return notDone(closed, caught, to + " refused: " + t.reason());
-            // In a cluster the map decided: a replica that refused the TakeOver (it followed the map first) is master all the same.
+            if (!t.done()) return notDone(closed, caught, to + " refused: " + t.reason());
             outcome.switched();
             over = true;
+            recorded();
             long end = System.nanoTime();
             log.info("store {}: switched over to {} at epoch {}: writes waited {} ms (catch-up {} ms, takeover {} ms)", store, to, epoch,
                     (end - closed) / 1_000_000, (caught - closed) / 1_000_000, (end - caught) / 1_000_000);
@@ -137,6 +123,17 @@ final class Switchover {
                     Duration.ofNanos(end - caught), "");
         } finally {
             if (!over) master.gate.open();
+        }
+    }
+
+    /** The store map told (a cluster); a failure is the new master's node's to mend. */
+    private void recorded() {
+        if (record == null) return;
+        try {
+            String refused = record.record(epoch);
+            if (refused != null) log.warn("store {}: the store map does not name {} master at epoch {}: {}", store, to, epoch, refused);
+        } catch (Exception e) {
+            log.warn("store {}: the store map was not told that {} is master at epoch {} ({}): its node writes it", store, to, epoch, e.toString());
         }
     }
 

@@ -50,6 +50,8 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
     private NodeRecord self;
     /** Only on the member's event thread: the last refusal logged per store (each logged once). */
     private final Map<String, String> refusals = new HashMap<>();
+    /** Only on the progress thread: stores seen mastered here one epoch past their record, at that epoch (claimed on the next look). */
+    private final Map<String, Long> unrecorded = new HashMap<>();
     /** Only on the progress thread: what was last reported per store. */
     private final Map<String, ProgressRecord> reported = new HashMap<>();
 
@@ -136,10 +138,11 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
 
     /**
      * A planned switchover of a store this node masters to {@code to} (a step of {@code cairn node
-     * drain}), decided by the store map: once {@code to} holds everything, the record names it
-     * master at the next epoch, the old master an in-sync replica (compare-and-set; see
-     * {@link dev.cairn.replication.Replication.SwitchRecord}). Refused when the map does not name
-     * this node master or {@code to} is not in the in-sync set.
+     * drain}), recorded in the store map: once {@code to} took the store over, its record names it
+     * master at the next epoch and the old master an in-sync replica (compare-and-set; see
+     * {@link dev.cairn.replication.Replication.SwitchRecord}; should this node fail to write it,
+     * {@code to}'s node does: {@link #claimTakenOver}). Refused when the map does not name this
+     * node master or {@code to} is not in the in-sync set.
      */
     dev.cairn.replication.Replication.SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws Exception {
         dev.cairn.cluster.VersionedStore read = member.stores().read(store)
@@ -172,6 +175,33 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
             }
             v = member.stores().read(r.name()).orElse(null);
             if (v == null) return "it was deleted";
+        }
+    }
+
+    /**
+     * Each store this node masters at one epoch past its record while the record names another
+     * master: a planned switchover to this node whose old master did not record it (it died, or
+     * lost ZooKeeper, right after the takeover). Written here, as the old master would have: without
+     * it the map would name a master that stopped writing, and this node, a master, is no candidate
+     * for the controller. Only when the record still lists this slot in sync, and when it was so a
+     * second ago too (the old master writes it a moment after the takeover).
+     */
+    private void claimTakenOver(List<Replication.StoreStatus> status) throws Exception {
+        Map<String, StoreRecord> records = member.storeMap();
+        Map<String, Long> before = Map.copyOf(unrecorded);
+        unrecorded.clear();
+        for (Replication.StoreStatus s : status) {
+            StoreRecord r = records.get(s.store());
+            if (!s.role().equals("master") || r == null || s.epoch() != r.epoch() + 1) continue;
+            unrecorded.put(s.store(), s.epoch());
+            if (!Long.valueOf(s.epoch()).equals(before.get(s.store()))) continue;
+            SlotRef self = r.replicas().stream().filter(x -> x.node().equals(node)).findFirst().orElse(null);
+            if (self == null || !r.inSync().contains(self)) continue;
+            dev.cairn.cluster.VersionedStore v = member.stores().read(s.store()).orElse(null);
+            if (v == null || !v.record().equals(r)) continue; // changed meanwhile: looked at again in a second
+            String refused = recordSwitch(v, self, s.epoch());
+            if (refused == null) log.warn("cluster: store {}: recorded this node's takeover at epoch {} (its old master {} did not)", s.store(),
+                    s.epoch(), r.master());
         }
     }
 
@@ -211,7 +241,9 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
                 if (now.containsKey(store)) continue;
                 member.withdrawProgress(store, reported.remove(store).slot());
             }
-            int masters = (int) replication.status().stream().filter(s -> s.role().equals("master")).count();
+            List<Replication.StoreStatus> status = replication.status();
+            claimTakenOver(status);
+            int masters = (int) status.stream().filter(s -> s.role().equals("master")).count();
             if (masters != self.load()) {
                 self = self.withLoad(masters);
                 member.updateRegistration(self);

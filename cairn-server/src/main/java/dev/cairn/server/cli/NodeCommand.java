@@ -91,34 +91,18 @@ public final class NodeCommand implements Runnable {
             List<Long> times = new ArrayList<>();
             Map<String, String> failed = new LinkedHashMap<>();
             DrainPlanner.Plan plan;
+            // A pass plans every store of the node at once (the moves spread); the node's endpoint checks each
+            // record again before it switches; the next pass reads the map afresh, until nothing is left to try.
             while (true) {
                 plan = DrainPlanner.plan(node, cluster.stores((name, e) -> out.println("store " + name + ": record refused: " + e.getMessage())),
                         cluster.nodes(), cluster.drained());
-                DrainPlanner.Move move = plan.moves().stream().filter(m -> !failed.containsKey(m.store())).findFirst().orElse(null);
-                if (move == null || stop.get()) break;
-                int left = (int) plan.moves().stream().filter(m -> !failed.containsKey(m.store())).count();
-                long t0 = System.nanoTime();
-                String answer;
-                boolean done;
-                try {
-                    answer = AdminClient.call(config, "POST", "/cluster/switch?store=" + URLEncoder.encode(move.store(), StandardCharsets.UTF_8)
-                            + "&to=" + URLEncoder.encode(move.to().toString(), StandardCharsets.UTF_8) + "&budget_ms=" + b.toMillis()).body();
-                    done = true;
-                } catch (IllegalStateException e) {
-                    answer = e.getMessage();
-                    done = false;
+                List<DrainPlanner.Move> moves = plan.moves().stream().filter(m -> !failed.containsKey(m.store())).toList();
+                if (moves.isEmpty() || stop.get()) break;
+                int total = times.size() + moves.size();
+                for (DrainPlanner.Move move : moves) {
+                    if (stop.get()) break;
+                    switchOne(config, move, b, times, failed, total, out);
                 }
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                if (done) {
-                    times.add(ms);
-                    String pause = answer.lines().skip(1).findFirst().orElse("");
-                    out.printf("[%d/%d] store %s: %s -> %s in %d ms (%s)%n", times.size(), times.size() + left - 1, move.store(), move.from(),
-                            move.to(), ms, pause);
-                } else {
-                    failed.put(move.store(), answer.lines().findFirst().orElse(answer));
-                    out.printf("store %s: not switched to %s after %d ms: %s%n", move.store(), move.to(), ms, failed.get(move.store()));
-                }
-                out.flush();
             }
             long total = (System.nanoTime() - start) / 1_000_000;
             out.printf("%d store(s) switched off %s in %.1f s%s%n", times.size(), node, total / 1000.0, times.isEmpty() ? "" : percentiles(times));
@@ -133,6 +117,32 @@ public final class NodeCommand implements Runnable {
             }
             out.flush();
             return left == 0 ? 0 : 1;
+        }
+
+        /** One store: one line, its time added to {@code times} or its failure to {@code failed}. */
+        private static void switchOne(NodeConfig config, DrainPlanner.Move move, Duration b, List<Long> times, Map<String, String> failed,
+                                      int total, PrintWriter out) throws Exception {
+            long t0 = System.nanoTime();
+            String answer;
+            boolean done;
+            try {
+                answer = AdminClient.call(config, "POST", "/cluster/switch?store=" + URLEncoder.encode(move.store(), StandardCharsets.UTF_8)
+                        + "&to=" + URLEncoder.encode(move.to().toString(), StandardCharsets.UTF_8) + "&budget_ms=" + b.toMillis()).body();
+                done = true;
+            } catch (IllegalStateException e) {
+                answer = e.getMessage();
+                done = false;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            if (done) {
+                times.add(ms);
+                String pause = answer.lines().skip(1).findFirst().orElse("");
+                out.printf("[%d/%d] store %s: %s -> %s in %d ms (%s)%n", times.size(), total, move.store(), move.from(), move.to(), ms, pause);
+            } else {
+                failed.put(move.store(), answer.lines().findFirst().orElse(answer));
+                out.printf("store %s: not switched to %s after %d ms: %s%n", move.store(), move.to(), ms, failed.get(move.store()));
+            }
+            out.flush();
         }
 
         private static String percentiles(List<Long> times) {
