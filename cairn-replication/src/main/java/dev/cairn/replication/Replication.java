@@ -447,6 +447,13 @@ public final class Replication implements AutoCloseable {
         return false;
     }
 
+    /** This node's slot of the store (as the config or the cluster's map says now), or null. */
+    public String slotOf(String store) {
+        StoreSpec s = map.get(store);
+        SlotRef self = s == null ? null : self(s);
+        return self == null ? null : self.slot();
+    }
+
     /** This node's name ([replication] node). */
     public String node() { return config.node(); }
 

@@ -101,6 +101,7 @@ public final class Node implements AutoCloseable {
             replication = config.cluster() == null
                     ? dev.cairn.replication.Replication.start(config.replication().config(), slots.byName(), registry)
                     : dev.cairn.replication.Replication.startFollowing(config.replication().config(), slots.byName(), registry);
+            if (config.cluster() != null) slots.followStores(replication::slotOf);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = Directories.withStore(directory, store);
         }

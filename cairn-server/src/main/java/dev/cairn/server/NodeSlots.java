@@ -98,6 +98,11 @@ public final class NodeSlots {
     /** The replicated store the slot is a slot of, or null. */
     public String storeOf(String slot) { return stores.get(slot); }
 
+    /** A cluster node: a store's slot here is the one the cluster's map gives it now ({@link SlotRouter#followStores}). */
+    void followStores(java.util.function.Function<String, String> slotOfStore) {
+        if (store instanceof SlotRouter router) router.followStores(slotOfStore);
+    }
+
     /** Puts a user no slot holds yet in the named slot (`cairn user add --store`); see {@link SlotRouter#place}. */
     void place(String user, String slot) {
         SlotStore s = slots.get(slot);

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -39,6 +40,8 @@ public final class SlotRouter implements SlotStore {
     private final Map<String, SlotStore> slots;
     private final Map<String, SlotStore> byStore;
     private final Placement placement;
+    /** A cluster node's stores come from the cluster's map: the slot a store has here now, or null ({@link #followStores}). */
+    private volatile Function<String, String> slotOfStore = store -> null;
     /** The slot of each user seen so far; a user leaves it when deleted through the router (or by {@link #forget}). */
     private final Map<String, SlotStore> home = new ConcurrentHashMap<>();
 
@@ -71,11 +74,19 @@ public final class SlotRouter implements SlotStore {
         return null;
     }
 
+    /**
+     * On a node of a cluster, where the stores of its slots come from the cluster's map rather than
+     * the config: {@code slotOfStore} says which slot holds a store now (null: none here). Asked
+     * before the config's stores.
+     */
+    public void followStores(Function<String, String> slotOfStore) { this.slotOfStore = slotOfStore; }
+
     /** Where a user no slot holds goes (see the class comment). */
     private SlotStore placed(String user) {
         Optional<String> store = placement.storeOf(user);
         if (store.isPresent()) {
-            SlotStore s = byStore.get(store.get());
+            String mapped = slotOfStore.apply(store.get());
+            SlotStore s = mapped != null ? slots.get(mapped) : byStore.get(store.get());
             if (s == null) {
                 throw new StoreException(StoreException.Reason.UNAVAILABLE, "user " + user + " belongs in store " + store.get()
                         + ", which has no slot on this node");

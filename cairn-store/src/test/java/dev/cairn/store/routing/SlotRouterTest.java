@@ -97,6 +97,27 @@ class SlotRouterTest {
                 .hasMessage("user frank belongs in store C, which has no slot on this node");
     }
 
+    @Test void onAClusterNodeANewUserGoesToTheSlotTheMapGivesItsStore() {
+        SlotRouter router = router(user -> Optional.of("D"));
+        assertThatThrownBy(() -> router.openOrCreateUser("carol")).isInstanceOf(StoreException.class)
+                .hasMessage("user carol belongs in store D, which has no slot on this node");
+        router.followStores(store -> store.equals("D") ? "b" : null);
+        router.openOrCreateUser("carol");
+        assertThat(b.hasUser("carol")).isTrue();
+        assertThat(a.hasUser("carol")).isFalse();
+    }
+
+    @Test void aUserPlacedInASlotGoesThereAndOneAnotherSlotHoldsIsRefused() {
+        b.openOrCreateUser("bob");
+        SlotRouter router = router(Placement.NODE);
+        router.place("dave", router.slots().get("b"));
+        router.setAccount("dave", account("dave@example.org"));
+        assertThat(b.account("dave")).isPresent();
+        assertThat(a.hasUser("dave")).as("not the node's first slot").isFalse();
+        assertThatThrownBy(() -> router.place("bob", router.slots().get("a"))).isInstanceOf(StoreException.class)
+                .hasMessage("user bob is in another slot here");
+    }
+
     @Test void anAddressLookupAndTheUserListSpanEverySlot() {
         a.setAccount("alice", account("alice@example.org"));
         b.setAccount("bob", account("bob@example.org"));
