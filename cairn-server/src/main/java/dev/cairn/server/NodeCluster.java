@@ -82,6 +82,7 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
         // A write waits up to a session timeout for a lease that lapsed: the same session back (a
         // ZooKeeper leader elected) acknowledges it; a session gone fails it.
         replication.fenceAcknowledgements(c.member.lease()::mayAcknowledge, config.sessionTimeout());
+        replication.publishInSync(c::publishInSync);
         c.member.onRegistrations(c::learnPeers);
         try {
             c.member.start();
@@ -130,6 +131,34 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
                 if (!why.equals(refusals.put(r.name(), why))) {
                     log.error("cluster: store {}: not following the map's record at {}", r.name(), why);
                 }
+            }
+        }
+    }
+
+    /**
+     * A master's in-sync set into its store record (replication's {@link dev.cairn.replication.InSyncPublisher}):
+     * compare-and-set of {@code in_sync}, only while the record names this node master at
+     * {@code epoch} (a record moved on means this master is stale: refused, so it acknowledges
+     * nothing that needed it). Read from the ensemble each time, not from the followed map.
+     */
+    private void publishInSync(String store, long epoch, Set<String> replicas) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            dev.cairn.cluster.VersionedStore read = member.stores().read(store)
+                    .orElseThrow(() -> new IllegalStateException("store " + store + " is not in the store map"));
+            StoreRecord r = read.record();
+            if (r.epoch() != epoch || !r.master().node().equals(node)) {
+                throw new IllegalStateException("store " + store + ": the record names master " + r.master() + " at epoch " + r.epoch()
+                        + ", not this node at epoch " + epoch);
+            }
+            Set<SlotRef> inSync = new java.util.LinkedHashSet<>();
+            for (SlotRef s : r.replicas()) if (replicas.contains(s.node())) inSync.add(s);
+            if (inSync.equals(r.inSync())) return;
+            try {
+                member.stores().compareAndSet(read, r.withInSync(inSync));
+                log.info("cluster: store {}: in_sync {} -> {} (epoch {})", store, r.inSync(), inSync, epoch);
+                return;
+            } catch (dev.cairn.cluster.StoreConflictException e) {
+                if (attempt >= 5) throw e; // written meanwhile (a promotion, a switch): read again
             }
         }
     }
