@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  *   <li>A replica is put back ({@link Replicas#mayJoin}) by this object's thread, after its master
  *       told it in sync: late (the next look, every {@link #EVERY}), never early. While that
  *       write is on its way the replica counts as listed (what the record says is not known).
+ *   <li>A replica the master counts out of sync is taken out only when an acknowledgement needs
+ *       it: until then it lacks nothing acknowledged, and the record saying so is true (a store's
+ *       first moments, before its replica caught up with a new master, cost no write).
  * </ul>
  *
  * Until the first publication succeeds every replica counts as listed (the record was written by
@@ -56,12 +59,24 @@ final class InSyncPublication {
     /** What the record may list: a superset of what it lists (null: not known, every replica). Changed under this object's lock. */
     private volatile Set<String> mayBeListed;
     private volatile boolean stopped;
+    /** The next look publishes as if an acknowledgement needed it. */
+    private volatile boolean eager;
     private volatile String lastFailure = "not published yet";
     private boolean failureLogged;
+    /** Acknowledgements waiting for a replica to leave the record (under this object's lock). */
+    private volatile int waiting;
+    /** An acknowledgement woke the thread (under this object's lock): it looks again before it waits. */
+    private boolean woken;
     private Thread thread;
 
-    InSyncPublication(String store, LongSupplier epoch, InSyncPublisher publisher, Replicas replicas, Duration timeout) {
+    /**
+     * @param promoted the master was just promoted: no replica is in sync with it yet, so the record
+     *                 is brought to that at once instead of at its first write (a failover's first
+     *                 acknowledgement does not wait for it)
+     */
+    InSyncPublication(String store, LongSupplier epoch, InSyncPublisher publisher, Replicas replicas, Duration timeout, boolean promoted) {
         this.store = store;
+        this.eager = promoted;
         this.epoch = epoch;
         this.publisher = publisher;
         this.replicas = replicas;
@@ -98,20 +113,26 @@ final class InSyncPublication {
         if (safe(user, seq)) return;
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (this) {
+            waiting++;
+            woken = true;
             notifyAll();
-            while (!safe(user, seq)) {
-                long left = deadline - System.nanoTime();
-                if (stopped || left <= 0) {
-                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + store + ": replica(s) " + mayBeListed()
-                            + " could not be taken out of the store record's in-sync set before acknowledging a change they lack ("
-                            + (stopped ? "no longer mastered here" : lastFailure) + "): not acknowledged");
+            try {
+                while (!safe(user, seq)) {
+                    long left = deadline - System.nanoTime();
+                    if (stopped || left <= 0) {
+                        throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + store + ": replica(s) " + mayBeListed()
+                                + " could not be taken out of the store record's in-sync set before acknowledging a change they lack ("
+                                + (stopped ? "no longer mastered here" : lastFailure) + "): not acknowledged");
+                    }
+                    try {
+                        wait(Math.max(1, left / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while publishing the in-sync set");
+                    }
                 }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while publishing the in-sync set");
-                }
+            } finally {
+                waiting--;
             }
         }
     }
@@ -123,12 +144,18 @@ final class InSyncPublication {
 
     private void run() {
         while (!stopped) {
+            // Out only when an acknowledgement needs it (a replica the master counts out that lacks
+            // nothing acknowledged is still truly in sync); back as soon as it may.
+            boolean needed = waiting > 0 || eager, known = mayBeListed != null, publish = known;
             Set<String> want = new TreeSet<>();
             Set<String> listed = mayBeListed();
             for (String r : replicas.all()) {
-                if (listed.contains(r) ? replicas.mayStay(r, null, 0) : replicas.mayJoin(r)) want.add(r);
+                boolean join = replicas.mayJoin(r);
+                publish |= join || needed;
+                // Not known whether the record lists it: never written in by keeping it.
+                if (join || listed.contains(r) && (replicas.mayStay(r, null, 0) || known && !needed)) want.add(r);
             }
-            if (mayBeListed == null || !want.equals(listed)) {
+            if (publish && (!known || !want.equals(listed))) {
                 synchronized (this) {
                     Set<String> union = new TreeSet<>(mayBeListed());
                     union.addAll(want);
@@ -140,6 +167,7 @@ final class InSyncPublication {
                         mayBeListed = Set.copyOf(want);
                         notifyAll();
                     }
+                    eager = false;
                     log.info("store {}: the store record's in-sync set is now {}", store, want);
                     failureLogged = false;
                 } catch (Exception e) {
@@ -154,7 +182,8 @@ final class InSyncPublication {
             }
             try {
                 synchronized (this) {
-                    wait(EVERY.toMillis());
+                    if (!woken) wait(EVERY.toMillis());
+                    woken = false;
                 }
             } catch (InterruptedException e) {
                 return;

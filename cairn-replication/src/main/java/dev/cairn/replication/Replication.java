@@ -445,6 +445,9 @@ public final class Replication implements AutoCloseable {
     /** Whether this node knows an address for {@code node}'s replication listener (configured or learned). */
     public boolean hasPeer(String node) { return map.address(node) != null; }
 
+    /** Whether the config names {@code node}'s replication address ([replication.peers]). */
+    public boolean peerConfigured(String node) { return config.peers().containsKey(node); }
+
     /** A node's replication address, learned at run time (the cluster's registry): connections from now on use it. */
     public void setPeer(String node, InetSocketAddress address) { map.setPeer(node, address); }
 

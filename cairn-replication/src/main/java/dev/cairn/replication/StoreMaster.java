@@ -115,7 +115,7 @@ final class StoreMaster implements CommitHook {
         this.window = new ReservationWindow(senders.keySet(), tuning.degradedUidWindow(), !promoted);
         this.promoted = promoted;
         this.published = record == null || senders.isEmpty() ? null
-                : new InSyncPublication(spec.name(), () -> slot.replication().epoch(), record, new RecordedReplicas(this, spec.mode(), slot), tuning.syncTimeout());
+                : new InSyncPublication(spec.name(), () -> slot.replication().epoch(), record, new RecordedReplicas(this, spec.mode(), slot), tuning.syncTimeout(), promoted);
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")

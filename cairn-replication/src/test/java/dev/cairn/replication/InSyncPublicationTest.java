@@ -55,7 +55,7 @@ class InSyncPublicationTest {
     @Test void aCommitTheListedReplicaLacksIsNotAcknowledgedBeforeTheRecordLostIt() throws Exception {
         FakeReplicas replicas = new FakeReplicas();
         FakeRecord record = new FakeRecord();
-        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofSeconds(10));
+        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofSeconds(10), false);
         p.start();
         try {
             p.beforeAcknowledging("alice", 1); // in sync and listed: at once
@@ -83,7 +83,7 @@ class InSyncPublicationTest {
         FakeRecord record = new FakeRecord();
         record.unreachable = true;
         replicas.inSync.set(false);
-        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofMillis(500));
+        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofMillis(500), false);
         p.start();
         try {
             long start = System.nanoTime();
@@ -100,14 +100,31 @@ class InSyncPublicationTest {
         }
     }
 
+    @Test void aPromotedMasterTakesItsReplicasOutBeforeItsFirstWrite() throws Exception {
+        FakeReplicas replicas = new FakeReplicas();
+        FakeRecord record = new FakeRecord();
+        replicas.inSync.set(false);
+        InSyncPublication p = new InSyncPublication("s1", () -> 2, record, replicas, Duration.ofSeconds(10), true);
+        p.start();
+        try {
+            eventually(Duration.ofSeconds(10), () -> assertThat(record.inSync).isEmpty());
+            assertThat(p.mayBeListed()).isEmpty();
+        } finally {
+            p.stop();
+        }
+    }
+
     @Test void aReplicaIsPutBackOnlyOnceItMayJoinAndCountsAsListedWhileThatIsWritten() throws Exception {
         FakeReplicas replicas = new FakeReplicas();
         FakeRecord record = new FakeRecord();
         replicas.inSync.set(false);
-        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofSeconds(10));
+        InSyncPublication p = new InSyncPublication("s1", () -> 1, record, replicas, Duration.ofSeconds(10), false);
         p.start();
         try {
-            eventually(Duration.ofSeconds(10), () -> assertThat(record.inSync).isEmpty());
+            Thread.sleep(3 * InSyncPublication.EVERY.toMillis());
+            assertThat(record.events).as("out of sync, but nothing acknowledged that it lacks: left in").isEmpty();
+            p.beforeAcknowledging("alice", 2);
+            assertThat(record.inSync).isEmpty();
             replicas.inSync.set(true); // in sync again, but still behind
             replicas.current.set(false);
             Thread.sleep(3 * InSyncPublication.EVERY.toMillis());

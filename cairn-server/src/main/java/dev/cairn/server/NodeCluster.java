@@ -100,11 +100,15 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
 
     Controller controller() { return controller; }
 
-    /** On the member's event thread: each registered node's replication address, as it registered it. */
+    /**
+     * On the member's event thread: each registered node's replication address, as it registered
+     * it, unless [replication.peers] names one for it (a proxy or a NAT between the nodes: the
+     * configured address wins).
+     */
     private void learnPeers(Map<String, NodeRecord> nodes) {
         for (NodeRecord r : nodes.values()) {
             String address = r.addresses().get("replication");
-            if (address == null || r.node().equals(node)) continue;
+            if (address == null || r.node().equals(node) || replication.peerConfigured(r.node())) continue;
             InetSocketAddress a = parse(address);
             if (a != null) replication.setPeer(r.node(), a);
         }
