@@ -53,7 +53,7 @@ class ClusterFailoverRoundsIT {
     private volatile boolean running = true;
     /** Message-IDs that got 250, and deliveries that got a temporary failure. */
     private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-    private final AtomicLong failed = new AtomicLong(), uidsSeen = new AtomicLong(), sessions = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong(), sessions = new AtomicLong();
     /** (UIDVALIDITY, UID) -> Message-ID, as the QRESYNC clients saw them; a second Message-ID for one is a reused UID. */
     private final Map<String, String> uids = new ConcurrentHashMap<>();
     private final List<String> reused = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -82,7 +82,7 @@ class ClusterFailoverRoundsIT {
                 for (int i = 0; i < 2; i++) load.add(Thread.ofPlatform().daemon().name("lmtp-" + i).start(() -> deliverWhileRunning(p, map, seq)));
                 for (int i = 0; i < 2; i++) load.add(Thread.ofPlatform().daemon().name("qresync-" + i).start(() -> watchWhileRunning(p, map)));
 
-                List<Long> failovers = new ArrayList<>(), rejoins = new ArrayList<>();
+                List<Long> failovers = new ArrayList<>(), maps = new ArrayList<>(), rejoins = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
                     StoreRecord before = map.read("s1").orElseThrow().record();
                     SlotRef killed = before.master(), next = before.replicas().getFirst();
@@ -91,9 +91,10 @@ class ClusterFailoverRoundsIT {
                             .contains(next.node() + "_" + next.slot()));
                     long start = System.nanoTime();
                     p.kill(killed.node());
-                    long ms = -1;
+                    long ms = -1, inMap = -1;
                     for (int n = 0; ms < 0 && System.nanoTime() - start < Duration.ofSeconds(60).toNanos(); n++) {
                         if (map.read("s1").orElseThrow().record().master().equals(next)) {
+                            if (inMap < 0) inMap = (System.nanoTime() - start) / 1_000_000;
                             String id = "probe-" + round + "-" + n;
                             try {
                                 if (deliver(p, next.node(), id)) ms = (System.nanoTime() - start) / 1_000_000;
@@ -105,12 +106,13 @@ class ClusterFailoverRoundsIT {
                     }
                     assertThat(ms).as("round " + round + ": " + next + " takes mail within 60 s").isNotNegative();
                     failovers.add(ms);
+                    maps.add(inMap);
                     long restart = System.nanoTime();
                     p.start(killed.node());
                     eventually(Duration.ofSeconds(120), () -> assertThat(map.read("s1").orElseThrow().record().inSync()).contains(killed));
                     rejoins.add((System.nanoTime() - restart) / 1_000_000);
-                    System.out.printf("ClusterFailoverRoundsIT round %d: %s killed, first 250 on %s after %d ms; back in in_sync %d ms after its restart%n",
-                            round, killed, next, ms, rejoins.getLast());
+                    System.out.printf("ClusterFailoverRoundsIT round %d: %s killed, %s master in the map after %d ms, its first 250 after %d ms; "
+                                    + "the killed node back in in_sync %d ms after its restart%n", round, killed, next, inMap, ms, rejoins.getLast());
                 }
                 running = false;
                 for (Thread t : load) t.join(60_000);
@@ -128,11 +130,13 @@ class ClusterFailoverRoundsIT {
                 List<String> twice = acknowledged.stream().filter(id -> present.getOrDefault(id, 0) > 1).sorted().toList();
                 List<Long> sorted = failovers.stream().sorted().toList();
                 System.out.printf("ClusterFailoverRoundsIT: %d rounds, session timeout %d ms: failover (kill -9 to first 250 on the new master) "
-                                + "p50 %d ms, p99 %d ms, max %d ms; rejoin to in_sync p50 %d ms; %d deliveries acknowledged, %d failed temporarily; "
-                                + "%d acknowledged lost, %d present twice; %d UIDs seen by %d QRESYNC sessions, %d reused%n",
+                                + "p50 %d ms, p99 %d ms, max %d ms (new master in the map p50 %d ms); rejoin to in_sync p50 %d ms; "
+                                + "%d deliveries acknowledged, %d failed temporarily; %d acknowledged lost, %d present twice; "
+                                + "%d UIDs seen by %d QRESYNC sessions, %d reused%n",
                         rounds, sessionTimeout.toMillis(), percentile(sorted, 50), percentile(sorted, 99), sorted.getLast(),
+                        percentile(maps.stream().sorted().toList(), 50),
                         percentile(rejoins.stream().sorted().toList(), 50), acknowledged.size(), failed.get(), lost.size(), twice.size(),
-                        uidsSeen.get(), sessions.get(), reused.size());
+                        uids.size(), sessions.get(), reused.size());
                 assertThat(lost).as("acknowledged and lost").isEmpty();
                 assertThat(twice).as("acknowledged and present twice").isEmpty();
                 assertThat(reused).as("a UID that named two messages").isEmpty();
@@ -207,7 +211,6 @@ class ClusterFailoverRoundsIT {
                             Matcher u = UID.matcher(l), id = MESSAGE_ID.matcher(l);
                             if (u.find()) uid = Long.parseLong(u.group(1));
                             else if (id.find() && uid > 0) {
-                                uidsSeen.incrementAndGet();
                                 String was = uids.putIfAbsent(uidValidity + "/" + uid, id.group(1));
                                 if (was != null && !was.equals(id.group(1))) {
                                     reused.add("UIDVALIDITY " + uidValidity + " UID " + uid + ": " + was + " and " + id.group(1));
