@@ -149,11 +149,13 @@ final class InSyncPublication {
             boolean needed = waiting > 0 || eager, known = mayBeListed != null, publish = known;
             Set<String> want = new TreeSet<>();
             Set<String> listed = mayBeListed();
+            publish |= needed;
             for (String r : replicas.all()) {
-                boolean join = replicas.mayJoin(r);
-                publish |= join || needed;
-                // Not known whether the record lists it: never written in by keeping it.
-                if (join || listed.contains(r) && (replicas.mayStay(r, null, 0) || known && !needed)) want.add(r);
+                // Not known whether the record lists it: only one that may join is written in.
+                boolean stay = known && listed.contains(r) && (!needed || replicas.mayStay(r, null, 0));
+                boolean join = !stay && replicas.mayJoin(r);
+                publish |= join;
+                if (stay || join) want.add(r);
             }
             if (publish && (!known || !want.equals(listed))) {
                 synchronized (this) {
