@@ -89,7 +89,8 @@ final class FailoverPlanner {
         for (SlotRef r : s.replicas()) {
             LiveNode node = live.get(r.node());
             ProgressRecord p = progress.get(r);
-            if (!s.inSync().contains(r)) refused.add(r + " is not in the in-sync set");
+            if (!s.inSync().contains(r)) refused.add(r + " is not in the in-sync set" + (s.mode() == StoreRecord.Mode.ASYNC
+                    ? " (async: the master takes its replicas out before it acknowledges a write they lack)" : ""));
             else if (node == null) refused.add(r + ": node gone");
             else if (node.record() == null) refused.add(r + ": registration unreadable");
             else if (!node.record().serves(r.slot())) refused.add(r + ": slot not served");

@@ -68,6 +68,17 @@ class FailoverPlannerTest {
     }
 
     @Test
+    void anAsyncStoresReplicaLeftOutOfTheSetByItsMasterIsNotPromotedAndTheVerdictSaysWhy() {
+        stores.put("s", new VersionedStore(new StoreRecord("s", StoreRecord.Mode.ASYNC, StoreRecord.OnReplicaLoss.DEGRADE,
+                A, List.of(B), 4, Set.of(), 0), 12));
+        live("b", 0, "x");
+        progress("s", B, true, 1_000); // its own claim: in sync within the bound, which async cannot keep
+        Verdict v = plan().get("s");
+        assertThat(v).isInstanceOf(Verdict.Headless.class);
+        assertThat(((Verdict.Headless) v).why()).contains("b/x is not in the in-sync set (async: the master takes its replicas out");
+    }
+
+    @Test
     void aReplicaOnAGoneNodeOrWithoutProgressOrOfANewerEpochIsNoCandidate() {
         store("s", A, List.of(B, C), Set.of(B, C), 0);
         live("c", 0, "x");

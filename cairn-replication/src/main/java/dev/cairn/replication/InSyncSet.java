@@ -114,6 +114,11 @@ final class InSyncSet {
         }
     }
 
+    /** The master is about to acknowledge a commit the replica lacks, and nothing else covers it: out, durably, now. */
+    synchronized void takeOut(String replica, String why) {
+        fallOut(replica, System.currentTimeMillis(), why);
+    }
+
     private void fallOut(String replica, long since, String why) {
         if (!states.get(replica).inSync()) return;
         record(replica, new SyncState(Kind.OUT_OF_SYNC, slot.replication().epoch(), nextVersion(), since, why));

@@ -49,6 +49,8 @@ public final class Replication implements AutoCloseable {
     /** The cluster's write lease ({@link #fenceAcknowledgements}); without a cluster always true. */
     private volatile java.util.function.BooleanSupplier lease = () -> true;
     private volatile long holdNanos;
+    /** Where masters publish their stores' in-sync sets ({@link #publishInSync}); null without a cluster. */
+    private volatile InSyncPublisher inSyncPublisher;
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -188,7 +190,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted, this::mayAcknowledge);
+                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -428,6 +430,14 @@ public final class Replication implements AutoCloseable {
     }
 
     /**
+     * Has every master of this node keep its store's in-sync set true in the cluster's store map
+     * from the next time it becomes master (call before the map is first followed): a replica
+     * goes out of the published set before a write it lacks is acknowledged, and back once it
+     * holds everything again ({@link InSyncPublication}). Without a cluster nothing is published.
+     */
+    public void publishInSync(InSyncPublisher publisher) { this.inSyncPublisher = publisher; }
+
+    /**
      * The lease now, or within the hold (polled every 10 ms; a slow answer, not a failure, while
      * ZooKeeper elects a leader) and then only if {@code afterWait} says so.
      */
@@ -459,6 +469,9 @@ public final class Replication implements AutoCloseable {
 
     /** Whether this node knows an address for {@code node}'s replication listener (configured or learned). */
     public boolean hasPeer(String node) { return map.address(node) != null; }
+
+    /** Whether the config names {@code node}'s replication address ([replication.peers]). */
+    public boolean peerConfigured(String node) { return config.peers().containsKey(node); }
 
     /** A node's replication address, learned at run time (the cluster's registry): connections from now on use it. */
     public void setPeer(String node, InetSocketAddress address) { map.setPeer(node, address); }

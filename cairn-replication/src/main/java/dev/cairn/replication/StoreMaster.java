@@ -76,6 +76,8 @@ final class StoreMaster implements CommitHook {
     /** Which replicas hold everything this master acknowledged. */
     final InSyncSet inSync;
     private Thread inSyncEvaluator;
+    /** The store record's in-sync set, kept true by this master (a cluster node only; null otherwise). */
+    private final InSyncPublication published;
     /** In front of this hook: a switchover's commits wait at it. */
     final WriteGate gate;
     /** Became master by promotion at this start: no replica holds what it writes until one has caught up. */
@@ -85,10 +87,11 @@ final class StoreMaster implements CommitHook {
      * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
      * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
      * @param lease    the cluster's write lease (see {@link WriteGate}); always true without a cluster
+     * @param record   where the store record's in-sync set is published (null: no cluster, nothing published)
      */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
                 java.util.function.Function<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
-                boolean promoted, WriteGate.Lease lease) {
+                boolean promoted, WriteGate.Lease lease, InSyncPublisher record) {
         this.spec = spec;
         // After a wait for the lease: a store that moved meanwhile (the new session's map fenced the
         // slot before the lease opened again) is not acknowledged here.
@@ -111,6 +114,8 @@ final class StoreMaster implements CommitHook {
         this.inSync = new InSyncSet(spec.name(), slot, tuning.syncTimeout(), senders);
         this.window = new ReservationWindow(senders.keySet(), tuning.degradedUidWindow(), !promoted);
         this.promoted = promoted;
+        this.published = record == null || senders.isEmpty() ? null
+                : new InSyncPublication(spec.name(), () -> slot.replication().epoch(), record, new RecordedReplicas(this, spec.mode(), slot), tuning.syncTimeout(), promoted);
         for (String replica : senders.keySet()) {
             delays.put(replica, Timer.builder("cairn.replication.delay").tag("store", spec.name()).tag("replica", replica)
                     .description("time from a commit on the master to the replica's acknowledgement of it")
@@ -129,6 +134,7 @@ final class StoreMaster implements CommitHook {
         // Its former master, usually dead, is now its replica: the first commit should not wait
         // sync_timeout for it. Degraded (or refusing) until a replica has caught up with it.
         if (promoted) enterDegraded("promoted, and no replica has caught up with this master yet");
+        if (published != null) published.start();
         inSyncEvaluator = FailureLog.loggedThreads(log, "cairn-repl-insync-" + spec.name()).start(() -> {
             while (!stopped) {
                 try {
@@ -147,6 +153,7 @@ final class StoreMaster implements CommitHook {
         stopped = true;
         gate.shut("store " + spec.name() + " is no longer mastered here");
         if (inSyncEvaluator != null) inSyncEvaluator.interrupt();
+        if (published != null) published.stop();
         slot.replication().setHook(null);
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
         for (PeerLink l : links.values()) l.failures().flush();
@@ -307,7 +314,16 @@ final class StoreMaster implements CommitHook {
         for (ChannelSender[] cs : senders.values()) cs[channel].committed(record, previous, encoded, bodies);
     }
 
+    /**
+     * Sync mode's wait for a replica (below), then, on a cluster node, the store record: a replica
+     * it lists that lacks the commit is taken out of it before the commit is acknowledged.
+     */
     @Override public void awaitReplicated(String user, long seq) {
+        awaitReplica(user, seq);
+        if (published != null) published.beforeAcknowledging(user, seq);
+    }
+
+    private void awaitReplica(String user, long seq) {
         if (!syncActive() || replicated.getOrDefault(user, 0L) >= seq) return;
         Waiter w = new Waiter(seq, new CompletableFuture<>());
         waiting.compute(user, (u, ws) -> {

@@ -84,6 +84,7 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
         // A write waits up to a session timeout for a lease that lapsed: the same session back (a
         // ZooKeeper leader elected) acknowledges it; a session gone fails it.
         replication.fenceAcknowledgements(c.member.lease()::mayAcknowledge, config.sessionTimeout());
+        replication.publishInSync(c::publishInSync);
         c.member.onRegistrations(c::learnPeers);
         try {
             c.member.start();
@@ -101,11 +102,15 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
 
     Controller controller() { return controller; }
 
-    /** On the member's event thread: each registered node's replication address, as it registered it. */
+    /**
+     * On the member's event thread: each registered node's replication address, as it registered
+     * it, unless [replication.peers] names one for it (a proxy or a NAT between the nodes: the
+     * configured address wins).
+     */
     private void learnPeers(Map<String, NodeRecord> nodes) {
         for (NodeRecord r : nodes.values()) {
             String address = r.addresses().get("replication");
-            if (address == null || r.node().equals(node)) continue;
+            if (address == null || r.node().equals(node) || replication.peerConfigured(r.node())) continue;
             InetSocketAddress a = parse(address);
             if (a != null) replication.setPeer(r.node(), a);
         }
@@ -202,6 +207,34 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
             String refused = recordSwitch(v, self, s.epoch());
             if (refused == null) log.warn("cluster: store {}: recorded this node's takeover at epoch {} (its old master {} did not)", s.store(),
                     s.epoch(), r.master());
+        }
+    }
+
+    /**
+     * A master's in-sync set into its store record (replication's {@link dev.cairn.replication.InSyncPublisher}):
+     * compare-and-set of {@code in_sync}, only while the record names this node master at
+     * {@code epoch} (a record moved on means this master is stale: refused, so it acknowledges
+     * nothing that needed it). Read from the ensemble each time, not from the followed map.
+     */
+    private void publishInSync(String store, long epoch, Set<String> replicas) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            dev.cairn.cluster.VersionedStore read = member.stores().read(store)
+                    .orElseThrow(() -> new IllegalStateException("store " + store + " is not in the store map"));
+            StoreRecord r = read.record();
+            if (r.epoch() != epoch || !r.master().node().equals(node)) {
+                throw new IllegalStateException("store " + store + ": the record names master " + r.master() + " at epoch " + r.epoch()
+                        + ", not this node at epoch " + epoch);
+            }
+            Set<SlotRef> inSync = new java.util.LinkedHashSet<>();
+            for (SlotRef s : r.replicas()) if (replicas.contains(s.node())) inSync.add(s);
+            if (inSync.equals(r.inSync())) return;
+            try {
+                member.stores().compareAndSet(read, r.withInSync(inSync));
+                log.info("cluster: store {}: in_sync {} -> {} (epoch {})", store, r.inSync(), inSync, epoch);
+                return;
+            } catch (dev.cairn.cluster.StoreConflictException e) {
+                if (attempt >= 5) throw e; // written meanwhile (a promotion, a switch): read again
+            }
         }
     }
 

@@ -211,6 +211,10 @@ public final class TestCluster {
             lines.addAll(spec.replication);
             section(t, node, "replication", lines);
             if (spec.cluster != null) {
+                // Only routed peers: the others' addresses come from their registrations.
+                Map<String, Integer> via = routes.getOrDefault(node, Map.of());
+                if (!via.isEmpty()) t.append("[replication.peers]\n");
+                new java.util.TreeMap<>(via).forEach((peer, port) -> t.append(peer).append(" = \"127.0.0.1:").append(port).append("\"\n"));
                 section(t, node, "cluster", spec.cluster);
                 return t.toString();
             }
