@@ -49,6 +49,8 @@ public final class Replication implements AutoCloseable {
     /** The cluster's write lease ({@link #fenceAcknowledgements}); without a cluster always true. */
     private volatile java.util.function.BooleanSupplier lease = () -> true;
     private volatile long holdNanos;
+    /** Per-user write fences of this node's masters (online user moves, {@link #holdUser}). */
+    private final UserHolds userHolds = new UserHolds();
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -188,7 +190,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted, this::mayAcknowledge);
+                meters, this::newerEpoch, promoted, this::mayAcknowledge, userHolds);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -463,6 +465,45 @@ public final class Replication implements AutoCloseable {
         log.info("replication: reloaded the cluster secret{}: new connections use them, established ones go on",
                 tls == null ? "" : " and the TLS certificate, key and trust");
     }
+
+    // --- online user moves (cairn-server's UserMove drives them) ------------------------------------
+
+    /** The slot of this node that is a slot of the store (by the map as it is now), or null. */
+    public String slotOf(String store) {
+        StoreSpec spec = map.get(store);
+        SlotRef self = spec == null ? null : self(spec);
+        return self == null ? null : self.slot();
+    }
+
+    /** Whether this node masters the store now. */
+    public boolean masters(String store) { return isMaster(store); }
+
+    /**
+     * On the master of a store: new commits of the user wait from now on (see {@link UserHolds}),
+     * and this returns once those already past the gate have their record in the log; false (and no
+     * hold) when the user is held already or the commits in flight did not finish within the budget.
+     */
+    public boolean holdUser(String store, String user, java.time.Duration budget) throws InterruptedException {
+        if (!isMaster(store)) throw new IllegalStateException("store " + store + " is not mastered here");
+        if (!userHolds.hold(store, user)) return false;
+        if (userHolds.awaitQuiet(store, user, System.nanoTime() + budget.toNanos())) return true;
+        userHolds.release(store, user);
+        return false;
+    }
+
+    /** The hold ends without a move: the waiting commits of the user go on. */
+    public void releaseUser(String store, String user) { userHolds.release(store, user); }
+
+    /** The user lives on {@code to} now: its waiting and later commits on this store are refused UNAVAILABLE. */
+    public void userMovedAway(String store, String user, String to) {
+        userHolds.movedAway(store, user, "user " + user + " moved to store " + to + ": try again there");
+    }
+
+    /** Lets the removal of a moved user's old copy through the user's fence ({@code true}), and closes it again. */
+    public void removingMovedUser(String store, String user, boolean removing) { userHolds.removing(store, user, removing); }
+
+    /** The user moved into this store: no fence of an earlier move off it is left. */
+    public void userArrived(String store, String user) { userHolds.arrived(store, user); }
 
     public void resync(String store, String userOrNull) {
         StoreMaster m = masters.get(store);

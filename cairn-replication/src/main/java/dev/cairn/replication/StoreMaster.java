@@ -85,14 +85,15 @@ final class StoreMaster implements CommitHook {
      * @param keys     the cluster secret and TLS context (null: plain TCP to the replicas), read at each connection
      * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
      * @param lease    the cluster's write lease (see {@link WriteGate}); always true without a cluster
+     * @param users    the node's per-user fences (online user moves)
      */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
                 java.util.function.Function<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
-                boolean promoted, WriteGate.Lease lease) {
+                boolean promoted, WriteGate.Lease lease, UserHolds users) {
         this.spec = spec;
         // After a wait for the lease: a store that moved meanwhile (the new session's map fenced the
         // slot before the lease opened again) is not acknowledged here.
-        this.gate = new WriteGate(this, spec.name(), () -> lease.mayAcknowledge(() -> !stopped && slot.replication().fenceReason() == null));
+        this.gate = new WriteGate(this, spec.name(), () -> lease.mayAcknowledge(() -> !stopped && slot.replication().fenceReason() == null), users);
         this.tuning = tuning;
         this.slot = slot;
         this.onNewerEpoch = onNewerEpoch;

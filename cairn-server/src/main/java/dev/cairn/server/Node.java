@@ -103,6 +103,8 @@ public final class Node implements AutoCloseable {
                     : dev.cairn.replication.Replication.startFollowing(config.replication().config(), slots.byName(), registry);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = Directories.withStore(directory, store);
+            // The directory's placement names stores; the store map says which slot here is whose.
+            if (store instanceof dev.cairn.store.routing.SlotRouter router) router.storeSlots(replication::slotOf);
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
@@ -164,6 +166,13 @@ public final class Node implements AutoCloseable {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion());
+            if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {
+                // Online user moves (issue 20), run by the target store's master over the admin endpoints.
+                NodeCluster joined = cluster;
+                String clusterToken = MoveAdmin.clusterToken(config.replication().config().secret());
+                MoveAdmin.register(admin, token, clusterToken, new UserMove(joined::member, replication, slots.byName(), router,
+                        directory.placement(), clusterToken), replication, slots.byName(), router);
+            }
         }
         serving = true;
         copyOwnAccounts();
