@@ -57,6 +57,8 @@ public final class Node implements AutoCloseable {
     private dev.cairn.replication.Replication replication;
     /** With [cluster]: the node's membership, the map it follows, its write lease, the controller. */
     private volatile NodeCluster cluster;
+    /** With [cluster]: the periodic move of users to their group's or domain's store (run where the controller is elected). */
+    private GroupMoves groupMoves;
     /** The mail listeners' certificate, replaced by {@link #reload}. */
     private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
@@ -170,8 +172,9 @@ public final class Node implements AutoCloseable {
                 // Online user moves (issue 20), run by the target store's master over the admin endpoints.
                 NodeCluster joined = cluster;
                 String clusterToken = MoveAdmin.clusterToken(config.replication().config().secret());
-                MoveAdmin.register(admin, token, clusterToken, new UserMove(joined::member, replication, slots.byName(), router,
-                        directory.placement(), clusterToken), replication, slots.byName(), router);
+                UserMove move = new UserMove(joined::member, replication, slots.byName(), router, directory.placement(), clusterToken);
+                MoveAdmin.register(admin, token, clusterToken, move, replication, slots.byName(), router);
+                groupMoves = GroupMoves.start(config.cluster().groupMoves(), () -> joined.controller().isLeader(), directory, move::request);
             }
         }
         serving = true;
@@ -459,6 +462,7 @@ public final class Node implements AutoCloseable {
                 log.warn("cannot remove {}: {}", config.runFile(), ex.getMessage());
             }
         }
+        if (groupMoves != null) groupMoves.close();
         if (cluster != null) cluster.close();
         if (replication != null) {
             try {

@@ -123,7 +123,10 @@ public final class SlotRouter implements SlotStore {
 
     @Override public SlotStore slotOf(String user) {
         SlotStore s = holder(user);
-        if (s != null && !s.hasUser(user)) { // gone from there (a moved user's old copy removed): look again
+        // A fenced slot (a replica here) that no longer holds the user: a moved user's old copy was
+        // removed, and this node may have missed being told (moved): look again. Only fenced
+        // slots are asked, so a session's lookups on its writable slot stay one map lookup.
+        if (s != null && s.replication().fenceReason() != null && !s.hasUser(user)) {
             home.remove(user, s);
             s = holder(user);
         }
