@@ -482,10 +482,14 @@ public final class Replication implements AutoCloseable {
      * On the master of a store: new commits of the user wait from now on (see {@link UserHolds}),
      * and this returns once those already past the gate have their record in the log; false (and no
      * hold) when the user is held already or the commits in flight did not finish within the budget.
+     * The hold lapses 5 s after the budget if the mover has not ended it: {@code stillHere} (the
+     * directory's placement) then says whether it is released or the user moved.
      */
-    public boolean holdUser(String store, String user, java.time.Duration budget) throws InterruptedException {
+    public boolean holdUser(String store, String user, java.time.Duration budget, java.util.function.Supplier<Boolean> stillHere)
+            throws InterruptedException {
         if (!isMaster(store)) throw new IllegalStateException("store " + store + " is not mastered here");
-        if (!userHolds.hold(store, user)) return false;
+        // The hold lapses a while after the budget (the mover gives up at the budget): then stillHere decides.
+        if (!userHolds.hold(store, user, budget.plusSeconds(5).toNanos(), stillHere)) return false;
         if (userHolds.awaitQuiet(store, user, System.nanoTime() + budget.toNanos())) return true;
         userHolds.release(store, user);
         return false;
@@ -504,6 +508,21 @@ public final class Replication implements AutoCloseable {
 
     /** The user moved into this store: no fence of an earlier move off it is left. */
     public void userArrived(String store, String user) { userHolds.arrived(store, user); }
+
+    /**
+     * On a store's master: waits until every replica of the store has acknowledged the user at seq
+     * or later (polled every 20 ms), at most {@code timeout}; whether they did.
+     */
+    public boolean awaitUserReplicated(String store, String user, long seq, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            StoreMaster m = masters.get(store);
+            if (m == null) throw new IllegalStateException("store " + store + " is not mastered here");
+            if (m.replicatedSeq(user) >= seq) return true;
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(20);
+        }
+    }
 
     public void resync(String store, String userOrNull) {
         StoreMaster m = masters.get(store);

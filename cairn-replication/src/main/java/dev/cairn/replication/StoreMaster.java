@@ -508,6 +508,13 @@ final class StoreMaster implements CommitHook {
         return n;
     }
 
+    /** The lowest seq of the user any replica has acknowledged (-1: one has acknowledged none); with no replica, Long.MAX_VALUE. */
+    long replicatedSeq(String user) {
+        long min = Long.MAX_VALUE;
+        for (ChannelSender[] cs : senders.values()) min = Math.min(min, cs[slot.channelOf(user)].acked(user));
+        return min;
+    }
+
     void resync(String user) {
         for (ChannelSender[] cs : senders.values()) {
             if (user != null) cs[slot.channelOf(user)].resync(user);

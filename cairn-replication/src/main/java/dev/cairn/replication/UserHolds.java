@@ -24,7 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>being removed: only the removal of the old copy passes (its one commit).</li>
  * </ul>
  * The hold counts the user's commits between the gate and their record ({@link #awaitQuiet}), so
- * the move knows when the user's log has stopped growing.
+ * the move knows when the user's log has stopped growing. A hold lapses at its deadline (the mover
+ * may have died): the next commit then asks whether the user still lives here (the directory's
+ * placement): yes, the hold is released; no, the user moved (the mover flipped the placement and
+ * died before telling this node); no answer, it stays held.
  */
 final class UserHolds {
     /** How long a commit waits for a hold to end before it fails (a move's switch lasts well under a second). */
@@ -40,21 +43,32 @@ final class UserHolds {
     private final Map<Key, String> refusals = new HashMap<>();
     /** Per user, commits past the gate whose record has not been handed on yet (absent: none). */
     private final Map<Key, Integer> passing = new HashMap<>();
+    /** Per held user: when the hold lapses ({@link System#nanoTime}) and how to ask whether the user still lives here. */
+    private final Map<Key, Lapse> lapses = new HashMap<>();
+
+    private record Lapse(long deadline, java.util.function.Supplier<Boolean> stillHere) {}
 
     /** Before a commit of the user is written: waits while held; throws UNAVAILABLE once moved away. */
     void enter(String store, String user) {
         Key k = new Key(store, user);
         lock.lock();
         try {
-            long left = MAX_WAIT;
+            long giveUp = System.nanoTime() + MAX_WAIT;
             State s;
             while ((s = states.get(k)) == State.HELD) {
-                if (left <= 0) {
+                Lapse lapse = lapses.get(k);
+                long now = System.nanoTime();
+                if (lapse != null && now - lapse.deadline() >= 0) {
+                    lapsed(k, lapse); // may release the hold, or turn it into a move
+                    continue;
+                }
+                if (now - giveUp >= 0) {
                     throw new StoreException(StoreException.Reason.UNAVAILABLE, "user " + user + " is being moved off store " + store
                             + ": try again in a moment");
                 }
+                long wake = lapse == null || giveUp - lapse.deadline() < 0 ? giveUp : lapse.deadline();
                 try {
-                    left = changed.awaitNanos(left);
+                    changed.awaitNanos(wake - now);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while user " + user + " is being moved");
@@ -79,14 +93,48 @@ final class UserHolds {
         }
     }
 
-    /** New commits of the user wait from now on; false when it is held or moved already (another move). */
-    boolean hold(String store, String user) {
+    /** New commits of the user wait from now on, without a deadline; false when it is held or moved already (another move). */
+    boolean hold(String store, String user) { return hold(store, user, Long.MAX_VALUE, () -> true); }
+
+    /**
+     * New commits of the user wait from now on, until the hold ends or lapses {@code nanos} from
+     * now (then {@code stillHere} decides: true releases, false refuses as moved, an exception
+     * keeps it held); false when it is held or moved already (another move).
+     */
+    boolean hold(String store, String user, long nanos, java.util.function.Supplier<Boolean> stillHere) {
+        Key k = new Key(store, user);
         lock.lock();
         try {
-            return states.putIfAbsent(new Key(store, user), State.HELD) == null;
+            if (states.putIfAbsent(k, State.HELD) != null) return false;
+            if (nanos != Long.MAX_VALUE) lapses.put(k, new Lapse(System.nanoTime() + nanos, stillHere));
+            return true;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock: a hold past its deadline. The question is asked outside the lock (a directory lookup). */
+    private void lapsed(Key k, Lapse lapse) {
+        lock.unlock();
+        Boolean here;
+        try {
+            here = lapse.stillHere().get();
+        } catch (RuntimeException e) {
+            here = null;
+        } finally {
+            lock.lock();
+        }
+        if (states.get(k) != State.HELD || lapses.get(k) != lapse) return; // decided meanwhile
+        lapses.remove(k);
+        if (here == null) {
+            lapses.put(k, new Lapse(System.nanoTime() + TimeUnit.SECONDS.toNanos(1), lapse.stillHere())); // ask again in a second
+        } else if (here) {
+            states.remove(k);
+        } else {
+            states.put(k, State.MOVED);
+            refusals.put(k, "user " + k.user() + " moved to another store: try again there");
+        }
+        changed.signalAll();
     }
 
     /** Whether every commit of the user past the gate has been handed on, waiting until the deadline ({@link System#nanoTime}). */
@@ -109,7 +157,8 @@ final class UserHolds {
     void release(String store, String user) {
         lock.lock();
         try {
-            states.remove(new Key(store, user), State.HELD);
+            Key k = new Key(store, user);
+            if (states.remove(k, State.HELD)) lapses.remove(k);
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -123,6 +172,7 @@ final class UserHolds {
         try {
             states.put(k, State.MOVED);
             refusals.put(k, refusal);
+            lapses.remove(k);
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -147,6 +197,7 @@ final class UserHolds {
         try {
             states.remove(k);
             refusals.remove(k);
+            lapses.remove(k);
             changed.signalAll();
         } finally {
             lock.unlock();

@@ -62,4 +62,19 @@ class UserHoldsTest {
         assertThat(holds.awaitQuiet("s1", "alice", System.nanoTime() + TimeUnit.SECONDS.toNanos(1))).isTrue();
         assertThat(holds.awaitQuiet("s1", "bob", System.nanoTime())).as("a user with nothing in flight").isTrue();
     }
+
+    @Test void aHoldWhoseMoverDiedLapsesIntoReleasedOrMovedAsTheDirectorySays() throws Exception {
+        assertThat(holds.hold("s1", "alice", TimeUnit.MILLISECONDS.toNanos(200), () -> true)).isTrue();
+        assertThat(commit("alice").get(5, TimeUnit.SECONDS)).as("the user still lives here").isEqualTo("written");
+        assertThat(holds.hold("s1", "bob", TimeUnit.MILLISECONDS.toNanos(200), () -> false)).isTrue();
+        assertThat(commit("bob").get(5, TimeUnit.SECONDS)).as("placed elsewhere: the mover flipped it and died")
+                .isEqualTo("UNAVAILABLE: user bob moved to another store: try again there");
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        assertThat(holds.hold("s1", "carol", TimeUnit.MILLISECONDS.toNanos(100), () -> {
+            if (asked.incrementAndGet() == 1) throw new IllegalStateException("directory down");
+            return true;
+        })).isTrue();
+        assertThat(commit("carol").get(5, TimeUnit.SECONDS)).as("no answer: held, asked again a second later").isEqualTo("written");
+        assertThat(asked.get()).isEqualTo(2);
+    }
 }

@@ -77,7 +77,7 @@ final class MoveAdmin {
     }
 
     static void register(AdminServer admin, String nodeToken, String clusterToken, UserMove move, Replication replication,
-                         Map<String, SlotStore> slots, SlotRouter router) {
+                         Map<String, SlotStore> slots, SlotRouter router, dev.cairn.directory.Placement placement) {
         ReplicationAdmin.context(admin, nodeToken, "/users/move", "POST", q -> move.request(required(q, "user"), required(q, "to"), budget(q)));
         ReplicationAdmin.context(admin, clusterToken, "/users/move/run", "POST",
                 q -> move.run(required(q, "user"), required(q, "to"), budget(q)));
@@ -104,7 +104,7 @@ final class MoveAdmin {
         ReplicationAdmin.context(admin, clusterToken, "/users/move/hold", "POST", q -> {
             String store = required(q, "store"), user = required(q, "user");
             SlotStore slot = master(replication, slots, store);
-            if (!replication.holdUser(store, user, budget(q))) {
+            if (!replication.holdUser(store, user, budget(q), () -> placement.storeOf(user).map(store::equals).orElse(true))) {
                 throw new IllegalStateException("user " + user + " cannot be held on store " + store
                         + " (held by another move, or its commits in flight did not finish within the budget)");
             }

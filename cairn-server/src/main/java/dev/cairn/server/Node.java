@@ -172,8 +172,9 @@ public final class Node implements AutoCloseable {
                 // Online user moves (issue 20), run by the target store's master over the admin endpoints.
                 NodeCluster joined = cluster;
                 String clusterToken = MoveAdmin.clusterToken(config.replication().config().secret());
-                UserMove move = new UserMove(joined::member, replication, slots.byName(), router, directory.placement(), clusterToken);
-                MoveAdmin.register(admin, token, clusterToken, move, replication, slots.byName(), router);
+                UserMove move = new UserMove(joined::member, replication, slots.byName(), router,
+                        directory instanceof dev.cairn.directory.PostgresDirectory ? directory.placement() : null, clusterToken);
+                MoveAdmin.register(admin, token, clusterToken, move, replication, slots.byName(), router, directory.placement());
                 groupMoves = GroupMoves.start(config.cluster().groupMoves(), () -> joined.controller().isLeader(), directory, move::request);
             }
         }

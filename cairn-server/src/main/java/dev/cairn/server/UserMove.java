@@ -50,8 +50,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>moved</b>: the source refuses the user's commits for good (the waiting ones and later
  *       ones fail UNAVAILABLE: LMTP 451 4.3.0, retried by the sender) and ends its sessions (BYE
  *       [UNAVAILABLE]); every registered node forgets where it saw the user; the target copies the
- *       user to its own replicas (a resync);</li>
- *   <li><b>remove</b>: the old copy is deleted on the source (a commit, so its replicas drop it too).</li>
+ *       user to its own replicas again (a resync; they had the bulk of it before the hold);</li>
+ *   <li><b>remove</b>: once the target's replicas have acknowledged the user at the flip's seq, the
+ *       old copy is deleted on the source (a commit, so its replicas drop it too); until then it
+ *       stays, unused (the router follows the placement), and the same command again removes it.</li>
  * </ol>
  * A crash leaves either the source's placement (before the flip: the copy on the target is
  * unreachable and replaced by the next attempt; the hold is in memory and gone with the source's
@@ -64,6 +66,8 @@ final class UserMove {
     /** Follow the log unheld until the target is at most this many records behind. */
     private static final long CLOSE_ENOUGH = 50;
     private static final int MAX_ROUNDS = 100;
+    /** How long the target's replicas may take to hold the user (before the flip; before the old copy goes). */
+    private static final Duration REPLICA_WAIT = Duration.ofSeconds(60);
 
     private final Supplier<ClusterMember> member;
     private final Replication replication;
@@ -73,6 +77,7 @@ final class UserMove {
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** @param placement the cluster directory's placement; null when the node's directory is its own (no moves) */
     UserMove(Supplier<ClusterMember> member, Replication replication, Map<String, SlotStore> slots, SlotRouter router, Placement placement,
              String clusterToken) {
         this.member = member;
@@ -85,6 +90,10 @@ final class UserMove {
 
     /** The operator's request on any node: run here when this node masters the target, else on its master. */
     String request(String user, String to, Duration budget) throws Exception {
+        if (placement == null) {
+            throw new IllegalStateException("users move between stores only with the cluster's directory ([directory] url: PostgreSQL), "
+                    + "where every node reads the same placement; this node's directory is its own");
+        }
         StoreRecord target = store(to);
         if (target.master().node().equals(replication.node())) return run(user, to, budget);
         return text(call(target.master().node(), "POST", "/users/move/run?" + query("user", user, "to", to, "budget_ms", budget.toMillis())));
@@ -92,6 +101,7 @@ final class UserMove {
 
     /** The move, on the target's master (see the class comment); what it did, in lines. */
     synchronized String run(String user, String to, Duration budget) throws Exception {
+        if (placement == null) throw new IllegalStateException("this node has no cluster directory ([directory] url): it cannot move users");
         StoreRecord targetRecord = store(to);
         if (!replication.masters(to)) throw new IllegalStateException("store " + to + " is not mastered here (its master is " + targetRecord.master() + ")");
         SlotStore target = slots.get(replication.slotOf(to));
@@ -106,7 +116,10 @@ final class UserMove {
         String source = store(from).master().node();
         if (placed.isPresent() && placed.get().equals(to)) {
             // A move that flipped the placement and stopped before the old copy was removed: finish it.
-            finish(user, from, to, source);
+            if (!finish(user, from, to, source, target)) {
+                throw new IllegalStateException("user " + user + " is on store " + to + "; the old copy on store " + from
+                        + " is kept until the replicas of " + to + " have the user: run the command again");
+            }
             return "user " + user + " is on store " + to + "; the old copy on store " + from + " was removed (an earlier move's end)\n";
         }
         if (placed.isEmpty() && !placement.place(user, Optional.empty(), from)) throw new IllegalStateException("user " + user + " was placed meanwhile");
@@ -118,6 +131,18 @@ final class UserMove {
         long copied = System.nanoTime();
         int records = 0, rounds = 0;
         long sourceSeq;
+        do {
+            Pulled p = pull(source, from, user, seq, target);
+            seq = p.seq;
+            sourceSeq = p.sourceSeq;
+            records += p.records;
+        } while (sourceSeq - seq > CLOSE_ENOUGH && ++rounds < MAX_ROUNDS);
+        // The target's replicas get the bulk of the copy before the flip, so that a target master
+        // lost right after it leaves a replica with the user (the rest follows the flip).
+        replication.resync(to, user);
+        boolean replicated = replication.awaitUserReplicated(to, user, seq, REPLICA_WAIT);
+        if (!replicated) log.warn("move: user {}: the replicas of store {} did not take the copy within {} s; going on", user, to, REPLICA_WAIT.toSeconds());
+        long copiedToReplicas = System.nanoTime();
         do {
             Pulled p = pull(source, from, user, seq, target);
             seq = p.seq;
@@ -150,29 +175,34 @@ final class UserMove {
             throw new IllegalStateException("user " + user + " stays on store " + from + ": " + e.getMessage(), e);
         }
         log.info("move: user {} placed on store {} (was {}), at seq {}", user, to, from, seq);
-        long moved;
-        try {
-            call(source, "POST", "/users/move/moved?" + query("store", from, "user", user, "to", to));
-        } finally {
-            moved = System.nanoTime();
-            replication.resync(to, user); // the target's replicas get the user whole
-            forgetEverywhere(user, to);
-        }
-        call(source, "POST", "/users/move/remove?" + query("store", from, "user", user));
+        long moved = System.nanoTime();
+        boolean removed = finish(user, from, to, source, target);
         long end = System.nanoTime();
         String report = String.format(java.util.Locale.ROOT,
-                "user %s moved from store %s to %s: copy %d ms, log followed %d record(s) in %d round(s), held %d ms (writes waited), "
-                        + "old copy removed; %d ms in all%n", user, from, to, ms(copied - start), records, rounds + 1, ms(moved - held),
+                "user %s moved from store %s to %s: copy %d ms, to the target's replicas %d ms, log followed %d record(s) in %d round(s), "
+                        + "held %d ms (writes waited), %s; %d ms in all%n", user, from, to, ms(copied - start), ms(copiedToReplicas - copied),
+                records, rounds + 1, ms(moved - held),
+                removed ? "old copy removed" : "old copy kept (the target's replicas did not have the user yet: run the command again)",
                 ms(end - start));
         log.info("move: {}", report.strip());
         return report + "held_ms=" + ms(moved - held) + " flip_ms=" + ms(flipped - held) + " total_ms=" + ms(end - start) + "\n";
     }
 
-    /** After the flip: the source refuses the user, every node forgets it, the old copy goes. */
-    private void finish(String user, String from, String to, String source) throws Exception {
-        call(source, "POST", "/users/move/moved?" + query("store", from, "user", user, "to", to));
-        forgetEverywhere(user, to);
+    /**
+     * After the flip: the source refuses the user for good and ends its sessions, every node
+     * forgets where it saw it, the target's replicas get the last changes; the old copy is removed
+     * only once they have them (else it stays, unused, for the next run to remove): false then.
+     */
+    private boolean finish(String user, String from, String to, String source, SlotStore target) throws Exception {
+        try {
+            call(source, "POST", "/users/move/moved?" + query("store", from, "user", user, "to", to));
+        } finally {
+            replication.resync(to, user);
+            forgetEverywhere(user, to);
+        }
+        if (!replication.awaitUserReplicated(to, user, target.replication().seq(user), REPLICA_WAIT)) return false;
         call(source, "POST", "/users/move/remove?" + query("store", from, "user", user));
+        return true;
     }
 
     private record Pulled(long seq, long sourceSeq, int records) {}

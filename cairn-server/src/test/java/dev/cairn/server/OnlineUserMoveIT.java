@@ -101,7 +101,7 @@ class OnlineUserMoveIT {
                 CliRun move = CliRun.run("", "user", "move", "alice", "--to", "s2", "--config", c.config("n1").toString());
                 System.out.println("cairn user move: " + move.out() + move.err());
                 assertThat(move.status()).as(move.toString()).isZero();
-                assertThat(move.out()).contains("user alice moved from store s1 to s2");
+                assertThat(move.out()).contains("user alice moved from store s1 to s2").contains("old copy removed");
 
                 int atMove = live.acknowledged.size();
                 eventually(Duration.ofSeconds(60), () -> assertThat(live.acknowledged).hasSizeGreaterThan(atMove + 20));
