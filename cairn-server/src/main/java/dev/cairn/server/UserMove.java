@@ -169,7 +169,7 @@ final class UserMove {
             try {
                 call(source, "POST", "/users/move/release?" + query("store", from, "user", user));
             } catch (Exception release) {
-                e.addSuppressed(release); // the source's commits of the user wait 30 s at most, then fail and are retried
+                e.addSuppressed(release); // the hold lapses 5 s after the budget; the placement, unchanged, releases it
             }
             log.warn("move: user {} from store {} to {} abandoned, the user stays on {}: {}", user, from, to, from, e.getMessage());
             throw new IllegalStateException("user " + user + " stays on store " + from + ": " + e.getMessage(), e);
