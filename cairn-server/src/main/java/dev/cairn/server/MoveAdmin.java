@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code POST /users/move/run?user&to&budget_ms}: the move, on the target's master;</li>
  *   <li>{@code GET /users/move/seq?store&user}: the user's seq in this node's slot of the store (0: not there);</li>
- *   <li>{@code GET /users/move/image?store&user}: the user's copy (UserImageCodec);</li>
+ *   <li>{@code GET /users/move/image?store&user}: the user's copy (UserImageCodec), from one snapshot (no lock held);</li>
  *   <li>{@code GET /users/move/changes?store&user&after=SEQ}: the user's change records after SEQ,
  *       at most 1,000 and about 8 MiB, with the bodies they append, as one replication Changes
  *       frame (FrameCodec); header {@code Cairn-Seq}: the user's seq here;</li>
@@ -88,7 +88,7 @@ final class MoveAdmin {
         });
         binary(admin, clusterToken, "/users/move/image", (q, ex) -> {
             String store = required(q, "store"), user = required(q, "user");
-            UserImage image = master(replication, slots, store).replication().exportUser(user);
+            UserImage image = image(master(replication, slots, store), user);
             if (image == null) throw new StoreException(StoreException.Reason.NO_SUCH_USER, "user " + user + " is not on store " + store);
             ex.getResponseHeaders().set(SEQ_HEADER, Long.toString(image.seq()));
             return UserImageCodec.encode(image);
@@ -141,6 +141,32 @@ final class MoveAdmin {
             router.moved(user, "user " + user + " moved to store " + required(q, "to"));
             return "forgotten\n";
         });
+    }
+
+    /**
+     * The user's copy from one consistent view of the slot (the resync's stream: a snapshot, so the
+     * user's commits go on meanwhile instead of waiting for its lock), whole; null when the user is
+     * not here.
+     */
+    static UserImage image(SlotStore slot, String user) {
+        dev.cairn.store.replication.UserImageStream stream = slot.replication().streamUser(user);
+        if (stream == null) return null;
+        try (stream) {
+            List<UserImage.Entry> entries = new ArrayList<>();
+            Map<BodyId, byte[]> bodies = new java.util.HashMap<>();
+            dev.cairn.store.replication.UserImageStream.Part part;
+            do {
+                part = stream.next(CHANGES_BYTES);
+                entries.addAll(part.entries());
+                for (BodyId id : part.bodies()) {
+                    if (bodies.containsKey(id)) continue;
+                    byte[] b = stream.body(id);
+                    if (b == null) throw new IllegalStateException("a body of user " + user + " is gone since the copy began: move it again");
+                    bodies.put(id, b);
+                }
+            } while (!part.last());
+            return new UserImage(user, stream.seq(), entries, bodies);
+        }
     }
 
     /** The user's records after {@code after}, within the frame's budget, each with the bodies it appends. */

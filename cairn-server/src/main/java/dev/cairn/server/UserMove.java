@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li><b>place</b>: a user the directory never placed is placed on the store that holds it
  *       (compare-and-set), so that every node routes it by the directory from now on;</li>
- *   <li><b>copy</b>: the user's consistent copy (its records and bodies, taken on the source under
- *       the user's lock) is installed in the target slot, with its seq: mailboxes keep their
+ *   <li><b>copy</b>: the user's consistent copy (its records and bodies, read on the source from one
+ *       snapshot, as a resync reads it: its commits go on meanwhile) is installed in the target slot, with its seq: mailboxes keep their
  *       UIDVALIDITY, UIDs and MODSEQs; nothing routes to it yet (the directory names the source);</li>
  *   <li><b>follow the log</b>: the source's change records after that seq are applied exactly
  *       (as a replica applies its master's), in rounds, until the target is a few records behind;</li>
