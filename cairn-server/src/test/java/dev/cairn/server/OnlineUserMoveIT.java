@@ -40,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * against n1: no delivery fails, the IMAP client gets one BYE [UNAVAILABLE] and its reconnect on
  * n2 sees every message, the mailboxes on n2 are what they were on n1 (every message, flags,
  * MODSEQ, UID and UIDVALIDITY) plus exactly the deliveries acknowledged, the old copy is gone from
- * s1 (master and replica), and s2's replica on n1 has alice as its master has her.
+ * s1 (master and replica), and s2's replica on n1 has alice as its master has her. Then her
+ * domain's store is set to s1 and the group job ({@code group_moves}, every 2 s here) moves her
+ * back, again under deliveries: none fails, nothing is lost.
  */
 // Timeout: the build's cairn.it.timeout (5 m); bench/user-move.sh gives its 10,000-message run -Dcairn.it.timeout="30 m".
 class OnlineUserMoveIT {
@@ -57,7 +59,7 @@ class OnlineUserMoveIT {
             Path password = postgres.writePasswordFile(dir.resolve("directory.password"));
             TestCluster c = TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
                     .disable("pop3").slots("n1", "a", "b").slots("n2", "a", "b")
-                    .cluster("online move test secret", zk.connectString(), "session_timeout = \"4s\"")
+                    .cluster("online move test secret", zk.connectString(), "session_timeout = \"4s\"", "group_moves = \"2s\"")
                     .replication("sync_timeout = \"2s\"")
                     .directory("url = \"" + postgres.url("cairn") + "\"", "user = \"" + PostgresServer.USER + "\"",
                             "password_file = \"" + password.toString().replace("\\", "/") + "\"", "pool_size = 4",
@@ -138,6 +140,30 @@ class OnlineUserMoveIT {
                     assertThat(o.differences()).as(out.toString()).isZero();
                     assertThat(o.messages()).isEqualTo(after.keySet().stream().filter(k -> !k.endsWith(" UIDVALIDITY")).count());
                 });
+
+                // The group job (every 2 s here, on the elected controller's node) moves her back once
+                // her domain's store is s1: again without a failed delivery, and nothing of hers lost.
+                Deliveries back = new Deliveries(p);
+                Thread backDeliverer = Thread.ofPlatform().name("deliveries-back").start(back);
+                eventually(Duration.ofSeconds(30), () -> assertThat(back.acknowledged).hasSizeGreaterThan(10));
+                try (var directory = Directories.open(ConfigLoader.load(c.config("n1")))) {
+                    directory.placement().setDomainStore("example.org", java.util.Optional.of("s1"));
+                }
+                eventually(Duration.ofSeconds(60), () -> {
+                    assertThat(seq(c, "n1", "s1", token)).isPositive();
+                    assertThat(seq(c, "n2", "s2", token)).isZero();
+                });
+                int atMoveBack = back.acknowledged.size();
+                eventually(Duration.ofSeconds(60), () -> assertThat(back.acknowledged).hasSizeGreaterThan(atMoveBack + 10));
+                back.stop.set(true);
+                backDeliverer.join(60_000);
+                System.out.printf("moved back by the group job: %d deliveries acknowledged, %d answered 451, %d failed%n",
+                        back.acknowledged.size(), back.waits.get(), back.failures.size());
+                assertThat(back.failures).as("failed deliveries").isEmpty();
+                expected.addAll(back.acknowledged);
+                assertThat(subjects(p, "n1")).containsExactlyInAnyOrderElementsOf(expected);
+                SortedMap<String, String> home = UserSnapshot.read(c.config("n1"), "alice");
+                before.forEach((k, v) -> assertThat(home.get(k)).as(k).isEqualTo(v));
             }
         }
     }
