@@ -19,14 +19,17 @@ import java.util.regex.Pattern;
  *                          unless it has no live master at all
  * @param rejoinGrace       a node registered for less than this is not preferred as a new master
  *                          over an otherwise equal candidate (it may be flapping)
+ * @param groupMoves        how often the controller's node moves the users whose group's (or
+ *                          domain's) store is another than theirs ({@code group_moves}; zero: never)
  */
 public record ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout,
-                            Duration failoverDamping, Duration rejoinGrace) {
+                            Duration failoverDamping, Duration rejoinGrace, Duration groupMoves) {
     public static final String DEFAULT_ROOT = "/cairn";
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_FAILOVER_DAMPING = Duration.ofSeconds(60);
     public static final Duration DEFAULT_REJOIN_GRACE = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_GROUP_MOVES = Duration.ofHours(1);
     /** ZooKeeper's own bounds make a session under 2 ticks or over 20 impossible; these are ours. */
     static final Duration MIN_SESSION = Duration.ofSeconds(1), MAX_SESSION = Duration.ofMinutes(2);
 
@@ -45,7 +48,14 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
             throw new IllegalArgumentException("cluster.session_timeout must be between " + MIN_SESSION.toSeconds() + " s and " + MAX_SESSION.toSeconds() + " s: " + sessionTimeout);
         if (connectionTimeout.isNegative() || connectionTimeout.isZero()) throw new IllegalArgumentException("cluster.connection_timeout must be positive: " + connectionTimeout);
         if (failoverDamping.isNegative()) throw new IllegalArgumentException("cluster.failover_damping may not be negative: " + failoverDamping);
+        if (groupMoves == null || groupMoves.isNegative()) throw new IllegalArgumentException("cluster.group_moves may not be negative: " + groupMoves);
         if (rejoinGrace.isNegative()) throw new IllegalArgumentException("cluster.rejoin_grace may not be negative: " + rejoinGrace);
+    }
+
+    /** Without {@code group_moves}: the default, hourly. */
+    public ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout, Duration failoverDamping,
+                         Duration rejoinGrace) {
+        this(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, DEFAULT_GROUP_MOVES);
     }
 
     /** The defaults for everything but the ensemble. */

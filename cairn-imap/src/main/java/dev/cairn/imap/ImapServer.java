@@ -114,14 +114,24 @@ public final class ImapServer implements AutoCloseable {
     java.util.Set<ImapSession> sessions() { return sessions; }
 
     /**
-     * A slot got another master: every logged-in session of a user of that slot ends with BYE
-     * [UNAVAILABLE]; users of the node's other slots go on ({@link SlotStore#slotOf}).
+     * A slot got another master, or a user moved to another store: every logged-in session of a
+     * user whose slot no longer takes writes here ends with BYE [UNAVAILABLE]; users of the node's
+     * other slots go on ({@link SlotStore#slotOf}).
      */
     private void fenced(String reason) {
         for (ImapSession s : sessions) {
             String user = s.user;
-            if (user != null && store.slotOf(user).replication().fenceReason() == null) continue;
+            if (user != null && writable(user)) continue;
             Thread.ofVirtual().name("imap-fenced").start(() -> s.fenced(reason));
+        }
+    }
+
+    /** Whether the user's slot takes writes here (false too when the user lives on a store this node has no slot of: moved). */
+    private boolean writable(String user) {
+        try {
+            return store.slotOf(user).replication().fenceReason() == null;
+        } catch (dev.cairn.store.StoreException e) {
+            return false;
         }
     }
 

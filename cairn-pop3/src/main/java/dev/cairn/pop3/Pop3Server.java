@@ -55,12 +55,21 @@ public final class Pop3Server implements Closeable {
         this(config, store::openOrCreateUser, authenticator, throttle, store);
     }
 
+    /** Whether the user's slot takes writes here (false too when the user lives on a store this node has no slot of: moved). */
+    private boolean writable(String user) {
+        try {
+            return fenceSource.slotOf(user).replication().fenceReason() == null;
+        } catch (dev.cairn.store.StoreException e) {
+            return false;
+        }
+    }
+
     public synchronized void start() throws IOException {
         if (fenceSource != null) fenceListener = fenceSource.onFenced(reason -> {
             for (Pop3Session s : sessions) {
                 // Only the fenced slot's users (a node's other slots go on serving theirs).
                 String user = s.user();
-                if (user != null && fenceSource.slotOf(user).replication().fenceReason() == null) continue;
+                if (user != null && writable(user)) continue;
                 Thread.ofVirtual().name("pop3-fenced").start(() -> s.fenced(reason));
             }
         });

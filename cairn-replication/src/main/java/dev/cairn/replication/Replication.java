@@ -51,6 +51,8 @@ public final class Replication implements AutoCloseable {
     private volatile long holdNanos;
     /** Where masters publish their stores' in-sync sets ({@link #publishInSync}); null without a cluster. */
     private volatile InSyncPublisher inSyncPublisher;
+    /** Per-user write fences of this node's masters (online user moves, {@link #holdUser}). */
+    private final UserHolds userHolds = new UserHolds();
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -190,7 +192,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher);
+                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher, userHolds);
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -500,6 +502,57 @@ public final class Replication implements AutoCloseable {
         keys.replace(secret, tls);
         log.info("replication: reloaded the cluster secret{}: new connections use them, established ones go on",
                 tls == null ? "" : " and the TLS certificate, key and trust");
+    }
+
+    // --- online user moves (cairn-server's UserMove drives them) ------------------------------------
+
+    /** Whether this node masters the store now. */
+    public boolean masters(String store) { return isMaster(store); }
+
+    /**
+     * On the master of a store: new commits of the user wait from now on (see {@link UserHolds}),
+     * and this returns once those already past the gate have their record in the log; false (and no
+     * hold) when the user is held already or the commits in flight did not finish within the budget.
+     * The hold lapses 5 s after the budget if the mover has not ended it: {@code stillHere} (the
+     * directory's placement) then says whether it is released or the user moved.
+     */
+    public boolean holdUser(String store, String user, java.time.Duration budget, java.util.function.Supplier<Boolean> stillHere)
+            throws InterruptedException {
+        if (!isMaster(store)) throw new IllegalStateException("store " + store + " is not mastered here");
+        // The hold lapses a while after the budget (the mover gives up at the budget): then stillHere decides.
+        if (!userHolds.hold(store, user, budget.plusSeconds(5).toNanos(), stillHere)) return false;
+        if (userHolds.awaitQuiet(store, user, System.nanoTime() + budget.toNanos())) return true;
+        userHolds.release(store, user);
+        return false;
+    }
+
+    /** The hold ends without a move: the waiting commits of the user go on. */
+    public void releaseUser(String store, String user) { userHolds.release(store, user); }
+
+    /** The user lives on {@code to} now: its waiting and later commits on this store are refused UNAVAILABLE. */
+    public void userMovedAway(String store, String user, String to) {
+        userHolds.movedAway(store, user, "user " + user + " moved to store " + to + ": try again there");
+    }
+
+    /** Lets the removal of a moved user's old copy through the user's fence ({@code true}), and closes it again. */
+    public void removingMovedUser(String store, String user, boolean removing) { userHolds.removing(store, user, removing); }
+
+    /** The user moved into this store: no fence of an earlier move off it is left. */
+    public void userArrived(String store, String user) { userHolds.arrived(store, user); }
+
+    /**
+     * On a store's master: waits until every replica of the store has acknowledged the user at seq
+     * or later (polled every 20 ms), at most {@code timeout}; whether they did.
+     */
+    public boolean awaitUserReplicated(String store, String user, long seq, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            StoreMaster m = masters.get(store);
+            if (m == null) throw new IllegalStateException("store " + store + " is not mastered here");
+            if (m.replicatedSeq(user) >= seq) return true;
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(20);
+        }
     }
 
     public void resync(String store, String userOrNull) {

@@ -88,14 +88,15 @@ final class StoreMaster implements CommitHook {
      * @param promoted whether this node just became master by promotion (see {@link ReservationWindow})
      * @param lease    the cluster's write lease (see {@link WriteGate}); always true without a cluster
      * @param record   where the store record's in-sync set is published (null: no cluster, nothing published)
+     * @param users    the node's per-user fences (online user moves)
      */
     StoreMaster(StoreSpec spec, String node, ReplicationKeys keys, Tuning tuning, SlotStore slot,
                 java.util.function.Function<String, InetSocketAddress> peers, SlotRef self, MeterRegistry meters, BiConsumer<String, Long> onNewerEpoch,
-                boolean promoted, WriteGate.Lease lease, InSyncPublisher record) {
+                boolean promoted, WriteGate.Lease lease, InSyncPublisher record, UserHolds users) {
         this.spec = spec;
         // After a wait for the lease: a store that moved meanwhile (the new session's map fenced the
         // slot before the lease opened again) is not acknowledged here.
-        this.gate = new WriteGate(this, spec.name(), () -> lease.mayAcknowledge(() -> !stopped && slot.replication().fenceReason() == null));
+        this.gate = new WriteGate(this, spec.name(), () -> lease.mayAcknowledge(() -> !stopped && slot.replication().fenceReason() == null), users);
         this.tuning = tuning;
         this.slot = slot;
         this.onNewerEpoch = onNewerEpoch;
@@ -521,6 +522,13 @@ final class StoreMaster implements CommitHook {
         long n = 0;
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) n = Math.max(n, c.lagMillis());
         return n;
+    }
+
+    /** The lowest seq of the user any replica has acknowledged (-1: one has acknowledged none); with no replica, Long.MAX_VALUE. */
+    long replicatedSeq(String user) {
+        long min = Long.MAX_VALUE;
+        for (ChannelSender[] cs : senders.values()) min = Math.min(min, cs[slot.channelOf(user)].acked(user));
+        return min;
     }
 
     void resync(String user) {

@@ -51,11 +51,14 @@ final class WriteGate implements CommitHook {
     /** Whether this node may acknowledge writes now (the cluster's write lease; always true without a cluster). */
     private final BooleanSupplier mayAcknowledge;
     private final String store;
+    /** The node's per-user fences (an online user move), asked after the store's gate. */
+    private final UserHolds users;
 
-    WriteGate(CommitHook hook, String store, BooleanSupplier mayAcknowledge) {
+    WriteGate(CommitHook hook, String store, BooleanSupplier mayAcknowledge, UserHolds users) {
         this.hook = hook;
         this.store = store;
         this.mayAcknowledge = mayAcknowledge;
+        this.users = users;
     }
 
     @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {
@@ -71,8 +74,15 @@ final class WriteGate implements CommitHook {
             lock.unlock();
         }
         try {
+            users.enter(store, user); // may wait (the user is being moved) or refuse (moved away)
+        } catch (RuntimeException | java.lang.Error e) {
+            passed();
+            throw e;
+        }
+        try {
             hook.beforeCommit(user, seq, highestUids);
         } catch (RuntimeException | java.lang.Error e) {
+            users.exit(store, user);
             passed(); // nothing was written
             throw e;
         }
@@ -82,6 +92,7 @@ final class WriteGate implements CommitHook {
         try {
             hook.committed(record, previous, encoded, bodies);
         } finally {
+            users.exit(store, record.user());
             passed();
         }
     }

@@ -57,6 +57,8 @@ public final class Node implements AutoCloseable {
     private dev.cairn.replication.Replication replication;
     /** With [cluster]: the node's membership, the map it follows, its write lease, the controller. */
     private volatile NodeCluster cluster;
+    /** With [cluster]: the periodic move of users to their group's or domain's store (run where the controller is elected). */
+    private GroupMoves groupMoves;
     /** The mail listeners' certificate, replaced by {@link #reload}. */
     private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
@@ -101,6 +103,7 @@ public final class Node implements AutoCloseable {
             replication = config.cluster() == null
                     ? dev.cairn.replication.Replication.start(config.replication().config(), slots.byName(), registry)
                     : dev.cairn.replication.Replication.startFollowing(config.replication().config(), slots.byName(), registry);
+            // The directory's placement names stores; the store map says which slot here is whose.
             if (config.cluster() != null) slots.followStores(replication::slotOf);
             log.info("replication: node {} listening on {}", config.replication().config().node(), format(replication.address()));
             accounts = Directories.withStore(directory, store);
@@ -166,6 +169,15 @@ public final class Node implements AutoCloseable {
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion());
             if (admin != null) DrainAdmin.register(admin, token, cluster);
+            if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {
+                // Online user moves (issue 20), run by the target store's master over the admin endpoints.
+                NodeCluster joined = cluster;
+                String clusterToken = MoveAdmin.clusterToken(config.replication().config().secret());
+                UserMove move = new UserMove(joined::member, replication, slots.byName(), router,
+                        directory instanceof dev.cairn.directory.PostgresDirectory ? directory.placement() : null, clusterToken);
+                MoveAdmin.register(admin, token, clusterToken, move, replication, slots.byName(), router, directory.placement());
+                groupMoves = GroupMoves.start(config.cluster().groupMoves(), () -> joined.controller().isLeader(), directory, move::request);
+            }
         }
         serving = true;
         copyOwnAccounts();
@@ -452,6 +464,7 @@ public final class Node implements AutoCloseable {
                 log.warn("cannot remove {}: {}", config.runFile(), ex.getMessage());
             }
         }
+        if (groupMoves != null) groupMoves.close();
         if (cluster != null) cluster.close();
         if (replication != null) {
             try {

@@ -141,13 +141,13 @@ final class ReplicationAdmin {
         });
     }
 
-    private static boolean authorized(HttpExchange exchange, String token) {
+    static boolean authorized(HttpExchange exchange, String token) {
         String header = exchange.getRequestHeaders().getFirst("Authorization");
         return header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
                 ("Bearer " + token).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static Map<String, String> query(HttpExchange exchange) {
+    static Map<String, String> query(HttpExchange exchange) {
         Map<String, String> result = new HashMap<>();
         String raw = exchange.getRequestURI().getRawQuery();
         if (raw == null) return result;
@@ -159,7 +159,7 @@ final class ReplicationAdmin {
         return result;
     }
 
-    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    static void respond(HttpExchange exchange, int status, String body) throws IOException {
         respond(exchange, status, body, TEXT);
     }
 

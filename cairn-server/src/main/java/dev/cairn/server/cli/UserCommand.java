@@ -43,7 +43,7 @@ import java.util.concurrent.Callable;
                 + "replicated store ([replication] in its config) the accounts are part of the store: the commands go through "
                 + "the running node to the store's master (run against a replica, a change says which node is the master).",
         subcommands = {UserCommand.Add.class, UserCommand.List_.class, UserCommand.Show.class, UserCommand.Passwd.class,
-                UserCommand.Set.class, UserCommand.Delete.class, UserCommand.Alias.class})
+                UserCommand.Set.class, UserCommand.Delete.class, UserCommand.Alias.class, UserMoveCommand.class})
 public final class UserCommand implements Runnable {
     @CommandLine.Spec
     CommandSpec spec;

@@ -24,11 +24,13 @@ import org.tomlj.TomlTable;
  * connection_timeout = "5s"
  * failover_damping = "60s"
  * rejoin_grace = "30s"
+ * group_moves = "1h"             # how often users whose group's or domain's store is another move there; "0s": never
  * </pre>
  */
 final class ClusterSettings {
     static final Duration MAX_CONNECTION_TIMEOUT = Duration.ofMinutes(5);
-    static final Set<String> KEYS = Set.of("zookeeper", "root", "session_timeout", "connection_timeout", "failover_damping", "rejoin_grace");
+    static final Set<String> KEYS = Set.of("zookeeper", "root", "session_timeout", "connection_timeout", "failover_damping", "rejoin_grace",
+            "group_moves");
 
     private ClusterSettings() {}
 
@@ -59,7 +61,8 @@ final class ClusterSettings {
                     duration(t, source, "session_timeout", ClusterConfig.DEFAULT_SESSION_TIMEOUT),
                     connectionTimeout,
                     duration(t, source, "failover_damping", ClusterConfig.DEFAULT_FAILOVER_DAMPING),
-                    duration(t, source, "rejoin_grace", ClusterConfig.DEFAULT_REJOIN_GRACE));
+                    duration(t, source, "rejoin_grace", ClusterConfig.DEFAULT_REJOIN_GRACE),
+                    duration(t, source, "group_moves", ClusterConfig.DEFAULT_GROUP_MOVES));
         } catch (IllegalArgumentException e) {
             // ClusterConfig's own words name the key: "cluster.session_timeout must be ..."
             throw new ConfigException(source + ": " + e.getMessage());

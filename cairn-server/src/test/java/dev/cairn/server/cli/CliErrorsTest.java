@@ -109,7 +109,7 @@ class CliErrorsTest {
         assertThat(oneLine(cairn("", dir, "user", "add", "x", "--no-password", "--quota-messages", "-5"), 2))
                 .contains("option '--quota-messages': '-5' is not a message count");
         assertThat(oneLine(cairn("", dir, "user", "bogus"), 2))
-                .isEqualTo("cairn: 'bogus' is not a command of cairn user (its commands: add, list, show, passwd, set, delete, alias)"
+                .isEqualTo("cairn: 'bogus' is not a command of cairn user (its commands: add, list, show, passwd, set, delete, alias, move)"
                         + " (see: cairn user --help)");
         assertThat(oneLine(cairn("", dir, "user", "list", "--frob"), 2)).contains("Unknown option: '--frob'");
         assertThat(oneLine(CliRun.run("", "user", "add"), 2)).contains("Missing required parameter: 'NAME'");

@@ -4,10 +4,11 @@ package dev.cairn.store.routing;
 import java.util.Optional;
 
 /**
- * Where a new user goes: the name of its store. A user that already has mail or an account in
- * one of the node's slots stays there whatever this says (moving a user is a job of its own);
- * this is asked only for a user that no slot holds yet. The cluster's directory implements it
- * from its placement table; a node on its own has {@link #NODE}.
+ * Where a user lives: the name of its store, or empty when it was never placed (then a user that
+ * has mail or an account in one of the node's slots is that slot's, and a new one goes where the
+ * node's rule puts it). Asked once per user and node until an online move tells the router to
+ * forget ({@link SlotRouter#moved}). The cluster's directory implements it from its placement
+ * table; a node on its own has {@link #NODE}.
  */
 @FunctionalInterface
 public interface Placement {

@@ -14,9 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -24,9 +25,15 @@ import java.util.stream.Stream;
  * slot that holds the user (FastMail's "slots and stores": a node holds many slots, each the master
  * or a replica of its own store). The rule:
  * <ol>
- *   <li>a user that a slot holds (its mail or its account) is that slot's, remembered in a map
- *       after the first lookup, so a session's operations cost one map lookup, not a scan;</li>
- *   <li>a user that no slot holds goes to the store {@link Placement} names, when this node has a
+ *   <li>a user that {@link Placement} places on a store (the cluster's directory) is the slot's
+ *       of that store on this node when that slot holds it; a user placed on a store of which this
+ *       node has no slot, or whose slot here does not hold it yet, is treated as a new user (rule
+ *       2): after an online user move the old copy, still in another slot until it is removed, is
+ *       never written again;</li>
+ *   <li>a user that no placement names and a slot holds (its mail or its account) is that slot's;
+ *       either way the slot is remembered in a map after the first lookup, so a session's
+ *       operations cost one map lookup, not a scan ({@link #moved} forgets it);</li>
+ *   <li>a user that no slot holds (rule 1 aside) goes to the store {@link Placement} names, when this node has a
  *       slot of it (else UNAVAILABLE: the user lives elsewhere); without a placement, to the
  *       node's first slot (in the config's order) that takes writes, and when every slot is fenced,
  *       to the first, which refuses with its fence.</li>
@@ -42,6 +49,8 @@ public final class SlotRouter implements SlotStore {
     private final Placement placement;
     /** A cluster node's stores come from the cluster's map: the slot a store has here now, or null ({@link #followStores}). */
     private volatile Function<String, String> slotOfStore = store -> null;
+    /** Told when a user moved away ({@link #moved}), beside each slot's fence listeners. */
+    private final List<FenceListener> moveListeners = new CopyOnWriteArrayList<>();
     /** The slot of each user seen so far; a user leaves it when deleted through the router (or by {@link #forget}). */
     private final Map<String, SlotStore> home = new ConcurrentHashMap<>();
 
@@ -61,10 +70,17 @@ public final class SlotRouter implements SlotStore {
     /** The slots by name, in the config's order. */
     public Map<String, SlotStore> slots() { return java.util.Collections.unmodifiableMap(slots); }
 
-    /** The slot holding the user, or null: mail or an account in it. */
+    /** The slot holding the user, or null: mail or an account in it (and placed there, when placed). */
     private SlotStore holder(String user) {
         SlotStore s = home.get(user);
         if (s != null) return s;
+        Optional<String> placedOn = placementOf(user);
+        if (placedOn.isPresent()) {
+            SlotStore slot = slotOfStore(placedOn.get());
+            if (slot == null || !slot.hasUser(user)) return null;
+            home.put(user, slot);
+            return slot;
+        }
         for (SlotStore slot : slots.values()) {
             if (slot.hasUser(user)) {
                 home.put(user, slot);
@@ -81,12 +97,27 @@ public final class SlotRouter implements SlotStore {
      */
     public void followStores(Function<String, String> slotOfStore) { this.slotOfStore = slotOfStore; }
 
+    private Optional<String> placementOf(String user) {
+        try {
+            return placement.storeOf(user);
+        } catch (StoreException e) {
+            throw e;
+        } catch (RuntimeException e) { // the directory's failure (its own exception type): a temporary one here
+            throw new StoreException(StoreException.Reason.UNAVAILABLE, "where user " + user + " lives is unknown now: " + e.getMessage());
+        }
+    }
+
+    /** This node's slot of the store: by the cluster's map, else by the config's stores (a slot's own name without one). */
+    private SlotStore slotOfStore(String store) {
+        String slot = slotOfStore.apply(store);
+        return slot != null && slots.containsKey(slot) ? slots.get(slot) : byStore.get(store);
+    }
+
     /** Where a user no slot holds goes (see the class comment). */
     private SlotStore placed(String user) {
-        Optional<String> store = placement.storeOf(user);
+        Optional<String> store = placementOf(user);
         if (store.isPresent()) {
-            String mapped = slotOfStore.apply(store.get());
-            SlotStore s = mapped != null ? slots.get(mapped) : byStore.get(store.get());
+            SlotStore s = slotOfStore(store.get());
             if (s == null) {
                 throw new StoreException(StoreException.Reason.UNAVAILABLE, "user " + user + " belongs in store " + store.get()
                         + ", which has no slot on this node");
@@ -99,6 +130,13 @@ public final class SlotRouter implements SlotStore {
 
     @Override public SlotStore slotOf(String user) {
         SlotStore s = holder(user);
+        // A fenced slot (a replica here) that no longer holds the user: a moved user's old copy was
+        // removed, and this node may have missed being told (moved): look again. Only fenced
+        // slots are asked, so a session's lookups on its writable slot stay one map lookup.
+        if (s != null && s.replication().fenceReason() != null && !s.hasUser(user)) {
+            home.remove(user, s);
+            s = holder(user);
+        }
         return s != null ? s : placed(user);
     }
 
@@ -115,6 +153,23 @@ public final class SlotRouter implements SlotStore {
 
     /** Forgets where the user was seen (after it moved to another slot). */
     public void forget(String user) { home.remove(user); }
+
+    /**
+     * The user moved to another store (an online move flipped its placement): where it was seen is
+     * forgotten, and the fence listeners are told, so that the protocol servers end the user's
+     * sessions (each asks {@link #slotOf} again, which now names the new store's slot, fenced on a
+     * node that does not master it, or refuses UNAVAILABLE on a node without a slot of it).
+     */
+    public void moved(String user, String reason) {
+        home.remove(user);
+        for (FenceListener l : moveListeners) {
+            try {
+                l.fenced(reason);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(SlotRouter.class).warn("fence listener failed on the move of {}", user, e);
+            }
+        }
+    }
 
     @Override public SlotConfig config() { return slots.values().iterator().next().config(); }
 
@@ -229,6 +284,8 @@ public final class SlotRouter implements SlotStore {
     @Override public Runnable onFenced(FenceListener listener) {
         List<Runnable> removes = new ArrayList<>();
         for (SlotStore s : slots.values()) removes.add(s.onFenced(listener));
+        moveListeners.add(listener);
+        removes.add(() -> moveListeners.remove(listener));
         return () -> removes.forEach(Runnable::run);
     }
 

@@ -161,4 +161,41 @@ class SlotRouterTest {
         assertThat(heard).hasSize(1);
         assertThatThrownBy(router::replication).isInstanceOf(UnsupportedOperationException.class);
     }
+
+    @Test void aUserPlacedOnAnotherStoreIsRoutedThereOnceTheRouterIsToldAndItsOldCopyIsNeverWrittenAgain() {
+        a.openOrCreateUser("alice").createMailbox("Old", java.util.Set.of());
+        java.util.concurrent.atomic.AtomicReference<String> placed = new java.util.concurrent.atomic.AtomicReference<>("A");
+        SlotRouter router = router(user -> Optional.of(placed.get()));
+        assertThat(router.slotOf("alice")).isSameAs(router.slots().get("a"));
+        // The move's copy arrives in b (the target store's slot) while the placement still names A.
+        b.openOrCreateUser("alice").createMailbox("Copied", java.util.Set.of());
+        router.forget("alice");
+        assertThat(router.slotOf("alice")).as("placed on A: the copy in b is not routed to").isSameAs(router.slots().get("a"));
+        List<String> heard = new ArrayList<>();
+        router.onFenced(heard::add);
+        placed.set("B");
+        router.moved("alice", "user alice moved to store B");
+        assertThat(heard).containsExactly("user alice moved to store B");
+        assertThat(router.slotOf("alice")).isSameAs(router.slots().get("b"));
+        router.openOrCreateUser("alice").createMailbox("New", java.util.Set.of());
+        assertThat(b.user("alice").mailboxes().stream().map(m -> m.name()).toList()).contains("Copied", "New");
+        assertThat(a.user("alice").mailboxes().stream().map(m -> m.name()).toList()).doesNotContain("New");
+
+        // Storeslots from the cluster's map win over the config's stores (a cluster node has none).
+        SlotRouter mapped = router(user -> Optional.of("s9"));
+        mapped.followStores(store -> store.equals("s9") ? "a" : null);
+        assertThat(mapped.slotOf("alice")).isSameAs(mapped.slots().get("a"));
+        // A node without a slot of the user's store refuses (the user lives elsewhere).
+        SlotRouter elsewhere = router(user -> Optional.of("C"));
+        assertThatThrownBy(() -> elsewhere.slotOf("alice")).isInstanceOf(StoreException.class).hasMessageContaining("has no slot on this node");
+    }
+
+    @Test void aDirectoryThatCannotAnswerIsATemporaryFailureNotAnotherSlot() {
+        a.openOrCreateUser("alice");
+        SlotRouter router = router(user -> {
+            throw new IllegalStateException("connection refused");
+        });
+        assertThatThrownBy(() -> router.user("alice")).isInstanceOf(StoreException.class)
+                .extracting(e -> ((StoreException) e).reason()).isEqualTo(StoreException.Reason.UNAVAILABLE);
+    }
 }
