@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.cairn.server;
 
+import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.server.cli.CliRun;
+import dev.cairn.testkit.TestCluster;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,6 +13,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -84,6 +90,34 @@ final class FailoverChecks {
             if (appended > 0) assertThat(uid).as(a + ": the UID the APPEND was answered with").isEqualTo(appended);
         }
         return late;
+    }
+
+    /**
+     * After the old master rejoined as the new one's replica and caught up: the master has every
+     * message anyone acknowledged to alice and bob (one the old master acknowledged alone came back
+     * by reconciliation); a UID an APPEND was answered with names that message on the master or
+     * nothing (a reconciled message gets a new UID; its old one reads as expunged), never another;
+     * and `cairn replica verify` finds both nodes the same.
+     */
+    static void assertReconciled(NodeProcesses p, TestCluster c, WriteLoad load, String master, String replica) throws Exception {
+        Map<Long, String> alice = subjectsByUid(p, master, "alice");
+        List<String> all = new ArrayList<>(alice.values());
+        all.addAll(subjectsByUid(p, master, "bob").values());
+        assertThat(all).containsAll(load.acknowledged());
+        for (WriteLoad.Answer a : load.answers()) {
+            long uid = appendedUid(a.answer());
+            if (a.acknowledged() && uid > 0) {
+                assertThat(alice.getOrDefault(uid, a.subject())).as("UID " + uid + " of alice's INBOX on " + master + ", given to " + a)
+                        .isEqualTo(a.subject());
+            }
+        }
+        for (String user : List.of("alice", "bob")) {
+            eventually(Duration.ofSeconds(30), () -> {
+                CliRun verify = CliRun.run("", "replica", "verify", "--config", c.config(master).toString(), "--with",
+                        c.config(replica).toString(), "--user", user);
+                assertThat(verify.status()).as(verify.out() + verify.err()).isZero();
+            });
+        }
     }
 
     /** An APPEND of a small message with this subject (LITERAL+); the tagged answer. */

@@ -15,7 +15,6 @@ import dev.cairn.testkit.ZooKeeperEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -136,32 +135,10 @@ class MasterFrozenIT {
                 FailoverChecks.everyUserLogsInAndReceivesMail(p, "n2", USERS, "after-freeze");
 
                 p.awaitInSync("n1");
-                assertReconciled(p, c, load);
+                FailoverChecks.assertReconciled(p, c, load, "n2", "n1");
             } finally {
                 printLog("n1");
             }
-        }
-    }
-
-    /**
-     * n2 (the master) has every message anyone acknowledged; each UID n1 gave an APPEND names that
-     * message on n2 still; and `cairn replica verify` finds n1 (its replica, caught up) the same.
-     */
-    static void assertReconciled(NodeProcesses p, TestCluster c, WriteLoad load) throws Exception {
-        Map<Long, String> alice = FailoverChecks.subjectsByUid(p, "n2", "alice");
-        List<String> all = new ArrayList<>(alice.values());
-        all.addAll(FailoverChecks.subjectsByUid(p, "n2", "bob").values());
-        assertThat(all).containsAll(load.acknowledged());
-        for (WriteLoad.Answer a : load.answers()) {
-            long uid = FailoverChecks.appendedUid(a.answer());
-            if (a.acknowledged() && uid > 0) assertThat(alice.get(uid)).as("UID " + uid + " of alice's INBOX on n2").isEqualTo(a.subject());
-        }
-        for (String user : List.of("alice", "bob")) {
-            eventually(Duration.ofSeconds(30), () -> {
-                CliRun verify = CliRun.run("", "replica", "verify", "--config", c.config("n2").toString(), "--with", c.config("n1").toString(),
-                        "--user", user);
-                assertThat(verify.status()).as(verify.out() + verify.err()).isZero();
-            });
         }
     }
 

@@ -35,7 +35,7 @@ final class WriteLoad implements AutoCloseable {
     private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger sent = new AtomicInteger();
-    private volatile boolean stopped;
+    private volatile boolean stopped, interrupted;
 
     /**
      * Starts a writer that sends {@code write} to {@code node} one after another ({@code pauseMillis}
@@ -51,6 +51,7 @@ final class WriteLoad implements AutoCloseable {
                 try {
                     answer = write.send(subject);
                 } catch (IOException e) {
+                    if (interrupted) return; // by close: no answer of the node's
                     answer = "closed: " + e.getMessage();
                 }
                 sent.incrementAndGet();
@@ -81,12 +82,17 @@ final class WriteLoad implements AutoCloseable {
 
     int sent() { return sent.get(); }
 
-    /** Stops every writer after its write in flight (waits at most 30 s for them). */
+    /** Stops every writer after its write in flight (waits up to 30 s for it; then it is interrupted and its answer not kept). */
     @Override public void close() throws InterruptedException {
         stopped = true;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         for (Thread t : threads) {
-            t.interrupt();
-            t.join(30_000);
+            t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            if (t.isAlive()) {
+                interrupted = true;
+                t.interrupt();
+                t.join();
+            }
         }
     }
 }
