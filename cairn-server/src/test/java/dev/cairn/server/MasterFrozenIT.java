@@ -89,8 +89,9 @@ class MasterFrozenIT {
                 long stopped = System.nanoTime();
                 p.signal("n1", "STOP");
                 long inMap = 0, accepted = 0;
+                // Frozen for twice the session timeout, and in any case until n2 took mail (at most 30 s).
                 long resumeAt = stopped + SESSION_TIMEOUT.multipliedBy(2).toNanos();
-                while (System.nanoTime() < resumeAt) {
+                while ((System.nanoTime() < resumeAt || accepted == 0) && System.nanoTime() - stopped < Duration.ofSeconds(30).toNanos()) {
                     if (inMap == 0 && map.read("s1").orElseThrow().record().master().equals(new SlotRef("n2", "s0"))) inMap = System.nanoTime();
                     if (inMap != 0 && accepted == 0 && p.deliver("n2", "alice", "n2-first-alice").startsWith("250")) {
                         accepted = System.nanoTime();

@@ -127,6 +127,7 @@ class MasterPartitionIT {
                 StoreRecord after = map.read("s1").orElseThrow().record();
                 assertThat(after.master()).isEqualTo(new SlotRef("n2", "s0"));
                 assertThat(after.epoch()).isEqualTo(before + 1);
+                assertThat(after.replicas()).contains(new SlotRef("n1", "s0"));
                 FailoverChecks.everyUserLogsInAndReceivesMail(p, "n2", USERS, "after-partition");
 
                 p.awaitInSync("n1");

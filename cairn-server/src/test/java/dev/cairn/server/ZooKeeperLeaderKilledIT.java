@@ -96,7 +96,11 @@ class ZooKeeperLeaderKilledIT {
                 assertThat(client.getChildren().forPath("/cairn/failovers")).as("failover records").hasSize(failoversBefore);
                 assertThat(client.checkExists().forPath("/cairn/nodes/n1").getEphemeralOwner()).as("n1's session").isEqualTo(n1Session);
                 assertThat(client.checkExists().forPath("/cairn/nodes/n2").getEphemeralOwner()).as("n2's session").isEqualTo(n2Session);
-                assertThat(Files.readString(p.log("n1"))).doesNotContain("learned the store map (new session");
+                for (String n : List.of("n1", "n2")) {
+                    String log = Files.readString(p.log(n));
+                    assertThat(log).as(n + "'s log").doesNotContain("learned the store map (new session");
+                    log.lines().filter(l -> l.contains("ZooKeeper connection")).forEach(l -> System.out.println(n + ": " + l));
+                }
 
                 FailoverChecks.everyUserLogsInAndReceivesMail(p, "n1", List.of("alice", "bob"), "after-election");
                 p.awaitInSync("n2");
