@@ -86,8 +86,9 @@ class MasterFrozenIT {
                 AtomicLong expired = FailoverChecks.deletionOf(client, "/cairn/nodes/n1");
                 long before = map.read("s1").orElseThrow().record().epoch();
 
-                long stopped = System.nanoTime();
+                // From when `kill -STOP` returned (n1 is stopped): a write started before may have been under way.
                 p.signal("n1", "STOP");
+                long stopped = System.nanoTime();
                 long inMap = 0, accepted = 0;
                 // Frozen for twice the session timeout, and in any case until n2 took mail (at most 30 s).
                 long resumeAt = stopped + SESSION_TIMEOUT.multipliedBy(2).toNanos();
@@ -124,10 +125,13 @@ class MasterFrozenIT {
                 System.out.printf("master frozen (SIGSTOP %d ms, session timeout %d ms): last 250/OK from n1 %+d ms, n1's session expired %d ms, "
                                 + "n2 master in the map %d ms, first 250 from n2 %d ms, n1's first refusal after resume %+d ms (all from SIGSTOP); "
                                 + "%d writes sent, %d answered by n1 after SIGCONT; %d acknowledged by n1 after its session expired "
-                                + "(each under way at SIGSTOP and replicated before it: %s); held delivery: %s%n",
+                                + "(each under way at SIGSTOP and replicated before it: %s); held delivery: %s; median answer before SIGSTOP: APPEND %d ms, "
+                                + "LMTP %d ms%n",
                         (resumed - stopped) / 1_000_000, SESSION_TIMEOUT.toMillis(), ms(lastAck - stopped), ms(expired.get() - stopped),
                         ms(inMap - stopped), ms(accepted - stopped), ms(firstRefusal - stopped), load.sent(),
-                        fromN1.stream().filter(a -> a.answered() - resumed > 0).count(), late.size(), late, heldAnswer);
+                        fromN1.stream().filter(a -> a.answered() - resumed > 0).count(), late.size(),
+                        late.stream().map(a -> a + " started " + ms(a.started() - stopped) + " ms, answered " + ms(a.answered() - stopped) + " ms")
+                                .toList(), heldAnswer, medianMillis(fromN1, "imap", stopped), medianMillis(fromN1, "lmtp", stopped));
 
                 StoreRecord after = map.read("s1").orElseThrow().record();
                 assertThat(after.master()).isEqualTo(new SlotRef("n2", "s0"));
@@ -144,6 +148,13 @@ class MasterFrozenIT {
     }
 
     private static long ms(long nanos) { return nanos / 1_000_000; }
+
+    /** The median time to an answer of the writers whose name starts with {@code kind}, among writes answered before {@code before}. */
+    private static long medianMillis(List<WriteLoad.Answer> answers, String kind, long before) {
+        long[] t = answers.stream().filter(a -> a.writer().startsWith(kind) && a.answered() - before < 0)
+                .mapToLong(a -> a.answered() - a.started()).sorted().toArray();
+        return t.length == 0 ? -1 : ms(t[t.length / 2]);
+    }
 
     private void printLog(String node) throws java.io.IOException {
         Path log = dir.resolve(node + ".log");

@@ -81,8 +81,8 @@ class MasterPartitionIT {
                 AtomicLong expired = FailoverChecks.deletionOf(client, "/cairn/nodes/n1");
                 long before = map.read("s1").orElseThrow().record().epoch();
 
-                long cut = System.nanoTime();
                 ns.cut();
+                long cut = System.nanoTime();
                 long inMap = 0, accepted = 0;
                 long healAt = cut + SESSION_TIMEOUT.multipliedBy(2).toNanos();
                 while (System.nanoTime() < healAt || inMap == 0 || accepted == 0) {
