@@ -61,6 +61,9 @@ final class MessageCommands {
             throw e;
         }
         if (s.selected != null && s.selected.id.equals(r.mailbox())) s.reporter.awaitOwnChange(r.modSeq().value(), true);
+        // The wait above comes after the store's last look at the cluster lease: look again (a
+        // node frozen in between must not acknowledge once its ZooKeeper session is gone).
+        s.store.confirmAcknowledgement();
         return Result.ok("APPENDUID " + r.uidValidity() + " " + uidSet(r.uids()), "APPEND completed");
     }
 

@@ -79,6 +79,35 @@ class FencingIT {
         }
     }
 
+    /**
+     * Issue 20 (a cluster master frozen past its ZooKeeper session): the lease lapses after the
+     * commit's own last look (after the replica's acknowledgement), while the session waits for its
+     * change to be reported. The APPEND is not acknowledged: NO [UNAVAILABLE] (the message is
+     * stored and may be kept; the client retries). Before, it was answered OK.
+     */
+    @Test void anAppendIsNotAcknowledgedWhenTheLeaseLapsedAfterTheCommitsLastLook() throws Exception {
+        try (TestImapServer server = new TestImapServer(dir); Conversation c = new Conversation(server.port())) {
+            SlotStore slot = server.store;
+            slot.openOrCreateUser("fe");
+            java.util.concurrent.atomic.AtomicBoolean lapsed = new java.util.concurrent.atomic.AtomicBoolean();
+            slot.replication().setHook(new CommitHook() {
+                @Override public void beforeCommit(String user, long seq, Map<MailboxId, Long> highestUids) {}
+
+                @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {}
+
+                @Override public void awaitReplicated(String user, long seq) {
+                    lapsed.set(true); // the look here passed; the lease ends just after it
+                }
+
+                @Override public void confirmAcknowledgement() {
+                    if (lapsed.get()) throw new dev.cairn.store.StoreException(dev.cairn.store.StoreException.Reason.UNAVAILABLE, "lease lapsed");
+                }
+            });
+            c.run("C: a LOGIN fe pw-fe\nS~ a OK .*\nC: b SELECT INBOX\nS* b OK .*\nC: c APPEND INBOX {5+}\nC: hello\nS* c NO \\[UNAVAILABLE\\] lease lapsed");
+            assertThat(slot.user("fe").mailbox("INBOX").orElseThrow().messages()).isEqualTo(1);
+        }
+    }
+
     @Test void aFenceOfAStoreAlreadyFencedSaysNothingNew() throws Exception {
         try (TestImapServer server = new TestImapServer(dir)) {
             SlotStore slot = server.store;

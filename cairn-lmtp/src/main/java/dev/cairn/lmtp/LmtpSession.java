@@ -360,6 +360,7 @@ final class LmtpSession {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted during delivery", e);
                 }
+                if (outcome.startsWith("250")) outcome = confirmed(tx.recipients.get(i).recipient(), outcome);
                 // Insert the address after the enhanced code: "250 2.0.0 <a> Saved ...".
                 int second = outcome.indexOf(' ', 4);
                 recipientReply(outcome.substring(0, second) + " <" + address + ">" + outcome.substring(second));
@@ -376,6 +377,24 @@ final class LmtpSession {
             return r.detail().filter(d -> store.mailbox(d).isPresent()).orElse("INBOX");
         } catch (RuntimeException e) {
             return null; // deliverOne meets the same failure and answers it
+        }
+    }
+
+    /**
+     * The store's last look before a 250 leaves (a cluster master whose write lease lapsed since the
+     * append's own look, e.g. frozen in between, no longer acknowledges): the 250, or a 451 (the
+     * message is stored and may be kept; the client retries).
+     */
+    private String confirmed(RecipientResolver.Recipient r, String saved) {
+        try {
+            users.apply(r.user()).confirmAcknowledgement();
+            return saved;
+        } catch (StoreException e) {
+            log.warn("lmtp {}: delivery to {} stored but not acknowledged: {}", c.id(), r.user(), e.getMessage());
+            return "451 4.3.0 Mail store temporarily unavailable";
+        } catch (RuntimeException e) {
+            log.error("lmtp {}: delivery to {} stored but not confirmed", c.id(), r.user(), e);
+            return "451 4.3.0 Temporary failure, try again later";
         }
     }
 

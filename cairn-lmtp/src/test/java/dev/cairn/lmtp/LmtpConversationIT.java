@@ -192,6 +192,28 @@ class LmtpConversationIT {
         assertThat(stores.get("bob").messages("INBOX")).isEmpty();
     }
 
+    /**
+     * Issue 20: a cluster master whose write lease lapsed after the append's own look (frozen in
+     * between) does not send the 250: 451 for that recipient (the message is stored and may be
+     * kept; the client retries), 250 for the other. Before, both were 250.
+     */
+    @Test
+    void aDeliveryStoredAfterTheLeaseLapsedIsNotAcknowledged() throws IOException {
+        startGreeted(config());
+        stores.get("bob").lapseAfterAppend = true;
+        s.run("""
+                C: MAIL FROM:<a@remote.example><CRLF>RCPT TO:<alice@example.com><CRLF>RCPT TO:<bob@example.com><CRLF>DATA
+                S: 250 2.1.0 Sender OK
+                S: 250 2.1.5 <alice@example.com> Recipient OK
+                S: 250 2.1.5 <bob@example.com> Recipient OK
+                S: 354 Start mail input; end with <CRLF>.<CRLF>
+                C: Subject: x<CRLF><CRLF>body<CRLF>.
+                S: 250 2.0.0 <alice@example.com> Saved in INBOX as UID 1
+                S: 451 4.3.0 <bob@example.com> Mail store temporarily unavailable
+                """);
+        assertThat(stores.get("bob").messages("INBOX")).hasSize(1);
+    }
+
     /** A transaction for {@code rcpt} up to the 354 (the replies checked loosely). */
     static String upToData(String rcpt) {
         return """

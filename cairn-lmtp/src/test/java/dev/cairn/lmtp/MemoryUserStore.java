@@ -43,6 +43,13 @@ final class MemoryUserStore implements UserStore {
     private final String user;
     final Map<String, List<byte[]>> mailboxes = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     volatile StoreException.Reason refuseWith;
+    /** When set, an append is stored and then the node may no longer acknowledge it (a cluster lease lapsed just after the append's look). */
+    volatile boolean lapseAfterAppend;
+    private volatile boolean lapsed;
+
+    @Override public void confirmAcknowledgement() {
+        if (lapsed) throw new StoreException(StoreException.Reason.UNAVAILABLE, "lease lapsed (the test)");
+    }
 
     MemoryUserStore(String user, String... folders) {
         this.user = user;
@@ -62,6 +69,7 @@ final class MemoryUserStore implements UserStore {
 
     @Override public synchronized AppendResult append(String mailbox, List<NewMessage> messages) {
         if (refuseWith != null) throw new StoreException(refuseWith, "refused by the test");
+        if (lapseAfterAppend) lapsed = true;
         List<byte[]> box = mailboxes.get(mailbox);
         if (box == null) throw new StoreException(StoreException.Reason.NONEXISTENT, mailbox);
         List<Uid> uids = new ArrayList<>();

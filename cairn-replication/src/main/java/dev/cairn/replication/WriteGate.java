@@ -103,6 +103,11 @@ final class WriteGate implements CommitHook {
         if (!mayAcknowledge.getAsBoolean()) throw leaseLapsed("; the change is written here and may not be kept");
     }
 
+    /** The last look before a protocol's answer (after what {@link #awaitReplicated} looked at, e.g. an IMAP session's own change reported). */
+    @Override public void confirmAcknowledgement() {
+        if (!mayAcknowledge.getAsBoolean()) throw leaseLapsed("; the change is written here and may not be kept");
+    }
+
     private StoreException leaseLapsed(String more) {
         return new StoreException(StoreException.Reason.UNAVAILABLE, "store " + store
                 + ": this node's cluster write lease lapsed (its ZooKeeper session may be gone) or the store moved: not acknowledged" + more);

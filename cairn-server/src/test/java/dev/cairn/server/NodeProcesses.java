@@ -34,6 +34,7 @@ final class NodeProcesses implements AutoCloseable {
     final TestCluster cluster;
     private final Path dir;
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> prefixes = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
     /** Kills the nodes also when the test's JVM ends first (a test stuck past its timeout leaves no node behind). */
@@ -92,8 +93,16 @@ final class NodeProcesses implements AutoCloseable {
     /** Starts the node from {@code config} and waits until it is healthy. */
     Process start(String node, Path config) throws Exception { return start(node, config, "256m"); }
 
+    /**
+     * {@code node}'s process is started through {@code prefix} from now on, e.g. {@code ip netns exec
+     * NS} (which execs the JVM: its pid is the node's, so signals reach it).
+     */
+    void startThrough(String node, List<String> prefix) { prefixes.put(node, List.copyOf(prefix)); }
+
     private Process start(String node, Path config, String heap) throws Exception {
-        Process p = new ProcessBuilder(command(config, heap)).redirectErrorStream(true)
+        List<String> command = new java.util.ArrayList<>(prefixes.getOrDefault(node, List.of()));
+        command.addAll(command(config, heap));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
         processes.put(node, p);
         eventually(Duration.ofSeconds(60), () -> {
@@ -146,14 +155,14 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     private HttpResponse<String> get(String node, String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + cluster.host(node, "admin") + ":" + cluster.port(node, "admin") + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** An admin call that must answer 200; its body. */
     String admin(String node, String method, String path) throws Exception {
         String token = RunFile.read(cluster.data(node).resolve("server.properties")).orElseThrow().token();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node, "admin") + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + cluster.host(node, "admin") + ":" + cluster.port(node, "admin") + path))
                 .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60));
         HttpResponse<String> r = http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -170,7 +179,7 @@ final class NodeProcesses implements AutoCloseable {
 
     /** One LMTP delivery of a message with this subject to USER@example.org; the answer to DATA (or to RCPT when refused). */
     String deliver(String node, String user, String subject) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", cluster.port(node, "lmtp"))) {
+        try (Socket s = new Socket(cluster.host(node, "lmtp"), cluster.port(node, "lmtp"))) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
@@ -200,22 +209,46 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     /** An IMAP client of one node, logged in. */
-    Imap imap(String node, String user) throws IOException { return new Imap(cluster.port(node, "imap"), user); }
+    Imap imap(String node, String user) throws IOException { return new Imap(cluster.host(node, "imap"), cluster.port(node, "imap"), user); }
 
+    /**
+     * An IMAP client: over loopback in plain text; elsewhere (a node in a network namespace, where
+     * plain-text logins are refused) after STARTTLS, trusting whatever certificate the node shows.
+     */
     static final class Imap implements AutoCloseable {
-        private final Socket socket;
-        private final BufferedReader in;
-        private final OutputStream out;
+        private Socket socket;
+        private BufferedReader in;
+        private OutputStream out;
         private int tags;
 
-        Imap(int port, String user) throws IOException {
-            socket = new Socket("127.0.0.1", port);
+        Imap(String host, int port, String user) throws IOException {
+            socket = new Socket(host, port);
             socket.setSoTimeout(30_000);
             in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             out = socket.getOutputStream();
             line();
+            if (!socket.getInetAddress().isLoopbackAddress()) startTls(host, port);
             List<String> login = command("LOGIN " + user + " " + PASSWORD);
             if (!login.getLast().contains(" OK")) throw new IOException("login refused: " + login.getLast());
+        }
+
+        private void startTls(String host, int port) throws IOException {
+            if (!command("STARTTLS").getLast().contains(" OK")) throw new IOException("STARTTLS refused");
+            try {
+                javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+                tls.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                    @Override public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String auth) { }
+                    @Override public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String auth) { }
+                    @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+                }}, null);
+                javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(socket, host, port, true);
+                secure.startHandshake();
+                socket = secure;
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IOException(e);
+            }
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            out = socket.getOutputStream();
         }
 
         private volatile String lastBye = "";

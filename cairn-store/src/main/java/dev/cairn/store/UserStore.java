@@ -30,6 +30,14 @@ import java.util.Set;
 public interface UserStore {
     String user();
 
+    /**
+     * Called by a protocol just before it acknowledges a write that returned (an IMAP tagged OK):
+     * throws {@link StoreException} (UNAVAILABLE) when the node may no longer acknowledge it, as a
+     * cluster master whose write lease lapsed since the write's own look at it (the write is stored
+     * and may be kept: the client retries, and may store it twice).
+     */
+    default void confirmAcknowledgement() { }
+
     // --- mailboxes -------------------------------------------------------------------------
 
     /** Every mailbox, sorted by name. */

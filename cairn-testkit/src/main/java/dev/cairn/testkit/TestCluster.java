@@ -50,7 +50,7 @@ public final class TestCluster {
         private final Path dir;
         private final List<String> nodes;
         private final List<String> listeners = new ArrayList<>(), disabled = new ArrayList<>();
-        private final Map<String, String> hosts = new ConcurrentHashMap<>();
+        private final Map<String, String> hosts = new ConcurrentHashMap<>(), nodeHosts = new ConcurrentHashMap<>();
         private final List<String> store = new ArrayList<>(), directory = new ArrayList<>(), replication = new ArrayList<>(), storeS1 = new ArrayList<>();
         private final Map<String, Map<String, List<String>>> nodeLines = new ConcurrentHashMap<>();
         /** Stores other than the default s1: name, master, replicas. */
@@ -78,6 +78,12 @@ public final class TestCluster {
 
         /** {@code listener} listens on {@code host} rather than 127.0.0.1. */
         public Builder host(String listener, String host) { hosts.put(listener, host); return this; }
+
+        /**
+         * {@code node}'s {@code listener} (imap, lmtp, admin, ..., or {@link #REPLICATION}) listens on
+         * {@code host} (e.g. an address of a network namespace the node runs in).
+         */
+        public Builder host(String node, String listener, String host) { nodeHosts.put(node + "/" + listener, host); return this; }
 
         /** A [replication] section with this cluster secret and store s1 in {@code mode} (null: the default mode). */
         public Builder replicated(String secret, String mode) {
@@ -192,6 +198,13 @@ public final class TestCluster {
         return port;
     }
 
+    /** The address {@code node}'s {@code listener} listens on: 127.0.0.1 unless the builder's {@code host} said otherwise. */
+    public String host(String node, String listener) {
+        String h = spec.nodeHosts.get(node + "/" + listener);
+        if (h != null) return h;
+        return listener.equals(REPLICATION) ? "127.0.0.1" : spec.hosts.getOrDefault(listener, "127.0.0.1");
+    }
+
     public Path config(String node) { return spec.dir.resolve(node + ".toml"); }
 
     public Path data(String node) { return spec.dir.resolve(node); }
@@ -202,11 +215,11 @@ public final class TestCluster {
         section(t, node, "store", spec.store);
         section(t, node, "directory", spec.directory);
         for (String l : spec.listeners) {
-            section(t, node, l, List.of("listen = \"" + spec.hosts.getOrDefault(l, "127.0.0.1") + ":" + port(node, l) + "\""));
+            section(t, node, l, List.of("listen = \"" + host(node, l) + ":" + port(node, l) + "\""));
         }
         for (String l : spec.disabled) section(t, node, l, List.of("enabled = false"));
         if (spec.secret != null) {
-            List<String> lines = new ArrayList<>(List.of("node = \"" + node + "\"", "listen = \"127.0.0.1:" + port(node, REPLICATION) + "\"",
+            List<String> lines = new ArrayList<>(List.of("node = \"" + node + "\"", "listen = \"" + host(node, REPLICATION) + ":" + port(node, REPLICATION) + "\"",
                     "secret = \"" + spec.secret + "\""));
             lines.addAll(spec.replication);
             section(t, node, "replication", lines);

@@ -32,12 +32,15 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
     private static final Duration QUORUM_WAIT = Duration.ofSeconds(60);
 
     private final Path dir;
+    /** The address the servers take clients on (127.0.0.1 unless {@link #start(Path, int, String)} said otherwise). */
+    private final String clientHost;
     private final int[] clientPorts;
     private final Process[] servers;
     private final Thread killer = new Thread(this::killAll, "zookeeper-ensemble-killer");
 
-    private ZooKeeperEnsemble(Path dir, int n) throws IOException {
+    private ZooKeeperEnsemble(Path dir, int n, String clientHost) throws IOException {
         this.dir = dir;
+        this.clientHost = clientHost;
         this.clientPorts = new int[n];
         this.servers = new Process[n];
         int[] quorum = new int[n], election = new int[n];
@@ -55,7 +58,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                     .append("initLimit=40\nsyncLimit=20\n")
                     .append("dataDir=").append(data.toAbsolutePath()).append('\n')
                     .append("clientPort=").append(clientPorts[i]).append('\n')
-                    .append("clientPortAddress=127.0.0.1\n")
+                    .append("clientPortAddress=").append(clientHost).append('\n')
                     .append("4lw.commands.whitelist=srvr,ruok,stat\n")
                     .append("admin.enableServer=false\n")
                     .append("maxClientCnxns=0\n");
@@ -68,12 +71,20 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
 
     /** Starts {@code n} servers under {@code dir} and returns when they have a leader and every one serves. */
     public static ZooKeeperEnsemble start(Path dir, int n) throws Exception {
+        return start(dir, n, "127.0.0.1");
+    }
+
+    /**
+     * Starts {@code n} servers that take clients on {@code clientHost} (an address of this host,
+     * e.g. one a network namespace reaches); the quorum's own links stay on loopback.
+     */
+    public static ZooKeeperEnsemble start(Path dir, int n, String clientHost) throws Exception {
         try {
             Class.forName(MAIN, false, ZooKeeperEnsemble.class.getClassLoader());
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("ZooKeeperEnsemble needs org.apache.zookeeper:zookeeper on the test class path", e);
         }
-        ZooKeeperEnsemble ensemble = new ZooKeeperEnsemble(dir, n);
+        ZooKeeperEnsemble ensemble = new ZooKeeperEnsemble(dir, n, clientHost);
         try {
             for (int i = 0; i < n; i++) ensemble.launch(i);
             ensemble.awaitQuorum();
@@ -89,10 +100,10 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         return start(dir, 3);
     }
 
-    /** {@code 127.0.0.1:p1,127.0.0.1:p2,...}, every server. */
+    /** {@code 127.0.0.1:p1,127.0.0.1:p2,...} (or the client host's), every server. */
     public String connectString() {
         StringJoiner j = new StringJoiner(",");
-        for (int p : clientPorts) j.add("127.0.0.1:" + p);
+        for (int p : clientPorts) j.add(clientHost + ":" + p);
         return j.toString();
     }
 
@@ -125,7 +136,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
 
     /** What server {@code i} says it is: leader, follower, standalone; null when it does not serve. */
     public String mode(int i) {
-        String answer = fourLetters(clientPorts[i], "srvr");
+        String answer = fourLetters(clientHost, clientPorts[i], "srvr");
         for (String line : answer.split("\n")) if (line.startsWith("Mode: ")) return line.substring(6).strip();
         return null;
     }
@@ -183,8 +194,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     /** A four-letter word's answer; empty when the server does not answer. */
-    private static String fourLetters(int port, String word) {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+    private static String fourLetters(String host, int port, String word) {
+        try (Socket s = new Socket(InetAddress.getByName(host), port)) {
             s.setSoTimeout(2_000);
             OutputStream out = s.getOutputStream();
             out.write(word.getBytes(StandardCharsets.US_ASCII));

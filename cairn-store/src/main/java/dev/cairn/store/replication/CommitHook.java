@@ -29,4 +29,12 @@ public interface CommitHook {
 
     /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
     void awaitReplicated(String user, long seq);
+
+    /**
+     * Just before a protocol answers a write that returned: throws {@link StoreException}
+     * (UNAVAILABLE) when this node may no longer acknowledge it (a master whose cluster lease
+     * lapsed, or a store that moved, since {@link #awaitReplicated}). The last look, as late as the
+     * answer can be: a node paused between it and the answer still answers late.
+     */
+    default void confirmAcknowledgement() { }
 }

@@ -204,6 +204,13 @@ public final class RocksSlotReplication implements SlotReplication {
         if (h != null) h.awaitReplicated(user, seq);
     }
 
+    /** See {@link CommitHook#confirmAcknowledgement}: the master's hook asks its lease; without one, a fenced slot refuses. */
+    void confirmAcknowledgement() {
+        CommitHook h = hook;
+        if (h != null) h.confirmAcknowledgement();
+        else checkWritable();
+    }
+
     // --- replica side: positions and apply ---------------------------------------------------------
 
     /** The user's seq on this slot (0 when the user is not here). */

@@ -55,6 +55,7 @@ final class UserHandle implements UserStore {
     }
 
     @Override public String user() { return name; }
+    @Override public void confirmAcknowledgement() { slot.replication().confirmAcknowledgement(); }
     @Override public List<MailboxInfo> mailboxes() { return on(UserState::mailboxes); }
     @Override public Optional<MailboxInfo> mailbox(String mailbox) { return on(s -> s.mailbox(mailbox)); }
     @Override public Optional<MailboxInfo> mailbox(MailboxId mailbox) { return on(s -> s.mailbox(mailbox)); }
