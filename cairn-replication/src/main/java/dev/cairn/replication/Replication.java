@@ -33,15 +33,15 @@ public final class Replication implements AutoCloseable {
     final StoreMap map;
     /** The cluster secret and TLS context, replaced by {@link #reload}; ReplicationConfig's are the ones the node started with. */
     final ReplicationKeys keys;
-    private final Map<String, SlotStore> slots;
+    final Map<String, SlotStore> slots;
     private final MeterRegistry meters;
-    private final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
+    final Map<String, StoreMaster> masters = new ConcurrentHashMap<>();
     final Map<String, String> currentMaster = new ConcurrentHashMap<>();
-    private final Map<String, List<String>> resyncLog = new ConcurrentHashMap<>();
+    final Map<String, List<String>> resyncLog = new ConcurrentHashMap<>();
     /** Each replica slot's claim to be in sync, by store. */
     private final Map<String, InSyncClaim> claims = new ConcurrentHashMap<>();
     /** What forced promotions did (the replica report). */
-    private final List<String> promotions = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<String> promotions = java.util.Collections.synchronizedList(new ArrayList<>());
     /** The last promotions and fencings here (the admin page). */
     private final Failovers failovers = new Failovers();
     private final ReplicaService service;
@@ -51,8 +51,8 @@ public final class Replication implements AutoCloseable {
     private volatile long holdNanos;
     /** Where masters publish their stores' in-sync sets ({@link #publishInSync}); null without a cluster. */
     private volatile InSyncPublisher inSyncPublisher;
-    /** Per-user write fences of this node's masters (online user moves, {@link #holdUser}). */
-    private final UserHolds userHolds = new UserHolds();
+    /** Per-user write fences of this node's masters (online user moves). */
+    private final UserMoves userMoves = new UserMoves(this);
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -192,7 +192,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher, userHolds);
+                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher, userMoves.holds());
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -325,19 +325,6 @@ public final class Replication implements AutoCloseable {
         return switchOver(store, to, budget, null);
     }
 
-    /**
-     * A cluster's record of a planned switchover: called once the replica took the store over, with
-     * its epoch; writes the new master into the store map.
-     */
-    @FunctionalInterface
-    public interface SwitchRecord {
-        /**
-         * @return null when the map names the replica master at {@code epoch}, else why it does not
-         * @throws Exception when the map could not be written (the new master's node writes it then)
-         */
-        String record(long epoch) throws Exception;
-    }
-
     /** A switchover that a cluster's store map records ({@code record}, or null: a static pair). */
     public SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget, SwitchRecord record) throws InterruptedException {
         StoreMaster m;
@@ -356,25 +343,6 @@ public final class Replication implements AutoCloseable {
 
             @Override public void unknown(String why) { movedAway(store, to, epoch, why); }
         });
-    }
-
-    /**
-     * What a switchover ({@link #switchOver}) did: done (the store is mastered by {@code to} at {@code epoch}) or not,
-     * why not, and how long writes waited ({@code pause}: the gate closed to the switch's end), of
-     * which the replica's catching up ({@code catchUp}) and the takeover itself ({@code takeOver}).
-     */
-    public record SwitchResult(String store, String to, boolean done, long epoch, java.time.Duration pause,
-                               java.time.Duration catchUp, java.time.Duration takeOver, String why) {
-        /** What the operator is told: the first line says where the store is now. */
-        public List<String> lines() {
-            List<String> out = new ArrayList<>();
-            out.add(done ? "store " + store + " switched over to " + to + " at epoch " + epoch + ": this node is its replica now"
-                    : "store " + store + " not switched over to " + to + ": " + why);
-            out.add("write pause " + millis(pause) + " (catch-up " + millis(catchUp) + ", takeover " + millis(takeOver) + ")");
-            return out;
-        }
-
-        private static String millis(java.time.Duration d) { return String.format(java.util.Locale.ROOT, "%.1f ms", d.toNanos() / 1e6); }
     }
 
     /** This node's master of the store gave way to {@code to} at the epoch: fenced, its replica from now on. */
@@ -504,56 +472,11 @@ public final class Replication implements AutoCloseable {
                 tls == null ? "" : " and the TLS certificate, key and trust");
     }
 
-    // --- online user moves (cairn-server's UserMove drives them) ------------------------------------
-
     /** Whether this node masters the store now. */
     public boolean masters(String store) { return isMaster(store); }
 
-    /**
-     * On the master of a store: new commits of the user wait from now on (see {@link UserHolds}),
-     * and this returns once those already past the gate have their record in the log; false (and no
-     * hold) when the user is held already or the commits in flight did not finish within the budget.
-     * The hold lapses 5 s after the budget if the mover has not ended it: {@code stillHere} (the
-     * directory's placement) then says whether it is released or the user moved.
-     */
-    public boolean holdUser(String store, String user, java.time.Duration budget, java.util.function.Supplier<Boolean> stillHere)
-            throws InterruptedException {
-        if (!isMaster(store)) throw new IllegalStateException("store " + store + " is not mastered here");
-        // The hold lapses a while after the budget (the mover gives up at the budget): then stillHere decides.
-        if (!userHolds.hold(store, user, budget.plusSeconds(5).toNanos(), stillHere)) return false;
-        if (userHolds.awaitQuiet(store, user, System.nanoTime() + budget.toNanos())) return true;
-        userHolds.release(store, user);
-        return false;
-    }
-
-    /** The hold ends without a move: the waiting commits of the user go on. */
-    public void releaseUser(String store, String user) { userHolds.release(store, user); }
-
-    /** The user lives on {@code to} now: its waiting and later commits on this store are refused UNAVAILABLE. */
-    public void userMovedAway(String store, String user, String to) {
-        userHolds.movedAway(store, user, "user " + user + " moved to store " + to + ": try again there");
-    }
-
-    /** Lets the removal of a moved user's old copy through the user's fence ({@code true}), and closes it again. */
-    public void removingMovedUser(String store, String user, boolean removing) { userHolds.removing(store, user, removing); }
-
-    /** The user moved into this store: no fence of an earlier move off it is left. */
-    public void userArrived(String store, String user) { userHolds.arrived(store, user); }
-
-    /**
-     * On a store's master: waits until every replica of the store has acknowledged the user at seq
-     * or later (polled every 20 ms), at most {@code timeout}; whether they did.
-     */
-    public boolean awaitUserReplicated(String store, String user, long seq, java.time.Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            StoreMaster m = masters.get(store);
-            if (m == null) throw new IllegalStateException("store " + store + " is not mastered here");
-            if (m.replicatedSeq(user) >= seq) return true;
-            if (System.nanoTime() > deadline) return false;
-            Thread.sleep(20);
-        }
-    }
+    /** The online moves of users off and onto this node's masters (cairn-server's UserMove drives them). */
+    public UserMoves userMoves() { return userMoves; }
 
     public void resync(String store, String userOrNull) {
         StoreMaster m = masters.get(store);
@@ -573,15 +496,7 @@ public final class Replication implements AutoCloseable {
     }
 
     /** What reconciliation and resyncs did (the replica report). */
-    public List<String> report() {
-        List<String> out = new ArrayList<>();
-        synchronized (promotions) {
-            out.addAll(promotions);
-        }
-        for (StoreMaster m : masters.values()) out.addAll(m.report());
-        resyncLog.forEach((s, users) -> { synchronized (users) { for (String u : users) out.add("store " + s + ": " + u + " copied whole from the master"); } });
-        return out;
-    }
+    public List<String> report() { return StatusReports.report(this); }
 
     /**
      * What each store this node holds a slot of can show of itself: for a replica what the
@@ -596,19 +511,7 @@ public final class Replication implements AutoCloseable {
     public record ReplicaProgress(String store, String slot, boolean inSync, long epoch, long position) {}
 
     /** One per store with a slot here; reads every user's seq (meant for once a second or less). */
-    public List<ReplicaProgress> replicaProgress() {
-        List<ReplicaProgress> out = new ArrayList<>();
-        for (StoreSpec s : map.all()) {
-            SlotRef self = self(s);
-            if (self == null) continue;
-            SlotStore slot = slots.get(self.slot());
-            long position = 0;
-            for (String user : slot.users()) position += slot.replication().seq(user);
-            SyncState claim = masters.containsKey(s.name()) ? null : claim(s.name()).state();
-            out.add(new ReplicaProgress(s.name(), self.slot(), claim != null && claim.inSync(), slot.replication().epoch(), position));
-        }
-        return out;
-    }
+    public List<ReplicaProgress> replicaProgress() { return StatusReports.progress(this); }
 
     /** The last promotions and fencings on this node, newest first (the admin page). */
     public List<Failovers.Failover> failovers() { return failovers.recent(); }
@@ -619,43 +522,7 @@ public final class Replication implements AutoCloseable {
     public record MasterLink(String store, String master, boolean connected, java.time.Instant since, String lastFailure) {}
 
     /** One line per store and one per channel with anything to say: role, master, mode, epoch, positions, lag. */
-    public List<StoreStatus> status() {
-        List<StoreStatus> out = new ArrayList<>();
-        for (StoreSpec s : map.all()) {
-            SlotStore slot = localSlot(s.name());
-            if (slot == null) continue;
-            StoreMaster m = masters.get(s.name());
-            List<ChannelStatus> channels = new ArrayList<>();
-            List<ReplicaStatus> links = new ArrayList<>();
-            Map<String, String> inSync = new java.util.TreeMap<>();
-            String mode;
-            String degraded = null;
-            if (m != null) {
-                mode = s.mode() == ReplicationConfig.Mode.ASYNC ? "async"
-                        : m.degraded() && m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.DEGRADE ? "async (fallen back from sync)" : "sync";
-                java.time.Instant since = m.degradedSince();
-                if (since != null) {
-                    degraded = (m.onReplicaLoss() == ReplicationConfig.OnReplicaLoss.REFUSE ? "refusing writes since " : "degraded since ")
-                            + since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-                }
-                m.inSync.states().forEach((replica, st) -> inSync.put(replica, InSyncSet.describe(st)));
-                for (Map.Entry<String, ChannelSender[]> e : m.senders.entrySet()) {
-                    links.add(m.replicaStatus(e.getKey()));
-                    for (ChannelSender c : e.getValue()) {
-                        channels.add(new ChannelStatus(e.getKey(), c.config.channel(), c.connected(), c.ackedUsers(), c.lagChanges(), c.lagMillis()));
-                    }
-                }
-            } else {
-                mode = "replica";
-                SyncState claim = claim(s.name()).state();
-                inSync.put(config.node(), claim == null ? "never told by a master that it is in sync" : claim.describe());
-            }
-            out.add(new StoreStatus(s.name(), m != null ? "master" : "replica", currentMaster.getOrDefault(s.name(), "?"),
-                    s.replicas().stream().map(Object::toString).toList(), mode, slot.replication().epoch(), degraded, channels,
-                    links, inSync));
-        }
-        return out;
-    }
+    public List<StoreStatus> status() { return StatusReports.status(this); }
 
     /**
      * @param degraded null while a replica takes the store's writes (or on a replica); else

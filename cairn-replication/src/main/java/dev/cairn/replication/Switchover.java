@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * outcome unknown: this master then stops writing for the store (two masters are worse than none).
  *
  * <p>In a cluster the store map must say so too: once the replica took the store over, the
- * {@link Replication.SwitchRecord} writes the new master and epoch into the store's record (a
+ * {@link SwitchRecord} writes the new master and epoch into the store's record (a
  * compare-and-set). Should that fail, or this node die first, the new master's node writes it
  * (it masters the store at an epoch one past its record's). The record is written after the
  * takeover, not before, so that the replica takes the store over cleanly (no jump of UIDs, no
@@ -53,10 +53,10 @@ final class Switchover {
     private final SlotRef to;
     private final long epoch;
     private final Duration budget;
-    private final Replication.SwitchRecord record;
+    private final SwitchRecord record;
 
     /** @param record the cluster's record of the switch, or null (a static pair: the replica's answer decides) */
-    Switchover(String store, StoreMaster master, SlotStore slot, SlotRef to, long epoch, Duration budget, Replication.SwitchRecord record) {
+    Switchover(String store, StoreMaster master, SlotStore slot, SlotRef to, long epoch, Duration budget, SwitchRecord record) {
         this.record = record;
         this.store = store;
         this.master = master;
@@ -66,7 +66,7 @@ final class Switchover {
         this.budget = budget;
     }
 
-    Replication.SwitchResult run(Outcome outcome) throws InterruptedException {
+    SwitchResult run(Outcome outcome) throws InterruptedException {
         ChannelSender[] cs = master.senders.get(to.node());
         if (cs == null) return notDone(0, 0, to + " is not a replica of store " + store + " here");
         for (ChannelSender c : cs) {
@@ -108,7 +108,7 @@ final class Switchover {
                             + (e.getCause() != null ? e.getCause().getMessage() : "timeout") + "): whether it did is unknown";
                     outcome.unknown(why);
                     over = true;
-                    return new Replication.SwitchResult(store, to.toString(), false, epoch, since(closed), Duration.ofNanos(caught - closed), since(caught),
+                    return new SwitchResult(store, to.toString(), false, epoch, since(closed), Duration.ofNanos(caught - closed), since(caught),
                             why + "; this node stopped writing for the store: if " + to + " is not its master, promote one");
                 }
             }
@@ -119,7 +119,7 @@ final class Switchover {
             long end = System.nanoTime();
             log.info("store {}: switched over to {} at epoch {}: writes waited {} ms (catch-up {} ms, takeover {} ms)", store, to, epoch,
                     (end - closed) / 1_000_000, (caught - closed) / 1_000_000, (end - caught) / 1_000_000);
-            return new Replication.SwitchResult(store, to.toString(), true, epoch, Duration.ofNanos(end - closed), Duration.ofNanos(caught - closed),
+            return new SwitchResult(store, to.toString(), true, epoch, Duration.ofNanos(end - closed), Duration.ofNanos(caught - closed),
                     Duration.ofNanos(end - caught), "");
         } finally {
             if (!over) master.gate.open();
@@ -137,10 +137,10 @@ final class Switchover {
         }
     }
 
-    private Replication.SwitchResult notDone(long closed, long caught, String why) {
+    private SwitchResult notDone(long closed, long caught, String why) {
         log.warn("store {}: switchover to {} abandoned: {}", store, to, why);
         Duration pause = closed == 0 ? Duration.ZERO : since(closed);
-        return new Replication.SwitchResult(store, to.toString(), false, epoch, pause, caught == 0 ? pause : Duration.ofNanos(caught - closed),
+        return new SwitchResult(store, to.toString(), false, epoch, pause, caught == 0 ? pause : Duration.ofNanos(caught - closed),
                 caught == 0 ? Duration.ZERO : since(caught), why);
     }
 

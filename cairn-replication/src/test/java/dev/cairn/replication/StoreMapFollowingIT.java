@@ -260,7 +260,7 @@ class StoreMapFollowingIT {
             nodes.get("a").follow(spec("a", "old"), 1);
             eventually(Duration.ofSeconds(20), () -> assertThat(status("a").channels()).isNotEmpty().allMatch(Replication.ChannelStatus::connected));
             assertThat(versionsSeen).containsExactlyInAnyOrder(3, 2);
-            Replication.SwitchResult r = nodes.get("a").switchOver("s1", new SlotRef("old", "s0"), Duration.ofSeconds(5));
+            SwitchResult r = nodes.get("a").switchOver("s1", new SlotRef("old", "s0"), Duration.ofSeconds(5));
             assertThat(r.done()).isFalse();
             assertThat(r.why()).contains("speaks replication protocol 2").contains("upgrade it");
             assertThat(status("a").role()).isEqualTo("master");

@@ -99,7 +99,7 @@ class SwitchoverIT {
             Writers w = new Writers(t, 4);
             try {
                 eventually(Duration.ofSeconds(10), () -> assertThat(w.subjects).hasSizeGreaterThan(100));
-                Replication.SwitchResult there = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofSeconds(10));
+                SwitchResult there = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofSeconds(10));
                 assertThat(there.done()).as(String.join("; ", there.lines())).isTrue();
                 assertThat(there.epoch()).isEqualTo(1);
                 pauses.add(there.pause().toMillis());
@@ -110,7 +110,7 @@ class SwitchoverIT {
                 int before = w.subjects.size();
                 eventually(Duration.ofSeconds(10), () -> assertThat(w.subjects).hasSizeGreaterThan(before + 100));
                 t.awaitConnected("b");
-                Replication.SwitchResult back = t.nodes.get("b").switchOver("s1", new SlotRef("a", "s0"), Duration.ofSeconds(10));
+                SwitchResult back = t.nodes.get("b").switchOver("s1", new SlotRef("a", "s0"), Duration.ofSeconds(10));
                 assertThat(back.done()).as(String.join("; ", back.lines())).isTrue();
                 assertThat(back.epoch()).isEqualTo(2);
                 pauses.add(back.pause().toMillis());
@@ -157,7 +157,7 @@ class SwitchoverIT {
             // The replica is away: refused at once, nothing waits.
             t.stop("b");
             eventually(Duration.ofSeconds(10), () -> assertThat(status(t, "a").channels()).noneMatch(Replication.ChannelStatus::connected));
-            Replication.SwitchResult gone = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofSeconds(5));
+            SwitchResult gone = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofSeconds(5));
             assertThat(gone.done()).isFalse();
             assertThat(gone.why()).contains("unreachable");
             assertThat(gone.pause()).isEqualTo(Duration.ZERO);
@@ -167,7 +167,7 @@ class SwitchoverIT {
             Writers w = new Writers(t, 4);
             try {
                 eventually(Duration.ofSeconds(10), () -> assertThat(w.subjects).hasSizeGreaterThan(50));
-                Replication.SwitchResult late = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofNanos(1));
+                SwitchResult late = t.nodes.get("a").switchOver("s1", new SlotRef("b", "s0"), Duration.ofNanos(1));
                 assertThat(late.done()).isFalse();
                 assertThat(late.why()).containsAnyOf("did not catch up", "did not finish", "after the budget");
                 int before = w.subjects.size();

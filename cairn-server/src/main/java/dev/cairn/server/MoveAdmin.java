@@ -104,7 +104,7 @@ final class MoveAdmin {
         ReplicationAdmin.context(admin, clusterToken, "/users/move/hold", "POST", q -> {
             String store = required(q, "store"), user = required(q, "user");
             SlotStore slot = master(replication, slots, store);
-            if (!replication.holdUser(store, user, budget(q), () -> placement.storeOf(user).map(store::equals).orElse(true))) {
+            if (!replication.userMoves().hold(store, user, budget(q), () -> placement.storeOf(user).map(store::equals).orElse(true))) {
                 throw new IllegalStateException("user " + user + " cannot be held on store " + store
                         + " (held by another move, or its commits in flight did not finish within the budget)");
             }
@@ -112,12 +112,12 @@ final class MoveAdmin {
             return slot.replication().seq(user) + "\n";
         });
         ReplicationAdmin.context(admin, clusterToken, "/users/move/release", "POST", q -> {
-            replication.releaseUser(required(q, "store"), required(q, "user"));
+            replication.userMoves().release(required(q, "store"), required(q, "user"));
             return "released\n";
         });
         ReplicationAdmin.context(admin, clusterToken, "/users/move/moved", "POST", q -> {
             String store = required(q, "store"), user = required(q, "user"), to = required(q, "to");
-            replication.userMovedAway(store, user, to);
+            replication.userMoves().movedAway(store, user, to);
             router.moved(user, "user " + user + " moved to store " + to);
             log.info("move: user {} moved off store {} to {}: its writes here are refused, its sessions end", user, store, to);
             return "moved\n";
@@ -126,11 +126,11 @@ final class MoveAdmin {
             String store = required(q, "store"), user = required(q, "user");
             SlotStore slot = master(replication, slots, store);
             if (!slot.hasUser(user)) return "not here\n";
-            replication.removingMovedUser(store, user, true);
+            replication.userMoves().removing(store, user, true);
             try {
                 slot.deleteUser(user);
             } finally {
-                replication.removingMovedUser(store, user, false);
+                replication.userMoves().removing(store, user, false);
             }
             router.forget(user);
             log.info("move: the old copy of user {} removed from store {}", user, store);

@@ -145,11 +145,11 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
      * A planned switchover of a store this node masters to {@code to} (a step of {@code cairn node
      * drain}), recorded in the store map: once {@code to} took the store over, its record names it
      * master at the next epoch and the old master an in-sync replica (compare-and-set; see
-     * {@link dev.cairn.replication.Replication.SwitchRecord}; should this node fail to write it,
+     * {@link dev.cairn.replication.SwitchRecord}; should this node fail to write it,
      * {@code to}'s node does: {@link #claimTakenOver}). Refused when the map does not name this
      * node master or {@code to} is not in the in-sync set.
      */
-    dev.cairn.replication.Replication.SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws Exception {
+    dev.cairn.replication.SwitchResult switchOver(String store, SlotRef to, java.time.Duration budget) throws Exception {
         dev.cairn.cluster.VersionedStore read = member.stores().read(store)
                 .orElseThrow(() -> new IllegalArgumentException("no store " + store + " in the cluster's map"));
         StoreRecord r = read.record();

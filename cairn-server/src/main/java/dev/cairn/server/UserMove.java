@@ -124,7 +124,7 @@ final class UserMove {
         }
         if (placed.isEmpty() && !placement.place(user, Optional.empty(), from)) throw new IllegalStateException("user " + user + " was placed meanwhile");
 
-        replication.userArrived(to, user);
+        replication.userMoves().arrived(to, user);
         HttpResponse<byte[]> image = call(source, "GET", "/users/move/image?" + query("store", from, "user", user));
         target.replication().installUser(UserImageCodec.decode(image.body()));
         long seq = target.replication().seq(user);
@@ -140,7 +140,7 @@ final class UserMove {
         // The target's replicas get the bulk of the copy before the flip, so that a target master
         // lost right after it leaves a replica with the user (the rest follows the flip).
         replication.resync(to, user);
-        boolean replicated = replication.awaitUserReplicated(to, user, seq, REPLICA_WAIT);
+        boolean replicated = replication.userMoves().awaitReplicated(to, user, seq, REPLICA_WAIT);
         if (!replicated) log.warn("move: user {}: the replicas of store {} did not take the copy within {} s; going on", user, to, REPLICA_WAIT.toSeconds());
         long copiedToReplicas = System.nanoTime();
         do {
@@ -200,7 +200,7 @@ final class UserMove {
             replication.resync(to, user);
             forgetEverywhere(user, to);
         }
-        if (!replication.awaitUserReplicated(to, user, target.replication().seq(user), REPLICA_WAIT)) return false;
+        if (!replication.userMoves().awaitReplicated(to, user, target.replication().seq(user), REPLICA_WAIT)) return false;
         call(source, "POST", "/users/move/remove?" + query("store", from, "user", user));
         return true;
     }
