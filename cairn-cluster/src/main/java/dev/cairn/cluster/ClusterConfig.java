@@ -19,9 +19,13 @@ import java.util.regex.Pattern;
  *                          unless it has no live master at all
  * @param rejoinGrace       a node registered for less than this is not preferred as a new master
  *                          over an otherwise equal candidate (it may be flapping)
+ * @param advertise         the host (name or address, no port) other nodes and proxies reach this
+ *                          node's listeners at, as registered; null: each listener's bound address,
+ *                          or for a listener bound to every interface the machine's first
+ *                          non-loopback address (the node wiring decides)
  */
 public record ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout,
-                            Duration failoverDamping, Duration rejoinGrace) {
+                            Duration failoverDamping, Duration rejoinGrace, String advertise) {
     public static final String DEFAULT_ROOT = "/cairn";
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -32,6 +36,9 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
 
     private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}");
     private static final Pattern ROOT = Pattern.compile("(/[A-Za-z0-9][A-Za-z0-9._-]*)+");
+    /** A DNS name or an IPv4 address; an IPv6 address is {@link #IPV6} (no brackets, no port either way). */
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9.]+)?");
 
     public ClusterConfig {
         if (zookeeper == null || zookeeper.isBlank()) throw new IllegalArgumentException("cluster.zookeeper is required: host:port,host:port,...");
@@ -46,6 +53,18 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
         if (connectionTimeout.isNegative() || connectionTimeout.isZero()) throw new IllegalArgumentException("cluster.connection_timeout must be positive: " + connectionTimeout);
         if (failoverDamping.isNegative()) throw new IllegalArgumentException("cluster.failover_damping may not be negative: " + failoverDamping);
         if (rejoinGrace.isNegative()) throw new IllegalArgumentException("cluster.rejoin_grace may not be negative: " + rejoinGrace);
+        if (advertise != null) {
+            if (!(HOST.matcher(advertise).matches() || IPV6.matcher(advertise).matches()))
+                throw new IllegalArgumentException("cluster.advertise: \"" + advertise + "\" is not a host name or an IP address (no port: each listener's own is registered)");
+            if (advertise.equals("0.0.0.0") || advertise.replace(":", "").replace("0", "").isEmpty())
+                throw new IllegalArgumentException("cluster.advertise: \"" + advertise + "\" is every interface, which no other node can connect to: name this machine's address");
+        }
+    }
+
+    /** Without {@code advertise}. */
+    public ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout, Duration failoverDamping,
+                         Duration rejoinGrace) {
+        this(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, null);
     }
 
     /** The defaults for everything but the ensemble. */
@@ -54,11 +73,13 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
                 DEFAULT_FAILOVER_DAMPING, DEFAULT_REJOIN_GRACE);
     }
 
-    public ClusterConfig withRoot(String r) { return new ClusterConfig(zookeeper, r, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withRoot(String r) { return new ClusterConfig(zookeeper, r, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, advertise); }
 
-    public ClusterConfig withSessionTimeout(Duration d) { return new ClusterConfig(zookeeper, root, d, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withSessionTimeout(Duration d) { return new ClusterConfig(zookeeper, root, d, connectionTimeout, failoverDamping, rejoinGrace, advertise); }
 
-    public ClusterConfig withDamping(Duration damping, Duration grace) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, damping, grace); }
+    public ClusterConfig withDamping(Duration damping, Duration grace) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, damping, grace, advertise); }
 
-    public ClusterConfig withZookeeper(String z) { return new ClusterConfig(z, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withZookeeper(String z) { return new ClusterConfig(z, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, advertise); }
+
+    public ClusterConfig withAdvertise(String host) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, host); }
 }

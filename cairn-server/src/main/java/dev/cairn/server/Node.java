@@ -163,7 +163,7 @@ public final class Node implements AutoCloseable {
         if (config.cluster() != null) {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
-                    Node.class.getPackage().getImplementationVersion());
+                    Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
         }
         serving = true;
         copyOwnAccounts();
