@@ -14,7 +14,7 @@ import java.util.function.Consumer;
 @Command(name = "cairn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
         subcommands = {ServeCommand.class, UserCommand.class, CheckCommand.class, BenchCommand.class, StoreCommand.class,
-                ReplicaCommand.class, TlsCommand.class, ReloadCommand.class, VersionCommand.class,
+                ReplicaCommand.class, TlsCommand.class, ReloadCommand.class, VersionCommand.class, ClusterCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CairnCommand implements Runnable {
     private final InputStream in;
