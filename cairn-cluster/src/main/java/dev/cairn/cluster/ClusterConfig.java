@@ -21,9 +21,13 @@ import java.util.regex.Pattern;
  *                          over an otherwise equal candidate (it may be flapping)
  * @param groupMoves        how often the controller's node moves the users whose group's (or
  *                          domain's) store is another than theirs ({@code group_moves}; zero: never)
+ * @param advertise         the host (name or address, no port) other nodes and proxies reach this
+ *                          node's listeners at, as registered; null: each listener's bound address,
+ *                          or for a listener bound to every interface the machine's first
+ *                          non-loopback address (the node wiring decides)
  */
 public record ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout,
-                            Duration failoverDamping, Duration rejoinGrace, Duration groupMoves) {
+                            Duration failoverDamping, Duration rejoinGrace, Duration groupMoves, String advertise) {
     public static final String DEFAULT_ROOT = "/cairn";
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -35,6 +39,9 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
 
     private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}");
     private static final Pattern ROOT = Pattern.compile("(/[A-Za-z0-9][A-Za-z0-9._-]*)+");
+    /** A DNS name or an IPv4 address; an IPv6 address is {@link #IPV6} (no brackets, no port either way). */
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9.]+)?");
 
     public ClusterConfig {
         if (zookeeper == null || zookeeper.isBlank()) throw new IllegalArgumentException("cluster.zookeeper is required: host:port,host:port,...");
@@ -50,12 +57,24 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
         if (failoverDamping.isNegative()) throw new IllegalArgumentException("cluster.failover_damping may not be negative: " + failoverDamping);
         if (groupMoves == null || groupMoves.isNegative()) throw new IllegalArgumentException("cluster.group_moves may not be negative: " + groupMoves);
         if (rejoinGrace.isNegative()) throw new IllegalArgumentException("cluster.rejoin_grace may not be negative: " + rejoinGrace);
+        if (advertise != null) {
+            if (!(HOST.matcher(advertise).matches() || IPV6.matcher(advertise).matches()))
+                throw new IllegalArgumentException("cluster.advertise: \"" + advertise + "\" is not a host name or an IP address (no port: each listener's own is registered)");
+            if (advertise.equals("0.0.0.0") || advertise.replace(":", "").replace("0", "").isEmpty())
+                throw new IllegalArgumentException("cluster.advertise: \"" + advertise + "\" is every interface, which no other node can connect to: name this machine's address");
+        }
     }
 
-    /** Without {@code group_moves}: the default, hourly. */
+    /** Without {@code group_moves} (the default, hourly) and {@code advertise}. */
     public ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout, Duration failoverDamping,
                          Duration rejoinGrace) {
-        this(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, DEFAULT_GROUP_MOVES);
+        this(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, DEFAULT_GROUP_MOVES, null);
+    }
+
+    /** Without {@code advertise}. */
+    public ClusterConfig(String zookeeper, String root, Duration sessionTimeout, Duration connectionTimeout, Duration failoverDamping,
+                         Duration rejoinGrace, Duration groupMoves) {
+        this(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, groupMoves, null);
     }
 
     /** The defaults for everything but the ensemble. */
@@ -64,11 +83,13 @@ public record ClusterConfig(String zookeeper, String root, Duration sessionTimeo
                 DEFAULT_FAILOVER_DAMPING, DEFAULT_REJOIN_GRACE);
     }
 
-    public ClusterConfig withRoot(String r) { return new ClusterConfig(zookeeper, r, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withRoot(String r) { return new ClusterConfig(zookeeper, r, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, groupMoves, advertise); }
 
-    public ClusterConfig withSessionTimeout(Duration d) { return new ClusterConfig(zookeeper, root, d, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withSessionTimeout(Duration d) { return new ClusterConfig(zookeeper, root, d, connectionTimeout, failoverDamping, rejoinGrace, groupMoves, advertise); }
 
-    public ClusterConfig withDamping(Duration damping, Duration grace) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, damping, grace); }
+    public ClusterConfig withDamping(Duration damping, Duration grace) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, damping, grace, groupMoves, advertise); }
 
-    public ClusterConfig withZookeeper(String z) { return new ClusterConfig(z, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace); }
+    public ClusterConfig withZookeeper(String z) { return new ClusterConfig(z, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, groupMoves, advertise); }
+
+    public ClusterConfig withAdvertise(String host) { return new ClusterConfig(zookeeper, root, sessionTimeout, connectionTimeout, failoverDamping, rejoinGrace, groupMoves, host); }
 }

@@ -167,7 +167,7 @@ public final class Node implements AutoCloseable {
         if (config.cluster() != null) {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
-                    Node.class.getPackage().getImplementationVersion());
+                    Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
             if (admin != null) DrainAdmin.register(admin, token, cluster);
             if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {
                 // Online user moves (issue 20), run by the target store's master over the admin endpoints.

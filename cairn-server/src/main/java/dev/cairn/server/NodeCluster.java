@@ -50,6 +50,10 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
     private NodeRecord self;
     /** Only on the member's event thread: the last refusal logged per store (each logged once). */
     private final Map<String, String> refusals = new HashMap<>();
+    /** Peers a registration names off loopback while replication is not encrypted here: not used (each logged once). */
+    private final Set<String> refusedPeers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Whether a peer at an address may be reached in clear (loopback, or [replication] insecure); asked only with TLS off. */
+    private java.util.function.Predicate<InetSocketAddress> mayReachInClear = a -> a.getAddress() != null && a.getAddress().isLoopbackAddress();
     /** Only on the progress thread: stores seen mastered here one epoch past their record, at that epoch (claimed on the next look). */
     private final Map<String, Long> unrecorded = new HashMap<>();
     /** Only on the progress thread: what was last reported per store. */
@@ -72,15 +76,19 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
      * @param addresses this node's listeners by kind (imap, pop3, lmtp, admin), host:port
      */
     static NodeCluster start(ClusterConfig config, Replication replication, List<String> slots, Map<String, String> addresses,
-                             String version) throws IOException {
+                             String version, java.util.function.Predicate<InetSocketAddress> mayReachInClear) throws IOException {
         String node = replication.node();
+        // What others connect to ([cluster] advertise, else the bound address; never a wildcard).
         Map<String, String> registered = new TreeMap<>();
         addresses.forEach((kind, address) -> {
-            if (NodeRecord.ADDRESS_KINDS.contains(kind)) registered.put(kind, address);
+            InetSocketAddress bound = parse(address);
+            if (NodeRecord.ADDRESS_KINDS.contains(kind) && bound != null) registered.put(kind, AdvertisedAddress.of(bound, config.advertise()));
         });
-        registered.put("replication", hostPort(replication.address()));
+        registered.put("replication", AdvertisedAddress.of(replication.address(), config.advertise()));
+        log.info("cluster: registering {}", registered);
         NodeRecord self = new NodeRecord(node, registered, slots, version == null ? "dev" : version, 0, System.currentTimeMillis());
         NodeCluster c = new NodeCluster(config, replication, self);
+        c.mayReachInClear = mayReachInClear;
         // A write waits up to a session timeout for a lease that lapsed: the same session back (a
         // ZooKeeper leader elected) acknowledges it; a session gone fails it.
         replication.fenceAcknowledgements(c.member.lease()::mayAcknowledge, config.sessionTimeout());
@@ -112,7 +120,18 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
             String address = r.addresses().get("replication");
             if (address == null || r.node().equals(node) || replication.peerConfigured(r.node())) continue;
             InetSocketAddress a = parse(address);
-            if (a != null) replication.setPeer(r.node(), a);
+            if (a == null) continue;
+            // With TLS on every link is verified against [replication] trust, the peers learned here as
+            // the configured ones; with it off, mail goes in clear only where the config allows it.
+            if (!replication.tls() && !mayReachInClear.test(a)) {
+                if (refusedPeers.add(r.node() + "@" + address)) {
+                    log.error("cluster: not replicating with {} at {}: it is not on loopback and replication is not encrypted here "
+                            + "([replication] tls = true with the cluster's CA; or, on a network you trust, tls = false and insecure = true)",
+                            r.node(), address);
+                }
+                continue;
+            }
+            replication.setPeer(r.node(), a);
         }
     }
 
@@ -284,11 +303,6 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
         } catch (Exception e) {
             log.warn("cluster: progress not reported: {}", e.toString());
         }
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress() == null || a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static InetSocketAddress parse(String hostPort) {

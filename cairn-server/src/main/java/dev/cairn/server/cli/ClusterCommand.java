@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** `cairn cluster ...`: the cluster as a whole ([cluster]). */
-@Command(name = "cluster", header = "The cluster as a whole (a node's config with [cluster]).", subcommands = {ClusterCommand.Status.class})
+@Command(name = "cluster", header = "The cluster as a whole (a node's config with [cluster]).", subcommands = {ClusterCommand.Status.class, ClusterDemoCommand.class})
 public final class ClusterCommand implements Runnable {
     @CommandLine.Spec CommandSpec spec;
 

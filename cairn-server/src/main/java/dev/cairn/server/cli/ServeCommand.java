@@ -93,8 +93,11 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             });
         }
-        log.info("serving {} (listening: {}); add a user with: ./cairn user add NAME --data {}",
-                config.data().toAbsolutePath().normalize(), String.join(", ", node.listening()), config.data());
+        // The same options as this node's: a node of a replicated store or a cluster keeps its accounts in
+        // the store, which `cairn user` reaches only through the config's [replication].
+        log.info("serving {} (listening: {}); add a user with: ./cairn user add NAME {}",
+                config.data().toAbsolutePath().normalize(), String.join(", ", node.listening()),
+                options.config == null ? "--data " + config.data() : "--config " + options.config + (options.data == null ? "" : " --data " + options.data));
         log.info("lmtp: user names are addresses in {}{}", config.localDomains().domains().isEmpty() ? "no domain"
                 : String.join(", ", config.localDomains().domains()), config.localDomains().bareNames() ? ", and bare" : "");
         CairnCommand.root(spec).onServing().accept(node);

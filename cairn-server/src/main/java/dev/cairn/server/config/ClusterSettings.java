@@ -25,12 +25,15 @@ import org.tomlj.TomlTable;
  * failover_damping = "60s"
  * rejoin_grace = "30s"
  * group_moves = "1h"             # how often users whose group's or domain's store is another move there; "0s": never
+ * advertise = "10.0.0.1"         # the host others reach this node's listeners at (default: the bound
+ *                                # address; for a listener bound to every interface, the machine's
+ *                                # first non-loopback address)
  * </pre>
  */
 final class ClusterSettings {
     static final Duration MAX_CONNECTION_TIMEOUT = Duration.ofMinutes(5);
     static final Set<String> KEYS = Set.of("zookeeper", "root", "session_timeout", "connection_timeout", "failover_damping", "rejoin_grace",
-            "group_moves");
+            "group_moves", "advertise");
 
     private ClusterSettings() {}
 
@@ -50,6 +53,15 @@ final class ClusterSettings {
         if (!node.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,63}")) {
             throw error(source, "replication.node", "'" + node + "': a node of a cluster is named with letters, digits, '.' and '-' (at most 64)");
         }
+        // The static check (requireEncryptionOffLoopback) looks at the configured peers, this node's own
+        // address among them; a cluster node may have none: its own listener must pass the same rule.
+        java.net.InetSocketAddress listen = config.replication().config().listen();
+        if (config.replication().config().tls() == null && !config.replication().mayReachInClear(listen)) {
+            throw error(source, "replication.tls", "this node of a cluster listens for replication on " + listen.getHostString() + ":" + listen.getPort()
+                    + ", not on loopback, so replication must be encrypted: make certificates with `cairn tls ca --out ca` and `cairn tls node "
+                    + node + " --ca ca --out tls`, then set tls = true with the certificate, key and trust it prints"
+                    + " (or, on a network you trust, tls = false and insecure = true)");
+        }
         Object zk = t.get(List.of("zookeeper"));
         if (!(zk instanceof String zookeeper)) throw error(source, "cluster.zookeeper", "is required: \"host:port,host:port,...\"");
         String root = t.contains("root") ? string(t, source, "root") : ClusterConfig.DEFAULT_ROOT;
@@ -62,7 +74,8 @@ final class ClusterSettings {
                     connectionTimeout,
                     duration(t, source, "failover_damping", ClusterConfig.DEFAULT_FAILOVER_DAMPING),
                     duration(t, source, "rejoin_grace", ClusterConfig.DEFAULT_REJOIN_GRACE),
-                    duration(t, source, "group_moves", ClusterConfig.DEFAULT_GROUP_MOVES));
+                    duration(t, source, "group_moves", ClusterConfig.DEFAULT_GROUP_MOVES),
+                    t.contains("advertise") ? string(t, source, "advertise") : null);
         } catch (IllegalArgumentException e) {
             // ClusterConfig's own words name the key: "cluster.session_timeout must be ..."
             throw new ConfigException(source + ": " + e.getMessage());

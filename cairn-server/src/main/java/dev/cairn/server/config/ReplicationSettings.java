@@ -77,7 +77,16 @@ import org.tomlj.TomlTable;
  *                                # refuse: a 250/OK always means on two disks
  * </pre>
  */
-public record ReplicationSettings(ReplicationConfig config, String slot, KeyFiles keyFiles) {
+public record ReplicationSettings(ReplicationConfig config, String slot, KeyFiles keyFiles, boolean insecure) {
+    /**
+     * Whether replication may go to {@code peer} unencrypted: TLS is off and the operator said
+     * {@code insecure = true}, or the peer is on loopback. A cluster node asks it of every peer a
+     * registration names (with TLS on, every peer is verified against {@code trust} instead).
+     */
+    public boolean mayReachInClear(InetSocketAddress peer) {
+        return insecure || peer.getAddress() != null && peer.getAddress().isLoopbackAddress();
+    }
+
     private static final Set<String> KEYS = Set.of("node", "slot", "listen", "secret", "secret_file", "sync_timeout",
             "uid_block", "modseq_block", "degraded_uid_window", "handshake_timeout", "max_handshakes", "peers", "stores", "tls", "certificate",
             "key", "trust", "insecure",
@@ -222,7 +231,7 @@ public record ReplicationSettings(ReplicationConfig config, String slot, KeyFile
         ReplicationConfig config = new ReplicationConfig(node, secret, new InetSocketAddress(listen.host(), listen.port()),
                 peers, stores, tuning, files.tls());
         requireEncryptionOffLoopback(t, source, config);
-        return new ReplicationSettings(config, slot, files);
+        return new ReplicationSettings(config, slot, files, Boolean.TRUE.equals(t.get(List.of("insecure"))));
     }
 
     /**

@@ -57,4 +57,42 @@ class ClusterSettingsTest {
         assertThat(ConfigLoader.parse(REPLICATION + "[cluster]\nzookeeper = \"zk:2181\"\nsession_timeout = \"120s\"\n", "c").cluster().sessionTimeout())
                 .isEqualTo(Duration.ofMinutes(2));
     }
+
+    @Test void advertiseNamesTheHostOthersReachThisNodeAtAndIsOptional() {
+        assertThat(ConfigLoader.parse(REPLICATION + "[cluster]\nzookeeper = \"zk:2181\"\n", "c").cluster().advertise()).isNull();
+        for (String host : new String[] {"10.0.0.1", "mail1.example.org", "localhost", "2001:db8::1", "::1"}) {
+            assertThat(ConfigLoader.parse(REPLICATION + "[cluster]\nzookeeper = \"zk:2181\"\nadvertise = \"" + host + "\"\n", "c").cluster().advertise())
+                    .isEqualTo(host);
+        }
+        for (String[] bad : new String[][] {
+                {"10.0.0.1:143", "is not a host name or an IP address (no port"},
+                {"[2001:db8::1]", "is not a host name or an IP address"},
+                {"mail one", "is not a host name or an IP address"},
+                {"-mail", "is not a host name or an IP address"},
+                {"0.0.0.0", "is every interface"},
+                {"::", "is every interface"},
+                {"", "must be a non-empty string"},
+        }) {
+            assertThatThrownBy(() -> ConfigLoader.parse(REPLICATION + "[cluster]\nzookeeper = \"zk:2181\"\nadvertise = \"" + bad[0] + "\"\n", "c"))
+                    .as(bad[0]).isInstanceOf(ConfigException.class).hasMessageStartingWith("c: cluster.advertise").hasMessageContaining(bad[1]);
+        }
+        assertThatThrownBy(() -> ConfigLoader.parse(REPLICATION + "[cluster]\nzookeeper = \"zk:2181\"\nadvertise = 1\n", "c"))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("c: cluster.advertise: must be a non-empty string");
+    }
+
+    @Test void aClusterNodeListeningForReplicationOffLoopbackNeedsTlsOrTheOperatorsInsecure() {
+        String everywhere = REPLICATION.replace("127.0.0.1:7101", "0.0.0.0:7101");
+        String cluster = "[cluster]\nzookeeper = \"zk:2181\"\n";
+        assertThatThrownBy(() -> ConfigLoader.parse(everywhere + cluster, "c")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("c: replication.tls: this node of a cluster listens for replication on 0.0.0.0:7101, not on loopback, "
+                        + "so replication must be encrypted").hasMessageContaining("tls = false and insecure = true");
+        assertThatThrownBy(() -> ConfigLoader.parse(REPLICATION.replace("127.0.0.1:7101", "192.0.2.1:7101") + cluster, "c"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("listens for replication on 192.0.2.1:7101, not on loopback");
+        NodeConfig insecure = ConfigLoader.parse(everywhere + "tls = false\ninsecure = true\n" + cluster, "c");
+        assertThat(insecure.replication().insecure()).isTrue();
+        assertThat(insecure.replication().mayReachInClear(new java.net.InetSocketAddress("192.0.2.9", 7000))).isTrue();
+        NodeConfig loopback = ConfigLoader.parse(REPLICATION + cluster, "c");
+        assertThat(loopback.replication().mayReachInClear(new java.net.InetSocketAddress("192.0.2.9", 7000))).isFalse();
+        assertThat(loopback.replication().mayReachInClear(new java.net.InetSocketAddress("127.0.0.1", 7000))).isTrue();
+    }
 }
