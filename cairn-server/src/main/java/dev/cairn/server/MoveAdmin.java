@@ -17,17 +17,12 @@ import dev.cairn.store.routing.SlotRouter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * /users/move?user=U&to=STORE[&budget_ms=N]} moves the user; the node forwards the request to the
  * master of {@code to} when it is not that master itself.
  *
- * <p>Between nodes, behind the cluster token ({@link #clusterToken}: derived from the cluster
+ * <p>Between nodes, behind the cluster token ({@link ClusterToken}: derived from the cluster
  * secret every node has, so a node can call another's endpoint without knowing its own token):
  * <ul>
  *   <li>{@code POST /users/move/run?user&to&budget_ms}: the move, on the target's master;</li>
@@ -64,17 +59,6 @@ final class MoveAdmin {
     private static final int CHANGES_BYTES = 8 << 20;
 
     private MoveAdmin() {}
-
-    /** The bearer token nodes use with each other: HMAC-SHA256 of a fixed text under the cluster secret, base64url. */
-    static String clusterToken(byte[] secret) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal("cairn cluster admin v1".getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     static void register(AdminServer admin, String nodeToken, String clusterToken, UserMove move, Replication replication,
                          Map<String, SlotStore> slots, SlotRouter router, dev.cairn.directory.Placement placement) {

@@ -168,11 +168,11 @@ public final class Node implements AutoCloseable {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
-            if (admin != null) DrainAdmin.register(admin, token, cluster);
+            String clusterToken = ClusterToken.of(config.replication().config().secret());
+            if (admin != null) DrainAdmin.register(admin, token, clusterToken, cluster::switchOver);
             if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {
                 // Online user moves (issue 20), run by the target store's master over the admin endpoints.
                 NodeCluster joined = cluster;
-                String clusterToken = MoveAdmin.clusterToken(config.replication().config().secret());
                 UserMove move = new UserMove(joined::member, replication, slots.byName(), router,
                         directory instanceof dev.cairn.directory.PostgresDirectory ? directory.placement() : null, clusterToken);
                 MoveAdmin.register(admin, token, clusterToken, move, replication, slots.byName(), router, directory.placement());

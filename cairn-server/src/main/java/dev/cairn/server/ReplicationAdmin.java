@@ -118,11 +118,25 @@ final class ReplicationAdmin {
 
     /** The same, with an answer of another type than text (its 200 answer only: refusals are text). */
     static void context(AdminServer admin, String token, String path, String method, String contentType, Body body) {
+        context(admin, exchange -> authorized(exchange, token), path, method, contentType, body);
+    }
+
+    /**
+     * The same behind either the node's own token or the cluster token ({@link ClusterToken}): an
+     * endpoint `cairn` may call with any node's config ({@link DrainAdmin}).
+     */
+    static void clusterContext(AdminServer admin, String nodeToken, String clusterToken, String path, String method, Body body) {
+        // Both compared (constant time each), so the answer's timing does not tell which one came close.
+        context(admin, exchange -> authorized(exchange, nodeToken) | authorized(exchange, clusterToken), path, method, TEXT, body);
+    }
+
+    private static void context(AdminServer admin, java.util.function.Predicate<HttpExchange> authorized, String path, String method,
+                                String contentType, Body body) {
         admin.context(path, exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals(method)) {
                     respond(exchange, 405, "use " + method + "\n");
-                } else if (!authorized(exchange, token)) {
+                } else if (!authorized.test(exchange)) {
                     respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n");
                 } else {
                     try {

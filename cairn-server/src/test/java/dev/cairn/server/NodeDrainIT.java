@@ -42,9 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * master (a 4xx is waited out and tried again, the map read afresh: counted, not a failure; a 5xx
  * or a broken connection is a failure). `cairn node drain n1` moves every master to n2 within
  * 30 s, store by store (the switch times are printed), with no failed delivery; every message
- * that got a 250 is in its user's INBOX on n2, where the users log in. Then `cairn node undrain
- * n1` and `cairn node drain n2` move them all back the same way (interrupted by SIGINT after three
- * stores, every store consistent, then run again). Last, a takeover its old master did not record
+ * that got a 250 is in its user's INBOX on n2, where the users log in. The drain of n1 runs with
+ * n2's config (n1's admin address from its registration, the cluster token): the endpoint refuses
+ * a caller without it. Then `cairn node undrain n1` and `cairn node drain n2` move them all back
+ * the same way (run with n1's config, interrupted by SIGINT after three stores, every store
+ * consistent, then run again with n2's own). Last, a takeover its old master did not record
  * is recorded by the new master's node, and a store created without slots takes the free ones.
  */
 @Timeout(300)
@@ -86,9 +88,23 @@ class NodeDrainIT {
                 assertThat(list.out()).contains("d7 ", "n1/s7", "n2/s7", "20 stores");
                 System.out.println(list.out());
 
+                // The switch endpoint refuses a caller without the cluster token (or the node's own); the cluster token opens
+                // no endpoint of the node's own; a name no node registered is refused, not marked drained.
+                String clusterToken = ClusterToken.of("drain test secret".getBytes(StandardCharsets.UTF_8));
+                assertThat(post(c, "n1", "/cluster/switch?store=d0&to=n2/s0", null)).isEqualTo(401);
+                assertThat(post(c, "n1", "/cluster/switch?store=d0&to=n2/s0", ClusterToken.of("not this cluster's secret".getBytes(StandardCharsets.UTF_8))))
+                        .isEqualTo(401);
+                assertThat(post(c, "n1", "/check", clusterToken)).isEqualTo(401);
+                assertThat(post(c, "n1", "/reload", clusterToken)).isEqualTo(401);
+                CliRun unknown = CliRun.run("", "node", "drain", "n9", "--config", c.config("n2").toString());
+                assertThat(unknown.status()).isNotZero();
+                assertThat(unknown.err()).contains("node n9 is not registered in the cluster");
+                assertThat(client.checkExists().forPath("/cairn/drain/n9")).isNull();
+
                 Load load = new Load(p, map);
                 Drained first = drainUnder(load, "n1", () -> {
-                    CliRun drain = CliRun.run("", "node", "drain", "n1", "--budget", "10s", "--config", c.config("n1").toString());
+                    // Run from the other node: n1's admin address from its registration, the cluster token from the secret.
+                    CliRun drain = CliRun.run("", "node", "drain", "n1", "--budget", "10s", "--config", c.config("n2").toString());
                     return new Drained(drain.status(), drain.out() + drain.err());
                 });
                 assertThat(first.status()).as(first.output()).isZero();
@@ -108,7 +124,7 @@ class NodeDrainIT {
                 eventually(Duration.ofSeconds(60), () -> assertThat(count(p.status("n1"), "self=n1 in sync as of epoch")).isEqualTo(STORES));
                 // Back, interrupted (SIGINT after the third store) and run again: it goes on where it stopped.
                 Drained back = drainUnder(load, "n2", () -> {
-                    Drained interrupted = interruptedDrain(c, "n2", 3);
+                    Drained interrupted = interruptedDrain(c, "n2", "n1", 3);
                     assertThat(interrupted.output()).contains("interrupted: ", "`cairn node drain n2` goes on with them");
                     assertEveryStoreHasOneMasterAsTheMapSays(p, map);
                     CliRun rest = CliRun.run("", "node", "drain", "n2", "--budget", "10s", "--config", c.config("n2").toString());
@@ -190,11 +206,11 @@ class NodeDrainIT {
         return drain;
     }
 
-    /** `cairn node drain` in a process of its own, sent SIGINT once it printed {@code after} stores; its output. */
-    private static Drained interruptedDrain(TestCluster c, String node, int after) throws Exception {
+    /** `cairn node drain` with the config of {@code from} in a process of its own, sent SIGINT once it printed {@code after} stores; its output. */
+    private static Drained interruptedDrain(TestCluster c, String node, String from, int after) throws Exception {
         Process drain = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
                 "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "node", "drain", node, "--budget", "10s",
-                "--config", c.config(node).toString()).redirectErrorStream(true).start();
+                "--config", c.config(from).toString()).redirectErrorStream(true).start();
         StringBuilder out = new StringBuilder();
         try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(drain.getInputStream(), StandardCharsets.UTF_8))) {
             int switched = 0;
@@ -208,6 +224,16 @@ class NodeDrainIT {
             if (!drain.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) drain.destroyForcibly();
         }
         return new Drained(drain.exitValue(), out.toString());
+    }
+
+    /** A POST to the node's admin endpoint with the token (none: null); its status. */
+    private static int post(TestCluster c, String node, String path, String token) throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + c.host(node, "admin") + ":" + c.port(node, "admin") + path))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30));
+            if (token != null) b.header("Authorization", "Bearer " + token);
+            return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
     }
 
     /**

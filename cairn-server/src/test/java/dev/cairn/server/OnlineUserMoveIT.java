@@ -128,7 +128,7 @@ class OnlineUserMoveIT {
                 assertThat(newInInbox).as("new messages in INBOX: the acknowledged deliveries, each once").isEqualTo(live.acknowledged.size());
 
                 // The old copy is gone from s1: its master (n1/a) and, through replication of the removal, its replica (n2/a).
-                String token = MoveAdmin.clusterToken(ConfigLoader.load(c.config("n1")).replication().config().secret());
+                String token = ClusterToken.of(ConfigLoader.load(c.config("n1")).replication().config().secret());
                 assertThat(seq(c, "n1", "s1", token)).isZero();
                 eventually(Duration.ofSeconds(30), () -> assertThat(seq(c, "n2", "s1", token)).isZero());
                 // s2's replica (n1/b) has alice as its master (n2/b) has her (`cairn replica verify`'s comparison).

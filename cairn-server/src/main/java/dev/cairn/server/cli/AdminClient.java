@@ -44,8 +44,17 @@ final class AdminClient {
      */
     static HttpResponse<String> send(RunFile run, String method, String pathAndQuery, Duration timeout, Set<Integer> expected)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + run.admin() + pathAndQuery))
-                .header("Authorization", "Bearer " + run.token()).timeout(timeout);
+        return send(run.admin(), run.token(), "the node (pid " + run.pid() + ")", method, pathAndQuery, timeout, expected);
+    }
+
+    /**
+     * The same to the endpoint at {@code admin} (host:port) with {@code token}: another node's,
+     * found in its registration, with the cluster token ({@code ClusterToken}).
+     */
+    static HttpResponse<String> send(String admin, String token, String who, String method, String pathAndQuery, Duration timeout,
+                                     Set<Integer> expected) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + admin + pathAndQuery))
+                .header("Authorization", "Bearer " + token).timeout(timeout);
         HttpRequest request = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build();
         HttpResponse<String> response;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
@@ -54,7 +63,7 @@ final class AdminClient {
             throw e;
         } catch (IOException e) {
             // The endpoint took the request and closed without an answer: its log says why.
-            throw new IOException("the node's admin endpoint " + run.admin() + " closed the connection without an answer to "
+            throw new IOException("the node's admin endpoint " + admin + " closed the connection without an answer to "
                     + method + " " + path(pathAndQuery) + " (" + e.getMessage() + "; see the node's log)", e);
         }
         if (expected.contains(response.statusCode())) {
@@ -62,7 +71,7 @@ final class AdminClient {
         }
         String path = path(pathAndQuery);
         if (response.statusCode() == 404 && (path.startsWith("/replication/") || path.startsWith("/accounts/"))) {
-            throw new IllegalStateException("the node (pid " + run.pid() + ") runs without replication: its config has no [replication]");
+            throw new IllegalStateException(who + " runs without replication: its config has no [replication]");
         }
         String body = response.body().strip();
         throw new IllegalStateException((body.isEmpty() ? "the node answered " + method + " " + path + " with "

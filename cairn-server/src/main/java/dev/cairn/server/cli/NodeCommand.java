@@ -3,16 +3,19 @@ package dev.cairn.server.cli;
 
 import dev.cairn.cluster.ClusterAdmin;
 import dev.cairn.cluster.DrainPlanner;
+import dev.cairn.cluster.NodeRecord;
+import dev.cairn.server.ClusterToken;
 import dev.cairn.server.config.NodeConfig;
 import java.io.PrintWriter;
+import java.net.ConnectException;
 import java.net.URLEncoder;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +35,16 @@ public final class NodeCommand implements Runnable {
 
     @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
 
-    /** `cairn node drain NODE [--budget 30s]`: run with the --config of NODE. */
-    @Command(name = "drain", header = "Move every master off NODE, store by store (run it with the --config of NODE).", description = {
+    /** `cairn node drain NODE [--budget 30s]`: run with the --config of any node of the cluster. */
+    @Command(name = "drain", header = "Move every master off NODE, store by store (run it with the --config of any node of the cluster).",
+            description = {
             "Marks NODE drained in the cluster (no master is given to it, by the controller or by placement, until "
-                    + "`cairn node undrain`), then switches each store it masters over to an in-sync replica on another node "
-                    + "(the one with the fewest masters): writes of that store wait while the replica catches the last changes, "
-                    + "the store map names the replica master at the next epoch, and NODE becomes an in-sync replica. One line "
-                    + "per store with its switch time.",
+                    + "`cairn node undrain`), then asks NODE (its admin address from its registration, the cluster token "
+                    + "derived from the cluster secret) to switch each store it masters over to an in-sync replica on another "
+                    + "node (the one with the fewest masters): writes of that store wait while the replica catches the last "
+                    + "changes, the store map names the replica master at the next epoch, and NODE becomes an in-sync replica. "
+                    + "On a terminal a progress bar; elsewhere one line per store with its switch time; at the end the time in "
+                    + "all and per store (p50, max).",
             "Resumable: run it again after an interruption and it goes on with the stores still on NODE. Ctrl-C stops "
                     + "after the store under way: every store is either switched or still on NODE. A store that cannot move "
                     + "(no in-sync replica on a live node that is not drained, or its switch gave up within the budget) is "
@@ -52,12 +58,9 @@ public final class NodeCommand implements Runnable {
 
         @Override public Integer call() throws Exception {
             NodeConfig config = options.load();
-            String self = requireClusterNode(config);
-            if (!self.equals(node)) {
-                throw new IllegalStateException("this config is node " + self + ": run `cairn node drain " + node + "` with the --config of "
-                        + node + " (its masters switch over from there)");
-            }
+            requireClusterNode(config);
             Duration b = dev.cairn.server.config.Sizes.parseDuration(budget);
+            String token = ClusterToken.of(config.replication().config().secret());
             PrintWriter out = spec.commandLine().getOut();
             AtomicBoolean stop = new AtomicBoolean();
             CountDownLatch finished = new CountDownLatch(1);
@@ -72,10 +75,26 @@ public final class NodeCommand implements Runnable {
             }, "cairn-drain-interrupt");
             Runtime.getRuntime().addShutdownHook(hook);
             try (ClusterAdmin cluster = ClusterAdmin.open(config.cluster())) {
+                adminAddress(cluster.nodes()); // a name no node registered is not marked
                 out.println(cluster.markDrained(node) ? "node " + node + " marked drained: no master is given to it until `cairn node undrain "
                         + node + "`" : "node " + node + " is drained already: going on with the masters still on it");
                 out.flush();
-                return drain(cluster, config, b, out, stop);
+                DrainProgress progress = new DrainProgress(out, DrainProgress.detect(), System::nanoTime);
+                Thread ticker = progress.form() == DrainProgress.Form.BAR ? Thread.ofVirtual().name("cairn-drain-bar").start(() -> {
+                    try {
+                        while (true) {
+                            Thread.sleep(200);
+                            progress.tick();
+                        }
+                    } catch (InterruptedException e) {
+                        // the drain ended
+                    }
+                }) : null;
+                try {
+                    return drain(cluster, token, b, progress, stop);
+                } finally {
+                    if (ticker != null) ticker.interrupt();
+                }
             } finally {
                 finished.countDown();
                 try {
@@ -86,69 +105,67 @@ public final class NodeCommand implements Runnable {
             }
         }
 
-        private int drain(ClusterAdmin cluster, NodeConfig config, Duration b, PrintWriter out, AtomicBoolean stop) throws Exception {
-            long start = System.nanoTime();
-            List<Long> times = new ArrayList<>();
+        private int drain(ClusterAdmin cluster, String token, Duration b, DrainProgress progress, AtomicBoolean stop) throws Exception {
             Map<String, String> failed = new LinkedHashMap<>();
             DrainPlanner.Plan plan;
             // A pass plans every store of the node at once (the moves spread); the node's endpoint checks each
             // record again before it switches; the next pass reads the map afresh, until nothing is left to try.
             while (true) {
-                plan = DrainPlanner.plan(node, cluster.stores((name, e) -> out.println("store " + name + ": record refused: " + e.getMessage())),
-                        cluster.nodes(), cluster.drained());
+                Map<String, NodeRecord> nodes = cluster.nodes();
+                plan = DrainPlanner.plan(node, cluster.stores((name, e) -> progress.line("store " + name + ": record refused: " + e.getMessage())),
+                        nodes, cluster.drained());
                 List<DrainPlanner.Move> moves = plan.moves().stream().filter(m -> !failed.containsKey(m.store())).toList();
                 if (moves.isEmpty() || stop.get()) break;
-                int total = times.size() + moves.size();
+                String admin = adminAddress(nodes);
+                progress.planned(progress.switched() + moves.size());
                 for (DrainPlanner.Move move : moves) {
                     if (stop.get()) break;
-                    switchOne(config, move, b, times, failed, total, out);
+                    switchOne(admin, token, move, b, failed, progress);
                 }
             }
-            long total = (System.nanoTime() - start) / 1_000_000;
-            out.printf("%d store(s) switched off %s in %.1f s%s%n", times.size(), node, total / 1000.0, times.isEmpty() ? "" : percentiles(times));
             int left = plan.moves().size() + plan.stuck().size();
-            for (DrainPlanner.Stuck s : plan.stuck()) out.println("store " + s.store() + " stays on " + s.master() + ": " + s.why());
-            if (stop.get() && left > 0) {
-                out.println("interrupted: " + left + " store(s) still mastered on " + node + "; `cairn node drain " + node + "` goes on with them");
-            } else if (left > 0) {
-                out.println(left + " store(s) still mastered on " + node + " (run `cairn node drain " + node + "` again to retry)");
-            } else {
-                out.println("node " + node + " masters no store");
-            }
-            out.flush();
+            progress.finish(node, plan.stuck(), left, stop.get());
             return left == 0 ? 0 : 1;
         }
 
-        /** One store: one line, its time added to {@code times} or its failure to {@code failed}. */
-        private static void switchOne(NodeConfig config, DrainPlanner.Move move, Duration b, List<Long> times, Map<String, String> failed,
-                                      int total, PrintWriter out) throws Exception {
+        /** One store, on the node's admin endpoint: its time to {@code progress}, or its failure to {@code failed} too. */
+        private void switchOne(String admin, String token, DrainPlanner.Move move, Duration b, Map<String, String> failed,
+                               DrainProgress progress) throws Exception {
+            progress.started(move.store(), move.from(), move.to());
             long t0 = System.nanoTime();
-            String answer;
-            boolean done;
+            HttpResponse<String> r;
             try {
-                answer = AdminClient.call(config, "POST", "/cluster/switch?store=" + URLEncoder.encode(move.store(), StandardCharsets.UTF_8)
-                        + "&to=" + URLEncoder.encode(move.to().toString(), StandardCharsets.UTF_8) + "&budget_ms=" + b.toMillis()).body();
-                done = true;
-            } catch (IllegalStateException e) {
-                answer = e.getMessage();
-                done = false;
+                r = AdminClient.send(admin, token, "node " + node, "POST", "/cluster/switch?store=" + URLEncoder.encode(move.store(), StandardCharsets.UTF_8)
+                        + "&to=" + URLEncoder.encode(move.to().toString(), StandardCharsets.UTF_8) + "&budget_ms=" + b.toMillis(),
+                        b.plus(Duration.ofMinutes(2)), Set.of(200, 401, 409, 500));
+            } catch (ConnectException e) {
+                throw new IllegalStateException("node " + node + ": its admin endpoint " + admin + " (as registered) does not answer");
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            if (done) {
-                times.add(ms);
-                String pause = answer.lines().skip(1).findFirst().orElse("");
-                out.printf("[%d/%d] store %s: %s -> %s in %d ms (%s)%n", times.size(), total, move.store(), move.from(), move.to(), ms, pause);
-            } else {
-                failed.put(move.store(), answer.lines().findFirst().orElse(answer));
-                out.printf("store %s: not switched to %s after %d ms: %s%n", move.store(), move.to(), ms, failed.get(move.store()));
+            String body = r.body().strip();
+            if (r.statusCode() == 401) {
+                throw new IllegalStateException("node " + node + " refused the cluster token (HTTP 401): this config's cluster secret is not "
+                        + "the one node " + node + " runs with");
             }
-            out.flush();
+            if (r.statusCode() == 200) {
+                progress.switched(move.store(), move.from(), move.to(), ms, body.lines().skip(1).findFirst().orElse(""));
+            } else {
+                String why = body.isEmpty() ? "HTTP " + r.statusCode() : body.lines().findFirst().orElseThrow();
+                failed.put(move.store(), why);
+                progress.failed(move.store(), move.to(), ms, why);
+            }
         }
 
-        private static String percentiles(List<Long> times) {
-            List<Long> sorted = new ArrayList<>(times);
-            Collections.sort(sorted);
-            return String.format(" (per store: p50 %d ms, max %d ms)", sorted.get((sorted.size() - 1) / 2), sorted.getLast());
+        /** The node's admin endpoint, from its registration. */
+        private String adminAddress(Map<String, NodeRecord> nodes) {
+            NodeRecord n = nodes.get(node);
+            if (n == null) {
+                throw new IllegalStateException("node " + node + " is not registered in the cluster (not running, or no node of that name; "
+                        + "`cairn cluster status` lists them): a drain switches its stores through it");
+            }
+            String admin = n.addresses().get("admin");
+            if (admin == null) throw new IllegalStateException("node " + node + " registered no admin address (its [admin] is off): a drain switches its stores through it");
+            return admin;
         }
     }
 
