@@ -44,9 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
  * 30 s, store by store (the switch times are printed), with no failed delivery; every message
  * that got a 250 is in its user's INBOX on n2, where the users log in. The drain of n1 runs with
  * n2's config (n1's admin address from its registration, the cluster token): the endpoint refuses
- * a caller without it. Then `cairn node undrain n1` (n2's config too) and `cairn node drain n2` move them all back
- * the same way (run with n1's config, interrupted by SIGINT after three stores, every store
- * consistent, then run again with n2's own). Last, a takeover its old master did not record
+ * a caller without it. Then `cairn node undrain n1` (n2's config too) and `cairn node drain n2`
+ * move them all back the same way (run with n1's config, interrupted by SIGINT after three
+ * stores, every store consistent, then run again with n2's own). Last, a takeover its old master did not record
  * is recorded by the new master's node, and a store created without slots takes the free ones.
  */
 @Timeout(300)
