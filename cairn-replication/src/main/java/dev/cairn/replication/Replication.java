@@ -455,7 +455,16 @@ public final class Replication implements AutoCloseable {
      *                                  one), or the promotion it asks for is refused (not in sync)
      */
     public synchronized String follow(StoreSpec spec, long epoch) {
-        return new MapFollowing(this, spec, epoch).run();
+        return follow(spec, epoch, false);
+    }
+
+    /**
+     * As {@link #follow(StoreSpec, long)}; {@code forced}: the map's master was promoted at
+     * {@code epoch} by an operator's {@code --force}, so this node, named master there, promotes
+     * its slot as {@code promote(store, epoch, true)} does (unclean unless its claim is in sync).
+     */
+    public synchronized String follow(StoreSpec spec, long epoch, boolean forced) {
+        return new MapFollowing(this, spec, epoch, forced).run();
     }
 
     /**
