@@ -44,7 +44,7 @@ public record OperatorPromotion(VersionedStore read, StoreRecord next, String wh
         if (force) {
             return new OperatorPromotion(read, r.force(to, now), "forced by an operator (cairn store promote --force): " + to + " was "
                     + (inSync ? "in the in-sync set" : "not in the in-sync set " + r.inSync()) + "; " + r.master()
-                    + " is gone; unclean unless " + to + " shows it is in sync: every mailbox gets a new UIDVALIDITY");
+                    + " is gone; unclean: every mailbox gets a new UIDVALIDITY");
         }
         if (!inSync) {
             throw new IllegalStateException("store " + store + ": " + to + " is not in the in-sync set " + r.inSync() + ": it may lack what only "

@@ -16,8 +16,8 @@ import dev.cairn.store.replication.SlotReplication;
  * master (reconciled when that one connects); a master whose replicas changed starts its channels
  * again for the new set. A map older than what the slot knows is refused: the slot's epoch is the
  * fence, not the map. A map whose master an operator forced at this epoch (the store record's
- * {@code forced}) promotes by force: a new UIDVALIDITY for every mailbox unless the slot's own
- * claim is in sync. Runs under the node's lock.
+ * {@code forced}) promotes by force and unclean: a new UIDVALIDITY for every mailbox, whatever
+ * the slot's own claim says. Runs under the node's lock.
  */
 final class MapFollowing {
     private final Replication node;
@@ -113,7 +113,7 @@ final class MapFollowing {
             return "store " + store + ": master here at epoch " + epoch;
         }
         try {
-            return node.promote(store, epoch, forced).lines().getFirst();
+            return node.promote(store, epoch, forced, forced).lines().getFirst();
         } catch (RuntimeException e) {
             if (!known) node.becomeReplica(spec, "unknown (this node's promotion was refused)");
             throw e;

@@ -122,7 +122,7 @@ class ClusterForcedPromotionIT {
                 }
                 assertThat(firstAck).as("n2 takes mail after the forced promotion").isNotNegative();
                 System.out.printf("forced promotion: first 250 on n2 %d ms after the command started%n", firstAck);
-                assertThat(Files.readString(p.log("n2"))).contains("promoted by force");
+                assertThat(Files.readString(p.log("n2"))).contains("by force");
                 long uidValidityAfter = uidValidity(p, "n2");
                 assertThat(uidValidityAfter).as("unclean: a new UIDVALIDITY (RFC 9051 2.3.1.1: greater)").isGreaterThan(uidValidityBefore);
                 assertThat(subjects(p, "n2")).containsAll(shared).doesNotContainAnyElementsOf(onlyN1);

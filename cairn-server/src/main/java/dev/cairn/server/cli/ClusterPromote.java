@@ -15,7 +15,7 @@ import java.io.PrintWriter;
  * slot behind the map's back: the record names the replica master at the next epoch (with
  * {@code --force}: {@code forced=true}, no replica in sync), a failover record says so, and the
  * replica's node follows the map (cairn-replication's {@code MapFollowing}: unclean, a new
- * UIDVALIDITY for every mailbox, unless its own claim is in sync). See cairn-cluster's
+ * UIDVALIDITY for every mailbox). See cairn-cluster's
  * {@link OperatorPromotion} for what is refused.
  */
 final class ClusterPromote {
@@ -47,7 +47,7 @@ final class ClusterPromote {
             }
             StoreRecord n = p.next();
             out.println("store " + store + ": " + n.master() + " is master in the cluster's map at epoch " + n.epoch()
-                    + (n.forced() ? ", by force (its node promotes it unclean unless it shows it is in sync: every mailbox then gets a new UIDVALIDITY)" : "")
+                    + (n.forced() ? ", by force (its node promotes it unclean: every mailbox of the store gets a new UIDVALIDITY, clients resync)" : "")
                     + "; replicas " + n.replicas() + ", in sync " + n.inSync() + "; " + p.read().record().master()
                     + " rejoins as a replica and what only it held is merged (reconciliation)");
             out.flush();
