@@ -77,6 +77,23 @@ public final class ClusterAdmin implements AutoCloseable {
         return out;
     }
 
+    /**
+     * An operator's promotion ({@link OperatorPromotion}): plans it on the record and the
+     * registrations as they are now, writes the record by compare-and-set
+     * ({@link StoreConflictException} when it changed meanwhile: run again), then the failover
+     * record. What was written.
+     */
+    public OperatorPromotion promote(String store, SlotRef to, boolean force) throws Exception {
+        StoreRecords.syncNow(client, paths.store(store));
+        VersionedStore read = records.read(store).orElseThrow(() -> new IllegalStateException("no store " + store + " in the cluster's map"));
+        OperatorPromotion p = OperatorPromotion.plan(read, to, force, nodes(), System.currentTimeMillis());
+        records.compareAndSet(read, p.next());
+        StoreRecord n = p.next();
+        client.create().creatingParentsIfNeeded().withMode(org.apache.zookeeper.CreateMode.PERSISTENT_SEQUENTIAL)
+                .forPath(paths.failoverPrefix(), RecordCodec.encode(new FailoverRecord(n.masterSince(), store, read.record().master(), to, n.epoch(), p.why())));
+        return p;
+    }
+
     /** The nodes marked drained. */
     public Set<String> drained() throws Exception { return drained(client, paths); }
 

@@ -56,6 +56,7 @@ public final class RecordCodec {
                 m.put("epoch", Long.toString(s.epoch()));
                 m.put("in_sync", join(s.inSync().stream().sorted(java.util.Comparator.comparing(SlotRef::toString)).toList()));
                 m.put("master_since", Long.toString(s.masterSince()));
+                if (s.forced()) m.put("forced", "true"); // absent otherwise: ordinary records read as before
             }
             case ProgressRecord p -> {
                 m.put("slot", p.slot().toString());
@@ -105,7 +106,7 @@ public final class RecordCodec {
                 case "store" -> new StoreRecord(f.required("name"), f.choice("mode", StoreRecord.Mode.class),
                         f.choice("on_replica_loss", StoreRecord.OnReplicaLoss.class), SlotRef.parse(f.required("master")),
                         slots(f.optional("replicas")), f.number("epoch"), new LinkedHashSet<>(slots(f.optional("in_sync"))),
-                        f.number("master_since"));
+                        f.number("master_since"), f.optional("forced") != null && f.bool("forced"));
                 case "progress" -> new ProgressRecord(SlotRef.parse(f.required("slot")), f.bool("in_sync"), f.number("epoch"), f.number("position"));
                 case "failover" -> new FailoverRecord(f.number("at"), f.required("store"), SlotRef.parse(f.required("from")),
                         SlotRef.parse(f.required("to")), f.number("epoch"), f.required("why"));

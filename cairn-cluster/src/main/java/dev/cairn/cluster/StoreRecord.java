@@ -21,9 +21,14 @@ import java.util.Set;
  *                      promoted. The master's node keeps it true: it takes a replica out (by
  *                      compare-and-set) before acknowledging a write that replica does not have
  * @param masterSince   when the master last changed, milliseconds since the epoch (damping)
+ * @param forced        the master was promoted at this epoch by an operator's {@code --force}
+ *                      ({@link #force}): its node promotes it unclean (a new UIDVALIDITY for every
+ *                      mailbox) whatever its own in-sync claim says. Written as {@code forced=true}
+ *                      only when true; a reader that does not know the key promotes plainly and is
+ *                      refused (the store stays headless: safe)
  */
 public record StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, SlotRef master, List<SlotRef> replicas,
-                          long epoch, Set<SlotRef> inSync, long masterSince) implements ClusterRecord {
+                          long epoch, Set<SlotRef> inSync, long masterSince, boolean forced) implements ClusterRecord {
 
     public enum Mode { SYNC, ASYNC }
 
@@ -41,6 +46,12 @@ public record StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, S
             if (!nodes.add(r.node())) throw new IllegalArgumentException("store " + name + ": two slots on node " + r.node());
         if (!replicas.containsAll(inSync)) throw new IllegalArgumentException("store " + name + ": in-sync " + inSync + " not all replicas " + replicas);
         if (epoch < 0) throw new IllegalArgumentException("store " + name + ": negative epoch " + epoch);
+    }
+
+    /** A store whose master was not promoted by force. */
+    public StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, SlotRef master, List<SlotRef> replicas,
+                       long epoch, Set<SlotRef> inSync, long masterSince) {
+        this(name, mode, onReplicaLoss, master, replicas, epoch, inSync, masterSince, false);
     }
 
     /** The master first, then the replicas. */
@@ -83,8 +94,22 @@ public record StoreRecord(String name, Mode mode, OnReplicaLoss onReplicaLoss, S
         return new StoreRecord(name, mode, onReplicaLoss, to, newReplicas, epoch + 1, newInSync, at);
     }
 
+    /**
+     * The store after an operator forced {@code to} (any replica) to be its master at {@code at}
+     * ({@code cairn store promote --force}): the epoch one higher, the old master a replica, no
+     * replica in sync (the new master may lack what the others hold; each is put back by the new
+     * master's node once it caught up), {@link #forced} set. Never the controller's doing.
+     */
+    public StoreRecord force(SlotRef to, long at) {
+        if (!replicas.contains(to)) throw new IllegalArgumentException("store " + name + ": " + to + " is not one of its replicas " + replicas);
+        List<SlotRef> newReplicas = new ArrayList<>(replicas);
+        newReplicas.remove(to);
+        newReplicas.add(master);
+        return new StoreRecord(name, mode, onReplicaLoss, to, newReplicas, epoch + 1, Set.of(), at, true);
+    }
+
     /** The same store with another in-sync set (what a master's node writes). */
     public StoreRecord withInSync(Set<SlotRef> slots) {
-        return new StoreRecord(name, mode, onReplicaLoss, master, replicas, epoch, slots, masterSince);
+        return new StoreRecord(name, mode, onReplicaLoss, master, replicas, epoch, slots, masterSince, forced);
     }
 }

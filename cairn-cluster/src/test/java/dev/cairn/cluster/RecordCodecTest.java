@@ -46,6 +46,22 @@ class RecordCodecTest {
     }
 
     @Test
+    void aForcedPromotionIsWrittenAsOneKeyThatOlderReadersSkip() throws Exception {
+        StoreRecord forced = STORE.force(B, 1_765_000_000_001L);
+        String text = new String(RecordCodec.encode(forced), StandardCharsets.UTF_8);
+        assertThat(text).endsWith("master_since=1765000000001\nforced=true\n").contains("master=n2/s0\n", "replicas=n3/s1,n1/s0\n", "epoch=8\n", "in_sync=\n");
+        assertThat(RecordCodec.decode(RecordCodec.encode(forced), "/x", StoreRecord.class)).isEqualTo(forced);
+        // forced=false is what an absent key means; an ordinary record's bytes do not change
+        assertThat(RecordCodec.decode((STORE_TEXT + "forced=false\n").getBytes(StandardCharsets.UTF_8), "/x", StoreRecord.class)).isEqualTo(STORE);
+        assertThatThrownBy(() -> RecordCodec.decode((STORE_TEXT + "forced=yes\n").getBytes(StandardCharsets.UTF_8), "/x"))
+                .isInstanceOf(RecordFormatException.class).hasMessageContaining("forced is not true or false");
+        // the next change of master clears it; a change of the in-sync set keeps it
+        assertThat(forced.withInSync(Set.of(C)).forced()).isTrue();
+        assertThat(forced.withInSync(Set.of(C)).promote(C, 2).forced()).isFalse();
+        assertThatThrownBy(() -> STORE.force(A, 2)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not one of its replicas");
+    }
+
+    @Test
     void aFailoverReasonWithLineBreaksCannotForgeKeys() throws Exception {
         FailoverRecord f = new FailoverRecord(1, "s", A, B, 2, "gone\nepoch=99\r\nto=n9/x");
         FailoverRecord back = RecordCodec.decode(RecordCodec.encode(f), "/f", FailoverRecord.class);

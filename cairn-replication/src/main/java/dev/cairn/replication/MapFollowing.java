@@ -15,19 +15,23 @@ import dev.cairn.store.replication.SlotReplication;
  * named replica while it masters the store at an older epoch it is fenced and follows the named
  * master (reconciled when that one connects); a master whose replicas changed starts its channels
  * again for the new set. A map older than what the slot knows is refused: the slot's epoch is the
- * fence, not the map. Runs under the node's lock.
+ * fence, not the map. A map whose master an operator forced at this epoch (the store record's
+ * {@code forced}) promotes by force and unclean: a new UIDVALIDITY for every mailbox, whatever
+ * the slot's own claim says. Runs under the node's lock.
  */
 final class MapFollowing {
     private final Replication node;
     private final StoreSpec spec;
     private final long epoch;
     private final String store;
+    private final boolean forced;
 
-    MapFollowing(Replication node, StoreSpec spec, long epoch) {
+    MapFollowing(Replication node, StoreSpec spec, long epoch, boolean forced) {
         this.node = node;
         this.spec = spec;
         this.epoch = epoch;
         this.store = spec.name();
+        this.forced = forced;
     }
 
     String run() {
@@ -109,7 +113,7 @@ final class MapFollowing {
             return "store " + store + ": master here at epoch " + epoch;
         }
         try {
-            return node.promote(store, epoch, false).lines().getFirst();
+            return node.promote(store, epoch, forced, forced).lines().getFirst();
         } catch (RuntimeException e) {
             if (!known) node.becomeReplica(spec, "unknown (this node's promotion was refused)");
             throw e;

@@ -273,6 +273,16 @@ public final class Replication implements AutoCloseable {
      *              map); refused when it is not
      */
     public synchronized Promotion promote(String store, long epoch, boolean force) {
+        return promote(store, epoch, force, false);
+    }
+
+    /**
+     * As {@link #promote(String, long, boolean)}; {@code unclean}: unclean whatever this slot's
+     * own claim says (a cluster's map forced it: the store record, which the master kept, counts
+     * this replica out of sync, and its claim "in sync until the link was lost" cannot outweigh
+     * that).
+     */
+    synchronized Promotion promote(String store, long epoch, boolean force, boolean unclean) {
         SlotStore slot = localSlot(store);
         if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
         StoreSpec s = map.get(store);
@@ -283,9 +293,9 @@ public final class Replication implements AutoCloseable {
         }
         SyncState claim = claim(store).state();
         String former = currentMaster.getOrDefault(store, "its master");
-        boolean clean = claim != null && claim.inSync();
-        String state = claim == null ? "has never been told by a master that it holds everything the master acknowledged"
-                : "is " + claim.describe();
+        boolean clean = !unclean && claim != null && claim.inSync();
+        String state = (claim == null ? "has never been told by a master that it holds everything the master acknowledged"
+                : "is " + claim.describe()) + (unclean ? ", and was forced by an operator in the store map" : "");
         if (!clean && !force) {
             throw new IllegalStateException("replica " + self(s) + " of " + store + " " + state + ": promoting it may lose what only "
                     + former + " acknowledged" + (claim == null ? "" : " after that") + "; use --force to promote it anyway");
@@ -455,7 +465,16 @@ public final class Replication implements AutoCloseable {
      *                                  one), or the promotion it asks for is refused (not in sync)
      */
     public synchronized String follow(StoreSpec spec, long epoch) {
-        return new MapFollowing(this, spec, epoch).run();
+        return follow(spec, epoch, false);
+    }
+
+    /**
+     * As {@link #follow(StoreSpec, long)}; {@code forced}: the map's master was promoted at
+     * {@code epoch} by an operator's {@code --force}, so this node, named master there, promotes
+     * its slot unclean (a new UIDVALIDITY for every mailbox), whatever its own claim says.
+     */
+    public synchronized String follow(StoreSpec spec, long epoch, boolean forced) {
+        return new MapFollowing(this, spec, epoch, forced).run();
     }
 
     /**

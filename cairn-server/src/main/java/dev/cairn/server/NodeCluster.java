@@ -148,7 +148,7 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
                 }
             }
             try {
-                String did = replication.follow(spec(r), r.epoch());
+                String did = replication.follow(spec(r), r.epoch(), r.forced());
                 refusals.remove(r.name());
                 if (!did.endsWith("(unchanged)")) log.info("cluster: {}", did);
             } catch (IllegalStateException | IllegalArgumentException e) {

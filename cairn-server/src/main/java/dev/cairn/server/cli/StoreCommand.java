@@ -79,24 +79,29 @@ public final class StoreCommand implements Runnable {
         }
     }
 
-    /** `cairn store promote STORE --to NODE/SLOT`: run against the node that is to become master. */
+    /** `cairn store promote STORE --to NODE/SLOT`: run against the node that is to become master (a cluster: {@link ClusterPromote}). */
     @Command(name = "promote", header = "Make NODE/SLOT the master of STORE (run it with the --config of NODE).", description = {
             "A new epoch: the old master, once it learns of it, stops writing; what it had that never arrived is merged "
                     + "when it rejoins.",
             "Refused for a replica that cannot show it is in sync (it restarted, or fell behind, since its master last told "
                     + "it that it held everything acknowledged): the refusal says since when. --force promotes it anyway "
                     + "(unclean): every mailbox of every user of the store gets a new UIDVALIDITY, listed in the output and "
-                    + "in `cairn replica report`, and clients resync them."})
+                    + "in `cairn replica report`, and clients resync them.",
+            "In a cluster ([cluster]) it writes the store map instead, for a store whose master's node is gone: NODE/SLOT "
+                    + "(default: this config's slot of STORE) master at the next epoch, and a failover record; the node follows "
+                    + "the map. Without --force only an in-sync replica; with it any replica, unclean as above."})
     public static final class Promote implements Callable<Integer> {
         @Mixin ConfigOptions options;
         @CommandLine.Spec CommandSpec spec;
         @Parameters(index = "0", paramLabel = "STORE") String store;
-        @Option(names = "--to", required = true, paramLabel = "NODE/SLOT") String to;
+        @Option(names = "--to", paramLabel = "NODE/SLOT", description = "the slot to promote (required without [cluster])") String to;
         @Option(names = "--force", description = "promote a replica that cannot show it is in sync (unclean: new UIDVALIDITYs)")
         boolean force;
 
         @Override public Integer call() throws Exception {
             NodeConfig config = options.load();
+            if (config.cluster() != null) return ClusterPromote.run(config, store, to, force, spec.commandLine().getOut(), spec.commandLine().getErr());
+            if (to == null) throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--to=NODE/SLOT'");
             if (config.replication() == null) throw new IllegalStateException("this node's config has no [replication]");
             String node = config.replication().config().node();
             if (!config.store().slots().stream().map(slot -> node + "/" + slot).toList().contains(to)) {
