@@ -74,6 +74,9 @@ class ClusterAdminPageBrowserIT {
                 browser.await(Duration.ofSeconds(10), "n2/s0's lag 0 changes",
                         () -> "0".equals(browser.text("tr[data-replica='n2/s0'] td.lag-changes")));
                 browser.screenshot(Path.of("target", "cluster-admin-page-before-failover.png")); // to look at, not asserted
+                // On the master's own page its links and lag in time are known (ZooKeeper holds neither).
+                eventually(Duration.ofSeconds(10), () -> assertThat(p.admin("n1", "GET", "/cluster/state"))
+                        .contains("{\"slot\":\"n2/s0\",\"in_sync\":true,").contains("\"connected\":true,").contains("\"lag_changes\":0,\"lag_seconds\":0.000}"));
 
                 // The store record's first version naming n2/s0 master: its mtime is when the failover happened (ZooKeeper's clock, this machine's).
                 AtomicLong changed = new AtomicLong();
@@ -124,6 +127,7 @@ class ClusterAdminPageBrowserIT {
                 browser.await(LIVE, "s1 degraded, n1/s0 out", () -> startsWith(browser.text("tr[data-store='s1'] td.state"), "degraded since ")
                         && "out".equals(browser.text("tr[data-replica='n1/s0'] td.insync")));
                 assertThat(browser.text("tr[data-replica='n1/s0'] td.link")).startsWith("disconnected since ");
+                assertThat(browser.text("tr[data-replica='n1/s0'] td.lag-seconds")).as("the master's own figure").matches("\\d+\\.\\d{3}");
                 browser.screenshot(Path.of("target", "cluster-admin-page-after-failover.png")); // to look at, not asserted
 
                 // n2 loses ZooKeeper (two of three servers gone: no quorum): the page still answers, with its last picture marked stale.
