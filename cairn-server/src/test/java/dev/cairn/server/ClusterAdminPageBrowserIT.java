@@ -15,6 +15,7 @@ import dev.cairn.testkit.ZooKeeperEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -96,13 +97,14 @@ class ClusterAdminPageBrowserIT {
                     long unreachable = 0, failover = 0;
                     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                     while ((unreachable == 0 || failover == 0) && System.nanoTime() < deadline) {
-                        if (unreachable == 0 && startsWith(browser.text("tr[data-node='n1'] td.reach"), "unreachable since ")) {
-                            unreachable = System.currentTimeMillis();
-                        }
-                        if (failover == 0 && "n2/s0".equals(browser.text("tr[data-store='s1'] td.master"))
-                                && "n1/s0".equals(browser.text("#failovers tr[data-store='s1'] td.from"))
-                                && "n2/s0".equals(browser.text("#failovers tr[data-store='s1'] td.to"))) {
-                            failover = System.currentTimeMillis();
+                        // one read of one drawing: the page redraws twice a second, and two reads could straddle a redraw
+                        List<?> shown = (List<?>) browser.script("return arguments[0].map(s => { const e = document.querySelector(s);"
+                                + " return e ? e.textContent : null; });", List.of("tr[data-node='n1'] td.reach", "tr[data-store='s1'] td.master",
+                                "#failovers tr[data-store='s1'] td.from", "#failovers tr[data-store='s1'] td.to"));
+                        long now = System.currentTimeMillis();
+                        if (unreachable == 0 && startsWith((String) shown.get(0), "unreachable since ")) unreachable = now;
+                        if (failover == 0 && "n2/s0".equals(shown.get(1)) && "n1/s0".equals(shown.get(2)) && "n2/s0".equals(shown.get(3))) {
+                            failover = now;
                         }
                         Thread.sleep(20);
                     }
