@@ -155,8 +155,9 @@ public final class Node implements AutoCloseable {
             ReplicationAdmin.context(admin, token, "/reload", "POST", q -> String.join("\n", reload()) + "\n");
             var local = new dev.cairn.server.cluster.NodeClusterView(replication,
                     replication == null ? null : config.replication().config(), this::ownAddresses);
-            // A cluster node shows the ensemble's picture once it has joined; before that, what it knows itself.
-            ClusterPage.register(admin, token, () -> cluster != null ? cluster.view().snapshot() : local.snapshot());
+            // A cluster node shows the ensemble's picture once it has joined (with its own masters' links and lag); before that, what it knows itself.
+            ClusterPage.register(admin, token, () -> cluster != null ? dev.cairn.server.cluster.MasterLinks.withLinks(cluster.view().snapshot(),
+                    config.replication().config().node(), replication.status()) : local.snapshot());
             } catch (BindException e) {
                 throw new BindException("admin: cannot listen on " + config.admin().address() + ": " + e.getMessage());
             }
