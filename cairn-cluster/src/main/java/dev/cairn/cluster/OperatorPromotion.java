@@ -21,6 +21,9 @@ import java.util.Map;
  * @param why  the failover record's reason
  */
 public record OperatorPromotion(VersionedStore read, StoreRecord next, String why) {
+    /** How a forced promotion's failover record's {@code why} begins (the admin page tells it from the controller's clean ones by it). */
+    public static final String FORCED = "forced by an operator";
+
 
     /** The promotion of {@code to} in {@code read}'s store, or IllegalStateException saying why not. */
     public static OperatorPromotion plan(VersionedStore read, SlotRef to, boolean force, Map<String, NodeRecord> nodes, long now) {
@@ -42,7 +45,7 @@ public record OperatorPromotion(VersionedStore read, StoreRecord next, String wh
         }
         boolean inSync = r.inSync().contains(to);
         if (force) {
-            return new OperatorPromotion(read, r.force(to, now), "forced by an operator (cairn store promote --force): " + to + " was "
+            return new OperatorPromotion(read, r.force(to, now), FORCED + " (cairn store promote --force): " + to + " was "
                     + (inSync ? "in the in-sync set" : "not in the in-sync set " + r.inSync()) + "; " + r.master()
                     + " is gone; unclean: every mailbox gets a new UIDVALIDITY");
         }

@@ -39,8 +39,8 @@ import java.util.TreeSet;
  *       so the difference counts changes); it is not known when the master's slot reports none.
  *       Beside it, the replica's words say how far it is behind the furthest replica that reports.
  *       Lag in seconds is not known from ZooKeeper (reports carry no time).
- *   <li>Failovers are the controller's records, newest first: always clean (it promotes only an
- *       in-sync replica).
+ *   <li>Failovers are the controller's records, newest first, clean (it promotes only an in-sync
+ *       replica), and an operator's ({@code cairn store promote}), forced ones shown so.
  * </ul>
  */
 public final class ZooKeeperClusterView implements ClusterView, AutoCloseable {
@@ -158,7 +158,7 @@ public final class ZooKeeperClusterView implements ClusterView, AutoCloseable {
         List<ClusterSnapshot.Failover> out = new ArrayList<>();
         for (FailoverRecord f : state.failovers().subList(0, Math.min(FAILOVERS_SHOWN, state.failovers().size()))) {
             out.add(new ClusterSnapshot.Failover(Instant.ofEpochMilli(f.at()), f.store(), f.from().toString(), f.to().toString(), f.epoch(),
-                    ClusterSnapshot.How.CLEAN));
+                    f.why().startsWith(dev.cairn.cluster.OperatorPromotion.FORCED) ? ClusterSnapshot.How.FORCED : ClusterSnapshot.How.CLEAN));
         }
         return out;
     }

@@ -127,6 +127,14 @@ class ZooKeeperClusterViewTest {
         assertThat(st.replicas().get(0).sync()).contains("no longer served");
     }
 
+    @Test void anOperatorsForcedPromotionIsShownForcedAndTheControllersClean() {
+        List<FailoverRecord> failovers = List.of(
+                new FailoverRecord(T0 + 2, "s1", N2, N1, 3, dev.cairn.cluster.OperatorPromotion.FORCED + " (cairn store promote --force): ..."),
+                new FailoverRecord(T0 + 1, "s1", N1, N2, 2, "node n1 of master n1/s0 is gone"));
+        ClusterSnapshot snap = ZooKeeperClusterView.snapshot(state(null, Map.of(), Map.of(), List.of(), failovers), "zk", null);
+        assertThat(snap.failovers()).extracting(ClusterSnapshot.Failover::how).containsExactly(ClusterSnapshot.How.FORCED, ClusterSnapshot.How.CLEAN);
+    }
+
     @Test void theNewestFailoversAreShownFirstUpToTheLimitAndAStalePictureSaysSo() {
         List<FailoverRecord> failovers = new ArrayList<>();
         for (int i = ZooKeeperClusterView.FAILOVERS_SHOWN + 5; i > 0; i--) failovers.add(new FailoverRecord(T0 + i, "s1", N1, N2, i, "gone"));
