@@ -63,6 +63,14 @@ public interface SlotReplication {
     /** The user's seq on this slot, durable (0 when the user is not here). */
     long seq(String user);
 
+    /**
+     * The slot's progress position: the sum over its users of {@link #seq}, durable, in O(1) (kept
+     * as seqs are written, counted once when the slot opens). Replicas of one master order by it,
+     * and at one epoch a master's minus a replica's is the replica's lag in seqs (a promotion's
+     * jump counts in full here; {@code ChangeCount} counts it as one change).
+     */
+    long position();
+
     /** The epoch of the user's record at seq, or -1 when this slot does not keep that record. */
     long recordEpoch(String user, long seq);
 

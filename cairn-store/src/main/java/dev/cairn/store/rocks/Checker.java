@@ -159,6 +159,7 @@ final class Checker {
         if (repair && headerChanged) fix.put(slot.meta, Keys.userTag(u, Keys.HEADER), fixedHeader.encode());
         if (repair && !fix.isEmpty()) {
             slot.commitDurably(fix);
+            if (headerChanged) slot.replication().seqMoved(header.seq, fixedHeader.seq);
             s.reload();
         }
     }

@@ -318,6 +318,7 @@ final class ReplicaApplier {
             Integer existing = slot.userId(image.user());
             UserState s = existing == null ? null : slot.lockedState(image.user());
             try {
+                long seqBefore = s == null ? 0 : s.data.header().seq;
                 WriteOps ops = new WriteOps();
                 Map<BodyId, Long> delta = new HashMap<>();
                 int id;
@@ -342,6 +343,7 @@ final class ReplicaApplier {
                 ops.put(slot.changelog, Keys.change(slot.channelOf(image.user()), id, image.seq()), ChangeCodec.encode(mark));
                 applyRefs(ops, delta, image.bodies());
                 if (s != null) s.reload();
+                slot.replication().seqMoved(seqBefore, slot.replication().storedSeq(image.user()));
             } finally {
                 if (s != null) s.lock.unlock();
             }
@@ -364,7 +366,9 @@ final class ReplicaApplier {
                 slot.accounts.write(ops, new HashMap<>(), user, existing, slot.accounts.stored(existing), null);
                 clear(ops, existing, user, delta);
                 ops.delete(slot.meta, Keys.userTagString(0, Keys.USER_BY_NAME, user));
+                long before = s == null ? 0 : s.data.header().seq;
                 applyRefs(ops, delta, Map.of());
+                slot.replication().seqMoved(before, 0);
                 if (s != null) s.deleted = true;
             } finally {
                 if (s != null) s.lock.unlock();

@@ -51,6 +51,8 @@ public final class RocksSlotReplication implements SlotReplication {
     private volatile String fence;
     private volatile long epoch;
     private volatile CommitHook hook;
+    /** The sum of the registered users' seqs ({@link #position}): counted once at open, then moved by {@link #seqMoved}. */
+    private final java.util.concurrent.atomic.AtomicLong position = new java.util.concurrent.atomic.AtomicLong();
 
     RocksSlotReplication(RocksSlotStore slot) {
         this.slot = slot;
@@ -62,6 +64,8 @@ public final class RocksSlotReplication implements SlotReplication {
         if (collected > 0) {
             org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).info("removed {} unfinished or replaced user copies", collected);
         }
+        // Once per open, after the garbage (a staged copy is no registered user): from here on it is kept.
+        position.set(countPosition());
         // A fence is never forgotten: the slot stays fenced until replication makes it a master again.
         if (role() == Role.REPLICA) {
             String store = roleStore();
@@ -224,8 +228,32 @@ public final class RocksSlotReplication implements SlotReplication {
         return seq;
     }
 
+    /**
+     * The sum over the slot's users of their seqs, in O(1): kept where a user's seq is written
+     * (each commit, local or a master's records applied, the promotion's jump among them; a
+     * user's image installed, whole or streamed; a user deleted or dropped; a repair), after the
+     * write is durable, so it never counts a seq this node could still lose.
+     */
+    @Override public long position() { return position.get(); }
+
+    /**
+     * A user's seq went from {@code before} to {@code after} (0: the user is not, or no longer,
+     * here) in a batch that is now durable. Called under the user's lock, so moves of one user
+     * come in order; moves of different users commute.
+     */
+    void seqMoved(long before, long after) {
+        if (before != after) position.addAndGet(after - before);
+    }
+
+    /** The sum the running one must equal: every registered user's stored seq (one read each). */
+    long countPosition() {
+        long sum = 0;
+        for (String user : slot.users()) sum += storedSeq(user);
+        return sum;
+    }
+
     /** The seq in the database, possibly one fsync short of durable: fence before shipping it. */
-    private long storedSeq(String user) {
+    long storedSeq(String user) {
         Integer id = slot.userId(user);
         if (id == null) return 0;
         byte[] h = slot.get(slot.meta, Keys.userTag(id, Keys.HEADER));

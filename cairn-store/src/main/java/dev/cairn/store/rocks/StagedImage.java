@@ -149,6 +149,7 @@ final class StagedImage implements UserImageStaging {
                 ChangeRecord mark = new ChangeRecord(user, seq, slot.epoch(), RocksSlotReplication.now(), List.of());
                 ops.put(slot.changelog, Keys.change(channel, id, seq), ChangeCodec.encode(mark));
                 slot.commitDurably(ops);
+                slot.replication().seqMoved(s == null ? 0 : s.data.header().seq, seq);
                 finished = true;
                 if (s != null) slot.replaced(s, seq);
             } finally {

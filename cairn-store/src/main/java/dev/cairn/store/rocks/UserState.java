@@ -284,6 +284,7 @@ final class UserState implements UserStore {
 
     void commit(Txn t) {
         if (!t.replicated) slot.replication().beforeCommit(name, t);
+        boolean durable = false;
         try (BodyStore.BodyLocks held = slot.lockBodies(ChangeApplier.changed(t.refDelta))) {
             slot.applier.writeRefcounts(t.ops, t.refDelta, b -> {
                 PreparedBody p = t.bodies.get(b);
@@ -305,10 +306,16 @@ final class UserState implements UserStore {
             if (encoded != null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), encoded);
             else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
             slot.commitDurably(t.ops);
+            durable = true;
+            slot.replication().seqMoved(t.before.header().seq, t.userDeleted ? 0 : t.seq);
             data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
             if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, t.bodies);
         } catch (StoreException e) {
-            if (e.reason() == Reason.UNAVAILABLE) reload();
+            if (e.reason() == Reason.UNAVAILABLE) {
+                reload();
+                // A batch whose wait failed may have landed all the same: the position follows what the database holds.
+                if (!durable) slot.replication().seqMoved(t.before.header().seq, data.header().seq);
+            }
             throw e;
         } finally {
             t.ops.commitEnded(slot.bodyLog); // also when the batch failed before it was committed
