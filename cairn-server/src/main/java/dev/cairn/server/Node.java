@@ -146,7 +146,7 @@ public final class Node implements AutoCloseable {
             try {
                 admin = AdminServer.start(config.admin().address().socketAddress(), registry, store, token, () -> serving, this::role);
             if (replication != null) {
-                ReplicationAdmin.register(admin, replication, token);
+                ReplicationAdmin.register(admin, replication, token, config.cluster() != null);
                 if (accounts instanceof dev.cairn.directory.StoreDirectory storeAccounts) {
                     AccountAdmin.register(admin, token, storeAccounts, slots, replication, config.replication().config().node(),
                             config.localDomains());

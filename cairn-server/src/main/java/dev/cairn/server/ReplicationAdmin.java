@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *       replica: connected or unreachable since when, lag in changes and seconds, its last Ack, why its last connection failed</li>
  *   <li>{@code POST /replication/promote?store=S[&force=true]}: makes this node's slot the store's master (new
  *       epoch); refused (409) for a replica that cannot show it is in sync unless forced, and then unclean: every
- *       mailbox gets a new UIDVALIDITY, one line each</li>
+ *       mailbox gets a new UIDVALIDITY, one line each; refused (409) on a node of a cluster, whose promotions are the
+ *       store map's</li>
  *   <li>{@code POST /replication/switch?store=S&to=NODE/SLOT[&budget_ms=N]}: a planned switchover of a store this node
  *       masters to one of its replicas; writes wait meanwhile (at most the budget, 30 s by default); 200 with the
  *       timings when done, 409 with why when abandoned (the master goes on)</li>
@@ -40,7 +41,8 @@ final class ReplicationAdmin {
         String run(Map<String, String> query) throws Exception;
     }
 
-    static void register(AdminServer admin, Replication replication, String token) {
+    /** @param cluster whether the node follows a cluster's store map: a promotion is then the map's ({@code cairn store promote} writes it), never this endpoint's */
+    static void register(AdminServer admin, Replication replication, String token, boolean cluster) {
         context(admin, token, "/replication/status", "GET", q -> {
             StringBuilder b = new StringBuilder();
             for (Replication.StoreStatus s : replication.status()) {
@@ -63,6 +65,11 @@ final class ReplicationAdmin {
         context(admin, token, "/replication/promote", "POST", q -> {
             String s = required(q, "store");
             boolean force = "true".equals(q.get("force"));
+            if (cluster) {
+                // A slot promoted behind the store map would be a master the map does not name (and the map's next change fences it).
+                throw new IllegalStateException("this node follows the cluster's store map: `cairn store promote " + s
+                        + " --config FILE` writes the map (and by force only with --force); the node then follows it");
+            }
             log.warn("admin: promoting store {} to master here{}", s, force ? " (--force)" : "");
             return String.join("\n", replication.promote(s, force).lines()) + "\n";
         });

@@ -90,6 +90,11 @@ class ClusterForcedPromotionIT {
                 assertThat(refused.status()).isEqualTo(1);
                 assertThat(refused.err()).contains("n2/s0 is not in the in-sync set []").contains("--force");
                 assertThat(map.read("s1").orElseThrow().record().epoch()).isEqualTo(epoch);
+                // Nor does the node's own admin endpoint promote behind the map, forced or not.
+                var direct = p.adminCall("n2", "POST", "/replication/promote?store=s1&force=true");
+                assertThat(direct.statusCode()).as(direct.body()).isEqualTo(409);
+                assertThat(direct.body()).contains("follows the cluster's store map");
+                assertThat(map.read("s1").orElseThrow().record().epoch()).isEqualTo(epoch);
 
                 // With --force: the map names n2/s0 at the next epoch, forced; n2's node follows it unclean.
                 long forcedAt = System.nanoTime();

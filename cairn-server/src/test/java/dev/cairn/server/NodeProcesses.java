@@ -161,13 +161,18 @@ final class NodeProcesses implements AutoCloseable {
 
     /** An admin call that must answer 200; its body. */
     String admin(String node, String method, String path) throws Exception {
+        HttpResponse<String> r = adminCall(node, method, path);
+        assertThat(r.statusCode()).as(method + " " + path + " on " + node + ": " + r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    /** An admin call with the node's token, whatever it answers. */
+    HttpResponse<String> adminCall(String node, String method, String path) throws Exception {
         String token = RunFile.read(cluster.data(node).resolve("server.properties")).orElseThrow().token();
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + cluster.host(node, "admin") + ":" + cluster.port(node, "admin") + path))
                 .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60));
-        HttpResponse<String> r = http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
+        return http.send(method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()).build() : b.GET().build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + " on " + node + ": " + r.body()).isEqualTo(200);
-        return r.body();
     }
 
     String status(String node) throws Exception { return admin(node, "GET", "/replication/status"); }
