@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
@@ -53,8 +54,15 @@ class ClusterMemberIT extends EnsembleFixture {
         one.member.stores().create(store("race", a, List.of(b, c), Set.of(b, c), 0));
         for (int round = 0; round < 10; round++) {
             VersionedStore readByOne = one.member.stores().read("race").orElseThrow();
-            VersionedStore readByTwo = two.member.stores().read("race").orElseThrow();
-            assertThat(readByOne.version()).isEqualTo(readByTwo.version());
+            // Two's session may be on another server of the ensemble, which applies one's last write a moment later
+            // (ZooKeeper orders each client's view, not two clients' reads): both must start from the same version.
+            AtomicReference<VersionedStore> two0 = new AtomicReference<>();
+            eventually(Duration.ofSeconds(5), () -> {
+                two0.set(two.member.stores().read("race").orElse(null));
+                assertThat(two0.get()).isNotNull();
+                assertThat(two0.get().version()).isEqualTo(readByOne.version());
+            });
+            VersionedStore readByTwo = two0.get();
             CyclicBarrier together = new CyclicBarrier(2);
             var first = CompletableFuture.supplyAsync(() -> attempt(together, one, readByOne, readByOne.record().withInSync(Set.of(b))));
             var second = CompletableFuture.supplyAsync(() -> attempt(together, two, readByTwo, readByTwo.record().withInSync(Set.of(c))));
@@ -97,12 +105,21 @@ class ClusterMemberIT extends EnsembleFixture {
         assertThat(lease.mayAcknowledge()).isTrue();
 
         // a short partition: the lease lapses, and comes back with the same session
+        long shortCut = System.nanoTime();
         cut.proxy.blackhole();
         eventually(SESSION, () -> assertThat(lease.mayAcknowledge()).isFalse());
         cut.proxy.heal();
         eventually(SESSION.plusSeconds(3), () -> assertThat(lease.mayAcknowledge()).isTrue());
-        assertThat(lease.session()).as("the same session").isEqualTo(session);
-        assertThat(cut.member.reconnections()).isEqualTo(1);
+        long backMs = (System.nanoTime() - shortCut) / 1_000_000;
+        if (lease.session() != session) {
+            // The client reconnects only after its read timeout (2/3 of the session); on a loaded machine that can be
+            // past the session's end, and then a new session is right. Never sooner: that would be a session thrown away.
+            assertThat(backMs).as("a new session only when the lease came back after the old session could expire").isGreaterThanOrEqualTo(SESSION.toMillis());
+            System.out.printf("short partition: back after %d ms, past the session (%d ms): a new session%n", backMs, SESSION.toMillis());
+            session = lease.session();
+        } else {
+            assertThat(cut.member.reconnections()).isEqualTo(1);
+        }
 
         // a long one: the session ends on the ensemble, and the lease ended before
         AtomicLong deletedAt = new AtomicLong();
