@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import dev.cairn.protocol.auth.Network;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -43,7 +44,7 @@ public record VerifyAccess(byte[] secret, List<Network> trustedNetworks) {
     }
 
     /** Loopback only: 127.0.0.0/8 and ::1. */
-    public static final List<Network> LOOPBACK = List.of(Network.parse("127.0.0.0/8"), Network.parse("::1/128"));
+    public static final List<Network> LOOPBACK = Network.LOOPBACK;
 
     /** The verification password for a user: hex HMAC-SHA256(secret, "cairn imap verify" NUL user). */
     public static String password(byte[] secret, String user) {
@@ -64,56 +65,5 @@ public record VerifyAccess(byte[] secret, List<Network> trustedNetworks) {
     boolean passwordMatches(String password, String user) {
         return password != null && MessageDigest.isEqual(password.getBytes(StandardCharsets.UTF_8),
                 password(secret, user).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** An address block, {@code 10.0.0.0/8} or {@code fd00::/8}; a bare address is a block of one. */
-    public record Network(byte[] base, int prefix) {
-        public Network {
-            if (prefix < 0 || prefix > base.length * 8) throw new IllegalArgumentException("prefix /" + prefix + " too long");
-        }
-
-        public static Network parse(String text) {
-            int slash = text.indexOf('/');
-            String host = slash < 0 ? text : text.substring(0, slash);
-            // only literal addresses: a name here would be looked up in DNS at every start
-            if (host.isEmpty() || !host.matches("[0-9a-fA-F:.]+")) throw new IllegalArgumentException("'" + text + "' is not an address block");
-            byte[] base;
-            try {
-                base = InetAddress.ofLiteral(host).getAddress(); // never a lookup ("beef" is a name to getByName)
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("'" + text + "' is not an address block");
-            }
-            int prefix;
-            try {
-                prefix = slash < 0 ? base.length * 8 : Integer.parseInt(text.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + text + "' has no valid prefix length");
-            }
-            return new Network(base, prefix);
-        }
-
-        public boolean contains(InetAddress address) {
-            byte[] a = address.getAddress();
-            if (a.length != base.length) return false;
-            for (int bit = 0; bit < prefix; bit++) {
-                int mask = 0x80 >>> (bit % 8);
-                if ((a[bit / 8] & mask) != (base[bit / 8] & mask)) return false;
-            }
-            return true;
-        }
-
-        @Override public String toString() {
-            try {
-                return InetAddress.getByAddress(base).getHostAddress() + "/" + prefix;
-            } catch (java.net.UnknownHostException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override public boolean equals(Object o) {
-            return o instanceof Network n && n.prefix == prefix && java.util.Arrays.equals(n.base, base);
-        }
-
-        @Override public int hashCode() { return java.util.Arrays.hashCode(base) * 31 + prefix; }
     }
 }

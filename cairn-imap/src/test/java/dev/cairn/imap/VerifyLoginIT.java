@@ -40,7 +40,7 @@ class VerifyLoginIT {
         assertThat(throttle.size()).isEqualTo(2);
     }
 
-    private void start(List<VerifyAccess.Network> trusted) throws Exception {
+    private void start(List<dev.cairn.protocol.auth.Network> trusted) throws Exception {
         store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         InetAddress lo = InetAddress.getLoopbackAddress();
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), null,
@@ -145,7 +145,7 @@ class VerifyLoginIT {
     }
 
     @Test void verificationLoginFromAnUntrustedAddressIsRefusedEvenWithTheRightPassword() throws Exception {
-        start(List.of(VerifyAccess.Network.parse("192.0.2.0/24"), VerifyAccess.Network.parse("2001:db8::/32")));
+        start(List.of(dev.cairn.protocol.auth.Network.parse("192.0.2.0/24"), dev.cairn.protocol.auth.Network.parse("2001:db8::/32")));
         aliceOnAReplica();
         Conversation.play(port(), """
                 C: a AUTHENTICATE PLAIN %s

@@ -465,16 +465,16 @@ public final class ConfigLoader {
         }
 
         /** A list of address blocks ("10.0.0.0/8", "::1"); an empty list trusts no address. */
-        List<dev.cairn.imap.VerifyAccess.Network> networks(TomlTable table, String key) {
+        List<dev.cairn.protocol.auth.Network> networks(TomlTable table, String key) {
             Object v = value(table, key);
             if (!(v instanceof org.tomlj.TomlArray array)) {
                 throw error(key, "must be a list of address blocks, like [\"10.0.0.0/8\", \"::1\"]");
             }
-            List<dev.cairn.imap.VerifyAccess.Network> networks = new java.util.ArrayList<>();
+            List<dev.cairn.protocol.auth.Network> networks = new java.util.ArrayList<>();
             for (int i = 0; i < array.size(); i++) {
                 if (!(array.get(i) instanceof String s)) throw error(key, "must be a list of strings");
                 try {
-                    networks.add(dev.cairn.imap.VerifyAccess.Network.parse(s));
+                    networks.add(dev.cairn.protocol.auth.Network.parse(s));
                 } catch (IllegalArgumentException e) {
                     throw error(key, e.getMessage());
                 }

@@ -20,7 +20,7 @@ import java.util.Optional;
 public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store, ListenerConfig imap,
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
-                         List<VerifyAccess.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory,
+                         List<dev.cairn.protocol.auth.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory,
                          ClusterConfig cluster) {
 
     public NodeConfig {
@@ -60,7 +60,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * Where the read-only verification login of `cairn replica verify` is accepted from
      * ([imap] trusted_networks; loopback when unset).
      */
-    public NodeConfig withTrustedNetworks(List<VerifyAccess.Network> trustedNetworks) {
+    public NodeConfig withTrustedNetworks(List<dev.cairn.protocol.auth.Network> trustedNetworks) {
         return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
     }
 
