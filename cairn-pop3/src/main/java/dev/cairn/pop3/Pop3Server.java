@@ -104,6 +104,13 @@ public final class Pop3Server implements Closeable {
     }
 
     /** Counts and times commands in the node's registry ({@link dev.cairn.protocol.CommandMeters}); call before {@link #start()}. */
+    private volatile dev.cairn.protocol.relay.SessionRoutes routes = dev.cairn.protocol.relay.SessionRoutes.LOCAL;
+
+    /** Where sessions go after their login (unified mode and `cairn proxy`; issue 21): here unless set. */
+    public void routes(dev.cairn.protocol.relay.SessionRoutes routes) { this.routes = java.util.Objects.requireNonNull(routes); }
+
+    dev.cairn.protocol.relay.SessionRoutes routes() { return routes; }
+
     public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
         commands = new dev.cairn.protocol.CommandMeters(registry, "pop3", java.util.Arrays.stream(Pop3Command.class.getPermittedSubclasses())
                 .map(c -> c.getSimpleName().toUpperCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet()));
