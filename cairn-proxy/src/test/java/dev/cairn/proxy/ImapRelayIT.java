@@ -185,6 +185,19 @@ class ImapRelayIT {
         assertThat(meters.counter("cairn.proxy.route.failures", "protocol", "imap", "reason", "connect").count()).isEqualTo(1);
     }
 
+    @Test void aBackendOffLoopbackIsNeverSentTheProxyPasswordInClear() throws Exception {
+        // no TLS to back-ends configured: refused before any connection is opened (192.0.2.0/24 is never reached)
+        locator.at("alice", "s1", 1, new Backend("far", "imap", "192.0.2.1", 143));
+        long start = System.nanoTime();
+        play(front.imapPort(), """
+                S~ \\* OK .*
+                C: a LOGIN alice pw-alice
+                S~ a NO \\[UNAVAILABLE\\] .*""");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not retried: a configuration, not a failover")
+                .isLessThan(Duration.ofSeconds(5));
+        assertThat(meters.counter("cairn.proxy.route.failures", "protocol", "imap", "reason", "connect").count()).isEqualTo(1);
+    }
+
     @Test void aRelayedSessionIsCountedWhileOpenAndItsBytesBothWays() throws Exception {
         try (Conversation c = new Conversation(front.imapPort())) {
             c.run("S~ \\* OK .*\nC: a LOGIN alice pw-alice\nS~ a OK .*\nC: b NOOP\nS: b OK NOOP completed");
