@@ -64,6 +64,8 @@ class Pop3RelayIT {
         deliver(a, "alice", "Subject: on a\r\n\r\nx\r\n");
         locator.at("alice", "s1", 2, b.listeners());
         play(front.pop3Port(), "S~ \\+OK .*\nC: USER alice\nS~ \\+OK .*\nC: PASS pw-alice\nS: +OK Logged in, 0 messages\nC: QUIT\nS~ \\+OK .*");
+        assertThat(b.store.hasUser("alice")).as("the maildrop opened is b's").isTrue();
+        assertThat(front.store.hasUser("alice")).isFalse();
     }
 
     @Test void aUserWithNoMasterGetsSysTempAndMayTryAgain() throws Exception {
