@@ -154,6 +154,7 @@ final class ImapSession {
             log.debug("imap {}: {}", conn.id(), e.toString());
         } finally {
             server.sessions().remove(this);
+            if (relayed != null) relayed.close(); // also when the client left before the relay began
             busy.lock();
             try {
                 out.flush();

@@ -13,6 +13,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLException;
 
 /**
  * Opens a session on a back-end for one user and logs in as the front-end for that user
@@ -39,10 +41,18 @@ final class BackendLogin {
 
     private final RelayConfig config;
     private final RelayMeters meters;
+    private final Predicate<InetAddress> needsTls;
 
+    /** TLS to every back-end off loopback (a password in clear crosses no network on loopback). */
     BackendLogin(RelayConfig config, RelayMeters meters) {
+        this(config, meters, address -> !address.isLoopbackAddress());
+    }
+
+    /** Tests choose which back-ends need TLS: theirs are all on loopback. */
+    BackendLogin(RelayConfig config, RelayMeters meters, Predicate<InetAddress> needsTls) {
         this.config = Objects.requireNonNull(config);
         this.meters = Objects.requireNonNull(meters);
+        this.needsTls = Objects.requireNonNull(needsTls);
     }
 
     Outcome open(Backend backend, String user, InetAddress client) {
@@ -52,7 +62,7 @@ final class BackendLogin {
         } catch (IOException e) {
             return new Outcome.Retry(RelayMeters.Failure.CONNECT, backend + ": " + e);
         }
-        boolean tls = !address.isLoopbackAddress();
+        boolean tls = needsTls.test(address);
         if (tls && config.backendTls() == null) {
             // the proxy password would cross a network in clear, and the back-end refuses it anyway
             return new Outcome.Fail(RelayMeters.Failure.CONNECT, backend + " is off loopback and no TLS to back-ends is configured");
@@ -71,6 +81,9 @@ final class BackendLogin {
             };
             open = outcome instanceof Outcome.Open;
             return outcome;
+        } catch (SSLException e) {
+            // a certificate the cluster's trust does not accept stays so through a failover: not retried
+            return new Outcome.Fail(RelayMeters.Failure.CONNECT, "TLS to " + backend + " failed: " + e.getMessage());
         } catch (IOException e) {
             return new Outcome.Retry(RelayMeters.Failure.CONNECT, backend + ": " + e);
         } finally {

@@ -29,10 +29,15 @@ public final class RelayRoutes implements SessionRoutes {
     private final BackendLogin logins;
 
     public RelayRoutes(Locator locator, RelayConfig config, MeterRegistry meters) {
+        this(locator, config, meters, address -> !address.isLoopbackAddress());
+    }
+
+    /** With the test's choice of which back-ends are reached over TLS (theirs are all on loopback). */
+    RelayRoutes(Locator locator, RelayConfig config, MeterRegistry meters, java.util.function.Predicate<InetAddress> needsTls) {
         this.locator = Objects.requireNonNull(locator);
         this.config = Objects.requireNonNull(config);
         this.meters = new RelayMeters(Objects.requireNonNull(meters));
-        this.logins = new BackendLogin(config, this.meters);
+        this.logins = new BackendLogin(config, this.meters, needsTls);
     }
 
     @Override public SessionRoute route(String protocol, String user, InetAddress client, boolean secure) throws InterruptedException {

@@ -43,12 +43,12 @@ final class TestNode implements AutoCloseable {
         AuthThrottle.Config throttling = new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000);
         throttle = new AuthThrottle(throttling, Clock.systemUTC(), AuthThrottle.Sleeper.REAL);
         ProxyLogin proxyLogin = new ProxyLogin(SECRET, trusted);
-        ImapConfig imapConfig = new ImapConfig(new InetSocketAddress(lo, 0), null,
-                TlsConfig.selfSigned(dir.resolve(name).resolve("tls")).serverContext(), false, ImapConfig.Limits.DEFAULT,
+        javax.net.ssl.SSLContext tls = TlsConfig.selfSigned(dir.resolve(name).resolve("tls")).serverContext();
+        ImapConfig imapConfig = new ImapConfig(new InetSocketAddress(lo, 0), null, tls, false, ImapConfig.Limits.DEFAULT,
                 throttling, dir.resolve(name).resolve("spool")).withProxyLogin(proxyLogin);
         TestDirectory directory = new TestDirectory();
         imap = new ImapServer(imapConfig, store, directory, throttle, MemoryBudget.quarterOfHeap());
-        pop3 = new Pop3Server(Pop3Config.defaults().withListen(new InetSocketAddress(lo, 0)).withProxyLogin(proxyLogin),
+        pop3 = new Pop3Server(Pop3Config.defaults().withListen(new InetSocketAddress(lo, 0)).withTls(tls).withProxyLogin(proxyLogin),
                 store, directory, throttle);
     }
 
@@ -69,6 +69,11 @@ final class TestNode implements AutoCloseable {
         imap.start();
         pop3.start();
         return this;
+    }
+
+    /** The certificate this node's listeners present (self-signed, made on first start). */
+    java.security.cert.X509Certificate certificate(Path dir) throws Exception {
+        return dev.cairn.protocol.tls.SelfSignedCertificate.loadOrCreate(dir.resolve(name).resolve("tls")).certificate();
     }
 
     int imapPort() { return imap.address().getPort(); }
