@@ -8,6 +8,8 @@ import dev.cairn.imap.syntax.ImapCommand.*;
 import dev.cairn.protocol.auth.AuthLog;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.ProxyLogin;
+import dev.cairn.protocol.relay.SessionRoute;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
 import java.io.IOException;
@@ -106,25 +108,100 @@ final class ConnectionCommands {
         if (plaintextAuthRefused()) return Result.no("PRIVACYREQUIRED", "Use TLS before logging in");
         VerifyAccess verify = s.server.config().verifyAccess();
         if (verify != null && VerifyAccess.IDENTITY.equals(name)) return verifyLogin(verify, mechanism, password, authzid);
+        ProxyLogin proxy = s.server.config().proxyLogin();
+        // only SASL PLAIN carries an authorization identity; a LOGIN as cairn:proxy meets the directory, which refuses it
+        if (proxy != null && ProxyLogin.IDENTITY.equals(name) && mechanism.equals("PLAIN")) return proxyLogin(proxy, password, authzid);
         java.net.InetAddress remote = s.conn.remoteInetAddress();
         boolean secure = s.conn.isSecure();
         AuthResult r = s.server.throttle().check(attempt(mechanism, name),
                 () -> s.server.authenticator().authenticate(name, password, authzid, remote, secure));
         switch (r) {
             case AuthResult.Success ok -> {
-                s.store = s.server.store().openOrCreateUser(ok.user());
-                s.user = ok.user();
-                s.state = State.AUTHENTICATED;
-                s.badCommands = 0;
-                s.conn.setIdleTimeout(s.limits.idleTimeout());
-                s.conn.loggedIn();
-                return Result.ok("CAPABILITY " + capabilities(), "Logged in");
+                return switch (s.server.routes().route("imap", ok.user(), remote, secure)) {
+                    case SessionRoute.Local l -> loggedIn(ok.user());
+                    case SessionRoute.Relayed relayed -> {
+                        // issue 21: the back-end's own answer (its CAPABILITY), then its bytes
+                        s.relayed = relayed.session();
+                        s.conn.setIdleTimeout(relayIdleTimeout());
+                        s.conn.loggedIn();
+                        log.info("imap {}: {} relayed to the master of its store", s.conn.id(), ok.user());
+                        yield Result.verbatim(relayed.session().loginReply());
+                    }
+                    case SessionRoute.Unavailable u -> {
+                        log.warn("imap {}: {} logged in but its store cannot be reached: {}", s.conn.id(), ok.user(), u.reason());
+                        yield Result.no("UNAVAILABLE", "Mail store temporarily unavailable, try again later");
+                    }
+                };
             }
             case AuthResult.Failure f -> {
                 if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
                 return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
             }
         }
+    }
+
+    /**
+     * A relayed session's client stays silent as long as the back-end lets it (in IDLE up to its
+     * IDLE timeout): the back-end enforces its own autologout, the front-end only the longer of
+     * the two so it never cuts a session the back-end still holds.
+     */
+    private Duration relayIdleTimeout() {
+        Duration a = s.limits.idleTimeout(), b = s.limits.idleCommandTimeout();
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** The user is served here: open (or create) its store. */
+    private Result loggedIn(String user) throws IOException {
+        s.store = s.server.store().openOrCreateUser(user);
+        s.user = user;
+        s.state = State.AUTHENTICATED;
+        s.badCommands = 0;
+        s.conn.setIdleTimeout(s.limits.idleTimeout());
+        s.conn.loggedIn();
+        return Result.ok("CAPABILITY " + capabilities(), "Logged in");
+    }
+
+    /**
+     * A front-end's login for one of its users ({@link ProxyLogin}; issue 21): checked by peer and
+     * HMAC, not against the user's password, throttled like any login; every refusal is the normal
+     * one. Always served here, never routed on (a relayed session relayed again could loop); where
+     * the user's store is not mastered here, opening it answers NO [UNAVAILABLE] like any login.
+     */
+    private Result proxyLogin(ProxyLogin proxy, String password, String authzid) throws IOException, InterruptedException {
+        java.net.InetAddress remote = s.conn.remoteInetAddress();
+        boolean secure = s.conn.isSecure();
+        AuthResult r = s.server.throttle().check(attempt("PLAIN", ProxyLogin.IDENTITY),
+                () -> proxy.check(s.server.authenticator(), remote, secure, password, authzid));
+        switch (r) {
+            case AuthResult.Failure f -> {
+                if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) return Result.no("UNAVAILABLE", "Try again later");
+                log.warn("imap {}: proxy login refused from {}: {}", s.conn.id(), remote.getHostAddress(), f.detail());
+                return Result.no("AUTHENTICATIONFAILED", "Authentication failed");
+            }
+            case AuthResult.Success ok -> {
+                Result result = loggedIn(ok.user());
+                // the client's address as the front-end saw it, trusted only now that the peer proved to be a front-end
+                log.info("imap {}: {} logged in through front-end {} for client {}", s.conn.id(), ok.user(),
+                        remote.getHostAddress(), s.originatingIp == null ? "(not given)" : s.originatingIp);
+                return result;
+            }
+        }
+    }
+
+    /**
+     * ID (RFC 2971): remembers {@code x-originating-ip}, which a front-end sends before its proxy
+     * login; used in the log only once that login succeeded.
+     */
+    Result id(Id c) throws IOException {
+        List<String> fields = c.fields();
+        for (int i = 0; i + 1 < fields.size(); i += 2) {
+            String value = fields.get(i + 1);
+            if (fields.get(i).equalsIgnoreCase("x-originating-ip") && value != null && value.matches("[0-9a-fA-F:.]{1,45}")) {
+                s.originatingIp = value;
+            }
+        }
+        s.out.line("* ID (\"name\" \"" + ImapSession.SERVER_NAME + "\" \"vendor\" \"Cairn\")");
+        return Result.ok("ID completed");
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.cairn.imap;
 
 import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.ProxyLogin;
 import dev.cairn.protocol.tls.TlsConfig;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,10 +24,18 @@ import javax.net.ssl.SSLContext;
  * @param spoolDirectory       where large APPEND literals are spooled while they arrive
  * @param verifyAccess         the read-only login of `cairn replica verify`, or null for none
  * @param heavyWork            where the commands whose cost a client chooses run, and their budget
+ * @param proxyLogin           front-ends' logins for their users (issue 21), or null for none
  */
 public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
                          boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
-                         VerifyAccess verifyAccess, HeavyWork heavyWork) {
+                         VerifyAccess verifyAccess, HeavyWork heavyWork, ProxyLogin proxyLogin) {
+
+    /** Without proxy logins. */
+    public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
+                      boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
+                      VerifyAccess verifyAccess, HeavyWork heavyWork) {
+        this(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, null);
+    }
 
     /** Without verification logins. */
     public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
@@ -127,22 +136,26 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
     }
 
     public ImapConfig withLimits(Limits limits) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
     }
 
     public ImapConfig withPlaintextAuthAllowed(boolean allowed) {
-        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
     }
 
     public ImapConfig withVerifyAccess(VerifyAccess verifyAccess) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+    }
+
+    public ImapConfig withProxyLogin(ProxyLogin proxyLogin) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
     }
 
     public ImapConfig withHeavyWork(HeavyWork heavyWork) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
     }
 
     public ImapConfig withThrottle(AuthThrottle.Config throttle) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
     }
 }

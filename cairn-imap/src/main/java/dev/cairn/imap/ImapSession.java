@@ -48,6 +48,8 @@ final class ImapSession {
         static Result no(String code, String text) { return new Result("NO", code, text); }
         static Result bad(String text) { return new Result("BAD", null, text); }
         static Result bad(String code, String text) { return new Result("BAD", code, text); }
+        /** An answer made elsewhere (a back-end's, for a relayed login), after the tag as it is. */
+        static Result verbatim(String answer) { return new Result(answer, null, null); }
     }
 
     /** Ends the session after the current response (BYE already sent). */
@@ -75,6 +77,10 @@ final class ImapSession {
     volatile String user;
     /** Logged in by `cairn replica verify` ({@link VerifyAccess}): nothing may change. */
     boolean verifyOnly;
+    /** The client's address a front-end named in ID (x-originating-ip), for the log of its proxy login. */
+    String originatingIp;
+    /** Set by a login relayed to the user's back-end (issue 21): the session hands its connection over. */
+    dev.cairn.protocol.relay.RelayedSession relayed;
     SelectedMailbox selected;
     boolean rev2, utf8, condStore, qresync, compressed;
     int badCommands;
@@ -133,6 +139,7 @@ final class ImapSession {
             while (state != State.LOGOUT) {
                 if (!step()) break;
             }
+            if (relayed != null) relay();
         } catch (SessionEnd end) {
             // BYE was sent
         } catch (LoginTimeoutException e) {
@@ -147,6 +154,7 @@ final class ImapSession {
             log.debug("imap {}: {}", conn.id(), e.toString());
         } finally {
             server.sessions().remove(this);
+            if (relayed != null) relayed.close(); // also when the client left before the relay began
             busy.lock();
             try {
                 out.flush();
@@ -156,6 +164,20 @@ final class ImapSession {
                 busy.unlock();
             }
             if (selected != null) selected.close();
+        }
+    }
+
+    /**
+     * Hands the connection to the back-end session (issue 21) until either side closes: no BYE of
+     * this session's own, the back-end's (a logout, or BYE [UNAVAILABLE] when its store moves)
+     * passes through. Not one of the server's sessions meanwhile: no fence or shutdown here writes
+     * into the relayed stream.
+     */
+    private void relay() throws IOException {
+        server.sessions().remove(this);
+        byeSent.set(true);
+        try (dev.cairn.protocol.relay.RelayedSession session = relayed) {
+            session.relay(conn);
         }
     }
 
@@ -240,6 +262,10 @@ final class ImapSession {
         busy.lock();
         try {
             boolean more = handle(raw);
+            if (relayed != null) {
+                out.flush();
+                return false; // run() relays, outside the busy lock
+            }
             if (shuttingDown) {
                 bye("Server shutting down");
                 throw new SessionEnd();
@@ -321,7 +347,8 @@ final class ImapSession {
             }
             if (result != null) {
                 reporter.sync(CommandRules.expungeAllowed(command));
-                out.line(tagged.tag() + " " + result.status() + (result.code() != null ? " [" + result.code() + "] " : " ") + result.text());
+                out.line(result.text() == null ? tagged.tag() + " " + result.status()
+                        : tagged.tag() + " " + result.status() + (result.code() != null ? " [" + result.code() + "] " : " ") + result.text());
                 if (result.status().equals("BAD")) countBad();
             }
             return state != State.LOGOUT;
@@ -353,10 +380,7 @@ final class ImapSession {
                 out.line(tag + " OK LOGOUT completed");
                 yield null;
             }
-            case Id c -> {
-                out.line("* ID (\"name\" \"" + SERVER_NAME + "\" \"vendor\" \"Cairn\")");
-                yield Result.ok("ID completed");
-            }
+            case Id c -> connection.id(c);
             case StartTls c -> connection.startTls(tag);
             case Authenticate c -> connection.authenticate(c);
             case Login c -> connection.login("LOGIN-COMMAND", c.user(), c.password(), null);

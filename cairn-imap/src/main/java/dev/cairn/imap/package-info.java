@@ -41,7 +41,11 @@
  *
  * <p>Besides users (checked by the directory), one more login exists: the read-only one of
  * `cairn replica verify`, which works on replicas too and is described, with how it is
- * secured, in {@link dev.cairn.imap.VerifyAccess}.
+ * secured, in {@link dev.cairn.imap.VerifyAccess}; and a front-end's login for one of its users
+ * (issue 21: AUTHENTICATE PLAIN as {@code cairn:proxy}, {@link dev.cairn.protocol.auth.ProxyLogin}),
+ * always served here. After a user's own login the session asks the server's
+ * {@link dev.cairn.protocol.relay.SessionRoutes}: served here, or relayed to the master of the
+ * user's store (the back-end's tagged answer goes to the client, then bytes both ways).
  *
  * <h2>No user's commands starve another's</h2>
  *

@@ -3,6 +3,7 @@ package dev.cairn.pop3;
 
 import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.Limits;
+import dev.cairn.protocol.auth.ProxyLogin;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -20,10 +21,18 @@ import javax.net.ssl.SSLContext;
  * @param maxConnections      concurrent connections per port
  * @param limits              line length, bad commands, idle timeouts (RFC 1939 §3: at least 10 minutes)
  * @param connectionLimits    connections per client address, and the login deadline
+ * @param proxyLogin          front-ends' logins for their users (AUTH PLAIN as cairn:proxy; issue 21), or null for none
  */
 public record Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTlsListen, String hostname, SSLContext tls,
-                         boolean allowPlaintextAuth, int maxConnections, Limits limits, ConnectionLimits connectionLimits) {
+                         boolean allowPlaintextAuth, int maxConnections, Limits limits, ConnectionLimits connectionLimits,
+                         ProxyLogin proxyLogin) {
     public static final int DEFAULT_PORT = 1110;
+
+    /** Without proxy logins. */
+    public Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTlsListen, String hostname, SSLContext tls,
+                      boolean allowPlaintextAuth, int maxConnections, Limits limits, ConnectionLimits connectionLimits) {
+        this(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits, null);
+    }
 
     public Pop3Config {
         Objects.requireNonNull(hostname);
@@ -41,12 +50,13 @@ public record Pop3Config(InetSocketAddress listen, InetSocketAddress implicitTls
                 ConnectionLimits.DEFAULT);
     }
 
-    public Pop3Config withListen(InetSocketAddress v) { return new Pop3Config(v, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
-    public Pop3Config withImplicitTlsListen(InetSocketAddress v) { return new Pop3Config(listen, v, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
-    public Pop3Config withHostname(String v) { return new Pop3Config(listen, implicitTlsListen, v, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
-    public Pop3Config withTls(SSLContext v) { return new Pop3Config(listen, implicitTlsListen, hostname, v, allowPlaintextAuth, maxConnections, limits, connectionLimits); }
-    public Pop3Config withAllowPlaintextAuth(boolean v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, v, maxConnections, limits, connectionLimits); }
-    public Pop3Config withMaxConnections(int v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, v, limits, connectionLimits); }
-    public Pop3Config withLimits(Limits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, v, connectionLimits); }
-    public Pop3Config withConnectionLimits(ConnectionLimits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, v); }
+    public Pop3Config withListen(InetSocketAddress v) { return new Pop3Config(v, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withImplicitTlsListen(InetSocketAddress v) { return new Pop3Config(listen, v, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withHostname(String v) { return new Pop3Config(listen, implicitTlsListen, v, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withTls(SSLContext v) { return new Pop3Config(listen, implicitTlsListen, hostname, v, allowPlaintextAuth, maxConnections, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withAllowPlaintextAuth(boolean v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, v, maxConnections, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withMaxConnections(int v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, v, limits, connectionLimits, proxyLogin); }
+    public Pop3Config withLimits(Limits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, v, connectionLimits, proxyLogin); }
+    public Pop3Config withProxyLogin(ProxyLogin v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, connectionLimits, v); }
+    public Pop3Config withConnectionLimits(ConnectionLimits v) { return new Pop3Config(listen, implicitTlsListen, hostname, tls, allowPlaintextAuth, maxConnections, limits, v, proxyLogin); }
 }

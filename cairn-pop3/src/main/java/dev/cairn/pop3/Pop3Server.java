@@ -92,7 +92,7 @@ public final class Pop3Server implements Closeable {
         return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), tls, Duration.ofSeconds(30),
                         config.connectionLimits()),
                 connection -> {
-                    Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, commands, connection);
+                    Pop3Session session = new Pop3Session(config, users, authenticator, throttle, locks, commands, routes, connection);
                     sessions.add(session);
                     try {
                         session.run();

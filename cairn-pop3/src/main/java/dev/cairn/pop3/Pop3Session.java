@@ -10,6 +10,10 @@ import dev.cairn.protocol.TlsUpgrade;
 import dev.cairn.protocol.auth.AuthLog;
 import dev.cairn.protocol.auth.AuthResult;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.ProxyLogin;
+import dev.cairn.protocol.relay.RelayedSession;
+import dev.cairn.protocol.relay.SessionRoute;
+import dev.cairn.protocol.relay.SessionRoutes;
 import dev.cairn.protocol.auth.Authenticator;
 import dev.cairn.protocol.auth.Sasl;
 import dev.cairn.protocol.auth.SaslException;
@@ -39,6 +43,7 @@ final class Pop3Session {
     private final AuthThrottle throttle;
     private final Pop3Locks locks;
     private final dev.cairn.protocol.CommandMeters commands;
+    private final SessionRoutes routes;
     private final Connection c;
 
     private String pendingUser; // after USER, before PASS
@@ -60,8 +65,9 @@ final class Pop3Session {
     }
 
     Pop3Session(Pop3Config config, Function<String, UserStore> users, Authenticator authenticator, AuthThrottle throttle,
-                Pop3Locks locks, dev.cairn.protocol.CommandMeters commands, Connection c) {
+                Pop3Locks locks, dev.cairn.protocol.CommandMeters commands, SessionRoutes routes, Connection c) {
         this.config = config;
+        this.routes = routes;
         this.commands = commands;
         this.users = users;
         this.authenticator = authenticator;
@@ -182,10 +188,12 @@ final class Pop3Session {
                 } else {
                     String name = pendingUser;
                     pendingUser = null;
-                    login("USER-PASS", name, p.password(), null);
+                    if (!login("USER-PASS", name, p.password(), null)) return false;
                 }
             }
-            case Pop3Command.Auth a -> auth(a);
+            case Pop3Command.Auth a -> {
+                if (!auth(a)) return false;
+            }
             case Pop3Command.Stls s -> stls();
             case Pop3Command.Quit q -> {
                 ok("Bye");
@@ -236,8 +244,8 @@ final class Pop3Session {
         pendingUser = null; // RFC 2595 §4: forget what was said before TLS
     }
 
-    /** AUTH (RFC 5034): PLAIN (RFC 4616) and LOGIN; with or without an initial response. */
-    private void auth(Pop3Command.Auth a) throws IOException, Hangup {
+    /** AUTH (RFC 5034): PLAIN (RFC 4616) and LOGIN; with or without an initial response. False: the session was relayed and is over. */
+    private boolean auth(Pop3Command.Auth a) throws IOException, Hangup {
         if (a.mechanism() == null) {
             ok("Mechanisms follow"); // the pre-RFC 5034 listing that older clients use
             if (plaintextAllowed()) {
@@ -245,27 +253,27 @@ final class Pop3Session {
                 line("LOGIN");
             }
             line(".");
-            return;
+            return true;
         }
         if (!plaintextAllowed()) {
             bad("[AUTH] Plaintext authentication disallowed on non-secure connections");
-            return;
+            return true;
         }
         try {
             switch (a.mechanism()) {
                 case "PLAIN" -> {
                     String response = a.initialResponse() != null ? a.initialResponse() : challenge("");
-                    if (response == null) return;
+                    if (response == null) return true;
                     Sasl.Credentials credentials = Sasl.decodePlain(response);
-                    login("PLAIN", credentials.authcid(), credentials.password(), credentials.authzid());
+                    return login("PLAIN", credentials.authcid(), credentials.password(), credentials.authzid());
                 }
                 case "LOGIN" -> {
                     String first = a.initialResponse() != null ? a.initialResponse() : challenge(Sasl.LOGIN_USERNAME_CHALLENGE);
-                    if (first == null) return;
+                    if (first == null) return true;
                     String name = Sasl.decodeLoginField(first);
                     String second = challenge(Sasl.LOGIN_PASSWORD_CHALLENGE);
-                    if (second == null) return;
-                    login("LOGIN", name, Sasl.decodeLoginField(second), null);
+                    if (second == null) return true;
+                    return login("LOGIN", name, Sasl.decodeLoginField(second), null);
                 }
                 default -> bad("Unsupported authentication mechanism");
             }
@@ -273,6 +281,7 @@ final class Pop3Session {
             throttle.failed(attempt(a.mechanism(), null), AuthLog.Reason.BAD_SASL);
             err("[AUTH] Invalid SASL response");
         }
+        return true;
     }
 
     /** Sends "+ challenge" and reads the client's line; null (after replying) when it cancels. */
@@ -297,26 +306,67 @@ final class Pop3Session {
         return new AuthThrottle.Attempt("pop3", mechanism, authcid, c.remoteInetAddress());
     }
 
-    /** Every login goes through the node's throttle, which also logs it (RFC 1939 §7, RFC 5034 §4). */
-    private void login(String mechanism, String authcid, String password, String authzid) throws IOException {
+    /**
+     * Every login goes through the node's throttle, which also logs it (RFC 1939 §7, RFC 5034 §4).
+     * False when the session was relayed to the user's back-end and is over (issue 21).
+     */
+    private boolean login(String mechanism, String authcid, String password, String authzid) throws IOException {
         java.net.InetAddress remote = c.remoteInetAddress();
         boolean secure = c.isSecure();
+        ProxyLogin proxy = config.proxyLogin();
+        // a front-end's login for its user: served here, never routed on (a relayed session relayed again could loop)
+        boolean proxied = proxy != null && ProxyLogin.IDENTITY.equals(authcid) && mechanism.equals("PLAIN");
         AuthResult result;
         try {
-            result = throttle.check(attempt(mechanism, authcid),
-                    () -> authenticator.authenticate(authcid, password, authzid, remote, secure));
+            result = proxied
+                    ? throttle.check(attempt(mechanism, ProxyLogin.IDENTITY), () -> proxy.check(authenticator, remote, secure, password, authzid))
+                    : throttle.check(attempt(mechanism, authcid), () -> authenticator.authenticate(authcid, password, authzid, remote, secure));
+            switch (result) {
+                case AuthResult.Failure f -> {
+                    if (proxied) log.warn("pop3 {}: proxy login refused from {}: {}", c.id(), remote.getHostAddress(), f.detail());
+                    // RFC 3206 §4: SYS/TEMP for the directory down or a login refused unchecked
+                    if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) err("[SYS/TEMP] Authentication service unavailable, try again later");
+                    else err("[AUTH] Authentication failed");
+                }
+                case AuthResult.Success s when proxied -> open(s.user());
+                case AuthResult.Success s -> {
+                    return route(s.user(), remote, secure);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted during the login delay");
         }
-        switch (result) {
-            case AuthResult.Failure f -> {
-                // RFC 3206 §4: SYS/TEMP for the directory down or a login refused unchecked
-                if (f.reason() == AuthResult.Reason.TEMPORARY_FAILURE) err("[SYS/TEMP] Authentication service unavailable, try again later");
-                else err("[AUTH] Authentication failed");
+        return true;
+    }
+
+    /** Where the authenticated user is served (issue 21): here, relayed to its back-end, or not now. */
+    private boolean route(String canonicalUser, java.net.InetAddress remote, boolean secure) throws IOException, InterruptedException {
+        switch (routes.route("pop3", canonicalUser, remote, secure)) {
+            case SessionRoute.Local l -> open(canonicalUser);
+            case SessionRoute.Unavailable u -> {
+                log.warn("pop3 {}: {} logged in but its store cannot be reached: {}", c.id(), canonicalUser, u.reason());
+                err("[SYS/TEMP] Mailbox temporarily unavailable, try again later");
             }
-            case AuthResult.Success s -> open(s.user());
+            case SessionRoute.Relayed relayed -> {
+                // the back-end's +OK, then its bytes both ways; no reply of this session's own after it
+                try (RelayedSession session = relayed.session()) {
+                    c.setIdleTimeout(config.limits().idleTimeout());
+                    c.loggedIn();
+                    c.writeLine(session.loginReply());
+                    c.flush();
+                    log.info("pop3 {}: {} relayed to the master of its store", c.id(), canonicalUser);
+                    busy.unlock(); // relaying: a fence here has nothing to end
+                    try {
+                        session.relay(c);
+                    } finally {
+                        busy.lock();
+                    }
+                }
+                return false;
+            }
         }
+        return true;
     }
 
     private void open(String canonicalUser) throws IOException {

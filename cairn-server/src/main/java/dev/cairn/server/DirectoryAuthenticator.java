@@ -82,6 +82,25 @@ public final class DirectoryAuthenticator implements Authenticator {
         };
     }
 
+    /** A front-end's login for {@code user} (ProxyLogin): the account must exist and not be disabled. */
+    @Override
+    public AuthResult proxied(String user) {
+        if (user == null || !UserNames.isValid(user)) {
+            return AuthResult.invalid("proxy login for an invalid user name '" + printable(user) + "'");
+        }
+        try {
+            return directory.user(UserNames.canonical(user))
+                    .map(u -> u.disabled()
+                            ? new AuthResult.Failure(AuthResult.Reason.DISABLED, "account " + u.name() + " is disabled")
+                            : AuthResult.success(u.name()))
+                    .orElseGet(() -> AuthResult.invalid("proxy login for unknown user '" + printable(user) + "'"));
+        } catch (DirectoryException e) {
+            unavailable.increment();
+            log.warn("auth: directory unavailable: {}", e.getMessage());
+            return new AuthResult.Failure(AuthResult.Reason.TEMPORARY_FAILURE, e.getMessage());
+        }
+    }
+
     private boolean sameUser(String authzid, String user) {
         if (UserNames.isValid(authzid) && UserNames.canonical(authzid).equals(user)) {
             return true;

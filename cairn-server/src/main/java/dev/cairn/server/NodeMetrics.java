@@ -75,13 +75,23 @@ final class NodeMetrics implements AutoCloseable {
                         .description("logins tried, by protocol and result").register(registry));
         counter.apply("success");
         for (AuthResult.Reason r : AuthResult.Reason.values()) counter.apply(tag(r));
-        return (authcid, password, authzid, remote, secure) -> {
-            AuthResult r = auth.authenticate(authcid, password, authzid, remote, secure);
+        java.util.function.UnaryOperator<AuthResult> counted = r -> {
             counter.apply(switch (r) {
                 case AuthResult.Success s -> "success";
                 case AuthResult.Failure f -> tag(f.reason());
             }).increment();
             return r;
+        };
+        return new Authenticator() {
+            @Override public AuthResult authenticate(String authcid, String password, String authzid, java.net.InetAddress remote,
+                                                     boolean secure) {
+                return counted.apply(auth.authenticate(authcid, password, authzid, remote, secure));
+            }
+
+            /** A front-end's login for a user (issue 21) counts like the user's own. */
+            @Override public AuthResult proxied(String user) {
+                return counted.apply(auth.proxied(user));
+            }
         };
     }
 

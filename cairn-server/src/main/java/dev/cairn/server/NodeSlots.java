@@ -133,12 +133,23 @@ public final class NodeSlots {
      * fence asked is the user's own slot's: a node may master one user's store and replicate another's.
      */
     Authenticator replicaAware(Authenticator auth) {
-        return (authcid, password, authzid, remote, secure) -> {
-            AuthResult r = auth.authenticate(authcid, password, authzid, remote, secure);
-            if (!(r instanceof AuthResult.Success ok)) return r;
-            String fence = store.slotOf(ok.user()).replication().fenceReason();
-            return fence == null ? r : new AuthResult.Failure(AuthResult.Reason.TEMPORARY_FAILURE, fence);
+        return new Authenticator() {
+            @Override public AuthResult authenticate(String authcid, String password, String authzid, java.net.InetAddress remote,
+                                                     boolean secure) {
+                return unlessFenced(auth.authenticate(authcid, password, authzid, remote, secure));
+            }
+
+            /** A front-end's login for a user (issue 21) is served here only where the user's slot is the master. */
+            @Override public AuthResult proxied(String user) {
+                return unlessFenced(auth.proxied(user));
+            }
         };
+    }
+
+    private AuthResult unlessFenced(AuthResult r) {
+        if (!(r instanceof AuthResult.Success ok)) return r;
+        String fence = store.slotOf(ok.user()).replication().fenceReason();
+        return fence == null ? r : new AuthResult.Failure(AuthResult.Reason.TEMPORARY_FAILURE, fence);
     }
 
     /**

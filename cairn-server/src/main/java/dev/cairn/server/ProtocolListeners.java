@@ -4,6 +4,7 @@ package dev.cairn.server;
 import dev.cairn.imap.ImapConfig;
 import dev.cairn.imap.ImapServer;
 import dev.cairn.imap.VerifyAccess;
+import dev.cairn.protocol.auth.ProxyLogin;
 import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
 import dev.cairn.pop3.Pop3Config;
@@ -75,7 +76,7 @@ public final class ProtocolListeners {
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()))
-                .withHeavyWork(c.limits().heavyWork());
+                .withHeavyWork(c.limits().heavyWork()).withProxyLogin(proxyLogin(c));
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
         server.meters(node.meters());
@@ -93,6 +94,11 @@ public final class ProtocolListeners {
         }
     }
 
+    /** Front-ends' logins for their users (issue 21): only where there is a cluster secret, from the trusted networks. */
+    private static ProxyLogin proxyLogin(NodeConfig c) {
+        return c.replication() == null ? null : new ProxyLogin(c.replication().config().secret(), c.trustedNetworks());
+    }
+
     /** The [limits] per client address and the login deadline, as IMAP and POP3 enforce them. */
     private static ConnectionLimits connectionLimits(NodeConfig c) {
         return new ConnectionLimits(c.limits().maxConnectionsPerAddress(), c.limits().maxPreAuthConnectionsPerAddress(),
@@ -107,7 +113,7 @@ public final class ProtocolListeners {
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
-                defaults.limits(), connectionLimits(c));
+                defaults.limits(), connectionLimits(c), proxyLogin(c));
         Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
                 node.throttle());
         server.meters(node.meters());

@@ -83,4 +83,22 @@ class DirectoryAuthenticatorTest {
                 .isInstanceOfSatisfying(AuthResult.Failure.class, f -> assertThat(f.reason()).isEqualTo(AuthResult.Reason.TEMPORARY_FAILURE));
         assertThat(count("unavailable")).isEqualTo(1);
     }
+
+    /** A front-end's login for a user (issue 21): no password, but the account must exist and be enabled. */
+    @Test
+    void aProxiedLoginNeedsAnExistingEnabledAccount() {
+        assertThat(auth.proxied("alice")).isEqualTo(AuthResult.success("alice"));
+        assertThat(auth.proxied("nobody"))
+                .isInstanceOfSatisfying(AuthResult.Failure.class, f -> assertThat(f.reason()).isEqualTo(AuthResult.Reason.INVALID_CREDENTIALS));
+        assertThat(auth.proxied("not a name\r\n"))
+                .isInstanceOfSatisfying(AuthResult.Failure.class, f -> assertThat(f.detail()).doesNotContain("\r"));
+        directory.setDisabled("alice", true);
+        assertThat(auth.proxied("alice"))
+                .isInstanceOfSatisfying(AuthResult.Failure.class, f -> assertThat(f.reason()).isEqualTo(AuthResult.Reason.DISABLED));
+        // the node's counting wrapper passes proxied logins on (a lambda would refuse them all) and counts them
+        SimpleMeterRegistry perProtocol = new SimpleMeterRegistry();
+        directory.setDisabled("alice", false);
+        assertThat(NodeMetrics.counting(perProtocol, "imap", auth).proxied("alice")).isEqualTo(AuthResult.success("alice"));
+        assertThat(perProtocol.get("cairn.auth.attempts").tag("protocol", "imap").tag("result", "success").counter().count()).isEqualTo(1);
+    }
 }

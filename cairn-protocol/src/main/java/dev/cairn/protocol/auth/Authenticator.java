@@ -19,4 +19,15 @@ public interface Authenticator {
      * @param secure   whether the connection is encrypted
      */
     AuthResult authenticate(String authcid, String password, String authzid, InetAddress remote, boolean secure);
+
+    /**
+     * For a front-end's login for a user ({@link ProxyLogin}; the front-end checked the password):
+     * success with the canonical name when {@code user} names an account that exists and may log
+     * in, else the failure a login of that account would get. No password is checked. An
+     * authenticator that cannot tell refuses, so a back-end without a directory accepts no proxy
+     * login.
+     */
+    default AuthResult proxied(String user) {
+        return AuthResult.invalid("this authenticator accepts no proxy logins");
+    }
 }

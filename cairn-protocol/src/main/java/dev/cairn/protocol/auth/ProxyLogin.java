@@ -69,4 +69,20 @@ public record ProxyLogin(byte[] secret, List<Network> trustedNetworks) {
                 password(secret, authzid).getBytes(StandardCharsets.UTF_8))) return "wrong proxy password";
         return null;
     }
+
+    /**
+     * The whole check of a proxy login, to run as the throttle's verification: the peer and the
+     * password ({@link #refusal}), then the user ({@link Authenticator#proxied}: exists, not
+     * disabled). A refusal is {@link AuthResult.Reason#INVALID_CREDENTIALS} whatever its reason,
+     * which is in the detail for the log.
+     */
+    public AuthResult check(Authenticator directory, InetAddress remote, boolean secure, String password, String authzid) {
+        String refused = refusal(remote, secure, password, authzid);
+        if (refused != null) return AuthResult.invalid("proxy login refused: " + refused);
+        AuthResult user = directory.proxied(authzid);
+        if (user instanceof AuthResult.Failure f && f.reason() != AuthResult.Reason.TEMPORARY_FAILURE) {
+            return AuthResult.invalid("proxy login refused for the user: " + f.reason() + " " + f.detail());
+        }
+        return user;
+    }
 }
