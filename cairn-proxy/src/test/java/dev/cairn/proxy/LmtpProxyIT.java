@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The LMTP proxy over real sockets: a front LmtpServer ({@link LmtpProxy}) locating recipients
+ * with a {@link FixedLocator} and three back-end LmtpServers on RocksDB slots. RFC 2033 §4.2: one
+ * reply per recipient, in RCPT order, whatever back-end answered it.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LmtpProxyIT {
+    static final String BODY = "Subject: spread\r\n\r\nOne body for three stores.\r\n.leading dot\r\n";
+    @TempDir Path dir;
+    LmtpBackEnds cluster;
+
+    @BeforeEach
+    void start() throws IOException {
+        cluster = new LmtpBackEnds(dir, 3);
+    }
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) cluster.close();
+    }
+
+    /** u0..u(n-1): every fourth served here, the others spread over the back-ends. */
+    List<String> spread(int n) {
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String user = "u" + i;
+            if (i % 4 == 3) cluster.locator.here(user, "front");
+            else cluster.locator.at(user, "s" + (i % 3), 1, cluster.backends.get(i % 3));
+            addresses.add(user + "@example.com");
+        }
+        return addresses;
+    }
+
+    /** One transaction: RCPT replies and, when some RCPT was accepted, the replies after DATA. */
+    record Transaction(List<String> rcptReplies, List<String> dataReplies) {
+        /** Each recipient's final reply: its RCPT reply if refused, else its DATA reply. */
+        List<String> finals() {
+            List<String> out = new ArrayList<>();
+            int next = 0;
+            for (String r : rcptReplies) out.add(r.startsWith("250") ? dataReplies.get(next++) : r);
+            return out;
+        }
+    }
+
+    static Transaction send(int port, List<String> addresses, String body) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            assertThat(in.readLine()).startsWith("220 ");
+            out.write("LHLO client.test\r\n".getBytes(StandardCharsets.US_ASCII));
+            while (in.readLine().startsWith("250-")) {
+                // the extensions
+            }
+            StringBuilder pipelined = new StringBuilder("MAIL FROM:<sender@example.org>\r\n");
+            for (String a : addresses) pipelined.append("RCPT TO:<").append(a).append(">\r\n");
+            out.write(pipelined.toString().getBytes(StandardCharsets.UTF_8));
+            assertThat(in.readLine()).startsWith("250 2.1.0");
+            List<String> rcpt = new ArrayList<>();
+            for (int i = 0; i < addresses.size(); i++) rcpt.add(in.readLine());
+            List<String> data = new ArrayList<>();
+            long accepted = rcpt.stream().filter(r -> r.startsWith("250")).count();
+            if (accepted > 0) {
+                out.write("DATA\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(in.readLine()).startsWith("354");
+                out.write((body.replace("\r\n.", "\r\n..") + ".\r\n").getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i < accepted; i++) data.add(in.readLine());
+            }
+            out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).startsWith("221");
+            return new Transaction(rcpt, data);
+        }
+    }
+
+    /** Which slot holds user i's copies: the back-end's, or the front's for those served here. */
+    dev.cairn.store.SlotStore slotOf(int i) {
+        return i % 4 == 3 ? cluster.frontSlot : cluster.slots.get(i % 3);
+    }
+
+    @Test
+    void hundredRecipientsOverThreeBackEndsAndTheFrontGetOneReplyEachInOrderAndOneCopyEach() throws Exception {
+        List<String> addresses = spread(100);
+        Transaction t = send(cluster.frontPort(), addresses, BODY);
+        assertThat(t.rcptReplies()).allSatisfy(r -> assertThat(r).startsWith("250 2.1.5"));
+        List<String> finals = t.finals();
+        assertThat(finals).hasSize(100);
+        for (int i = 0; i < 100; i++) {
+            assertThat(finals.get(i)).as("recipient %d", i).startsWith("250 2.0.0 <" + addresses.get(i) + ">");
+            List<String> copies = LmtpBackEnds.messages(slotOf(i), "u" + i);
+            assertThat(copies).as("u%d's copies", i).hasSize(1);
+            assertThat(copies.getFirst()).contains("Return-Path: <sender@example.org>").endsWith(BODY);
+            for (var other : cluster.slots) if (other != slotOf(i)) assertThat(other.hasUser("u" + i)).isFalse();
+        }
+        assertThat(LmtpBackEnds.messages(cluster.slots.get(0), "u0").getFirst()).as("the front's trace field travels")
+                .contains("by front.test").contains("by back0.test");
+        assertThat(cluster.meters.get("cairn.proxy.lmtp.recipients").tag("node", "n1").tag("class", "2xx").counter().count())
+                .isEqualTo(25);
+        assertThat(cluster.meters.get("cairn.proxy.lmtp.forward").tag("node", "n2").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aBackEndThatIsDownTempfailsOnlyItsOwnRecipients() throws Exception {
+        List<String> addresses = spread(12);
+        cluster.servers.get(2).close(); // its port now refuses connections
+        List<String> finals = send(cluster.frontPort(), addresses, BODY).finals();
+        for (int i = 0; i < 12; i++) {
+            if (i % 4 != 3 && i % 3 == 2) assertThat(finals.get(i)).as("recipient %d", i).startsWith("451 4.3.0 <" + addresses.get(i) + ">");
+            else assertThat(finals.get(i)).as("recipient %d", i).startsWith("250 ");
+        }
+    }
+
+    @Test
+    void aBackEndsTemporaryRefusalOfOneRecipientReachesOnlyThatRecipient() throws Exception {
+        List<String> addresses = new ArrayList<>(spread(6));
+        cluster.locator.at("full", "s1", 1, cluster.backends.get(1));
+        addresses.add(2, "full@example.com");
+        List<String> finals = send(cluster.frontPort(), addresses, BODY).finals();
+        assertThat(finals.get(2)).startsWith("452 4.2.2");
+        for (int i = 0; i < finals.size(); i++) if (i != 2) assertThat(finals.get(i)).as("recipient %d", i).startsWith("250 ");
+        assertThat(LmtpBackEnds.messages(cluster.slots.get(1), "u1")).hasSize(1);
+    }
+
+    @Test
+    void aBackEndThatDiesAfterDataTempfailsItsRecipientsAndTheOthersAreDelivered() throws Exception {
+        AtomicInteger bodies = new AtomicInteger();
+        try (ServerSocket dying = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> serveUntilTheBodyThenDie(dying, bodies));
+            List<String> addresses = spread(6);
+            Backend dead = new Backend("dying", "lmtp", "127.0.0.1", dying.getLocalPort());
+            cluster.locator.at("v1", "s9", 1, dead).at("v2", "s9", 1, dead);
+            addresses.add(1, "v1@example.com");
+            addresses.add("v2@example.com");
+            List<String> finals = send(cluster.frontPort(), addresses, BODY).finals();
+            assertThat(bodies.get()).as("the body reached the dying back-end").isEqualTo(1);
+            assertThat(finals.get(1)).startsWith("451 4.3.0 <v1@example.com>");
+            assertThat(finals.getLast()).startsWith("451 4.3.0 <v2@example.com>");
+            for (int i = 0; i < finals.size(); i++) {
+                if (i != 1 && i != finals.size() - 1) assertThat(finals.get(i)).as("recipient %d", i).startsWith("250 ");
+            }
+        }
+    }
+
+    /** Enough LMTP to take a whole transaction, then a close where the replies should be. */
+    static void serveUntilTheBodyThenDie(ServerSocket listener, AtomicInteger bodies) {
+        try (Socket s = listener.accept()) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            out.write("220 dying.test ready\r\n".getBytes(StandardCharsets.US_ASCII));
+            for (String line; (line = in.readLine()) != null; ) {
+                String reply = line.startsWith("LHLO") ? "250-dying.test\r\n250 PIPELINING\r\n"
+                        : line.equals("DATA") ? "354 go\r\n" : "250 2.0.0 OK\r\n";
+                out.write(reply.getBytes(StandardCharsets.US_ASCII));
+                if (line.equals("DATA")) {
+                    while (!".".equals(line)) line = in.readLine();
+                    bodies.incrementAndGet();
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void anUnknownRecipientIsRefusedAtTheFrontAndNeverForwarded() throws Exception {
+        spread(1);
+        Transaction t = send(cluster.frontPort(), List.of("ghost@example.com", "u0@example.com"), BODY);
+        assertThat(t.rcptReplies().getFirst()).startsWith("550 5.1.1 <ghost@example.com>");
+        assertThat(t.finals().get(1)).startsWith("250 ");
+        assertThat(cluster.forwardedRecipients()).as("only u0 went to a back-end").isEqualTo(1);
+        for (var slot : cluster.slots) assertThat(slot.hasUser("ghost")).isFalse();
+    }
+
+    @Test
+    void aRecipientWhoseStoreHasNoMasterIsDeferredAtRcpt() throws Exception {
+        spread(2);
+        cluster.locator.remove("u1");
+        Transaction t = send(cluster.frontPort(), List.of("u0@example.com", "u1@example.com"), BODY);
+        assertThat(t.rcptReplies().get(1)).startsWith("451 4.3.0 <u1@example.com>");
+        assertThat(t.finals().getFirst()).startsWith("250 ");
+    }
+
+    @Test
+    void anAddressGivenTwiceIsForwardedOnceAndAnsweredTwice() throws Exception {
+        spread(1);
+        Transaction t = send(cluster.frontPort(), List.of("u0@example.com", "u0@example.com"), BODY);
+        assertThat(t.finals()).hasSize(2).allSatisfy(r -> assertThat(r).startsWith("250 2.0.0 <u0@example.com>"));
+        assertThat(LmtpBackEnds.messages(cluster.slots.get(0), "u0")).hasSize(1);
+        assertThat(cluster.forwardedRecipients()).isEqualTo(1);
+    }
+}
