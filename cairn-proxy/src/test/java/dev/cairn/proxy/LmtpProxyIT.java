@@ -211,4 +211,30 @@ class LmtpProxyIT {
         assertThat(LmtpBackEnds.messages(cluster.slots.get(0), "u0")).hasSize(1);
         assertThat(cluster.forwardedRecipients()).isEqualTo(1);
     }
+
+    @Test
+    void aBinaryMimeMessageToAnSmtputf8AddressIsForwardedByBdatOctetForOctet() throws Exception {
+        cluster.locator.at("j\u00f6", "s1", 1, cluster.backends.get(1));
+        // In a BDAT chunk nothing is special: a lone "." line, a bare CR, a NUL, no final CRLF.
+        byte[] body = "Subject: bin\r\n\r\n.\r\nraw\rbytes\u0000\r\n..end".getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket("127.0.0.1", cluster.frontPort())) {
+            s.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            in.readLine();
+            out.write("LHLO client.test\r\n".getBytes(StandardCharsets.US_ASCII));
+            while (in.readLine().startsWith("250-")) {
+                // the extensions
+            }
+            out.write(("MAIL FROM:<s\u00e9@example.org> BODY=BINARYMIME SMTPUTF8\r\nRCPT TO:<j\u00f6@example.com>\r\nBDAT "
+                    + body.length + " LAST\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write(body);
+            assertThat(in.readLine()).startsWith("250 2.1.0");
+            assertThat(in.readLine()).startsWith("250 2.1.5");
+            assertThat(in.readLine()).startsWith("250 2.0.0 <j\u00f6@example.com>");
+        }
+        List<String> copies = LmtpBackEnds.messages(cluster.slots.get(1), "j\u00f6");
+        assertThat(copies).singleElement().asString().startsWith("Return-Path: <s\u00e9@example.org>")
+                .endsWith(new String(body, StandardCharsets.UTF_8));
+    }
 }
