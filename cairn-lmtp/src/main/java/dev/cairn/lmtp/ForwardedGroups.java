@@ -2,6 +2,7 @@
 package dev.cairn.lmtp;
 
 import dev.cairn.store.BodySource;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,7 @@ final class ForwardedGroups {
     }
 
     /** The target's reply for {@code address}: a 451 when the forwarder failed or answered out of shape. */
-    String reply(Object target, String address) throws InterruptedException {
+    String reply(Object target, String address) throws IOException {
         Group g = groups.get(target);
         try {
             List<String> replies = g.replies.get();
@@ -49,6 +50,9 @@ final class ForwardedGroups {
             log.error("lmtp: forwarding to {} gave {} replies for {} recipients", target, replies.size(), g.position.size());
         } catch (ExecutionException e) {
             log.error("lmtp: forwarding to {} failed", target, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during delivery", e);
         }
         return "451 4.3.0 <" + address + "> Temporary failure, try again later";
     }

@@ -375,13 +375,7 @@ final class LmtpSession {
                 Accepted accepted = tx.recipients.get(i);
                 String address = accepted.address();
                 if (accepted.target() != null) {
-                    String line;
-                    try {
-                        line = forwarded.reply(accepted.target(), address);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted during delivery", e);
-                    }
+                    String line = forwarded.reply(accepted.target(), address);
                     recipientReply(line);
                     log.info("lmtp {}: from=<{}> to=<{}> via {}: {}", c.id(), tx.mail.reversePath(), address, accepted.target(), line);
                     continue;
