@@ -27,11 +27,13 @@ import org.slf4j.LoggerFactory;
 public final class LmtpForwarder implements Forwarder {
     static final Logger log = LoggerFactory.getLogger(LmtpForwarder.class);
     /**
-     * How long a back-end may take for a reply once connected: RFC 5321 §4.5.3.2.6 gives the
-     * reply to the end of DATA 10 minutes; a back-end's append answers in milliseconds, so five
-     * minutes only cuts a back-end that hangs, well inside the MTA's own timeout for us.
+     * How long a back-end may take for one reply once connected. A back-end's append answers in
+     * milliseconds, so this only cuts a back-end that hangs; the whole forward is bounded by the
+     * connect timeout plus twice this (about 4 minutes), inside the 10 minutes an MTA gives us
+     * for the replies after DATA (RFC 5321 §4.5.3.2.6; Postfix's lmtp_data_done_timeout), so
+     * the MTA hears our 451 rather than timing out on the whole transaction.
      */
-    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofMinutes(2);
 
     private final RelayConfig relay;
     private final String hostname;

@@ -11,6 +11,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import dev.cairn.lmtp.LmtpServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -145,16 +148,14 @@ class LmtpProxyIT {
 
     @Test
     void aBackEndThatDiesAfterDataTempfailsItsRecipientsAndTheOthersAreDelivered() throws Exception {
-        AtomicInteger bodies = new AtomicInteger();
-        try (ServerSocket dying = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> serveUntilTheBodyThenDie(dying, bodies));
+        try (FakeBackEnd dying = new FakeBackEnd("220 dying.test ready", false)) {
             List<String> addresses = spread(6);
-            Backend dead = new Backend("dying", "lmtp", "127.0.0.1", dying.getLocalPort());
+            Backend dead = new Backend("dying", "lmtp", "127.0.0.1", dying.port());
             cluster.locator.at("v1", "s9", 1, dead).at("v2", "s9", 1, dead);
             addresses.add(1, "v1@example.com");
             addresses.add("v2@example.com");
             List<String> finals = send(cluster.frontPort(), addresses, BODY).finals();
-            assertThat(bodies.get()).as("the body reached the dying back-end").isEqualTo(1);
+            assertThat(dying.bodies.get()).as("the body reached the dying back-end").isEqualTo(1);
             assertThat(finals.get(1)).startsWith("451 4.3.0 <v1@example.com>");
             assertThat(finals.getLast()).startsWith("451 4.3.0 <v2@example.com>");
             for (int i = 0; i < finals.size(); i++) {
@@ -163,24 +164,74 @@ class LmtpProxyIT {
         }
     }
 
-    /** Enough LMTP to take a whole transaction, then a close where the replies should be. */
-    static void serveUntilTheBodyThenDie(ServerSocket listener, AtomicInteger bodies) {
-        try (Socket s = listener.accept()) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-            OutputStream out = s.getOutputStream();
-            out.write("220 dying.test ready\r\n".getBytes(StandardCharsets.US_ASCII));
-            for (String line; (line = in.readLine()) != null; ) {
-                String reply = line.startsWith("LHLO") ? "250-dying.test\r\n250 PIPELINING\r\n"
-                        : line.equals("DATA") ? "354 go\r\n" : "250 2.0.0 OK\r\n";
-                out.write(reply.getBytes(StandardCharsets.US_ASCII));
-                if (line.equals("DATA")) {
-                    while (!".".equals(line)) line = in.readLine();
-                    bodies.incrementAndGet();
-                    return;
+    @Test
+    void aBackEndThatGreetsWith421TempfailsItsRecipients() throws Exception {
+        try (FakeBackEnd busy = new FakeBackEnd("421 4.3.2 busy.test Too many connections, try again later", false)) {
+            spread(1);
+            cluster.locator.at("v1", "s9", 1, new Backend("busy", "lmtp", "127.0.0.1", busy.port()));
+            List<String> finals = send(cluster.frontPort(), List.of("v1@example.com", "u0@example.com"), BODY).finals();
+            assertThat(finals.get(0)).startsWith("451 4.3.0 <v1@example.com>");
+            assertThat(finals.get(1)).startsWith("250 ");
+        }
+    }
+
+    @Test
+    void aBackEndThatHangsAfterDataIsCutAtTheReplyTimeoutWith451() throws Exception {
+        try (FakeBackEnd hanging = new FakeBackEnd("220 hanging.test ready", true);
+             LmtpServer front = new LmtpServer(LmtpBackEnds.config(dir, "front2"), LmtpProxy.NO_LOCAL_STORE,
+                     new RelayingRecipients(LmtpBackEnds.DIRECTORY, cluster.locator, Duration.ZERO))) {
+            RelayConfig relay = new RelayConfig(new byte[32], null, Duration.ofSeconds(5), RelayConfig.DEFAULT_LOGIN_WAIT);
+            front.forwarder(new LmtpForwarder(relay, "front2.test", new SimpleMeterRegistry(), Duration.ofMillis(500)));
+            front.start();
+            cluster.locator.at("v1", "s9", 1, new Backend("hanging", "lmtp", "127.0.0.1", hanging.port()));
+            long start = System.nanoTime();
+            List<String> finals = send(front.boundAddress().getPort(), List.of("v1@example.com"), BODY).finals();
+            assertThat(finals).singleElement().asString().startsWith("451 4.3.0 <v1@example.com>");
+            assertThat(hanging.bodies.get()).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+        }
+    }
+
+    /**
+     * Enough LMTP to take a whole transaction after {@code greeting}, then, where the replies
+     * should be, a close (or, with {@code hang}, silence until the test ends).
+     */
+    static final class FakeBackEnd implements AutoCloseable {
+        final ServerSocket listener = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress());
+        final AtomicInteger bodies = new AtomicInteger();
+        final java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+
+        FakeBackEnd(String greeting, boolean hang) throws IOException {
+            Thread.ofVirtual().start(() -> serve(greeting, hang));
+        }
+
+        int port() { return listener.getLocalPort(); }
+
+        private void serve(String greeting, boolean hang) {
+            try (Socket s = listener.accept()) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                OutputStream out = s.getOutputStream();
+                out.write((greeting + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                if (!greeting.startsWith("220")) return;
+                for (String line; (line = in.readLine()) != null; ) {
+                    String reply = line.startsWith("LHLO") ? "250-fake.test\r\n250 PIPELINING\r\n"
+                            : line.equals("DATA") ? "354 go\r\n" : "250 2.0.0 OK\r\n";
+                    out.write(reply.getBytes(StandardCharsets.US_ASCII));
+                    if (line.equals("DATA")) {
+                        while (!".".equals(line)) line = in.readLine();
+                        bodies.incrementAndGet();
+                        if (hang) end.await();
+                        return;
+                    }
                 }
+            } catch (IOException | InterruptedException e) {
+                // the test is over
             }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        }
+
+        @Override public void close() throws IOException {
+            end.countDown();
+            listener.close();
         }
     }
 
