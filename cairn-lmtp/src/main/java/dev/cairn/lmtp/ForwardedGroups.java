@@ -33,6 +33,8 @@ final class ForwardedGroups {
         g.position.putIfAbsent(address, g.position.size());
     }
 
+    boolean isEmpty() { return groups.isEmpty(); }
+
     /** Starts one forward per target on {@code executor}. */
     void submit(ExecutorService executor, Forwarder forwarder, LmtpCommand.Mail mail, BodySource body) {
         for (Map.Entry<Object, Group> e : groups.entrySet()) {

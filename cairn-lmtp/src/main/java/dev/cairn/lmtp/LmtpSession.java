@@ -345,10 +345,12 @@ final class LmtpSession {
         List<String> targetOf = new ArrayList<>();
         Semaphore parallel = new Semaphore(PARALLEL_DELIVERIES);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            // The forwards first: their round trips to other nodes are the longer wait.
             ForwardedGroups forwarded = new ForwardedGroups();
+            for (Accepted a : tx.recipients) if (a.target() != null) forwarded.add(a.target(), a.address());
+            if (!forwarded.isEmpty()) forwarded.submit(executor, forwarder, tx.mail, spool.withPrefix(trace.getBytes(StandardCharsets.UTF_8)));
             for (Accepted a : tx.recipients) {
                 if (a.target() != null) {
-                    forwarded.add(a.target(), a.address());
                     targetOf.add(null);
                     continue;
                 }
@@ -370,7 +372,6 @@ final class LmtpSession {
                     }
                 }));
             }
-            forwarded.submit(executor, forwarder, tx.mail, spool.withPrefix(trace.getBytes(StandardCharsets.UTF_8)));
             for (int i = 0; i < tx.recipients.size(); i++) {
                 Accepted accepted = tx.recipients.get(i);
                 String address = accepted.address();
