@@ -26,6 +26,7 @@ public final class LmtpServer implements Closeable {
     private ConnectionServer tcp;
     private ConnectionServer unix;
     private DeliveryMeters deliveries = DeliveryMeters.none();
+    private Forwarder forwarder;
 
     /**
      * @param users    the store of a resolved account (created on first delivery if the
@@ -76,8 +77,16 @@ public final class LmtpServer implements Closeable {
     private ConnectionServer server(String name, java.net.SocketAddress address) {
         return new ConnectionServer(new ConnectionServer.Config(name, address, config.maxConnections(), null, Duration.ofSeconds(30),
                 config.connectionLimits()),
-                connection -> new LmtpSession(config, users, resolver, memory, deliveries, connection).run(),
+                connection -> new LmtpSession(config, users, resolver, forwarder, memory, deliveries, connection).run(),
                 connection -> connection.writeLine("421 4.3.2 " + config.hostname() + " Too many connections, try again later"));
+    }
+
+    /**
+     * Where recipients the resolver places {@link RecipientResolver.Lookup.Elsewhere elsewhere} are
+     * passed on (none by default: they are answered 451 4.3.0 at RCPT); call before {@link #start()}.
+     */
+    public void forwarder(Forwarder forwarder) {
+        this.forwarder = Objects.requireNonNull(forwarder);
     }
 
     /** Counts recipients by outcome in the node's registry ({@link DeliveryMeters}); call before {@link #start()}. */

@@ -48,6 +48,8 @@ final class LmtpSession {
     private final DeliveryMeters deliveries;
     private final Function<String, UserStore> users;
     private final RecipientResolver resolver;
+    /** Where recipients placed elsewhere go, or null: then they are refused 451 at RCPT. */
+    private final Forwarder forwarder;
     private final Connection c;
     private boolean greeted;
     /** The domain the client gave in LHLO, for the Received field. */
@@ -55,8 +57,12 @@ final class LmtpSession {
     private Transaction tx;
     private int badCommands;
 
-    /** A recipient accepted by RCPT TO. */
-    private record Accepted(String address, RecipientResolver.Recipient recipient) {}
+    /**
+     * A recipient accepted by RCPT TO.
+     *
+     * @param target null: delivered here; else the {@link Forwarder}'s target
+     */
+    private record Accepted(String address, RecipientResolver.Recipient recipient, Object target) {}
 
     private static final class Transaction {
         final LmtpCommand.Mail mail;
@@ -75,8 +81,9 @@ final class LmtpSession {
         Hangup() { super(null, null, false, false); }
     }
 
-    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, MemoryBudget memory,
-                DeliveryMeters deliveries, Connection c) {
+    LmtpSession(LmtpConfig config, Function<String, UserStore> users, RecipientResolver resolver, Forwarder forwarder,
+                MemoryBudget memory, DeliveryMeters deliveries, Connection c) {
+        this.forwarder = forwarder;
         this.memory = memory;
         this.deliveries = deliveries;
         this.config = config;
@@ -200,7 +207,14 @@ final class LmtpSession {
         }
         String refusal = switch (lookup) {
             case RecipientResolver.Lookup.Found found -> {
-                tx.recipients.add(new Accepted(address, found.recipient()));
+                tx.recipients.add(new Accepted(address, found.recipient(), null));
+                yield null;
+            }
+            case RecipientResolver.Lookup.Elsewhere elsewhere when forwarder == null ->
+                    "451 4.3.0 <" + address + "> This node cannot take mail for " + elsewhere.recipient().user() + " now";
+            case RecipientResolver.Lookup.Elsewhere elsewhere -> {
+                // The front decided: the node that takes it answers for it after DATA (RFC 2033 §4.2).
+                tx.recipients.add(new Accepted(address, elsewhere.recipient(), elsewhere.target()));
                 yield null;
             }
             case RecipientResolver.Lookup.Unknown unknown -> "550 5.1.1 <" + address + "> User unknown: " + unknown.reason();
@@ -302,7 +316,9 @@ final class LmtpSession {
     /**
      * Stores the message for every accepted recipient and answers one line per recipient, in
      * RCPT order (RFC 2033 §4.2). A 250 is sent only after the store's append has returned, which
-     * it does only once the message is durable. The same (user, folder) gets one copy.
+     * it does only once the message is durable. The same (user, folder) gets one copy. Recipients
+     * placed elsewhere go to their {@link Forwarder}, one call per target, in parallel with the
+     * local appends; their replies are the target's.
      */
     private void deliver(MessageSpool spool) throws IOException {
         if (spool.tooBig()) {
@@ -329,7 +345,15 @@ final class LmtpSession {
         List<String> targetOf = new ArrayList<>();
         Semaphore parallel = new Semaphore(PARALLEL_DELIVERIES);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            // The forwards first: their round trips to other nodes are the longer wait.
+            ForwardedGroups forwarded = new ForwardedGroups();
+            for (Accepted a : tx.recipients) if (a.target() != null) forwarded.add(a.target(), a.address());
+            if (!forwarded.isEmpty()) forwarded.submit(executor, forwarder, tx.mail, spool.withPrefix(trace.getBytes(StandardCharsets.UTF_8)));
             for (Accepted a : tx.recipients) {
+                if (a.target() != null) {
+                    targetOf.add(null);
+                    continue;
+                }
                 RecipientResolver.Recipient r = a.recipient();
                 String folder = folderFor(r);
                 // One copy per (user, folder): an alias and the address itself, or a detail that
@@ -349,7 +373,14 @@ final class LmtpSession {
                 }));
             }
             for (int i = 0; i < tx.recipients.size(); i++) {
-                String address = tx.recipients.get(i).address();
+                Accepted accepted = tx.recipients.get(i);
+                String address = accepted.address();
+                if (accepted.target() != null) {
+                    String line = forwarded.reply(accepted.target(), address);
+                    recipientReply(line);
+                    log.info("lmtp {}: from=<{}> to=<{}> via {}: {}", c.id(), tx.mail.reversePath(), address, accepted.target(), line);
+                    continue;
+                }
                 String outcome;
                 try {
                     outcome = byTarget.get(targetOf.get(i)).get();

@@ -33,6 +33,22 @@ public interface RecipientResolver {
          */
         record Unavailable(String reason) implements Lookup {}
 
+        /**
+         * Another node takes the recipient's mail (a front-end, or a node in unified mode, whose
+         * recipient's store is mastered elsewhere): 250 at RCPT, since the front decided, and after
+         * DATA the {@link Forwarder}'s reply for it. Recipients with equal targets share one
+         * forwarded transaction.
+         *
+         * @param recipient the directory's answer, for the log
+         * @param target    where the {@link Forwarder} sends it; compared with {@code equals}
+         */
+        record Elsewhere(Recipient recipient, Object target) implements Lookup {
+            public Elsewhere {
+                Objects.requireNonNull(recipient);
+                Objects.requireNonNull(target);
+            }
+        }
+
         static Lookup found(String user) { return new Found(Recipient.of(user)); }
     }
 
