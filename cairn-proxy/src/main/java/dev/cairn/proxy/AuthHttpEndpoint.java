@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 
 /**
  * The HTTP endpoint nginx's mail proxy asks ({@code auth_http}, ngx_mail_auth_http_module): for a
@@ -42,6 +43,8 @@ import java.util.concurrent.Executors;
  *   <li>A failure answers {@code Auth-Wait}, so nginx lets the client try again; nginx keeps
  *       memory for each attempt until the session ends, so from attempt {@value #MAX_ATTEMPTS} on
  *       the answer has no wait and nginx closes the session.</li>
+ *   <li>At most {@value #MAX_IN_FLIGHT} questions are answered at once (each may wait out a
+ *       penalty or a failover); one more is answered "try again later" at once.</li>
  * </ul>
  *
  * <p>Requests run on virtual threads: one waits out its client's penalty, or a failover's new
@@ -56,7 +59,10 @@ public final class AuthHttpEndpoint implements AutoCloseable {
     public static final String KEY_HEADER = "X-Cairn-Auth-Key";
     /** Logins one nginx session may try: the failure of this one ends the session. */
     static final int MAX_ATTEMPTS = 10;
+    /** Questions answered at once; more are answered "try again later" at once (nginx's own connections are bounded too). */
+    static final int MAX_IN_FLIGHT = 1024;
     private static final String MECHANISM = "AUTH-HTTP";
+    private static final String MAX_IN_FLIGHT_REASON = "too many questions of nginx at once";
 
     private final Locator locator;
     private final Authenticator authenticator;
@@ -68,6 +74,8 @@ public final class AuthHttpEndpoint implements AutoCloseable {
     private final MeterRegistry meters;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
     private final Timer latency;
+    /** Each question may wait out a penalty and a failover: a budget taken before that wait. */
+    private final Semaphore inFlight;
     private HttpServer server;
     private ExecutorService executor;
 
@@ -84,6 +92,13 @@ public final class AuthHttpEndpoint implements AutoCloseable {
      */
     public AuthHttpEndpoint(Locator locator, Authenticator authenticator, AuthThrottle throttle, String key,
                             Map<String, InetSocketAddress> ownListeners, Duration loginWait, MeterRegistry meters) {
+        this(locator, authenticator, throttle, key, ownListeners, loginWait, meters, MAX_IN_FLIGHT);
+    }
+
+    /** With a bound of the test's choosing on the questions answered at once. */
+    AuthHttpEndpoint(Locator locator, Authenticator authenticator, AuthThrottle throttle, String key,
+                     Map<String, InetSocketAddress> ownListeners, Duration loginWait, MeterRegistry meters, int maxInFlight) {
+        this.inFlight = new Semaphore(maxInFlight);
         this.locator = Objects.requireNonNull(locator);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
@@ -135,16 +150,20 @@ public final class AuthHttpEndpoint implements AutoCloseable {
             }
             AuthHttpAnswer answer;
             String protocol = "other";
+            boolean admitted = inFlight.tryAcquire();
             try {
                 AuthHttpRequest request = AuthHttpRequest.parse(exchange.getRequestHeaders()::getFirst);
                 protocol = label(request.protocol());
-                answer = answer(request, exchange.getRemoteAddress().getAddress(), exchange.getLocalAddress().getAddress());
+                answer = admitted ? answer(request, exchange.getRemoteAddress().getAddress(), exchange.getLocalAddress().getAddress())
+                        : new AuthHttpAnswer.Temporary(failureWaitSeconds, MAX_IN_FLIGHT_REASON);
             } catch (AuthHttpRequest.Malformed e) {
                 answer = new AuthHttpAnswer.Refused("Malformed authentication request");
                 log.warn("auth_http: a request from {} that nginx would not send: {}", exchange.getRemoteAddress(), e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 answer = new AuthHttpAnswer.Temporary(0, "stopping");
+            } finally {
+                if (admitted) inFlight.release();
             }
             if (answer instanceof AuthHttpAnswer.Temporary t) log.info("auth_http: {} login refused for now: {}", protocol, t.reason());
             counter(protocol, answer.status()).increment();

@@ -247,4 +247,47 @@ class AuthHttpEndpointTest {
         locator.at("bob", "s1", 3, new Backend("n2", "imap", "127.0.0.2", 2143));
         assertThat(header(ask(KEY, "plain", "imap", "bob", "pw-bob", limit + 1, "198.51.100.7"), "Auth-Status")).isEqualTo("OK");
     }
+
+    @Test
+    void oneQuestionOverTheInFlightBoundIsAnsweredTryAgainLaterAtOnce() throws Exception {
+        int limit = 2;
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(limit);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Authenticator slow = (authcid, password, authzid, remote, secure) -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return AuthResult.success(authcid);
+        };
+        AuthThrottle roomy = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(limit + 2, Duration.ofSeconds(30)),
+                clock, clock.sleeper(slept));
+        locator.at("bob", "s1", 3, new Backend("n2", "imap", "127.0.0.2", 2143));
+        try (AuthHttpEndpoint bounded = new AuthHttpEndpoint(locator, slow, roomy, KEY, Map.of(), Duration.ZERO, meters, limit)) {
+            uri = URI.create("http://127.0.0.1:" + bounded.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).getPort()
+                    + AuthHttpEndpoint.PATH);
+            List<java.util.concurrent.CompletableFuture<HttpResponse<Void>>> held = new ArrayList<>();
+            for (int i = 0; i < limit; i++) {
+                // limit - 1 in flight: one more is still taken
+                held.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return login("imap", "bob", "pw-bob", "198.51.100.7");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            assertThat(entered.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("both questions in flight").isTrue();
+            // limit + 1: answered at once, unchecked
+            HttpResponse<Void> over = login("imap", "bob", "pw-bob", "198.51.100.8");
+            assertThat(header(over, "Auth-Status")).isEqualTo("Temporary server problem, try again later");
+            assertThat(header(over, "Auth-Wait")).isEqualTo("2");
+            release.countDown();
+            for (var f : held) assertThat(header(f.get(20, java.util.concurrent.TimeUnit.SECONDS), "Auth-Status")).isEqualTo("OK");
+            // the budget is given back
+            assertThat(header(login("imap", "bob", "pw-bob", "198.51.100.8"), "Auth-Status")).isEqualTo("OK");
+        }
+    }
 }
