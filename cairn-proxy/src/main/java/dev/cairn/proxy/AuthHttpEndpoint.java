@@ -162,6 +162,10 @@ public final class AuthHttpEndpoint implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 answer = new AuthHttpAnswer.Temporary(0, "stopping");
+            } catch (RuntimeException e) {
+                // the directory or the cluster failed in a way of its own: nginx still gets an answer it understands
+                log.warn("auth_http: a {} login could not be answered", protocol, e);
+                answer = new AuthHttpAnswer.Temporary(failureWaitSeconds, e.toString());
             } finally {
                 if (admitted) inFlight.release();
             }

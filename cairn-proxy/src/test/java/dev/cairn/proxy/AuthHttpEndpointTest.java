@@ -211,6 +211,19 @@ class AuthHttpEndpointTest {
     }
 
     @Test
+    void aLocatorThatThrowsIsATemporaryFailureNginxUnderstands() throws Exception {
+        endpoint.close();
+        Locator broken = (protocol, user, wait) -> { throw new IllegalStateException("the cluster's view failed"); };
+        endpoint = new AuthHttpEndpoint(broken, directory, throttle, KEY, Map.of(), Duration.ZERO, meters);
+        uri = URI.create("http://127.0.0.1:" + endpoint.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).getPort()
+                + AuthHttpEndpoint.PATH);
+        HttpResponse<Void> r = login("imap", "bob", "pw-bob", "192.0.2.7");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(header(r, "Auth-Status")).isEqualTo("Temporary server problem, try again later");
+        assertThat(header(r, "Auth-Wait")).isEqualTo("2");
+    }
+
+    @Test
     void guessesArePenalizedPerClientIpAsDirectLoginsAre() throws Exception {
         locator.at("bob", "s1", 3, new Backend("n2", "imap", "127.0.0.2", 2143));
         // the throttle's own doubling (AuthThrottleTest), keyed by nginx's Client-IP
