@@ -62,6 +62,8 @@ public final class Node implements AutoCloseable {
     /** The mail listeners' certificate, replaced by {@link #reload}. */
     private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private AdminServer admin;
+    /** nginx's mail proxy asks it where each login goes ([proxy] auth_http), or null. */
+    private dev.cairn.proxy.AuthHttpEndpoint authHttp;
     private volatile boolean serving;
     private boolean runFileWritten;
     private volatile boolean closed;
@@ -109,8 +111,9 @@ public final class Node implements AutoCloseable {
             accounts = Directories.withStore(directory, store);
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
+        DirectoryAuthenticator directoryLogins = new DirectoryAuthenticator(accounts, registry);
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
-                slots.replicaAware(new DirectoryAuthenticator(accounts, registry)),
+                slots.replicaAware(directoryLogins),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), slots),
                 new MemoryBudget(config.limits().commandMemory()));
@@ -141,6 +144,7 @@ public final class Node implements AutoCloseable {
             running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
                     ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
         }
+        authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), registry);
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
             try {
@@ -447,6 +451,7 @@ public final class Node implements AutoCloseable {
         closed = true;
         serving = false;
         log.info("stopping");
+        if (authHttp != null) authHttp.close();
         for (Map.Entry<String, RunningListener> e : listeners.entrySet()) {
             try {
                 e.getValue().close();

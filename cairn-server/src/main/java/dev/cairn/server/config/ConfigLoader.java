@@ -88,6 +88,10 @@ import java.util.TreeSet;
  *
  * [cluster]                          # absent: no ZooKeeper; the stores are [replication]'s (see ClusterSettings)
  * zookeeper = "zk1:2181,zk2:2181,zk3:2181"
+ *
+ * [proxy]
+ * auth_http = "127.0.0.1:9143"       # nginx's mail proxy asks here where each login goes (AuthHttpSettings)
+ * auth_http_key_file = "auth_http.key"
  * </pre>
  */
 public final class ConfigLoader {
@@ -99,6 +103,7 @@ public final class ConfigLoader {
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders", "slots"),
             "tls", Set.of("certificate", "key"),
             "memory", Set.of("total"),
+            "proxy", Set.of("auth_http", "auth_http_key_file"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
                     "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory",
                     "heavy_command_threads", "heavy_commands_per_user", "heavy_command_cpu"));
@@ -208,6 +213,8 @@ public final class ConfigLoader {
             boolean enabled = r.bool(section, name + ".enabled").orElse(section.contains("listen") || def.enabled());
             config = config.withListener(new ListenerConfig(name, enabled, address, def.implicitTls()));
         }
+        AuthHttpSettings authHttp = authHttp(r, r.section(result, "proxy"), data);
+        if (authHttp != null) config = config.withAuthHttp(authHttp);
         Object replication = result.get(List.of("replication"));
         if (replication != null) {
             if (!(replication instanceof TomlTable table)) throw new ConfigException(source + ": replication: must be a table ([replication])");
@@ -257,6 +264,18 @@ public final class ConfigLoader {
                 r.path(dir, "directory.password_file").map(data::resolve)
                         .orElseThrow(() -> r.error("directory.password_file", "needed with directory.url (a file holding the password)")),
                 r.integer(dir, "directory.pool_size", 1, 1000).orElse(PostgresDirectory.Settings.DEFAULT_POOL_SIZE), timeout));
+    }
+
+    /** [proxy] auth_http and its key file (relative: under the data directory), or null without auth_http. */
+    private static AuthHttpSettings authHttp(Reader r, TomlTable proxy, Path data) {
+        Optional<String> listen = r.string(proxy, "proxy.auth_http");
+        if (listen.isEmpty()) {
+            if (proxy != null && proxy.contains("auth_http_key_file")) throw r.error("proxy.auth_http_key_file", "only with proxy.auth_http");
+            return null;
+        }
+        return new AuthHttpSettings(r.address("proxy.auth_http", listen.get()),
+                r.path(proxy, "proxy.auth_http_key_file").map(data::resolve).orElseThrow(() -> r.error("proxy.auth_http_key_file",
+                        "needed with proxy.auth_http (a file holding the key nginx sends with auth_http_header)")));
     }
 
     @SafeVarargs

@@ -21,7 +21,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
                          List<dev.cairn.protocol.auth.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory,
-                         ClusterConfig cluster) {
+                         ClusterConfig cluster, AuthHttpSettings authHttp) {
 
     public NodeConfig {
         trustedNetworks = List.copyOf(trustedNetworks);
@@ -32,7 +32,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits, ReplicationSettings replication) {
         this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK,
-                MachineNames.localDomains(), MemoryConfig.defaults(), null);
+                MachineNames.localDomains(), MemoryConfig.defaults(), null, null);
     }
 
     /** Without replication (the embedded default). */
@@ -44,7 +44,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     /**
@@ -53,7 +53,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * the cluster's store map names them.
      */
     public NodeConfig withCluster(ClusterConfig cluster) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     /**
@@ -61,7 +61,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * ([imap] trusted_networks; loopback when unset).
      */
     public NodeConfig withTrustedNetworks(List<dev.cairn.protocol.auth.Network> trustedNetworks) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     /**
@@ -69,7 +69,15 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * machine's host name and localhost, and bare names, when unset).
      */
     public NodeConfig withLocalDomains(LocalDomains localDomains) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+    }
+
+    /**
+     * The auth_http endpoint nginx's mail proxy asks ([proxy] auth_http and auth_http_key_file),
+     * or null: none.
+     */
+    public NodeConfig withAuthHttp(AuthHttpSettings authHttp) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     public static NodeConfig defaults() {
@@ -133,27 +141,27 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     /** The memory budget ([memory]; {@link MemoryConfig#defaults()} when unset). */
     public NodeConfig withMemory(MemoryConfig memory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
     }
 
     public ListenerConfig listener(String name) {

@@ -184,6 +184,36 @@ class ConfigLoaderTest {
                 .hasMessageContaining("limits.idle: unknown key");
     }
 
+    @Test
+    void theAuthHttpEndpointOfNginxIsReadWithItsKeyFileUnderTheDataDirectory() throws Exception {
+        assertThat(ConfigLoader.parse("", "c").authHttp()).isNull();
+        NodeConfig c = ConfigLoader.parse("data = \"" + dir + "\"\n[proxy]\nauth_http = \"127.0.0.1:9143\"\n"
+                + "auth_http_key_file = \"auth_http.key\"", "c");
+        assertThat(c.authHttp()).isEqualTo(new AuthHttpSettings(new ListenAddress("127.0.0.1", 9143), dir.resolve("auth_http.key")));
+        assertThatThrownBy(() -> ConfigLoader.parse("[proxy]\nauth_http = \"127.0.0.1:9143\"", "c"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("proxy.auth_http_key_file: needed with proxy.auth_http");
+        assertThatThrownBy(() -> ConfigLoader.parse("[proxy]\nauth_http_key_file = \"k\"", "c"))
+                .hasMessageContaining("proxy.auth_http_key_file: only with proxy.auth_http");
+        assertThatThrownBy(() -> ConfigLoader.parse("[proxy]\nauth_http = \"9143\"\nauth_http_key_file = \"k\"", "c"))
+                .hasMessageContaining("proxy.auth_http:");
+        assertThatThrownBy(() -> ConfigLoader.parse("[proxy]\nauth_http_url = \"x\"", "c"))
+                .hasMessageContaining("proxy.auth_http_url: unknown key");
+    }
+
+    @Test
+    void theAuthHttpKeyIsRefusedOneCharacterShortOfItsMinimumAndWhenNginxCouldNotQuoteIt() throws Exception {
+        AuthHttpSettings s = new AuthHttpSettings(new ListenAddress("127.0.0.1", 9143), dir.resolve("key"));
+        String minimum = "k".repeat(AuthHttpSettings.MIN_KEY_LENGTH);
+        Files.writeString(s.keyFile(), minimum.substring(1) + "\n");
+        assertThatThrownBy(s::key).isInstanceOf(ConfigException.class).hasMessageContaining("fewer than 16 characters");
+        Files.writeString(s.keyFile(), "  " + minimum + "\n");
+        assertThat(s.key()).isEqualTo(minimum);
+        Files.writeString(s.keyFile(), minimum + "\"x\n");
+        assertThatThrownBy(s::key).hasMessageContaining("printable ASCII");
+        Files.delete(s.keyFile());
+        assertThatThrownBy(s::key).hasMessageContaining("cannot read");
+    }
+
     /** The README once showed "[listener]" for "any of [imap], [pop3], ..."; a file with it must not start with defaults. */
     @Test
     void aListenerSectionIsRefusedLikeAnyUnknownSection() {
