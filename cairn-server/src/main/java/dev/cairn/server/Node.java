@@ -52,6 +52,8 @@ public final class Node implements AutoCloseable {
     /** The node's slots ([store] slots), and the one store the protocols take (the slot, or a router over several). */
     private NodeSlots slots;
     private SlotStore store;
+    /** Where IMAP and POP3 sessions go after a login: here, or (a cluster node) relayed to their store's master. */
+    private NodeRoutes routes;
     /** What opened the slots, with what they share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
@@ -109,11 +111,13 @@ public final class Node implements AutoCloseable {
             accounts = Directories.withStore(directory, store);
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
+        // A cluster node routes logins (unified mode): a fenced slot here is the routes' refusal, not the login's.
+        routes = new NodeRoutes(store);
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
-                slots.replicaAware(new DirectoryAuthenticator(accounts, registry)),
+                config.cluster() != null ? new DirectoryAuthenticator(accounts, registry) : slots.replicaAware(new DirectoryAuthenticator(accounts, registry)),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), slots),
-                new MemoryBudget(config.limits().commandMemory()));
+                new MemoryBudget(config.limits().commandMemory()), routes);
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -169,6 +173,9 @@ public final class Node implements AutoCloseable {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
+            // Unified mode (issue 21): a login for a user whose store another node masters is relayed to it.
+            routes.follow(cluster.relayRoutes(slots.placement(directory.placement()::storeOf), config.relay().relayConfig(
+                    config.replication().config().secret(), config.replication().keyFiles().trust()), registry));
             String clusterToken = ClusterToken.of(config.replication().config().secret());
             if (admin != null) DrainAdmin.register(admin, token, clusterToken, cluster::switchOver);
             if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {

@@ -79,6 +79,7 @@ public final class ProtocolListeners {
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
         server.meters(node.meters());
+        server.routes(node.routes());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -111,6 +112,7 @@ public final class ProtocolListeners {
         Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
                 node.throttle());
         server.meters(node.meters());
+        server.routes(node.routes());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -129,6 +131,8 @@ public final class ProtocolListeners {
                 c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
                 node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
+        // Issue 21: the LMTP proxy's resolver (recipients grouped by their store's master) is wired here
+        // by the lead at merge, on a cluster node in place of node.recipients() (MastersOnlyRecipients).
         LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
         server.meters(node.meters());
         server.start();

@@ -88,7 +88,14 @@ import java.util.TreeSet;
  *
  * [cluster]                          # absent: no ZooKeeper; the stores are [replication]'s (see ClusterSettings)
  * zookeeper = "zk1:2181,zk2:2181,zk3:2181"
+ *
+ * [proxy]                            # how logins are relayed to other nodes (see RelaySettings)
+ * login_wait = "15s"
  * </pre>
+ *
+ * <p>{@code cairn proxy}'s config ({@link #loadProxy}) is read by the same code: the shared sections
+ * mean the same, [store] and [replication] are refused (it holds no mail), [directory] url and
+ * [cluster] are required, and [proxy] names it and holds the cluster secret ({@link ProxyConfig}).
  */
 public final class ConfigLoader {
     /** Each is a platform thread: a bound on what a typo makes the node start. */
@@ -111,25 +118,72 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     public static NodeConfig load(Path file) {
-        String text;
+        return parse(read(file), file.toString());
+    }
+
+    /** A {@code cairn proxy}'s config file. */
+    public static ProxyConfig loadProxy(Path file) {
+        return parseProxy(read(file), file.toString());
+    }
+
+    private static String read(Path file) {
         try {
-            text = Files.readString(file);
+            return Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
         }
-        return parse(text, file.toString());
     }
 
     /** The defaults overlaid by the TOML text; {@code source} names it in error messages. */
     public static NodeConfig parse(String toml, String source) {
+        return parse(toml(toml, source), source, false);
+    }
+
+    /** A {@code cairn proxy}'s config: see {@link ProxyConfig}. */
+    public static ProxyConfig parseProxy(String toml, String source) {
+        TomlParseResult result = toml(toml, source);
+        NodeConfig shared = parse(result, source, true);
+        Reader r = new Reader(source);
+        TomlTable p = r.section(result, "proxy");
+        String name = r.string(p, "proxy.name").orElseThrow(() -> r.error("proxy.name", "is required: the front-end's name in the cluster"));
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,63}")) {
+            throw r.error("proxy.name", "'" + name + "': letters, digits, '.' and '-' (at most 64), as a node's name");
+        }
+        if (p == null || !(p.contains("secret_file") || p.contains("secret"))) {
+            throw r.error("proxy.secret_file", "is required: the cluster secret, the same as the nodes' [replication] secret (or secret = \"...\")");
+        }
+        ReplicationSettings.KeyFiles secret = new ReplicationSettings.KeyFiles(source,
+                r.path(p, "proxy.secret_file").map(shared.data()::resolve).orElse(null),
+                p.contains("secret_file") ? null : r.string(p, "proxy.secret").orElseThrow().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                null, null, null);
+        secret.secret(); // refused now when it cannot be read or is too short
+        return new ProxyConfig(shared, name, secret);
+    }
+
+    private static TomlParseResult toml(String toml, String source) {
         TomlParseResult result = Toml.parse(toml);
         if (result.hasErrors()) {
             throw new ConfigException(source + ": " + result.errors().getFirst().toString());
         }
+        return result;
+    }
+
+    private static NodeConfig parse(TomlParseResult result, String source, boolean proxy) {
         Reader r = new Reader(source);
         NodeConfig d = NodeConfig.defaults();
 
-        r.checkKeys(result, "", union(Set.of("data", "replication", "cluster"), SECTIONS.keySet(), LISTENERS));
+        if (proxy) {
+            if (result.contains("store")) {
+                throw r.error("[store]", "a proxy holds no mail: remove the section (a proxy has listeners, [directory] url, [cluster] and [proxy])");
+            }
+            if (result.contains("replication")) {
+                throw r.error("[replication]", "a proxy has no slots and replicates nothing: remove the section; the cluster secret goes in"
+                        + " [proxy] secret_file, the nodes' CA in [proxy] backend_ca");
+            }
+            r.checkKeys(result, "", union(Set.of("data", "cluster", "proxy"), SECTIONS.keySet(), LISTENERS));
+        } else {
+            r.checkKeys(result, "", union(Set.of("data", "replication", "cluster", "proxy"), SECTIONS.keySet(), LISTENERS));
+        }
         Path data = r.path(result, "data").orElse(d.data());
 
         TomlTable dir = r.section(result, "directory");
@@ -228,7 +282,19 @@ public final class ConfigLoader {
         Object cluster = result.get(List.of("cluster"));
         if (cluster != null) {
             if (!(cluster instanceof TomlTable table)) throw r.error("cluster", "must be a table ([cluster])");
-            config = config.withCluster(ClusterSettings.parse(table, source, config));
+            config = config.withCluster(proxy ? ClusterSettings.read(table, source) : ClusterSettings.parse(table, source, config));
+        }
+        Object relay = result.get(List.of("proxy"));
+        if (relay != null) {
+            if (!(relay instanceof TomlTable table)) throw r.error("proxy", "must be a table ([proxy])");
+            config = config.withRelay(RelaySettings.parse(table, source, data, proxy));
+        }
+        if (proxy) {
+            if (config.cluster() == null) throw r.error("[cluster]", "is required: a proxy finds where each user is served in the cluster (zookeeper = \"...\")");
+            if (directory.postgres().isEmpty()) {
+                throw r.error("directory.url", "is required: a proxy checks logins against the cluster's PostgreSQL directory and finds each user's"
+                        + " store in its placement table (a node's own directory file cannot be seen from here)");
+            }
         }
         return config;
     }
