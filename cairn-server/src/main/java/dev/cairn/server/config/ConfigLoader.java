@@ -142,22 +142,7 @@ public final class ConfigLoader {
     /** A {@code cairn proxy}'s config: see {@link ProxyConfig}. */
     public static ProxyConfig parseProxy(String toml, String source) {
         TomlParseResult result = toml(toml, source);
-        NodeConfig shared = parse(result, source, true);
-        Reader r = new Reader(source);
-        TomlTable p = r.section(result, "proxy");
-        String name = r.string(p, "proxy.name").orElseThrow(() -> r.error("proxy.name", "is required: the front-end's name in the cluster"));
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,63}")) {
-            throw r.error("proxy.name", "'" + name + "': letters, digits, '.' and '-' (at most 64), as a node's name");
-        }
-        if (p == null || !(p.contains("secret_file") || p.contains("secret"))) {
-            throw r.error("proxy.secret_file", "is required: the cluster secret, the same as the nodes' [replication] secret (or secret = \"...\")");
-        }
-        ReplicationSettings.KeyFiles secret = new ReplicationSettings.KeyFiles(source,
-                r.path(p, "proxy.secret_file").map(shared.data()::resolve).orElse(null),
-                p.contains("secret_file") ? null : r.string(p, "proxy.secret").orElseThrow().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                null, null, null);
-        secret.secret(); // refused now when it cannot be read or is too short
-        return new ProxyConfig(shared, name, secret);
+        return ProxyConfig.of(parse(result, source, true), result.getTable("proxy"), source);
     }
 
     private static TomlParseResult toml(String toml, String source) {
