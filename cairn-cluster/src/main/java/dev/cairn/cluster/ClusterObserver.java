@@ -39,7 +39,7 @@ public final class ClusterObserver implements AutoCloseable {
     private final CuratorFramework client;
     private final boolean ownClient;
     private final ClusterPaths paths;
-    private final CuratorCache nodesCache, storesCache, failoversCache;
+    private final CuratorCache nodesCache, storesCache, failoversCache, frontendsCache;
     private final AtomicInteger loaded = new AtomicInteger();
     /** Bumped by every change the caches see: {@link #state()} decodes again only after one. */
     private final AtomicLong changes = new AtomicLong();
@@ -49,6 +49,7 @@ public final class ClusterObserver implements AutoCloseable {
     private volatile long downSince;
     private volatile Decoded decoded;
     private final ConnectionStateListener connectionListener = (c, state) -> connectionChanged(state);
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** On a node: shares the member's client (its session and connection); the member is started. */
     public ClusterObserver(ClusterMember member) {
@@ -63,13 +64,14 @@ public final class ClusterObserver implements AutoCloseable {
                 .retryPolicy(new ExponentialBackoffRetry(100, 3)).build(), true, new ClusterPaths(config.root()));
     }
 
-    private ClusterObserver(CuratorFramework client, boolean ownClient, ClusterPaths paths) {
+    ClusterObserver(CuratorFramework client, boolean ownClient, ClusterPaths paths) {
         this.client = client;
         this.ownClient = ownClient;
         this.paths = paths;
         this.nodesCache = CuratorCache.build(client, paths.nodes());
         this.storesCache = CuratorCache.build(client, paths.stores());
         this.failoversCache = CuratorCache.build(client, paths.failovers());
+        this.frontendsCache = CuratorCache.build(client, paths.frontends());
     }
 
     /** Starts watching; returns at once (the first read completes in the background: {@link #loaded()}). */
@@ -77,16 +79,18 @@ public final class ClusterObserver implements AutoCloseable {
         client.getConnectionStateListenable().addListener(connectionListener);
         if (ownClient) client.start();
         if (!client.getZookeeperClient().isConnected()) downSince = System.currentTimeMillis();
-        for (CuratorCache cache : List.of(nodesCache, storesCache, failoversCache)) {
+        for (CuratorCache cache : List.of(nodesCache, storesCache, failoversCache, frontendsCache)) {
             cache.listenable().addListener(new CuratorCacheListener() {
                 @Override public void event(Type type, ChildData before, ChildData after) {
                     if (cache == nodesCache) registrationEvent(type, before, after);
                     changes.incrementAndGet();
+                    changed();
                 }
 
                 @Override public void initialized() {
                     loaded.incrementAndGet();
                     changes.incrementAndGet();
+                    changed();
                 }
             });
             cache.start();
@@ -94,7 +98,7 @@ public final class ClusterObserver implements AutoCloseable {
     }
 
     /** Whether the first read of everything is done. */
-    public boolean loaded() { return loaded.get() == 3; }
+    public boolean loaded() { return loaded.get() == 4; }
 
     /** The cluster as last seen; never waits for the ensemble. */
     public ClusterState state() {
@@ -107,11 +111,17 @@ public final class ClusterObserver implements AutoCloseable {
         }
         String stale = !loaded() ? "the first read from ZooKeeper is not done"
                 : down != 0 ? "no connection to ZooKeeper since " + java.time.Instant.ofEpochMilli(down) : null;
-        return new ClusterState(down != 0 ? down : now, stale, d.nodes, Map.copyOf(departed), d.stores, d.failovers);
+        return new ClusterState(down != 0 ? down : now, stale, d.nodes, Map.copyOf(departed), d.stores, d.failovers, d.frontends);
     }
 
+    /**
+     * Runs {@code listener} after every change the observer sees (and after each change of its
+     * connection), on Curator's thread: it must not block. What changed is read with {@link #state()}.
+     */
+    public void onChange(Runnable listener) { changeListeners.add(listener); }
+
     private record Decoded(long changes, Map<String, ClusterState.Registration> nodes, Map<String, ClusterState.ObservedStore> stores,
-                           List<FailoverRecord> failovers) {}
+                           List<FailoverRecord> failovers, Map<String, FrontendRecord> frontends) {}
 
     private Decoded decode(long seen) {
         Map<String, ClusterState.Registration> nodes = new TreeMap<>();
@@ -158,7 +168,24 @@ public final class ClusterObserver implements AutoCloseable {
             FailoverRecord f = decodeOrNull(d, FailoverRecord.class);
             if (f != null) failovers.add(f);
         }
-        return new Decoded(seen, nodes, stores, failovers);
+        Map<String, FrontendRecord> frontends = new TreeMap<>();
+        frontendsCache.stream().forEach(d -> {
+            String name = paths.frontendOf(d.getPath());
+            if (name == null) return;
+            FrontendRecord f = decodeOrNull(d, FrontendRecord.class);
+            if (f != null && f.name().equals(name)) frontends.put(name, f);
+        });
+        return new Decoded(seen, nodes, stores, failovers, frontends);
+    }
+
+    private void changed() {
+        for (Runnable l : changeListeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("cluster view: a change listener failed: {}", e.toString());
+            }
+        }
     }
 
     private <R extends ClusterRecord> R decodeOrNull(ChildData d, Class<R> type) {
@@ -194,6 +221,7 @@ public final class ClusterObserver implements AutoCloseable {
             // the caches read everything again after a reconnection (Curator's persistent watch is reset)
             case CONNECTED, RECONNECTED -> downSince = 0;
         }
+        changed();
     }
 
     @Override public void close() {
@@ -201,6 +229,7 @@ public final class ClusterObserver implements AutoCloseable {
         nodesCache.close();
         storesCache.close();
         failoversCache.close();
+        frontendsCache.close();
         if (ownClient) client.close();
     }
 }

@@ -9,6 +9,11 @@ public record ClusterPaths(String root) {
 
     public String node(String node) { return nodes() + "/" + ClusterNames.requireNode(node); }
 
+    /** Front-ends' registrations ({@code cairn proxy}, issue 21). */
+    public String frontends() { return root + "/frontends"; }
+
+    public String frontend(String name) { return frontends() + "/" + ClusterNames.requireNode(name); }
+
     public String stores() { return root + "/stores"; }
 
     public String store(String store) { return stores() + "/" + ClusterNames.requireStore(store); }
@@ -43,6 +48,14 @@ public record ClusterPaths(String root) {
         if (!path.startsWith(prefix)) return null;
         String[] parts = path.substring(prefix.length()).split("/", -1);
         return parts.length == 3 && parts[1].equals("progress") && !parts[2].isEmpty() ? parts[0] : null;
+    }
+
+    /** The front-end a path {@code frontends/<name>} names, or null. */
+    public String frontendOf(String path) {
+        String prefix = frontends() + "/";
+        if (!path.startsWith(prefix)) return null;
+        String rest = path.substring(prefix.length());
+        return rest.isEmpty() || rest.indexOf('/') >= 0 ? null : rest;
     }
 
     /** The node a path {@code nodes/<node>} names, or null. */

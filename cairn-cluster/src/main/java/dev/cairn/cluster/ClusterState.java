@@ -20,14 +20,22 @@ import java.util.TreeMap;
  *                  clock); a node that left before the observer started is not here
  * @param stores    every store record that decoded, by name
  * @param failovers the failover records, newest first
+ * @param frontends the registered front-ends ({@code cairn proxy}) whose record decoded, by name
  */
 public record ClusterState(long asOf, String stale, Map<String, Registration> nodes, Map<String, Long> departed,
-                           Map<String, ObservedStore> stores, List<FailoverRecord> failovers) {
+                           Map<String, ObservedStore> stores, List<FailoverRecord> failovers, Map<String, FrontendRecord> frontends) {
     public ClusterState {
+        frontends = Collections.unmodifiableSortedMap(new TreeMap<>(frontends));
         nodes = Collections.unmodifiableSortedMap(new TreeMap<>(nodes));
         departed = Collections.unmodifiableSortedMap(new TreeMap<>(departed));
         stores = Collections.unmodifiableSortedMap(new TreeMap<>(stores));
         failovers = List.copyOf(failovers);
+    }
+
+    /** Without front-ends. */
+    public ClusterState(long asOf, String stale, Map<String, Registration> nodes, Map<String, Long> departed,
+                        Map<String, ObservedStore> stores, List<FailoverRecord> failovers) {
+        this(asOf, stale, nodes, departed, stores, failovers, Map.of());
     }
 
     /**

@@ -72,6 +72,12 @@ public final class RecordCodec {
                 m.put("epoch", Long.toString(f.epoch()));
                 m.put("why", f.why());
             }
+            case FrontendRecord fe -> {
+                m.put("name", fe.name());
+                new TreeMap<>(fe.addresses()).forEach((kind, address) -> m.put("address." + kind, address));
+                m.put("version", fe.version());
+                m.put("joined", Long.toString(fe.joined()));
+            }
         }
         StringBuilder text = new StringBuilder();
         m.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
@@ -110,6 +116,14 @@ public final class RecordCodec {
                 case "progress" -> new ProgressRecord(SlotRef.parse(f.required("slot")), f.bool("in_sync"), f.number("epoch"), f.number("position"));
                 case "failover" -> new FailoverRecord(f.number("at"), f.required("store"), SlotRef.parse(f.required("from")),
                         SlotRef.parse(f.required("to")), f.number("epoch"), f.required("why"));
+                case "frontend" -> {
+                    Map<String, String> addresses = new TreeMap<>();
+                    for (String kindOfAddress : FrontendRecord.ADDRESS_KINDS) {
+                        String a = f.optional("address." + kindOfAddress);
+                        if (a != null) addresses.put(kindOfAddress, a);
+                    }
+                    yield new FrontendRecord(f.required("name"), addresses, f.required("version"), f.number("joined"));
+                }
                 default -> throw new RecordFormatException(path + ": unknown kind \"" + kind + "\"");
             };
         } catch (IllegalArgumentException | ArithmeticException e) {
@@ -123,6 +137,7 @@ public final class RecordCodec {
             case StoreRecord s -> "store";
             case ProgressRecord p -> "progress";
             case FailoverRecord f -> "failover";
+            case FrontendRecord fe -> "frontend";
         };
     }
 

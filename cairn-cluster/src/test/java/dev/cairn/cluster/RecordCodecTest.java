@@ -133,6 +133,52 @@ class RecordCodecTest {
         assertThat(RecordCodec.decode(more, "/p", StoreRecord.class)).isEqualTo(STORE);
     }
 
+    static final String FRONTEND_TEXT = """
+            kind=frontend
+            format=1
+            name=proxy-1
+            address.imap=10.0.0.9:143
+            address.imaps=[::1]:993
+            version=0.1.0
+            joined=42
+            """;
+
+    @Test
+    void aFrontendRegistrationComesBackAsItWasWritten() throws Exception {
+        FrontendRecord f = new FrontendRecord("proxy-1", Map.of("imaps", "[::1]:993", "imap", "10.0.0.9:143"), "0.1.0", 42);
+        assertThat(new String(RecordCodec.encode(f), StandardCharsets.UTF_8)).isEqualTo(FRONTEND_TEXT);
+        assertThat(RecordCodec.decode(FRONTEND_TEXT.getBytes(StandardCharsets.UTF_8), "/cairn/frontends/proxy-1", FrontendRecord.class)).isEqualTo(f);
+        FrontendRecord bare = new FrontendRecord("p", Map.of(), "dev", 0);
+        assertThat(RecordCodec.decode(RecordCodec.encode(bare), "/x", ClusterRecord.class)).isEqualTo(bare);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '\'', textBlock = """
+            missing name        | name=proxy-1\\n                   |                                  | name is missing
+            name with _         | name=proxy-1                       | name=proxy_1                     | may not hold '_'
+            name a path         | name=proxy-1                       | name=../nodes/n1                 | not a node name
+            address with space  | address.imap=10.0.0.9:143          | address.imap=10.0.0.9 143        | bad imap address
+            missing version     | version=0.1.0\\n                  |                                  | version is missing
+            joined not a number | joined=42                          | joined=yesterday                 | joined is not a number
+            """)
+    void aGarbledFrontendRecordIsRefusedWithItsPathAndWhy(String what, String replace, String with, String why) {
+        String text = FRONTEND_TEXT.replace(unescape(replace), with == null ? "" : unescape(with));
+        assertThat(text).as("the case changes the record").isNotEqualTo(FRONTEND_TEXT);
+        assertThatThrownBy(() -> RecordCodec.decode(text.getBytes(StandardCharsets.UTF_8), "/cairn/frontends/proxy-1", FrontendRecord.class))
+                .isInstanceOf(RecordFormatException.class)
+                .hasMessageStartingWith("/cairn/frontends/proxy-1: ")
+                .hasMessageContaining(why);
+    }
+
+    @Test
+    void aNodeRegistrationIsRefusedWhereAFrontendBelongs() {
+        byte[] node = RecordCodec.encode(new NodeRecord("n1", Map.of(), List.of(), "1", 0, 0));
+        assertThatThrownBy(() -> RecordCodec.decode(node, "/cairn/frontends/n1", FrontendRecord.class))
+                .isInstanceOf(RecordFormatException.class).hasMessage("/cairn/frontends/n1: a node record where a FrontendRecord belongs");
+        assertThatThrownBy(() -> new FrontendRecord("p", Map.of("replication", "1.2.3.4:5"), "1", 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown address kind replication");
+    }
+
     private static String unescape(String s) {
         return s.replace("\\n", "\n").replace("\\u0001", "\u0001");
     }

@@ -61,10 +61,7 @@ public final class AdminServer implements AutoCloseable {
                                     String token, BooleanSupplier serving, Supplier<NodeRole> role) throws IOException {
         AdminHttp http = new AdminHttp(address);
         AdminServer admin = new AdminServer(http);
-        admin.context("/health", exchange -> handle(exchange, "GET", () -> {
-            boolean up = serving.getAsBoolean();
-            respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
-        }));
+        admin.health(serving);
         admin.context("/ready", exchange -> handle(exchange, "GET", () -> {
             if (!serving.getAsBoolean()) {
                 respond(exchange, 503, "stopping\n", "text/plain; charset=utf-8");
@@ -73,8 +70,7 @@ public final class AdminServer implements AutoCloseable {
             NodeRole r = role.get();
             respond(exchange, r.servesLogins() ? 200 : 503, r.word() + "\n", "text/plain; charset=utf-8");
         }));
-        admin.context("/metrics", exchange -> handle(exchange, "GET", () ->
-                respond(exchange, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
+        admin.metrics(registry);
         admin.context("/check", exchange -> handle(exchange, "POST", () -> {
             if (!authorized(exchange, token)) {
                 respond(exchange, 401, "admin token missing or wrong (see data/server.properties)\n", "text/plain; charset=utf-8");
@@ -110,6 +106,30 @@ public final class AdminServer implements AutoCloseable {
                                 + "the cluster page: GET /ui/\n", "text/plain; charset=utf-8")));
         http.start();
         return admin;
+    }
+
+    /** A front-end's ({@code cairn proxy}, issue 21): {@code /health} and {@code /metrics}; it holds no mail to check. */
+    static AdminServer startFrontend(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier serving) throws IOException {
+        AdminHttp http = new AdminHttp(address);
+        AdminServer admin = new AdminServer(http);
+        admin.health(serving);
+        admin.metrics(registry);
+        admin.context("/", exchange -> handle(exchange, "GET", () -> respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
+                "cairn proxy admin: GET /health, GET /metrics\n", "text/plain; charset=utf-8")));
+        http.start();
+        return admin;
+    }
+
+    private void health(BooleanSupplier serving) {
+        context("/health", exchange -> handle(exchange, "GET", () -> {
+            boolean up = serving.getAsBoolean();
+            respond(exchange, up ? 200 : 503, up ? "serving\n" : "stopping\n", "text/plain; charset=utf-8");
+        }));
+    }
+
+    private void metrics(PrometheusMeterRegistry registry) {
+        context("/metrics", exchange -> handle(exchange, "GET", () ->
+                respond(exchange, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
     }
 
     /**

@@ -4,6 +4,7 @@ package dev.cairn.server;
 import dev.cairn.directory.SqlDirectory;
 import dev.cairn.protocol.MemoryBudget;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.relay.SessionRoutes;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
@@ -52,6 +53,9 @@ public final class Node implements AutoCloseable {
     /** The node's slots ([store] slots), and the one store the protocols take (the slot, or a router over several). */
     private NodeSlots slots;
     private SlotStore store;
+    /** Where IMAP and POP3 sessions go after a login: here, or (a cluster node) relayed to their store's master. */
+    /** A cluster node's: where each user is served, once the node joined (issue 21). */
+    private dev.cairn.proxy.FollowingLocator locator;
     /** What opened the slots, with what they share (RocksDB's cache and memtables); closed after them. */
     private StoreEngine engine;
     private dev.cairn.replication.Replication replication;
@@ -112,11 +116,22 @@ public final class Node implements AutoCloseable {
         }
         mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(tlsContext(config));
         DirectoryAuthenticator directoryLogins = new DirectoryAuthenticator(accounts, registry);
+        // A cluster node is a front-end too (unified mode, issue 21): logins and LMTP recipients go to the
+        // master of their store, found once the node joined (locator.follow below); a fenced slot here is
+        // the routes' refusal, not the login's.
+        NodeServices.Relaying relaying = null;
+        if (config.cluster() != null) {
+            locator = new dev.cairn.proxy.FollowingLocator();
+            relaying = new NodeServices.Relaying(locator, config.relay().relayConfig(config.replication().config().secret(),
+                    config.replication().keyFiles().trust()));
+        }
+        NodeRoutes routes = new NodeRoutes(store, relaying == null ? SessionRoutes.LOCAL
+                : new dev.cairn.proxy.RelayRoutes(relaying.locator(), relaying.config(), registry));
         NodeServices services = new NodeServices(config, store, accounts, registry, mailTls,
-                slots.replicaAware(directoryLogins),
+                config.cluster() != null ? directoryLogins : slots.replicaAware(directoryLogins),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), slots),
-                new MemoryBudget(config.limits().commandMemory()));
+                new MemoryBudget(config.limits().commandMemory()), routes, relaying);
 
         for (String protocol : List.of("imap", "pop3", "lmtp")) {
             String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
@@ -144,7 +159,7 @@ public final class Node implements AutoCloseable {
             running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
                     ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
         }
-        authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), registry);
+        authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), relaying, registry);
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
             try {
@@ -173,6 +188,8 @@ public final class Node implements AutoCloseable {
             // Last: the registration names the listeners; the slots stay fenced until the map names them.
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
+            // Unified mode (issue 21): a user whose store another node masters is relayed to it from now on.
+            locator.follow(cluster.locator(slots.placement(directory.placement()::storeOf)));
             String clusterToken = ClusterToken.of(config.replication().config().secret());
             if (admin != null) DrainAdmin.register(admin, token, clusterToken, cluster::switchOver);
             if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {

@@ -28,7 +28,7 @@ final class NodeAuthHttp {
      * @return the endpoint, or null when the config has none
      */
     static AuthHttpEndpoint start(NodeConfig config, Map<String, RunningListener> listeners, Authenticator authenticator,
-                                  AuthThrottle throttle, MeterRegistry meters) throws IOException {
+                                  AuthThrottle throttle, NodeServices.Relaying relaying, MeterRegistry meters) throws IOException {
         AuthHttpSettings settings = config.authHttp();
         if (settings == null) return null;
         Map<String, InetSocketAddress> own = new LinkedHashMap<>();
@@ -37,8 +37,8 @@ final class NodeAuthHttp {
             InetSocketAddress address = l == null ? null : l.addresses().get(protocol);
             if (address != null) own.put(protocol, address);
         }
-        AuthHttpEndpoint endpoint = new AuthHttpEndpoint(locator(config), authenticator, throttle, settings.key(), own,
-                RelayConfig.DEFAULT_LOGIN_WAIT, meters);
+        AuthHttpEndpoint endpoint = new AuthHttpEndpoint(relaying != null ? relaying.locator() : own(config),
+                authenticator, throttle, settings.key(), own, relaying != null ? relaying.config().loginWait() : RelayConfig.DEFAULT_LOGIN_WAIT, meters);
         try {
             endpoint.start(settings.listen().socketAddress());
         } catch (BindException e) {
@@ -47,10 +47,8 @@ final class NodeAuthHttp {
         return endpoint;
     }
 
-    /** A node on its own serves every user itself; a cluster node asks the cluster where each user's store is mastered. */
-    private static Locator locator(NodeConfig config) {
-        if (config.cluster() == null) return (protocol, user, wait) -> new Location.Here(config.store().slots().getFirst());
-        // The cluster's Locator (issue 21, built beside this endpoint) goes here when it is merged.
-        throw new ConfigException("proxy.auth_http: not yet available on a cluster node ([cluster])");
+    /** A node outside a cluster serves every user itself (a cluster node asks the cluster: {@code relaying}). */
+    private static Locator own(NodeConfig config) {
+        return (protocol, user, wait) -> new Location.Here(config.store().slots().getFirst());
     }
 }

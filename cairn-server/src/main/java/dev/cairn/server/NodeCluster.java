@@ -45,6 +45,8 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
     private final String node;
     private final ClusterMember member;
     private dev.cairn.server.cluster.ZooKeeperClusterView view;
+    /** The locator's picture of the cluster (unified mode), through the member's client. */
+    private dev.cairn.cluster.ClusterObserver observer;
     private final Controller controller;
     private final ScheduledExecutorService progress;
     private NodeRecord self;
@@ -323,11 +325,24 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
         return view;
     }
 
+    /**
+     * Where users are served (unified mode, issue 21): a {@link dev.cairn.proxy.ClusterLocator} on an
+     * observer through this member's client; a store this node masters is {@code Here}.
+     */
+    synchronized dev.cairn.proxy.Locator locator(dev.cairn.store.routing.Placement placement) {
+        if (observer == null) {
+            observer = new dev.cairn.cluster.ClusterObserver(member);
+            observer.start();
+        }
+        return new dev.cairn.proxy.ClusterLocator(observer, placement, node);
+    }
+
     /** Leaves the cluster (after the node's listeners closed): the controller, then the lease, the registration and the progress reports. */
     @Override public void close() {
         progress.shutdownNow();
         synchronized (this) {
             if (view != null) view.close();
+            if (observer != null) observer.close();
         }
         try {
             controller.close();

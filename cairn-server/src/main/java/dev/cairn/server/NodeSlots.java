@@ -153,6 +153,19 @@ public final class NodeSlots {
     }
 
     /**
+     * The user's store: the directory's placement, else (a user the table has no row for) the store
+     * of the slot here that holds the user: a node knows its own slots' users.
+     */
+    dev.cairn.store.routing.Placement placement(dev.cairn.store.routing.Placement directory) {
+        return user -> directory.storeOf(user).or(() -> {
+            for (SlotStore s : slots.values()) {
+                if (s.hasUser(user) && s.replication().roleStore() != null) return java.util.Optional.of(s.replication().roleStore());
+            }
+            return java.util.Optional.empty();
+        });
+    }
+
+    /**
      * A fence is never forgotten: a slot that is a replica of a store, or a former master another
      * node took over, does not start as a node of its own because [replication] was left out (it
      * would take writes beside the store's master). The operator rejoins or takes it over.

@@ -7,6 +7,7 @@ import dev.cairn.imap.VerifyAccess;
 import dev.cairn.protocol.auth.ProxyLogin;
 import dev.cairn.lmtp.LmtpConfig;
 import dev.cairn.lmtp.LmtpServer;
+import dev.cairn.proxy.LmtpProxy;
 import dev.cairn.pop3.Pop3Config;
 import dev.cairn.pop3.Pop3Server;
 import dev.cairn.protocol.ConnectionLimits;
@@ -80,6 +81,7 @@ public final class ProtocolListeners {
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
         server.meters(node.meters());
+        server.routes(node.routes());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -117,6 +119,7 @@ public final class ProtocolListeners {
         Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
                 node.throttle());
         server.meters(node.meters());
+        server.routes(node.routes());
         server.start();
         gauges(node, server.listeners());
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
@@ -135,8 +138,17 @@ public final class ProtocolListeners {
                 c.store().maxMessageSize(), defaults.maxRecipients(), defaults.quotaTemporary(),
                 defaults.maxDataLineLength(), defaults.memoryThreshold(), c.spoolDir(), c.limits().maxConnections(),
                 node.tls(), defaults.deliveredTo(), defaults.limits(), c.limits().maxConnectionsPerAddress());
-        LmtpServer server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
-        server.meters(node.meters());
+        LmtpServer server;
+        if (node.relaying() != null) {
+            // A front-end (issue 21): each recipient goes to its store's master, this node's own in the same
+            // transaction; the directory alone answers (not MastersOnlyRecipients: a replica here forwards).
+            server = LmtpProxy.server(config, node.store()::openOrCreateUser, new DirectoryRecipientResolver(node.directory(), c.localDomains()),
+                    node.commandMemory(),
+                    node.relaying().locator(), node.relaying().config(), node.meters());
+        } else {
+            server = new LmtpServer(config, node.store(), node.recipients(), node.commandMemory());
+            server.meters(node.meters());
+        }
         server.start();
         gauges(node, server.listeners());
         return listener(Map.of("lmtp", server.boundAddress()), server::close);

@@ -69,6 +69,15 @@ final class NodeProcesses implements AutoCloseable {
         }
     }
 
+    /** Adds users placed on {@code store} (the cluster's directory places them; a front-end routes by it). */
+    void addUsersOn(String node, String store, String... users) {
+        for (String u : users) {
+            assertThat(Main.run(new java.io.ByteArrayInputStream((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)),
+                    "user", "add", u, "--password-stdin", "--address", u + "@example.org", "--store", store,
+                    "--config", cluster.config(node).toString())).isZero();
+        }
+    }
+
     static List<String> command(Path config) { return command(config, "256m"); }
 
     /** @param heap the node's -Xmx, e.g. "64m" */

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 /** The root of the `cairn` command. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
-        subcommands = {ServeCommand.class, UserCommand.class, CheckCommand.class, BenchCommand.class, StoreCommand.class,
+        subcommands = {ServeCommand.class, ProxyCommand.class, UserCommand.class, CheckCommand.class, BenchCommand.class, StoreCommand.class,
                 ReplicaCommand.class, NodeCommand.class, ClusterCommand.class, TlsCommand.class, ReloadCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CairnCommand implements Runnable {

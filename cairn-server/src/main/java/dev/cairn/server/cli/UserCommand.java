@@ -119,7 +119,7 @@ public final class UserCommand implements Runnable {
         Long quotaMessages;
         @Option(names = "--group", paramLabel = "GROUP", description = "placement group: users of one group share a store")
         String group;
-        @Option(names = "--store", paramLabel = "STORE", description = "a replicated store this node masters: the new user goes there")
+        @Option(names = "--store", paramLabel = "STORE", description = "the store the new user goes in: one this node masters (accounts in the store), or any store of the cluster (its PostgreSQL directory places the user there)")
         String store;
 
         @Override
@@ -144,13 +144,17 @@ public final class UserCommand implements Runnable {
                         "address", address, "quota_storage", quota.storageBytes() + "", "quota_messages", quota.messages() + "",
                         "group", group, "store", store));
             }
-            if (store != null) throw new IllegalArgumentException("--store: this node serves no replicated store");
-            if (!dev.cairn.server.Directories.shared(config)) DataDirectory.requireUsable(config);
+            boolean shared = dev.cairn.server.Directories.shared(config);
+            if (store != null && !shared) throw new IllegalArgumentException("--store: this node serves no replicated store");
+            if (store != null) dev.cairn.directory.Placement.checkStore(store);
+            if (!shared) DataDirectory.requireUsable(config);
             char[] password = noPassword ? null : Passwords.read(CairnCommand.root(spec).in(), passwordStdin);
             try (SqlDirectory directory = options.createDirectory()) {
                 User user = directory.addUser(new NewUser(name, password, quota, Optional.ofNullable(group),
                         Optional.ofNullable(address)));
-                spec.commandLine().getOut().println("added " + describe(user));
+                // The cluster's directory: the placement is what front-ends route by (issue 21).
+                if (store != null) directory.placement().place(user.name(), Optional.empty(), store);
+                spec.commandLine().getOut().println("added " + describe(user) + (store != null ? " on store " + store : ""));
                 printReceivesAs(spec, directory, user, config.localDomains());
             } finally {
                 Passwords.wipe(password);

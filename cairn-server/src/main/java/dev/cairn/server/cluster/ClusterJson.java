@@ -16,7 +16,8 @@ import java.util.Map;
  *  "stores": [{"name": "s1", "master": "n2/s0", "mode": "sync", "epoch": 1, "degraded_since": "...", "refusing": false,
  *              "replicas": [{"slot": "n1/s0", "in_sync": false, "sync": "out of sync since ...", "connected": false,
  *                            "since": "...", "lag_changes": 0, "lag_seconds": 0.000}]}],
- *  "failovers": [{"at": "...", "store": "s1", "from": "n1/s0", "to": "n2/s0", "epoch": 1, "how": "clean"}]}
+ *  "failovers": [{"at": "...", "store": "s1", "from": "n1/s0", "to": "n2/s0", "epoch": 1, "how": "clean"}],
+ *  "frontends": [{"name": "proxy-1", "version": "0.1.0", "joined": "...", "addresses": {"imap": "10.0.0.9:143"}}]}
  * </pre>
  */
 public final class ClusterJson {
@@ -54,6 +55,12 @@ public final class ClusterJson {
         for (ClusterSnapshot.Failover f : s.failovers()) {
             w.beginObject().name("at").value(f.at()).name("store").value(f.store()).name("from").value(f.from()).name("to").value(f.to())
                     .name("epoch").value(f.epoch()).name("how").value(word(f.how())).endObject();
+        }
+        w.endArray().name("frontends").beginArray();
+        for (ClusterSnapshot.Frontend f : s.frontends()) {
+            w.beginObject().name("name").value(f.name()).name("version").value(f.version()).name("joined").value(f.joined()).name("addresses").beginObject();
+            for (Map.Entry<String, String> a : new java.util.TreeMap<>(f.addresses()).entrySet()) w.name(a.getKey()).value(a.getValue());
+            w.endObject().endObject();
         }
         return w.endArray().endObject().toString();
     }

@@ -18,12 +18,32 @@ import java.util.Map;
  * @param nodes     by name
  * @param stores    by name
  * @param failovers newest first
+ * @param frontends the registered front-ends ({@code cairn proxy}), by name
  */
-public record ClusterSnapshot(Instant at, String source, String stale, List<Node> nodes, List<Store> stores, List<Failover> failovers) {
+public record ClusterSnapshot(Instant at, String source, String stale, List<Node> nodes, List<Store> stores, List<Failover> failovers,
+                              List<Frontend> frontends) {
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
         stores = List.copyOf(stores);
         failovers = List.copyOf(failovers);
+        frontends = List.copyOf(frontends);
+    }
+
+    /** With no front-end known (a node's own view knows none). */
+    public ClusterSnapshot(Instant at, String source, String stale, List<Node> nodes, List<Store> stores, List<Failover> failovers) {
+        this(at, source, stale, nodes, stores, failovers, List.of());
+    }
+
+    /**
+     * A front-end ({@code cairn proxy}, issue 21) as it registered.
+     *
+     * @param addresses by listener ("imap", "imaps", "admin", ...)
+     * @param joined    when it registered (its clock)
+     */
+    public record Frontend(String name, Map<String, String> addresses, String version, Instant joined) {
+        public Frontend {
+            addresses = Map.copyOf(addresses);
+        }
     }
 
     /** A current picture. */

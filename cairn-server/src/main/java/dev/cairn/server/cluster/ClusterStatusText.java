@@ -57,6 +57,15 @@ public final class ClusterStatusText {
             if (n.self()) out.append("  (this node)");
             out.append('\n');
         }
+        if (!s.frontends().isEmpty()) {
+            out.append("\nfront-ends\n");
+            int width = width(s.frontends().stream().map(ClusterSnapshot.Frontend::name).toList());
+            for (ClusterSnapshot.Frontend f : s.frontends()) {
+                out.append("  ").append(pad(f.name(), width)).append("  since ").append(time(f.joined())).append("  version ").append(clean(f.version()));
+                for (Map.Entry<String, String> a : new TreeMap<>(f.addresses()).entrySet()) out.append("  ").append(clean(a.getKey())).append(' ').append(clean(a.getValue()));
+                out.append('\n');
+            }
+        }
         out.append("\nstores\n");
         if (s.stores().isEmpty()) out.append("  none\n");
         int storeWidth = width(s.stores().stream().map(ClusterSnapshot.Store::name).toList());

@@ -84,7 +84,9 @@ public final class ZooKeeperClusterView implements ClusterView, AutoCloseable {
 
     /** The mapping, records to snapshot (no ZooKeeper in it). */
     static ClusterSnapshot snapshot(ClusterState state, String source, String self) {
-        return new ClusterSnapshot(Instant.ofEpochMilli(state.asOf()), source, state.stale(), nodes(state, self), stores(state), failovers(state));
+        return new ClusterSnapshot(Instant.ofEpochMilli(state.asOf()), source, state.stale(), nodes(state, self), stores(state), failovers(state),
+                state.frontends().values().stream().map(f -> new ClusterSnapshot.Frontend(f.name(), f.addresses(), f.version(),
+                        Instant.ofEpochMilli(f.joined()))).toList());
     }
 
     private static List<ClusterSnapshot.Node> nodes(ClusterState state, String self) {

@@ -62,6 +62,14 @@ final class ClusterSettings {
                     + node + " --ca ca --out tls`, then set tls = true with the certificate, key and trust it prints"
                     + " (or, on a network you trust, tls = false and insecure = true)");
         }
+        return read(t, source);
+    }
+
+    /** The section's keys alone: what {@code cairn proxy} has (it needs no [replication]). */
+    static ClusterConfig read(TomlTable t, String source) {
+        for (String k : new TreeSet<>(t.keySet())) {
+            if (!KEYS.contains(k)) throw error(source, "cluster." + k, "unknown key (known here: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
+        }
         Object zk = t.get(List.of("zookeeper"));
         if (!(zk instanceof String zookeeper)) throw error(source, "cluster.zookeeper", "is required: \"host:port,host:port,...\"");
         String root = t.contains("root") ? string(t, source, "root") : ClusterConfig.DEFAULT_ROOT;

@@ -89,10 +89,15 @@ import java.util.TreeSet;
  * [cluster]                          # absent: no ZooKeeper; the stores are [replication]'s (see ClusterSettings)
  * zookeeper = "zk1:2181,zk2:2181,zk3:2181"
  *
- * [proxy]
+ * [proxy]                            # how logins are relayed to other nodes (see RelaySettings)
+ * login_wait = "15s"
  * auth_http = "127.0.0.1:9143"       # nginx's mail proxy asks here where each login goes (AuthHttpSettings)
  * auth_http_key_file = "auth_http.key"
  * </pre>
+ *
+ * <p>{@code cairn proxy}'s config ({@link #loadProxy}) is read by the same code: the shared sections
+ * mean the same, [store] and [replication] are refused (it holds no mail), [directory] url and
+ * [cluster] are required, and [proxy] names it and holds the cluster secret ({@link ProxyConfig}).
  */
 public final class ConfigLoader {
     /** Each is a platform thread: a bound on what a typo makes the node start. */
@@ -103,7 +108,6 @@ public final class ConfigLoader {
             "store", Set.of("metadata", "bodies", "sync", "max_message_size", "channels", "default_folders", "slots"),
             "tls", Set.of("certificate", "key"),
             "memory", Set.of("total"),
-            "proxy", Set.of("auth_http", "auth_http_key_file"),
             "limits", Set.of("max_connections", "idle_timeout", "max_connections_per_address",
                     "max_preauth_connections_per_address", "login_timeout", "command_memory_per_connection", "command_memory",
                     "heavy_command_threads", "heavy_commands_per_user", "heavy_command_cpu"));
@@ -116,25 +120,57 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     public static NodeConfig load(Path file) {
-        String text;
+        return parse(read(file), file.toString());
+    }
+
+    /** A {@code cairn proxy}'s config file. */
+    public static ProxyConfig loadProxy(Path file) {
+        return parseProxy(read(file), file.toString());
+    }
+
+    private static String read(Path file) {
         try {
-            text = Files.readString(file);
+            return Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
         }
-        return parse(text, file.toString());
     }
 
     /** The defaults overlaid by the TOML text; {@code source} names it in error messages. */
     public static NodeConfig parse(String toml, String source) {
+        return parse(toml(toml, source), source, false);
+    }
+
+    /** A {@code cairn proxy}'s config: see {@link ProxyConfig}. */
+    public static ProxyConfig parseProxy(String toml, String source) {
+        TomlParseResult result = toml(toml, source);
+        return ProxyConfig.of(parse(result, source, true), result.getTable("proxy"), source);
+    }
+
+    private static TomlParseResult toml(String toml, String source) {
         TomlParseResult result = Toml.parse(toml);
         if (result.hasErrors()) {
             throw new ConfigException(source + ": " + result.errors().getFirst().toString());
         }
+        return result;
+    }
+
+    private static NodeConfig parse(TomlParseResult result, String source, boolean proxy) {
         Reader r = new Reader(source);
         NodeConfig d = NodeConfig.defaults();
 
-        r.checkKeys(result, "", union(Set.of("data", "replication", "cluster"), SECTIONS.keySet(), LISTENERS));
+        if (proxy) {
+            if (result.contains("store")) {
+                throw r.error("[store]", "a proxy holds no mail: remove the section (a proxy has listeners, [directory] url, [cluster] and [proxy])");
+            }
+            if (result.contains("replication")) {
+                throw r.error("[replication]", "a proxy has no slots and replicates nothing: remove the section; the cluster secret goes in"
+                        + " [proxy] secret_file, the nodes' CA in [proxy] backend_ca");
+            }
+            r.checkKeys(result, "", union(Set.of("data", "cluster", "proxy"), SECTIONS.keySet(), LISTENERS));
+        } else {
+            r.checkKeys(result, "", union(Set.of("data", "replication", "cluster", "proxy"), SECTIONS.keySet(), LISTENERS));
+        }
         Path data = r.path(result, "data").orElse(d.data());
 
         TomlTable dir = r.section(result, "directory");
@@ -235,7 +271,19 @@ public final class ConfigLoader {
         Object cluster = result.get(List.of("cluster"));
         if (cluster != null) {
             if (!(cluster instanceof TomlTable table)) throw r.error("cluster", "must be a table ([cluster])");
-            config = config.withCluster(ClusterSettings.parse(table, source, config));
+            config = config.withCluster(proxy ? ClusterSettings.read(table, source) : ClusterSettings.parse(table, source, config));
+        }
+        Object relay = result.get(List.of("proxy"));
+        if (relay != null) {
+            if (!(relay instanceof TomlTable table)) throw r.error("proxy", "must be a table ([proxy])");
+            config = config.withRelay(RelaySettings.parse(table, source, data, proxy));
+        }
+        if (proxy) {
+            if (config.cluster() == null) throw r.error("[cluster]", "is required: a proxy finds where each user is served in the cluster (zookeeper = \"...\")");
+            if (directory.postgres().isEmpty()) {
+                throw r.error("directory.url", "is required: a proxy checks logins against the cluster's PostgreSQL directory and finds each user's"
+                        + " store in its placement table (a node's own directory file cannot be seen from here)");
+            }
         }
         return config;
     }

@@ -21,10 +21,11 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                          ListenerConfig imaps, ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp,
                          ListenerConfig admin, TlsConfig tls, LimitsConfig limits, ReplicationSettings replication,
                          List<dev.cairn.protocol.auth.Network> trustedNetworks, LocalDomains localDomains, MemoryConfig memory,
-                         ClusterConfig cluster, AuthHttpSettings authHttp) {
+                         ClusterConfig cluster, RelaySettings relay, AuthHttpSettings authHttp) {
 
     public NodeConfig {
         trustedNetworks = List.copyOf(trustedNetworks);
+        java.util.Objects.requireNonNull(relay);
     }
 
     /** Trusted networks: loopback only; local domains: this machine's. */
@@ -32,7 +33,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
                       ListenerConfig pop3, ListenerConfig pop3s, ListenerConfig lmtp, ListenerConfig admin, TlsConfig tls,
                       LimitsConfig limits, ReplicationSettings replication) {
         this(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, VerifyAccess.LOOPBACK,
-                MachineNames.localDomains(), MemoryConfig.defaults(), null, null);
+                MachineNames.localDomains(), MemoryConfig.defaults(), null, RelaySettings.DEFAULT, null);
     }
 
     /** Without replication (the embedded default). */
@@ -44,7 +45,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
 
     /** Replication settings ([replication] of the config file), or null: one slot, no replication. */
     public NodeConfig withReplication(ReplicationSettings replication) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     /**
@@ -53,7 +54,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * the cluster's store map names them.
      */
     public NodeConfig withCluster(ClusterConfig cluster) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     /**
@@ -61,7 +62,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * ([imap] trusted_networks; loopback when unset).
      */
     public NodeConfig withTrustedNetworks(List<dev.cairn.protocol.auth.Network> trustedNetworks) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     /**
@@ -69,7 +70,12 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * machine's host name and localhost, and bare names, when unset).
      */
     public NodeConfig withLocalDomains(LocalDomains localDomains) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
+    }
+
+    /** How this node reaches other nodes when it relays a client's session to its store's master ([proxy]; issue 21). */
+    public NodeConfig withRelay(RelaySettings relay) {
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     /**
@@ -77,7 +83,7 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
      * or null: none.
      */
     public NodeConfig withAuthHttp(AuthHttpSettings authHttp) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     public static NodeConfig defaults() {
@@ -141,27 +147,27 @@ public record NodeConfig(Path data, DirectoryConfig directory, StoreConfig store
     public Path runFile() { return data.resolve("server.properties"); }
 
     public NodeConfig withData(Path data) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     public NodeConfig withListener(ListenerConfig l) {
         return new NodeConfig(data, directory, store,
                 l.name().equals("imap") ? l : imap, l.name().equals("imaps") ? l : imaps,
                 l.name().equals("pop3") ? l : pop3, l.name().equals("pop3s") ? l : pop3s,
-                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+                l.name().equals("lmtp") ? l : lmtp, l.name().equals("admin") ? l : admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     /** The memory budget ([memory]; {@link MemoryConfig#defaults()} when unset). */
     public NodeConfig withMemory(MemoryConfig memory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     public NodeConfig withDirectory(DirectoryConfig directory) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     public NodeConfig withStore(StoreConfig store) {
-        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, authHttp);
+        return new NodeConfig(data, directory, store, imap, imaps, pop3, pop3s, lmtp, admin, tls, limits, replication, trustedNetworks, localDomains, memory, cluster, relay, authHttp);
     }
 
     public ListenerConfig listener(String name) {

@@ -40,6 +40,20 @@ class ClusterStatusTextTest {
                 """);
     }
 
+    @Test void frontEndsArePrintedAfterTheNodesAndOnlyWhenThereAreAny() {
+        ClusterSnapshot s = new ClusterSnapshot(NOW, "zk", null, List.of(), List.of(), List.of(),
+                List.of(new ClusterSnapshot.Frontend("proxy-1", Map.of("imaps", "10.0.0.9:993", "imap", "10.0.0.9:143"), "0.1.0", T),
+                        new ClusterSnapshot.Frontend("p2\u001b[2J", Map.of(), "dev\r\nforged", T)));
+        String text = ClusterStatusText.render(s, NOW);
+        assertThat(text).contains("""
+
+                front-ends
+                  proxy-1  since 2026-12-07T04:00:00Z  version 0.1.0  imap 10.0.0.9:143  imaps 10.0.0.9:993
+                """).doesNotContain("\u001b", "\r");
+        assertThat(text.indexOf("front-ends")).isBetween(text.indexOf("nodes"), text.indexOf("stores"));
+        assertThat(ClusterStatusText.render(new ClusterSnapshot(NOW, "zk", null, List.of(), List.of(), List.of()), NOW)).doesNotContain("front-ends");
+    }
+
     @Test void aStalePictureSaysHowOldItIs() {
         ClusterSnapshot s = new ClusterSnapshot(T, "zk", "no connection to ZooKeeper since 2026-12-07T04:00:00Z", List.of(), List.of(), List.of());
         assertThat(ClusterStatusText.render(s, NOW)).startsWith("""
