@@ -23,6 +23,13 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class Ports {
     private static final int FIRST = 20_000, END = 32_000;
+    /**
+     * The build runs integration test classes in several JVMs at once (failsafe's forkCount): fork
+     * {@code cairn.test.fork} of {@code cairn.test.forks} takes only the ports of its own residue,
+     * so no two forks ever hand out the same port and one's check-then-bind cannot race another's.
+     */
+    private static final int FORKS = Math.max(1, Integer.getInteger("cairn.test.forks", 1)),
+            FORK = Math.floorMod(Integer.getInteger("cairn.test.fork", 1) - 1, FORKS);
     private static final Set<Integer> given = ConcurrentHashMap.newKeySet();
 
     private Ports() {}
@@ -30,7 +37,7 @@ public final class Ports {
     /** A loopback port that was free a moment ago and that this JVM has not handed out before. */
     public static int free() throws IOException {
         for (int attempt = 0; attempt < 1_000; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(FIRST, END);
+            int port = FIRST + FORKS * ThreadLocalRandom.current().nextInt((END - FIRST) / FORKS) + FORK;
             if (!given.add(port)) continue;
             try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                 return s.getLocalPort();
