@@ -42,7 +42,7 @@ public final class MasterLinks {
             stores.add(new ClusterSnapshot.Store(store.name(), store.master(), store.mode(), store.epoch(), store.degraded(), store.refusing(),
                     replicas));
         }
-        return new ClusterSnapshot(snapshot.at(), snapshot.source(), snapshot.stale(), snapshot.nodes(), stores, snapshot.failovers());
+        return new ClusterSnapshot(snapshot.at(), snapshot.source(), snapshot.stale(), snapshot.nodes(), stores, snapshot.failovers(), snapshot.frontends());
     }
 
     private static String nodeOf(String slot) {
