@@ -13,6 +13,8 @@ import java.util.Objects;
  * for {@link LmtpForwarder}), or nowhere now (451 4.3.0: the MTA retries).
  */
 public final class RelayingRecipients implements RecipientResolver {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayingRecipients.class);
+
     /**
      * How long a RCPT waits for a master while its store has none. Short: RCPTs are answered one
      * after the other, so the wait adds up over a transaction's recipients of that store, and the
@@ -44,7 +46,10 @@ public final class RelayingRecipients implements RecipientResolver {
         return switch (location) {
             case Location.Here here -> found;
             case Location.At at -> new Lookup.Elsewhere(found.recipient(), at.backend());
-            case Location.Nowhere nowhere -> new Lookup.Unavailable("Mailbox store temporarily unavailable, try again later");
+            case Location.Nowhere nowhere -> {
+                log.warn("lmtp: no master for {} now: {}", found.recipient().user(), nowhere.reason());
+                yield new Lookup.Unavailable("Mailbox store temporarily unavailable, try again later");
+            }
         };
     }
 }

@@ -444,6 +444,15 @@ public final class Replication implements AutoCloseable {
         return self == null ? null : self.slot();
     }
 
+    /** The store whose slot on this node is {@code slot} by the map followed now, or null. */
+    public String storeOfSlot(String slot) {
+        for (StoreSpec s : map.all()) {
+            SlotRef self = self(s);
+            if (self != null && self.slot().equals(slot)) return s.name();
+        }
+        return null;
+    }
+
     /** This node's name ([replication] node). */
     public String node() { return config.node(); }
 

@@ -321,8 +321,17 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
 
     /** The admin page's picture from the ensemble, through this member's client (watches start on first use). */
     synchronized dev.cairn.server.cluster.ZooKeeperClusterView view() {
-        if (view == null) view = dev.cairn.server.cluster.ZooKeeperClusterView.of(member);
+        if (view == null) view = dev.cairn.server.cluster.ZooKeeperClusterView.of(member, observer());
         return view;
+    }
+
+    /** One observer of the ensemble per node, for the page and the locator (its caches hold the whole tree once). */
+    private synchronized dev.cairn.cluster.ClusterObserver observer() {
+        if (observer == null) {
+            observer = new dev.cairn.cluster.ClusterObserver(member);
+            observer.start();
+        }
+        return observer;
     }
 
     /**
@@ -330,19 +339,15 @@ final class NodeCluster implements StoreMapListener, AutoCloseable {
      * observer through this member's client; a store this node masters is {@code Here}.
      */
     synchronized dev.cairn.proxy.Locator locator(dev.cairn.store.routing.Placement placement) {
-        if (observer == null) {
-            observer = new dev.cairn.cluster.ClusterObserver(member);
-            observer.start();
-        }
-        return new dev.cairn.proxy.ClusterLocator(observer, placement, node);
+        return new dev.cairn.proxy.ClusterLocator(observer(), placement, node);
     }
 
     /** Leaves the cluster (after the node's listeners closed): the controller, then the lease, the registration and the progress reports. */
     @Override public void close() {
         progress.shutdownNow();
         synchronized (this) {
-            if (view != null) view.close();
-            if (observer != null) observer.close();
+            if (view != null) view.close(); // and the observer it shares
+            else if (observer != null) observer.close();
         }
         try {
             controller.close();

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A node's slots ({@code [store] slots}), opened by one engine so that they share its RocksDB cache
@@ -154,12 +155,17 @@ public final class NodeSlots {
 
     /**
      * The user's store: the directory's placement, else (a user the table has no row for) the store
-     * of the slot here that holds the user: a node knows its own slots' users.
+     * of the slot here that holds the user (its mail or its account) by the cluster's map
+     * ({@code storeOfSlot}): a node knows its own slots' users.
      */
-    dev.cairn.store.routing.Placement placement(dev.cairn.store.routing.Placement directory) {
+    dev.cairn.store.routing.Placement placement(dev.cairn.store.routing.Placement directory, Function<String, String> storeOfSlot) {
         return user -> directory.storeOf(user).or(() -> {
-            for (SlotStore s : slots.values()) {
-                if (s.hasUser(user) && s.replication().roleStore() != null) return java.util.Optional.of(s.replication().roleStore());
+            for (Map.Entry<String, SlotStore> e : slots.entrySet()) {
+                SlotStore s = e.getValue();
+                // its mail, or only its account (a user just added through the store's master has no mail yet)
+                if (!s.hasUser(user) && s.account(user).isEmpty()) continue;
+                String store = storeOfSlot.apply(e.getKey());
+                if (store != null) return java.util.Optional.of(store);
             }
             return java.util.Optional.empty();
         });

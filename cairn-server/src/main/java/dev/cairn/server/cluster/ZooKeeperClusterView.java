@@ -65,7 +65,12 @@ public final class ZooKeeperClusterView implements ClusterView, AutoCloseable {
     public static ZooKeeperClusterView of(ClusterMember member) {
         ClusterObserver o = new ClusterObserver(member);
         o.start();
-        return new ZooKeeperClusterView(o, member.node(), "ZooKeeper " + member.config().root() + " through node " + member.node());
+        return of(member, o);
+    }
+
+    /** On a node, over an observer it shares (started; closed with this view). */
+    public static ZooKeeperClusterView of(ClusterMember member, ClusterObserver observer) {
+        return new ZooKeeperClusterView(observer, member.node(), "ZooKeeper " + member.config().root() + " through node " + member.node());
     }
 
     /** Off a node: a client of its own. */

@@ -67,7 +67,8 @@ final class DemoLayout {
         for (String listener : List.of("imap", "pop3", "lmtp", "admin")) {
             t.append('[').append(listener).append("]\nlisten = \"127.0.0.1:0\"\n\n");
         }
-        t.append("[memory]\ntotal = \"192M\"\n\n");
+        // three nodes on one machine; 192M (the least a node takes) left a 64 MB heap with no room under load
+        t.append("[memory]\ntotal = \"256M\"\n\n");
         t.append("[replication]\nnode = \"").append(node).append("\"\nlisten = \"127.0.0.1:0\"\nsecret_file = \"")
                 .append(toml(dir.resolve("cluster.secret").toAbsolutePath())).append("\"\n\n");
         t.append("[cluster]\nzookeeper = \"").append(zookeeper).append("\"\nsession_timeout = \"").append(SESSION_TIMEOUT.toSeconds())
