@@ -12,6 +12,7 @@
 #
 #   bench/proxy.sh                                   # 3 pairs of 30 s at 50 and 200 clients; idle 1,000 and 10,000 (9,000)
 #   ROUNDS=1 DURATION=10s IDLE=100,1000 bench/proxy.sh
+#   JFR=1 bench/proxy.sh                             # the proxy records a flight recording (proxy.jfr in the results)
 #
 # 10,000 relayed connections hold ~20,000 descriptors in the proxy: the script raises `ulimit -n`
 # (soft and hard; as root). Runs under flock /work/wt/bench.lock when that file exists.
@@ -19,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CAIRN_PROXY_BENCH=${WORK:-$(mktemp -d /tmp/cairn-proxy-bench.XXXXXX)}
 mkdir -p "$CAIRN_PROXY_BENCH"
+[ -n "${JFR:-}" ] && export CAIRN_PROXY_BENCH_JFR=1
 export CAIRN_PROXY_BENCH_ROUNDS=${ROUNDS:-3} CAIRN_PROXY_BENCH_CLIENTS=${CLIENTS:-"50 200"}
 export CAIRN_PROXY_BENCH_DURATION=${DURATION:-30s} CAIRN_PROXY_BENCH_WARMUP=${WARMUP:-5s}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

@@ -85,6 +85,9 @@ class ProxyBenchIT {
                 Files.writeString(config, String.join("\n", lines) + "\n");
                 List<String> command = new ArrayList<>(NodeProcesses.command(config, "512m"));
                 command.set(command.indexOf("serve"), "proxy");
+                if (System.getenv("CAIRN_PROXY_BENCH_JFR") != null) { // where the proxy's CPU goes (jfr print --events jdk.ExecutionSample)
+                    command.add(1, "-XX:StartFlightRecording=filename=" + results.resolve("proxy.jfr") + ",settings=profile");
+                }
                 Process proxy = new ProcessBuilder(command).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.log").toFile())).start();
                 try {
