@@ -149,8 +149,10 @@ final class BackendLogin {
         return refused(backend, answer);
     }
 
-    private Outcome open(Backend backend, Streams s, String loginReply) {
-        return new Outcome.Open(new BackendSession(backend, s.socket(), s.in().rest(), s.out(), loginReply, meters));
+    private Outcome open(Backend backend, Streams s, String loginReply) throws IOException {
+        // the relay flushes every read: the socket's own stream, not the login's buffered one (which
+        // would keep a buffer of up to 8 KiB for the session's life)
+        return new Outcome.Open(new BackendSession(backend, s.socket(), s.in().rest(), s.socket().getOutputStream(), loginReply, meters));
     }
 
     private static Outcome refused(Backend backend, String answer) {

@@ -17,12 +17,18 @@ import org.slf4j.LoggerFactory;
  * A session logged in on the user's back-end ({@link BackendLogin}), relayed byte for byte: no
  * command is parsed, so COMPRESS (the two ends compress, the relay copies) and IDLE pass through,
  * and so does the back-end's {@code BYE [UNAVAILABLE]} when its store moves. Each direction copies
- * through a fixed buffer; when either side ends both are closed. Only the calling thread writes to
- * the client (so closing it never races a write); the client's bytes go up on a virtual thread.
+ * through a buffer that grows while reads fill it and shrinks back when the stream goes quiet, so
+ * the thousands of sessions that sit in IDLE hold {@value #IDLE_BUFFER} octets a direction while
+ * they wait, not {@value #BUFFER}; when either side ends both are closed. Only the calling thread
+ * writes to the client (so closing it never races a write); the client's bytes go up on a virtual
+ * thread.
  */
 final class BackendSession implements RelayedSession {
     private static final Logger log = LoggerFactory.getLogger(BackendSession.class);
-    private static final int BUFFER = 16 * 1024;
+    /** The largest read: a FETCH of a big message moves in steps of this. */
+    static final int BUFFER = 16 * 1024;
+    /** The buffer of a quiet direction, held during its blocking read (most sessions, most of the time). */
+    static final int IDLE_BUFFER = 512;
 
     private final Backend backend;
     private final Socket socket;
@@ -61,13 +67,7 @@ final class BackendSession implements RelayedSession {
                         toBackend.flush();
                         up.increment(pending.length);
                     }
-                    byte[] buffer = new byte[BUFFER];
-                    int n;
-                    while ((n = client.input().read(buffer, 0, buffer.length)) >= 0) {
-                        toBackend.write(buffer, 0, n);
-                        toBackend.flush();
-                        up.increment(n);
-                    }
+                    copy(client.input()::read, toBackend, toBackend::flush, up);
                 } catch (IOException e) {
                     log.debug("relay {} -> {}: {}", client.id(), backend, e.toString());
                 } finally {
@@ -75,13 +75,7 @@ final class BackendSession implements RelayedSession {
                 }
             });
             try {
-                byte[] buffer = new byte[BUFFER];
-                int n;
-                while ((n = fromBackend.read(buffer)) >= 0) {
-                    client.output().write(buffer, 0, n);
-                    client.flush();
-                    down.increment(n);
-                }
+                copy(fromBackend::read, client.output(), client::flush, down);
             } catch (IOException e) {
                 log.debug("relay {} <- {}: {}", client.id(), backend, e.toString());
             } finally {
@@ -93,6 +87,39 @@ final class BackendSession implements RelayedSession {
             closeBoth(client);
         } finally {
             open.decrementAndGet();
+        }
+    }
+
+    /** A blocking read into part of an array: {@link InputStream#read(byte[], int, int)}'s contract. */
+    @FunctionalInterface
+    interface Source {
+        int read(byte[] buffer, int offset, int length) throws IOException;
+    }
+
+    /** A flush that may fail. */
+    @FunctionalInterface
+    interface Flush {
+        void flush() throws IOException;
+    }
+
+    /**
+     * Copies until the source ends, flushing after every read (a relay must not hold a reply back).
+     * A read that fills the buffer says more is waiting: the next reads go through {@link #BUFFER}
+     * octets; one that does not says the stream is drained: the big buffer is dropped before the
+     * next blocking read, which then holds {@link #IDLE_BUFFER} octets.
+     */
+    static void copy(Source from, OutputStream to, Flush flush, Counter bytes) throws IOException {
+        byte[] buffer = new byte[IDLE_BUFFER];
+        int n;
+        while ((n = from.read(buffer, 0, buffer.length)) >= 0) {
+            to.write(buffer, 0, n);
+            flush.flush();
+            bytes.increment(n);
+            if (n == buffer.length && buffer.length < BUFFER) {
+                buffer = new byte[BUFFER];
+            } else if (n < buffer.length && buffer.length > IDLE_BUFFER) {
+                buffer = new byte[IDLE_BUFFER];
+            }
         }
     }
 

@@ -108,7 +108,8 @@ final class NodeProcesses implements AutoCloseable {
      */
     void startThrough(String node, List<String> prefix) { prefixes.put(node, List.copyOf(prefix)); }
 
-    private Process start(String node, Path config, String heap) throws Exception {
+    /** Starts the node from {@code config} with a heap of {@code heap} and waits until it is healthy. */
+    Process start(String node, Path config, String heap) throws Exception {
         List<String> command = new java.util.ArrayList<>(prefixes.getOrDefault(node, List.of()));
         command.addAll(command(config, heap));
         Process p = new ProcessBuilder(command).redirectErrorStream(true)

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.cairn.server;
+
+import static dev.cairn.testkit.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cairn.server.cli.CliRun;
+import dev.cairn.testkit.Ports;
+import dev.cairn.testkit.PostgresServer;
+import dev.cairn.testkit.TestCluster;
+import dev.cairn.testkit.ZooKeeperEnsemble;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 21, must-show 6, as a benchmark (bench/proxy.sh; not CI: it runs only with
+ * CAIRN_PROXY_BENCH set to the directory its results go to): a real ZooKeeper ensemble, a
+ * PostgreSQL directory, one `cairn serve` node mastering store s1 with 100 users placed on it, and
+ * one `cairn proxy` in front. Then `cairn bench imap` (each a process of its own) alternated
+ * direct / proxy, ROUNDS pairs at each client count, each run's JSON in the directory; then
+ * `cairn bench idle` through the proxy twice, once measuring the proxy's heap and RSS, once the
+ * node's. bench/proxy.sh prints the table, the medians and the ratios.
+ */
+@EnabledIfEnvironmentVariable(named = "CAIRN_PROXY_BENCH", matches = ".+")
+@Timeout(value = 2, unit = TimeUnit.HOURS)
+class ProxyBenchIT {
+    private static final String SECRET = "proxy bench secret";
+    private static final int USERS = 100;
+    /** Every connection of the idle measure comes from 127.0.0.1, through the proxy to the node too. */
+    private static final List<String> LIMITS = List.of("[limits]", "max_connections = 30000", "max_connections_per_address = 30000");
+
+    @TempDir Path dir;
+
+    @Test void imapThroughTheProxyAgainstDirectAndTheIdleCostOfARelayedConnection() throws Exception {
+        Path results = Path.of(System.getenv("CAIRN_PROXY_BENCH"));
+        Files.createDirectories(results);
+        List<Integer> clientCounts = ints(System.getenv().getOrDefault("CAIRN_PROXY_BENCH_CLIENTS", "50 200"));
+        int rounds = Integer.parseInt(System.getenv().getOrDefault("CAIRN_PROXY_BENCH_ROUNDS", "3"));
+        String duration = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_DURATION", "30s");
+        String warmup = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARMUP", "5s");
+        String idleLevels = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_IDLE", "1000,10000");
+        try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
+             PostgresServer postgres = PostgresServer.start()) {
+            postgres.createDatabase("cairn");
+            Path password = postgres.writePasswordFile(dir.resolve("directory.password"));
+            String[] directory = {"url = \"" + postgres.url("cairn") + "\"", "user = \"" + PostgresServer.USER + "\"",
+                    "password_file = \"" + password.toString().replace("\\", "/") + "\"", "pool_size = 4", "default_domain = \"example.org\""};
+            TestCluster c = TestCluster.of(dir, "n1").store("sync = false", "channels = 2").listen("imap", "admin")
+                    .disable("pop3", "lmtp").cluster(SECRET, zk.connectString(), "session_timeout = \"4s\"")
+                    .directory(directory).build();
+            Files.writeString(c.config("n1"), String.join("\n", LIMITS) + "\n", java.nio.file.StandardOpenOption.APPEND);
+            try (NodeProcesses p = new NodeProcesses(c, dir)) {
+                Process node = p.start("n1", c.config("n1"), "512m");
+                CliRun create = CliRun.run("", "store", "create", "s1", "--master", "n1/s0", "--config", c.config("n1").toString());
+                assertThat(create.status()).as(create.err()).isZero();
+                eventually(Duration.ofSeconds(30), () -> assertThat(p.status("n1")).contains("role=master"));
+                String[] users = new String[USERS];
+                for (int i = 0; i < USERS; i++) users[i] = "u" + (i + 1);
+                p.addUsersOn("n1", "s1", users);
+
+                int imap = Ports.free(), admin = Ports.free();
+                Path config = dir.resolve("proxy.toml");
+                List<String> lines = new ArrayList<>(List.of(
+                        "data = \"" + dir.resolve("proxy").toString().replace("\\", "/") + "\"",
+                        "[directory]", String.join("\n", directory),
+                        "[imap]", "listen = \"127.0.0.1:" + imap + "\"",
+                        "[pop3]", "enabled = false",
+                        "[lmtp]", "enabled = false",
+                        "[admin]", "listen = \"127.0.0.1:" + admin + "\"",
+                        "[cluster]", "zookeeper = \"" + zk.connectString() + "\"", "session_timeout = \"4s\"",
+                        "[proxy]", "name = \"proxy-1\"", "secret = \"" + SECRET + "\""));
+                lines.addAll(LIMITS);
+                Files.writeString(config, String.join("\n", lines) + "\n");
+                List<String> command = new ArrayList<>(NodeProcesses.command(config, "512m"));
+                command.set(command.indexOf("serve"), "proxy");
+                if (System.getenv("CAIRN_PROXY_BENCH_JFR") != null) { // where the proxy's CPU goes (jfr print --events jdk.ExecutionSample)
+                    command.add(1, "-XX:StartFlightRecording=filename=" + results.resolve("proxy.jfr") + ",settings=profile");
+                }
+                Process proxy = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.log").toFile())).start();
+                try {
+                    HttpClient http = HttpClient.newHttpClient();
+                    eventually(Duration.ofSeconds(60), () -> {
+                        assertThat(proxy.isAlive()).as("proxy exited").isTrue();
+                        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/health")).build(),
+                                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                    });
+                    int direct = c.port("n1", "imap");
+                    Files.writeString(results.resolve("setup.txt"), "node pid " + node.pid() + " imap " + direct
+                            + ", proxy pid " + proxy.pid() + " imap " + imap + "\n");
+                    for (int clients : clientCounts) {
+                        for (int round = 1; round <= rounds; round++) {
+                            // direct first in odd rounds, the proxy first in even ones: drift falls on both alike
+                            List<String> order = round % 2 == 1 ? List.of("direct", "proxy") : List.of("proxy", "direct");
+                            for (String way : order) {
+                                int port = way.equals("direct") ? direct : imap;
+                                String name = "imap-c" + clients + "-" + way + "-" + round;
+                                System.out.printf("ProxyBenchIT: %s (load %s)%n", name, Files.readString(Path.of("/proc/loadavg")).trim());
+                                bench(results, name, "imap", "--port", Integer.toString(port), "--user", "u%d", "--password", NodeProcesses.PASSWORD,
+                                        "--users", Integer.toString(USERS), "--clients", Integer.toString(clients), "--duration", duration,
+                                        "--warmup", warmup, "--seed", "1", "--server-pid", Long.toString(way.equals("direct") ? node.pid() : proxy.pid()),
+                                        "--no-progress", "--json");
+                            }
+                        }
+                    }
+                    // Idle connections through the proxy: the proxy's cost, then (fresh connections) the node's behind it.
+                    for (String measured : List.of("proxy", "node")) {
+                        long pid = measured.equals("proxy") ? proxy.pid() : node.pid();
+                        System.out.printf("ProxyBenchIT: idle through the proxy, measuring the %s (load %s)%n", measured,
+                                Files.readString(Path.of("/proc/loadavg")).trim());
+                        bench(results, "idle-" + measured, "idle", "--port", Integer.toString(imap), "--pid", Long.toString(pid),
+                                "--user", "u%d", "--users", Integer.toString(USERS), "--password", NodeProcesses.PASSWORD, "--levels", idleLevels);
+                    }
+                    assertThat(proxy.isAlive()).isTrue();
+                } finally {
+                    proxy.destroy();
+                    if (!proxy.waitFor(20, TimeUnit.SECONDS)) proxy.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    /** Runs `cairn bench KIND ARGS` as a process of its own; its output in {@code results/name.json|.txt}. */
+    private static void bench(Path results, String name, String kind, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "bench", kind));
+        command.addAll(List.of(args));
+        Path out = results.resolve(name + (kind.equals("imap") ? ".json" : ".txt"));
+        Process b = new ProcessBuilder(command).redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.appendTo(results.resolve(name + ".err").toFile())).start();
+        if (!b.waitFor(30, TimeUnit.MINUTES)) {
+            b.destroyForcibly();
+            throw new AssertionError(name + " did not end");
+        }
+        System.out.printf("ProxyBenchIT: %s exit %d%n", name, b.exitValue());
+        if (kind.equals("idle")) System.out.print(Files.readString(out));
+    }
+
+    private static List<Integer> ints(String list) {
+        return java.util.Arrays.stream(list.trim().split("[ ,]+")).map(Integer::parseInt).toList();
+    }
+}
