@@ -10,6 +10,7 @@ import dev.cairn.directory.SqlDirectory;
 import dev.cairn.directory.User;
 import dev.cairn.server.cli.CliRun;
 import dev.cairn.server.config.ConfigLoader;
+import dev.cairn.testkit.Mbsync;
 import dev.cairn.testkit.Ports;
 import dev.cairn.testkit.PostfixInstance;
 import dev.cairn.testkit.PostgresServer;
@@ -209,7 +210,7 @@ class FrontEndsIT {
     }
 
     @Test void mbsyncSyncsBothWaysThroughTheProxyAsItDoesDirect() throws Exception {
-        boolean installed = Files.isExecutable(Path.of("/usr/bin/mbsync"));
+        boolean installed = Mbsync.installed();
         if (!installed && "true".equals(System.getenv("CI"))) throw new AssertionError("mbsync (isync) is not installed");
         assumeTrue(installed, "mbsync (isync) is needed");
         Map<String, String> proxied = mbsyncRounds("mbsync-proxied", proxyImap);
@@ -234,36 +235,10 @@ class FrontEndsIT {
         for (int i = 0; i < 10; i++) {
             Files.writeString(inbox.resolve("cur").resolve("local" + i + ".test:2," + (i % 4 == 0 ? "FS" : "")), message("local " + i, "l" + i));
         }
-        Path config = dir.resolve("mbsyncrc-" + user);
-        Files.writeString(config, """
-                IMAPAccount remote
-                Host 127.0.0.1
-                Port %d
-                User %s
-                Pass %s
-                SSLType None
-                AuthMechs LOGIN
-
-                IMAPStore remote-store
-                Account remote
-
-                MaildirStore local-store
-                Path %s/
-                Inbox %s
-                SubFolders Verbatim
-
-                Channel sync
-                Far :remote-store:
-                Near :local-store:
-                Patterns INBOX
-                Create Both
-                Expunge Both
-                Sync All
-                SyncState *
-                """.formatted(port, user, NodeProcesses.PASSWORD, local, inbox));
-        mbsync(config);
+        Path config = Mbsync.configure(dir.resolve("mbsyncrc-" + user), port, user, NodeProcesses.PASSWORD, local, inbox);
+        Mbsync.run(config);
         Map<String, String> server = serverState(master, user);
-        assertThat(server).hasSize(30).isEqualTo(maildirState(inbox));
+        assertThat(server).hasSize(30).isEqualTo(Mbsync.maildirState(inbox));
 
         // both sides change: the server flags some and expunges others (of the 20 it was seeded with, in
         // their order), the Maildir flags and deletes
@@ -279,17 +254,17 @@ class FrontEndsIT {
             files = s.toList();
         }
         for (Path f : files) {
-            String id = messageId(Files.readString(f));
+            String id = Mbsync.messageId(f);
             String name = f.getFileName().toString();
             if (List.of("<l4@front-ends.test>", "<r6@front-ends.test>", "<r19@front-ends.test>").contains(id)) Files.delete(f);
             else if (List.of("<l3@front-ends.test>", "<r1@front-ends.test>", "<r10@front-ends.test>").contains(id) && !name.contains("S")) {
                 Files.move(f, inbox.resolve("cur").resolve(name.contains(":2,") ? name + "S" : name + ":2,S"));
             }
         }
-        mbsync(config);
-        mbsync(config);
+        Mbsync.run(config);
+        Mbsync.run(config);
         server = serverState(master, user);
-        assertThat(server).isEqualTo(maildirState(inbox));
+        assertThat(server).isEqualTo(Mbsync.maildirState(inbox));
         assertThat(server).hasSize(24); // 30, less 3 expunged on the server and 3 deleted in the Maildir
         assertThat(server.values()).anyMatch(v -> v.contains("F")).anyMatch(v -> v.contains("S")).anyMatch(v -> v.contains("R"));
         return server;
@@ -413,37 +388,6 @@ class FrontEndsIT {
         if (f.contains("\\Seen")) sb.append('S');
         if (f.contains("\\Deleted")) sb.append('T');
         return sb.toString();
-    }
-
-    private static Map<String, String> maildirState(Path inbox) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        for (String sub : new String[] {"cur", "new"}) {
-            try (Stream<Path> s = Files.list(inbox.resolve(sub))) {
-                for (Path f : s.toList()) {
-                    String id = messageId(Files.readString(f));
-                    String name = f.getFileName().toString();
-                    int at = name.indexOf(":2,");
-                    char[] chars = (at < 0 ? "" : name.substring(at + 3)).toCharArray();
-                    Arrays.sort(chars);
-                    out.put(id, new String(chars));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String messageId(String maildirFile) {
-        int a = maildirFile.indexOf("Message-ID: ") + 12;
-        return maildirFile.substring(a, maildirFile.indexOf("\n", a)).strip(); // mbsync writes LF
-    }
-
-    private static void mbsync(Path config) throws Exception {
-        Process p = new ProcessBuilder("mbsync", "-c", config.toString(), "-a").redirectErrorStream(true).start();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS);
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!done) p.destroyForcibly();
-        assertThat(done).as(out).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
     }
 
     /** A POP3 session: USER/PASS, STAT, RETR {@code message} (its lines), QUIT; STAT's answer first. */
