@@ -12,7 +12,7 @@ import dev.cairn.store.BodySource;
 import dev.cairn.store.Results;
 import dev.cairn.store.Uid;
 import dev.cairn.store.UserStore;
-import java.io.IOException;
+import dev.cairn.testkit.Mbsync;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,38 +55,11 @@ class MbsyncIT {
                 String flags = i % 4 == 0 ? "FS" : "";
                 Files.writeString(inbox.resolve("cur").resolve("local" + i + ".cairn:2," + flags), message("l" + i, 1000 + i));
             }
-            Path config = dir.resolve("mbsyncrc");
-            Files.writeString(config, """
-                    IMAPAccount remote
-                    Host 127.0.0.1
-                    Port %d
-                    User mb
-                    Pass pw-mb
-                    SSLType None
-                    AuthMechs LOGIN
-                    PipelineDepth 50
+            Path config = Mbsync.configure(dir.resolve("mbsyncrc"), server.port(), "mb", "pw-mb", local, inbox);
 
-                    IMAPStore remote-store
-                    Account remote
-
-                    MaildirStore local-store
-                    Path %s/
-                    Inbox %s
-                    SubFolders Verbatim
-
-                    Channel sync
-                    Far :remote-store:
-                    Near :local-store:
-                    Patterns *
-                    Create Both
-                    Expunge Both
-                    Sync All
-                    SyncState *
-                    """.formatted(server.port(), local, inbox));
-
-            mbsync(config);
+            Mbsync.run(config);
             assertThat(remoteState(remote)).hasSize(300);
-            assertThat(remoteState(remote)).isEqualTo(localState(inbox));
+            assertThat(remoteState(remote)).isEqualTo(Mbsync.maildirState(inbox));
 
             // changes on both sides: remote flags and an expunge, local flags and deletions
             MailboxInfo info = remote.mailbox("INBOX").orElseThrow();
@@ -111,22 +83,13 @@ class MbsyncIT {
                     Files.move(f, f.resolveSibling(f.getFileName() + "S"));
                 }
             }
-            mbsync(config);
-            mbsync(config);
+            Mbsync.run(config);
+            Mbsync.run(config);
             Map<String, String> r = remoteState(remote);
             assertThat(r.size()).isBetween(250, 290);
-            assertThat(r).isEqualTo(localState(inbox));
+            assertThat(r).isEqualTo(Mbsync.maildirState(inbox));
             assertThat(r.values()).anyMatch(v -> v.contains("F")).anyMatch(v -> v.contains("S")).anyMatch(v -> v.contains("R"));
         }
-    }
-
-    private void mbsync(Path config) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("mbsync", "-c", config.toString(), "-a").redirectErrorStream(true).start();
-        boolean done = p.waitFor(120, TimeUnit.SECONDS);
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!done) p.destroyForcibly();
-        assertThat(done).as(out).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
     }
 
     /** Message-ID -> maildir-style flag letters, for what the server holds. */
@@ -151,25 +114,5 @@ class MbsyncIT {
         if (f.has(Flags.SEEN)) sb.append('S');
         if (f.has(Flags.DELETED)) sb.append('T');
         return sb.toString();
-    }
-
-    private static Map<String, String> localState(Path inbox) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        for (String sub : new String[] {"cur", "new"}) {
-            try (Stream<Path> s = Files.list(inbox.resolve(sub))) {
-                for (Path f : s.toList()) {
-                    String content = Files.readString(f);
-                    int a = content.indexOf("Message-ID: ") + 12;
-                    String id = content.substring(a, content.indexOf("\n", a)).strip(); // mbsync writes LF
-                    String name = f.getFileName().toString();
-                    int flagsAt = name.indexOf(":2,");
-                    String flags = flagsAt < 0 ? "" : name.substring(flagsAt + 3);
-                    char[] chars = flags.toCharArray();
-                    java.util.Arrays.sort(chars);
-                    out.put(id, new String(chars));
-                }
-            }
-        }
-        return out;
     }
 }

@@ -194,7 +194,12 @@ final class NodeProcesses implements AutoCloseable {
 
     /** One LMTP delivery of a message with this subject to USER@example.org; the answer to DATA (or to RCPT when refused). */
     String deliver(String node, String user, String subject) throws IOException {
-        try (Socket s = new Socket(cluster.host(node, "lmtp"), cluster.port(node, "lmtp"))) {
+        return deliver(cluster.host(node, "lmtp"), cluster.port(node, "lmtp"), user, subject);
+    }
+
+    /** The same delivery to any LMTP listener (a front-end's). */
+    static String deliver(String host, int port, String user, String subject) throws IOException {
+        try (Socket s = new Socket(host, port)) {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
@@ -236,15 +241,29 @@ final class NodeProcesses implements AutoCloseable {
         private OutputStream out;
         private int tags;
 
-        Imap(String host, int port, String user) throws IOException {
+        Imap(String host, int port, String user) throws IOException { this(host, port, List.of("LOGIN", user, PASSWORD)); }
+
+        /**
+         * Logged in as a front-end does for {@code user} (SASL PLAIN as {@code cairn:proxy}, the
+         * password derived from the cluster secret): no password of the user's is needed, and a
+         * back-end accepts it only for a store it serves itself (a relayed session is never relayed again).
+         */
+        static Imap proxied(String host, int port, String user, String secret) throws IOException {
+            String plain = user + "\0" + dev.cairn.protocol.auth.ProxyLogin.IDENTITY + "\0"
+                    + dev.cairn.protocol.auth.ProxyLogin.password(secret.getBytes(StandardCharsets.UTF_8), user);
+            return new Imap(host, port, List.of("AUTHENTICATE", "PLAIN", java.util.Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8))));
+        }
+
+        /** @param login the login command's words */
+        private Imap(String host, int port, List<String> login) throws IOException {
             socket = new Socket(host, port);
             socket.setSoTimeout(30_000);
             in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             out = socket.getOutputStream();
             line();
             if (!socket.getInetAddress().isLoopbackAddress()) startTls(host, port);
-            List<String> login = command("LOGIN " + user + " " + PASSWORD);
-            if (!login.getLast().contains(" OK")) throw new IOException("login refused: " + login.getLast());
+            List<String> answer = command(String.join(" ", login));
+            if (!answer.getLast().contains(" OK")) throw new IOException("login refused: " + answer.getLast());
         }
 
         private void startTls(String host, int port) throws IOException {
