@@ -71,27 +71,56 @@ final class ProxiedCluster implements AutoCloseable {
         nodes.awaitInSync("n2");
         nodes.addUsersOn("n1", "s1", users);
 
-        Path config = dir.resolve("proxy.toml");
-        Files.writeString(config, String.join("\n", List.of(
+        proxy = startProxy(dir, proxyConfig(dir, directory, zk.connectString(), SECRET, LOGIN_WAIT, imap, lmtp, admin), admin);
+    }
+
+    /**
+     * A {@code cairn proxy} config named proxy-1 (data under {@code <dir>/proxy}): the cluster's
+     * directory and ensemble, IMAP, LMTP and admin on loopback at these ports, no POP3.
+     */
+    static List<String> proxyConfig(Path dir, String[] directory, String zookeeper, String secret, Duration loginWait, int imap, int lmtp,
+                                    int admin) {
+        return List.of(
                 "data = \"" + dir.resolve("proxy").toString().replace("\\", "/") + "\"",
                 "[directory]", String.join("\n", directory),
                 "[imap]", "listen = \"127.0.0.1:" + imap + "\"",
                 "[pop3]", "enabled = false",
                 "[lmtp]", "listen = \"127.0.0.1:" + lmtp + "\"",
                 "[admin]", "listen = \"127.0.0.1:" + admin + "\"",
-                "[cluster]", "zookeeper = \"" + zk.connectString() + "\"", "session_timeout = \"" + SESSION_TIMEOUT.toSeconds() + "s\"",
-                "[proxy]", "name = \"proxy-1\"", "secret = \"" + SECRET + "\"",
-                "login_wait = \"" + LOGIN_WAIT.toSeconds() + "s\"")) + "\n");
-        List<String> command = new ArrayList<>(NodeProcesses.command(config, "128m"));
+                "[cluster]", "zookeeper = \"" + zookeeper + "\"", "session_timeout = \"" + SESSION_TIMEOUT.toSeconds() + "s\"",
+                "[proxy]", "name = \"proxy-1\"", "secret = \"" + secret + "\"", "login_wait = \"" + loginWait.toSeconds() + "s\"");
+    }
+
+    /**
+     * Starts {@code cairn proxy} with these lines as its config ({@code <dir>/proxy.toml}, its output in
+     * {@code <dir>/proxy.log}) and waits until its admin endpoint on {@code admin} answers /health;
+     * the process is killed again when it does not.
+     */
+    static Process startProxy(Path dir, List<String> config, int admin) throws Exception {
+        Path file = dir.resolve("proxy.toml");
+        Files.writeString(file, String.join("\n", config) + "\n");
+        List<String> command = new ArrayList<>(NodeProcesses.command(file, "128m"));
         command.set(command.indexOf("serve"), "proxy");
-        proxy = new ProcessBuilder(command).redirectErrorStream(true)
+        Process proxy = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.log").toFile())).start();
         try (HttpClient http = HttpClient.newHttpClient()) {
             eventually(Duration.ofSeconds(60), () -> {
-                assertThat(proxy.isAlive()).as(() -> "proxy exited: " + proxyLog()).isTrue();
+                assertThat(proxy.isAlive()).as(() -> "proxy exited: " + log(dir)).isTrue();
                 assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/health")).build(),
                         HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
             });
+        } catch (Throwable t) {
+            proxy.destroyForcibly();
+            throw t;
+        }
+        return proxy;
+    }
+
+    private static String log(Path dir) {
+        try {
+            return Files.readString(dir.resolve("proxy.log"));
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 
@@ -100,14 +129,6 @@ final class ProxiedCluster implements AutoCloseable {
 
     /** One LMTP delivery through the proxy (as {@link NodeProcesses#deliver}); the answer to DATA, or to RCPT when refused. */
     String deliver(String user, String subject) throws java.io.IOException { return NodeProcesses.deliver("127.0.0.1", lmtp, user, subject); }
-
-    String proxyLog() {
-        try {
-            return Files.readString(dir.resolve("proxy.log"));
-        } catch (java.io.IOException e) {
-            return e.toString();
-        }
-    }
 
     @Override public void close() throws Exception {
         try {

@@ -23,10 +23,10 @@ final class QresyncWatch {
     private static final Pattern UIDVALIDITY = Pattern.compile("\\[UIDVALIDITY (\\d+)\\]");
     private static final Pattern HIGHESTMODSEQ = Pattern.compile("HIGHESTMODSEQ (\\d+)");
 
-    /** Opens a logged-in session (an IOException: the login failed or the connection did). */
+    /** Opens a logged-in session (an exception: the login failed, or the connection, or finding where to connect). */
     @FunctionalInterface
     interface Connect {
-        NodeProcesses.Imap open() throws IOException;
+        NodeProcesses.Imap open() throws Exception;
     }
 
     /** One connection: when it was asked for and logged in ({@link System#nanoTime}), and how the login went. */
@@ -70,8 +70,8 @@ final class QresyncWatch {
             NodeProcesses.Imap imap;
             try {
                 imap = connect.open();
-            } catch (IOException e) {
-                logins.add(new Login(asked, System.nanoTime(), e.getMessage()));
+            } catch (Exception e) {
+                logins.add(new Login(asked, System.nanoTime(), String.valueOf(e.getMessage())));
                 pause();
                 continue;
             }
