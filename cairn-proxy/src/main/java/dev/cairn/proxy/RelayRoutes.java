@@ -43,9 +43,6 @@ public final class RelayRoutes implements SessionRoutes {
         this.relayed = new RelayedStores(locator);
     }
 
-    /** How many relayed sessions are open (for tests). */
-    int openSessions() { return relayed.size(); }
-
     @Override public SessionRoute route(String protocol, String user, InetAddress client, boolean secure) throws InterruptedException {
         if (!protocol.equals("imap") && !protocol.equals("pop3")) throw new IllegalArgumentException("no relay for " + protocol);
         Timer.Sample sample = Timer.start();

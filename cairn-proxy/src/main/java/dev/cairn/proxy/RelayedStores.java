@@ -2,7 +2,10 @@
 package dev.cairn.proxy;
 
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +25,8 @@ final class RelayedStores {
     private static final Logger log = LoggerFactory.getLogger(RelayedStores.class);
 
     private final Locator locator;
-    private final Map<BackendSession, Location.At> open = new ConcurrentHashMap<>();
+    /** Open sessions by store, then by the epoch their master was named at (few per store: a change costs a lookup a store). */
+    private final Map<String, NavigableMap<Long, Set<BackendSession>>> open = new ConcurrentHashMap<>();
 
     RelayedStores(Locator locator) {
         this.locator = locator;
@@ -31,22 +35,28 @@ final class RelayedStores {
 
     /** Follows {@code session}, relayed to {@code at}'s master, until it closes. */
     void follow(BackendSession session, Location.At at) {
-        open.put(session, at);
-        session.onClose(() -> open.remove(session));
+        Set<BackendSession> same = open.computeIfAbsent(at.store(), s -> new ConcurrentSkipListMap<>())
+                .computeIfAbsent(at.epoch(), e -> ConcurrentHashMap.newKeySet());
+        same.add(session);
+        session.onClose(() -> same.remove(session));
+        // logged in on an answer the map moved past meanwhile (before or during endSuperseded): ended at once
+        if (locator.masterEpoch(at.store()) > at.epoch()) session.close();
     }
-
-    int size() { return open.size(); }
 
     /** On the locator's thread: closing a socket does not block. */
     private void endSuperseded() {
-        for (Map.Entry<BackendSession, Location.At> e : open.entrySet()) {
-            Location.At at = e.getValue();
-            long now = locator.masterEpoch(at.store());
-            if (now > at.epoch()) {
-                log.info("relay: store {} has a new master (epoch {} -> {}): ending a session relayed to {}", at.store(), at.epoch(), now,
-                        at.backend());
-                e.getKey().close();
-            }
-        }
+        open.forEach((store, byEpoch) -> {
+            long now = locator.masterEpoch(store);
+            if (now < 0) return; // no live master yet: its sessions end when the next one is named
+            NavigableMap<Long, Set<BackendSession>> old = byEpoch.headMap(now, false);
+            old.forEach((epoch, sessions) -> {
+                if (!sessions.isEmpty()) {
+                    log.info("relay: store {} has a new master (epoch {} -> {}): ending {} session(s) relayed to the old one", store, epoch, now,
+                            sessions.size());
+                }
+                sessions.forEach(BackendSession::close);
+            });
+            old.clear(); // a session that follows an older answer later is ended by follow's own check
+        });
     }
 }
