@@ -37,6 +37,7 @@ final class BackendSession implements RelayedSession {
     private final String loginReply;
     private final RelayMeters meters;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Runnable onClose = () -> {};
 
     BackendSession(Backend backend, Socket socket, InputStream fromBackend, OutputStream toBackend, String loginReply,
                    RelayMeters meters) {
@@ -51,6 +52,12 @@ final class BackendSession implements RelayedSession {
     @Override public String loginReply() { return loginReply; }
 
     Backend backend() { return backend; }
+
+    /** Runs {@code action} once when the session closes (at once if it has). */
+    void onClose(Runnable action) {
+        onClose = action;
+        if (closed.get()) action.run();
+    }
 
     @Override public void relay(Connection client) throws IOException {
         AtomicInteger open = meters.openSessions(backend.node(), backend.protocol());
@@ -131,9 +138,10 @@ final class BackendSession implements RelayedSession {
     @Override public void close() {
         if (!closed.compareAndSet(false, true)) return;
         try {
-            socket.close();
+            socket.close(); // a relay reading from the back-end gets an exception and closes the client
         } catch (IOException ignored) {
             // closing is best effort
         }
+        onClose.run();
     }
 }

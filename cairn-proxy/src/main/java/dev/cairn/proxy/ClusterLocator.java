@@ -80,6 +80,14 @@ public final class ClusterLocator implements Locator {
         }
     }
 
+    @Override public long masterEpoch(String store) {
+        Master m = current(changes.get()).masters().get(store);
+        return m == null ? -1 : m.epoch();
+    }
+
+    /** After this locator's own count of changes (its listener was the observer's first), so {@link #masterEpoch} is current. */
+    @Override public void onChange(Runnable listener) { observer.onChange(listener); }
+
     private Location answer(String protocol, String store, Index index) {
         Master m = index.masters().get(store);
         if (m == null) {

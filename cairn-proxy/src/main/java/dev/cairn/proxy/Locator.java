@@ -17,4 +17,17 @@ public interface Locator {
      *                 under way); zero: answer at once
      */
     Location locate(String protocol, String user, Duration wait) throws InterruptedException;
+
+    /**
+     * The epoch of the store map at which {@code store}'s live master was named, or -1 when it has
+     * none now (or this locator follows no map). A front-end ends the sessions it relays to a
+     * master named at an older epoch ({@link Location.At#epoch}): the store moved.
+     */
+    default long masterEpoch(String store) { return -1; }
+
+    /**
+     * Runs {@code listener} after each change of what the answers come from (a master moved, a
+     * node came or went); it must not block. A locator over a table that never changes never calls it.
+     */
+    default void onChange(Runnable listener) {}
 }

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * their master ({@link BackendLogin}) and relayed ({@link BackendSession}). A master that refuses
  * connections or answers NO [UNAVAILABLE] may be failing over: the login locates again and retries
  * until {@link RelayConfig#loginWait()} is spent, so a reconnect during a failover waits for the
- * new master instead of failing.
+ * new master instead of failing. A relayed session ends when the locator names its store's master
+ * at a newer epoch ({@link RelayedStores}).
  */
 public final class RelayRoutes implements SessionRoutes {
     private static final Logger log = LoggerFactory.getLogger(RelayRoutes.class);
@@ -27,6 +28,7 @@ public final class RelayRoutes implements SessionRoutes {
     private final RelayConfig config;
     private final RelayMeters meters;
     private final BackendLogin logins;
+    private final RelayedStores relayed;
 
     public RelayRoutes(Locator locator, RelayConfig config, MeterRegistry meters) {
         this(locator, config, meters, address -> !address.isLoopbackAddress());
@@ -38,6 +40,7 @@ public final class RelayRoutes implements SessionRoutes {
         this.config = Objects.requireNonNull(config);
         this.meters = new RelayMeters(Objects.requireNonNull(meters));
         this.logins = new BackendLogin(config, this.meters, needsTls);
+        this.relayed = new RelayedStores(locator);
     }
 
     @Override public SessionRoute route(String protocol, String user, InetAddress client, boolean secure) throws InterruptedException {
@@ -69,6 +72,7 @@ public final class RelayRoutes implements SessionRoutes {
                 case Location.At at -> {
                     switch (logins.open(at.backend(), user, client)) {
                         case BackendLogin.Outcome.Open open -> {
+                            relayed.follow(open.session(), at);
                             return new SessionRoute.Relayed(open.session());
                         }
                         case BackendLogin.Outcome.Fail fail -> {

@@ -137,6 +137,34 @@ class ImapRelayIT {
         }
     }
 
+    /**
+     * A back-end frozen or cut off would hold its relayed sessions until the client gave up: when
+     * the locator names the store's master at a newer epoch the front-end closes them (no BYE: the
+     * relay cannot tell where a response ends), and the client's next login lands on the new master.
+     * A change that leaves a store's master as it was ends none of its sessions.
+     */
+    @Test void aSessionRelayedToAStoresOldMasterIsClosedWhenTheLocatorNamesANewerEpoch() throws Exception {
+        try (Conversation alice = new Conversation(front.imapPort()); Conversation bob = new Conversation(front.imapPort())) {
+            alice.run("""
+                    S~ \\* OK .*
+                    C: a LOGIN alice pw-alice
+                    S~ a OK .*
+                    C: b SELECT INBOX
+                    S* b OK .*
+                    C: c IDLE
+                    S: + idling""");
+            bob.run("S~ \\* OK .*\nC: a LOGIN bob pw-bob\nS~ a OK .*");
+            locator.at("bob", "s2", 1, b.listeners()); // a change, but s1's master is as it was
+            alice.run("C: DONE\nS* c OK IDLE terminated\nC: d IDLE\nS: + idling");
+            locator.at("alice", "s1", 2, b.listeners());
+            alice.run("S: <closed>");
+            bob.run("C: b NOOP\nS* b OK .*");
+        }
+        appendThroughFront("alice");
+        assertThat(b.inbox("alice")).isEqualTo(1);
+        assertThat(a.inbox("alice")).isZero();
+    }
+
     @Test void aUserMovedInTheLocatorLogsInOnTheOtherBackendNextTime() throws Exception {
         appendThroughFront("alice");
         locator.at("alice", "s2", 2, b.listeners());

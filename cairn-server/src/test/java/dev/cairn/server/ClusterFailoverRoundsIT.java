@@ -43,20 +43,16 @@ import org.junit.jupiter.api.io.TempDir;
 @EnabledIfEnvironmentVariable(named = "CAIRN_FAILOVER_ROUNDS", matches = "[1-9][0-9]*")
 @Timeout(value = 3, unit = java.util.concurrent.TimeUnit.HOURS)
 class ClusterFailoverRoundsIT {
-    private static final Pattern UID = Pattern.compile("^\\* \\d+ FETCH \\(.*UID (\\d+)");
     private static final Pattern MESSAGE_ID = Pattern.compile("^Message-ID: <(.*)>", Pattern.CASE_INSENSITIVE);
-    private static final Pattern UIDVALIDITY = Pattern.compile("\\[UIDVALIDITY (\\d+)\\]");
-    private static final Pattern HIGHESTMODSEQ = Pattern.compile("\\[HIGHESTMODSEQ (\\d+)\\]");
 
     @TempDir Path dir;
 
     private volatile boolean running = true;
     /** Message-IDs that got 250, and deliveries that got a temporary failure. */
     private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-    private final AtomicLong failed = new AtomicLong(), sessions = new AtomicLong();
-    /** (UIDVALIDITY, UID) -> Message-ID, as the QRESYNC clients saw them; a second Message-ID for one is a reused UID. */
-    private final Map<String, String> uids = new ConcurrentHashMap<>();
-    private final List<String> reused = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong failed = new AtomicLong();
+    /** (UIDVALIDITY, UID) -> Message-ID, as the QRESYNC clients saw them. */
+    private final Map<String, String> uids = QresyncWatch.sharedUids();
 
     @Test void killedMasterNodesRoundAfterRound() throws Exception {
         int rounds = Integer.parseInt(System.getenv("CAIRN_FAILOVER_ROUNDS"));
@@ -80,7 +76,13 @@ class ClusterFailoverRoundsIT {
                 AtomicLong seq = new AtomicLong();
                 List<Thread> load = new ArrayList<>();
                 for (int i = 0; i < 2; i++) load.add(Thread.ofPlatform().daemon().name("lmtp-" + i).start(() -> deliverWhileRunning(p, map, seq)));
-                for (int i = 0; i < 2; i++) load.add(Thread.ofPlatform().daemon().name("qresync-" + i).start(() -> watchWhileRunning(p, map)));
+                // QRESYNC clients of whichever node is master (RFC 7162), reconnecting after each failover
+                List<QresyncWatch> watches = new ArrayList<>();
+                for (int i = 0; i < 2; i++) watches.add(new QresyncWatch(Integer.toString(i), () -> {
+                    String master = map.read("s1").orElseThrow().record().master().node();
+                    if (!p.running(master)) throw new IOException(master + " is not running");
+                    return p.imap(master, "alice");
+                }, uids));
 
                 List<Long> failovers = new ArrayList<>(), maps = new ArrayList<>(), rejoins = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
@@ -116,6 +118,9 @@ class ClusterFailoverRoundsIT {
                 }
                 running = false;
                 for (Thread t : load) t.join(60_000);
+                for (QresyncWatch w : watches) w.stop();
+                List<String> reused = watches.stream().flatMap(w -> w.reused().stream()).toList();
+                long sessions = watches.stream().flatMap(w -> w.logins().stream()).filter(l -> l.failure() == null).count();
 
                 String master = map.read("s1").orElseThrow().record().master().node();
                 Map<String, Integer> present = new HashMap<>();
@@ -136,7 +141,7 @@ class ClusterFailoverRoundsIT {
                         rounds, sessionTimeout.toMillis(), percentile(sorted, 50), percentile(sorted, 99), sorted.getLast(),
                         percentile(maps.stream().sorted().toList(), 50),
                         percentile(rejoins.stream().sorted().toList(), 50), acknowledged.size(), failed.get(), lost.size(), twice.size(),
-                        uids.size(), sessions.get(), reused.size());
+                        uids.size(), sessions, reused.size());
                 assertThat(lost).as("acknowledged and lost").isEmpty();
                 assertThat(twice).as("acknowledged and present twice").isEmpty();
                 assertThat(reused).as("a UID that named two messages").isEmpty();
@@ -170,65 +175,6 @@ class ClusterFailoverRoundsIT {
                 failed.incrementAndGet(); // the node died under the connection
             } catch (Exception e) {
                 if (running) sleep();
-            }
-        }
-    }
-
-    /**
-     * A QRESYNC client (RFC 7162): on the current master, ENABLE QRESYNC, SELECT INBOX with the
-     * UIDVALIDITY and HIGHESTMODSEQ it knows, then fetches new UIDs with their Message-IDs every
-     * 100 ms until the session ends (a failover), then again on the new master.
-     */
-    private void watchWhileRunning(NodeProcesses p, StoreRecords map) {
-        long uidValidity = 0, modSeq = 0;
-        while (running) {
-            try {
-                String master = map.read("s1").orElseThrow().record().master().node();
-                if (!p.running(master)) {
-                    sleep();
-                    continue;
-                }
-                try (NodeProcesses.Imap imap = p.imap(master, "alice")) {
-                    imap.command("ENABLE QRESYNC");
-                    List<String> select = imap.command(uidValidity == 0 ? "SELECT INBOX"
-                            : "SELECT INBOX (QRESYNC (" + uidValidity + " " + modSeq + "))");
-                    if (!select.getLast().contains(" OK")) {
-                        sleep();
-                        continue;
-                    }
-                    sessions.incrementAndGet();
-                    for (String l : select) {
-                        Matcher v = UIDVALIDITY.matcher(l), m = HIGHESTMODSEQ.matcher(l);
-                        if (v.find()) uidValidity = Long.parseLong(v.group(1));
-                        if (m.find()) modSeq = Long.parseLong(m.group(1));
-                    }
-                    long next = 1;
-                    while (running) {
-                        List<String> lines = imap.command("UID FETCH " + next + ":* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
-                        if (!lines.getLast().contains(" OK")) break;
-                        long uid = -1;
-                        for (String l : lines) {
-                            Matcher u = UID.matcher(l), id = MESSAGE_ID.matcher(l);
-                            if (u.find()) uid = Long.parseLong(u.group(1));
-                            else if (id.find() && uid > 0) {
-                                String was = uids.putIfAbsent(uidValidity + "/" + uid, id.group(1));
-                                if (was != null && !was.equals(id.group(1))) {
-                                    reused.add("UIDVALIDITY " + uidValidity + " UID " + uid + ": " + was + " and " + id.group(1));
-                                }
-                                next = Math.max(next, uid + 1);
-                                uid = -1;
-                            }
-                        }
-                        List<String> status = imap.command("STATUS INBOX (HIGHESTMODSEQ)");
-                        for (String l : status) {
-                            Matcher m = Pattern.compile("HIGHESTMODSEQ (\\d+)").matcher(l);
-                            if (m.find()) modSeq = Long.parseLong(m.group(1));
-                        }
-                        Thread.sleep(100);
-                    }
-                }
-            } catch (Exception e) {
-                if (running) sleep(); // the session ended (BYE, a killed node): again on whichever node is master
             }
         }
     }

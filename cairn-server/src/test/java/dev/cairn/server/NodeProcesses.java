@@ -197,7 +197,7 @@ final class NodeProcesses implements AutoCloseable {
         return deliver(cluster.host(node, "lmtp"), cluster.port(node, "lmtp"), user, subject);
     }
 
-    /** The same delivery to any LMTP listener (a front-end's). */
+    /** One LMTP delivery to the listener at host:port (a node's, a proxy's); the answer to DATA (or to RCPT when refused). */
     static String deliver(String host, int port, String user, String subject) throws IOException {
         try (Socket s = new Socket(host, port)) {
             s.setSoTimeout(20_000);
@@ -293,6 +293,18 @@ final class NodeProcesses implements AutoCloseable {
             if (l.startsWith("* BYE")) lastBye = l;
             return l;
         }
+
+        /** Sends a line as it is, with no tag of ours (IDLE's DONE, a command the caller tags). */
+        void send(String line) throws IOException {
+            out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        /** The next line the server sends; null when it closed the connection. */
+        String readLineOrNull() throws IOException { return in.readLine(); }
+
+        /** How long a read waits from now on (a SocketTimeoutException past it). */
+        void timeout(Duration timeout) throws IOException { socket.setSoTimeout((int) timeout.toMillis()); }
 
         /** The last untagged BYE the server sent, or "". */
         String lastBye() { return lastBye; }

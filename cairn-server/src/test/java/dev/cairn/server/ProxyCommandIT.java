@@ -59,27 +59,10 @@ class ProxyCommandIT {
                 p.addUsersOn("n1", "s1", "alice");
 
                 int imap = Ports.free(), lmtp = Ports.free(), admin = Ports.free();
-                Path config = dir.resolve("proxy.toml");
-                Files.writeString(config, String.join("\n", List.of(
-                        "data = \"" + dir.resolve("proxy").toString().replace("\\", "/") + "\"",
-                        "[directory]", String.join("\n", directory),
-                        "[imap]", "listen = \"127.0.0.1:" + imap + "\"",
-                        "[pop3]", "enabled = false",
-                        "[lmtp]", "listen = \"127.0.0.1:" + lmtp + "\"",
-                        "[admin]", "listen = \"127.0.0.1:" + admin + "\"",
-                        "[cluster]", "zookeeper = \"" + zk.connectString() + "\"", "session_timeout = \"4s\"",
-                        "[proxy]", "name = \"proxy-1\"", "secret = \"" + SECRET + "\"", "login_wait = \"1s\"")) + "\n");
-                List<String> command = new ArrayList<>(NodeProcesses.command(config, "128m"));
-                command.set(command.indexOf("serve"), "proxy");
-                Process proxy = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.log").toFile())).start();
+                Process proxy = ProxiedCluster.startProxy(dir,
+                        ProxiedCluster.proxyConfig(dir, directory, zk.connectString(), SECRET, Duration.ofSeconds(1), imap, lmtp, admin), admin);
                 try {
                     HttpClient http = HttpClient.newHttpClient();
-                    eventually(Duration.ofSeconds(60), () -> {
-                        assertThat(proxy.isAlive()).as(() -> "proxy exited: " + read(dir.resolve("proxy.log"))).isTrue();
-                        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/health")).build(),
-                                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-                    });
                     assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(),
                             HttpResponse.BodyHandlers.ofString()).body()).contains("cairn_");
 
@@ -147,13 +130,5 @@ class ProxyCommandIT {
             if (l.startsWith(tag)) return lines;
         }
         throw new java.io.IOException("closed before the answer to " + command + ": " + lines);
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (java.io.IOException e) {
-            return e.toString();
-        }
     }
 }
