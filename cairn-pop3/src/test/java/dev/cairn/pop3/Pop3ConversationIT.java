@@ -459,18 +459,11 @@ class Pop3ConversationIT {
 
     @Test
     void plaintextLoginRefusedFromANonLoopbackAddressWithoutTls() throws Exception {
-        InetAddress external = null;
-        for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
-            if (!ni.isUp() || ni.isLoopback()) continue;
-            for (InetAddress a : ni.inetAddresses().toList()) if (a instanceof Inet4Address) external = a;
-        }
-        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        InetAddress external = externalAddress();
         server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0)), slot, auth, throttle);
         server.start();
         connect();
-        s.run("C: CAPA\nS: +OK…");
-        List<String> caps = new ArrayList<>();
-        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
+        List<String> caps = capa();
         assertThat(caps).doesNotContain("USER", "SASL PLAIN LOGIN");
         s.run("""
                 C: USER alice
@@ -489,21 +482,14 @@ class Pop3ConversationIT {
     /** nginx's mail proxy off loopback logs in with USER/PASS in clear: [pop3] plaintext_auth_networks lets it. */
     @Test
     void aPeerInThePlaintextAuthNetworksMayLogInInClearItsNeighbourMayNot() throws Exception {
-        InetAddress external = null;
-        for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
-            if (!ni.isUp() || ni.isLoopback()) continue;
-            for (InetAddress a : ni.inetAddresses().toList()) if (a instanceof Inet4Address) external = a;
-        }
-        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        InetAddress external = externalAddress();
         byte[] next = external.getAddress();
         next[3] ^= 1; // the block of one address beside ours: the peer is just outside it
         server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0))
                 .withPlaintextAuthNetworks(List.of(Network.parse(InetAddress.getByAddress(next).getHostAddress() + "/32"))), slot, auth, throttle);
         server.start();
         connect();
-        s.run("C: CAPA\nS: +OK…");
-        List<String> caps = new ArrayList<>();
-        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
+        List<String> caps = capa();
         assertThat(caps).doesNotContain("USER", "SASL PLAIN LOGIN");
         s.run("""
                 C: USER alice
@@ -515,11 +501,27 @@ class Pop3ConversationIT {
                 .withPlaintextAuthNetworks(List.of(Network.parse(external.getHostAddress() + "/32"))), slot, auth, throttle);
         server.start();
         connect();
-        s.run("C: CAPA\nS: +OK…");
-        caps.clear();
-        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
-        assertThat(caps).contains("USER", "SASL PLAIN LOGIN");
+        assertThat(capa()).contains("USER", "SASL PLAIN LOGIN");
         login();
+    }
+
+    /** An IPv4 address of this machine off loopback (the test is skipped without one). */
+    private static InetAddress externalAddress() throws IOException {
+        InetAddress external = null;
+        for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
+            if (!ni.isUp() || ni.isLoopback()) continue;
+            for (InetAddress a : ni.inetAddresses().toList()) if (a instanceof Inet4Address) external = a;
+        }
+        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        return external;
+    }
+
+    /** CAPA's lines between +OK and the final dot. */
+    private List<String> capa() throws IOException {
+        s.run("C: CAPA\nS: +OK…");
+        List<String> caps = new ArrayList<>();
+        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
+        return caps;
     }
 
     @Test
