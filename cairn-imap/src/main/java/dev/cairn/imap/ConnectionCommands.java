@@ -37,7 +37,7 @@ final class ConnectionCommands {
     }
 
     private boolean plaintextAuthRefused() {
-        return !s.conn.isSecure() && !s.conn.isLoopback() && !s.server.config().plaintextAuthAllowed();
+        return !s.conn.isSecure() && !s.conn.isLoopback() && !s.server.config().plaintextAuthAllowedFrom(s.conn.remoteInetAddress());
     }
 
     String capabilities() {

@@ -3,6 +3,7 @@ package dev.cairn.imap;
 
 import dev.cairn.protocol.ConnectionLimits;
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.Network;
 import dev.cairn.protocol.auth.ProxyLogin;
 import dev.cairn.protocol.tls.TlsConfig;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -25,10 +27,23 @@ import javax.net.ssl.SSLContext;
  * @param verifyAccess         the read-only login of `cairn replica verify`, or null for none
  * @param heavyWork            where the commands whose cost a client chooses run, and their budget
  * @param proxyLogin           front-ends' logins for their users (issue 21), or null for none
+ * @param plaintextAuthNetworks peers that may log in without TLS although off loopback (nginx's mail
+ *                             proxy, which logs in with the user's password in clear); no LOGINDISABLED for them
  */
 public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
                          boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
-                         VerifyAccess verifyAccess, HeavyWork heavyWork, ProxyLogin proxyLogin) {
+                         VerifyAccess verifyAccess, HeavyWork heavyWork, ProxyLogin proxyLogin, List<Network> plaintextAuthNetworks) {
+
+    public ImapConfig {
+        plaintextAuthNetworks = List.copyOf(plaintextAuthNetworks);
+    }
+
+    /** Plaintext logins off loopback only where {@code plaintextAuthAllowed} says so. */
+    public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
+                      boolean plaintextAuthAllowed, Limits limits, AuthThrottle.Config throttle, Path spoolDirectory,
+                      VerifyAccess verifyAccess, HeavyWork heavyWork, ProxyLogin proxyLogin) {
+        this(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, List.of());
+    }
 
     /** Without proxy logins. */
     public ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTlsListen, SSLContext tls,
@@ -136,26 +151,36 @@ public record ImapConfig(InetSocketAddress listen, InetSocketAddress implicitTls
     }
 
     public ImapConfig withLimits(Limits limits) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
     }
 
     public ImapConfig withPlaintextAuthAllowed(boolean allowed) {
-        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, allowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
+    }
+
+    /** Peers off loopback that may log in without TLS ([imap] plaintext_auth_networks). */
+    public ImapConfig withPlaintextAuthNetworks(List<Network> networks) {
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, networks);
+    }
+
+    /** Whether a peer off loopback may log in without TLS (RFC 9051 §11.1: by default it may not). */
+    public boolean plaintextAuthAllowedFrom(InetAddress peer) {
+        return plaintextAuthAllowed || Network.anyContains(plaintextAuthNetworks, peer);
     }
 
     public ImapConfig withVerifyAccess(VerifyAccess verifyAccess) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
     }
 
     public ImapConfig withProxyLogin(ProxyLogin proxyLogin) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
     }
 
     public ImapConfig withHeavyWork(HeavyWork heavyWork) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
     }
 
     public ImapConfig withThrottle(AuthThrottle.Config throttle) {
-        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin);
+        return new ImapConfig(listen, implicitTlsListen, tls, plaintextAuthAllowed, limits, throttle, spoolDirectory, verifyAccess, heavyWork, proxyLogin, plaintextAuthNetworks);
     }
 }

@@ -3,6 +3,7 @@ package dev.cairn.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.protocol.auth.Network;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Inet4Address;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
@@ -175,29 +177,55 @@ class ImapBadInputIT {
     }
 
     @Test void plaintextLoginRefusedOffLoopbackUnlessConfigured() throws Exception {
+        InetAddress external = externalAddress();
+        for (boolean allowed : new boolean[] {false, true}) {
+            try (TestImapServer s = new TestImapServer(dir.resolve("ext-" + allowed), LIMITS, allowed, external)) {
+                assertPlaintextLogin(s, external, allowed, "plaintext allowed: " + allowed);
+            }
+        }
+    }
+
+    /** nginx's mail proxy off loopback logs in with the user's password in clear: [imap] plaintext_auth_networks lets it. */
+    @Test void aPeerInThePlaintextAuthNetworksMayLogInInClearItsNeighbourGetsPrivacyRequired() throws Exception {
+        InetAddress external = externalAddress();
+        byte[] next = external.getAddress();
+        next[3] ^= 1; // the block of one address beside ours: the peer is just outside it
+        String peer = external.getHostAddress() + "/32", beside = InetAddress.getByAddress(next).getHostAddress() + "/32";
+        for (String block : new String[] {peer, beside}) {
+            boolean allowed = block.equals(peer);
+            try (TestImapServer s = new TestImapServer(dir.resolve("net-" + allowed), List.of(Network.parse(block)), external)) {
+                assertPlaintextLogin(s, external, allowed, "plaintext_auth_networks " + block);
+            }
+        }
+    }
+
+    /** An IPv4 address of this machine off loopback (the test is skipped without one). */
+    private static InetAddress externalAddress() throws java.io.IOException {
         InetAddress external = null;
         for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
             if (!ni.isUp() || ni.isLoopback()) continue;
             for (InetAddress a : Collections.list(ni.getInetAddresses())) if (a instanceof Inet4Address) external = a;
         }
         Assumptions.assumeTrue(external != null, "no non-loopback address on this machine");
-        for (boolean allowed : new boolean[] {false, true}) {
-            try (TestImapServer s = new TestImapServer(dir.resolve("ext-" + allowed), LIMITS, allowed, external);
-                 Socket socket = new Socket(external, s.port())) {
-                socket.setSoTimeout(10_000);
-                InputStream in = socket.getInputStream();
-                OutputStream out = socket.getOutputStream();
-                String greeting = readLine(in);
-                out.write("a LOGIN ext pw-ext\r\n".getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                String answer = readLine(in);
-                if (allowed) {
-                    assertThat(greeting).contains("AUTH=PLAIN").doesNotContain("LOGINDISABLED");
-                    assertThat(answer).startsWith("a OK");
-                } else {
-                    assertThat(greeting).contains("LOGINDISABLED", "STARTTLS").doesNotContain("AUTH=PLAIN");
-                    assertThat(answer).isEqualTo("a NO [PRIVACYREQUIRED] Use TLS before logging in");
-                }
+        return external;
+    }
+
+    /** A LOGIN in clear from {@code external}: accepted and AUTH=PLAIN shown, or PRIVACYREQUIRED and LOGINDISABLED shown. */
+    private static void assertPlaintextLogin(TestImapServer s, InetAddress external, boolean allowed, String what) throws Exception {
+        try (Socket socket = new Socket(external, s.port())) {
+            socket.setSoTimeout(10_000);
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            String greeting = readLine(in);
+            out.write("a LOGIN ext pw-ext\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer = readLine(in);
+            if (allowed) {
+                assertThat(greeting).as(what).contains("AUTH=PLAIN").doesNotContain("LOGINDISABLED");
+                assertThat(answer).as(what).startsWith("a OK");
+            } else {
+                assertThat(greeting).as(what).contains("LOGINDISABLED", "STARTTLS").doesNotContain("AUTH=PLAIN");
+                assertThat(answer).as(what).isEqualTo("a NO [PRIVACYREQUIRED] Use TLS before logging in");
             }
         }
     }

@@ -46,12 +46,24 @@ final class TestImapServer implements AutoCloseable {
 
     TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed, InetAddress lo,
                    dev.cairn.protocol.MemoryBudget memory, ImapConfig.HeavyWork heavyWork) throws Exception {
+        this(dir, limits, plaintextAllowed, java.util.List.of(), lo, memory, heavyWork);
+    }
+
+    /** Listening on {@code address}, where peers in {@code plaintextAuthNetworks} may log in without TLS. */
+    TestImapServer(Path dir, java.util.List<dev.cairn.protocol.auth.Network> plaintextAuthNetworks, InetAddress address) throws Exception {
+        this(dir, ImapConfig.Limits.DEFAULT, false, plaintextAuthNetworks, address, dev.cairn.protocol.MemoryBudget.quarterOfHeap(),
+                ImapConfig.HeavyWork.DEFAULT);
+    }
+
+    private TestImapServer(Path dir, ImapConfig.Limits limits, boolean plaintextAllowed,
+                           java.util.List<dev.cairn.protocol.auth.Network> plaintextAuthNetworks, InetAddress lo,
+                           dev.cairn.protocol.MemoryBudget memory, ImapConfig.HeavyWork heavyWork) throws Exception {
         this.dir = dir;
         store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve("slot")).withSync(false));
         ImapConfig config = new ImapConfig(new InetSocketAddress(lo, 0), new InetSocketAddress(lo, 0),
                 TlsConfig.selfSigned(dir.resolve("tls")).serverContext(), plaintextAllowed, limits,
                 new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
-                dir.resolve("spool")).withHeavyWork(heavyWork);
+                dir.resolve("spool")).withHeavyWork(heavyWork).withPlaintextAuthNetworks(plaintextAuthNetworks);
         server = new ImapServer(config, store, (user, password, authzid, remote, secure) ->
                 password.equals("pw-" + user) ? AuthResult.success(user) : AuthResult.invalid("wrong password"),
                 new AuthThrottle(config.throttle(), java.time.Clock.systemUTC(), AuthThrottle.Sleeper.REAL), memory);

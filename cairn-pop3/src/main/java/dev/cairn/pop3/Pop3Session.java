@@ -206,7 +206,7 @@ final class Pop3Session {
     }
 
     private boolean plaintextAllowed() {
-        return c.isSecure() || c.isLoopback() || config.allowPlaintextAuth();
+        return c.isSecure() || c.isLoopback() || config.plaintextAuthAllowedFrom(c.remoteInetAddress());
     }
 
     private void capa() throws IOException {

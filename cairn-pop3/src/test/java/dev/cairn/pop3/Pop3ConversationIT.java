@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cairn.protocol.auth.AuthThrottle;
+import dev.cairn.protocol.auth.Network;
 import dev.cairn.protocol.testing.FakeClock;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsContexts;
@@ -458,18 +459,11 @@ class Pop3ConversationIT {
 
     @Test
     void plaintextLoginRefusedFromANonLoopbackAddressWithoutTls() throws Exception {
-        InetAddress external = null;
-        for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
-            if (!ni.isUp() || ni.isLoopback()) continue;
-            for (InetAddress a : ni.inetAddresses().toList()) if (a instanceof Inet4Address) external = a;
-        }
-        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        InetAddress external = externalAddress();
         server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0)), slot, auth, throttle);
         server.start();
         connect();
-        s.run("C: CAPA\nS: +OK…");
-        List<String> caps = new ArrayList<>();
-        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
+        List<String> caps = capa();
         assertThat(caps).doesNotContain("USER", "SASL PLAIN LOGIN");
         s.run("""
                 C: USER alice
@@ -483,6 +477,51 @@ class Pop3ConversationIT {
         server.start();
         connect();
         login();
+    }
+
+    /** nginx's mail proxy off loopback logs in with USER/PASS in clear: [pop3] plaintext_auth_networks lets it. */
+    @Test
+    void aPeerInThePlaintextAuthNetworksMayLogInInClearItsNeighbourMayNot() throws Exception {
+        InetAddress external = externalAddress();
+        byte[] next = external.getAddress();
+        next[3] ^= 1; // the block of one address beside ours: the peer is just outside it
+        server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0))
+                .withPlaintextAuthNetworks(List.of(Network.parse(InetAddress.getByAddress(next).getHostAddress() + "/32"))), slot, auth, throttle);
+        server.start();
+        connect();
+        List<String> caps = capa();
+        assertThat(caps).doesNotContain("USER", "SASL PLAIN LOGIN");
+        s.run("""
+                C: USER alice
+                S: -ERR [AUTH] Plaintext authentication disallowed on non-secure connections
+                """);
+        s.close();
+        server.close();
+        server = new Pop3Server(config().withListen(new InetSocketAddress(external, 0))
+                .withPlaintextAuthNetworks(List.of(Network.parse(external.getHostAddress() + "/32"))), slot, auth, throttle);
+        server.start();
+        connect();
+        assertThat(capa()).contains("USER", "SASL PLAIN LOGIN");
+        login();
+    }
+
+    /** An IPv4 address of this machine off loopback (the test is skipped without one). */
+    private static InetAddress externalAddress() throws IOException {
+        InetAddress external = null;
+        for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
+            if (!ni.isUp() || ni.isLoopback()) continue;
+            for (InetAddress a : ni.inetAddresses().toList()) if (a instanceof Inet4Address) external = a;
+        }
+        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        return external;
+    }
+
+    /** CAPA's lines between +OK and the final dot. */
+    private List<String> capa() throws IOException {
+        s.run("C: CAPA\nS: +OK…");
+        List<String> caps = new ArrayList<>();
+        for (String l; !(l = s.readLine()).equals("."); ) caps.add(l);
+        return caps;
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -25,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
 
 /**
  * The HTTP endpoint nginx's mail proxy asks ({@code auth_http}, ngx_mail_auth_http_module): for a
@@ -63,6 +65,9 @@ public final class AuthHttpEndpoint implements AutoCloseable {
     static final int MAX_IN_FLIGHT = 1024;
     private static final String MECHANISM = "AUTH-HTTP";
     private static final String MAX_IN_FLIGHT_REASON = "too many questions of nginx at once";
+    /** How long a back-end may take to accept the probe's connection before it counts as gone for now. */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(50), MAX_BACKOFF = Duration.ofSeconds(1);
 
     private final Locator locator;
     private final Authenticator authenticator;
@@ -76,6 +81,8 @@ public final class AuthHttpEndpoint implements AutoCloseable {
     private final Timer latency;
     /** Each question may wait out a penalty and a failover: a budget taken before that wait. */
     private final Semaphore inFlight;
+    /** Whether a back-end accepts connections now (a TCP connect): a master killed a moment ago is still named by the cluster. */
+    private final Predicate<InetSocketAddress> accepting;
     private HttpServer server;
     private ExecutorService executor;
 
@@ -92,13 +99,15 @@ public final class AuthHttpEndpoint implements AutoCloseable {
      */
     public AuthHttpEndpoint(Locator locator, Authenticator authenticator, AuthThrottle throttle, String key,
                             Map<String, InetSocketAddress> ownListeners, Duration loginWait, MeterRegistry meters) {
-        this(locator, authenticator, throttle, key, ownListeners, loginWait, meters, MAX_IN_FLIGHT);
+        this(locator, authenticator, throttle, key, ownListeners, loginWait, meters, MAX_IN_FLIGHT, AuthHttpEndpoint::accepts);
     }
 
-    /** With a bound of the test's choosing on the questions answered at once. */
+    /** With a bound of the test's choosing on the questions answered at once, and its own idea of which back-ends accept connections. */
     AuthHttpEndpoint(Locator locator, Authenticator authenticator, AuthThrottle throttle, String key,
-                     Map<String, InetSocketAddress> ownListeners, Duration loginWait, MeterRegistry meters, int maxInFlight) {
+                     Map<String, InetSocketAddress> ownListeners, Duration loginWait, MeterRegistry meters, int maxInFlight,
+                     Predicate<InetSocketAddress> accepting) {
         this.inFlight = new Semaphore(maxInFlight);
+        this.accepting = Objects.requireNonNull(accepting);
         this.locator = Objects.requireNonNull(locator);
         this.authenticator = Objects.requireNonNull(authenticator);
         this.throttle = Objects.requireNonNull(throttle);
@@ -198,24 +207,55 @@ public final class AuthHttpEndpoint implements AutoCloseable {
         };
     }
 
+    /**
+     * Where the login goes. nginx cannot try another back-end: one that refuses its connection ends the
+     * client's session with an error. A master killed a moment ago is still named by the cluster until
+     * its session expires, so a back-end is named only once it accepts a connection; one that does not
+     * may be failing over, and the login locates again (50 ms doubling to 1 s) until loginWait is spent,
+     * as a relayed login does ({@link RelayRoutes}).
+     */
     private AuthHttpAnswer route(String protocol, String user, InetAddress local, int wait) throws InterruptedException {
-        return switch (locator.locate(protocol, user, loginWait)) {
-            case Location.At at -> at(at.backend(), wait);
-            case Location.Here here -> {
-                InetSocketAddress own = ownListeners.get(protocol);
-                if (own == null) yield new AuthHttpAnswer.Temporary(wait, "this node masters " + here.store() + " but has no " + protocol + " listener");
-                yield new AuthHttpAnswer.Ok(own.getAddress().isAnyLocalAddress() ? local : own.getAddress(), own.getPort());
+        long deadline = System.nanoTime() + loginWait.toNanos();
+        Duration backoff = FIRST_BACKOFF;
+        while (true) {
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            Backend backend;
+            switch (locator.locate(protocol, user, left)) {
+                case Location.At at -> backend = at.backend();
+                case Location.Here here -> {
+                    InetSocketAddress own = ownListeners.get(protocol);
+                    if (own == null) return new AuthHttpAnswer.Temporary(wait, "this node masters " + here.store() + " but has no " + protocol + " listener");
+                    return new AuthHttpAnswer.Ok(own.getAddress().isAnyLocalAddress() ? local : own.getAddress(), own.getPort());
+                }
+                case Location.Nowhere nowhere -> {
+                    return new AuthHttpAnswer.Temporary(wait, nowhere.reason());
+                }
             }
-            case Location.Nowhere nowhere -> new AuthHttpAnswer.Temporary(wait, nowhere.reason());
-        };
+            InetAddress address;
+            try {
+                // nginx takes only an address: a back-end registered by name is resolved here, once per login
+                address = InetAddress.getByName(backend.host());
+            } catch (UnknownHostException e) {
+                return new AuthHttpAnswer.Temporary(wait, "the name of " + backend + " does not resolve");
+            }
+            if (accepting.test(new InetSocketAddress(address, backend.port()))) return new AuthHttpAnswer.Ok(address, backend.port());
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return new AuthHttpAnswer.Temporary(wait, backend + " did not accept connections within " + loginWait.toMillis() + " ms");
+            }
+            log.debug("auth_http: {} refuses connections, locating {}'s master again", backend, user);
+            Thread.sleep(Math.min(backoff.toMillis(), Math.max(1, remaining / 1_000_000)));
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
     }
 
-    /** nginx takes only an address: a back-end registered by name is resolved here, once per login. */
-    private static AuthHttpAnswer at(Backend backend, int wait) {
-        try {
-            return new AuthHttpAnswer.Ok(InetAddress.getByName(backend.host()), backend.port());
-        } catch (UnknownHostException e) {
-            return new AuthHttpAnswer.Temporary(wait, "the name of " + backend + " does not resolve");
+    /** A TCP connection to the back-end, closed at once (its session ends at the end of input, unauthenticated). */
+    private static boolean accepts(InetSocketAddress backend) {
+        try (Socket probe = new Socket()) {
+            probe.connect(backend, (int) PROBE_TIMEOUT.toMillis());
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

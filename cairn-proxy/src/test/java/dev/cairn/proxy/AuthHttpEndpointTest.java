@@ -52,12 +52,14 @@ class AuthHttpEndpointTest {
     final HttpClient http = HttpClient.newHttpClient();
     AuthHttpEndpoint endpoint;
     URI uri;
+    /** Back-ends that refuse connections (a master killed a moment ago); every other one accepts. */
+    final java.util.Set<InetSocketAddress> refusing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void start() throws Exception {
         endpoint = new AuthHttpEndpoint(locator, directory, throttle, KEY,
                 Map.of("imap", new InetSocketAddress("0.0.0.0", 1143), "pop3", new InetSocketAddress("127.0.0.9", 1110)),
-                Duration.ZERO, meters);
+                Duration.ZERO, meters, AuthHttpEndpoint.MAX_IN_FLIGHT, backend -> !refusing.contains(backend));
         InetSocketAddress a = endpoint.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         uri = URI.create("http://127.0.0.1:" + a.getPort() + AuthHttpEndpoint.PATH);
     }
@@ -111,6 +113,43 @@ class AuthHttpEndpointTest {
         assertThat(header(login("pop3", "alice", ALICE_PASSWORD, "192.0.2.7"), "Auth-Port")).isEqualTo("2110");
         assertThat(count("imap", "ok")).isEqualTo(1);
         assertThat(meters.find("cairn.proxy.auth_http.latency").timer().count()).isEqualTo(2);
+    }
+
+    @Test
+    void aMasterThatRefusesConnectionsIsNotNamedTheLoginWaitsForTheNextOne() throws Exception {
+        endpoint.close();
+        InetSocketAddress killed = new InetSocketAddress("127.0.0.2", 2143);
+        refusing.add(killed);
+        locator.at("alice", "s1", 3, new Backend("n1", "imap", "127.0.0.2", 2143));
+        List<InetSocketAddress> probed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        endpoint = new AuthHttpEndpoint(locator, directory, throttle, KEY, Map.of(), Duration.ofSeconds(30), meters,
+                AuthHttpEndpoint.MAX_IN_FLIGHT, backend -> {
+                    probed.add(backend);
+                    // the cluster names the new master after the dead one was tried twice (its session expired)
+                    if (probed.size() == 2) locator.at("alice", "s1", 4, new Backend("n2", "imap", "127.0.0.3", 2143));
+                    return !refusing.contains(backend);
+                });
+        uri = URI.create("http://127.0.0.1:" + endpoint.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).getPort()
+                + AuthHttpEndpoint.PATH);
+        HttpResponse<Void> r = login("imap", "alice", ALICE_PASSWORD, "192.0.2.7");
+        assertThat(header(r, "Auth-Status")).isEqualTo("OK");
+        assertThat(header(r, "Auth-Server")).isEqualTo("127.0.0.3");
+        assertThat(probed).containsExactly(killed, killed, new InetSocketAddress("127.0.0.3", 2143));
+    }
+
+    @Test
+    void aMasterThatStillRefusesConnectionsAfterTheLoginWaitIsATemporaryFailure() throws Exception {
+        endpoint.close();
+        refusing.add(new InetSocketAddress("127.0.0.2", 2143));
+        locator.at("alice", "s1", 3, new Backend("n1", "imap", "127.0.0.2", 2143));
+        endpoint = new AuthHttpEndpoint(locator, directory, throttle, KEY, Map.of(), Duration.ofMillis(200), meters,
+                AuthHttpEndpoint.MAX_IN_FLIGHT, backend -> !refusing.contains(backend));
+        uri = URI.create("http://127.0.0.1:" + endpoint.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).getPort()
+                + AuthHttpEndpoint.PATH);
+        HttpResponse<Void> r = login("imap", "alice", ALICE_PASSWORD, "192.0.2.7");
+        assertThat(header(r, "Auth-Status")).isEqualTo("Temporary server problem, try again later");
+        assertThat(header(r, "Auth-Wait")).isNotNull();
+        assertThat(count("imap", "temporary")).isEqualTo(1);
     }
 
     @Test
@@ -278,7 +317,7 @@ class AuthHttpEndpointTest {
         AuthThrottle roomy = new AuthThrottle(AuthThrottle.Config.DEFAULT.withChecks(limit + 2, Duration.ofSeconds(30)),
                 clock, clock.sleeper(slept));
         locator.at("bob", "s1", 3, new Backend("n2", "imap", "127.0.0.2", 2143));
-        try (AuthHttpEndpoint bounded = new AuthHttpEndpoint(locator, slow, roomy, KEY, Map.of(), Duration.ZERO, meters, limit)) {
+        try (AuthHttpEndpoint bounded = new AuthHttpEndpoint(locator, slow, roomy, KEY, Map.of(), Duration.ZERO, meters, limit, backend -> true)) {
             uri = URI.create("http://127.0.0.1:" + bounded.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).getPort()
                     + AuthHttpEndpoint.PATH);
             List<java.util.concurrent.CompletableFuture<HttpResponse<Void>>> held = new ArrayList<>();

@@ -106,7 +106,7 @@ public final class Frontend implements AutoCloseable {
             listeners.put(protocol, running);
             running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
         }
-        authHttp = NodeAuthHttp.start(c, listeners, services.authenticator(), services.throttle(), relaying, registry);
+        authHttp = NodeAuthHttp.start(c, listeners, services.authenticator(), services.throttle(), relaying, null, registry);
         if (c.admin().enabled()) {
             admin = AdminServer.startFrontend(c.admin().address().socketAddress(), registry, () -> serving);
             log.info("admin: listening on http://{}/ (/health, /metrics)", format(admin.address()));

@@ -159,7 +159,7 @@ public final class Node implements AutoCloseable {
             running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
                     ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
         }
-        authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), relaying, registry);
+        authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), relaying, slots, registry);
         String token = RunFile.newToken();
         if (config.admin().enabled()) {
             try {

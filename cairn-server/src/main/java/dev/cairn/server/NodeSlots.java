@@ -149,8 +149,20 @@ public final class NodeSlots {
 
     private AuthResult unlessFenced(AuthResult r) {
         if (!(r instanceof AuthResult.Success ok)) return r;
-        String fence = store.slotOf(ok.user()).replication().fenceReason();
+        String fence = fenceOf(ok.user());
         return fence == null ? r : new AuthResult.Failure(AuthResult.Reason.TEMPORARY_FAILURE, fence);
+    }
+
+    /** Why the user's slot here serves no logins (a replica, a fenced former master), or null: the user is served here. */
+    String fenceOf(String user) {
+        return store.slotOf(user).replication().fenceReason();
+    }
+
+    /** The store of the user's slot here (the slot's name when it is in no replicated store). */
+    String storeOfUser(String user) {
+        String slot = nameOf(store.slotOf(user));
+        String replicated = storeOf(slot);
+        return replicated != null ? replicated : slot;
     }
 
     /**

@@ -77,7 +77,8 @@ public final class ProtocolListeners {
                 node.tls(), false, limits, AuthThrottle.Config.DEFAULT, c.imapSpoolDir(),
                 // the read-only login of `cairn replica verify`: only where there is a cluster secret
                 c.replication() == null ? null : new VerifyAccess(c.replication().config().secret(), c.trustedNetworks()))
-                .withHeavyWork(c.limits().heavyWork()).withProxyLogin(proxyLogin(c));
+                .withHeavyWork(c.limits().heavyWork()).withProxyLogin(proxyLogin(c))
+                .withPlaintextAuthNetworks(plaintextAuthNetworks(plain));
         ImapServer server = new ImapServer(config, node.store(), NodeMetrics.counting(node.meters(), "imap", node.authenticator()),
                 node.throttle(), node.commandMemory());
         server.meters(node.meters());
@@ -101,6 +102,11 @@ public final class ProtocolListeners {
         return c.replication() == null ? null : new ProxyLogin(c.replication().config().secret(), c.trustedNetworks());
     }
 
+    /** Peers off loopback that may log in without TLS on the plain listener ([imap]/[pop3] plaintext_auth_networks; nginx). */
+    private static java.util.List<dev.cairn.protocol.auth.Network> plaintextAuthNetworks(Optional<ListenerConfig> plain) {
+        return plain.map(ListenerConfig::plaintextAuthNetworks).orElse(java.util.List.of());
+    }
+
     /** The [limits] per client address and the login deadline, as IMAP and POP3 enforce them. */
     private static ConnectionLimits connectionLimits(NodeConfig c) {
         return new ConnectionLimits(c.limits().maxConnectionsPerAddress(), c.limits().maxPreAuthConnectionsPerAddress(),
@@ -115,7 +121,7 @@ public final class ProtocolListeners {
                 plain.map(l -> l.address().socketAddress()).orElse(null),
                 implicitTls.map(l -> l.address().socketAddress()).orElse(null),
                 defaults.hostname(), node.tls(), defaults.allowPlaintextAuth(), c.limits().maxConnections(),
-                defaults.limits(), connectionLimits(c), proxyLogin(c));
+                defaults.limits(), connectionLimits(c), proxyLogin(c)).withPlaintextAuthNetworks(plaintextAuthNetworks(plain));
         Pop3Server server = new Pop3Server(config, node.store(), NodeMetrics.counting(node.meters(), "pop3", node.authenticator()),
                 node.throttle());
         server.meters(node.meters());

@@ -126,7 +126,10 @@ public final class TestCluster {
             return this;
         }
 
-        /** More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap] trusted_networks). */
+        /**
+         * More lines of one node's {@code section}, one the cluster writes (e.g. its [replication] TLS lines, its [imap]
+         * trusted_networks), or [proxy] (written for this node only).
+         */
         public Builder lines(String node, String section, String... lines) {
             nodeLines.computeIfAbsent(node, n -> new ConcurrentHashMap<>()).computeIfAbsent(section, s -> new ArrayList<>())
                     .addAll(Arrays.asList(lines));
@@ -218,6 +221,7 @@ public final class TestCluster {
             section(t, node, l, List.of("listen = \"" + host(node, l) + ":" + port(node, l) + "\""));
         }
         for (String l : spec.disabled) section(t, node, l, List.of("enabled = false"));
+        section(t, node, "proxy", List.of()); // only a node given lines of its own, e.g. [proxy] auth_http
         if (spec.secret != null) {
             List<String> lines = new ArrayList<>(List.of("node = \"" + node + "\"", "listen = \"" + host(node, REPLICATION) + ":" + port(node, REPLICATION) + "\"",
                     "secret = \"" + spec.secret + "\""));

@@ -32,6 +32,11 @@ public record Network(byte[] base, int prefix) {
         return new Network(base, prefix);
     }
 
+    /** Whether {@code address} is in one of {@code blocks} (null, a Unix socket's peer, is in none). */
+    public static boolean anyContains(java.util.List<Network> blocks, InetAddress address) {
+        return address != null && blocks.stream().anyMatch(n -> n.contains(address));
+    }
+
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();
         if (a.length != base.length) return false;

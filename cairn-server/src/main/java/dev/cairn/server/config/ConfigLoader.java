@@ -59,6 +59,8 @@ import java.util.TreeSet;
  * listen = "127.0.0.1:1143"
  * enabled = true
  * trusted_networks = ["10.0.0.0/8"]  # [imap] only: where `cairn replica verify` may log in (default: loopback)
+ * plaintext_auth_networks = ["10.0.0.5"] # [imap] and [pop3]: peers off loopback that may log in without TLS
+ *                                    # (nginx's mail proxy; default: none, LOGINDISABLED / no USER for them)
  *
  * [lmtp]
  * local_domains = ["mx.example.org", "localhost"] # user@these is user NAME (default: host name, localhost)
@@ -114,7 +116,8 @@ public final class ConfigLoader {
     /** Keys of every listener section; some listeners have more (LISTENER_EXTRAS). */
     private static final Set<String> LISTENER_KEYS = Set.of("listen", "enabled");
     private static final Map<String, Set<String>> LISTENER_EXTRAS = Map.of(
-            "imap", Set.of("trusted_networks"),
+            "imap", Set.of("trusted_networks", "plaintext_auth_networks"),
+            "pop3", Set.of("plaintext_auth_networks"),
             "lmtp", Set.of("local_domains", "bare_names"));
 
     private ConfigLoader() {}
@@ -247,7 +250,9 @@ public final class ConfigLoader {
             ListenAddress address = r.string(section, name + ".listen").map(s -> r.address(name + ".listen", s))
                     .orElse(def.address());
             boolean enabled = r.bool(section, name + ".enabled").orElse(section.contains("listen") || def.enabled());
-            config = config.withListener(new ListenerConfig(name, enabled, address, def.implicitTls()));
+            List<dev.cairn.protocol.auth.Network> plaintextAuth = section.contains("plaintext_auth_networks")
+                    ? r.networks(section, name + ".plaintext_auth_networks") : def.plaintextAuthNetworks();
+            config = config.withListener(new ListenerConfig(name, enabled, address, def.implicitTls(), plaintextAuth));
         }
         AuthHttpSettings authHttp = authHttp(r, r.section(result, "proxy"), data);
         if (authHttp != null) config = config.withAuthHttp(authHttp);

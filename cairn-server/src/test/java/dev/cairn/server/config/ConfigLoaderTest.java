@@ -152,6 +152,23 @@ class ConfigLoaderTest {
                 .hasMessageContaining("pop3.trusted_networks: unknown key");
     }
 
+    @Test
+    void plaintextAuthNetworksOfImapAndPop3ForNginx() {
+        assertThat(NodeConfig.defaults().imap().plaintextAuthNetworks()).isEmpty();
+        NodeConfig c = ConfigLoader.parse("[imap]\nplaintext_auth_networks = [\"10.0.0.5\"]\n[pop3]\nplaintext_auth_networks = [\"10.0.0.0/24\"]\n", "c");
+        assertThat(c.imap().plaintextAuthNetworks()).extracting(Object::toString).containsExactly("10.0.0.5/32");
+        assertThat(c.pop3().plaintextAuthNetworks()).extracting(Object::toString).containsExactly("10.0.0.0/24");
+        assertThat(c.imap().enabled()).isTrue();
+        assertThat(c.imap().address()).isEqualTo(NodeConfig.defaults().imap().address());
+        assertThat(c.trustedNetworks()).isEqualTo(VerifyAccess.LOOPBACK); // a different list
+        assertThatThrownBy(() -> ConfigLoader.parse("[imap]\nplaintext_auth_networks = [\"nginx.example.org\"]", "c"))
+                .hasMessageContaining("imap.plaintext_auth_networks: 'nginx.example.org' is not an address block");
+        assertThatThrownBy(() -> ConfigLoader.parse("[lmtp]\nplaintext_auth_networks = []", "c"))
+                .hasMessageContaining("lmtp.plaintext_auth_networks: unknown key");
+        assertThatThrownBy(() -> ConfigLoader.parse("[imaps]\nplaintext_auth_networks = []", "c"))
+                .hasMessageContaining("imaps.plaintext_auth_networks: unknown key");
+    }
+
     /** Found while fuzzing the config loader: a trusted network that looks like hex ("beef") was looked up in DNS. */
     @Test
     void trustedNetworksAreLiteralAddressesNeverLookedUp() {
