@@ -318,8 +318,10 @@ final class Pop3Session {
         boolean proxied = proxy != null && ProxyLogin.IDENTITY.equals(authcid) && mechanism.equals("PLAIN");
         AuthResult result;
         try {
+            // a proxy login counts against the peer's address only: cairn:proxy is every front-end's (Attempt#perAccount)
             result = proxied
-                    ? throttle.check(attempt(mechanism, ProxyLogin.IDENTITY), () -> proxy.check(authenticator, remote, secure, password, authzid))
+                    ? throttle.check(new AuthThrottle.Attempt("pop3", mechanism, ProxyLogin.IDENTITY, remote, false),
+                            () -> proxy.check(authenticator, remote, secure, password, authzid))
                     : throttle.check(attempt(mechanism, authcid), () -> authenticator.authenticate(authcid, password, authzid, remote, secure));
             switch (result) {
                 case AuthResult.Failure f -> {
