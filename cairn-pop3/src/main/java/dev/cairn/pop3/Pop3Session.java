@@ -348,7 +348,8 @@ final class Pop3Session {
             case SessionRoute.Local l -> open(canonicalUser);
             case SessionRoute.Unavailable u -> {
                 log.warn("pop3 {}: {} logged in but its store cannot be reached: {}", c.id(), canonicalUser, u.reason());
-                err("[SYS/TEMP] Mailbox temporarily unavailable, try again later");
+                if (u.reply() != null) line(u.reply()); // the back-end's own -ERR (its [IN-USE])
+                else err("[SYS/TEMP] Mailbox temporarily unavailable, try again later");
             }
             case SessionRoute.Relayed relayed -> {
                 // the back-end's +OK, then its bytes both ways; no reply of this session's own after it
