@@ -170,7 +170,9 @@ final class ConnectionCommands {
     private Result proxyLogin(ProxyLogin proxy, String password, String authzid) throws IOException, InterruptedException {
         java.net.InetAddress remote = s.conn.remoteInetAddress();
         boolean secure = s.conn.isSecure();
-        AuthResult r = s.server.throttle().check(attempt("PLAIN", ProxyLogin.IDENTITY),
+        // counted against the peer's address only: cairn:proxy is every front-end's (AuthThrottle.Attempt#perAccount)
+        AuthThrottle.Attempt attempt = new AuthThrottle.Attempt("imap", "PLAIN", ProxyLogin.IDENTITY, remote, false);
+        AuthResult r = s.server.throttle().check(attempt,
                 () -> proxy.check(s.server.authenticator(), remote, secure, password, authzid));
         switch (r) {
             case AuthResult.Failure f -> {

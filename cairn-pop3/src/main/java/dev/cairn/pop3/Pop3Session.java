@@ -318,8 +318,10 @@ final class Pop3Session {
         boolean proxied = proxy != null && ProxyLogin.IDENTITY.equals(authcid) && mechanism.equals("PLAIN");
         AuthResult result;
         try {
+            // a proxy login counts against the peer's address only: cairn:proxy is every front-end's (Attempt#perAccount)
             result = proxied
-                    ? throttle.check(attempt(mechanism, ProxyLogin.IDENTITY), () -> proxy.check(authenticator, remote, secure, password, authzid))
+                    ? throttle.check(new AuthThrottle.Attempt("pop3", mechanism, ProxyLogin.IDENTITY, remote, false),
+                            () -> proxy.check(authenticator, remote, secure, password, authzid))
                     : throttle.check(attempt(mechanism, authcid), () -> authenticator.authenticate(authcid, password, authzid, remote, secure));
             switch (result) {
                 case AuthResult.Failure f -> {
@@ -346,7 +348,8 @@ final class Pop3Session {
             case SessionRoute.Local l -> open(canonicalUser);
             case SessionRoute.Unavailable u -> {
                 log.warn("pop3 {}: {} logged in but its store cannot be reached: {}", c.id(), canonicalUser, u.reason());
-                err("[SYS/TEMP] Mailbox temporarily unavailable, try again later");
+                if (u.reply() != null) line(u.reply()); // the back-end's own -ERR (its [IN-USE])
+                else err("[SYS/TEMP] Mailbox temporarily unavailable, try again later");
             }
             case SessionRoute.Relayed relayed -> {
                 // the back-end's +OK, then its bytes both ways; no reply of this session's own after it

@@ -37,6 +37,9 @@ final class BackendLogin {
 
         /** Not at all with this configuration: give up at once. */
         record Fail(RelayMeters.Failure reason, String detail) implements Outcome {}
+
+        /** The login was taken and the session refused for a reason of the user's: {@code reply} goes to the client as it is. */
+        record Declined(String reply, String detail) implements Outcome {}
     }
 
     private final RelayConfig config;
@@ -146,6 +149,8 @@ final class BackendLogin {
         String answer = s.in().readLine();
         if (answer.startsWith("+OK")) return open(backend, s, answer);
         if (answer.startsWith("-ERR [SYS/TEMP]")) return new Outcome.Retry(RelayMeters.Failure.TIMEOUT, backend + ": " + answer);
+        // another POP3 session holds the maildrop (RFC 2449 §8.1): the client's to know, not a failover nor a misconfiguration
+        if (answer.startsWith("-ERR [IN-USE]")) return new Outcome.Declined(answer, backend + ": " + answer);
         return refused(backend, answer);
     }
 

@@ -80,6 +80,9 @@ public final class RelayRoutes implements SessionRoutes {
                             if (fail.reason() == RelayMeters.Failure.LOGIN_REFUSED) log.error("relay: {}", fail.detail());
                             return new SessionRoute.Unavailable(fail.detail());
                         }
+                        case BackendLogin.Outcome.Declined declined -> {
+                            return new SessionRoute.Unavailable(declined.detail(), declined.reply());
+                        }
                         case BackendLogin.Outcome.Retry retry -> last = retry;
                     }
                 }

@@ -4,6 +4,7 @@ package dev.cairn.proxy;
 import static dev.cairn.proxy.ImapRelayIT.play;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.testkit.Conversation;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,5 +79,27 @@ class Pop3RelayIT {
                 C: PASS pw-alice
                 S: +OK Logged in, 0 messages""");
         assertThat(meters.counter("cairn.proxy.route.failures", "protocol", "pop3", "reason", "nowhere").count()).isEqualTo(1);
+    }
+
+    /**
+     * The back-end's own refusal reaches the client: another POP3 session holds alice's maildrop on
+     * the back-end, so the relayed login gets the back-end's -ERR [IN-USE] (not [SYS/TEMP], which
+     * says the server is in trouble), counts as no route failure, and the client may try again.
+     */
+    @Test void aMaildropLockedOnTheBackendGetsTheBackendsInUseThroughTheFrontEnd() throws Exception {
+        try (Conversation holder = new Conversation(a.pop3Port())) {
+            holder.run("S~ \\+OK .*\nC: USER alice\nS~ \\+OK .*\nC: PASS pw-alice\nS~ \\+OK Logged in.*");
+            try (Conversation client = new Conversation(front.pop3Port())) {
+                client.run("""
+                        S~ \\+OK .*
+                        C: USER alice
+                        S~ \\+OK .*
+                        C: PASS pw-alice
+                        S: -ERR [IN-USE] Mailbox is locked by another POP3 session""");
+                holder.run("C: QUIT\nS~ \\+OK .*");
+                client.run("C: USER alice\nS~ \\+OK .*\nC: PASS pw-alice\nS: +OK Logged in, 0 messages\nC: QUIT\nS~ \\+OK .*");
+            }
+        }
+        assertThat(meters.find("cairn.proxy.route.failures").counters()).as("route failures").allMatch(c -> c.count() == 0);
     }
 }

@@ -4,12 +4,19 @@ package dev.cairn.proxy;
 import static dev.cairn.proxy.ImapRelayIT.play;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.protocol.auth.AuthThrottle;
 import dev.cairn.protocol.auth.Network;
 import dev.cairn.protocol.auth.ProxyLogin;
+import dev.cairn.testkit.Conversation;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -77,6 +84,42 @@ class ProxyLoginIT {
                     + "\nS: -ERR [AUTH] Authentication failed");
             assertThat(node.throttle.size()).isPositive();
         }
+    }
+
+    /**
+     * The attack on the proxy tier: anyone who reaches a back-end fails logins as cairn:proxy, from
+     * a few addresses. Counted against the account as well, those failures put every front-end
+     * whose address had not logged in lately (a new one; every one after the back-end restarted or
+     * took the store over) behind cairn:proxy's penalty, 4 s with three addresses and 15 s with
+     * five. Counted per address, the attackers wait and a front-end's login waits for nothing.
+     */
+    @Test void aFloodOfBadProxyLoginsFromOtherAddressesDoesNotSlowAFrontEndsLogin() throws Exception {
+        List<Duration> slept = new CopyOnWriteArrayList<>();
+        try (TestNode node = new TestNode("b", dir, Network.LOOPBACK, AuthThrottle.Config.DEFAULT, slept::add).start()) {
+            String bad = plain("alice", ProxyLogin.IDENTITY, ProxyLogin.password("guessed".getBytes(StandardCharsets.UTF_8), "alice"));
+            for (String attacker : List.of("127.0.0.2", "127.0.0.3", "127.0.0.4")) {
+                for (int i = 0; i < 3; i++) {
+                    try (Conversation c = new Conversation(connectFrom(attacker, node.imapPort()))) {
+                        c.run("S~ \\* OK .*\nC: a AUTHENTICATE PLAIN " + bad + "\nS: a NO [AUTHENTICATIONFAILED] Authentication failed");
+                    }
+                }
+            }
+            assertThat(slept).as("the attackers' own penalties").isNotEmpty();
+            slept.clear();
+
+            // the front-end (127.0.0.1) has not logged in here before
+            play(node.imapPort(), "S~ \\* OK .*\nC: a AUTHENTICATE PLAIN " + proxyPlain("alice") + "\nS~ a OK \\[CAPABILITY .*\\] Logged in");
+            play(node.pop3Port(), "S~ \\+OK .*\nC: AUTH PLAIN " + proxyPlain("alice") + "\nS~ \\+OK Logged in.*\nC: QUIT\nS~ \\+OK .*");
+            assertThat(slept).as("penalties the front-end's logins waited").isEmpty();
+        }
+    }
+
+    /** A connection to this node's {@code port} from the loopback address {@code local} (127.0.0.0/8 is all loopback on Linux). */
+    private static Socket connectFrom(String local, int port) throws Exception {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(InetAddress.getByName(local), 0));
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
+        return s;
     }
 
     @Test void aTrustedFrontEndsLoginIsServedHereAndNeverRoutedOn() throws Exception {

@@ -37,11 +37,16 @@ final class TestNode implements AutoCloseable {
     final Pop3Server pop3;
 
     TestNode(String name, Path dir, List<Network> trusted) throws Exception {
+        this(name, dir, trusted, new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000),
+                AuthThrottle.Sleeper.REAL);
+    }
+
+    /** With the throttle's delays and how it waits them out (a test records the penalties instead of waiting). */
+    TestNode(String name, Path dir, List<Network> trusted, AuthThrottle.Config throttling, AuthThrottle.Sleeper sleeper) throws Exception {
         this.name = name;
         InetAddress lo = InetAddress.getLoopbackAddress();
         store = RocksSlotStore.open(SlotConfig.defaults(dir.resolve(name).resolve("slot")).withSync(false));
-        AuthThrottle.Config throttling = new AuthThrottle.Config(Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofMinutes(1), 1000);
-        throttle = new AuthThrottle(throttling, Clock.systemUTC(), AuthThrottle.Sleeper.REAL);
+        throttle = new AuthThrottle(throttling, Clock.systemUTC(), sleeper);
         ProxyLogin proxyLogin = new ProxyLogin(SECRET, trusted);
         javax.net.ssl.SSLContext tls = TlsConfig.selfSigned(dir.resolve(name).resolve("tls")).serverContext();
         ImapConfig imapConfig = new ImapConfig(new InetSocketAddress(lo, 0), null, tls, false, ImapConfig.Limits.DEFAULT,

@@ -69,7 +69,7 @@ class MasterFrozenIT {
                 assertThat(create.status()).as(create.err()).isZero();
                 eventually(Duration.ofSeconds(30), () -> assertThat(p.status("n1")).contains("role=master"));
                 p.awaitInSync("n2");
-                p.addUsersThrough("n1", USERS.toArray(String[]::new)); // the cluster's directory: once, for every node
+                p.addUsersOn("n1", "s1", USERS.toArray(String[]::new)); // the cluster's directory, placed on s1: once, for every node
                 for (String u : USERS) assertThat(p.deliver("n1", u, "first-" + u)).startsWith("250");
                 eventually(Duration.ofSeconds(10), () -> assertThat(client.getChildren().forPath("/cairn/stores/s1/progress")).contains("n2_s0"));
 

@@ -53,7 +53,11 @@ import java.util.concurrent.TimeUnit;
  * a fresh address the user is slowed (at most one penalty when the addresses guessing have all
  * failed before: a fresh address goes ahead of those), never locked out. A success forgets the
  * address's failures only when they were all for that account, so logging into one's own
- * account does not reset a penalty earned guessing someone else's.
+ * account does not reset a penalty earned guessing someone else's. A front-end's proxy login
+ * ({@link ProxyLogin}) is counted per address only ({@link Attempt#perAccount()}): every front-end
+ * logs in as the one identity {@code cairn:proxy} with an HMAC no one guesses, so an account
+ * penalty there would slow no guesser, only let anyone who reaches the node put the whole proxy
+ * tier behind it.
  *
  * <p><b>Verification.</b> The password check (Argon2id, tens of milliseconds of CPU and 19 MiB)
  * runs on {@link Config#maxConcurrentChecks()} platform threads of its own, never on a virtual
@@ -125,12 +129,24 @@ public final class AuthThrottle {
      * @param protocol  "imap" or "pop3"
      * @param mechanism "PLAIN", "LOGIN" (SASL), "LOGIN-COMMAND" (IMAP LOGIN), "USER-PASS" (POP3)
      * @param user      the login name as the client sent it; null when it could not be decoded
+     * @param perAccount whether failures count against {@code user}'s account as well as the
+     *                   address: not for an identity every front-end logs in as
+     *                   ({@link ProxyLogin#IDENTITY}), whose account penalty anyone who can reach
+     *                   the node could raise for the whole proxy tier at once
      */
-    public record Attempt(String protocol, String mechanism, String user, InetAddress remote) {
+    public record Attempt(String protocol, String mechanism, String user, InetAddress remote, boolean perAccount) {
         public Attempt {
             Objects.requireNonNull(protocol);
             Objects.requireNonNull(mechanism);
         }
+
+        /** A login counted per address and per account. */
+        public Attempt(String protocol, String mechanism, String user, InetAddress remote) {
+            this(protocol, mechanism, user, remote, true);
+        }
+
+        /** The account key its failures count against; null for none. */
+        String account() { return perAccount ? accountKey(user) : null; }
     }
 
     /** One at a time per address or account; lives in {@link #gates} while someone holds or awaits it. */
@@ -172,7 +188,7 @@ public final class AuthThrottle {
     public AuthResult check(Attempt attempt, Verification verification) throws InterruptedException {
         Instant deadline = clock.instant().plus(config.maxWait());
         String address = addressKey(attempt.remote());
-        String account = accountKey(attempt.user());
+        String account = attempt.account();
         if (penalties.addressPenaltyEnd(address, clock.instant()) == null) {
             AuthResult r = checkAccount(attempt, verification, account, address, false, true, deadline);
             if (r != null) return r;
@@ -195,7 +211,7 @@ public final class AuthThrottle {
 
     /** Counts and logs a failure that needed no check (e.g. a SASL response that does not decode). */
     public void failed(Attempt attempt, AuthLog.Reason reason) {
-        penalties.failed(accountKey(attempt.user()), addressKey(attempt.remote()), clock.instant());
+        penalties.failed(attempt.account(), addressKey(attempt.remote()), clock.instant());
         AuthLog.failed(attempt, reason);
     }
 
