@@ -189,7 +189,8 @@ public final class Node implements AutoCloseable {
             cluster = NodeCluster.start(config.cluster(), replication, config.store().slots(), ownAddresses(),
                     Node.class.getPackage().getImplementationVersion(), config.replication()::mayReachInClear);
             // Unified mode (issue 21): a user whose store another node masters is relayed to it from now on.
-            locator.follow(cluster.locator(slots.placement(directory.placement()::storeOf, replication::storeOfSlot)));
+            locator.follow(cluster.locator(slots.placement(directory.placement(),
+                    directory instanceof dev.cairn.directory.PostgresDirectory, replication::storeOfSlot)));
             String clusterToken = ClusterToken.of(config.replication().config().secret());
             if (admin != null) DrainAdmin.register(admin, token, clusterToken, cluster::switchOver);
             if (admin != null && store instanceof dev.cairn.store.routing.SlotRouter router) {

@@ -166,21 +166,48 @@ public final class NodeSlots {
     }
 
     /**
-     * The user's store: the directory's placement, else (a user the table has no row for) the store
-     * of the slot here that holds the user (its mail or its account) by the cluster's map
-     * ({@code storeOfSlot}): a node knows its own slots' users.
+     * The user's store, for the cluster's locator: the directory's placement; else (a user the table
+     * has no row for) the store of the slot here that holds the user (its mail or its account) by the
+     * cluster's map ({@code storeOfSlot}): a node knows its own slots' users; else, with the
+     * cluster's shared directory, the user is placed now where this node's rule puts a new user
+     * (its first slot that takes writes), as its first delivery or login here always put it, so that
+     * every front-end finds it there from now on.
      */
-    dev.cairn.store.routing.Placement placement(dev.cairn.store.routing.Placement directory, Function<String, String> storeOfSlot) {
-        return user -> directory.storeOf(user).or(() -> {
-            for (Map.Entry<String, SlotStore> e : slots.entrySet()) {
-                SlotStore s = e.getValue();
-                // its mail, or only its account (a user just added through the store's master has no mail yet)
-                if (!s.hasUser(user) && s.account(user).isEmpty()) continue;
-                String store = storeOfSlot.apply(e.getKey());
-                if (store != null) return java.util.Optional.of(store);
+    dev.cairn.store.routing.Placement placement(dev.cairn.directory.Placement directory, boolean shared,
+                                                 Function<String, String> storeOfSlot) {
+        return user -> directory.storeOf(user)
+                .or(() -> heldHere(user, storeOfSlot))
+                .or(() -> shared ? placeOnFirstContact(directory, user, storeOfSlot) : java.util.Optional.empty());
+    }
+
+    private java.util.Optional<String> heldHere(String user, Function<String, String> storeOfSlot) {
+        for (Map.Entry<String, SlotStore> e : slots.entrySet()) {
+            SlotStore s = e.getValue();
+            // its mail, or only its account (a user just added through the store's master has no mail yet)
+            if (!s.hasUser(user) && s.account(user).isEmpty()) continue;
+            String store = storeOfSlot.apply(e.getKey());
+            if (store != null) return java.util.Optional.of(store);
+        }
+        return java.util.Optional.empty();
+    }
+
+    private java.util.Optional<String> placeOnFirstContact(dev.cairn.directory.Placement directory, String user,
+                                                           Function<String, String> storeOfSlot) {
+        for (Map.Entry<String, SlotStore> e : slots.entrySet()) {
+            if (e.getValue().replication().fenceReason() != null) continue;
+            String store = storeOfSlot.apply(e.getKey());
+            if (store == null) continue;
+            try {
+                if (directory.place(user, java.util.Optional.empty(), store)) {
+                    log.info("directory: user {} had no store: placed on {} (this node's first slot that takes writes)", user, store);
+                    return java.util.Optional.of(store);
+                }
+                return directory.storeOf(user); // another node placed it first
+            } catch (dev.cairn.directory.DirectoryException refused) {
+                return java.util.Optional.empty(); // no such user (any more), or the directory is down: nowhere now
             }
-            return java.util.Optional.empty();
-        });
+        }
+        return java.util.Optional.empty();
     }
 
     /**
