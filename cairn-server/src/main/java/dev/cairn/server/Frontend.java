@@ -11,7 +11,6 @@ import dev.cairn.proxy.ClusterLocator;
 import dev.cairn.proxy.FollowingLocator;
 import dev.cairn.proxy.RelayRoutes;
 import dev.cairn.server.config.ListenAddress;
-import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.server.config.ProxyConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -21,9 +20,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,20 +89,7 @@ public final class Frontend implements AutoCloseable {
                 new DirectoryAuthenticator(directory, registry),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 null, new MemoryBudget(c.limits().commandMemory()), new RelayRoutes(locator, relaying.config(), registry), relaying);
-        for (String protocol : List.of("imap", "pop3", "lmtp")) {
-            String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
-            Optional<ListenerConfig> plain = Optional.of(c.listener(names[0])).filter(ListenerConfig::enabled);
-            Optional<ListenerConfig> implicitTls = Optional.ofNullable(names[1]).map(c::listener).filter(ListenerConfig::enabled);
-            if (plain.isEmpty() && implicitTls.isEmpty()) continue;
-            ListenerStarter starter = starters.get(protocol);
-            if (starter == null) {
-                log.warn("{}: a front-end does not serve it in this build; not listening on {}", protocol, plain.orElseGet(implicitTls::get).address());
-                continue;
-            }
-            RunningListener running = starter.start(plain, implicitTls, services);
-            listeners.put(protocol, running);
-            running.addresses().forEach((name, address) -> log.info("{}: listening on {}", name, format(address)));
-        }
+        ProtocolListeners.startAll(c, starters, services, listeners);
         authHttp = NodeAuthHttp.start(c, listeners, services.authenticator(), services.throttle(), relaying, null, registry);
         if (c.admin().enabled()) {
             admin = AdminServer.startFrontend(c.admin().address().socketAddress(), registry, () -> serving);

@@ -8,7 +8,6 @@ import dev.cairn.protocol.relay.SessionRoutes;
 import dev.cairn.protocol.tls.SelfSignedCertificate;
 import dev.cairn.protocol.tls.TlsConfig;
 import dev.cairn.server.config.ListenAddress;
-import dev.cairn.server.config.ListenerConfig;
 import dev.cairn.server.config.NodeConfig;
 import dev.cairn.store.QuotaPolicy;
 import dev.cairn.store.SlotConfig;
@@ -31,8 +30,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -133,32 +130,7 @@ public final class Node implements AutoCloseable {
                 MastersOnlyRecipients.of(new DirectoryRecipientResolver(accounts, config.localDomains()), slots),
                 new MemoryBudget(config.limits().commandMemory()), routes, relaying);
 
-        for (String protocol : List.of("imap", "pop3", "lmtp")) {
-            String[] names = ProtocolListeners.PROTOCOLS.get(protocol);
-            Optional<ListenerConfig> plain = Optional.of(config.listener(names[0])).filter(ListenerConfig::enabled);
-            Optional<ListenerConfig> implicitTls = Optional.ofNullable(names[1]).map(config::listener)
-                    .filter(ListenerConfig::enabled);
-            if (plain.isEmpty() && implicitTls.isEmpty()) {
-                continue;
-            }
-            ListenerStarter starter = starters.get(protocol);
-            if (starter == null) {
-                log.warn("{}: not available in this build; not listening on {}", protocol,
-                        String.join(", ", Stream.concat(plain.stream(), implicitTls.stream())
-                                .map(l -> l.address().toString()).toList()));
-                continue;
-            }
-            RunningListener running;
-            try {
-                running = starter.start(plain, implicitTls, services);
-            } catch (BindException e) {
-                throw new BindException(protocol + ": cannot listen on " + String.join(", ", Stream.concat(plain.stream(),
-                        implicitTls.stream()).map(l -> l.address().toString()).toList()) + ": " + e.getMessage());
-            }
-            listeners.put(protocol, running);
-            running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name, format(address),
-                    ProtocolListeners.PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
-        }
+        ProtocolListeners.startAll(config, starters, services, listeners);
         authHttp = NodeAuthHttp.start(config, listeners, directoryLogins, services.throttle(), relaying, slots, registry);
         String token = RunFile.newToken();
         if (config.admin().enabled()) {

@@ -35,6 +35,8 @@ import java.util.Optional;
  * throttle, the TLS context and the meter registry.
  */
 public final class ProtocolListeners {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProtocolListeners.class);
+
     /** Protocol name to its plain and implicit-TLS listener names in the config. */
     public static final Map<String, String[]> PROTOCOLS = Map.of(
             "imap", new String[] {"imap", "imaps"},
@@ -132,6 +134,38 @@ public final class ProtocolListeners {
         addresses.put("pop3", server.boundAddress());
         addresses.put("pop3s", server.boundTlsAddress());
         return listener(addresses, server::close);
+    }
+
+    /**
+     * Starts the configured IMAP, POP3 and LMTP listeners (a node's or a front-end's) into
+     * {@code listeners}, by protocol; a protocol with no starter in {@code starters} is left out
+     * with a warning. A port that cannot be bound is named in the exception.
+     */
+    static void startAll(NodeConfig config, Map<String, ListenerStarter> starters, NodeServices services,
+                         Map<String, RunningListener> listeners) throws java.io.IOException {
+        for (String protocol : java.util.List.of("imap", "pop3", "lmtp")) {
+            String[] names = PROTOCOLS.get(protocol);
+            Optional<ListenerConfig> plain = Optional.of(config.listener(names[0])).filter(ListenerConfig::enabled);
+            Optional<ListenerConfig> implicitTls = Optional.ofNullable(names[1]).map(config::listener).filter(ListenerConfig::enabled);
+            if (plain.isEmpty() && implicitTls.isEmpty()) continue;
+            String addresses = String.join(", ", java.util.stream.Stream.concat(plain.stream(), implicitTls.stream())
+                    .map(l -> l.address().toString()).toList());
+            ListenerStarter starter = starters.get(protocol);
+            if (starter == null) {
+                log.warn("{}: not available in this build; not listening on {}", protocol, addresses);
+                continue;
+            }
+            RunningListener running;
+            try {
+                running = starter.start(plain, implicitTls, services);
+            } catch (java.net.BindException e) {
+                throw new java.net.BindException(protocol + ": cannot listen on " + addresses + ": " + e.getMessage());
+            }
+            listeners.put(protocol, running);
+            running.addresses().forEach((name, address) -> log.info("{}: listening on {}{}", name,
+                    new dev.cairn.server.config.ListenAddress(address.getAddress().getHostAddress(), address.getPort()),
+                    PROTOCOLS.values().stream().anyMatch(n -> name.equals(n[1])) ? " (TLS)" : ""));
+        }
     }
 
     static RunningListener lmtp(NodeServices node, ListenerConfig listener) throws java.io.IOException {

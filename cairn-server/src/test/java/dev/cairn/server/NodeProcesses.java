@@ -115,7 +115,7 @@ final class NodeProcesses implements AutoCloseable {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
         processes.put(node, p);
-        eventually(Duration.ofSeconds(60), () -> {
+        eventually(Duration.ofSeconds(120), () -> { // a success-path bound: two cluster ITs start nodes side by side in CI
             if (!p.isAlive()) return; // no use waiting
             assertThat(get(node, "/health").statusCode()).as(node + " healthy").isEqualTo(200);
         });
