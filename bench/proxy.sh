@@ -13,6 +13,7 @@
 #   bench/proxy.sh                                   # 3 pairs of 30 s at 50 and 200 clients; idle 1,000 and 10,000 (9,000)
 #   ROUNDS=1 DURATION=10s IDLE=100,1000 bench/proxy.sh
 #   JFR=1 bench/proxy.sh                             # the proxy records a flight recording (proxy.jfr in the results)
+#   PIN=1 bench/proxy.sh                             # the proxy on a core of its own (taskset), the rest on the other
 #
 # 10,000 relayed connections hold ~20,000 descriptors in the proxy: the script raises `ulimit -n`
 # (soft and hard; as root). Runs under flock /work/wt/bench.lock when that file exists.
@@ -21,6 +22,9 @@ cd "$(dirname "$0")/.."
 export CAIRN_PROXY_BENCH=${WORK:-$(mktemp -d /tmp/cairn-proxy-bench.XXXXXX)}
 mkdir -p "$CAIRN_PROXY_BENCH"
 [ -n "${JFR:-}" ] && export CAIRN_PROXY_BENCH_JFR=1
+# PIN=1: the proxy on CPU 1, everything else (node, ZooKeeper, PostgreSQL, load generator) on CPU 0,
+# as a proxy tier on machines of its own; direct runs then have one core, as the proxy runs' node does
+[ -n "${PIN:-}" ] && export CAIRN_PROXY_BENCH_PIN=1
 export CAIRN_PROXY_BENCH_ROUNDS=${ROUNDS:-3} CAIRN_PROXY_BENCH_CLIENTS=${CLIENTS:-"50 200"}
 export CAIRN_PROXY_BENCH_DURATION=${DURATION:-30s} CAIRN_PROXY_BENCH_WARMUP=${WARMUP:-5s}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

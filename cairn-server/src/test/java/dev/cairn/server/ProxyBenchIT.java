@@ -51,6 +51,10 @@ class ProxyBenchIT {
         String duration = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_DURATION", "30s");
         String warmup = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARMUP", "5s");
         String idleLevels = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_IDLE", "1000,10000");
+        boolean pin = System.getenv("CAIRN_PROXY_BENCH_PIN") != null;
+        // PIN: this JVM and every process it starts from here on (ZooKeeper, PostgreSQL, the node, the
+        // load generator) on CPU 0; the proxy alone on CPU 1 (below): a front-end tier of its own
+        if (pin) pin(ProcessHandle.current().pid(), 0);
         try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
              PostgresServer postgres = PostgresServer.start()) {
             postgres.createDatabase("cairn");
@@ -90,6 +94,7 @@ class ProxyBenchIT {
                 }
                 Process proxy = new ProcessBuilder(command).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.log").toFile())).start();
+                if (pin) pin(proxy.pid(), 1);
                 try {
                     HttpClient http = HttpClient.newHttpClient();
                     eventually(Duration.ofSeconds(60), () -> {
@@ -150,5 +155,13 @@ class ProxyBenchIT {
 
     private static List<Integer> ints(String list) {
         return java.util.Arrays.stream(list.trim().split("[ ,]+")).map(Integer::parseInt).toList();
+    }
+
+    /** Every thread of the process on that CPU (threads it starts later inherit it). */
+    private static void pin(long pid, int cpu) throws Exception {
+        Process t = new ProcessBuilder("taskset", "-a", "-p", "-c", Integer.toString(cpu), Long.toString(pid)).redirectErrorStream(true).start();
+        String out = new String(t.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(t.waitFor()).as("taskset: " + out).isZero();
+        System.out.println("ProxyBenchIT: pid " + pid + " on CPU " + cpu);
     }
 }
