@@ -85,14 +85,9 @@ public final class RocksSlotReplication implements SlotReplication {
      */
     @Override public void fence(String reason) {
         boolean wasWritable;
-        commits.writeLock().lock(); // waits for the local commits that saw no fence to be published
-        try {
-            synchronized (fenceListeners) {
-                wasWritable = fence == null;
-                this.fence = reason;
-            }
-        } finally {
-            commits.writeLock().unlock();
+        synchronized (fenceListeners) {
+            wasWritable = fence == null;
+            this.fence = reason;
         }
         if (!wasWritable) return;
         // On this thread, so that what the listeners end is what existed when writes stopped: told
@@ -125,31 +120,6 @@ public final class RocksSlotReplication implements SlotReplication {
         String f = fence;
         if (f != null) throw new StoreException(Reason.UNAVAILABLE, f);
     }
-
-    /**
-     * Held shared by a local commit from its last look at the fence until its new state is
-     * published, alone by {@link #fence}: once the fence is up, every local commit is either in
-     * what {@link #positions} tells a new master or was never written. A commit looks at the fence
-     * first under the user's lock and may then wait long in its hook (for a reservation, up to the
-     * sync timeout); a master frozen there (MasterFrozenIT) went on after resuming and committed
-     * after the new master had read its positions, so that record was never reconciled and the
-     * new master's next records were applied over it.
-     */
-    private final java.util.concurrent.locks.ReentrantReadWriteLock commits = new java.util.concurrent.locks.ReentrantReadWriteLock();
-
-    /** A local commit's last look at the fence (UNAVAILABLE when it is up): writable until {@link #commitPublished}. */
-    void beginLocalCommit() {
-        commits.readLock().lock();
-        try {
-            checkWritable();
-        } catch (StoreException e) {
-            commits.readLock().unlock();
-            throw e;
-        }
-    }
-
-    /** The local commit begun with {@link #beginLocalCommit} is durable and published, or failed. */
-    void commitPublished() { commits.readLock().unlock(); }
 
     @Override public long epoch() { return epoch; }
 

@@ -305,17 +305,10 @@ final class UserState implements UserStore {
             byte[] encoded = t.records == null ? ChangeCodec.encode(record) : null;
             if (encoded != null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), encoded);
             else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
-            // A local commit's hook may have waited long since write() looked at the fence: looked at again,
-            // and the fence kept down until this commit is published (RocksSlotReplication.beginLocalCommit).
-            if (!t.replicated) slot.replication().beginLocalCommit();
-            try {
-                slot.commitDurably(t.ops);
-                durable = true;
-                slot.replication().seqMoved(t.before.header().seq, t.userDeleted ? 0 : t.seq);
-                data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
-            } finally {
-                if (!t.replicated) slot.replication().commitPublished();
-            }
+            slot.commitDurably(t.ops);
+            durable = true;
+            slot.replication().seqMoved(t.before.header().seq, t.userDeleted ? 0 : t.seq);
+            data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
             if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, t.bodies);
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) {
