@@ -59,7 +59,7 @@ final class SlotDatabase {
             Thread.ofPlatform().name("cairn-scan-", 0).daemon(true).factory());
 
     SlotDatabase(SlotConfig config, StoreMemory memory) throws RocksDBException, IOException {
-        RocksDB.loadLibrary();
+        RocksNative.load();
         unsynced = new WriteOptions().setSync(false);
         Files.createDirectories(config.metadataDir());
         Files.createDirectories(config.bodiesDir());

@@ -3,7 +3,6 @@ package dev.cairn.store.rocks;
 
 import org.rocksdb.Cache;
 import org.rocksdb.LRUCache;
-import org.rocksdb.RocksDB;
 import org.rocksdb.WriteBufferManager;
 
 /**
@@ -30,7 +29,7 @@ public final class StoreMemory implements AutoCloseable {
 
     public StoreMemory(long capacity) {
         if (capacity < MIN_CAPACITY) throw new IllegalArgumentException("store memory " + capacity + " is below " + MIN_CAPACITY);
-        RocksDB.loadLibrary();
+        RocksNative.load();
         this.capacity = capacity;
         // Index and filter blocks go in with high priority (RocksDB's default for them): a tenth
         // of the cache is kept for them against a scan of data blocks.
