@@ -97,6 +97,16 @@ final class WriteGate implements CommitHook {
         }
     }
 
+    /** Fenced while it waited: nothing was written, so the switchover and the user's hold need not wait for it. */
+    @Override public void abandoned(String user) {
+        try {
+            hook.abandoned(user);
+        } finally {
+            users.exit(store, user);
+            passed();
+        }
+    }
+
     @Override public void awaitReplicated(String user, long seq) {
         hook.awaitReplicated(user, seq);
         // The acknowledgement itself: after the wait for the replicas, however long it took.

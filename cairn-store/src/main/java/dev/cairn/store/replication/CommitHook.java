@@ -27,6 +27,12 @@ public interface CommitHook {
      */
     void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies);
 
+    /**
+     * Instead of {@link #committed}: the commit that {@link #beforeCommit} let through wrote
+     * nothing (the slot was fenced while it waited), still under the user's lock; must not block.
+     */
+    default void abandoned(String user) { }
+
     /** After the user's lock is released, before the caller gets its answer (sync mode waits here). */
     void awaitReplicated(String user, long seq);
 

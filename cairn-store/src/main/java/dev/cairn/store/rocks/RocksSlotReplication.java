@@ -48,7 +48,7 @@ public final class RocksSlotReplication implements SlotReplication {
 
     private final RocksSlotStore slot;
     private final ReplicaApplier applier;
-    private volatile String fence;
+    private final SlotFence fence = new SlotFence();
     private volatile long epoch;
     private volatile CommitHook hook;
     /** The sum of the registered users' seqs ({@link #position}): counted once at open, then moved by {@link #seqMoved}. */
@@ -69,57 +69,34 @@ public final class RocksSlotReplication implements SlotReplication {
         // A fence is never forgotten: the slot stays fenced until replication makes it a master again.
         if (role() == Role.REPLICA) {
             String store = roleStore();
-            this.fence = "this slot is a replica" + (store == null ? "" : " of store " + store)
-                    + " (or a former master another node took over; epoch " + epoch + "): it takes no writes of its own";
+            fence.raise("this slot is a replica" + (store == null ? "" : " of store " + store)
+                    + " (or a former master another node took over; epoch " + epoch + "): it takes no writes of its own");
         }
     }
 
     // --- fence and epoch -------------------------------------------------------------------------
 
-    private final java.util.concurrent.CopyOnWriteArrayList<dev.cairn.store.SlotStore.FenceListener> fenceListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-
     /**
      * Refuses every local write with UNAVAILABLE and the reason (a replica, or a fenced former
-     * master). A slot that took writes until now tells the fence listeners (its sessions end).
+     * master), once the local commits that looked at the fence before it are published (see
+     * {@link SlotFence}). A slot that took writes until now tells the fence listeners (its sessions end).
      */
-    @Override public void fence(String reason) {
-        boolean wasWritable;
-        synchronized (fenceListeners) {
-            wasWritable = fence == null;
-            this.fence = reason;
-        }
-        if (!wasWritable) return;
-        // On this thread, so that what the listeners end is what existed when writes stopped: told
-        // later, a server would also end a session that started on the fenced slot (a verify login).
-        // Listeners do not block; they start a thread for each session they end.
-        for (dev.cairn.store.SlotStore.FenceListener l : fenceListeners) {
-            try {
-                l.fenced(reason);
-            } catch (RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(RocksSlotReplication.class).warn("fence listener failed", e);
-            }
-        }
-    }
+    @Override public void fence(String reason) { fence.fence(reason); }
 
-    Runnable onFenced(dev.cairn.store.SlotStore.FenceListener listener) {
-        fenceListeners.add(listener);
-        return () -> fenceListeners.remove(listener);
-    }
+    Runnable onFenced(dev.cairn.store.SlotStore.FenceListener listener) { return fence.onFenced(listener); }
 
-    @Override public void unfence() {
-        synchronized (fenceListeners) {
-            this.fence = null;
-        }
-    }
+    @Override public void unfence() { fence.lower(); }
 
     /** Null when writable. */
-    @Override public String fenceReason() { return fence; }
+    @Override public String fenceReason() { return fence.reason(); }
 
-    void checkWritable() {
-        String f = fence;
-        if (f != null) throw new StoreException(Reason.UNAVAILABLE, f);
-    }
+    void checkWritable() { fence.checkWritable(); }
+
+    /** See {@link SlotFence#beginLocalCommit}: the last look before a local commit is written. */
+    void beginLocalCommit() { fence.beginLocalCommit(); }
+
+    /** See {@link SlotFence#localCommitPublished}. */
+    void localCommitPublished() { fence.localCommitPublished(); }
 
     @Override public long epoch() { return epoch; }
 
@@ -201,6 +178,12 @@ public final class RocksSlotReplication implements SlotReplication {
         Map<BodyId, byte[]> bytes = new HashMap<>(bodies.size() * 2);
         bodies.forEach((id, p) -> bytes.put(id, p.bytes));
         h.committed(record, previous, encoded, bytes);
+    }
+
+    /** See {@link CommitHook#abandoned}. */
+    void abandoned(String user) {
+        CommitHook h = hook;
+        if (h != null) h.abandoned(user);
     }
 
     void awaitReplicated(String user, long seq) {

@@ -305,10 +305,17 @@ final class UserState implements UserStore {
             byte[] encoded = t.records == null ? ChangeCodec.encode(record) : null;
             if (encoded != null) t.ops.put(slot.changelog, Keys.change(channel, id, t.seq), encoded);
             else for (ChangeRecord r : t.records) t.ops.put(slot.changelog, Keys.change(channel, id, r.seq()), ChangeCodec.encode(r));
-            slot.commitDurably(t.ops);
-            durable = true;
-            slot.replication().seqMoved(t.before.header().seq, t.userDeleted ? 0 : t.seq);
-            data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
+            // The hook may have waited long since write() looked at the fence (for a reservation, or
+            // frozen): looked at again, and the fence held until this commit is published (SlotFence).
+            if (!t.replicated) beginLocalCommit();
+            try {
+                slot.commitDurably(t.ops);
+                durable = true;
+                slot.replication().seqMoved(t.before.header().seq, t.userDeleted ? 0 : t.seq);
+                data = index(t.header, byNum, t.subscriptions != null ? t.subscriptions : t.before.subscriptions());
+            } finally {
+                if (!t.replicated) slot.replication().localCommitPublished();
+            }
             if (!t.replicated) slot.replication().committed(record, t.before.header().seq, encoded, t.bodies);
         } catch (StoreException e) {
             if (e.reason() == Reason.UNAVAILABLE) {
@@ -323,6 +330,16 @@ final class UserState implements UserStore {
         for (Runnable r : t.afterCommit) r.run();
         if (t.records == null) slot.changeLog.committed(channel, name, t.seq);
         else for (ChangeRecord r : t.records) slot.changeLog.committed(channel, name, r.seq());
+    }
+
+    /** The last look at the fence; refused, the hook is told that the commit it let through wrote nothing. */
+    private void beginLocalCommit() {
+        try {
+            slot.replication().beginLocalCommit();
+        } catch (StoreException e) {
+            slot.replication().abandoned(name);
+            throw e;
+        }
     }
 
     /** Gives each mailbox a UIDVALIDITY above every one the user had, in a commit of its own (under the lock). */
