@@ -37,7 +37,8 @@ final class ChangesBatch {
 
     /**
      * Gathers the user's commits from seq {@code from} on. A user gone here (deleted) is forgotten
-     * (the replica drops it too, through {@code resync}); one whose log no longer reaches back to
+     * (the replica drops it too, through {@code resync}, and its answer acknowledges the deletion,
+     * {@link UserDeletions}); one whose log no longer reaches back to
      * {@code from} is copied whole ({@code resync}).
      */
     void add(String user, long from, SlotStore slot, CommitTail tail, SentBodies bodies, ReplicaLag lag, Consumer<String> resync) {
@@ -48,10 +49,11 @@ final class ChangesBatch {
         List<Committed> commits;
         try {
             if (!slot.hasUser(user)) {
-                // Gone on the master (deleted and pruned): the replica drops it too; nothing of it is waited for.
+                // Gone on the master (deleted): the replica drops it too, even one it may never have
+                // had (the drop's answer is what acknowledges the deletion); nothing else of it is waited for.
                 lag.forget(user);
                 tail.drop(user);
-                if (from > 1) resync.accept(user);
+                resync.accept(user);
                 return;
             }
             commits = tail.commits(user, from, budget - entries.size(), BATCH_BYTES - bytes, slot.changeLog());

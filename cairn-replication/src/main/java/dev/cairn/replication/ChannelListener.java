@@ -12,6 +12,12 @@ interface ChannelListener {
     /** The replica has the user's changes up to seq (durably applied). */
     void acked(String user, long seq);
 
+    /**
+     * The replica let go of the user, which this master deleted at seq (see {@link UserDeletions}):
+     * the deletion is acknowledged, without a seq of the user to say so (the replica reports 0).
+     */
+    void deleted(String user, long seq);
+
     /** A commit reached the replica this long after it was made here (the delay histogram). */
     void delay(long nanos);
 

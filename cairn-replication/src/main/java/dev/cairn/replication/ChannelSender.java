@@ -5,6 +5,7 @@ import dev.cairn.replication.Frame.*;
 import dev.cairn.replication.MasterHandshake.StaleEpoch;
 import dev.cairn.store.BodyId;
 import dev.cairn.store.SlotStore;
+import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SlotReplication;
@@ -66,6 +67,9 @@ final class ChannelSender implements Runnable {
     /** Users the replica could not follow from a record on (NeedBodies): shipped again from there. */
     private final Map<String, Long> rewinds = new HashMap<>();
     private int inFlight;
+    /** Frames that await an answer, sent and answered, numbered across connections (what {@link UserDeletions} matches Acks by). */
+    private long framesSent, framesAnswered;
+    private final UserDeletions deletions = new UserDeletions();
     /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
     private volatile long lastHeard;
     /** When a frame last left on this connection (only the sending thread writes it). */
@@ -116,7 +120,15 @@ final class ChannelSender implements Runnable {
     void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
         String user = record.user();
         long now = System.nanoTime();
+        boolean deletes = record.changes().stream().anyMatch(c -> c instanceof Change.UserDeleted);
         locked(() -> {
+            deletions.committed(user, record.seq(), deletes, previous == 0, framesSent);
+            if (previous == 0 && !deletes) {
+                // A new life of the user (created again after a deletion): shipped from its start,
+                // and what the replica acknowledged of an earlier life no longer counts.
+                acked.remove(user);
+                rewinds.put(user, 0L);
+            }
             lag.committed(user, record.seq(), now);
             tail.keep(connected, user, previous, record, encoded, bodies);
             dirty.add(user);
@@ -151,6 +163,16 @@ final class ChannelSender implements Runnable {
     }
 
     long acked(String user) { return acked.getOrDefault(user, -1L); }
+
+    /**
+     * Whether the replica has the user's commit at seq: acknowledged it, or, for the user's
+     * deletion, let go of the user too ({@link UserDeletions}; only while the user is not here).
+     */
+    boolean holds(String user, long seq) {
+        if (acked(user) >= seq) return true;
+        long deleted = deletions.confirmed(user);
+        return deleted >= seq && !slot.hasUser(user);
+    }
 
     /** The protocol version of this channel's connections (a replica of version 2 cannot take a switchover). */
     int version() { return version; }
@@ -230,7 +252,29 @@ final class ChannelSender implements Runnable {
 
     /** Under the lock: one more frame awaits its Ack; the reply timeout counts from the first in flight. */
     private void inFlightAdd(long now) {
+        framesSent++;
         if (inFlight++ == 0) lastHeard = now;
+    }
+
+    /** The reader: the number of the frame the answer just read answers (the oldest in flight). */
+    private long answering() {
+        lock.lock();
+        try {
+            return ++framesAnswered;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The replica let go of the user, deleted here at seq: it holds nothing of it, so nothing it
+     * acknowledged before counts for a later life of the user; the store's wait for the deletion ends.
+     */
+    private void letGo(String user, long seq) {
+        locked(() -> acked.remove(user));
+        catchUp.remove(user);
+        lag.forget(user);
+        listener.deleted(user, seq);
     }
 
     private void disconnected() {
@@ -245,6 +289,8 @@ final class ChannelSender implements Runnable {
             String copying = images.disconnected();
             if (copying != null) resyncs.add(copying);
             inFlight = 0;
+            framesAnswered = framesSent; // unanswered ones never will be: the next connection's count from here
+            deletions.disconnected();
             failure = null;
         });
     }
@@ -388,9 +434,23 @@ final class ChannelSender implements Runnable {
                 switch (f) {
                     case Ack a -> {
                         link.acked();
+                        long frame = answering();
                         for (Applied ap : a.applied()) {
-                            acked.merge(ap.user(), ap.seq(), Math::max);
-                            long now = acked.get(ap.user());
+                            if (ap.seq() == 0) {
+                                long deleted = deletions.confirms(ap.user(), frame);
+                                if (deleted > 0) {
+                                    letGo(ap.user(), deleted);
+                                    continue;
+                                }
+                            }
+                            long now;
+                            lock.lock();
+                            try {
+                                if (deletions.ofEarlierLife(ap.user(), frame)) continue; // sent before the user was created again
+                                now = acked.merge(ap.user(), ap.seq(), Math::max);
+                            } finally {
+                                lock.unlock();
+                            }
                             catchUp.computeIfPresent(ap.user(), (u, target) -> now >= target || !slot.hasUser(u) ? null : target);
                             listener.acked(ap.user(), now);
                             acknowledged(ap.user(), now);
@@ -420,6 +480,7 @@ final class ChannelSender implements Runnable {
                         resync(nr.user());
                     }
                     case ImageWants w -> {
+                        answering();
                         images.wants(w);
                         locked(() -> {
                             if (inFlight > 0) inFlight--;
@@ -469,6 +530,10 @@ final class ChannelSender implements Runnable {
             listener.acked(e.getKey(), e.getValue());
             acknowledged(e.getKey(), e.getValue());
         }
+        // Users deleted here that the replica does not have either: their deletion is acknowledged.
+        Set<String> atReplica = new HashSet<>();
+        for (Frame.Position p : positions.positions()) atReplica.add(p.user());
+        deletions.absentAtReplica(atReplica).forEach(this::letGo);
     }
 
     /** Sends one Changes frame if anything is waiting; false when there was nothing to send. */

@@ -37,7 +37,7 @@ final class RecordedReplicas implements InSyncPublication.Replicas {
         if (mode == Mode.ASYNC) return false;
         SyncState s = master.inSync.state(replica);
         if (s == null || !s.inSync()) return false;
-        if (user == null || master.senders.size() > 1 || master.senders.get(replica)[slot.channelOf(user)].acked(user) >= seq) return true;
+        if (user == null || master.senders.size() > 1 || master.senders.get(replica)[slot.channelOf(user)].holds(user, seq)) return true;
         master.inSync.takeOut(replica, "the master acknowledges a commit it does not have (degraded)");
         return false;
     }

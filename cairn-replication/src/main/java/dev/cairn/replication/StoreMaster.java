@@ -53,7 +53,8 @@ final class StoreMaster implements CommitHook {
     /** Sync-mode commits waiting for a replica, per user: each is woken by its own user's Ack only. */
     private final Map<String, List<Waiter>> waiting = new ConcurrentHashMap<>();
 
-    private record Waiter(long seq, CompletableFuture<Void> done) {}
+    /** {@code done} completes true when a replica has the commit, false when nobody waits any more (stopped, fallen back). */
+    private record Waiter(long seq, CompletableFuture<Boolean> done) {}
     private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
     /**
      * Upper bounds of the delay histogram: 15 buckets from 0.5 ms to 60 s per replica, instead of
@@ -311,6 +312,9 @@ final class StoreMaster implements CommitHook {
                         spec.name(), record.user(), v.mailbox().value(), window.uidWindow(), v.uidValidity());
             }
         }
+        // A new life of the user (created again after a deletion, at a lower seq): what replicas
+        // acknowledged of the earlier one must not count for its commits.
+        if (previous == 0) replicated.remove(record.user());
         int channel = slot.channelOf(record.user());
         for (ChannelSender[] cs : senders.values()) cs[channel].committed(record, previous, encoded, bodies);
     }
@@ -324,8 +328,19 @@ final class StoreMaster implements CommitHook {
         if (published != null) published.beforeAcknowledging(user, seq);
     }
 
+    /**
+     * Whether a replica has the user's commit at seq: acknowledged it, or, for the user's deletion,
+     * let go of the user too (the replica reports such a user at 0; {@link UserDeletions}).
+     */
+    private boolean replicaHas(String user, long seq) {
+        if (replicated.getOrDefault(user, 0L) >= seq) return true;
+        int channel = slot.channelOf(user);
+        for (ChannelSender[] cs : senders.values()) if (cs[channel].holds(user, seq)) return true;
+        return false;
+    }
+
     private void awaitReplica(String user, long seq) {
-        if (!syncActive() || replicated.getOrDefault(user, 0L) >= seq) return;
+        if (!syncActive() || replicaHas(user, seq)) return;
         Waiter w = new Waiter(seq, new CompletableFuture<>());
         waiting.compute(user, (u, ws) -> {
             if (ws == null) ws = new ArrayList<>(2);
@@ -333,10 +348,11 @@ final class StoreMaster implements CommitHook {
             return ws;
         });
         // The Ack (or stop, or the fallback) may have come between the first look and joining the list.
-        if (replicated.getOrDefault(user, 0L) >= seq) release(user, replicated.get(user));
-        if (stopped || !syncActive()) w.done().complete(null);
+        if (replicaHas(user, seq)) release(user, seq);
+        if (stopped || !syncActive()) w.done().complete(false);
+        boolean had;
         try {
-            w.done().get(tuning.syncTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            had = w.done().get(tuning.syncTimeout().toNanos(), TimeUnit.NANOSECONDS) || replicaHas(user, seq);
         } catch (java.util.concurrent.TimeoutException e) {
             drop(user, w);
             fallBack();
@@ -354,11 +370,11 @@ final class StoreMaster implements CommitHook {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
-        if (stopped && replicated.getOrDefault(user, 0L) < seq) {
+        if (stopped && !had) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE,
                     "store " + spec.name() + " is no longer mastered here; the change may not be kept");
         }
-        if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE && replicated.getOrDefault(user, 0L) < seq) {
+        if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE && !had) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE,
                     "store " + spec.name() + ": no replica applied the change (on_replica_loss = refuse)");
         }
@@ -376,7 +392,7 @@ final class StoreMaster implements CommitHook {
         waiting.computeIfPresent(user, (u, ws) -> {
             ws.removeIf(w -> {
                 if (w.seq() > seq) return false;
-                w.done().complete(null);
+                w.done().complete(true);
                 return true;
             });
             return ws.isEmpty() ? null : ws;
@@ -387,7 +403,7 @@ final class StoreMaster implements CommitHook {
     private void releaseAll() {
         for (String user : waiting.keySet()) {
             waiting.computeIfPresent(user, (u, ws) -> {
-                for (Waiter w : ws) w.done().complete(null);
+                for (Waiter w : ws) w.done().complete(false);
                 return null;
             });
         }
@@ -438,6 +454,19 @@ final class StoreMaster implements CommitHook {
         @Override public void acked(String user, long seq) {
             replicated.merge(user, seq, Math::max);
             release(user, seq);
+        }
+
+        @Override public void deleted(String user, long seq) {
+            // Only what the deletion covers, looked at per waiter: a commit of the user created
+            // again meanwhile (here again, at a lower seq) waits for its own Ack.
+            waiting.computeIfPresent(user, (u, ws) -> {
+                ws.removeIf(w -> {
+                    if (!replicaHas(user, w.seq())) return false;
+                    w.done().complete(true);
+                    return true;
+                });
+                return ws.isEmpty() ? null : ws;
+            });
         }
 
         @Override public void delay(long nanos) {
