@@ -14,6 +14,10 @@
 #   ROUNDS=1 DURATION=10s IDLE=100,1000 bench/proxy.sh
 #   JFR=1 bench/proxy.sh                             # the proxy records a flight recording (proxy.jfr in the results)
 #   PIN=1 bench/proxy.sh                             # the proxy on a core of its own (taskset), the rest on the other
+#   MIX=select=5,fetch-flags=20,... bench/proxy.sh   # another operation mix (cairn bench imap --mix; IDLE= skips idle)
+#   PROXY_OPTS='-Djdk.pollerMode=1' bench/proxy.sh  # JVM options of the proxy alone
+# Each client count starts with a pair of WARM_ROUND (15 s; WARM_ROUND= for none), round 0 in the
+# table, not counted in the medians: the proxy sat idle while the node filled the mailboxes.
 #
 # 10,000 relayed connections hold ~20,000 descriptors in the proxy: the script raises `ulimit -n`
 # (soft and hard; as root). Runs under flock /work/wt/bench.lock when that file exists.
@@ -34,7 +38,7 @@ ulimit -Sn "$(ulimit -Hn)"
 # 10,000 where they fit, else 9,000 (two descriptors a relayed connection, and the JVM's own)
 if [ "$(ulimit -Sn)" -ge 21000 ]; then default_idle=1000,10000; else default_idle=1000,9000
   echo "proxy.sh: ulimit -n is $(ulimit -Sn) (hard limit): idle measured at $default_idle, not 10,000" >&2; fi
-export CAIRN_PROXY_BENCH_IDLE=${IDLE:-$default_idle}
+export CAIRN_PROXY_BENCH_IDLE=${IDLE-$default_idle} CAIRN_PROXY_BENCH_MIX=${MIX:-} CAIRN_PROXY_BENCH_PROXY_OPTS=${PROXY_OPTS:-} CAIRN_PROXY_BENCH_WARM_ROUND=${WARM_ROUND-15s}
 cmd=(./mvnw -B -o -P '!fuzz' verify -pl cairn-server -am -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
      -Dit.test='ProxyBenchIT' -Dfailsafe.failIfNoSpecifiedTests=false)
 nice_cmd=(); nice -n -5 true 2>/dev/null && nice_cmd=(nice -n -5)
@@ -64,24 +68,29 @@ for f in sorted(glob.glob(f"{d}/imap-c*-*.json")):
         print(f"{os.path.basename(f)}: no result (see {f[:-5]}.err)")
         continue
     runs.setdefault(int(m[1]), []).append((int(m[3]), m[2], r))
+def each(r):  # " (node + proxy)" when the run measured both
+    e = r.get("server_cpu_us_per_op_each", [])
+    return " (" + " + ".join(f"{x:.0f}" for x in e) + ")" if len(e) > 1 else ""
 def pct(r, p):
     return r.get(p, float("nan"))
 if runs:
-    print("\n| clients | round | way | ops/s | p50 ms | p99 ms | errors | server CPU us/op |")
-    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| clients | round | way | ops/s | p50 ms | p99 ms | errors | node (+ proxy) CPU us/op | machine CPU us/op |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for c in sorted(runs):
     for rnd, way, r in sorted(runs[c], key=lambda x: (x[0], x[1])):
-        print(f"| {c} | {rnd} | {way} | {r['ops_per_second']:.0f} | {pct(r, 'p50_ms'):.2f} | {pct(r, 'p99_ms'):.2f} | {r['errors']} | {r.get('server_cpu_us_per_op', float('nan')):.0f} |")
+        print(f"| {c} | {rnd} | {way} | {r['ops_per_second']:.0f} | {pct(r, 'p50_ms'):.2f} | {pct(r, 'p99_ms'):.2f} | {r['errors']} | {r.get('server_cpu_us_per_op', float('nan')):.0f}{each(r) if way == 'proxy' else ''} | {r.get('machine_cpu_us_per_op', float('nan')):.0f} |")
 if runs:
-    print("\n| clients | direct ops/s (median) | proxy ops/s (median) | proxy / direct | p99 ms direct → proxy (median) |")
-    print("| ---: | ---: | ---: | ---: | --- |")
+    print("\n| clients | direct ops/s (median) | proxy ops/s (median) | proxy / direct | p99 ms direct → proxy (median) | machine CPU us/op direct → proxy (median) |")
+    print("| ---: | ---: | ---: | ---: | --- | --- |")
 for c in sorted(runs):
-    m = {w: [r for _, way, r in runs[c] if way == w] for w in ("direct", "proxy")}
+    m = {w: [r for rnd, way, r in runs[c] if way == w and rnd > 0] for w in ("direct", "proxy")}
     if not m["direct"] or not m["proxy"]:
         continue
     od = statistics.median(r["ops_per_second"] for r in m["direct"]); op = statistics.median(r["ops_per_second"] for r in m["proxy"])
     pd = statistics.median(pct(r, "p99_ms") for r in m["direct"]); pp = statistics.median(pct(r, "p99_ms") for r in m["proxy"])
-    print(f"| {c} | {od:.0f} | {op:.0f} | {op / od:.2f} | {pd:.2f} → {pp:.2f} |")
+    md = statistics.median(r.get("machine_cpu_us_per_op", float("nan")) for r in m["direct"])
+    mp = statistics.median(r.get("machine_cpu_us_per_op", float("nan")) for r in m["proxy"])
+    print(f"| {c} | {od:.0f} | {op:.0f} | {op / od:.2f} | {pd:.2f} → {pp:.2f} | {md:.0f} → {mp:.0f} |")
 for who in ("proxy", "node"):
     f = f"{d}/idle-{who}.txt"
     if os.path.exists(f):

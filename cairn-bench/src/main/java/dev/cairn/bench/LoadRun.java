@@ -88,6 +88,8 @@ public final class LoadRun {
         long measureStart = System.nanoTime();
         long cpuStart = ProcessCpu.selfNanos();
         long serverStart = ProcessCpu.treeNanos(settings.serverPids());
+        long machineStart = ProcessCpu.machineNanos();
+        long[] eachStart = settings.serverPids().stream().mapToLong(pid -> ProcessCpu.treeNanos(List.of(pid))).toArray();
         long end = settings.operations() > 0 ? Long.MAX_VALUE : measureStart + settings.duration().toNanos();
         while (System.nanoTime() < end && (settings.operations() <= 0 || live.sum() < settings.operations())) {
             progress("run", measureStart, end, settings.operations(), live, errors);
@@ -98,6 +100,8 @@ public final class LoadRun {
         double seconds = (System.nanoTime() - measureStart) / 1e9;
         long cpuEnd = ProcessCpu.selfNanos();
         long serverEnd = ProcessCpu.treeNanos(settings.serverPids());
+        long machineEnd = ProcessCpu.machineNanos();
+        long[] eachEnd = settings.serverPids().stream().mapToLong(pid -> ProcessCpu.treeNanos(List.of(pid))).toArray();
         stop.set(true);
         if (settings.progress()) {
             log.print(terminal ? "\r" + " ".repeat(100) + "\r" : "");
@@ -110,11 +114,16 @@ public final class LoadRun {
         }
         double generatorCpu = cpuStart < 0 || cpuEnd < 0 ? -1 : (cpuEnd - cpuStart) / 1e9;
         double serverCpu = serverStart < 0 || serverEnd < 0 ? -1 : (serverEnd - serverStart) / 1e9;
+        double machineCpu = machineStart < 0 || machineEnd < 0 ? -1 : (machineEnd - machineStart) / 1e9;
+        List<Double> serverCpuEach = new java.util.ArrayList<>();
+        for (int i = 0; i < eachStart.length; i++) {
+            serverCpuEach.add(eachStart[i] < 0 || eachEnd[i] < 0 ? -1 : (eachEnd[i] - eachStart[i]) / 1e9);
+        }
         if (settings.rate() > 0) {
             described = new java.util.LinkedHashMap<>(described);
             described.put("rate", String.format(Locale.ROOT, "%.0f ops/s paced", settings.rate()));
         }
-        return Report.of(command, target, described, seconds, kinds, recorders, errors, generatorCpu, serverCpu);
+        return Report.of(command, target, described, seconds, kinds, recorders, errors, generatorCpu, serverCpu, serverCpuEach, machineCpu);
     }
 
     private long lastProgress;

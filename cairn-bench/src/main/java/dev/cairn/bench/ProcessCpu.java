@@ -64,6 +64,24 @@ public final class ProcessCpu {
         return ticks * 1_000_000_000L / TICKS_PER_SECOND;
     }
 
+    /**
+     * CPU nanoseconds every core of the machine spent busy (user, nice, system, irq, softirq and
+     * steal, from /proc/stat's first line; proc(5)); -1 if unreadable. On a machine shared by the
+     * server, its peers and the load generator, what one operation costs all of them.
+     */
+    public static long machineNanos() {
+        try {
+            String first = Files.readAllLines(Path.of("/proc/stat")).getFirst();
+            String[] f = first.trim().split("\\s+");
+            if (!f[0].equals("cpu")) return -1;
+            long ticks = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) ticks += Long.parseLong(f[i]); // idle (4) and iowait (5) left out
+            return ticks * 1_000_000_000L / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** {ppid, utime, stime, cutime, cstime} from /proc/pid/stat (proc(5)); null if it vanished. */
     private static long[] stat(Path file) {
         String line;

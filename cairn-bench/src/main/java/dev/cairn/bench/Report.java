@@ -21,7 +21,9 @@ public record Report(
         Map<String, Long> errors,
         List<String> errorSamples,
         double generatorCpuSeconds,
-        double serverCpuSeconds) {
+        double serverCpuSeconds,
+        List<Double> serverCpuSecondsEach,
+        double machineCpuSeconds) {
 
     /** One kind of operation; latencies in microseconds. */
     public record Kind(String name, long count, double perSecond, long p50, long p99, long max, double mean) {}
@@ -43,7 +45,8 @@ public record Report(
     }
 
     static Report of(String command, String target, Map<String, String> settings, double seconds, List<String> names,
-            List<Recorder> recorders, Errors errors, double generatorCpuSeconds, double serverCpuSeconds) {
+            List<Recorder> recorders, Errors errors, double generatorCpuSeconds, double serverCpuSeconds,
+            List<Double> serverCpuSecondsEach, double machineCpuSeconds) {
         List<Kind> kinds = new ArrayList<>();
         Histogram all = new Histogram();
         for (String name : names) {
@@ -57,7 +60,8 @@ public record Report(
             }
         }
         return new Report(command, target, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(settings)), seconds, List.copyOf(kinds), kind("total", all, seconds),
-            errors.byKind(), errors.samples(), generatorCpuSeconds, serverCpuSeconds);
+            errors.byKind(), errors.samples(), generatorCpuSeconds, serverCpuSeconds,
+            List.copyOf(serverCpuSecondsEach), machineCpuSeconds);
     }
 
     private static Kind kind(String name, Histogram histogram, double seconds) {
@@ -84,6 +88,10 @@ public record Report(
         if (totalOps() > 0 && serverCpuSeconds >= 0) {
             out.printf(Locale.ROOT, "server CPU     %.2f s (%.0f%% of one core), %.1f us/op%n", serverCpuSeconds,
                 100 * serverCpuSeconds / seconds, 1e6 * serverCpuSeconds / totalOps());
+        }
+        if (totalOps() > 0 && machineCpuSeconds >= 0) {
+            out.printf(Locale.ROOT, "machine CPU    %.2f s (%.0f%% of one core), %.1f us/op%n", machineCpuSeconds,
+                100 * machineCpuSeconds / seconds, 1e6 * machineCpuSeconds / totalOps());
         }
         out.printf(Locale.ROOT, "errors         %d%n", totalErrors());
         errors.forEach((kind, count) -> out.printf(Locale.ROOT, "  %-28s %d%n", kind, count));
@@ -153,7 +161,18 @@ public record Report(
         number(json, "generator_cpu_seconds", generatorCpuSeconds).append(',');
         number(json, "server_cpu_seconds", serverCpuSeconds).append(',');
         number(json, "server_cpu_us_per_op", serverCpuSeconds < 0 || totalOps() == 0 ? -1
-            : 1e6 * serverCpuSeconds / totalOps());
+            : 1e6 * serverCpuSeconds / totalOps()).append(',');
+        // one per --server-pid, in its order (a node and a proxy in front of it, say)
+        json.append("\"server_cpu_us_per_op_each\":[");
+        for (int i = 0; i < serverCpuSecondsEach.size(); i++) {
+            double each = serverCpuSecondsEach.get(i);
+            json.append(i > 0 ? "," : "").append(each < 0 || totalOps() == 0 ? "-1"
+                : String.format(Locale.ROOT, "%.1f", 1e6 * each / totalOps()));
+        }
+        json.append("],");
+        number(json, "machine_cpu_seconds", machineCpuSeconds).append(',');
+        number(json, "machine_cpu_us_per_op", machineCpuSeconds < 0 || totalOps() == 0 ? -1
+            : 1e6 * machineCpuSeconds / totalOps());
         return json.append('}').toString();
     }
 

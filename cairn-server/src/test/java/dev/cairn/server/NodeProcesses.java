@@ -108,10 +108,24 @@ final class NodeProcesses implements AutoCloseable {
      */
     void startThrough(String node, List<String> prefix) { prefixes.put(node, List.copyOf(prefix)); }
 
+    /** {@code node}'s JVM is started with these options from now on (its -Xmx among them, replacing the heap given to start). */
+    void jvmOptions(String node, List<String> options) { jvmOptions.put(node, List.copyOf(options)); }
+
+    private final Map<String, List<String>> jvmOptions = new ConcurrentHashMap<>();
+
+    /** The JVM's command line with {@code options} in place of its -Xmx (what ./cairn gives a node or a proxy). */
+    static List<String> withJvmOptions(List<String> command, List<String> options) {
+        List<String> c = new java.util.ArrayList<>(command);
+        if (options.isEmpty()) return c;
+        c.removeIf(a -> a.startsWith("-Xmx"));
+        c.addAll(1, options);
+        return c;
+    }
+
     /** Starts the node from {@code config} with a heap of {@code heap} and waits until it is healthy. */
     Process start(String node, Path config, String heap) throws Exception {
         List<String> command = new java.util.ArrayList<>(prefixes.getOrDefault(node, List.of()));
-        command.addAll(command(config, heap));
+        command.addAll(withJvmOptions(command(config, heap), jvmOptions.getOrDefault(node, List.of())));
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
         processes.put(node, p);

@@ -40,6 +40,9 @@ class ProxyBenchIT {
     private static final int USERS = 100;
     /** Every connection of the idle measure comes from 127.0.0.1, through the proxy to the node too. */
     private static final List<String> LIMITS = List.of("[limits]", "max_connections = 30000", "max_connections_per_address = 30000");
+    /** The node's and the proxy's [memory] total: room for 10,000 idle sessions each. */
+    private static final dev.cairn.server.config.MemoryConfig BUDGET = new dev.cairn.server.config.MemoryConfig(1L << 30);
+    private static final String MEMORY = "[memory]\ntotal = \"1G\"";
 
     @TempDir Path dir;
 
@@ -52,6 +55,9 @@ class ProxyBenchIT {
         String warmup = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARMUP", "5s");
         String idleLevels = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_IDLE", "1000,10000");
         boolean pin = System.getenv("CAIRN_PROXY_BENCH_PIN") != null;
+        String mix = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_MIX", "");
+        String warmRound = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARM_ROUND", "15s");
+        boolean skipIdle = idleLevels.isBlank();
         // PIN: this JVM and every process it starts from here on (ZooKeeper, PostgreSQL, the node, the
         // load generator) on CPU 0; the proxy alone on CPU 1 (below): a front-end tier of its own
         if (pin) pin(ProcessHandle.current().pid(), 0);
@@ -64,8 +70,10 @@ class ProxyBenchIT {
             TestCluster c = TestCluster.of(dir, "n1").store("sync = false", "channels = 2").listen("imap", "admin")
                     .disable("pop3", "lmtp").cluster(SECRET, zk.connectString(), "session_timeout = \"4s\"")
                     .directory(directory).build();
-            Files.writeString(c.config("n1"), String.join("\n", LIMITS) + "\n", java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(c.config("n1"), String.join("\n", LIMITS) + "\n" + MEMORY + "\n", java.nio.file.StandardOpenOption.APPEND);
             try (NodeProcesses p = new NodeProcesses(c, dir)) {
+                // each process with the JVM options ./cairn gives it for its budget (the serial collector among them)
+                p.jvmOptions("n1", BUDGET.jvmOptions());
                 Process node = p.start("n1", c.config("n1"), "512m");
                 CliRun create = CliRun.run("", "store", "create", "s1", "--master", "n1/s0", "--config", c.config("n1").toString());
                 assertThat(create.status()).as(create.err()).isZero();
@@ -86,9 +94,13 @@ class ProxyBenchIT {
                         "[cluster]", "zookeeper = \"" + zk.connectString() + "\"", "session_timeout = \"4s\"",
                         "[proxy]", "name = \"proxy-1\"", "secret = \"" + SECRET + "\""));
                 lines.addAll(LIMITS);
+                lines.add(MEMORY);
                 Files.writeString(config, String.join("\n", lines) + "\n");
-                List<String> command = new ArrayList<>(NodeProcesses.command(config, "512m"));
+                List<String> command = NodeProcesses.withJvmOptions(NodeProcesses.command(config, "512m"), BUDGET.frontendJvmOptions());
                 command.set(command.indexOf("serve"), "proxy");
+                // CAIRN_PROXY_BENCH_PROXY_OPTS: JVM options of the proxy alone (a poller mode, a scheduler's parallelism...)
+                String proxyOpts = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_PROXY_OPTS", "").trim();
+                if (!proxyOpts.isEmpty()) command.addAll(1, List.of(proxyOpts.split("\\s+")));
                 if (System.getenv("CAIRN_PROXY_BENCH_JFR") != null) { // where the proxy's CPU goes (jfr print --events jdk.ExecutionSample)
                     command.add(1, "-XX:StartFlightRecording=filename=" + results.resolve("proxy.jfr") + ",settings=profile");
                 }
@@ -106,7 +118,9 @@ class ProxyBenchIT {
                     Files.writeString(results.resolve("setup.txt"), "node pid " + node.pid() + " imap " + direct
                             + ", proxy pid " + proxy.pid() + " imap " + imap + "\n");
                     for (int clients : clientCounts) {
-                        for (int round = 1; round <= rounds; round++) {
+                        // round 0, not counted: both JVMs' compilers and caches warm on this client count first
+                        // (the proxy sat idle through the node's fill; its first measured run would pay for its JIT)
+                        for (int round = warmRound.isBlank() ? 1 : 0; round <= rounds; round++) {
                             // direct first in odd rounds, the proxy first in even ones: drift falls on both alike
                             List<String> order = round % 2 == 1 ? List.of("direct", "proxy") : List.of("proxy", "direct");
                             for (String way : order) {
@@ -114,14 +128,16 @@ class ProxyBenchIT {
                                 String name = "imap-c" + clients + "-" + way + "-" + round;
                                 System.out.printf("ProxyBenchIT: %s (load %s)%n", name, Files.readString(Path.of("/proc/loadavg")).trim());
                                 bench(results, name, "imap", "--port", Integer.toString(port), "--user", "u%d", "--password", NodeProcesses.PASSWORD,
-                                        "--users", Integer.toString(USERS), "--clients", Integer.toString(clients), "--duration", duration,
-                                        "--warmup", warmup, "--seed", "1", "--server-pid", Long.toString(way.equals("direct") ? node.pid() : proxy.pid()),
-                                        "--no-progress", "--json");
+                                        "--users", Integer.toString(USERS), "--clients", Integer.toString(clients), "--duration", round == 0 ? warmRound : duration,
+                                        "--warmup", warmup, "--seed", "1", "--no-progress", "--json",
+                                        // the node's CPU, and through the proxy the node's and the proxy's together
+                                        "--server-pid", way.equals("direct") ? Long.toString(node.pid()) : node.pid() + "," + proxy.pid(),
+                                        "--mix", mix.isBlank() ? dev.cairn.bench.imap.ImapMix.DEFAULT_SPEC : mix);
                             }
                         }
                     }
                     // Idle connections through the proxy: the proxy's cost, then (fresh connections) the node's behind it.
-                    for (String measured : List.of("proxy", "node")) {
+                    for (String measured : skipIdle ? List.<String>of() : List.of("proxy", "node")) {
                         long pid = measured.equals("proxy") ? proxy.pid() : node.pid();
                         System.out.printf("ProxyBenchIT: idle through the proxy, measuring the %s (load %s)%n", measured,
                                 Files.readString(Path.of("/proc/loadavg")).trim());
