@@ -23,11 +23,19 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", required = true, description = "the proxy's TOML config file")
     Path config;
 
+    @Option(names = "--print-jvm-options", description = "print the JVM options that keep the proxy to its memory budget "
+            + "([memory] total), one a line, and exit; ./cairn starts the proxy with them")
+    boolean printJvmOptions;
+
     @CommandLine.Spec
     CommandSpec spec;
 
     @Override public Integer call() throws Exception {
         ProxyConfig c = ConfigLoader.loadProxy(config);
+        if (printJvmOptions) {
+            c.shared().memory().frontendJvmOptions().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         Frontend frontend = Frontend.start(c, Frontend.builtIn());
         Thread hook = new Thread(frontend::close, "cairn-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -61,7 +61,25 @@ public record MemoryConfig(long total) {
      * collector's time (docs/benchmarks.md).
      */
     public List<String> jvmOptions() {
-        return List.of("-Xmx" + (heap() >> 20) + "m", "-XX:+UseSerialGC", "-XX:NewRatio=1", "-XX:SurvivorRatio=4",
+        return options(heap());
+    }
+
+    /**
+     * A front-end's heap ({@code cairn proxy}): it holds no mail and no RocksDB, so the heap has
+     * what the JVM's native part leaves but a fifth, kept for what sockets and TLS hold outside the
+     * heap (the JDK's temporary direct buffers of socket reads and writes, the TLS engines' state).
+     */
+    public long frontendHeap() {
+        return (total - JVM_NATIVE) * 4 / 5 >> 20 << 20;
+    }
+
+    /** The options of a front-end: the node's collector and code cache, {@link #frontendHeap}. */
+    public List<String> frontendJvmOptions() {
+        return options(frontendHeap());
+    }
+
+    private static List<String> options(long heap) {
+        return List.of("-Xmx" + (heap >> 20) + "m", "-XX:+UseSerialGC", "-XX:NewRatio=1", "-XX:SurvivorRatio=4",
                 "-XX:ReservedCodeCacheSize=" + (CODE_CACHE >> 20) + "m");
     }
 }

@@ -283,6 +283,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aProxyPrintsTheJvmOptionsOfItsBudgetWithTheWholeRestForItsHeap() throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "a cluster secret of more than thirty-two characters\n");
+        Path file = dir.resolve("proxy.toml");
+        Files.writeString(file, String.join("\n", "[memory]", "total = \"1G\"",
+                "[directory]", "url = \"postgresql://127.0.0.1:1/cairn\"", "user = \"cairn\"", "password_file = \"" + secret + "\"",
+                "[cluster]", "zookeeper = \"127.0.0.1:1\"",
+                "[proxy]", "name = \"p1\"", "secret_file = \"" + secret + "\"") + "\n");
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        CommandLine cli = CairnCommand.commandLine(new CairnCommand(new ByteArrayInputStream(new byte[0])));
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        int status = cli.execute("proxy", "--config", file.toString(), "--print-jvm-options");
+        assertThat(status).as(err.toString()).isZero();
+        // no RocksDB in a front-end: (1G - 96M) * 0.8 = 742.4M, whole MiB down (a node's heap is 649M)
+        assertThat(out.toString().lines()).containsExactly("-Xmx742m", "-XX:+UseSerialGC", "-XX:NewRatio=1", "-XX:SurvivorRatio=4",
+                "-XX:ReservedCodeCacheSize=48m");
+    }
+
+    @Test
     void localDomainsBareNamesAndPasswordLengthAreRead() {
         NodeConfig c = ConfigLoader.parse("""
                 [directory]
