@@ -200,6 +200,29 @@ public final class Connection implements Closeable {
 
     public void flush() throws IOException { output.flush(); }
 
+    // ---- a relay's streams ----
+
+    /**
+     * The peer's stream under the line buffer, for a relay that copies octets with no parsing
+     * (a front-end after its login, issue 21): one copy less per read and reads as large as the
+     * relay asks. Only once the buffered octets were taken ({@link LineInput#takeBuffered}); the
+     * timeouts still apply.
+     */
+    public InputStream relayInput() {
+        if (input.buffered() != 0) throw new IllegalStateException("take the buffered input before relaying");
+        return input.source();
+    }
+
+    /**
+     * The stream to the peer under the reply buffer, for a relay: each write goes out as it is
+     * (the relay writes what it read, whole), with no buffer allocated and copied per write.
+     * Flushes what is buffered first.
+     */
+    public OutputStream relayOutput() throws IOException {
+        output.flush();
+        return rawOutput;
+    }
+
     // ---- stream layering ----
 
     /**
