@@ -29,7 +29,7 @@ mkdir -p "$CAIRN_PROXY_BENCH"
 # PIN=1: the proxy on CPU 1, everything else (node, ZooKeeper, PostgreSQL, load generator) on CPU 0,
 # as a proxy tier on machines of its own; direct runs then have one core, as the proxy runs' node does
 [ -n "${PIN:-}" ] && export CAIRN_PROXY_BENCH_PIN=1
-export CAIRN_PROXY_BENCH_ROUNDS=${ROUNDS:-3} CAIRN_PROXY_BENCH_CLIENTS=${CLIENTS:-"50 200"}
+export CAIRN_PROXY_BENCH_ROUNDS=${ROUNDS:-3} CAIRN_PROXY_BENCH_CLIENTS=${CLIENTS-"50 200"}   # CLIENTS= : the idle measure alone
 export CAIRN_PROXY_BENCH_DURATION=${DURATION:-30s} CAIRN_PROXY_BENCH_WARMUP=${WARMUP:-5s}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export MAVEN_OPTS=${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}

@@ -170,7 +170,7 @@ class ProxyBenchIT {
     }
 
     private static List<Integer> ints(String list) {
-        return java.util.Arrays.stream(list.trim().split("[ ,]+")).map(Integer::parseInt).toList();
+        return list.isBlank() ? List.of() : java.util.Arrays.stream(list.trim().split("[ ,]+")).map(Integer::parseInt).toList();
     }
 
     /** Every thread of the process on that CPU (threads it starts later inherit it). */

@@ -173,12 +173,22 @@ public final class IdleConnectionsBench implements Callable<Integer> {
 
     /**
      * The heap line of GC.heap_info: "garbage-first heap   total 262144K, used 10240K" before
-     * JDK 25, "... total reserved 6172672K, committed 98304K, used 29285K" since.
+     * JDK 25, "... total reserved 6172672K, committed 98304K, used 29285K" since; the serial and
+     * parallel collectors (a node's and a proxy's, as ./cairn starts them) have no heap line but
+     * one per generation ("DefNew total 161344K, used 36K", "Tenured total ...": their sum).
      */
     static long parseHeapUsed(String heapInfo) {
         Matcher m = Pattern.compile("heap\\s+total[^\\n]*?used (\\d+)K").matcher(heapInfo);
-        if (!m.find()) throw new IllegalStateException("no heap usage in: " + heapInfo);
-        return Long.parseLong(m.group(1)) * 1024;
+        if (m.find()) return Long.parseLong(m.group(1)) * 1024;
+        Matcher generation = Pattern.compile("(?:DefNew|Tenured|PSYoungGen|ParOldGen)\\s+total[^\\n\\[]*?used (\\d+)K").matcher(heapInfo);
+        long used = 0;
+        boolean found = false;
+        while (generation.find()) {
+            used += Long.parseLong(generation.group(1)) * 1024;
+            found = true;
+        }
+        if (!found) throw new IllegalStateException("no heap usage in: " + heapInfo);
+        return used;
     }
 
     private long rss() throws IOException {

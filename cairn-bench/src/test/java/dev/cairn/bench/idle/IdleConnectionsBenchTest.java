@@ -33,4 +33,18 @@ class IdleConnectionsBenchTest {
         assertThatThrownBy(() -> IdleConnectionsBench.parseHeapUsed("12345:\nAttachNotSupportedException"))
                 .isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void theSerialCollectorsGenerationsAreSummed() {
+        // jcmd GC.heap_info of a JVM with -XX:+UseSerialGC (JDK 25), as ./cairn starts a node or a proxy
+        String serial = """
+                26022:
+                 def new generation   total 161344K, used 36K [0x00000000d7600000, 0x00000000e3310000, 0x00000000ebb00000)
+                  eden space 129088K,   0% used [0x00000000d7600000, 0x00000000d76091c0, 0x00000000df410000)
+                """.replace("def new generation", "DefNew    ") + """
+                 Tenured     total 193540K, used 49745K [0x00000000ebb00000, 0x00000000f7801000, 0x0000000100000000)
+                   the space 193540K,  25% used [0x00000000ebb00000, 0x00000000eeb946c8, 0x00000000f7801000)
+                """;
+        assertThat(IdleConnectionsBench.parseHeapUsed(serial)).isEqualTo((36L + 49745L) * 1024);
+    }
 }
