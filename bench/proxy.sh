@@ -14,6 +14,7 @@
 #   ROUNDS=1 DURATION=10s IDLE=100,1000 bench/proxy.sh
 #   JFR=1 bench/proxy.sh                             # the proxy records a flight recording (proxy.jfr in the results)
 #   PIN=1 bench/proxy.sh                             # the proxy on a core of its own (taskset), the rest on the other
+#   PIN=clients bench/proxy.sh                       # the proxy and the load generator on one core, the node's machine on the other
 #   MIX=select=5,fetch-flags=20,... bench/proxy.sh   # another operation mix (cairn bench imap --mix; IDLE= skips idle)
 #   PROXY_OPTS='-Djdk.pollerMode=1' bench/proxy.sh  # JVM options of the proxy alone
 # Each client count starts with a pair of WARM_ROUND (15 s; WARM_ROUND= for none), round 0 in the
@@ -28,7 +29,8 @@ mkdir -p "$CAIRN_PROXY_BENCH"
 [ -n "${JFR:-}" ] && export CAIRN_PROXY_BENCH_JFR=1
 # PIN=1: the proxy on CPU 1, everything else (node, ZooKeeper, PostgreSQL, load generator) on CPU 0,
 # as a proxy tier on machines of its own; direct runs then have one core, as the proxy runs' node does
-[ -n "${PIN:-}" ] && export CAIRN_PROXY_BENCH_PIN=1
+# PIN=clients: the load generator on CPU 1 too: clients off the node's core both ways, as a service's are
+[ -n "${PIN:-}" ] && export CAIRN_PROXY_BENCH_PIN=$PIN
 export CAIRN_PROXY_BENCH_ROUNDS=${ROUNDS:-3} CAIRN_PROXY_BENCH_CLIENTS=${CLIENTS-"50 200"}   # CLIENTS= : the idle measure alone
 export CAIRN_PROXY_BENCH_DURATION=${DURATION:-30s} CAIRN_PROXY_BENCH_WARMUP=${WARMUP:-5s}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

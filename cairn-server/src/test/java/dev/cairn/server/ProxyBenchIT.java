@@ -54,12 +54,18 @@ class ProxyBenchIT {
         String duration = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_DURATION", "30s");
         String warmup = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARMUP", "5s");
         String idleLevels = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_IDLE", "1000,10000");
-        boolean pin = System.getenv("CAIRN_PROXY_BENCH_PIN") != null;
+        // PIN=1: the proxy alone on CPU 1; PIN=clients: the proxy and the load generator on CPU 1
+        String pinLayout = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_PIN", "");
+        boolean pin = !pinLayout.isBlank();
+        boolean clientsApart = pinLayout.equals("clients");
         String mix = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_MIX", "");
         String warmRound = System.getenv().getOrDefault("CAIRN_PROXY_BENCH_WARM_ROUND", "15s");
         boolean skipIdle = idleLevels.isBlank();
         // PIN: this JVM and every process it starts from here on (ZooKeeper, PostgreSQL, the node, the
-        // load generator) on CPU 0; the proxy alone on CPU 1 (below): a front-end tier of its own
+        // load generator) on CPU 0; the proxy alone on CPU 1 (below): a front-end tier of its own.
+        // PIN=clients moreover runs the load generator on CPU 1: the clients are off the node's machine
+        // both ways (as a mail service's are), and the node is woken from the other core direct as
+        // through the proxy; CPU 0 is the back-end's machine, PostgreSQL and ZooKeeper on it.
         if (pin) pin(ProcessHandle.current().pid(), 0);
         try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
              PostgresServer postgres = PostgresServer.start()) {
@@ -127,7 +133,7 @@ class ProxyBenchIT {
                                 int port = way.equals("direct") ? direct : imap;
                                 String name = "imap-c" + clients + "-" + way + "-" + round;
                                 System.out.printf("ProxyBenchIT: %s (load %s)%n", name, Files.readString(Path.of("/proc/loadavg")).trim());
-                                bench(results, name, "imap", "--port", Integer.toString(port), "--user", "u%d", "--password", NodeProcesses.PASSWORD,
+                                bench(results, name, clientsApart ? 1 : -1, "imap", "--port", Integer.toString(port), "--user", "u%d", "--password", NodeProcesses.PASSWORD,
                                         "--users", Integer.toString(USERS), "--clients", Integer.toString(clients), "--duration", round == 0 ? warmRound : duration,
                                         "--warmup", warmup, "--seed", "1", "--no-progress", "--json",
                                         // the node's CPU, and through the proxy the node's and the proxy's together
@@ -141,7 +147,7 @@ class ProxyBenchIT {
                         long pid = measured.equals("proxy") ? proxy.pid() : node.pid();
                         System.out.printf("ProxyBenchIT: idle through the proxy, measuring the %s (load %s)%n", measured,
                                 Files.readString(Path.of("/proc/loadavg")).trim());
-                        bench(results, "idle-" + measured, "idle", "--port", Integer.toString(imap), "--pid", Long.toString(pid),
+                        bench(results, "idle-" + measured, -1, "idle", "--port", Integer.toString(imap), "--pid", Long.toString(pid),
                                 "--user", "u%d", "--users", Integer.toString(USERS), "--password", NodeProcesses.PASSWORD, "--levels", idleLevels);
                     }
                     assertThat(proxy.isAlive()).isTrue();
@@ -153,9 +159,14 @@ class ProxyBenchIT {
         }
     }
 
-    /** Runs `cairn bench KIND ARGS` as a process of its own; its output in {@code results/name.json|.txt}. */
-    private static void bench(Path results, String name, String kind, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+    /**
+     * Runs `cairn bench KIND ARGS` as a process of its own, on CPU {@code cpu} (-1: where this JVM
+     * runs); its output in {@code results/name.json|.txt}.
+     */
+    private static void bench(Path results, String name, int cpu, String kind, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        if (cpu >= 0) command.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "bench", kind));
         command.addAll(List.of(args));
         Path out = results.resolve(name + (kind.equals("imap") ? ".json" : ".txt"));
