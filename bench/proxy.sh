@@ -17,6 +17,8 @@
 #   PIN=clients bench/proxy.sh                       # the proxy and the load generator on one core, the node's machine on the other
 #   MIX=select=5,fetch-flags=20,... bench/proxy.sh   # another operation mix (cairn bench imap --mix; IDLE= skips idle)
 #   PROXY_OPTS='-Djdk.pollerMode=1' bench/proxy.sh  # JVM options of the proxy alone
+#   RELAYS=1 bench/proxy.sh                          # two more ways: bench/MinimalRelay.java (no login, one virtual
+#                                                    # thread a direction, or one selector), the baselines of a relay
 # Each client count starts with a pair of WARM_ROUND (15 s; WARM_ROUND= for none), round 0 in the
 # table, not counted in the medians: the proxy sat idle while the node filled the mailboxes.
 #
@@ -27,6 +29,7 @@ cd "$(dirname "$0")/.."
 export CAIRN_PROXY_BENCH=${WORK:-$(mktemp -d /tmp/cairn-proxy-bench.XXXXXX)}
 mkdir -p "$CAIRN_PROXY_BENCH"
 [ -n "${JFR:-}" ] && export CAIRN_PROXY_BENCH_JFR=1
+[ -n "${RELAYS:-}" ] && export CAIRN_PROXY_BENCH_RELAYS=$PWD/bench/MinimalRelay.java
 # PIN=1: the proxy on CPU 1, everything else (node, ZooKeeper, PostgreSQL, load generator) on CPU 0,
 # as a proxy tier on machines of its own; direct runs then have one core, as the proxy runs' node does
 # PIN=clients: the load generator on CPU 1 too: clients off the node's core both ways, as a service's are
@@ -63,14 +66,14 @@ import glob, json, os, re, statistics, sys
 d = sys.argv[1]
 runs = {}
 for f in sorted(glob.glob(f"{d}/imap-c*-*.json")):
-    m = re.match(r"imap-c(\d+)-(direct|proxy)-(\d+)\.json", os.path.basename(f))
+    m = re.match(r"imap-c(\d+)-([a-z-]+)-(\d+)\.json", os.path.basename(f))
     try:
         r = json.load(open(f))
     except (OSError, ValueError):
         print(f"{os.path.basename(f)}: no result (see {f[:-5]}.err)")
         continue
     runs.setdefault(int(m[1]), []).append((int(m[3]), m[2], r))
-def each(r):  # " (node + proxy)" when the run measured both
+def each(r):  # " (node + proxy)" when the run measured both (or node + relay)
     e = r.get("server_cpu_us_per_op_each", [])
     return " (" + " + ".join(f"{x:.0f}" for x in e) + ")" if len(e) > 1 else ""
 def pct(r, p):
@@ -80,19 +83,25 @@ if runs:
     print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for c in sorted(runs):
     for rnd, way, r in sorted(runs[c], key=lambda x: (x[0], x[1])):
-        print(f"| {c} | {rnd} | {way} | {r['ops_per_second']:.0f} | {pct(r, 'p50_ms'):.2f} | {pct(r, 'p99_ms'):.2f} | {r['errors']} | {r.get('server_cpu_us_per_op', float('nan')):.0f}{each(r) if way == 'proxy' else ''} | {r.get('machine_cpu_us_per_op', float('nan')):.0f} |")
+        print(f"| {c} | {rnd} | {way} | {r['ops_per_second']:.0f} | {pct(r, 'p50_ms'):.2f} | {pct(r, 'p99_ms'):.2f} | {r['errors']} | {r.get('server_cpu_us_per_op', float('nan')):.0f}{each(r) if way != 'direct' else ''} | {r.get('machine_cpu_us_per_op', float('nan')):.0f} |")
 if runs:
-    print("\n| clients | direct ops/s (median) | proxy ops/s (median) | proxy / direct | p99 ms direct → proxy (median) | machine CPU us/op direct → proxy (median) |")
-    print("| ---: | ---: | ---: | ---: | --- | --- |")
+    print("\n| clients | way | direct ops/s (median) | way's ops/s (median) | way / direct | p99 ms direct → way (median) | machine CPU us/op direct → way (median) |")
+    print("| ---: | --- | ---: | ---: | ---: | --- | --- |")
 for c in sorted(runs):
-    m = {w: [r for rnd, way, r in runs[c] if way == w and rnd > 0] for w in ("direct", "proxy")}
-    if not m["direct"] or not m["proxy"]:
+    ways = sorted({way for rnd, way, r in runs[c]}, key=lambda w: (w != "proxy", w))
+    m = {w: [r for rnd, way, r in runs[c] if way == w and rnd > 0] for w in ways}
+    if not m.get("direct"):
         continue
-    od = statistics.median(r["ops_per_second"] for r in m["direct"]); op = statistics.median(r["ops_per_second"] for r in m["proxy"])
-    pd = statistics.median(pct(r, "p99_ms") for r in m["direct"]); pp = statistics.median(pct(r, "p99_ms") for r in m["proxy"])
+    od = statistics.median(r["ops_per_second"] for r in m["direct"])
+    pd = statistics.median(pct(r, "p99_ms") for r in m["direct"])
     md = statistics.median(r.get("machine_cpu_us_per_op", float("nan")) for r in m["direct"])
-    mp = statistics.median(r.get("machine_cpu_us_per_op", float("nan")) for r in m["proxy"])
-    print(f"| {c} | {od:.0f} | {op:.0f} | {op / od:.2f} | {pd:.2f} → {pp:.2f} | {md:.0f} → {mp:.0f} |")
+    for w in ways:
+        if w == "direct" or not m[w]:
+            continue
+        op = statistics.median(r["ops_per_second"] for r in m[w])
+        pp = statistics.median(pct(r, "p99_ms") for r in m[w])
+        mp = statistics.median(r.get("machine_cpu_us_per_op", float("nan")) for r in m[w])
+        print(f"| {c} | {w} | {od:.0f} | {op:.0f} | {op / od:.2f} | {pd:.2f} → {pp:.2f} | {md:.0f} → {mp:.0f} |")
 for who in ("proxy", "node"):
     f = f"{d}/idle-{who}.txt"
     if os.path.exists(f):

@@ -17,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -121,23 +123,43 @@ class ProxyBenchIT {
                                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
                     });
                     int direct = c.port("n1", "imap");
+                    // RELAYS: bench/MinimalRelay.java in front of the node as two more ways, the baselines of a relay
+                    // (no login of its own; one virtual thread a direction, or one selector), on the proxy's CPU when pinned
+                    Map<String, Integer> relayPorts = new LinkedHashMap<>();
+                    Map<String, Process> relays = new LinkedHashMap<>();
+                    String relaySource = System.getenv("CAIRN_PROXY_BENCH_RELAYS");
+                    if (relaySource != null) {
+                        for (String mode : List.of("vthread", "selector")) {
+                            int port = Ports.free();
+                            Process r = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                                    relaySource, mode, Integer.toString(port), Integer.toString(direct)).redirectErrorStream(true)
+                                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("relay-" + mode + ".log").toFile())).start();
+                            if (pin) pin(r.pid(), 1);
+                            relays.put("relay-" + mode, r);
+                            relayPorts.put("relay-" + mode, port);
+                        }
+                        for (int port : relayPorts.values()) eventually(Duration.ofSeconds(60), () -> new java.net.Socket("127.0.0.1", port).close());
+                    }
                     Files.writeString(results.resolve("setup.txt"), "node pid " + node.pid() + " imap " + direct
                             + ", proxy pid " + proxy.pid() + " imap " + imap + "\n");
                     for (int clients : clientCounts) {
                         // round 0, not counted: both JVMs' compilers and caches warm on this client count first
                         // (the proxy sat idle through the node's fill; its first measured run would pay for its JIT)
                         for (int round = warmRound.isBlank() ? 1 : 0; round <= rounds; round++) {
-                            // direct first in odd rounds, the proxy first in even ones: drift falls on both alike
-                            List<String> order = round % 2 == 1 ? List.of("direct", "proxy") : List.of("proxy", "direct");
+                            // each way first in turn (direct first in odd rounds of two ways): drift falls on all alike
+                            List<String> order = new ArrayList<>(List.of("proxy", "direct"));
+                            order.addAll(relayPorts.keySet());
+                            java.util.Collections.rotate(order, round);
                             for (String way : order) {
-                                int port = way.equals("direct") ? direct : imap;
+                                int port = way.equals("direct") ? direct : way.equals("proxy") ? imap : relayPorts.get(way);
+                                // the node's CPU, and through the proxy or a relay the node's and the relay's apart
+                                long relayPid = way.equals("direct") ? -1 : way.equals("proxy") ? proxy.pid() : relays.get(way).pid();
                                 String name = "imap-c" + clients + "-" + way + "-" + round;
                                 System.out.printf("ProxyBenchIT: %s (load %s)%n", name, Files.readString(Path.of("/proc/loadavg")).trim());
                                 bench(results, name, clientsApart ? 1 : -1, "imap", "--port", Integer.toString(port), "--user", "u%d", "--password", NodeProcesses.PASSWORD,
                                         "--users", Integer.toString(USERS), "--clients", Integer.toString(clients), "--duration", round == 0 ? warmRound : duration,
                                         "--warmup", warmup, "--seed", "1", "--no-progress", "--json",
-                                        // the node's CPU, and through the proxy the node's and the proxy's together
-                                        "--server-pid", way.equals("direct") ? Long.toString(node.pid()) : node.pid() + "," + proxy.pid(),
+                                        "--server-pid", relayPid < 0 ? Long.toString(node.pid()) : node.pid() + "," + relayPid,
                                         "--mix", mix.isBlank() ? dev.cairn.bench.imap.ImapMix.DEFAULT_SPEC : mix);
                             }
                         }
@@ -151,6 +173,7 @@ class ProxyBenchIT {
                                 "--user", "u%d", "--users", Integer.toString(USERS), "--password", NodeProcesses.PASSWORD, "--levels", idleLevels);
                     }
                     assertThat(proxy.isAlive()).isTrue();
+                    relays.values().forEach(Process::destroy);
                 } finally {
                     proxy.destroy();
                     if (!proxy.waitFor(20, TimeUnit.SECONDS)) proxy.destroyForcibly();
