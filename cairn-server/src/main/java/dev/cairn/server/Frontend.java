@@ -48,6 +48,8 @@ public final class Frontend implements AutoCloseable {
     /** Until the proxy joined the cluster no user can be placed (Nowhere: a temporary failure). */
     private final FollowingLocator locator = new FollowingLocator();
     private AuthHttpEndpoint authHttp;
+    /** The mail listeners' certificate, replaced by {@link #reload}. */
+    private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private volatile boolean serving;
     private boolean closed;
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
@@ -85,7 +87,8 @@ public final class Frontend implements AutoCloseable {
         directory = Directories.open(c);
         log.info("directory: {}", directory);
         NodeServices.Relaying relaying = new NodeServices.Relaying(locator, c.relay().relayConfig(config.secret().secret(), null));
-        NodeServices services = new NodeServices(c, new NoMailStore(), directory, registry, Node.tlsContext(c),
+        mailTls = dev.cairn.protocol.tls.ReloadableSslContext.of(Node.tlsContext(c));
+        NodeServices services = new NodeServices(c, new NoMailStore(), directory, registry, mailTls,
                 new DirectoryAuthenticator(directory, registry),
                 new AuthThrottle(AuthThrottle.Config.DEFAULT, Clock.systemUTC(), AuthThrottle.Sleeper.REAL),
                 null, new MemoryBudget(c.limits().commandMemory()), new RelayRoutes(locator, relaying.config(), registry), relaying);
@@ -123,6 +126,20 @@ public final class Frontend implements AutoCloseable {
             if (a != null) return a;
         }
         throw new IllegalStateException(listener + " is not listening");
+    }
+
+    /**
+     * Reads the mail listeners' certificate and key ([tls]) again (SIGHUP): a renewed certificate
+     * without a restart, which would end every relayed session. Connections that start afterwards
+     * present it; established ones keep theirs. A file that cannot be used throws (one line) and
+     * the front-end keeps what it had.
+     *
+     * @return what was reloaded
+     */
+    public synchronized String reload() {
+        String done = Node.replaceMailCertificate(config.shared(), mailTls, Node.mailCertificate(config.shared()));
+        log.info("reloaded: {}", done);
+        return done;
     }
 
     public void requestStop() { stopRequested.countDown(); }

@@ -222,15 +222,7 @@ public final class Node implements AutoCloseable {
      * @return what was reloaded, one line each
      */
     public synchronized List<String> reload() {
-        SSLContext mail = null;
-        if (Files.isRegularFile(config.certificateFile())) {
-            try {
-                mail = new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
-            } catch (IOException | GeneralSecurityException | RuntimeException e) {
-                throw new IllegalArgumentException("tls: cannot load " + config.certificateFile() + " with " + config.keyFile() + ": "
-                        + (e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString())) + "; nothing reloaded");
-            }
-        }
+        SSLContext mail = mailCertificate(config);
         byte[] secret = null;
         SSLContext replicationTls = null;
         if (replication != null) {
@@ -249,14 +241,32 @@ public final class Node implements AutoCloseable {
             done.add("replication: " + (files.secretFile() == null ? "secret in the config (unchanged)" : "secret " + files.secretFile())
                     + (files.certificate() == null ? ", TLS off" : ", certificate " + files.certificate() + ", key " + files.key() + ", trust " + files.trust()));
         }
-        if (mail != null) {
-            mailTls.replace(mail);
-            done.add("mail listeners: certificate " + config.certificateFile() + ", key " + config.keyFile());
-        } else {
-            done.add("mail listeners: no certificate at " + config.certificateFile() + "; the self-signed one stays");
-        }
+        done.add(replaceMailCertificate(config, mailTls, mail));
         log.info("reloaded: {}", String.join("; ", done));
         return done;
+    }
+
+    /**
+     * The mail listeners' certificate and key ([tls]) read again, for a reload (a node's, a
+     * front-end's); null when there is no certificate file (the self-signed one stays).
+     *
+     * @throws IllegalArgumentException (one line) when the files cannot be used: nothing is reloaded
+     */
+    static SSLContext mailCertificate(NodeConfig config) {
+        if (!Files.isRegularFile(config.certificateFile())) return null;
+        try {
+            return new TlsConfig(null, null, config.certificateFile(), config.keyFile(), null).serverContext();
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            throw new IllegalArgumentException("tls: cannot load " + config.certificateFile() + " with " + config.keyFile() + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString())) + "; nothing reloaded");
+        }
+    }
+
+    /** Puts {@code read} ({@link #mailCertificate}) in place for the next handshakes; says what was done. */
+    static String replaceMailCertificate(NodeConfig config, dev.cairn.protocol.tls.ReloadableSslContext listeners, SSLContext read) {
+        if (read == null) return "mail listeners: no certificate at " + config.certificateFile() + "; the self-signed one stays";
+        listeners.replace(read);
+        return "mail listeners: certificate " + config.certificateFile() + ", key " + config.keyFile();
     }
 
     /** The budget's split, and a warning when the JVM was started with more heap than it allows. */

@@ -4,6 +4,7 @@ package dev.cairn.server;
 import static dev.cairn.testkit.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.protocol.tls.TlsContexts;
 import dev.cairn.server.cli.CliRun;
 import dev.cairn.testkit.Ports;
 import dev.cairn.testkit.PostgresServer;
@@ -20,9 +21,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code cairn cluster status} lists it), greets IMAP clients and answers CAPABILITY as a node
  * does, refuses a wrong password as a node does, and relays a right one to the master of the user's
  * store; its LMTP forwards a delivery there, and the replica node relays the same user (unified mode).
+ * A renewed certificate is presented after SIGHUP, with no restart.
  */
 @Timeout(240)
 class ProxyCommandIT {
@@ -58,9 +63,11 @@ class ProxyCommandIT {
                 eventually(Duration.ofSeconds(30), () -> assertThat(p.status("n1")).contains("role=master"));
                 p.addUsersOn("n1", "s1", "alice");
 
-                int imap = Ports.free(), lmtp = Ports.free(), admin = Ports.free();
-                Process proxy = ProxiedCluster.startProxy(dir,
-                        ProxiedCluster.proxyConfig(dir, directory, zk.connectString(), SECRET, Duration.ofSeconds(1), imap, lmtp, admin), admin);
+                int imap = Ports.free(), lmtp = Ports.free(), admin = Ports.free(), imaps = Ports.free();
+                List<String> proxyConfig = new ArrayList<>(
+                        ProxiedCluster.proxyConfig(dir, directory, zk.connectString(), SECRET, Duration.ofSeconds(1), imap, lmtp, admin));
+                proxyConfig.addAll(List.of("[imaps]", "listen = \"127.0.0.1:" + imaps + "\""));
+                Process proxy = ProxiedCluster.startProxy(dir, proxyConfig, admin);
                 try {
                     HttpClient http = HttpClient.newHttpClient();
                     assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(),
@@ -109,6 +116,7 @@ class ProxyCommandIT {
                             assertThat(exchange(in, out, "b SELECT INBOX")).contains("* 1 EXISTS");
                         }
                     }
+                    aRenewedCertificateIsPresentedAfterSighupAndRelayedSessionsGoOn(proxy, imap, imaps);
                 } finally {
                     proxy.destroy();
                     if (!proxy.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) proxy.destroyForcibly();
@@ -117,6 +125,49 @@ class ProxyCommandIT {
                 eventually(Duration.ofSeconds(15), () -> assertThat(CliRun.run("", "cluster", "status", "--config", c.config("n2").toString()).out())
                         .doesNotContain("proxy-1"));
             }
+        }
+    }
+
+    /**
+     * The proxy's certificate renewed in place (tls/cert.pem and key.pem under its data directory),
+     * then SIGHUP: the next handshake presents the new one, without a restart that would end every
+     * relayed session: one logged in before goes on.
+     */
+    private void aRenewedCertificateIsPresentedAfterSighupAndRelayedSessionsGoOn(Process proxy, int imap, int imaps) throws Exception {
+        Path certificate = dir.resolve("proxy/tls/cert.pem"), key = dir.resolve("proxy/tls/key.pem");
+        X509Certificate selfSigned = TlsContexts.readCertificates(certificate).getFirst();
+        assertThat(presented(imaps, List.of(selfSigned))).isEqualTo(selfSigned);
+        try (Socket s = new Socket("127.0.0.1", imap)) {
+            s.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            assertThat(in.readLine()).startsWith("* OK");
+            assertThat(exchange(in, out, "a LOGIN alice \"" + NodeProcesses.PASSWORD + "\"").getLast()).startsWith("a OK");
+
+            Path ca = dir.resolve("ca"), issued = dir.resolve("issued");
+            assertThat(CliRun.run("", "tls", "ca", "--out", ca.toString()).status()).isZero();
+            assertThat(CliRun.run("", "tls", "node", "mail", "--ca", ca.toString(), "--out", issued.toString(), "--host", "127.0.0.1").status()).isZero();
+            Files.copy(issued.resolve("mail.pem"), certificate, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(issued.resolve("mail-key.pem"), key, StandardCopyOption.REPLACE_EXISTING);
+            Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(proxy.pid())).redirectErrorStream(true).start();
+            assertThat(hup.waitFor()).isZero();
+            List<X509Certificate> trustTheCa = TlsContexts.readCertificates(ca.resolve("ca.pem"));
+            X509Certificate fromTheCa = TlsContexts.readCertificates(issued.resolve("mail.pem")).getFirst();
+            eventually(Duration.ofSeconds(15), () -> assertThat(presented(imaps, trustTheCa)).isEqualTo(fromTheCa));
+            assertThat(Files.readString(dir.resolve("proxy.log"))).contains("reloaded: mail listeners: certificate " + certificate);
+
+            assertThat(proxy.isAlive()).isTrue();
+            assertThat(exchange(in, out, "b SELECT INBOX").getLast()).as("the session relayed before the reload").startsWith("b OK");
+        }
+    }
+
+    /** The certificate the proxy's IMAPS listener presents to a client that trusts {@code trusted}. */
+    private static X509Certificate presented(int port, List<X509Certificate> trusted) throws Exception {
+        try (SSLSocket socket = (SSLSocket) TlsContexts.clientTrusting(trusted).getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            socket.startHandshake();
+            assertThat(new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine()).startsWith("* OK");
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
         }
     }
 

@@ -39,7 +39,16 @@ public final class ProxyCommand implements Callable<Integer> {
         Frontend frontend = Frontend.start(c, Frontend.builtIn());
         Thread hook = new Thread(frontend::close, "cairn-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        if (CairnCommand.root(spec).handleSignals()) Signals.onTerminate(frontend::requestStop);
+        if (CairnCommand.root(spec).handleSignals()) {
+            Signals.onTerminate(frontend::requestStop);
+            Signals.onHangup("the mail certificate", () -> {
+                try {
+                    frontend.reload();
+                } catch (RuntimeException e) {
+                    log.warn("reload refused, the proxy keeps its certificate: {}", e.getMessage());
+                }
+            });
+        }
         log.info("proxy {} serving, in the cluster at {}{}", c.name(), c.shared().cluster().zookeeper(), c.shared().cluster().root());
         try {
             frontend.awaitStopRequest();

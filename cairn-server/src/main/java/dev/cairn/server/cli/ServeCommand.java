@@ -85,7 +85,7 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         if (CairnCommand.root(spec).handleSignals()) {
             Signals.onTerminate(node::requestStop);
-            Signals.onHangup(() -> {
+            Signals.onHangup("the certificates and the cluster secret", () -> {
                 try {
                     node.reload();
                 } catch (RuntimeException e) {

@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * SIGTERM and SIGINT as a request to stop. Without a handler the JVM exits with status 143
  * (128 + SIGTERM) even after a clean shutdown; a service manager then reports a failure.
- * SIGHUP reloads the certificates and the cluster secret (as {@code cairn reload} does, which
- * also says whether it worked; a signal can only log it).
+ * SIGHUP reloads: a node's certificates and cluster secret (as {@code cairn reload} does, which
+ * also says whether it worked; a signal can only log it), a proxy's mail certificate.
  */
 final class Signals {
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
@@ -31,10 +31,10 @@ final class Signals {
     }
 
     @SuppressWarnings("restricted")
-    static void onHangup(Runnable action) {
+    static void onHangup(String what, Runnable action) {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
-                log.info("SIGHUP: reloading the certificates and the cluster secret");
+                log.info("SIGHUP: reloading {}", what);
                 action.run();
             });
         } catch (IllegalArgumentException e) {
