@@ -8,7 +8,6 @@ import dev.cairn.store.SlotStore;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.Reservation;
-import dev.cairn.store.replication.SlotReplication;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -31,13 +29,14 @@ import org.slf4j.LoggerFactory;
  * ({@link ReservationRequests}), merges ({@link ChannelReconciliation}) and whole-user copies
  * (resync) in between. Up to {@link #WINDOW} Changes frames are in flight at once (the replica
  * applies them while the next ones travel and answers them in order); this thread sends, a second
- * one ({@link #readAnswers}) reads the answers. Reconnects after any failure and resumes from the
+ * one ({@link ChannelAnswers}) reads the answers; how far the replica has got is kept in its
+ * {@link ChannelProgress}. Reconnects after any failure and resumes from the
  * replica's positions, after a wait that grows while the replica stays away
  * ({@link ReconnectBackoff}); whether the replica is reachable is logged once for all its
  * channels ({@link PeerLink}), not per attempt. It knows its owner only by its
  * {@link ChannelConfig}, the {@link ChannelListener} it tells and the replica's {@link PeerLink}.
  */
-final class ChannelSender implements Runnable {
+final class ChannelSender implements Runnable, ChannelAnswers.Sending {
     private static final Logger log = LoggerFactory.getLogger(ChannelSender.class);
     /** Failures other than the replica being away (refusals, bad frames, a silent replica): one line a minute per kind for all the replica's channels, with a count. */
     private final FailureLog failures;
@@ -50,8 +49,8 @@ final class ChannelSender implements Runnable {
     private final PeerLink link;
     private final ReconnectBackoff backoff;
     private final CommitTail tail = new CommitTail();
-    private final ReplicaLag lag = new ReplicaLag();
-    private final ChangeCount counts;
+    /** Per user, what was shipped and what the replica acknowledged; its lag. */
+    private final ChannelProgress progress;
     private final ReservationRequests reservations = new ReservationRequests();
     private final SentBodies bodies;
     private final ChannelReconciliation reconciliation;
@@ -61,15 +60,11 @@ final class ChannelSender implements Runnable {
     private final Condition work = lock.newCondition();
     private final Set<String> dirty = new LinkedHashSet<>();
     private final LinkedHashSet<String> resyncs = new LinkedHashSet<>();
-    private final Map<String, Long> acked = new ConcurrentHashMap<>();
-    /** The highest seq of each user sent on this connection (only the sending thread writes it). */
-    private final Map<String, Long> shipped = new ConcurrentHashMap<>();
     /** Users the replica could not follow from a record on (NeedBodies): shipped again from there. */
     private final Map<String, Long> rewinds = new HashMap<>();
     private int inFlight;
     /** Frames that await an answer, sent and answered, numbered across connections (what {@link UserDeletions} matches Acks by). */
     private long framesSent, framesAnswered;
-    private final UserDeletions deletions = new UserDeletions();
     /** When the replica last answered, or a frame left with none in flight before: the reply timeout counts from it. */
     private volatile long lastHeard;
     /** When a frame last left on this connection (only the sending thread writes it). */
@@ -82,8 +77,6 @@ final class ChannelSender implements Runnable {
     private volatile boolean probe;
     /** Handshakes completed (the in-sync set tells a replica its state again after any reconnect). */
     private volatile long connections;
-    /** Users the replica lacked records of at the handshake, with the seq it must acknowledge: caught up when empty. */
-    private final Map<String, Long> catchUp = new ConcurrentHashMap<>();
     /** The replica's in-sync state to tell it, newest only (InSyncSet). */
     private final java.util.concurrent.atomic.AtomicReference<Frame.InSync> inSync = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile FrameConnection connection;
@@ -97,7 +90,7 @@ final class ChannelSender implements Runnable {
         this.failures = link.failures();
         this.backoff = new ReconnectBackoff(config.tuning().reconnectDelay(), config.tuning().reconnectMax());
         this.bodies = new SentBodies(slot);
-        this.counts = new ChangeCount(slot.changeLog());
+        this.progress = new ChannelProgress(slot, listener);
         this.reconciliation = new ChannelReconciliation(slot, config, listener, this::resync);
         this.images = new ImageShipping(slot, config);
     }
@@ -122,14 +115,9 @@ final class ChannelSender implements Runnable {
         long now = System.nanoTime();
         boolean deletes = record.changes().stream().anyMatch(c -> c instanceof Change.UserDeleted);
         locked(() -> {
-            deletions.committed(user, record.seq(), deletes, previous == 0, framesSent);
-            if (previous == 0 && !deletes) {
-                // A new life of the user (created again after a deletion): shipped from its start,
-                // and what the replica acknowledged of an earlier life no longer counts.
-                acked.remove(user);
-                rewinds.put(user, 0L);
-            }
-            lag.committed(user, record.seq(), now);
+            // A new life of the user (created again after a deletion): shipped from its start,
+            // and what the replica acknowledged of an earlier life no longer counts.
+            if (progress.committed(user, record.seq(), deletes, previous == 0, framesSent, now)) rewinds.put(user, 0L);
             tail.keep(connected, user, previous, record, encoded, bodies);
             dirty.add(user);
             work.signal();
@@ -137,10 +125,10 @@ final class ChannelSender implements Runnable {
     }
 
     /** The user has changes to ship. */
-    void changed(String user) { queue(dirty, user); }
+    @Override public void changed(String user) { queue(dirty, user); }
 
     /** The user is to be copied whole. */
-    void resync(String user) { queue(resyncs, user); }
+    @Override public void resync(String user) { queue(resyncs, user); }
 
     private void queue(Set<String> queue, String user) {
         locked(() -> {
@@ -162,17 +150,10 @@ final class ChannelSender implements Runnable {
         }
     }
 
-    long acked(String user) { return acked.getOrDefault(user, -1L); }
+    long acked(String user) { return progress.acked(user); }
 
-    /**
-     * Whether the replica has the user's commit at seq: acknowledged it, or, for the user's
-     * deletion, let go of the user too ({@link UserDeletions}; only while the user is not here).
-     */
-    boolean holds(String user, long seq) {
-        if (acked(user) >= seq) return true;
-        long deleted = deletions.confirmed(user);
-        return deleted >= seq && !slot.hasUser(user);
-    }
+    /** Whether the replica has the user's commit at seq (see {@link ChannelProgress#holds}). */
+    boolean holds(String user, long seq) { return progress.holds(user, seq); }
 
     /** The protocol version of this channel's connections (a replica of version 2 cannot take a switchover). */
     int version() { return version; }
@@ -202,22 +183,19 @@ final class ChannelSender implements Runnable {
     long connections() { return connections; }
 
     /** Connected, and the replica has acknowledged everything it lacked when this connection began. */
-    boolean caughtUpSinceConnect() { return connected && catchUp.isEmpty(); }
+    boolean caughtUpSinceConnect() { return connected && progress.caughtUp(); }
 
     /** Changes the master has that this replica has not acknowledged (of users changed since this node started or connected). */
     long lagChanges() {
         Set<String> waiting = new HashSet<>();
         locked(() -> waiting.addAll(dirty));
-        return lag.changes(waiting, shipped, acked, slot.replication()::seq, counts);
+        return progress.lagChanges(waiting);
     }
 
     /** How long ago the oldest commit this replica has not acknowledged was made (0: none). */
-    long lagMillis() { return lag.millis(System.nanoTime()); }
+    long lagMillis() { return progress.lagMillis(); }
 
-    /** The replica has the user's changes up to seq: they leave the lag, their delay goes to the histogram. */
-    private void acknowledged(String user, long seq) { lag.acknowledged(user, seq, System.nanoTime(), listener::delay); }
-
-    int ackedUsers() { return acked.size(); }
+    int ackedUsers() { return progress.ackedUsers(); }
 
     @Override public void run() {
         while (!stopped) {
@@ -256,8 +234,13 @@ final class ChannelSender implements Runnable {
         if (inFlight++ == 0) lastHeard = now;
     }
 
-    /** The reader: the number of the frame the answer just read answers (the oldest in flight). */
-    private long answering() {
+    // --- what the reader (ChannelAnswers) changes here ----------------------------------------
+
+    @Override public boolean stopped() { return stopped; }
+
+    @Override public void heard(long now) { lastHeard = now; }
+
+    @Override public long answering() {
         lock.lock();
         try {
             return ++framesAnswered;
@@ -266,15 +249,28 @@ final class ChannelSender implements Runnable {
         }
     }
 
-    /**
-     * The replica let go of the user, deleted here at seq: it holds nothing of it, so nothing it
-     * acknowledged before counts for a later life of the user; the store's wait for the deletion ends.
-     */
-    private void letGo(String user, long seq) {
-        locked(() -> acked.remove(user));
-        catchUp.remove(user);
-        lag.forget(user);
-        listener.deleted(user, seq);
+    @Override public void answered() {
+        locked(() -> {
+            if (inFlight > 0) inFlight--;
+            work.signal();
+        });
+    }
+
+    @Override public void rewind(String user, long seq, List<BodyId> bodies) {
+        locked(() -> {
+            this.bodies.force(user, bodies);
+            rewinds.merge(user, seq - 1, Math::min);
+            dirty.add(user);
+            work.signal();
+        });
+    }
+
+    @Override public void failed(Throwable e) {
+        locked(() -> {
+            // An Error too ends the connection (and is logged by the sending side), instead of the reader dying alone.
+            if (failure == null) failure = e instanceof java.lang.Error err ? new IllegalStateException("reading answers failed: " + err, err) : (Exception) e;
+            work.signalAll();
+        });
     }
 
     private void disconnected() {
@@ -290,7 +286,7 @@ final class ChannelSender implements Runnable {
             if (copying != null) resyncs.add(copying);
             inFlight = 0;
             framesAnswered = framesSent; // unanswered ones never will be: the next connection's count from here
-            deletions.disconnected();
+            progress.disconnected();
             failure = null;
         });
     }
@@ -323,7 +319,7 @@ final class ChannelSender implements Runnable {
         link.connected(config.channel(), epoch);
         log.debug("replication {}: connected at epoch {}, {} users at the replica", config.describe(), epoch, positions.positions().size());
         Thread reader = FailureLog.loggedThreads(log, "cairn-repl-read-" + config.store() + "-" + config.replica() + "-" + config.channel())
-                .start(() -> readAnswers(c));
+                .start(new ChannelAnswers(c, config, slot, link, progress, images, reservations, reconciliation, this));
         try {
             ship(c);
         } finally {
@@ -354,7 +350,7 @@ final class ChannelSender implements Runnable {
                 ImageShipping.Sent sent = images.step(c, this::awaitingAnswer);
                 if (sent != null) {
                     // Records after the copy follow it on this connection.
-                    shipped.put(sent.user(), sent.seq());
+                    progress.copied(sent.user(), sent.seq());
                     changed(sent.user());
                 }
                 continue;
@@ -425,98 +421,10 @@ final class ChannelSender implements Runnable {
         c.send(new Changes(config.store(), slot.replication().epoch(), List.of()));
     }
 
-    /** The reading side: Acks (in the order the frames went), and what the replica asks in between. */
-    private void readAnswers(FrameConnection c) {
-        try {
-            while (!stopped) {
-                Frame f = c.read();
-                lastHeard = System.nanoTime();
-                switch (f) {
-                    case Ack a -> {
-                        link.acked();
-                        long frame = answering();
-                        for (Applied ap : a.applied()) {
-                            if (ap.seq() == 0) {
-                                long deleted = deletions.confirms(ap.user(), frame);
-                                if (deleted > 0) {
-                                    letGo(ap.user(), deleted);
-                                    continue;
-                                }
-                            }
-                            long now;
-                            lock.lock();
-                            try {
-                                if (deletions.ofEarlierLife(ap.user(), frame)) continue; // sent before the user was created again
-                                now = acked.merge(ap.user(), ap.seq(), Math::max);
-                            } finally {
-                                lock.unlock();
-                            }
-                            catchUp.computeIfPresent(ap.user(), (u, target) -> now >= target || !slot.hasUser(u) ? null : target);
-                            listener.acked(ap.user(), now);
-                            acknowledged(ap.user(), now);
-                            // Behind with nothing more on the way (it skipped or lost records): ship again.
-                            if (shipped.getOrDefault(ap.user(), 0L) <= now && now < slot.replication().seq(ap.user())) changed(ap.user());
-                        }
-                        locked(() -> {
-                            if (inFlight > 0) inFlight--;
-                            work.signal();
-                        });
-                    }
-                    case NeedBodies nb -> {
-                        if (!nb.bodies().stream().allMatch(slot.replication()::hasBody)) {
-                            // Expunged here since: that record can never be applied as it was; copy the user.
-                            resync(nb.user());
-                            continue;
-                        }
-                        locked(() -> {
-                            bodies.force(nb.user(), nb.bodies());
-                            rewinds.merge(nb.user(), nb.seq() - 1, Math::min);
-                            dirty.add(nb.user());
-                            work.signal();
-                        });
-                    }
-                    case NeedResync nr -> {
-                        log.info("replication {} -> {}: {} needs a resync: {}", config.store(), config.replica(), nr.user(), nr.reason());
-                        resync(nr.user());
-                    }
-                    case ImageWants w -> {
-                        answering();
-                        images.wants(w);
-                        locked(() -> {
-                            if (inFlight > 0) inFlight--;
-                            work.signal();
-                        });
-                    }
-                    case Reserved done -> reservations.reserved(done.request());
-                    case TakenOver t -> reservations.takenOver(t);
-                    case Diverged d -> reconciliation.merge(d);
-                    case Frame.Error e -> {
-                        if (e.code() == Frame.STALE_EPOCH) throw new StaleEpoch(e.epoch(), e.message());
-                        failures.warn("replication " + config.describeReplica() + ": replica refused", config.address(),
-                                "channel " + config.channel() + ": " + FailureLog.printable(e.message()));
-                        throw new IOException("replica refused: " + e.message());
-                    }
-                    default -> throw new FrameCodec.BadFrame("unexpected " + FrameCodec.describe(f));
-                }
-            }
-        } catch (IOException | FrameCodec.BadFrame | RuntimeException | java.lang.Error e) {
-            locked(() -> {
-                // An Error too ends the connection (and is logged by the sending side), instead of the reader dying alone.
-                if (failure == null) failure = e instanceof java.lang.Error err ? new IllegalStateException("reading answers failed: " + err, err) : (Exception) e;
-                work.signalAll();
-            });
-            c.close();
-        }
-    }
-
     /** Where the replica stands: users it follows in step are shipped from there; the rest are merged or copied whole. */
     private void start(Positions positions) {
         HandshakePlan plan = HandshakePlan.of(slot, config.channel(), reconciliation, positions);
-        acked.clear();
-        acked.putAll(plan.acked());
-        // Caught up once the replica acknowledged all it lacks now.
-        catchUp.clear();
-        catchUp.putAll(plan.catchUp());
+        progress.handshake(plan);
         locked(() -> {
             dirty.addAll(plan.toShip());
             resyncs.addAll(plan.toCopy());
@@ -524,16 +432,7 @@ final class ChannelSender implements Runnable {
             rewinds.clear();
         });
         // Shipping resumes from what the replica has (also for users copied whole or merged first).
-        shipped.clear();
-        shipped.putAll(acked);
-        for (Map.Entry<String, Long> e : acked.entrySet()) {
-            listener.acked(e.getKey(), e.getValue());
-            acknowledged(e.getKey(), e.getValue());
-        }
-        // Users deleted here that the replica does not have either: their deletion is acknowledged.
-        Set<String> atReplica = new HashSet<>();
-        for (Frame.Position p : positions.positions()) atReplica.add(p.user());
-        deletions.absentAtReplica(atReplica).forEach(this::letGo);
+        progress.resume(positions);
     }
 
     /** Sends one Changes frame if anything is waiting; false when there was nothing to send. */
@@ -542,7 +441,7 @@ final class ChannelSender implements Runnable {
         lock.lock();
         try {
             // Users the replica stopped at (NeedBodies) are shipped again from there.
-            for (Map.Entry<String, Long> e : rewinds.entrySet()) shipped.merge(e.getKey(), e.getValue(), Math::min);
+            for (Map.Entry<String, Long> e : rewinds.entrySet()) progress.rewind(e.getKey(), e.getValue());
             rewinds.clear();
             if (dirty.isEmpty()) return false;
             users = new ArrayList<>(dirty);
@@ -560,7 +459,7 @@ final class ChannelSender implements Runnable {
             } finally {
                 lock.unlock();
             }
-            batch.add(user, shipped.getOrDefault(user, acked.getOrDefault(user, 0L)) + 1, slot, tail, bodies, lag, this::resync);
+            batch.add(user, progress.from(user), slot, tail, bodies, progress.lag(), this::resync);
         }
         if (!batch.again.isEmpty()) {
             locked(() -> dirty.addAll(batch.again));
@@ -568,7 +467,7 @@ final class ChannelSender implements Runnable {
         if (batch.entries.isEmpty()) return !batch.again.isEmpty();
         long epoch = slot.replication().epoch();
         awaitingAnswer();
-        shipped.putAll(batch.last);
+        progress.shipped(batch.last);
         c.send(new Changes(config.store(), epoch, batch.entries));
         return true;
     }
@@ -577,7 +476,7 @@ final class ChannelSender implements Runnable {
     private void resyncUser(FrameConnection c, String user) throws IOException {
         if (slot.hasUser(user) && images.start(c, user, this::awaitingAnswer)) return;
         awaitingAnswer();
-        shipped.remove(user);
+        progress.dropped(user);
         c.send(new Resync(user, -1, true, new byte[0])); // gone here: the replica drops it
         log.info("replication {} -> {}: {} is not here; the replica drops it", config.store(), config.replica(), user);
     }

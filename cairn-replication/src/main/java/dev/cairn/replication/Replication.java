@@ -4,9 +4,7 @@ package dev.cairn.replication;
 import dev.cairn.replication.ReplicationConfig.SlotRef;
 import dev.cairn.replication.ReplicationConfig.StoreSpec;
 import dev.cairn.store.SlotStore;
-import dev.cairn.store.replication.NewUidValidity;
 import dev.cairn.store.replication.Role;
-import dev.cairn.store.replication.SyncState;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -21,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Replication on one node: for every store it has a slot of, either the master side (a
  * {@link StoreMaster}) or the replica side (the slot fenced against local writes, fed by the
- * {@link ReplicaService} listener). Promotion and demotion switch a store between the two.
+ * {@link ReplicaService} listener). Promotion and demotion switch a store between the two
+ * ({@link RoleChanges}).
  */
 public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
@@ -42,17 +41,16 @@ public final class Replication implements AutoCloseable {
     private final Map<String, InSyncClaim> claims = new ConcurrentHashMap<>();
     /** What forced promotions did (the replica report). */
     final List<String> promotions = java.util.Collections.synchronizedList(new ArrayList<>());
-    /** The last promotions and fencings here (the admin page). */
-    private final Failovers failovers = new Failovers();
     private final ReplicaService service;
     private volatile boolean closed;
     /** The cluster's write lease ({@link #fenceAcknowledgements}); without a cluster always true. */
-    private volatile java.util.function.BooleanSupplier lease = () -> true;
-    private volatile long holdNanos;
+    private final AcknowledgementFence lease = new AcknowledgementFence(() -> closed);
     /** Where masters publish their stores' in-sync sets ({@link #publishInSync}); null without a cluster. */
     private volatile InSyncPublisher inSyncPublisher;
     /** Per-user write fences of this node's masters (online user moves). */
     private final UserMoves userMoves = new UserMoves(this);
+    /** Promotions, switchovers' takeovers and fencings of this node's side of a store, and their record. */
+    private final RoleChanges roles = new RoleChanges(this);
     /** Prunes the masters' logs now and then (below what every replica has acknowledged). */
     private final Thread pruner = FailureLog.loggedThreads(log, "cairn-repl-prune").unstarted(() -> {
         while (!closed) {
@@ -192,7 +190,7 @@ public final class Replication implements AutoCloseable {
     synchronized void becomeMaster(StoreSpec s, boolean promoted) {
         SlotStore slot = localSlot(s.name());
         StoreMaster m = new StoreMaster(s, config.node(), keys, config.tuning(), slot, map::address, self(s),
-                meters, this::newerEpoch, promoted, this::mayAcknowledge, inSyncPublisher, userMoves.holds());
+                meters, this::newerEpoch, promoted, lease, inSyncPublisher, userMoves.holds());
         masters.put(s.name(), m);
         currentMaster.put(s.name(), self(s).toString());
         slot.replication().unfence();
@@ -215,38 +213,10 @@ public final class Replication implements AutoCloseable {
     }
 
     /** A master connects: accept it if its epoch is current; a newer epoch demotes this node's master. */
-    synchronized boolean acceptMaster(String store, String node, long epoch) {
-        SlotStore slot = localSlot(store);
-        long mine = slot.replication().epoch();
-        if (epoch < mine) return false;
-        if (masters.containsKey(store)) {
-            if (epoch == mine) return false; // two masters at one epoch: refuse, an operator must decide
-            newerEpoch(store, epoch);
-        }
-        slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(Role.REPLICA, store);
-        claim(store).newEpoch(epoch);
-        currentMaster.put(store, node);
-        return true;
-    }
+    synchronized boolean acceptMaster(String store, String node, long epoch) { return roles.acceptMaster(store, node, epoch); }
 
     /** Someone knows a newer epoch of the store: stop writing for it at once. */
-    synchronized void newerEpoch(String store, long epoch) {
-        SlotStore slot = localSlot(store);
-        slot.replication().fence("store " + store + " moved to another master (epoch " + epoch + ")");
-        // Durable before the senders stop: stopping interrupts them, and this may run on one of them.
-        slot.replication().raiseEpoch(epoch);
-        slot.replication().setRole(Role.REPLICA, store);
-        StoreMaster m = masters.remove(store);
-        if (m != null) {
-            StoreSpec spec = map.get(store); // the store map's (a store may have come from the cluster's map, not the config)
-            SlotRef me = spec == null ? null : self(spec);
-            failovers.add(new Failovers.Failover(java.time.Instant.now(), store, me == null ? config.node() : me.toString(), null, epoch,
-                    Failovers.How.FENCED));
-            FailureLog.loggedThreads(log, "cairn-repl-stop-" + store).start(m::stop); // not on the sender's own thread's stack
-            log.warn("store {}: fenced: a newer epoch {} exists; this node no longer accepts writes for it", store, epoch);
-        }
-    }
+    synchronized void newerEpoch(String store, long epoch) { roles.newerEpoch(store, epoch); }
 
     /** A promotion: its epoch, and what the operator is told (the first line says where the store now is). */
     public record Promotion(long epoch, List<String> lines) {}
@@ -283,46 +253,7 @@ public final class Replication implements AutoCloseable {
      * that).
      */
     synchronized Promotion promote(String store, long epoch, boolean force, boolean unclean) {
-        SlotStore slot = localSlot(store);
-        if (slot == null) throw new IllegalArgumentException("no slot of store " + store + " here");
-        StoreSpec s = map.get(store);
-        if (masters.containsKey(store)) throw new IllegalStateException("store " + store + " is already mastered here");
-        if (epoch <= slot.replication().epoch()) {
-            throw new IllegalStateException("store " + store + " cannot be promoted here at epoch " + epoch + ": this slot is at epoch "
-                    + slot.replication().epoch() + " already");
-        }
-        SyncState claim = claim(store).state();
-        String former = currentMaster.getOrDefault(store, "its master");
-        boolean clean = !unclean && claim != null && claim.inSync();
-        String state = (claim == null ? "has never been told by a master that it holds everything the master acknowledged"
-                : "is " + claim.describe()) + (unclean ? ", and was forced by an operator in the store map" : "");
-        if (!clean && !force) {
-            throw new IllegalStateException("replica " + self(s) + " of " + store + " " + state + ": promoting it may lose what only "
-                    + former + " acknowledged" + (claim == null ? "" : " after that") + "; use --force to promote it anyway");
-        }
-        int bumped = slot.replication().promote(epoch, config.tuning().degradedUidWindow());
-        List<String> lines = new ArrayList<>();
-        if (clean) {
-            lines.add("store " + store + " is now mastered here at epoch " + epoch + " (this replica " + state + ")");
-        } else {
-            List<NewUidValidity> renewed = slot.replication().renewUidValidities(epoch);
-            lines.add("store " + store + " is now mastered here at epoch " + epoch + ", promoted by force (unclean: this replica "
-                    + state + "); " + renewed.size() + " mailbox(es) get a new UIDVALIDITY");
-            for (NewUidValidity n : renewed) {
-                lines.add("store " + store + ": " + n.user() + " " + n.mailbox() + ": new UIDVALIDITY " + n.after() + " (was "
-                        + n.before() + "): " + former + " may have handed out UIDs this slot never had; clients resync the mailbox");
-            }
-            promotions.addAll(lines);
-        }
-        claim(store).promoted();
-        StoreSpec moved = StoreMap.movedTo(s, self(s));
-        map.put(moved);
-        log.warn("store {}: promoted to master at epoch {} ({} users moved past their reservations and the degraded window){}", store, epoch, bumped,
-                clean ? "" : ", by force: " + (lines.size() - 1) + " mailbox(es) got a new UIDVALIDITY");
-        becomeMaster(moved, true);
-        failovers.add(new Failovers.Failover(java.time.Instant.now(), store, former, self(s).toString(), epoch,
-                clean ? Failovers.How.CLEAN : Failovers.How.FORCED));
-        return new Promotion(epoch, lines);
+        return roles.promote(store, epoch, force, unclean);
     }
 
     /**
@@ -356,45 +287,11 @@ public final class Replication implements AutoCloseable {
     }
 
     /** This node's master of the store gave way to {@code to} at the epoch: fenced, its replica from now on. */
-    private synchronized void movedAway(String store, SlotRef to, long epoch, String why) {
-        newerEpoch(store, epoch);
-        currentMaster.put(store, to.toString());
-        StoreSpec s = map.get(store);
-        if (s != null) map.put(StoreMap.movedTo(s, to));
-        log.warn("store {}: {} (epoch {}): this node is a replica of it now", store, why, epoch);
-    }
+    private synchronized void movedAway(String store, SlotRef to, long epoch, String why) { roles.movedAway(store, to, epoch, why); }
 
-    /**
-     * The replica's side of a switchover ({@link Frame.TakeOver} from its master): takes the store
-     * over at the new epoch, without the promotion's jump or new UIDVALIDITYs: the master stopped
-     * writing and waited until this slot acknowledged everything it committed (checked there, user
-     * by user), so nothing it handed out is missing here.
-     */
+    /** The replica's side of a switchover ({@link Frame.TakeOver} from its master): see {@link RoleChanges#takeOver}. */
     synchronized Frame.TakenOver takeOver(Frame.Hello hello, Frame.TakeOver t) {
-        String store = hello.store();
-        SlotStore slot = localSlot(store);
-        long mine = slot.replication().epoch();
-        String refused = hello.version() < FrameCodec.VERSION ? "a TakeOver on a protocol-" + hello.version() + " connection"
-                : !t.store().equals(store) ? "a TakeOver for store " + t.store() + " on a connection of " + store
-                : masters.containsKey(store) ? "store " + store + " is mastered here already"
-                : hello.epoch() != mine || t.epoch() != mine ? "this replica is at epoch " + mine + ", the master at " + t.epoch()
-                : t.newEpoch() <= mine ? "the new epoch " + t.newEpoch() + " is not above " + mine : null;
-        if (refused != null) {
-            log.warn("store {}: refused to take over from {}: {}", store, hello.node(), refused);
-            return new Frame.TakenOver(store, mine, false, refused);
-        }
-        StoreSpec s = map.get(store);
-        slot.replication().raiseEpoch(t.newEpoch());
-        slot.replication().setRole(Role.MASTER, store);
-        claim(store).promoted();
-        StoreSpec moved = StoreMap.movedTo(s, self(s));
-        map.put(moved);
-        log.warn("store {}: took over from {} at epoch {} (a planned switchover: this slot holds everything it acknowledged)",
-                store, hello.node(), t.newEpoch());
-        becomeMaster(moved, false);
-        failovers.add(new Failovers.Failover(java.time.Instant.now(), store, s.master().toString(), self(s).toString(), t.newEpoch(),
-                Failovers.How.PLANNED));
-        return new Frame.TakenOver(store, t.newEpoch(), true, "");
+        return roles.takeOver(hello, t);
     }
 
     /**
@@ -402,11 +299,10 @@ public final class Replication implements AutoCloseable {
      * and acknowledged only while {@code lease} says true (a volatile read per commit; see
      * {@link WriteGate}). When it says false the commit waits up to {@code hold} for it to come
      * back (a connection to ZooKeeper that returns with the same session: a ZooKeeper leader's
-     * election), then fails UNAVAILABLE. Without a cluster it stays always true.
+     * election), then fails UNAVAILABLE. Without a cluster it stays always true. See {@link AcknowledgementFence}.
      */
     public void fenceAcknowledgements(java.util.function.BooleanSupplier lease, java.time.Duration hold) {
-        this.holdNanos = hold.toNanos();
-        this.lease = lease;
+        this.lease.set(lease, hold);
     }
 
     /**
@@ -416,26 +312,6 @@ public final class Replication implements AutoCloseable {
      * holds everything again ({@link InSyncPublication}). Without a cluster nothing is published.
      */
     public void publishInSync(InSyncPublisher publisher) { this.inSyncPublisher = publisher; }
-
-    /**
-     * The lease now, or within the hold (polled every 10 ms; a slow answer, not a failure, while
-     * ZooKeeper elects a leader) and then only if {@code afterWait} says so.
-     */
-    private boolean mayAcknowledge(java.util.function.BooleanSupplier afterWait) {
-        java.util.function.BooleanSupplier l = lease;
-        if (l.getAsBoolean()) return true;
-        long start = System.nanoTime(), hold = holdNanos;
-        while (System.nanoTime() - start < hold && !closed) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            if (l.getAsBoolean()) return afterWait.getAsBoolean();
-        }
-        return false;
-    }
 
     /** This node's slot of the store (as the config or the cluster's map says now), or null. */
     public String slotOf(String store) {
@@ -542,7 +418,7 @@ public final class Replication implements AutoCloseable {
     public List<ReplicaProgress> replicaProgress() { return StatusReports.progress(this); }
 
     /** The last promotions and fencings on this node, newest first (the admin page). */
-    public List<Failovers.Failover> failovers() { return failovers.recent(); }
+    public List<Failovers.Failover> failovers() { return roles.recent(); }
 
     /** Each master that connected to this node's listener, per store: whether any of its channels is connected now, since when. */
     public List<MasterLink> masterLinks() { return service.masterLinks(); }

@@ -13,7 +13,6 @@ import dev.cairn.store.StoreException;
 import dev.cairn.store.changelog.Change;
 import dev.cairn.store.changelog.ChangeRecord;
 import dev.cairn.store.replication.CommitHook;
-import dev.cairn.store.replication.Reservation;
 import dev.cairn.store.replication.SyncState;
 import dev.cairn.store.replication.UidWindowPassed;
 import io.micrometer.core.instrument.Counter;
@@ -25,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -34,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master side of one store on this node: the slot's commit hook (UID/MODSEQ reservation
- * before a commit, shipping after it, the sync-mode wait), one {@link ChannelSender} per replica
- * and channel, the sync/async state, and what it tells status and metrics.
+ * before a commit, asked of the replicas by {@link ReservationAsks}; shipping after it; the
+ * sync-mode wait, its waiting commits in {@link SyncWaiters}), one {@link ChannelSender} per
+ * replica and channel, the sync/async state, and what it tells status and metrics.
  */
 final class StoreMaster implements CommitHook {
     private static final Logger log = LoggerFactory.getLogger(StoreMaster.class);
@@ -51,10 +50,7 @@ final class StoreMaster implements CommitHook {
     private final List<Runnable> unregister = new ArrayList<>();
     private final Map<String, Long> replicated = new ConcurrentHashMap<>();
     /** Sync-mode commits waiting for a replica, per user: each is woken by its own user's Ack only. */
-    private final Map<String, List<Waiter>> waiting = new ConcurrentHashMap<>();
-
-    /** {@code done} completes true when a replica has the commit, false when nobody waits any more (stopped, fallen back). */
-    private record Waiter(long seq, CompletableFuture<Boolean> done) {}
+    private final SyncWaiters waiting = new SyncWaiters();
     private final List<String> report = java.util.Collections.synchronizedList(new ArrayList<>());
     /**
      * Upper bounds of the delay histogram: 15 buckets from 0.5 ms to 60 s per replica, instead of
@@ -72,8 +68,8 @@ final class StoreMaster implements CommitHook {
     /** Null while a replica takes this store's writes; else since when none does. */
     private volatile java.time.Instant degradedSince;
     private final ReservationWindow window;
-    /** Reservations asked without waiting (replica + NUL + user), so a busy user asks once at a time. */
-    private final Map<String, Boolean> asking = new ConcurrentHashMap<>();
+    /** The reservations commits ask the replicas for. */
+    private final ReservationAsks reservations;
     /** Which replicas hold everything this master acknowledged. */
     final InSyncSet inSync;
     private Thread inSyncEvaluator;
@@ -115,6 +111,7 @@ final class StoreMaster implements CommitHook {
         }
         this.inSync = new InSyncSet(spec.name(), slot, tuning.syncTimeout(), senders);
         this.window = new ReservationWindow(senders.keySet(), tuning.degradedUidWindow(), !promoted);
+        this.reservations = new ReservationAsks(spec, tuning, window, senders, this::degraded, () -> stopped);
         this.promoted = promoted;
         this.published = record == null || senders.isEmpty() ? null
                 : new InSyncPublication(spec.name(), () -> slot.replication().epoch(), record, new RecordedReplicas(this, spec.mode(), slot), tuning.syncTimeout(), promoted);
@@ -160,7 +157,7 @@ final class StoreMaster implements CommitHook {
         for (ChannelSender[] cs : senders.values()) for (ChannelSender c : cs) c.stop();
         for (PeerLink l : links.values()) l.failures().flush();
         unregister.forEach(Runnable::run);
-        releaseAll();
+        waiting.releaseAll();
     }
 
     /**
@@ -201,8 +198,8 @@ final class StoreMaster implements CommitHook {
             else heldByAll = false;
         }
         if (heldByAll) return;
-        if (!held) held = reserve(user, seq, highestUids, channel);
-        else askLacking(user, seq, highestUids, channel); // a replica that was away catches up on reservations too
+        if (!held) held = reservations.reserve(user, seq, highestUids, channel);
+        else reservations.askLacking(user, seq, highestUids, channel); // a replica that was away catches up on reservations too
         if (!held) {
             if (stopped) {
                 throw new StoreException(StoreException.Reason.UNAVAILABLE, "store " + spec.name() + " is no longer mastered here");
@@ -236,70 +233,6 @@ final class StoreMaster implements CommitHook {
                 return false;
             }
         }
-    }
-
-    /** What to ask a replica for: the commit's needs plus a block, on top of the largest reservation known. */
-    private Reservation wanted(String user, long seq, Map<MailboxId, Long> highestUids) {
-        Reservation have = window.largest(user);
-        Map<MailboxId, Long> uids = new HashMap<>(have.uids());
-        for (Map.Entry<MailboxId, Long> e : highestUids.entrySet()) {
-            if (e.getValue() > have.uid(e.getKey()) - tuning.uidBlock() / 2) uids.put(e.getKey(), e.getValue() + tuning.uidBlock());
-        }
-        return new Reservation(Math.max(have.seq(), seq + tuning.modSeqBlock()), uids, Math.max(have.otherUids(), tuning.uidBlock()));
-    }
-
-    /** Asks a reservation of the reachable replicas; true as soon as one holds it, false when none did in time. */
-    private boolean reserve(String user, long seq, Map<MailboxId, Long> highestUids, int channel) {
-        Reservation wanted = wanted(user, seq, highestUids);
-        long deadline = System.nanoTime() + tuning.syncTimeout().toNanos();
-        while (true) {
-            Map<String, CompletableFuture<Void>> asked = new java.util.LinkedHashMap<>();
-            for (String r : window.replicas()) {
-                ChannelSender c = senders.get(r)[channel];
-                if (c.connected()) asked.put(r, ask(r, c, user, wanted));
-            }
-            // Async mode, or degraded already: nobody to ask means nobody to wait for.
-            if (asked.isEmpty() && (degraded() || spec.mode() == Mode.ASYNC && spec.onReplicaLoss() == OnReplicaLoss.DEGRADE)) {
-                return false;
-            }
-            for (Map.Entry<String, CompletableFuture<Void>> f : asked.entrySet()) {
-                try {
-                    f.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    window.acknowledged(f.getKey(), user, wanted); // now, not only in the future's own callback
-                    return true;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while reserving UIDs");
-                } catch (Exception e) {
-                    // try the next replica
-                }
-            }
-            if (stopped || System.nanoTime() > deadline) return false;
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while reserving UIDs");
-            }
-        }
-    }
-
-    /** Asks the connected replicas that lack the reservation, without waiting; one request per replica and user at a time. */
-    private void askLacking(String user, long seq, Map<MailboxId, Long> highestUids, int channel) {
-        Reservation wanted = null;
-        for (String r : window.replicas()) {
-            ChannelSender c = senders.get(r)[channel];
-            if (window.heldBy(r, user, seq, highestUids) || !c.connected()) continue;
-            if (asking.putIfAbsent(r + "\0" + user, Boolean.TRUE) != null) continue;
-            if (wanted == null) wanted = wanted(user, seq, highestUids);
-            ask(r, c, user, wanted).whenComplete((v, e) -> asking.remove(r + "\0" + user));
-        }
-    }
-
-    private CompletableFuture<Void> ask(String replica, ChannelSender c, String user, Reservation wanted) {
-        CompletableFuture<Void> f = c.reserve(user, wanted);
-        f.thenRun(() -> window.acknowledged(replica, user, wanted));
-        return f;
     }
 
     @Override public void committed(ChangeRecord record, long previous, byte[] encoded, Map<BodyId, byte[]> bodies) {
@@ -341,20 +274,15 @@ final class StoreMaster implements CommitHook {
 
     private void awaitReplica(String user, long seq) {
         if (!syncActive() || replicaHas(user, seq)) return;
-        Waiter w = new Waiter(seq, new CompletableFuture<>());
-        waiting.compute(user, (u, ws) -> {
-            if (ws == null) ws = new ArrayList<>(2);
-            ws.add(w);
-            return ws;
-        });
+        SyncWaiters.Waiter w = waiting.add(user, seq);
         // The Ack (or stop, or the fallback) may have come between the first look and joining the list.
-        if (replicaHas(user, seq)) release(user, seq);
+        if (replicaHas(user, seq)) waiting.release(user, seq);
         if (stopped || !syncActive()) w.done().complete(false);
         boolean had;
         try {
             had = w.done().get(tuning.syncTimeout().toNanos(), TimeUnit.NANOSECONDS) || replicaHas(user, seq);
         } catch (java.util.concurrent.TimeoutException e) {
-            drop(user, w);
+            waiting.drop(user, w);
             fallBack();
             if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE) {
                 // Written here, and shipped when a replica is back; a retry may store it twice.
@@ -364,7 +292,7 @@ final class StoreMaster implements CommitHook {
             }
             return;
         } catch (InterruptedException e) {
-            drop(user, w);
+            waiting.drop(user, w);
             Thread.currentThread().interrupt();
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "interrupted while waiting for a replica");
         } catch (java.util.concurrent.ExecutionException e) {
@@ -377,35 +305,6 @@ final class StoreMaster implements CommitHook {
         if (spec.onReplicaLoss() == OnReplicaLoss.REFUSE && !had) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE,
                     "store " + spec.name() + ": no replica applied the change (on_replica_loss = refuse)");
-        }
-    }
-
-    private void drop(String user, Waiter w) {
-        waiting.computeIfPresent(user, (u, ws) -> {
-            ws.remove(w);
-            return ws.isEmpty() ? null : ws;
-        });
-    }
-
-    /** Wakes the user's commits that the replica now has. */
-    private void release(String user, long seq) {
-        waiting.computeIfPresent(user, (u, ws) -> {
-            ws.removeIf(w -> {
-                if (w.seq() > seq) return false;
-                w.done().complete(true);
-                return true;
-            });
-            return ws.isEmpty() ? null : ws;
-        });
-    }
-
-    /** Wakes every waiting commit (stopped, or fallen back to async: nobody waits any more). */
-    private void releaseAll() {
-        for (String user : waiting.keySet()) {
-            waiting.computeIfPresent(user, (u, ws) -> {
-                for (Waiter w : ws) w.done().complete(false);
-                return null;
-            });
         }
     }
 
@@ -430,7 +329,7 @@ final class StoreMaster implements CommitHook {
             log.warn("store {}: {}: degraded: writes go on on this node alone{} until a replica has caught up",
                     spec.name(), why, spec.mode() == Mode.SYNC ? " (acknowledged without a replica)" : "");
         }
-        releaseAll();
+        waiting.releaseAll();
     }
 
     /** A replica has caught up: one INFO, and sync mode waits for it again. */
@@ -453,20 +352,13 @@ final class StoreMaster implements CommitHook {
 
         @Override public void acked(String user, long seq) {
             replicated.merge(user, seq, Math::max);
-            release(user, seq);
+            waiting.release(user, seq);
         }
 
         @Override public void deleted(String user, long seq) {
             // Only what the deletion covers, looked at per waiter: a commit of the user created
             // again meanwhile (here again, at a lower seq) waits for its own Ack.
-            waiting.computeIfPresent(user, (u, ws) -> {
-                ws.removeIf(w -> {
-                    if (!replicaHas(user, w.seq())) return false;
-                    w.done().complete(true);
-                    return true;
-                });
-                return ws.isEmpty() ? null : ws;
-            });
+            waiting.releaseHeld(user, s -> replicaHas(user, s));
         }
 
         @Override public void delay(long nanos) {
