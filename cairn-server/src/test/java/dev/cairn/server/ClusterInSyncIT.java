@@ -20,11 +20,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
  * time because its former master, rejoined and caught up, is put back into in_sync; and a replica
  * cut off from a master that goes on degraded leaves in_sync before the first write it lacks is
  * acknowledged, so the master's death leaves the store headless instead of promoting it.
+ *
+ * <p>The three tests share one ensemble (its start is three JVMs and an election, seconds each
+ * time), each test's cluster under a root of its own: nothing one test left in ZooKeeper (its
+ * store record, its nodes' sessions) is under the next one's root.
  */
 @Timeout(300)
 class ClusterInSyncIT {
@@ -42,21 +49,33 @@ class ClusterInSyncIT {
     private static final Pattern SUBJECT = Pattern.compile("^Subject: (.*)$");
     private static final SlotRef N1 = new SlotRef("n1", "s0"), N2 = new SlotRef("n2", "s0");
 
-    @TempDir Path dir;
+    private static final AtomicInteger ROOTS = new AtomicInteger();
 
-    private static TestCluster.Builder cluster(Path dir, ZooKeeperEnsemble zk) {
+    @TempDir static Path zkDir;
+    private static ZooKeeperEnsemble zk;
+
+    @TempDir Path dir;
+    /** This test's cluster root in the shared ensemble. */
+    private final ClusterPaths paths = new ClusterPaths("/cairn-" + ROOTS.incrementAndGet());
+
+    @BeforeAll static void startEnsemble() throws Exception { zk = ZooKeeperEnsemble.start(zkDir.resolve("zk")); }
+
+    @AfterAll static void stopEnsemble() {
+        if (zk != null) zk.close();
+    }
+
+    private TestCluster.Builder cluster(Path dir) {
         return TestCluster.of(dir, "n1", "n2").store("sync = false", "channels = 2").listen("imap", "lmtp", "admin")
-                .disable("pop3").cluster("cluster in-sync test secret", zk.connectString(),
+                .disable("pop3").cluster("cluster in-sync test secret", zk.connectString(), "root = \"" + paths.root() + "\"",
                         "session_timeout = \"" + SESSION_TIMEOUT.toSeconds() + "s\"", "failover_damping = \"0s\"", "rejoin_grace = \"0s\"")
                 .replication("sync_timeout = \"2s\"");
     }
 
     @Test void aStoreFailsOverASecondTimeOnceItsFormerMasterIsBackInTheInSyncSet() throws Exception {
-        try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
-             CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
+        try (CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
             client.start();
-            StoreRecords map = new StoreRecords(client, new ClusterPaths("/cairn"));
-            TestCluster c = cluster(dir, zk).build();
+            StoreRecords map = new StoreRecords(client, paths);
+            TestCluster c = cluster(dir).build();
             try (NodeProcesses p = new NodeProcesses(c, dir)) {
                 p.start("n1");
                 p.start("n2");
@@ -67,7 +86,7 @@ class ClusterInSyncIT {
                 List<String> acknowledged = new ArrayList<>();
                 for (int i = 0; i < 10; i++) assertThat(deliver(p, "n1", "a-" + i, acknowledged)).startsWith("250");
                 assertThat(inSync(map)).containsExactly(N2);
-                awaitCandidate(client, "n2_s0");
+                awaitCandidate(client, N2);
 
                 // First failover: n1 killed, n2 promoted; n1 (not in sync: it may hold commits nobody has) out of in_sync.
                 p.kill("n1");
@@ -83,7 +102,7 @@ class ClusterInSyncIT {
                 eventually(Duration.ofSeconds(30), () -> assertThat(inSync(map)).containsExactly(N1));
                 System.out.printf("in-sync set: n1 back in the record %d ms after it said in sync%n", (System.nanoTime() - rejoined) / 1_000_000);
                 assertThat(deliver(p, "n2", "c-last", acknowledged)).startsWith("250");
-                awaitCandidate(client, "n1_s0");
+                awaitCandidate(client, N1);
 
                 // Second failover: n2 killed, n1 promoted; every acknowledged message there, the login works.
                 p.kill("n2");
@@ -100,11 +119,10 @@ class ClusterInSyncIT {
     }
 
     @Test void aReplicaCutOffFromItsDegradedMasterLeavesInSyncBeforeTheFirstAcknowledgementAndIsNotPromoted() throws Exception {
-        try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
-             CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
+        try (CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
             client.start();
-            StoreRecords map = new StoreRecords(client, new ClusterPaths("/cairn"));
-            TestCluster c = cluster(dir, zk).build();
+            StoreRecords map = new StoreRecords(client, paths);
+            TestCluster c = cluster(dir).build();
             // n1 reaches n2's replication listener only through the proxy; both keep their ZooKeeper sessions.
             try (FaultProxy link = FaultProxy.to(c.port("n2", TestCluster.REPLICATION));
                  NodeProcesses p = new NodeProcesses(c, dir)) {
@@ -118,21 +136,21 @@ class ClusterInSyncIT {
                 List<String> acknowledged = new ArrayList<>();
                 for (int i = 0; i < 5; i++) assertThat(deliver(p, "n1", "a-" + i, acknowledged)).startsWith("250");
                 assertThat(inSync(map)).containsExactly(N2);
-                awaitCandidate(client, "n2_s0");
+                awaitCandidate(client, N2);
 
                 link.refuse();
                 long cut = System.currentTimeMillis();
                 String answer = deliver(p, "n1", "cut-0", acknowledged);
                 long acknowledgedAt = System.currentTimeMillis();
                 assertThat(answer).as("the master goes on degraded").startsWith("250");
-                org.apache.zookeeper.data.Stat stat = client.checkExists().forPath("/cairn/stores/s1");
+                org.apache.zookeeper.data.Stat stat = client.checkExists().forPath(paths.store("s1"));
                 assertThat(inSync(map)).as("n2 out of in_sync").isEmpty();
                 assertThat(stat.getMtime()).as("the record lost n2 before the 250 (same machine's clock)").isBetween(cut, acknowledgedAt);
                 System.out.printf("cut off: record written %d ms after the cut, the 250 %d ms after it%n", stat.getMtime() - cut, acknowledgedAt - cut);
                 for (int i = 1; i < 5; i++) assertThat(deliver(p, "n1", "cut-" + i, acknowledged)).startsWith("250");
                 // n2's own claim still says in sync (until the link was lost): only the record keeps it from promotion.
-                ProgressRecord claim = RecordCodec.decode(client.getData().forPath("/cairn/stores/s1/progress/n2_s0"),
-                        "/cairn/stores/s1/progress/n2_s0", ProgressRecord.class);
+                ProgressRecord claim = RecordCodec.decode(client.getData().forPath(paths.progress("s1", N2)), paths.progress("s1", N2),
+                        ProgressRecord.class);
                 assertThat(claim.inSync()).isTrue();
 
                 long epoch = map.read("s1").orElseThrow().record().epoch();
@@ -151,11 +169,10 @@ class ClusterInSyncIT {
     }
 
     @Test void anAsyncStoresReplicaLeavesInSyncAtTheMastersFirstWriteAndIsNotPromotedAutomatically() throws Exception {
-        try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(dir.resolve("zk"));
-             CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
+        try (CuratorFramework client = CuratorFrameworkFactory.newClient(zk.connectString(), new ExponentialBackoffRetry(100, 3))) {
             client.start();
-            StoreRecords map = new StoreRecords(client, new ClusterPaths("/cairn"));
-            TestCluster c = cluster(dir, zk).build();
+            StoreRecords map = new StoreRecords(client, paths);
+            TestCluster c = cluster(dir).build();
             try (NodeProcesses p = new NodeProcesses(c, dir)) {
                 p.start("n1");
                 p.start("n2");
@@ -170,7 +187,7 @@ class ClusterInSyncIT {
                 p.awaitInSync("n2"); // its master counts it in sync (within the bound) and told it so ...
                 Thread.sleep(4 * 250); // ... yet a few of the master's looks later the record still leaves it out
                 assertThat(inSync(map)).isEmpty();
-                awaitCandidate(client, "n2_s0");
+                awaitCandidate(client, N2);
                 p.kill("n1");
                 eventually(Duration.ofSeconds(30), () -> assertThat(Files.readString(p.log("n2")))
                         .contains("store s1 has no master").contains("n2/s0 is not in the in-sync set (async"));
@@ -192,8 +209,8 @@ class ClusterInSyncIT {
     private static Set<SlotRef> inSync(StoreRecords map) throws Exception { return map.read("s1").orElseThrow().record().inSync(); }
 
     /** The replica's progress report is there (what the controller promotes on). */
-    private static void awaitCandidate(CuratorFramework client, String progress) throws Exception {
-        eventually(Duration.ofSeconds(10), () -> assertThat(client.getChildren().forPath("/cairn/stores/s1/progress")).contains(progress));
+    private void awaitCandidate(CuratorFramework client, SlotRef slot) throws Exception {
+        eventually(Duration.ofSeconds(10), () -> assertThat(client.checkExists().forPath(paths.progress("s1", slot))).isNotNull());
     }
 
     /** One delivery: a 250 is remembered, anything else must be a temporary failure. */

@@ -33,10 +33,27 @@ import org.junit.jupiter.api.io.TempDir;
  * one WARN when it becomes unreachable and one INFO when it is back, on the master's side (the
  * replica killed) and on the replica's (the master killed). Once the replica is back, the master's
  * channels find it within the reconnect cap (5 s) and a handshake. Status and metrics say which.
+ *
+ * <p>The issue's minute is CAIRN_BACKOFF_REPLICA_DOWN=60 (seconds); CI's outage is shorter, see
+ * {@link #REPLICA_DOWN}. The nodes fold repeated warnings over {@link #REPEAT_WINDOW}, not the
+ * server's minute, so a line per attempt would show as more lines within either outage.
  */
 class ReconnectBackoffIT {
-    /** The issue's figure: a minute of a replica down. */
-    private static final Duration REPLICA_DOWN = Duration.ofSeconds(60);
+    /**
+     * The issue's figure is a minute of a replica down; CI waits 20 s, which shows the same: each
+     * channel's waits (200 ms doubling, with jitter) reach the 5 s cap within 6.2 s, and it then
+     * tries at the cap at least twice more, a WARN apiece if a regression logged per attempt.
+     */
+    private static final Duration REPLICA_DOWN = Duration.ofSeconds(
+            Long.parseLong(System.getenv().getOrDefault("CAIRN_BACKOFF_REPLICA_DOWN", "20").strip()));
+    /**
+     * The nodes' RepeatedErrorFilter window (-Dcairn.log.repeatWindowMillis, logback-test.xml),
+     * shorter than either outage: a WARN repeated per channel or attempt comes out as "repeated N
+     * times" and a WARN again while the peer is still down. With the server's minute, a repeat
+     * within an outage shorter than a minute (the master's, and now the replica's) would be held
+     * back until after the test looked.
+     */
+    private static final Duration REPEAT_WINDOW = Duration.ofSeconds(5);
     /** The replica cannot retry anything itself: a shorter outage of the master shows its side. */
     private static final Duration MASTER_DOWN = Duration.ofSeconds(15);
     /** The default reconnect cap, and what a handshake on a loaded machine may add. */
@@ -62,6 +79,7 @@ class ReconnectBackoffIT {
         cluster.start(node, config -> {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
+                    "-Dcairn.log.repeatWindowMillis=" + REPEAT_WINDOW.toMillis(),
                     "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();
             processes.put(node, p);

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * async): the copy streams, so a user much larger than either node's heap is copied, and a
  * replica killed with SIGKILL in the middle of a copy keeps its old copy of the user, readable,
  * and gets the whole copy after it restarts. The size of the large user and the nodes' heap:
- * CAIRN_RESYNC_MIB (default 256) and CAIRN_RESYNC_HEAP (default 64m; at 32m a node does not serve IMAP reliably); bench/resync.sh runs 1 GiB
- * against 128m. Timeout: the build's cairn.it.timeout (5 m; -Dcairn.it.timeout="60 m" for the large run).
+ * CAIRN_RESYNC_MIB (default 128) and CAIRN_RESYNC_HEAP (default 64m; at 32m a node does not serve IMAP reliably); bench/resync.sh runs 1 GiB
+ * against 128m. CI's 128 MiB is twice the heap: a copy built in memory (the old code) cannot hold it and fails,
+ * as at 256 MiB, in half the delivery and copy. Timeout: the build's cairn.it.timeout (5 m; -Dcairn.it.timeout="60 m" for the large run).
  */
 class StreamedResyncIT {
     private static final String SECRET = "resync test cluster secret";
@@ -115,8 +116,8 @@ class StreamedResyncIT {
 
     private long logSize(String node) throws IOException { return Files.exists(log(node)) ? Files.size(log(node)) : 0; }
 
-    @Test void aUserFourTimesTheHeapIsCopiedBetweenNodesOfThatHeap() throws Exception {
-        int mib = Integer.parseInt(System.getenv().getOrDefault("CAIRN_RESYNC_MIB", "256"));
+    @Test void aUserLargerThanTheHeapIsCopiedBetweenNodesOfThatHeap() throws Exception {
+        int mib = Integer.parseInt(System.getenv().getOrDefault("CAIRN_RESYNC_MIB", "128"));
         String heap = System.getenv().getOrDefault("CAIRN_RESYNC_HEAP", "64m");
         writeConfigs();
         nodes.start("n1", heap);
