@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * timeout under LMTP deliveries and an IMAP session, then resumed. Two real `cairn serve` nodes
  * (n1 master, n2 replica of the sync store s1) on a real three-server ensemble, the cluster's
  * directory in a real PostgreSQL. While n1 is frozen its session expires, n2 is promoted and takes
- * mail; after SIGCONT n1 acknowledges nothing (every delivery it answers is 4xx or cut, the one
- * that was under way when it froze too), follows the map as n2's replica and is reconciled: n2
+ * mail; after SIGCONT n1 acknowledges nothing itself (every delivery it answers is 4xx or cut, the
+ * one that was under way when it froze too, or, once it follows the map, relayed to n2 and
+ * acknowledged there), follows the map as n2's replica and is reconciled: n2
  * has every message anyone acknowledged, no UID n1 gave names another message on n2, and
  * `cairn replica verify` finds both nodes identical. Every user of the store logs in and gets
  * mail on n2.
@@ -114,22 +116,30 @@ class MasterFrozenIT {
                 eventually(Duration.ofSeconds(60), () -> assertThat(p.status("n1")).contains("role=replica"));
                 load.close();
                 imap.close();
+                // n1, a replica now, relays a delivery to the master (every cluster node does, issue 21): n2's UID.
+                AtomicReference<String> viaN1 = new AtomicReference<>();
+                eventually(Duration.ofSeconds(15), () -> assertThat(viaN1.updateAndGet(was -> deliverOrClosed(p, "n1", "alice", "via-n1-alice")))
+                        .startsWith("250"));
+                assertThat(FailoverChecks.subjectsByUid(p, "n2", "alice").get(FailoverChecks.answeredUid(viaN1.get())))
+                        .as("the message of the UID n1 answered (%s), on n2", viaN1.get()).isEqualTo("via-n1-alice");
                 List<WriteLoad.Answer> fromN1 = load.from("n1");
                 List<WriteLoad.Answer> late = FailoverChecks.assertLateAcknowledgementsWereReplicated(p, load, "n1", stopped, expired.get(),
                         WRITERS, "n2", Map.of("alice", "n2-first-alice", "bob", "n2-first-bob"));
-                assertThat(fromN1.stream().filter(a -> a.started() - stopped > 0)).as("n1's answers to writes started after SIGSTOP")
-                        .allMatch(WriteLoad.Answer::refusedOrCut);
+                List<WriteLoad.Answer> relayed = FailoverChecks.assertAcknowledgedAfterTheFaultWereRelayed(p, load, "n1", stopped, WRITERS, "n2",
+                        Map.of("alice", "n2-first-alice", "bob", "n2-first-bob"));
+                assertThat(fromN1.stream().filter(a -> a.started() - stopped > 0 && !relayed.contains(a)))
+                        .as("n1's answers to writes started after SIGSTOP, but for deliveries it relayed to n2").allMatch(WriteLoad.Answer::refusedOrCut);
                 long lastAck = fromN1.stream().filter(WriteLoad.Answer::acknowledged).mapToLong(WriteLoad.Answer::answered).max().orElseThrow();
                 long firstRefusal = fromN1.stream().filter(WriteLoad.Answer::refusedOrCut)
                         .mapToLong(WriteLoad.Answer::answered).min().orElse(0);
                 System.out.printf("master frozen (SIGSTOP %d ms, session timeout %d ms): last 250/OK from n1 %+d ms, n1's session expired %d ms, "
                                 + "n2 master in the map %d ms, first 250 from n2 %d ms, n1's first refusal after resume %+d ms (all from SIGSTOP); "
-                                + "%d writes sent, %d answered by n1 after SIGCONT; %d acknowledged by n1 after its session expired "
+                                + "%d writes sent, %d answered by n1 after SIGCONT (%d relayed to n2); %d acknowledged by n1 after its session expired "
                                 + "(each under way at SIGSTOP and replicated before it: %s); held delivery: %s; median answer before SIGSTOP: APPEND %d ms, "
                                 + "LMTP %d ms%n",
                         (resumed - stopped) / 1_000_000, SESSION_TIMEOUT.toMillis(), ms(lastAck - stopped), ms(expired.get() - stopped),
                         ms(inMap - stopped), ms(accepted - stopped), ms(firstRefusal - stopped), load.sent(),
-                        fromN1.stream().filter(a -> a.answered() - resumed > 0).count(), late.size(),
+                        fromN1.stream().filter(a -> a.answered() - resumed > 0).count(), relayed.size(), late.size(),
                         late.stream().map(a -> a + " started " + ms(a.started() - stopped) + " ms, answered " + ms(a.answered() - stopped) + " ms")
                                 .toList(), heldAnswer, medianMillis(fromN1, "imap", stopped), medianMillis(fromN1, "lmtp", stopped));
 
@@ -148,6 +158,14 @@ class MasterFrozenIT {
     }
 
     private static long ms(long nanos) { return nanos / 1_000_000; }
+
+    private static String deliverOrClosed(NodeProcesses p, String node, String user, String subject) {
+        try {
+            return p.deliver(node, user, subject);
+        } catch (java.io.IOException e) {
+            return "closed: " + e.getMessage();
+        }
+    }
 
     /** The median time to an answer of the writers whose name starts with {@code kind}, among writes answered before {@code before}. */
     private static long medianMillis(List<WriteLoad.Answer> answers, String kind, long before) {

@@ -89,6 +89,16 @@ final class NodeProcesses implements AutoCloseable {
 
     Path log(String node) { return dir.resolve(node + ".log"); }
 
+    /** The node's log lines that contain any of {@code words}, the last 100 (for a failure's message). */
+    String logLines(String node, String... words) {
+        try {
+            List<String> lines = Files.readAllLines(log(node)).stream().filter(l -> java.util.Arrays.stream(words).anyMatch(l::contains)).toList();
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 100), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
     /** Starts the node from its cluster config and waits until it is healthy. */
     void start(String node) throws Exception {
         cluster.start(node, config -> start(node, config));

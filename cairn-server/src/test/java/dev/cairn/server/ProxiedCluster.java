@@ -61,7 +61,10 @@ final class ProxiedCluster implements AutoCloseable {
         cluster = TestCluster.of(dir, "n1", "n2").store("channels = 2").listen("imap", "lmtp", "admin").disable("pop3")
                 .cluster(SECRET, zk.connectString(), "session_timeout = \"" + SESSION_TIMEOUT.toSeconds() + "s\"",
                         "failover_damping = \"0s\"", "rejoin_grace = \"0s\"")
-                .replication("sync_timeout = \"2s\"").directory(directory).build();
+                // Long enough that a loaded CI machine never takes n2 out of the in-sync set: a master
+                // killed then leaves the store headless by design (no unclean promotion), which is not
+                // what these tests are about (ClusterInSyncIT is).
+                .replication("sync_timeout = \"10s\"").directory(directory).build();
         nodes = new NodeProcesses(cluster, dir);
         nodes.start("n1");
         nodes.start("n2");

@@ -49,9 +49,16 @@ class ProxyFailoverIT {
             });
             assertThat(watches).allSatisfy(w -> assertThat(w.logins()).hasSize(1));
 
+            pc.nodes.awaitInSync("n2");
             long killed = System.nanoTime();
             pc.nodes.kill("n1");
-            eventually(Duration.ofSeconds(60), () -> assertThat(load.firstAcknowledgedAfter(killed)).isNotNull());
+            try {
+                eventually(Duration.ofSeconds(60), () -> assertThat(load.firstAcknowledgedAfter(killed)).as("a 250 through the proxy after the kill")
+                        .isNotNull());
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\nn1's log:\n" + pc.nodes.logLines("n1", "cluster", "store s1", "WARN", "ERROR")
+                        + "\nn2's log:\n" + pc.nodes.logLines("n2", "cluster", "store s1", "WARN", "ERROR"), e);
+            }
             Deliveries.Acknowledged firstAfter = load.firstAcknowledgedAfter(killed);
             // the clients, reconnected, see what n2 acknowledged
             eventually(Duration.ofSeconds(30), () -> assertThat(uids.containsValue(firstAfter.id() + "@test"))
