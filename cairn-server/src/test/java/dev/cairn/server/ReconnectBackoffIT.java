@@ -78,7 +78,7 @@ class ReconnectBackoffIT {
     private void start(String node) throws Exception {
         cluster.start(node, config -> {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
+                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx256m", NodeProcesses.C1_ONLY,
                     "-Dcairn.log.repeatWindowMillis=" + REPEAT_WINDOW.toMillis(),
                     "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(node).toFile())).start();

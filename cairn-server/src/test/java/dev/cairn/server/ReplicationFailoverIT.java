@@ -76,7 +76,7 @@ class ReplicationFailoverIT {
         Path log = dir.resolve(node + ".log");
         cluster.start(node, config -> {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", NodeProcesses.C1_ONLY,
                     "-cp", System.getProperty("java.class.path"), "dev.cairn.server.Main", "serve", "--config", config.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             processes.put(node, p);
