@@ -108,14 +108,17 @@ public final class AdminServer implements AutoCloseable {
         return admin;
     }
 
-    /** A front-end's ({@code cairn proxy}, issue 21): {@code /health} and {@code /metrics}; it holds no mail to check. */
+    /**
+     * A front-end's ({@code cairn proxy}, issue 21): {@code /health} and {@code /metrics}; it holds no
+     * mail to check ({@link Frontend} adds {@code POST /reload}).
+     */
     static AdminServer startFrontend(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier serving) throws IOException {
         AdminHttp http = new AdminHttp(address);
         AdminServer admin = new AdminServer(http);
         admin.health(serving);
         admin.metrics(registry);
         admin.context("/", exchange -> handle(exchange, "GET", () -> respond(exchange, exchange.getRequestURI().getPath().equals("/") ? 200 : 404,
-                "cairn proxy admin: GET /health, GET /metrics\n", "text/plain; charset=utf-8")));
+                "cairn proxy admin: GET /health, GET /metrics, POST /reload\n", "text/plain; charset=utf-8")));
         http.start();
         return admin;
     }

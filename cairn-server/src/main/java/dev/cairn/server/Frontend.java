@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * with no node of its own). It registers in the cluster as {@code frontends/<name>} with its
  * listeners' addresses. Its LMTP is the LMTP proxy (each recipient forwarded to its store's master,
  * one reply per recipient in order), and with {@code [proxy] auth_http} it answers nginx's mail
- * proxy. Admin: {@code /health} and {@code /metrics}.
+ * proxy. Admin: {@code /health}, {@code /metrics}, and {@code POST /reload} with the token of
+ * {@code data/server.properties} ({@code cairn reload}), as a node's.
  */
 public final class Frontend implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Frontend.class);
@@ -51,6 +52,8 @@ public final class Frontend implements AutoCloseable {
     /** The mail listeners' certificate, replaced by {@link #reload}. */
     private dev.cairn.protocol.tls.ReloadableSslContext mailTls;
     private volatile boolean serving;
+    /** Whether this front-end wrote data/server.properties (its admin address and token), removed on close. */
+    private boolean runFileWritten;
     private boolean closed;
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
@@ -82,6 +85,12 @@ public final class Frontend implements AutoCloseable {
     private void startAll(Map<String, ListenerStarter> starters) throws IOException {
         NodeConfig c = config.shared();
         Files.createDirectories(c.data());
+        // The run file says where `cairn reload` finds this proxy; a node's or another proxy's is not taken over.
+        RunFile other = c.admin().enabled() ? RunFile.read(c.runFile()).filter(RunFile::processAlive).orElse(null) : null;
+        if (other != null) {
+            throw new IllegalStateException("data directory " + c.data().toAbsolutePath().normalize() + " is in use by pid " + other.pid()
+                    + " (its " + c.runFile().getFileName() + "): give the proxy a data directory of its own (data = \"...\")");
+        }
         if (c.tlsDir() != null) Files.createDirectories(c.tlsDir());
         metrics = new NodeMetrics(registry, Frontend.class.getPackage().getImplementationVersion());
         directory = Directories.open(c);
@@ -95,8 +104,13 @@ public final class Frontend implements AutoCloseable {
         ProtocolListeners.startAll(c, starters, services, listeners);
         authHttp = NodeAuthHttp.start(c, listeners, services.authenticator(), services.throttle(), relaying, null, registry);
         if (c.admin().enabled()) {
+            String token = RunFile.newToken();
             admin = AdminServer.startFrontend(c.admin().address().socketAddress(), registry, () -> serving);
-            log.info("admin: listening on http://{}/ (/health, /metrics)", format(admin.address()));
+            // `cairn reload --config <the proxy's config>`: what SIGHUP does, with an answer (what was reloaded, or why not).
+            ReplicationAdmin.context(admin, token, "/reload", "POST", q -> reload() + "\n");
+            log.info("admin: listening on http://{}/ (/health, /metrics, POST /reload)", format(admin.address()));
+            new RunFile(Node.reachable(admin.address()), ProcessHandle.current().pid(), token).write(c.runFile());
+            runFileWritten = true;
         }
         Map<String, String> addresses = new TreeMap<>();
         listeners.values().forEach(l -> l.addresses().forEach((kind, a) -> {
@@ -161,6 +175,13 @@ public final class Frontend implements AutoCloseable {
         listeners.clear();
         if (authHttp != null) authHttp.close();
         if (admin != null) admin.close();
+        if (runFileWritten) {
+            try {
+                Files.deleteIfExists(config.shared().runFile());
+            } catch (IOException e) {
+                log.warn("cannot remove {}: {}", config.shared().runFile(), e.getMessage());
+            }
+        }
         if (member != null) member.close();
         if (directory != null) directory.close();
         if (metrics != null) metrics.close();

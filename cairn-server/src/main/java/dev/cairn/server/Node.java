@@ -367,7 +367,7 @@ public final class Node implements AutoCloseable {
     }
 
     /** An address a client on this machine can connect to: a wildcard bind is reached over loopback. */
-    private static String reachable(InetSocketAddress address) {
+    static String reachable(InetSocketAddress address) {
         String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getAddress().getHostAddress();
         return new ListenAddress(host, address.getPort()).toString();
     }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code cairn cluster status} lists it), greets IMAP clients and answers CAPABILITY as a node
  * does, refuses a wrong password as a node does, and relays a right one to the master of the user's
  * store; its LMTP forwards a delivery there, and the replica node relays the same user (unified mode).
- * A renewed certificate is presented after SIGHUP, with no restart.
+ * A renewed certificate is presented after SIGHUP, with no restart, and after `cairn reload` with
+ * the proxy's config, which says when a file cannot be used.
  */
 @Timeout(240)
 class ProxyCommandIT {
@@ -121,7 +122,8 @@ class ProxyCommandIT {
                     proxy.destroy();
                     if (!proxy.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) proxy.destroyForcibly();
                 }
-                // its registration went with it
+                // its registration and its run file went with it
+                assertThat(dir.resolve("proxy/server.properties")).doesNotExist();
                 eventually(Duration.ofSeconds(15), () -> assertThat(CliRun.run("", "cluster", "status", "--config", c.config("n2").toString()).out())
                         .doesNotContain("proxy-1"));
             }
@@ -137,6 +139,7 @@ class ProxyCommandIT {
         Path certificate = dir.resolve("proxy/tls/cert.pem"), key = dir.resolve("proxy/tls/key.pem");
         X509Certificate selfSigned = TlsContexts.readCertificates(certificate).getFirst();
         assertThat(presented(imaps, List.of(selfSigned))).isEqualTo(selfSigned);
+        byte[] selfSignedPem = Files.readAllBytes(certificate), selfSignedKey = Files.readAllBytes(key);
         try (Socket s = new Socket("127.0.0.1", imap)) {
             s.setSoTimeout(30_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
@@ -156,8 +159,23 @@ class ProxyCommandIT {
             eventually(Duration.ofSeconds(15), () -> assertThat(presented(imaps, trustTheCa)).isEqualTo(fromTheCa));
             assertThat(Files.readString(dir.resolve("proxy.log"))).contains("reloaded: mail listeners: certificate " + certificate);
 
+            // `cairn reload` with the proxy's config: the same, with an answer. A file that cannot be used is
+            // said (exit 1) and the proxy keeps what it had; the self-signed pair back is presented again.
+            Path config = dir.resolve("proxy.toml");
+            Files.writeString(certificate, "not a certificate\n");
+            CliRun refused = CliRun.run("", "reload", "--config", config.toString());
+            assertThat(refused.status()).as(refused.out() + refused.err()).isEqualTo(1);
+            assertThat(refused.err().strip()).doesNotContain("\n").startsWith("cairn: ").contains(certificate.toString());
+            assertThat(presented(imaps, trustTheCa)).isEqualTo(fromTheCa);
+            Files.write(certificate, selfSignedPem);
+            Files.write(key, selfSignedKey);
+            CliRun reload = CliRun.run("", "reload", "--config", config.toString());
+            assertThat(reload.status()).as(reload.out() + reload.err()).isZero();
+            assertThat(reload.out()).contains("mail listeners: certificate " + certificate);
+            assertThat(presented(imaps, List.of(selfSigned))).isEqualTo(selfSigned);
+
             assertThat(proxy.isAlive()).isTrue();
-            assertThat(exchange(in, out, "b SELECT INBOX").getLast()).as("the session relayed before the reload").startsWith("b OK");
+            assertThat(exchange(in, out, "b SELECT INBOX").getLast()).as("the session relayed before the reloads").startsWith("b OK");
         }
     }
 

@@ -22,7 +22,11 @@ public final class ConfigOptions {
 
     /** The config, the data directory not looked at (commands that talk to a running node). */
     public NodeConfig load() {
-        NodeConfig c = config == null ? NodeConfig.defaults() : ConfigLoader.load(config);
+        return withData(config == null ? NodeConfig.defaults() : ConfigLoader.load(config));
+    }
+
+    /** {@code c} with the data directory of --data, when given. */
+    NodeConfig withData(NodeConfig c) {
         return data == null ? c : c.withData(data);
     }
 

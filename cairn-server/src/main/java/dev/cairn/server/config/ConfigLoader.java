@@ -129,6 +129,15 @@ public final class ConfigLoader {
         return parseProxy(read(file), file.toString());
     }
 
+    /**
+     * Whether the file is a {@code cairn proxy}'s config rather than a node's: its {@code [proxy]}
+     * table names the proxy (a node's {@code [proxy]} has no name). For commands that take either.
+     */
+    public static boolean isProxy(Path file) {
+        TomlTable proxy = toml(read(file), file.toString()).getTable("proxy");
+        return proxy != null && proxy.contains("name");
+    }
+
     private static String read(Path file) {
         try {
             return Files.readString(file);

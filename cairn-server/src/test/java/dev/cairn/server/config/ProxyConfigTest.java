@@ -32,6 +32,18 @@ class ProxyConfigTest {
     }
 
     @Test
+    void aProxysConfigIsToldFromANodesByItsProxyName() throws Exception {
+        Path proxy = Files.writeString(dir.resolve("proxy.toml"), proxy(""));
+        Path node = Files.writeString(dir.resolve("node.toml"), "[proxy]\nlogin_wait = \"3s\"\n"); // unified mode's [proxy]
+        Path plain = Files.writeString(dir.resolve("plain.toml"), "[imap]\nlisten = \"127.0.0.1:3143\"\n");
+        assertThat(ConfigLoader.isProxy(proxy)).isTrue();
+        assertThat(ConfigLoader.isProxy(node)).isFalse();
+        assertThat(ConfigLoader.isProxy(plain)).isFalse();
+        assertThatThrownBy(() -> ConfigLoader.isProxy(dir.resolve("missing.toml"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("missing.toml");
+    }
+
+    @Test
     void aProxyConfigReadsTheSharedSectionsAsANodeDoes() throws Exception {
         ProxyConfig c = ConfigLoader.parseProxy(proxy("""
                 [imap]
