@@ -31,6 +31,8 @@ import org.rocksdb.ColumnFamilyHandle;
  */
 final class ReplicaApplier {
     private final RocksSlotStore slot;
+    /** Tests only: runs once a new user's bare record is committed, before its first record is applied. */
+    volatile Runnable afterBareUser = () -> {};
 
     ReplicaApplier(RocksSlotStore slot) { this.slot = slot; }
 
@@ -57,8 +59,8 @@ final class ReplicaApplier {
         if (s == null) {
             boolean creates = !r.changes().isEmpty() && r.changes().getFirst() instanceof Change.UserCreated;
             if (!creates) throw new NeedsResync("user " + r.user() + " is not on this slot");
-            createBare(r.user());
-            s = slot.lockedState(r.user());
+            s = createBare(r.user());
+            afterBareUser.run();
             if (s == null) throw new StoreException(StoreException.Reason.UNAVAILABLE, "cannot create " + r.user());
         }
         try {
@@ -186,8 +188,14 @@ final class ReplicaApplier {
         }
     }
 
-    /** A user with no mailboxes at seq 0: what the master's first record (UserCreated ...) starts from. */
-    private void createBare(String user) {
+    /**
+     * A user with no mailboxes at seq 0, what the master's first record (UserCreated ...) starts
+     * from, returned with its lock held (null if it is gone again). Locked before the registry lets
+     * anyone else load it: a promotion that meets the user waits for that first record and then
+     * jumps the whole user. Had it jumped the bare one, the record would read as applied already
+     * and the new master would keep a user without INBOX.
+     */
+    private UserState createBare(String user) {
         slot.userRegistry.lock();
         try {
             if (slot.userId(user) == null) {
@@ -196,10 +204,13 @@ final class ReplicaApplier {
                 slot.applier.registerUser(ops, id, user);
                 ops.put(slot.meta, Keys.userTag(id, Keys.HEADER), slot.applier.newUserHeader(user).encode());
                 slot.commitDurably(ops);
+                // Loaded and locked here first (loading takes the registry's lock), so this never waits.
+                return slot.lockedState(user);
             }
         } finally {
             slot.userRegistry.unlock();
         }
+        return slot.lockedState(user); // made meanwhile by another thread: locked as any user is
     }
 
     /**

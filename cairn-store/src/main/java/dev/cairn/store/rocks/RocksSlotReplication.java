@@ -47,7 +47,7 @@ public final class RocksSlotReplication implements SlotReplication {
     private static final byte EPOCH = 10, RESERVATION = 11, ROLE = 12, SYNC_STATE = 22, REPLICA_STATE = 23; // user 0's other tags: Keys
 
     private final RocksSlotStore slot;
-    private final ReplicaApplier applier;
+    final ReplicaApplier applier; // package-private: tests reach its afterBareUser
     private final SlotFence fence = new SlotFence();
     private volatile long epoch;
     private volatile CommitHook hook;
